@@ -1,0 +1,166 @@
+"""Speak a scripted conversation with espeak-ng voices: the sample recording and test audio with known truth.
+
+A script is plain text, one turn a line: `Name: what they say`. Lines starting with `#` are comments; a line
+`[pause 4.0]` inserts silence. Each speaker gets a distinct espeak-ng voice (variant, pitch, rate) in order of
+appearance. Returns the ground truth (who spoke when) next to the audio, so tests can score WER and speaker
+attribution. Needs the Debian package `espeak-ng` (tests and `make sample`; not needed to run Oogst).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import InputError, OogstError
+
+SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class Voice:
+    variant: str  # espeak-ng voice variant, e.g. "m3"
+    pitch: int  # 0-99
+    rate: int  # words per minute
+
+
+# Chosen by ear and by what Whisper base understands best; distinct enough for speaker embeddings.
+VOICES: tuple[Voice, ...] = (
+    Voice("m3", 40, 150),
+    Voice("f2", 65, 150),
+    Voice("m7", 25, 145),
+    Voice("f4", 80, 155),
+    Voice("m1", 55, 150),
+    Voice("f1", 70, 145),
+)
+
+
+@dataclass(frozen=True)
+class Line:
+    speaker: str
+    text: str
+    pause_before: float = 0.0  # extra silence from a `[pause N]` line
+
+
+@dataclass(frozen=True)
+class SpokenTurn:
+    speaker: str
+    start: float
+    end: float
+    text: str
+
+
+_PAUSE = re.compile(r"^\[pause\s+([0-9.]+)\]$")
+
+
+def parse_script(text: str, source: str = "script") -> list[Line]:
+    """Parse `Name: text` lines (and `[pause N]`) into Lines."""
+    lines: list[Line] = []
+    pending = 0.0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if m := _PAUSE.match(line):
+            pending += float(m.group(1))
+            continue
+        name, sep, said = line.partition(":")
+        if not sep or not name.strip() or not said.strip():
+            raise InputError(f"{source}:{number}: expected `Name: text`, got {line[:40]!r}")
+        lines.append(Line(name.strip(), said.strip(), pending))
+        pending = 0.0
+    if not lines:
+        raise InputError(f"{source}: no `Name: text` lines found")
+    return lines
+
+
+def _espeak(text: str, voice: Voice, out: Path) -> np.ndarray:
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        raise OogstError("espeak-ng is not installed (Debian: `apt-get install espeak-ng`; `make test` does this)")
+    subprocess.run([exe, "-v", f"nl+{voice.variant}", "-p", str(voice.pitch), "-s", str(voice.rate),
+                    "-w", str(out), text], check=True, capture_output=True)
+    with wave.open(str(out), "rb") as wav:
+        rate = wav.getframerate()
+        pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16).astype(np.float32) / 32768.0
+    return _resample(pcm, rate, SAMPLE_RATE)
+
+
+def _resample(samples: np.ndarray, src: int, dst: int) -> np.ndarray:
+    if src == dst:
+        return samples
+    from scipy.signal import resample_poly
+
+    g = np.gcd(src, dst)
+    return resample_poly(samples, dst // g, src // g).astype(np.float32)
+
+
+def _trim(samples: np.ndarray, threshold: float = 1e-3) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(samples) > threshold)
+    return samples[loud[0]: loud[-1] + 1] if loud.size else samples[:0]
+
+
+def synthesize(lines: list[Line], *, gap: float = 0.7, voices: dict[str, Voice] | None = None,
+               lead: float = 0.5) -> tuple[np.ndarray, list[SpokenTurn]]:
+    """Speak `lines` into one 16 kHz mono float32 signal; returns it and the exact time of every turn."""
+    assigned: dict[str, Voice] = dict(voices or {})
+    for line in lines:
+        if line.speaker not in assigned:
+            assigned[line.speaker] = VOICES[len(assigned) % len(VOICES)]
+    pieces: list[np.ndarray] = [np.zeros(int(lead * SAMPLE_RATE), np.float32)]
+    truth: list[SpokenTurn] = []
+    cursor = lead
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, line in enumerate(lines):
+            if i and (line.pause_before or gap):
+                silence = np.zeros(int((gap + line.pause_before) * SAMPLE_RATE), np.float32)
+                pieces.append(silence)
+                cursor += len(silence) / SAMPLE_RATE
+            speech = _trim(_espeak(line.text, assigned[line.speaker], Path(tmp) / f"{i}.wav"))
+            pieces.append(0.8 * speech / max(1e-6, float(np.abs(speech).max())))
+            truth.append(SpokenTurn(line.speaker, round(cursor, 3), round(cursor + len(speech) / SAMPLE_RATE, 3),
+                                    line.text))
+            cursor += len(speech) / SAMPLE_RATE
+    pieces.append(np.zeros(int(lead * SAMPLE_RATE), np.float32))
+    return np.concatenate(pieces), truth
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(pcm.tobytes())
+    return path
+
+
+def write_opus(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE, bitrate: int = 24000) -> Path:
+    """Write an Ogg/Opus file (small enough to commit) with PyAV."""
+    import av
+
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+    with av.open(str(path), "w", format="ogg") as container:
+        stream = container.add_stream("libopus", rate=48000)
+        stream.bit_rate = bitrate
+        stream.layout = "mono"
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
+        step = rate  # one second per frame keeps memory flat
+        for offset in range(0, len(pcm), step):
+            frame = av.AudioFrame.from_ndarray(pcm[None, offset: offset + step], format="s16", layout="mono")
+            frame.sample_rate = rate
+            for resampled in resampler.resample(frame):
+                for packet in stream.encode(resampled):
+                    container.mux(packet)
+        for resampled in resampler.resample(None):
+            for packet in stream.encode(resampled):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
