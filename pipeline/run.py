@@ -1,0 +1,256 @@
+"""The orchestrator: one recording (or transcript) -> a session folder, stage by stage, each cached.
+
+Stages and their artefacts:
+    transcribe  transcript.json   (audio: decode + Whisper; imported transcripts: parsed from the file)
+    speakers    diarization.json  (who spoke when, labels S1..; imported transcripts: names from the file)
+    names       turns.json        (diarization + names.toml / --names; cheap, always brought up to date)
+    insights    insights.json
+    draft       draft.docx
+A stage runs when its key (hash of its inputs and of the settings that change its output) differs from the
+one recorded in `.stages.json`, or when its artefact is missing or changed; otherwise it is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from pipeline.audio import is_audio_file, load_audio
+from pipeline.config import Settings
+from pipeline.errors import AudioError, ConfigError, InputError
+from pipeline.store import Session, atomic_write_json, cache_key, hash_file, read_json
+from pipeline.transcribe import TranscribeOptions
+from pipeline.types import Insights, Transcript, Turns
+
+log = logging.getLogger(__name__)
+
+STAGES = ("transcribe", "speakers", "names", "insights", "draft")
+TRANSCRIPT_SUFFIXES = frozenset({".vtt", ".srt", ".txt", ".docx"})
+FOLDER_TRANSCRIPT_SUFFIXES = frozenset({".vtt", ".srt"})  # .txt/.docx in a folder may be notes: name them
+
+
+class Reporter(Protocol):
+    def begin(self, session: str, stage: str, total_seconds: float | None) -> Callable[[float], None] | None:
+        """A stage starts; returns a progress callback (share done, 0..1) or None.
+
+        `total_seconds` is the audio duration for stages that walk through the audio (a bar in audio seconds).
+        """
+        ...
+
+    def end(self, session: str, stage: str, seconds: float, skipped: bool) -> None: ...
+
+
+class SilentReporter:
+    def begin(self, session: str, stage: str, total_seconds: float | None) -> Callable[[float], None] | None:
+        return None
+
+    def end(self, session: str, stage: str, seconds: float, skipped: bool) -> None:
+        return None
+
+
+@dataclass
+class RunResult:
+    session: Session
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def artefacts(self) -> list[Path]:
+        names = ["transcript.json", "turns.json", "insights.json", "draft.docx"]
+        return [self.session.path(n) for n in names if self.session.path(n).is_file()]
+
+
+def session_name(path: Path) -> str:
+    """outputs/<name>: the recording's file name without suffix, made safe for a folder name."""
+    name = re.sub(r"[^\w.-]+", "-", Path(path).stem, flags=re.UNICODE).strip("-.")
+    return name or "sessie"
+
+
+def title_from(name: str) -> str:
+    text = re.sub(r"[-_]+", " ", name).strip()
+    return text[:1].upper() + text[1:]
+
+
+def collect_inputs(items: list[Path]) -> list[Path]:
+    """Files as given; a folder gives every recording (and .vtt/.srt transcript) in it, sorted."""
+    found: list[Path] = []
+    for item in items:
+        item = Path(item)
+        if item.is_dir():
+            found += sorted(p for p in item.iterdir() if p.is_file() and not p.name.startswith(".")
+                            and (is_audio_file(p) or p.suffix.lower() in FOLDER_TRANSCRIPT_SUFFIXES))
+        elif not item.exists():
+            raise InputError(f"{item}: file not found (check the name, or put the recording in recordings/)")
+        else:
+            found.append(item)
+    names: dict[str, Path] = {}
+    for path in found:
+        other = names.setdefault(session_name(path), path)
+        if other != path:
+            raise InputError(f"{path}: has the same name as {other}, so both would go to outputs/"
+                             f"{session_name(path)}/; rename one of them")
+    return found
+
+
+def _stage_order(start: str | None, until: str | None) -> tuple[int, int]:
+    for value, option in ((start, "--from"), (until, "--until")):
+        if value is not None and value not in STAGES:
+            raise ConfigError(f"{option} {value}: unknown stage; choose one of {', '.join(STAGES)}")
+    return (STAGES.index(start) if start else len(STAGES)), (STAGES.index(until) if until else len(STAGES) - 1)
+
+
+def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None = None, force: bool = False,
+                  start: str | None = None, until: str | None = None, title: str | None = None,
+                  date: dt.date | None = None) -> RunResult:
+    """Process one recording or transcript file into outputs/<name>/, skipping what is up to date."""
+    path = Path(path)
+    reporter = reporter or SilentReporter()
+    redo_from, last = _stage_order("transcribe" if force else start, until)
+    session = Session.create(settings.out_dir, session_name(path))
+    result = RunResult(session)
+    imported = path.suffix.lower() in TRANSCRIPT_SUFFIXES
+    if not imported and not is_audio_file(path):
+        raise InputError(f"{path}: not a recording Oogst knows (.wav .mp3 .m4a .ogg .opus .flac .webm .mp4 …) "
+                         "nor a transcript (.vtt .srt .txt .docx); convert it or rename it")
+    source_hash = hash_file(path)
+    audio: list[np.ndarray] = []  # decoded once, only when a stage needs it
+
+    def get_audio() -> np.ndarray:
+        if not audio:
+            audio.append(load_audio(path))
+        return audio[0]
+
+    def stage(name: str, key_of: Callable[[], str], artefacts: list[str],
+              work: Callable[[Callable[[float], None] | None], None],
+              total: Callable[[], float] | None = None) -> None:
+        index = STAGES.index(name)
+        if index > last:
+            return
+        if index >= redo_from:
+            session.invalidate(name)
+        key = key_of()
+        if session.is_fresh(name, key):
+            result.skipped.append(name)
+            reporter.end(session.name, name, 0.0, True)
+            return
+        began = time.perf_counter()
+        work(reporter.begin(session.name, name, total() if total else None))
+        session.record(name, key, artefacts)
+        result.stage_seconds[name] = round(time.perf_counter() - began, 3)
+        reporter.end(session.name, name, result.stage_seconds[name], False)
+
+    recorded = (date or dt.date.fromtimestamp(path.stat().st_mtime)).isoformat()
+    meta = {"source": path.name, "recorded": recorded, "title": title or title_from(session.name)}
+    opts = TranscribeOptions(language=settings.language, model=settings.model, backend=settings.backend,
+                             compute_type=settings.compute_type, batched=settings.batched,
+                             beam_size=settings.beam_size, threads=settings.threads,
+                             vocabulary=settings.vocabulary, models_dir=settings.models_dir)
+
+    # -- transcribe (or import) -------------------------------------------------------------------------
+    if imported:
+        def do_import(progress: Callable[[float], None] | None) -> None:
+            from pipeline.importers import import_transcript
+
+            transcript, turns = import_transcript(path, language=settings.language)
+            transcript = Transcript(transcript.language, transcript.duration, transcript.model,
+                                    transcript.segments, {**transcript.extra, **meta})
+            atomic_write_json(session.path("transcript.json"), transcript.to_dict())
+            atomic_write_json(session.path("diarization.json"), turns.to_dict())
+
+        stage("transcribe", lambda: cache_key("import", source_hash, settings.language, meta),
+              ["transcript.json", "diarization.json"], do_import)
+    else:
+        def do_transcribe(progress: Callable[[float], None] | None) -> None:
+            from pipeline.transcribe import transcribe
+
+            samples = get_audio()
+            checkpoint = session.path(".transcript.partial.jsonl")
+            transcript = transcribe(samples, opts, progress, checkpoint=checkpoint)
+            if not transcript.segments:
+                raise AudioError(f"{path}: no speech found in {len(samples) / 16000:.0f} s of audio "
+                                 "(only silence or noise); nothing to transcribe")
+            transcript = Transcript(transcript.language, transcript.duration, transcript.model,
+                                    transcript.segments, {**transcript.extra, **meta})
+            atomic_write_json(session.path("transcript.json"), transcript.to_dict())
+            checkpoint.unlink(missing_ok=True)
+
+        stage("transcribe", lambda: cache_key("asr", source_hash, opts.cache_settings(), meta),
+              ["transcript.json"], do_transcribe, total=lambda: len(get_audio()) / 16000)
+
+    # -- speakers -------------------------------------------------------------------------------------------
+    if not imported:
+        def do_speakers(progress: Callable[[float], None] | None) -> None:
+            from pipeline.speakers import diarize
+
+            transcript = Transcript.from_dict(read_json(session.path("transcript.json")))
+            turns = diarize(get_audio(), transcript, num_speakers=settings.speakers, progress=progress)
+            atomic_write_json(session.path("diarization.json"), turns.to_dict())
+
+        stage("speakers", lambda: cache_key("speakers", session.artefact_hash("transcript.json"), settings.speakers),
+              ["diarization.json"], do_speakers, total=lambda: len(get_audio()) / 16000)
+
+    # -- names: diarization + names.toml + --names -> turns.json ----------------------------------------------
+    def do_names(progress: Callable[[float], None] | None) -> None:
+        from pipeline.names import load_names, with_names
+
+        turns = Turns.from_dict(read_json(session.path("diarization.json")))
+        mapping = {**load_names(session.root), **settings.names}
+        unknown = sorted(set(settings.names) - set(turns.speakers))
+        if unknown:
+            raise ConfigError(f"--names {', '.join(unknown)}: no such speaker in {session.name} "
+                              f"(known: {', '.join(turns.speakers)})")
+        atomic_write_json(session.path("turns.json"), with_names(turns, mapping).to_dict())
+
+    names_file = session.path("names.toml")
+    stage("names", lambda: cache_key("names", session.artefact_hash("diarization.json"),
+                                     hash_file(names_file) if names_file.is_file() else None, settings.names),
+          ["turns.json"], do_names)
+
+    # -- insights ---------------------------------------------------------------------------------------------
+    def do_insights(progress: Callable[[float], None] | None) -> None:
+        from pipeline.insights import extract_insights
+
+        turns = Turns.from_dict(read_json(session.path("turns.json")))
+        language = Transcript.from_dict(read_json(session.path("transcript.json"))).language
+        insights = extract_insights(turns, language=language, progress=progress)
+        atomic_write_json(session.path("insights.json"), insights.to_dict())
+
+    stage("insights", lambda: cache_key("insights", session.artefact_hash("turns.json")), ["insights.json"],
+          do_insights)
+
+    # -- draft ------------------------------------------------------------------------------------------------
+    def do_draft(progress: Callable[[float], None] | None) -> None:
+        from pipeline.docx_draft import write_draft
+
+        _keep_edited(session, "draft.docx")
+        turns = Turns.from_dict(read_json(session.path("turns.json")))
+        insights = Insights.from_dict(read_json(session.path("insights.json")))
+        write_draft(session, turns, insights, title=meta["title"], date=dt.date.fromisoformat(recorded))
+
+    stage("draft", lambda: cache_key("draft", session.artefact_hash("turns.json"),
+                                     session.artefact_hash("insights.json"), meta), ["draft.docx"], do_draft)
+
+    atomic_write_json(session.path("run.json"), {"source": path.name, "stages": result.stage_seconds,
+                                                 "skipped": result.skipped,
+                                                 "finished": dt.datetime.now().isoformat(timespec="seconds")})
+    return result
+
+
+def _keep_edited(session: Session, name: str) -> None:
+    """Never overwrite a document someone edited: move it aside before writing a new one."""
+    path = session.path(name)
+    entry: dict[str, Any] = session._manifest().get("draft", {})  # noqa: SLF001
+    recorded = entry.get("artefacts", {}).get(name)
+    if path.is_file() and recorded and hash_file(path) != recorded:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        kept = path.with_name(f"{path.stem}.edited-{stamp}{path.suffix}")
+        path.rename(kept)
+        log.warning("%s was edited after Oogst wrote it; kept as %s", path, kept.name)
