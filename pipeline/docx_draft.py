@@ -1,0 +1,405 @@
+"""session -> draft.docx: the Word document participants comment on (and the look of final.docx).
+
+The draft carries two things `review.collect` relies on, both plain Word features that Word and LibreOffice keep
+when they save:
+- custom document properties `OogstSession` (session name), `OogstInsights` (hash of the insights the draft was
+  made from) and `OogstKind` ("draft" or "final"), so a copy from another session is recognised;
+- a bookmark around every unit a comment can be about (`oogst_insight_<rank>`, `oogst_summary_<i>`,
+  `oogst_action_<i>_<col>`, `oogst_missing`, `oogst_turn_<i>`, ...), so a comment maps to its insight even when
+  LibreOffice renumbers comment ids.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+from pipeline.store import Session, atomic_write_bytes, cache_key
+from pipeline.types import Action, Insight, Insights, Turns
+
+if TYPE_CHECKING:  # python-docx is imported inside the functions that need it
+    from docx.document import Document as DocxDocument
+    from docx.text.paragraph import Paragraph
+
+log = logging.getLogger(__name__)
+
+TOP_N = 7
+BOOKMARK_PREFIX = "oogst_"
+PROP_SESSION = "OogstSession"
+PROP_INSIGHTS = "OogstInsights"
+PROP_KIND = "OogstKind"
+PROP_TITLE = "OogstTitle"
+PROP_DATE = "OogstDate"
+
+_CUSTOM_PROPS_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+_CUSTOM_PROPS_RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+_CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+
+_MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+              "oktober", "november", "december")
+
+LABELS: dict[str, dict[str, str]] = {
+    "nl": {
+        "date": "Datum",
+        "participants": "Deelnemers",
+        "howto": "Zo geef je commentaar",
+        "howto_intro": "Lees de top 7 en zet een opmerking (Invoegen > Opmerking) bij een inzicht:",
+        "howto_up": "eens: +1, 👍 of \u201ceens\u201d",
+        "howto_down": "oneens: -1, 👎 of \u201coneens\u201d",
+        "howto_reword": "betere formulering: begin met \u201cbeter:\u201d gevolgd door je zin",
+        "howto_missing": ("mist er een inzicht? zet het als opmerking bij de regel \u201cMist er iets?\u201d "
+                          "onder de top 7"),
+        "howto_return": "Sla het document op en stuur het terug; je mag gewoon in deze versie werken.",
+        "summary": "Samenvatting",
+        "top": "Top 7 inzichten",
+        "raised_by": "Ingebracht door",
+        "missing": "Mist er iets? Zet hier een opmerking met het inzicht dat ontbreekt.",
+        "actions": "Actiepunten",
+        "who": "Wie",
+        "what": "Wat",
+        "when": "Wanneer",
+        "no_actions": "Er zijn geen actiepunten genoemd.",
+        "nobody": "(niet genoemd)",
+        "appendix": "Bijlage: volledig transcript",
+        "page": "Pagina ",
+        "of": " van ",
+        "final_suffix": " \u2013 definitieve top 7",
+        "changes": "Wat is er veranderd",
+    },
+    "en": {
+        "date": "Date",
+        "participants": "Participants",
+        "howto": "How to review",
+        "howto_intro": "Read the top 7 and add a comment (Insert > Comment) to an insight:",
+        "howto_up": "agree: +1, 👍 or \u201cagree\u201d",
+        "howto_down": "disagree: -1, 👎 or \u201cdisagree\u201d",
+        "howto_reword": "a better wording: start with \u201cbetter:\u201d followed by your sentence",
+        "howto_missing": ("is an insight missing? add it as a comment on the \u201cAnything missing?\u201d line "
+                          "below the top 7"),
+        "howto_return": "Save the document and send it back; you can work in this copy.",
+        "summary": "Summary",
+        "top": "Top 7 insights",
+        "raised_by": "Raised by",
+        "missing": "Anything missing? Add a comment here with the insight that is missing.",
+        "actions": "Action points",
+        "who": "Who",
+        "what": "What",
+        "when": "When",
+        "no_actions": "No action points were mentioned.",
+        "nobody": "(not named)",
+        "appendix": "Appendix: full transcript",
+        "page": "Page ",
+        "of": " of ",
+        "final_suffix": " \u2013 final top 7",
+        "changes": "What changed",
+    },
+}
+
+
+def labels(language: str) -> dict[str, str]:
+    """The document's fixed texts: English for "en", Dutch otherwise."""
+    return LABELS["en"] if language.lower().startswith("en") else LABELS["nl"]
+
+
+def timestamp(seconds: float) -> str:
+    """[mm:ss] below an hour, [h:mm:ss] from an hour on."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"[{hours}:{minutes:02d}:{secs:02d}]" if hours else f"[{minutes:02d}:{secs:02d}]"
+
+
+def format_date(date: datetime.date, language: str) -> str:
+    if language.lower().startswith("en"):
+        return f"{date.day} {date.strftime('%B')} {date.year}"
+    return f"{date.day} {_MONTHS_NL[date.month - 1]} {date.year}"
+
+
+def insights_hash(insights: Insights) -> str:
+    """The identity of an insights artefact as embedded in a draft (stable across JSON formatting)."""
+    return cache_key(Insights.from_dict(insights.to_dict()).to_dict())[:32]
+
+
+def participants(turns: Turns, insights: Insights) -> list[str]:
+    """Display names in order of first speaking, then anyone named only in the insights."""
+    names: list[str] = []
+    for turn in turns.turns:
+        name = turns.name(turn.speaker)
+        if name not in names:
+            names.append(name)
+    for label, name in turns.speakers.items():
+        if (name or label) not in names:
+            names.append(name or label)
+    for insight in insights.insights:
+        for name in insight.speakers:
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def insight_heading_text(insight: Insight) -> str:
+    """The text of an insight's numbered paragraph: "<title>: <sentence>"."""
+    return f"{insight.title}: {insight.text}" if insight.title else insight.text
+
+
+def quote_text(quote: Any) -> str:
+    return f"\u201c{quote.text.strip()}\u201d \u2013 {quote.speaker} {timestamp(quote.start)}"
+
+
+# -- low-level WordprocessingML helpers ------------------------------------------------------------------------
+class _Bookmarks:
+    """Hands out bookmark ids; a bookmark may span several paragraphs."""
+
+    def __init__(self) -> None:
+        self.next_id = 100
+
+    def start(self, paragraph: Paragraph, name: str) -> int:
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        bid = self.next_id
+        self.next_id += 1
+        element = OxmlElement("w:bookmarkStart")
+        element.set(qn("w:id"), str(bid))
+        element.set(qn("w:name"), name)
+        p = paragraph._p
+        ppr = p.find(qn("w:pPr"))
+        if ppr is not None:
+            ppr.addnext(element)
+        else:
+            p.insert(0, element)
+        return bid
+
+    @staticmethod
+    def end(paragraph: Paragraph, bid: int) -> None:
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        element = OxmlElement("w:bookmarkEnd")
+        element.set(qn("w:id"), str(bid))
+        paragraph._p.append(element)
+
+    def wrap(self, paragraph: Paragraph, name: str) -> None:
+        self.end(paragraph, self.start(paragraph, name))
+
+
+def _add_field(paragraph: Paragraph, instruction: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def char(kind: str) -> Any:
+        run = OxmlElement("w:r")
+        fld = OxmlElement("w:fldChar")
+        fld.set(qn("w:fldCharType"), kind)
+        run.append(fld)
+        return run
+
+    paragraph._p.append(char("begin"))
+    run = OxmlElement("w:r")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    run.append(instr)
+    paragraph._p.append(run)
+    paragraph._p.append(char("separate"))
+    shown = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    shown.append(text)
+    paragraph._p.append(shown)
+    paragraph._p.append(char("end"))
+
+
+def _set_language(doc: DocxDocument, language: str) -> None:
+    """Spell-check the document in its own language."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    tag = "en-GB" if language.lower().startswith("en") else "nl-NL"
+    rpr = doc.styles["Normal"].element.get_or_add_rPr()
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), tag)
+    doc.core_properties.language = tag
+
+
+def _add_custom_properties(doc: DocxDocument, props: dict[str, str]) -> None:
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    items = "".join(
+        f'<property fmtid="{_CUSTOM_FMTID}" pid="{pid}" name="{escape(name)}"><vt:lpwstr>{escape(value)}'
+        "</vt:lpwstr></property>"
+        for pid, (name, value) in enumerate(props.items(), start=2)
+    )
+    xml = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+           'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+           f"{items}</Properties>")
+    package = doc.part.package
+    part = Part(PackURI("/docProps/custom.xml"), _CUSTOM_PROPS_CT, xml.encode("utf-8"), package)
+    package.relate_to(part, _CUSTOM_PROPS_RT)
+
+
+def _add_footer_page_numbers(doc: DocxDocument, lab: dict[str, str]) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    for section in doc.sections:
+        paragraph = section.footer.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.add_run(lab["page"])
+        _add_field(paragraph, "PAGE")
+        paragraph.add_run(lab["of"])
+        _add_field(paragraph, "NUMPAGES")
+
+
+# -- the document ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DocSpec:
+    """What goes into a draft or final document besides the insights themselves."""
+
+    title: str
+    date: datetime.date
+    participants: tuple[str, ...]
+    session_name: str
+    insights_hash: str
+    kind: str = "draft"  # "draft" | "final"
+    review_note: bool = True
+    missing_line: bool = True
+    changes: tuple[str, ...] = ()  # final.docx: one line per change
+    changes_heading: bool = False
+
+
+def _add_insight(doc: DocxDocument, insight: Insight, lab: dict[str, str], marks: _Bookmarks) -> None:
+    from docx.shared import Pt
+
+    head = doc.add_paragraph(style="List Number")
+    bid = marks.start(head, f"{BOOKMARK_PREFIX}insight_{insight.rank}")
+    if insight.title:
+        head.add_run(insight.title).bold = True
+        head.add_run(": ")
+    head.add_run(insight.text)
+    last = head
+    if insight.speakers:
+        who = doc.add_paragraph(style="List Continue")
+        who.add_run(f"{lab['raised_by']}: ").italic = True
+        who.add_run(", ".join(insight.speakers))
+        last = who
+    for quote in insight.quotes[:2]:
+        para = doc.add_paragraph(style="List Continue")
+        run = para.add_run(quote_text(quote))
+        run.italic = True
+        run.font.size = Pt(10)
+        last = para
+    marks.end(last, bid)
+
+
+def _add_actions(doc: DocxDocument, actions: Sequence[Action], lab: dict[str, str], marks: _Bookmarks) -> None:
+    marks.wrap(doc.add_heading(lab["actions"], level=1), f"{BOOKMARK_PREFIX}section_actions")
+    if not actions:
+        doc.add_paragraph(lab["no_actions"])
+        return
+    table = doc.add_table(rows=1, cols=3)
+    table.style = doc.styles["Light Grid Accent 1"]
+    for cell, text in zip(table.rows[0].cells, (lab["who"], lab["what"], lab["when"]), strict=True):
+        cell.paragraphs[0].add_run(text).bold = True
+    for i, action in enumerate(actions, start=1):
+        cells = table.add_row().cells
+        values = (action.owner or lab["nobody"], action.text, action.due or "")
+        for col, (cell, value) in enumerate(zip(cells, values, strict=True)):
+            cell.paragraphs[0].add_run(value)
+            marks.wrap(cell.paragraphs[0], f"{BOOKMARK_PREFIX}action_{i}_{col}")
+
+
+def build_document(spec: DocSpec, insights: Insights, turns: Turns | None) -> DocxDocument:
+    """The python-docx Document of a draft (turns given: transcript appendix) or final document."""
+    import docx
+    from docx.enum.text import WD_BREAK
+
+    lab = labels(insights.language)
+    marks = _Bookmarks()
+    doc = docx.Document()
+    _set_language(doc, insights.language)
+    doc.core_properties.title = spec.title
+    doc.core_properties.author = "Oogst"
+    doc.core_properties.subject = f"{spec.kind} {spec.session_name}"
+    doc.core_properties.identifier = f"oogst:{spec.session_name}:{spec.insights_hash}"
+    _add_custom_properties(doc, {PROP_SESSION: spec.session_name, PROP_INSIGHTS: spec.insights_hash,
+                                 PROP_KIND: spec.kind, PROP_TITLE: spec.title,
+                                 PROP_DATE: spec.date.isoformat()})
+
+    marks.wrap(doc.add_heading(spec.title, level=0), f"{BOOKMARK_PREFIX}title")
+    meta = doc.add_paragraph()
+    meta.add_run(f"{lab['date']}: ").bold = True
+    meta.add_run(format_date(spec.date, insights.language))
+    meta.add_run().add_break()
+    meta.add_run(f"{lab['participants']}: ").bold = True
+    meta.add_run(", ".join(spec.participants))
+    marks.wrap(meta, f"{BOOKMARK_PREFIX}meta")
+
+    if spec.review_note:
+        heading = doc.add_heading(lab["howto"], level=1)
+        bid = marks.start(heading, f"{BOOKMARK_PREFIX}howto")
+        last = doc.add_paragraph(lab["howto_intro"])
+        for key in ("howto_up", "howto_down", "howto_reword", "howto_missing"):
+            last = doc.add_paragraph(lab[key], style="List Bullet")
+        last = doc.add_paragraph(lab["howto_return"])
+        marks.end(last, bid)
+
+    if spec.changes_heading:
+        marks.wrap(doc.add_heading(lab["changes"], level=1), f"{BOOKMARK_PREFIX}section_changes")
+        for i, line in enumerate(spec.changes, start=1):
+            marks.wrap(doc.add_paragraph(line, style="List Bullet"), f"{BOOKMARK_PREFIX}change_{i}")
+
+    if insights.summary:
+        marks.wrap(doc.add_heading(lab["summary"], level=1), f"{BOOKMARK_PREFIX}section_summary")
+        for i, sentence in enumerate(insights.summary, start=1):
+            marks.wrap(doc.add_paragraph(sentence), f"{BOOKMARK_PREFIX}summary_{i}")
+
+    marks.wrap(doc.add_heading(lab["top"], level=1), f"{BOOKMARK_PREFIX}section_top")
+    for insight in insights.insights[:TOP_N]:
+        _add_insight(doc, insight, lab, marks)
+    if spec.missing_line:
+        missing = doc.add_paragraph()
+        missing.add_run(lab["missing"]).bold = True
+        marks.wrap(missing, f"{BOOKMARK_PREFIX}missing")
+
+    _add_actions(doc, insights.actions, lab, marks)
+
+    if turns is not None and turns.turns:
+        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        marks.wrap(doc.add_heading(lab["appendix"], level=1), f"{BOOKMARK_PREFIX}section_appendix")
+        for i, turn in enumerate(turns.turns, start=1):
+            para = doc.add_paragraph()
+            para.add_run(f"{timestamp(turn.start)} ")
+            para.add_run(f"{turns.name(turn.speaker)}: ").bold = True
+            para.add_run(turn.text.strip())
+            marks.wrap(para, f"{BOOKMARK_PREFIX}turn_{i}")
+
+    _add_footer_page_numbers(doc, lab)
+    return doc
+
+
+def save_document(doc: DocxDocument, path: Path) -> Path:
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def write_draft(session: Session, turns: Turns, insights: Insights, *, title: str, date: datetime.date,
+                path: Path | None = None) -> Path:
+    """Write the review draft (default `<session>/draft.docx`) and return its path."""
+    target = Path(path) if path is not None else session.path("draft.docx")
+    spec = DocSpec(title=title, date=date, participants=tuple(participants(turns, insights)),
+                   session_name=session.name, insights_hash=insights_hash(insights))
+    save_document(build_document(spec, insights, turns), target)
+    log.info("wrote %s (%d insights, %d turns)", target, min(TOP_N, len(insights.insights)), len(turns.turns))
+    return target
