@@ -122,7 +122,10 @@ def load_mail_settings(env: Mapping[str, str], config_path: Path | None = None, 
     user = str(values["user"]).strip() if values.get("user") else None
     sender = str(values["from"]).strip() if values.get("from") else None
     if sender:
-        sender = str(parse_address(sender, f"SMTP sender (OOGST_SMTP_FROM / from){origin}"))
+        try:
+            sender = str(parse_address(sender, f"SMTP sender (OOGST_SMTP_FROM / from){origin}"))
+        except MailError as exc:
+            raise ConfigError(str(exc)) from None
     elif user and "@" in user and _check_addr_spec(user) is not None:
         sender = str(parse_address(user, f"SMTP user{origin}"))
     cafile = None
@@ -327,23 +330,27 @@ def load_content(session: Session, *, draft: bool = False) -> MailContent:
 
     language = str(insights.language or transcript.get("language") or "nl").lower()[:2]
     language = language if language in TEXTS else "en"
-    title = str(insights.extra.get("title") or transcript.get("title") or "").strip()
-    if not title:
-        title = prettify(Path(str(transcript["source"])).stem if transcript.get("source") else session.name)
-    if not title:
-        title = prettify(session.name) or TEXTS[language]["session"]
+    # `oogst run` stores a title made from the folder name, date digits and all; the date goes in separately
+    title = prettify(str(insights.extra.get("title") or transcript.get("title") or ""), keep_case=True)
+    if not title and transcript.get("source"):
+        title = prettify(Path(str(transcript["source"])).stem)
+    title = title or prettify(session.name) or TEXTS[language]["session"]
     recorded = _session_date(session, transcript)
     return MailContent(language, title, recorded, insights, speakers, draft, source, attachment)
 
 
-_DATE_RE = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
+_DATE_RE = re.compile(r"(?<!\d)(\d{4})[-_ ]?(\d{2})[-_ ]?(\d{2})(?!\d)")
 
 
-def prettify(name: str) -> str:
-    """A folder or file name as a title: `2024-05-14_intervisie-team-a` -> `Intervisie team a`."""
+def prettify(name: str, *, keep_case: bool = False) -> str:
+    """A folder or file name as a title, without its date: `2024-05-14_intervisie-team-a` -> `Intervisie team a`.
+
+    With `keep_case` (a title someone typed) only the date and the separators around it go.
+    """
     text = _DATE_RE.sub(" ", name)
-    text = re.sub(r"[_\-.]+", " ", text)
-    text = re.sub(r"\s+", " ", text).strip()
+    if not keep_case:
+        text = re.sub(r"[_\-.]+", " ", text)
+    text = re.sub(r"\s+", " ", text).strip(" -_.,:;–—")
     return text[:1].upper() + text[1:]
 
 
@@ -383,6 +390,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "by": "Ingebracht door",
         "votes_1": "1 stem",
         "votes_n": "{n} stemmen",
+        "votes": "stemmen",
+        "votes_up": "{n} voor",
+        "votes_down": "{n} tegen",
         "actions": "Actiepunten",
         "who": "Wie",
         "what": "Wat",
@@ -407,6 +417,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "by": "Raised by",
         "votes_1": "1 vote",
         "votes_n": "{n} votes",
+        "votes": "votes",
+        "votes_up": "{n} for",
+        "votes_down": "{n} against",
         "actions": "Action points",
         "who": "Who",
         "what": "What",
@@ -432,8 +445,17 @@ def format_date(day: date, language: str) -> str:
 
 
 def _votes(insight: Insight, t: Mapping[str, str]) -> str:
+    """final.json "votes": {"up", "down", "net", "voters"} (from `oogst collect`) or a plain count."""
     votes = insight.extra.get("votes")
-    if isinstance(votes, bool) or not isinstance(votes, int):
+    if isinstance(votes, dict):
+        up, down = votes.get("up"), votes.get("down")
+        parts = []
+        if isinstance(up, int) and up > 0:
+            parts.append(t["votes_up"].format(n=up))
+        if isinstance(down, int) and down > 0:
+            parts.append(t["votes_down"].format(n=down))
+        return f"{t['votes']}: {', '.join(parts)}" if parts else ""
+    if isinstance(votes, bool) or not isinstance(votes, int) or votes <= 0:
         return ""
     return t["votes_1"] if votes == 1 else t["votes_n"].format(n=votes)
 
@@ -854,8 +876,12 @@ class MailOutcome:
     sent: SendResult | None = None
     previous: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # earlier sends from sent.json
 
-    def summary(self) -> list[str]:
-        """Lines for the CLI to print."""
+    @property
+    def summary(self) -> str:
+        """What the CLI prints (several lines)."""
+        return "\n".join(self.summary_lines())
+
+    def summary_lines(self) -> list[str]:
         lines = [f"Subject: {self.subject}"]
         if self.sent is not None:
             lines.append(f"Sent via {self.sent.server} to {len(self.sent.accepted)} recipients:")
