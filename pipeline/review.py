@@ -93,8 +93,9 @@ def _problem(path: Path, what: str) -> ReviewProblem:
 
 
 NOT_DOCX = "is not a Word document (.docx){hint}; ask for the commented draft.docx back"
-ENCRYPTED = ("is password-protected (or an old Word 97-2003 .doc); ask the participant to remove the password "
-             "or save it as .docx and send it again")
+ENCRYPTED = ("is password-protected; ask the participant to remove the password (File > Info > Protect "
+             "Document) and send it again")
+OLD_DOC = "is an old Word 97-2003 .doc, not a .docx; ask the participant to save it as .docx and send it again"
 CORRUPT = "is damaged ({why}); ask the participant to save it again and resend"
 HOSTILE = "contains XML with a DTD/entity declarations ({part}), which Word never writes; not read for safety"
 TOO_BIG = "is too large or packs too much data ({why}); not read for safety"
@@ -180,8 +181,8 @@ def _open_package(path: Path) -> zipfile.ZipFile:
     if size > MAX_FILE:
         raise _problem(path, TOO_BIG.format(why=f"{size // (1024 * 1024)} MB"))
     data = path.read_bytes()  # read once; the participant's file is never opened for writing
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise _problem(path, ENCRYPTED)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an OLE container: encrypted OOXML or a .doc
+        raise _problem(path, ENCRYPTED if "EncryptionInfo".encode("utf-16-le") in data else OLD_DOC)
     if not data.startswith(b"PK"):
         hint = ""
         if data.startswith(b"%PDF"):
@@ -472,7 +473,10 @@ def _match_text(text: str, expected: list[tuple[str, Target]]) -> Target | None:
     for candidate, target in expected:
         if norm == candidate:
             return target
-        ratio = difflib.SequenceMatcher(None, norm, candidate).ratio()
+        matcher = difflib.SequenceMatcher(None, norm, candidate)
+        if matcher.real_quick_ratio() < 0.85 or matcher.quick_ratio() < 0.85:
+            continue
+        ratio = matcher.ratio()
         if ratio > best_ratio:
             best, best_ratio = target, ratio
     return best if best_ratio >= 0.85 else None
@@ -519,9 +523,14 @@ def _read_one(path: Path, session: Session, insights: Insights, current_hash: st
         if other != session.name:
             notes.append(f"{path}: " + FOLDER_RENAMED.format(other=other))
     else:
-        matched = sum(1 for p in reading.paragraphs if _match_text(p.original, expected) is not None)
         has_marks = any(p.target is not None for p in reading.paragraphs)
-        if not has_marks and matched < min(3, len(expected)):
+        needed = min(3, len(expected))
+        matched = 0
+        for paragraph in reading.paragraphs:
+            if has_marks or matched >= needed:
+                break
+            matched += _match_text(paragraph.original, expected) is not None
+        if not has_marks and matched < needed:
             raise _problem(path, NO_MARK)
         notes.append(f"{path}: " + NO_MARK_TEXT)
 

@@ -6,7 +6,6 @@ import datetime
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -192,9 +191,3 @@ def pdf_page_count(pdf: Path) -> int:
 
     data = Path(pdf).read_bytes()
     return len(re.findall(rb"/Type\s*/Page(?!s)", data))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

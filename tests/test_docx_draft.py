@@ -1,0 +1,141 @@
+"""draft.docx: real Word structure (styles, list numbering, table style, page field), identity and anchors."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import time
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+from docx_helpers import convert_to_pdf, libreoffice_available, libreoffice_comment, pdf_page_count
+
+from pipeline import docx_draft, review
+from pipeline.store import Session, read_json
+from pipeline.types import Insights, Turns
+
+DATA = Path(__file__).parent / "data" / "session"
+DATE = datetime.date(2026, 3, 5)
+
+
+def make_session(root: Path, name: str = "intervisie-2026-03-05") -> tuple[Session, Turns, Insights]:
+    session = Session.create(root, name)
+    for artefact in ("turns.json", "insights.json", "transcript.json"):
+        shutil.copy(DATA / artefact, session.path(artefact))
+    return (session, Turns.from_dict(read_json(session.path("turns.json"))),
+            Insights.from_dict(read_json(session.path("insights.json"))))
+
+
+@pytest.fixture()
+def draft(tmp_path):
+    session, turns, insights = make_session(tmp_path)
+    path = docx_draft.write_draft(session, turns, insights, title="Intervisie overdracht", date=DATE)
+    return session, turns, insights, path
+
+
+def test_timestamps_switch_to_hours_after_an_hour():
+    assert docx_draft.timestamp(0) == "[00:00]"
+    assert docx_draft.timestamp(59.9) == "[00:59]"
+    assert docx_draft.timestamp(754) == "[12:34]"
+    assert docx_draft.timestamp(3600) == "[1:00:00]"
+    assert docx_draft.timestamp(3725.5) == "[1:02:05]"
+
+
+def test_draft_has_real_word_structure(draft):
+    session, turns, insights, path = draft
+    assert path == session.path("draft.docx")
+    assert not [p for p in session.root.iterdir() if p.name.endswith(".tmp")]
+    doc = docx.Document(str(path))
+    paragraphs = doc.paragraphs
+
+    assert paragraphs[0].style.name == "Title" and paragraphs[0].text == "Intervisie overdracht"
+    headings = [p.text for p in paragraphs if p.style.name == "Heading 1"]
+    assert headings == ["Zo geef je commentaar", "Samenvatting", "Top 7 inzichten", "Actiepunten",
+                        "Bijlage: volledig transcript"]
+    meta = paragraphs[1].text
+    assert "5 maart 2026" in meta
+    for name in turns.speakers.values():
+        assert name in meta
+    assert "S1" not in meta
+
+    numbered = [p for p in paragraphs if p.style.name == "List Number"]
+    assert len(numbered) == 7  # the fixture has 8 insights: only the top 7 are in the draft
+    assert [p.text.split(":")[0] for p in numbered] == [i.title for i in insights.insights[:7]]
+    num_id = doc.styles["List Number"].element.pPr.numPr.numId.val
+    numbering = doc.part.numbering_part.element
+    assert any(n.get(qn("w:numId")) == str(num_id) for n in numbering.findall(qn("w:num")))
+    assert "Werkdruk benoemen" not in "\n".join(p.text for p in paragraphs[:-len(turns.turns)])
+
+    body = "\n".join(p.text for p in paragraphs)
+    assert "Ingebracht door: Bram Jansen, Carla Smit, Anna de Vries" in body
+    first_quote = insights.insights[0].quotes[0]
+    assert f"{first_quote.text}\u201d \u2013 Bram Jansen {docx_draft.timestamp(first_quote.start)}" in body
+    assert any("Mist er iets?" in p.text for p in paragraphs if p.style.name == "Normal")
+    for sentence in insights.summary:
+        assert sentence in body
+
+    (table,) = doc.tables
+    assert table.style.name == "Light Grid Accent 1"
+    assert [c.text for c in table.rows[0].cells] == ["Wie", "Wat", "Wanneer"]
+    assert len(table.rows) == 1 + len(insights.actions)
+    assert table.rows[2].cells[2].text == "12 maart"
+    assert table.rows[4].cells[0].text == "(niet genoemd)"
+
+    transcript = paragraphs[-len(turns.turns):]
+    assert transcript[0].text.startswith("[00:05] Anna de Vries: Welkom allemaal.")
+    assert transcript[-1].text.startswith("[1:00:15] Dirk Bakker: ")
+
+    footer = doc.sections[0].footer._element
+    instructions = [t.text.strip() for t in footer.iter(qn("w:instrText"))]
+    assert instructions == ["PAGE", "NUMPAGES"]
+    assert doc.styles["Normal"].element.rPr.find(qn("w:lang")).get(qn("w:val")) == "nl-NL"
+
+
+def test_draft_carries_identity_and_anchors(draft):
+    session, turns, insights, path = draft
+    reading = review.read_docx(path)
+    assert reading.properties[docx_draft.PROP_SESSION] == session.name
+    assert reading.properties[docx_draft.PROP_INSIGHTS] == docx_draft.insights_hash(insights)
+    assert reading.properties[docx_draft.PROP_KIND] == "draft"
+    assert reading.properties[docx_draft.PROP_DATE] == "2026-03-05"
+    targets = {(p.target.kind, p.target.index) for p in reading.paragraphs if p.target}
+    assert {("insight", r) for r in range(1, 8)} <= targets
+    assert ("insight", 8) not in targets
+    assert {("summary", 1), ("summary", 3), ("missing", None), ("action", 4), ("transcript", 23)} <= targets
+    # every paragraph of an insight (title line, who, quotes) points to that insight
+    quote_para = next(p for p in reading.paragraphs if insights.insights[2].quotes[1].text in p.text)
+    assert (quote_para.target.kind, quote_para.target.index) == ("insight", 3)
+    # the hash ignores JSON formatting: re-reading the file gives the same identity
+    assert docx_draft.insights_hash(Insights.from_dict(read_json(session.path("insights.json")))) == \
+        docx_draft.insights_hash(insights)
+
+
+def test_english_session_gets_english_texts(tmp_path):
+    session, turns, insights = make_session(tmp_path)
+    english = Insights.from_dict({**insights.to_dict(), "language": "en"})
+    path = docx_draft.write_draft(session, turns, english, title="Peer review", date=DATE,
+                                  path=tmp_path / "elsewhere" / "d.docx")
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert path == tmp_path / "elsewhere" / "d.docx"
+    assert "How to review" in text and "Anything missing?" in text and "5 March 2026" in text
+    assert "Zo geef je commentaar" not in text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice + python3-uno not installed")
+def test_libreoffice_keeps_identity_and_anchors_and_renders(draft, tmp_path):
+    session, turns, insights, path = draft
+    started = time.monotonic()
+    (saved,) = libreoffice_comment([(path, tmp_path / "resaved.docx", [])])
+    reading = review.read_docx(saved)
+    assert reading.application.lower().startswith("libreoffice")
+    assert reading.properties[docx_draft.PROP_SESSION] == session.name
+    assert reading.properties[docx_draft.PROP_INSIGHTS] == docx_draft.insights_hash(insights)
+    targets = {(p.target.kind, p.target.index) for p in reading.paragraphs if p.target}
+    assert {("insight", r) for r in range(1, 8)} | {("missing", None), ("summary", 2)} <= targets
+    pdf = convert_to_pdf(path, tmp_path)
+    pages = pdf_page_count(pdf)
+    print(f"LibreOffice round trip + PDF: {time.monotonic() - started:.1f} s, draft.pdf has {pages} pages")
+    assert pages >= 3

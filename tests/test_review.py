@@ -1,0 +1,354 @@
+"""collect: comments from returned copies (python-docx and LibreOffice) -> review.json, final.json, final.docx."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import time
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from docx_helpers import (
+    CommentSpec,
+    add_comments,
+    add_tracked_change,
+    convert_to_pdf,
+    libreoffice_available,
+    libreoffice_comment,
+    pdf_page_count,
+)
+from test_docx_draft import DATE, make_session
+
+from pipeline import docx_draft, review
+from pipeline.errors import ReviewError
+from pipeline.store import hash_file, read_json
+from pipeline.types import Insights
+
+MISSING = "Zet hier een opmerking"  # a piece of the "Mist er iets?" line (the how-to note also mentions it)
+DAY = datetime.datetime(2026, 3, 7, 10, 0)
+
+ANNA = [
+    CommentSpec("Evalueren na een maand", "+1", "Anna de Vries", "AV"),
+    CommentSpec("niemand zich eigenaar voelt", "Helemaal oneens", "Anna de Vries", "AV"),  # on a quote of #1
+    CommentSpec("Warme overdracht", "Eens, maar beter: Een warme overdracht met de cliënt erbij werkt beter "
+                "dan een formulier.", "Anna de Vries", "AV"),
+    CommentSpec(MISSING, "Mist: werkdruk maakt een goede overdracht bijna onmogelijk", "Anna de Vries", "AV"),
+    CommentSpec("Bram bracht een casus in", "Mooie samenvatting", "Anna de Vries", "AV"),
+    CommentSpec("Lees de top 7", "Duidelijke uitleg", "Anna de Vries", "AV"),
+    CommentSpec("Notitie voor de manager", "Ik help Dirk hiermee", "Anna de Vries", "AV"),
+]
+BRAM = [
+    CommentSpec("Evalueren na een maand", "👍", "Bram Jansen", "BJ"),
+    CommentSpec("Eigenaarschap expliciet maken", "-1", "Bram Jansen", "BJ"),
+    CommentSpec("Checklist als hulpmiddel", "Eens", "Bram Jansen", "BJ"),
+    CommentSpec(MISSING, "De werkdruk maakt een goede overdracht bijna onmogelijk.", "Bram Jansen", "BJ"),
+    CommentSpec("Ja, dat neem ik op me", "Hier bedoelde ik iets anders mee", "Bram Jansen", "BJ"),
+]
+BRAM_AGAIN = [  # a second copy two days later, author typed differently: the same person
+    CommentSpec("Evalueren na een maand", "👍", "bram  jansen", "BJ"),
+    CommentSpec("Checklist als hulpmiddel", "Niet mee eens", "bram  jansen", "BJ"),  # changed his mind
+]
+CARLA = [
+    CommentSpec("Evalueren na een maand", "mee eens", "Carla Smit", "CS"),
+    CommentSpec("Tijd voor overdracht plannen", "klopt", "Carla Smit", "CS"),
+    CommentSpec("Vaste vervanger", "Dit is eigenlijk hetzelfde als het eerste punt over eigenaarschap",
+                "Carla Smit", "CS"),
+    CommentSpec(MISSING, "Supervisie door de manager", "Carla Smit", "CS"),
+]
+
+
+def _title_rank(final: dict, title: str) -> int | None:
+    return next((i["rank"] for i in final["insights"] if i["title"] == title), None)
+
+
+def _lines(problems: list[str]) -> None:
+    for problem in problems:
+        assert "\n" not in problem
+
+
+@pytest.fixture()
+def copies(tmp_path):
+    session, turns, insights = make_session(tmp_path / "out")
+    draft = docx_draft.write_draft(session, turns, insights, title="Intervisie overdracht", date=DATE)
+    returned = tmp_path / "returned"
+    returned.mkdir()
+    files = {
+        "anna": add_comments(draft, returned / "anna.docx", ANNA, DAY),
+        "bram": add_comments(draft, returned / "bram.docx", BRAM, DAY - datetime.timedelta(days=1)),
+        "bram2": add_comments(draft, returned / "bram-v2.docx", BRAM_AGAIN, DAY + datetime.timedelta(days=1)),
+        "carla": add_comments(draft, returned / "carla.docx", CARLA, DAY),
+    }
+    return session, insights, draft, files
+
+
+def test_interpretation_of_comment_texts():
+    ups = ["+1", "+ 1", "👍", "👍🏽", "eens", "Eens!", "mee eens", "Helemaal eens", "helemaal mee eens", "ja",
+           "Ja, klopt", "klopt", "agree", "Agreed.", "Ik ben het er helemaal mee eens", "goed punt +1"]
+    downs = ["-1", "−1", "👎", "oneens", "Niet eens", "niet mee eens", "disagree", "nee", "Nee, want dat is niet zo",
+             "Ik ben het er niet mee eens", "helemaal oneens"]
+    for text in ups:
+        assert review.interpret(text, "insight").vote == 1, text
+    for text in downs:
+        assert review.interpret(text, "insight").vote == -1, text
+    both = review.interpret("Eens, maar liever: overdracht vraagt tijd in de planning", "insight")
+    assert (both.kind, both.vote, both.rewording, both.explicit) == (
+        "rewording", 1, "overdracht vraagt tijd in de planning", True)
+    quoted = review.interpret("\u201cEen warme overdracht werkt altijd beter\u201d", "insight")
+    assert quoted.rewording == "Een warme overdracht werkt altijd beter" and quoted.explicit
+    long = review.interpret("Dit gaat volgens mij vooral over vertrouwen tussen collega's onderling", "insight")
+    assert long.kind == "rewording" and not long.explicit
+    assert review.interpret("Waarom staat dit zo hoog in de lijst eigenlijk?", "insight").kind == "remark"
+    assert review.interpret("Goed punt", "insight").kind == "remark"
+    assert review.interpret("eenszaamheid", "insight").vote == 0  # a word that starts like "eens" is no vote
+    missing = review.interpret("Ontbreekt: aandacht voor nazorg", "missing")
+    assert (missing.kind, missing.proposal) == ("missing", "aandacht voor nazorg")
+
+
+def test_collect_maps_counts_and_reranks(copies):
+    session, insights, draft, files = copies
+    before = {name: (hash_file(p), p.stat().st_mtime_ns) for name, p in files.items()}
+    started = time.monotonic()
+    result = review.collect(session, list(files.values()))
+    elapsed = time.monotonic() - started
+    after = {name: (hash_file(p), p.stat().st_mtime_ns) for name, p in files.items()}
+    assert before == after, "returned files must never be modified"
+    assert result.problems == [] and result.files_read == 4
+    assert not [p for p in session.root.iterdir() if p.name.endswith(".tmp")]
+
+    rv = read_json(result.review)
+    comments = rv["comments"]
+    total = len(ANNA) + len(BRAM) + len(BRAM_AGAIN) + len(CARLA)
+    assert len(comments) == total == result.comments, "every comment is kept"
+    for spec in ANNA + BRAM + BRAM_AGAIN + CARLA:
+        assert any(c["text"] == spec.text and c["author"] == spec.author for c in comments), spec
+
+    def find(text: str, author: str = "") -> dict:
+        return next(c for c in comments if c["text"] == text and (not author or c["author"] == author))
+
+    assert find("Helemaal oneens")["target"] == {"kind": "insight", "index": 1, "via": "oogst_insight_1",
+                                                 "title": "Eigenaarschap expliciet maken"}
+    assert find("Mooie samenvatting")["target"]["kind"] == "summary"
+    assert find("Ik help Dirk hiermee")["target"]["kind"] == "action"
+    assert find("Ik help Dirk hiermee")["target"]["index"] == 2
+    assert find("Hier bedoelde ik iets anders mee")["target"]["kind"] == "transcript"
+    assert find("Supervisie door de manager")["target"]["kind"] == "missing"
+    assert "niemand zich eigenaar voelt" in find("Helemaal oneens")["anchor_text"]
+    assert find("+1")["date"].startswith("2026-03-07")
+    mapped = sum(1 for c in comments if c["target"] and c["target"]["kind"] != "other")
+    print(f"collect: {len(comments)} comments from 4 files, {mapped} mapped, {len(rv['unmapped'])} unmapped "
+          f"(on the how-to note), {elapsed:.2f} s")
+    assert [c["text"] for c in rv["unmapped"]] == ["Duidelijke uitleg"] and result.unmapped == 1
+    assert find("👍", "bram  jansen")["duplicate_of"] == find("👍", "Bram Jansen")["id"]
+    assert find("Dit is eigenlijk hetzelfde als het eerste punt over eigenaarschap")["interpretation"][
+        "kind"] == "rewording"
+    assert rv["reviewers"] == ["Anna de Vries", "Bram Jansen", "Carla Smit"]
+
+    final = read_json(result.final_json)
+    original = Insights.from_dict(read_json(session.path("insights.json"))).to_dict()
+    assert set(original) <= set(final) and len(final["insights"]) == 7
+    assert set(original["insights"][0]) <= set(final["insights"][0])
+    Insights.from_dict(final)  # loads as an Insights artefact
+    by_title = {i["title"]: i for i in final["insights"]}
+
+    evaluate = by_title["Evalueren na een maand"]
+    assert evaluate["votes"]["up"] == 3 and evaluate["votes"]["down"] == 0, "one vote per person"
+    assert set(evaluate["votes"]["voters"]) == {"Anna de Vries", "Bram Jansen", "Carla Smit"}
+    assert evaluate["rank"] < 7 and evaluate["original_rank"] == 7
+    owner = by_title["Eigenaarschap expliciet maken"]
+    assert owner["votes"]["down"] == 2 and owner["rank"] > 1
+    assert _title_rank(final, "Checklist als hulpmiddel") is None, "Bram's latest copy says -1: it drops out"
+    checklist = next(i for i in final["not_in_top"] if i["title"] == "Checklist als hulpmiddel")
+    assert checklist["votes"]["voters"] == {"Bram Jansen": -1}
+    warm = by_title["Warme overdracht"]
+    assert warm["text"].startswith("Een warme overdracht met de cliënt erbij werkt beter")
+    assert warm["original_text"] == original["insights"][1]["text"]
+    assert by_title["Vaste vervanger"]["text"] == original["insights"][3]["text"], "implicit, single: not adopted"
+    added = [i for i in final["insights"] if i.get("added")]
+    assert len(added) == 1 and "werkdruk" in added[0]["text"].lower()
+    assert set(added[0]["proposed_by"]) == {"Anna de Vries", "Bram Jansen"}
+    assert any(not p["added"] and "Supervisie" in p["text"] for p in final["proposals"])
+    kinds = {c["kind"] for c in final["changes"]}
+    assert {"moved_up", "moved_down", "reworded", "added", "dropped", "not_added"} <= kinds
+    print("final order:", [(i["rank"], i["original_rank"], i["title"], i["votes"]["net"]) for i in final["insights"]])
+
+    text = "\n".join(p.text for p in docx.Document(str(result.final_docx)).paragraphs)
+    assert "Wat is er veranderd" in text and "valt uit de top 7" in text and "Nieuw:" in text
+    assert "Zo geef je commentaar" not in text and "Bijlage" not in text
+    numbered = [p for p in docx.Document(str(result.final_docx)).paragraphs if p.style.name == "List Number"]
+    assert [p.text.split(":")[0] for p in numbered] == [i["title"] for i in final["insights"]]
+
+
+def _rezip(src: Path, dst: Path, replace: dict[str, bytes | None]) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            if item.filename in replace:
+                continue
+            zout.writestr(item, zin.read(item.filename))
+        for name, data in replace.items():
+            if data is not None:
+                zout.writestr(name, data)
+    return dst
+
+
+LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+          + b"".join(f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">'.encode()
+                     for i in range(1, 10))
+          + b']>\n<w:comments xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            b'<w:comment w:id="0" w:author="x"><w:p><w:r><w:t>&lol9;</w:t></w:r></w:p></w:comment></w:comments>')
+XXE = (b'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+       b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r>'
+       b"<w:t>&xxe;</w:t></w:r></w:p></w:body></w:document>")
+
+
+def test_bad_files_are_reported_and_good_ones_still_collected(copies, tmp_path):
+    session, insights, draft, files = copies
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    anna = files["anna"]
+    (bad / "scan.docx").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
+    (bad / "locked.docx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512
+                                      + "EncryptionInfo".encode("utf-16-le") + b"\0" * 512)
+    (bad / "half.docx").write_bytes(anna.read_bytes()[: anna.stat().st_size // 2])
+    (bad / "empty.docx").write_bytes(b"")
+    _rezip(anna, bad / "laughs.docx", {"word/comments.xml": LAUGHS})
+    _rezip(anna, bad / "xxe.docx", {"word/document.xml": XXE})
+    with zipfile.ZipFile(bad / "notes.docx", "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        z.writestr("content.xml", "<office:document-content/>")
+    other, other_turns, other_insights = make_session(tmp_path / "other", "andere-sessie")
+    changed = Insights.from_dict({**other_insights.to_dict(), "summary": ["Een andere sessie."]})
+    other_draft = docx_draft.write_draft(other, other_turns, changed, title="Andere", date=DATE)
+    add_comments(other_draft, bad / "other.docx", [CommentSpec("Vaste vervanger", "+1", "Zoë")])
+    first = review.collect(session, [files["carla"]])
+    (bad / "final.docx").write_bytes(first.final_docx.read_bytes())
+
+    names = ["scan", "locked", "half", "empty", "laughs", "xxe", "notes", "other", "final", "missing"]
+    given = [bad / f"{n}.docx" for n in names]
+    started = time.monotonic()
+    result = review.collect(session, [given[0], anna, *given[1:]], keep_previous=False)
+    elapsed = time.monotonic() - started
+    _lines(result.problems)
+    print("\n".join(result.problems))
+    print(f"collect with {len(names)} bad files: {elapsed:.2f} s")
+    assert elapsed < 10
+    assert result.files_read == 1
+    expected = {"scan": "but a PDF", "locked": "password-protected", "half": "damaged", "empty": "empty file",
+                "laughs": "DTD", "xxe": "DTD", "notes": "OpenDocument", "other": "andere-sessie",
+                "final": "final.docx", "missing": "not found"}
+    assert len(result.problems) == len(expected)
+    for name, words in expected.items():
+        line = next(p for p in result.problems if p.startswith(str(bad / f"{name}.docx")))
+        assert words in line, line
+    rv = read_json(result.review)
+    assert len(rv["comments"]) == len(ANNA)
+    assert set(rv["problems"]) == {str(p) for p in given}
+    assert [f["status"] for f in rv["files"]].count("rejected") == len(names)
+    assert "root:" not in json.dumps(rv), "the external entity must never be resolved"
+
+
+def test_all_files_bad_raises_one_line(copies, tmp_path):
+    session, *_ = copies
+    junk = tmp_path / "junk.docx"
+    junk.write_text("hello")
+    with pytest.raises(ReviewError) as info:
+        review.collect(session, [junk])
+    assert "junk.docx" in str(info.value) and "\n" not in str(info.value)
+    assert session.path("review.json").is_file()
+
+
+def test_draft_of_changed_insights_is_refused(copies, tmp_path):
+    session, insights, draft, files = copies
+    stale = add_comments(draft, tmp_path / "stale.docx", [CommentSpec("Vaste vervanger", "+1", "Dirk Bakker")])
+    changed = Insights.from_dict({**insights.to_dict(), "summary": ["Nieuwe samenvatting."]})
+    session.path("insights.json").write_text(json.dumps(changed.to_dict(), ensure_ascii=False))
+    with pytest.raises(ReviewError):
+        review.collect(session, [stale])
+    rv = read_json(session.path("review.json"))
+    assert "earlier version of insights.json" in rv["problems"][str(stale)][0]
+
+
+def test_tracked_changes_are_reported(copies, tmp_path):
+    session, insights, draft, files = copies
+    edited = add_tracked_change(files["carla"], tmp_path / "carla-edit.docx", "Dossier als respect",
+                                " en dat bouwt vertrouwen op", "Carla Smit")
+    result = review.collect(session, [edited])
+    (change,) = read_json(result.review)["tracked_changes"]
+    assert change["type"] == "insert" and change["author"] == "Carla Smit"
+    assert change["text"] == " en dat bouwt vertrouwen op"
+    assert change["target"]["kind"] == "insight" and change["target"]["index"] == 6
+
+
+def test_copy_without_marks_is_matched_by_text(copies, tmp_path):
+    session, insights, draft, files = copies
+    with zipfile.ZipFile(files["anna"]) as z:
+        document = z.read("word/document.xml")
+    document = re.sub(rb"<w:bookmark(Start|End)[^>]*/>", b"", document)
+    stripped = _rezip(files["anna"], tmp_path / "retyped.docx", {"word/document.xml": document,
+                                                                   "docProps/custom.xml": None})
+    result = review.collect(session, [stripped])
+    assert len(result.problems) == 1 and "matched by text" in result.problems[0]
+    comments = {c["text"]: c for c in read_json(result.review)["comments"]}
+    assert comments["+1"]["target"]["kind"] == "insight" and comments["+1"]["target"]["index"] == 7
+    assert comments["Helemaal oneens"]["target"]["index"] == 1  # anchored on a quote paragraph
+    assert comments["Mooie samenvatting"]["target"]["kind"] == "summary"
+    assert comments["Mist: werkdruk maakt een goede overdracht bijna onmogelijk"]["target"]["kind"] == "missing"
+
+
+def test_rerun_with_more_files_keeps_earlier_copies(copies):
+    session, insights, draft, files = copies
+    review.collect(session, [files["anna"], files["bram"]])
+    result = review.collect(session, [files["carla"], files["bram"]])
+    rv = read_json(result.review)
+    assert {Path(f["file"]).name for f in rv["files"]} == {"anna.docx", "bram.docx", "carla.docx"}
+    assert len(rv["comments"]) == len(ANNA) + len(BRAM) + len(CARLA)
+    final = read_json(result.final_json)
+    evaluate = next(i for i in final["insights"] if i["title"] == "Evalueren na een maand")
+    assert evaluate["votes"]["up"] == 3
+    fresh = review.collect(session, [files["carla"]], keep_previous=False)
+    assert len(read_json(fresh.review)["comments"]) == len(CARLA)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice + python3-uno not installed")
+def test_libreoffice_saved_copy_and_pdf_rendering(copies, tmp_path):
+    session, insights, draft, files = copies
+    started = time.monotonic()
+    eva = [CommentSpec("Dossier als respect", "+1 helemaal eens", "Eva Mulder", "EM"),
+           CommentSpec(MISSING, "Werkdruk maakt een goede overdracht bijna onmogelijk", "Eva Mulder", "EM")]
+    # Carla's copy goes through LibreOffice (which renumbers comment ids), Eva comments there
+    (carla_lo,) = libreoffice_comment([(files["carla"], tmp_path / "carla-eva-lo.docx", eva)])
+    lo_seconds = time.monotonic() - started
+    given = [*files.values(), carla_lo]
+    before = [hash_file(p) for p in given]
+    result = review.collect(session, given)
+    assert [hash_file(p) for p in given] == before
+    assert result.problems == []
+
+    rv = read_json(result.review)
+    lo_file = next(f for f in rv["files"] if f["file"] == str(carla_lo))
+    assert lo_file["application"].lower().startswith("libreoffice") and lo_file["comments"] == len(CARLA) + 2
+    lo_comments = [c for c in rv["comments"] if c["file"] == str(carla_lo)]
+    assert all(c["target"] and c["target"]["kind"] != "other" for c in lo_comments)
+    eva_vote = next(c for c in lo_comments if c["author"] == "Eva Mulder" and c["text"] == "+1 helemaal eens")
+    assert eva_vote["target"]["index"] == 6 and eva_vote["interpretation"]["vote"] == 1
+    carla_twice = [c for c in rv["comments"] if c["author"] == "Carla Smit" and c["text"] == "klopt"]
+    assert len(carla_twice) == 2 and sum(c["duplicate_of"] is None for c in carla_twice) == 1
+
+    final = read_json(result.final_json)
+    by_title = {i["title"]: i for i in final["insights"]}
+    assert by_title["Tijd voor overdracht plannen"]["votes"]["up"] == 1, "Carla's two copies count once"
+    assert by_title["Dossier als respect"]["votes"]["voters"] == {"Eva Mulder": 1}
+    added = next(i for i in final["insights"] if i.get("added"))
+    assert set(added["proposed_by"]) == {"Anna de Vries", "Bram Jansen", "Eva Mulder"}
+    assert len(rv["reviewers"]) == 4
+
+    pages = {}
+    for path in (draft, result.final_docx):
+        pdf = convert_to_pdf(path, tmp_path / "pdf")
+        pages[path.name] = pdf_page_count(pdf)
+    print(f"LibreOffice: comment + save {lo_seconds:.1f} s, total {time.monotonic() - started:.1f} s; "
+          f"PDF pages {pages}")
+    assert pages["draft.docx"] >= 3 and pages["final.docx"] >= 1
