@@ -488,10 +488,24 @@ class CollectResult:
     review: Path
     final_json: Path
     final_docx: Path
-    problems: list[str] = field(default_factory=list)  # one line per problem, each starting with the file
+    problems: list[str] = field(default_factory=list)  # files not used: one line each, starting with the file
     files_read: int = 0
     comments: int = 0
     unmapped: int = 0
+    notes: list[str] = field(default_factory=list)  # files used with a remark (matched by text, given twice)
+
+    # the names cli.py uses
+    @property
+    def review_path(self) -> Path:
+        return self.review
+
+    @property
+    def final_json_path(self) -> Path:
+        return self.final_json
+
+    @property
+    def final_docx_path(self) -> Path:
+        return self.final_docx
 
 
 def _target_dict(target: Target | None, insights: Insights) -> dict[str, Any] | None:
@@ -620,7 +634,9 @@ def _group(items: list[dict[str, Any]], key: str, threshold: float) -> list[list
 
 def _title_from(text: str) -> str:
     words = re.sub(r"[.!?].*$", "", text.strip(), flags=re.S).split()
-    title = " ".join(words[:5])
+    if len(words) > 2 and words[0].lower() in {"de", "het", "een", "the", "a", "an"}:
+        words = words[1:]  # "De werkdruk maakt ..." -> "Werkdruk maakt ..."
+    title = " ".join(words[:4])
     return (title[:1].upper() + title[1:]) if title else text[:40]
 
 
@@ -846,13 +862,15 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
     records: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     problems: list[str] = []
+    notes: list[str] = []
     problems_by_file: dict[str, list[str]] = {}
+    notes_by_file: dict[str, list[str]] = {}
     seen_digests: set[str] = set()
     for path in [Path(f) for f in files]:
         try:
             if not path.is_file():
                 raise _problem(path, "not found; check the path")
-            entry, file_records, file_changes, notes = _read_one(path, session, insights, current_hash, expected)
+            entry, file_records, file_changes, file_notes = _read_one(path, session, insights, current_hash, expected)
         except ReviewProblem as exc:
             log.warning("%s", exc)
             problems.append(str(exc))
@@ -861,8 +879,8 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
             continue
         if entry["sha256"] in seen_digests:
             note = f"{path}: the same file was given twice; read once"
-            problems.append(note)
-            problems_by_file.setdefault(str(path), []).append(note)
+            notes.append(note)
+            notes_by_file.setdefault(str(path), []).append(note)
             continue
         seen_digests.add(entry["sha256"])
         for change in file_changes:
@@ -870,9 +888,9 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         file_entries.append(entry)
         records += file_records
         changes += file_changes
-        problems += notes
-        for note in notes:
-            problems_by_file.setdefault(str(path), []).append(note)
+        for note in file_notes:
+            notes.append(note)
+            notes_by_file.setdefault(str(path), []).append(note)
 
     if keep_previous:
         old_files, old_records, old_changes = _load_previous(session, current_hash, seen_digests)
@@ -901,6 +919,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         "tracked_changes": changes,
         "proposals": aggregate["proposals"],
         "problems": problems_by_file,
+        "notes": notes_by_file,
         "rules": RANKING_RULE,
     }
     final = Insights(insights.language, insights.summary, final_insights, insights.actions, {
@@ -934,7 +953,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
     final_docx = docx_draft.save_document(docx_draft.build_document(spec, final, None), session.path("final.docx"))
     ok = sum(1 for f in file_entries if f.get("status") == "ok")
     log.info("collected %d comments from %d file(s); %d problem(s)", unique_comments, ok, len(problems))
-    result = CollectResult(review_path, final_json, final_docx, problems, ok, len(records), len(unmapped))
+    result = CollectResult(review_path, final_json, final_docx, problems, ok, len(records), len(unmapped), notes)
     if files and ok == 0:
         raise ReviewError(f"none of the {len(files)} file(s) could be read: {problems[0]} "
                           f"(all problems are in {review_path})")

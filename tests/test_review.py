@@ -115,7 +115,8 @@ def test_collect_maps_counts_and_reranks(copies):
     elapsed = time.monotonic() - started
     after = {name: (hash_file(p), p.stat().st_mtime_ns) for name, p in files.items()}
     assert before == after, "returned files must never be modified"
-    assert result.problems == [] and result.files_read == 4
+    assert result.problems == [] and result.notes == [] and result.files_read == 4
+    assert result.review_path == session.path("review.json") and result.final_docx_path.is_file()
     assert not [p for p in session.root.iterdir() if p.name.endswith(".tmp")]
 
     rv = read_json(result.review)
@@ -289,7 +290,7 @@ def test_copy_without_marks_is_matched_by_text(copies, tmp_path):
     stripped = _rezip(files["anna"], tmp_path / "retyped.docx", {"word/document.xml": document,
                                                                    "docProps/custom.xml": None})
     result = review.collect(session, [stripped])
-    assert len(result.problems) == 1 and "matched by text" in result.problems[0]
+    assert result.problems == [] and len(result.notes) == 1 and "matched by text" in result.notes[0]
     comments = {c["text"]: c for c in read_json(result.review)["comments"]}
     assert comments["+1"]["target"]["kind"] == "insight" and comments["+1"]["target"]["index"] == 7
     assert comments["Helemaal oneens"]["target"]["index"] == 1  # anchored on a quote paragraph
@@ -307,8 +308,9 @@ def test_rerun_with_more_files_keeps_earlier_copies(copies):
     final = read_json(result.final_json)
     evaluate = next(i for i in final["insights"] if i["title"] == "Evalueren na een maand")
     assert evaluate["votes"]["up"] == 3
-    fresh = review.collect(session, [files["carla"]], keep_previous=False)
+    fresh = review.collect(session, [files["carla"], files["carla"]], keep_previous=False)
     assert len(read_json(fresh.review)["comments"]) == len(CARLA)
+    assert fresh.problems == [] and len(fresh.notes) == 1 and "given twice" in fresh.notes[0]
 
 
 @pytest.mark.slow
