@@ -8,9 +8,12 @@ attribution. Needs the Debian package `espeak-ng` (tests and `make sample`; not 
 
 from __future__ import annotations
 
+import argparse
+import logging
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import wave
 from dataclasses import dataclass
@@ -19,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import InputError, OogstError
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 
@@ -84,8 +89,11 @@ def _espeak(text: str, voice: Voice, out: Path) -> np.ndarray:
     exe = shutil.which("espeak-ng")
     if exe is None:
         raise OogstError("espeak-ng is not installed (Debian: `apt-get install espeak-ng`; `make test` does this)")
-    subprocess.run([exe, "-v", f"nl+{voice.variant}", "-p", str(voice.pitch), "-s", str(voice.rate),
-                    "-w", str(out), text], check=True, capture_output=True)
+    subprocess.run(
+        [exe, "-v", f"nl+{voice.variant}", "-p", str(voice.pitch), "-s", str(voice.rate), "-w", str(out), text],
+        check=True,
+        capture_output=True,
+    )
     with wave.open(str(out), "rb") as wav:
         rate = wav.getframerate()
         pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16).astype(np.float32) / 32768.0
@@ -103,11 +111,12 @@ def _resample(samples: np.ndarray, src: int, dst: int) -> np.ndarray:
 
 def _trim(samples: np.ndarray, threshold: float = 1e-3) -> np.ndarray:
     loud = np.flatnonzero(np.abs(samples) > threshold)
-    return samples[loud[0]: loud[-1] + 1] if loud.size else samples[:0]
+    return samples[loud[0] : loud[-1] + 1] if loud.size else samples[:0]
 
 
-def synthesize(lines: list[Line], *, gap: float = 0.7, voices: dict[str, Voice] | None = None,
-               lead: float = 0.5) -> tuple[np.ndarray, list[SpokenTurn]]:
+def synthesize(
+    lines: list[Line], *, gap: float = 0.7, voices: dict[str, Voice] | None = None, lead: float = 0.5
+) -> tuple[np.ndarray, list[SpokenTurn]]:
     """Speak `lines` into one 16 kHz mono float32 signal; returns it and the exact time of every turn."""
     assigned: dict[str, Voice] = dict(voices or {})
     for line in lines:
@@ -124,8 +133,9 @@ def synthesize(lines: list[Line], *, gap: float = 0.7, voices: dict[str, Voice] 
                 cursor += len(silence) / SAMPLE_RATE
             speech = _trim(_espeak(line.text, assigned[line.speaker], Path(tmp) / f"{i}.wav"))
             pieces.append(0.8 * speech / max(1e-6, float(np.abs(speech).max())))
-            truth.append(SpokenTurn(line.speaker, round(cursor, 3), round(cursor + len(speech) / SAMPLE_RATE, 3),
-                                    line.text))
+            truth.append(
+                SpokenTurn(line.speaker, round(cursor, 3), round(cursor + len(speech) / SAMPLE_RATE, 3), line.text)
+            )
             cursor += len(speech) / SAMPLE_RATE
     pieces.append(np.zeros(int(lead * SAMPLE_RATE), np.float32))
     return np.concatenate(pieces), truth
@@ -153,7 +163,7 @@ def write_opus(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE, bitrate
         resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
         step = rate  # one second per frame keeps memory flat
         for offset in range(0, len(pcm), step):
-            frame = av.AudioFrame.from_ndarray(pcm[None, offset: offset + step], format="s16", layout="mono")
+            frame = av.AudioFrame.from_ndarray(pcm[None, offset : offset + step], format="s16", layout="mono")
             frame.sample_rate = rate
             for resampled in resampler.resample(frame):
                 for packet in stream.encode(resampled):
@@ -164,3 +174,65 @@ def write_opus(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE, bitrate
         for packet in stream.encode(None):
             container.mux(packet)
     return path
+
+
+def truth_dict(turns: list[SpokenTurn]) -> dict:
+    """The ground truth as JSON: speakers in order of appearance and every turn with its exact times."""
+    speakers = list(dict.fromkeys(turn.speaker for turn in turns))
+    return {
+        "speakers": speakers,
+        "turns": [{"speaker": t.speaker, "start": t.start, "end": t.end, "text": t.text} for t in turns],
+    }
+
+
+def render(script: Path, out: Path, *, truth: Path | None = None, wav: Path | None = None) -> list[SpokenTurn]:
+    """Speak a script file into an Ogg/Opus file (and optionally a WAV copy and the truth JSON)."""
+    from pipeline.store import atomic_write_json
+
+    script = Path(script)
+    try:
+        text = script.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{script}: not found (give a script with `Name: text` lines)") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{script}: not UTF-8 text (save the script as UTF-8)") from None
+    audio, turns = synthesize(parse_script(text, str(script)))
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    write_opus(Path(out), audio)
+    if wav is not None:
+        write_wav(Path(wav), audio)
+    if truth is not None:
+        atomic_write_json(Path(truth), truth_dict(turns))
+    log.info(
+        "%s: %.1f s, %d turns, %d speakers", out, len(audio) / SAMPLE_RATE, len(turns), len({t.speaker for t in turns})
+    )
+    return turns
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m pipeline.synth SCRIPT OUT.ogg [--truth T.json] [--wav OUT.wav]`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.synth",
+        description="Speak a `Name: text` script with distinct espeak-ng voices into an Ogg/Opus recording, "
+        "with the exact time of every turn as ground truth.",
+    )
+    parser.add_argument("script", type=Path, help="text file, one `Name: text` turn a line; `[pause N]` = silence")
+    parser.add_argument("out", type=Path, help="Ogg/Opus file to write (mono, 24 kbit/s)")
+    parser.add_argument("--truth", type=Path, help="also write the ground truth JSON {speakers, turns} here")
+    parser.add_argument("--wav", type=Path, help="also write the uncompressed 16 kHz WAV here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        turns = render(args.script, args.out, truth=args.truth, wav=args.wav)
+    except OogstError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{args.out}: {turns[-1].end + 0.5:.1f} s, {len(turns)} turns"
+        + (f"; truth in {args.truth}" if args.truth else "")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
