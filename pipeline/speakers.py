@@ -168,20 +168,21 @@ def _affinity(x: np.ndarray, n_neighbors: int) -> np.ndarray:
     return 0.5 * (graph + graph.T)
 
 
-def _laplacian_eigenvalues(affinity: np.ndarray, count: int) -> np.ndarray:
+def _spectral_embedding(affinity: np.ndarray, dims: int) -> np.ndarray:
+    """Rows of the first `dims` eigenvectors of the normalised Laplacian, scaled to unit length (Ng-Jordan-Weiss)."""
     from scipy.linalg import eigh
 
     degree = affinity.sum(axis=1)
     inv = 1.0 / np.sqrt(np.maximum(degree, 1e-12))
     laplacian = np.eye(len(affinity)) - inv[:, None] * affinity * inv[None, :]
-    return eigh(laplacian, eigvals_only=True, subset_by_index=[0, min(count, len(affinity) - 1)])
+    _values, vectors = eigh(laplacian, subset_by_index=[0, min(dims, len(affinity)) - 1])
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
-def _spectral(affinity: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
-    from sklearn.cluster import SpectralClustering
+def _kmeans(points: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+    from sklearn.cluster import KMeans
 
-    model = SpectralClustering(n_clusters=k, affinity="precomputed", random_state=seed, assign_labels="cluster_qr")
-    return model.fit_predict(affinity)
+    return KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(points)
 
 
 def _centroids(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -189,65 +190,53 @@ def _centroids(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
 
 
-def cluster_windows(embeddings: np.ndarray, *, num_speakers: int | None = None, max_speakers: int = MAX_SPEAKERS,
-                    max_cluster_windows: int = 2000, merge_similarity: float = 0.88) -> Clustering:
-    """Cluster window embeddings into speakers; the count comes from the eigengap unless `num_speakers` is given.
+def _closest_pair(centroids: np.ndarray) -> float:
+    sim = centroids @ centroids.T
+    np.fill_diagonal(sim, -1.0)
+    return float(sim.max())
 
-    Args:
-        merge_similarity: two clusters whose centroids are at least this cosine-similar are one voice; this is what
-            keeps one voice from being split in two (measured: distinct espeak voices <= 0.85, halves of one
-            voice >= 0.90).
+
+def cluster_windows(embeddings: np.ndarray, *, num_speakers: int | None = None, max_speakers: int = MAX_SPEAKERS,
+                    max_cluster_windows: int = 2000, same_voice: float = 0.88) -> Clustering:
+    """Cluster window embeddings into speakers (spectral clustering on a nearest-neighbour graph).
+
+    The count: split into 2, 3, .. clusters and stop before the first split that yields two clusters of the same
+    voice, i.e. two centroids at least `same_voice` cosine-similar (measured on espeak voices: distinct voices
+    <= 0.85, halves of one voice >= 0.90). `num_speakers` forces the count instead.
     """
     n = len(embeddings)
-    if n == 0:
-        return Clustering(np.zeros(0, int), np.zeros((0, embeddings.shape[1] if embeddings.ndim == 2 else 256)),
-                          num_speakers is not None)
-    step = max(1, int(np.ceil(n / max_cluster_windows)))
-    sample = embeddings[::step]
-    m = len(sample)
     forced = num_speakers is not None
+    if n == 0:
+        return Clustering(np.zeros(0, int), np.zeros((0, 256), np.float32), forced)
+    # Long recordings: cluster an even subsample (bounded memory), then give every window its nearest centroid.
+    step = max(1, int(np.ceil(n / max_cluster_windows)))
+    sample = embeddings[::step].astype(np.float64)
+    m = len(sample)
     if forced:
-        k = max(1, min(int(num_speakers), m))  # type: ignore[arg-type]
+        wanted = max(1, min(int(num_speakers or 1), m))
     elif m < 8:
-        k = 1
+        wanted = 1
     else:
-        k = 0
-    if k != 1:
-        neighbours = int(np.clip(round(m * 0.05), 5, 40))
-        neighbours = min(neighbours, m - 1)
-        affinity = _affinity(sample, neighbours)
-        if k == 0:
-            values = _laplacian_eigenvalues(affinity, max_speakers + 1)
-            gaps = np.diff(values[: max_speakers + 1])
-            k = int(np.argmax(gaps)) + 1
-            log.debug("laplacian eigenvalues %s -> %d speakers", np.round(values, 3), k)
-        labels = _spectral(affinity, k) if k > 1 else np.zeros(m, int)
-    else:
-        labels = np.zeros(m, int)
+        wanted = 0
+    labels = np.zeros(m, int)
+    if wanted != 1:
+        neighbours = min(int(np.clip(round(m * 0.05), 10, 40)), m - 1)
+        spectral = _spectral_embedding(_affinity(sample, neighbours), max_speakers)
+        if wanted:
+            labels = _kmeans(spectral[:, :wanted], wanted)
+        else:
+            for k in range(2, min(max_speakers, m - 1) + 1):
+                candidate = _kmeans(spectral[:, :k], k)
+                closest = _closest_pair(_centroids(sample, candidate, k))
+                log.debug("%d clusters: closest centroids %.3f", k, closest)
+                if closest >= same_voice:
+                    break
+                labels = candidate
+    k = int(labels.max()) + 1
     centroids = _centroids(sample, labels, k)
-    if not forced:
-        centroids = _merge_close(sample, centroids, merge_similarity)
-    # Every window (also those not in the sample) goes to its nearest centroid.
     all_labels = np.argmax(embeddings @ centroids.T, axis=1)
-    centroids = _centroids(embeddings, all_labels, len(centroids))
+    centroids = _centroids(embeddings, all_labels, k)
     return Clustering(np.argmax(embeddings @ centroids.T, axis=1), centroids, forced)
-
-
-def _merge_close(x: np.ndarray, centroids: np.ndarray, threshold: float) -> np.ndarray:
-    """Merge the two most similar clusters while their centroids are closer than `threshold`."""
-    while len(centroids) > 1:
-        sim = centroids @ centroids.T
-        np.fill_diagonal(sim, -1.0)
-        i, j = np.unravel_index(int(np.argmax(sim)), sim.shape)
-        if sim[i, j] < threshold:
-            break
-        log.debug("merging speaker clusters %d and %d (centroid similarity %.3f)", i, j, sim[i, j])
-        labels = np.argmax(x @ centroids.T, axis=1)
-        labels[labels == j] = i
-        keep = [c for c in range(len(centroids)) if c != j]
-        remap = {old: new for new, old in enumerate(keep)}
-        centroids = _centroids(x, np.array([remap[int(c)] for c in labels]), len(keep))
-    return centroids
 
 
 # -- words -> speakers -> turns --------------------------------------------------------------------------
