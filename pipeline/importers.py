@@ -231,7 +231,7 @@ def _fill_times(path: Path, cues: list[Cue]) -> tuple[list[Cue], bool]:
             end = start + duration
             if next_start is not None:
                 end = max(start, min(end, next_start))
-        filled.append(Cue(cue.line, start, end, cue.speaker, cue.text))
+        filled.append(Cue(cue.line, round(start, 3), round(end, 3), cue.speaker, cue.text))
         cursor = end + (0.5 if cue.start is None else 0.0)
     return filled, estimated
 
@@ -241,7 +241,8 @@ def _words(cue: Cue) -> tuple[Word, ...]:
     tokens = cue.text.split()
     assert cue.start is not None and cue.end is not None
     step = (cue.end - cue.start) / max(1, len(tokens))
-    return tuple(Word(cue.start + i * step, cue.start + (i + 1) * step, " " + token, 1.0)
+    # Rounded like transcript.json stores them, so an imported transcript reads back identical.
+    return tuple(Word(round(cue.start + i * step, 3), round(cue.start + (i + 1) * step, 3), " " + token, 1.0)
                  for i, token in enumerate(tokens))
 
 
