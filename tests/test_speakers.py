@@ -128,7 +128,8 @@ def test_automatic_speaker_count_and_attribution(conversations: dict[str, Case],
     accuracy = attribution(turns, case)
     print(f"\n{name} voices: {len(turns.speakers)} speakers found (expected {expected}), "
           f"{accuracy:.1%} of {len(case.transcript.words)} words right; "
-          f"diarization {seconds:.1f} s vs transcription {case.asr_seconds:.1f} s for {len(case.audio) / 16000:.0f} s audio")
+          f"diarization {seconds:.1f} s vs transcription {case.asr_seconds:.1f} s "
+          f"for {len(case.audio) / 16000:.0f} s audio")
     assert len(turns.speakers) == expected
     assert accuracy >= 0.90
     assert list(turns.speakers) == [f"S{i}" for i in range(1, expected + 1)]
