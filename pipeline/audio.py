@@ -54,6 +54,7 @@ def load_audio(path: Path, *, progress: Callable[[float], None] | None = None) -
         raise AudioError(f"{path}: is a folder, not a recording (give a file, or use `oogst run {path}` for all)")
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: the file is empty (0 bytes); copy or export the recording again")
+    _check_riff(path)
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except av.FFmpegError:
@@ -99,6 +100,29 @@ def load_audio(path: Path, *, progress: Callable[[float], None] | None = None) -
         progress(1.0)
     log.info("decoded %s: %.1f s", path, seconds)
     return audio
+
+
+def _check_riff(path: Path) -> None:
+    """WAV files say how many bytes of audio follow; ffmpeg silently decodes a cut-off one, so check."""
+    import struct
+
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"RIFF":
+            return
+        fh.seek(12)
+        while True:
+            header = fh.read(8)
+            if len(header) < 8:
+                return
+            chunk, length = struct.unpack("<4sI", header)
+            if chunk == b"data":
+                have = size - fh.tell()
+                if length not in (0, 0xFFFFFFFF) and have < TRUNCATED_SHARE * length:
+                    raise AudioError(f"{path}: truncated: the file says it holds {length} bytes of audio but only "
+                                     f"{have} are there; copy the file again (was the copy finished?)")
+                return
+            fh.seek(length + (length & 1), 1)
 
 
 def _declared_seconds(container: object, stream: object) -> float | None:

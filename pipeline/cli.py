@@ -43,7 +43,7 @@ class ConsoleReporter:
 
         self._bar = tqdm(total=round(total_seconds, 1), unit="s", desc=f"  {label}", file=sys.stderr,
                          bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s audio "
-                                    "[{elapsed}<{remaining}]", leave=False)
+                                    "[{elapsed}<{remaining}]", leave=False, disable=None)
         bar = self._bar
 
         def progress(share: float) -> None:
@@ -51,10 +51,13 @@ class ConsoleReporter:
 
         return progress
 
-    def end(self, session: str, stage: str, seconds: float, skipped: bool) -> None:
+    def abort(self, session: str, stage: str) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+    def end(self, session: str, stage: str, seconds: float, skipped: bool) -> None:
+        self.abort(session, stage)
         if self.quiet:
             return
         if skipped:
@@ -85,15 +88,20 @@ def _date(value: str | None) -> dt.date | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.config import build_settings
-    from pipeline.names import parse_assignments
     from pipeline.run import collect_inputs, run_recording
+
+    names = None
+    if args.names:
+        from pipeline.names import parse_assignments
+
+        names = parse_assignments(args.names)
 
     fast = args.fast
     settings = build_settings({
         "out_dir": args.out_dir, "models_dir": args.models_dir, "language": args.language, "model": args.model,
         "backend": args.backend, "compute_type": args.compute_type or ("int8" if fast else None),
         "batched": True if fast else None, "threads": args.threads, "vocabulary": _vocabulary(args.vocabulary),
-        "speakers": args.speakers, "names": parse_assignments(args.names) if args.names else None,
+        "speakers": args.speakers, "names": names,
         "quiet": args.quiet,
     })
     if settings.speakers is not None and not 1 <= settings.speakers <= 10:
@@ -168,9 +176,14 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from pipeline.store import Session
 
     session = Session.open(args.session, Path(args.out_dir or "outputs"))
-    result = collect(session, [Path(f) for f in args.files])
+    result = collect(session, [Path(f) for f in args.files], title=args.title, date=_date(args.date),
+                     keep_previous=not args.fresh)
+    for note in result.notes:
+        print(f"  note: {note}", file=sys.stderr)
     for problem in result.problems:
-        print(f"oogst: {problem}", file=sys.stderr)
+        print(f"oogst: error: {problem}", file=sys.stderr)
+    print(f"{len(result.comments)} comments from {len(result.files_read)} file(s), "
+          f"{len(result.unmapped)} not tied to an insight (kept in review.json)")
     for path in (result.review_path, result.final_json_path, result.final_docx_path):
         print(f"-> {path}")
     return 1 if result.problems else 0
@@ -183,10 +196,16 @@ def cmd_mail(args: argparse.Namespace) -> int:
     from pipeline.store import Session
 
     session = Session.open(args.session, Path(args.out_dir or "outputs"))
+    tty = sys.stdin.isatty()
+
+    def confirm(question: str) -> bool:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "j", "ja")
+
+    # Without a terminal getpass would read stdin, and nobody can answer a question: pass neither.
     outcome = run_mail(session, to=args.to or [], to_file=Path(args.to_file) if args.to_file else None,
                        send=args.send, draft=args.draft, yes=args.yes, env=os.environ,
                        config_path=Path(args.config) if args.config else None,
-                       password_prompt=lambda prompt: getpass.getpass(prompt))
+                       password_prompt=getpass.getpass if tty else None, confirm=confirm if tty else None)
     print(outcome.summary)
     return 0
 
@@ -258,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
                                          "are never changed.")
     collect.add_argument("session", help="session folder or name under outputs/")
     collect.add_argument("files", nargs="+", metavar="ANNOTATED.docx")
+    collect.add_argument("--fresh", action="store_true", help="forget copies collected earlier and start over")
+    collect.add_argument("--title", help="title for final.docx (default: the draft's)")
+    collect.add_argument("--date", help="date YYYY-MM-DD for final.docx (default: the draft's)")
     collect.add_argument("--out-dir", help="default: outputs")
     collect.set_defaults(func=cmd_collect)
 

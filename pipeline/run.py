@@ -47,12 +47,19 @@ class Reporter(Protocol):
 
     def end(self, session: str, stage: str, seconds: float, skipped: bool) -> None: ...
 
+    def abort(self, session: str, stage: str) -> None:
+        """The stage failed; close whatever begin() opened."""
+        ...
+
 
 class SilentReporter:
     def begin(self, session: str, stage: str, total_seconds: float | None) -> Callable[[float], None] | None:
         return None
 
     def end(self, session: str, stage: str, seconds: float, skipped: bool) -> None:
+        return None
+
+    def abort(self, session: str, stage: str) -> None:
         return None
 
 
@@ -74,9 +81,24 @@ def session_name(path: Path) -> str:
     return name or "sessie"
 
 
+_LEADING_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})[-_ ]*")
+
+
 def title_from(name: str) -> str:
-    text = re.sub(r"[-_]+", " ", name).strip()
+    """"2024-05-14_intervisie-team-west" -> "Intervisie team west" (the date goes to date_from)."""
+    text = re.sub(r"[-_]+", " ", _LEADING_DATE.sub("", name)).strip() or name
     return text[:1].upper() + text[1:]
+
+
+def date_from(name: str) -> dt.date | None:
+    """A date at the start of a file name (2024-05-14_… or 20240514-…), if there is one."""
+    match = _LEADING_DATE.match(name)
+    if not match:
+        return None
+    try:
+        return dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
 
 
 def collect_inputs(items: list[Path]) -> list[Path]:
@@ -142,12 +164,16 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
             reporter.end(session.name, name, 0.0, True)
             return
         began = time.perf_counter()
-        work(reporter.begin(session.name, name, total() if total else None))
+        try:
+            work(reporter.begin(session.name, name, total() if total else None))
+        except BaseException:
+            reporter.abort(session.name, name)
+            raise
         session.record(name, key, artefacts)
         result.stage_seconds[name] = round(time.perf_counter() - began, 3)
         reporter.end(session.name, name, result.stage_seconds[name], False)
 
-    recorded = (date or dt.date.fromtimestamp(path.stat().st_mtime)).isoformat()
+    recorded = (date or date_from(session.name) or dt.date.fromtimestamp(path.stat().st_mtime)).isoformat()
     meta = {"source": path.name, "recorded": recorded, "title": title or title_from(session.name)}
     opts = TranscribeOptions(language=settings.language, model=settings.model, backend=settings.backend,
                              compute_type=settings.compute_type, batched=settings.batched,

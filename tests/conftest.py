@@ -1,0 +1,56 @@
+"""Shared fixtures: the bundled sample, the assembled model, small generated audio files."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # test helpers (docx_helpers, mail_helpers, ...) import as modules
+
+SAMPLE = ROOT / "recordings" / "voorbeeld-intervisie.ogg"
+SAMPLE_SCRIPT = ROOT / "recordings" / "voorbeeld-intervisie.txt"
+MODELS = ROOT / "models"
+
+
+def normalise(text: str) -> str:
+    """Lowercase words without punctuation, for WER."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def script_text(path: Path = SAMPLE_SCRIPT) -> str:
+    from pipeline.synth import parse_script
+
+    return " ".join(line.text for line in parse_script(path.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    """The assembled models (`make test` runs `oogst models` first); skip nothing: fail loudly if missing."""
+    from pipeline.models import DEFAULT_ASR, is_assembled
+
+    assert is_assembled(MODELS / DEFAULT_ASR), "models are not assembled: run `make models`"
+    return MODELS
+
+
+@pytest.fixture(scope="session")
+def sample() -> Path:
+    assert SAMPLE.is_file(), f"{SAMPLE} is missing"
+    return SAMPLE
+
+
+def tone(seconds: float, freq: float = 220.0, rate: int = 16000, amplitude: float = 0.3) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+@pytest.fixture()
+def out_dir(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "outputs"
+    path.mkdir()
+    yield path

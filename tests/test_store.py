@@ -1,0 +1,78 @@
+"""The session store: atomic writes and the stage cache."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import SessionError
+from pipeline.store import Session, atomic_write_json, cache_key, read_json
+
+
+def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    atomic_write_json(path, {"x": 1})
+    atomic_write_json(path, {"x": 2, "naam": "Ilse Ünal 🌱"})
+    assert read_json(path) == {"x": 2, "naam": "Ilse Ünal 🌱"}
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_writer_killed_midway_leaves_old_file_intact(tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    atomic_write_json(path, {"old": True})
+    code = (f"import sys; sys.path.insert(0, {str(Path.cwd())!r})\n"
+            "from pipeline import store\n"
+            "class Slow:\n"
+            "    def __iter__(self):\n"
+            "        import time\n"
+            "        while True:\n"
+            "            time.sleep(0.01); yield b'x' * 1000\n"
+            f"store.atomic_write_bytes({str(path)!r}, b''.join(Slow()))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    time.sleep(1.0)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert read_json(path) == {"old": True}
+
+
+def test_damaged_json_gives_session_error(tmp_path: Path) -> None:
+    path = tmp_path / "turns.json"
+    path.write_text('{"speakers": ')
+    with pytest.raises(SessionError, match="damaged JSON"):
+        read_json(path)
+    with pytest.raises(SessionError, match="not found"):
+        read_json(tmp_path / "missing.json")
+
+
+def test_stage_is_fresh_only_with_same_key_and_untouched_artefact(tmp_path: Path) -> None:
+    session = Session.create(tmp_path, "s")
+    atomic_write_json(session.path("t.json"), {"a": 1})
+    key = cache_key("asr", "abc", {"language": "nl"})
+    assert not session.is_fresh("transcribe", key)
+    session.record("transcribe", key, ["t.json"])
+    assert session.is_fresh("transcribe", key)
+    assert not session.is_fresh("transcribe", cache_key("asr", "abc", {"language": "en"}))
+    session.path("t.json").write_text('{"a": 2}')  # edited by hand
+    assert not session.is_fresh("transcribe", key)
+    session.record("transcribe", key, ["t.json"])
+    session.path("t.json").unlink()
+    assert not session.is_fresh("transcribe", key)
+
+
+def test_damaged_manifest_means_run_again_not_crash(tmp_path: Path) -> None:
+    session = Session.create(tmp_path, "s")
+    session.path(".stages.json").write_text("{half")
+    assert not session.is_fresh("transcribe", "k")
+
+
+def test_open_unknown_session(tmp_path: Path) -> None:
+    with pytest.raises(SessionError, match="no such session"):
+        Session.open("nope", tmp_path)
+    Session.create(tmp_path, "ja")
+    assert Session.open("ja", tmp_path).name == "ja"

@@ -1,0 +1,104 @@
+"""Transcription guards and resumable checkpoints, with the scripted backend (fast), and options validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.errors import ConfigError
+from pipeline.transcribe import (ScriptedBackend, TranscribeOptions, _collapse_repeats, clean_segments,
+                                 get_backend, prompt_text, transcribe)
+from pipeline.types import Segment, Word
+
+
+def seg(start: float, text: str) -> Segment:
+    words = text.split()
+    step = 0.4
+    return Segment(start, start + step * len(words), text,
+                   tuple(Word(start + i * step, start + (i + 1) * step, " " + w, 0.9) for i, w in enumerate(words)))
+
+
+def test_hallucinated_credits_are_dropped() -> None:
+    stats: dict[str, int] = {}
+    kept = list(clean_segments(iter([
+        seg(0, "Welkom bij de intervisie."),
+        seg(5, "Ondertiteld door de Amara.org gemeenschap"),
+        seg(9, "Bedankt voor het kijken!"),
+        seg(12, "Joris brengt vandaag de casus in."),
+    ]), stats))
+    assert [s.text for s in kept] == ["Welkom bij de intervisie.", "Joris brengt vandaag de casus in."]
+    assert stats == {"hallucination": 2}
+
+
+def test_repeated_segments_are_dropped_but_short_answers_kept() -> None:
+    stats: dict[str, int] = {}
+    kept = list(clean_segments(iter([
+        seg(0, "Wat maakte het zo lastig?"),
+        seg(3, "Wat maakte het zo lastig?"),
+        seg(6, "Ja."), seg(7, "Ja."),  # two people saying "ja" is speech, not a loop
+        seg(8, "Dat herken ik wel."),
+    ]), stats))
+    assert [s.text for s in kept] == ["Wat maakte het zo lastig?", "Ja.", "Ja.", "Dat herken ik wel."]
+    assert stats == {"repeated": 1}
+
+
+def test_loops_inside_a_segment_are_collapsed() -> None:
+    looping = seg(0, "ik denk dat " + "het werkt het werkt " * 6 + "zo")
+    words = _collapse_repeats(looping.words)
+    text = "".join(w.word for w in words).strip()
+    assert text == "ik denk dat het werkt het werkt zo"
+    assert _collapse_repeats(seg(0, "ja ja ja dat klopt").words) == seg(0, "ja ja ja dat klopt").words
+
+
+def test_prompt_from_vocabulary() -> None:
+    assert prompt_text(("Sanne", " Joris ", "", "inbrenger"), "nl") == "Intervisie met Sanne, Joris, inbrenger."
+    assert prompt_text((), "nl") is None
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("backend", "whisper.cpp", "unknown"), ("compute_type", "float16", "not supported"),
+    ("language", "Nederlands", "language code"),
+])
+def test_bad_options_are_config_errors(field: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        get_backend(TranscribeOptions(**{field: value}))
+
+
+def test_auto_language_never_translates_and_keeps_detected_language() -> None:
+    backend = ScriptedBackend([seg(0, "Good morning everyone.")], duration=3.0, language="en")
+    transcript = transcribe(np.zeros(16000 * 3, np.float32), TranscribeOptions(language="auto"), backend=backend)
+    assert transcript.language == "en"
+    assert transcript.segments[0].text == "Good morning everyone."
+
+
+def test_checkpoint_resumes_after_the_last_complete_segment(tmp_path: Path) -> None:
+    segments = [seg(i * 10.0, f"zin nummer {i} over de casus") for i in range(6)]
+    audio = np.zeros(16000 * 60, np.float32)
+    opts = TranscribeOptions()
+    checkpoint = tmp_path / ".transcript.partial.jsonl"
+    first = transcribe(audio, opts, backend=ScriptedBackend(segments, 60.0), checkpoint=checkpoint)
+    # Simulate a kill during segment 4: keep the header, language and 3 segments, then half a line.
+    lines = checkpoint.read_text().splitlines()
+    checkpoint.write_text("\n".join(lines[:5]) + "\n" + lines[5][: len(lines[5]) // 2])
+    backend = ScriptedBackend(segments, 60.0)
+    progress: list[float] = []
+    resumed = transcribe(audio, opts, progress.append, backend=backend, checkpoint=checkpoint)
+    assert backend.calls == [pytest.approx(60.0 - segments[2].end, abs=0.01)]  # only the rest was decoded
+    assert [s.to_dict() for s in resumed.segments] == [s.to_dict() for s in first.segments]
+    assert progress[-1] == 1.0
+
+
+def test_checkpoint_from_other_options_is_ignored(tmp_path: Path) -> None:
+    segments = [seg(i * 10.0, f"zin {i}") for i in range(3)]
+    audio = np.zeros(16000 * 30, np.float32)
+    checkpoint = tmp_path / "cp.jsonl"
+    transcribe(audio, TranscribeOptions(language="nl"), backend=ScriptedBackend(segments, 30.0),
+               checkpoint=checkpoint)
+    backend = ScriptedBackend(segments, 30.0)
+    transcribe(audio, TranscribeOptions(language="en"), backend=backend, checkpoint=checkpoint)
+    assert backend.calls == [30.0]
+    header = json.loads(checkpoint.read_text().splitlines()[0])
+    assert header["options"]["language"] == "en"
