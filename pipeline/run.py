@@ -225,15 +225,12 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
 
     # -- names: diarization + names.toml + --names -> turns.json ----------------------------------------------
     def do_names(progress: Callable[[float], None] | None) -> None:
-        from pipeline.names import load_names, with_names
+        from pipeline.names import load_names, resolve_labels, with_names
 
         turns = Turns.from_dict(read_json(session.path("diarization.json")))
-        mapping = {**load_names(session.root), **settings.names}
-        unknown = sorted(set(settings.names) - set(turns.speakers))
-        if unknown:
-            raise ConfigError(f"--names {', '.join(unknown)}: no such speaker in {session.name} "
-                              f"(known: {', '.join(turns.speakers)})")
-        atomic_write_json(session.path("turns.json"), with_names(turns, mapping).to_dict())
+        given = resolve_labels(turns, settings.names, source="--names") if settings.names else {}
+        turns = with_names(turns, {**load_names(session.root), **given})
+        atomic_write_json(session.path("turns.json"), turns.to_dict())
 
     names_file = session.path("names.toml")
     stage("names", lambda: cache_key("names", session.artefact_hash("diarization.json"),
