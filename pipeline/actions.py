@@ -155,7 +155,7 @@ def extract_actions(sentences: list[Sentence], language: str, names: Iterable[st
             continue
         if due is None and (not _concrete(text, lang) or SMALL_TALK[lang].search(text)):
             continue
-        action = Action(owner=owner, text=_clean(text, lang), due=due, start=sentence.start)
+        action = Action(owner=owner, text=_clean(text, lang), due=due, start=round(sentence.start, 3))
         if not any(_same(action, other) for other in actions):
             actions.append(action)
     return actions

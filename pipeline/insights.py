@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pipeline.actions import extract_actions
 from pipeline.nlp import (
+    ADVICE_PROMPT,
     AGREEMENT,
     CLOSING_PROMPT,
     CUES,
@@ -148,7 +149,8 @@ class ExtractiveBackend:
         return Insight(
             rank=rank, title=title, text=clean_sentence(sentences[seed].text, lang), speakers=tuple(speakers),
             score=score,
-            quotes=tuple(Quote(s.speaker, s.start, s.end, s.text) for s in sorted(quotes, key=lambda s: s.start)))
+            quotes=tuple(Quote(s.speaker, round(s.start, 3), round(s.end, 3), s.text)
+                         for s in sorted(quotes, key=lambda s: s.start)))
 
 
 CONTINUATION = {"nl": re.compile(r"^(?:en |ook )?(?:dat|ook dat)\b", re.IGNORECASE),
@@ -165,6 +167,9 @@ def _features(sentences: list[Sentence], lang: str) -> list[_Features]:
     end_time = max(s.end for s in sentences) or 1.0
     prompts = [s.index for s in sentences if CLOSING_PROMPT[lang].search(s.text) and s.start >= 0.4 * end_time]
     closing_from = prompts[0] if prompts else None
+    advice = [s.index for s in sentences if ADVICE_PROMPT[lang].search(s.text)
+              and (closing_from is None or s.index < closing_from)]
+    advice_from = advice[-1] if advice else None
     # Agreement opening a turn endorses the previous speaker's turn.
     first_of_turn: dict[int, Sentence] = {}
     by_turn: dict[int, list[int]] = {}
@@ -190,6 +195,8 @@ def _features(sentences: list[Sentence], lang: str) -> list[_Features]:
             closing = 1.0 if s.index > closing_from else 0.0
         else:
             closing = 0.5 if s.start >= 0.85 * end_time else 0.0
+        if advice_from is not None and s.index > advice_from and (closing_from is None or s.index < closing_from):
+            cue = max(cue, 0.3)  # the advice round
         if closing == 1.0:
             cue = max(cue, 0.6)  # whatever someone names in the closing round is, by definition, a takeaway
         result.append(_Features(
@@ -328,13 +335,16 @@ class _Analysis:
                 if self.sentences[self._index(p)].words >= 6 and not self.features[self._index(p)].agreement]
         if not pool:
             return []
-        want = int(min(10, max(5, round(len(pool) / 10)), len(pool)))
+        want = int(min(10, max(5, len(seeds) + 1, round(len(pool) / 40)), len(pool)))
         end_time = max(s.end for s in self.sentences) or 1.0
         position = {p: self.sentences[self._index(p)].start / end_time for p in pool}
         value = {p: float(self.centrality[p]) + 0.3 * self.features[self._index(p)].cue
                  + (0.4 if position[p] < 0.35 else 0.0) for p in pool}
         seed_positions = [p for p in pool if self._index(p) in set(seeds)]
-        picked = seed_positions[: max(want - 2, 0)]
+        # Open with the casus: the most central statement of the first third (before any lesson was drawn).
+        opening = [p for p in pool if position[p] < 0.35 and p not in seed_positions]
+        picked = [max(opening, key=lambda p: float(self.centrality[p]))] if opening else []
+        picked += seed_positions[: max(want - 1, 0)]
         while len(picked) < want:
             best, best_value = -1, -np.inf
             for p in pool:
@@ -477,6 +487,8 @@ def _titles(groups: list[list[Sentence]], analysis: _Analysis, lang: str) -> lis
     for title, doc in zip(titles, docs, strict=True):
         if not title:
             title = _yake_title(doc, lang, stop)
+        spoken = re.search(r"\s+".join(re.escape(w) for w in title.split()), doc, re.IGNORECASE)
+        title = doc[spoken.start():spoken.end()] if spoken else title  # the phrase as spoken ("Daniel")
         result.append(title[:1].upper() + title[1:])
     return result
 

@@ -214,7 +214,7 @@ CUES: dict[str, list[tuple[re.Pattern[str], float]]] = {
              r"\bwerkt (?:bij mij )?(?:echt|goed)\b", r"\bvoorkomt\b", r"\bis juist\b", r"\bis vaak\b",
              r"\bbijna altijd\b", r"\bgeeft (?:ook )?rust\b", r"\bverbindt\b", r"\bbelangrijk\b",
              r"\blet op\b", r"\bprofessioneel\b", r"\bsamengaan\b", r"\bdat ga ik anders doen\b"), 0.6),
-        (_rx(r"\bik denk dat\b", r"\bvolgens mij\b", r"\bik merk\b", r"\bherken\b", r"\bik zou\b",
+        (_rx(r"\bik denk dat\b", r"\bvolgens mij\b", r"\bik merk\b", r"\bherken\b", r"\bik zou\b", r"\bzou ik\b",
              r"\bwerkt\b", r"\bhelpt\b"), 0.3),
     ],
     "en": [
@@ -245,6 +245,12 @@ CLOSING_PROMPT = {
               r"\bwat was je (?:belangrijkste )?inzicht\b", r"\bwat neem je vandaag mee\b"),
     "en": _rx(r"\bwhat do you take away\b", r"\bwhat are you taking\b", r"\bclosing round\b",
               r"\bwhat did you learn\b", r"\bfinal round\b", r"\bround of reflections\b", r"\btake away from today\b"),
+}
+
+# The facilitator opening the advice round: what follows (until the closing round) is advice.
+ADVICE_PROMPT = {
+    "nl": _rx(r"\b(?:naar|door naar|aan) de adviesronde\b", r"\bronde (?:met )?adviezen\b", r"\badviesronde\b"),
+    "en": _rx(r"\b(?:on )?to the advice round\b", r"\bround of advice\b", r"\badvice round\b"),
 }
 
 PROCEDURAL = {
