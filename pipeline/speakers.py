@@ -316,7 +316,7 @@ def default_names(labels: Sequence[str], language: str) -> dict[str, str]:
     return {label: f"{word} {label[1:]}" if label[1:].isdigit() else label for label in labels}
 
 
-def words_to_turns(words: Sequence[Word], speaker_of_word: Sequence[int], *, language: str,
+def words_to_turns(words: Sequence[Word], speaker_of_word: Sequence[int] | np.ndarray, *, language: str,
                    max_gap: float = 3.0, extra: dict[str, Any] | None = None) -> Turns:
     """Merge consecutive words of one speaker into turns; labels "S1", "S2".. in order of first appearance."""
     order: dict[int, str] = {}
