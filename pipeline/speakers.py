@@ -14,13 +14,14 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from pipeline.errors import ModelError
+from pipeline.errors import ConfigError, ModelError
 from pipeline.types import Transcript, Turn, Turns, Word
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,9 @@ def speech_regions(audio: np.ndarray, *, min_silence: float = 0.25, pad: float =
 @functools.lru_cache(maxsize=1)
 def _encoder() -> Any:
     try:
-        from resemblyzer import VoiceEncoder
+        with warnings.catch_warnings():  # pkg_resources / scipy.ndimage deprecation notices, not for users
+            warnings.simplefilter("ignore")
+            from resemblyzer import VoiceEncoder
     except ImportError as exc:  # webrtcvad needs pkg_resources (setuptools<81)
         raise ModelError(f"the speaker model cannot be loaded ({exc}); run `pip install resemblyzer==0.1.4 "
                          "'setuptools<81'` in Oogst's environment") from None
@@ -221,7 +224,7 @@ def cluster_windows(embeddings: np.ndarray, *, num_speakers: int | None = None, 
     labels = np.zeros(m, int)
     if wanted != 1:
         neighbours = min(int(np.clip(round(m * 0.05), 10, 40)), m - 1)
-        spectral = _spectral_embedding(_affinity(sample, neighbours), max_speakers)
+        spectral = _spectral_embedding(_affinity(sample, neighbours), max(max_speakers, wanted))
         if wanted:
             labels = _kmeans(spectral[:, :wanted], wanted)
         else:
@@ -347,9 +350,12 @@ def diarize(audio: np.ndarray, transcript: Transcript, *, num_speakers: int | No
 
     Args:
         audio: the whole recording, 16 kHz mono float32.
-        num_speakers: force this many speakers instead of estimating the count (1..10).
+        num_speakers: force this many speakers instead of estimating the count (1..10 automatically).
         max_gap: a pause longer than this (seconds) starts a new turn even when the speaker stays the same.
     """
+    if num_speakers is not None and not 1 <= num_speakers <= 2 * MAX_SPEAKERS:
+        raise ConfigError(f"--speakers {num_speakers}: give a number of speakers from 1 to {2 * MAX_SPEAKERS}, "
+                          "or leave it out to count them automatically")
     words = _units(transcript)
     report = progress or (lambda _fraction: None)
     if not words:
@@ -358,7 +364,7 @@ def diarize(audio: np.ndarray, transcript: Transcript, *, num_speakers: int | No
     regions = speech_regions(audio)
     report(0.1)
     windows = embed_windows(audio, regions, progress=lambda f: report(0.1 + 0.8 * f))
-    if num_speakers is not None and num_speakers <= 1 or len(windows.embeddings) == 0:
+    if num_speakers == 1 or len(windows.embeddings) == 0:
         path = np.zeros(len(words), int)
         k = 1
     else:

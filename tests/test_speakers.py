@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline import speakers
+from pipeline.errors import ConfigError
 from pipeline.synth import SpokenTurn, parse_script, synthesize
 from pipeline.types import Segment, Transcript, Turns, Word
 
@@ -208,3 +209,10 @@ def test_clustering_subsamples_long_input_and_assigns_every_window() -> None:
     assert len(result.centroids) == 3 and len(result.labels) == 4500
     agree = sum(np.bincount(result.labels[truth == t]).max() for t in range(3)) / len(truth)
     assert agree > 0.99
+
+
+@pytest.mark.parametrize("bad", [0, -1, 21])
+def test_forced_count_out_of_range_is_a_clear_error(bad: int) -> None:
+    transcript = Transcript("nl", 1.0, "x", (Segment(0.0, 1.0, " Hoi.", (Word(0.0, 1.0, " Hoi.", 1.0),)),))
+    with pytest.raises(ConfigError, match=rf"--speakers {bad}: give a number of speakers from 1 to 20"):
+        speakers.diarize(np.zeros(16000, np.float32), transcript, num_speakers=bad)
