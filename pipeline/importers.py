@@ -32,6 +32,7 @@ _STAMP = re.compile(rf"^\s*(?:\[{_TIME}\]|\({_TIME}\)|{_TIME}(?=\s))\s*[-–]?\s
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>(.*?)(?:</v>|(?=<v[\s.])|$)", re.S)
 _TAG = re.compile(r"<[^>]*>")
 _NAME = re.compile(r"^([^\W\d_][\w .'’()\-]{0,58}?)\s*:\s+(.*)$")
+_HEADER = re.compile(rf"^(.+?)\s+{_TIME}(?:\s*-->\s*{_TIME})?$")  # Teams .docx: `Sanne de Vries   0:03`
 _PAUSE = re.compile(r"^\[pause\s+[0-9.]+\]$", re.I)
 
 
@@ -154,17 +155,37 @@ def _srt(path: Path, text: str) -> list[Cue]:
     return _timed_cues(path, text.split("\n"), vtt=False)
 
 
+def _plain_name(line: str) -> bool:
+    """A line that is only a speaker's name (Teams puts the name on its own line above the text)."""
+    return bool(re.fullmatch(r"[^\W\d_][\w .'’()\-]{0,58}", line)) and len(line.split()) <= 5
+
+
 def _lines(path: Path, lines: list[str], numbers: list[int] | None = None) -> list[Cue]:
     """`[hh:mm:ss] Name: text` lines; a line without a name continues the previous turn.
+
+    Also reads the layouts of Teams' .docx transcript: `Name   0:03` (or `Name  0:00:03.0 --> 0:00:05.2`) above
+    the text, and `0:0:0.0 --> 0:0:3.5` then `Name` above the text.
 
     Args:
         numbers: the line number to report for each line (paragraph numbers for .docx); 1, 2, 3.. by default.
     """
     cues: list[Cue] = []
+    # A speaker (and time) announced on a line of its own, for the text lines that follow.
+    pending: Cue | None = None
     for index, raw in enumerate(lines):
         number = numbers[index] if numbers else index + 1
         line = raw.strip()
         if not line or line.startswith("#") or _PAUSE.match(line):
+            continue
+        if timing := _TIMING.match(line):
+            pending = Cue(number, _seconds(timing.groups()[:4]), _seconds(timing.groups()[4:8]), None, "")
+            continue
+        if pending is not None and pending.speaker is None and _plain_name(line):
+            pending = Cue(pending.line, pending.start, pending.end, re.sub(r"\s+", " ", line), "")
+            continue
+        if (header := _HEADER.match(line)) and _plain_name(name := header.group(1).strip()) and name[0].isupper():
+            end = _seconds(header.groups()[5:9]) if header.group(8) is not None else None
+            pending = Cue(number, _seconds(header.groups()[1:5]), end, re.sub(r"\s+", " ", name), "")
             continue
         start: float | None = None
         if stamp := _STAMP.match(line):
@@ -173,6 +194,12 @@ def _lines(path: Path, lines: list[str], numbers: list[int] | None = None) -> li
             start = _seconds(found)
             line = line[stamp.end():]
         speaker, said = _split_name(line)
+        if speaker is None and pending is not None and pending.speaker is not None:
+            cues.append(Cue(pending.line, pending.start if start is None else start, pending.end, pending.speaker,
+                            said))
+            pending = None
+            continue
+        pending = None
         if speaker is None:
             if not cues:
                 raise _error(path, number, f"expected `Name: text`, found {line[:40]!r}",

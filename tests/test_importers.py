@@ -170,3 +170,35 @@ def test_the_sample_script_imports() -> None:
         pytest.skip("no sample script")
     _transcript, turns = import_transcript(script)
     assert list(turns.speakers) == ["Sanne", "Pieter", "Fatima", "Joris"]
+
+
+def test_teams_docx_layouts(tmp_path: Path) -> None:
+    """Teams' own .docx transcripts: the name and time on a line above the text (two layouts)."""
+    import docx
+
+    document = docx.Document()
+    for line in ("Intervisie west", "", "Sanne de Vries   0:03", "Goedemorgen allemaal.",
+                 "Joris Jansen   1:02:05\nDank je. Ik begin.", "Sanne de Vries  1:02:09 --> 1:02:11",
+                 "Ga je gang."):
+        document.add_paragraph(line)
+    document.save(tmp_path / "teams.docx")
+    with pytest.raises(TranscriptImportError, match=r"teams\.docx:1: expected `Name: text`"):
+        import_transcript(tmp_path / "teams.docx")  # a title line is not a turn: clear message, line 1
+
+    document = docx.Document()
+    for line in ("Sanne de Vries   0:03", "Goedemorgen allemaal.", "Om 10:30 begint de pauze.",
+                 "Joris Jansen   1:02:05\nDank je. Ik begin.", "Sanne de Vries  1:02:09 --> 1:02:11",
+                 "Ga je gang."):
+        document.add_paragraph(line)
+    document.save(tmp_path / "teams.docx")
+    _transcript, turns = import_transcript(tmp_path / "teams.docx")
+    assert _summary(turns) == [
+        ("Sanne de Vries", 3.0, 5.8, "Goedemorgen allemaal. Om 10:30 begint de pauze."),  # 7 words, long gap
+        ("Joris Jansen", 3725.0, 3729.0, "Dank je. Ik begin."),
+        ("Sanne de Vries", 3729.0, 3731.0, "Ga je gang."),
+    ]
+
+    (tmp_path / "oud.txt").write_text("0:0:0.0 --> 0:0:3.520\nSanne de Vries\nGoedemorgen.\n\n"
+                                      "0:0:4.0 --> 0:0:6.0\nJoris\nHoi.\n", encoding="utf-8")
+    _transcript, turns = import_transcript(tmp_path / "oud.txt")
+    assert _summary(turns) == [("Sanne de Vries", 0.0, 3.52, "Goedemorgen."), ("Joris", 4.0, 6.0, "Hoi.")]
