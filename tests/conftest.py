@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # test helpers (docx_helpers, mail_helpers, ...) import as modules
 
 SAMPLE = ROOT / "recordings" / "voorbeeld-intervisie.ogg"
 SAMPLE_SCRIPT = ROOT / "recordings" / "voorbeeld-intervisie.txt"
