@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := recordings/voorbeeld-intervisie.ogg
-APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno
+APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno openssl
 
 .PHONY: help install models run test test-fast bench lint sysdeps sample clean
 
@@ -32,10 +32,12 @@ models: $(STAMP)
 run: models
 	$(BIN)/oogst run $(SAMPLE)
 
-# Test-only system tools: espeak-ng speaks the test audio, LibreOffice re-saves and renders .docx files.
+# Test-only system tools: espeak-ng speaks the test audio, LibreOffice re-saves and renders .docx files,
+# openssl makes the self-signed certificate for the SMTP tests.
 sysdeps:
 	@missing=""; command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui python3-uno"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "make: missing system packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
 	  echo "installing$$missing"; \
