@@ -91,7 +91,7 @@ def _owner_patterns(names: Iterable[str], language: str) -> list[re.Pattern[str]
 
 
 _NOT_A_NAME = {"ik", "je", "jij", "we", "wij", "hij", "zij", "ze", "dan", "dat", "dit", "die", "het", "de", "een",
-               "en", "maar", "dus", "ja", "nee", "wat", "wie", "als", "i", "you", "we", "he", "she", "they", "it",
+               "en", "maar", "dus", "ja", "nee", "wat", "wie", "als", "i", "you", "he", "she", "they", "it",
                "then", "and", "so", "that", "this", "what", "who", "if", "yes", "no", "good", "right", "okay",
                "goed", "mooi", "oké", "graag", "iedereen", "everyone", "somebody", "iemand", "the", "our"}
 

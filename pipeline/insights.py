@@ -106,9 +106,9 @@ class ExtractiveBackend:
             report(1.0)
             return Insights(language, (), (), ())
         sentences = split_sentences(turns, lang)
-        report(0.1)
         names = list(dict.fromkeys(turns.name(t.speaker) for t in turns.turns))
         actions = tuple(extract_actions(sentences, lang, names))
+        report(0.1)
         if not sentences:
             report(1.0)
             return Insights(language, (), (), actions)
@@ -226,9 +226,10 @@ class _Analysis:
         import numpy as np
 
         # Questions, procedure and one-word replies never become insights or summary lines: not worth embedding.
-        embedded = [s.index for s in sentences
-                    if s.words >= 5 and not s.is_question and not features[s.index].procedural]
-        texts = [sentences[i].text for i in embedded]
+        embedded = [s.index for s in sentences if s.words >= 5 and not s.is_question
+                    and not features[s.index].procedural and features[s.index].content >= 2]
+        # Run-on transcript sentences cost quadratic attention; their first 60 words carry the theme.
+        texts = [" ".join(sentences[i].text.split()[:60]) for i in embedded]
         raw = _embed(encoder, texts, progress)
         vectors = raw - raw.mean(axis=0, keepdims=True) if len(raw) > 1 else raw
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
@@ -258,7 +259,7 @@ class _Analysis:
             centrality = raw_central.argsort().argsort() / max(len(candidates) - 1, 1)
         else:
             centrality = np.zeros(len(candidates))
-        log.debug("insights: %d sentences, %d embedded, %d candidates, theme threshold %.3f",
+        log.info("insights: %d sentences, %d embedded, %d candidates, theme threshold %.3f",
                   len(sentences), len(embedded), len(candidates), threshold)
         return cls(sentences, features, lang, encoder, embedded, vectors, candidates, sim, threshold, centrality)
 
@@ -277,8 +278,8 @@ class _Analysis:
         eligible = np.zeros(n, dtype=bool)
         for p in range(n):
             f = self.features[self._index(p)]
-            theme = np.flatnonzero(self.sim[p] >= self.threshold)
-            theme = theme if p in theme else np.append(theme, p)
+            theme = [int(q) for q in np.flatnonzero(self.sim[p] >= self.threshold)]
+            theme = theme if p in theme else [*theme, p]
             carriers = set()
             for q in theme:
                 fq = self.features[self._index(q)]
@@ -298,7 +299,7 @@ class _Analysis:
         chosen: list[int] = []
         while len(chosen) < top:
             best, best_value = -1, -np.inf
-            for p in np.flatnonzero(eligible):
+            for p in (int(x) for x in np.flatnonzero(eligible)):
                 if p in chosen:
                     continue
                 overlap = max((self.sim[p, c] for c in chosen), default=0.0)
@@ -306,7 +307,7 @@ class _Analysis:
                     continue
                 value = (1 - diversity) * scores[p] - diversity * max(float(overlap), 0.0)
                 if value > best_value:
-                    best, best_value = int(p), value
+                    best, best_value = p, value
             if best < 0:
                 break
             chosen.append(best)
@@ -322,8 +323,10 @@ class _Analysis:
         members = []
         for c, group in zip(chosen, groups, strict=True):
             # Quotes: close to the seed, and preferably said as a lesson rather than as part of the casus.
-            ordered = sorted(group, key=lambda p, c=c: (
-                p != c, -self.sim[c, p] * (0.5 + 0.5 * self.features[self._index(p)].cue)))
+            def closeness(p: int, c: int = c) -> tuple[bool, float]:
+                return p != c, -float(self.sim[c, p]) * (0.5 + 0.5 * self.features[self._index(p)].cue)
+
+            ordered = sorted(group, key=closeness)
             members.append([self._index(p) for p in ordered])
         return [self._index(c) for c in chosen], members, [round(float(scores[c]), 4) for c in chosen]
 
@@ -358,8 +361,8 @@ class _Analysis:
                 break
             picked.append(best)
         ordered = sorted(picked, key=lambda p: self.sentences[self._index(p)].start)
-        return [f"{self.sentences[self._index(p)].speaker}: {clean_sentence(self.sentences[self._index(p)].text, self.lang)}"
-                for p in ordered]
+        lines = [self.sentences[self._index(p)] for p in ordered]
+        return [f"{s.speaker}: {clean_sentence(s.text, self.lang)}" for s in lines]
 
 
 _EMBEDDING_WEIGHT = 0.35
@@ -434,7 +437,7 @@ def _phrases(text: str, lang: str, stop: set[str]) -> list[str]:
 # A title does not run across a conjunction or a subordinate clause.
 _TITLE_BREAKS = {"en", "of", "maar", "dat", "die", "als", "dan", "want", "omdat", "terwijl", "wanneer", "wat", "ik",
                  "je", "jij", "hij", "ze", "we", "and", "or", "but", "that", "which", "if", "then", "because",
-                 "when", "what", "i", "you", "he", "she", "we", "they"}
+                 "when", "what", "i", "you", "he", "she", "they"}
 
 
 class _EncoderBackend:
