@@ -24,12 +24,22 @@ log = logging.getLogger(__name__)
 MANIFEST = ".stages.json"
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_MODE = 0o666 & ~_umask()  # what open() would have given; mkstemp's 0600 would surprise a shared folder
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
     """Write `data` to `path` so that readers see the old file or the whole new one, never a part."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
