@@ -275,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
             if label == "60 min" and config.slow and not args.long_all:
                 continue
             print(f"[{time.strftime('%H:%M:%S')}] {label}: {config.name} ...", file=sys.stderr, flush=True)
+            load_before = os.getloadavg()[0]
             row = measure(config, path, label, repeats, work)
+            row["load_avg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]  # before, after
             print(f"    {json.dumps(row)}", file=sys.stderr, flush=True)
             rows.append(row)
     add_ratios(rows)
