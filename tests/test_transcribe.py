@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.transcribe import (ScriptedBackend, TranscribeOptions, _collapse_repeats, clean_segments,
-                                 get_backend, prompt_text, transcribe)
+from pipeline.transcribe import (
+    ScriptedBackend,
+    TranscribeOptions,
+    _collapse_repeats,
+    clean_segments,
+    get_backend,
+    prompt_text,
+    transcribe,
+)
 from pipeline.types import Segment, Word
 
 
