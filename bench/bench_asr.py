@@ -21,6 +21,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,14 +47,15 @@ class Config:
 
 
 CONFIGS = (
-    Config("faster-whisper float32", "asr"),
+    Config("faster-whisper float32", "asr", slow=True),
     Config("faster-whisper int8", "asr", compute_type="int8", slow=True),
     Config("faster-whisper float32 batched", "asr", batched=True, slow=True),
     Config("faster-whisper int8 batched", "asr", compute_type="int8", batched=True),
     Config("openai-whisper", "asr", backend="openai-whisper", slow=True),
-    Config("oogst run (end to end)", "oogst"),
+    Config("oogst run (end to end)", "oogst", slow=True),
 )
 BASELINE = "faster-whisper float32"
+FASTEST = "faster-whisper int8 batched"
 
 
 # -- text and audio -----------------------------------------------------------------------------------------
@@ -142,13 +144,43 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[int, s
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT, env=env)
+        samples: list[tuple[float, float]] = []
+        sampler = threading.Thread(target=_sample_rss, args=(proc.pid, samples), daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
+        sampler.join(timeout=2)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        half = [rss for t, rss in samples if t <= wall / 2]
+        RSS_HALVES[:] = [max(half, default=0.0), max((rss for t, rss in samples if t > wall / 2), default=0.0)]
         return (proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"), wall,
                 usage.ru_maxrss / 1024)  # Linux reports kB
+
+
+RSS_HALVES: list[float] = []  # peak RSS (MB, process tree) in the first and second half of the last child's run
+
+
+def _sample_rss(pid: int, samples: list[tuple[float, float]]) -> None:
+    """RSS of `pid` and its children every 0.5 s, to see whether memory grows while a run goes on."""
+    import psutil
+
+    started = time.perf_counter()
+    try:
+        proc = psutil.Process(pid)
+        while proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+            tree = [proc, *proc.children(recursive=True)]
+            rss = 0
+            for p in tree:
+                try:
+                    rss += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            samples.append((time.perf_counter() - started, rss / 2**20))
+            time.sleep(0.5)
+    except psutil.Error:
+        return
 
 
 def measure(config: Config, audio_path: Path, label: str, repeats: int, work: Path) -> dict[str, Any]:
@@ -172,6 +204,7 @@ def measure(config: Config, audio_path: Path, label: str, repeats: int, work: Pa
                        transcribe_seconds=stages.get("transcribe"), end_to_end_seconds=round(wall, 2),
                        rtf=round(wall / float(transcript["duration"]), 4), session=str(run_json.parent))
     row["wall_seconds"] = round(wall, 2)
+    row["rss_first_half_mb"], row["rss_second_half_mb"] = (round(x, 1) for x in RSS_HALVES)
     row["peak_rss_mb"] = round(rss, 1)
     if code != 0:
         row["error"] = (err.strip().splitlines() or [f"exit code {code}"])[-1][:300]
@@ -209,6 +242,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             notes = ", ".join(f"{k} {v:.0f}s" for k, v in r["stages"].items())
         elif "load_seconds" in r:
             notes = f"decode {r['decode_seconds']:.1f}s, load {r['load_seconds']:.1f}s"
+        notes += f"; RSS 1st/2nd half {r['rss_first_half_mb']:.0f}/{r['rss_second_half_mb']:.0f} MB"
         wer = f"{r['wer']:.3f}" if "wer" in r else ""
         lines.append(f"| {r['audio']} | {r['config']} | {r['audio_seconds']:.0f} | {seconds:.1f} | {r['rtf']:.3f} | "
                      f"{'' if ratio is None else f'{ratio:.2f}'} | {wer} | {r['peak_rss_mb']:.0f} | {notes} |")
@@ -270,16 +304,22 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     print(f"sample: {sample_seconds:.0f} s ({'bundled' if SAMPLE.is_file() else 'synthesized from the script'})",
           file=sys.stderr)
-    for label, path, repeats in audios:
-        for config in configs:
-            if label == "60 min" and config.slow and not args.long_all:
-                continue
-            print(f"[{time.strftime('%H:%M:%S')}] {label}: {config.name} ...", file=sys.stderr, flush=True)
-            load_before = os.getloadavg()[0]
-            row = measure(config, path, label, repeats, work)
-            row["load_avg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]  # before, after
-            print(f"    {json.dumps(row)}", file=sys.stderr, flush=True)
-            rows.append(row)
+    plan = [(label, path, repeats, config) for label, path, repeats in audios for config in configs
+            if not (label == "60 min" and config.slow and not args.long_all)]
+    # Most telling first, so an interrupted bench still has them: the sample, then the 10/60-minute pair of the
+    # fastest configuration (the memory check), then the rest.
+    pair = {("10 min", FASTEST), ("60 min", FASTEST)}
+    plan.sort(key=lambda p: (p[0] != "sample", (p[0], p[3].name) not in pair, p[0] == "60 min"))
+    for label, path, repeats, config in plan:
+        print(f"[{time.strftime('%H:%M:%S')}] {label}: {config.name} ...", file=sys.stderr, flush=True)
+        load_before = os.getloadavg()[0]
+        row = measure(config, path, label, repeats, work)
+        row["load_avg_1min"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]  # before, after
+        print(f"    {json.dumps(row)}", file=sys.stderr, flush=True)
+        rows.append(row)
+    order = {"sample": 0, "10 min": 1, "60 min": 2}
+    names = [c.name for c in CONFIGS]
+    rows.sort(key=lambda r: (order[r["audio"]], names.index(r["config"])))
     add_ratios(rows)
     checks = memory_check(rows)
     text = table(rows)
@@ -290,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
                           f"decoded audio +{c['decoded_audio_growth_mb']:.0f}) {'ok' if c['ok'] else 'GROWS'}"
                           for c in checks)
     if not args.long_all and not args.no_long and not args.quick:
-        text += "\n\n60-minute runs of the slow configurations skipped (add --long-all; about an hour more)."
+        text += ("\n\n60 minutes: only the fastest configuration by default; add --long-all for the others "
+                 "(about 1.5 h more on 2 idle cores).")
     result = {"name": "asr", "title": "Speech recognition: real-time factor, WER and peak memory",
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "processor": platform.processor() or platform.machine(),
