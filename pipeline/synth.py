@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -33,16 +34,20 @@ class Voice:
     variant: str  # espeak-ng voice variant, e.g. "m3"
     pitch: int  # 0-99
     rate: int  # words per minute
+    word_gap: int = 0  # extra pause between words, in units of 10 ms (espeak-ng -g)
 
 
-# Chosen by ear and by what Whisper base understands best; distinct enough for speaker embeddings.
+# Assigned in order of appearance. Tuned on the sample recording for what Whisper base understands (see
+# recordings/README.md): a word gap of 60-80 ms helped every voice; espeak's female variants and raised pitch were
+# understood worst, so only the first voice is female. The first four are mutually distinct for speaker embeddings
+# (resemblyzer centroid cosine <= 0.81, the same voice at another pitch >= 0.97); 5 and 6 are extras.
 VOICES: tuple[Voice, ...] = (
-    Voice("m3", 40, 150),
-    Voice("f2", 65, 150),
-    Voice("m7", 25, 145),
-    Voice("f4", 80, 155),
-    Voice("m1", 55, 150),
-    Voice("f1", 70, 145),
+    Voice("f5", 55, 160, 6),
+    Voice("m2", 40, 150, 8),
+    Voice("robert", 50, 150, 6),
+    Voice("m8", 30, 160, 6),
+    Voice("f4", 60, 160, 6),
+    Voice("m3", 45, 150, 6),
 )
 
 
@@ -90,7 +95,20 @@ def _espeak(text: str, voice: Voice, out: Path) -> np.ndarray:
     if exe is None:
         raise OogstError("espeak-ng is not installed (Debian: `apt-get install espeak-ng`; `make test` does this)")
     subprocess.run(
-        [exe, "-v", f"nl+{voice.variant}", "-p", str(voice.pitch), "-s", str(voice.rate), "-w", str(out), text],
+        [
+            exe,
+            "-v",
+            f"nl+{voice.variant}",
+            "-p",
+            str(voice.pitch),
+            "-s",
+            str(voice.rate),
+            "-g",
+            str(voice.word_gap),
+            "-w",
+            str(out),
+            text,
+        ],
         check=True,
         capture_output=True,
     )
@@ -156,7 +174,8 @@ def write_opus(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE, bitrate
     import av
 
     pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
-    with av.open(str(path), "w", format="ogg") as container:
+    # bitexact: a fixed stream serial number and no version tag, so regenerating gives the same bytes
+    with av.open(str(path), "w", format="ogg", options={"fflags": "+bitexact"}) as container:
         stream = container.add_stream("libopus", rate=48000)
         stream.bit_rate = bitrate
         stream.layout = "mono"
@@ -185,8 +204,13 @@ def truth_dict(turns: list[SpokenTurn]) -> dict:
     }
 
 
-def render(script: Path, out: Path, *, truth: Path | None = None, wav: Path | None = None) -> list[SpokenTurn]:
-    """Speak a script file into an Ogg/Opus file (and optionally a WAV copy and the truth JSON)."""
+def render(
+    script: Path, out: Path, *, truth: Path | None = None, wav: Path | None = None
+) -> tuple[float, list[SpokenTurn]]:
+    """Speak a script file into an Ogg/Opus file (and optionally a WAV copy and the truth JSON).
+
+    Returns the duration in seconds and the spoken turns.
+    """
     from pipeline.store import atomic_write_json
 
     script = Path(script)
@@ -197,16 +221,20 @@ def render(script: Path, out: Path, *, truth: Path | None = None, wav: Path | No
     except UnicodeDecodeError:
         raise InputError(f"{script}: not UTF-8 text (save the script as UTF-8)") from None
     audio, turns = synthesize(parse_script(text, str(script)))
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    write_opus(Path(out), audio)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")  # renamed when complete: never a half file under `out`
+    try:
+        os.replace(write_opus(partial, audio), out)
+    finally:
+        partial.unlink(missing_ok=True)
     if wav is not None:
         write_wav(Path(wav), audio)
     if truth is not None:
         atomic_write_json(Path(truth), truth_dict(turns))
-    log.info(
-        "%s: %.1f s, %d turns, %d speakers", out, len(audio) / SAMPLE_RATE, len(turns), len({t.speaker for t in turns})
-    )
-    return turns
+    duration = len(audio) / SAMPLE_RATE
+    log.info("%s: %.1f s, %d turns, %d speakers", out, duration, len(turns), len({t.speaker for t in turns}))
+    return duration, turns
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,14 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth", type=Path, help="also write the ground truth JSON {speakers, turns} here")
     parser.add_argument("--wav", type=Path, help="also write the uncompressed 16 kHz WAV here")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        turns = render(args.script, args.out, truth=args.truth, wav=args.wav)
+        duration, turns = render(args.script, args.out, truth=args.truth, wav=args.wav)
     except OogstError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(
-        f"{args.out}: {turns[-1].end + 0.5:.1f} s, {len(turns)} turns"
+        f"{args.out}: {duration:.1f} s, {len(turns)} turns, {len({t.speaker for t in turns})} speakers"
         + (f"; truth in {args.truth}" if args.truth else "")
     )
     return 0
