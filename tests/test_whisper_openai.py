@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CT2_DIR = ROOT / "models" / "whisper-base"
 SAMPLE = ROOT / "recordings" / "voorbeeld-intervisie.ogg"
 SCRIPT = ROOT / "recordings" / "voorbeeld-intervisie.txt"
+TRUTH = ROOT / "recordings" / "voorbeeld-intervisie.truth.json"
 
 needs_model = pytest.mark.skipif(not (CT2_DIR / "model.bin").is_file(),
                                  reason="models/whisper-base not assembled (run `make models`)")
@@ -187,21 +188,21 @@ def _normalise(text: str) -> str:
 def _sample_start(max_seconds: float = 75.0) -> tuple[np.ndarray, str]:
     """The first turns (up to `max_seconds`) of the bundled sample recording, and their script text.
 
-    The sample is made by pipeline.synth from its script; synthesizing the script again gives the turn times, so
-    the recording can be cut at a turn boundary (openai-whisper on all of it takes minutes on 2 cores)."""
+    Cut at a turn boundary from the sample's ground truth (openai-whisper on all of it takes minutes on 2 cores);
+    synthesized from the script when the recording is not there."""
     from pipeline import synth
 
-    lines = synth.parse_script(SCRIPT.read_text(encoding="utf-8"), str(SCRIPT))
-    audio, truth = synth.synthesize(lines)
-    if SAMPLE.is_file():
+    if SAMPLE.is_file() and TRUTH.is_file():
         from pipeline.audio import load_audio
 
-        recorded = load_audio(SAMPLE)
-        if abs(len(recorded) - len(audio)) < SAMPLE_RATE // 2:  # same synthesis: the turn times hold
-            audio = recorded
-    kept = [turn for turn in truth if turn.end <= max_seconds]
-    cut = int((kept[-1].end + 0.3) * SAMPLE_RATE)
-    return audio[:cut], " ".join(turn.text for turn in kept)
+        audio = load_audio(SAMPLE)
+        turns = [(float(t["end"]), str(t["text"])) for t in json.loads(TRUTH.read_text(encoding="utf-8"))["turns"]]
+    else:
+        audio, truth = synth.synthesize(synth.parse_script(SCRIPT.read_text(encoding="utf-8"), str(SCRIPT)))
+        turns = [(turn.end, turn.text) for turn in truth]
+    kept = [(end, text) for end, text in turns if end <= max_seconds]
+    cut = int((kept[-1][0] + 0.3) * SAMPLE_RATE)
+    return audio[:cut], " ".join(text for _, text in kept)
 
 
 @pytest.mark.slow
