@@ -1,9 +1,12 @@
 """Speak a scripted conversation with espeak-ng voices: the sample recording and test audio with known truth.
 
 A script is plain text, one turn a line: `Name: what they say`. Lines starting with `#` are comments; a line
-`[pause 4.0]` inserts silence. Each speaker gets a distinct espeak-ng voice (variant, pitch, rate) in order of
-appearance. Returns the ground truth (who spoke when) next to the audio, so tests can score WER and speaker
+`[pause 4.0]` inserts silence. Each speaker gets a distinct espeak-ng voice (variant, pitch, rate, word gap) in
+order of appearance. Returns the ground truth (who spoke when) next to the audio, so tests can score WER and speaker
 attribution. Needs the Debian package `espeak-ng` (tests and `make sample`; not needed to run Oogst).
+
+Command line (regenerates the bundled sample, see recordings/README.md):
+`python -m pipeline.synth SCRIPT OUT.ogg [--truth TRUTH.json] [--wav OUT.wav]`.
 """
 
 from __future__ import annotations
