@@ -45,6 +45,8 @@ sysdeps:
 	fi
 
 test: models sysdeps
+	$(BIN)/ruff check pipeline tests bench
+	$(BIN)/mypy pipeline
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
@@ -57,7 +59,7 @@ sample: $(STAMP) sysdeps
 	$(BIN)/python -m pipeline.synth recordings/voorbeeld-intervisie.txt $(SAMPLE) --truth recordings/voorbeeld-intervisie.truth.json
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipeline tests
+	$(BIN)/ruff check pipeline tests bench
 	$(BIN)/mypy pipeline
 
 clean:
