@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 BACKENDS = ("faster-whisper", "openai-whisper")
 COMPUTE_TYPES = ("float32", "int8", "int8_float32")
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+MIN_REPEAT_WORDS = 5  # a segment repeating one of the two before is dropped only from this length on
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ _HALLUCINATIONS = re.compile(
     r"^(ondertiteld door.*|ondertiteling.*|ondertitels? (door|ingevoegd|gemaakt).*|.*amara\.org.*|"
     r"bedankt voor het kijken.*|dank (u|je) (wel )?voor het kijken.*|bedankt voor het luisteren.*|"
     r"abonneer.*|vergeet niet te abonneren.*|tv gelderland.*|www\..*|"
-    r"thanks? (you )?for watching.*|subtitles? by.*|please subscribe.*|copyright.*)$",
+    r"thanks? (you )?for watching.*|subtitles? by.*|please subscribe.*|(copyright|©).{0,20}\d{4}.*)$",
     re.IGNORECASE,
 )
 
@@ -195,7 +196,8 @@ def clean_segments(segments: Iterator[Segment], stats: dict[str, int]) -> Iterat
             log.info("dropped likely hallucination at %.1f s: %r", seg.start, text)
             continue
         norm = _norm(text)
-        if norm and norm in recent and len(norm.split()) >= 2:
+        # Two people may well say "dat herken ik" in a row; a loop repeats whole sentences.
+        if norm and norm in recent and len(norm.split()) >= MIN_REPEAT_WORDS:
             stats["repeated"] = stats.get("repeated", 0) + 1
             log.info("dropped repeated segment at %.1f s: %r", seg.start, text)
             continue

@@ -43,12 +43,13 @@ def test_hallucinated_credits_are_dropped() -> None:
 def test_repeated_segments_are_dropped_but_short_answers_kept() -> None:
     stats: dict[str, int] = {}
     kept = list(clean_segments(iter([
-        seg(0, "Wat maakte het zo lastig?"),
-        seg(3, "Wat maakte het zo lastig?"),
+        seg(0, "Wat maakte het gesprek zo lastig?"),
+        seg(3, "Wat maakte het gesprek zo lastig?"),
         seg(6, "Ja."), seg(7, "Ja."),  # two people saying "ja" is speech, not a loop
-        seg(8, "Dat herken ik wel."),
+        seg(8, "Dat herken ik wel."), seg(9, "Dat herken ik wel."),
     ]), stats))
-    assert [s.text for s in kept] == ["Wat maakte het zo lastig?", "Ja.", "Ja.", "Dat herken ik wel."]
+    assert [s.text for s in kept] == ["Wat maakte het gesprek zo lastig?", "Ja.", "Ja.", "Dat herken ik wel.",
+                                      "Dat herken ik wel."]
     assert stats == {"repeated": 1}
 
 
