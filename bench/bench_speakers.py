@@ -1,15 +1,17 @@
-"""Diarization time against transcription time on the same synthesized conversation; prints a table.
+"""Diarization time against transcription time on the same recording; prints a table (bench/run.py contract).
 
-    python bench/bench_speakers.py [--script recordings/voorbeeld-intervisie.txt] [--repeat 8] [--threads 2]
+    python bench/bench_speakers.py [--out-dir DIR] [--quick] [--repeat 8] [--threads 2]
 
-The conversation is spoken by espeak-ng (pipeline.synth), transcribed once by faster-whisper (Whisper base, int8,
-`language="nl"`, word timestamps, VAD filter) and diarized. `--repeat N` also diarizes the recording repeated N
-times (a long session; the transcript is shifted along) to show time and memory stay in proportion.
+The bundled sample (recordings/voorbeeld-intervisie.ogg) is transcribed once with Oogst's default options
+(faster-whisper, Whisper base, float32) and diarized. Without --quick the recording repeated `--repeat` times
+(default 8, about 30 minutes; the transcript shifted along) is diarized too, to show that time and memory stay in
+proportion. Writes DIR/speakers.json with {"name", "title", "table", "rows"}.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import time
@@ -22,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline import speakers  # noqa: E402
-from pipeline.synth import SAMPLE_RATE, parse_script, synthesize  # noqa: E402
-from pipeline.types import Segment, Transcript, Word  # noqa: E402
+from pipeline.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from pipeline.types import Segment, Transcript  # noqa: E402
 
 
 def _peak_rss_mb() -> float:
@@ -31,15 +33,13 @@ def _peak_rss_mb() -> float:
 
 
 def _transcribe(audio: np.ndarray, threads: int) -> tuple[Transcript, float]:
-    from faster_whisper import WhisperModel
+    from pipeline.transcribe import TranscribeOptions, get_backend, transcribe
 
-    model = WhisperModel(str(ROOT / "models" / "whisper-base"), device="cpu", compute_type="int8",
-                         cpu_threads=threads)
+    opts = TranscribeOptions(threads=threads, models_dir=ROOT / "models")
+    backend = get_backend(opts)  # model loading is not part of the timing
     started = time.perf_counter()
-    segments, _info = model.transcribe(audio, language="nl", word_timestamps=True, vad_filter=True)
-    segs = tuple(Segment(s.start, s.end, s.text, tuple(Word(w.start, w.end, w.word, w.probability)
-                                                         for w in s.words or ())) for s in segments)
-    return Transcript("nl", len(audio) / SAMPLE_RATE, "whisper-base", segs), time.perf_counter() - started
+    transcript = transcribe(audio, opts, backend=backend)
+    return transcript, time.perf_counter() - started
 
 
 def _shifted(transcript: Transcript, repeat: int, length: float) -> Transcript:
@@ -52,43 +52,55 @@ def _shifted(transcript: Transcript, repeat: int, length: float) -> Transcript:
     return Transcript(transcript.language, length * repeat, transcript.model, tuple(segments))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--script", type=Path, default=ROOT / "recordings" / "voorbeeld-intervisie.txt")
-    parser.add_argument("--repeat", type=int, default=0, help="also diarize the audio repeated this many times")
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "outputs" / "bench")
+    parser.add_argument("--quick", action="store_true", help="the sample only, no long repeated recording")
+    parser.add_argument("--audio", type=Path, default=ROOT / "recordings" / "voorbeeld-intervisie.ogg")
+    parser.add_argument("--repeat", type=int, default=8, help="also diarize the audio repeated this many times")
     parser.add_argument("--threads", type=int, default=2, help="CTranslate2 threads for transcription")
     args = parser.parse_args()
 
-    audio, truth = synthesize(parse_script(args.script.read_text(encoding="utf-8"), str(args.script)))
+    audio = load_audio(args.audio)
     length = len(audio) / SAMPLE_RATE
+    print("transcribing the sample ...", file=sys.stderr)
     transcript, asr_seconds = _transcribe(audio, args.threads)
 
-    speakers.diarize(audio[: SAMPLE_RATE * 5], transcript)  # load the speaker model and librosa once
+    started = time.perf_counter()
+    speakers.diarize(audio[: SAMPLE_RATE * 5], transcript)  # loads the speaker model: reported apart
+    load_seconds = time.perf_counter() - started
     started = time.perf_counter()
     turns = speakers.diarize(audio, transcript)
     diarize_seconds = time.perf_counter() - started
 
-    rows = [("transcription (faster-whisper base int8)", length, asr_seconds),
-            ("diarization (VAD + resemblyzer + spectral)", length, diarize_seconds)]
-    if args.repeat > 1:
+    rows = [{"what": "transcription (faster-whisper base float32)", "audio_seconds": length, "seconds": asr_seconds},
+            {"what": "speaker model load (once per process)", "audio_seconds": 0.0, "seconds": load_seconds},
+            {"what": "diarization (VAD + resemblyzer + spectral)", "audio_seconds": length,
+             "seconds": diarize_seconds, "speakers": len(turns.speakers)}]
+    if not args.quick and args.repeat > 1:
         long_audio = np.tile(audio, args.repeat)
         long_transcript = _shifted(transcript, args.repeat, length)
+        print(f"diarizing the sample x{args.repeat} ...", file=sys.stderr)
         started = time.perf_counter()
         long_turns = speakers.diarize(long_audio, long_transcript)
-        rows.append((f"diarization, audio x{args.repeat}", len(long_audio) / SAMPLE_RATE,
-                     time.perf_counter() - started))
+        rows.append({"what": f"diarization, audio x{args.repeat}", "audio_seconds": len(long_audio) / SAMPLE_RATE,
+                     "seconds": time.perf_counter() - started, "speakers": len(long_turns.speakers)})
         del long_audio
-    print(f"{'stage':45} {'audio s':>8} {'seconds':>8} {'x real time':>11}")
-    for name, seconds_audio, seconds in rows:
-        print(f"{name:45} {seconds_audio:8.1f} {seconds:8.1f} {seconds / seconds_audio:11.3f}")
-    print(f"diarization / transcription time: {diarize_seconds / asr_seconds:.1%}; "
-          f"diarization share of both: {diarize_seconds / (diarize_seconds + asr_seconds):.1%}")
-    print(f"speakers found: {len(turns.speakers)} (script has {len({t.speaker for t in truth})}); "
-          f"turns: {len(turns.turns)}")
-    if args.repeat > 1:
-        print(f"long run: {len(long_turns.speakers)} speakers, {len(long_turns.turns)} turns")
-    print(f"peak memory (whole process): {_peak_rss_mb():.0f} MB")
+    lines = ["| stage | audio s | seconds | × real time | speakers |", "|---|---:|---:|---:|---:|"]
+    for row in rows:
+        rtf = f"{row['seconds'] / row['audio_seconds']:.3f}" if row["audio_seconds"] else ""
+        lines.append(f"| {row['what']} | {row['audio_seconds']:.0f} | {row['seconds']:.1f} | {rtf} | "
+                     f"{row.get('speakers', '')} |")
+    lines.append(f"| diarization ÷ transcription (same audio) | | {diarize_seconds / asr_seconds:.1%} | | |")
+    lines.append(f"| peak RSS (whole process) | | {_peak_rss_mb():.0f} MB | | |")
+    table = "\n".join(lines)
+    print(table)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    result = {"name": "speakers", "title": "Speaker turns: diarization against transcription time",
+              "table": table, "rows": rows, "peak_rss_mb": round(_peak_rss_mb())}
+    (args.out_dir / "speakers.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
