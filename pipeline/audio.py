@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -123,6 +123,33 @@ def _check_riff(path: Path) -> None:
                                      f"{have} are there; copy the file again (was the copy finished?)")
                 return
             fh.seek(length + (length & 1), 1)
+
+
+CUT_SEARCH_SECONDS = 20.0  # look this far back from a chunk's nominal end for the quietest half second
+
+
+def _quiet_cut(audio: np.ndarray, start: int, nominal_end: int) -> int:
+    """The sample index of the quietest half second in the CUT_SEARCH_SECONDS before `nominal_end`."""
+    lo = max(start + SAMPLE_RATE, nominal_end - int(CUT_SEARCH_SECONDS * SAMPLE_RATE))
+    region = audio[lo:nominal_end]
+    frame = SAMPLE_RATE // 20
+    if len(region) < 10 * frame:
+        return nominal_end
+    frames = len(region) // frame
+    energy = np.square(region[: frames * frame].reshape(frames, frame), dtype=np.float64).mean(axis=1)
+    smooth = np.convolve(energy, np.ones(10) / 10, mode="valid")  # half-second windows
+    best = int(np.argmin(smooth[::-1]))  # the latest of equally quiet spots keeps chunks long
+    return lo + (len(smooth) - 1 - best + 5) * frame
+
+
+def audio_chunks(audio: np.ndarray, chunk_seconds: float) -> Iterator[tuple[int, int]]:
+    """(start, end) sample ranges of about `chunk_seconds`, cut at quiet points, covering the whole signal."""
+    size = int(chunk_seconds * SAMPLE_RATE)
+    start = 0
+    while start < len(audio):
+        end = len(audio) if len(audio) - start <= size * 1.25 else _quiet_cut(audio, start, start + size)
+        yield start, end
+        start = end
 
 
 def _declared_seconds(container: object, stream: object) -> float | None:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from pipeline.audio import SAMPLE_RATE
+from pipeline.audio import SAMPLE_RATE, audio_chunks
 from pipeline.errors import ConfigError, ModelError
 from pipeline.types import Segment, Transcript, Word
 
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 BACKENDS = ("faster-whisper", "openai-whisper")
 COMPUTE_TYPES = ("float32", "int8", "int8_float32")
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+PIECE_SECONDS = 600.0  # faster-whisper gets the recording in pieces of about this length
 MIN_REPEAT_WORDS = 5  # a segment repeating one of the two before is dropped only from this length on
 
 
@@ -117,16 +118,36 @@ class FasterWhisperBackend:
             initial_prompt=prompt_text(opts.vocabulary, opts.language),
         )
         if self._pipeline is not None:
-            segments, info = self._pipeline.transcribe(audio, batch_size=opts.batch_size, **kwargs)
+            pipeline = self._pipeline
+
+            def run(piece: np.ndarray, args: dict[str, Any]) -> tuple[Any, Any]:
+                return pipeline.transcribe(piece, batch_size=opts.batch_size, **args)
         else:
             hotwords = " ".join(opts.vocabulary) or None
-            segments, info = self._model.transcribe(audio, hallucination_silence_threshold=2.0,
-                                                    hotwords=hotwords if kwargs["initial_prompt"] is None else None,
-                                                    **kwargs)
+            model = self._model
+
+            def run(piece: np.ndarray, args: dict[str, Any]) -> tuple[Any, Any]:
+                return model.transcribe(piece, hallucination_silence_threshold=2.0,
+                                        hotwords=hotwords if args["initial_prompt"] is None else None, **args)
+
+        # faster-whisper computes the features of everything it is given at once (and the batched pipeline keeps
+        # every speech chunk's features), so it gets the recording in pieces cut at quiet moments: memory stays
+        # flat however long the recording is.
+        pieces = list(audio_chunks(audio, PIECE_SECONDS))
+        first_start, first_end = pieces[0]
+        segments, info = run(audio[first_start:first_end], kwargs)
         if language is None:
             log.warning("language detected: %s (probability %.2f); pass --language to fix it",
                         info.language, info.language_probability)
-        return info.language, (_segment(s) for s in segments)
+        rest = {**kwargs, "language": info.language}  # one recording, one language
+
+        def generate() -> Iterator[Segment]:
+            yield from (_segment(s) for s in segments)
+            for start, end in pieces[1:]:
+                more, _ = run(audio[start:end], rest)
+                yield from (_shift(_segment(s), start / SAMPLE_RATE) for s in more)
+
+        return info.language, generate()
 
 
 def _segment(raw: Any) -> Segment:

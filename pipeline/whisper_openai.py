@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pipeline.audio import SAMPLE_RATE, audio_chunks
 from pipeline.errors import ModelError
 from pipeline.store import atomic_write_bytes, atomic_write_json, hash_file
 from pipeline.types import Segment, Word
@@ -39,14 +40,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 # Largest |difference| between the CTranslate2 and the converted encoder output on the same mel input that still
 # counts as the same model. Float16 weights computed in float32 by two engines differ by ~1e-3 (measured 1.7e-3
 # and less); a wrong mapping or a transposed/mis-split projection gives differences of order 1 and more.
 VERIFY_TOLERANCE = 1e-2
 CONVERTER_VERSION = 1
 CHUNK_SECONDS = 180.0  # audio handed to whisper.transcribe at a time (memory is bounded by this, not the recording)
-CUT_SEARCH_SECONDS = 20.0  # look this far back from a chunk's nominal end for the quietest half second
 
 # CTranslate2 DataType ids (ctranslate2/include/ctranslate2/types.h).
 _DTYPES: dict[int, np.dtype[Any]] = {
@@ -381,30 +380,6 @@ def ensure_openai_checkpoint(models_dir: Path, ct2_dir: Path, tolerance: float =
 
 
 # -- the backend ----------------------------------------------------------------------------------------------------
-def _quiet_cut(audio: np.ndarray, start: int, nominal_end: int) -> int:
-    """The sample index of the quietest half second in the CUT_SEARCH_SECONDS before `nominal_end`."""
-    lo = max(start + SAMPLE_RATE, nominal_end - int(CUT_SEARCH_SECONDS * SAMPLE_RATE))
-    region = audio[lo:nominal_end]
-    frame = SAMPLE_RATE // 20
-    if len(region) < 10 * frame:
-        return nominal_end
-    frames = len(region) // frame
-    energy = np.square(region[: frames * frame].reshape(frames, frame), dtype=np.float64).mean(axis=1)
-    smooth = np.convolve(energy, np.ones(10) / 10, mode="valid")  # half-second windows
-    best = int(np.argmin(smooth[::-1]))  # the latest of equally quiet spots keeps chunks long
-    return lo + (len(smooth) - 1 - best + 5) * frame
-
-
-def audio_chunks(audio: np.ndarray, chunk_seconds: float = CHUNK_SECONDS) -> Iterator[tuple[int, int]]:
-    """(start, end) sample ranges of about `chunk_seconds`, cut at quiet points, covering the whole signal."""
-    size = int(chunk_seconds * SAMPLE_RATE)
-    start = 0
-    while start < len(audio):
-        end = len(audio) if len(audio) - start <= size * 1.25 else _quiet_cut(audio, start, start + size)
-        yield start, end
-        start = end
-
-
 def _resolve_checkpoint(opts: TranscribeOptions) -> Path:
     """The .pt file for the options: the assembled default, a CTranslate2 dir (converted), a .pt or a cached name."""
     models_dir = Path(opts.models_dir)

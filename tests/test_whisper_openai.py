@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.audio import SAMPLE_RATE, audio_chunks
 from pipeline.errors import ModelError
 from pipeline.whisper_openai import (
-    SAMPLE_RATE,
     VERIFY_TOLERANCE,
-    audio_chunks,
     decode_alignment_heads,
     ensure_openai_checkpoint,
     read_ct2_model,
