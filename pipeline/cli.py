@@ -144,11 +144,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     for status in statuses:
         state = "assembled" if status.assembled_now else "ready"
         print(f"{status.name}: {state} ({status.source}) -> {status.path}/")
-    try:
+    if not args.skip_openai:
         from pipeline.whisper_openai import ensure_openai_checkpoint
-    except ImportError:
-        ensure_openai_checkpoint = None  # type: ignore[assignment]
-    if ensure_openai_checkpoint is not None and not args.skip_openai:
+
         checkpoint = ensure_openai_checkpoint(models_dir, models_dir / "whisper-base")
         print(f"whisper-base (openai-whisper): ready -> {checkpoint}")
     if args.verify:
