@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pipeline.errors import ConfigError, OogstError
-from pipeline.store import MANIFEST, Session, atomic_write_json, atomic_write_text, read_json
+from pipeline.store import Session, atomic_write_json, atomic_write_text, read_json
 from pipeline.types import Turns
 
 log = logging.getLogger(__name__)
@@ -121,16 +121,9 @@ def write_names(session_dir: Path, names: dict[str, str]) -> Path:
 def _keep_turns_stage_fresh(session: Session) -> None:
     """Re-record the stage(s) that wrote turns.json with their own key, so a rename is not mistaken for a damaged
     artefact and diarization does not run again. Stages that read turns.json see its new hash and re-run."""
-    manifest_path = session.path(MANIFEST)
-    if not manifest_path.is_file():
-        return
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    for stage, entry in manifest.items():
-        if isinstance(entry, dict) and TURNS_FILE in entry.get("artefacts", {}):
-            session.record(stage, entry["key"], list(entry["artefacts"]))
+    for stage in session.stages():
+        if TURNS_FILE in session.recorded(stage):
+            session.rerecord(stage)
 
 
 def apply_names(session: Session, mapping: dict[str, str]) -> Turns:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -270,8 +270,7 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
 def _keep_edited(session: Session, name: str) -> None:
     """Never overwrite a document someone edited: move it aside before writing a new one."""
     path = session.path(name)
-    entry: dict[str, Any] = session._manifest().get("draft", {})  # noqa: SLF001
-    recorded = entry.get("artefacts", {}).get(name)
+    recorded = session.recorded("draft").get(name)
     if path.is_file() and recorded and hash_file(path) != recorded:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         kept = path.with_name(f"{path.stem}.edited-{stamp}{path.suffix}")

@@ -143,6 +143,22 @@ class Session:
         manifest[stage] = {"key": key, "artefacts": {a: hash_file(self.path(a)) for a in artefacts}}
         atomic_write_json(self.path(MANIFEST), manifest)
 
+    def stages(self) -> list[str]:
+        """The stages recorded in this session."""
+        return [name for name, entry in self._manifest().items() if isinstance(entry, dict)]
+
+    def recorded(self, stage: str) -> dict[str, str]:
+        """The artefacts `stage` last recorded, by name, with the hash each had when written ({} if none)."""
+        entry = self._manifest().get(stage) or {}
+        return dict(entry.get("artefacts", {}))
+
+    def rerecord(self, stage: str) -> None:
+        """Keep `stage` fresh after its artefacts were edited on purpose (e.g. renamed speakers): same key,
+        current hashes."""
+        entry = self._manifest().get(stage)
+        if entry and "key" in entry:
+            self.record(stage, entry["key"], list(entry.get("artefacts", {})))
+
     def invalidate(self, stage: str) -> None:
         manifest = self._manifest()
         if manifest.pop(stage, None) is not None:

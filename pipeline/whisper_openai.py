@@ -162,6 +162,17 @@ def _split_linear(out: dict[str, np.ndarray], tensors: dict[str, np.ndarray], sr
             out[f"{dst}.bias"] = b
 
 
+def _self_attention_and_ffn(out: dict[str, np.ndarray], tensors: dict[str, np.ndarray], src: str, dst: str) -> None:
+    """The parts encoder and decoder layers share: fused self-attention (split in three) and the MLP."""
+    _split_linear(out, tensors, f"{src}/self_attention/linear_0",
+                  [f"{dst}.attn.query", f"{dst}.attn.key", f"{dst}.attn.value"])
+    _linear(out, tensors, f"{src}/self_attention/linear_1", f"{dst}.attn.out")
+    _norm(out, tensors, f"{src}/self_attention/layer_norm", f"{dst}.attn_ln")
+    _linear(out, tensors, f"{src}/ffn/linear_0", f"{dst}.mlp.0")
+    _linear(out, tensors, f"{src}/ffn/linear_1", f"{dst}.mlp.2")
+    _norm(out, tensors, f"{src}/ffn/layer_norm", f"{dst}.mlp_ln")
+
+
 def _layer_count(tensors: dict[str, np.ndarray], prefix: str) -> int:
     layer = re.compile(rf"^{prefix}/layer_(\d+)/")
     return len({m.group(1) for name in tensors if (m := layer.match(name))})
@@ -190,29 +201,17 @@ def ct2_state_dict(tensors: dict[str, np.ndarray]) -> tuple[dict[str, int], dict
     sd["encoder.positional_embedding"] = _weight(tensors, "encoder/position_encodings/encodings")
     for i in range(enc_layers):
         src, dst = f"encoder/layer_{i}", f"encoder.blocks.{i}"
-        _split_linear(sd, tensors, f"{src}/self_attention/linear_0",
-                      [f"{dst}.attn.query", f"{dst}.attn.key", f"{dst}.attn.value"])
-        _linear(sd, tensors, f"{src}/self_attention/linear_1", f"{dst}.attn.out")
-        _norm(sd, tensors, f"{src}/self_attention/layer_norm", f"{dst}.attn_ln")
-        _linear(sd, tensors, f"{src}/ffn/linear_0", f"{dst}.mlp.0")
-        _linear(sd, tensors, f"{src}/ffn/linear_1", f"{dst}.mlp.2")
-        _norm(sd, tensors, f"{src}/ffn/layer_norm", f"{dst}.mlp_ln")
+        _self_attention_and_ffn(sd, tensors, src, dst)
     _norm(sd, tensors, "encoder/layer_norm", "encoder.ln_post")
     sd["decoder.token_embedding.weight"] = _weight(tensors, "decoder/embeddings/weight")
     sd["decoder.positional_embedding"] = _weight(tensors, "decoder/position_encodings/encodings")
     for i in range(dec_layers):
         src, dst = f"decoder/layer_{i}", f"decoder.blocks.{i}"
-        _split_linear(sd, tensors, f"{src}/self_attention/linear_0",
-                      [f"{dst}.attn.query", f"{dst}.attn.key", f"{dst}.attn.value"])
-        _linear(sd, tensors, f"{src}/self_attention/linear_1", f"{dst}.attn.out")
-        _norm(sd, tensors, f"{src}/self_attention/layer_norm", f"{dst}.attn_ln")
+        _self_attention_and_ffn(sd, tensors, src, dst)
         _linear(sd, tensors, f"{src}/attention/linear_0", f"{dst}.cross_attn.query")
         _split_linear(sd, tensors, f"{src}/attention/linear_1", [f"{dst}.cross_attn.key", f"{dst}.cross_attn.value"])
         _linear(sd, tensors, f"{src}/attention/linear_2", f"{dst}.cross_attn.out")
         _norm(sd, tensors, f"{src}/attention/layer_norm", f"{dst}.cross_attn_ln")
-        _linear(sd, tensors, f"{src}/ffn/linear_0", f"{dst}.mlp.0")
-        _linear(sd, tensors, f"{src}/ffn/linear_1", f"{dst}.mlp.2")
-        _norm(sd, tensors, f"{src}/ffn/layer_norm", f"{dst}.mlp_ln")
     _norm(sd, tensors, "decoder/layer_norm", "decoder.ln")
     return dims, sd
 
