@@ -56,7 +56,7 @@ bench: models sysdeps
 	$(BIN)/python bench/run.py
 
 sample: $(STAMP) sysdeps
-	$(BIN)/python -m pipeline.synth recordings/voorbeeld-intervisie.txt $(SAMPLE) --truth recordings/voorbeeld-intervisie.truth.json
+	$(BIN)/python -m devtools.synth recordings/voorbeeld-intervisie.txt $(SAMPLE) --truth recordings/voorbeeld-intervisie.truth.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline tests bench

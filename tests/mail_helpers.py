@@ -35,7 +35,7 @@ def make_cert(folder: Path, name: str = "server") -> Cert:
     if shutil.which("openssl") is None:
         import pytest
 
-        pytest.skip("the openssl command is needed to make a test certificate")
+        pytest.fail("the openssl command is needed to make a test certificate: run `make sysdeps`", pytrace=False)
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = folder / f"{name}.pem", folder / f"{name}.key"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
@@ -185,8 +185,8 @@ def make_session(root: Path, *, final: bool = True, language: str | None = None,
     """A session folder from tests/data/mail, with draft.docx and (when `final`) final.json and final.docx."""
     import json
 
-    from pipeline.store import Session
-    from pipeline.types import Insights
+    from pipeline.core.store import Session
+    from pipeline.core.types import Insights
 
     folder = root / "outputs" / name
     folder.mkdir(parents=True)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from conftest import tone
 
-from pipeline.audio import SAMPLE_RATE, load_audio
+from devtools.synth import write_wav
 from pipeline.cli import main
-from pipeline.errors import AudioError
-from pipeline.synth import write_wav
+from pipeline.core.errors import AudioError
+from pipeline.ingest.audio import SAMPLE_RATE, load_audio
 
 
 def encode(path: Path, samples: np.ndarray, codec: str, fmt: str | None = None, rate: int = 44100,

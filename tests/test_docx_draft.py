@@ -10,11 +10,12 @@ from pathlib import Path
 import docx
 import pytest
 from docx.oxml.ns import qn
-from docx_helpers import convert_to_pdf, libreoffice_available, libreoffice_comment, pdf_page_count
+from docx_helpers import convert_to_pdf, libreoffice_comment, pdf_page_count
 
-from pipeline import docx_draft, review
-from pipeline.store import Session, read_json
-from pipeline.types import Insights, Turns
+from pipeline import review
+from pipeline.core.store import Session, read_json
+from pipeline.core.types import Insights, Turns
+from pipeline.review import draft as docx_draft
 
 DATA = Path(__file__).parent / "data" / "session"
 DATE = datetime.date(2026, 3, 5)
@@ -124,7 +125,7 @@ def test_english_session_gets_english_texts(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice + python3-uno not installed")
+@pytest.mark.needs_system("soffice")
 def test_libreoffice_keeps_identity_and_anchors_and_renders(draft, tmp_path):
     session, turns, insights, path = draft
     started = time.monotonic()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, normalise, script_text
 
-from pipeline.config import Settings
+from pipeline.core.settings import Settings
 from pipeline.run import run_recording
 
 pytestmark = pytest.mark.slow
@@ -118,12 +118,14 @@ def test_pieces_join_seamlessly(models_dir: Path, sample: Path, monkeypatch: pyt
     """Long recordings go to faster-whisper in pieces (flat memory); the joins must not lose or shuffle words."""
     import jiwer
 
-    import pipeline.transcribe as transcribe_module
-    from pipeline.audio import load_audio
+    import pipeline.asr.backends.faster_whisper as faster_whisper_module
+    from pipeline.asr.options import TranscribeOptions
+    from pipeline.asr.transcribe import transcribe
+    from pipeline.ingest.audio import load_audio
 
-    monkeypatch.setattr(transcribe_module, "PIECE_SECONDS", 60.0)  # the sample in 4 pieces instead of 1
+    monkeypatch.setattr(faster_whisper_module, "PIECE_SECONDS", 60.0)  # the sample in 4 pieces instead of 1
     audio = load_audio(sample)
-    transcript = transcribe_module.transcribe(audio, transcribe_module.TranscribeOptions(models_dir=models_dir))
+    transcript = transcribe(audio, TranscribeOptions(models_dir=models_dir))
     starts = [w.start for w in transcript.words]
     assert starts == sorted(starts)
     assert transcript.segments[-1].end > 200  # the last piece is there, at its real time

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import TranscriptImportError
-from pipeline.importers import import_transcript, is_transcript_file
-from pipeline.types import Transcript, Turns
+from pipeline.core.errors import TranscriptImportError
+from pipeline.core.types import Transcript, Turns
+from pipeline.ingest.importers import import_transcript, is_transcript_file
 
 DATA = Path(__file__).parent / "data" / "import"
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.actions import due_expression, extract_actions
-from pipeline.insights import extract_insights
-from pipeline.nlp import Sentence, clean_sentence
-from pipeline.types import Insights, Turn, Turns
+from pipeline.core.types import Insights, Turn, Turns
+from pipeline.insights.actions import due_expression, extract_actions
+from pipeline.insights.extract import extract_insights
+from pipeline.insights.nlp import Sentence, clean_sentence
 
 DATA = Path(__file__).parent / "data" / "insights"
 FIXTURES = ["intervisie_nl", "cop_en"]

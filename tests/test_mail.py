@@ -15,8 +15,8 @@ import pytest
 from mail_helpers import HOST, SESSION_NAME, Handler, free_port, make_cert, make_session, silent_server, smtp_server
 
 from pipeline import mail
-from pipeline.errors import ConfigError, InputError, MailError
-from pipeline.types import Insights
+from pipeline.core.errors import ConfigError, InputError, MailError
+from pipeline.core.types import Insights
 
 USER = "zoë@example.nl"
 SECRET = "Gehe1m-wachtwoord-§42"
@@ -314,7 +314,7 @@ def test_send_starttls_with_auth_and_self_signed_ca(session, cert, caplog):
     assert entry["message_id"] == got["Message-ID"] == result.message_id
     assert entry["to"] == [str(r) for r in recipients] and entry["refused"] == {}
     assert entry["source"] == "final.json" and entry["draft"] is False
-    from pipeline.store import hash_file
+    from pipeline.core.store import hash_file
     assert entry["source_sha256"] == hash_file(session.path("final.json"))
     assert entry["server"] == f"{HOST}:{server.port}"
     assert_no_secret(session, caplog)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import names
-from pipeline.errors import ConfigError, OogstError
-from pipeline.store import Session, atomic_write_json, cache_key
-from pipeline.types import Turn, Turns
+from pipeline.core.errors import ConfigError, OogstError
+from pipeline.core.store import Session, atomic_write_json, cache_key
+from pipeline.core.types import Turn, Turns
+from pipeline.speakers import names
 
 TURNS = Turns({"S1": "Spreker 1", "S2": "Spreker 2", "S3": "Spreker 3"},
               (Turn("S1", 0.0, 2.0, "Goedemorgen."), Turn("S2", 2.5, 4.0, "Hoi."), Turn("S3", 4.5, 6.0, "Dag."),

@@ -16,16 +16,16 @@ from docx_helpers import (
     add_comments,
     add_tracked_change,
     convert_to_pdf,
-    libreoffice_available,
     libreoffice_comment,
     pdf_page_count,
 )
 from test_docx_draft import DATE, make_session
 
-from pipeline import docx_draft, review
-from pipeline.errors import ReviewError
-from pipeline.store import hash_file, read_json
-from pipeline.types import Insights
+from pipeline import review
+from pipeline.core.errors import ReviewError
+from pipeline.core.store import hash_file, read_json
+from pipeline.core.types import Insights
+from pipeline.review import draft as docx_draft
 
 MISSING = "Zet hier een opmerking"  # a piece of the "Mist er iets?" line (the how-to note also mentions it)
 DAY = datetime.datetime(2026, 3, 7, 10, 0)
@@ -314,7 +314,7 @@ def test_rerun_with_more_files_keeps_earlier_copies(copies):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice + python3-uno not installed")
+@pytest.mark.needs_system("soffice")
 def test_libreoffice_saved_copy_and_pdf_rendering(copies, tmp_path):
     session, insights, draft, files = copies
     started = time.monotonic()

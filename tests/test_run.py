@@ -8,13 +8,15 @@ import numpy as np
 import pytest
 from conftest import tone
 
-import pipeline.transcribe as transcribe_module
-from pipeline.config import Settings, build_settings
-from pipeline.errors import ConfigError, InputError
-from pipeline.run import collect_inputs, run_recording, session_name
-from pipeline.synth import write_wav
-from pipeline.transcribe import ScriptedBackend
-from pipeline.types import Segment, Transcript, Word
+import pipeline.asr.transcribe as transcribe_module
+from devtools.synth import write_wav
+from pipeline.asr.options import TranscribeOptions
+from pipeline.core.errors import ConfigError, InputError
+from pipeline.core.naming import session_name
+from pipeline.core.settings import Settings, load_settings
+from pipeline.core.types import Segment, Transcript, Word
+from pipeline.run import collect_inputs, run_recording
+from pipeline.testing import ScriptedBackend
 
 
 @pytest.fixture()
@@ -26,7 +28,7 @@ def recording(tmp_path: Path) -> Path:
 def scripted(monkeypatch: pytest.MonkeyPatch) -> list[ScriptedBackend]:
     made: list[ScriptedBackend] = []
 
-    def fake_backend(opts: transcribe_module.TranscribeOptions) -> ScriptedBackend:
+    def fake_backend(opts: TranscribeOptions) -> ScriptedBackend:
         words = (Word(1.0, 1.5, " Goedemorgen", 0.9), Word(1.5, 2.0, " allemaal.", 0.9))
         backend = ScriptedBackend([Segment(1.0, 2.0, "Goedemorgen allemaal.", words)], duration=12.0)
         made.append(backend)
@@ -94,9 +96,9 @@ def test_settings_precedence(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[oogst]\nlanguage = "en"\nthreads = 1\nvocabulary = ["casus", "inbrenger"]\n')
     env = {"OOGST_CONFIG": str(config), "OOGST_THREADS": "2"}
-    settings = build_settings({"language": None}, env)
+    settings = load_settings({"language": None}, env)
     assert (settings.language, settings.threads, settings.vocabulary) == ("en", 2, ("casus", "inbrenger"))
-    assert build_settings({"language": "nl"}, env).language == "nl"
+    assert load_settings({"language": "nl"}, env).language == "nl"
     config.write_text('[oogst]\ncolour = "blue"\n')
-    with pytest.raises(ConfigError, match="unknown setting"):
-        build_settings({}, env)
+    with pytest.raises(ConfigError, match=r"unknown key .colour. in \[oogst\]"):
+        load_settings({}, env)

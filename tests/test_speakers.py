@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import speakers
-from pipeline.errors import ConfigError
-from pipeline.synth import SpokenTurn, parse_script, synthesize
-from pipeline.types import Segment, Transcript, Turns, Word
+from devtools.synth import SpokenTurn, parse_script, synthesize
+from pipeline.core.errors import ConfigError
+from pipeline.core.types import Segment, Transcript, Turns, Word
+from pipeline.speakers import diarize as speakers
 
 WHISPER_DIR = Path(__file__).resolve().parents[1] / "models" / "whisper-base"
 
@@ -69,9 +69,7 @@ def _transcribe(model: object, audio: np.ndarray) -> Transcript:
 
 
 @pytest.fixture(scope="session")
-def conversations() -> dict[str, Case]:
-    if not (WHISPER_DIR / "model.bin").is_file():
-        pytest.skip(f"{WHISPER_DIR} is not assembled (make models)")
+def conversations(models_dir: Path) -> dict[str, Case]:
     from faster_whisper import WhisperModel
 
     model = WhisperModel(str(WHISPER_DIR), device="cpu", compute_type="int8", cpu_threads=2)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import SessionError
-from pipeline.store import Session, atomic_write_json, cache_key, read_json
+from pipeline.core.errors import SessionError
+from pipeline.core.store import Session, atomic_write_json, cache_key, read_json
 
 
 def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> None:
@@ -24,21 +24,27 @@ def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> 
 
 
 def test_writer_killed_midway_leaves_old_file_intact(tmp_path: Path) -> None:
+    """SIGKILL while the new content is written (after the bytes, before the rename): the old file stays whole."""
     path = tmp_path / "big.json"
     atomic_write_json(path, {"old": True})
-    code = (f"import sys; sys.path.insert(0, {str(Path.cwd())!r})\n"
-            "from pipeline import store\n"
-            "class Slow:\n"
-            "    def __iter__(self):\n"
-            "        import time\n"
-            "        while True:\n"
-            "            time.sleep(0.01); yield b'x' * 1000\n"
-            f"store.atomic_write_bytes({str(path)!r}, b''.join(Slow()))\n")
+    inside = tmp_path / "inside-write"
+    code = (f"import os, sys, time; sys.path.insert(0, {str(Path.cwd())!r})\n"
+            "from pipeline.core import store\n"
+            "def stuck(fd):\n"
+            f"    open({str(inside)!r}, 'w').close()\n"
+            "    time.sleep(60)\n"
+            "store.os.fsync = stuck\n"
+            f"store.atomic_write_bytes(store.Path({str(path)!r}), b'{{\"new\": ' + b'1' * 5_000_000 + b'}}')\n")
     proc = subprocess.Popen([sys.executable, "-c", code])
-    time.sleep(1.0)
+    deadline = time.monotonic() + 30
+    while not inside.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert inside.exists(), "the writer never reached the write"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert read_json(path) == {"old": True}
+    leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".big.json.")]
+    assert leftovers and leftovers[0].stat().st_size > 5_000_000  # the new bytes went to the temporary file only
 
 
 def test_damaged_json_gives_session_error(tmp_path: Path) -> None:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pipeline import synth
-from pipeline.errors import InputError
+from devtools import synth
+from pipeline.core.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "recordings" / "voorbeeld-intervisie"
-needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs the Debian package espeak-ng")
 
 
 def _decode(path: Path, rate: int = synth.SAMPLE_RATE) -> np.ndarray:
@@ -73,7 +71,7 @@ def test_parse_script_without_turns_is_an_error():
 
 
 @pytest.mark.slow
-@needs_espeak
+@pytest.mark.needs_system("espeak-ng")
 def test_truth_times_match_the_speech_in_the_audio():
     script = "Sanne: Goedemorgen allemaal.\nJoris: Ik heb een vraag.\n[pause 2.0]\nFatima: Dat neem ik mee.\n"
     audio, turns = synth.synthesize(synth.parse_script(script), gap=0.7, lead=0.5)
@@ -101,7 +99,7 @@ def test_truth_times_match_the_speech_in_the_audio():
 
 
 @pytest.mark.slow
-@needs_espeak
+@pytest.mark.needs_system("espeak-ng")
 def test_speakers_get_distinct_voices_in_order_of_appearance():
     lines = synth.parse_script("A: Dag.\nB: Dag.\nA: Ja.\nC: Nee.\n")
     audio, turns = synth.synthesize(lines)
@@ -152,7 +150,7 @@ def test_cli_reports_a_bad_script_in_one_line(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@needs_espeak
+@pytest.mark.needs_system("espeak-ng")
 def test_cli_writes_opus_wav_and_truth(tmp_path):
     script = tmp_path / "s.txt"
     script.write_text("Sanne: Goedemorgen.\nPieter: Dag Sanne.\nSanne: Zullen we beginnen?\n", encoding="utf-8")

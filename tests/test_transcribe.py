@@ -8,17 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.errors import ConfigError
-from pipeline.transcribe import (
-    ScriptedBackend,
-    TranscribeOptions,
-    _collapse_repeats,
-    clean_segments,
-    get_backend,
-    prompt_text,
-    transcribe,
-)
-from pipeline.types import Segment, Word
+from pipeline.asr.guards import _collapse_repeats, clean_segments
+from pipeline.asr.options import TranscribeOptions, prompt_text
+from pipeline.asr.transcribe import get_backend, transcribe
+from pipeline.core.errors import ConfigError
+from pipeline.core.types import Segment, Word
+from pipeline.testing import ScriptedBackend
 
 
 def seg(start: float, text: str) -> Segment:

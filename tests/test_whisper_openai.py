@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.audio import SAMPLE_RATE, audio_chunks
-from pipeline.errors import ModelError
-from pipeline.whisper_openai import (
+from pipeline.core.errors import ModelError
+from pipeline.ingest.audio import SAMPLE_RATE, audio_chunks
+from pipeline.models.convert import (
     VERIFY_TOLERANCE,
     decode_alignment_heads,
     ensure_openai_checkpoint,
@@ -27,8 +27,6 @@ SAMPLE = ROOT / "recordings" / "voorbeeld-intervisie.ogg"
 SCRIPT = ROOT / "recordings" / "voorbeeld-intervisie.txt"
 TRUTH = ROOT / "recordings" / "voorbeeld-intervisie.truth.json"
 
-needs_model = pytest.mark.skipif(not (CT2_DIR / "model.bin").is_file(),
-                                 reason="models/whisper-base not assembled (run `make models`)")
 
 
 # -- model.bin parsing on a file written here -----------------------------------------------------------------
@@ -101,9 +99,7 @@ def test_audio_chunks_cover_everything_and_cut_in_silence() -> None:
 
 # -- conversion of the real model ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (CT2_DIR / "model.bin").is_file():
-        pytest.skip("models/whisper-base not assembled (run `make models`)")
+def converted(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Path:
     models_dir = tmp_path_factory.mktemp("models")
     started = time.perf_counter()
     pt = ensure_openai_checkpoint(models_dir, CT2_DIR)
@@ -112,7 +108,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-@needs_model
+@pytest.mark.usefixtures("models_dir")  # fails loudly when the model is not assembled
 def test_converted_checkpoint_loads_strictly_with_the_official_alignment_heads(converted: Path) -> None:
     import torch
     import whisper
@@ -143,7 +139,7 @@ def test_converted_checkpoint_loads_strictly_with_the_official_alignment_heads(c
 
 
 @pytest.mark.slow
-@needs_model
+@pytest.mark.usefixtures("models_dir")  # fails loudly when the model is not assembled
 def test_verification_catches_a_wrong_mapping(converted: Path, tmp_path: Path) -> None:
     import torch
 
@@ -162,10 +158,10 @@ def test_verification_catches_a_wrong_mapping(converted: Path, tmp_path: Path) -
 
 
 @pytest.mark.slow
-@needs_model
+@pytest.mark.usefixtures("models_dir")  # fails loudly when the model is not assembled
 def test_unknown_or_uncached_model_names_are_model_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline.transcribe import TranscribeOptions
-    from pipeline.whisper_openai import OpenAIWhisperBackend
+    from pipeline.asr.backends.openai_whisper import OpenAIWhisperBackend
+    from pipeline.asr.options import TranscribeOptions
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     with pytest.raises(ModelError, match="never downloads"):
@@ -189,10 +185,10 @@ def _sample_start(max_seconds: float = 75.0) -> tuple[np.ndarray, str]:
 
     Cut at a turn boundary from the sample's ground truth (openai-whisper on all of it takes minutes on 2 cores);
     synthesized from the script when the recording is not there."""
-    from pipeline import synth
+    from devtools import synth
 
     if SAMPLE.is_file() and TRUTH.is_file():
-        from pipeline.audio import load_audio
+        from pipeline.ingest.audio import load_audio
 
         audio = load_audio(SAMPLE)
         turns = [(float(t["end"]), str(t["text"])) for t in json.loads(TRUTH.read_text(encoding="utf-8"))["turns"]]
@@ -205,11 +201,11 @@ def _sample_start(max_seconds: float = 75.0) -> tuple[np.ndarray, str]:
 
 
 @pytest.mark.slow
-@needs_model
+@pytest.mark.usefixtures("models_dir")  # fails loudly when the model is not assembled
 def test_converted_checkpoint_transcribes_the_sample_like_faster_whisper(converted: Path) -> None:
     import jiwer
 
-    from pipeline.transcribe import TranscribeOptions, transcribe
+    from pipeline.asr.transcribe import TranscribeOptions, transcribe
 
     audio, reference = _sample_start()
     duration = len(audio) / SAMPLE_RATE

@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import TranscriptImportError
-from pipeline.types import Segment, Transcript, Turn, Turns, Word
+from pipeline.core.errors import TranscriptImportError
+from pipeline.core.types import Segment, Transcript, Turn, Turns, Word
 
 log = logging.getLogger(__name__)
 

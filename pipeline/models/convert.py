@@ -1,42 +1,29 @@
-"""The openai-whisper backend, on the same offline weights as faster-whisper.
+"""The CTranslate2 Whisper model -> an openai-whisper checkpoint, verified against the original.
 
 No package ships openai-whisper `.pt` checkpoints and nothing may be downloaded, so the models step converts the
 CTranslate2 Whisper model (models/whisper-base/model.bin) into one: `read_ct2_model` parses model.bin, and
 `convert_ct2_to_openai` splits the fused attention projections, renames the tensors and stores the alignment heads
 (word timestamps) from config.json. `verify_checkpoint` runs both encoders on the same log-mel input and the
-conversion is refused when they disagree.
-
-`OpenAIWhisperBackend` transcribes a 16 kHz float32 array (never a file name: openai-whisper's own loader shells
-out to ffmpeg). It feeds openai-whisper chunks of a few minutes cut at quiet points, because `whisper.transcribe`
-computes the log-mel spectrogram of its whole input at once (≈1 GB of STFT for an hour); chunking keeps peak memory
-flat in the duration of the recording.
+conversion is refused when they disagree. `load_openai_model` loads a checkpoint with its alignment heads.
 """
 
 from __future__ import annotations
 
 import base64
 import gzip
-import hashlib
 import io
 import json
 import logging
-import os
 import re
 import struct
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from pipeline.audio import SAMPLE_RATE, audio_chunks
-from pipeline.errors import ModelError
-from pipeline.store import atomic_write_bytes, atomic_write_json, hash_file
-from pipeline.types import Segment, Word
-
-if TYPE_CHECKING:
-    from pipeline.transcribe import TranscribeOptions
+from pipeline.core.errors import ModelError
+from pipeline.core.store import atomic_write_bytes, atomic_write_json, hash_file
+from pipeline.core.types import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +32,6 @@ log = logging.getLogger(__name__)
 # and less); a wrong mapping or a transposed/mis-split projection gives differences of order 1 and more.
 VERIFY_TOLERANCE = 1e-2
 CONVERTER_VERSION = 1
-CHUNK_SECONDS = 180.0  # audio handed to whisper.transcribe at a time (memory is bounded by this, not the recording)
 
 # CTranslate2 DataType ids (ctranslate2/include/ctranslate2/types.h).
 _DTYPES: dict[int, np.dtype[Any]] = {
@@ -271,11 +257,7 @@ def _official_alignment_heads(path: Path) -> bytes | None:
     if url is None or name not in whisper._ALIGNMENT_HEADS:
         return None
     expected = url.split("/")[-2]
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return whisper._ALIGNMENT_HEADS[name] if digest.hexdigest() == expected else None
+    return whisper._ALIGNMENT_HEADS[name] if hash_file(path) == expected else None
 
 
 def load_openai_model(path: Path, device: str = "cpu") -> Any:
@@ -376,100 +358,3 @@ def ensure_openai_checkpoint(models_dir: Path, ct2_dir: Path, tolerance: float =
     atomic_write_json(sidecar, {"source": str(source), "source_sha256": source_hash, "converter": CONVERTER_VERSION,
                                 "sha256": hash_file(out_pt), "max_abs_diff": diff, "tolerance": tolerance})
     return out_pt
-
-
-# -- the backend ----------------------------------------------------------------------------------------------------
-def _resolve_checkpoint(opts: TranscribeOptions) -> Path:
-    """The .pt file for the options: the assembled default, a CTranslate2 dir (converted), a .pt or a cached name."""
-    models_dir = Path(opts.models_dir)
-    if opts.model is None:
-        default_ct2 = models_dir / "whisper-base"
-        pt = openai_checkpoint_path(models_dir, default_ct2)
-        if pt.is_file():
-            return pt
-        if (default_ct2 / "model.bin").is_file():
-            log.info("converting %s for openai-whisper (one time)", default_ct2)
-            return ensure_openai_checkpoint(models_dir, default_ct2)
-        raise ModelError(f"{pt}: not found; run `oogst models` (or `make models`) to assemble the models")
-    candidate = Path(opts.model).expanduser()
-    if candidate.is_dir():
-        if not (candidate / "model.bin").is_file():
-            raise ModelError(f"{candidate}: neither a CTranslate2 model folder (no model.bin) nor a .pt checkpoint")
-        return ensure_openai_checkpoint(models_dir, candidate)
-    if candidate.is_file():
-        return candidate
-    import whisper
-
-    if opts.model in whisper._MODELS:  # an official name, usable offline only when already in the cache
-        cached = Path(os.getenv("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper" / f"{opts.model}.pt"
-        if cached.is_file():
-            return cached
-        raise ModelError(f"--model {opts.model}: not in {cached.parent} and Oogst never downloads models; "
-                         "give a .pt path or leave --model out to use the assembled model")
-    raise ModelError(f"--model {opts.model}: no such file or folder (openai-whisper needs a .pt checkpoint, a "
-                     "CTranslate2 model folder or a name already in ~/.cache/whisper)")
-
-
-class OpenAIWhisperBackend:
-    """openai-whisper on CPU; segments with word timestamps, in time order, never translated."""
-
-    name = "openai-whisper"
-
-    def __init__(self, opts: TranscribeOptions) -> None:
-        if "torch" not in sys.modules:
-            # Busy-waiting OpenMP threads made each decoder step 4-7x slower whenever another process shared the
-            # cores (measured 0.57-1.07 s vs 0.16 s per step on 2 busy cores; equal on idle cores). Read by
-            # libgomp when torch loads, so only effective before the first torch import; the user's value wins.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        import torch
-
-        torch.set_num_threads(opts.threads or os.cpu_count() or 1)
-        self.checkpoint = _resolve_checkpoint(opts)
-        self.model_name = self.checkpoint.stem
-        self.model = load_openai_model(self.checkpoint)
-        self.chunk_seconds = CHUNK_SECONDS
-
-    def detect_language(self, audio: np.ndarray) -> str:
-        """The language code openai-whisper hears in the first 30 s."""
-        import torch
-        import whisper
-
-        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio[: 30 * SAMPLE_RATE]), self.model.dims.n_mels)
-        with torch.no_grad():
-            _, probs = self.model.detect_language(mel)
-        return str(max(probs, key=probs.get))
-
-    def transcribe(self, audio: np.ndarray, opts: TranscribeOptions) -> tuple[str, Iterator[Segment]]:
-        """Language used, and the segments (lazily, chunk by chunk) of a 16 kHz mono float32 signal."""
-        audio = np.ascontiguousarray(audio, dtype=np.float32)
-        language = self.detect_language(audio) if opts.language in ("auto", "", None) else opts.language
-        return language, self._segments(audio, language, opts)
-
-    def _segments(self, audio: np.ndarray, language: str, opts: TranscribeOptions) -> Iterator[Segment]:
-        import whisper
-
-        from pipeline.transcribe import TEMPERATURES, prompt_text
-
-        prompt = prompt_text(opts.vocabulary, opts.language)
-        for start, end in audio_chunks(audio, self.chunk_seconds):
-            chunk = audio[start:end]
-            if not chunk.size or float(np.abs(chunk).max()) < 1e-4:  # digital silence: nothing to hear
-                continue
-            offset = start / SAMPLE_RATE
-            result = whisper.transcribe(
-                self.model, chunk, verbose=None, language=language, task="transcribe",
-                temperature=TEMPERATURES, beam_size=opts.beam_size, best_of=5, fp16=False,
-                # no hallucination_silence_threshold: its re-seeking made decoding 4x slower here (RTF 6.3 vs 1.7)
-                condition_on_previous_text=False, word_timestamps=True,
-                compression_ratio_threshold=2.4, logprob_threshold=-1.0, no_speech_threshold=0.6,
-                initial_prompt=prompt, carry_initial_prompt=prompt is not None,
-            )
-            limit = end / SAMPLE_RATE
-            for seg in result["segments"]:
-                text = str(seg["text"]).strip()
-                if not text:
-                    continue
-                words = tuple(Word(min(offset + float(w["start"]), limit), min(offset + float(w["end"]), limit),
-                                   str(w["word"]), float(w["probability"])) for w in seg.get("words", []))
-                yield Segment(min(offset + float(seg["start"]), limit), min(offset + float(seg["end"]), limit),
-                              text, words)

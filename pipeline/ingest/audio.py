@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import AudioError
+from pipeline.core.errors import AudioError
+from pipeline.core.types import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".flac", ".webm", ".mp4",
                             ".mkv", ".mov", ".wma", ".amr", ".3gp"})
 # Peak below -60 dBFS over the whole file: nothing a microphone picked up from people talking.

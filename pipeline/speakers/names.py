@@ -20,9 +20,9 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipeline.errors import ConfigError, OogstError
-from pipeline.store import Session, atomic_write_json, atomic_write_text, read_json
-from pipeline.types import Turns
+from pipeline.core.errors import ConfigError, OogstError
+from pipeline.core.store import Session, atomic_write_json, atomic_write_text, read_json
+from pipeline.core.types import Turns
 
 log = logging.getLogger(__name__)
 

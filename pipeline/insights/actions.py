@@ -11,38 +11,41 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pipeline.nlp import PROCEDURAL, SMALL_TALK, Sentence, normalise_language
-from pipeline.types import Action
+from pipeline.core.language import MONTHS, WEEKDAYS, text_language
+from pipeline.core.types import Action
+from pipeline.insights.nlp import PROCEDURAL, SMALL_TALK, Sentence
 
-_WEEKDAYS_NL = r"(?:maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)(?:ochtend|middag|avond)?"
-_MONTHS_NL = r"(?:januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)"
+_WEEKDAYS_NL = "(?:" + "|".join(WEEKDAYS["nl"]) + ")(?:ochtend|middag|avond)?"
+_MONTHS_NL = "(?:" + "|".join(MONTHS["nl"]) + ")"
 _NUM_NL = r"(?:een|twee|drie|vier|vijf|zes|\d+)"
-_WEEKDAYS_EN = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?: morning| afternoon| evening)?"
-_MONTHS_EN = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+_WEEKDAYS_EN = "(?:" + "|".join(WEEKDAYS["en"]) + ")(?: morning| afternoon| evening)?"
+_MONTHS_EN = "(?:" + "|".join(m.lower() for m in MONTHS["en"]) + ")"
 _NUM_EN = r"(?:a|one|two|three|four|five|six|\d+)"
 
-DUE = {
-    "nl": re.compile(
-        r"\b(?:(?:uiterlijk |vóór |voor |op |aanstaande |komende |volgende |a\.s\. )*" + _WEEKDAYS_NL
-        + r"|(?:uiterlijk |vóór |voor )?(?:morgen(?:ochtend|middag|avond)?|overmorgen|vandaag|vanmiddag|vanavond)"
-        + r"|(?:vóór |voor )?(?:het )?eind(?:e)? van (?:de|deze|volgende) (?:week|maand)"
-        + r"|(?:deze|volgende|komende) (?:week|maand)"
-        + r"|binnen " + _NUM_NL + r" (?:dagen|weken|maanden|week|maand)"
-        + r"|over " + _NUM_NL + r" (?:dagen|weken|maanden|week|maand)"
-        + r"|(?:vóór |voor )de volgende (?:intervisie|sessie|bijeenkomst|keer|vergadering|meeting)"
-        + r"|(?:uiterlijk |vóór |voor |op )?\d{1,2} " + _MONTHS_NL
-        + r"|(?:voor|na) de (?:zomer|vakantie|kerst))\b", re.IGNORECASE),
-    "en": re.compile(
-        r"\b(?:(?:by |on |before |until |next |this |coming )*" + _WEEKDAYS_EN
-        + r"|(?:by )?(?:tomorrow(?: morning| afternoon)?|today|tonight|this afternoon)"
-        + r"|(?:by |before )?(?:the )?end of (?:the|this|next) (?:week|month)"
-        + r"|(?:this|next|coming) (?:week|month)"
-        + r"|within " + _NUM_EN + r" (?:days?|weeks?|months?)"
-        + r"|in " + _NUM_EN + r" (?:days|weeks|months)"
-        + r"|before (?:the|our) next (?:session|meeting|intervision)"
-        + r"|(?:by |on |before )?(?:the )?\d{1,2}(?:st|nd|rd|th)? (?:of )?" + _MONTHS_EN
-        + r"|(?:before|after) the (?:summer|holidays?))\b", re.IGNORECASE),
-}
+# When a task is due, as people say it: one alternative a line (weekdays, relative days, periods, dates).
+_DUE_NL = (
+    r"(?:(?:uiterlijk |vóór |voor |op |aanstaande |komende |volgende |a\.s\. )*" + _WEEKDAYS_NL + ")",
+    r"(?:uiterlijk |vóór |voor )?(?:morgen(?:ochtend|middag|avond)?|overmorgen|vandaag|vanmiddag|vanavond)",
+    r"(?:vóór |voor )?(?:het )?eind(?:e)? van (?:de|deze|volgende) (?:week|maand)",
+    r"(?:deze|volgende|komende) (?:week|maand)",
+    r"(?:binnen|over) " + _NUM_NL + r" (?:dagen|weken|maanden|week|maand)",
+    r"(?:vóór |voor )de volgende (?:intervisie|sessie|bijeenkomst|keer|vergadering|meeting)",
+    r"(?:uiterlijk |vóór |voor |op )?\d{1,2} " + _MONTHS_NL,
+    r"(?:voor|na) de (?:zomer|vakantie|kerst)",
+)
+_DUE_EN = (
+    r"(?:(?:by |on |before |until |next |this |coming )*" + _WEEKDAYS_EN + ")",
+    r"(?:by )?(?:tomorrow(?: morning| afternoon)?|today|tonight|this afternoon)",
+    r"(?:by |before )?(?:the )?end of (?:the|this|next) (?:week|month)",
+    r"(?:this|next|coming) (?:week|month)",
+    r"within " + _NUM_EN + r" (?:days?|weeks?|months?)",
+    r"in " + _NUM_EN + r" (?:days|weeks|months)",
+    r"before (?:the|our) next (?:session|meeting|intervision)",
+    r"(?:by |on |before )?(?:the )?\d{1,2}(?:st|nd|rd|th)? (?:of )?" + _MONTHS_EN,
+    r"(?:before|after) the (?:summer|holidays?)",
+)
+DUE = {lang: re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.IGNORECASE)
+       for lang, parts in (("nl", _DUE_NL), ("en", _DUE_EN))}
 
 # Verbs that make a sentence concrete enough to be a task even without a date (1st, 3rd person and infinitive).
 _CONCRETE_NL = (r"bel|belt|bellen|stuur|stuurt|sturen|mail|mailt|mailen|plan|plant|plannen|zet|zetten|deel|deelt|"
@@ -98,12 +101,12 @@ _NOT_A_NAME = {"ik", "je", "jij", "we", "wij", "hij", "zij", "ze", "dan", "dat",
 
 def due_expression(text: str, language: str) -> str | None:
     """The first time expression in `text` as spoken ("voor vrijdag", "next Tuesday"), or None."""
-    match = DUE[normalise_language(language)].search(text)
+    match = DUE[text_language(language)].search(text)
     return match.group(0) if match else None
 
 
 def _clean(text: str, language: str) -> str:
-    from pipeline.nlp import clean_sentence
+    from pipeline.insights.nlp import clean_sentence
 
     return clean_sentence(text, language)
 
@@ -132,7 +135,7 @@ def _named_owner(text: str, patterns: list[re.Pattern[str]], known: set[str]) ->
 
 def extract_actions(sentences: list[Sentence], language: str, names: Iterable[str]) -> list[Action]:
     """Commitments and assigned tasks in conversation order; duplicates (same owner, same task) are kept once."""
-    lang = normalise_language(language)
+    lang = text_language(language)
     known = {n for n in names if n}
     first_names = {n.split()[0]: n for n in known if n.split()}
     patterns = _owner_patterns(list(known) + list(first_names), lang)

@@ -6,7 +6,7 @@ order of appearance. Returns the ground truth (who spoke when) next to the audio
 attribution. Needs the Debian package `espeak-ng` (tests and `make sample`; not needed to run Oogst).
 
 Command line (regenerates the bundled sample, see recordings/README.md):
-`python -m pipeline.synth SCRIPT OUT.ogg [--truth TRUTH.json] [--wav OUT.wav]`.
+`python -m devtools.synth SCRIPT OUT.ogg [--truth TRUTH.json] [--wav OUT.wav]`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import InputError, OogstError
+from pipeline.core.errors import InputError, OogstError
+from pipeline.core.types import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def render(
 
     Returns the duration in seconds and the spoken turns.
     """
-    from pipeline.store import atomic_write_json
+    from pipeline.core.store import atomic_write_json
 
     script = Path(script)
     try:
@@ -241,9 +241,9 @@ def render(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m pipeline.synth SCRIPT OUT.ogg [--truth T.json] [--wav OUT.wav]`."""
+    """`python -m devtools.synth SCRIPT OUT.ogg [--truth T.json] [--wav OUT.wav]`."""
     parser = argparse.ArgumentParser(
-        prog="python -m pipeline.synth",
+        prog="python -m devtools.synth",
         description="Speak a `Name: text` script with distinct espeak-ng voices into an Ogg/Opus recording, "
         "with the exact time of every turn as ground truth.",
     )

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import SessionError
+from pipeline.core.errors import SessionError
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ModelError
-from pipeline.store import atomic_write_json, hash_file
+from pipeline.core.errors import ModelError
+from pipeline.core.store import atomic_write_json, hash_file
 
 log = logging.getLogger(__name__)
 

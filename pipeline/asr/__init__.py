@@ -1,0 +1,6 @@
+"""Speech recognition: audio -> Transcript. `options` (what is asked, the backend protocol, the prompt), `guards`
+(filters for hallucinations and loops), `transcribe` (the stage, with a resumable checkpoint), and the backends in
+`asr.backends` (faster-whisper by default, openai-whisper as an option).
+
+May import `pipeline.core`, `pipeline.ingest` and `pipeline.models`.
+"""

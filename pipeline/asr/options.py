@@ -1,0 +1,78 @@
+"""What a transcription run is asked to do (TranscribeOptions), what a backend must offer, and the prompt."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from pipeline.core.errors import ConfigError
+from pipeline.core.types import Segment
+
+BACKENDS = ("faster-whisper", "openai-whisper")
+COMPUTE_TYPES = ("float32", "int8", "int8_float32")
+TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    language: str = "nl"  # a Whisper language code, or "auto" to detect (never translates)
+    model: str | None = None  # None: the assembled default; else a CTranslate2 dir, a model name, or a .pt path
+    backend: str = "faster-whisper"
+    compute_type: str = "float32"  # measured fastest and most accurate on this CPU class; see README
+    batched: bool = False  # BatchedInferencePipeline: ~2x faster, slightly worse WER, more memory
+    batch_size: int = 8
+    beam_size: int = 5
+    threads: int = 0  # 0: all cores
+    vocabulary: tuple[str, ...] = ()  # participant names and domain words, given to the model as a prompt
+    models_dir: Path = field(default=Path("models"), compare=False)
+
+    def cache_settings(self) -> dict[str, Any]:
+        """The options that change the transcript (and so belong in the stage's cache key)."""
+        return {"language": self.language, "model": self.model_label, "backend": self.backend,
+                "compute_type": self.compute_type, "batched": self.batched, "beam_size": self.beam_size,
+                "vocabulary": list(self.vocabulary)}
+
+    @property
+    def model_label(self) -> str:
+        return self.model or "whisper-base"
+
+    def cpu_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+
+class Backend(Protocol):
+    name: str
+    model_name: str
+
+    def transcribe(self, audio: np.ndarray, opts: TranscribeOptions) -> tuple[str, Iterator[Segment]]:
+        """The language used, and the segments (with words) in time order."""
+        ...
+
+
+def validate(opts: TranscribeOptions) -> None:
+    if opts.backend not in BACKENDS:
+        raise ConfigError(f"--backend {opts.backend}: unknown; choose one of {', '.join(BACKENDS)}")
+    if opts.compute_type not in COMPUTE_TYPES:
+        raise ConfigError(f"--compute-type {opts.compute_type}: not supported on CPU here; "
+                          f"choose one of {', '.join(COMPUTE_TYPES)}")
+    if opts.language != "auto" and not re.fullmatch(r"[a-z]{2,3}", opts.language):
+        raise ConfigError(f"--language {opts.language}: give a language code such as nl or en, or auto")
+
+
+def prompt_text(vocabulary: tuple[str, ...], language: str) -> str | None:
+    """An initial prompt that makes Whisper spell names and domain words the way the group does."""
+    words = [w.strip() for w in vocabulary if w.strip()]
+    if not words:
+        return None
+    if language == "auto":  # a Dutch or English lead-in would push language detection towards that language
+        return f"{', '.join(words)}."
+    lead = "Intervisie met" if language == "nl" else "Meeting with"
+    return f"{lead} {', '.join(words)}."
+
+

@@ -1,0 +1,190 @@
+"""Settings: one loader for every command. Command line > OOGST_* environment variables > config file > defaults.
+
+The config file is `$OOGST_CONFIG`, else `$XDG_CONFIG_HOME/oogst/config.toml`, else `~/.config/oogst/config.toml`
+(`--config FILE` on a command names it explicitly; then it must exist). It holds sections; every key is checked,
+and an unknown section or key is a one-line error that names it:
+
+    [oogst]                     # run, names, collect, mail, models
+    language = "nl"
+    out_dir = "~/Documents/oogst"
+    vocabulary = ["intervisie", "casus", "inbrenger"]
+
+    [smtp]                      # oogst mail (see pipeline.mail.settings)
+    host = "smtp.example.nl"
+
+    [llm]  [queue]  [web]       # reserved for the generative backend, the job queue and the web app
+
+Passwords and API keys never come from a file: a key that looks like one is refused (they come from the
+environment or a prompt). Stages receive the values they need; they never read os.environ themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.errors import ConfigError
+
+DEFAULT_CONFIG = "~/.config/oogst/config.toml"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    out_dir: Path = Path("outputs")
+    models_dir: Path = Path("models")
+    language: str = "nl"
+    model: str | None = None
+    backend: str = "faster-whisper"
+    compute_type: str = "float32"
+    batched: bool = False
+    beam_size: int = 5
+    threads: int = 0
+    vocabulary: tuple[str, ...] = ()
+    speakers: int | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    quiet: bool = False
+    config_path: Path | None = None  # the config file the values came from (None: no file)
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)  # [smtp], [llm], ... as read
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The raw values of a config-file section other than [oogst] (empty when absent)."""
+        return dict(self.sections.get(name, {}))
+
+
+_FILE_ONLY = {"config_path", "sections"}
+SECTIONS: dict[str, frozenset[str]] = {
+    "oogst": frozenset(f.name for f in fields(Settings)) - _FILE_ONLY,
+    "smtp": frozenset({"host", "port", "user", "security", "from", "sender", "timeout", "cafile"}),
+    "llm": frozenset({"url", "model"}),
+    "queue": frozenset({"broker_url"}),
+    "web": frozenset({"host", "port", "max_upload_mb"}),
+}
+ENV = {
+    "out_dir": "OOGST_OUT_DIR",
+    "models_dir": "OOGST_MODELS_DIR",
+    "language": "OOGST_LANGUAGE",
+    "model": "OOGST_MODEL",
+    "backend": "OOGST_BACKEND",
+    "compute_type": "OOGST_COMPUTE_TYPE",
+    "threads": "OOGST_THREADS",
+    "vocabulary": "OOGST_VOCABULARY",
+}
+SECRET_ENV = {"smtp": "OOGST_SMTP_PASSWORD", "llm": "OOGST_LLM_API_KEY", "web": "OOGST_WEB_PASSWORD"}
+
+
+def config_file(env: Mapping[str, str]) -> Path:
+    """$OOGST_CONFIG, else `$XDG_CONFIG_HOME/oogst/config.toml`, else `~/.config/oogst/config.toml` (may not exist)."""
+    if env.get("OOGST_CONFIG"):
+        return Path(env["OOGST_CONFIG"]).expanduser()
+    if env.get("XDG_CONFIG_HOME"):
+        return Path(env["XDG_CONFIG_HOME"]).expanduser() / "oogst" / "config.toml"
+    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    return home / ".config" / "oogst" / "config.toml"
+
+
+def read_config(path: Path, *, repo_root: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Every section of a config file, checked: known sections and keys only, no secrets."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc}); fix or remove it") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); see the README for an example") from None
+    secrets = [(section, key) for section, key in _all_keys(data)
+               if any(word in key.lower() for word in ("pass", "secret", "api_key", "token"))]
+    if secrets:
+        section, key = secrets[0]
+        project = _project_folder(path, repo_root or REPO_ROOT)
+        why = (f"it lies inside {project}, so it could be committed or shared with the session"
+               if project else "Oogst never reads passwords from files")
+        where = SECRET_ENV.get(section, "the environment")
+        raise ConfigError(f"{path}: refusing a config file with a password ({key!r}): {why}; remove that "
+                          f"line and set {where} or let Oogst ask for it")
+    sections: dict[str, dict[str, Any]] = {}
+    for name, section in data.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"{path}: unknown section [{name}] (known: {', '.join(f'[{s}]' for s in SECTIONS)})")
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: [{name}] must be a table of settings (key = value lines below [{name}])")
+        unknown = sorted(set(section) - SECTIONS[name])
+        if unknown:
+            raise ConfigError(f"{path}: unknown key {unknown[0]!r} in [{name}] "
+                              f"(known: {', '.join(sorted(SECTIONS[name]))})")
+        sections[name] = dict(section)
+    return sections
+
+
+def load_config(env: Mapping[str, str], explicit: Path | None = None, *,
+                repo_root: Path | None = None) -> tuple[Path | None, dict[str, dict[str, Any]]]:
+    """The config file in use and its sections; an explicit file (--config) must exist, the default may not."""
+    path = Path(explicit).expanduser() if explicit is not None else config_file(env)
+    if path.is_file():
+        return path, read_config(path, repo_root=repo_root)
+    if explicit is not None:
+        raise ConfigError(f"{path}: config file not found (give an existing file to --config, "
+                          f"or leave it out to use {DEFAULT_CONFIG})")
+    return None, {}
+
+
+def _all_keys(data: Mapping[str, Any], section: str = "") -> list[tuple[str, str]]:
+    """(section, key) for every key, nested tables included."""
+    keys: list[tuple[str, str]] = []
+    for key, value in data.items():
+        keys.append((section, str(key)))
+        if isinstance(value, Mapping):
+            keys += _all_keys(value, section or str(key))
+    return keys
+
+
+def _project_folder(path: Path, repo_root: Path) -> Path | None:
+    """The repository or session folder that contains `path`, if any."""
+    resolved = path.resolve()
+    root = repo_root.resolve()
+    for parent in resolved.parents:
+        if parent == root or (parent / ".git").exists() or (parent / ".stages.json").exists():
+            return parent
+    return None
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    try:
+        if name in ("out_dir", "models_dir"):
+            return Path(str(value)).expanduser()
+        if name in ("threads", "beam_size", "speakers"):
+            return None if value in (None, "") else int(value)
+        if name in ("batched", "quiet"):
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        if name == "vocabulary":
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(v.strip() for v in items if str(v).strip())
+        if name == "names":
+            return dict(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: {name} = {value!r} is not valid") from None
+    return value
+
+
+def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None, *,
+                  config: Path | None = None) -> Settings:
+    """Merge command-line values (None = not given), OOGST_* variables and the config file into one Settings.
+
+    Args:
+        config: a config file named on the command line (--config); it must exist.
+    """
+    env = os.environ if env is None else env
+    path, sections = load_config(env, config)
+    values: dict[str, Any] = {}
+    for name, value in sections.get("oogst", {}).items():
+        values[name] = _coerce(name, value, f"{path} [oogst]")
+    for name, var in ENV.items():
+        if env.get(var):
+            values[name] = _coerce(name, env[var], var)
+    for name, value in (cli or {}).items():
+        if value is not None and name in SECTIONS["oogst"]:
+            values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    return Settings(**values, config_path=path, sections={k: v for k, v in sections.items() if k != "oogst"})

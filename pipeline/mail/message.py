@@ -1,0 +1,270 @@
+"""The mail itself: what goes in (the release gate lives here), the text and HTML bodies, the .eml dry run."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.errors import MailError
+from pipeline.core.language import format_date, mail_texts, text_language
+from pipeline.core.naming import date_from, title_from
+from pipeline.core.store import Session, atomic_write_bytes, hash_file, read_json
+from pipeline.core.types import TOP_N, Insight, Insights
+from pipeline.mail.addresses import parse_address
+
+log = logging.getLogger(__name__)
+
+DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+EML_FILE = "mail.eml"
+SOURCE_HEADER = "X-Oogst-Source"
+
+
+@dataclass(frozen=True)
+class MailContent:
+    """Everything `compose` puts in a message, read from a session folder."""
+
+    language: str  # "nl" or "en"
+    title: str
+    recorded: date | None
+    insights: Insights
+    speakers: dict[str, str]
+    draft: bool
+    source: Path  # final.json or, for a draft, insights.json
+    attachment: Path  # final.docx or draft.docx
+
+    def name(self, label: str | None) -> str:
+        return self.speakers.get(label or "") or (label or "")
+
+    @property
+    def top(self) -> list[Insight]:
+        return sorted(self.insights.insights, key=lambda i: i.rank)[:TOP_N]
+
+
+def load_content(session: Session, *, draft: bool = False) -> MailContent:
+    """Read what the mail needs from a session; the release gate lives here."""
+    final = session.path("final.json")
+    if draft:
+        if final.is_file():
+            raise MailError(f"{final}: the review is already collected, so there is no draft to mail; "
+                            "leave out --draft to mail the final top 7")
+        source, attachment = session.path("insights.json"), session.path("draft.docx")
+        if not source.is_file():
+            raise MailError(f"{source}: not found, so there is no draft to mail yet; run `oogst run` first")
+    else:
+        source, attachment = final, session.path("final.docx")
+        if not final.is_file():
+            raise MailError(f"{final}: not found: the review has not been collected yet, so there is no final top 7 "
+                            f"to mail; run `oogst collect {session.name}` first (or pass --draft to mail the "
+                            "unreviewed draft, marked as a draft)")
+    if not attachment.is_file():
+        step = "oogst run" if draft else f"oogst collect {session.name}"
+        raise MailError(f"{attachment}: not found, and the mail needs it as attachment; run `{step}` again")
+    try:
+        insights = Insights.from_dict(read_json(source))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise MailError(f"{source}: not an Oogst insights file ({type(exc).__name__}: {exc}); "
+                        "re-run the step that wrote it") from None
+    if not insights.insights:
+        raise MailError(f"{source}: holds no insights, so there is nothing to mail")
+
+    speakers: dict[str, str] = {}
+    if session.path("turns.json").is_file():
+        raw = read_json(session.path("turns.json"))
+        if isinstance(raw, dict) and isinstance(raw.get("speakers"), dict):
+            speakers = {str(k): str(v) for k, v in raw["speakers"].items() if v}
+    transcript: dict[str, Any] = {}
+    if session.path("transcript.json").is_file():
+        raw = read_json(session.path("transcript.json"))
+        transcript = raw if isinstance(raw, dict) else {}
+
+    language = str(insights.language or transcript.get("language") or "nl").lower()[:2]
+    language = text_language(language)
+    # `oogst run` stores a title made from the folder name, date digits and all; the date goes in separately
+    title = title_from(str(insights.extra.get("title") or transcript.get("title") or ""), keep_case=True)
+    if not title and transcript.get("source"):
+        title = title_from(Path(str(transcript["source"])).stem)
+    title = title or title_from(session.name) or mail_texts(language)["session"]
+    recorded = _session_date(session, transcript)
+    return MailContent(language, title, recorded, insights, speakers, draft, source, attachment)
+
+
+def _session_date(session: Session, transcript: Mapping[str, Any]) -> date | None:
+    """The recording date: transcript "recorded", a date in a name, else the day transcript.json was written."""
+    recorded = transcript.get("recorded")
+    if recorded:
+        try:
+            return date.fromisoformat(str(recorded)[:10])
+        except ValueError:
+            log.warning("%s: 'recorded' is %r, not YYYY-MM-DD; ignoring it", session.path("transcript.json"),
+                        recorded)
+    for name in (session.name, Path(str(transcript.get("source", ""))).stem):
+        found = date_from(name)
+        if found:
+            return found
+    stamp = session.path("transcript.json")
+    if stamp.is_file():
+        return datetime.fromtimestamp(stamp.stat().st_mtime).date()
+    return None
+
+
+def _votes(insight: Insight, t: Mapping[str, str]) -> str:
+    """final.json "votes": {"up", "down", "net", "voters"} (from `oogst collect`) or a plain count."""
+    votes = insight.extra.get("votes")
+    if isinstance(votes, dict):
+        up, down = votes.get("up"), votes.get("down")
+        parts = []
+        if isinstance(up, int) and up > 0:
+            parts.append(t["votes_up"].format(n=up))
+        if isinstance(down, int) and down > 0:
+            parts.append(t["votes_down"].format(n=down))
+        return f"{t['votes']}: {', '.join(parts)}" if parts else ""
+    if isinstance(votes, bool) or not isinstance(votes, int) or votes <= 0:
+        return ""
+    return t["votes_1"] if votes == 1 else t["votes_n"].format(n=votes)
+
+
+def attachment_name(content: MailContent) -> str:
+    kind = "concept" if content.draft and content.language == "nl" else ("draft" if content.draft else "top7")
+    stem = re.sub(r"[^\w\-]+", "-", content.title, flags=re.ASCII).strip("-").lower() or "oogst"
+    day = f"-{content.recorded.isoformat()}" if content.recorded else ""
+    return f"{stem}{day}-{kind}.docx"
+
+
+def subject_line(content: MailContent) -> str:
+    t = mail_texts(content.language)
+    subject = t["subject"].format(n=len(content.top), title=content.title)
+    if content.recorded:
+        subject += f" ({format_date(content.recorded, content.language)})"
+    return f"{t['draft_tag']}: {subject}" if content.draft else subject
+
+
+def render_text(content: MailContent, filename: str) -> str:
+    """The text/plain body."""
+    t = mail_texts(content.language)
+    n = len(content.top)
+    of_date = t["of_date"].format(date=format_date(content.recorded, content.language)) if content.recorded else ""
+    intro = t["intro_draft" if content.draft else "intro"].format(n=n, title=content.title, of_date=of_date)
+    out = [t["greeting"], "", *textwrap.wrap(intro, 76)]
+    if content.draft:
+        out += textwrap.wrap(t["draft_ask"], 76)
+    heading = t["top"].format(n=n)
+    out += ["", heading, "=" * len(heading), ""]
+    for insight in content.top:
+        out.append(f"{insight.rank}. {insight.title}")
+        out += textwrap.wrap(insight.text, 76, initial_indent="   ", subsequent_indent="   ")
+        who = ", ".join(content.name(s) for s in insight.speakers)
+        votes = _votes(insight, t)
+        details = "; ".join(x for x in (f"{t['by']}: {who}" if who else "", votes) if x)
+        if details:
+            out.append(f"   ({details})")
+        out.append("")
+    out += [t["actions"], "=" * len(t["actions"]), ""]
+    if not content.insights.actions:
+        out += [t["no_actions"], ""]
+    for action in content.insights.actions:
+        out.append(f"- {t['who']}: {content.name(action.owner) or t['open']}")
+        out += textwrap.wrap(f"{t['what']}: {action.text}", 76, initial_indent="  ", subsequent_indent="    ")
+        out += [f"  {t['when']}: {action.due or t['open']}", ""]
+    out += [t["attached"].format(file=filename), "", t["closing"], "", "-- ", t["footer"], ""]
+    return "\n".join(out)
+
+
+def render_html(content: MailContent, filename: str, subject: str) -> str:
+    """The text/html body; every value from the session is escaped."""
+    t = mail_texts(content.language)
+    e = html.escape
+    n = len(content.top)
+    of_date = t["of_date"].format(date=format_date(content.recorded, content.language)) if content.recorded else ""
+    intro = t["intro_draft" if content.draft else "intro"].format(n=n, title=content.title, of_date=of_date)
+    parts = [f'<!DOCTYPE html>\n<html lang="{content.language}"><head><meta charset="utf-8">'
+             f"<title>{e(subject)}</title></head>",
+             '<body style="font-family: Calibri, Arial, sans-serif; font-size: 15px; color: #222;">',
+             f"<p>{e(t['greeting'])}</p>"]
+    if content.draft:
+        parts.append(f'<p style="background:#fff3cd; padding:6px;"><strong>{e(intro)}</strong> '
+                     f"{e(t['draft_ask'])}</p>")
+    else:
+        parts.append(f"<p>{e(intro)}</p>")
+    parts.append(f"<h2>{e(t['top'].format(n=n))}</h2>\n<ol>")
+    for insight in content.top:
+        who = ", ".join(content.name(s) for s in insight.speakers)
+        votes = _votes(insight, t)
+        details = "; ".join(x for x in (f"{t['by']}: {who}" if who else "", votes) if x)
+        line = f'<li value="{insight.rank}"><strong>{e(insight.title)}</strong><br>{e(insight.text)}'
+        if details:
+            line += f'<br><span style="color:#666;">{e(details)}</span>'
+        parts.append(line + "</li>")
+    parts.append(f"</ol>\n<h2>{e(t['actions'])}</h2>")
+    if content.insights.actions:
+        cell = 'style="border:1px solid #ccc; padding:4px 8px; text-align:left; vertical-align:top;"'
+        parts.append('<table style="border-collapse: collapse;">')
+        parts.append(f"<tr><th {cell}>{e(t['who'])}</th><th {cell}>{e(t['what'])}</th>"
+                     f"<th {cell}>{e(t['when'])}</th></tr>")
+        for action in content.insights.actions:
+            parts.append(f"<tr><td {cell}>{e(content.name(action.owner) or t['open'])}</td>"
+                         f"<td {cell}>{e(action.text)}</td><td {cell}>{e(action.due or t['open'])}</td></tr>")
+        parts.append("</table>")
+    else:
+        parts.append(f"<p>{e(t['no_actions'])}</p>")
+    parts += [f"<p>{e(t['attached'].format(file=filename))}</p>", f"<p>{e(t['closing'])}</p>",
+              f'<p style="color:#888; font-size: 12px;">{e(t["footer"])}</p>', "</body></html>", ""]
+    return "\n".join(parts)
+
+
+def compose(session: Session, recipients: Sequence[Address], *, sender: str | Address | None,
+            draft: bool = False, when: datetime | None = None) -> EmailMessage:
+    """The mail for a session: text + HTML alternatives and the .docx attached.
+
+    Raises MailError from the release gate when final.json is missing and `draft` is False.
+    """
+    if not recipients:
+        raise MailError("no recipients: give --to name@example.nl (repeatable) or --to-file participants.txt")
+    content = load_content(session, draft=draft)
+    subject = subject_line(content)
+    filename = attachment_name(content)
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = subject
+    from_address: Address | None = None
+    if sender is not None:
+        from_address = sender if isinstance(sender, Address) else parse_address(str(sender), "sender")
+        message["From"] = from_address
+    message["To"] = tuple(recipients)
+    message["Date"] = format_datetime((when or datetime.now(UTC)).astimezone())
+    # make_msgid() without a domain asks DNS for this host's name, which can hang offline
+    message["Message-ID"] = make_msgid("oogst", domain=from_address.domain if from_address else "oogst.invalid")
+    message[SOURCE_HEADER] = f"{content.source.name}; sha256={hash_file(content.source)}"
+    message.set_content(render_text(content, filename), subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(render_html(content, filename, subject), subtype="html", charset="utf-8",
+                            cte="quoted-printable")
+    message.add_attachment(content.attachment.read_bytes(), maintype=DOCX_TYPE[0], subtype=DOCX_TYPE[1],
+                           filename=filename)
+    message["Content-Language"] = content.language  # after the parts: set_content moves Content-* headers
+    log.info("composed %s mail for %s: %d insights, %d recipients", "draft" if draft else "final",
+             session.name, len(content.top), len(recipients))
+    return message
+
+
+def write_eml(session: Session, message: EmailMessage) -> Path:
+    """The dry run: the message as outputs/<session>/mail.eml, which any mail client opens."""
+    return atomic_write_bytes(session.path(EML_FILE), message.as_bytes(policy=policy.SMTP))
+
+
+def recipients_of(message: EmailMessage) -> list[Address]:
+    """Every address in To, Cc and Bcc."""
+    found: list[Address] = []
+    for header in ("To", "Cc", "Bcc"):
+        value = message.get(header)
+        if value is not None:
+            found.extend(value.addresses)
+    return found

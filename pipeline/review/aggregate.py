@@ -1,0 +1,270 @@
+"""From interpreted comments to the final ranking: one vote per person, rewordings, added insights, what changed.
+
+Ranking rule (RANKING_RULE): final score = normalised draft score (0..1 across the insights) + net votes / number
+of reviewers. A rewording is adopted when it is explicit (or proposed by two people) and the insight has no more
+down than up votes; a missing insight is added when at least MIN_SUPPORT_NEW people propose it (similar wording)
+and then ranks with the median draft score of the top 7 plus its proposers as up votes.
+"""
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pipeline.core.types import TOP_N, Insight, Insights
+from pipeline.review.interpret import ANONYMOUS, author_key, interpret, normalise
+
+log = logging.getLogger(__name__)
+
+VOTE_WEIGHT = 1.0
+MIN_SUPPORT_NEW = 2
+REWORD_SIMILAR = 0.85
+PROPOSAL_SIMILAR = 0.6
+
+RANKING_RULE = (
+    f"final score = normalised draft score (0..1) + {VOTE_WEIGHT} x (up - down) / reviewers; "
+    "ties keep the draft order. "
+    "One vote per person per insight (latest wins). A rewording is adopted when it is explicit (beter:/voorstel:/"
+    "liever:/quoted, or the same wording from 2 people) and the insight has no more down than up votes. A missing "
+    f"insight is added when at least {MIN_SUPPORT_NEW} people propose it (similar wording); it ranks with the "
+    "median draft score of the top 7 and its proposers as up votes."
+)
+
+
+
+def _person(record: dict[str, Any]) -> str:
+    key = author_key(record["author"])
+    return key if key not in ANONYMOUS else f"anonymous:{record['file_sha256'][:10]}"
+
+
+def _sort_key(record: dict[str, Any]) -> tuple[str, str, int]:
+    return (record.get("date") or "", record["file"], record["order"])
+
+
+def _interpret_all(records: list[dict[str, Any]]) -> None:
+    """Add interpretation, person and duplicate marks to each record (in place)."""
+    seen: dict[tuple[Any, ...], str] = {}
+    for record in sorted(records, key=_sort_key):
+        target = record.get("target") or {}
+        kind = target.get("kind") or "unmapped"
+        record["interpretation"] = interpret(record["text"], kind).to_dict()
+        record["person"] = _person(record)
+        # the same comment in two copies (LibreOffice renumbers ids): same person, text and anchor
+        same = (record["person"], normalise(record["text"]), kind, target.get("index"),
+                normalise(record.get("anchor_text") or ""))
+        record["duplicate_of"] = seen.get(same)
+        seen.setdefault(same, record["id"])
+    for record in records:
+        parent = record.get("reply_to")
+        if parent and record["interpretation"]["kind"] in ("vote", "remark"):
+            record["interpretation"]["supports"] = parent
+
+
+def _similar(a: str, b: str, threshold: float) -> bool:
+    na, nb = normalise(a), normalise(b)
+    if na == nb:
+        return True
+    ta, tb = set(re.findall(r"\w+", na)), set(re.findall(r"\w+", nb))
+    jaccard = len(ta & tb) / max(1, len(ta | tb))
+    return max(difflib.SequenceMatcher(None, na, nb).ratio(), jaccard) >= threshold
+
+
+def _group(items: list[dict[str, Any]], key: str, threshold: float) -> list[list[dict[str, Any]]]:
+    groups: list[list[dict[str, Any]]] = []
+    for item in items:
+        for group in groups:
+            if _similar(group[0][key], item[key], threshold):
+                group.append(item)
+                break
+        else:
+            groups.append([item])
+    return groups
+
+
+def _title_from(text: str) -> str:
+    words = re.sub(r"[.!?].*$", "", text.strip(), flags=re.S).split()
+    if len(words) > 2 and words[0].lower() in {"de", "het", "een", "the", "a", "an"}:
+        words = words[1:]  # "De werkdruk maakt ..." -> "Werkdruk maakt ..."
+    title = " ".join(words[:4])
+    return (title[:1].upper() + title[1:]) if title else text[:40]
+
+
+def _names(people: Sequence[str], display: dict[str, str]) -> list[str]:
+    return [display.get(p, p) for p in people]
+
+
+def _aggregate(records: list[dict[str, Any]], insights: Insights) -> dict[str, Any]:
+    """Votes per insight, adopted rewordings, added insights and the new order."""
+    counted = [r for r in records if r.get("duplicate_of") is None]
+    display: dict[str, str] = {}
+    for r in sorted(counted, key=_sort_key):
+        display.setdefault(r["person"], r["author"] or "(anoniem)")
+    reviewers = sorted({r["person"] for r in counted if (r.get("target") or {}).get("kind")})
+    by_id = {r["id"]: r for r in records}
+
+    # one vote per person per insight: the latest wins
+    votes: dict[int, dict[str, int]] = {}
+    for r in sorted(counted, key=_sort_key):
+        target = r.get("target") or {}
+        if target.get("kind") != "insight":
+            continue
+        vote = r["interpretation"]["vote"]
+        if vote:
+            votes.setdefault(int(target["index"]), {})[r["person"]] = vote
+    # rewordings, one per person per insight (latest), plus agreeing replies
+    rewordings: dict[int, dict[str, dict[str, Any]]] = {}
+    for r in sorted(counted, key=_sort_key):
+        target = r.get("target") or {}
+        if target.get("kind") == "insight" and r["interpretation"].get("rewording"):
+            rewordings.setdefault(int(target["index"]), {})[r["person"]] = {
+                "text": r["interpretation"]["rewording"], "explicit": r["interpretation"]["explicit"],
+                "person": r["person"], "id": r["id"], "date": r.get("date")}
+    reply_support: dict[str, set[str]] = {}
+    for r in counted:
+        parent = r["interpretation"].get("supports")
+        if parent and r["interpretation"]["vote"] > 0 and parent in by_id:
+            reply_support.setdefault(parent, set()).add(r["person"])
+
+    pool = list(insights.insights)
+    scores = [i.score for i in pool]
+    lo, hi = (min(scores), max(scores)) if scores else (0.0, 0.0)
+
+    def norm_score(insight: Insight, position: int) -> float:
+        if hi > lo:
+            return (insight.score - lo) / (hi - lo)
+        return 1.0 - position / max(1, len(pool) - 1)
+
+    n_reviewers = max(1, len(reviewers))
+    entries: list[dict[str, Any]] = []
+    for position, insight in enumerate(pool):
+        per_person = votes.get(insight.rank, {}) if insight.rank <= TOP_N and position < TOP_N else {}
+        up = sorted(p for p, v in per_person.items() if v > 0)
+        down = sorted(p for p, v in per_person.items() if v < 0)
+        adopted = None
+        proposals = list(rewordings.get(insight.rank, {}).values()) if position < TOP_N else []
+        if proposals and len(up) >= len(down):
+            groups = _group(sorted(proposals, key=lambda p: p.get("date") or ""), "text", REWORD_SIMILAR)
+            ranked = []
+            for group in groups:
+                backers: set[str] = {p["person"] for p in group}
+                for p in group:
+                    backers |= reply_support.get(p["id"], set())
+                ranked.append((len(backers), any(p["explicit"] for p in group), group, backers))
+            ranked.sort(key=lambda g: (-g[0], not g[1]))
+            support, explicit, group, backers = ranked[0]
+            if explicit or support >= 2:
+                chosen = next((p for p in group if p["explicit"]), group[0])
+                adopted = {"text": chosen["text"], "by": _names(sorted(backers), display),
+                           "comment": chosen["id"]}
+        base = norm_score(insight, position)
+        final = base + VOTE_WEIGHT * (len(up) - len(down)) / n_reviewers
+        entries.append({"insight": insight, "original_rank": insight.rank, "base": base, "final": final,
+                        "up": up, "down": down, "rewording": adopted, "position": position, "added": False})
+
+    # proposed missing insights
+    missing = [{"text": r["interpretation"]["proposal"], "person": r["person"], "id": r["id"],
+                "date": r.get("date")}
+               for r in sorted(counted, key=_sort_key) if r["interpretation"]["kind"] == "missing"]
+    proposals_out: list[dict[str, Any]] = []
+    top_bases = sorted(e["base"] for e in entries[:TOP_N])
+    median = top_bases[len(top_bases) // 2] if top_bases else 0.5
+    for group in _group(missing, "text", PROPOSAL_SIMILAR):
+        people: set[str] = {p["person"] for p in group}
+        for p in group:
+            people |= reply_support.get(p["id"], set())
+        supporters: list[str] = sorted(people)
+        added = len(supporters) >= MIN_SUPPORT_NEW
+        proposals_out.append({"text": group[0]["text"], "variants": [p["text"] for p in group[1:]],
+                              "proposed_by": _names(supporters, display), "comments": [p["id"] for p in group],
+                              "added": added})
+        if added:
+            text = group[0]["text"]
+            insight = Insight(0, _title_from(text), text, tuple(_names(supporters, display)), 0.0, ())
+            entries.append({"insight": insight, "original_rank": None, "base": median,
+                            "final": median + VOTE_WEIGHT * len(supporters) / n_reviewers, "up": supporters,
+                            "down": [], "rewording": None, "position": len(entries), "added": True})
+
+    entries.sort(key=lambda e: (-round(e["final"], 9), e["position"]))
+    return {"entries": entries, "reviewers": reviewers, "display": display, "proposals": proposals_out,
+            "n_reviewers": n_reviewers}
+
+
+def _final_insight(entry: dict[str, Any], rank: int, display: dict[str, str]) -> Insight:
+    insight: Insight = entry["insight"]
+    votes = {"up": len(entry["up"]), "down": len(entry["down"]), "net": len(entry["up"]) - len(entry["down"]),
+             "voters": {**{display.get(p, p): 1 for p in entry["up"]},
+                        **{display.get(p, p): -1 for p in entry["down"]}}}
+    extra = dict(insight.extra)
+    extra.update({"votes": votes, "original_rank": entry["original_rank"],
+                  "original_score": round(insight.score, 4) if not entry["added"] else None})
+    text = insight.text
+    if entry["rewording"]:
+        extra["original_text"] = insight.text
+        extra["reworded_by"] = entry["rewording"]["by"]
+        text = entry["rewording"]["text"]
+    if entry["added"]:
+        extra["added"] = True
+        extra["proposed_by"] = list(insight.speakers)
+    return Insight(rank, insight.title, text, insight.speakers, round(entry["final"], 4), insight.quotes, extra)
+
+
+def _changes(entries: list[dict[str, Any]], aggregate: dict[str, Any], language: str,
+             n_comments: int) -> list[dict[str, Any]]:
+    en = language.lower().startswith("en")
+    display = aggregate["display"]
+    names = ", ".join(display.get(p, p) for p in aggregate["reviewers"])
+    changes: list[dict[str, Any]] = []
+
+    def tally(e: dict[str, Any]) -> str:
+        return (f"{len(e['up'])}x agree, {len(e['down'])}x disagree" if en
+                else f"{len(e['up'])}x eens, {len(e['down'])}x oneens")
+
+    count = len(aggregate["reviewers"])
+    changes.append({"kind": "summary", "text": (
+        f"Comments from {count} participant(s): {names} ({n_comments} comments)." if en
+        else f"Commentaar van {count} deelnemer(s): {names} ({n_comments} opmerkingen).")})
+    for new_rank, e in enumerate(entries, start=1):
+        title = e["insight"].title
+        old = e["original_rank"]
+        in_top = new_rank <= TOP_N
+        if e["added"] and in_top:
+            who = ", ".join(display.get(p, p) for p in e["up"])
+            changes.append({"kind": "added", "title": title, "new_rank": new_rank, "text": (
+                f"New: \u201c{title}\u201d at {new_rank} (proposed by {who})." if en
+                else f"Nieuw: \u201c{title}\u201d op {new_rank} (voorgesteld door {who}).")})
+            continue
+        if e["added"]:
+            continue
+        if old is not None and old <= TOP_N and not in_top:
+            changes.append({"kind": "dropped", "title": title, "old_rank": old, "text": (
+                f"\u201c{title}\u201d dropped out of the top 7 (was {old}; {tally(e)})." if en
+                else f"\u201c{title}\u201d valt uit de top 7 (was {old}; {tally(e)}).")})
+        elif old is not None and old > TOP_N and in_top:
+            changes.append({"kind": "came_in", "title": title, "old_rank": old, "new_rank": new_rank, "text": (
+                f"\u201c{title}\u201d comes into the top 7 at {new_rank} (was {old})." if en
+                else f"\u201c{title}\u201d komt in de top 7 op {new_rank} (was {old}).")})
+        elif in_top and old is not None and old != new_rank:
+            up = new_rank < old
+            verb = ("moves up" if up else "moves down") if en else ("stijgt" if up else "daalt")
+            changes.append({"kind": "moved_up" if up else "moved_down", "title": title, "old_rank": old,
+                            "new_rank": new_rank, "text": (
+                                f"\u201c{title}\u201d {verb} from {old} to {new_rank} ({tally(e)})." if en
+                                else f"\u201c{title}\u201d {verb} van {old} naar {new_rank} ({tally(e)}).")})
+        if in_top and e["rewording"]:
+            by = ", ".join(e["rewording"]["by"])
+            changes.append({"kind": "reworded", "title": title, "text": (
+                f"\u201c{title}\u201d reworded, proposed by {by}." if en
+                else f"\u201c{title}\u201d anders geformuleerd, voorstel van {by}.")})
+    for p in aggregate["proposals"]:
+        if not p["added"]:
+            who = ", ".join(p["proposed_by"])
+            changes.append({"kind": "not_added", "text": (
+                f"Proposed but not added (needs {MIN_SUPPORT_NEW} people): \u201c{p['text']}\u201d ({who})." if en
+                else f"Voorgesteld maar niet toegevoegd (daarvoor zijn {MIN_SUPPORT_NEW} mensen nodig): "
+                     f"\u201c{p['text']}\u201d ({who}).")})
+    if len(changes) == 1 + sum(1 for c in changes if c["kind"] == "not_added"):
+        changes.insert(1, {"kind": "unchanged", "text": "The top 7 is unchanged." if en
+                           else "De top 7 is niet veranderd."})
+    return changes
