@@ -236,6 +236,19 @@ def test_english_session(tmp_path):
     assert "Dear participants" in text and "Action points" in text and "Raised by" in text
 
 
+@pytest.mark.parametrize(("language", "subject", "greeting"), [
+    ("de", "Top 7 and action points: ", "Dear participants"),
+    ("nl-BE", "Top 7 en actiepunten: ", "Beste deelnemers"),
+    ("Nederlands", "Top 7 en actiepunten: ", "Beste deelnemers"),
+])
+def test_mail_language_follows_the_fallback(tmp_path, language, subject, greeting):
+    """German falls back to the English mail (like its draft); Belgian Dutch gets the Dutch one."""
+    session = make_session(tmp_path, language=language)
+    message = mail.compose(session, mail.read_recipients(RECIPIENTS), sender=SENDER)
+    assert message["Subject"].startswith(subject)
+    assert greeting in message.get_body(("plain",)).get_content()
+
+
 def test_title_from_folder_name_when_nothing_else(tmp_path):
     session = make_session(tmp_path, name="2023-11-02_team-west")
     data = json.loads(session.path("transcript.json").read_text("utf-8"))
