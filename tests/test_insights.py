@@ -152,6 +152,27 @@ def test_extractive_backend_applies_the_fallback(language: str, rules: str) -> N
     assert result.insights
 
 
+@pytest.mark.slow  # importing spaCy alone takes ~3 s
+def test_missing_lemma_tables_are_a_model_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without spaCy's lookup tables the stage must stop with what to do, not run on quietly without lemmas."""
+    import spacy.pipeline.lemmatizer as lemmatizer
+    from spacy.errors import Errors
+
+    from pipeline.core.errors import ModelError
+    from pipeline.insights import nlp
+
+    def not_installed(lang: str, tables: list[str], strict: bool = True) -> Any:
+        raise ValueError(Errors.E955.format(table=", ".join(tables), lang=lang))  # what spaCy raises
+
+    monkeypatch.setattr(lemmatizer, "load_lookups", not_installed)
+    monkeypatch.setattr(nlp, "_nlp_cache", {})
+    with pytest.raises(ModelError) as info:
+        nlp.get_nlp("nl-BE")
+    message = str(info.value)
+    assert "'nl'" in message and "E955" in message and "spacy-lookups-data" in message and "make install" in message
+    assert nlp._nlp_cache == {}, "a pipeline without lemmas is never cached for later calls"
+
+
 @pytest.mark.parametrize(("raw", "language", "clean"), [
     ("eh, nou ja, ik denk weet je dat luisteren helpt", "nl", "Ik denk dat luisteren helpt."),
     ("Ja, en je mag ook een grens stellen.", "nl", "Je mag ook een grens stellen."),
