@@ -12,7 +12,7 @@ APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno openssl
 help:
 	@echo "make run        install (if needed), assemble models, process the sample recording end to end"
 	@echo "make test       install (if needed) and run the whole test suite (slow tests included)"
-	@echo "make test-fast  the tests without real models, audio synthesis or LibreOffice"
+	@echo "make test-fast  the tests that are quick and need no system tool (no models, espeak-ng, LibreOffice, openssl)"
 	@echo "make bench      speed and memory benchmarks (tables on stdout, JSON in bench/results/)"
 	@echo "make models     install and assemble the offline model weights into models/"
 	@echo "make lint       ruff and mypy"
@@ -47,10 +47,10 @@ sysdeps:
 test: models sysdeps
 	$(BIN)/ruff check pipeline tests bench
 	$(BIN)/mypy pipeline
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow and not needs_system"
 
 bench: models sysdeps
 	$(BIN)/python bench/run.py

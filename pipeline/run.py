@@ -120,6 +120,7 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
         raise InputError(f"{path}: not a recording Oogst knows (.wav .mp3 .m4a .ogg .opus .flac .webm .mp4 …) "
                          "nor a transcript (.vtt .srt .txt .docx); convert it or rename it")
     source_hash = hash_file(path)
+    written_draft = session.recorded("draft")  # read before --from/--force drop the record: _keep_edited needs it
     audio: list[np.ndarray] = []  # decoded once, only when a stage needs it
 
     def get_audio() -> np.ndarray:
@@ -242,7 +243,7 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
     def do_draft(progress: Callable[[float], None] | None) -> None:
         from pipeline.review.draft import write_draft
 
-        _keep_edited(session, "draft.docx")
+        _keep_edited(session, "draft.docx", written_draft)
         turns = Turns.from_dict(read_json(session.path("turns.json")))
         insights = Insights.from_dict(read_json(session.path("insights.json")))
         write_draft(session, turns, insights, title=meta["title"], date=dt.date.fromisoformat(recorded))
@@ -256,12 +257,20 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
     return result
 
 
-def _keep_edited(session: Session, name: str) -> None:
-    """Never overwrite a document someone edited: move it aside before writing a new one."""
+def _keep_edited(session: Session, name: str, written: dict[str, str]) -> None:
+    """Never overwrite a document someone edited: move it aside before writing a new one.
+
+    Args:
+        written: the hashes the draft stage recorded when it wrote its artefacts (`Session.recorded`).
+    """
     path = session.path(name)
-    recorded = session.recorded("draft").get(name)
+    recorded = written.get(name)
     if path.is_file() and recorded and hash_file(path) != recorded:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         kept = path.with_name(f"{path.stem}.edited-{stamp}{path.suffix}")
+        copy = 2
+        while kept.exists():  # two edits kept within a second: rename() would silently replace the first
+            kept = path.with_name(f"{path.stem}.edited-{stamp}-{copy}{path.suffix}")
+            copy += 1
         path.rename(kept)
         log.warning("%s was edited after Oogst wrote it; kept as %s", path, kept.name)

@@ -48,6 +48,74 @@ def add_comments(src: Path, dst: Path, comments: list[CommentSpec],
     return dst
 
 
+@dataclass(frozen=True)
+class ReplySpec:
+    parent: str  # the text of the comment replied to (first match)
+    text: str
+    author: str
+    initials: str = ""
+
+
+W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
+W15_NS = "http://schemas.microsoft.com/office/word/2012/wordml"
+COMMENTS_EXTENDED_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.commentsExtended+xml"
+COMMENTS_EXTENDED_REL = "http://schemas.microsoft.com/office/2011/relationships/commentsExtended"
+
+
+def add_replies(src: Path, dst: Path, replies: list[ReplySpec], when: datetime.datetime | None = None) -> Path:
+    """Copy `src` to `dst` with replies added the way Word stores them.
+
+    A reply is a second w:comment anchored on the same text as its parent; every comment's last paragraph gets a
+    w14:paraId, and word/commentsExtended.xml (with its content-type override and relationship) links the reply's
+    paraId to its parent's with w15:paraIdParent. python-docx has no API for replies, so the XML is written here.
+    """
+    import docx
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml.ns import qn
+
+    doc = docx.Document(str(src))
+    comments = {c.comment_id: c for c in doc.comments}
+    body = doc.element.body
+    para_ids: dict[int, str] = {}
+
+    def para_id(comment_id: int) -> str:
+        if comment_id not in para_ids:
+            para_ids[comment_id] = f"{0x10000000 + 0x101 * (comment_id + 1):08X}"  # Word's are < 0x80000000
+            comments[comment_id]._comment_elm.findall(qn("w:p"))[-1].set(f"{{{W14_NS}}}paraId",
+                                                                          para_ids[comment_id])
+        return para_ids[comment_id]
+
+    for cid in comments:
+        para_id(cid)
+    parents: dict[int, int] = {}
+    for spec in replies:
+        parent = next((c for c in comments.values() if c.text == spec.parent), None)
+        if parent is None:
+            raise AssertionError(f"no comment {spec.parent!r} in {src}")
+        start = next(el for el in body.iter(qn("w:commentRangeStart"))
+                     if el.get(qn("w:id")) == str(parent.comment_id))
+        para = next(p for p in doc.paragraphs if p._p is start.getparent())
+        reply = doc.add_comment(para.runs, text=spec.text, author=spec.author,
+                                initials=spec.initials or spec.author[:2])
+        if when is not None:
+            reply._comment_elm.set(qn("w:date"), when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        comments[reply.comment_id] = reply
+        para_id(reply.comment_id)
+        parents[reply.comment_id] = parent.comment_id
+
+    entries = []
+    for cid in comments:
+        parent_attr = f' w15:paraIdParent="{para_ids[parents[cid]]}"' if cid in parents else ""
+        entries.append(f'<w15:commentEx w15:paraId="{para_ids[cid]}"{parent_attr} w15:done="0"/>')
+    xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w15:commentsEx xmlns:w15="{W15_NS}">'
+           + "".join(entries) + "</w15:commentsEx>").encode()
+    part = Part(PackURI("/word/commentsExtended.xml"), COMMENTS_EXTENDED_TYPE, xml, doc.part.package)
+    doc.part.relate_to(part, COMMENTS_EXTENDED_REL)
+    doc.save(str(dst))
+    return dst
+
+
 def add_tracked_change(src: Path, dst: Path, anchor: str, inserted: str, author: str) -> Path:
     """Copy `src` to `dst` with a tracked insertion (w:ins) at the end of the paragraph containing `anchor`."""
     import docx

@@ -124,6 +124,22 @@ def test_english_session_gets_english_texts(tmp_path):
     assert "Zo geef je commentaar" not in text
 
 
+@pytest.mark.parametrize(("language", "expected", "other"), [
+    ("de", ("How to review", "Anything missing?", "5 March 2026", "Appendix: full transcript"), "Zo geef je"),
+    ("nl-BE", ("Zo geef je commentaar", "Mist er iets?", "5 maart 2026", "Bijlage: volledig transcript"), "How to"),
+    ("Nederlands", ("Zo geef je commentaar", "Mist er iets?", "5 maart 2026"), "How to"),
+])
+def test_draft_labels_follow_the_language_fallback(tmp_path, language, expected, other):
+    """German (any language without its own labels) falls back to English; Belgian Dutch is Dutch."""
+    session, turns, insights = make_session(tmp_path)
+    relabelled = Insights.from_dict({**insights.to_dict(), "language": language})
+    path = docx_draft.write_draft(session, turns, relabelled, title="Intervisie", date=DATE)
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    for label in expected:
+        assert label in text, label
+    assert other not in text
+
+
 @pytest.mark.slow
 @pytest.mark.needs_system("soffice")
 def test_libreoffice_keeps_identity_and_anchors_and_renders(draft, tmp_path):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from pipeline.core.types import Insights, Turn, Turns
@@ -89,6 +91,86 @@ def test_english_actions() -> None:
     ]
     actions = extract_actions(sentences, "en", ["Emma", "Tom", "Priya", "Lucas"])
     assert [(a.owner, a.due) for a in actions] == [("Tom", "next Tuesday"), ("Priya", "by Friday")]
+
+
+class WordHashEncoder:
+    """A stand-in for the sentence encoder: normalised bag-of-words vectors (no model, deterministic)."""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), 256), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                vectors[row, zlib.crc32(word.encode()) % 256] += 1.0
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1.0, norms)
+
+
+MEETING = {
+    "en": [("Emma", "Let's start, Tom brings a case about a pupil who keeps walking out of class."),
+           ("Tom", "What I take away is that the relationship comes first, before any rule."),
+           ("Priya", "Exactly, I recognise that. The relationship really matters with these pupils."),
+           ("Priya", "I will send the template by Friday."),
+           ("Tom", "My advice is to keep a short log of what happened and when.")],
+    "nl": [("Sanne", "Wie heeft er vandaag een casus over een ouder die elke avond belt?"),
+           ("Joris", "Wat ik meeneem is dat je een grens mag stellen aan de bereikbaarheid."),
+           ("Fatima", "Precies, dat herken ik. Een grens stellen voorkomt dat je opbrandt."),
+           ("Joris", "Ik stuur voor vrijdag het protocol rond."),
+           ("Fatima", "Mijn advies is om vaste belmomenten af te spreken met de ouder.")],
+}
+
+
+FALLBACK = [("de", "en"), ("fr", "en"), ("nl-BE", "nl"), ("Vlaams", "nl")]
+ACTION = {"en": ("Priya", "by Friday"), "nl": ("Joris", "voor vrijdag")}
+
+
+@pytest.mark.parametrize(("language", "rules"), FALLBACK)
+def test_insight_rules_follow_the_language_fallback(language: str, rules: str) -> None:
+    """A German session gets the English rules (its words are matched like English), Belgian Dutch the Dutch ones."""
+    said = [sentence(text, name, 10.0 * i, i) for i, (name, text) in enumerate(MEETING[rules])]
+    names = [name for name, _ in MEETING[rules]]
+    assert [(a.owner, a.due) for a in extract_actions(said, language, names)] == [ACTION[rules]]
+    assert due_expression("Ik stuur het voor vrijdag.", language) == ("voor vrijdag" if rules == "nl" else None)
+    assert due_expression("I'll send it by Friday.", language) == ("by Friday" if rules == "en" else None)
+    assert clean_sentence("So, um, the relationship comes first", language) == (
+        "The relationship comes first." if rules == "en" else "So, um, the relationship comes first.")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("language", "rules"), FALLBACK[::2])
+def test_extractive_backend_applies_the_fallback(language: str, rules: str) -> None:
+    """The whole extractive backend (spaCy pipeline, cues, actions) runs on the fallback's rules; the session keeps
+    its own language code."""
+    from pipeline.insights.extract import ExtractiveBackend
+    from pipeline.insights.nlp import get_nlp
+
+    assert get_nlp(language).lang == rules
+    turns = Turns({name: name for name, _ in MEETING[rules]},
+                  tuple(Turn(name, 10.0 * i, 10.0 * i + 8, text) for i, (name, text) in enumerate(MEETING[rules])))
+    result = ExtractiveBackend(encoder=WordHashEncoder()).extract(turns, language=language, top=3)
+    assert result.language == language
+    assert [(a.owner, a.due) for a in result.actions] == [ACTION[rules]]
+    assert result.insights
+
+
+@pytest.mark.slow  # importing spaCy alone takes ~3 s
+def test_missing_lemma_tables_are_a_model_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without spaCy's lookup tables the stage must stop with what to do, not run on quietly without lemmas."""
+    import spacy.pipeline.lemmatizer as lemmatizer
+    from spacy.errors import Errors
+
+    from pipeline.core.errors import ModelError
+    from pipeline.insights import nlp
+
+    def not_installed(lang: str, tables: list[str], strict: bool = True) -> Any:
+        raise ValueError(Errors.E955.format(table=", ".join(tables), lang=lang))  # what spaCy raises
+
+    monkeypatch.setattr(lemmatizer, "load_lookups", not_installed)
+    monkeypatch.setattr(nlp, "_nlp_cache", {})
+    with pytest.raises(ModelError) as info:
+        nlp.get_nlp("nl-BE")
+    message = str(info.value)
+    assert "'nl'" in message and "E955" in message and "spacy-lookups-data" in message and "make install" in message
+    assert nlp._nlp_cache == {}, "a pipeline without lemmas is never cached for later calls"
 
 
 @pytest.mark.parametrize(("raw", "language", "clean"), [

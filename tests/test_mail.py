@@ -236,6 +236,19 @@ def test_english_session(tmp_path):
     assert "Dear participants" in text and "Action points" in text and "Raised by" in text
 
 
+@pytest.mark.parametrize(("language", "subject", "greeting"), [
+    ("de", "Top 7 and action points: ", "Dear participants"),
+    ("nl-BE", "Top 7 en actiepunten: ", "Beste deelnemers"),
+    ("Nederlands", "Top 7 en actiepunten: ", "Beste deelnemers"),
+])
+def test_mail_language_follows_the_fallback(tmp_path, language, subject, greeting):
+    """German falls back to the English mail (like its draft); Belgian Dutch gets the Dutch one."""
+    session = make_session(tmp_path, language=language)
+    message = mail.compose(session, mail.read_recipients(RECIPIENTS), sender=SENDER)
+    assert message["Subject"].startswith(subject)
+    assert greeting in message.get_body(("plain",)).get_content()
+
+
 def test_title_from_folder_name_when_nothing_else(tmp_path):
     session = make_session(tmp_path, name="2023-11-02_team-west")
     data = json.loads(session.path("transcript.json").read_text("utf-8"))
@@ -282,7 +295,7 @@ def assert_no_secret(session, caplog, capsys=None) -> None:
         assert SECRET not in out + err
 
 
-@pytest.mark.slow
+@pytest.mark.needs_system("openssl")
 def test_send_starttls_with_auth_and_self_signed_ca(session, cert, caplog):
     import docx
 
@@ -320,7 +333,7 @@ def test_send_starttls_with_auth_and_self_signed_ca(session, cert, caplog):
     assert_no_secret(session, caplog)
 
 
-@pytest.mark.slow
+@pytest.mark.needs_system("openssl")
 def test_untrusted_certificate_gives_tls_message(session, cert):
     message = mail.compose(session, mail.read_recipients(RECIPIENTS), sender=SENDER)
     with smtp_server(cert=cert, auth=(USER, SECRET)) as server:
@@ -333,7 +346,7 @@ def test_untrusted_certificate_gives_tls_message(session, cert):
     assert not session.path("sent.json").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.needs_system("openssl")
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # the test server is TLS throughout
 def test_implicit_tls_ssl_path(session, cert):
     message = mail.compose(session, mail.read_recipients(RECIPIENTS[:1]), sender=SENDER)
@@ -345,7 +358,7 @@ def test_implicit_tls_ssl_path(session, cert):
     assert result.accepted == ("Inês Došen <ines@example.nl>",)
 
 
-@pytest.mark.slow
+@pytest.mark.needs_system("openssl")
 def test_ssl_setting_against_starttls_port(session, cert):
     message = mail.compose(session, mail.read_recipients(RECIPIENTS[:1]), sender=SENDER)
     with smtp_server(cert=cert) as server, pytest.raises(MailError) as info:
@@ -355,14 +368,13 @@ def test_ssl_setting_against_starttls_port(session, cert):
     assert "TLS handshake failed" in str(info.value) and "starttls" in str(info.value)
 
 
-@pytest.mark.slow
 def test_server_without_starttls(session):
     message = mail.compose(session, mail.read_recipients(RECIPIENTS[:1]), sender=SENDER)
     with smtp_server() as server, pytest.raises(MailError, match="does not offer STARTTLS"):
         mail.send(message, settings_for(server.port, user=None), None, session=session, confirm=never_asked)
 
 
-@pytest.mark.slow
+@pytest.mark.needs_system("openssl")
 def test_refused_login(session, cert, caplog):
     caplog.set_level(logging.DEBUG)
     message = mail.compose(session, mail.read_recipients(RECIPIENTS), sender=SENDER)
@@ -378,7 +390,7 @@ def test_refused_login(session, cert, caplog):
     assert_no_secret(session, caplog)
 
 
-@pytest.mark.slow
+@pytest.mark.needs_system("openssl")
 def test_partly_refused_recipients_are_named_and_only_accepted_recorded(session, cert):
     message = mail.compose(session, mail.read_recipients(RECIPIENTS), sender=SENDER)
     handler = Handler(refuse={"fatma@example.nl"})
@@ -397,7 +409,7 @@ def test_partly_refused_recipients_are_named_and_only_accepted_recorded(session,
     assert list(entry["refused"]) == ["Fatma Yılmaz 🌻 <fatma@example.nl>"]
 
 
-@pytest.mark.slow
+@pytest.mark.needs_system("openssl")
 def test_all_recipients_refused_records_nothing(session, cert):
     message = mail.compose(session, mail.read_recipients(RECIPIENTS[:2]), sender=SENDER)
     handler = Handler(refuse={"ines@example.nl", "fatma@example.nl"})
@@ -410,7 +422,6 @@ def test_all_recipients_refused_records_nothing(session, cert):
     assert not session.path("sent.json").exists()
 
 
-@pytest.mark.slow
 def test_unreachable_and_silent_servers(session):
     message = mail.compose(session, mail.read_recipients(RECIPIENTS[:1]), sender=SENDER)
     with pytest.raises(MailError, match="connection refused") as info:
@@ -425,7 +436,7 @@ def test_unreachable_and_silent_servers(session):
     assert not session.path("sent.json").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.needs_system("openssl")
 def test_second_send_asks_and_run_mail_end_to_end(session, cert, caplog, capsys):
     caplog.set_level(logging.DEBUG)
     questions: list[str] = []
@@ -467,7 +478,7 @@ def test_second_send_asks_and_run_mail_end_to_end(session, cert, caplog, capsys)
     assert_no_secret(session, caplog, capsys)
 
 
-@pytest.mark.slow
+@pytest.mark.needs_system("openssl")
 def test_draft_can_be_sent_and_is_recorded_as_draft(tmp_path, cert):
     session = make_session(tmp_path, final=False)
     with smtp_server(cert=cert, auth=(USER, SECRET)) as server:

@@ -13,7 +13,9 @@ import docx
 import pytest
 from docx_helpers import (
     CommentSpec,
+    ReplySpec,
     add_comments,
+    add_replies,
     add_tracked_change,
     convert_to_pdf,
     libreoffice_comment,
@@ -311,6 +313,87 @@ def test_rerun_with_more_files_keeps_earlier_copies(copies):
     fresh = review.collect(session, [files["carla"], files["carla"]], keep_previous=False)
     assert len(read_json(fresh.review)["comments"]) == len(CARLA)
     assert fresh.problems == [] and len(fresh.notes) == 1 and "given twice" in fresh.notes[0]
+
+
+def test_damaged_review_json_stops_collect_until_fresh(copies):
+    session, insights, draft, files = copies
+    review.collect(session, [files["carla"]])
+    damaged = b'{"session": "intervisie", "files": [{"file": "carla.docx", '  # cut off mid-write by hand
+    session.path("review.json").write_bytes(damaged)
+    with pytest.raises(ReviewError) as info:
+        review.collect(session, [files["anna"]])
+    message = str(info.value)
+    assert str(session.path("review.json")) in message and "--fresh" in message and "\n" not in message
+    assert session.path("review.json").read_bytes() == damaged, "the earlier copies' record is not overwritten"
+
+    result = review.collect(session, [files["anna"]], keep_previous=False)
+    rv = read_json(result.review)
+    assert [Path(f["file"]).name for f in rv["files"]] == ["anna.docx"] and len(rv["comments"]) == len(ANNA)
+
+
+WARM = "Warme overdracht"  # insight 2 of the fixture
+# long and without "beter:": an implicit rewording, adopted only when a second person backs it
+IMPLICIT = "Een warme overdracht met de cliënt erbij werkt beter dan elk papieren formulier"
+
+
+def _warm(result: review.CollectResult) -> dict:
+    return next(i for i in read_json(result.final_json)["insights"] if i["title"] == WARM)
+
+
+@pytest.mark.parametrize("agree", ["+1", "eens"])
+def test_agreeing_reply_backs_a_rewording_like_a_second_proposer(copies, tmp_path, agree):
+    session, insights, draft, files = copies
+    anna = add_comments(draft, tmp_path / "anna.docx", [CommentSpec(WARM, IMPLICIT, "Anna de Vries", "AV")], DAY)
+    alone = _warm(review.collect(session, [anna], keep_previous=False))
+    assert "original_text" not in alone and alone["text"] != IMPLICIT, "one implicit proposer: not adopted"
+
+    # Bram replies in Anna's copy, the way Word stores a reply (commentsExtended.xml)
+    replied = add_replies(anna, tmp_path / "anna-bram.docx", [ReplySpec(IMPLICIT, agree, "Bram Jansen", "BJ")], DAY)
+    result = review.collect(session, [replied], keep_previous=False)
+    warm = _warm(result)
+    assert warm["text"] == IMPLICIT and warm["original_text"] == insights.insights[1].text
+    assert set(warm["reworded_by"]) == {"Anna de Vries", "Bram Jansen"}
+    assert warm["votes"]["voters"] == {"Bram Jansen": 1}
+
+    comments = read_json(result.review)["comments"]
+    parent = next(c for c in comments if c["text"] == IMPLICIT)
+    reply = next(c for c in comments if c["text"] == agree)
+    assert parent["reply_to"] is None and reply["reply_to"] == parent["id"]
+    assert reply["target"]["kind"] == "insight" and reply["target"]["index"] == 2
+    assert reply["interpretation"]["supports"] == parent["id"]
+
+
+def test_remark_in_a_reply_changes_no_votes(copies, tmp_path):
+    session, insights, draft, files = copies
+    anna = add_comments(draft, tmp_path / "anna.docx", [CommentSpec(WARM, "+1", "Anna de Vries", "AV"),
+                                                       CommentSpec("Vaste vervanger", IMPLICIT, "Anna de Vries")],
+                        DAY)
+    replied = add_replies(anna, tmp_path / "anna-bram.docx", [
+        ReplySpec("+1", "Waarom staat dit zo hoog?", "Bram Jansen", "BJ"),
+        ReplySpec(IMPLICIT, "Hoe bedoel je dat precies?", "Carla Smit", "CS")], DAY)
+    result = review.collect(session, [replied], keep_previous=False)
+    comments = read_json(result.review)["comments"]
+    assert {c["text"]: bool(c["reply_to"]) for c in comments} == {
+        "+1": False, IMPLICIT: False, "Waarom staat dit zo hoog?": True, "Hoe bedoel je dat precies?": True}
+    final = read_json(result.final_json)
+    by_title = {i["title"]: i for i in final["insights"] + final["not_in_top"]}
+    assert by_title[WARM]["votes"]["voters"] == {"Anna de Vries": 1}
+    assert by_title["Vaste vervanger"]["votes"]["voters"] == {}
+    assert "original_text" not in by_title["Vaste vervanger"], "a question is no backing for a rewording"
+
+
+@pytest.mark.parametrize("names", [("", ""), ("Author", "Author"), ("Onbekend", "onbekend")])
+def test_anonymous_authors_are_one_person_per_file(copies, tmp_path, names):
+    session, insights, draft, files = copies
+    first = add_comments(draft, tmp_path / "first.docx", [CommentSpec(WARM, "+1", names[0], "X"),
+                                                        CommentSpec(WARM, "Helemaal eens", names[0], "X")], DAY)
+    second = add_comments(draft, tmp_path / "second.docx", [CommentSpec(WARM, "👍", names[1], "X")], DAY)
+    result = review.collect(session, [first, second], keep_previous=False)
+    warm = _warm(result)
+    assert warm["votes"]["up"] == 2, "two anonymous files are two people, two comments in one file are one"
+    assert len(read_json(result.review)["reviewers"]) == 2
+    only_first = _warm(review.collect(session, [first], keep_previous=False))
+    assert only_first["votes"]["up"] == 1
 
 
 @pytest.mark.slow

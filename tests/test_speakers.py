@@ -118,6 +118,7 @@ def attribution(turns: Turns, case: Case) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.needs_system("espeak-ng")
 @pytest.mark.parametrize("name,expected", [("four", 4), ("three", 3)])
 def test_automatic_speaker_count_and_attribution(conversations: dict[str, Case], name: str, expected: int) -> None:
     case = conversations[name]
@@ -141,6 +142,7 @@ def test_automatic_speaker_count_and_attribution(conversations: dict[str, Case],
 
 
 @pytest.mark.slow
+@pytest.mark.needs_system("espeak-ng")
 def test_forced_speaker_count(conversations: dict[str, Case]) -> None:
     case = conversations["four"]
     two = speakers.diarize(case.audio, case.transcript, num_speakers=2)
@@ -154,6 +156,7 @@ def test_forced_speaker_count(conversations: dict[str, Case]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.needs_system("espeak-ng")
 def test_one_speaker_with_long_silence_stays_one(conversations: dict[str, Case]) -> None:
     case = conversations["one"]
     progress: list[float] = []
@@ -197,6 +200,7 @@ def test_labels_follow_first_appearance() -> None:
     assert turns.speakers == {"S1": "Speaker 1", "S2": "Speaker 2"}
 
 
+@pytest.mark.slow  # 3-7 s here: clustering 4500 windows
 def test_clustering_subsamples_long_input_and_assigns_every_window() -> None:
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(3, 256))

@@ -88,8 +88,8 @@ def load_content(session: Session, *, draft: bool = False) -> MailContent:
         raw = read_json(session.path("transcript.json"))
         transcript = raw if isinstance(raw, dict) else {}
 
-    language = str(insights.language or transcript.get("language") or "nl").lower()[:2]
-    language = text_language(language)
+    # the one fallback rule, on the whole name: "Nederlands"[:2] would be "ne" and fall back to English
+    language = text_language(str(insights.language or transcript.get("language") or "nl"))
     # `oogst run` stores a title made from the folder name, date digits and all; the date goes in separately
     title = title_from(str(insights.extra.get("title") or transcript.get("title") or ""), keep_case=True)
     if not title and transcript.get("source"):
