@@ -212,7 +212,8 @@ def real_cases(*, slices: bool = True, single: bool = True, phone: bool = False)
                     path.write_text(json.dumps([t.__dict__ for t in cut]), encoding="utf-8")
                 cut = [RefTurn(**t) for t in json.loads(path.read_text(encoding="utf-8"))]
 
-                def make(speaker: str = speaker, begin: float = begin, limit: float = limit) -> np.ndarray:
+                def make(speaker: str = speaker, begin: float = begin, limit: float = limit,
+                         flac: Path = flac, truth: list[RefTurn] = truth) -> np.ndarray:
                     nonlocal audio
                     audio = load(flac) if audio is None else audio
                     return _clip_cut(audio, truth, speaker, begin, limit)[0]
