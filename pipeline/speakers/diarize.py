@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 WINDOW = 1.6  # seconds; resemblyzer's partial-utterance length (160 mel frames)
 HOP = 0.25
 MAX_SPEAKERS = 10
+# The speaker count (bench/calibrate_speakers.py has the evidence): eigenvalues of the normalised Laplacian below
+# EIGEN_FLOOR count as zero; a split into speakers is kept when its silhouette is at least MIN_SILHOUETTE.
+EIGEN_FLOOR = 1e-3
+MIN_SILHOUETTE = 0.23
 _MEL_STEP = 160  # samples per mel frame (10 ms)
 _WINDOW_FRAMES = 160
 _SENTENCE_END = re.compile(r"[.?!…]['\")\]]*$")
@@ -170,15 +174,17 @@ def _affinity(x: np.ndarray, n_neighbors: int) -> np.ndarray:
     return 0.5 * (graph + graph.T)
 
 
-def _spectral_embedding(affinity: np.ndarray, dims: int) -> np.ndarray:
-    """Rows of the first `dims` eigenvectors of the normalised Laplacian, scaled to unit length (Ng-Jordan-Weiss)."""
+def _spectral_embedding(affinity: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `dims` + 1 smallest eigenvalues of the normalised Laplacian (one more for the gap after the last), and
+    the rows of the first `dims` eigenvectors scaled to unit length (Ng-Jordan-Weiss)."""
     from scipy.linalg import eigh
 
     degree = affinity.sum(axis=1)
     inv = 1.0 / np.sqrt(np.maximum(degree, 1e-12))
     laplacian = np.eye(len(affinity)) - inv[:, None] * affinity * inv[None, :]
-    _values, vectors = eigh(laplacian, subset_by_index=[0, min(dims, len(affinity)) - 1])
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    values, vectors = eigh(laplacian, subset_by_index=[0, min(dims + 1, len(affinity)) - 1])
+    vectors = vectors[:, :dims]
+    return values, vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def _kmeans(points: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
@@ -192,19 +198,37 @@ def _centroids(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
 
 
-def _closest_pair(centroids: np.ndarray) -> float:
-    sim = centroids @ centroids.T
-    np.fill_diagonal(sim, -1.0)
-    return float(sim.max())
+def eigengap_count(values: np.ndarray, max_speakers: int, floor: float = EIGEN_FLOOR) -> int:
+    """The k >= 2 with the largest normalised eigengap: the smallest ratio lambda_k / lambda_(k+1) (NME-SC's idea,
+    Park et al. 2019). Eigenvalues below `floor` count as `floor`, so k zero eigenvalues (k disconnected groups)
+    do not compare rounding noise with rounding noise."""
+    clipped = np.maximum(np.asarray(values, dtype=np.float64), floor)
+    top = min(max_speakers, len(clipped) - 1)
+    if top < 2:
+        return min(2, len(clipped))
+    ratios = clipped[1:top] / clipped[2: top + 1]  # lambda_k / lambda_(k+1) for k = 2..top
+    return int(np.argmin(ratios)) + 2
+
+
+def split_silhouette(x: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette (cosine distance) of a split of the windows; 0 for fewer than two groups."""
+    if len(set(labels.tolist())) < 2:
+        return 0.0
+    from sklearn.metrics import silhouette_score
+
+    return float(silhouette_score(x, labels, metric="cosine"))
 
 
 def cluster_windows(embeddings: np.ndarray, *, num_speakers: int | None = None, max_speakers: int = MAX_SPEAKERS,
-                    max_cluster_windows: int = 2000, same_voice: float = 0.88) -> Clustering:
+                    max_cluster_windows: int = 2000, min_silhouette: float = MIN_SILHOUETTE) -> Clustering:
     """Cluster window embeddings into speakers (spectral clustering on a nearest-neighbour graph).
 
-    The count: split into 2, 3, .. clusters and stop before the first split that yields two clusters of the same
-    voice, i.e. two centroids at least `same_voice` cosine-similar (measured on espeak voices: distinct voices
-    <= 0.85, halves of one voice >= 0.90). `num_speakers` forces the count instead.
+    The count: the number of groups k >= 2 is the largest normalised eigengap of the graph (`eigengap_count`); the
+    windows are split into k groups, and the split is kept only when its silhouette is at least `min_silhouette`,
+    else everything is one speaker. Both are relative measures (neighbour ranks, distances compared with distances),
+    so a narrow channel that squeezes every voice together (a phone call) does not merge two people; a fixed
+    centroid cosine did. Calibrated on real Dutch voices and espeak-ng voices, clean and through a phone channel:
+    see bench/calibrate_speakers.py. `num_speakers` forces the count instead.
     """
     n = len(embeddings)
     forced = num_speakers is not None
@@ -223,16 +247,15 @@ def cluster_windows(embeddings: np.ndarray, *, num_speakers: int | None = None, 
     labels = np.zeros(m, int)
     if wanted != 1:
         neighbours = min(int(np.clip(round(m * 0.05), 10, 40)), m - 1)
-        spectral = _spectral_embedding(_affinity(sample, neighbours), max(max_speakers, wanted))
+        values, spectral = _spectral_embedding(_affinity(sample, neighbours), max(max_speakers, wanted))
         if wanted:
             labels = _kmeans(spectral[:, :wanted], wanted)
         else:
-            for k in range(2, min(max_speakers, m - 1) + 1):
-                candidate = _kmeans(spectral[:, :k], k)
-                closest = _closest_pair(_centroids(sample, candidate, k))
-                log.debug("%d clusters: closest centroids %.3f", k, closest)
-                if closest >= same_voice:
-                    break
+            k = eigengap_count(values, min(max_speakers, m - 1))
+            candidate = _kmeans(spectral[:, :k], k)
+            silhouette = split_silhouette(sample, candidate)
+            log.debug("eigengap: %d groups, silhouette %.3f (one speaker below %.3f)", k, silhouette, min_silhouette)
+            if silhouette >= min_silhouette:
                 labels = candidate
     k = int(labels.max()) + 1
     centroids = _centroids(sample, labels, k)
@@ -342,6 +365,20 @@ def words_to_turns(words: Sequence[Word], speaker_of_word: Sequence[int] | np.nd
     return Turns(default_names(list(order.values()), language), tuple(turns), dict(extra or {}))
 
 
+def label_words(words: Sequence[Word], windows: SpeakerWindows, *, num_speakers: int | None = None,
+                max_speakers: int = MAX_SPEAKERS) -> tuple[np.ndarray, int]:
+    """A speaker index for every word from the window embeddings, and the number of speakers found."""
+    if num_speakers == 1 or len(windows.embeddings) == 0:
+        return np.zeros(len(words), int), 1
+    clustering = cluster_windows(windows.embeddings, num_speakers=num_speakers, max_speakers=max_speakers)
+    k = len(clustering.centroids)
+    if k == 1:
+        return np.zeros(len(words), int), 1
+    scores = _word_scores(words, windows, clustering.centroids)
+    costs = _switch_costs(words, sentence_cost=1.0, pause_cost=2.0, mid_cost=12.0, pause=0.4)
+    return smooth_labels(scores, costs), k
+
+
 def diarize(audio: np.ndarray, transcript: Transcript, *, num_speakers: int | None = None,
             progress: Callable[[float], None] | None = None, max_speakers: int = MAX_SPEAKERS,
             max_gap: float = 3.0) -> Turns:
@@ -363,19 +400,8 @@ def diarize(audio: np.ndarray, transcript: Transcript, *, num_speakers: int | No
     regions = speech_regions(audio)
     report(0.1)
     windows = embed_windows(audio, regions, progress=lambda f: report(0.1 + 0.8 * f))
-    if num_speakers == 1 or len(windows.embeddings) == 0:
-        path = np.zeros(len(words), int)
-        k = 1
-    else:
-        clustering = cluster_windows(windows.embeddings, num_speakers=num_speakers, max_speakers=max_speakers)
-        k = len(clustering.centroids)
-        report(0.95)
-        if k == 1:
-            path = np.zeros(len(words), int)
-        else:
-            scores = _word_scores(words, windows, clustering.centroids)
-            costs = _switch_costs(words, sentence_cost=1.0, pause_cost=2.0, mid_cost=12.0, pause=0.4)
-            path = smooth_labels(scores, costs)
+    path, k = label_words(words, windows, num_speakers=num_speakers, max_speakers=max_speakers)
+    report(0.95)
     log.info("diarization: %d speech regions, %d windows, %d speakers", len(regions), len(windows.embeddings), k)
     turns = words_to_turns(words, path, language=transcript.language, max_gap=max_gap,
                            extra={"diarization": {"speakers": len(set(path.tolist())),
