@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from pipeline.core.types import Segment, Transcript  # noqa: E402
 from pipeline.ingest.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from pipeline.speakers import clustering  # noqa: E402
 from pipeline.speakers import diarize as speakers  # noqa: E402
 
 
@@ -56,17 +57,17 @@ def _transcribe(audio: np.ndarray, threads: int) -> tuple[Transcript, float]:
 OLD_SAME_VOICE = 0.88  # the rule before: centroid cosine at which two groups count as one voice
 
 
-def old_rule_count(embeddings: np.ndarray, max_speakers: int = speakers.MAX_SPEAKERS) -> int:
+def old_rule_count(embeddings: np.ndarray, max_speakers: int = clustering.MAX_SPEAKERS) -> int:
     """The speaker count as Oogst found it before: split into 2, 3, .. until two centroids have cosine >= 0.88."""
     sample = embeddings[:: max(1, int(np.ceil(len(embeddings) / 2000)))].astype(np.float64)
     m = len(sample)
     if m < 8:
         return 1
     neighbours = min(int(np.clip(round(m * 0.05), 10, 40)), m - 1)
-    _values, spectral = speakers._spectral_embedding(speakers._affinity(sample, neighbours), max_speakers)
+    _values, spectral = clustering._spectral_embedding(clustering._affinity(sample, neighbours), max_speakers)
     found = 1
     for k in range(2, min(max_speakers, m - 1) + 1):
-        cents = speakers._centroids(sample, speakers._kmeans(spectral[:, :k], k), k)
+        cents = clustering._centroids(sample, clustering._kmeans(spectral[:, :k], k), k)
         sim = cents @ cents.T
         np.fill_diagonal(sim, -1.0)
         if sim.max() >= OLD_SAME_VOICE:

@@ -8,8 +8,8 @@ phone channel. The pyannote phone call is printed apart and never used to choose
 
 Per case: the centroid cosine between reference speakers (windows labelled by the reference turns) and of the two
 halves spectral clustering makes of each single speaker (what the old rule compared with 0.88); the normalised
-Laplacian's eigenvalues, the count k >= 2 of the largest normalised eigengap (`speakers.eigengap_count`) and the
-silhouette of that split (`speakers.split_silhouette`). Then the threshold: the silhouettes of one-speaker cases and
+Laplacian's eigenvalues, the count k >= 2 of the largest normalised eigengap (`clustering.eigengap_count`) and the
+silhouette of that split (`clustering.split_silhouette`). Then the threshold: the silhouettes of one-speaker cases and
 of two-or-more-speaker cases are each summarised by a normal distribution, and MIN_SILHOUETTE is the point where
 both are equally many standard deviations away (the equal-error point; the middle of the gap when they do not
 overlap). The script prints it; pipeline/speakers.py holds it rounded to two decimals.
@@ -28,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import speaker_cases as sc  # noqa: E402
 
-from pipeline import speakers  # noqa: E402
+from pipeline.speakers import clustering  # noqa: E402
 
 
 def _spectral(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = len(x)
     neighbours = min(int(np.clip(round(m * 0.05), 10, 40)), m - 1)
-    return speakers._spectral_embedding(speakers._affinity(x, neighbours), speakers.MAX_SPEAKERS)
+    return clustering._spectral_embedding(clustering._affinity(x, neighbours), clustering.MAX_SPEAKERS)
 
 
 def _halves(x: np.ndarray) -> float:
@@ -42,8 +42,8 @@ def _halves(x: np.ndarray) -> float:
     if len(x) < 12:
         return float("nan")
     _, vectors = _spectral(x)
-    labels = speakers._kmeans(vectors[:, :2], 2)
-    cents = speakers._centroids(x, labels, 2)
+    labels = clustering._kmeans(vectors[:, :2], 2)
+    cents = clustering._centroids(x, labels, 2)
     return float(cents[0] @ cents[1])
 
 
@@ -54,18 +54,18 @@ def analyse(case: sc.Case) -> dict:
     names = sorted({t.speaker for t in case.truth})
     present = [i for i in range(len(names)) if np.sum(truth == i) >= 4]
     known = truth >= 0
-    cents = speakers._centroids(x[known], truth[known], len(names))
+    cents = clustering._centroids(x[known], truth[known], len(names))
     values, vectors = _spectral(x)
-    k = speakers.eigengap_count(values, min(speakers.MAX_SPEAKERS, len(x) - 1))
-    labels = speakers._kmeans(vectors[:, :k], k)
-    two = speakers._kmeans(vectors[:, :2], 2)
-    two_cents = speakers._centroids(x, two, 2)
+    k = clustering.eigengap_count(values, min(clustering.MAX_SPEAKERS, len(x) - 1))
+    labels = clustering._kmeans(vectors[:, :k], k)
+    two = clustering._kmeans(vectors[:, :2], 2)
+    two_cents = clustering._centroids(x, two, 2)
     return {"name": case.name, "group": case.group, "speakers": case.speakers, "windows": len(x),
             "between": [float(cents[i] @ cents[j]) for a, i in enumerate(present) for j in present[a + 1:]],
             "halves": [_halves(x[truth == i]) for i in present],
             "closest_k2": float(two_cents[0] @ two_cents[1]),
             "eigenvalues": [float(v) for v in values[:7]], "eigengap_k": k,
-            "silhouette": speakers.split_silhouette(x, labels)}
+            "silhouette": clustering.split_silhouette(x, labels)}
 
 
 def equal_error(one: np.ndarray, many: np.ndarray) -> float:
@@ -118,7 +118,7 @@ def main() -> int:
     print(f"  one speaker: {summary(list(one))} sd {one.std(ddof=1):.3f}")
     print(f"  two or more: {summary(list(many))} sd {many.std(ddof=1):.3f}")
     print(f"  equal-error threshold {threshold:.4f} -> MIN_SILHOUETTE = {rounded} "
-          f"(pipeline/speakers.py has {speakers.MIN_SILHOUETTE})")
+          f"(pipeline/speakers.py has {clustering.MIN_SILHOUETTE})")
     wrong = [s["name"] for s in calibration if count(s, rounded) != s["speakers"]]
     old_wrong = [s["name"] for s in calibration if (old_count(s) == "1") != (s["speakers"] == 1)]
     print(f"  calibration cases counted wrong by the new rule: {len(wrong)} of {len(calibration)}: {wrong}")

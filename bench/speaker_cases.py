@@ -27,8 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline import speakers  # noqa: E402
-from pipeline.types import Segment, Transcript, Word  # noqa: E402
+from pipeline.core.types import Segment, Transcript, Word  # noqa: E402
+from pipeline.speakers import diarize as speakers  # noqa: E402
 
 SAMPLE_RATE = 16000
 REAL_NL = Path(os.environ.get("OOGST_REAL_NL", ROOT.parent / "shared" / "data" / "real-nl"))
@@ -101,7 +101,7 @@ def read_truth_json(path: Path) -> list[RefTurn]:
 
 
 def load(path: Path) -> np.ndarray:
-    from pipeline.audio import load_audio
+    from pipeline.ingest.audio import load_audio
 
     return load_audio(path)
 
@@ -140,7 +140,7 @@ def cached_transcript(key: str, audio_path: Path, language: str, models_dir: Pat
     path = CACHE / f"{key}.{language}.transcript.json"
     if path.is_file():
         return Transcript.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    from pipeline.transcribe import TranscribeOptions, transcribe
+    from pipeline.asr.transcribe import TranscribeOptions, transcribe
 
     print(f"transcribing {audio_path.name} ({language}) ...", file=sys.stderr)
     transcript = transcribe(load(audio_path), TranscribeOptions(language=language, threads=threads,
@@ -225,7 +225,7 @@ def real_cases(*, slices: bool = True, single: bool = True, phone: bool = False)
 
 
 def _synth_case(key: str, name: str, lines, voices, phone: bool) -> Case:  # type: ignore[no-untyped-def]
-    from pipeline.synth import synthesize
+    from devtools.synth import synthesize
 
     turns_path = CACHE / f"{key}.turns.json"
 
@@ -245,7 +245,7 @@ def _synth_case(key: str, name: str, lines, voices, phone: bool) -> Case:  # typ
 
 def synthetic_cases(*, single: bool = True, phone: bool = False) -> list[Case]:
     """The sample (four espeak voices), each voice alone reading the sample's lines, three voices with a pause."""
-    from pipeline.synth import VOICES, parse_script
+    from devtools.synth import VOICES, parse_script
 
     cases = [Case("sample (4 espeak voices)" + (" (phone)" if phone else ""), "synthetic",
                   read_truth_json(SAMPLE.with_suffix(".truth.json")), cached_windows("sample", lambda: load(SAMPLE),

@@ -11,6 +11,7 @@ import pytest
 from devtools.synth import SpokenTurn, parse_script, synthesize
 from pipeline.core.errors import ConfigError
 from pipeline.core.types import Segment, Transcript, Turns, Word
+from pipeline.speakers import clustering
 from pipeline.speakers import diarize as speakers
 
 WHISPER_DIR = Path(__file__).resolve().parents[1] / "models" / "whisper-base"
@@ -206,7 +207,7 @@ def test_clustering_subsamples_long_input_and_assigns_every_window() -> None:
     centres = rng.normal(size=(3, 256))
     x = np.concatenate([c + 0.3 * rng.normal(size=(1500, 256)) for c in centres])
     x /= np.linalg.norm(x, axis=1, keepdims=True)
-    result = speakers.cluster_windows(x, max_cluster_windows=600)
+    result = clustering.cluster_windows(x, max_cluster_windows=600)
     truth = np.repeat([0, 1, 2], 1500)
     assert len(result.centroids) == 3 and len(result.labels) == 4500
     agree = sum(np.bincount(result.labels[truth == t]).max() for t in range(3)) / len(truth)

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
-from pipeline import speakers
-from pipeline.audio import load_audio
-from pipeline.types import Turns, Word
+from pipeline.core.types import Turns, Word
+from pipeline.ingest.audio import load_audio
+from pipeline.speakers import diarize as speakers
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "speakers" / "pyannote-sample"
 
@@ -58,7 +58,7 @@ def word_accuracy(turns: Turns, words: list[Word], reference: list[tuple[str, fl
 
 @pytest.mark.slow
 def test_real_two_person_call_gives_two_speakers_and_most_words_right(models_dir: Path) -> None:
-    from pipeline.transcribe import TranscribeOptions, transcribe
+    from pipeline.asr.transcribe import TranscribeOptions, transcribe
 
     audio = load_audio(FIXTURE / "sample.wav")
     transcript = transcribe(audio, TranscribeOptions(language="en", threads=2, models_dir=models_dir))
