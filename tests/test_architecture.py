@@ -115,3 +115,34 @@ def test_readme_package_map_matches_the_tree():
     actual = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
     actual |= {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
     assert listed == actual, f"README package map differs from pipeline/: {sorted(listed ^ actual)}"
+
+
+# Declared because something needs them at run time without `pipeline/` importing them by name.
+INDIRECT = {
+    "setuptools",  # resemblyzer's webrtcvad imports pkg_resources
+    "spacy-lookups-data",  # spaCy's lemma tables, loaded through spaCy's registry
+}
+
+
+def test_declared_dependencies_are_the_imported_ones():
+    import sys
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    declared = {re.split(r"[<>=!~ ;\[]", dep, maxsplit=1)[0].lower()
+                for dep in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]}
+    modules: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules.add(node.module.split(".")[0])
+    third_party = {m for m in modules if m != "pipeline" and m not in sys.stdlib_module_names}
+    dists = packages_distributions()
+    imported = {dists[m][0].lower() for m in third_party if m in dists}
+    assert third_party <= set(dists), f"imported but not installed: {sorted(third_party - set(dists))}"
+    normal = {d.replace("_", "-") for d in imported}
+    assert not normal - declared, f"imported but not declared in pyproject.toml: {sorted(normal - declared)}"
+    unused = declared - normal - INDIRECT
+    assert not unused, f"declared but never imported (drop them, or say why in INDIRECT): {sorted(unused)}"

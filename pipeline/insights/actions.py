@@ -13,39 +13,21 @@ from collections.abc import Iterable
 
 from pipeline.core.language import MONTHS, WEEKDAYS, text_language
 from pipeline.core.types import Action
+from pipeline.insights.lexicon import lexicon
 from pipeline.insights.nlp import PROCEDURAL, SMALL_TALK, Sentence
 
-_WEEKDAYS_NL = "(?:" + "|".join(WEEKDAYS["nl"]) + ")(?:ochtend|middag|avond)?"
-_MONTHS_NL = "(?:" + "|".join(MONTHS["nl"]) + ")"
-_NUM_NL = r"(?:een|twee|drie|vier|vijf|zes|\d+)"
-_WEEKDAYS_EN = "(?:" + "|".join(WEEKDAYS["en"]) + ")(?: morning| afternoon| evening)?"
-_MONTHS_EN = "(?:" + "|".join(m.lower() for m in MONTHS["en"]) + ")"
-_NUM_EN = r"(?:a|one|two|three|four|five|six|\d+)"
 
-# When a task is due, as people say it: one alternative a line (weekdays, relative days, periods, dates).
-_DUE_NL = (
-    r"(?:(?:uiterlijk |vóór |voor |op |aanstaande |komende |volgende |a\.s\. )*" + _WEEKDAYS_NL + ")",
-    r"(?:uiterlijk |vóór |voor )?(?:morgen(?:ochtend|middag|avond)?|overmorgen|vandaag|vanmiddag|vanavond)",
-    r"(?:vóór |voor )?(?:het )?eind(?:e)? van (?:de|deze|volgende) (?:week|maand)",
-    r"(?:deze|volgende|komende) (?:week|maand)",
-    r"(?:binnen|over) " + _NUM_NL + r" (?:dagen|weken|maanden|week|maand)",
-    r"(?:vóór |voor )de volgende (?:intervisie|sessie|bijeenkomst|keer|vergadering|meeting)",
-    r"(?:uiterlijk |vóór |voor |op )?\d{1,2} " + _MONTHS_NL,
-    r"(?:voor|na) de (?:zomer|vakantie|kerst)",
-)
-_DUE_EN = (
-    r"(?:(?:by |on |before |until |next |this |coming )*" + _WEEKDAYS_EN + ")",
-    r"(?:by )?(?:tomorrow(?: morning| afternoon)?|today|tonight|this afternoon)",
-    r"(?:by |before )?(?:the )?end of (?:the|this|next) (?:week|month)",
-    r"(?:this|next|coming) (?:week|month)",
-    r"within " + _NUM_EN + r" (?:days?|weeks?|months?)",
-    r"in " + _NUM_EN + r" (?:days|weeks|months)",
-    r"before (?:the|our) next (?:session|meeting|intervision)",
-    r"(?:by |on |before )?(?:the )?\d{1,2}(?:st|nd|rd|th)? (?:of )?" + _MONTHS_EN,
-    r"(?:before|after) the (?:summer|holidays?)",
-)
-DUE = {lang: re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.IGNORECASE)
-       for lang, parts in (("nl", _DUE_NL), ("en", _DUE_EN))}
+def _due_pattern(language: str) -> re.Pattern[str]:
+    """Due expressions of the language, from its lexicon data, with weekday, month and number filled in."""
+    data = lexicon(language)["due"]
+    fill = {"weekday": "(?:" + "|".join(WEEKDAYS[language]) + ")" + data["day_part"],
+            "month": "(?:" + "|".join(m.lower() for m in MONTHS[language]) + ")", "number": data["number"]}
+    parts = [part.replace("{weekday}", fill["weekday"]).replace("{month}", fill["month"])
+             .replace("{number}", fill["number"]) for part in data["patterns"]]
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.IGNORECASE)
+
+
+DUE = {language: _due_pattern(language) for language in ("nl", "en")}
 
 # Verbs that make a sentence concrete enough to be a task even without a date (1st, 3rd person and infinitive).
 _CONCRETE_NL = (r"bel|belt|bellen|stuur|stuurt|sturen|mail|mailt|mailen|plan|plant|plannen|zet|zetten|deel|deelt|"
