@@ -129,8 +129,8 @@ def test_declared_dependencies_are_the_imported_ones():
     import tomllib
     from importlib.metadata import packages_distributions
 
-    declared = {re.split(r"[<>=!~ ;\[]", dep, maxsplit=1)[0].lower()
-                for dep in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {re.split(r"[<>=!~ ;\[]", dep, maxsplit=1)[0].lower() for dep in project["dependencies"]}
     modules: set[str] = set()
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
