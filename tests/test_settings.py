@@ -107,3 +107,18 @@ def test_quiet_run_prints_nothing_on_success(tmp_path: Path, capsys: pytest.Capt
     assert captured.out == "" and captured.err == ""
     main(["run", str(transcript), "--out-dir", str(tmp_path / "out"), "--until", "names"])
     assert "overleg.txt: up to date" in capsys.readouterr().out  # without --quiet the result is printed
+
+
+def test_collect_finds_sessions_in_out_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    session = make_session(tmp_path / "elders", final=False)
+    returned = tmp_path / "terug.docx"
+    returned.write_bytes(b"not a zip")  # unusable, so collect reports it, but only after finding the session
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OOGST_OUT_DIR", str(session.root.parent))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+    monkeypatch.delenv("OOGST_CONFIG", raising=False)
+    assert main(["collect", SESSION_NAME, str(returned)]) == 1
+    err = capsys.readouterr().err
+    assert "terug.docx: is not a Word document" in err and "not found" not in err
+    assert (session.root / "review.json").is_file()
