@@ -45,7 +45,7 @@ sysdeps:
 	fi
 
 test: models sysdeps
-	$(BIN)/ruff check pipeline tests bench
+	$(BIN)/ruff check pipeline devtools tests bench
 	$(BIN)/mypy pipeline
 	$(BIN)/python -m pytest --durations=15
 
@@ -59,7 +59,7 @@ sample: $(STAMP) sysdeps
 	$(BIN)/python -m devtools.synth recordings/voorbeeld-intervisie.txt $(SAMPLE) --truth recordings/voorbeeld-intervisie.truth.json
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipeline tests bench
+	$(BIN)/ruff check pipeline devtools tests bench
 	$(BIN)/mypy pipeline
 
 clean:
