@@ -191,6 +191,7 @@ def qmsum_table(figures: dict[str, Any]) -> str:
     rows.append(["ROUGE-1 F1 of the 7 texts together"] + [f(figures["rouge1_items"].get(c)) for c in cols])
     rows.append(["insights per meeting", f"{figures['insights_per_meeting']:.2f}", "—", "7", "7", "7"])
     rows.append(["seconds per meeting (insights stage)", f"{figures['seconds_per_meeting']:.1f}", "—", "—", "—", "—"])
+    rows.append(["seconds per 1,000 words", f"{figures['seconds_per_1000_words']:.2f}", "—", "—", "—", "—"])
     return qm.markdown_table(["measure"] + [BASELINE_NAMES[c] for c in cols], rows)
 
 
