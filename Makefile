@@ -7,13 +7,14 @@ STAMP := $(VENV)/.installed
 SAMPLE := recordings/voorbeeld-intervisie.ogg
 APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno openssl
 
-.PHONY: help install models run test test-fast bench lint sysdeps sample clean
+.PHONY: help install models run test test-fast bench bench-quality lint sysdeps sample clean
 
 help:
 	@echo "make run        install (if needed), assemble models, process the sample recording end to end"
 	@echo "make test       install (if needed) and run the whole test suite (slow tests included)"
 	@echo "make test-fast  the tests that are quick and need no system tool (no models, espeak-ng, LibreOffice, openssl)"
 	@echo "make bench      speed and memory benchmarks (tables on stdout, JSON in bench/results/)"
+	@echo "make bench-quality  top 7 and summary quality on QMSum val and the report set, next to baselines"
 	@echo "make models     install and assemble the offline model weights into models/"
 	@echo "make lint       ruff and mypy"
 
@@ -54,6 +55,10 @@ test-fast: $(STAMP)
 
 bench: models sysdeps
 	$(BIN)/python bench/run.py
+
+# The insights' encoders ship inside their packages: no models/ needed. QMSum is read from ../shared/data/qmsum.
+bench-quality: $(STAMP)
+	$(BIN)/python bench/run.py --only quality
 
 sample: $(STAMP) sysdeps
 	$(BIN)/python -m devtools.synth recordings/voorbeeld-intervisie.txt $(SAMPLE) --truth recordings/voorbeeld-intervisie.truth.json
