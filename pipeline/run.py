@@ -225,17 +225,20 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
         return str(read_json(session.path("transcript.json")).get("language") or settings.language)
 
     def do_insights(progress: Callable[[float], None] | None) -> None:
-        from pipeline.insights.extract import extract_insights
+        from pipeline.insights.extract import InsightContext, extract_insights
 
         turns = Turns.from_dict(read_json(session.path("turns.json")))
+        transcript = Transcript.from_dict(read_json(session.path("transcript.json")))
+        context = InsightContext(date=dt.date.fromisoformat(recorded),
+                                 words=() if imported else tuple(transcript.words))
         insights = extract_insights(turns, language=session_language(), backend=insights_backend(),
-                                    progress=progress)
+                                    progress=progress, context=context)
         atomic_write_json(session.path("insights.json"), insights.to_dict())
 
     def insights_key() -> str:
         backend = insights_backend()
-        return cache_key("insights", session.artefact_hash("turns.json"), session_language(), backend.name,
-                         backend.version)
+        return cache_key("insights", session.artefact_hash("turns.json"), session.artefact_hash("transcript.json"),
+                         session_language(), recorded, backend.name, backend.version)
 
     stage("insights", insights_key, ["insights.json"], do_insights)
 

@@ -21,12 +21,13 @@ Another backend (for instance an opt-in generative model behind a local OpenAI-c
 
 from __future__ import annotations
 
+import datetime
 import logging
 from dataclasses import dataclass
 from typing import Protocol
 
 from pipeline.core.language import text_language
-from pipeline.core.types import Insight, Insights, Quote, Turns
+from pipeline.core.types import TOP_N, Insight, Insights, Quote, Turns, Word
 from pipeline.insights.actions import extract_actions
 from pipeline.insights.features import Progress, SentenceFeatures, sentence_features
 from pipeline.insights.nlp import (
@@ -41,6 +42,16 @@ from pipeline.insights.titles import theme_titles
 
 log = logging.getLogger(__name__)
 
+@dataclass(frozen=True)
+class InsightContext:
+    """What a backend may use besides the turns: the session date (for due dates such as "dinsdag") and the
+    recogniser's words with their probabilities (empty for an imported transcript), to prefer well-recognised
+    sentences and mark doubtful words."""
+
+    date: datetime.date | None = None
+    words: tuple[Word, ...] = ()
+
+
 class InsightBackend(Protocol):
     """Anything that turns a conversation into an `Insights` artefact.
 
@@ -53,14 +64,15 @@ class InsightBackend(Protocol):
     name: str  # recorded in insights.json ("extractive", ...)
     version: str  # part of the insights stage's cache key: a changed method re-runs on the next `oogst run`
 
-    def extract(self, turns: Turns, *, language: str, top: int, progress: Progress | None) -> Insights: ...
+    def extract(self, turns: Turns, *, language: str, top: int, progress: Progress | None,
+                context: InsightContext) -> Insights: ...
 
 
-def extract_insights(turns: Turns, *, language: str, backend: InsightBackend | None = None, top: int = 7,
-                     progress: Progress | None = None) -> Insights:
+def extract_insights(turns: Turns, *, language: str, backend: InsightBackend | None = None, top: int = TOP_N,
+                     progress: Progress | None = None, context: InsightContext | None = None) -> Insights:
     """Summary, the `top` ranked insights (fewer when the material is thin) and the action points of a conversation."""
     chosen = backend if backend is not None else ExtractiveBackend()
-    return chosen.extract(turns, language=language, top=top, progress=progress)
+    return chosen.extract(turns, language=language, top=top, progress=progress, context=context or InsightContext())
 
 
 # ---------------------------------------------------------------- the extractive backend
@@ -78,7 +90,8 @@ class ExtractiveBackend:
     max_quotes: int = 3
     min_score: float = 0.3  # themes under this never rank, even if fewer than `top` remain
 
-    def extract(self, turns: Turns, *, language: str, top: int = 7, progress: Progress | None = None) -> Insights:
+    def extract(self, turns: Turns, *, language: str, top: int = TOP_N, progress: Progress | None = None,
+                context: InsightContext | None = None) -> Insights:
         """See `extract_insights`."""
         report = progress or (lambda _fraction: None)
         lang = text_language(language)
