@@ -202,3 +202,16 @@ def test_teams_docx_layouts(tmp_path: Path) -> None:
                                       "0:0:4.0 --> 0:0:6.0\nJoris\nHoi.\n", encoding="utf-8")
     _transcript, turns = import_transcript(tmp_path / "oud.txt")
     assert _summary(turns) == [("Sanne de Vries", 0.0, 3.52, "Goedemorgen."), ("Joris", 4.0, 6.0, "Hoi.")]
+
+
+def test_a_sentence_with_a_colon_is_not_a_new_speaker(tmp_path: Path) -> None:
+    path = tmp_path / "monoloog.txt"
+    path.write_text("Sanne de Vries: Ik vertel over drie jaar praktijkbegeleiding.\n"
+                    "Wat niet goed ging: ik plande te weinig tijd voor de nabespreking.\n"
+                    "En het belangrijkste: vraag eerst wat de student zelf ziet.\n"
+                    "Project Manager: This is a name with capitals.\n"
+                    "Zoë van 't Hek: En dit ook, met tussenvoegsels.\n", encoding="utf-8")
+    _, turns = import_transcript(path)
+    assert [t.speaker for t in turns.turns] == ["Sanne de Vries", "Project Manager", "Zoë van 't Hek"]
+    assert "Wat niet goed ging: ik plande" in turns.turns[0].text
+    assert turns.turns[0].text.endswith("wat de student zelf ziet.")

@@ -71,10 +71,23 @@ def _read_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+# Lower-case words that occur inside names ("Zoë van 't Hek", "Ludwig von Mises"); any other lower-case word after
+# the first makes "Wat niet goed ging: ..." or "And the last one: ..." a sentence with a colon, not a speaker.
+_NAME_PARTICLES = {"van", "de", "der", "den", "ter", "ten", "te", "het", "'t", "’t", "op", "in", "von", "zu", "du",
+                   "da", "di", "del", "della", "le", "la", "el", "al", "bin", "ben", "y", "e", "dos", "das"}
+
+
+def _looks_like_name(name: str) -> bool:
+    """At most five words; after the first, each word has a capital (d'Entremont), is a number, or a particle."""
+    words = name.split()
+    return len(words) <= 5 and all(any(c.isupper() for c in w) or w[0].isdigit() or w.lower() in _NAME_PARTICLES
+                                   for w in words[1:])
+
+
 def _split_name(text: str) -> tuple[str | None, str]:
     """`Name: text` -> (Name, text); a name is short, starts with a letter and has no sentence punctuation."""
     match = _NAME.match(text.strip())
-    if not match or len(match.group(1).split()) > 5:
+    if not match or not _looks_like_name(match.group(1)):
         return None, text.strip()
     return re.sub(r"\s+", " ", match.group(1)).strip(), match.group(2).strip()
 
