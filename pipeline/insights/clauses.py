@@ -51,7 +51,8 @@ class Rules:
 
     lang: str
     words: dict[str, frozenset[str]]
-    finite: dict[str, str]  # finite form -> "future", "weak" or "task"
+    finite: dict[str, str]  # finite form -> "future", "weak", "task" (or "ing", English)
+    third_singular: frozenset[str]  # task verb forms that agree with one named person: "stuurt", "sends"
     infinitives: frozenset[str]
     need_particle: frozenset[str]
     patterns: dict[str, re.Pattern[str]]
@@ -70,8 +71,10 @@ def rules(language: str) -> Rules:
                                                 "subordinators", "particles", "yes")}
     finite: dict[str, str] = {}
     infinitives: set[str] = set()
+    third: set[str] = set()
     for entry in data["verbs"]:
         forms = _forms(entry, lang)
+        third.add(forms[1])
         for form in forms[:-1] if lang == "nl" else forms[:2]:
             finite[form] = "task"
         infinitives.add(forms[-1] if lang == "nl" else forms[0])
@@ -84,8 +87,8 @@ def rules(language: str) -> Rules:
     patterns = {k: re.compile("|".join(data[k])) for k in ("expectation", "hypothetical", "past", "habitual",
                                                            "takeaway", "procedure", "request", "offer",
                                                            "hospitality")}
-    return Rules(lang, words, finite, frozenset(infinitives), frozenset(data.get("verbs_need_particle", ())),
-                 patterns, str(data["group_owner"]))
+    return Rules(lang, words, finite, frozenset(third), frozenset(infinitives),
+                 frozenset(data.get("verbs_need_particle", ())), patterns, str(data["group_owner"]))
 
 
 def _forms(entry: str, lang: str) -> list[str]:
@@ -179,6 +182,8 @@ def commitment(text: str, lang: str, is_name: NameTest, has_due: Callable[[str],
             continue  # "we sturen" without a day describes how the group works more often than a plan
         if kind == "task" and r.lang == "en" and not has_due(span):
             continue  # the English simple present is a habit or a fact unless a day comes with it
+        if kind == "task" and who == "name" and f not in r.third_singular:
+            continue  # "Next call is ...": a name takes "calls", "belt"; the bare form is no subject-verb pair
         if who == "other":
             return None  # a clause about someone else ("hij belt morgen") is not the speaker's commitment
         return Commitment(who, name, clause[0].start, clause[-1].start + len(clause[-1].text))

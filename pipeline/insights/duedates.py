@@ -23,8 +23,9 @@ def _due_pattern(language: str) -> re.Pattern[str]:
     data = lexicon(language)["due"]
     fill = {"weekday": "(?:" + "|".join(WEEKDAYS[language]) + ")" + data["day_part"],
             "month": "(?:" + "|".join(m.lower() for m in MONTHS[language]) + ")", "number": data["number"]}
+    patterns = [*data["patterns"], *lexicon(language)["actions"]["due_extra"]]
     parts = [part.replace("{weekday}", fill["weekday"]).replace("{month}", fill["month"])
-             .replace("{number}", fill["number"]) for part in [*data["patterns"], *lexicon(language)["actions"]["due_extra"]]]
+             .replace("{number}", fill["number"]) for part in patterns]
     return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.IGNORECASE)
 
 
