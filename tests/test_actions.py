@@ -73,6 +73,11 @@ def test_commitments_and_their_owner(text: str, language: str, expected: tuple[s
     ("I'm going to tell you that's supposed to be a tiger.", "en"),
     ("Dan neem ik volgende keer taart mee.", "nl"),
     ("Feedback werkt als je het meteen geeft.", "nl"),
+    # real-meeting talk: a group's wish without a day, light verbs, questions about the meeting itself
+    ("We have to check the numbers.", "en"),
+    ("We need to make sure the parents feel heard.", "en"),
+    ("I'll ask her another question about the funding.", "en"),
+    ("I'm gonna be on the phone tomorrow, so keep it short.", "en"),
 ])
 def test_not_actions(text: str, language: str) -> None:
     assert one(text, language) is None
@@ -97,7 +102,8 @@ def test_a_request_answered_with_yes_is_the_action_of_the_one_asked() -> None:
                                    ("Sanne", "Kun jij het boek meenemen?"),
                                    ("Pieter", "Nee, dat lukt me niet.")), "nl", NAMES, WEDNESDAY)
     assert [(a.owner, a.due) for a in actions] == [("Fatima", "voor dinsdag"), ("Joris", None)]
-    english = extract_actions(said(("Emma", "Can you check the room for Thursday?"), ("Priya", "Sure, will do."),
+    english = extract_actions(said(("Emma", "Can I ask a question about the room?"), ("Tom", "Yes, go ahead."),
+                                   ("Emma", "Can you check the room for Thursday?"), ("Priya", "Sure, will do."),
                                    ("Emma", "Could you send the slides?"), ("Tom", "Hm, what slides?")),
                               "en", NAMES, WEDNESDAY)
     assert [(a.owner, a.due) for a in english] == [("Priya", "Thursday")]

@@ -110,7 +110,7 @@ def _owner(k: int, sentences: list[Sentence], r: Rules, is_name: _Names, lang: s
         return None if named == sentence.speaker else (named, found.start)
     vocative = re.match(r"\s*([A-ZÀ-Ý][\w-]+),", text)  # "Joris, jij belt de school"
     if found.who == "addressee" and vocative and is_name(Token(vocative.group(1), vocative.group(1).lower(), 0),
-                                                         False):
+                                                         True):
         return is_name.display(vocative.group(1)), 0
     return None
 
@@ -127,7 +127,7 @@ def _accepted(k: int, sentences: list[Sentence], r: Rules, is_name: _Names) -> s
         return None
     if request:
         vocative = re.match(r"\s*([A-ZÀ-Ý][\w-]+),", sentence.text)
-        if vocative and is_name(Token(vocative.group(1), vocative.group(1).lower(), 0), False):
+        if vocative and is_name(Token(vocative.group(1), vocative.group(1).lower(), 0), True):
             return is_name.display(vocative.group(1))
         return answer.speaker
     later = [s for s in sentences[k + 1:k + 1 + _LOOKBACK] if s.label == sentence.label]
@@ -138,8 +138,8 @@ def _accepted(k: int, sentences: list[Sentence], r: Rules, is_name: _Names) -> s
 
 def _has_task(text: str, r: Rules) -> bool:
     words = re.findall(r"[\w']+", text.lower())
-    return any(w in r.infinitives or w in r.finite or any(w.endswith(i) and w[:-len(i)] in r.words["particles"]
-                                                           for i in r.infinitives) for w in words)
+    particle_verb = (w for w in words for i in r.infinitives if w.endswith(i) and w[:-len(i)] in r.words["particles"])
+    return any(w in r.infinitives or r.finite.get(w) in {"task", "ing"} for w in words) or any(particle_verb)
 
 
 def _is_yes(text: str, r: Rules) -> bool:

@@ -25,6 +25,7 @@ _WORD = re.compile(r"[^\W\d_](?:[^\W_]|[-])*|'[a-z]+|\d+|[,;:]")
 _DETERMINERS = {"nl": {"de", "het", "een", "die", "dat", "deze", "dit", "mijn", "je", "jouw", "zijn", "haar", "ons",
                        "onze", "jullie", "hun", "elk", "elke", "geen"},
                 "en": {"the", "a", "an", "my", "your", "his", "her", "our", "their", "this", "that", "no", "each"}}
+_REACH = 3  # English: the task verb within this many words of its auxiliary ("I'll just quickly send")
 _SPLIT = {"nl": {"en", "maar", "want", "dus"}, "en": {"and", "but", "so"}}
 
 
@@ -178,8 +179,8 @@ def commitment(text: str, lang: str, is_name: NameTest, has_due: Callable[[str],
             continue
         if kind in {"task", "ing"} and r.matches("habitual", text):
             continue  # "Bijna-incidenten melden we wel, maar we praten er nooit over": a habit, not a plan
-        if kind == "task" and who == "group" and not has_due(span):
-            continue  # "we sturen" without a day describes how the group works more often than a plan
+        if who == "group" and not has_due(span):
+            continue  # "we sturen", "we have to check": without a day, how the group works or a wish, not a plan
         if kind == "task" and r.lang == "en" and not has_due(span):
             continue  # the English simple present is a habit or a fact unless a day comes with it
         if kind == "task" and who == "name" and f not in r.third_singular:
@@ -239,7 +240,7 @@ def _english(clause: list[Token], r: Rules, is_name: NameTest,
         return None
     for s in range(len(clause)):
         if lows[s] == "let's":
-            return ("group", None, "will") if _task_after(clause[s + 1:s + 4], r) else None
+            return ("group", None, "will") if _task_after(clause[s + 1:s + 1 + _REACH], r) else None
         subject = _subject(clause[s], r, is_name, clause[s].start == toks[0].start)
         if subject is None:
             continue
@@ -247,17 +248,19 @@ def _english(clause: list[Token], r: Rules, is_name: NameTest,
         for aux in sorted((a for a in r.finite if r.finite[a] in {"future", "weak"}), key=len, reverse=True):
             if after == aux or after.startswith(aux + " "):
                 n = len(aux.split())
-                rest = clause[s + 1 + n:s + 1 + n + 4]
+                rest = clause[s + 1 + n:s + 1 + n + _REACH]
                 if aux in {"am", "'m", "is", "'s", "are", "'re"}:
                     going = 2 if " ".join(lows[s + 1 + n:s + 3 + n]) == "going to" else int(
                         s + 1 + n < len(lows) and lows[s + 1 + n] == "gonna")
-                    if going and _task_after(clause[s + 1 + n + going:s + 5 + n + going], r):
+                    if going and _task_after(clause[s + 1 + n + going:s + 1 + n + going + _REACH], r):
                         return subject[0], subject[1], "will"
                     ing = next((t.low for t in rest[:2] if r.finite.get(t.low) == "ing"), None)
                     return (subject[0], subject[1], ing) if ing else None
-                return (subject[0], subject[1], aux) if _task_after(rest, r) else None
-        verb = lows[s + 1] if s + 1 < len(lows) else ""
-        if r.finite.get(verb) == "task":
-            return subject[0], subject[1], verb
-        return None
+                if _task_after(rest, r):
+                    return subject[0], subject[1], aux
+                break  # "I'll I'll fix it": a later subject may still carry the task
+        else:
+            verb = lows[s + 1] if s + 1 < len(lows) else ""
+            if r.finite.get(verb) == "task":
+                return subject[0], subject[1], verb
     return None
