@@ -165,13 +165,15 @@ class Action:
     text: str
     due: str | None
     start: float
+    due_date: str | None = None  # ISO day the due words name, when the session date was known
 
     def to_dict(self) -> dict[str, Any]:
-        return {"owner": self.owner, "text": self.text, "due": self.due, "start": _f(self.start)}
+        return {"owner": self.owner, "text": self.text, "due": self.due, "start": _f(self.start),
+                "due_date": self.due_date}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Action:
-        return cls(d.get("owner"), str(d["text"]), d.get("due"), float(d.get("start", 0.0)))
+        return cls(d.get("owner"), str(d["text"]), d.get("due"), float(d.get("start", 0.0)), d.get("due_date"))
 
 
 @dataclass(frozen=True)

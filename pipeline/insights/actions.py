@@ -1,90 +1,32 @@
-"""Action points ("wie doet wat, wanneer"): first-person commitments and tasks assigned to a named person.
+"""Action points ("wie doet wat, wanneer"): commitments found from the clause's finite verb and its subject.
 
-Rule-based and explainable: a sentence is an action when it commits its speaker ("ik bel de vader dinsdag terug",
-"I'll call his mother next Tuesday") or names the person who will do it ("Joris stuurt voor vrijdag het protocol"),
-and it is not a question, a hypothetical ("als ik het terugvind, zou ik...") or about the past ("ik heb vorige week
-gebeld"). The owner is a display name; `due` is the time expression as spoken, or None.
+A sentence is an action when one of its main clauses commits its subject to a task (`clauses.commitment`): "ik bel
+de vader dinsdag terug" (the speaker), "Daarna stuurt Joris het verslag" (Joris), "we sturen het voor vrijdag" (the
+whole group, owner "iedereen"/"everyone"), "ik moet morgen de school bellen", "I'm sending it next week". A request
+("Kun jij ... ?", "Can you ... ?") answered with yes by the next speaker is the action of the one asked; an accepted
+offer ("Zal ik ... ?" / "Graag.") the asker's, unless the asker says the commitment again right after. Not
+actions: questions nobody accepted, expectations about others ("ik ga ervan uit dat hij belt"), the past,
+hypotheticals, habits, takeaways ("dat neem ik mee") and meeting procedure ("X brengt een casus in").
+
+The owner is a display name (or the group's word); `due` is the time expression as spoken, and `due_date` the ISO
+day it names when the session date is known (`duedates.due_date`).
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable
 
 from pipeline.core.language import MONTHS, WEEKDAYS, text_language
 from pipeline.core.types import Action
-from pipeline.insights.lexicon import lexicon
-from pipeline.insights.nlp import PROCEDURAL, SMALL_TALK, Sentence
+from pipeline.insights.clauses import Rules, Token, commitment, rules
+from pipeline.insights.duedates import DUE, due_date, due_expression
+from pipeline.insights.nlp import PROCEDURAL, Sentence
 
+__all__ = ["DUE", "due_expression", "extract_actions"]
 
-def _due_pattern(language: str) -> re.Pattern[str]:
-    """Due expressions of the language, from its lexicon data, with weekday, month and number filled in."""
-    data = lexicon(language)["due"]
-    fill = {"weekday": "(?:" + "|".join(WEEKDAYS[language]) + ")" + data["day_part"],
-            "month": "(?:" + "|".join(m.lower() for m in MONTHS[language]) + ")", "number": data["number"]}
-    parts = [part.replace("{weekday}", fill["weekday"]).replace("{month}", fill["month"])
-             .replace("{number}", fill["number"]) for part in data["patterns"]]
-    return re.compile(r"\b(?:" + "|".join(parts) + r")\b", re.IGNORECASE)
-
-
-DUE = {language: _due_pattern(language) for language in ("nl", "en")}
-
-# Verbs that make a sentence concrete enough to be a task even without a date (1st, 3rd person and infinitive).
-_CONCRETE_NL = (r"bel|belt|bellen|stuur|stuurt|sturen|mail|mailt|mailen|plan|plant|plannen|zet|zetten|deel|deelt|"
-                r"delen|regel|regelt|regelen|organiseer|organiseert|organiseren|zoek|zoekt|zoeken|check|checkt|"
-                r"vraag|vraagt|vragen|schrijf|schrijft|schrijven|lever|levert|leveren|nodig|nodigt|nodigen|"
-                r"maak|maakt|maken|breng|brengt|brengen|leg|legt|leggen|neem|neemt|nemen|pak|pakt|pakken|"
-                r"informeer|informeert|informeren|bespreek|bespreekt|bespreken|agendeer|agendeert|agenderen|"
-                r"verstuur|verstuurt|versturen|boek|boekt|boeken|reserveer|reserveert|reserveren|print|print|"
-                r"lees|leest|lezen|werk|werkt|uitwerken|spreek|spreekt|spreken|doe|doet|doen|ga|gaat|gaan|"
-                r"zal|zorg|zorgt|zorgen|stel|stelt|opstellen|overleg|overlegt|overleggen")
-_COMMIT_VERBS_NL = _CONCRETE_NL
-_FIRST_NL = re.compile(r"\bik (?:ga |zal |wil )?(?:" + _COMMIT_VERBS_NL + r")\b|\b(?:" + _COMMIT_VERBS_NL
-                       + r") ik\b", re.IGNORECASE)
-_GENERAL_NL = re.compile(r"\b(?:ik ga|ga ik|ik zal|zal ik|ik zorg|zorg ik)\b", re.IGNORECASE)
-_VAGUE_NL = re.compile(r"\b(?:ga|zal) (?:ik )?(?:dat|het)? ?(?:zelf )?(?:ook )?(?:meer |anders |vaker )?doen\b|"
-                       r"\bneem (?:ik )?(?:\w+ )?mee dat\b|\bik neem mee\b|\bneem ik mee\b", re.IGNORECASE)
-_NOT_NOW_NL = re.compile(
-    r"\b(?:zou|zouden|zou ik|als ik|als we|als je|als hij|als ze|mocht|misschien|wellicht|eventueel|"
-    r"vorige week|gisteren|afgelopen|vanochtend al|al gedaan|ooit|vroeger|toen)\b|"
-    r"\b(?:heb|hebt|heeft|hebben|had|hadden|ben|is|was|waren)\b(?:\s+\w+){0,6}\s+ge\w+(?:d|t|en)\b|"
-    r"\b(?:zeggen|zegt|zei|zeg):", re.IGNORECASE)
-_THIRD_NL = r"(?:" + _CONCRETE_NL + r")"
-
-_CONCRETE_EN = (r"call|calls|send|sends|email|emails|mail|mails|share|shares|plan|plans|schedule|schedules|"
-                r"book|books|set up|sets up|organise|organises|organize|organizes|write|writes|check|checks|ask|"
-                r"asks|put|puts|draft|drafts|prepare|prepares|contact|contacts|invite|invites|"
-                r"arrange|arranges|look up|looks up|talk to|talks to|meet|meets|circulate|circulates|forward|"
-                r"forwards|read|reads|do|does|find|finds|follow up|follows up")
-_FIRST_EN = re.compile(r"\b(?:i'll|i will|i'm going to|i am going to|i'm gonna|i shall)\b|\bi (?:" + _CONCRETE_EN
-                       + r")\b", re.IGNORECASE)
-_VAGUE_EN = re.compile(r"\b(?:i'll|i will) (?:do that|remember|try|keep|think|take that)\b", re.IGNORECASE)
-_NOT_NOW_EN = re.compile(
-    r"\b(?:would|could|might|maybe|perhaps|if i|if we|if you|last week|yesterday|already|ago|used to|"
-    r"i've|i have|i had|i was|we were|we had)\b|\b(?:say|said|tell him|tell her):", re.IGNORECASE)
-
-
-def _owner_patterns(names: Iterable[str], language: str) -> list[re.Pattern[str]]:
-    known = sorted({n for n in names if n and n[0].isalpha()}, key=len, reverse=True)
-    name = r"(?P<name>" + "|".join([re.escape(n) for n in known] + [r"[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)?"]) + r")"
-    if language == "nl":
-        verbs = r"(?:" + _THIRD_NL + r")"
-        return [re.compile(r"(?:^|[,.:;]\s+|\b(?:dan|en|dus|morgen|straks) )" + name + r",?\s+(?:jij\s+)?"
-                           + r"(?:gaat\s+|zal\s+)?" + verbs + r"\b"), re.compile(r"\b" + verbs + r" " + name + r"\b")]
-    verbs = r"(?:will|'ll|is going to|(?:" + _CONCRETE_EN + r"))"
-    return [re.compile(r"(?:^|[,.:;]\s+|\b(?:then|and|so) )" + name + r"(?:,? you)?\s*" + verbs + r"\b")]
-
-
-_NOT_A_NAME = {"ik", "je", "jij", "we", "wij", "hij", "zij", "ze", "dan", "dat", "dit", "die", "het", "de", "een",
-               "en", "maar", "dus", "ja", "nee", "wat", "wie", "als", "i", "you", "he", "she", "they", "it",
-               "then", "and", "so", "that", "this", "what", "who", "if", "yes", "no", "good", "right", "okay",
-               "goed", "mooi", "oké", "graag", "iedereen", "everyone", "somebody", "iemand", "the", "our"}
-
-
-def due_expression(text: str, language: str) -> str | None:
-    """The first time expression in `text` as spoken ("voor vrijdag", "next Tuesday"), or None."""
-    match = DUE[text_language(language)].search(text)
-    return match.group(0) if match else None
+_LOOKBACK = 3  # sentences after an accepted offer in which the asker may restate it
 
 
 def _clean(text: str, language: str) -> str:
@@ -93,64 +35,117 @@ def _clean(text: str, language: str) -> str:
     return clean_sentence(text, language)
 
 
-def _first_person(text: str, lang: str) -> bool:
-    if lang == "nl":
-        if _VAGUE_NL.search(text):
+class _Names:
+    """Is a capitalised word a person's name? Known speakers are; so is a capitalised word inside a sentence, and
+    one at the start of a sentence unless the conversation also writes it in lower case ("Feedback werkt ...")."""
+
+    def __init__(self, names: Iterable[str], sentences: list[Sentence], r: Rules) -> None:
+        self.known = {n.split()[0].lower(): n for n in names if n and n.split()}
+        self.lower = {w for s in sentences for w in re.findall(r"\b[a-zà-ÿ][\w-]*", s.text)}
+        self.not_names = set().union(*r.words.values()) | {w.lower() for w in MONTHS[r.lang]} | set(WEEKDAYS[r.lang])
+
+    def __call__(self, token: Token, first: bool) -> bool:
+        if token.low in self.known:
+            return True
+        if not token.text[:1].isupper() or token.low in self.not_names or len(token.text) < 2 or token.low == "i":
             return False
-        return bool(_FIRST_NL.search(text) or _GENERAL_NL.search(text))
-    return bool(_FIRST_EN.search(text)) and not _VAGUE_EN.search(text)
+        return not first or token.low not in self.lower
+
+    def display(self, name: str) -> str:
+        return self.known.get(name.lower(), name)
 
 
-def _named_owner(text: str, patterns: list[re.Pattern[str]], known: set[str]) -> str | None:
-    for match in (m for pattern in patterns for m in pattern.finditer(text)):
-        name = match.group("name")
-        if name.split()[0].lower() in _NOT_A_NAME or DUE["nl"].fullmatch(name) or DUE["en"].fullmatch(name):
-            continue
-        verb = match.group(0).split()[-1].lower()
-        # An unknown capitalised word only counts as a person before a third-person verb ("Kees stuurt").
-        if name in known or verb.endswith(("t", "s")) or verb in {"will", "'ll", "zal", "to"}:
-            if name not in known and match.group(0).rstrip().lower().endswith(" ik"):
-                continue
-            return name
-    return None
-
-
-def extract_actions(sentences: list[Sentence], language: str, names: Iterable[str]) -> list[Action]:
-    """Commitments and assigned tasks in conversation order; duplicates (same owner, same task) are kept once."""
+def extract_actions(sentences: list[Sentence], language: str, names: Iterable[str],
+                    date: datetime.date | None = None) -> list[Action]:
+    """Commitments and accepted requests in conversation order; duplicates (same owner, same task) kept once."""
     lang = text_language(language)
-    known = {n for n in names if n}
-    first_names = {n.split()[0]: n for n in known if n.split()}
-    patterns = _owner_patterns(list(known) + list(first_names), lang)
-    not_now = _NOT_NOW_NL if lang == "nl" else _NOT_NOW_EN
+    r = rules(lang)
+    is_name = _Names(names, sentences, r)
     actions: list[Action] = []
-    for sentence in sentences:
-        text = sentence.text
-        if sentence.is_question or sentence.words < 4 or not_now.search(text) or PROCEDURAL[lang].search(text):
+    for k, sentence in enumerate(sentences):
+        found = _owner(k, sentences, r, is_name, lang)
+        if found is None:
             continue
-        due = due_expression(text, lang)
-        owner: str | None = None
-        named = _named_owner(text, patterns, known | set(first_names))
-        if named and named != sentence.speaker and named != sentence.speaker.split()[0]:
-            owner = first_names.get(named, named)
-        elif _first_person(text, lang):
-            owner = sentence.speaker
-        elif named:
-            owner = first_names.get(named, named)
-        if owner is None:
+        owner, clause_start = found
+        # The deadline of the commitment's own clause or what follows it: "Volgende keer is na de toetsweek, ik
+        # zet het in de agenda" has none.
+        due = due_expression(sentence.text[clause_start:], lang)
+        if r.matches("hospitality", sentence.text):
             continue
-        if due is None and (not _concrete(text, lang) or SMALL_TALK[lang].search(text)):
-            continue
-        action = Action(owner=owner, text=_clean(text, lang), due=due, start=round(sentence.start, 3))
+        when = due_date(due, date, lang)
+        action = Action(owner=owner, text=_clean(sentence.text, lang), due=due, start=round(sentence.start, 3),
+                        due_date=when.isoformat() if when else None)
         if not any(_same(action, other) for other in actions):
             actions.append(action)
     return actions
 
 
-def _concrete(text: str, lang: str) -> bool:
-    if lang == "nl":
-        return bool(re.search(r"\b(?:" + _CONCRETE_NL.replace("|doe|doet|doen|ga|gaat|gaan|zal", "")
-                              + r")\b", text, re.IGNORECASE))
-    return bool(re.search(r"\b(?:" + _CONCRETE_EN.replace("|do|does", "") + r")\b", text, re.IGNORECASE))
+def _excluded(text: str, r: Rules, lang: str) -> bool:
+    return (r.matches("expectation", text) or r.matches("hypothetical", text) or r.matches("past", text)
+            or r.matches("takeaway", text) or r.matches("procedure", text) or bool(PROCEDURAL[lang].search(text)))
+
+
+def _owner(k: int, sentences: list[Sentence], r: Rules, is_name: _Names, lang: str) -> tuple[str, int] | None:
+    """The owner of the sentence's commitment and where its clause starts, or None."""
+    sentence = sentences[k]
+    text = sentence.text.strip()
+    if sentence.words < 3 or _excluded(text, r, lang):
+        return None
+    if sentence.is_question:
+        asked = _accepted(k, sentences, r, is_name)
+        return (asked, 0) if asked else None
+
+    def has_due(span: str) -> bool:
+        return due_expression(span, lang) is not None
+
+    found = commitment(text, lang, is_name, has_due)
+    if found is None:
+        return None
+    if found.who == "speaker":
+        return sentence.speaker, found.start
+    if found.who == "group":
+        return r.group_owner, found.start
+    if found.who == "name" and found.name:
+        named = is_name.display(found.name)
+        return None if named == sentence.speaker else (named, found.start)
+    vocative = re.match(r"\s*([A-ZÀ-Ý][\w-]+),", text)  # "Joris, jij belt de school"
+    if found.who == "addressee" and vocative and is_name(Token(vocative.group(1), vocative.group(1).lower(), 0),
+                                                         True):
+        return is_name.display(vocative.group(1)), 0
+    return None
+
+
+def _accepted(k: int, sentences: list[Sentence], r: Rules, is_name: _Names) -> str | None:
+    """The one asked when a request is answered with yes by the next speaker; the asker for an accepted offer."""
+    sentence = sentences[k]
+    low = sentence.text.strip().lower().replace("’", "'")
+    request, offer = r.matches("request", low), r.matches("offer", low)
+    if not (request or offer) or not _has_task(sentence.text, r):
+        return None
+    answer = next((s for s in sentences[k + 1:k + 3] if s.label != sentence.label), None)
+    if answer is None or sentence.turn + 2 < answer.turn or not _is_yes(answer.text, r):
+        return None
+    if request:
+        vocative = re.match(r"\s*([A-ZÀ-Ý][\w-]+),", sentence.text)
+        if vocative and is_name(Token(vocative.group(1), vocative.group(1).lower(), 0), True):
+            return is_name.display(vocative.group(1))
+        return answer.speaker
+    later = [s for s in sentences[k + 1:k + 1 + _LOOKBACK] if s.label == sentence.label]
+    if any(commitment(s.text, r.lang, is_name, lambda span: True) for s in later):
+        return None  # the asker says it again ("Dan stuur ik het je vanavond"): that sentence is the action
+    return sentence.speaker
+
+
+def _has_task(text: str, r: Rules) -> bool:
+    words = re.findall(r"[\w']+", text.lower())
+    particle_verb = (w for w in words for i in r.infinitives if w.endswith(i) and w[:-len(i)] in r.words["particles"])
+    return any(w in r.infinitives or r.finite.get(w) in {"task", "ing"} for w in words) or any(particle_verb)
+
+
+def _is_yes(text: str, r: Rules) -> bool:
+    low = re.sub(r"[^\w' ]", " ", text.lower()).split()
+    joined = " ".join(low)
+    return any(joined == y or joined.startswith(y + " ") for y in r.words["yes"])
 
 
 def _same(a: Action, b: Action) -> bool:

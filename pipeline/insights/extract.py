@@ -101,7 +101,7 @@ class ExtractiveBackend:
             return Insights(language, (), (), ())
         sentences = split_sentences(turns, lang)
         names = list(dict.fromkeys(turns.name(t.speaker) for t in turns.turns))
-        actions = tuple(extract_actions(sentences, lang, names))
+        actions = tuple(extract_actions(sentences, lang, names, context.date if context else None))
         report(0.1)
         if not sentences:
             report(1.0)
