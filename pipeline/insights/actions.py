@@ -82,7 +82,8 @@ def extract_actions(sentences: list[Sentence], language: str, names: Iterable[st
 
 def _excluded(text: str, r: Rules, lang: str) -> bool:
     return (r.matches("expectation", text) or r.matches("hypothetical", text) or r.matches("past", text)
-            or r.matches("takeaway", text) or r.matches("procedure", text) or bool(PROCEDURAL[lang].search(text)))
+            or r.matches("takeaway", text) or r.matches("procedure", text) or r.matches("immediate", text)
+            or bool(PROCEDURAL[lang].search(text)))
 
 
 def _owner(k: int, sentences: list[Sentence], r: Rules, is_name: _Names, lang: str) -> tuple[str, int] | None:

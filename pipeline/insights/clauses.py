@@ -87,7 +87,7 @@ def rules(language: str) -> Rules:
         finite[form] = "weak" if form in data["weak_future"] else "future"
     patterns = {k: re.compile("|".join(data[k])) for k in ("expectation", "hypothetical", "past", "habitual",
                                                            "takeaway", "procedure", "request", "offer",
-                                                           "hospitality")}
+                                                           "hospitality", "immediate")}
     return Rules(lang, words, finite, frozenset(third), frozenset(infinitives),
                  frozenset(data.get("verbs_need_particle", ())), patterns, str(data["group_owner"]))
 
