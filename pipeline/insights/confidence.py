@@ -80,7 +80,7 @@ class Recognition:
         if blocks:
             # the longest run of equal tokens places the text; a lone "de" far off in the window is not its word
             anchor = max(blocks, key=lambda block: block.size)
-            drift = max(3, len(spans) // 3)
+            drift = max(3, len(spans))  # a cleaned or reordered text (an action) shifts by a few words, not more
             for a, b, size in blocks:
                 if abs((b - a) - (anchor.b - anchor.a)) <= drift:
                     for k in range(size):
