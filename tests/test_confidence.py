@@ -12,6 +12,7 @@ from pipeline.insights.confidence import (
     aggregate,
     prefer_recognised,
     tokens,
+    whole_words,
 )
 
 LOW = round(LOW_PROBABILITY / 2, 3)  # surely doubtful
@@ -61,6 +62,13 @@ def test_mapping_survives_interpolated_times_cleaning_and_sentence_splits():
     named = "Volgens Sanne moet je eerst luisteren."
     marks = [named[a:b] for a, b in heard.doubtful(named, 10.0, 12.0)]
     assert marks == ["luisteren"]
+
+
+def test_a_word_whisper_split_in_pieces_is_one_token_with_its_lowest_probability():
+    words = [Word(0.0, 0.2, " M", 0.3), Word(0.2, 0.3, "'n", 0.9), Word(0.3, 0.7, " nacht", HIGH)]
+    text = "M'n nacht."
+    assert Recognition(words).probabilities(text, 0.0, 0.7) == [(0, 3, 0.3), (4, 9, HIGH)]
+    assert [text[a:b] for a, b in Recognition(words).doubtful(text, 0.0, 0.7)] == ["M'n"]
 
 
 def test_a_common_word_far_away_in_the_window_is_not_taken():
@@ -151,3 +159,45 @@ def test_insight_text_is_the_best_recognised_comparable_sentence_of_its_theme():
     assert plain.text == "Wat ik meeneem is eerst goed luisteren." and plain.confidence is None
     assert [q.text for q in plain.quotes] == [sentences[0].text, sentences[1].text]
     assert all(q.confidence is None for q in plain.quotes)
+
+
+@pytest.mark.slow
+def test_sample_recording_insights_carry_confidence_and_the_draft_marks_doubtful_words(tmp_path, models_dir, sample):
+    """The bundled sample through the real pipeline: confidences in insights.json, marks in draft.docx."""
+    import docx
+    from docx.oxml.ns import qn
+
+    from pipeline.core.settings import Settings
+    from pipeline.core.store import read_json
+    from pipeline.core.types import Insights, Transcript
+    from pipeline.run import run_recording
+
+    session = run_recording(sample, Settings(out_dir=tmp_path, models_dir=models_dir)).session
+    insights = Insights.from_dict(read_json(session.path("insights.json")))
+    words = Transcript.from_dict(read_json(session.path("transcript.json"))).words
+    assert len(insights.insights) >= 3
+    for insight in insights.insights:
+        assert insight.confidence is not None and 0.0 < insight.confidence <= 1.0
+        assert all(q.confidence is not None and 0.0 < q.confidence <= 1.0 for q in insight.quotes)
+    assert all(a.confidence is not None for a in insights.actions)
+
+    words = whole_words(words)  # " M" + "'n" -> " M'n", as the text has it
+    doubtful = {tok for w in words if w.probability < LOW_PROBABILITY for tok, _, _ in tokens(w.word)}
+    doc = docx.Document(str(session.path("draft.docx")))
+
+    def marks(paragraph) -> list[str]:
+        return ["".join(t.text for t in run.iter(qn("w:t"))) for run in paragraph._p.iter(qn("w:r"))
+                if run.find(qn("w:rPr")) is not None and run.find(qn("w:rPr")).find(qn("w:u")) is not None]
+
+    paragraphs = doc.paragraphs
+    (note,) = [p for p in paragraphs if "spraakherkenning" in p.text]
+    assert marks(note) == ["Grijs met stippellijn"]
+    appendix_at = next(i for i, p in enumerate(paragraphs) if p.text == "Bijlage: volledig transcript")
+    top = [m for p in paragraphs[:appendix_at] if p is not note for m in marks(p)]
+    cells = [m for row in doc.tables[0].rows for cell in row.cells for m in marks(cell.paragraphs[0])]
+    appendix = [m for p in paragraphs[appendix_at:] for m in marks(p)]
+    assert top, "the sample's top 7 has doubtful words: the draft marks some"
+    assert {tokens(m)[0][0] for m in top + cells + appendix} <= doubtful
+    # the appendix holds every turn, so every doubtful word of the transcript is marked there, once
+    low = sum(len(tokens(w.word)) for w in words if w.probability < LOW_PROBABILITY)
+    assert 0.95 * low <= len(appendix) <= low

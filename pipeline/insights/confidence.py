@@ -52,10 +52,10 @@ class Recognition:
     """A session's recognised words, looked up by time and text."""
 
     def __init__(self, words: Sequence[Word], *, slack: float = SLACK) -> None:
-        ordered = sorted(words, key=lambda w: (w.start, w.end))
         self.slack = slack
         # one entry per token of a word: (token, probability, start, end); a word such as "zo'n-achtig" gives two
-        self._tokens = [(tok, w.probability, w.start, w.end) for w in ordered for tok, _, _ in tokens(w.word)]
+        self._tokens = [(tok, w.probability, w.start, w.end)
+                        for w in whole_words(words) for tok, _, _ in tokens(w.word)]
         self._starts = [t[2] for t in self._tokens]
 
     def __bool__(self) -> bool:
@@ -95,6 +95,22 @@ class Recognition:
                  threshold: float = LOW_PROBABILITY) -> list[tuple[int, int]]:
         """Character spans of the tokens of `text` recognised with a probability under `threshold`."""
         return [(a, b) for a, b, p in self.probabilities(text, start, end) if p is not None and p < threshold]
+
+
+def whole_words(words: Sequence[Word]) -> list[Word]:
+    """Whisper's words in time order, a piece without a leading space joined to the word before it.
+
+    Whisper splits "M'n" into " M" and "'n"; the text has one token "m'n". The joined word keeps the lower
+    probability of its pieces.
+    """
+    whole: list[Word] = []
+    for word in sorted(words, key=lambda w: (w.start, w.end)):
+        last = whole[-1] if whole else None
+        if last is not None and word.word[:1] not in ("", " ") and word.start - last.end < 0.05:
+            whole[-1] = Word(last.start, word.end, last.word + word.word, min(last.probability, word.probability))
+        else:
+            whole.append(word)
+    return whole
 
 
 def prefer_recognised(candidates: Sequence[T], confidence: Callable[[T], float | None],
