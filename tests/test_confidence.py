@@ -175,7 +175,7 @@ def test_sample_recording_insights_carry_confidence_and_the_draft_marks_doubtful
     session = run_recording(sample, Settings(out_dir=tmp_path, models_dir=models_dir)).session
     insights = Insights.from_dict(read_json(session.path("insights.json")))
     words = Transcript.from_dict(read_json(session.path("transcript.json"))).words
-    assert len(insights.insights) >= 3
+    assert insights.insights  # how many is the ranking's business; each carries a confidence
     for insight in insights.insights:
         assert insight.confidence is not None and 0.0 < insight.confidence <= 1.0
         assert all(q.confidence is not None and 0.0 < q.confidence <= 1.0 for q in insight.quotes)
