@@ -247,12 +247,18 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
         from pipeline.review.draft import write_draft
 
         _keep_edited(session, "draft.docx", written_draft)
+        from pipeline.insights.confidence import Recognition
+
         turns = Turns.from_dict(read_json(session.path("turns.json")))
         insights = Insights.from_dict(read_json(session.path("insights.json")))
-        write_draft(session, turns, insights, title=meta["title"], date=dt.date.fromisoformat(recorded))
+        transcript = Transcript.from_dict(read_json(session.path("transcript.json")))
+        words = None if imported else Recognition(transcript.words)  # an import has no probabilities: no marks
+        write_draft(session, turns, insights, title=meta["title"], date=dt.date.fromisoformat(recorded),
+                    words=words)
 
     stage("draft", lambda: cache_key("draft", session.artefact_hash("turns.json"),
-                                     session.artefact_hash("insights.json"), meta), ["draft.docx"], do_draft)
+                                     session.artefact_hash("insights.json"), session.artefact_hash("transcript.json"),
+                                     meta), ["draft.docx"], do_draft)
 
     atomic_write_json(session.path("run.json"), {"source": path.name, "stages": result.stage_seconds,
                                                  "skipped": result.skipped,

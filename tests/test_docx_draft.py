@@ -14,7 +14,8 @@ from docx_helpers import convert_to_pdf, libreoffice_comment, pdf_page_count
 
 from pipeline import review
 from pipeline.core.store import Session, read_json
-from pipeline.core.types import Insights, Turns
+from pipeline.core.types import Insights, Turns, Word
+from pipeline.insights.confidence import LOW_PROBABILITY, Recognition
 from pipeline.review import draft as docx_draft
 
 DATA = Path(__file__).parent / "data" / "session"
@@ -29,10 +30,27 @@ def make_session(root: Path, name: str = "intervisie-2026-03-05") -> tuple[Sessi
             Insights.from_dict(read_json(session.path("insights.json"))))
 
 
+DOUBTFUL = {"eigenaar", "checklist", "warme"}  # the words the fake recogniser was unsure of
+
+
+def recognised(turns: Turns, doubtful: set[str] = DOUBTFUL) -> Recognition:
+    """Whisper-like words for every turn, spread over its time; the `doubtful` words under the threshold."""
+    words = []
+    for turn in turns.turns:
+        raw = turn.text.split()
+        step = (turn.end - turn.start) / len(raw)
+        for k, word in enumerate(raw):
+            p = LOW_PROBABILITY / 2 if word.strip(".,?:").lower() in doubtful else 0.97
+            words.append(Word(turn.start + k * step, turn.start + (k + 1) * step, " " + word, p))
+    return Recognition(words)
+
+
 @pytest.fixture()
 def draft(tmp_path):
+    """A draft with doubtful words marked: everything below (structure, anchors, LibreOffice) holds with marks."""
     session, turns, insights = make_session(tmp_path)
-    path = docx_draft.write_draft(session, turns, insights, title="Intervisie overdracht", date=DATE)
+    path = docx_draft.write_draft(session, turns, insights, title="Intervisie overdracht", date=DATE,
+                                  words=recognised(turns))
     return session, turns, insights, path
 
 
@@ -156,3 +174,85 @@ def test_libreoffice_keeps_identity_and_anchors_and_renders(draft, tmp_path):
     pages = pdf_page_count(pdf)
     print(f"LibreOffice round trip + PDF: {time.monotonic() - started:.1f} s, draft.pdf has {pages} pages")
     assert pages >= 3
+
+
+def marked_runs(paragraph) -> list[str]:
+    """The texts of the runs that carry the doubtful-word mark, checked in the run properties themselves."""
+    found = []
+    for run in paragraph._p.iter(qn("w:r")):
+        rpr = run.find(qn("w:rPr"))
+        underline = rpr.find(qn("w:u")) if rpr is not None else None
+        color = rpr.find(qn("w:color")) if rpr is not None else None
+        dotted = underline is not None and underline.get(qn("w:val")) == "dotted"
+        grey = color is not None and color.get(qn("w:val")) == "767676"
+        assert dotted == grey, "the mark is grey text and a dotted underline together"
+        if dotted:
+            found.append("".join(t.text for t in run.iter(qn("w:t"))))
+    return found
+
+
+def test_doubtful_words_are_marked_exactly_and_explained(draft):
+    session, turns, insights, path = draft
+    doc = docx.Document(str(path))
+    paragraphs = doc.paragraphs
+    # one explaining line, inside the review note, just before its last line; its sample carries the mark
+    (note,) = [p for p in paragraphs if "spraakherkenning" in p.text]
+    assert note.text.startswith("Grijs met stippellijn: woorden die de spraakherkenning")
+    assert marked_runs(note) == ["Grijs met stippellijn"]
+    assert paragraphs[paragraphs.index(note) + 1].text.startswith("Sla het document op")
+
+    # the appendix: exactly the doubtful words, each occurrence, nothing else
+    appendix = paragraphs[-len(turns.turns):]
+    expected = [w.strip(".,?:") for t in turns.turns for w in t.text.split() if w.strip(".,?:").lower() in DOUBTFUL]
+    assert [m for p in appendix for m in marked_runs(p)] == expected
+    assert len(expected) == 7  # eigenaar 1, checklist 3, warme 3
+
+    # quotes: Bram's "eigenaar"; an abstractive insight text (not a verbatim sentence) gets no marks
+    quote = next(p for p in paragraphs if p.text.startswith("\u201cDank je. Bij ons"))
+    assert marked_runs(quote) == ["eigenaar"]
+    heading = next(p for p in paragraphs if p.text.startswith("Eigenaarschap expliciet maken:"))
+    assert marked_runs(heading) == []
+    every = [m for p in paragraphs for m in marked_runs(p)]
+    assert {m.lower() for m in every if m != "Grijs met stippellijn"} == DOUBTFUL
+
+    # actions: only the "what" column, found in the tail of the sentence the action came from
+    (table,) = doc.tables
+    marks = [[marked_runs(c.paragraphs[0]) for c in row.cells] for row in table.rows[1:]]
+    assert marks[0] == [[], ["Checklist"], []]
+    assert marks[3] == [[], ["checklist"], []]
+    assert marks[1] == marks[2] == [[], [], []]
+    assert "".join(c.text for c in table.rows[1].cells) == "Bram JansenChecklist voor de overdracht maken en in het " \
+        "team besprekenvolgende week"
+
+
+def test_a_verbatim_insight_text_is_marked(tmp_path):
+    session, turns, insights = make_session(tmp_path)
+    first = insights.insights[0]
+    verbatim = Insights.from_dict({**insights.to_dict(), "insights": [
+        {**first.to_dict(), "text": "Bij ons gaat de overdracht vaak mis omdat niemand zich eigenaar voelt."},
+        *[i.to_dict() for i in insights.insights[1:]]]})
+    path = docx_draft.write_draft(session, turns, verbatim, title="Intervisie", date=DATE, words=recognised(turns))
+    heading = next(p for p in docx.Document(str(path)).paragraphs if p.text.startswith("Eigenaarschap"))
+    assert marked_runs(heading) == ["eigenaar"]
+    assert heading.text == f"{first.title}: Bij ons gaat de overdracht vaak mis omdat niemand zich eigenaar voelt."
+
+
+@pytest.mark.parametrize("words", [None, Recognition(()), "all sure"])
+def test_no_probabilities_or_no_doubt_no_marks_and_no_line(tmp_path, words):
+    """An imported transcript (no words), or a recording where every word was sure: no marks, no explaining line."""
+    session, turns, insights = make_session(tmp_path)
+    if words == "all sure":
+        words = recognised(turns, set())
+    english = Insights.from_dict({**insights.to_dict(), "language": "en"})
+    path = docx_draft.write_draft(session, turns, english, title="Peer review", date=DATE, words=words)
+    paragraphs = docx.Document(str(path)).paragraphs
+    assert not [m for p in paragraphs for m in marked_runs(p)]
+    assert not [p for p in paragraphs if "speech recognition" in p.text]
+
+
+def test_english_explaining_line(tmp_path):
+    session, turns, insights = make_session(tmp_path)
+    english = Insights.from_dict({**insights.to_dict(), "language": "en"})
+    path = docx_draft.write_draft(session, turns, english, title="Peer review", date=DATE, words=recognised(turns))
+    (note,) = [p for p in docx.Document(str(path)).paragraphs if "speech recognition" in p.text]
+    assert note.text.startswith("Grey with a dotted underline: words the speech recognition was unsure of")

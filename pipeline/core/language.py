@@ -80,6 +80,9 @@ DRAFT_LABELS: dict[str, dict[str, str]] = {
         "of": " van ",
         "final_suffix": " \u2013 definitieve top 7",
         "changes": "Wat is er veranderd",
+        "doubt_sample": "Grijs met stippellijn",
+        "doubt_note": (": woorden die de spraakherkenning niet goed verstond. Kijk ze na en zet een verbetering "
+                       "als opmerking."),
     },
     "en": {
         "date": "Date",
@@ -107,6 +110,8 @@ DRAFT_LABELS: dict[str, dict[str, str]] = {
         "of": " of ",
         "final_suffix": " \u2013 final top 7",
         "changes": "What changed",
+        "doubt_sample": "Grey with a dotted underline",
+        "doubt_note": ": words the speech recognition was unsure of. Check them and put a correction in a comment.",
     },
 }
 

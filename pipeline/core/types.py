@@ -135,6 +135,25 @@ class Turns:
 class Quote(SpeakerSpan):
     """A verbatim sentence backing an insight: `speaker` is the display name."""
 
+    confidence: float | None = None  # mean recogniser probability of its words; None: not known (imported text)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _with_confidence(super().to_dict(), self.confidence)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Self:
+        return cls(str(d["speaker"]), float(d["start"]), float(d["end"]), str(d["text"]),
+                   _confidence(d.get("confidence")))
+
+
+def _with_confidence(d: dict[str, Any], confidence: float | None) -> dict[str, Any]:
+    """Add the "confidence" key only when it is known, so artefacts without probabilities look as before."""
+    return d if confidence is None else {**d, "confidence": round(float(confidence), 4)}
+
+
+def _confidence(value: Any) -> float | None:
+    return None if value is None else float(value)
+
 
 @dataclass(frozen=True)
 class Insight:
@@ -145,18 +164,20 @@ class Insight:
     score: float
     quotes: tuple[Quote, ...]
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. "votes" in final.json
+    confidence: float | None = None  # mean recogniser probability of the words of `text`; None: not known
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rank": self.rank, "title": self.title, "text": self.text, "speakers": list(self.speakers),
-                "score": round(float(self.score), 4), "quotes": [q.to_dict() for q in self.quotes],
-                **self.extra}
+        return _with_confidence({
+            "rank": self.rank, "title": self.title, "text": self.text, "speakers": list(self.speakers),
+            "score": round(float(self.score), 4), "quotes": [q.to_dict() for q in self.quotes], **self.extra},
+            self.confidence)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Insight:
-        known = {"rank", "title", "text", "speakers", "score", "quotes"}
+        known = {"rank", "title", "text", "speakers", "score", "quotes", "confidence"}
         return cls(int(d["rank"]), str(d["title"]), str(d["text"]), tuple(d.get("speakers", [])),
                    float(d.get("score", 0.0)), tuple(Quote.from_dict(q) for q in d.get("quotes", [])),
-                   {k: v for k, v in d.items() if k not in known})
+                   {k: v for k, v in d.items() if k not in known}, _confidence(d.get("confidence")))
 
 
 @dataclass(frozen=True)
@@ -166,14 +187,16 @@ class Action:
     due: str | None
     start: float
     due_date: str | None = None  # ISO day the due words name, when the session date was known
+    confidence: float | None = None  # mean recogniser probability of the words of `text`; None: not known
 
     def to_dict(self) -> dict[str, Any]:
-        return {"owner": self.owner, "text": self.text, "due": self.due, "start": _f(self.start),
-                "due_date": self.due_date}
+        return _with_confidence({"owner": self.owner, "text": self.text, "due": self.due, "start": _f(self.start),
+                                 "due_date": self.due_date}, self.confidence)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Action:
-        return cls(d.get("owner"), str(d["text"]), d.get("due"), float(d.get("start", 0.0)), d.get("due_date"))
+        return cls(d.get("owner"), str(d["text"]), d.get("due"), float(d.get("start", 0.0)), d.get("due_date"),
+                   _confidence(d.get("confidence")))
 
 
 @dataclass(frozen=True)

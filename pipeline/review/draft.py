@@ -7,6 +7,10 @@ when they save:
 - a bookmark around every unit a comment can be about (`oogst_insight_<rank>`, `oogst_summary_<i>`,
   `oogst_action_<i>_<col>`, `oogst_missing`, `oogst_turn_<i>`, ...), so a comment maps to its insight even when
   LibreOffice renumbers comment ids.
+
+Words the recogniser was unsure of (`DoubtfulWords`, from the session's transcript.json) are shown grey with a
+dotted underline in the top 7, the actions and the transcript appendix, explained by one line under the review
+note. Only the run properties change: the text, and so the review's matching by text, stays the same.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from xml.sax.saxutils import escape
 from pipeline.core.language import draft_labels, format_date
 from pipeline.core.store import Session, atomic_write_bytes, cache_key
 from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
+from pipeline.review.doubt import Doubt, DoubtfulWords
 
 if TYPE_CHECKING:  # python-docx is imported inside the functions that need it
     from docx.document import Document as DocxDocument
@@ -206,15 +211,13 @@ class DocSpec:
     changes_heading: bool = False
 
 
-def _add_insight(doc: DocxDocument, insight: Insight, lab: dict[str, str], marks: _Bookmarks) -> None:
-    from docx.shared import Pt
-
+def _add_insight(doc: DocxDocument, insight: Insight, lab: dict[str, str], marks: _Bookmarks, doubt: Doubt) -> None:
     head = doc.add_paragraph(style="List Number")
     bid = marks.start(head, f"{BOOKMARK_PREFIX}insight_{insight.rank}")
     if insight.title:
         head.add_run(insight.title).bold = True
         head.add_run(": ")
-    head.add_run(insight.text)
+    doubt.add(head, insight.text, doubt.insight_spans(insight))
     last = head
     if insight.speakers:
         who = doc.add_paragraph(style="List Continue")
@@ -223,14 +226,14 @@ def _add_insight(doc: DocxDocument, insight: Insight, lab: dict[str, str], marks
         last = who
     for quote in insight.quotes[:2]:
         para = doc.add_paragraph(style="List Continue")
-        run = para.add_run(quote_text(quote))
-        run.italic = True
-        run.font.size = Pt(10)
+        spans = doubt.spans(quote.text.strip(), quote.start, quote.end)
+        doubt.add(para, quote_text(quote), spans, offset=1, italic=True, size=10)  # offset: the opening quote mark
         last = para
     marks.end(last, bid)
 
 
-def _add_actions(doc: DocxDocument, actions: Sequence[Action], lab: dict[str, str], marks: _Bookmarks) -> None:
+def _add_actions(doc: DocxDocument, actions: Sequence[Action], lab: dict[str, str], marks: _Bookmarks,
+                 doubt: Doubt) -> None:
     marks.wrap(doc.add_heading(lab["actions"], level=1), f"{BOOKMARK_PREFIX}section_actions")
     if not actions:
         doc.add_paragraph(lab["no_actions"])
@@ -243,17 +246,23 @@ def _add_actions(doc: DocxDocument, actions: Sequence[Action], lab: dict[str, st
         cells = table.add_row().cells
         values = (action.owner or lab["nobody"], action.text, action.due or "")
         for col, (cell, value) in enumerate(zip(cells, values, strict=True)):
-            cell.paragraphs[0].add_run(value)
+            doubt.add(cell.paragraphs[0], value, doubt.spans(value, action.start) if col == 1 else ())
             marks.wrap(cell.paragraphs[0], f"{BOOKMARK_PREFIX}action_{i}_{col}")
 
 
-def build_document(spec: DocSpec, insights: Insights, turns: Turns | None) -> DocxDocument:
-    """The python-docx Document of a draft (turns given: transcript appendix) or final document."""
+def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
+                   words: DoubtfulWords | None = None) -> DocxDocument:
+    """The python-docx Document of a draft (turns given: transcript appendix) or final document.
+
+    Args:
+        words: the recogniser's doubtful words (None for an imported transcript, and for final.docx): marked.
+    """
     import docx
     from docx.enum.text import WD_BREAK
 
     lab = draft_labels(insights.language)
     marks = _Bookmarks()
+    doubt = Doubt(words)
     doc = docx.Document()
     _set_language(doc, insights.language)
     doc.core_properties.title = spec.title
@@ -281,6 +290,9 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None) -> Do
             last = doc.add_paragraph(lab[key], style="List Bullet")
         last = doc.add_paragraph(lab["howto_return"])
         marks.end(last, bid)
+        note_before: Paragraph | None = last
+    else:
+        note_before = None
 
     if spec.changes_heading:
         marks.wrap(doc.add_heading(lab["changes"], level=1), f"{BOOKMARK_PREFIX}section_changes")
@@ -294,13 +306,13 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None) -> Do
 
     marks.wrap(doc.add_heading(lab["top"], level=1), f"{BOOKMARK_PREFIX}section_top")
     for insight in insights.insights[:TOP_N]:
-        _add_insight(doc, insight, lab, marks)
+        _add_insight(doc, insight, lab, marks, doubt)
     if spec.missing_line:
         missing = doc.add_paragraph()
         missing.add_run(lab["missing"]).bold = True
         marks.wrap(missing, f"{BOOKMARK_PREFIX}missing")
 
-    _add_actions(doc, insights.actions, lab, marks)
+    _add_actions(doc, insights.actions, lab, marks, doubt)
 
     if turns is not None and turns.turns:
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
@@ -309,9 +321,11 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None) -> Do
             para = doc.add_paragraph()
             para.add_run(f"{timestamp(turn.start)} ")
             para.add_run(f"{turns.name(turn.speaker)}: ").bold = True
-            para.add_run(turn.text.strip())
+            text = turn.text.strip()
+            doubt.add(para, text, doubt.spans(text, turn.start, turn.end))
             marks.wrap(para, f"{BOOKMARK_PREFIX}turn_{i}")
 
+    doubt.add_note(doc, lab, note_before, meta)
     _add_footer_page_numbers(doc, lab)
     return doc
 
@@ -323,11 +337,15 @@ def save_document(doc: DocxDocument, path: Path) -> Path:
 
 
 def write_draft(session: Session, turns: Turns, insights: Insights, *, title: str, date: datetime.date,
-                path: Path | None = None) -> Path:
-    """Write the review draft (default `<session>/draft.docx`) and return its path."""
+                path: Path | None = None, words: DoubtfulWords | None = None) -> Path:
+    """Write the review draft (default `<session>/draft.docx`) and return its path.
+
+    Args:
+        words: the recogniser's words of the session (None for an imported transcript): doubtful ones are marked.
+    """
     target = Path(path) if path is not None else session.path("draft.docx")
     spec = DocSpec(title=title, date=date, participants=tuple(participants(turns, insights)),
                    session_name=session.name, insights_hash=insights_hash(insights))
-    save_document(build_document(spec, insights, turns), target)
+    save_document(build_document(spec, insights, turns, words), target)
     log.info("wrote %s (%d insights, %d turns)", target, min(TOP_N, len(insights.insights)), len(turns.turns))
     return target
