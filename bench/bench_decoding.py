@@ -152,10 +152,11 @@ def worker(config: Config, inputs: list[tuple[str, Path, float | None]], models_
     setattr(backend, attr, _Recorder(getattr(backend, attr), config.vad, calls))
     files = []
     for name, audio in audios:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         transcript = transcribe(audio, opts, backend=backend)
         files.append({"file": name, "audio_seconds": round(len(audio) / RATE, 2),
                       "transcribe_seconds": round(time.perf_counter() - started, 2),
+                      "transcribe_cpu_seconds": round(time.process_time() - cpu_started, 2),
                       "segments": len(transcript.segments), "hypothesis": transcript.text})
     if not calls:
         raise RuntimeError("the backend never called faster-whisper through the bench's hook")
@@ -223,18 +224,21 @@ def measure(config: Config, label: str, inputs: list[tuple[str, Path, float | No
     row["audio_seconds"] = round(sum(f["audio_seconds"] for f in row["files"]), 2)
     row["transcribe_seconds"] = round(sum(f["transcribe_seconds"] for f in row["files"]), 2)
     row["rtf"] = round(row["transcribe_seconds"] / row["audio_seconds"], 4)
+    # CPU seconds (all threads) per audio second: less disturbed by other people's jobs than wall time, though
+    # not immune (OpenMP threads spin while they wait for a core).
+    row["cpu_rtf"] = round(sum(f["transcribe_cpu_seconds"] for f in row["files"]) / row["audio_seconds"], 4)
     return row
 
 
-def add_ratios(rows: list[dict[str, Any]]) -> float | None:
-    """RTF ÷ the default's RTF (the mean of its first and last run); returns that RTF."""
-    defaults = [r["rtf"] for r in rows if r["config"] in (DEFAULT, DEFAULT_AGAIN) and "rtf" in r]
+def add_ratios(rows: list[dict[str, Any]], key: str = "rtf") -> float | None:
+    """`key` ÷ the default's (the mean of its first and last run) as `<key>_vs_default`; returns that mean."""
+    defaults = [r[key] for r in rows if r["config"] in (DEFAULT, DEFAULT_AGAIN) and key in r]
     if not defaults:
         return None
     base = sum(defaults) / len(defaults)
     for r in rows:
-        if "rtf" in r:
-            r["rtf_vs_default"] = round(r["rtf"] / base, 3)
+        if key in r:
+            r[f"{key}_vs_default"] = round(r[key] / base, 3)
     return base
 
 
@@ -249,18 +253,19 @@ def describe(settings: dict[str, Any]) -> str:
 
 def table(rows: list[dict[str, Any]], names: list[str]) -> str:
     cols = " | ".join(f"WER {n.removeprefix('fillets_')}" for n in names)
-    lines = [f"| configuration | settings | {cols} | WER pooled | RTF | ÷ default | load s | peak RSS MB | "
-             "load avg before→after | other CPU % |",
-             "|---|---|" + "---:|" * (len(names) + 5) + "---|---:|"]
+    lines = [f"| configuration | settings | {cols} | WER pooled | RTF | ÷ default | CPU s per audio s | ÷ default | "
+             "load s | peak RSS MB | load avg before→after | other CPU % |",
+             "|---|---|" + "---:|" * (len(names) + 7) + "---|---:|"]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['config']} | FAILED: {r['error']} |" + " |" * (len(names) + 7))
+            lines.append(f"| {r['config']} | FAILED: {r['error']} |" + " |" * (len(names) + 9))
             continue
         wers = " | ".join(f"{f['wer']:.3f}" for f in r["files"])
         mark = " ¹" if r["direct_faster_whisper"] else ""
         la = r["load_avg"]
         lines.append(f"| {r['config']}{mark} | {describe(r['settings'])} | {wers} | {r['wer']:.3f} | {r['rtf']:.3f} | "
-                     f"{r['rtf_vs_default']:.2f} | {r['load_seconds']:.1f} | {r['peak_rss_mb']:.0f} | "
+                     f"{r['rtf_vs_default']:.2f} | {r['cpu_rtf']:.3f} | {r['cpu_rtf_vs_default']:.2f} | "
+                     f"{r['load_seconds']:.1f} | {r['peak_rss_mb']:.0f} | "
                      f"{la['before'][0]:.2f}→{la['after'][0]:.2f} | {r['other_cpu_percent']:.0f} |")
     return "\n".join(lines)
 
@@ -269,7 +274,9 @@ def notes(rows: list[dict[str, Any]], base_rtf: float | None, quick: bool) -> st
     out = ["WER: jiwer on both texts lower-cased, punctuation (hyphens, edge apostrophes) turned into spaces, numbers "
            "as written (\"737\" ≠ \"zevenhonderdzevenendertig\"); pooled = all errors ÷ all reference words. "
            "RTF = transcription seconds ÷ audio seconds (model load excluded: `load s`); "
-           f"÷ default = RTF ÷ the mean RTF of the default's runs ({base_rtf:.3f})." if base_rtf else "",
+           f"÷ default = RTF ÷ the mean RTF of the default's runs ({base_rtf:.3f}). CPU s per audio s: the "
+           "transcribing process's CPU time (all threads) per audio second, a second view less moved by other "
+           "people's jobs." if base_rtf else "",
            "¹ VAD settings are not in TranscribeOptions: the child builds the project's backend and overrides only "
            "`vad_filter`/`vad_parameters` on its faster-whisper call (everything else as `oogst run`).",
            "other CPU %: CPU used by other processes while the configuration ran, as a share of all cores: the "
@@ -357,8 +364,12 @@ def main(argv: list[str] | None = None) -> int:
         shown = {k: v for k, v in row.items() if k != "files"}
         print(f"    {json.dumps(shown, ensure_ascii=False)}", file=sys.stderr, flush=True)
         rows.append(row)
+        # Kept as it goes: an interrupted run of half an hour still leaves its rows.
+        (args.out_dir / "decoding.partial.json").write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n",
+                                                            encoding="utf-8")
 
     base_rtf = add_ratios(rows)
+    add_ratios(rows, "cpu_rtf")
     names = [n for n, _, _ in inputs]
     text = table(rows, names) + "\n\n" + notes(rows, base_rtf, args.quick)
     result = {
