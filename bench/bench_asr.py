@@ -16,12 +16,8 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +25,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.common import normalise, run_child  # noqa: E402
 
 SAMPLE = ROOT / "recordings" / "voorbeeld-intervisie.ogg"
 SCRIPT = ROOT / "recordings" / "voorbeeld-intervisie.txt"
@@ -59,10 +57,6 @@ FASTEST = "faster-whisper int8 batched"
 
 
 # -- text and audio -----------------------------------------------------------------------------------------
-def normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[^\w']+", " ", text.lower())).strip()
-
-
 def reference_text() -> str:
     from devtools.synth import parse_script
 
@@ -139,75 +133,31 @@ def _oogst_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "pipeline.cli"]
 
 
-def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[int, str, str, float, float]:
-    """Run `cmd`; its exit code, stdout, stderr, wall seconds and peak RSS in MB (of it and its waited children)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT, env=env)
-        samples: list[tuple[float, float]] = []
-        sampler = threading.Thread(target=_sample_rss, args=(proc.pid, samples), daemon=True)
-        sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        sampler.join(timeout=2)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        half = [rss for t, rss in samples if t <= wall / 2]
-        RSS_HALVES[:] = [max(half, default=0.0), max((rss for t, rss in samples if t > wall / 2), default=0.0)]
-        return (proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"), wall,
-                usage.ru_maxrss / 1024)  # Linux reports kB
-
-
-RSS_HALVES: list[float] = []  # peak RSS (MB, process tree) in the first and second half of the last child's run
-
-
-def _sample_rss(pid: int, samples: list[tuple[float, float]]) -> None:
-    """RSS of `pid` and its children every 0.5 s, to see whether memory grows while a run goes on."""
-    import psutil
-
-    started = time.perf_counter()
-    try:
-        proc = psutil.Process(pid)
-        while proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-            tree = [proc, *proc.children(recursive=True)]
-            rss = 0
-            for p in tree:
-                try:
-                    rss += p.memory_info().rss
-                except psutil.Error:
-                    pass
-            samples.append((time.perf_counter() - started, rss / 2**20))
-            time.sleep(0.5)
-    except psutil.Error:
-        return
-
-
 def measure(config: Config, audio_path: Path, label: str, repeats: int, work: Path) -> dict[str, Any]:
     row: dict[str, Any] = {"config": config.name, "audio": label, "backend": config.backend,
                            "compute_type": config.compute_type, "batched": config.batched}
     if config.kind == "asr":
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", config.name, "--audio", str(audio_path),
                "--repeats", str(repeats)]
-        code, out, err, wall, rss = run_child(cmd)
-        if code == 0:
-            row.update(json.loads(out.strip().splitlines()[-1]))
+        child = run_child(cmd)
+        if child.code == 0:
+            row.update(json.loads(child.out.strip().splitlines()[-1]))
     else:
         out_dir = work / f"oogst-{label}"
         cmd = [*_oogst_command(), "run", str(audio_path), "--out-dir", str(out_dir), "--force", "--quiet"]
-        code, out, err, wall, rss = run_child(cmd)
-        if code == 0:
+        child = run_child(cmd)
+        if child.code == 0:
             run_json = next(out_dir.glob("*/run.json"))
             stages = json.loads(run_json.read_text(encoding="utf-8"))["stages"]
             transcript = json.loads((run_json.parent / "transcript.json").read_text(encoding="utf-8"))
             row.update(audio_seconds=round(float(transcript["duration"]), 2), stages=stages,
-                       transcribe_seconds=stages.get("transcribe"), end_to_end_seconds=round(wall, 2),
-                       rtf=round(wall / float(transcript["duration"]), 4), session=str(run_json.parent))
-    row["wall_seconds"] = round(wall, 2)
-    row["rss_first_half_mb"], row["rss_second_half_mb"] = (round(x, 1) for x in RSS_HALVES)
-    row["peak_rss_mb"] = round(rss, 1)
-    if code != 0:
-        row["error"] = (err.strip().splitlines() or [f"exit code {code}"])[-1][:300]
+                       transcribe_seconds=stages.get("transcribe"), end_to_end_seconds=round(child.wall, 2),
+                       rtf=round(child.wall / float(transcript["duration"]), 4), session=str(run_json.parent))
+    row["wall_seconds"] = round(child.wall, 2)
+    row["rss_first_half_mb"], row["rss_second_half_mb"] = (round(x, 1) for x in child.rss_halves)
+    row["peak_rss_mb"] = round(child.peak_rss_mb, 1)
+    if child.code != 0:
+        row["error"] = (child.err.strip().splitlines() or [f"exit code {child.code}"])[-1][:300]
     return row
 
 
