@@ -118,6 +118,26 @@ def test_auto_language_never_translates(models_dir: Path) -> None:
     assert english < 0.1
 
 
+@pytest.mark.slow
+def test_fast_batched_int8_decoding_on_the_sample(models_dir: Path) -> None:
+    """`oogst run --fast` (int8, BatchedInferencePipeline): the same 40 s span, about as well as the default."""
+    import jiwer
+    from conftest import SAMPLE, normalise
+
+    from pipeline.core.types import SAMPLE_RATE
+    from pipeline.ingest.audio import load_audio
+
+    truth = json.loads(SAMPLE.with_suffix(".truth.json").read_text(encoding="utf-8"))
+    span = [t for t in truth["turns"] if t["start"] >= 33.0 and t["end"] <= 75.0]
+    start, end = span[0]["start"] - 0.3, span[-1]["end"] + 0.3
+    audio = load_audio(SAMPLE)[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]
+    transcript = transcribe(audio, TranscribeOptions(compute_type="int8", batched=True, models_dir=models_dir))
+    wer = jiwer.wer(normalise(" ".join(t["text"] for t in span)), normalise(transcript.text))
+    print(f"\n--fast on {start:.0f}-{end:.0f} s: WER {wer:.3f}")
+    assert transcript.words and all(a.start <= b.start for a, b in zip(transcript.words, transcript.words[1:]))
+    assert wer < 0.45
+
+
 def test_prompt_has_no_lead_in_when_the_language_is_detected() -> None:
     """"Intervisie met" or "Meeting with" in the prompt would push detection towards Dutch or English."""
     auto = prompt_text(("Sanne", "intervisie"), "auto")

@@ -56,7 +56,7 @@ class FasterWhisperBackend:
             pipeline = self._pipeline
 
             def run(piece: np.ndarray, args: dict[str, Any]) -> tuple[Any, Any]:
-                return pipeline.asr.transcribe(piece, batch_size=opts.batch_size, **args)
+                return pipeline.transcribe(piece, batch_size=opts.batch_size, **args)
         else:
             model = self._model
 
