@@ -21,15 +21,17 @@ Another backend (for instance an opt-in generative model behind a local OpenAI-c
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-from pipeline.core.language import text_language
+from pipeline.core.language import is_supported, text_language
 from pipeline.core.types import TOP_N, Insight, Insights, Quote, Turns, Word
 from pipeline.insights.actions import extract_actions
 from pipeline.insights.features import Progress, SentenceFeatures, sentence_features
+from pipeline.insights.lexicon import lexicon
 from pipeline.insights.nlp import (
     Encoder,
     Sentence,
@@ -38,7 +40,7 @@ from pipeline.insights.nlp import (
     split_sentences,
 )
 from pipeline.insights.ranking import Analysis
-from pipeline.insights.titles import theme_titles
+from pipeline.insights.titles import readable_span, theme_titles
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,7 @@ class ExtractiveBackend:
     theme_quantile: float = 0.95  # similarity quantile (within this conversation) above which sentences share a theme
     diversity: float = 0.5  # MMR trade-off: 0 = only score, 1 = only novelty
     max_quotes: int = 3
-    min_score: float = 0.3  # themes under this never rank, even if fewer than `top` remain
+    min_score: float = 0.15  # themes under this never rank, even if fewer than `top` remain
 
     def extract(self, turns: Turns, *, language: str, top: int = TOP_N, progress: Progress | None = None,
                 context: InsightContext | None = None) -> Insights:
@@ -96,6 +98,12 @@ class ExtractiveBackend:
         report = progress or (lambda _fraction: None)
         lang = text_language(language)
         report(0.0)
+        if not is_supported(language):
+            # Other languages have no lexicons yet: matching them with English rules would rank noise.
+            log.warning("insights: language %r is not supported for insights (only Dutch and English); the "
+                        "transcript and the draft are still made, without a top 7", language)
+            report(1.0)
+            return Insights(language, (), (), (), {"fewer_reason": lexicon("en")["messages"]["unsupported"]})
         if not turns.turns:
             report(1.0)
             return Insights(language, (), (), ())
@@ -105,7 +113,7 @@ class ExtractiveBackend:
         report(0.1)
         if not sentences:
             report(1.0)
-            return Insights(language, (), (), actions)
+            return Insights(language, (), (), actions, _fewer(0, top, lang))
         features = sentence_features(sentences, lang)
         analysis = Analysis.build(sentences, features, self.encoder or default_encoder(), lang,
                                    self.theme_quantile, lambda f: report(0.1 + 0.6 * f))
@@ -119,7 +127,7 @@ class ExtractiveBackend:
             insights.append(self._insight(rank, seed, group, score, title, sentences, features, turns, lang))
         summary = analysis.summary(seeds)
         report(1.0)
-        return Insights(language, tuple(summary), tuple(insights), actions)
+        return Insights(language, tuple(summary), tuple(insights), actions, _fewer(len(insights), top, lang))
 
     def _insight(self, rank: int, seed: int, group: list[int], score: float, title: str,
                  sentences: list[Sentence], features: list[SentenceFeatures], turns: Turns, lang: str) -> Insight:
@@ -127,12 +135,15 @@ class ExtractiveBackend:
         # somebody who put it as a lesson or advice, or was agreed with.
         group = [j for k, j in enumerate(group)
                  if k == 0 or features[j].cue >= 0.3 or features[j].endorsers or features[j].closing]
+        # The text reads on its own: joined with the sentence it leans on, or another sentence of the theme.
+        first, seed = readable_span(seed, group, sentences, lang)
+        group = [seed, *(j for j in group if j != seed)]
         quotes, quoted = [], set()
         for j in group:  # group is ordered by closeness to the seed, seed first
             if sentences[j].label in quoted:
                 continue
             quoted.add(sentences[j].label)
-            quotes.append(sentences[j])
+            quotes.append(_joined(sentences[first], sentences[j], turns) if j == seed else sentences[j])
             if len(quotes) == self.max_quotes:
                 break
         carriers: list[tuple[float, str]] = [(sentences[j].start, sentences[j].label) for j in group]
@@ -140,7 +151,26 @@ class ExtractiveBackend:
             carriers += [(sentences[j].end, label) for label in features[j].endorsers]
         speakers = list(dict.fromkeys(turns.name(label) for _, label in sorted(carriers)))
         return Insight(
-            rank=rank, title=title, text=clean_sentence(sentences[seed].text, lang), speakers=tuple(speakers),
+            rank=rank, title=title, text=" ".join(clean_sentence(s.text, lang) for s in sentences[first:seed + 1]),
+            speakers=tuple(speakers),
             score=score,
             quotes=tuple(Quote(s.speaker, round(s.start, 3), round(s.end, 3), s.text)
                          for s in sorted(quotes, key=lambda s: s.start)))
+
+
+def _joined(first: Sentence, last: Sentence, turns: Turns) -> Sentence:
+    """`first` .. `last` of one turn as one verbatim sentence (the quote of a joined insight text)."""
+    if first.index == last.index:
+        return last
+    said = turns.turns[last.turn].text
+    start = said.find(first.text)
+    end = said.find(last.text, start + len(first.text)) + len(last.text)
+    return dataclasses.replace(last, text=said[start:end], start=first.start, lemmas=first.lemmas + last.lemmas)
+
+
+def _fewer(found: int, top: int, lang: str) -> dict[str, str]:
+    """insights.json's "fewer_reason" (in the session language) when the top is shorter than `top`."""
+    if found >= top:
+        return {}
+    messages = lexicon(lang)["messages"]
+    return {"fewer_reason": messages["fewer"].format(n=found) if found else messages["none"]}

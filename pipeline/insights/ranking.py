@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pipeline.insights.features import Progress, SentenceFeatures
+from pipeline.insights.meaning import ASIDE_MARGIN, SUBSTANCE, aside_margin, kind_similarities
 from pipeline.insights.nlp import Encoder, Sentence, clean_sentence, stop_words
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ class Analysis:
     sim: np.ndarray  # candidate x candidate similarity (centred space)
     threshold: float
     centrality: np.ndarray  # per candidate, 0..1 by rank
+    substance: np.ndarray  # per candidate, 0..1 by rank: closeness to the lesson/decision/problem prototypes
+    margin: np.ndarray  # per embedded sentence: aside margin (> 0: closer to procedure/logistics/small talk)
+    asides: int = 0  # embedded sentences left out as procedure, logistics or small talk
 
     @classmethod
     def build(cls, sentences: list[Sentence], features: list[SentenceFeatures], encoder: Encoder, lang: str,
@@ -39,6 +43,8 @@ class Analysis:
         # Run-on transcript sentences cost quadratic attention; their first 60 words carry the theme.
         texts = [" ".join(sentences[i].text.split()[:60]) for i in embedded]
         raw = _embed(encoder, texts, progress)
+        kinds = kind_similarities(encoder, lang, raw)
+        margin = aside_margin(kinds)
         vectors = raw - raw.mean(axis=0, keepdims=True) if len(raw) > 1 else raw
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
         # Different wordings of one lesson share few exact words and the small encoder sees them as only somewhat
@@ -46,7 +52,9 @@ class Analysis:
         lexical = _lexical(sentences, embedded, lang)
         full = _EMBEDDING_WEIGHT * (vectors @ vectors.T) + (1 - _EMBEDDING_WEIGHT) * lexical \
             if len(vectors) else np.zeros((0, 0))
-        small = np.array([features[i].small_talk for i in embedded], dtype=bool)
+        # Asides: named by the lexicon ("koffie", "next meeting") or closer to the procedure, logistics and
+        # small-talk prototypes than to the substance ones (threshold calibrated on QMSum train, see meaning.py).
+        small = np.array([features[i].small_talk for i in embedded], dtype=bool) | (margin > ASIDE_MARGIN)
         # Sentences whose nearest neighbours are small talk are small talk too ("we hebben geluk met de zon").
         if len(embedded) > 4 and small.any():
             near = np.argsort(-full, axis=1)[:, 1:4]
@@ -67,9 +75,12 @@ class Analysis:
             centrality = raw_central.argsort().argsort() / max(len(candidates) - 1, 1)
         else:
             centrality = np.zeros(len(candidates))
+        fit = np.max(np.stack([kinds[k] for k in SUBSTANCE]), axis=0)[candidates] if candidates else np.zeros(0)
+        substance = fit.argsort().argsort() / max(len(candidates) - 1, 1) if len(candidates) else np.zeros(0)
         log.info("insights: %d sentences, %d embedded, %d candidates, theme threshold %.3f",
                   len(sentences), len(embedded), len(candidates), threshold)
-        return cls(sentences, features, lang, encoder, embedded, vectors, candidates, sim, threshold, centrality)
+        return cls(sentences, features, lang, encoder, embedded, vectors, candidates, sim, threshold, centrality,
+                   substance, margin, int(small.sum()))
 
     def _index(self, position: int) -> int:
         return self.embedded[self.candidates[position]]
@@ -84,6 +95,7 @@ class Analysis:
             return [], [], []
         scores = np.zeros(n)
         eligible = np.zeros(n, dtype=bool)
+        speakers = len({s.label for s in self.sentences})
         for p in range(n):
             f = self.features[self._index(p)]
             theme = [int(q) for q in np.flatnonzero(self.sim[p] >= self.threshold)]
@@ -95,12 +107,16 @@ class Analysis:
                 carriers |= fq.endorsers
             theme_cue = max(self.features[self._index(q)].cue for q in theme)
             closing = max(self.features[self._index(q)].closing for q in theme)
-            score = (0.30 * min(len(carriers), 4) / 4 + 0.30 * f.cue + 0.10 * theme_cue + 0.15 * closing
-                     + 0.15 * float(self.centrality[p]))
+            # Carriers count when there are several speakers; a monologue ranks on content alone.
+            shared = (min(len(carriers), 4) - 1) / 3 if speakers > 1 else 0.0
+            score = (W_CARRIERS * shared + W_CUE * f.cue + W_THEME_CUE * theme_cue + W_CLOSING * closing
+                     + W_CENTRAL * float(self.centrality[p]) + W_SUBSTANCE * float(self.substance[p]))
             if round(self.sentences[self._index(p)].start, 3) in action_starts:
                 score *= 0.6  # a task is an action point, not a lesson
             scores[p] = score
-            eligible[p] = score >= min_score and (f.cue >= 0.3 or len(carriers) >= 3) and len(carriers) >= 2
+            # Every candidate is substantive (no question, procedure, logistics or small talk, three content
+            # words); the floor only keeps out the weakest when there are many.
+            eligible[p] = score >= min_score
         duplicate = self.threshold  # two candidates of one theme say the same thing: never both rank
         chosen: list[int] = []
         while len(chosen) < top:
@@ -172,6 +188,9 @@ class Analysis:
 
 
 _EMBEDDING_WEIGHT = 0.35
+# Theme score weights (sum 1). Set on QMSum train and the tune set (bench/calibrate_insights.py prints how each part
+# separates summary-worthy sentences from strays on train); never on val or the report set.
+W_CARRIERS, W_CUE, W_THEME_CUE, W_CLOSING, W_CENTRAL, W_SUBSTANCE = 0.20, 0.25, 0.10, 0.10, 0.15, 0.20
 
 
 def _embed(encoder: Encoder, texts: list[str], progress: Progress) -> np.ndarray:
