@@ -90,7 +90,7 @@ class ExtractiveBackend:
     theme_quantile: float = 0.95  # similarity quantile (within this conversation) above which sentences share a theme
     diversity: float = 0.5  # MMR trade-off: 0 = only score, 1 = only novelty
     max_quotes: int = 3
-    min_score: float = 0.15  # themes under this never rank, even if fewer than `top` remain
+    min_score: float = 0.0  # themes under this never rank; every candidate is substantive, so none by default
 
     def extract(self, turns: Turns, *, language: str, top: int = TOP_N, progress: Progress | None = None,
                 context: InsightContext | None = None) -> Insights:

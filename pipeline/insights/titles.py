@@ -23,14 +23,24 @@ def _phrases(text: str, lang: str, stop: set[str]) -> list[str]:
     determiners, prepositions = set(grammar["determiners"]), set(grammar["prepositions"])
     articles, after = set(grammar["articles"]), set(grammar.get("after", ()))
 
+    numbers = set(grammar["numbers"])
+
     def content(word: str) -> bool:
-        return len(word) >= 3 and word not in stop and word not in determiners
+        return len(word) >= 3 and word not in stop and word not in determiners and word not in numbers
+
+    def inflected(word: str) -> bool:
+        """A Dutch inflected adjective after a determiner ("de vaste", "een concrete"); not a noun in -ie."""
+        return lang == "nl" and word.endswith("e") and content(word) and not word.endswith("ie")
+
+    def modifier(word: str) -> bool:
+        """An inflected adjective that can open a bare phrase: not a past tense ("maakte", "stelde")."""
+        return inflected(word) and not (len(word) > 5 and word.endswith(("de", "te")) and not word.endswith("ste"))
 
     def noun(words: list[str], i: int) -> int:
         """End (exclusive) of the modifiers + head that start at i, or i when there is none."""
         if lang == "nl":
             j = i
-            while j < len(words) - 1 and words[j].endswith("e") and content(words[j]) and content(words[j + 1]):
+            while j < len(words) - 1 and inflected(words[j]) and content(words[j + 1]):
                 j += 1
             return j + 1 if j < len(words) and content(words[j]) else i
         j = i
@@ -40,11 +50,6 @@ def _phrases(text: str, lang: str, stop: set[str]) -> list[str]:
         while j > i and j < len(words) and words[j] not in after:
             j -= 1
         return j
-
-    def modifier(word: str) -> bool:
-        """A Dutch inflected adjective ("vaste", "duidelijke"), not a past tense ("maakte", "stelde")."""
-        return lang == "nl" and word.endswith("e") and content(word) \
-            and not (len(word) > 5 and word.endswith(("de", "te")) and not word.endswith("ste"))
 
     spans = []
     for clause in re.split(r"[.!?,;:()]+", text.lower()):
@@ -150,7 +155,11 @@ def _yake_title(doc: str, lang: str, stop: set[str]) -> str:
     except ImportError:
         pass
     ranked += [phrase for phrase in phrases if phrase not in ranked]
-    return _noun_phrase_title(ranked, lang) if ranked else " ".join(doc.split()[:3]).strip(".,").lower()
+    if ranked:
+        return _noun_phrase_title(ranked, lang)
+    # No noun phrase at all: the longest content word, a bare noun more often than not.
+    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", doc.lower()) if w not in stop and len(w) >= 4]
+    return max(words, key=len) if words else doc.split()[0].strip(".,").lower()
 
 
 def readable_span(seed: int, group: list[int], sentences: list[Sentence], lang: str) -> tuple[int, int]:
