@@ -136,10 +136,10 @@ def test_insight_rules_follow_the_language_fallback(language: str, rules: str) -
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("language", "rules"), FALLBACK[::2])
+@pytest.mark.parametrize(("language", "rules"), [("nl-BE", "nl"), ("en-GB", "en")])
 def test_extractive_backend_applies_the_fallback(language: str, rules: str) -> None:
-    """The whole extractive backend (spaCy pipeline, cues, actions) runs on the fallback's rules; the session keeps
-    its own language code."""
+    """The whole extractive backend (spaCy pipeline, cues, actions) runs on the language's rules; the session keeps
+    its own language code. (Other languages get no top 7: test_other_languages_get_a_reason_not_a_top_7.)"""
     from pipeline.insights.extract import ExtractiveBackend
     from pipeline.insights.nlp import get_nlp
 
@@ -249,7 +249,7 @@ def test_shape_quotes_names_summary(results: dict[str, Any], name: str) -> None:
     names = set(turns.speakers.values())
     assert [i.rank for i in insights.insights] == list(range(1, len(insights.insights) + 1))
     for insight in insights.insights:
-        assert 2 <= len(insight.title.split()) <= 5, insight.title
+        assert 1 <= len(insight.title.split()) <= 5, insight.title
         assert set(insight.speakers) <= names and insight.speakers
         assert insight.text and insight.quotes
         for quote in insight.quotes:
@@ -342,7 +342,8 @@ def test_agreement_endorses_the_sentence_it_answers() -> None:
     sentences = split_sentences(turns, "nl")
     features = sentence_features(sentences, "nl")
     endorsed = [s.text for s, f in zip(sentences, features, strict=True) if f.endorsers]
-    assert endorsed == ["Ik vind vaste belmomenten met ouders heel belangrijk.", "Een goede overdracht voorkomt fouten."]
+    assert endorsed == ["Ik vind vaste belmomenten met ouders heel belangrijk.",
+                        "Een goede overdracht voorkomt fouten."]
 
 
 def test_titles_are_noun_phrases() -> None:
@@ -414,4 +415,4 @@ def test_logistics_never_rank(lang: str) -> None:
     assert len(texts) >= 6
     assert not any(re.search(r"next meeting|volgende bijeenkomst|biscuits|koekjes|welcome|welkom", t,
                              re.IGNORECASE) for t in texts)
-    assert all(2 <= len(i.title.split()) <= 5 or len(i.title.split()) == 1 for i in result.insights)
+    assert all(1 <= len(i.title.split()) <= 5 for i in result.insights)

@@ -46,8 +46,12 @@ def _phrases(text: str, lang: str, stop: set[str]) -> list[str]:
         j = i
         while j < len(words) and j - i < 3 and content(words[j]):
             j += 1
-        # An English phrase ends where a noun phrase can end (not "team meets ...").
-        while j > i and j < len(words) and words[j] not in after:
+        # An English phrase ends where a noun phrase can end: before a function word, and not on a verb that takes
+        # an adverb or object ("the team [meets] every week", "the relationship [comes] first"), nor a participle.
+        if j < len(words) and words[j] not in after and words[j] not in stop:
+            return i
+        if j - i >= 2 and (words[j - 1].endswith(("ing", "ed")) or j < len(words) and words[j] not in after
+                           and words[j - 1].endswith("s") and not words[j - 1].endswith("ss")):
             j -= 1
         return j
 
