@@ -1,4 +1,5 @@
-"""Insights stage: planted insights come back in the top 7, small talk does not, action owners and dues are right."""
+"""Insights stage: planted insights come back in the top 7, small talk and logistics do not, any number of speakers
+gets a top 7, agreement endorses one sentence, titles are noun phrases, texts read on their own."""
 
 from __future__ import annotations
 
@@ -278,6 +279,7 @@ def test_three_turns_give_fewer_insights_without_padding() -> None:
     result = extract_insights(turns, language="nl")
     print("three turns:", [(i.title, i.text) for i in result.insights], result.actions)
     assert len(result.insights) < 7
+    assert "thema" in result.extra["fewer_reason"]  # why, in the session language, for the draft
     assert all("koffie" not in i.text for i in result.insights)
     assert [(a.owner, a.due) for a in result.actions] == [("Anna", "morgen")]
 
