@@ -4,14 +4,17 @@
 
 Per train meeting, every embedded sentence of the insights stage (`ranking.Analysis`) gets a label: *summary-worthy*
 when the ROUGE-1 precision of its cleaned text against the annotators' summary is at least 0.25 (the bench's stray
-test), a *stray* otherwise. Printed: the stray rate by aside margin (meaning.py), the margin threshold that best
-separates strays from summary-worthy sentences (Youden's J: strays removed minus summary-worthy sentences removed),
-and per score part (cue, centrality, substance, carriers) the mean for both labels and its AUC. Never run on val.
+test), a *stray* otherwise. Printed: the stray rate by aside margin (meaning.py; ASIDE_MARGIN is the lowest bin
+edge above which sentences are strays more often than not, since the margin separates too little for Youden's J,
+which is printed too), per score part the mean for both labels and its AUC, and the logistic regression whose
+coefficients are ranking.py's `_SUBSTANCE_COEF` (fitted on the candidates of the first version, aside margin 0.0;
+on the 16-meeting train subset; refit after changing the candidates). Never run on val.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,12 +29,18 @@ import quality_metrics as qm  # noqa: E402
 
 from pipeline.ingest.importers import import_transcript  # noqa: E402
 from pipeline.insights.features import sentence_features  # noqa: E402
+from pipeline.insights.lexicon import lexicon  # noqa: E402
+from pipeline.insights.meaning import SUBSTANCE, kind_similarities  # noqa: E402
 from pipeline.insights.nlp import clean_sentence, default_encoder, split_sentences  # noqa: E402
 from pipeline.insights.ranking import Analysis  # noqa: E402
 
 TRAIN = ROOT.parent / "shared" / "data" / "qmsum" / "train"
 SUBSET = ("ES2010a IS1007a ES2007a IS1007b IS1008b ES2010b TS3006a ES2003c IS1004c Bro007 Bro008 Bed017 Bro013 "
           "education_19 education_8 education_1").split()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W\d_][\w']*", text.lower())
 
 
 def auc(positive: np.ndarray, negative: np.ndarray) -> float:
@@ -59,6 +68,10 @@ def main() -> int:
         features = sentence_features(sentences, "en")
         analysis = Analysis.build(sentences, features, encoder, "en", 0.95, lambda _f: None)
         candidate = {i: p for p, i in enumerate(analysis.candidates)}
+        texts = [" ".join(sentences[analysis.embedded[p]].text.split()[:60]) for p in analysis.candidates]
+        fit_kinds = kind_similarities(encoder, "en", encoder.embed(texts)) if texts else {}  # cached vectors
+        closest = np.max(np.stack([fit_kinds[k] for k in SUBSTANCE]), axis=0) if fit_kinds else np.zeros(0)
+        prototype_rank = closest.argsort().argsort() / max(len(closest) - 1, 1)
         for position, index in enumerate(analysis.embedded):
             s = sentences[index]
             text = clean_sentence(s.text, "en")
@@ -68,6 +81,7 @@ def main() -> int:
                          "candidate": p is not None, "cue": features[index].cue,
                          "central": float(analysis.centrality[p]) if p is not None else None,
                          "substance": float(analysis.substance[p]) if p is not None else None,
+                         "substance_prototype": float(prototype_rank[p]) if p is not None else None,
                          "words": s.words})
         print(f"{meeting}: {len(analysis.embedded)} embedded, {len(analysis.candidates)} candidates", file=sys.stderr)
     margin = np.array([r["margin"] for r in rows])
@@ -91,6 +105,17 @@ def main() -> int:
         labels = np.array([r["worthy"] for r in kept])
         print(f"{part:10s} worthy mean {values[labels].mean():.3f}  stray mean {values[~labels].mean():.3f}  "
               f"AUC {auc(values[labels], values[~labels]):.3f}")
+    # The substance score of ranking.py: a logistic regression of "summary-worthy" on its four parts.
+    from sklearn.linear_model import LogisticRegression
+
+    personal = set(lexicon("en")["pronouns"]["personal"])
+    parts = np.array([[r["central"], r["substance_prototype"],
+                       sum(w in personal for w in _words(r["text"])) / max(len(_words(r["text"])), 1),
+                       min(len(_words(r["text"])), 40) / 40] for r in kept])
+    labels = np.array([r["worthy"] for r in kept])
+    fit = LogisticRegression().fit(parts, labels)
+    print("substance coefficients (centrality rank, prototype rank, personal-pronoun share, length/40):",
+          np.round(fit.coef_[0], 2))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     return 0
