@@ -295,6 +295,8 @@ def main() -> int:
     parser.add_argument("--report-set", action=argparse.BooleanOptionalAction, default=True,
                         help="also score tests/data/insights/report and tune (default on)")
     parser.add_argument("--no-qmsum", action="store_true", help="only the report set")
+    parser.add_argument("--sets", nargs="+", choices=("report", "tune"), default=["report", "tune"],
+                        help="which annotated sets to score (default both; `--sets tune` while tuning)")
     args = parser.parse_args()
 
     data: Path = args.data or QMSUM / args.split
@@ -343,7 +345,7 @@ def main() -> int:
         out.update({"qmsum": figures, "qmsum_table": table, "corpus_table": by_corpus, "meetings": rows})
 
     if args.report_set:
-        for part in ("report", "tune"):
+        for part in args.sets:
             folder = REPORT_SET / part
             pairs = report_transcripts(folder) if folder.is_dir() else []
             if not pairs:

@@ -1,4 +1,5 @@
-"""Insights stage: planted insights come back in the top 7, small talk does not, action owners and dues are right."""
+"""Insights stage: planted insights come back in the top 7, small talk and logistics do not, any number of speakers
+gets a top 7, agreement endorses one sentence, titles are noun phrases, texts read on their own."""
 
 from __future__ import annotations
 
@@ -136,10 +137,10 @@ def test_insight_rules_follow_the_language_fallback(language: str, rules: str) -
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("language", "rules"), FALLBACK[::2])
+@pytest.mark.parametrize(("language", "rules"), [("nl-BE", "nl"), ("en-GB", "en")])
 def test_extractive_backend_applies_the_fallback(language: str, rules: str) -> None:
-    """The whole extractive backend (spaCy pipeline, cues, actions) runs on the fallback's rules; the session keeps
-    its own language code."""
+    """The whole extractive backend (spaCy pipeline, cues, actions) runs on the language's rules; the session keeps
+    its own language code. (Other languages get no top 7: test_other_languages_get_a_reason_not_a_top_7.)"""
     from pipeline.insights.extract import ExtractiveBackend
     from pipeline.insights.nlp import get_nlp
 
@@ -249,7 +250,7 @@ def test_shape_quotes_names_summary(results: dict[str, Any], name: str) -> None:
     names = set(turns.speakers.values())
     assert [i.rank for i in insights.insights] == list(range(1, len(insights.insights) + 1))
     for insight in insights.insights:
-        assert 2 <= len(insight.title.split()) <= 5, insight.title
+        assert 1 <= len(insight.title.split()) <= 5, insight.title
         assert set(insight.speakers) <= names and insight.speakers
         assert insight.text and insight.quotes
         for quote in insight.quotes:
@@ -278,5 +279,142 @@ def test_three_turns_give_fewer_insights_without_padding() -> None:
     result = extract_insights(turns, language="nl")
     print("three turns:", [(i.title, i.text) for i in result.insights], result.actions)
     assert len(result.insights) < 7
+    assert "thema" in result.extra["fewer_reason"]  # why, in the session language, for the draft
     assert all("koffie" not in i.text for i in result.insights)
     assert [(a.owner, a.due) for a in result.actions] == [("Anna", "morgen")]
+
+
+# ---------------------------------------------------------------- issue 11: insights that generalise
+# Sentences written for these tests (not taken from any fixture the method was tuned on).
+
+MONOLOGUE_NL = [
+    "Welkom allemaal, fijn dat jullie er zijn, dan beginnen we.",
+    "Ik wil vandaag vertellen wat ik dit jaar als praktijkbegeleider heb geleerd.",
+    "Studenten leren het meest wanneer ze zelf een deel van de zorg mogen plannen.",
+    "Een vast moment voor nabespreking aan het eind van de dienst maakt fouten bespreekbaar.",
+    "Feedback werkt beter als je een concrete situatie beschrijft in plaats van een oordeel te geven.",
+    "Nieuwe collega's hebben in de eerste weken een vaste buddy nodig die ze alles kunnen vragen.",
+    "Het inwerkprogramma moet korter en praktischer, want lange protocollen leest niemand.",
+    "Reflectieverslagen schrijven kost studenten veel tijd, terwijl een gesprek van tien minuten meer oplevert.",
+    "De samenwerking met de opleiding verloopt stroever sinds er minder stagebegeleiders zijn.",
+    "Ervaren verpleegkundigen onderschatten hoe spannend de eerste nachtdienst voor een student is.",
+    "De volgende bijeenkomst is over vier weken, op dinsdagmiddag in dezelfde zaal.",
+    "Er staat trouwens nog koffie en thee achterin, pak gerust wat.",
+]
+
+LOGISTICS = {
+    "nl": ["De volgende bijeenkomst is over vier weken, weer op dinsdag om half twee.",
+           "Ik zet de datum van de volgende sessie nog even in de agenda."],
+    "en": ["The next meeting is on the fourth of March at ten, same room as today.",
+           "We'll see each other again in four weeks, I'll send the invitation."],
+}
+
+MEETING_EN = [
+    ("Ann", "Welcome everyone, let's start with the case Ben wants to bring."),
+    ("Ben", "New volunteers often drop out within two months because nobody checks in with them."),
+    ("Cleo", "A short phone call after the first shift makes volunteers feel seen."),
+    ("Ben", "Pairing each newcomer with an experienced volunteer keeps them engaged."),
+    ("Dev", "Clear expectations about hours prevent frustration on both sides."),
+    ("Cleo", "Thanking volunteers in public motivates the whole team."),
+    ("Ann", "Training sessions work best when they are short and practical."),
+    ("Dev", "Volunteers stay longer when they can choose the tasks they like."),
+    ("Ben", "Regular feedback from coordinators helps volunteers improve their skills."),
+    ("Ann", "The next meeting is on the fourth of March at ten, same room as today."),
+    ("Cleo", "Haha, and this time I'll bring the biscuits, I promise."),
+]
+
+
+def _turns(lines: list[tuple[str, str]]) -> Turns:
+    speakers = {name: name for name, _ in lines}
+    return Turns(speakers, tuple(Turn(name, 10.0 * i, 10.0 * i + 9, text) for i, (name, text) in enumerate(lines)))
+
+
+def test_agreement_endorses_the_sentence_it_answers() -> None:
+    """'Precies, ...' endorses the statement it answers (the most similar one, else the last), not the whole turn."""
+    from pipeline.insights.features import sentence_features
+    from pipeline.insights.nlp import split_sentences
+
+    turns = Turns({"A": "Anna", "B": "Bas"}, (
+        Turn("A", 0.0, 20.0, "Gisteren belde de moeder weer. Ik vind vaste belmomenten met ouders heel belangrijk. "
+                             "Daarna heb ik de dienst overgedragen."),
+        Turn("B", 21.0, 25.0, "Precies, vaste belmomenten met ouders geven rust."),
+        Turn("A", 26.0, 30.0, "We hebben het rooster besproken. Een goede overdracht voorkomt fouten."),
+        Turn("B", 31.0, 33.0, "Dat herken ik."),
+    ))
+    sentences = split_sentences(turns, "nl")
+    features = sentence_features(sentences, "nl")
+    endorsed = [s.text for s, f in zip(sentences, features, strict=True) if f.endorsers]
+    assert endorsed == ["Ik vind vaste belmomenten met ouders heel belangrijk.",
+                        "Een goede overdracht voorkomt fouten."]
+
+
+def test_titles_are_noun_phrases() -> None:
+    """Title candidates are noun phrases, never fragments across a verb ('Practice biedt een antwoord')."""
+    from pipeline.insights.nlp import stop_words
+    from pipeline.insights.titles import _noun_phrase_title, _phrases
+
+    nl = _phrases("Een community of practice biedt een antwoord op deze vragen. We vullen elkaar aan met mogelijke "
+                  "oplossingen en maken vaste afspraken over de overdracht.", "nl", stop_words("nl"))
+    assert "mogelijke oplossingen" in nl and "vaste afspraken over de overdracht" in nl
+    assert not any(("biedt" in p or "elkaar" in p or "vullen" in p) for p in nl), nl
+    en = _phrases("The team meets every week. My advice is to keep a short log of what happened and to set clear "
+                  "rules for feedback.", "en", stop_words("en"))
+    assert "short log" in en and not any("meets" in p for p in en), en
+    assert _noun_phrase_title(["grens", "bereikbaarheid"], "nl") == "grens en bereikbaarheid"
+
+
+def test_a_sentence_that_leans_on_the_one_before_is_not_shown_alone() -> None:
+    from pipeline.insights.nlp import split_sentences
+    from pipeline.insights.titles import readable_span
+
+    turns = Turns({"A": "Anna"}, (Turn("A", 0.0, 20.0, "Nieuwe collega's vragen zich af bij wie ze terecht kunnen "
+                                                       "met hun twijfels. Een community of practice biedt een "
+                                                       "antwoord op deze vragen."),
+                                  Turn("A", 21.0, 30.0, "Deze aanpak werkt ook bij stagiairs."),
+                                  Turn("A", 31.0, 40.0, "Stagiairs leren veel van een vaste begeleider.")))
+    sentences = split_sentences(turns, "nl")
+    assert readable_span(1, [1], sentences, "nl") == (0, 1)  # joined with the questions it answers
+    assert readable_span(2, [2, 3], sentences, "nl") == (3, 3)  # first in its turn: another sentence of the theme
+    assert readable_span(3, [3], sentences, "nl") == (3, 3)
+
+
+def test_other_languages_get_a_reason_not_a_top_7(caplog: pytest.LogCaptureFixture) -> None:
+    turns = _turns([("Lena", "Wir sollten die Übergabe nach dem Nachtdienst besser vorbereiten.")])
+    result = extract_insights(turns, language="de")
+    assert result.insights == () and "not supported" in result.extra["fewer_reason"]
+    assert "not supported for insights" in caplog.text
+
+
+@pytest.mark.slow
+def test_one_speaker_gets_a_full_top_7_without_logistics() -> None:
+    """A monologue (one speaker label) is ranked on content: seven insights, no welcome, coffee or next date."""
+    result = extract_insights(_turns([("Sanne", " ".join(MONOLOGUE_NL))]), language="nl")
+    texts = [i.text for i in result.insights]
+    print(*(f"#{i.rank} [{i.title}] {i.text}" for i in result.insights), sep="\n")
+    assert len(texts) == 7, texts
+    assert not any(re.search(r"volgende bijeenkomst|koffie|welkom", t, re.IGNORECASE) for t in texts)
+    assert "fewer_reason" not in result.extra
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_logistics_never_rank(lang: str) -> None:
+    lines = MEETING_EN if lang == "en" else [
+        ("Anna", "Welkom allemaal, Bas brengt vandaag een casus in over nieuwe vrijwilligers."),
+        ("Bas", "Nieuwe vrijwilligers haken vaak binnen twee maanden af omdat niemand naar ze omkijkt."),
+        ("Cleo", "Een kort telefoontje na de eerste dienst geeft vrijwilligers het gevoel dat ze gezien worden."),
+        ("Bas", "Een koppel met een ervaren vrijwilliger houdt nieuwkomers betrokken."),
+        ("Dirk", "Duidelijke verwachtingen over de uren voorkomen frustratie aan beide kanten."),
+        ("Cleo", "Vrijwilligers in het openbaar bedanken motiveert het hele team."),
+        ("Anna", "Trainingen werken het best als ze kort en praktisch zijn."),
+        ("Dirk", "Vrijwilligers blijven langer als ze zelf hun taken mogen kiezen."),
+        ("Anna", LOGISTICS["nl"][0]),
+        ("Cleo", "Haha, en dan neem ik deze keer de koekjes mee, beloofd."),
+    ]
+    result = extract_insights(_turns(lines), language=lang)
+    texts = [i.text for i in result.insights]
+    print(*texts, sep="\n")
+    assert len(texts) >= 6
+    assert not any(re.search(r"next meeting|volgende bijeenkomst|biscuits|koekjes|welcome|welkom", t,
+                             re.IGNORECASE) for t in texts)
+    assert all(1 <= len(i.title.split()) <= 5 for i in result.insights)

@@ -22,7 +22,7 @@ from pipeline.core.language import MONTHS, WEEKDAYS, text_language
 from pipeline.core.types import Action
 from pipeline.insights.clauses import Rules, Token, commitment, rules
 from pipeline.insights.duedates import DUE, due_date, due_expression
-from pipeline.insights.nlp import PROCEDURAL, Sentence
+from pipeline.insights.nlp import Sentence
 
 __all__ = ["DUE", "due_expression", "extract_actions"]
 
@@ -82,8 +82,7 @@ def extract_actions(sentences: list[Sentence], language: str, names: Iterable[st
 
 def _excluded(text: str, r: Rules, lang: str) -> bool:
     return (r.matches("expectation", text) or r.matches("hypothetical", text) or r.matches("past", text)
-            or r.matches("takeaway", text) or r.matches("procedure", text) or r.matches("immediate", text)
-            or bool(PROCEDURAL[lang].search(text)))
+            or r.matches("takeaway", text) or r.matches("procedure", text) or r.matches("immediate", text))
 
 
 def _owner(k: int, sentences: list[Sentence], r: Rules, is_name: _Names, lang: str) -> tuple[str, int] | None:

