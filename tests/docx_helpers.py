@@ -204,7 +204,23 @@ def libreoffice_available() -> bool:
 
 
 def libreoffice_comment(jobs: list[tuple[Path, Path, list[CommentSpec]]], timeout: float = 90) -> list[Path]:
-    """Open each src in headless LibreOffice (UNO), add the comments, save as .docx at dst."""
+    """Open each src in headless LibreOffice (UNO), add the comments, save as .docx at dst.
+
+    A LibreOffice that dies while starting (seen once in a fresh CI clone: the UNO client exited with nothing on
+    stderr) gets one more try with a fresh profile; a document that makes it fail twice still fails the test.
+    """
+    try:
+        return _libreoffice_comment(jobs, timeout)
+    except _UnoFailed as first:
+        print(f"LibreOffice failed once ({first}); trying again with a fresh profile")
+        return _libreoffice_comment(jobs, timeout)
+
+
+class _UnoFailed(AssertionError):
+    """The UNO client script exited with an error."""
+
+
+def _libreoffice_comment(jobs: list[tuple[Path, Path, list[CommentSpec]]], timeout: float) -> list[Path]:
     soffice = _soffice()
     assert soffice, "soffice not on PATH"
     profile = Path(tempfile.mkdtemp(prefix="oogst-lo-profile-"))
@@ -224,7 +240,9 @@ def libreoffice_comment(jobs: list[tuple[Path, Path, list[CommentSpec]]], timeou
         out = subprocess.run([SYSTEM_PYTHON, str(script), json.dumps(job)], capture_output=True, text=True,
                              timeout=timeout)
         if out.returncode != 0:
-            raise AssertionError(f"UNO script failed: {out.stderr[-2000:]}")
+            raise _UnoFailed(f"UNO script failed (exit {out.returncode}, soffice "
+                             f"{'running' if proc.poll() is None else f'exited {proc.returncode}'}): "
+                             f"{out.stderr[-2000:]}")
         return [Path(p) for p in json.loads(out.stdout.strip().splitlines()[-1])]
     finally:
         proc.terminate()
