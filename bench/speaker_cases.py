@@ -27,31 +27,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.core.types import Segment, Transcript, Word  # noqa: E402
+from devtools.scripts import THREE_VOICES  # noqa: E402
+from pipeline.core.types import SAMPLE_RATE, Segment, Transcript, Word  # noqa: E402
 from pipeline.speakers import diarize as speakers  # noqa: E402
 
-SAMPLE_RATE = 16000
 REAL_NL = Path(os.environ.get("OOGST_REAL_NL", ROOT.parent / "shared" / "data" / "real-nl"))
 PYANNOTE = ROOT / "tests" / "data" / "speakers" / "pyannote-sample"
 SAMPLE = ROOT / "recordings" / "voorbeeld-intervisie.ogg"
 CACHE = Path(os.environ.get("OOGST_SPEAKER_CACHE", "/tmp/oogst-speaker-cache"))
 SLICE = 90.0  # seconds: the length of the real-nl slices and one-actor cuts
-
-THREE_VOICES = """
-Anna: Welkom bij de intervisie van vandaag. Wie wil er beginnen?
-Bram: Ik wil graag iets vertellen over mijn team.
-Anna: Ga je gang, Bram.
-Bram: Twee collega's praten niet meer met elkaar. Het werk loopt daardoor vast.
-Carla: Hoe lang speelt dit al?
-[pause 15]
-Bram: Sinds de zomer. Ik weet niet goed wat ik moet doen.
-Anna: Wat heb je zelf al geprobeerd?
-Bram: Ik heb met allebei apart gesproken.
-Carla: Misschien kun je ze samen uitnodigen voor een gesprek.
-Anna: Dat lijkt mij ook een goed idee. Wat neem je mee?
-Bram: Ik ga ze volgende week samen uitnodigen.
-"""
-
 
 @dataclass(frozen=True)
 class RefTurn:
