@@ -437,3 +437,24 @@ def test_libreoffice_saved_copy_and_pdf_rendering(copies, tmp_path):
     print(f"LibreOffice: comment + save {lo_seconds:.1f} s, total {time.monotonic() - started:.1f} s; "
           f"PDF pages {pages}")
     assert pages["draft.docx"] >= 3 and pages["final.docx"] >= 1
+
+
+def test_final_keeps_recognition_confidence_except_for_rewordings(tmp_path):
+    session, turns, insights = make_session(tmp_path / "out")
+    data = read_json(session.path("insights.json"))
+    for k, item in enumerate(data["insights"]):
+        item["confidence"] = round(0.6 + 0.05 * k, 2)
+    session.path("insights.json").write_text(json.dumps(data), encoding="utf-8")
+    insights = Insights.from_dict(data)
+    draft = docx_draft.write_draft(session, turns, insights, title="Intervisie overdracht", date=DATE)
+    anna = add_comments(draft, tmp_path / "anna.docx", ANNA, DAY)
+    carla = add_comments(draft, tmp_path / "carla.docx", CARLA, DAY)
+    final = read_json(review.collect(session, [anna, carla]).final_json)
+    given = {item["text"]: item["confidence"] for item in data["insights"]}
+    reworded = [i for i in final["insights"] if "original_text" in i]
+    assert reworded, "Anna's rewording is adopted"
+    for item in final["insights"]:
+        if "original_text" in item:
+            assert "confidence" not in item  # typed by a participant: nothing was recognised
+        elif not item.get("added"):
+            assert item["confidence"] == given[item["text"]]

@@ -207,7 +207,10 @@ def _final_insight(entry: dict[str, Any], rank: int, display: dict[str, str]) ->
     if entry["added"]:
         extra["added"] = True
         extra["proposed_by"] = list(insight.speakers)
-    return Insight(rank, insight.title, text, insight.speakers, round(entry["final"], 4), insight.quotes, extra)
+    # A participant's rewording was typed, not recognised: its confidence is not the recogniser's to give.
+    confidence = None if entry["rewording"] else insight.confidence
+    return Insight(rank, insight.title, text, insight.speakers, round(entry["final"], 4), insight.quotes, extra,
+                   confidence)
 
 
 def _changes(entries: list[dict[str, Any]], aggregate: dict[str, Any], language: str,
