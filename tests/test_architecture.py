@@ -146,3 +146,10 @@ def test_declared_dependencies_are_the_imported_ones():
     assert not normal - declared, f"imported but not declared in pyproject.toml: {sorted(normal - declared)}"
     unused = declared - normal - INDIRECT
     assert not unused, f"declared but never imported (drop them, or say why in INDIRECT): {sorted(unused)}"
+
+
+def test_lexicon_table_is_current():
+    """docs/lexicons.md gives every lexicon list with its size: regenerate it when a lexicon changes."""
+    from devtools.lexicon_table import DOC, table
+
+    assert DOC.read_text(encoding="utf-8") == table(), "run: python -m devtools.lexicon_table --write"

@@ -73,6 +73,8 @@ def test_actions_owner_due_and_exclusions() -> None:
         sentence("Zullen we morgen koffie drinken?", "Pieter", 6, 5),
         sentence("Dan zet ik morgen de datum in de gedeelde agenda.", "Fatima", 7, 6),
         sentence("Kees belt de school na de vakantie.", "Marieke", 8, 7),
+        sentence("Ik ga jullie morgen in de pauze even laten zien hoe het schema werkt.", "Pieter", 9, 8),
+        sentence("Ik leg jullie straks uit hoe de planning voor maandag eruitziet.", "Fatima", 10, 9),
     ]
     actions = extract_actions(sentences, "nl", ["Sanne", "Marieke", "Joris", "Fatima", "Pieter"])
     found = {(a.owner, a.due) for a in actions}
@@ -89,6 +91,8 @@ def test_english_actions() -> None:
         sentence("I already emailed the head of year last week.", "Tom", 3, 2),
         sentence("If I had more time I would observe his class.", "Priya", 4, 3),
         sentence("I'll remember to pause before I react.", "Tom", 5, 4),
+        sentence("I'm going to show you what the drawing is supposed to be, it's a tiger.", "Lucas", 6, 5),
+        sentence("Let me tell you how the pilot went tomorrow morning at the school.", "Emma", 7, 6),
     ]
     actions = extract_actions(sentences, "en", ["Emma", "Tom", "Priya", "Lucas"])
     assert [(a.owner, a.due) for a in actions] == [("Tom", "next Tuesday"), ("Priya", "by Friday")]
@@ -321,6 +325,7 @@ MEETING_EN = [
     ("Ben", "Regular feedback from coordinators helps volunteers improve their skills."),
     ("Ann", "The next meeting is on the fourth of March at ten, same room as today."),
     ("Cleo", "Haha, and this time I'll bring the biscuits, I promise."),
+    ("Dev", "Thanks for the volunteers today, have a good evening and see you next time everyone."),
 ]
 
 
@@ -410,11 +415,36 @@ def test_logistics_never_rank(lang: str) -> None:
         ("Dirk", "Vrijwilligers blijven langer als ze zelf hun taken mogen kiezen."),
         ("Anna", LOGISTICS["nl"][0]),
         ("Cleo", "Haha, en dan neem ik deze keer de koekjes mee, beloofd."),
+        ("Dirk", "Nou, bedankt voor de vrijwilligers vandaag, fijne avond en tot ziens allemaal."),
     ]
     result = extract_insights(_turns(lines), language=lang)
     texts = [i.text for i in result.insights]
     print(*texts, sep="\n")
     assert len(texts) >= 6
-    assert not any(re.search(r"next meeting|volgende bijeenkomst|biscuits|koekjes|welcome|welkom", t,
-                             re.IGNORECASE) for t in texts)
+    assert not any(re.search(r"next meeting|volgende bijeenkomst|biscuits|koekjes|welcome|welkom|"
+                             r"good evening|see you|fijne avond|tot ziens", t, re.IGNORECASE) for t in texts)
     assert all(1 <= len(i.title.split()) <= 5 for i in result.insights)
+
+
+@pytest.mark.parametrize("lang, about, aside", [
+    ("nl", "De overdracht van de cliënt vraagt een vaste overdracht met de hele overdrachtsgroep.",
+     "Ja ik weet het eigenlijk ook niet, ik zeg maar wat hoor."),
+    ("en", "The handover of the client needs a fixed handover with the whole handover team.",
+     "Yeah I mean I just, I don't know, I was just saying."),
+])
+def test_aboutness_prefers_the_groups_words_to_the_speakers_own(lang: str, about: str, aside: str) -> None:
+    """A sentence made of the words several speakers keep using scores above one made of "I", "you" and fillers."""
+    from pipeline.insights.aboutness import aboutness
+    from pipeline.insights.nlp import split_sentences
+
+    subject = "overdracht" if lang == "nl" else "handover"
+    lines = [("A", about), ("B", aside), ("C", f"{subject.capitalize()} blijft lastig."), ("A", f"De {subject}."
+             if lang == "nl" else f"The {subject}."), ("B", f"{subject.capitalize()} {subject}.")]
+    turns = Turns({x: x for x in "ABC"}, tuple(Turn(label, float(k), k + 0.9, text)
+                                              for k, (label, text) in enumerate(lines)))
+    sentences = split_sentences(turns, lang)
+    scores = aboutness(sentences, [0, 1], lang)
+    assert scores.shape == (2,) and 0.0 < scores[1] < scores[0] < 1.0
+    # The spread over speakers counts: the same sentence scores lower when only its own speaker uses its words.
+    alone = Turns({"A": "A", "B": "B"}, (Turn("A", 0.0, 0.9, about), Turn("B", 1.0, 1.9, aside)))
+    assert aboutness(split_sentences(alone, lang), [0], lang)[0] < scores[0]
