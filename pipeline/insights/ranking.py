@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pipeline.insights.aboutness import aboutness
 from pipeline.insights.features import Progress, SentenceFeatures
 from pipeline.insights.lexicon import lexicon
 from pipeline.insights.meaning import ASIDE_MARGIN, SUBSTANCE, aside_margin, kind_similarities
@@ -219,6 +220,10 @@ W_SPREAD, _SPREAD = 0.10, 0.05
 # sentences of 16 meetings), coefficients per unit: centrality rank, prototype rank (lesson/decision/problem), share of
 # first- and second-person pronouns, length (words / 40, capped at 1).
 _SUBSTANCE_COEF = (0.98, 0.61, -7.9, 0.88)
+# ... mixed by rank with the sentence's aboutness (aboutness.py: made of the words the group keeps using). On QMSum
+# train (24 meetings apart from the 48 the word model was fitted on, `make bench-quality --split train`) the stray
+# share of the top 7 fell from 0.244 to 0.131 and the summary ROUGE-1 rose from 0.288 to 0.301.
+W_ABOUTNESS = 0.5
 
 
 def _substance(sentences: list[Sentence], indices: list[int], centrality: np.ndarray, prototype: np.ndarray,
@@ -235,7 +240,16 @@ def _substance(sentences: list[Sentence], indices: list[int], centrality: np.nda
     fit = prototype.argsort().argsort() / max(len(indices) - 1, 1)
     a, b, c, d = _SUBSTANCE_COEF
     value = a * centrality + b * fit + c * share + d * length
-    return np.asarray(value.argsort().argsort() / max(len(indices) - 1, 1))
+    about = aboutness(sentences, indices, lang)
+    mixed = (1 - W_ABOUTNESS) * _rank(value) + W_ABOUTNESS * _rank(about)
+    return _rank(mixed)
+
+
+def _rank(values: np.ndarray) -> np.ndarray:
+    """0..1 by rank."""
+    import numpy as np
+
+    return np.asarray(values.argsort().argsort() / max(len(values) - 1, 1))
 
 
 def _embed(encoder: Encoder, texts: list[str], progress: Progress) -> np.ndarray:
