@@ -122,7 +122,24 @@ def theme_titles(groups: list[list[Sentence]], analysis: Analysis, lang: str) ->
         found = model.extract_keywords(docs, vectorizer=vectorizer, top_n=5, doc_embeddings=np.stack(centroids))
         if docs and found and isinstance(found[0], tuple):  # KeyBERT flattens the result for a single document
             found = [found]
-        titles = [_noun_phrase_title([phrase for phrase, _score in keywords], lang) for keywords in found]
+        nouns = _article_nouns(analysis.sentences, lang)
+        titles = [_noun_phrase_title([phrase for phrase, _score in keywords], lang, nouns) for keywords in found]
+        # A single word or two joined ("Protects and focus") says little: look for a noun phrase in more of the
+        # theme (its first six sentences), still ranked by closeness to the whole theme.
+        weak = [k for k, title in enumerate(titles) if _weak(title, lang)]
+        if weak and len(titles) == len(docs):
+            wide = [" ".join(clean_sentence(s.text, lang) for s in groups[k][:6]) for k in weak]
+            try:
+                again = model.extract_keywords(wide, vectorizer=vectorizer, top_n=5,
+                                               doc_embeddings=np.stack([centroids[k] for k in weak]))
+            except ValueError:  # no noun phrase in any of them either: keep what there is
+                again = [[] for _ in weak]
+            if wide and again and isinstance(again[0], tuple):
+                again = [again]
+            for k, doc, keywords in zip(weak, wide, again, strict=True):
+                several = [phrase for phrase, _score in keywords if len(phrase.split()) >= 2]
+                if several:
+                    titles[k], docs[k] = several[0], doc
     except ImportError:
         log.warning("keybert is not installed; titles come from yake")
     except ValueError as exc:  # no candidate phrase at all in some document
@@ -139,12 +156,28 @@ def theme_titles(groups: list[list[Sentence]], analysis: Analysis, lang: str) ->
     return result
 
 
-def _noun_phrase_title(ranked: list[str], lang: str) -> str:
-    """The best-ranked phrase of two or more words; else the two best single nouns joined ("grens en rust")."""
+def _weak(title: str, lang: str) -> bool:
+    """One word, or two single nouns joined by `_noun_phrase_title` (a real phrase never holds "and"/"en")."""
+    words = title.split()
+    return len(words) < 2 or (len(words) == 3 and words[1] == ("en" if lang == "nl" else "and"))
+
+
+def _article_nouns(sentences: list[Sentence], lang: str) -> set[str]:
+    """Words the conversation says after an article ("de overdracht", "the council"): nouns, more likely than not.
+    Other determiners also precede verbs ("bij ons vertelt iedereen"), so they do not count here."""
+    articles = "|".join(lexicon(lang)["titles"]["articles"])
+    pattern = re.compile(rf"\b(?:{articles})\s+([^\W\d_][\w'’-]*)", re.IGNORECASE)
+    return {m.group(1).lower() for s in sentences for m in pattern.finditer(s.text)}
+
+
+def _noun_phrase_title(ranked: list[str], lang: str, nouns: set[str] | None = None) -> str:
+    """The best-ranked phrase of two or more words; else the two best single nouns joined ("grens en rust"),
+    preferring words the conversation uses after an article (`nouns`) over verbs and adjectives."""
     several = [phrase for phrase in ranked if len(phrase.split()) >= 2]
     if several:
         return several[0]
-    return f" {'en' if lang == 'nl' else 'and'} ".join(ranked[:2])
+    singles = [word for word in ranked if nouns is None or word in nouns] or ranked
+    return f" {'en' if lang == 'nl' else 'and'} ".join(singles[:2])
 
 
 def _yake_title(doc: str, lang: str, stop: set[str]) -> str:
