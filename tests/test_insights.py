@@ -183,6 +183,8 @@ def test_missing_lemma_tables_are_a_model_error(monkeypatch: pytest.MonkeyPatch)
     ("Ja, en je mag ook een grens stellen.", "nl", "Je mag ook een grens stellen."),
     ("Dan zet ik morgen de datum in de agenda.", "nl", "Dan zet ik morgen de datum in de agenda."),
     ("So, um, you know, the relationship comes first.", "en", "The relationship comes first."),
+    ("Uh. They cook once a month now.", "en", "They cook once a month now."),
+    ("Eh. Ze koken nu eens per maand.", "nl", "Ze koken nu eens per maand."),
 ])
 def test_clean_sentence(raw: str, language: str, clean: str) -> None:
     assert clean_sentence(raw, language) == clean

@@ -212,7 +212,7 @@ def clean_sentence(text: str, language: str) -> str:
     # Keep "Ja, klopt." rather than "Klopt.", and keep "Dan zet ik..." (Dutch inversion needs its first word).
     if len(words) >= 4 and not (words[1] in _PRONOUNS and words[0] not in _PRONOUNS):
         cleaned = stripped
-    cleaned = re.sub(r"^[,\s]+", "", cleaned)
+    cleaned = re.sub(r"^[,.;:!?\s]+", "", cleaned)  # what a removed filler left in front ("Uh. They ...")
     if cleaned and cleaned[0].islower():
         cleaned = cleaned[0].upper() + cleaned[1:]
     if cleaned and cleaned[-1] not in ".!?":
