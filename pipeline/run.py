@@ -24,6 +24,7 @@ import numpy as np
 
 from pipeline.asr.transcribe import TranscribeOptions
 from pipeline.core.errors import AudioError, ConfigError, InputError
+from pipeline.core.lock import session_lock
 from pipeline.core.naming import date_from, session_name, title_from
 from pipeline.core.settings import Settings
 from pipeline.core.store import Session, atomic_write_json, cache_key, hash_file, read_json
@@ -31,6 +32,7 @@ from pipeline.core.types import SAMPLE_RATE, Insights, Transcript, Turns
 from pipeline.ingest.audio import is_audio_file, load_audio
 
 if TYPE_CHECKING:
+    from pipeline.asr.options import Backend
     from pipeline.insights.extract import InsightBackend
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,14 @@ def collect_inputs(items: list[Path]) -> list[Path]:
     return found
 
 
+def transcribe_options(settings: Settings) -> TranscribeOptions:
+    """The transcription options the settings give (the web worker uses them to keep a recogniser loaded)."""
+    return TranscribeOptions(language=settings.language, model=settings.model, backend=settings.backend,
+                             compute_type=settings.compute_type, batched=settings.batched,
+                             beam_size=settings.beam_size, threads=settings.threads,
+                             vocabulary=settings.vocabulary, models_dir=settings.models_dir)
+
+
 def _stage_order(start: str | None, until: str | None) -> tuple[int, int]:
     for value, option in ((start, "--from"), (until, "--until")):
         if value is not None and value not in STAGES:
@@ -108,9 +118,22 @@ def _stage_order(start: str | None, until: str | None) -> tuple[int, int]:
 
 def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None = None, force: bool = False,
                   start: str | None = None, until: str | None = None, title: str | None = None,
-                  date: dt.date | None = None) -> RunResult:
-    """Process one recording or transcript file into outputs/<name>/, skipping what is up to date."""
-    path = Path(path)
+                  date: dt.date | None = None, owner: str = "oogst run", asr_backend: Backend | None = None
+                  ) -> RunResult:
+    """Process one recording or transcript file into outputs/<name>/, skipping what is up to date.
+
+    Args:
+        owner: who runs it, for the "busy" message another writer of the session gets (`core.lock`).
+        asr_backend: a loaded speech recogniser to use (the web worker keeps one between jobs); default from settings.
+    """
+    with session_lock(Path(settings.out_dir) / session_name(Path(path)), owner):
+        return _run_recording(Path(path), settings, reporter=reporter, force=force, start=start, until=until,
+                              title=title, date=date, asr_backend=asr_backend)
+
+
+def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None, force: bool, start: str | None,
+                   until: str | None, title: str | None, date: dt.date | None,
+                   asr_backend: Backend | None) -> RunResult:
     reporter = reporter or SilentReporter()
     redo_from, last = _stage_order("transcribe" if force else start, until)
     session = Session.create(settings.out_dir, session_name(path))
@@ -153,10 +176,7 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
 
     recorded = (date or date_from(session.name) or dt.date.fromtimestamp(path.stat().st_mtime)).isoformat()
     meta = {"source": path.name, "recorded": recorded, "title": title or title_from(session.name) or session.name}
-    opts = TranscribeOptions(language=settings.language, model=settings.model, backend=settings.backend,
-                             compute_type=settings.compute_type, batched=settings.batched,
-                             beam_size=settings.beam_size, threads=settings.threads,
-                             vocabulary=settings.vocabulary, models_dir=settings.models_dir)
+    opts = transcribe_options(settings)
 
     # -- transcribe (or import) -------------------------------------------------------------------------
     if imported:
@@ -177,7 +197,7 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
 
             samples = get_audio()
             checkpoint = session.path(".transcript.partial.jsonl")
-            transcript = transcribe(samples, opts, progress, checkpoint=checkpoint)
+            transcript = transcribe(samples, opts, progress, checkpoint=checkpoint, backend=asr_backend)
             if not transcript.segments:
                 raise AudioError(f"{path}: no speech found in {len(samples) / SAMPLE_RATE:.0f} s of audio "
                                  "(only silence or noise); nothing to transcribe")
