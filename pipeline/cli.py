@@ -216,6 +216,11 @@ def cmd_mail(args: argparse.Namespace) -> int:
 
     # Without a terminal getpass would read stdin, and nobody can answer a question: pass neither.
     with session_lock(session.root, "oogst mail"):
+        if args.draft and not session.path("final.json").is_file():
+            from pipeline.review.versions import freeze_draft
+
+            version = freeze_draft(session, reason="oogst mail --draft")  # what goes out is kept as sent/vN
+            print(f"draft {version.name} frozen in {version.folder}", file=sys.stderr)
         outcome = run_mail(session, to=args.to or [], to_file=Path(args.to_file) if args.to_file else None,
                            send=args.send, draft=args.draft, yes=args.yes, env=os.environ,
                            config_path=settings.config_path,

@@ -24,6 +24,14 @@ import numpy as np
 
 from pipeline.asr.transcribe import TranscribeOptions
 from pipeline.core.errors import AudioError, ConfigError, InputError
+from pipeline.core.layers import (
+    CORRECTIONS_FILE,
+    EDITS_FILE,
+    apply_corrections,
+    apply_edits,
+    load_corrections,
+    load_edits,
+)
 from pipeline.core.lock import session_lock
 from pipeline.core.naming import date_from, session_name, title_from
 from pipeline.core.settings import Settings
@@ -228,11 +236,13 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
         turns = Turns.from_dict(read_json(session.path("diarization.json")))
         given = resolve_labels(turns, settings.names, source="--names") if settings.names else {}
         turns = with_names(turns, {**load_names(session.root), **given})
+        turns = apply_corrections(turns, load_corrections(session.root))  # lines corrected by hand (web page)
         atomic_write_json(session.path("turns.json"), turns.to_dict())
 
-    names_file = session.path("names.toml")
+    names_file, corrections_file = session.path("names.toml"), session.path(CORRECTIONS_FILE)
     stage("names", lambda: cache_key("names", session.artefact_hash("diarization.json"),
-                                     hash_file(names_file) if names_file.is_file() else None, settings.names),
+                                     hash_file(names_file) if names_file.is_file() else None, settings.names,
+                                     *([hash_file(corrections_file)] if corrections_file.is_file() else [])),
           ["turns.json"], do_names)
 
     # -- insights ---------------------------------------------------------------------------------------------
@@ -270,15 +280,18 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
         from pipeline.insights.confidence import Recognition
 
         turns = Turns.from_dict(read_json(session.path("turns.json")))
-        insights = Insights.from_dict(read_json(session.path("insights.json")))
+        insights = apply_edits(Insights.from_dict(read_json(session.path("insights.json"))),
+                               load_edits(session.root))  # the facilitator's edits (web page), if any
         transcript = Transcript.from_dict(read_json(session.path("transcript.json")))
         words = None if imported else Recognition(transcript.words)  # an import has no probabilities: no marks
         write_draft(session, turns, insights, title=meta["title"], date=dt.date.fromisoformat(recorded),
                     words=words)
 
+    edits_file = session.path(EDITS_FILE)
     stage("draft", lambda: cache_key("draft", session.artefact_hash("turns.json"),
                                      session.artefact_hash("insights.json"), session.artefact_hash("transcript.json"),
-                                     meta), ["draft.docx"], do_draft)
+                                     meta, *([hash_file(edits_file)] if edits_file.is_file() else [])),
+          ["draft.docx"], do_draft)
 
     atomic_write_json(session.path("run.json"), {"source": path.name, "stages": result.stage_seconds,
                                                  "skipped": result.skipped,

@@ -126,7 +126,10 @@ class Worker:
         params = job.params
         try:
             date = dt.date.fromisoformat(params["date"]) if params.get("date") else None
-            backend = self.backend_for(settings) if is_audio_file(path) and params.get("start") != "names" else None
+            # a re-run after names, corrections or edits: transcription is up to date, no recogniser needed
+            wanted = is_audio_file(path) and not params.get("rerun") and params.get("start") not in (
+                "speakers", "names", "insights", "draft")
+            backend = self.backend_for(settings) if wanted else None
             run_recording(path, settings, reporter=JobReporter(self.queue, job.id), start=params.get("start"),
                           title=params.get("title") or None, date=date, owner=OWNER, asr_backend=backend)
         except OogstError as exc:

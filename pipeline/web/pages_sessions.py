@@ -165,6 +165,19 @@ async def new_submit(request: Request) -> Response:
     return RedirectResponse(f"/s/{name}", status_code=303)
 
 
+def submit_rerun(request: Request, session: Session) -> None:
+    """Queue the session again with the parameters of its first job (a changed title or language would make the
+    stage cache redo the transcription); only stages whose inputs changed run."""
+    recording = recording_of(session)
+    if recording is None:
+        raise PageError(f"outputs/{session.name}: the recording is not in the session folder, so it cannot be "
+                        "processed again from this page; use `oogst run` with the recording", 409)
+    queue = config(request).queue
+    first = next((j for j in reversed(queue.list(session.name, limit=1000)) if not j.params.get("rerun")), None)
+    params = dict(first.params) if first is not None else {}
+    queue.submit("run", session.name, str(recording.resolve()), {**params, "rerun": True})
+
+
 def progress_state(request: Request, session: Session) -> dict[str, Any]:
     job = latest_job(request, session)
     state: dict[str, Any] = {"status": "done" if session.path("draft.docx").is_file() else "none",
