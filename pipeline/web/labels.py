@@ -33,7 +33,8 @@ LABELS: dict[str, dict[str, str]] = {
         "paste_list": "Lijst plakken (één per regel: Naam <adres>)", "save_roster": "Deelnemers opslaan",
         "reviewers": "Reviewers", "not_ready": "Nog niet klaar: verwerk eerst de opname.",
         "stages_done": "Stappen klaar", "draft_mail": "Concept mailen (zonder commentaar)",
-        "eml_written": "mail.eml geschreven", "rerun_note": "Verbeteringen en namen komen in het concept na "
+        "eml_written": "mail.eml geschreven", "send_again": "opnieuw versturen (al eerder verstuurd)",
+        "rerun_note": "Verbeteringen en namen komen in het concept na "
         "opnieuw verwerken.",
     },
     "en": {
@@ -66,6 +67,7 @@ LABELS: dict[str, dict[str, str]] = {
         "save_roster": "Save participants", "reviewers": "Reviewers",
         "not_ready": "Not ready yet: process the recording first.", "stages_done": "Stages done",
         "draft_mail": "Mail the draft (unreviewed)", "eml_written": "mail.eml written",
+        "send_again": "send again (it was sent before)",
         "rerun_note": "Corrections and names reach the draft after processing again.",
     },
 }
