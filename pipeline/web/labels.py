@@ -34,8 +34,13 @@ LABELS: dict[str, dict[str, str]] = {
         "reviewers": "Reviewers", "not_ready": "Nog niet klaar: verwerk eerst de opname.",
         "stages_done": "Stappen klaar", "draft_mail": "Concept mailen (zonder commentaar)",
         "eml_written": "mail.eml geschreven", "send_again": "opnieuw versturen (al eerder verstuurd)",
-        "rerun_note": "Verbeteringen en namen komen in het concept na "
-        "opnieuw verwerken.",
+        "rerun_note": "Opgeslagen; inzichten en concept worden bijgewerkt.", "saved": "Opgeslagen.",
+        "review_final": "definitief", "review_sent": "verstuurd", "next_steps": "Volgende stappen",
+        "step_speakers": "Luister naar de sprekers en geef ze een naam",
+        "step_transcript": "Lees het transcript na en verbeter wat verkeerd verstaan is",
+        "step_top7": "Kijk de top 7 en de actiepunten na",
+        "step_review": "Verstuur het concept en verwerk het commentaar dat terugkomt",
+        "step_mail": "Mail de definitieve top 7 naar de deelnemers",
     },
     "en": {
         "sessions": "Sessions", "new": "New session", "title": "Title", "date": "Date", "duration": "Duration",
@@ -68,7 +73,13 @@ LABELS: dict[str, dict[str, str]] = {
         "not_ready": "Not ready yet: process the recording first.", "stages_done": "Stages done",
         "draft_mail": "Mail the draft (unreviewed)", "eml_written": "mail.eml written",
         "send_again": "send again (it was sent before)",
-        "rerun_note": "Corrections and names reach the draft after processing again.",
+        "rerun_note": "Saved; insights and draft are being updated.", "saved": "Saved.",
+        "review_final": "final", "review_sent": "sent", "next_steps": "Next steps",
+        "step_speakers": "Listen to the speakers and give them a name",
+        "step_transcript": "Read the transcript and correct what was misheard",
+        "step_top7": "Check the top 7 and the action points",
+        "step_review": "Send the draft and collect the comments that come back",
+        "step_mail": "Mail the final top 7 to the participants",
     },
 }
 

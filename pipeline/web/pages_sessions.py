@@ -63,13 +63,14 @@ def session_info(request: Request, session: Session) -> dict[str, Any]:
     final = _read(session.path("final.json"))
     sent = sorted(p.name for p in session.path("sent").glob("v*")) if session.path("sent").is_dir() else []
     if final is not None:
-        review = f"final ({len(final.get('reviewers', []))})"
+        review = ("review_final", f"{len(final.get('reviewers', []))} reviewers")
     elif sent:
-        review = f"sent {sent[-1]}"
+        review = ("review_sent", sent[-1])
     else:
-        review = ""
-    return {"name": session.name, "title": transcript.get("title") or session.name,
-            "date": transcript.get("recorded", ""), "duration": transcript.get("duration"),
+        review = None
+    params = job.params if job is not None else {}
+    return {"name": session.name, "title": transcript.get("title") or params.get("title") or session.name,
+            "date": transcript.get("recorded") or params.get("date", ""), "duration": transcript.get("duration"),
             "stage": stages[-1] if stages else "", "review": review, "job": job,
             "busy": bool(job and job.active) or is_locked(session.root)}
 
