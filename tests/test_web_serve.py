@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.web_helpers import free_port, running_server, upload, wait_for
+from tests.web_helpers import ROOT, free_port, running_server, upload, wait_for
 
 CONVERSATION = """
 Sanne: Goedemorgen allemaal. Fijn dat jullie er zijn vandaag.
@@ -44,6 +47,13 @@ def test_restart_in_the_middle_of_a_job_loses_nothing(tmp_path: Path, recording:
             assert sent.status_code == 303, sent.text
             name = sent.headers["location"].rsplit("/", 1)[-1]
             wait_for(lambda: job_state(client, name)["status"] == "running", 60, "the job to start")
+            # the CLI meanwhile: one line saying who is busy, and nothing written
+            cli = subprocess.run([sys.executable, "-m", "pipeline.cli", "names", name, "S1=Sanne", "--out-dir",
+                                  str(out)], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                                 env={**os.environ, "OOGST_CONFIG": str(tmp_path / "none.toml")})
+            assert cli.returncode == 1
+            assert cli.stderr.startswith(f"oogst: error: outputs/{name} is busy: the web worker (pid ")
+            assert len(cli.stderr.strip().splitlines()) == 1 and not (out / name / "names.toml").exists()
     # the server (and its worker) stopped mid-job: the job waits in the queue, the upload is still there
     assert (out / name / f"{name}.wav").is_file()
     assert not (out / name / "draft.docx").exists()

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from pipeline.core.errors import OogstError
+from pipeline.core.lock import SessionBusyError
 from pipeline.core.settings import Settings
 from pipeline.core.store import Session
 from pipeline.jobs.queue import SQLiteQueue
@@ -137,6 +138,8 @@ def page(fn: Endpoint) -> Endpoint:
                 response = await fn(request)
         except PageError as exc:
             response = error_page(request, str(exc), exc.status)
+        except SessionBusyError as exc:
+            response = error_page(request, str(exc), 409)
         except OogstError as exc:
             response = error_page(request, str(exc), 400)
         if fresh:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from pipeline.core.errors import InputError
@@ -118,10 +119,12 @@ async def receive_upload(stream: AsyncIterator[bytes], content_type: str, folder
         async for chunk in stream:
             parser.write(chunk)
         parser.finalize()
-    except BaseException:
+    except BaseException as exc:
         if state["target"] is not None:
             state["target"].close()
         upload.discard()
+        if isinstance(exc, MultipartParseError):
+            raise InputError(f"the upload was cut off or damaged ({exc}); try again") from None
         raise
     for f in upload.files:  # files are readable by the worker and the web app only
         os.chmod(f.path, 0o640)
