@@ -169,3 +169,37 @@ def test_delete_refuses_a_busy_session(tmp_path: Path, vtt: Path) -> None:
     assert answer.status_code == 409 and "is busy" in answer.text
     assert (cfg.out_dir / name).is_dir()
     assert json.loads(client.get(f"/s/{name}/progress.json").text)["status"] == "queued"
+
+
+def test_other_host_names_are_refused_on_loopback(tmp_path: Path) -> None:
+    """No password on 127.0.0.1, so a page elsewhere must not reach it through DNS rebinding."""
+    client, _ = make_client(tmp_path / "outputs", tmp_path / "state")
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/", headers={"Host": "localhost:8000"}).status_code == 200
+
+
+def test_bad_form_values_are_one_line(tmp_path: Path, vtt: Path) -> None:
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    answer = upload(client, vtt, speakers="veel")
+    assert answer.status_code == 400 and "give a number from 1 to 10" in answer.text
+    assert "give the date as YYYY-MM-DD" in upload(client, vtt, date="4 maart").text
+    assert not cfg.queue.list()
+
+
+def test_a_page_write_while_the_worker_holds_the_session_is_busy(tmp_path: Path) -> None:
+    from test_lock import hold_in_other_process
+
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    root = cfg.out_dir / "sessie"
+    root.mkdir()
+    (root / "turns.json").write_text(json.dumps({"speakers": {"S1": "Spreker 1"}, "turns": [
+        {"speaker": "S1", "start": 0.0, "end": 2.0, "text": "Hoi."}]}), encoding="utf-8")
+    holder = hold_in_other_process(root)
+    try:
+        answer = client.post("/s/sessie/speakers", data={"csrf": csrf(client, "/s/sessie/speakers"),
+                                                         "name_0": "Sanne"})
+        assert answer.status_code == 409 and "outputs/sessie is busy: the web worker" in answer.text
+        assert not (root / "names.toml").exists()
+    finally:
+        holder.kill()
+        holder.wait()

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import OogstError
 from pipeline.core.lock import heartbeat as lock_heartbeat
+from pipeline.core.lock import session_lock
 from pipeline.jobs.queue import Job, JobQueue, SQLiteQueue
 
 if TYPE_CHECKING:
@@ -129,9 +130,11 @@ class Worker:
             # a re-run after names, corrections or edits: transcription is up to date, no recogniser needed
             wanted = is_audio_file(path) and not params.get("rerun") and params.get("start") not in (
                 "speakers", "names", "insights", "draft")
-            backend = self.backend_for(settings) if wanted else None
-            run_recording(path, settings, reporter=JobReporter(self.queue, job.id), start=params.get("start"),
-                          title=params.get("title") or None, date=date, owner=OWNER, asr_backend=backend)
+            # the session is ours from the claim on, before the model loads (run_recording takes it again)
+            with session_lock(Path(settings.out_dir) / job.session, OWNER):
+                backend = self.backend_for(settings) if wanted else None
+                run_recording(path, settings, reporter=JobReporter(self.queue, job.id), start=params.get("start"),
+                              title=params.get("title") or None, date=date, owner=OWNER, asr_backend=backend)
         except OogstError as exc:
             log.warning("job %d (%s) failed: %s", job.id, job.session, exc)
             self.queue.finish(job.id, str(exc))

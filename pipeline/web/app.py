@@ -45,6 +45,7 @@ class WebConfig:
     queue: SQLiteQueue
     guard: Guard
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 2**20
+    host: str = "127.0.0.1"  # the address the server listens on
 
     @property
     def out_dir(self) -> Path:

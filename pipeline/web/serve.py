@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
@@ -31,7 +33,12 @@ def create_app(cfg: WebConfig) -> Starlette:
     for module in (pages_sessions, pages_session, pages_insights, pages_review):
         routes += module.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
-    app = Starlette(routes=routes)
+    middleware = []
+    if is_loopback(cfg.host):  # no password then: refuse other host names, so a web page elsewhere cannot
+        # reach this server through DNS rebinding
+        hosts = ["127.0.0.1", "localhost", "::1", "[::1]"]
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.config = cfg
     return app
 
@@ -52,7 +59,8 @@ def web_config(settings: Settings, *, host: str, state_dir: Path, env: Mapping[s
             announce(f"password for this run (set OOGST_WEB_PASSWORD to choose one): {password}")
     Path(settings.out_dir).mkdir(parents=True, exist_ok=True)
     queue = SQLiteQueue(state_dir / "jobs.sqlite", ttl=ttl)
-    return WebConfig(settings, queue, Guard(load_secret(state_dir), password), max_upload_bytes=max_mb * 2**20)
+    return WebConfig(settings, queue, Guard(load_secret(state_dir), password), max_upload_bytes=max_mb * 2**20,
+                     host=host)
 
 
 def start_worker(settings: Settings, queue_path: Path, *, ttl: float = DEFAULT_TTL) -> subprocess.Popen[bytes]:
