@@ -109,3 +109,31 @@ def test_roster_and_mail_dry_run(session) -> None:
     assert main(["mail", name, "--draft", "--out-dir", str(cfg.out_dir)]) == 0
     again = email.message_from_bytes((root / "mail.eml").read_bytes(), policy=policy.default)
     assert {a.addr_spec for a in again["To"].addresses} == {"sanne@example.nl", "fatima@example.nl"}
+
+
+@pytest.mark.slow
+def test_send_from_the_page_asks_before_a_second_send(session, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mail_helpers import smtp_server
+
+    client, cfg, root = session
+    name = root.name
+    people = f"/s/{name}/participants"
+    post(client, people, people, name_0="Sanne", email_0="sanne@example.nl", present_0="on")
+    mail = f"/s/{name}/mail"
+    with smtp_server() as server:
+        for key, value in {"OOGST_SMTP_HOST": server.host, "OOGST_SMTP_PORT": str(server.port),
+                           "OOGST_SMTP_SECURITY": "none", "OOGST_SMTP_FROM": "Facilitator <fac@example.nl>",
+                           "OOGST_SMTP_TIMEOUT": "5", "OOGST_CONFIG": str(root / "none.toml")}.items():
+            monkeypatch.setenv(key, value)
+        assert 'id="send"' in client.get(mail).text
+        sent = post(client, mail, mail, do="send")
+        assert sent.status_code == 303 and sent.headers["location"].endswith("notice=sent"), sent.text
+        assert len(server.handler.messages) == 1 and server.handler.messages[0].rcpt_tos == ["sanne@example.nl"]
+        again = post(client, mail, mail, do="send")
+        assert again.status_code == 409 and "was already mailed (1x" in again.text  # the resend question
+        assert len(server.handler.messages) == 1
+        assert post(client, mail, mail, do="send", again="on").status_code == 303
+        assert len(server.handler.messages) == 2
+    sends = json.loads((root / "sent.json").read_text(encoding="utf-8"))["sends"]
+    assert len(sends) == 2 and sends[0]["draft"] is True
+    assert (root / "sent" / "v1" / "draft.docx").is_file()

@@ -174,6 +174,15 @@ async def mail_submit(request: Request) -> Response:
     data = {k: str(v) for k, v in form(request).items()}
     send = data.get("do") == "send"
     draft = not session.path("final.json").is_file()
+    if send and data.get("again") != "on":
+        from pipeline.mail.ledger import previous_sends
+
+        earlier = previous_sends(session)
+        if earlier:  # `oogst mail`'s resend question, asked the page's way
+            raise PageError(f"outputs/{session.name} was already mailed ({len(earlier)}x, last on "
+                            f"{str(earlier[-1].get('sent_at', '?'))[:16].replace('T', ' ')}); tick "
+                            f"\"{request.state.lang == 'en' and 'send again' or 'opnieuw versturen'}\" to send it "
+                            "once more", 409)
     with session_lock(session.root, WEB_OWNER):
         if draft:
             from pipeline.review.versions import freeze_draft
