@@ -120,3 +120,17 @@ def test_worker_stops_and_releases_its_job(tmp_path: Path) -> None:
     with pytest.raises(worker_module.Stopped):
         w.serve(once=True)
     assert started.is_set() and queue.get(job.id).status == "queued"
+
+
+@pytest.mark.slow
+def test_worker_keeps_the_recogniser_loaded_between_jobs(tmp_path: Path, models_dir: Path) -> None:
+    from pipeline.core.settings import load_settings
+
+    w = Worker(SQLiteQueue(tmp_path / "jobs.sqlite"), {"out_dir": tmp_path / "outputs", "models_dir": models_dir})
+    began = time.perf_counter()
+    first = w.backend_for(load_settings({"out_dir": tmp_path, "models_dir": models_dir, "language": "nl"}))
+    loaded = time.perf_counter() - began
+    began = time.perf_counter()
+    again = w.backend_for(load_settings({"out_dir": tmp_path, "models_dir": models_dir, "language": "en"}))
+    assert again is first  # language and vocabulary are per call; the model stays
+    assert time.perf_counter() - began < loaded / 10

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from tests.web_helpers import csrf, make_client, run_jobs, upload
+from tests.web_helpers import ROOT, csrf, make_client, run_jobs, upload
 
 VTT = ("WEBVTT\n\n00:00:01.000 --> 00:00:05.000\n<v Sanne>Wat ik meeneem is dat grenzen stellen echt helpt.</v>\n\n"
        "00:00:06.000 --> 00:00:10.000\n<v Joris>Ik ga volgende week met mijn leidinggevende praten.</v>\n\n"
@@ -203,3 +204,14 @@ def test_a_page_write_while_the_worker_holds_the_session_is_busy(tmp_path: Path)
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_every_label_is_in_both_languages() -> None:
+    from pipeline.web.labels import LABELS, preferred_language
+
+    assert set(LABELS["nl"]) == set(LABELS["en"])
+    templates = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "pipeline/web/templates").glob("*.html"))
+    used = set(re.findall(r"\bt\.(\w+)", templates))
+    assert used <= set(LABELS["nl"]), sorted(used - set(LABELS["nl"]))
+    assert preferred_language("en-US,en;q=0.9") == "en" and preferred_language("de-DE,nl;q=0.5,en;q=0.4") == "nl"
+    assert preferred_language(None) == "nl" and preferred_language("fr") == "nl"

@@ -7,7 +7,6 @@ functions as the CLI.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -84,8 +83,7 @@ def config(request: Request) -> WebConfig:
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = request.state.lang
     html = _env.get_template(template).render(
-        t=LABELS[lang], lang=lang, csrf=request.state.csrf, csrf_field=CSRF_FIELD, path=request.url.path,
-        logged_in=True, **context)
+        t=LABELS[lang], lang=lang, csrf=request.state.csrf, csrf_field=CSRF_FIELD, path=request.url.path, **context)
     return HTMLResponse(html, status_code=status)
 
 
@@ -175,7 +173,3 @@ async def read_form(request: Request) -> FormData:
 async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run blocking library work (decode, collect, write docx) off the event loop."""
     return await asyncio.to_thread(fn, *args, **kwargs)
-
-
-def today() -> str:
-    return dt.date.today().isoformat()

@@ -188,7 +188,7 @@ def progress_state(request: Request, session: Session) -> dict[str, Any]:
                      ahead=config(request).queue.position(job.id) if job.status == "queued" else 0)
     partial = session.path(".transcript.partial.jsonl")
     if partial.is_file() and job is not None and job.active:
-        for line in partial.read_text(encoding="utf-8").splitlines()[1:8]:
+        for line in partial.read_text(encoding="utf-8").splitlines()[:10]:  # header lines are skipped below
             try:
                 segment = json.loads(line)
                 state["lines"].append({"start": segment["start"], "text": segment["text"]})
@@ -247,7 +247,7 @@ async def login(request: Request) -> Response:
         target = "/"
     if config(request).guard.log_in(request.state.browser_id, str(data.get("password", ""))):
         return RedirectResponse(target, status_code=303)
-    return render(request, "login.html", status=403, problem=request.state.lang and "wrong_password", next=target)
+    return render(request, "login.html", status=403, problem=True, next=target)
 
 
 def routes() -> list[Route]:

@@ -85,7 +85,7 @@ async def receive_upload(stream: AsyncIterator[bytes], content_type: str, folder
             filename = clean_filename(disposition[b"filename"].decode("utf-8", "replace"))
             path = folder / f".upload-{secrets.token_hex(8)}.part"
             state["file"] = UploadedFile(state["name"], filename, path)
-            state["target"] = open(path, "wb")  # noqa: SIM115 (closed in on_part_end or on error)
+            state["target"] = open(path, "wb")  # closed in on_part_end, or below on an error
             upload.files.append(state["file"])
         else:
             state["file"] = None
