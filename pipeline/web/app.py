@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from starlette.datastructures import FormData
@@ -88,7 +89,9 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 
 def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:
-    return render(request, "error.html", status=status, message=message)
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = referer.path if referer.netloc == request.url.netloc and referer.path.startswith("/") else "/"
+    return render(request, "error.html", status=status, message=message, back=back)
 
 
 def session_of(request: Request, *, must_exist: bool = True) -> Session:

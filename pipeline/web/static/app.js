@@ -64,6 +64,26 @@ function dragAndDrop() {
   drop.addEventListener("drop", ev => { if (ev.dataTransfer.files.length) input.files = ev.dataTransfer.files; });
 }
 
+function uploadWithProgress() {
+  // A recording can be gigabytes: show how far the upload is, then follow the server's redirect (or its error page).
+  const form = document.getElementById("upload-form"), bar = document.getElementById("upload-progress");
+  if (!form || !bar || !window.XMLHttpRequest) return;
+  form.addEventListener("submit", ev => {
+    ev.preventDefault();
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    bar.hidden = false;
+    form.querySelector("button[type=submit]").disabled = true;
+    xhr.upload.addEventListener("progress", e => { if (e.lengthComputable) bar.value = e.loaded / e.total; });
+    xhr.addEventListener("load", () => {
+      if (xhr.status < 400 && xhr.responseURL && xhr.responseURL !== form.action) { location.href = xhr.responseURL; return; }
+      document.open(); document.write(xhr.responseText); document.close();
+    });
+    xhr.addEventListener("error", () => { form.submit(); });
+    xhr.send(new FormData(form));
+  });
+}
+
 function playFromLines() {
   const player = document.getElementById("player");
   if (!player) return;
@@ -77,4 +97,4 @@ function markCurrentTab() {
   document.querySelectorAll(".tabs a").forEach(a => { if (a.getAttribute("href") === location.pathname) a.setAttribute("aria-current", "page"); });
 }
 
-document.addEventListener("DOMContentLoaded", () => { watchProgress(); dragAndDrop(); playFromLines(); markCurrentTab(); });
+document.addEventListener("DOMContentLoaded", () => { watchProgress(); dragAndDrop(); uploadWithProgress(); playFromLines(); markCurrentTab(); });
