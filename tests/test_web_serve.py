@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -38,10 +39,13 @@ def job_state(client: httpx.Client, name: str) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.needs_system("espeak-ng")
-def test_restart_in_the_middle_of_a_job_loses_nothing(tmp_path: Path, recording: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+def test_restart_in_the_middle_of_a_job_loses_nothing(tmp_path: Path, recording: Path, stop: int) -> None:
+    """Stopped (SIGTERM: the worker puts its job back) or killed (SIGKILL: the worker sees its server gone and
+    puts the job back itself), the job finishes after a restart."""
     out, state, port = tmp_path / "outputs", tmp_path / "state", free_port()
     base = f"http://127.0.0.1:{port}"
-    with running_server(out, state, port):
+    with running_server(out, state, port) as server:
         with httpx.Client(base_url=base, timeout=30) as client:
             sent = upload(client, recording, speakers="2")
             assert sent.status_code == 303, sent.text
@@ -54,6 +58,8 @@ def test_restart_in_the_middle_of_a_job_loses_nothing(tmp_path: Path, recording:
             assert cli.returncode == 1
             assert cli.stderr.startswith(f"oogst: error: outputs/{name} is busy: the web worker (pid ")
             assert len(cli.stderr.strip().splitlines()) == 1 and not (out / name / "names.toml").exists()
+            server.send_signal(stop)
+            server.wait(timeout=40)
     # the server (and its worker) stopped mid-job: the job waits in the queue, the upload is still there
     assert (out / name / f"{name}.wav").is_file()
     assert not (out / name / "draft.docx").exists()

@@ -25,8 +25,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import OogstError
+from pipeline.core.lock import SessionBusyError, session_lock
 from pipeline.core.lock import heartbeat as lock_heartbeat
-from pipeline.core.lock import session_lock
 from pipeline.jobs.queue import Job, JobQueue, SQLiteQueue
 
 if TYPE_CHECKING:
@@ -130,11 +130,9 @@ class Worker:
             # a re-run after names, corrections or edits: transcription is up to date, no recogniser needed
             wanted = is_audio_file(path) and not params.get("rerun") and params.get("start") not in (
                 "speakers", "names", "insights", "draft")
-            # the session is ours from the claim on, before the model loads (run_recording takes it again)
-            with session_lock(Path(settings.out_dir) / job.session, OWNER):
-                backend = self.backend_for(settings) if wanted else None
-                run_recording(path, settings, reporter=JobReporter(self.queue, job.id), start=params.get("start"),
-                              title=params.get("title") or None, date=date, owner=OWNER, asr_backend=backend)
+            backend = self.backend_for(settings) if wanted else None
+            run_recording(path, settings, reporter=JobReporter(self.queue, job.id), start=params.get("start"),
+                          title=params.get("title") or None, date=date, owner=OWNER, asr_backend=backend)
         except OogstError as exc:
             log.warning("job %d (%s) failed: %s", job.id, job.session, exc)
             self.queue.finish(job.id, str(exc))
@@ -146,6 +144,15 @@ class Worker:
             self.queue.finish(job.id, f"internal error ({type(exc).__name__}: {exc}); see the server log")
             return
         self.queue.finish(job.id)
+
+    def run_locked(self, job: Job) -> None:
+        """Run a job holding its session from the claim on, before anything loads (run_recording takes the lock
+        again); a session another writer holds fails the job with the "busy" message."""
+        try:
+            with session_lock(Path(self.settings.out_dir) / job.session, OWNER):
+                self.run(job)
+        except SessionBusyError as exc:
+            self.queue.finish(job.id, str(exc))
 
     def _beat(self, stop: threading.Event, parent: int | None) -> None:
         while not stop.wait(self.heartbeat_every):
@@ -174,7 +181,7 @@ class Worker:
                 self.current = job
                 log.info("job %d: %s %s", job.id, job.kind, job.session)
                 try:
-                    self.run(job)
+                    self.run_locked(job)
                 except (Stopped, KeyboardInterrupt):
                     self.queue.release(job.id)
                     raise
