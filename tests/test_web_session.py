@@ -122,3 +122,13 @@ def test_pages_of_an_unprocessed_session_say_so(tmp_path: Path) -> None:
     for url in ("/s/leeg/speakers", "/s/leeg/transcript", "/s/leeg/insights"):
         answer = client.get(url)
         assert answer.status_code == 409 and ("not processed yet" in answer.text or "no insights yet" in answer.text)
+
+
+@pytest.mark.slow
+def test_session_pages_in_english_when_the_browser_asks(processed) -> None:
+    client, _, _ = processed
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+    assert "speaking time" in client.get("/s/intervisie/speakers", headers=english).text
+    assert "Correct" in client.get("/s/intervisie/transcript", headers=english).text
+    assert "Next steps" in client.get("/s/intervisie", headers=english).text
+    assert "Volgende stappen" in client.get("/s/intervisie").text
