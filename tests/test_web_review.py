@@ -54,6 +54,8 @@ def test_rerun_after_sending_keeps_the_sent_version_collectable(session, tmp_pat
     # after sending, the facilitator edits the top 7: the draft changes, v1 stays as it went out
     post(client, f"/s/{name}/insights", f"/s/{name}/insights", do="save", key=text_key(first["text"]),
          title="Nieuw", text="Een heel andere zin na het versturen.")
+    stale = post(client, f"{review}/freeze", review)  # the draft is not rewritten yet: nothing to freeze
+    assert stale.status_code == 400 and "older than insights.json and the edits on it" in stale.text
     run_jobs(cfg)
     assert (root / "sent" / "v1" / "draft.docx").read_bytes() == v1.read_bytes()
     with open(copies[0], "rb") as a, open(copies[1], "rb") as b:
