@@ -81,7 +81,7 @@ def test_non_audio_upload_gets_the_cli_message(tmp_path: Path) -> None:
     assert str(tmp_path) not in answer.text  # the message names the file as uploaded, not a server path
     pdf = tmp_path / "notulen.pdf"
     pdf.write_bytes(b"%PDF-1.4\n")
-    assert "not a recording Oogst knows" in upload(client, pdf).text
+    assert "notulen.pdf: not an audio or video file that can be read" in upload(client, pdf).text
     assert [p.name for p in cfg.out_dir.iterdir()] == [".uploads"]
     assert not cfg.queue.list()
 
@@ -215,3 +215,19 @@ def test_every_label_is_in_both_languages() -> None:
     assert used <= set(LABELS["nl"]), sorted(used - set(LABELS["nl"]))
     assert preferred_language("en-US,en;q=0.9") == "en" and preferred_language("de-DE,nl;q=0.5,en;q=0.4") == "nl"
     assert preferred_language(None) == "nl" and preferred_language("fr") == "nl"
+
+
+def test_a_recording_is_known_by_its_content_not_its_name(tmp_path: Path) -> None:
+    from conftest import tone
+
+    from devtools.synth import write_wav
+
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    odd = write_wav(tmp_path / "opname.wav", tone(3.0))
+    renamed = odd.rename(tmp_path / "opname-van-telefoon.dat")
+    answer = upload(client, renamed)
+    assert answer.status_code == 303, answer.text
+    assert (cfg.out_dir / "opname-van-telefoon" / "opname-van-telefoon.wav").is_file()
+    notes = tmp_path / "notities.dat"
+    notes.write_text("geen geluid\n" * 20, encoding="utf-8")
+    assert "opname.dat" not in (text := upload(client, notes).text) and "notities.dat: not an audio" in text

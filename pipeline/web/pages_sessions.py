@@ -93,20 +93,34 @@ def _free_name(out_dir: Path, name: str) -> str:
     return candidate
 
 
-def check_input(path: Path, shown: str) -> None:
-    """Decode the upload with the CLI's own readers; their one-line error, naming the file as uploaded."""
+# ffmpeg's name of a container -> a suffix `oogst run` knows, for a recording uploaded under another name
+FORMAT_SUFFIX = {"wav": ".wav", "mp3": ".mp3", "ogg": ".ogg", "flac": ".flac", "matroska,webm": ".mkv",
+                 "mov,mp4,m4a,3gp,3g2,mj2": ".m4a", "aac": ".aac", "amr": ".amr", "asf": ".wma"}
+
+
+def check_input(path: Path, shown: str) -> str:
+    """Decode the upload with the CLI's own readers (their one-line error, naming the file as uploaded); returns
+    the suffix to keep it under: its own, or for audio with an unknown suffix the one its content says."""
     from pipeline.ingest.audio import is_audio_file, load_audio
 
+    suffix = path.suffix.lower()
     try:
-        if path.suffix.lower() in TRANSCRIPT_SUFFIXES:
+        if suffix in TRANSCRIPT_SUFFIXES:
             from pipeline.ingest.importers import import_transcript
 
             import_transcript(path)
-        elif is_audio_file(path):
-            load_audio(path)
-        else:
-            raise OogstError(f"{path}: not a recording Oogst knows (.wav .mp3 .m4a .ogg .opus .flac .webm .mp4 …) "
-                             "nor a transcript (.vtt .srt .txt .docx); convert it or rename it")
+            return suffix
+        load_audio(path)  # by content: a renamed or misnamed recording decodes all the same
+        if is_audio_file(path):
+            return suffix
+        import av
+
+        with av.open(str(path)) as container:
+            found = FORMAT_SUFFIX.get(container.format.name)
+        if found is None:
+            raise OogstError(f"{path}: a recording in a container Oogst does not keep ({container.format.name}); "
+                             "convert it to .m4a, .mp3 or .wav")
+        return found
     except OogstError as exc:
         raise PageError(str(exc).replace(str(path), shown)) from None
 
@@ -155,7 +169,7 @@ async def new_submit(request: Request) -> Response:
         checked = staging / f"{uploaded.path.stem}{suffix}"
         uploaded.path.rename(checked)
         uploaded.path = checked
-        await in_thread(check_input, checked, uploaded.filename)
+        suffix = await in_thread(check_input, checked, uploaded.filename)
         root = cfg.out_dir / name
         root.mkdir(parents=True)
         target = root / f"{name}{suffix}"
