@@ -231,3 +231,16 @@ def test_a_recording_is_known_by_its_content_not_its_name(tmp_path: Path) -> Non
     notes = tmp_path / "notities.dat"
     notes.write_text("geen geluid\n" * 20, encoding="utf-8")
     assert "opname.dat" not in (text := upload(client, notes).text) and "notities.dat: not an audio" in text
+
+
+def test_a_failed_job_can_be_processed_again_from_its_page(tmp_path: Path, vtt: Path) -> None:
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    name = upload(client, vtt, title="West").headers["location"].rsplit("/", 1)[-1]
+    job = cfg.queue.claim("test")
+    cfg.queue.finish(job.id, "the worker ran out of memory; close other programs")
+    page = client.get(f"/s/{name}").text
+    assert "the worker ran out of memory" in page and 'id="rerun"' in page
+    answer = client.post(f"/s/{name}/rerun", data={"csrf": csrf(client, f"/s/{name}")}, follow_redirects=False)
+    assert answer.status_code == 303
+    again = cfg.queue.list(name, limit=1)[0]
+    assert again.status == "queued" and again.id != job.id and again.params["title"] == "West"

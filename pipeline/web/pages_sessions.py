@@ -235,6 +235,13 @@ async def download(request: Request) -> Response:
     return FileResponse(path, filename=f"{session.name}-{name}")
 
 
+async def rerun(request: Request) -> Response:
+    """Process the session again (after a failed job, or to bring it up to date); only stale stages run."""
+    session = session_of(request)
+    submit_rerun(request, session)
+    return RedirectResponse(f"/s/{session.name}", status_code=303)
+
+
 async def delete_form(request: Request) -> Response:
     return render(request, "delete.html", s=session_info(request, session_of(request)))
 
@@ -274,6 +281,7 @@ def routes() -> list[Route]:
         Route("/s/{name}", page(overview)),
         Route("/s/{name}/progress.json", page(progress_json)),
         Route("/s/{name}/files/{file}", page(download)),
+        Route("/s/{name}/rerun", page(rerun), methods=["POST"]),
         Route("/s/{name}/delete", page(delete_form)),
         Route("/s/{name}/delete", page(delete), methods=["POST"]),
     ]
