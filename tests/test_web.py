@@ -114,6 +114,11 @@ def test_downloads_are_a_fixed_list(tmp_path: Path) -> None:
     (cfg.out_dir / "sessie" / "transcript.json").write_text("{}")
     assert client.get("/s/sessie/files/transcript.json").status_code == 404
     assert client.get("/s/sessie/files/draft.docx").status_code == 404  # not written yet
+    (cfg.out_dir / "sessie" / "sent" / "v1").mkdir(parents=True)
+    (cfg.out_dir / "sessie" / "sent" / "v1" / "draft.docx").write_bytes(b"PK v1")
+    assert client.get("/s/sessie/files/sent-v1.docx").content == b"PK v1"
+    for odd in ("sent-v..%2F..%2Fx.docx", "sent-v1.docx.bak", "sent-x.docx", "..%2Ftranscript.json"):
+        assert client.get(f"/s/sessie/files/{odd}").status_code == 404, odd
 
 
 def test_form_post_without_csrf_token_is_refused(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -225,11 +226,10 @@ async def progress_json(request: Request) -> Response:
 async def download(request: Request) -> Response:
     session = session_of(request)
     name = str(request.path_params["file"])
-    if name not in DOWNLOADS and not (name.startswith("sent-v") and name.endswith(".docx")):
+    sent = re.fullmatch(r"sent-(v\d{1,4})\.docx", name)
+    if name not in DOWNLOADS and sent is None:
         raise PageError(f"{name}: not a file this page serves", 404)
-    path = session.path(name)
-    if name.startswith("sent-v"):
-        path = session.path("sent") / name[5:-5] / "draft.docx"
+    path = session.path("sent") / sent[1] / "draft.docx" if sent else session.path(name)
     if not path.is_file():
         raise PageError(f"outputs/{session.name}/{name}: not written yet", 404)
     return FileResponse(path, filename=f"{session.name}-{name}")
