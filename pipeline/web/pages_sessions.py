@@ -264,7 +264,7 @@ async def login_form(request: Request) -> Response:
 async def login(request: Request) -> Response:
     data = form(request)
     target = str(data.get("next") or "/")
-    if not target.startswith("/") or target.startswith("//"):
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
         target = "/"
     if config(request).guard.log_in(request.state.browser_id, str(data.get("password", ""))):
         return RedirectResponse(target, status_code=303)
