@@ -33,6 +33,7 @@ from pipeline.web.upload import receive_upload
 WEB_OWNER = "the web page"
 TRANSCRIPT_SUFFIXES = (".vtt", ".srt", ".txt", ".docx")
 DOWNLOADS = {"draft.docx", "final.docx", "mail.eml"}
+ARTEFACTS = DOWNLOADS | {"names.toml", "run.json"}  # never the recording, even in a session called "draft"
 STAGES = ("transcribe", "speakers", "names", "insights", "draft")
 
 
@@ -46,7 +47,7 @@ def _read(path: Path) -> Any:
 def recording_of(session: Session) -> Path | None:
     """The uploaded recording or transcript kept in the session folder (`<name>.<suffix>`)."""
     for path in sorted(session.root.glob(f"{session.name}.*")):
-        if path.is_file() and not path.name.endswith((".json", ".toml")) and path.suffix != ".eml":
+        if path.is_file() and path.suffix not in (".json", ".toml", ".eml") and path.name not in ARTEFACTS:
             return path
     return None
 
@@ -165,14 +166,19 @@ async def new_submit(request: Request) -> Response:
             raise PageError("no file was uploaded (or it was empty); pick a recording or a transcript")
         uploaded = files[0]
         params = _params(upload.fields)
-        name = _free_name(cfg.out_dir, session_name(Path(uploaded.filename)))
         suffix = Path(uploaded.filename).suffix.lower()
         checked = staging / f"{uploaded.path.stem}{suffix}"
         uploaded.path.rename(checked)
         uploaded.path = checked
         suffix = await in_thread(check_input, checked, uploaded.filename)
-        root = cfg.out_dir / name
-        root.mkdir(parents=True)
+        while True:  # two uploads of the same name at once each get their own folder
+            name = _free_name(cfg.out_dir, session_name(Path(uploaded.filename)))
+            root = cfg.out_dir / name
+            try:
+                root.mkdir(parents=True)
+                break
+            except FileExistsError:
+                continue
         target = root / f"{name}{suffix}"
         checked.rename(target)
     finally:
