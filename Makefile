@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := recordings/voorbeeld-intervisie.ogg
-APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno openssl
+APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno openssl chromium chromium-driver
 
-.PHONY: help install models run test test-fast bench bench-quality lint sysdeps sample clean
+.PHONY: help install models run serve test test-fast bench bench-quality lint sysdeps sample clean
 
 help:
 	@echo "make run        install (if needed), assemble models, process the sample recording end to end"
+	@echo "make serve      install (if needed), assemble models, start the web page on http://127.0.0.1:8000"
 	@echo "make test       install (if needed) and run the whole test suite (slow tests included)"
 	@echo "make test-fast  the tests that are quick and need no system tool (no models, espeak-ng, LibreOffice, openssl)"
 	@echo "make bench      speed and memory benchmarks (tables on stdout, JSON in bench/results/)"
@@ -33,12 +34,17 @@ models: $(STAMP)
 run: models
 	$(BIN)/oogst run $(SAMPLE)
 
+serve: models
+	$(BIN)/oogst serve
+
 # Test-only system tools: espeak-ng speaks the test audio, LibreOffice re-saves and renders .docx files,
-# openssl makes the self-signed certificate for the SMTP tests.
+# openssl makes the self-signed certificate for the SMTP tests, chromium + chromium-driver run the browser tests.
 sysdeps:
 	@missing=""; command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui python3-uno"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "make: missing system packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
 	  echo "installing$$missing"; \

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline import __version__
 from pipeline.core.errors import ConfigError, OogstError
+from pipeline.core.lock import session_lock
 
 if TYPE_CHECKING:
     from pipeline.core.settings import Settings
@@ -173,7 +174,8 @@ def cmd_names(args: argparse.Namespace) -> int:
     from pipeline.speakers.names import apply_names, parse_assignments
 
     session = Session.open(args.session, _settings(args).out_dir)
-    turns = apply_names(session, parse_assignments(args.assignments))
+    with session_lock(session.root, "oogst names"):
+        turns = apply_names(session, parse_assignments(args.assignments))
     for label, name in turns.speakers.items():
         print(f"{label} = {name}")
     print(f"-> {session.path('turns.json')} (run `oogst run` again to carry the names into insights and draft)")
@@ -185,8 +187,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from pipeline.review.final import collect
 
     session = Session.open(args.session, _settings(args).out_dir)
-    result = collect(session, [Path(f) for f in args.files], title=args.title, date=_date(args.date),
-                     keep_previous=not args.fresh)
+    with session_lock(session.root, "oogst collect"):
+        result = collect(session, [Path(f) for f in args.files], title=args.title, date=_date(args.date),
+                         keep_previous=not args.fresh)
     for note in result.notes:
         print(f"  note: {note}", file=sys.stderr)
     for problem in result.problems:
@@ -212,12 +215,26 @@ def cmd_mail(args: argparse.Namespace) -> int:
         return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "j", "ja")
 
     # Without a terminal getpass would read stdin, and nobody can answer a question: pass neither.
-    outcome = run_mail(session, to=args.to or [], to_file=Path(args.to_file) if args.to_file else None,
-                       send=args.send, draft=args.draft, yes=args.yes, env=os.environ,
-                       config_path=settings.config_path,
-                       password_prompt=getpass.getpass if tty else None, confirm=confirm if tty else None)
+    with session_lock(session.root, "oogst mail"):
+        if args.draft and not session.path("final.json").is_file():
+            from pipeline.review.versions import freeze_draft
+
+            version = freeze_draft(session, reason="oogst mail --draft")  # what goes out is kept as sent/vN
+            print(f"draft {version.name} frozen in {version.folder}", file=sys.stderr)
+        outcome = run_mail(session, to=args.to or [], to_file=Path(args.to_file) if args.to_file else None,
+                           send=args.send, draft=args.draft, yes=args.yes, env=os.environ,
+                           config_path=settings.config_path,
+                           password_prompt=getpass.getpass if tty else None, confirm=confirm if tty else None)
     print(outcome.summary)
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pipeline.web.serve import serve
+
+    settings = _settings(args, models_dir=args.models_dir)
+    return serve(settings, host=args.host, port=args.port,
+                 announce=lambda line: print(line, file=sys.stderr, flush=True))
 
 
 # -- parser --------------------------------------------------------------------------------------------------
@@ -314,6 +331,17 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_argument("--yes", action="store_true", help="do not ask before sending again")
     _common(mail)
     mail.set_defaults(func=cmd_mail)
+
+    serve = sub.add_parser("serve", help="the whole flow in a local web page (http://127.0.0.1:8000)",
+                           description="Start the web app and its worker: upload recordings, follow progress, name "
+                                       "speakers, correct the transcript and the top 7, collect comments, mail. "
+                                       "Listening on another address than 127.0.0.1 needs a password "
+                                       "(OOGST_WEB_PASSWORD, else one is generated and printed).")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1, or host in [web])")
+    serve.add_argument("--port", type=int, help="port (default 8000, or port in [web])")
+    serve.add_argument("--models-dir", help="default: models (or OOGST_MODELS_DIR, models_dir in [oogst])")
+    _common(serve)
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -24,6 +24,15 @@ import numpy as np
 
 from pipeline.asr.transcribe import TranscribeOptions
 from pipeline.core.errors import AudioError, ConfigError, InputError
+from pipeline.core.layers import (
+    CORRECTIONS_FILE,
+    EDITS_FILE,
+    apply_corrections,
+    apply_edits,
+    load_corrections,
+    load_edits,
+)
+from pipeline.core.lock import session_lock
 from pipeline.core.naming import date_from, session_name, title_from
 from pipeline.core.settings import Settings
 from pipeline.core.store import Session, atomic_write_json, cache_key, hash_file, read_json
@@ -31,6 +40,7 @@ from pipeline.core.types import SAMPLE_RATE, Insights, Transcript, Turns
 from pipeline.ingest.audio import is_audio_file, load_audio
 
 if TYPE_CHECKING:
+    from pipeline.asr.options import Backend
     from pipeline.insights.extract import InsightBackend
 
 log = logging.getLogger(__name__)
@@ -99,6 +109,14 @@ def collect_inputs(items: list[Path]) -> list[Path]:
     return found
 
 
+def transcribe_options(settings: Settings) -> TranscribeOptions:
+    """The transcription options the settings give (the web worker uses them to keep a recogniser loaded)."""
+    return TranscribeOptions(language=settings.language, model=settings.model, backend=settings.backend,
+                             compute_type=settings.compute_type, batched=settings.batched,
+                             beam_size=settings.beam_size, threads=settings.threads,
+                             vocabulary=settings.vocabulary, models_dir=settings.models_dir)
+
+
 def _stage_order(start: str | None, until: str | None) -> tuple[int, int]:
     for value, option in ((start, "--from"), (until, "--until")):
         if value is not None and value not in STAGES:
@@ -108,9 +126,22 @@ def _stage_order(start: str | None, until: str | None) -> tuple[int, int]:
 
 def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None = None, force: bool = False,
                   start: str | None = None, until: str | None = None, title: str | None = None,
-                  date: dt.date | None = None) -> RunResult:
-    """Process one recording or transcript file into outputs/<name>/, skipping what is up to date."""
-    path = Path(path)
+                  date: dt.date | None = None, owner: str = "oogst run", asr_backend: Backend | None = None
+                  ) -> RunResult:
+    """Process one recording or transcript file into outputs/<name>/, skipping what is up to date.
+
+    Args:
+        owner: who runs it, for the "busy" message another writer of the session gets (`core.lock`).
+        asr_backend: a loaded speech recogniser to use (the web worker keeps one between jobs); default from settings.
+    """
+    with session_lock(Path(settings.out_dir) / session_name(Path(path)), owner):
+        return _run_recording(Path(path), settings, reporter=reporter, force=force, start=start, until=until,
+                              title=title, date=date, asr_backend=asr_backend)
+
+
+def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None, force: bool, start: str | None,
+                   until: str | None, title: str | None, date: dt.date | None,
+                   asr_backend: Backend | None) -> RunResult:
     reporter = reporter or SilentReporter()
     redo_from, last = _stage_order("transcribe" if force else start, until)
     session = Session.create(settings.out_dir, session_name(path))
@@ -153,10 +184,7 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
 
     recorded = (date or date_from(session.name) or dt.date.fromtimestamp(path.stat().st_mtime)).isoformat()
     meta = {"source": path.name, "recorded": recorded, "title": title or title_from(session.name) or session.name}
-    opts = TranscribeOptions(language=settings.language, model=settings.model, backend=settings.backend,
-                             compute_type=settings.compute_type, batched=settings.batched,
-                             beam_size=settings.beam_size, threads=settings.threads,
-                             vocabulary=settings.vocabulary, models_dir=settings.models_dir)
+    opts = transcribe_options(settings)
 
     # -- transcribe (or import) -------------------------------------------------------------------------
     if imported:
@@ -177,7 +205,7 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
 
             samples = get_audio()
             checkpoint = session.path(".transcript.partial.jsonl")
-            transcript = transcribe(samples, opts, progress, checkpoint=checkpoint)
+            transcript = transcribe(samples, opts, progress, checkpoint=checkpoint, backend=asr_backend)
             if not transcript.segments:
                 raise AudioError(f"{path}: no speech found in {len(samples) / SAMPLE_RATE:.0f} s of audio "
                                  "(only silence or noise); nothing to transcribe")
@@ -208,11 +236,13 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
         turns = Turns.from_dict(read_json(session.path("diarization.json")))
         given = resolve_labels(turns, settings.names, source="--names") if settings.names else {}
         turns = with_names(turns, {**load_names(session.root), **given})
+        turns = apply_corrections(turns, load_corrections(session.root))  # lines corrected by hand (web page)
         atomic_write_json(session.path("turns.json"), turns.to_dict())
 
-    names_file = session.path("names.toml")
+    names_file, corrections_file = session.path("names.toml"), session.path(CORRECTIONS_FILE)
     stage("names", lambda: cache_key("names", session.artefact_hash("diarization.json"),
-                                     hash_file(names_file) if names_file.is_file() else None, settings.names),
+                                     hash_file(names_file) if names_file.is_file() else None, settings.names,
+                                     *([hash_file(corrections_file)] if corrections_file.is_file() else [])),
           ["turns.json"], do_names)
 
     # -- insights ---------------------------------------------------------------------------------------------
@@ -250,15 +280,18 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
         from pipeline.insights.confidence import Recognition
 
         turns = Turns.from_dict(read_json(session.path("turns.json")))
-        insights = Insights.from_dict(read_json(session.path("insights.json")))
+        insights = apply_edits(Insights.from_dict(read_json(session.path("insights.json"))),
+                               load_edits(session.root))  # the facilitator's edits (web page), if any
         transcript = Transcript.from_dict(read_json(session.path("transcript.json")))
         words = None if imported else Recognition(transcript.words)  # an import has no probabilities: no marks
         write_draft(session, turns, insights, title=meta["title"], date=dt.date.fromisoformat(recorded),
                     words=words)
 
+    edits_file = session.path(EDITS_FILE)
     stage("draft", lambda: cache_key("draft", session.artefact_hash("turns.json"),
                                      session.artefact_hash("insights.json"), session.artefact_hash("transcript.json"),
-                                     meta), ["draft.docx"], do_draft)
+                                     meta, *([hash_file(edits_file)] if edits_file.is_file() else [])),
+          ["draft.docx"], do_draft)
 
     atomic_write_json(session.path("run.json"), {"source": path.name, "stages": result.stage_seconds,
                                                  "skipped": result.skipped,

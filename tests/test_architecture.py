@@ -21,7 +21,9 @@ ALLOWED: dict[str, set[str]] = {
     "review": {"core"},
     "mail": {"core"},
     "run": {"core", "ingest", "models", "asr", "speakers", "insights", "review"},
-    "cli": {"core", "ingest", "models", "asr", "speakers", "insights", "review", "mail", "run"},
+    "jobs": {"core", "ingest", "asr", "run"},
+    "web": {"core", "ingest", "speakers", "review", "mail", "jobs"},
+    "cli": {"core", "ingest", "models", "asr", "speakers", "insights", "review", "mail", "run", "jobs", "web"},
     "testing": {"core", "asr"},
 }
 

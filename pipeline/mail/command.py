@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import ConfigError, MailError
+from pipeline.core.layers import load_roster
 from pipeline.core.store import Session
 from pipeline.mail.addresses import read_recipients
 from pipeline.mail.ledger import SENT_FILE, previous_sends, resend_question
@@ -62,6 +63,8 @@ def run_mail(session: Session, *, to: Sequence[str] = (), to_file: Path | None =
         confirm: asks yes/no before a second send; None when there is no terminal (then only `yes` sends again).
     """
     env = env if env is not None else {}
+    if not to and to_file is None:  # the participants roster the web page keeps (roster.json)
+        to = [f"{p['name']} <{p['email']}>" for p in load_roster(session.root) if p.get("email")]
     recipients = read_recipients(list(to), to_file)
     if not recipients:
         raise MailError("no recipients: give --to name@example.nl (repeatable) or --to-file participants.txt")

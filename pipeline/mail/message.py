@@ -18,6 +18,7 @@ from typing import Any
 
 from pipeline.core.errors import MailError
 from pipeline.core.language import format_date, mail_texts, text_language
+from pipeline.core.layers import sent_versions
 from pipeline.core.naming import date_from, title_from
 from pipeline.core.store import Session, atomic_write_bytes, hash_file, read_json
 from pipeline.core.types import TOP_N, Insight, Insights
@@ -59,6 +60,9 @@ def load_content(session: Session, *, draft: bool = False) -> MailContent:
             raise MailError(f"{final}: the review is already collected, so there is no draft to mail; "
                             "leave out --draft to mail the final top 7")
         source, attachment = session.path("insights.json"), session.path("draft.docx")
+        sent = sent_versions(session.root)
+        if sent:  # the draft as it was frozen when sent (review.versions)
+            source, attachment = sent[-1] / "insights.json", sent[-1] / "draft.docx"
         if not source.is_file():
             raise MailError(f"{source}: not found, so there is no draft to mail yet; run `oogst run` first")
     else:

@@ -1,6 +1,7 @@
 """The review round: `draft` writes draft.docx (and final.docx); participants comment in Word; `ooxml` reads
 their copies safely, `interpret` understands each comment, `aggregate` turns votes and proposals into the final
-ranking, and `final` (`oogst collect`) writes review.json, final.json and final.docx.
+ranking, and `final` (`oogst collect`) writes review.json, final.json and final.docx; `versions` freezes a sent
+draft (sent/vN/) and picks the version returned copies are read against.
 
 May import `pipeline.core` only.
 """

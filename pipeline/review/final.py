@@ -43,6 +43,7 @@ from pipeline.review.ooxml import (
     _problem,
     read_docx,
 )
+from pipeline.review.versions import review_base
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,8 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         keep_previous: also count the copies collected by an earlier run (kept in review.json), so copies can be
             collected as they come in; False starts from `files` only.
     """
-    insights = Insights.from_dict(read_json(session.path("insights.json")))
+    # the version the copies were written from (sent/vN/ when the draft was sent; insights.json + edits.json else)
+    insights = review_base(session, [Path(f) for f in files])
     current_hash = docx_draft.insights_hash(insights)
     expected = _expected_texts(insights)
     turns = None

@@ -1,0 +1,232 @@
+"""The job queue: an engine-neutral `JobQueue` protocol and `SQLiteQueue`, the embedded default.
+
+A job is a kind ("run"), a session name, an input path and parameters; it is queued, running, done or failed. A
+worker claims one job, sends heartbeats while it works and finishes it. A job whose worker stopped sending
+heartbeats (the process died) is queued again when another worker claims (late acknowledgement, like Celery's
+`acks_late`); the stage cache makes running it again cheap. Submitting the same session while it is queued or
+running with the same input and parameters returns the job that is already there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+STATUSES = ("queued", "running", "done", "failed")
+DEFAULT_TTL = 60.0  # seconds without a heartbeat before a running job counts as abandoned
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    kind: str
+    session: str
+    input: str
+    params: dict[str, Any]
+    status: str
+    attempts: int = 0
+    error: str | None = None
+    progress: dict[str, Any] = field(default_factory=dict)  # {"stage", "fraction", "eta", "done": [stages]}
+    submitted: float = 0.0
+    started: float | None = None
+    finished: float | None = None
+    worker: str | None = None
+    heartbeat: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "session": self.session, "input": self.input,
+                "params": self.params, "status": self.status, "attempts": self.attempts, "error": self.error,
+                "progress": self.progress, "submitted": self.submitted, "started": self.started,
+                "finished": self.finished}
+
+
+class JobQueue(Protocol):
+    """What the web app and the worker need from a queue engine."""
+
+    def submit(self, kind: str, session: str, input: str, params: Mapping[str, Any] | None = None) -> Job: ...
+
+    def claim(self, worker: str) -> Job | None:
+        """The oldest queued job, now running for `worker`; None when there is nothing to do."""
+        ...
+
+    def heartbeat(self, job_id: int) -> None: ...
+
+    def progress(self, job_id: int, progress: Mapping[str, Any]) -> None: ...
+
+    def finish(self, job_id: int, error: str | None = None) -> None:
+        """Done (error None) or failed with a one-line message."""
+        ...
+
+    def release(self, job_id: int) -> None:
+        """Put a running job back in the queue (its worker is stopping)."""
+        ...
+
+    def get(self, job_id: int) -> Job | None: ...
+
+    def list(self, session: str | None = None, limit: int = 100) -> list[Job]: ...
+
+
+def default_state_dir(out_dir: Path, env: Mapping[str, str] | None = None) -> Path:
+    """Where the queue lives: $XDG_STATE_HOME/oogst when set, else `.oogst-state` next to the outputs folder.
+
+    Never inside a session folder; keep it on a local disk (SQLite locking is unreliable on network shares).
+    """
+    env = os.environ if env is None else env
+    if env.get("XDG_STATE_HOME"):
+        return Path(env["XDG_STATE_HOME"]).expanduser() / "oogst"
+    return Path(out_dir).expanduser().resolve().parent / ".oogst-state"
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    session TEXT NOT NULL,
+    input TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL DEFAULT 'queued',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    progress TEXT NOT NULL DEFAULT '{}',
+    submitted REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    worker TEXT,
+    heartbeat REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, id);
+CREATE INDEX IF NOT EXISTS jobs_session ON jobs(session, id);
+"""
+
+
+class SQLiteQueue:
+    """`JobQueue` in one SQLite file (WAL), safe for a web server and a worker in separate processes."""
+
+    def __init__(self, path: Path, *, ttl: float = DEFAULT_TTL, max_attempts: int = MAX_ATTEMPTS) -> None:
+        self.path = Path(path)
+        self.ttl = ttl
+        self.max_attempts = max_attempts
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    @staticmethod
+    def _job(row: sqlite3.Row) -> Job:
+        return Job(row["id"], row["kind"], row["session"], row["input"], json.loads(row["params"]), row["status"],
+                   row["attempts"], row["error"], json.loads(row["progress"]), row["submitted"], row["started"],
+                   row["finished"], row["worker"], row["heartbeat"])
+
+    def submit(self, kind: str, session: str, input: str, params: Mapping[str, Any] | None = None) -> Job:
+        with self._write() as db:
+            blob = json.dumps(dict(params or {}), sort_keys=True)
+            row = db.execute("SELECT * FROM jobs WHERE kind = ? AND session = ? AND input = ? AND params = ? "
+                             "AND status IN ('queued', 'running') ORDER BY id LIMIT 1",
+                             (kind, session, str(input), blob)).fetchone()
+            if row is not None:
+                return self._job(row)
+            cursor = db.execute("INSERT INTO jobs (kind, session, input, params, submitted) VALUES (?, ?, ?, ?, ?)",
+                                (kind, session, str(input), blob, time.time()))
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (cursor.lastrowid,)).fetchone()
+        return self._job(row)
+
+    def _requeue_abandoned(self, db: sqlite3.Connection) -> None:
+        cutoff = time.time() - self.ttl
+        for row in db.execute("SELECT id, attempts FROM jobs WHERE status = 'running' AND heartbeat < ?",
+                              (cutoff,)).fetchall():
+            if row["attempts"] >= self.max_attempts:
+                db.execute("UPDATE jobs SET status = 'failed', finished = ?, error = ? WHERE id = ?",
+                           (time.time(), f"the worker stopped {row['attempts']} times while running this job; "
+                                         "check the server log", row["id"]))
+            else:
+                db.execute("UPDATE jobs SET status = 'queued', worker = NULL WHERE id = ?", (row["id"],))
+
+    def claim(self, worker: str) -> Job | None:
+        with self._write() as db:
+            self._requeue_abandoned(db)
+            row = db.execute("SELECT * FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1").fetchone()
+            if row is None:
+                return None
+            now = time.time()
+            db.execute("UPDATE jobs SET status = 'running', worker = ?, attempts = attempts + 1, started = ?, "
+                       "heartbeat = ?, error = NULL WHERE id = ?", (worker, now, now, row["id"]))
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone()
+        return self._job(row)
+
+    def heartbeat(self, job_id: int) -> None:
+        with self._write() as db:
+            db.execute("UPDATE jobs SET heartbeat = ? WHERE id = ? AND status = 'running'", (time.time(), job_id))
+
+    def progress(self, job_id: int, progress: Mapping[str, Any]) -> None:
+        with self._write() as db:
+            db.execute("UPDATE jobs SET progress = ?, heartbeat = ? WHERE id = ?",
+                       (json.dumps(dict(progress)), time.time(), job_id))
+
+    def finish(self, job_id: int, error: str | None = None) -> None:
+        with self._write() as db:
+            db.execute("UPDATE jobs SET status = ?, error = ?, finished = ? WHERE id = ?",
+                       ("failed" if error else "done", error, time.time(), job_id))
+
+    def release(self, job_id: int) -> None:
+        with self._write() as db:
+            db.execute("UPDATE jobs SET status = 'queued', worker = NULL, attempts = MAX(attempts - 1, 0) "
+                       "WHERE id = ? AND status = 'running'", (job_id,))
+
+    def get(self, job_id: int) -> Job | None:
+        with self._db() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return self._job(row) if row is not None else None
+
+    def list(self, session: str | None = None, limit: int = 100) -> list[Job]:
+        with self._db() as db:
+            if session is None:
+                rows = db.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+            else:
+                rows = db.execute("SELECT * FROM jobs WHERE session = ? ORDER BY id DESC LIMIT ?",
+                                  (session, limit)).fetchall()
+        return [self._job(r) for r in rows]
+
+    def position(self, job_id: int) -> int:
+        """How many queued or running jobs are ahead of this one."""
+        with self._db() as db:
+            row = db.execute("SELECT COUNT(*) AS n FROM jobs WHERE id < ? AND status IN ('queued', 'running')",
+                             (job_id,)).fetchone()
+        return int(row["n"])
+
+
+def when(timestamp: float | None) -> str:
+    """A job time as HH:MM (local), for pages and messages."""
+    return dt.datetime.fromtimestamp(timestamp).strftime("%H:%M") if timestamp else ""

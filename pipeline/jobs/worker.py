@@ -1,0 +1,225 @@
+"""The worker: a separate process that claims one job at a time and runs it through `pipeline.run`.
+
+    python -m pipeline.jobs.worker --queue STATE/jobs.sqlite --out-dir outputs [--config FILE] [--parent PID]
+
+It keeps the speech recogniser loaded between jobs (the speaker and sentence encoders cache themselves in the
+process), sends heartbeats while a job runs, and reports stage, share done and ETA through the `Reporter` protocol
+of `pipeline.run`. SIGTERM puts the running job back in the queue; when the parent (`oogst serve`) dies the worker
+stops too. A worker killed outright leaves a job whose heartbeat expires; the next claim queues it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from pipeline.core.errors import OogstError
+from pipeline.core.lock import SessionBusyError, session_lock
+from pipeline.core.lock import heartbeat as lock_heartbeat
+from pipeline.jobs.queue import Job, JobQueue, SQLiteQueue
+
+if TYPE_CHECKING:
+    from pipeline.asr.options import Backend
+    from pipeline.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OWNER = "the web worker"
+RUN_PARAMS = ("language", "speakers", "vocabulary", "names")  # settings a job may set; the rest come from the server
+
+
+class Stopped(Exception):
+    """The worker was told to stop (SIGTERM, or its parent went away)."""
+
+
+class JobReporter:
+    """`pipeline.run.Reporter` that writes the stage, share done and ETA of a job into the queue."""
+
+    def __init__(self, queue: JobQueue, job_id: int, *, every: float = 0.5) -> None:
+        self.queue = queue
+        self.job_id = job_id
+        self.every = every
+        self.state: dict[str, Any] = {"stage": None, "fraction": 0.0, "eta": None, "done": [], "skipped": []}
+
+    def _write(self) -> None:
+        self.queue.progress(self.job_id, self.state)
+
+    def begin(self, session: str, stage: str, total_seconds: float | None) -> Callable[[float], None] | None:
+        began = time.monotonic()
+        self.state.update(stage=stage, fraction=0.0, eta=None, total_seconds=total_seconds)
+        self._write()
+        last = [0.0]
+
+        def progress(share: float) -> None:
+            now = time.monotonic()
+            if now - last[0] < self.every and share < 1.0:
+                return
+            last[0] = now
+            elapsed = now - began
+            eta = elapsed / share * (1 - share) if share > 0.02 else None
+            self.state.update(fraction=round(share, 4), eta=None if eta is None else round(eta, 1))
+            self._write()
+
+        return progress
+
+    def end(self, session: str, stage: str, seconds: float, skipped: bool) -> None:
+        self.state["skipped" if skipped else "done"].append(stage)
+        self.state.update(stage=None, fraction=1.0, eta=None)
+        self._write()
+
+    def abort(self, session: str, stage: str) -> None:
+        return None
+
+
+class Worker:
+    """Claims jobs from a queue and runs them with models kept loaded."""
+
+    def __init__(self, queue: JobQueue, cli: dict[str, Any], *, config: Path | None = None, name: str | None = None,
+                 heartbeat_every: float = 5.0) -> None:
+        """`cli` and `config` are the server's settings (as `load_settings` takes them); a job adds its own."""
+        from pipeline.core.settings import load_settings
+
+        self.queue = queue
+        self.cli = dict(cli)
+        self.config = config
+        self.settings = load_settings(self.cli, config=config)  # checked once, at start
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.heartbeat_every = heartbeat_every
+        self._backends: dict[tuple[Any, ...], Backend] = {}
+        self.current: Job | None = None
+
+    def backend_for(self, settings: Settings) -> Backend:
+        """A loaded recogniser for these settings, kept for the next job."""
+        from pipeline.asr.transcribe import get_backend
+        from pipeline.run import transcribe_options
+
+        opts = transcribe_options(settings)
+        key = (opts.backend, opts.model, str(opts.models_dir), opts.compute_type, opts.threads, opts.batched)
+        if key not in self._backends:
+            self._backends.clear()  # one model in memory at a time
+            self._backends[key] = get_backend(opts)
+        return self._backends[key]
+
+    def job_settings(self, job: Job) -> Settings:
+        from pipeline.core.settings import load_settings
+
+        given = {k: v for k, v in job.params.items() if k in RUN_PARAMS and v not in (None, "", [], {})}
+        return load_settings({**self.cli, **given}, config=self.config)
+
+    def run(self, job: Job) -> None:
+        """Run one claimed job to done or failed (Stopped propagates: the job goes back to the queue)."""
+        from pipeline.ingest.audio import is_audio_file
+        from pipeline.run import run_recording
+
+        settings = self.job_settings(job)
+        path = Path(job.input)
+        params = job.params
+        try:
+            date = dt.date.fromisoformat(params["date"]) if params.get("date") else None
+            # a re-run after names, corrections or edits: transcription is up to date, no recogniser needed
+            wanted = is_audio_file(path) and not params.get("rerun") and params.get("start") not in (
+                "speakers", "names", "insights", "draft")
+            backend = self.backend_for(settings) if wanted else None
+            run_recording(path, settings, reporter=JobReporter(self.queue, job.id), start=params.get("start"),
+                          title=params.get("title") or None, date=date, owner=OWNER, asr_backend=backend)
+        except OogstError as exc:
+            log.warning("job %d (%s) failed: %s", job.id, job.session, exc)
+            self.queue.finish(job.id, str(exc))
+            return
+        except Stopped:
+            raise
+        except Exception as exc:  # a bug: keep the traceback in the log, a line on the page
+            log.exception("job %d (%s) failed", job.id, job.session)
+            self.queue.finish(job.id, f"internal error ({type(exc).__name__}: {exc}); see the server log")
+            return
+        self.queue.finish(job.id)
+
+    def run_locked(self, job: Job) -> None:
+        """Run a job holding its session from the claim on, before anything loads (run_recording takes the lock
+        again); a session another writer holds fails the job with the "busy" message."""
+        try:
+            with session_lock(Path(self.settings.out_dir) / job.session, OWNER):
+                self.run(job)
+        except SessionBusyError as exc:
+            self.queue.finish(job.id, str(exc))
+
+    def _beat(self, stop: threading.Event, parent: int | None) -> None:
+        while not stop.wait(self.heartbeat_every):
+            job = self.current
+            if job is not None:
+                self.queue.heartbeat(job.id)
+                lock_heartbeat(self.settings.out_dir / job.session)
+            if parent is not None and os.getppid() != parent:
+                log.warning("the server (pid %d) went away; stopping", parent)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    def serve(self, *, parent: int | None = None, poll: float = 0.5, once: bool = False) -> None:
+        """Claim and run jobs until stopped (or, with `once`, until the queue is empty)."""
+        stop = threading.Event()
+        beat = threading.Thread(target=self._beat, args=(stop, parent), daemon=True)
+        beat.start()
+        try:
+            while True:
+                job = self.queue.claim(self.name)
+                if job is None:
+                    if once:
+                        return
+                    time.sleep(poll)
+                    continue
+                self.current = job
+                log.info("job %d: %s %s", job.id, job.kind, job.session)
+                try:
+                    self.run_locked(job)
+                except (Stopped, KeyboardInterrupt):
+                    self.queue.release(job.id)
+                    raise
+                finally:
+                    self.current = None
+        finally:
+            stop.set()
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise Stopped()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.jobs.worker", description=__doc__.splitlines()[0])
+    parser.add_argument("--queue", required=True, help="the SQLite queue file")
+    parser.add_argument("--out-dir", required=True)
+    parser.add_argument("--config", help="config file (as for oogst)")
+    parser.add_argument("--models-dir")
+    parser.add_argument("--parent", type=int, help="stop when this process is gone")
+    parser.add_argument("--ttl", type=float, default=60.0, help="seconds without heartbeat before a job is redone")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="oogst worker: %(levelname)s: %(message)s")
+    queue = SQLiteQueue(Path(args.queue), ttl=args.ttl)
+    try:
+        worker = Worker(queue, {"out_dir": args.out_dir, "models_dir": args.models_dir, "quiet": True},
+                        config=Path(args.config) if args.config else None,
+                        heartbeat_every=max(0.2, min(5.0, args.ttl / 4)))
+    except OogstError as exc:
+        print(f"oogst worker: error: {exc}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        worker.serve(parent=args.parent)
+    except (Stopped, KeyboardInterrupt):
+        log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

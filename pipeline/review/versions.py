@@ -1,0 +1,128 @@
+"""Sending freezes the draft: the insights that went out are kept with a copy of the draft, under sent/vN/.
+
+`oogst collect` reads each returned copy against the version whose insights it was written from (the draft's
+OogstInsights property), whatever was re-run or edited since; a change after sending makes the next version.
+The copy under sent/vN/ carries its version in the custom property OogstVersion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from pipeline.core.errors import ReviewError, SessionError
+from pipeline.core.layers import SENT_DIR, apply_edits, load_edits, sent_versions
+from pipeline.core.store import Session, atomic_write_bytes, atomic_write_json, hash_file, read_json
+from pipeline.core.types import Insights
+from pipeline.review.draft import PROP_INSIGHTS, insights_hash
+from pipeline.review.ooxml import read_docx
+
+PROP_VERSION = "OogstVersion"
+_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+
+
+@dataclass(frozen=True)
+class DraftVersion:
+    name: str  # "v1"
+    folder: Path
+    insights_hash: str
+
+    @property
+    def draft(self) -> Path:
+        return self.folder / "draft.docx"
+
+    def insights(self) -> Insights:
+        return Insights.from_dict(read_json(self.folder / "insights.json"))
+
+
+def current_insights(session: Session) -> Insights:
+    """insights.json with the facilitator's edits applied: what the current draft.docx is written from."""
+    return apply_edits(Insights.from_dict(read_json(session.path("insights.json"))), load_edits(session.root))
+
+
+def versions(session: Session) -> list[DraftVersion]:
+    found = []
+    for folder in sent_versions(session.root):
+        info = read_json(folder / "version.json") if (folder / "version.json").is_file() else {}
+        digest = info.get("insights_hash") or insights_hash(Insights.from_dict(read_json(folder / "insights.json")))
+        found.append(DraftVersion(folder.name, folder, str(digest)))
+    return found
+
+
+def _draft_hash(path: Path) -> str | None:
+    try:
+        return read_docx(path).properties.get(PROP_INSIGHTS)
+    except ReviewError:
+        return None
+
+
+def freeze_draft(session: Session, *, reason: str) -> DraftVersion:
+    """Keep the current draft and its insights as the next sent version (or the existing one, if unchanged).
+
+    Raises SessionError when draft.docx does not match the current insights and edits (process again first).
+    """
+    insights = current_insights(session)
+    digest = insights_hash(insights)
+    draft = session.path("draft.docx")
+    if not draft.is_file():
+        raise SessionError(f"{draft}: not found, so there is no draft to send; run `oogst run` first")
+    if _draft_hash(draft) != digest:
+        raise SessionError(f"{draft}: older than insights.json and the edits on it; process the session again "
+                           "(`oogst run`, or the page's button) before sending the draft")
+    known = versions(session)
+    for version in known:
+        if version.insights_hash == digest:
+            return version
+    name = f"v{int(known[-1].name[1:]) + 1 if known else 1}"
+    folder = session.path(SENT_DIR) / name
+    folder.mkdir(parents=True, exist_ok=False)
+    atomic_write_json(folder / "insights.json", insights.to_dict())
+    atomic_write_bytes(folder / "draft.docx", stamp_version(draft.read_bytes(), name))
+    atomic_write_json(folder / "version.json", {
+        "version": name, "insights_hash": digest, "reason": reason, "draft_sha256": hash_file(folder / "draft.docx"),
+        "frozen_at": dt.datetime.now().astimezone().isoformat(timespec="seconds")})
+    return DraftVersion(name, folder, digest)
+
+
+def stamp_version(docx: bytes, version: str) -> bytes:
+    """The .docx with the custom property OogstVersion = `version` added (every other part unchanged)."""
+    source = zipfile.ZipFile(io.BytesIO(docx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "docProps/custom.xml":
+                text = data.decode("utf-8")
+                pids = [int(p) for p in re.findall(r'pid="(\d+)"', text)] or [1]
+                prop = (f'<property fmtid="{_FMTID}" pid="{max(pids) + 1}" name="{PROP_VERSION}">'
+                        f"<vt:lpwstr>{escape(version)}</vt:lpwstr></property>")
+                data = text.replace("</Properties>", prop + "</Properties>").encode("utf-8")
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def review_base(session: Session, files: list[Path]) -> Insights:
+    """The insights the returned copies are read against: the version most of them were written from (the
+    latest on a tie); without any match, the one collected before, else the current insights."""
+    current = current_insights(session)
+    candidates: dict[str, tuple[int, Insights | DraftVersion]] = {}
+    for order, version in enumerate(versions(session)):
+        candidates[version.insights_hash] = (order, version)
+    candidates[insights_hash(current)] = (len(candidates), current)
+    counts = Counter(h for h in (_draft_hash(f) for f in files if Path(f).is_file()) if h in candidates)
+    chosen: str | None = None
+    if counts:
+        chosen = max(counts, key=lambda h: (counts[h], candidates[h][0]))
+    elif session.path("review.json").is_file():
+        previous = read_json(session.path("review.json"))
+        chosen = previous.get("insights_hash") if isinstance(previous, dict) else None
+    if chosen not in candidates:
+        return current
+    found = candidates[str(chosen)][1]
+    return found.insights() if isinstance(found, DraftVersion) else found

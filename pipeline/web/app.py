@@ -1,0 +1,178 @@
+"""The web app's common parts: the page wrapper (cookie, login, CSRF, language), templates and session lookup.
+
+Routes live in `pipeline.web.pages_*` (assembled by `web.serve.create_app`); each calls the same library
+functions as the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from pipeline.core.errors import OogstError
+from pipeline.core.lock import SessionBusyError
+from pipeline.core.settings import Settings
+from pipeline.core.store import Session
+from pipeline.jobs.queue import SQLiteQueue
+from pipeline.web.labels import LABELS, preferred_language
+from pipeline.web.security import COOKIE, CSRF_FIELD, Guard
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+SESSION_NAME = re.compile(r"^[\w][\w.\-]{0,150}$", flags=re.UNICODE)
+DEFAULT_MAX_UPLOAD_MB = 4096
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass
+class WebConfig:
+    """What the app needs: where sessions are, the queue, the login and the upload limit."""
+
+    settings: Settings
+    queue: SQLiteQueue
+    guard: Guard
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 2**20
+    host: str = "127.0.0.1"  # the address the server listens on
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.settings.out_dir)
+
+
+class PageError(Exception):
+    """A one-line problem shown on an error page with a status code (never a traceback)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+_env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                          undefined=jinja2.StrictUndefined)
+
+
+def clock(seconds: float | None) -> str:
+    """Seconds as m:ss or h:mm:ss."""
+    if seconds is None:
+        return ""
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+_env.filters["clock"] = clock
+
+
+def config(request: Request) -> WebConfig:
+    cfg: WebConfig = request.app.state.config
+    return cfg
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = request.state.lang
+    html = _env.get_template(template).render(
+        t=LABELS[lang], lang=lang, csrf=request.state.csrf, csrf_field=CSRF_FIELD, path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = referer.path if referer.netloc == request.url.netloc and referer.path.startswith("/") else "/"
+    return render(request, "error.html", status=status, message=message, back=back)
+
+
+def session_of(request: Request, *, must_exist: bool = True) -> Session:
+    """The session named in the URL: a plain folder name under outputs/, never a path."""
+    name = str(request.path_params.get("name", ""))
+    if not SESSION_NAME.fullmatch(name) or name in (".", ".."):
+        raise PageError(f"{name!r}: not a session name (letters, digits, - _ . only)", 404)
+    out_dir = config(request).out_dir.resolve()
+    root = (out_dir / name).resolve()
+    if root.parent != out_dir:
+        raise PageError(f"{name!r}: not a session name", 404)
+    if must_exist and not root.is_dir():
+        raise PageError(f"outputs/{name}: no such session", 404)
+    return Session(root)
+
+
+def form(request: Request) -> FormData:
+    data: FormData = request.state.form
+    return data
+
+
+def page(fn: Endpoint) -> Endpoint:
+    """Wrap an endpoint: browser cookie, login, CSRF check on POST, language, one-line errors."""
+
+    async def endpoint(request: Request) -> Response:
+        cfg = config(request)
+        browser_id = request.cookies.get(COOKIE)
+        fresh = browser_id is None
+        if browser_id is None:
+            browser_id = cfg.guard.new_id()
+        request.state.browser_id = browser_id
+        request.state.csrf = cfg.guard.csrf_token(browser_id)
+        request.state.lang = preferred_language(request.headers.get("accept-language"))
+        request.state.form = FormData()
+        response: Response
+        try:
+            if not cfg.guard.logged_in(None if fresh else browser_id) and request.url.path != "/login":
+                if request.method == "GET":
+                    response = RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+                else:
+                    response = PlainTextResponse("log in first (/login)", status_code=403)
+            elif request.method == "POST" and not await _csrf_ok(request, cfg.guard, None if fresh else browser_id):
+                response = error_page(request, "the form has expired or did not come from this page "
+                                               "(missing CSRF token); reload the page and try again", 403)
+            else:
+                response = await fn(request)
+        except PageError as exc:
+            response = error_page(request, str(exc), exc.status)
+        except SessionBusyError as exc:
+            response = error_page(request, str(exc), 409)
+        except OogstError as exc:
+            response = error_page(request, str(exc), 400)
+        if fresh:
+            response.set_cookie(COOKIE, browser_id, httponly=True, samesite="strict", path="/")
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; "
+                                    "frame-ancestors 'none'; form-action 'self'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    endpoint.__name__ = fn.__name__
+    return endpoint
+
+
+async def _csrf_ok(request: Request, guard: Guard, browser_id: str | None) -> bool:
+    """The token of a POST: a hidden form field; for a file upload (streamed, read later) the URL or a header."""
+    token = request.query_params.get(CSRF_FIELD) or request.headers.get("x-csrf-token")
+    if token is None and not request.headers.get("content-type", "").startswith("multipart/"):
+        request.state.form = await read_form(request)
+        value = request.state.form.get(CSRF_FIELD)
+        token = value if isinstance(value, str) else None
+    return guard.check_csrf(browser_id, token)
+
+
+async def read_form(request: Request) -> FormData:
+    """A small urlencoded or multipart form without files (uploads go through `web.upload`)."""
+    data = await request.form(max_files=0, max_fields=2000, max_part_size=256 * 1024)
+    return data
+
+
+async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run blocking library work (decode, collect, write docx) off the event loop."""
+    return await asyncio.to_thread(fn, *args, **kwargs)

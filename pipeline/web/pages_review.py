@@ -1,0 +1,207 @@
+"""Pages after the draft: send (freeze) the draft, upload returned copies -> final (`oogst collect`), the
+participants roster, and the mail (preview, dry run, send) with `oogst mail`'s release gate."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from pipeline.core.errors import OogstError
+from pipeline.core.layers import load_roster, save_roster
+from pipeline.core.lock import session_lock
+from pipeline.core.store import Session, read_json
+from pipeline.web.app import PageError, config, form, in_thread, page, render, session_of
+from pipeline.web.pages_sessions import WEB_OWNER, session_info
+from pipeline.web.upload import receive_upload
+
+RETURNED_DIR = "returned"  # the annotated copies uploaded on the review page (kept: collect counts them again)
+MAX_COPY_BYTES = 200 * 2**20
+
+
+def _nav(request: Request, session: Session) -> dict[str, Any]:
+    return {"s": session_info(request, session), "has_turns": session.path("turns.json").is_file()}
+
+
+def review_state(session: Session) -> dict[str, Any]:
+    from pipeline.review.versions import versions
+
+    final = read_json(session.path("final.json")) if session.path("final.json").is_file() else None
+    review = read_json(session.path("review.json")) if session.path("review.json").is_file() else None
+    return {"versions": [v.name for v in versions(session)], "final": final,
+            "problems": [p for probs in (review or {}).get("problems", {}).values() for p in probs],
+            "files": [f for f in (review or {}).get("files", []) if f.get("status") == "ok"],
+            "has_draft": session.path("draft.docx").is_file()}
+
+
+async def review_page(request: Request) -> Response:
+    session = session_of(request)
+    return render(request, "review.html", **_nav(request, session), r=review_state(session),
+                  notice=request.query_params.get("notice"))
+
+
+async def freeze(request: Request) -> Response:
+    from pipeline.review.versions import freeze_draft
+
+    session = session_of(request)
+    with session_lock(session.root, WEB_OWNER):
+        version = await in_thread(freeze_draft, session, reason="sent from the web page")
+    return RedirectResponse(f"/s/{session.name}/review?notice={version.name}", status_code=303)
+
+
+def _unique(folder: Path, name: str) -> Path:
+    path, n = folder / name, 2
+    while path.exists():
+        path, n = folder / f"{Path(name).stem}-{n}{Path(name).suffix}", n + 1
+    return path
+
+
+async def collect_copies(request: Request) -> Response:
+    from pipeline.review.final import collect
+
+    session = session_of(request)
+    folder = session.path(RETURNED_DIR)
+    upload = await receive_upload(request.stream(), request.headers.get("content-type", ""), folder,
+                                  max_bytes=MAX_COPY_BYTES)
+    files = [f for f in upload.files if f.size > 0]
+    if not files:
+        upload.discard()
+        raise PageError("no files were uploaded; pick the annotated copies (.docx) the participants sent back")
+    kept = []
+    for f in files:
+        target = _unique(folder, f.filename)
+        f.path.rename(target)
+        kept.append(target)
+    try:
+        with session_lock(session.root, WEB_OWNER):
+            await in_thread(collect, session, kept)  # `oogst collect`: problems per file land in review.json
+    except OogstError:
+        for path in kept:
+            path.unlink(missing_ok=True)
+        raise
+    return RedirectResponse(f"/s/{session.name}/review#final", status_code=303)
+
+
+# -- participants ------------------------------------------------------------------------------------------------
+def roster_rows(session: Session) -> list[dict[str, Any]]:
+    """roster.json, or the speaker names to start from."""
+    people = load_roster(session.root)
+    if people or not session.path("turns.json").is_file():
+        return people
+    names = read_json(session.path("turns.json")).get("speakers", {}).values()
+    return [{"name": n, "email": "", "present": True} for n in dict.fromkeys(names)]
+
+
+async def roster_page(request: Request) -> Response:
+    session = session_of(request)
+    return render(request, "participants.html", **_nav(request, session), people=roster_rows(session),
+                  saved=request.query_params.get("saved"))
+
+
+def roster_from_form(data: dict[str, str]) -> list[dict[str, Any]]:
+    from pipeline.mail.addresses import parse_address
+
+    people: list[dict[str, Any]] = []
+    for n in range(200):
+        if f"name_{n}" not in data:
+            break
+        name, email = " ".join(data[f"name_{n}"].split()), data.get(f"email_{n}", "").strip()
+        if email:
+            email = parse_address(email, f"row {n + 1} ({name})").addr_spec
+        people.append({"name": name, "email": email, "present": data.get(f"present_{n}") == "on"})
+    for number, line in enumerate(data.get("paste", "").splitlines(), 1):
+        line = line.strip().strip(",;")
+        if not line or line.startswith("#"):
+            continue
+        address = parse_address(line, f"pasted line {number}")
+        name = address.display_name or address.username
+        known = next((p for p in people if p["name"].lower() == name.lower()), None)
+        if known is not None:
+            known["email"] = address.addr_spec
+        else:
+            people.append({"name": name, "email": address.addr_spec, "present": True})
+    return [p for p in people if p["name"]]
+
+
+async def save_participants(request: Request) -> Response:
+    session = session_of(request)
+    people = roster_from_form({k: str(v) for k, v in form(request).items()})
+    with session_lock(session.root, WEB_OWNER):
+        save_roster(session.root, people)
+    return RedirectResponse(f"/s/{session.name}/participants?saved=1", status_code=303)
+
+
+# -- mail --------------------------------------------------------------------------------------------------------
+def _recipients(session: Session, extra: str = "") -> list[str]:
+    listed = [f"{p['name']} <{p['email']}>" for p in load_roster(session.root) if p.get("email")]
+    return listed + [line.strip() for line in extra.splitlines() if line.strip()]
+
+
+def preview(request: Request, session: Session, draft: bool) -> dict[str, Any]:
+    from pipeline.mail.addresses import read_recipients
+    from pipeline.mail.message import compose
+    from pipeline.mail.settings import load_mail_settings
+
+    to = read_recipients(_recipients(session))
+    settings = load_mail_settings(os.environ, config(request).settings.config_path)
+    shown = to or read_recipients(["preview@example.nl"])
+    message = compose(session, shown, sender=settings.sender, draft=draft)
+    body = message.get_body(("plain",))
+    return {"subject": str(message["Subject"]), "to": [str(a) for a in to], "sender": settings.sender or "",
+            "text": body.get_content() if body is not None else "", "smtp": bool(settings.host)}
+
+
+async def mail_page(request: Request) -> Response:
+    session = session_of(request)
+    draft = not session.path("final.json").is_file()
+    problem, mail = None, None
+    try:
+        mail = await in_thread(preview, request, session, draft)
+    except OogstError as exc:
+        problem = str(exc)
+    return render(request, "mail.html", **_nav(request, session), mail=mail, problem=problem, draft=draft,
+                  eml=session.path("mail.eml").is_file(), notice=request.query_params.get("notice"))
+
+
+async def mail_submit(request: Request) -> Response:
+    from pipeline.mail import run_mail
+
+    session = session_of(request)
+    data = {k: str(v) for k, v in form(request).items()}
+    send = data.get("do") == "send"
+    draft = not session.path("final.json").is_file()
+    if send and data.get("again") != "on":
+        from pipeline.mail.ledger import previous_sends
+
+        earlier = previous_sends(session)
+        if earlier:  # `oogst mail`'s resend question, asked the page's way
+            raise PageError(f"outputs/{session.name} was already mailed ({len(earlier)}x, last on "
+                            f"{str(earlier[-1].get('sent_at', '?'))[:16].replace('T', ' ')}); tick "
+                            f"\"{request.state.lang == 'en' and 'send again' or 'opnieuw versturen'}\" to send it "
+                            "once more", 409)
+    with session_lock(session.root, WEB_OWNER):
+        if draft:
+            from pipeline.review.versions import freeze_draft
+
+            await in_thread(freeze_draft, session, reason="mailed from the web page")
+        outcome = await in_thread(lambda: run_mail(
+            session, to=_recipients(session, data.get("extra", "")), send=send, draft=draft,
+            yes=data.get("again") == "on", env=os.environ, config_path=config(request).settings.config_path))
+    notice = "sent" if outcome.sent is not None else "eml"
+    return RedirectResponse(f"/s/{session.name}/mail?notice={notice}", status_code=303)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/s/{name}/review", page(review_page)),
+        Route("/s/{name}/review/freeze", page(freeze), methods=["POST"]),
+        Route("/s/{name}/review/collect", page(collect_copies), methods=["POST"]),
+        Route("/s/{name}/participants", page(roster_page)),
+        Route("/s/{name}/participants", page(save_participants), methods=["POST"]),
+        Route("/s/{name}/mail", page(mail_page)),
+        Route("/s/{name}/mail", page(mail_submit), methods=["POST"]),
+    ]

@@ -1,0 +1,100 @@
+"""`oogst serve`: the web app on 127.0.0.1:8000 (uvicorn) and the worker process beside it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from pipeline.core.errors import ConfigError
+from pipeline.core.settings import Settings
+from pipeline.jobs.queue import DEFAULT_TTL, SQLiteQueue, default_state_dir
+from pipeline.web.app import DEFAULT_MAX_UPLOAD_MB, HERE, WebConfig
+from pipeline.web.security import Guard, is_loopback, load_secret
+
+log = logging.getLogger(__name__)
+
+
+def create_app(cfg: WebConfig) -> Starlette:
+    """The app over `cfg`: the routes of the pages modules and the static files."""
+    from pipeline.web import pages_insights, pages_review, pages_session, pages_sessions
+
+    routes: list[BaseRoute] = []
+    for module in (pages_sessions, pages_session, pages_insights, pages_review):
+        routes += module.routes()
+    routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
+    middleware = []
+    if is_loopback(cfg.host):  # no password then: refuse other host names, so a web page elsewhere cannot
+        # reach this server through DNS rebinding
+        hosts = ["127.0.0.1", "localhost", "::1", "[::1]"]
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.config = cfg
+    return app
+
+
+def web_config(settings: Settings, *, host: str, state_dir: Path, env: Mapping[str, str],
+               announce: Callable[[str], None], ttl: float = DEFAULT_TTL) -> WebConfig:
+    """The app's configuration: the queue in the state folder, the login (only off loopback), the upload limit."""
+    section = settings.section("web")
+    try:
+        max_mb = int(section.get("max_upload_mb", DEFAULT_MAX_UPLOAD_MB))
+    except (TypeError, ValueError):
+        raise ConfigError(f"[web] max_upload_mb = {section.get('max_upload_mb')!r}: give a number of MB") from None
+    password = None
+    if not is_loopback(host):
+        password = env.get("OOGST_WEB_PASSWORD") or None
+        if password is None:
+            password = secrets.token_urlsafe(12)
+            announce(f"password for this run (set OOGST_WEB_PASSWORD to choose one): {password}")
+    Path(settings.out_dir).mkdir(parents=True, exist_ok=True)
+    queue = SQLiteQueue(state_dir / "jobs.sqlite", ttl=ttl)
+    return WebConfig(settings, queue, Guard(load_secret(state_dir), password), max_upload_bytes=max_mb * 2**20,
+                     host=host)
+
+
+def start_worker(settings: Settings, queue_path: Path, *, ttl: float = DEFAULT_TTL) -> subprocess.Popen[bytes]:
+    """The worker in its own process, told to stop when this one is gone."""
+    command = [sys.executable, "-m", "pipeline.jobs.worker", "--queue", str(queue_path),
+               "--out-dir", str(Path(settings.out_dir).resolve()), "--models-dir",
+               str(Path(settings.models_dir).resolve()), "--parent", str(os.getpid()), "--ttl", str(ttl)]
+    if settings.config_path is not None:
+        command += ["--config", str(settings.config_path)]
+    return subprocess.Popen(command)
+
+
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None, state_dir: Path | None = None,
+          env: Mapping[str, str] | None = None, announce: Callable[[str], None] = print) -> int:
+    """Run the web server and its worker until interrupted."""
+    import uvicorn
+
+    env = os.environ if env is None else env
+    section = settings.section("web")
+    host = host or str(section.get("host") or "127.0.0.1")
+    port = port if port is not None else int(section.get("port") or 8000)
+    state = Path(state_dir) if state_dir is not None else default_state_dir(Path(settings.out_dir), env)
+    cfg = web_config(settings, host=host, state_dir=state, env=env, announce=announce)
+    worker = start_worker(settings, cfg.queue.path)
+    shown = f"[{host}]" if ":" in host else host
+    announce(f"Oogst is running on http://{shown}:{port}/ (sessions in {Path(settings.out_dir).resolve()}, "
+             f"queue in {state}); stop with Ctrl-C")
+    try:
+        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    return 0

@@ -1,0 +1,102 @@
+"""Helpers for the web tests: the app over a temporary outputs folder, CSRF tokens, a running `oogst serve`."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.testclient import TestClient
+
+from pipeline.core.settings import Settings
+from pipeline.jobs.worker import Worker
+from pipeline.web.app import WebConfig
+from pipeline.web.serve import create_app, web_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_client(out_dir: Path, state: Path, *, password: str | None = None, max_mb: int | None = None,
+                host: str = "127.0.0.1") -> tuple[TestClient, WebConfig]:
+    sections = {"web": {"max_upload_mb": max_mb}} if max_mb is not None else {}
+    settings = Settings(out_dir=out_dir, models_dir=ROOT / "models", sections=sections)
+    env = {"OOGST_WEB_PASSWORD": password} if password else {}
+    cfg = web_config(settings, host=host, state_dir=state, env=env, announce=lambda line: None)
+    return TestClient(create_app(cfg), base_url=f"http://{host}:8000"), cfg
+
+
+def csrf(client: TestClient | httpx.Client, url: str = "/new") -> str:
+    """The CSRF token a page gives this client (the cookie comes with it)."""
+    html = client.get(url).text
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"|csrf=([0-9a-f]+)', html)
+    assert match, f"no CSRF token on {url}"
+    return match[1] or match[2]
+
+
+def run_jobs(cfg: WebConfig) -> None:
+    """Run every queued job in this process (what the worker process does)."""
+    Worker(cfg.queue, {"out_dir": cfg.out_dir, "models_dir": ROOT / "models", "quiet": True}).serve(once=True)
+
+
+def upload(client: TestClient | httpx.Client, path: Path, **fields: Any) -> httpx.Response:
+    token = csrf(client)
+    with open(path, "rb") as fh:
+        return client.post(f"/new?csrf={token}", files={"file": (path.name, fh)},
+                           data={k: str(v) for k, v in fields.items()}, follow_redirects=False)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_server(out_dir: Path, state: Path, port: int, *, host: str = "127.0.0.1",
+                   env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
+    """`oogst serve` in its own process (server + worker), stopped with SIGTERM like Ctrl-C."""
+    full_env = {**os.environ, "XDG_STATE_HOME": str(state), "OOGST_CONFIG": str(state / "none.toml"),
+                **(env or {})}
+    state.mkdir(parents=True, exist_ok=True)
+    log = open(state / "serve.log", "a")  # the worker logs a lot: a pipe nobody reads would block it
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--out-dir", str(out_dir),
+                             "--host", host, "--port", str(port), "--models-dir", str(ROOT / "models")],
+                            cwd=ROOT, env=full_env, stderr=log, text=True)
+    try:
+        wait_for(lambda: _answers(host, port), 30, "the server to start")
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        httpx.get(f"http://{host}:{port}/static/style.css", timeout=1)
+        return True
+    except httpx.HTTPError:
+        return False
+
+
+def wait_for(check: Any, seconds: float, what: str) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
