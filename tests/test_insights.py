@@ -368,6 +368,15 @@ def test_titles_are_noun_phrases() -> None:
                   "rules for feedback.", "en", stop_words("en"))
     assert "short log" in en and not any("meets" in p for p in en), en
     assert _noun_phrase_title(["grens", "bereikbaarheid"], "nl") == "grens en bereikbaarheid"
+    # Single words: the ones the conversation says after an article (nouns) before verbs and adjectives.
+    from pipeline.insights.nlp import Sentence as S
+    from pipeline.insights.titles import _article_nouns
+
+    said = [S(0, 0, "S1", "A", "Bij ons vertelt iedereen het anders, maar de overdracht blijft een grens.", 0, 1, ())]
+    nouns = _article_nouns(said, "nl")
+    assert {"overdracht", "grens"} <= nouns and "vertelt" not in nouns
+    assert _noun_phrase_title(["vertelt", "overdracht", "prettig", "grens"], "nl", nouns) == "overdracht en grens"
+    assert _noun_phrase_title(["vertelt"], "nl", nouns) == "vertelt"  # nothing better: the best word stays
 
 
 def test_a_sentence_that_leans_on_the_one_before_is_not_shown_alone() -> None:
