@@ -18,10 +18,11 @@ ALLOWED: dict[str, set[str]] = {
     "asr": {"core", "ingest", "models"},
     "speakers": {"core", "ingest"},
     "insights": {"core"},
-    "review": {"core"},
-    "mail": {"core"},
-    "run": {"core", "ingest", "models", "asr", "speakers", "insights", "review"},
-    "cli": {"core", "ingest", "models", "asr", "speakers", "insights", "review", "mail", "run"},
+    "privacy": {"core"},
+    "review": {"core", "privacy"},
+    "mail": {"core", "privacy"},
+    "run": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review"},
+    "cli": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run"},
     "testing": {"core", "asr"},
 }
 

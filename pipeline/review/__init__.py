@@ -2,7 +2,7 @@
 their copies safely, `interpret` understands each comment, `aggregate` turns votes and proposals into the final
 ranking, and `final` (`oogst collect`) writes review.json, final.json and final.docx.
 
-May import `pipeline.core` only.
+May import `pipeline.core` and `pipeline.privacy` (a pseudonymised session's documents show labels).
 """
 
 from pipeline.review.final import CollectResult, collect
