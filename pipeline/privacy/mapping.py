@@ -177,15 +177,16 @@ class Pseudonyms:
         if not name or self.is_unhidden(name):
             return None
         found = self.find(name)
-        if found is None and kind == "person" and name.endswith("s"):
-            found = self.find(name[:-1])  # Dutch possessive without apostrophe: "Tims moeder"
         if found is not None:
             return found
         if kind == "person":
-            related = [e for e in self.entities if e.kind == "person" and any(same_person(name, n) for n in e.names)]
-            if len(related) == 1:
-                related[0].names.append(name)
-                return related[0]
+            # "Tims moeder": a Dutch possessive without apostrophe is tried without its s too
+            for candidate in [name] + ([name[:-1]] if name.endswith("s") and len(name) > 3 else []):
+                related = [e for e in self.entities
+                           if e.kind == "person" and any(same_person(candidate, n) for n in e.names)]
+                if len(related) == 1:
+                    related[0].names.append(name)
+                    return related[0]
         if kind in UNNUMBERED:
             same = next((e for e in self.entities if e.kind == kind), None)
             if same is not None:

@@ -23,6 +23,7 @@ from pipeline.privacy.mapping import (
     NUMBERED,
     PARTICLES,
     PSEUDONYMS_FILE,
+    TITLES,
     Entity,
     Pseudonyms,
     fold,
@@ -34,6 +35,18 @@ log = logging.getLogger(__name__)
 
 _GENERIC_SPEAKER = re.compile(r"(?i)^(?:spreker|speaker|s)\s*\d+$")
 _ENDING = r"(?P<end>(?:[bcdfghjklmnpqrstvwxz]?(?:je|tje|pje|kje|etje|ie|y|ke))?(?:['\u2019]s|['\u2019]|s)?)"
+
+
+def name_parts(name: str) -> list[str]:
+    """The parts of a full name that are used alone: "Tim de Vries" -> ["Tim", "de Vries"]; titles left out."""
+    words = [w for w in name.split() if w.lower().rstrip(".") not in TITLES]
+    if len(words) < 2:
+        return words if len(words) < len(name.split()) else []
+    first = 1
+    while first < len(words) - 1 and words[first].lower() not in PARTICLES:
+        first += 1
+    tail = words[first:] if words[first].lower() in PARTICLES else words[-1:]
+    return [w for w in (words[0], " ".join(tail)) if len(w) > 1 and w.lower() not in PARTICLES]
 
 
 def _capitalised(text: str) -> str:
@@ -95,20 +108,26 @@ class Shared:
         self.people = participant_map(list(participants), self.mode, language)
         protected = self.protected_names(participants) if self.mode == "keep" else set()
         names: dict[str, _Name] = {}
-        for entity in pseudonyms.entities:
-            text = label(entity.kind, entity.number, language)
-            for name in entity.names:
-                if fold(name) and fold(name) not in protected and not pseudonyms.is_unhidden(name):
-                    names.setdefault(fold(name), _Name(text, entity.kind == "person", name[:1].islower()))
+        spellings: set[str] = set()
+        for implied in (False, True):  # the names as given first, then the parts of full names ("Tim", "de Vries")
+            for entity in pseudonyms.entities:
+                text = label(entity.kind, entity.number, language)
+                given = entity.names if not implied else [p for n in entity.names for p in name_parts(n)] \
+                    if entity.kind == "person" else []
+                for name in given:
+                    if fold(name) and fold(name) not in protected and not pseudonyms.is_unhidden(name) \
+                            and fold(name) not in names:
+                        names[fold(name)] = _Name(text, entity.kind == "person", name[:1].islower())
+                        spellings.add(name)
         if self.mode != "keep":
             for full, shown in self.people.items():
                 for variant in {full, full.split()[0]}:
                     names.setdefault(fold(variant), _Name(shown, True, variant[:1].islower()))
         self.names = names
-        spellings = sorted({n for e in pseudonyms.entities for n in e.names if fold(n) in names}
-                           | ({v for f in self.people for v in (f, f.split()[0])} if self.mode != "keep" else set()),
-                           key=len, reverse=True)
-        pattern = "|".join(r"\s+".join(re.escape(w) for w in s.split()) for s in spellings)
+        if self.mode != "keep":
+            spellings |= {v for f in self.people for v in (f, f.split()[0])}
+        pattern = "|".join(r"\s+".join(re.escape(w) for w in s.split()) for s in sorted(spellings, key=len,
+                                                                                          reverse=True))
         self.pattern = re.compile(rf"(?<![\w@.])(?P<name>{pattern}){_ENDING}(?!\w)", re.IGNORECASE) if pattern \
             else None
 
@@ -213,13 +232,14 @@ def _detect_all(detector: Detector, texts: Sequence[str], pseudonyms: Pseudonyms
 
 def prepare_shared(session: Session, turns: Turns, insights: Insights, *, title: str, detector: Detector,
                    pseudonyms: Pseudonyms | None = None) -> Shared:
-    """Detect third parties in the session's conversation and title, record them in pseudonyms.json, and
+    """Detect third parties in the session's conversation, record them in pseudonyms.json, and
     return the session's `Shared` (the draft stage)."""
     pseudonyms = pseudonyms or Pseudonyms.load(session.path(PSEUDONYMS_FILE))
     people = participant_names(turns, insights)
     began = time.perf_counter()
-    texts = [title, session.name.replace("_", " ").replace("-", " ")] + [t.text for t in turns.turns] + \
-            [i.title for i in insights.insights]
+    # the title and the session name are not searched (a title is all capitals: "Casus Tim" would be one name);
+    # the names found in the conversation are replaced in them, in any case
+    texts = [t.text for t in turns.turns] + [i.title for i in insights.insights]
     added = _detect_all(detector, texts, pseudonyms, Shared.protected_names(people))
     pseudonyms.save(insights.language)
     log.info("pseudonymise: %d new entities, %d in all, %.1f s (%s)", added, len(pseudonyms.entities),
