@@ -64,10 +64,11 @@ def measure(language: str, data: dict[str, Any], detector: Detector) -> dict[str
                 false_spans += 1
                 false_positives.append(text[span.start:span.end])
         shown = shared.text(text)
+        unlabelled = re.sub(r"\[[^\]]+\]", " ", shown)  # "[School 1]" does not leak the word "School"
         for _start, _end, kind, original in gold:
             words = [w for w in re.findall(r"[\w@.\-/]+", original) if len(w) > 1
                      and w.lower() not in {"de", "van", "het", "the", "of", "mrs", "mevrouw"}]
-            hit = not any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", shown) for w in words)
+            hit = not any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", unlabelled) for w in words)
             caught[kind][0] += hit
             caught[kind][1] += 1
             if not hit:
