@@ -185,7 +185,8 @@ class Pseudonyms:
                 related = [e for e in self.entities
                            if e.kind == "person" and any(same_person(candidate, n) for n in e.names)]
                 if len(related) == 1:
-                    related[0].names.append(name)
+                    if candidate == name:  # a possessive is not a spelling: "Tims" is shown as "[Persoon 1]'s"
+                        related[0].names.append(name)
                     return related[0]
         if kind in UNNUMBERED:
             same = next((e for e in self.entities if e.kind == kind), None)

@@ -105,6 +105,7 @@ class Shared:
         self.language = language
         self.mode = pseudonyms.participants or "keep"
         self.rules = RuleDetector(language)
+        self.participants = list(participants)
         self.people = participant_map(list(participants), self.mode, language)
         protected = self.protected_names(participants) if self.mode == "keep" else set()
         names: dict[str, _Name] = {}
@@ -175,6 +176,18 @@ class Shared:
         if name is None:
             return None
         return self.people.get(name) or self.text(name)
+
+    def learn(self, texts: Sequence[str], also_people: Sequence[str] = ()) -> Shared:
+        """Texts written after the draft (rewordings, proposals): names the rules find in them join the mapping
+        (saved), so final.docx and the mail hide them too. `also_people` (the reviewers) are never taken for a
+        third party. Only the rules run here: deduce's start-up is not worth a few sentences."""
+        people = self.participants + [p for p in also_people if p not in self.participants]
+        added = _detect_all(self.rules, [t for t in texts if t], self.pseudonyms, self.protected_names(people))
+        if not added:
+            return self
+        self.pseudonyms.save(self.language)
+        log.info("pseudonymise: %d new entities in the review's own texts", added)
+        return Shared(self.pseudonyms, self.language, self.participants)
 
     # -- artefacts ---------------------------------------------------------------------------------------------
     def turns(self, turns: Turns) -> Turns:

@@ -279,7 +279,10 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
     people = docx_draft.participants(turns, insights) if turns is not None else sorted(
         {s for i in insights.insights for s in i.speakers})
     shown, lines = final, [c["text"] for c in change_list]
-    if shared is not None:
+    if shared is not None:  # names reviewers wrote (rewordings, proposals) are hidden too
+        written = [i.text for i in final.insights if i.extra.get("reworded_by") or i.extra.get("added")]
+        written += [t for p in aggregate["proposals"] for t in [p.get("text", ""), *p.get("variants", [])]]
+        shared = shared.learn(written, review["reviewers"])
         shown, lines = shared.insights(final), [shared.text(line) for line in lines]
         people, doc_title = [shared.name(p) or p for p in people], shared.text(doc_title, any_case=True)
     spec = docx_draft.DocSpec(
