@@ -262,6 +262,41 @@ def test_english_session_end_to_end(tmp_path):
     assert "[Place 1]" in draft and "[School 1]" in draft
 
 
+def _without_bookmarks(src: Path, dst: Path) -> Path:
+    """A copy as a program that drops bookmarks saves it: comments must then be matched by their paragraph's text."""
+    import docx
+    from docx.oxml.ns import qn
+
+    doc = docx.Document(str(src))
+    for tag in ("w:bookmarkStart", "w:bookmarkEnd"):
+        for element in list(doc.element.body.iter(qn(tag))):
+            element.getparent().remove(element)
+    doc.save(str(dst))
+    return dst
+
+
+@pytest.mark.slow
+def test_comments_without_bookmarks_match_the_pseudonymised_text(tmp_path):
+    from docx_helpers import CommentSpec, add_comments
+
+    from pipeline.core.store import Session
+    from pipeline.privacy.shared import load_shared
+
+    session = _round(tmp_path, "casus-en.txt", "en", "Case")
+    insights = Insights.from_dict(json.loads((session / "insights.json").read_text(encoding="utf-8")))
+    shared = load_shared(Session(session))
+    assert shared is not None
+    labelled = next(i for i in shared.insights(insights).insights if re.search(r"\[Person \d\]", i.text))
+    commented = add_comments(session / "draft.docx", tmp_path / "c.docx",
+                             [CommentSpec(f"{labelled.title}: {labelled.text}"[:40], "+1", "Emma")])
+    stripped = _without_bookmarks(commented, tmp_path / "stripped.docx")
+    assert main(["collect", str(session), str(stripped), "--fresh"]) == 0
+    review = json.loads((session / "review.json").read_text(encoding="utf-8"))
+    [comment] = review["comments"]
+    assert comment["target"] == {"kind": "insight", "index": labelled.rank, "via": "text",
+                                 "title": insights.insights[labelled.rank - 1].title}
+
+
 @pytest.mark.slow
 def test_participants_as_initials_end_to_end(tmp_path):
     out = tmp_path / "out"
