@@ -15,6 +15,7 @@ the same file in its folder and read it before the session's own.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -25,6 +26,8 @@ from typing import Any
 from pipeline.core.errors import SessionError
 from pipeline.core.settings import PARTICIPANT_MODES
 from pipeline.core.store import atomic_write_json, cache_key
+
+log = logging.getLogger(__name__)
 
 PSEUDONYMS_FILE = "pseudonyms.json"
 NUMBERED = ("person", "school", "institution", "place")
@@ -253,6 +256,8 @@ def session_choice(path: Path, pseudonymise: bool | None, participants: str | No
         pseudonyms.participants = participants
     if (pseudonyms.enabled, pseudonyms.participants) != before and (pseudonyms.enabled or path.is_file()):
         pseudonyms.save(language)
+    if participants is not None and not pseudonyms.enabled:
+        log.warning("--participants %s changes nothing without --pseudonymise", participants)
     return pseudonyms if pseudonyms.enabled else None
 
 
