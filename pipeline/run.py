@@ -265,7 +265,7 @@ def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None =
 
             detector = detector_for(insights.language, settings.cache_dir or Path(".cache"))
             shared = prepare_shared(session, turns, insights, title=meta["title"], detector=detector,
-                                    pseudonyms=pseudonyms)
+                                    pseudonyms=pseudonyms, title_from_file=title is None)
         write_draft(session, turns, insights, title=meta["title"], date=dt.date.fromisoformat(recorded),
                     words=words, shared=shared)
 

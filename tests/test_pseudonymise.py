@@ -304,3 +304,18 @@ def test_participants_as_initials_end_to_end(tmp_path):
                  "--participants", "initials", "--date", "2026-02-10", "-q"]) == 0
     draft = docx_text(out / "casus-en" / "draft.docx")
     assert leaked(draft, ["Emma", "Raj", "Olivia"]) == [] and "O.:" in draft
+
+
+@pytest.mark.slow
+def test_a_name_in_the_file_name_is_hidden_in_title_properties_and_mail(tmp_path, capsys):
+    recording = tmp_path / "2026-02-10_case-pietje-puk.txt"
+    recording.write_text((DATA / "casus-en.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(recording), "--out-dir", str(out), "--language", "en", "--pseudonymise", "-q"]) == 0
+    session = out / recording.stem
+    assert main(["mail", str(session), "--to", "groep@example.nl", "--draft"]) == 0
+    for text in (docx_text(session / "draft.docx"), eml_text(session / "mail.eml")):
+        assert not re.search(r"(?i)pietje|puk", text) and "[Name 1] [Name 2]" in text
+    capsys.readouterr()
+    assert main(["collect", str(session), str(session / "draft.docx")]) == 0
+    assert "was made for session folder" not in capsys.readouterr().err  # its pseudonymised session name is known

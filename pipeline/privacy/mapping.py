@@ -30,16 +30,16 @@ from pipeline.core.store import atomic_write_json, cache_key
 log = logging.getLogger(__name__)
 
 PSEUDONYMS_FILE = "pseudonyms.json"
-NUMBERED = ("person", "school", "institution", "place")
+NUMBERED = ("person", "school", "institution", "place", "name")  # "name": an unknown word of a file-name title
 UNNUMBERED = ("birthdate", "phone", "email", "url")
 KINDS = NUMBERED + UNNUMBERED
 LABELS = {
     "nl": {"person": "Persoon", "school": "School", "institution": "Instelling", "place": "Plaats",
-           "participant": "Deelnemer", "birthdate": "Geboortedatum", "phone": "Telefoon", "email": "E-mail",
-           "url": "Website"},
+           "name": "Naam", "participant": "Deelnemer", "birthdate": "Geboortedatum", "phone": "Telefoon",
+           "email": "E-mail", "url": "Website"},
     "en": {"person": "Person", "school": "School", "institution": "Institution", "place": "Place",
-           "participant": "Participant", "birthdate": "Date of birth", "phone": "Phone", "email": "E-mail",
-           "url": "Website"},
+           "name": "Name", "participant": "Participant", "birthdate": "Date of birth", "phone": "Phone",
+           "email": "E-mail", "url": "Website"},
 }
 KIND_WORDS = {"person": "person", "persoon": "person", "school": "school", "institution": "institution",
               "instelling": "institution", "place": "place", "plaats": "place"}

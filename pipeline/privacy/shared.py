@@ -243,10 +243,40 @@ def _detect_all(detector: Detector, texts: Sequence[str], pseudonyms: Pseudonyms
     return len(new)
 
 
+TITLE_WORDS = frozenset("""casus sessie bijeenkomst overleg intervisie supervisie leernetwerk netwerk team teams
+groep vergadering gesprek evaluatie opname deel case session meeting peer consultation group recording part
+review reflection community practice""".split())
+
+
+def _title_words(title: str, turns: Turns, pseudonyms: Pseudonyms, people: Sequence[str],
+                 language: str) -> int:
+    """A title made from a file name may hold a name nobody said: a word of it that is no ordinary word of the
+    conversation (said in lower case), no stop word or meeting word, no participant and not already hidden
+    becomes a "[Naam N]" entity. Errs on the side of hiding."""
+    said = {w for t in turns.turns for w in re.findall(r"[^\W\d_]+", t.text) if w.islower()}
+    stop = RuleDetector(language).stop
+    protected = Shared.protected_names(people)
+    added = 0
+    for word in re.findall(r"[^\W\d_]{2,}", title):
+        folded = word.lower()
+        if folded in said or folded in stop or folded in TITLE_WORDS or fold(word) in protected \
+                or pseudonyms.is_unhidden(word) \
+                or any(folded in [t.lower() for t in n.split()] for e in pseudonyms.entities for n in e.names):
+            continue
+        pseudonyms.add_detected(word, "name")
+        added += 1
+    return added
+
+
 def prepare_shared(session: Session, turns: Turns, insights: Insights, *, title: str, detector: Detector,
-                   pseudonyms: Pseudonyms | None = None) -> Shared:
+                   pseudonyms: Pseudonyms | None = None, title_from_file: bool = False) -> Shared:
     """Detect third parties in the session's conversation, record them in pseudonyms.json, and
-    return the session's `Shared` (the draft stage)."""
+    return the session's `Shared` (the draft stage).
+
+    Args:
+        title_from_file: the title (and the session name) come from the recording's file name, not from --title:
+            its unknown words are hidden too (see `_title_words`).
+    """
     pseudonyms = pseudonyms or Pseudonyms.load(session.path(PSEUDONYMS_FILE))
     people = participant_names(turns, insights)
     began = time.perf_counter()
@@ -254,6 +284,9 @@ def prepare_shared(session: Session, turns: Turns, insights: Insights, *, title:
     # the names found in the conversation are replaced in them, in any case
     texts = [t.text for t in turns.turns] + [i.title for i in insights.insights]
     added = _detect_all(detector, texts, pseudonyms, Shared.protected_names(people))
+    if title_from_file:
+        added += _title_words(f"{title} {session.name.replace('_', ' ').replace('-', ' ')}", turns, pseudonyms,
+                              people, insights.language)
     pseudonyms.save(insights.language)
     log.info("pseudonymise: %d new entities, %d in all, %.1f s (%s)", added, len(pseudonyms.entities),
              time.perf_counter() - began, detector.name)
