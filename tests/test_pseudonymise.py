@@ -319,3 +319,9 @@ def test_a_name_in_the_file_name_is_hidden_in_title_properties_and_mail(tmp_path
     capsys.readouterr()
     assert main(["collect", str(session), str(session / "draft.docx")]) == 0
     assert "was made for session folder" not in capsys.readouterr().err  # its pseudonymised session name is known
+
+
+def test_a_participant_keeps_their_initials_when_a_third_party_shares_the_first_name(tmp_path):
+    pseudonyms = _mapping(tmp_path, ("person", ["Sanne Bos"]), mode="initials")
+    shared = Shared(pseudonyms, "nl", ["Sanne de Vries"])
+    assert shared.text("Sanne belde Sanne Bos.") == "SdV belde [Persoon 1]."

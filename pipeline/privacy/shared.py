@@ -110,6 +110,11 @@ class Shared:
         protected = self.protected_names(participants) if self.mode == "keep" else set()
         names: dict[str, _Name] = {}
         spellings: set[str] = set()
+        if self.mode != "keep":  # participants first: their initials or labels win over a third party's label
+            for full, shown in self.people.items():
+                for variant in {full, full.split()[0]}:
+                    names.setdefault(fold(variant), _Name(shown, True, variant[:1].islower()))
+                    spellings.add(variant)
         for implied in (False, True):  # the names as given first, then the parts of full names ("Tim", "de Vries")
             for entity in pseudonyms.entities:
                 text = label(entity.kind, entity.number, language)
@@ -120,13 +125,7 @@ class Shared:
                             and fold(name) not in names:
                         names[fold(name)] = _Name(text, entity.kind == "person", name[:1].islower())
                         spellings.add(name)
-        if self.mode != "keep":
-            for full, shown in self.people.items():
-                for variant in {full, full.split()[0]}:
-                    names.setdefault(fold(variant), _Name(shown, True, variant[:1].islower()))
         self.names = names
-        if self.mode != "keep":
-            spellings |= {v for f in self.people for v in (f, f.split()[0])}
         pattern = "|".join(r"\s+".join(re.escape(w) for w in s.split()) for s in sorted(spellings, key=len,
                                                                                           reverse=True))
         self.pattern = re.compile(rf"(?<![\w@.])(?P<name>{pattern}){_ENDING}(?!\w)", re.IGNORECASE) if pattern \
