@@ -288,8 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--pseudonymise", action=argparse.BooleanOptionalAction, default=None,
                      help="replace third parties (pupils, clients, schools, towns, birth dates, phone numbers, "
                           "e-mail) by labels such as [Persoon 1] in draft, final document and mail; the mapping "
-                          "stays in outputs/<session>/pseudonyms.json (default: the session's choice, else "
-                          "pseudonymise in [oogst], else off)")
+                          "stays in outputs/<session>/pseudonyms.json (default: pseudonymise = true in [oogst], "
+                          "else the session's earlier choice, else off; only --no-pseudonymise turns it off)")
     run.add_argument("--participants", choices=["keep", "initials", "labels"],
                      help="with --pseudonymise: participants' names as is (keep, default), as initials, or as "
                           "[Deelnemer N] labels")

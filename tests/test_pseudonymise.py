@@ -116,6 +116,8 @@ def test_settings_order_cli_env_file(tmp_path):
     assert load_settings({}, {**env, "OOGST_PARTICIPANTS": "labels"}, config=config).participants == "labels"
     assert load_settings({"pseudonymise": False}, env, config=config).pseudonymise is False
     assert load_settings({}, env).pseudonymise is None
+    # "false" outside the command line is no opinion: a pseudonymised session stays so until --no-pseudonymise
+    assert load_settings({}, {**env, "OOGST_PSEUDONYMISE": "false"}).pseudonymise is None
     assert load_settings({}, {"XDG_CACHE_HOME": str(tmp_path)}).cache_dir == tmp_path / "oogst"
     config.write_text('[oogst]\nparticipants = "everyone"\n', encoding="utf-8")
     with pytest.raises(Exception, match="participants = 'everyone': choose one of keep, initials, labels"):
@@ -304,6 +306,10 @@ def test_participants_as_initials_end_to_end(tmp_path):
                  "--participants", "initials", "--date", "2026-02-10", "-q"]) == 0
     draft = docx_text(out / "casus-en" / "draft.docx")
     assert leaked(draft, ["Emma", "Raj", "Olivia"]) == [] and "O.:" in draft
+    # only --no-pseudonymise turns it back
+    assert main(["run", str(DATA / "casus-en.txt"), "--out-dir", str(out), "--language", "en", "--date",
+                 "2026-02-10", "--no-pseudonymise", "-q"]) == 0
+    assert "Liam" in docx_text(out / "casus-en" / "draft.docx")
 
 
 @pytest.mark.slow

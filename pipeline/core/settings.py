@@ -194,6 +194,8 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     for name, var in ENV.items():
         if env.get(var):
             values[name] = _coerce(name, env[var], var)
+    if values.get("pseudonymise") is False:  # only --no-pseudonymise turns a pseudonymised session back
+        del values["pseudonymise"]
     for name, value in (cli or {}).items():
         if value is not None and name in SECTIONS["oogst"]:
             values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
