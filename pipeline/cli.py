@@ -113,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         args, models_dir=args.models_dir, language=args.language, model=args.model, backend=args.backend,
         compute_type=args.compute_type or ("int8" if fast else None), batched=True if fast else None,
         threads=args.threads, vocabulary=_vocabulary(args.vocabulary), speakers=args.speakers, names=names,
-        quiet=args.quiet)
+        quiet=args.quiet, pseudonymise=args.pseudonymise, participants=args.participants)
     if settings.speakers is not None and not 1 <= settings.speakers <= 10:
         raise ConfigError(f"--speakers {settings.speakers}: give a number from 1 to 10")
     inputs = collect_inputs([Path(p) for p in args.inputs])
@@ -179,6 +179,28 @@ def cmd_names(args: argparse.Namespace) -> int:
     for label, name in turns.speakers.items():
         print(f"{label} = {name}")
     print(f"-> {session.path('turns.json')} (run `oogst run` again to carry the names into insights and draft)")
+    return 0
+
+
+def cmd_hide(args: argparse.Namespace) -> int:
+    from pipeline.core.store import Session
+    from pipeline.privacy.commands import hide
+
+    session = Session.open(args.session, _settings(args).out_dir)
+    for line in hide(session, args.names, args.kind):
+        print(line)
+    print(f"-> {session.path('pseudonyms.json')} (run `oogst run` again to write the draft with it)")
+    return 0
+
+
+def cmd_unhide(args: argparse.Namespace) -> int:
+    from pipeline.core.store import Session
+    from pipeline.privacy.commands import unhide
+
+    session = Session.open(args.session, _settings(args).out_dir)
+    for line in unhide(session, args.names):
+        print(line)
+    print(f"-> {session.path('pseudonyms.json')} (run `oogst run` again to write the draft with it)")
     return 0
 
 
@@ -280,6 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--speakers", type=int, metavar="N", help="number of speakers (default: found "
                                                                 "automatically, 1-10)")
     run.add_argument("--names", nargs="+", metavar="S1=NAME", help="speaker names, e.g. S1=Sanne S2=Joris")
+    run.add_argument("--pseudonymise", action=argparse.BooleanOptionalAction, default=None,
+                     help="replace third parties (pupils, clients, schools, towns, birth dates, phone numbers, "
+                          "e-mail) by labels such as [Persoon 1] in draft, final document and mail; the mapping "
+                          "stays in outputs/<session>/pseudonyms.json (default: pseudonymise = true in [oogst], "
+                          "else the session's earlier choice, else off; only --no-pseudonymise turns it off)")
+    run.add_argument("--participants", choices=["keep", "initials", "labels"],
+                     help="with --pseudonymise: participants' names as is (keep, default), as initials, or as "
+                          "[Deelnemer N] labels")
     run.add_argument("--title", help="session title for the draft and mail (default: from the file name)")
     run.add_argument("--date", help="session date YYYY-MM-DD (default: the recording's file date)")
     run.add_argument("--force", action="store_true", help="redo every stage")
@@ -307,6 +337,25 @@ def build_parser() -> argparse.ArgumentParser:
     names.add_argument("assignments", nargs="+", metavar="S1=NAME")
     _common(names)
     names.set_defaults(func=cmd_names)
+
+    hide = sub.add_parser("hide", help="always hide these names in what is shared (\"Tim=Timmie\" ties spellings)",
+                          description="Add names to the session's pseudonyms.json: each argument is one person "
+                                      "(or place, school), \"=\" ties its spellings, e.g. \"Tim=Timmie=Tim de "
+                                      "Vries\". Turns pseudonymisation on; run `oogst run` again for the draft.")
+    hide.add_argument("session", help="session folder or name under outputs/")
+    hide.add_argument("names", nargs="+", metavar="NAME")
+    hide.add_argument("--as", dest="kind", default="person", metavar="KIND",
+                      help="what the names are: person (default), school, institution or place")
+    _common(hide)
+    hide.set_defaults(func=cmd_hide)
+
+    unhide = sub.add_parser("unhide", help="never hide these names (a word taken for a name, a public place)",
+                            description="Show these names as they are in draft, final document and mail; "
+                                        "run `oogst run` again for the draft.")
+    unhide.add_argument("session", help="session folder or name under outputs/")
+    unhide.add_argument("names", nargs="+", metavar="NAME")
+    _common(unhide)
+    unhide.set_defaults(func=cmd_unhide)
 
     collect = sub.add_parser("collect", help="read participants' comments from returned .docx copies",
                              description="Read every comment from the returned, annotated copies of draft.docx "

@@ -38,6 +38,7 @@ from pipeline.core.settings import Settings
 from pipeline.core.store import Session, atomic_write_json, cache_key, hash_file, read_json
 from pipeline.core.types import SAMPLE_RATE, Insights, Transcript, Turns
 from pipeline.ingest.audio import is_audio_file, load_audio
+from pipeline.privacy.mapping import PSEUDONYMS_FILE, session_choice
 
 if TYPE_CHECKING:
     from pipeline.asr.options import Backend
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 STAGES = ("transcribe", "speakers", "names", "insights", "draft")
 TRANSCRIPT_SUFFIXES = frozenset({".vtt", ".srt", ".txt", ".docx"})
+DETECTOR_VERSION = "deduce-3.0.6+rules-1"  # part of the draft's key when pseudonymised
 FOLDER_TRANSCRIPT_SUFFIXES = frozenset({".vtt", ".srt"})  # .txt/.docx in a folder may be notes: name them
 
 
@@ -273,6 +275,10 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
     stage("insights", insights_key, ["insights.json"], do_insights)
 
     # -- draft ------------------------------------------------------------------------------------------------
+    # --pseudonymise: third parties become labels in draft.docx; pseudonyms.json (the mapping) is part of the key
+    pseudonyms = session_choice(session.path(PSEUDONYMS_FILE), settings.pseudonymise, settings.participants,
+                                settings.language)
+
     def do_draft(progress: Callable[[float], None] | None) -> None:
         from pipeline.review.draft import write_draft
 
@@ -284,14 +290,23 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
                                load_edits(session.root))  # the facilitator's edits (web page), if any
         transcript = Transcript.from_dict(read_json(session.path("transcript.json")))
         words = None if imported else Recognition(transcript.words)  # an import has no probabilities: no marks
+        shared = None
+        if pseudonyms is not None:
+            from pipeline.privacy.shared import detector_for, prepare_shared
+
+            detector = detector_for(insights.language, settings.cache_dir or Path(".cache"))
+            shared = prepare_shared(session, turns, insights, title=meta["title"], detector=detector,
+                                    pseudonyms=pseudonyms, title_from_file=title is None)
         write_draft(session, turns, insights, title=meta["title"], date=dt.date.fromisoformat(recorded),
-                    words=words)
+                    words=words, shared=shared)
 
     edits_file = session.path(EDITS_FILE)
+    privacy_key = (pseudonyms.user_key(), DETECTOR_VERSION) if pseudonyms is not None else None
     stage("draft", lambda: cache_key("draft", session.artefact_hash("turns.json"),
                                      session.artefact_hash("insights.json"), session.artefact_hash("transcript.json"),
-                                     meta, *([hash_file(edits_file)] if edits_file.is_file() else [])),
-          ["draft.docx"], do_draft)
+                                     meta, *([privacy_key] if privacy_key else []),
+                                     *([hash_file(edits_file)] if edits_file.is_file() else [])),
+          ["draft.docx"] + ([PSEUDONYMS_FILE] if pseudonyms is not None else []), do_draft)
 
     atomic_write_json(session.path("run.json"), {"source": path.name, "stages": result.stage_seconds,
                                                  "skipped": result.skipped,

@@ -18,12 +18,14 @@ ALLOWED: dict[str, set[str]] = {
     "asr": {"core", "ingest", "models"},
     "speakers": {"core", "ingest"},
     "insights": {"core"},
-    "review": {"core"},
-    "mail": {"core"},
-    "run": {"core", "ingest", "models", "asr", "speakers", "insights", "review"},
+    "privacy": {"core"},
+    "review": {"core", "privacy"},
+    "mail": {"core", "privacy"},
+    "run": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review"},
     "jobs": {"core", "ingest", "asr", "run"},
     "web": {"core", "ingest", "speakers", "review", "mail", "jobs"},
-    "cli": {"core", "ingest", "models", "asr", "speakers", "insights", "review", "mail", "run", "jobs", "web"},
+    "cli": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run", "jobs",
+            "web"},
     "testing": {"core", "asr"},
 }
 

@@ -8,6 +8,7 @@ and an unknown section or key is a one-line error that names it:
     language = "nl"
     out_dir = "~/Documents/oogst"
     vocabulary = ["intervisie", "casus", "inbrenger"]
+    pseudonymise = true         # third parties -> labels in what is shared (participants = keep|initials|labels)
 
     [smtp]                      # oogst mail (see pipeline.mail.settings)
     host = "smtp.example.nl"
@@ -48,6 +49,9 @@ class Settings:
     speakers: int | None = None
     names: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
+    pseudonymise: bool | None = None  # None: not said; the session keeps what it was (pseudonyms.json)
+    participants: str | None = None  # with pseudonymise: keep | initials | labels (None: the session's, else keep)
+    cache_dir: Path | None = None  # built lookup tables (deduce); default $XDG_CACHE_HOME/oogst or ~/.cache/oogst
     config_path: Path | None = None  # the config file the values came from (None: no file)
     sections: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)  # [smtp], [llm], ... as read
 
@@ -73,7 +77,11 @@ ENV = {
     "compute_type": "OOGST_COMPUTE_TYPE",
     "threads": "OOGST_THREADS",
     "vocabulary": "OOGST_VOCABULARY",
+    "pseudonymise": "OOGST_PSEUDONYMISE",
+    "participants": "OOGST_PARTICIPANTS",
+    "cache_dir": "OOGST_CACHE_DIR",
 }
+PARTICIPANT_MODES = ("keep", "initials", "labels")
 SECRET_ENV = {"smtp": "OOGST_SMTP_PASSWORD", "llm": "OOGST_LLM_API_KEY", "web": "OOGST_WEB_PASSWORD"}
 
 
@@ -153,11 +161,13 @@ def _project_folder(path: Path, repo_root: Path) -> Path | None:
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     try:
-        if name in ("out_dir", "models_dir"):
+        if name in ("out_dir", "models_dir", "cache_dir"):
             return Path(str(value)).expanduser()
         if name in ("threads", "beam_size", "speakers"):
             return None if value in (None, "") else int(value)
-        if name in ("batched", "quiet"):
+        if name == "participants" and value not in PARTICIPANT_MODES:
+            raise ConfigError(f"{source}: participants = {value!r}: choose one of {', '.join(PARTICIPANT_MODES)}")
+        if name in ("batched", "quiet", "pseudonymise"):
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
         if name == "vocabulary":
             items = value.split(",") if isinstance(value, str) else list(value)
@@ -184,7 +194,12 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     for name, var in ENV.items():
         if env.get(var):
             values[name] = _coerce(name, env[var], var)
+    if values.get("pseudonymise") is False:  # only --no-pseudonymise turns a pseudonymised session back
+        del values["pseudonymise"]
     for name, value in (cli or {}).items():
         if value is not None and name in SECTIONS["oogst"]:
             values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    if values.get("cache_dir") is None:
+        base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
+        values["cache_dir"] = Path(base).expanduser() / "oogst"
     return Settings(**values, config_path=path, sections={k: v for k, v in sections.items() if k != "oogst"})

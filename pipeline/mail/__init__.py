@@ -7,7 +7,7 @@ SMTP password comes from the environment or a prompt and is never written, logge
 
 Modules, each importing only those above it: `addresses` (recipients), `settings` ([smtp] + OOGST_SMTP_*),
 `message` (content, bodies, .eml), `ledger` (sent.json), `transport` (SMTP), `command` (`oogst mail`).
-May import `pipeline.core` only.
+May import `pipeline.core` and `pipeline.privacy` (a pseudonymised session's mail shows labels).
 """
 
 from pipeline.mail.addresses import parse_address, read_recipients

@@ -7,7 +7,7 @@ import logging
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from email import policy
 from email.headerregistry import Address
@@ -23,6 +23,7 @@ from pipeline.core.naming import date_from, title_from
 from pipeline.core.store import Session, atomic_write_bytes, hash_file, read_json
 from pipeline.core.types import TOP_N, Insight, Insights
 from pipeline.mail.addresses import parse_address
+from pipeline.privacy.shared import load_shared
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +236,11 @@ def compose(session: Session, recipients: Sequence[Address], *, sender: str | Ad
     if not recipients:
         raise MailError("no recipients: give --to name@example.nl (repeatable) or --to-file participants.txt")
     content = load_content(session, draft=draft)
+    shared = load_shared(session, content.language)
+    if shared is not None:  # pseudonymised session: the attachment already is; title, top 7 and actions too
+        content = replace(content, title=shared.text(content.title, any_case=True),
+                          insights=shared.insights(content.insights),
+                          speakers={k: shared.name(v) or v for k, v in content.speakers.items()})
     subject = subject_line(content)
     filename = attachment_name(content)
     message = EmailMessage(policy=policy.SMTP)

@@ -3,7 +3,7 @@ their copies safely, `interpret` understands each comment, `aggregate` turns vot
 ranking, and `final` (`oogst collect`) writes review.json, final.json and final.docx; `versions` freezes a sent
 draft (sent/vN/) and picks the version returned copies are read against.
 
-May import `pipeline.core` only.
+May import `pipeline.core` and `pipeline.privacy` (a pseudonymised session's documents show labels).
 """
 
 from pipeline.review.final import CollectResult, collect

@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # python-docx is imported inside the functions that need it
     from docx.document import Document as DocxDocument
     from docx.text.paragraph import Paragraph
 
+    from pipeline.privacy.shared import Shared
+
 log = logging.getLogger(__name__)
 
 BOOKMARK_PREFIX = "oogst_"
@@ -337,15 +339,21 @@ def save_document(doc: DocxDocument, path: Path) -> Path:
 
 
 def write_draft(session: Session, turns: Turns, insights: Insights, *, title: str, date: datetime.date,
-                path: Path | None = None, words: DoubtfulWords | None = None) -> Path:
+                path: Path | None = None, words: DoubtfulWords | None = None, shared: Shared | None = None) -> Path:
     """Write the review draft (default `<session>/draft.docx`) and return its path.
 
     Args:
         words: the recogniser's words of the session (None for an imported transcript): doubtful ones are marked.
+        shared: the session is pseudonymised: every text (title, session name in the properties, turns,
+            insights) goes through it; the draft still carries the hash of the original insights for `collect`.
     """
     target = Path(path) if path is not None else session.path("draft.docx")
+    source_hash, name = insights_hash(insights), session.name
+    if shared is not None:
+        turns, insights = shared.turns(turns), shared.insights(insights)
+        title, name = shared.text(title, any_case=True), shared.text(session.name, any_case=True)
     spec = DocSpec(title=title, date=date, participants=tuple(participants(turns, insights)),
-                   session_name=session.name, insights_hash=insights_hash(insights))
+                   session_name=name, insights_hash=source_hash)
     save_document(build_document(spec, insights, turns, words), target)
     log.info("wrote %s (%d insights, %d turns)", target, min(TOP_N, len(insights.insights)), len(turns.turns))
     return target

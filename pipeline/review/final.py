@@ -28,6 +28,7 @@ from pipeline.core.errors import ReviewError, SessionError
 from pipeline.core.language import draft_labels
 from pipeline.core.store import Session, atomic_write_json, hash_file, read_json
 from pipeline.core.types import TOP_N, Insights, Turns
+from pipeline.privacy.shared import load_shared
 from pipeline.review import draft as docx_draft
 from pipeline.review.aggregate import RANKING_RULE, _aggregate, _changes, _final_insight, _interpret_all
 from pipeline.review.interpret import _expected_texts, _match_text
@@ -84,8 +85,8 @@ def _target_dict(target: Target | None, insights: Insights) -> dict[str, Any] | 
 
 
 def _read_one(path: Path, session: Session, insights: Insights, current_hash: str,
-              expected: list[tuple[str, Target]]) -> tuple[dict[str, Any], list[dict[str, Any]],
-                                                           list[dict[str, Any]], list[str]]:
+              expected: list[tuple[str, Target]], shown_name: str | None = None
+              ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     """One file -> (file entry, comment records, tracked changes, problems). Raises ReviewProblem when unusable."""
     reading = read_docx(path)
     notes: list[str] = []
@@ -99,7 +100,7 @@ def _read_one(path: Path, session: Session, insights: Insights, current_hash: st
             if other != session.name:
                 raise _problem(path, OTHER_SESSION.format(other=other, this=session.name))
             raise _problem(path, OLD_DRAFT)
-        if other != session.name:
+        if other not in (session.name, shown_name):  # shown_name: the session's name in a pseudonymised draft
             notes.append(f"{path}: " + FOLDER_RENAMED.format(other=other))
     else:
         has_marks = any(p.target is not None for p in reading.paragraphs)
@@ -183,6 +184,10 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
     insights = review_base(session, [Path(f) for f in files])
     current_hash = docx_draft.insights_hash(insights)
     expected = _expected_texts(insights)
+    shared = load_shared(session, insights.language)  # a pseudonymised session: its drafts show labels
+    shown_name = shared.text(session.name, any_case=True) if shared is not None else None
+    if shared is not None:
+        expected += _expected_texts(shared.insights(insights))
     turns = None
     if session.path("turns.json").is_file():
         turns = Turns.from_dict(read_json(session.path("turns.json")))
@@ -199,7 +204,8 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         try:
             if not path.is_file():
                 raise _problem(path, "not found; check the path")
-            entry, file_records, file_changes, file_notes = _read_one(path, session, insights, current_hash, expected)
+            entry, file_records, file_changes, file_notes = _read_one(path, session, insights, current_hash, expected,
+                                                                            shown_name)
         except ReviewProblem as exc:
             log.warning("%s", exc)
             problems.append(str(exc))
@@ -274,12 +280,19 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
             doc_date = datetime.date.today()
     people = docx_draft.participants(turns, insights) if turns is not None else sorted(
         {s for i in insights.insights for s in i.speakers})
+    shown, lines = final, [c["text"] for c in change_list]
+    if shared is not None:  # names reviewers wrote (rewordings, proposals) are hidden too
+        written = [i.text for i in final.insights if i.extra.get("reworded_by") or i.extra.get("added")]
+        written += [t for p in aggregate["proposals"] for t in [p.get("text", ""), *p.get("variants", [])]]
+        shared = shared.learn(written, review["reviewers"])
+        shown, lines = shared.insights(final), [shared.text(line) for line in lines]
+        people, doc_title = [shared.name(p) or p for p in people], shared.text(doc_title, any_case=True)
     spec = docx_draft.DocSpec(
         title=doc_title + draft_labels(insights.language)["final_suffix"], date=doc_date,
-        participants=tuple(people), session_name=session.name, insights_hash=docx_draft.insights_hash(final),
-        kind="final", review_note=False, missing_line=False, changes=tuple(c["text"] for c in change_list),
-        changes_heading=True)
-    final_docx = docx_draft.save_document(docx_draft.build_document(spec, final, None), session.path("final.docx"))
+        participants=tuple(people), session_name=shown_name or session.name,
+        insights_hash=docx_draft.insights_hash(final), kind="final", review_note=False, missing_line=False,
+        changes=tuple(lines), changes_heading=True)
+    final_docx = docx_draft.save_document(docx_draft.build_document(spec, shown, None), session.path("final.docx"))
     ok = sum(1 for f in file_entries if f.get("status") == "ok")
     log.info("collected %d comments from %d file(s); %d problem(s)", unique_comments, ok, len(problems))
     result = CollectResult(review_path, final_json, final_docx, problems, ok, len(records), len(unmapped), notes)

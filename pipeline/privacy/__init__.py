@@ -1,0 +1,16 @@
+"""Pseudonymisation of what leaves the facilitator: third parties in draft.docx, final.docx and mail.eml become
+stable labels ("[Persoon 1]", "[School 1]", "[Plaats 1]", "[Geboortedatum]", ...).
+
+`mapping` owns pseudonyms.json (label <-> original, the "always hide" and "never hide" lists: one source of truth,
+in the outputs folder only), `detect` finds third parties (deduce for Dutch, rules and capitalised-name heuristics
+for English, e-mail/phone/URL/birth-date rules for both), `shared` turns a session's turns and insights into their
+shareable form. Internal artefacts (transcript.json, turns.json, insights.json) keep the originals.
+
+May import `pipeline.core` only.
+"""
+
+from pipeline.privacy.mapping import PARTICIPANT_MODES, PSEUDONYMS_FILE, Entity, Pseudonyms
+from pipeline.privacy.shared import Shared, load_shared, prepare_shared
+
+__all__ = ["PARTICIPANT_MODES", "PSEUDONYMS_FILE", "Entity", "Pseudonyms", "Shared", "load_shared",
+           "prepare_shared"]
