@@ -25,51 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("oogst")
 
-STAGE_LABELS = {"transcribe": "transcribing", "speakers": "finding speakers", "names": "naming speakers",
-                "insights": "ranking insights", "draft": "writing draft.docx"}
-
-
-class ConsoleReporter:
-    """A line per stage on stderr, and a bar with ETA (in audio seconds) for the stages that walk the audio."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self._bar: Any = None
-
-    def begin(self, session: str, stage: str, total_seconds: float | None) -> Callable[[float], None] | None:
-        if self.quiet:
-            return None
-        label = f"{session}: {STAGE_LABELS.get(stage, stage)}"
-        if total_seconds is None:
-            print(f"  {label} …", file=sys.stderr, flush=True)
-            return None
-        from tqdm import tqdm
-
-        self._bar = tqdm(total=round(total_seconds, 1), unit="s", desc=f"  {label}", file=sys.stderr,
-                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s audio "
-                                    "[{elapsed}<{remaining}]", leave=False, disable=None)
-        bar = self._bar
-
-        def progress(share: float) -> None:
-            bar.update(max(0.0, round(share * bar.total, 1) - bar.n))
-
-        return progress
-
-    def abort(self, session: str, stage: str) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-    def end(self, session: str, stage: str, seconds: float, skipped: bool) -> None:
-        self.abort(session, stage)
-        if self.quiet:
-            return
-        if skipped:
-            print(f"  {session}: {stage} up to date (skipped)", file=sys.stderr, flush=True)
-        else:
-            print(f"  {session}: {stage} done in {seconds:.1f} s", file=sys.stderr, flush=True)
-
-
 # -- commands ------------------------------------------------------------------------------------------------
 
 def _vocabulary(value: str | None) -> tuple[str, ...] | None:
@@ -119,6 +74,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs = collect_inputs([Path(p) for p in args.inputs])
     if not inputs:
         raise OogstError(f"{', '.join(args.inputs)}: no recordings found (put .m4a/.mp3/.wav files there)")
+    from pipeline.run import ConsoleReporter
+
     reporter = ConsoleReporter(settings.quiet)
     failed = 0
     for path in inputs:
@@ -183,23 +140,14 @@ def cmd_names(args: argparse.Namespace) -> int:
 
 
 def cmd_hide(args: argparse.Namespace) -> int:
+    """`oogst hide` and `oogst unhide`: one source of truth, pseudonyms.json, changed under the session's lock."""
     from pipeline.core.store import Session
-    from pipeline.privacy.commands import hide
+    from pipeline.privacy.commands import hide, unhide
 
     session = Session.open(args.session, _settings(args).out_dir)
-    for line in hide(session, args.names, args.kind):
-        print(line)
-    print(f"-> {session.path('pseudonyms.json')} (run `oogst run` again to write the draft with it)")
-    return 0
-
-
-def cmd_unhide(args: argparse.Namespace) -> int:
-    from pipeline.core.store import Session
-    from pipeline.privacy.commands import unhide
-
-    session = Session.open(args.session, _settings(args).out_dir)
-    for line in unhide(session, args.names):
-        print(line)
+    with session_lock(session.root, f"oogst {args.command}"):
+        lines = hide(session, args.names, args.kind) if args.command == "hide" else unhide(session, args.names)
+    print(*lines, sep="\n")
     print(f"-> {session.path('pseudonyms.json')} (run `oogst run` again to write the draft with it)")
     return 0
 
@@ -270,6 +218,16 @@ def _common(command: argparse.ArgumentParser) -> None:
     command.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
 
 
+def _on_session(sub: Any, name: str, func: Callable[[argparse.Namespace], int], **texts: str
+                ) -> argparse.ArgumentParser:
+    """A command that works on one session: its positional SESSION, --out-dir and --config."""
+    command: argparse.ArgumentParser = sub.add_parser(name, **texts)
+    command.add_argument("session", help="session folder or name under outputs/")
+    command.set_defaults(func=func)
+    _common(command)
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="oogst",
@@ -330,56 +288,44 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--skip-openai", action="store_true", help="do not convert the openai-whisper checkpoint")
     models.set_defaults(func=cmd_models)
 
-    names = sub.add_parser("names", help="give speakers their names (S1=Sanne …) without redoing anything",
-                           description="Rename speaker labels in a session; the names are kept in "
-                                       "names.toml and carried into insights, draft and mail.")
-    names.add_argument("session", help="session folder or name under outputs/")
+    names = _on_session(sub, "names", cmd_names,
+                        help="give speakers their names (S1=Sanne …) without redoing anything",
+                        description="Rename speaker labels in a session; the names are kept in "
+                                    "names.toml and carried into insights, draft and mail.")
     names.add_argument("assignments", nargs="+", metavar="S1=NAME")
-    _common(names)
-    names.set_defaults(func=cmd_names)
 
-    hide = sub.add_parser("hide", help="always hide these names in what is shared (\"Tim=Timmie\" ties spellings)",
-                          description="Add names to the session's pseudonyms.json: each argument is one person "
-                                      "(or place, school), \"=\" ties its spellings, e.g. \"Tim=Timmie=Tim de "
-                                      "Vries\". Turns pseudonymisation on; run `oogst run` again for the draft.")
-    hide.add_argument("session", help="session folder or name under outputs/")
+    hide = _on_session(sub, "hide", cmd_hide,
+                       help="always hide these names in what is shared (\"Tim=Timmie\" ties spellings)",
+                       description="Add names to the session's pseudonyms.json: each argument is one person "
+                                   "(or place, school), \"=\" ties its spellings, e.g. \"Tim=Timmie=Tim de "
+                                   "Vries\". Turns pseudonymisation on; run `oogst run` again for the draft.")
     hide.add_argument("names", nargs="+", metavar="NAME")
     hide.add_argument("--as", dest="kind", default="person", metavar="KIND",
                       help="what the names are: person (default), school, institution or place")
-    _common(hide)
-    hide.set_defaults(func=cmd_hide)
 
-    unhide = sub.add_parser("unhide", help="never hide these names (a word taken for a name, a public place)",
-                            description="Show these names as they are in draft, final document and mail; "
-                                        "run `oogst run` again for the draft.")
-    unhide.add_argument("session", help="session folder or name under outputs/")
+    unhide = _on_session(sub, "unhide", cmd_hide,
+                         help="never hide these names (a word taken for a name, a public place)",
+                         description="Show these names as they are in draft, final document and mail; "
+                                     "run `oogst run` again for the draft.")
     unhide.add_argument("names", nargs="+", metavar="NAME")
-    _common(unhide)
-    unhide.set_defaults(func=cmd_unhide)
 
-    collect = sub.add_parser("collect", help="read participants' comments from returned .docx copies",
-                             description="Read every comment from the returned, annotated copies of draft.docx "
-                                         "and write review.json, final.json and final.docx. The returned files "
-                                         "are never changed.")
-    collect.add_argument("session", help="session folder or name under outputs/")
+    collect = _on_session(sub, "collect", cmd_collect, help="read participants' comments from returned .docx copies",
+                          description="Read every comment from the returned, annotated copies of draft.docx "
+                                      "and write review.json, final.json and final.docx. The returned files "
+                                      "are never changed.")
     collect.add_argument("files", nargs="+", metavar="ANNOTATED.docx")
     collect.add_argument("--fresh", action="store_true", help="forget copies collected earlier and start over")
     collect.add_argument("--title", help="title for final.docx (default: the draft's)")
     collect.add_argument("--date", help="date YYYY-MM-DD for final.docx (default: the draft's)")
-    _common(collect)
-    collect.set_defaults(func=cmd_collect)
 
-    mail = sub.add_parser("mail", help="mail the final top 7 (writes mail.eml; --send sends it)",
-                          description="Compose the mail with the final top 7, action points and final.docx "
-                                      "attached. Without --send it only writes outputs/<session>/mail.eml.")
-    mail.add_argument("session", help="session folder or name under outputs/")
+    mail = _on_session(sub, "mail", cmd_mail, help="mail the final top 7 (writes mail.eml; --send sends it)",
+                       description="Compose the mail with the final top 7, action points and final.docx "
+                                   "attached. Without --send it only writes outputs/<session>/mail.eml.")
     mail.add_argument("--to", action="append", metavar="ADDRESS", help="a recipient (repeat for more)")
     mail.add_argument("--to-file", metavar="FILE", help="a file with one address per line")
     mail.add_argument("--send", action="store_true", help="send it over SMTP (see README for the settings)")
     mail.add_argument("--draft", action="store_true", help="allow mailing the unreviewed draft")
     mail.add_argument("--yes", action="store_true", help="do not ask before sending again")
-    _common(mail)
-    mail.set_defaults(func=cmd_mail)
 
     serve = sub.add_parser("serve", help="the whole flow in a local web page (http://127.0.0.1:8000)",
                            description="Start the web app and its worker: upload recordings, follow progress, name "
