@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,20 @@ def test_worker_keeps_the_recogniser_loaded_between_jobs(tmp_path: Path, models_
     again = w.backend_for(load_settings({"out_dir": tmp_path, "models_dir": models_dir, "language": "en"}))
     assert again is first  # language and vocabulary are per call; the model stays
     assert time.perf_counter() - began < loaded / 10
+
+
+@pytest.mark.slow
+def test_a_job_can_pseudonymise_like_the_command_line(tmp_path: Path) -> None:
+    """The web page's switch travels as a job parameter: the run hides the third party and records the choice."""
+    out = tmp_path / "outputs"
+    queue = SQLiteQueue(tmp_path / "state" / "jobs.sqlite")
+    vtt = write_vtt(tmp_path / "casus.vtt", a="Wat ik meeneem is dat Dylan de Boer rust nodig heeft in de klas.",
+                    b="Ik ga volgende week met de moeder van Dylan praten.")
+    job = queue.submit("run", "casus", str(vtt), {"pseudonymise": True, "language": "nl"})
+    Worker(queue, {"out_dir": out, "quiet": True}).serve(once=True)
+    assert queue.get(job.id).status == "done", queue.get(job.id).error
+    with zipfile.ZipFile(out / "casus" / "draft.docx") as docx:
+        body = docx.read("word/document.xml").decode("utf-8")
+    assert "Dylan" not in body and "[Persoon 1]" in body
+    assert (out / "casus" / "pseudonyms.json").is_file()
+    assert "Dylan" in (out / "casus" / "turns.json").read_text(encoding="utf-8")  # internal artefacts keep it

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OWNER = "the web worker"
-RUN_PARAMS = ("language", "speakers", "vocabulary", "names")  # settings a job may set; the rest come from the server
+# Settings a job may set (the new-session form); the rest come from the server.
+RUN_PARAMS = ("language", "speakers", "vocabulary", "names", "pseudonymise")
 
 
 class Stopped(Exception):

@@ -10,6 +10,8 @@ LABELS: dict[str, dict[str, str]] = {
         "(.vtt .srt .txt .docx); sleep het bestand hierheen of kies het",
         "language": "Taal", "speakers_n": "Aantal sprekers (leeg: vanzelf)", "vocabulary": "Namen en vaktermen "
         "(met komma's)", "upload": "Uploaden en verwerken", "optional": "optioneel",
+        "pseudonymise": "Derden pseudonimiseren in wat gedeeld wordt (concept, eindversie, mail): leerlingen, "
+        "cliënten, scholen en plaatsen worden [Persoon 1], [School 1] …",
         "queued": "In de wachtrij", "running": "Bezig", "done": "Klaar", "failed": "Mislukt",
         "ahead": "wachtende taken vóór deze", "eta": "nog ongeveer", "first_lines": "Eerste regels",
         "transcribe": "Uitschrijven", "speakers": "Sprekers", "names": "Namen", "insights": "Inzichten",
@@ -49,6 +51,8 @@ LABELS: dict[str, dict[str, str]] = {
         "(.vtt .srt .txt .docx); drop the file here or pick it",
         "language": "Language", "speakers_n": "Number of speakers (empty: automatic)",
         "vocabulary": "Names and domain words (comma-separated)", "upload": "Upload and process",
+        "pseudonymise": "Pseudonymise third parties in what is shared (draft, final, mail): pupils, clients, "
+        "schools and towns become [Person 1], [School 1] …",
         "optional": "optional", "queued": "Queued", "running": "Running", "done": "Done", "failed": "Failed",
         "ahead": "jobs waiting before this one", "eta": "about", "first_lines": "First lines",
         "transcribe": "Transcribing", "speakers": "Speakers", "names": "Names", "insights": "Insights",

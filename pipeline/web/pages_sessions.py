@@ -85,7 +85,9 @@ async def sessions_list(request: Request) -> Response:
 
 
 async def new_form(request: Request) -> Response:
-    return render(request, "new.html", values={}, problem=None)
+    # pseudonymise = true in the config ticks the box; the facilitator can untick it for this session
+    return render(request, "new.html", values={}, problem=None,
+                  pseudonymise=bool(config(request).settings.pseudonymise))
 
 
 def _free_name(out_dir: Path, name: str) -> str:
@@ -152,6 +154,8 @@ def _params(fields: dict[str, str]) -> dict[str, Any]:
     vocabulary = [w.strip() for w in fields.get("vocabulary", "").split(",") if w.strip()]
     if vocabulary:
         params["vocabulary"] = vocabulary[:200]
+    # The box says it either way, like --pseudonymise / --no-pseudonymise (the run records it in pseudonyms.json).
+    params["pseudonymise"] = fields.get("pseudonymise") == "1"
     return params
 
 
