@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.insights.lexicon import lexicon
-from pipeline.insights.nlp import SPOKEN_STOP, Sentence
+from pipeline.insights.nlp import SPOKEN_STOP, Sentence, function_words
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,14 +31,6 @@ WEIGHTS = (0.04, -4.2, -3.1, 0.88, 0.76, 1.97)
 INTERCEPT = -5.28
 
 _WORD = re.compile(r"[^\W\d_][\w']*")
-
-
-def function_words(lang: str) -> set[str]:
-    """spaCy's stop words of the language (without the spoken fillers that `nlp.stop_words` adds)."""
-    from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
-    from spacy.lang.nl.stop_words import STOP_WORDS as NL_STOP
-
-    return set(NL_STOP if lang == "nl" else EN_STOP)
 
 
 def word_features(sentences: Sequence[Sentence], lang: str) -> tuple[dict[str, list[float]], list[list[str]]]:

@@ -193,13 +193,17 @@ ANAPHORA: PerLanguage[re.Pattern[str]] = PerLanguage(
 _PRONOUNS = {"ik", "je", "jij", "we", "wij", "hij", "zij", "ze", "u", "i", "you", "he", "she", "they"}
 
 
-def stop_words(lang: str) -> set[str]:
-    """spaCy's stop words of the language plus spoken fillers."""
+def function_words(lang: str) -> set[str]:
+    """spaCy's stop words of the language: its function words."""
     from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
     from spacy.lang.nl.stop_words import STOP_WORDS as NL_STOP
 
-    lang = text_language(lang)
-    return set(NL_STOP if lang == "nl" else EN_STOP) | SPOKEN_STOP[lang]
+    return set(NL_STOP if text_language(lang) == "nl" else EN_STOP)
+
+
+def stop_words(lang: str) -> set[str]:
+    """spaCy's stop words of the language plus spoken fillers."""
+    return function_words(lang) | SPOKEN_STOP[text_language(lang)]
 
 
 def clean_sentence(text: str, language: str) -> str:
