@@ -13,6 +13,10 @@ on the 16-meeting train subset; refit after changing the candidates). Never run 
 With `--words`, it fits instead the word model of `aboutness.py` (WEIGHTS, INTERCEPT): every word said in sentences
 of five words or more, labelled by whether its Porter stem occurs in the annotators' summary, over the meetings given
 (default: 48 train meetings, 20 AMI, 16 ICSI, 12 committee, drawn with seed 1).
+
+With `--register`, it learns the `[register]` table of `lexicons/en.toml` on one half of train (81 meetings drawn
+with seed 7) and fits ranking.py's `_SUBSTANCE_COEF` on the other half (`--table FILE` writes the table, `--cache DIR`
+keeps each meeting's analysis so a second run takes seconds).
 """
 from __future__ import annotations
 
@@ -98,12 +102,125 @@ def fit_words(meetings: list[str]) -> int:
     return 0
 
 
+def register_halves(seed: int = 7) -> tuple[list[str], list[str]]:
+    """Train split in two halves drawn at random: the substance coefficients are fitted on the first (81
+    meetings), the register table is learned on the second."""
+    import random
+
+    meetings = sorted(path.stem for path in TRAIN.glob("*.txt"))
+    random.Random(seed).shuffle(meetings)
+    half = (len(meetings) + 1) // 2
+    return meetings[:half], meetings[half:]
+
+
+def _analysed(meeting: str, encoder: Any, cache: Path | None) -> dict[str, Any]:
+    """The meeting's `Analysis` (without its encoder) and its sentences' similarities to the prototype kinds,
+    from `cache` when it holds them (pickles this script wrote: only point it at a folder of your own)."""
+    import pickle
+
+    import pipeline.insights.ranking as ranking
+
+    target = cache / f"{meeting}.pkl" if cache else None
+    if target and target.is_file():
+        return dict(pickle.loads(target.read_bytes()))
+    captured: dict[str, Any] = {}
+    original = ranking.kind_similarities
+
+    def capture(*args: Any, **kwargs: Any) -> Any:
+        captured["kinds"] = original(*args, **kwargs)
+        return captured["kinds"]
+
+    _transcript, turns = import_transcript(TRAIN / f"{meeting}.txt", language="en")
+    sentences = split_sentences(turns, "en")
+    ranking.kind_similarities = capture  # type: ignore[assignment]
+    try:
+        analysis = Analysis.build(sentences, sentence_features(sentences, "en"), encoder, "en", 0.95,
+                                  lambda _f: None)
+    finally:
+        ranking.kind_similarities = original
+    analysis.encoder = None  # type: ignore[assignment]
+    data = {"id": meeting, "analysis": analysis, "kinds": captured["kinds"]}
+    if target:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(pickle.dumps(data))
+    return data
+
+
+def fit_register(table_out: Path | None, cache: Path | None, min_meetings: int = 10) -> int:
+    """The `[register]` table of the English lexicon and the substance coefficients of ranking.py.
+
+    Table: for each closed-class word (function words and spoken words; no subject word can enter) said in at least
+    `min_meetings` meetings of the table half, the share of those meetings whose summary keeps it (Porter stem in
+    the annotators' summary), smoothed (kept + 1) / (said + 2). Coefficients: a logistic regression of
+    "summary-worthy" (ROUGE-1 precision >= 0.25) on the substance parts of every candidate sentence of the other
+    half, with and without the register column (the second set serves languages without a table)."""
+    from nltk.stem import porter
+    from rouge_score import tokenize
+    from sklearn.linear_model import LogisticRegression
+
+    import pipeline.insights.aboutness as about
+    from pipeline.insights.lexicon import lexicon as lexicon_of
+    from pipeline.insights.ranking import substance_parts
+
+    stem = porter.PorterStemmer()
+    fitting, learning = register_halves()
+    closed = about.register_words("en")
+    said: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    for meeting in learning:
+        path = TRAIN / f"{meeting}.txt"
+        summary = json.loads(path.with_suffix(".ref.json").read_text(encoding="utf-8"))["summary"]
+        in_summary = {stem.stem(w) for w in tokenize.tokenize(summary, None)}
+        words = {w for line in path.read_text(encoding="utf-8").splitlines()
+                 for w in about.register_tokens(line.partition(":")[2]) if w in closed}
+        for w in words:
+            said[w] = said.get(w, 0) + 1
+            kept[w] = kept.get(w, 0) + (stem.stem(w) in in_summary)
+    table = {w: round((kept[w] + 1) / (said[w] + 2), 2) for w in sorted(said) if said[w] >= min_meetings}
+    print(f"register table: {len(table)} closed-class words said in >= {min_meetings} of {len(learning)} meetings")
+    if table_out:
+        table_out.write_text("kept = [" + ", ".join(f'"{w} {p:g}"' for w, p in table.items()) + "]\n",
+                             encoding="utf-8")
+    # The coefficients are fitted with this table, in the lexicon's form ("word share").
+    lexicon_of("en").setdefault("register", {})["kept"] = [f"{w} {p}" for w, p in table.items()]
+    rouge, encoder = qm.Rouge(), default_encoder()
+    rows, labels = [], []
+    for meeting in fitting:
+        path = TRAIN / f"{meeting}.txt"
+        reference = json.loads(path.with_suffix(".ref.json").read_text(encoding="utf-8"))["summary"]
+        data = _analysed(meeting, encoder, cache)
+        analysis = data["analysis"]
+        indices = [analysis.embedded[p] for p in analysis.candidates]
+        if len(indices) < 2:
+            continue
+        prototype = np.max(np.stack([data["kinds"][k] for k in SUBSTANCE]), axis=0)[analysis.candidates]
+        rows += list(substance_parts(analysis.sentences, indices, analysis.centrality, prototype, "en"))
+        labels += [rouge.precision1(reference, clean_sentence(analysis.sentences[i].text, "en"))
+                   >= qm.STRAY_PRECISION for i in indices]
+        print(f"{meeting}: {len(indices)} candidates", file=sys.stderr)
+    x, y = np.array(rows), np.array(labels)
+    print(f"{len(y)} candidates of {len(fitting)} meetings, {y.mean():.3f} summary-worthy")
+    names = "centrality rank, prototype rank, personal-pronoun share, length/40, aboutness, register"
+    for columns, label in ((slice(None), names), (slice(0, 5), names.rsplit(",", 1)[0])):
+        fit = LogisticRegression(max_iter=2000).fit(x[:, columns], y)
+        score = fit.decision_function(x[:, columns])
+        print(f"coefficients ({label}): {tuple(round(float(c), 2) for c in fit.coef_[0])}  "
+              f"AUC on the fitting half {auc(score[y], score[~y]):.3f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--meetings", nargs="+")
     parser.add_argument("--words", action="store_true", help="fit the word model of aboutness.py instead")
+    parser.add_argument("--register", action="store_true",
+                        help="learn the English register table and fit the substance coefficients instead")
+    parser.add_argument("--table", type=Path, help="with --register: write the table (TOML) here")
+    parser.add_argument("--cache", type=Path, help="with --register: keep each meeting's analysis here (pickles)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    if args.register:
+        return fit_register(args.table, args.cache)
     if args.words:
         return fit_words(args.meetings or word_sample())
     args.meetings = args.meetings or list(SUBSET)

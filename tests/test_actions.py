@@ -73,6 +73,10 @@ def test_commitments_and_their_owner(text: str, language: str, expected: tuple[s
     ("I'm going to tell you that's supposed to be a tiger.", "en"),
     ("Dan neem ik volgende keer taart mee.", "nl"),
     ("Feedback werkt als je het meteen geeft.", "nl"),
+    # a capitalised noun opening a general statement is no person: "X werkt als ...", "X helps when ..."
+    ("Coaching werkt als die over gedrag gaat en niet over de persoon.", "nl"),
+    ("Structuur helpt wanneer de groep groot is.", "nl"),
+    ("Supervision works when it is about behaviour, not about the person.", "en"),
     # real-meeting talk: a group's wish without a day, light verbs, questions about the meeting itself
     ("We have to check the numbers.", "en"),
     ("We need to make sure the parents feel heard.", "en"),

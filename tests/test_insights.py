@@ -462,3 +462,23 @@ def test_aboutness_prefers_the_groups_words_to_the_speakers_own(lang: str, about
     # The spread over speakers counts: the same sentence scores lower when only its own speaker uses its words.
     alone = Turns({"A": "A", "B": "B"}, (Turn("A", 0.0, 0.9, about), Turn("B", 1.0, 1.9, aside)))
     assert aboutness(split_sentences(alone, lang), [0], lang)[0] < scores[0]
+
+
+def test_register_ranks_what_a_summary_says_above_talk_about_the_talk() -> None:
+    """English has a learned register table: a sentence in the words summaries keep ("the", "of", "was") scores
+    above one in the speakers' own ("I", "you", "because", "maybe"); the table holds no subject word; Dutch has no
+    table yet and keeps the earlier substance score."""
+    from pipeline.insights.aboutness import register, register_table, register_words
+    from pipeline.insights.nlp import split_sentences
+
+    table = register_table("en")
+    assert len(table) >= 100 and set(table) <= register_words("en")
+    assert all(0.0 < share < 1.0 for share in table.values())
+    lines = [("A", "The design of the handover was decided by the team with the client."),
+             ("B", "Yeah, because I mean, maybe you just do it, you know, like I do.")]
+    turns = Turns({"A": "A", "B": "B"}, tuple(Turn(label, float(k), k + 0.9, text)
+                                              for k, (label, text) in enumerate(lines)))
+    sentences = split_sentences(turns, "en")
+    written = register(sentences, [0, 1], "en")
+    assert written is not None and written[0] > 2 * written[1]
+    assert register_table("nl") == {} and register(split_sentences(turns, "nl"), [0, 1], "nl") is None

@@ -31,6 +31,7 @@ WEIGHTS = (0.04, -4.2, -3.1, 0.88, 0.76, 1.97)
 INTERCEPT = -5.28
 
 _WORD = re.compile(r"[^\W\d_][\w']*")
+_LETTERS = re.compile(r"[^\W\d_]+")  # the register table's words: letters only, split at apostrophes (i'm: i, m)
 
 
 def word_features(sentences: Sequence[Sentence], lang: str) -> tuple[dict[str, list[float]], list[list[str]]]:
@@ -61,3 +62,35 @@ def aboutness(sentences: Sequence[Sentence], indices: Sequence[int], lang: str) 
     logit = matrix @ np.array(WEIGHTS) + INTERCEPT
     probability = dict(zip(vocabulary, 1 / (1 + np.exp(-logit)), strict=True))
     return np.array([float(np.mean([probability[w] for w in words[i]])) if words[i] else 0.0 for i in indices])
+
+
+def register_words(lang: str) -> set[str]:
+    """The closed-class words a register table may hold: the language's function words and spoken words."""
+    return {part for word in function_words(lang) | SPOKEN_STOP[lang] for part in _LETTERS.findall(word)}
+
+
+def register_tokens(text: str) -> list[str]:
+    return _LETTERS.findall(text.lower())
+
+
+def register_table(lang: str) -> dict[str, float]:
+    """The lexicon's `[register]` table: word -> share of summaries that keep it (empty for other languages)."""
+    entries = lexicon(lang).get("register", {}).get("kept", [])
+    return {word: float(share) for word, share in (entry.split() for entry in entries)}
+
+
+def register(sentences: Sequence[Sentence], indices: Sequence[int], lang: str) -> np.ndarray | None:
+    """Per sentence in `indices`, how written its register is: the mean, over its closed-class words, of how often
+    summaries keep that word (the lexicon's `[register]` table: "the", "of", "decided" high; "I", "you", "yeah",
+    "because", "maybe" low). None when the language has no table."""
+    import numpy as np
+
+    table = register_table(lang)
+    if not table:
+        return None
+    default = float(np.mean(list(table.values())))
+    values = []
+    for i in indices:
+        known = [table[w] for w in register_tokens(sentences[i].text) if w in table]
+        values.append(float(np.mean(known)) if known else default)
+    return np.array(values)

@@ -69,7 +69,7 @@ def rules(language: str) -> Rules:
     lang = text_language(language)
     data: dict[str, Any] = lexicon(lang)["actions"]
     words = {k: frozenset(data[k]) for k in ("first_person", "group", "second_person", "third_person", "openers",
-                                                "subordinators", "particles", "yes")}
+                                                "subordinators", "conditional", "particles", "yes")}
     finite: dict[str, str] = {}
     infinitives: set[str] = set()
     third: set[str] = set()
@@ -187,8 +187,20 @@ def commitment(text: str, lang: str, is_name: NameTest, has_due: Callable[[str],
             continue  # "Next call is ...": a name takes "calls", "belt"; the bare form is no subject-verb pair
         if who == "other":
             return None  # a clause about someone else ("hij belt morgen") is not the speaker's commitment
+        if who == "name" and _general(clause, f, r):
+            continue  # "Feedback werkt als die concreet is": a capitalised noun and a condition, not a person's plan
         return Commitment(who, name, clause[0].start, clause[-1].start + len(clause[-1].text))
     return None
+
+
+def _general(clause: list[Token], verb: str, r: Rules) -> bool:
+    """A statement of how something works in general: its verb followed right away by a conditional subordinator
+    ("werkt als", "helps when"), with the would-be name as the clause's first word."""
+    lows = [t.low for t in clause]
+    if verb not in lows:
+        return False
+    after = lows.index(verb) + 1
+    return lows.index(verb) == 1 and after < len(lows) and lows[after] in r.words["conditional"]
 
 
 def _dutch(clause: list[Token], r: Rules, is_name: NameTest,
