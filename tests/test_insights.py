@@ -482,3 +482,18 @@ def test_register_ranks_what_a_summary_says_above_talk_about_the_talk() -> None:
     written = register(sentences, [0, 1], "en")
     assert written is not None and written[0] > 2 * written[1]
     assert register_table("nl") == {} and register(split_sentences(turns, "nl"), [0, 1], "nl") is None
+
+
+def test_a_weak_title_keeps_only_the_words_said_as_nouns() -> None:
+    """Dutch "het" is also "it": "niemand had het gezegd" does not make "gezegd" a noun, "in het dossier" does make
+    "dossier" one; a weak pair keeps its noun, and a title-less theme gives no crash."""
+    from pipeline.insights.nlp import split_sentences
+    from pipeline.insights.titles import _article_nouns, _nouns_only, _yake_title
+
+    text = "Het stond in het dossier, maar niemand had het gezegd. De overdracht was kort."
+    turns = Turns({"A": "A"}, (Turn("A", 0.0, 5.0, text),))
+    nouns = _article_nouns(split_sentences(turns, "nl"), "nl")
+    assert {"dossier", "overdracht"} <= nouns and "gezegd" not in nouns
+    assert _nouns_only("gezegd en dossier", text, "nl", set(), nouns) == "dossier"
+    assert _nouns_only("kort", "Bij de overdracht was het kort.", "nl", set(), set()) == "overdracht"
+    assert _yake_title("", "nl", set()) == ""

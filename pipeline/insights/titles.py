@@ -146,6 +146,9 @@ def theme_titles(groups: list[list[Sentence]], analysis: Analysis, lang: str) ->
         log.debug("keybert gave up (%s); titles come from yake", exc)
     if len(titles) != len(docs):
         titles = [""] * len(docs)
+    nouns = _article_nouns(analysis.sentences, lang)
+    titles = [_nouns_only(title, doc, lang, stop, nouns) if title and _weak(title, lang) else title
+              for title, doc in zip(titles, docs, strict=True)]
     result = []
     for title, doc in zip(titles, docs, strict=True):
         if not title:
@@ -162,12 +165,40 @@ def _weak(title: str, lang: str) -> bool:
     return len(words) < 2 or (len(words) == 3 and words[1] == ("en" if lang == "nl" else "and"))
 
 
+def _nouns_only(title: str, doc: str, lang: str, stop: set[str], nouns: set[str]) -> str:
+    """A weak title keeps only its words that the conversation uses as nouns (said after an article): "Gezegd en
+    dossier" becomes "Dossier". When none is, the first word of the theme's text said after an article in it
+    ("bij ons vertelt iedereen het op de eigen manier" gives "Manier", not "Vertelt"); else the title as it was."""
+    join = "en" if lang == "nl" else "and"
+    kept = [w for w in title.split() if w.lower() != join and w.lower() in nouns]
+    if kept:
+        return f" {join} ".join(kept)
+    in_doc = [w for w in _article_nouns_in(doc, lang) if w not in stop and len(w) >= 3]
+    return in_doc[0] if in_doc else title
+
+
 def _article_nouns(sentences: list[Sentence], lang: str) -> set[str]:
     """Words the conversation says after an article ("de overdracht", "the council"): nouns, more likely than not.
     Other determiners also precede verbs ("bij ons vertelt iedereen"), so they do not count here."""
-    articles = "|".join(lexicon(lang)["titles"]["articles"])
-    pattern = re.compile(rf"\b(?:{articles})\s+([^\W\d_][\w'’-]*)", re.IGNORECASE)
-    return {m.group(1).lower() for s in sentences for m in pattern.finditer(s.text)}
+    return {word for s in sentences for word in _article_nouns_in(s.text, lang, adjective=False)}
+
+
+def _article_nouns_in(text: str, lang: str, adjective: bool = True) -> list[str]:
+    """The words after an article in `text`, in order; with `adjective`, past one inflected adjective ("de eigen
+    manier": "manier", though "de nieuwe vertelt" then gives a verb). Dutch "het" is also the pronoun "it" ("niemand
+    had het gezegd"): it counts only after a preposition ("in het dossier")."""
+    grammar = lexicon(lang)["titles"]
+    articles = "|".join(grammar["articles"])
+    prepositions = set(grammar["prepositions"])
+    skip = r"(?:[^\W\d_]+e\s+)?" if adjective else ""
+    pattern = re.compile(rf"(?:([^\W\d_]+)\s+)?\b({articles})\s+{skip}([^\W\d_][\w'’-]*)", re.IGNORECASE)
+    found = []
+    for m in pattern.finditer(text):
+        before, article = (m.group(1) or "").lower(), m.group(2).lower()
+        if lang == "nl" and article == "het" and before not in prepositions:
+            continue
+        found.append(m.group(3).lower())
+    return found
 
 
 def _noun_phrase_title(ranked: list[str], lang: str, nouns: set[str] | None = None) -> str:
@@ -196,7 +227,9 @@ def _yake_title(doc: str, lang: str, stop: set[str]) -> str:
         return _noun_phrase_title(ranked, lang)
     # No noun phrase at all: the longest content word, a bare noun more often than not.
     words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", doc.lower()) if w not in stop and len(w) >= 4]
-    return max(words, key=len) if words else doc.split()[0].strip(".,").lower()
+    if words:
+        return max(words, key=len)
+    return doc.split()[0].strip(".,").lower() if doc.split() else ""
 
 
 def readable_span(seed: int, group: list[int], sentences: list[Sentence], lang: str,
