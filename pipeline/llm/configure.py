@@ -1,0 +1,41 @@
+"""The generative backend the settings ask for: a server (`--llm-url` + `--llm-model`) or a model folder
+(`--llm-model FOLDER` without a URL). Wrong or missing settings are one-line `ConfigError`s, raised before anything
+is sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.core.errors import ConfigError
+from pipeline.core.settings import Settings
+from pipeline.llm.backend import LLMBackend
+from pipeline.llm.prompts import load_template
+from pipeline.llm.transport import DEFAULT_CONTEXT, DEFAULT_TIMEOUT, ChatModel, HttpChat, LocalChat, check_url
+
+HOW = ("say which model: --llm-url URL --llm-model NAME for a server (Ollama, llama.cpp's server), or "
+       "--llm-model FOLDER for a local model folder ([llm] url, model in the config file; OOGST_LLM_URL, "
+       "OOGST_LLM_MODEL)")
+
+
+def backend_from_settings(settings: Settings) -> LLMBackend:
+    """The `LLMBackend` for `--insights llm`, its server address checked against the privacy rule."""
+    load_template(settings.llm_template, settings.language)  # a missing template file fails here, not later
+    model: ChatModel
+    remote = False
+    if settings.llm_url:
+        if not settings.llm_model:
+            raise ConfigError(f"--llm-url {settings.llm_url}: also give --llm-model NAME (the name the server "
+                              "knows the model by, e.g. llama3.1:8b)")
+        remote = check_url(settings.llm_url, settings.allow_remote)
+        model = HttpChat(settings.llm_url, settings.llm_model, api_key=settings.llm_api_key,
+                         timeout=settings.llm_timeout or DEFAULT_TIMEOUT,
+                         context=settings.llm_context or DEFAULT_CONTEXT)
+    elif settings.llm_model:
+        folder = Path(settings.llm_model).expanduser()
+        if not folder.is_dir():
+            raise ConfigError(f"--llm-model {settings.llm_model}: no such model folder (without --llm-url the "
+                              "model is a local folder with config.json, weights and a tokenizer); or " + HOW)
+        model = LocalChat(folder, context_limit=settings.llm_context, threads=settings.threads)
+    else:
+        raise ConfigError(f"--insights llm: {HOW}")
+    return LLMBackend(model, template=settings.llm_template, remote=remote)
