@@ -276,3 +276,33 @@ def test_with_allow_remote_names_are_labels_on_the_wire_and_names_again_in_the_r
     assert all(q.speaker in names for i in result.insights for q in i.quotes)
     assert_verbatim(result, turns)
     assert "labels" in result.extra["generated_by"]["note"] and result.extra["generated_by"]["remote"] is True
+
+
+# ---------------------------------------------------------------- chunks and templates
+
+def test_chunks_keep_every_sentence_and_cut_a_long_turn_between_sentences() -> None:
+    from pipeline.llm.prompts import Line, chunk_lines
+
+    lines = [Line(k, turn, "Sanne", f"Zin {k} van beurt {turn} met wat woorden erbij.")
+             for k, turn in enumerate([0] * 3 + [1] * 40 + [2] * 5 + [3] * 2, 1)]
+    count = len  # one token a character
+    chunks = chunk_lines(lines, 400, count)
+    assert {line.id for chunk in chunks for line in chunk} == {line.id for line in lines}
+    assert all(sum(count(line.render()) + 1 for line in chunk) <= 400 for chunk in chunks)
+    assert all(a[-1].id >= b[0].id for a, b in zip(chunks, chunks[1:], strict=False))  # overlap, in order
+    assert len(chunks) > 4  # turn 1 alone is longer than one chunk
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_every_kind_of_session_has_a_template_in_both_languages(language: str, tmp_path: Path) -> None:
+    from pipeline.core.errors import ConfigError
+    from pipeline.llm.prompts import TEMPLATES, load_template
+
+    texts = {name: load_template(name, language).text for name in TEMPLATES}
+    assert len(set(texts.values())) == 4 and all(len(t) > 300 for t in texts.values())
+    own = tmp_path / "mijn-sjabloon.md"
+    own.write_text("Zoek naar de lessen over samenwerken.", encoding="utf-8")
+    assert load_template(str(own), language).text.startswith("Zoek") and load_template(str(own), language).name \
+        == str(own)
+    with pytest.raises(ConfigError, match="neither a file nor a built-in template"):
+        load_template(str(tmp_path / "weg.md"), language)

@@ -131,7 +131,7 @@ class Grounder:
 
     def _checked(self, item: Any, kind: str) -> Point | None:
         if not isinstance(item, dict) or not str(item.get("text") or "").strip():
-            self.tally.drop("incomplete")
+            self.tally.drop("uncited" if isinstance(item, str) else "incomplete")  # a bare line cites nothing
             return None
         ids = self._ids(item.get("ids"))
         quotes = self._quotes(item.get("quotes"))

@@ -69,39 +69,34 @@ def chunk_lines(lines: Sequence[Line], budget: int, count: Callable[[str], int],
                 ) -> list[list[Line]]:
     """Consecutive turns in chunks of at most `budget` tokens; each chunk repeats the last turn(s) of the one before.
 
-    Nothing is cut off: a turn longer than the budget becomes pieces of whole sentences (a single sentence longer
-    than the budget still gets its own chunk).
+    Nothing is cut off: a long turn becomes parts of whole sentences (a single sentence longer than the budget
+    still gets its own chunk).
     """
-    units: list[list[Line]] = []
-    for line in lines:
-        if units and units[-1][-1].turn == line.turn:
-            units[-1].append(line)
+    cost = {line.id: count(line.render()) + 1 for line in lines}
+
+    def size(part: Sequence[Line]) -> int:
+        return sum(cost[line.id] for line in part)
+
+    pieces: list[list[Line]] = []  # whole turns; a turn over 2/3 of the budget in parts of whole sentences,
+    for line in lines:  # so that the overlap (at most 1/3) always fits next to it
+        last = pieces[-1] if pieces else []
+        if last and last[-1].turn == line.turn and size(last) + cost[line.id] <= budget * 2 // 3:
+            last.append(line)
         else:
-            units.append([line])
-    pieces: list[tuple[list[Line], int]] = []
-    for unit in units:
-        piece: list[Line] = []
-        cost = 0
-        for line in unit:
-            tokens = count(line.render()) + 1
-            if piece and cost + tokens > budget:
-                pieces.append((piece, cost))
-                piece, cost = [], 0
-            piece.append(line)
-            cost += tokens
-        pieces.append((piece, cost))
+            pieces.append([line])
     chunks: list[list[Line]] = []
-    current: list[tuple[list[Line], int]] = []
-    for part in pieces:
-        if current and sum(c for _, c in current) + part[1] > budget:
-            chunks.append([line for p, _ in current for line in p])
-            overlap = list(current[-overlap_turns:]) if overlap_turns else []
-            while overlap and sum(c for _, c in overlap) + part[1] > budget * 2 // 3:
-                overlap.pop(0)
+    current: list[Line] = []
+    for piece in pieces:
+        if current and size(current) + size(piece) > budget:
+            chunks.append(current)
+            kept = list(dict.fromkeys(line.turn for line in current))[-overlap_turns:] if overlap_turns else []
+            overlap = [line for line in current if line.turn in kept]
+            while overlap and (size(overlap) > budget // 3 or size(overlap) + size(piece) > budget):
+                overlap.pop(0)  # the overlap is the end of the last turn(s), at most a third of a chunk
             current = overlap
-        current.append(part)
+        current = current + piece
     if current:
-        chunks.append([line for p, _ in current for line in p])
+        chunks.append(current)
     return chunks
 
 
