@@ -37,6 +37,7 @@ from pipeline.llm.prompts import (
     chunk_lines,
     condense_messages,
     final_messages,
+    group_owner,
     load_template,
     merge_messages,
 )
@@ -161,6 +162,9 @@ class _Run:
 
     def _owner(self, given: str) -> str | None:
         wanted = fold(self.masker.restore(given))
+        group = group_owner(self.language)
+        if wanted == fold(group):
+            return group
         for name in self.participants:
             if wanted in (fold(name), fold(name.split()[0])):
                 return name

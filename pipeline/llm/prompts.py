@@ -113,10 +113,18 @@ POINTS_SCHEMA = ('{"points": [{"kind": "insight or action", "text": "...", "ids"
                  '"due": "when, or null"}]}')
 
 
+def group_owner(language: str) -> str:
+    """The owner of what the whole group takes on ("iedereen", "everyone"): the extractive actions' word."""
+    from pipeline.insights.lexicon import lexicon
+
+    return str(lexicon(text_language(language))["actions"]["group_owner"])
+
+
 def _rules(language: str, names: Sequence[str]) -> str:
     return (f"Write every text in {LANGUAGE_NAMES[text_language(language)]}. Cite the numbers of the sentences "
             f"each item rests on in \"ids\". {QUOTE_RULE} An owner is one of the participants "
-            f"({', '.join(names)}) or null. Leave out what nobody said; never invent names, numbers or events.")
+            f"({', '.join(names)}), \"{group_owner(language)}\" for the whole group, or null. "
+            f"Leave out what nobody said; never invent names, numbers or events.")
 
 
 def final_messages(template: Template, language: str, names: Sequence[str], top: int, body: str,
