@@ -10,7 +10,15 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.settings import Settings
 from pipeline.llm.backend import LLMBackend
 from pipeline.llm.prompts import load_template
-from pipeline.llm.transport import DEFAULT_CONTEXT, DEFAULT_TIMEOUT, ChatModel, HttpChat, LocalChat, check_url
+from pipeline.llm.transport import (
+    DEFAULT_CONTEXT,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_TIMEOUT,
+    ChatModel,
+    HttpChat,
+    LocalChat,
+    check_url,
+)
 
 HOW = ("say which model: --llm-url URL --llm-model NAME for a server (Ollama, llama.cpp's server), or "
        "--llm-model FOLDER for a local model folder ([llm] url, model in the config file; OOGST_LLM_URL, "
@@ -27,9 +35,11 @@ def backend_from_settings(settings: Settings) -> LLMBackend:
             raise ConfigError(f"--llm-url {settings.llm_url}: also give --llm-model NAME (the name the server "
                               "knows the model by, e.g. llama3.1:8b)")
         remote = check_url(settings.llm_url, settings.allow_remote)
+        context = settings.llm_context or DEFAULT_CONTEXT
+        # The final answer (summary, 7 insights with quotes, actions) needs room: a third of the context, 1-2k tokens.
         model = HttpChat(settings.llm_url, settings.llm_model, api_key=settings.llm_api_key,
-                         timeout=settings.llm_timeout or DEFAULT_TIMEOUT,
-                         context=settings.llm_context or DEFAULT_CONTEXT)
+                         timeout=settings.llm_timeout or DEFAULT_TIMEOUT, context=context,
+                         max_tokens=min(2048, max(DEFAULT_MAX_TOKENS, context // 3)))
     elif settings.llm_model:
         folder = Path(settings.llm_model).expanduser()
         if not folder.is_dir():

@@ -54,7 +54,9 @@ def ask_json(model: ChatModel, messages: list[dict[str, str]]) -> dict[str, Any]
     try:
         return parse_json(model.chat(repair_messages(messages, answer, problem)))
     except ValueError as exc:
-        raise LLMError(f"{model.server}: no valid JSON after one repair attempt ({exc})") from None
+        cut = f"; the answer stopped at {model.max_tokens} tokens: raise --llm-context" \
+            if getattr(model, "cut_off", False) else ""
+        raise LLMError(f"{model.server}: no valid JSON after one repair attempt ({exc}{cut})") from None
 
 
 def normalise(text: str) -> str:

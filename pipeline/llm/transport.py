@@ -107,6 +107,7 @@ class HttpChat:
     max_tokens: int = DEFAULT_MAX_TOKENS
     json_mode: bool = True  # ask for response_format json_object; dropped when the server refuses it
     requests: int = 0
+    cut_off: bool = False  # the last answer stopped at max_tokens (finish_reason "length")
 
     @property
     def server(self) -> str:
@@ -142,9 +143,11 @@ class HttpChat:
             if response.status_code >= 400:
                 raise LLMError(f"{self.url}: HTTP {response.status_code} ({_short(response.text)})")
             try:
-                content = response.json()["choices"][0]["message"]["content"]
+                choice = response.json()["choices"][0]
+                content = choice["message"]["content"]
             except (ValueError, KeyError, IndexError, TypeError):
                 raise LLMError(f"{self.url}: not a chat-completions answer ({_short(response.text)})") from None
+            self.cut_off = choice.get("finish_reason") == "length"
             return str(content or "")
         raise LLMError(f"{self.url}: the server refused the request ({_short(response.text)})")
 
