@@ -73,7 +73,9 @@ def test_a_grounded_answer_is_kept_with_its_sources(turns: Turns) -> None:
     action = result.actions[0]
     assert action.owner in turns.speakers.values() and action.due == "vrijdag"
     assert action.due_date == "2026-11-27"
-    assert server.url in result.extra["generated_by"]["note"]
+    assert result.extra["generated_by"]["note"] == (
+        f"Tekst van het taalmodel fake-model ({server.url}): de samenvatting, de top 7 en de actiepunten. Elk punt "
+        "is nagelopen op wat er gezegd is.")
     assert "llm_error" not in result.extra
 
 
@@ -93,6 +95,8 @@ def test_a_made_up_quote_is_dropped_and_the_extractive_ranking_fills_up(turns: T
     assert sources[:5] == ["llm"] * 5 and set(sources[5:]) == {"extractive"} and len(sources) == 7
     assert [i.rank for i in result.insights] == list(range(1, 8))
     assert not any("perfect" in i.text or "vaker bellen" in i.text for i in result.insights)
+    assert "5 van de 7 inzichten" in result.extra["generated_by"]["note"]
+    assert "de rest komt uit Oogsts eigen rangschikking" in result.extra["generated_by"]["note"]
     llm_quotes = {q.text for i in result.insights[:5] for q in i.quotes}
     assert not any(q.text in llm_quotes for i in result.insights[5:] for q in i.quotes)
     assert_verbatim(result, turns)

@@ -126,3 +126,4 @@ def test_a_tiny_model_that_writes_json_is_caught_by_the_grounding_check(
     assert len(result.insights) == 7 and {i.extra["source"] for i in result.insights} == {"extractive"}
     assert result.extra["sources"] == {"summary": "extractive", "actions": "extractive"}
     assert not any("kaas" in i.text or "wol" in i.text.lower() for i in result.insights)
+    assert "generated_by" not in result.extra  # none of its text is used, so the draft does not name it

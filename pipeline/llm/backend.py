@@ -46,14 +46,33 @@ from pipeline.privacy.mapping import fold
 
 log = logging.getLogger(__name__)
 
-NOTES = {
-    "nl": "Samenvatting en top 7 geschreven door het taalmodel {model} ({server}); elk punt is nagelopen op wat er "
-          "gezegd is.",
-    "en": "Summary and top 7 written by the language model {model} ({server}); every point was checked against "
-          "what was said.",
+NOTES = {  # the line the draft shows under the participants (only when the model's text is used)
+    "nl": {"by": "Tekst van het taalmodel {model} ({server}): {parts}. Elk punt is nagelopen op wat er gezegd is",
+           "rest": "; de rest komt uit Oogsts eigen rangschikking", "summary": "de samenvatting",
+           "insights": "{k} van de {n} inzichten", "all": "de top {n}", "actions": "de actiepunten", "and": " en ",
+           "remote": " Namen zijn voor het versturen vervangen door labels."},
+    "en": {"by": "Text by the language model {model} ({server}): {parts}. Every point was checked against what was "
+                 "said", "rest": "; the rest comes from Oogst's own ranking", "summary": "the summary",
+           "insights": "{k} of the {n} insights", "all": "the top {n}", "actions": "the actions", "and": " and ",
+           "remote": " Names were replaced by labels before sending."},
 }
-REMOTE_NOTES = {"nl": " Namen zijn voor het versturen vervangen door labels.",
-                "en": " Names were replaced by labels before sending."}
+
+
+def written_by_note(result: Insights, language: str, model: str, server: str, remote: bool) -> str | None:
+    """What the model wrote, in the session's language; None when none of its text is used."""
+    words = NOTES[text_language(language)]
+    sources = result.extra.get("sources", {})
+    k = sum(1 for i in result.insights if i.extra.get("source") == "llm")
+    parts = ([words["summary"]] if sources.get("summary") == "llm" and result.summary else []) + \
+        ([words["insights" if k < len(result.insights) else "all"].format(k=k, n=len(result.insights))] if k
+         else []) + \
+        ([words["actions"]] if sources.get("actions") == "llm" and result.actions else [])
+    if not parts:
+        return None
+    mixed = k < len(result.insights) or "extractive" in sources.values()
+    text = words["by"].format(model=model, server=server, parts=", ".join(parts[:-1]) + words["and"] + parts[-1]
+                              if len(parts) > 1 else parts[0])
+    return text + (words["rest"] if mixed else "") + "." + (words["remote"] if remote else "")
 
 
 @dataclass
@@ -81,7 +100,7 @@ class LLMBackend:
         context = context or InsightContext()
         report = progress or (lambda _fraction: None)
         fallback = self.fallback or ExtractiveBackend()
-        began = time.perf_counter()
+        began, asked = time.perf_counter(), self.model.requests
         template = load_template(self.template, language)
         meta: dict[str, Any] = {"backend": self.name, "model": self.model.name, "server": self.model.server,
                                 "template": template.name}
@@ -98,7 +117,7 @@ class LLMBackend:
 
         def timings(model_seconds: float, chunks: int) -> dict[str, Any]:
             return {"model_s": round(model_seconds, 3), "extractive_s": round(spent["extractive"], 3),
-                    "total_s": round(time.perf_counter() - began, 3), "requests": self.model.requests,
+                    "total_s": round(time.perf_counter() - began, 3), "requests": self.model.requests - asked,
                     "chunks": chunks}
 
         report(0.0)
@@ -120,14 +139,13 @@ class LLMBackend:
         report(0.9)
         result = run.assemble(answer, context, base)
         report(1.0)
-        lang = text_language(language)
-        note = NOTES[lang].format(model=self.model.name, server=self.model.server)
+        note = written_by_note(result, language, self.model.name, self.model.server, self.remote)
+        written = {"generated_by": {"model": self.model.name, "server": self.model.server, "remote": self.remote,
+                                    "note": note}} if note else {}
         return replace(result, extra={
             **result.extra, **meta, "timings": timings(model_seconds, run.chunks),
             "grounding": {"kept": run.kept, "dropped": sum(run.tally.dropped.values()),
-                          "reasons": dict(run.tally.dropped)},
-            "generated_by": {"model": self.model.name, "server": self.model.server, "remote": self.remote,
-                             "note": note + (REMOTE_NOTES[lang] if self.remote else "")}})
+                          "reasons": dict(run.tally.dropped)}, **written})
 
 
 def _marked(insight: Insight, source: str) -> Insight:
