@@ -312,3 +312,22 @@ def test_every_kind_of_session_has_a_template_in_both_languages(language: str, t
         == str(own)
     with pytest.raises(ConfigError, match="neither a file nor a built-in template"):
         load_template(str(tmp_path / "weg.md"), language)
+
+
+def test_an_english_session_gets_the_english_template_and_words() -> None:
+    cop = Turns.from_dict(json.loads((FIXTURE.parent / "cop_en.json").read_text(encoding="utf-8")))
+
+    def script(request: dict[str, Any]) -> Reply:
+        answer = grounded_final(request)
+        answer["actions"][0]["owner"] = "everyone"
+        return Reply(json.dumps(answer))
+
+    with FakeChatServer(script) as server:
+        result = backend(server, template="community-of-practice").extract(cop, language="en", top=7,
+                                                                           progress=None)
+    system = server.requests[0]["messages"][0]["content"]
+    assert system.startswith("You help the facilitator of a community of practice")
+    assert "Write every text in English" in system and '"everyone" for the whole group' in system
+    assert result.actions[0].owner == "everyone" and result.extra["template"] == "community-of-practice"
+    assert result.extra["generated_by"]["note"].startswith("Text by the language model fake-model")
+    assert_verbatim(result, cop)
