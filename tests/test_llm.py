@@ -110,12 +110,13 @@ def test_a_sentence_that_does_not_exist_or_an_unknown_owner_is_dropped(turns: Tu
         answer["summary"].append({"text": "Een regel zonder bron.", "ids": []})
         answer["actions"].append({"owner": "Voldemort", "text": "De school bellen", "due": None, "ids": [3]})
         answer["actions"].append({"owner": "iedereen", "text": "Het rooster delen", "due": None, "ids": [3]})
+        answer["insights"].append(dict(answer["insights"][1], title="Nog eens"))  # the same insight twice
         return Reply(json.dumps(answer))
 
     with FakeChatServer(script) as server:
         result = run(server, turns)
     assert result.extra["grounding"]["reasons"] == {"unknown sentence": 2, "uncited": 1,
-                                                    "owner not a participant": 1}
+                                                    "owner not a participant": 1, "repeated": 1}
     assert len(result.summary) == 2 and "Voldemort" not in [a.owner for a in result.actions]
     assert [a.owner for a in result.actions][1:] == ["iedereen"]  # the whole group, as the extractive actions say
     assert [i.extra["source"] for i in result.insights][:6] == ["llm"] * 6

@@ -255,7 +255,13 @@ class _Run:
     def assemble(self, answer: _Answer, context: InsightContext, base: Any) -> Insights:
         heard = Recognition(context.words)
         restore = self.masker.restore
-        insights = [self._insight(rank, p, heard) for rank, p in enumerate(answer.insights[:self.top], 1)]
+        distinct: list[Point] = []
+        for point in answer.insights:  # the same quotes twice is one insight said twice, not two
+            if any(set(point.quotes) == set(other.quotes) for other in distinct):
+                self.tally.drop("repeated")
+            else:
+                distinct.append(point)
+        insights = [self._insight(rank, p, heard) for rank, p in enumerate(distinct[:self.top], 1)]
         actions = [Action(p.owner, restore(p.text), restore(p.due) if p.due else None,
                           round(self.sentences[p.ids[0] - 1].start, 3), _iso(due_date(restore(p.due) if p.due
                                                                                        else None, context.date,
