@@ -71,6 +71,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         quiet=args.quiet, pseudonymise=args.pseudonymise, participants=args.participants, insights=args.insights,
         llm_url=args.llm_url, llm_model=args.llm_model, llm_template=args.llm_template, llm_context=args.llm_context,
         allow_remote=True if args.allow_remote else None)
+    if (args.llm_url or args.llm_model) and settings.insights != "llm":
+        log.warning("--llm-url/--llm-model are used only with --insights llm (insights = \"llm\" in [oogst]); "
+                    "the insights stay extractive")
     if settings.speakers is not None and not 1 <= settings.speakers <= 10:
         raise ConfigError(f"--speakers {settings.speakers}: give a number from 1 to 10")
     inputs = collect_inputs([Path(p) for p in args.inputs])
