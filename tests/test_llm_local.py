@@ -72,7 +72,7 @@ def test_a_tiny_random_model_runs_offline_and_its_nonsense_never_reaches_the_top
     with caplog.at_level(logging.WARNING):
         result = backend.extract(turns, language="nl", top=7, progress=None)
     assert model.requests == 2  # the question and the one repair attempt: generation really ran twice
-    assert model.context == 16384 and model.count("Goedemorgen allemaal") > 0
+    assert model.context == 8192 and model.count("Goedemorgen allemaal") > 0  # trained for 16384, capped on a CPU
     assert "no valid JSON after one repair attempt" in result.extra["llm_error"]
     assert str(folder) in result.extra["llm_error"]
     assert len(result.insights) == 7 and {i.extra["source"] for i in result.insights} == {"extractive"}

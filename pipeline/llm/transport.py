@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CONTEXT = 4096  # tokens; Ollama's default context is 2048-4096 and it cuts longer prompts silently
 DEFAULT_TIMEOUT = 300.0  # seconds per request: a CPU model can take minutes for one chunk
 DEFAULT_MAX_TOKENS = 1024  # tokens reserved for each answer
+LOCAL_CONTEXT = 8192  # a model folder's default context on the CPU
 
 
 class LLMError(OogstError):
@@ -179,9 +180,11 @@ class LocalChat:
 
     @property
     def context(self) -> int:
+        """What the model was trained for, at most `context_limit` (default 8192: longer prompts are too slow and
+        too large on a CPU; long meetings go in chunks instead)."""
         self._load()
         trained = int(getattr(self._model.config, "max_position_embeddings", 0) or DEFAULT_CONTEXT)
-        return min(trained, self.context_limit) if self.context_limit else trained
+        return min(trained, self.context_limit or LOCAL_CONTEXT)
 
     def _load(self) -> None:
         if self._model is not None:
