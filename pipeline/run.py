@@ -301,7 +301,7 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
             if settings.insights == "llm":  # opt-in: a generative model the user points at (pipeline.llm)
                 from pipeline.llm.configure import backend_from_settings
 
-                chosen_backend.append(backend_from_settings(settings))
+                chosen_backend.append(backend_from_settings(settings, session.root))
             else:
                 from pipeline.insights.extract import ExtractiveBackend
 

@@ -10,6 +10,7 @@ import json
 import logging
 import random
 import socket
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -332,3 +333,26 @@ def test_an_english_session_gets_the_english_template_and_words() -> None:
     assert result.actions[0].owner == "everyone" and result.extra["template"] == "community-of-practice"
     assert result.extra["generated_by"]["note"].startswith("Text by the language model fake-model")
     assert_verbatim(result, cop)
+
+
+def test_names_the_session_hides_are_masked_even_where_the_rules_miss_them(tmp_path: Path) -> None:
+    from pipeline.core.settings import Settings
+    from pipeline.llm.configure import backend_from_settings
+    from pipeline.llm.masking import Masker
+    from pipeline.privacy.mapping import Pseudonyms
+
+    pseudonyms = Pseudonyms(tmp_path / "pseudonyms.json")
+    pseudonyms.hide([["Tim", "Timmie"]])
+    pseudonyms.hide([["De Regenboog"]], kind="school")
+    pseudonyms.save("nl")
+    settings = Settings(insights="llm", llm_url="http://93.184.215.14:8080/v1", llm_model="m", allow_remote=True)
+    chosen = backend_from_settings(settings, tmp_path)
+    assert chosen.remote and chosen.hidden == (("person", ("Tim", "Timmie")), ("school", ("De Regenboog",)))
+    assert backend_from_settings(replace(settings, llm_url="http://127.0.0.1:8080"), tmp_path).hidden == ()
+
+    said = "Tim zat bij De Regenboog. Timmie belde Sanne gisteren op 06-12345678."
+    masker = Masker(["Sanne de Vries"], "nl", [said], hidden=chosen.hidden)
+    sent = masker.text(said)
+    assert sent == "[Persoon 1] zat bij [School 1]. [Persoon 1] belde [Deelnemer 1] gisteren op [Telefoon]."
+    assert masker.restore("[Deelnemer 1] sprak met [Persoon 1] over [School 1].") == \
+        "Sanne de Vries sprak met Tim over De Regenboog."

@@ -84,6 +84,7 @@ class LLMBackend:
     remote: bool = False  # the server is outside this machine and its private network: names are masked
     fallback: InsightBackend | None = None  # default: the extractive backend
     per_chunk: int = 8  # candidate points asked per chunk of a long meeting
+    hidden: tuple[tuple[str, tuple[str, ...]], ...] = ()  # remote: (kind, spellings) from pseudonyms.json
 
     name = "llm"
     version = "1"  # raise when prompts, templates or grounding change what comes out
@@ -92,7 +93,7 @@ class LLMBackend:
         """What the insights stage's cache key adds for this backend: model, server, template (its text)."""
         texts = tuple(load_template(self.template, lang).digest for lang in ("nl", "en")) \
             if self.template in (None, *TEMPLATES) else (load_template(self.template, "nl").digest,)
-        return (self.model.name, self.model.server, self.template, texts, self.remote)
+        return (self.model.name, self.model.server, self.template, texts, self.remote, self.hidden)
 
     def extract(self, turns: Turns, *, language: str, top: int = TOP_N, progress: Progress | None = None,
                 context: InsightContext | None = None) -> Insights:
@@ -168,8 +169,8 @@ class _Run:
         self.language, self.top, self.report = language, top, report
         self.sentences: list[Sentence] = split_sentences(turns, text_language(language))
         self.participants = list(dict.fromkeys(turns.name(t.speaker) for t in turns.turns))
-        self.masker: Masker | NoMasking = Masker(self.participants, language, [s.text for s in self.sentences]) \
-            if backend.remote else NoMasking()
+        self.masker: Masker | NoMasking = Masker(self.participants, language, [s.text for s in self.sentences],
+                                                 hidden=backend.hidden) if backend.remote else NoMasking()
         self.lines = {k: Line(k, s.turn, self.masker.text(s.speaker), self.masker.text(s.text))
                       for k, s in enumerate(self.sentences, 1)}
         self.names = [self.masker.text(n) for n in self.participants]

@@ -19,14 +19,28 @@ from pipeline.llm.transport import (
     LocalChat,
     check_url,
 )
+from pipeline.privacy.mapping import PSEUDONYMS_FILE, Pseudonyms
 
 HOW = ("say which model: --llm-url URL --llm-model NAME for a server (Ollama, llama.cpp's server), or "
        "--llm-model FOLDER for a local model folder ([llm] url, model in the config file; OOGST_LLM_URL, "
        "OOGST_LLM_MODEL)")
 
 
-def backend_from_settings(settings: Settings) -> LLMBackend:
-    """The `LLMBackend` for `--insights llm`, its server address checked against the privacy rule."""
+def hidden_names(session_folder: Path | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(kind, spellings) of every name the session's pseudonyms.json hides (none without the file)."""
+    if session_folder is None:
+        return ()
+    pseudonyms = Pseudonyms.load(session_folder / PSEUDONYMS_FILE)
+    return tuple((e.kind, tuple(n for n in e.names if not pseudonyms.is_unhidden(n)))
+                 for e in pseudonyms.entities)
+
+
+def backend_from_settings(settings: Settings, session_folder: Path | None = None) -> LLMBackend:
+    """The `LLMBackend` for `--insights llm`, its server address checked against the privacy rule.
+
+    Args:
+        session_folder: for a remote server, the names its pseudonyms.json hides are masked too.
+    """
     load_template(settings.llm_template, settings.language)  # a missing template file fails here, not later
     model: ChatModel
     remote = False
@@ -48,4 +62,5 @@ def backend_from_settings(settings: Settings) -> LLMBackend:
         model = LocalChat(folder, context_limit=settings.llm_context, threads=settings.threads)
     else:
         raise ConfigError(f"--insights llm: {HOW}")
-    return LLMBackend(model, template=settings.llm_template, remote=remote)
+    return LLMBackend(model, template=settings.llm_template, remote=remote,
+                      hidden=hidden_names(session_folder) if remote else ())

@@ -1,9 +1,10 @@
 """Names -> labels before a remote server sees the conversation, and back in what it writes.
 
-Participants become "[Deelnemer 1]" ("[Participant 1]"), their first names included; third parties the offline
-rule detector of `pipeline.privacy` finds (people, places, schools, institutions; e-mail addresses, phone numbers)
-become "[Persoon 1]", "[Plaats 1]", ... The same labels as the pseudonymised draft uses, numbered for this request
-only: the mapping never leaves this process. Contact details stay labels in the model's text.
+Participants become "[Deelnemer 1]" ("[Participant 1]"), their first names included; every name the session's
+pseudonyms.json hides, and the third parties the offline rule detector of `pipeline.privacy` finds (people, places,
+schools, institutions; e-mail addresses, phone numbers), become "[Persoon 1]", "[Plaats 1]", ... The same labels as
+the pseudonymised draft uses, numbered for this request only: the mapping never leaves this process. Contact details
+stay labels in the model's text.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ class Masker:
     """One conversation's names and their labels, both ways."""
 
     def __init__(self, participants: Sequence[str], language: str, texts: Sequence[str] = (),
-                 detector: Detector | None = None) -> None:
+                 detector: Detector | None = None, hidden: Sequence[tuple[str, Sequence[str]]] = ()) -> None:
+        """
+        Args:
+            hidden: (kind, spellings) of the names the session's pseudonyms.json hides (`oogst hide`, and what
+                the draft's detector found): labelled whether or not the rules would find them.
+        """
         self.language = language
         self._label: dict[str, str] = {}  # folded spelling -> label
         self._original: dict[str, str] = {}  # label -> the spelling to restore
@@ -35,6 +41,17 @@ class Masker:
         protected = {t for name in participants for t in name_tokens(name)}
         detector = detector or RuleDetector(language)
         counts: dict[str, int] = {}
+        for kind, names in hidden:
+            given = [n for n in names if len(n) > 1 and fold(n) not in self._label]
+            if not given:
+                continue
+            if kind in NUMBERED:
+                counts[kind] = counts.get(kind, 0) + 1
+            tag = label(kind, counts.get(kind, 0), language)
+            self._original.setdefault(tag, given[0])
+            for name in given:
+                self._label[fold(name)] = tag
+                spellings.append(name)
         for text in texts:
             for span in detector.detect(text):
                 key = fold(span.text)
