@@ -356,3 +356,14 @@ def test_names_the_session_hides_are_masked_even_where_the_rules_miss_them(tmp_p
     assert sent == "[Persoon 1] zat bij [School 1]. [Persoon 1] belde [Deelnemer 1] gisteren op [Telefoon]."
     assert masker.restore("[Deelnemer 1] sprak met [Persoon 1] over [School 1].") == \
         "Sanne de Vries sprak met Tim over De Regenboog."
+
+
+def test_a_short_conversation_says_why_its_top_is_shorter(turns: Turns) -> None:
+    short = Turns(turns.speakers, turns.turns[20:32])
+    with FakeChatServer(lambda request: Reply(json.dumps(grounded_final(request, n_insights=2)))) as server:
+        result = run(server, short)
+    n = len(result.insights)
+    assert 2 <= n < 7 and [i.extra["source"] for i in result.insights][:2] == ["llm", "llm"]
+    from pipeline.insights.lexicon import lexicon
+
+    assert result.extra["fewer_reason"] == lexicon("nl")["messages"]["fewer"].format(n=n)

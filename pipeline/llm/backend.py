@@ -27,6 +27,7 @@ from pipeline.insights.confidence import Recognition
 from pipeline.insights.duedates import due_date
 from pipeline.insights.extract import ExtractiveBackend, InsightBackend, InsightContext
 from pipeline.insights.features import Progress
+from pipeline.insights.lexicon import lexicon
 from pipeline.insights.nlp import Sentence, split_sentences
 from pipeline.llm.grounding import Grounder, Point, Tally, ask_json
 from pipeline.llm.masking import Masker, NoMasking
@@ -286,8 +287,9 @@ class _Run:
                 summary, sources["summary"] = list(extractive.summary), "extractive"
             if not actions:
                 actions, sources["actions"] = list(extractive.actions), "extractive"
-            if len(insights) < self.top and "fewer_reason" in extractive.extra:
-                extra["fewer_reason"] = extractive.extra["fewer_reason"]
+            if len(insights) < self.top and "fewer_reason" in extractive.extra:  # the same words, this count
+                messages = lexicon(self.language)["messages"]
+                extra["fewer_reason"] = messages["fewer"].format(n=len(insights)) if insights else messages["none"]
         return Insights(self.language, tuple(summary), tuple(insights), tuple(actions),
                         {**extra, "sources": sources})
 
