@@ -68,7 +68,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         args, models_dir=args.models_dir, language=args.language, model=args.model, backend=args.backend,
         compute_type=args.compute_type or ("int8" if fast else None), batched=True if fast else None,
         threads=args.threads, vocabulary=_vocabulary(args.vocabulary), speakers=args.speakers, names=names,
-        quiet=args.quiet, pseudonymise=args.pseudonymise, participants=args.participants)
+        quiet=args.quiet, pseudonymise=args.pseudonymise, participants=args.participants, insights=args.insights,
+        llm_url=args.llm_url, llm_model=args.llm_model, llm_template=args.llm_template, llm_context=args.llm_context,
+        allow_remote=True if args.allow_remote else None)
+    if (args.llm_url or args.llm_model) and settings.insights != "llm":
+        log.warning("--llm-url/--llm-model are used only with --insights llm (insights = \"llm\" in [oogst]); "
+                    "the insights stay extractive")
     if settings.speakers is not None and not 1 <= settings.speakers <= 10:
         raise ConfigError(f"--speakers {settings.speakers}: give a number from 1 to 10")
     inputs = collect_inputs([Path(p) for p in args.inputs])
@@ -268,6 +273,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--participants", choices=["keep", "initials", "labels"],
                      help="with --pseudonymise: participants' names as is (keep, default), as initials, or as "
                           "[Deelnemer N] labels")
+    run.add_argument("--insights", choices=["extractive", "llm"],
+                     help="extractive (default, offline) or llm: summary and top 7 written by a language model you "
+                          "point at, every point checked against what was said (insights in [oogst], "
+                          "OOGST_INSIGHTS)")
+    run.add_argument("--llm-url", metavar="URL", help="an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 "
+                                                      "(Ollama) or http://127.0.0.1:8080 (llama.cpp); only this "
+                                                      "machine or a private network unless --allow-remote "
+                                                      "(url in [llm], OOGST_LLM_URL; API key: OOGST_LLM_API_KEY)")
+    run.add_argument("--llm-model", metavar="NAME|FOLDER", help="the model name the server knows, or without "
+                                                                "--llm-url a local model folder run by transformers "
+                                                                "(model in [llm], OOGST_LLM_MODEL)")
+    run.add_argument("--llm-template", metavar="NAME|FILE",
+                     help="what to look for: intervisie (default), community-of-practice, learning-network, "
+                          "team-meeting, or your own text file (template in [llm])")
+    run.add_argument("--llm-context", type=int, metavar="TOKENS",
+                     help="tokens the model reads at most (default 4096 for a server; longer meetings are "
+                          "condensed chunk by chunk, never cut off; context in [llm])")
+    run.add_argument("--allow-remote", action="store_true",
+                     help="allow an --llm-url outside this machine and its private network: names are replaced "
+                          "by labels before sending, and the draft says which server and model wrote the text")
     run.add_argument("--title", help="session title for the draft and mail (default: from the file name)")
     run.add_argument("--date", help="session date YYYY-MM-DD (default: the recording's file date)")
     run.add_argument("--force", action="store_true", help="redo every stage")

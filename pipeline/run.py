@@ -294,10 +294,19 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
           ["turns.json"], do_names)
 
     # -- insights ---------------------------------------------------------------------------------------------
-    def insights_backend() -> InsightBackend:
-        from pipeline.insights.extract import ExtractiveBackend
+    chosen_backend: list[InsightBackend] = []
 
-        return ExtractiveBackend()
+    def insights_backend() -> InsightBackend:
+        if not chosen_backend:
+            if settings.insights == "llm":  # opt-in: a generative model the user points at (pipeline.llm)
+                from pipeline.llm.configure import backend_from_settings
+
+                chosen_backend.append(backend_from_settings(settings, session.root))
+            else:
+                from pipeline.insights.extract import ExtractiveBackend
+
+                chosen_backend.append(ExtractiveBackend())
+        return chosen_backend[0]
 
     def session_language() -> str:
         return str(read_json(session.path("transcript.json")).get("language") or settings.language)
@@ -312,13 +321,20 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
         insights = extract_insights(turns, language=session_language(), backend=insights_backend(),
                                     progress=progress, context=context)
         atomic_write_json(session.path("insights.json"), insights.to_dict())
+        if "llm_error" in insights.extra:  # the extractive stand-in is not cached: the next run asks the model again
+            llm_failed.append(True)
 
     def insights_key() -> str:
         backend = insights_backend()
+        parts = getattr(backend, "cache_parts", None)  # the generative backend: model, server, template
         return cache_key("insights", session.artefact_hash("turns.json"), session.artefact_hash("transcript.json"),
-                         session_language(), recorded, backend.name, backend.version)
+                         session_language(), recorded, backend.name, backend.version,
+                         *([parts()] if parts is not None else []))
 
+    llm_failed: list[bool] = []
     stage("insights", insights_key, ["insights.json"], do_insights)
+    if llm_failed:
+        session.invalidate("insights")
 
     # -- draft ------------------------------------------------------------------------------------------------
     # --pseudonymise: third parties become labels in draft.docx; pseudonyms.json (the mapping) is part of the key

@@ -19,13 +19,14 @@ ALLOWED: dict[str, set[str]] = {
     "speakers": {"core", "ingest"},
     "insights": {"core"},
     "privacy": {"core"},
+    "llm": {"core", "insights", "privacy"},
     "review": {"core", "privacy"},
     "mail": {"core", "privacy"},
-    "run": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review"},
+    "run": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "llm"},
     "jobs": {"core", "ingest", "asr", "run"},
     "web": {"core", "ingest", "speakers", "review", "mail", "jobs"},
     "cli": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run", "jobs",
-            "web"},
+            "web", "llm"},
     "testing": {"core", "asr"},
 }
 

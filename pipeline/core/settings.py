@@ -13,7 +13,8 @@ and an unknown section or key is a one-line error that names it:
     [smtp]                      # oogst mail (see pipeline.mail.settings)
     host = "smtp.example.nl"
 
-    [llm]  [queue]  [web]       # reserved for the generative backend, the job queue and the web app
+    [llm]                       # insights = "llm" in [oogst]: url, model, template, context, timeout, allow_remote
+    [queue]  [web]              # the job queue and the web app
 
 Passwords and API keys never come from a file: a key that looks like one is refused (they come from the
 environment or a prompt). Stages receive the values they need; they never read os.environ themselves.
@@ -52,6 +53,14 @@ class Settings:
     pseudonymise: bool | None = None  # None: not said; the session keeps what it was (pseudonyms.json)
     participants: str | None = None  # with pseudonymise: keep | initials | labels (None: the session's, else keep)
     cache_dir: Path | None = None  # built lookup tables (deduce); default $XDG_CACHE_HOME/oogst or ~/.cache/oogst
+    insights: str = "extractive"  # or "llm": the opt-in generative backend (pipeline.llm)
+    llm_url: str | None = None  # [llm] url, OOGST_LLM_URL, --llm-url: an OpenAI-compatible server
+    llm_model: str | None = None  # [llm] model, OOGST_LLM_MODEL, --llm-model: its model name, or a model folder
+    llm_template: str | None = None  # [llm] template, --llm-template: a built-in template name or a file
+    llm_context: int | None = None  # [llm] context, --llm-context: tokens the model reads at most
+    llm_timeout: float | None = None  # [llm] timeout: seconds per request
+    allow_remote: bool = False  # [llm] allow_remote, --allow-remote: a server outside the private network
+    llm_api_key: str | None = field(default=None, repr=False)  # only from OOGST_LLM_API_KEY
     config_path: Path | None = None  # the config file the values came from (None: no file)
     sections: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)  # [smtp], [llm], ... as read
 
@@ -61,10 +70,14 @@ class Settings:
 
 
 _FILE_ONLY = {"config_path", "sections"}
+LLM_KEYS = {"llm_url": "url", "llm_model": "model", "llm_template": "template", "llm_context": "context",
+            "llm_timeout": "timeout", "allow_remote": "allow_remote"}  # Settings field -> key in [llm]
+_FILE_ONLY |= set(LLM_KEYS) | {"llm_api_key"}
+INSIGHT_BACKENDS = ("extractive", "llm")
 SECTIONS: dict[str, frozenset[str]] = {
     "oogst": frozenset(f.name for f in fields(Settings)) - _FILE_ONLY,
     "smtp": frozenset({"host", "port", "user", "security", "from", "sender", "timeout", "cafile"}),
-    "llm": frozenset({"url", "model"}),
+    "llm": frozenset(LLM_KEYS.values()),
     "queue": frozenset({"broker_url"}),
     "web": frozenset({"host", "port", "max_upload_mb"}),
 }
@@ -80,6 +93,9 @@ ENV = {
     "pseudonymise": "OOGST_PSEUDONYMISE",
     "participants": "OOGST_PARTICIPANTS",
     "cache_dir": "OOGST_CACHE_DIR",
+    "insights": "OOGST_INSIGHTS",
+    "llm_url": "OOGST_LLM_URL",
+    "llm_model": "OOGST_LLM_MODEL",
 }
 PARTICIPANT_MODES = ("keep", "initials", "labels")
 SECRET_ENV = {"smtp": "OOGST_SMTP_PASSWORD", "llm": "OOGST_LLM_API_KEY", "web": "OOGST_WEB_PASSWORD"}
@@ -163,11 +179,15 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     try:
         if name in ("out_dir", "models_dir", "cache_dir"):
             return Path(str(value)).expanduser()
-        if name in ("threads", "beam_size", "speakers"):
+        if name in ("threads", "beam_size", "speakers", "llm_context"):
             return None if value in (None, "") else int(value)
+        if name == "llm_timeout":
+            return None if value in (None, "") else float(value)
+        if name == "insights" and value not in INSIGHT_BACKENDS:
+            raise ConfigError(f"{source}: insights = {value!r}: choose one of {', '.join(INSIGHT_BACKENDS)}")
         if name == "participants" and value not in PARTICIPANT_MODES:
             raise ConfigError(f"{source}: participants = {value!r}: choose one of {', '.join(PARTICIPANT_MODES)}")
-        if name in ("batched", "quiet", "pseudonymise"):
+        if name in ("batched", "quiet", "pseudonymise", "allow_remote"):
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
         if name == "vocabulary":
             items = value.split(",") if isinstance(value, str) else list(value)
@@ -191,13 +211,18 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     values: dict[str, Any] = {}
     for name, value in sections.get("oogst", {}).items():
         values[name] = _coerce(name, value, f"{path} [oogst]")
+    for name, key in LLM_KEYS.items():
+        if key in sections.get("llm", {}):
+            values[name] = _coerce(name, sections["llm"][key], f"{path} [llm]")
     for name, var in ENV.items():
         if env.get(var):
             values[name] = _coerce(name, env[var], var)
+    if env.get("OOGST_LLM_API_KEY"):
+        values["llm_api_key"] = env["OOGST_LLM_API_KEY"]
     if values.get("pseudonymise") is False:  # only --no-pseudonymise turns a pseudonymised session back
         del values["pseudonymise"]
     for name, value in (cli or {}).items():
-        if value is not None and name in SECTIONS["oogst"]:
+        if value is not None and (name in SECTIONS["oogst"] or name in LLM_KEYS):
             values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
     if values.get("cache_dir") is None:
         base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
