@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 OWNER = "the web worker"
 # Settings a job may set (the new-session form); the rest come from the server.
-RUN_PARAMS = ("language", "speakers", "vocabulary", "names", "pseudonymise")
+RUN_PARAMS = ("language", "speakers", "vocabulary", "names", "pseudonymise", "participants")
 
 
 class Stopped(Exception):
@@ -166,11 +166,15 @@ class Worker:
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
 
+    def start_beat(self, parent: int | None = None) -> threading.Event:
+        """Send heartbeats for the current job from a thread until the returned event is set."""
+        stop = threading.Event()
+        threading.Thread(target=self._beat, args=(stop, parent), daemon=True).start()
+        return stop
+
     def serve(self, *, parent: int | None = None, poll: float = 0.5, once: bool = False) -> None:
         """Claim and run jobs until stopped (or, with `once`, until the queue is empty)."""
-        stop = threading.Event()
-        beat = threading.Thread(target=self._beat, args=(stop, parent), daemon=True)
-        beat.start()
+        stop = self.start_beat(parent)
         try:
             while True:
                 job = self.queue.claim(self.name)
