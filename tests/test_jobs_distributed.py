@@ -288,3 +288,33 @@ def test_a_job_whose_worker_is_killed_completes_on_the_other(cluster: Cluster, t
     assert not leftovers
     local_run([path], tmp_path / "local")
     assert artefacts(folder) == artefacts(tmp_path / "local" / "lang")
+
+
+def test_the_web_page_submits_to_the_broker_and_shows_the_worker(redis_port: int, tmp_path: Path) -> None:
+    """`oogst serve` with a broker: an upload becomes a job in Redis; the page says which worker runs it."""
+    from starlette.testclient import TestClient
+    from web_helpers import upload
+
+    from pipeline.core.settings import Settings
+    from pipeline.web.serve import create_app, web_config
+
+    url = f"redis://127.0.0.1:{redis_port}/2"  # no worker listens here: the job waits for us
+    settings = Settings(out_dir=tmp_path / "outputs", sections={"queue": {"broker": url}})
+    cfg = web_config(settings, host="127.0.0.1", state_dir=tmp_path / "state", env={}, announce=lambda line: None)
+    cfg.queue.db.flushdb()  # type: ignore[attr-defined]
+    client = TestClient(create_app(cfg), base_url="http://127.0.0.1:8000")
+    vtt = tmp_path / "2025-03-04 intervisie team.vtt"
+    vtt.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Sanne>Wat ik meeneem is dat grenzen stellen "
+                   "helpt.</v>\n", encoding="utf-8")
+    sent = upload(client, vtt, title="", speakers="", language="nl")
+    assert sent.status_code == 303, sent.text
+    name = sent.headers["location"].rsplit("/", 1)[1]
+    assert client.get(f"/s/{name}/progress.json").json()["status"] == "queued"
+    job = cfg.queue.list(name)[0]
+    assert job.input == f"{name}/{name}.vtt"  # relative to the shared outputs folder
+    assert cfg.queue.claim("werkstation-3:4242", job_id=job.id) is not None
+    cfg.queue.progress(job.id, {"stage": "insights", "fraction": 0.4})
+    state = client.get(f"/s/{name}/progress.json").json()
+    assert state["status"] == "running" and state["worker"] == "werkstation-3:4242"
+    assert "op werkstation-3:4242" in client.get(f"/s/{name}").text
+    cfg.queue.db.flushdb()  # type: ignore[attr-defined]
