@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 P = "oogst:"
 TASK = "oogst.run_job"
 QUEUE_NAME = "oogst"
-DEFAULT_VISIBILITY_TIMEOUT = 3600.0  # seconds before the broker hands an unacknowledged message out again
+DEFAULT_VISIBILITY_TIMEOUT = 600.0  # seconds before the broker hands an unacknowledged message out again
 _FORGET = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 

@@ -65,14 +65,17 @@ def run_worker(settings: Settings, *, announce: Callable[[str], None]) -> int:
     queue = open_queue(settings)
     Path(settings.out_dir).mkdir(parents=True, exist_ok=True)
     if isinstance(queue, SQLiteQueue):
-        from pipeline.jobs.worker import Worker
+        import signal
+
+        from pipeline.jobs.worker import Stopped, Worker, stop_on_signal
 
         worker = Worker(queue, cli, config=settings.config_path,
                         heartbeat_every=max(0.2, min(5.0, queue.ttl / 4)))
         announce(f"oogst worker {worker.name}: embedded queue {queue.path}, sessions in {cli['out_dir']}")
+        signal.signal(signal.SIGTERM, stop_on_signal)  # the running job goes back to the queue
         try:
             worker.serve()
-        except KeyboardInterrupt:
+        except (Stopped, KeyboardInterrupt):
             pass
         return 0
     from pipeline.jobs.celery_queue import CeleryQueue, shown_url

@@ -196,8 +196,11 @@ class Worker:
             stop.set()
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
+def stop_on_signal(signum: int, frame: FrameType | None) -> None:
     raise Stopped()
+
+
+_stop = stop_on_signal
 
 
 def main(argv: Sequence[str] | None = None) -> int:
