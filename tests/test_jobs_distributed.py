@@ -91,7 +91,7 @@ class Cluster:
         self.config.write_text(f'[oogst]\nout_dir = "{self.out}"\n[queue]\nbroker = "{self.url}"\nttl = {TTL}\n'
                                f"visibility_timeout = {VISIBILITY}\n", encoding="utf-8")
         self.env = {**os.environ, "OOGST_CONFIG": str(self.config), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                    "PYTHONPATH": str(ROOT)}
+                    "PYTHONPATH": str(ROOT), "OOGST_MODELS_DIR": str(root / "no-models")}  # transcripts only
         self.env.pop("OOGST_BROKER_URL", None)
         self.workers: list[subprocess.Popen[bytes]] = []
 

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +83,12 @@ def run_job(task: Any, job_id: int, *, worker: Worker, queue: CeleryQueue) -> st
     return "ran"
 
 
-def start_worker(queue: CeleryQueue, cli: dict[str, Any], *, config: Path | None, loglevel: str = "INFO") -> None:
+def start_worker(queue: CeleryQueue, cli: dict[str, Any], *, config: Path | None,
+                 announce: Callable[[str], None], loglevel: str = "INFO") -> None:
     """Run a Celery worker for `queue` in this process until it is stopped (SIGTERM: after the current job)."""
     queue.ping()
     worker = Worker(queue, cli, config=config, heartbeat_every=max(0.2, min(5.0, queue.ttl / 4)))
+    announce(f"oogst worker {worker.name}: models loaded in {worker.warm_up():.1f} s")  # the first job runs warm
     app = queue.app
 
     @app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)

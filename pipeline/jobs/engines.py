@@ -72,6 +72,7 @@ def run_worker(settings: Settings, *, announce: Callable[[str], None]) -> int:
         worker = Worker(queue, cli, config=settings.config_path,
                         heartbeat_every=max(0.2, min(5.0, queue.ttl / 4)))
         announce(f"oogst worker {worker.name}: embedded queue {queue.path}, sessions in {cli['out_dir']}")
+        announce(f"oogst worker {worker.name}: models loaded in {worker.warm_up():.1f} s")
         signal.signal(signal.SIGTERM, stop_on_signal)  # the running job goes back to the queue
         try:
             worker.serve()
@@ -84,7 +85,7 @@ def run_worker(settings: Settings, *, announce: Callable[[str], None]) -> int:
     assert isinstance(queue, CeleryQueue)
     announce(f"oogst worker: broker {shown_url(queue.url)}, sessions in {cli['out_dir']} (stop: Ctrl-C or "
              "SIGTERM, after the current job)")
-    start_worker(queue, cli, config=settings.config_path)
+    start_worker(queue, cli, config=settings.config_path, announce=announce)
     return 0
 
 
