@@ -257,6 +257,17 @@ def test_the_same_recording_submitted_twice_runs_once(cluster: Cluster, tmp_path
 
 
 @pytest.mark.slow
+def test_a_bad_input_fails_once_with_its_one_line_error(cluster: Cluster, tmp_path: Path) -> None:
+    bad = tmp_path / "kapot.vtt"
+    bad.write_text("WEBVTT\n\n00:00:01.000 --> nonsense\n<v Sanne>Hoi</v>\n", encoding="utf-8")
+    done = cluster.oogst("run", str(bad))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    job = cluster.queue().list("kapot")[0]
+    assert job.status == "failed" and job.attempts == 1 and "kapot.vtt" in job.error and "\n" not in job.error
+    assert f"failed: {job.error}" in done.stderr
+
+
+@pytest.mark.slow
 def test_a_job_whose_worker_is_killed_completes_on_the_other(cluster: Cluster, tmp_path: Path) -> None:
     path = transcript(tmp_path / "lang.txt", long_lines(3))  # long enough to be caught mid-job
     queue = cluster.queue()
