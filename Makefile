@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := recordings/voorbeeld-intervisie.ogg
-APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno openssl chromium chromium-driver
+APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno openssl chromium chromium-driver redis-server
 
 .PHONY: help install models run serve test test-fast bench bench-quality lint sysdeps sample clean
 
@@ -38,13 +38,15 @@ serve: models
 	$(BIN)/oogst serve
 
 # Test-only system tools: espeak-ng speaks the test audio, LibreOffice re-saves and renders .docx files,
-# openssl makes the self-signed certificate for the SMTP tests, chromium + chromium-driver run the browser tests.
+# openssl makes the self-signed certificate for the SMTP tests, chromium + chromium-driver run the browser tests,
+# redis-server is the broker of the distributed-queue tests (tests/test_jobs_distributed.py).
 sysdeps:
 	@missing=""; command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui python3-uno"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "make: missing system packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
 	  echo "installing$$missing"; \

@@ -79,6 +79,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs = collect_inputs([Path(p) for p in args.inputs])
     if not inputs:
         raise OogstError(f"{', '.join(args.inputs)}: no recordings found (put .m4a/.mp3/.wav files there)")
+    from pipeline.jobs.engines import broker_url
+
+    if broker_url(settings):  # the distributed queue: submit, then wait with progress (pipeline.jobs.commands)
+        from pipeline.jobs.commands import run_on_queue
+
+        return run_on_queue(args, settings, inputs, names)
     from pipeline.run import ConsoleReporter
 
     reporter = ConsoleReporter(settings.quiet)
@@ -301,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--until", metavar="STAGE", help="stop after this stage")
     run.add_argument("--models-dir", help="where assembled models are (default: models, or OOGST_MODELS_DIR)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    run.add_argument("--no-wait", action="store_true", help="with a job broker (OOGST_BROKER_URL): submit the "
+                                                            "inputs and return at once")
     run.set_defaults(func=cmd_run)
 
     models = sub.add_parser("models", help="install and assemble the offline model weights into models/",
@@ -362,6 +370,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--models-dir", help="default: models (or OOGST_MODELS_DIR, models_dir in [oogst])")
     _common(serve)
     serve.set_defaults(func=cmd_serve)
+
+    from pipeline.jobs.commands import add_queue_commands
+
+    add_queue_commands(sub, _common, _settings)  # worker, jobs, status
     return parser
 
 

@@ -158,3 +158,17 @@ def test_lexicon_table_is_current():
     from devtools.lexicon_table import DOC, table
 
     assert DOC.read_text(encoding="utf-8") == table(), "run: python -m devtools.lexicon_table --write"
+
+
+ENGINE_LIBRARIES = {"celery", "kombu", "redis"}  # the distributed queue: only pipeline/jobs talks to it
+
+
+def test_only_jobs_imports_the_queue_engine():
+    wrong = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
+            if any(n.split(".")[0] in ENGINE_LIBRARIES for n in names) and "jobs" not in path.parts:
+                wrong.append(str(path.relative_to(ROOT)))
+    assert not wrong, f"Celery/Redis imported outside pipeline/jobs: {sorted(set(wrong))}"

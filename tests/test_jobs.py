@@ -152,3 +152,40 @@ def test_a_job_can_pseudonymise_like_the_command_line(tmp_path: Path) -> None:
     assert "Dylan" not in body and "[Persoon 1]" in body
     assert (out / "casus" / "pseudonyms.json").is_file()
     assert "Dylan" in (out / "casus" / "turns.json").read_text(encoding="utf-8")  # internal artefacts keep it
+
+
+def test_jobs_and_status_read_the_embedded_queue(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a broker, `oogst jobs` and `oogst status` show the queue `oogst serve` and `oogst worker` use."""
+    from pipeline.cli import main
+
+    monkeypatch.delenv("OOGST_BROKER_URL", raising=False)
+    monkeypatch.setenv("OOGST_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    out = tmp_path / "outputs"
+    queue = SQLiteQueue(default_state_dir(out) / "jobs.sqlite")
+    first = queue.submit("run", "eerste", str(tmp_path / "eerste.vtt"))
+    queue.submit("run", "tweede", str(tmp_path / "tweede.vtt"))
+    queue.claim("werkplek:12")
+    queue.progress(first.id, {"stage": "insights", "fraction": 0.5, "eta": 12.0})
+    assert main(["jobs", "--out-dir", str(out)]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert "tweede" in listed[0] and "queued" in listed[0]
+    assert "eerste" in listed[1] and "running on werkplek:12: ranking insights 50%, about 12 s left" in listed[1]
+    queue.finish(first.id, "eerste.vtt: line 3: no time; export it again")
+    (out / "tweede").mkdir(parents=True)
+    assert main(["status", "--out-dir", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("eerste") and "failed: eerste.vtt: line 3" in lines[0]
+    assert lines[1].startswith("tweede") and "queued" in lines[1]
+
+
+def test_run_with_a_broker_leaves_decoding_to_the_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.cli import main
+
+    monkeypatch.setenv("OOGST_BROKER_URL", "redis://127.0.0.1:9/0")
+    monkeypatch.setenv("OOGST_CONFIG", str(tmp_path / "none.toml"))
+    assert main(["run", "--fast", str(write_vtt(tmp_path / "a.vtt")), "--out-dir", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("oogst: error: --fast: with a job broker the workers decode") and err.count("\n") == 1

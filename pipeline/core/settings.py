@@ -14,7 +14,10 @@ and an unknown section or key is a one-line error that names it:
     host = "smtp.example.nl"
 
     [llm]                       # insights = "llm" in [oogst]: url, model, template, context, timeout, allow_remote
-    [queue]  [web]              # the job queue and the web app
+    [queue]                     # oogst worker / run / jobs: the distributed queue (or OOGST_BROKER_URL)
+    broker = "redis://queue.example.nl:6379/0"
+
+    [web]                       # the web app
 
 Passwords and API keys never come from a file: a key that looks like one is refused (they come from the
 environment or a prompt). Stages receive the values they need; they never read os.environ themselves.
@@ -78,7 +81,7 @@ SECTIONS: dict[str, frozenset[str]] = {
     "oogst": frozenset(f.name for f in fields(Settings)) - _FILE_ONLY,
     "smtp": frozenset({"host", "port", "user", "security", "from", "sender", "timeout", "cafile"}),
     "llm": frozenset(LLM_KEYS.values()),
-    "queue": frozenset({"broker_url"}),
+    "queue": frozenset({"broker_url", "broker", "visibility_timeout", "ttl"}),  # see pipeline.jobs.engines
     "web": frozenset({"host", "port", "max_upload_mb"}),
 }
 ENV = {
@@ -224,6 +227,8 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     for name, value in (cli or {}).items():
         if value is not None and (name in SECTIONS["oogst"] or name in LLM_KEYS):
             values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    if env.get("OOGST_BROKER_URL"):  # the distributed job queue (pipeline.jobs.engines): env beats [queue]
+        sections.setdefault("queue", {})["broker"] = env["OOGST_BROKER_URL"]
     if values.get("cache_dir") is None:
         base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
         values["cache_dir"] = Path(base).expanduser() / "oogst"

@@ -3,8 +3,10 @@
 A job is a kind ("run"), a session name, an input path and parameters; it is queued, running, done or failed. A
 worker claims one job, sends heartbeats while it works and finishes it. A job whose worker stopped sending
 heartbeats (the process died) is queued again when another worker claims (late acknowledgement, like Celery's
-`acks_late`); the stage cache makes running it again cheap. Submitting the same session while it is queued or
-running with the same input and parameters returns the job that is already there.
+`acks_late`); the stage cache makes running it again cheap. `CeleryQueue` (`celery_queue.py`) is the same
+interface on Celery and Redis, for workers on several machines; `engines.open_queue` picks one from the settings.
+Submitting the same session while it is queued or running with the same input and parameters returns the job that
+is already there.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class Job:
         return {"id": self.id, "kind": self.kind, "session": self.session, "input": self.input,
                 "params": self.params, "status": self.status, "attempts": self.attempts, "error": self.error,
                 "progress": self.progress, "submitted": self.submitted, "started": self.started,
-                "finished": self.finished}
+                "finished": self.finished, "worker": self.worker}
 
 
 class JobQueue(Protocol):
@@ -58,8 +60,9 @@ class JobQueue(Protocol):
 
     def submit(self, kind: str, session: str, input: str, params: Mapping[str, Any] | None = None) -> Job: ...
 
-    def claim(self, worker: str) -> Job | None:
-        """The oldest queued job, now running for `worker`; None when there is nothing to do."""
+    def claim(self, worker: str, job_id: int | None = None) -> Job | None:
+        """The oldest queued job (or the one named: an engine that delivers jobs itself), now running for
+        `worker`; None when there is nothing to do (or the job named is over or alive on another worker)."""
         ...
 
     def heartbeat(self, job_id: int) -> None: ...
@@ -77,6 +80,10 @@ class JobQueue(Protocol):
     def get(self, job_id: int) -> Job | None: ...
 
     def list(self, session: str | None = None, limit: int = 100) -> list[Job]: ...
+
+    def position(self, job_id: int) -> int:
+        """How many queued or running jobs are ahead of this one."""
+        ...
 
 
 def default_state_dir(out_dir: Path, env: Mapping[str, str] | None = None) -> Path:
@@ -174,10 +181,13 @@ class SQLiteQueue:
             else:
                 db.execute("UPDATE jobs SET status = 'queued', worker = NULL WHERE id = ?", (row["id"],))
 
-    def claim(self, worker: str) -> Job | None:
+    def claim(self, worker: str, job_id: int | None = None) -> Job | None:
         with self._write() as db:
             self._requeue_abandoned(db)
-            row = db.execute("SELECT * FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1").fetchone()
+            if job_id is None:
+                row = db.execute("SELECT * FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1").fetchone()
+            else:
+                row = db.execute("SELECT * FROM jobs WHERE status = 'queued' AND id = ?", (job_id,)).fetchone()
             if row is None:
                 return None
             now = time.time()

@@ -37,7 +37,10 @@ log = logging.getLogger(__name__)
 
 OWNER = "the web worker"
 # Settings a job may set (the new-session form); the rest come from the server.
-RUN_PARAMS = ("language", "speakers", "vocabulary", "names", "pseudonymise")
+WARM_UP = ("Sanne: Goedemorgen allemaal, fijn dat jullie er zijn.\n"
+           "Joris: Wat ik meeneem is dat grenzen stellen echt helpt.\n"
+           "Fatima: Ik ga volgende week met mijn leidinggevende praten over de planning.\n")
+RUN_PARAMS = ("language", "speakers", "vocabulary", "names", "pseudonymise", "participants")
 
 
 class Stopped(Exception):
@@ -112,6 +115,31 @@ class Worker:
             self._backends[key] = get_backend(opts)
         return self._backends[key]
 
+    def warm_up(self) -> float:
+        """Load the models before the first job: the recogniser, and the later stages' models by running a
+        three-line transcript through the stages in a temporary folder. Best effort (a failure is logged, the
+        first job then loads what it needs); returns the seconds it took."""
+        import dataclasses
+        import tempfile
+
+        from pipeline.run import run_recording
+
+        began = time.monotonic()
+        try:
+            self.backend_for(self.settings)
+        except OogstError as exc:
+            log.info("warm-up: no recogniser loaded (%s)", exc)
+        with tempfile.TemporaryDirectory(prefix="oogst-warm-up-") as tmp:
+            text = Path(tmp) / "warm-up.txt"
+            text.write_text(WARM_UP, encoding="utf-8")
+            settings = dataclasses.replace(self.settings, out_dir=Path(tmp) / "outputs", quiet=True,
+                                           pseudonymise=None, names={})
+            try:
+                run_recording(text, settings, owner=OWNER)
+            except Exception as exc:  # warming is optional; the job will say what is wrong
+                log.warning("warm-up: %s: %s", type(exc).__name__, exc)
+        return time.monotonic() - began
+
     def job_settings(self, job: Job) -> Settings:
         from pipeline.core.settings import load_settings
 
@@ -166,11 +194,15 @@ class Worker:
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
 
+    def start_beat(self, parent: int | None = None) -> threading.Event:
+        """Send heartbeats for the current job from a thread until the returned event is set."""
+        stop = threading.Event()
+        threading.Thread(target=self._beat, args=(stop, parent), daemon=True).start()
+        return stop
+
     def serve(self, *, parent: int | None = None, poll: float = 0.5, once: bool = False) -> None:
         """Claim and run jobs until stopped (or, with `once`, until the queue is empty)."""
-        stop = threading.Event()
-        beat = threading.Thread(target=self._beat, args=(stop, parent), daemon=True)
-        beat.start()
+        stop = self.start_beat(parent)
         try:
             while True:
                 job = self.queue.claim(self.name)
@@ -192,8 +224,11 @@ class Worker:
             stop.set()
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
+def stop_on_signal(signum: int, frame: FrameType | None) -> None:
     raise Stopped()
+
+
+_stop = stop_on_signal
 
 
 def main(argv: Sequence[str] | None = None) -> int:

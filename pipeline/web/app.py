@@ -24,7 +24,7 @@ from pipeline.core.errors import OogstError
 from pipeline.core.lock import SessionBusyError
 from pipeline.core.settings import Settings
 from pipeline.core.store import Session
-from pipeline.jobs.queue import SQLiteQueue
+from pipeline.jobs.queue import JobQueue
 from pipeline.web.labels import LABELS, preferred_language
 from pipeline.web.security import COOKIE, CSRF_FIELD, Guard
 
@@ -42,7 +42,7 @@ class WebConfig:
     """What the app needs: where sessions are, the queue, the login and the upload limit."""
 
     settings: Settings
-    queue: SQLiteQueue
+    queue: JobQueue  # the embedded SQLiteQueue, or CeleryQueue with a broker (pipeline.jobs.engines)
     guard: Guard
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 2**20
     host: str = "127.0.0.1"  # the address the server listens on

@@ -13,7 +13,7 @@ LABELS: dict[str, dict[str, str]] = {
         "pseudonymise": "Derden pseudonimiseren in wat gedeeld wordt (concept, eindversie, mail): leerlingen, "
         "cliënten, scholen en plaatsen worden [Persoon 1], [School 1] …",
         "queued": "In de wachtrij", "running": "Bezig", "done": "Klaar", "failed": "Mislukt",
-        "ahead": "wachtende taken vóór deze", "eta": "nog ongeveer", "first_lines": "Eerste regels",
+        "ahead": "wachtende taken vóór deze", "eta": "nog ongeveer", "on_worker": "op", "first_lines": "Eerste regels",
         "transcribe": "Uitschrijven", "speakers": "Sprekers", "names": "Namen", "insights": "Inzichten",
         "draft": "Concept", "overview": "Overzicht", "transcript": "Transcript", "top7": "Top 7 en acties",
         "mail": "Mail", "delete": "Verwijderen", "download_draft": "Concept downloaden (draft.docx)",
@@ -54,7 +54,7 @@ LABELS: dict[str, dict[str, str]] = {
         "pseudonymise": "Pseudonymise third parties in what is shared (draft, final, mail): pupils, clients, "
         "schools and towns become [Person 1], [School 1] …",
         "optional": "optional", "queued": "Queued", "running": "Running", "done": "Done", "failed": "Failed",
-        "ahead": "jobs waiting before this one", "eta": "about", "first_lines": "First lines",
+        "ahead": "jobs waiting before this one", "eta": "about", "on_worker": "on", "first_lines": "First lines",
         "transcribe": "Transcribing", "speakers": "Speakers", "names": "Names", "insights": "Insights",
         "draft": "Draft", "overview": "Overview", "transcript": "Transcript", "top7": "Top 7 and actions",
         "mail": "Mail", "delete": "Delete", "download_draft": "Download the draft (draft.docx)",

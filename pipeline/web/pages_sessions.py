@@ -209,7 +209,7 @@ def progress_state(request: Request, session: Session) -> dict[str, Any]:
     state: dict[str, Any] = {"status": "done" if session.path("draft.docx").is_file() else "none",
                              "stages": [s for s in STAGES if s in session.stages()], "lines": []}
     if job is not None:
-        state.update(status=job.status, error=job.error, progress=job.progress, job=job.id,
+        state.update(status=job.status, error=job.error, progress=job.progress, job=job.id, worker=job.worker,
                      ahead=config(request).queue.position(job.id) if job.status == "queued" else 0)
     partial = session.path(".transcript.partial.jsonl")
     if partial.is_file() and job is not None and job.active:

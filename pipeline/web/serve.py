@@ -18,7 +18,8 @@ from starlette.staticfiles import StaticFiles
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.settings import Settings
-from pipeline.jobs.queue import DEFAULT_TTL, SQLiteQueue, default_state_dir
+from pipeline.jobs.engines import broker_url, open_queue
+from pipeline.jobs.queue import DEFAULT_TTL, JobQueue, SQLiteQueue, default_state_dir
 from pipeline.web.app import DEFAULT_MAX_UPLOAD_MB, HERE, WebConfig
 from pipeline.web.security import Guard, is_loopback, load_secret
 
@@ -58,7 +59,9 @@ def web_config(settings: Settings, *, host: str, state_dir: Path, env: Mapping[s
             password = secrets.token_urlsafe(12)
             announce(f"password for this run (set OOGST_WEB_PASSWORD to choose one): {password}")
     Path(settings.out_dir).mkdir(parents=True, exist_ok=True)
-    queue = SQLiteQueue(state_dir / "jobs.sqlite", ttl=ttl)
+    queue: JobQueue = SQLiteQueue(state_dir / "jobs.sqlite", ttl=ttl)
+    if broker_url(settings):  # the distributed queue: jobs go to `oogst worker`s on the broker
+        queue = open_queue(settings, env)
     return WebConfig(settings, queue, Guard(load_secret(state_dir), password), max_upload_bytes=max_mb * 2**20,
                      host=host)
 
@@ -84,17 +87,19 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     port = port if port is not None else int(section.get("port") or 8000)
     state = Path(state_dir) if state_dir is not None else default_state_dir(Path(settings.out_dir), env)
     cfg = web_config(settings, host=host, state_dir=state, env=env, announce=announce)
-    worker = start_worker(settings, cfg.queue.path)
+    worker = start_worker(settings, cfg.queue.path) if isinstance(cfg.queue, SQLiteQueue) else None
     shown = f"[{host}]" if ":" in host else host
+    where = f"queue in {state}" if worker is not None else "jobs go to the broker: start `oogst worker`s on it"
     announce(f"Oogst is running on http://{shown}:{port}/ (sessions in {Path(settings.out_dir).resolve()}, "
-             f"queue in {state}); stop with Ctrl-C")
+             f"{where}); stop with Ctrl-C")
     try:
         uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
     return 0

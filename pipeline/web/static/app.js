@@ -26,6 +26,8 @@ function watchProgress() {
       li.classList.toggle("done", done.has(li.dataset.stage));
       li.classList.toggle("active", state.status === "running" && p.stage === li.dataset.stage);
     });
+    const worker = document.getElementById("worker");
+    if (worker) worker.textContent = state.status === "running" && state.worker ? labels.on_worker + " " + state.worker : "";
     if (state.status === "running" && p.stage) {
       bar.hidden = false;
       bar.value = p.fraction || 0;

@@ -1,0 +1,103 @@
+"""`oogst worker` on the distributed queue: a Celery worker (solo pool, one job at a time) around one `Worker`.
+
+The `Worker` and its loaded models live as long as the process, so the recogniser and the encoders stay warm
+between jobs. A delivered message runs its job only when `CeleryQueue.claim` takes it; a job that another worker
+runs with a fresh heartbeat, or whose session folder another machine holds (`.lock.json` with a fresh heartbeat),
+is retried later instead: the broker's visibility timeout alone never decides that a job is free.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.lock import SessionBusyError, holder, session_lock
+from pipeline.jobs.celery_queue import QUEUE_NAME, TASK, CeleryQueue
+from pipeline.jobs.worker import OWNER, Worker
+
+log = logging.getLogger(__name__)
+
+
+def held_elsewhere(root: Path, ttl: float) -> str | None:
+    """Who holds the session folder from another machine with a fresh heartbeat (flock may not cross a share)."""
+    info = holder(root)
+    if not info or info.get("host") == socket.gethostname():
+        return None  # this machine's holders are seen by flock itself
+    try:
+        beat = dt.datetime.fromisoformat(str(info.get("heartbeat") or info.get("since")))
+    except ValueError:
+        return None
+    age = (dt.datetime.now().astimezone() - beat).total_seconds()
+    return f"{info.get('owner')} on {info.get('host')}" if age < ttl else None
+
+
+def sweep(root: Path) -> None:
+    """Remove the half-written temporary files (`.name.XXXX.tmp`) a killed worker left in a session folder; only
+    while holding the session's lock, so no living writer owns them."""
+    for stale in root.glob(".*.tmp"):
+        log.info("removing %s, left by a worker that stopped", stale)
+        stale.unlink(missing_ok=True)
+
+
+def run_job(task: Any, job_id: int, *, worker: Worker, queue: CeleryQueue) -> str:
+    """The body of the Celery task: take the job, run it under the session lock, or hand it back for later."""
+    later = max(1.0, min(30.0, queue.ttl / 2))
+    job = queue.claim(worker.name, job_id=job_id)
+    if job is None:
+        current = queue.get(job_id)
+        if current is not None and current.active:  # running on another worker, heartbeat fresh
+            log.info("job %d runs on %s; looking again in %.0f s", job_id, current.worker, later)
+            raise task.retry(countdown=later, max_retries=None)
+        return "over"
+    job = dataclasses.replace(job, input=str(queue.local_input(job)))
+    root = Path(worker.settings.out_dir) / job.session
+    try:
+        other = held_elsewhere(root, queue.ttl)
+        if other:
+            raise SessionBusyError(f"{job.session} is held by {other}")
+        worker.current = job
+        log.info("job %d: %s %s (attempt %d)", job.id, job.kind, job.session, job.attempts)
+        with session_lock(root, OWNER):
+            if job.attempts > 1:
+                sweep(root)
+            worker.run(job)  # done or failed, with its one-line error, in the queue
+    except SessionBusyError as exc:
+        log.info("job %d waits: %s", job.id, exc)
+        queue.release(job.id, resend=False)
+        raise task.retry(countdown=later, max_retries=None) from None
+    except Exception as exc:  # not the job's fault (the broker went away): mark it, keep the traceback in the log
+        log.exception("job %d: stopped", job.id)
+        try:
+            queue.finish(job.id, f"internal error ({type(exc).__name__}: {exc}); see the log of {worker.name}")
+        except Exception:
+            log.warning("job %d: could not record the failure; its message comes back after the timeout", job.id)
+        raise
+    finally:
+        worker.current = None
+    return "ran"
+
+
+def start_worker(queue: CeleryQueue, cli: dict[str, Any], *, config: Path | None,
+                 announce: Callable[[str], None], loglevel: str = "INFO") -> None:
+    """Run a Celery worker for `queue` in this process until it is stopped (SIGTERM: after the current job)."""
+    queue.ping()
+    worker = Worker(queue, cli, config=config, heartbeat_every=max(0.2, min(5.0, queue.ttl / 4)))
+    announce(f"oogst worker {worker.name}: models loaded in {worker.warm_up():.1f} s")  # the first job runs warm
+    app = queue.app
+
+    @app.task(name=TASK, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+    def oogst_run_job(task: Any, job_id: int) -> str:
+        return run_job(task, job_id, worker=worker, queue=queue)
+
+    stop = worker.start_beat()
+    try:
+        app.worker_main(["worker", "--pool=solo", "--concurrency=1", f"--hostname=oogst.{os.getpid()}@%h",
+                         "--without-gossip", "--without-mingle", f"--loglevel={loglevel}", "-Q", QUEUE_NAME])
+    finally:
+        stop.set()

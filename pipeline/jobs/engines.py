@@ -1,0 +1,203 @@
+"""Which queue engine runs the jobs, and the commands on it: `oogst worker`, `oogst jobs`, `oogst status` and
+`oogst run` with a broker (submit, then wait with progress).
+
+No broker configured: the embedded `SQLiteQueue` in the state folder (the one `oogst serve` uses). A broker URL
+(`OOGST_BROKER_URL`, else `broker` in `[queue]`): `CeleryQueue` on Celery and Redis; Celery is imported only then.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.core.errors import ConfigError, InputError
+from pipeline.core.naming import session_name
+from pipeline.core.store import hash_file
+from pipeline.jobs.queue import DEFAULT_TTL, Job, JobQueue, SQLiteQueue, default_state_dir, when
+
+if TYPE_CHECKING:
+    from pipeline.core.settings import Settings
+
+STAGE_WORDS = {"transcribe": "transcribing", "speakers": "finding speakers", "names": "naming speakers",
+               "insights": "ranking insights", "draft": "writing the draft"}
+
+
+def broker_url(settings: Settings) -> str | None:
+    """The broker of the distributed queue (OOGST_BROKER_URL is put into [queue] by the settings loader)."""
+    section = settings.section("queue")
+    url = section.get("broker") or section.get("broker_url")
+    if url and not str(url).startswith(("redis://", "rediss://", "redis+socket://")):
+        raise ConfigError(f"broker {url!r}: give a Redis URL such as redis://host:6379/0 (OOGST_BROKER_URL or "
+                          "broker in [queue])")
+    return str(url) if url else None
+
+
+def _seconds(settings: Settings, key: str, default: float) -> float:
+    value = settings.section("queue").get(key, default)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if seconds <= 0:
+        raise ConfigError(f"[queue] {key} = {value!r}: give a number of seconds above 0")
+    return seconds
+
+
+def open_queue(settings: Settings, env: Mapping[str, str] | None = None) -> JobQueue:
+    """The queue the settings name: Celery + Redis with a broker URL, else the embedded SQLite queue."""
+    ttl = _seconds(settings, "ttl", DEFAULT_TTL)
+    url = broker_url(settings)
+    if url is None:
+        return SQLiteQueue(default_state_dir(Path(settings.out_dir), env) / "jobs.sqlite", ttl=ttl)
+    from pipeline.jobs.celery_queue import DEFAULT_VISIBILITY_TIMEOUT, CeleryQueue
+
+    return CeleryQueue(url, out_dir=Path(settings.out_dir), ttl=ttl,
+                       visibility_timeout=_seconds(settings, "visibility_timeout", DEFAULT_VISIBILITY_TIMEOUT))
+
+
+def run_worker(settings: Settings, *, announce: Callable[[str], None]) -> int:
+    """`oogst worker`: a Celery worker with a broker, else the embedded worker loop; runs until stopped."""
+    cli: dict[str, Any] = {"out_dir": Path(settings.out_dir).resolve(), "models_dir":
+                           Path(settings.models_dir).resolve(), "quiet": True}
+    queue = open_queue(settings)
+    Path(settings.out_dir).mkdir(parents=True, exist_ok=True)
+    if isinstance(queue, SQLiteQueue):
+        import signal
+
+        from pipeline.jobs.worker import Stopped, Worker, stop_on_signal
+
+        worker = Worker(queue, cli, config=settings.config_path,
+                        heartbeat_every=max(0.2, min(5.0, queue.ttl / 4)))
+        announce(f"oogst worker {worker.name}: embedded queue {queue.path}, sessions in {cli['out_dir']}")
+        announce(f"oogst worker {worker.name}: models loaded in {worker.warm_up():.1f} s")
+        signal.signal(signal.SIGTERM, stop_on_signal)  # the running job goes back to the queue
+        try:
+            worker.serve()
+        except (Stopped, KeyboardInterrupt):
+            pass
+        return 0
+    from pipeline.jobs.celery_queue import CeleryQueue, shown_url
+    from pipeline.jobs.celery_worker import start_worker
+
+    assert isinstance(queue, CeleryQueue)
+    announce(f"oogst worker: broker {shown_url(queue.url)}, sessions in {cli['out_dir']} (stop: Ctrl-C or "
+             "SIGTERM, after the current job)")
+    start_worker(queue, cli, config=settings.config_path, announce=announce)
+    return 0
+
+
+# -- oogst run with a broker ---------------------------------------------------------------------------------
+def shared_input(path: Path, out_dir: Path) -> Path:
+    """The input where every worker can read it: in its session folder on the shared outputs folder.
+
+    A file already under the outputs folder stays where it is; otherwise it is copied (keeping its name and date)
+    into outputs/<session>/, unless the same file is already there. A different file there is never replaced.
+    """
+    out_dir = Path(out_dir).expanduser().resolve()
+    path = Path(path).resolve()
+    if path.is_relative_to(out_dir):
+        return path
+    target = out_dir / session_name(path) / path.name
+    if target.is_file():
+        if target.stat().st_size == path.stat().st_size and hash_file(target) == hash_file(path):
+            return target
+        raise InputError(f"{path}: {target} already holds another file of that name; rename the input or move "
+                         "that file away")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copy2(path, partial)  # copy2 keeps the file date: the session date may come from it
+    partial.replace(target)
+    return target
+
+
+def submit_inputs(queue: JobQueue, settings: Settings, inputs: list[Path], params: Mapping[str, Any]) -> list[Job]:
+    """One "run" job per input, with the inputs copied to the shared outputs folder first."""
+    jobs = []
+    for path in inputs:
+        target = shared_input(path, Path(settings.out_dir))
+        jobs.append(queue.submit("run", session_name(path), str(target),
+                                 {k: v for k, v in params.items() if v not in (None, "", [], {}, ())}))
+    return jobs
+
+
+def describe(job: Job) -> str:
+    """One line for a job: status, worker, stage and share done, or its error."""
+    progress = job.progress or {}
+    if job.status == "running":
+        stage = progress.get("stage")
+        doing = f"{STAGE_WORDS.get(stage, stage)} {100 * float(progress.get('fraction') or 0):.0f}%" if stage \
+            else "starting"
+        eta = f", about {progress['eta']:.0f} s left" if progress.get("eta") else ""
+        return f"running on {job.worker}: {doing}{eta}"
+    if job.status == "failed":
+        return f"failed: {job.error}"
+    if job.status == "done":
+        return f"done at {when(job.finished)}"
+    return "queued"
+
+
+def wait_for(queue: JobQueue, jobs: list[Job], out: Callable[[str], None], *, poll: float = 0.5,
+             quiet: bool = False) -> list[Job]:
+    """Follow the jobs until each is done or failed, printing a line whenever one changes; their last state."""
+    shown: dict[int, str] = {}
+    last: dict[int, Job] = {job.id: job for job in jobs}
+    while True:
+        for job_id in list(last):
+            job = queue.get(job_id) or last[job_id]
+            last[job_id] = job
+            progress = job.progress or {}
+            step = f"{job.status}:{job.worker}:{progress.get('stage')}:{int(10 * float(progress.get('fraction') or 0))}"
+            if shown.get(job_id) != step:
+                shown[job_id] = step
+                if not quiet or not job.active:
+                    out(f"{job.session}: {describe(job)}")
+        if not any(job.active for job in last.values()):
+            return list(last.values())
+        time.sleep(poll)
+
+
+# -- oogst jobs / oogst status -----------------------------------------------------------------------------------
+def jobs_lines(queue: JobQueue, *, limit: int = 50, session: str | None = None) -> list[str]:
+    """`oogst jobs`: the newest jobs first, one line each."""
+    jobs = queue.list(session, limit=limit)
+    if not jobs:
+        return ["no jobs"]
+    lines = []
+    for job in jobs:
+        tries = f" (attempt {job.attempts})" if job.attempts > 1 else ""
+        lines.append(f"#{job.id:<5} {when(job.submitted):>5}  {job.session:<28} {describe(job)}{tries}")
+    return lines
+
+
+def status_lines(queue: JobQueue, out_dir: Path, session: str | None = None) -> list[str]:
+    """`oogst status`: per session folder, what is there and where its latest job is."""
+    from pipeline.core.store import Session
+
+    out_dir = Path(out_dir)
+    latest = {job.session: job for job in reversed(queue.list(limit=500))}
+    if session:
+        if not (out_dir / session).is_dir() and session not in latest:
+            raise InputError(f"{out_dir / session}: no such session (see `oogst status` for all)")
+        names = [session]
+    else:
+        folders = {p.name for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith(".")} \
+            if out_dir.is_dir() else set()
+        names = sorted(folders | set(latest))
+    lines = []
+    for name in names:
+        root = out_dir / name
+        have: list[str] = []
+        if root.is_dir():
+            stages = Session(root).stages()
+            have = [s for s in ("transcribe", "speakers", "names", "insights", "draft") if s in stages]
+            if (root / "final.docx").is_file():
+                have.append("final")
+        job = latest.get(name)
+        state = describe(job) if job is not None else ("draft ready" if "draft" in have else "no job")
+        if job is not None and job.status == "done" and "final" in have:
+            state = "final top 7 collected"
+        lines.append(f"{name:<30} {state}" + (f"  [{', '.join(have)}]" if have else ""))
+    return lines or [f"no sessions in {out_dir}"]
