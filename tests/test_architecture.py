@@ -21,11 +21,12 @@ ALLOWED: dict[str, set[str]] = {
     "privacy": {"core"},
     "review": {"core", "privacy"},
     "mail": {"core", "privacy"},
-    "run": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review"},
+    "series": {"core", "insights", "speakers", "review"},
+    "run": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "series"},
     "jobs": {"core", "ingest", "asr", "run"},
     "web": {"core", "ingest", "speakers", "review", "mail", "jobs"},
     "cli": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run", "jobs",
-            "web"},
+            "web", "series"},
     "testing": {"core", "asr"},
 }
 

@@ -1,0 +1,63 @@
+"""What the stage runner (`run.py`) asks of a series: the part of the draft's cache key that comes from the series,
+the draft's series sections, and keeping the finished session in the series."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.core.errors import ConfigError
+from pipeline.core.store import Session, atomic_write_json, cache_key
+from pipeline.core.types import Turns
+from pipeline.series.actions import CARRIED_FILE, carried_map, carried_section, find_mentions, open_actions
+from pipeline.series.snapshot import register, session_meta
+from pipeline.series.store import choose_series, earlier_sessions, load_series, series_root
+
+if TYPE_CHECKING:
+    from pipeline.review.draft import Section
+
+log = logging.getLogger(__name__)
+
+
+def series_of(session: Session, series: str | None, remember_voices: bool | None) -> str | None:
+    """The session's series (given now, or recorded by an earlier run); --remember-voices needs one."""
+    name = choose_series(session, series)
+    if name is None and remember_voices is not None:
+        raise ConfigError("--remember-voices: give the series too (--series NAME); voice profiles are kept per "
+                          "series")
+    return name
+
+
+def _earlier(out_dir: Path, name: str, session: Session) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    data = load_series(series_root(out_dir, name))
+    return data, earlier_sessions(data, session.name, session_meta(session)["date"])
+
+
+def draft_key(out_dir: Path, name: str, session: Session) -> str:
+    """What of the series the draft of `session` shows: its earlier sessions (without their time stamps) and the
+    done marks."""
+    data, earlier = _earlier(out_dir, name, session)
+    shown = [(n, {k: v for k, v in entry.items() if k != "updated"}) for n, entry in earlier]
+    return cache_key("series", name, shown, sorted(data.get("done", {})))
+
+
+def draft_sections(out_dir: Path, name: str, session: Session, turns: Turns, language: str,
+                   shown: Callable[[str], str] = str) -> list[Section]:
+    """The series' sections of the draft (none for the first session); notes which action each carried row is."""
+    data, earlier = _earlier(out_dir, name, session)
+    actions = open_actions(earlier, data.get("done", {}))
+    atomic_write_json(session.path(CARRIED_FILE), carried_map(actions))
+    if not actions:
+        return []
+    mentions = find_mentions(actions, turns, language)
+    log.info("series %s: %d open action(s) carried into %s, %d mentioned", name, len(actions), session.name,
+             len(mentions))
+    return [carried_section(actions, mentions, language, shown)]
+
+
+def keep_session(out_dir: Path, name: str, session: Session, *, owner: str,
+                 remember_voices: bool | None = None) -> dict[str, Any]:
+    """Keep the finished session in its series (under the series' lock)."""
+    return register(series_root(out_dir, name), session, owner=owner, remember_voices=remember_voices)
