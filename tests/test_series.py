@@ -142,10 +142,33 @@ def test_series_of_three_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert any(t.startswith("Ik plan volgende week een gesprek") for t in texts)
     assert any(t.startswith("Ik spreek volgende week met de moeder") for t in texts)
 
+    # themes: every insight of session 3 is marked; the werkdruk theme of session 1 (not session 2) recurs
+    third = docx.Document(str(out / "2026-04-01_intervisie-west" / "draft.docx")).paragraphs
+    marks = {p.text: third[i + 1].text for i, p in enumerate(third) if p.style.name == "List Number"}
+    assert len(marks) == 7 and all(m.startswith(("Terugkerend thema (", "Nieuw thema")) for m in marks.values())
+    werkdruk = [m for text, m in marks.items() if "werkdruk" in text.split(":")[0].lower()]
+    assert "Terugkerend thema (2e keer, sinds 4 maart)" in werkdruk
+    assert any(m == "Nieuw thema in deze reeks" for text, m in marks.items() if "buddy" in text.lower())
+    first_marks = [p.text for p in docx.Document(str(first.path("draft.docx"))).paragraphs]
+    assert not any(t.startswith(("Terugkerend thema", "Nieuw thema")) for t in first_marks)  # nothing to compare
+
     capsys.readouterr()
     assert main(["series", "show", "west", "--out-dir", str(out)]) == 0
     shown = capsys.readouterr().out
     assert "3 session(s)" in shown and "marked done by Carla Smit" in shown
+    overview = docx.Document(str(series_root(out, "west") / "series.docx"))
+    attendance, speaking, themes, actions = ([[c.text for c in row.cells] for row in t.rows] for t in overview.tables)
+    assert attendance[0] == ["Wie", "4 maart", "18 maart", "1 april"]
+    assert {row[0] for row in attendance[1:]} == {"Anna", "Bram", "Carla", "Dirk"}
+    third_turns = json.loads((out / "2026-04-01_intervisie-west" / "turns.json").read_text())["turns"]
+    carla = sum(t["end"] - t["start"] for t in third_turns if t["speaker"] == "Carla")
+    total = sum(t["end"] - t["start"] for t in third_turns)
+    assert next(r for r in speaking if r[0] == "Carla")[3] == f"{round(100 * carla / total)} %"
+    assert any(row[1] == "2" and row[2] == "4 maart, 1 april" and "werkdruk" in row[0].lower() for row in themes)
+    status = {row[1]: row[4] for row in actions[1:]}
+    sent = next(t for t in status if t.startswith("Ik stuur vrijdag"))
+    assert status[sent] == "gedaan (volgens Carla Smit, 18 maart)"
+    assert status[next(t for t in status if t.startswith("Ik plan volgende week"))] == "open"
 
 
 @pytest.mark.parametrize(("text", "done"), [
@@ -185,3 +208,23 @@ def test_two_writers_at_once_lose_nothing(tmp_path: Path) -> None:
     sessions = json.loads((root / SERIES_FILE).read_text())["sessions"]
     assert set(sessions) == {f"{who}-{i}" for who in ("a", "b") for i in range(25)}
     update_series(root, "test", lambda data: None)  # the lock is free again
+
+
+def test_theme_marks_count_the_sessions_and_the_first_date() -> None:
+    from pipeline.series.themes import mark_text, theme_marks
+
+    def session(date: str, *insights: tuple[str, str]) -> tuple[str, dict]:
+        return date, {"date": date, "insights": [{"rank": r, "title": t, "text": x}
+                                                 for r, (t, x) in enumerate(insights, start=1)]}
+
+    earlier = [session("2025-11-04", ("Grenzen aangeven", "Grenzen aangeven bij ouders kost veel energie.")),
+               session("2026-01-13", ("Planning", "De planning van de roosters loopt steeds uit.")),
+               session("2026-02-10", ("Grenzen bewaken", "Wie grenzen bewaakt, houdt meer energie over."))]
+    now = [{"rank": 1, "title": "Grenzen stellen", "text": "Grenzen stellen aan ouders geeft rust en energie."},
+           {"rank": 2, "title": "Grenzen", "text": "Een mooi moment om af te sluiten."},
+           {"rank": 3, "title": "Nieuwe collega's", "text": "Nieuwe collega's krijgen een vaste buddy."}]
+    marks = theme_marks(now, earlier, "nl")
+    assert [(m.times, m.since) for m in marks] == [(3, "2025-11-04"), (1, ""), (1, "")]
+    assert mark_text(marks[0], "nl", "2026-03-04") == "Terugkerend thema (3e keer, sinds 4 november 2025)"
+    assert mark_text(marks[2], "nl", "2026-03-04") == "Nieuw thema in deze reeks"
+    assert mark_text(marks[0], "en", "2025-12-01") == "Recurring theme (3rd time, since 4 November)"

@@ -109,7 +109,8 @@ def open_actions(earlier: list[tuple[str, dict[str, Any]]], done: dict[str, Any]
 
 
 # -- mentions ------------------------------------------------------------------------------------------------------
-def _content(text: str, language: str) -> set[str]:
+def content_words(text: str, language: str) -> set[str]:
+    """The lemmas of a text's content words (stop words and words under three letters left out)."""
     from pipeline.insights.nlp import get_nlp, stop_words
 
     stop = stop_words(language)
@@ -134,11 +135,11 @@ def _owner_in(owner: str, speaker: str, text: str) -> bool:
 
 def find_mentions(actions: list[OpenAction], turns: Turns, language: str) -> dict[str, Mention]:
     """Action key -> the turn of this conversation that best mentions it (most shared content words, then first)."""
-    turn_words = [_content(turn.text, language) for turn in turns.turns]
+    turn_words = [content_words(turn.text, language) for turn in turns.turns]
     found: dict[str, Mention] = {}
     for action in actions:
         owner_words = set(_fold(action.owner or "").split())
-        words = {w for w in _content(action.text, language) if _fold(w) not in owner_words}
+        words = {w for w in content_words(action.text, language) if _fold(w) not in owner_words}
         if not words:
             continue
         need = min(MIN_SHARED, len(words)) if action.owner else max(MIN_SHARED, (len(words) + 1) // 2)

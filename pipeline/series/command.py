@@ -7,15 +7,18 @@ from pathlib import Path
 from pipeline.core.errors import SessionError
 from pipeline.core.store import Session
 from pipeline.series.actions import open_actions
+from pipeline.series.overview import write_overview
 from pipeline.series.snapshot import register
 from pipeline.series.store import existing_series, load_series, member_of, ordered_sessions, series_root
 from pipeline.series.voices import forget_voice
 
 
 def show(out_dir: Path, name: str) -> list[str]:
-    """Lines describing the series: its sessions, open and done action points, whether voices are kept."""
+    """Write the overview (series.docx); lines describing the series: its sessions, open and done action points,
+    whether voices are kept, and where the overview is."""
     root = existing_series(out_dir, name)
     data = load_series(root)
+    overview = write_overview(root, data)
     sessions = ordered_sessions(data)
     lines = [f"series {data['name']}: {len(sessions)} session(s), voice profiles "
              f"{'kept' if data.get('remember_voices') else 'not kept'}"]
@@ -32,6 +35,7 @@ def show(out_dir: Path, name: str) -> list[str]:
         lines.append(f"done: {len(done)}")
         for key, mark in sorted(done.items()):
             lines.append(f"  {key}: marked done by {mark.get('by') or '?'} in {mark.get('session')}")
+    lines.append(f"-> {overview}")
     return lines
 
 

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.store import Session, atomic_write_json, cache_key
-from pipeline.core.types import Turns
+from pipeline.core.types import TOP_N, Insights, Turns
 from pipeline.series.actions import CARRIED_FILE, carried_map, carried_section, find_mentions, open_actions
 from pipeline.series.snapshot import register, session_meta
 from pipeline.series.store import choose_series, earlier_sessions, load_series, series_root
+from pipeline.series.themes import theme_annotations, theme_marks
 
 if TYPE_CHECKING:
     from pipeline.review.draft import Section
@@ -43,18 +44,24 @@ def draft_key(out_dir: Path, name: str, session: Session) -> str:
     return cache_key("series", name, shown, sorted(data.get("done", {})))
 
 
-def draft_sections(out_dir: Path, name: str, session: Session, turns: Turns, language: str,
+def draft_sections(out_dir: Path, name: str, session: Session, turns: Turns, insights: Insights,
                    shown: Callable[[str], str] = str) -> list[Section]:
-    """The series' sections of the draft (none for the first session); notes which action each carried row is."""
+    """The series' parts of the draft (none for the first session): each insight's theme marked recurring or new,
+    and the open actions of earlier sessions; notes which action each carried row is."""
     data, earlier = _earlier(out_dir, name, session)
     actions = open_actions(earlier, data.get("done", {}))
     atomic_write_json(session.path(CARRIED_FILE), carried_map(actions))
-    if not actions:
+    if not earlier:
         return []
-    mentions = find_mentions(actions, turns, language)
-    log.info("series %s: %d open action(s) carried into %s, %d mentioned", name, len(actions), session.name,
-             len(mentions))
-    return [carried_section(actions, mentions, language, shown)]
+    language = insights.language
+    top = [{"rank": i.rank, "title": i.title, "text": i.text} for i in insights.insights[:TOP_N]]
+    sections = [theme_annotations(theme_marks(top, earlier, language), language, session_meta(session)["date"])]
+    if actions:
+        mentions = find_mentions(actions, turns, language)
+        log.info("series %s: %d open action(s) carried into %s, %d mentioned", name, len(actions), session.name,
+                 len(mentions))
+        sections.append(carried_section(actions, mentions, language, shown))
+    return sections
 
 
 def keep_session(out_dir: Path, name: str, session: Session, *, owner: str,
