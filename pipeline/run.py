@@ -290,14 +290,18 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
 
         turns = Turns.from_dict(read_json(session.path("diarization.json")))
         given = resolve_labels(turns, settings.names, source="--names") if settings.names else {}
-        turns = with_names(turns, {**load_names(session.root), **given})
+        turns = with_names(turns, {**series_stage.proposed_names(session), **load_names(session.root), **given})
         turns = apply_corrections(turns, load_corrections(session.root))  # lines corrected by hand (web page)
         atomic_write_json(session.path("turns.json"), turns.to_dict())
 
     names_file, corrections_file = session.path("names.toml"), session.path(CORRECTIONS_FILE)
+    if in_series and not imported and last >= STAGES.index("names"):  # names proposed from the series' voices
+        series_stage.propose_names(settings.out_dir, in_series, session, get_audio)
+    voice_file = session.path(series_stage.VOICE_NAMES_FILE)
     stage("names", lambda: cache_key("names", session.artefact_hash("diarization.json"),
                                      hash_file(names_file) if names_file.is_file() else None, settings.names,
-                                     *([hash_file(corrections_file)] if corrections_file.is_file() else [])),
+                                     *([hash_file(corrections_file)] if corrections_file.is_file() else []),
+                                     *([hash_file(voice_file)] if voice_file.is_file() else [])),
           ["turns.json"], do_names)
 
     # -- insights ---------------------------------------------------------------------------------------------
@@ -367,7 +371,7 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
           ["draft.docx"] + ([PSEUDONYMS_FILE] if pseudonyms is not None else []), do_draft)
 
     if in_series and last >= STAGES.index("insights"):
-        series_stage.keep_session(settings.out_dir, in_series, session, owner=f"the run of {session.name}",
+        series_stage.keep_session(settings.out_dir, in_series, session, audio=None if imported else get_audio,
                                   remember_voices=remember_voices)
     atomic_write_json(session.path("run.json"), {"source": path.name, "stages": result.stage_seconds,
                                                  "skipped": result.skipped,

@@ -11,15 +11,21 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import ConfigError
 from pipeline.core.store import Session, atomic_write_json, cache_key
 from pipeline.core.types import TOP_N, Insights, Turns
+from pipeline.series import voices
 from pipeline.series.actions import CARRIED_FILE, carried_map, carried_section, find_mentions, open_actions
 from pipeline.series.snapshot import register, session_meta
 from pipeline.series.store import choose_series, earlier_sessions, load_series, series_root
 from pipeline.series.themes import theme_annotations, theme_marks
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from pipeline.review.draft import Section
 
 log = logging.getLogger(__name__)
+
+VOICE_NAMES_FILE = voices.VOICE_NAMES_FILE
+proposed_names = voices.proposed_names  # what run.py's names stage takes before names.toml and --names
 
 
 def series_of(session: Session, series: str | None, remember_voices: bool | None) -> str | None:
@@ -64,7 +70,29 @@ def draft_sections(out_dir: Path, name: str, session: Session, turns: Turns, ins
     return sections
 
 
-def keep_session(out_dir: Path, name: str, session: Session, *, owner: str,
+def keep_session(out_dir: Path, name: str, session: Session, *, audio: Callable[[], np.ndarray] | None,
                  remember_voices: bool | None = None) -> dict[str, Any]:
-    """Keep the finished session in its series (under the series' lock)."""
-    return register(series_root(out_dir, name), session, owner=owner, remember_voices=remember_voices)
+    """Keep the finished session in its series (under the series' lock) and, when the series keeps voices and
+    there is audio, the named speakers' voices in their profiles."""
+    owner = f"the run of {session.name}"
+    data = register(series_root(out_dir, name), session, owner=owner, remember_voices=remember_voices)
+    if audio is not None and data.get("remember_voices"):
+        voices.learn(series_root(out_dir, name), session, voices.session_sums(session, audio), owner=owner)
+    return data
+
+
+# -- voices (only when the series keeps them) ---------------------------------------------------------------------
+def propose_names(out_dir: Path, name: str, session: Session, audio: Callable[[], np.ndarray]) -> None:
+    """Before naming: match the session's speakers to the series' voice profiles (`voices.VOICE_NAMES_FILE`)."""
+    root = series_root(out_dir, name)
+    if not load_series(root).get("remember_voices") or not session.path("diarization.json").is_file():
+        return
+    profiles = voices.centroids(voices.load_profiles(root), leave_out=session.name)
+    if not profiles:
+        return
+    matches = voices.match_voices(voices.session_sums(session, audio), profiles)
+    atomic_write_json(session.path(voices.VOICE_NAMES_FILE), voices.proposals(matches))
+    for match in matches:
+        if match.person is None and match.candidate is not None:
+            log.warning("%s: %s not named: the voice is not clearly %s (similarity %.2f, %d windows); name it with "
+                        "`oogst names`", session.name, match.label, match.candidate, match.similarity, match.windows)
