@@ -121,3 +121,69 @@ def test_unsure_matches_stay_unnamed() -> None:
     assert matches["S1"].person == "Anna"
     assert matches["S2"].person is None and matches["S2"].candidate in {"Anna", "Bram"}
     assert matches["S3"].person is None  # too little speech to go on
+
+
+SCRIPTS = (  # three sessions of one group: the same four people, in another order each time
+    [("Anna", "Welkom allemaal, fijn dat jullie er weer zijn vandaag."),
+     ("Bram", "Ik wil graag een casus inbrengen over de overdracht tussen de teams."),
+     ("Carla", "Wat bedoel je precies met de overdracht, gaat het om de dossiers?"),
+     ("Dirk", "Bij ons lukt dat beter sinds we een vaste checklist gebruiken."),
+     ("Bram", "Het gaat mis omdat niemand zich echt eigenaar voelt van het dossier."),
+     ("Anna", "Zullen we een rondje maken met adviezen voor Bram?"),
+     ("Carla", "Mijn advies is om per cliënt een eigenaar aan te wijzen."),
+     ("Dirk", "En spreek een vast moment af waarop de overdracht gebeurt.")],
+    [("Carla", "Vandaag breng ik een casus in over de werkdruk in mijn team."),
+     ("Anna", "Wat maakt de werkdruk zo hoog op dit moment?"),
+     ("Carla", "Twee collega's zijn ziek en het werk blijft gewoon liggen."),
+     ("Dirk", "Heb je dat al besproken met je leidinggevende?"),
+     ("Bram", "Bij ons helpt het om elke week de prioriteiten samen te kiezen."),
+     ("Dirk", "Je zou ook kunnen vragen om tijdelijke hulp van een ander team."),
+     ("Anna", "Wat neem je mee uit dit gesprek, Carla?"),
+     ("Bram", "Ik hoop dat het snel wat rustiger wordt bij jullie.")],
+    [("Dirk", "Ik wil het vandaag hebben over een lastig gesprek met een ouder."),
+     ("Bram", "Wat maakte het gesprek zo lastig voor jou?"),
+     ("Dirk", "De moeder werd boos en ik voelde me aangevallen door haar."),
+     ("Anna", "Herken je dat gevoel ook uit andere gesprekken?"),
+     ("Carla", "Mij helpt het om eerst te benoemen wat ik zie gebeuren."),
+     ("Anna", "Een vast belmoment kan haar zekerheid geven."),
+     ("Carla", "En neem de tijd om eerst goed te luisteren."),
+     ("Bram", "Dank je Dirk, dit was een mooie casus om te bespreken.")],
+)
+
+
+def synthetic_session(folder: Path, day: str, script: list[tuple[str, str]]) -> tuple[Path, list[dict],
+                                                                                      ScriptedBackend]:
+    from devtools.synth import VOICES, Line, synthesize
+
+    voices = dict(zip(("Anna", "Bram", "Carla", "Dirk"), VOICES, strict=False))  # a person keeps their voice
+    audio, spoken = synthesize([Line(who, text) for who, text in script], voices=voices)
+    path = write_wav(folder / f"{day}_groep.wav", audio)
+    clips = [{"speaker": t.speaker, "start": t.start, "end": t.end, "text": t.text} for t in spoken]
+    segments = []
+    for clip in clips:
+        parts = clip["text"].split()
+        step = (clip["end"] - clip["start"]) / len(parts)
+        segments.append(Segment(clip["start"], clip["end"], clip["text"], tuple(
+            Word(clip["start"] + k * step, clip["start"] + (k + 1) * step, " " + w, 0.95)
+            for k, w in enumerate(parts))))
+    return path, clips, ScriptedBackend(segments, duration=len(audio) / SAMPLE_RATE)
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("espeak-ng")
+def test_synthetic_series_of_three_sessions_with_the_same_voices(tmp_path: Path) -> None:
+    settings = Settings(out_dir=tmp_path / "outputs")
+    days = ("2026-03-04", "2026-03-18", "2026-04-01")
+    made = [synthetic_session(tmp_path, day, script) for day, script in zip(days, SCRIPTS, strict=True)]
+    path, clips, asr = made[0]
+    first = run_recording(path, settings, asr_backend=asr, series="groep", remember_voices=True).session
+    turns = Turns.from_dict(json.loads(first.path("turns.json").read_text()))
+    votes: dict[str, Counter[str]] = {}
+    for turn in turns.turns:
+        votes.setdefault(turn.speaker, Counter())[truth_at(clips, (turn.start + turn.end) / 2)] += 1
+    apply_names(first, {label: count.most_common(1)[0][0] for label, count in votes.items()})
+    run_recording(path, settings, asr_backend=asr)
+    assert set(load_profiles(series_root(settings.out_dir, "groep"))) == {"Anna", "Bram", "Carla", "Dirk"}
+    for path, clips, asr in made[1:]:
+        session = run_recording(path, settings, asr_backend=asr, series="groep").session
+        assert words_named_right(session, clips) >= 0.9, session.name
