@@ -17,8 +17,10 @@ import pytest
 from docx_helpers import CommentSpec, add_comments
 
 from pipeline.cli import main
-from pipeline.core.errors import ConfigError
+from pipeline.core.errors import ConfigError, SessionError
+from pipeline.core.settings import Settings
 from pipeline.core.store import Session
+from pipeline.run import run_recording
 from pipeline.series.actions import is_done_comment
 from pipeline.series.store import (
     SERIES_FILE,
@@ -152,6 +154,10 @@ def test_series_of_three_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[
     first_marks = [p.text for p in docx.Document(str(first.path("draft.docx"))).paragraphs]
     assert not any(t.startswith(("Terugkerend thema", "Nieuw thema")) for t in first_marks)  # nothing to compare
 
+    # a later session does not change what an earlier draft shows: re-running session 2 redoes nothing
+    again = run_recording(files[1], Settings(out_dir=out))
+    assert "draft" in again.skipped and not again.stage_seconds
+
     capsys.readouterr()
     assert main(["series", "show", "west", "--out-dir", str(out)]) == 0
     shown = capsys.readouterr().out
@@ -190,6 +196,15 @@ def test_series_names_and_membership(tmp_path: Path) -> None:
     assert choose_series(session, "west") == "west"
     assert choose_series(session, None) == "west"  # kept for a later run
     assert main(["run", "--out-dir", str(tmp_path), "--remember-voices", str(tmp_path / "nergens.txt")]) == 1
+    # moving a session to another series takes it out of the first one
+    update_series(series_root(tmp_path, "west"), "test", lambda data: data["sessions"].update({"s1": {}}))
+    assert choose_series(session, "oost") == "oost" and member_of(session) == "oost"
+    assert "s1" not in load_series(series_root(tmp_path, "west"))["sessions"]
+    # a damaged series record: one clear line, nothing overwritten
+    (series_root(tmp_path, "west") / SERIES_FILE).write_text("{half", encoding="utf-8")
+    with pytest.raises(SessionError, match="damaged, not a series record"):
+        load_series(series_root(tmp_path, "west"))
+    assert (series_root(tmp_path, "west") / SERIES_FILE).read_text() == "{half"
 
 
 def test_two_writers_at_once_lose_nothing(tmp_path: Path) -> None:

@@ -38,24 +38,29 @@ def series_of(session: Session, series: str | None, remember_voices: bool | None
 
 
 def _earlier(out_dir: Path, name: str, session: Session) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+    """The earlier sessions, and the done marks given in them: a mark given in this session's own review (or a
+    later one) does not change this session's draft, so its carried rows keep their numbers."""
     data = load_series(series_root(out_dir, name))
-    return data, earlier_sessions(data, session.name, session_meta(session)["date"])
+    earlier = earlier_sessions(data, session.name, session_meta(session)["date"])
+    names = {n for n, _ in earlier}
+    done = {k: m for k, m in data.get("done", {}).items() if m.get("session") in names}
+    return done, earlier
 
 
 def draft_key(out_dir: Path, name: str, session: Session) -> str:
     """What of the series the draft of `session` shows: its earlier sessions (without their time stamps) and the
     done marks."""
-    data, earlier = _earlier(out_dir, name, session)
+    done, earlier = _earlier(out_dir, name, session)
     shown = [(n, {k: v for k, v in entry.items() if k != "updated"}) for n, entry in earlier]
-    return cache_key("series", name, shown, sorted(data.get("done", {})))
+    return cache_key("series", name, shown, sorted(done))
 
 
 def draft_sections(out_dir: Path, name: str, session: Session, turns: Turns, insights: Insights,
                    shown: Callable[[str], str] = str) -> list[Section]:
     """The series' parts of the draft (none for the first session): each insight's theme marked recurring or new,
     and the open actions of earlier sessions; notes which action each carried row is."""
-    data, earlier = _earlier(out_dir, name, session)
-    actions = open_actions(earlier, data.get("done", {}))
+    done, earlier = _earlier(out_dir, name, session)
+    actions = open_actions(earlier, done)
     atomic_write_json(session.path(CARRIED_FILE), carried_map(actions))
     if not earlier:
         return []

@@ -54,9 +54,13 @@ def load_series(root: Path) -> dict[str, Any]:
     path = Path(root) / SERIES_FILE
     if not path.is_file():
         return empty_series(Path(root).name)
-    data = read_json(path)
+    try:
+        data = read_json(path)
+    except SessionError:
+        data = None
     if not isinstance(data, dict):
-        raise SessionError(f"{path}: not a series record; move it aside and run `oogst run --series` again")
+        raise SessionError(f"{path}: damaged, not a series record; put back a copy from a backup, or move it "
+                           "aside and run `oogst run --series` on the sessions again")
     base = empty_series(Path(root).name)
     base.update(data)
     return base
@@ -122,6 +126,9 @@ def choose_series(session: Session, given: str | None) -> str | None:
     if name != recorded:
         if recorded:
             log.warning("%s moves from series %s to series %s", session.name, recorded, name)
+            old = series_root(session.root.parent, recorded)
+            if (old / SERIES_FILE).is_file():
+                update_series(old, f"moving {session.name}", lambda data: data["sessions"].pop(session.name, None))
         atomic_write_json(session.path(MEMBER_FILE), {"series": name, "since": now()})
     return name
 
