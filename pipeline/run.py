@@ -355,8 +355,7 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
             shared = prepare_shared(session, turns, insights, title=meta["title"], detector=detector,
                                     pseudonyms=pseudonyms, title_from_file=title is None)
         sections: list[Section] = [] if not in_series else series_stage.draft_sections(
-            settings.out_dir, in_series, session, turns, insights,
-            shared.text if shared is not None else str)
+            settings.out_dir, in_series, session, turns, insights, shared)
         write_draft(session, turns, insights, title=meta["title"], date=dt.date.fromisoformat(recorded),
                     words=words, shared=shared, sections=sections)
 

@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "privacy": {"core"},
     "review": {"core", "privacy"},
     "mail": {"core", "privacy"},
-    "series": {"core", "insights", "speakers", "review"},
+    "series": {"core", "insights", "speakers", "privacy", "review"},
     "run": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "series"},
     "jobs": {"core", "ingest", "asr", "run"},
     "web": {"core", "ingest", "speakers", "review", "mail", "jobs"},

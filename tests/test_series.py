@@ -76,7 +76,7 @@ SESSION_3 = """\
 """
 
 
-def carried_rows(path: Path) -> list[list[str]]:
+def carried_rows(path: Path, heading: str = "Vorige keer afgesproken") -> list[list[str]]:
     """The rows of the draft's "Vorige keer afgesproken" table (read back from the file), header left out."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -84,11 +84,12 @@ def carried_rows(path: Path) -> list[list[str]]:
     doc = docx.Document(str(path))
     body = list(doc.element.body.iterchildren())
     heading = next(i for i, el in enumerate(body)
-                   if el.tag.endswith("}p") and Paragraph(el, doc).text == "Vorige keer afgesproken")
+                   if el.tag.endswith("}p") and Paragraph(el, doc).text == heading)
     table = Table(next(el for el in body[heading:] if el.tag.endswith("}tbl")), doc)
     return [[cell.text for cell in row.cells] for row in table.rows[1:]]
 
 
+@pytest.mark.slow
 def test_series_of_three_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "outputs"
     files = []
@@ -243,3 +244,25 @@ def test_theme_marks_count_the_sessions_and_the_first_date() -> None:
     assert mark_text(marks[0], "nl", "2026-03-04") == "Terugkerend thema (3e keer, sinds 4 november 2025)"
     assert mark_text(marks[2], "nl", "2026-03-04") == "Nieuw thema in deze reeks"
     assert mark_text(marks[0], "en", "2025-12-01") == "Recurring theme (3rd time, since 4 November)"
+
+
+@pytest.mark.slow
+def test_pseudonymised_draft_hides_third_parties_of_earlier_actions(tmp_path: Path) -> None:
+    """A third party named in an earlier session's action is a label in a pseudonymised later draft too (English:
+    the rules alone, no deduce start-up)."""
+    out = tmp_path / "outputs"
+    first = tmp_path / "2026-03-04_team.txt"
+    first.write_text("[00:00:05] Anna: Welcome everyone. Today we talk about a difficult pupil.\n"
+                     "[00:00:20] Bram: I will call the mother of Sem Bakker on Friday about his report.\n"
+                     "[00:00:40] Carla: Good plan, that gives everyone some peace.\n", encoding="utf-8")
+    second = tmp_path / "2026-03-18_team.txt"
+    second.write_text("[00:00:05] Anna: Welcome back. How did the talk with the mother go?\n"
+                      "[00:00:20] Bram: I called the mother about the report, it was a good talk.\n"
+                      "[00:00:40] Carla: Good to hear.\n", encoding="utf-8")
+    common = ["run", "-q", "--out-dir", str(out), "--language", "en", "--series", "team"]
+    assert main([*common, str(first)]) == 0
+    assert main([*common, "--pseudonymise", str(second)]) == 0
+    rows = carried_rows(out / "2026-03-18_team" / "draft.docx", "Agreed last time")
+    bram = next(r for r in rows if r[0] == "Bram")
+    assert "Sem" not in bram[1] and "Bakker" not in bram[1] and "[Person" in bram[1], bram
+    assert bram[4].startswith("[00:20] Bram:")  # the moment is still found (on the real words)

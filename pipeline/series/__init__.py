@@ -5,5 +5,6 @@ A series lives in the outputs folder, `outputs/.series/<name>/` (`store`), chang
 finishing at once do not overwrite each other; a session records its series in `<session>/series.json`.
 
 May import `pipeline.core`, `pipeline.insights` (content words, the sentence encoder), `pipeline.speakers` (voice
-embeddings) and `pipeline.review` (the draft's sections, speaking time, collected comments).
+embeddings), `pipeline.privacy` (a pseudonymised draft's labels) and `pipeline.review` (the draft's sections,
+speaking time, collected comments).
 """

@@ -198,12 +198,14 @@ def _add_internal_link(paragraph: Paragraph, text: str, bookmark: str) -> None:
 
 
 def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], language: str,
-                    shown: Callable[[str], str] = str) -> Callable[[DocxDocument, Callable[[Paragraph, str], None]],
+                    shown: Callable[[str], str] = str, named: Callable[[str], str] = str
+                    ) -> Callable[[DocxDocument, Callable[[Paragraph, str], None]],
                                                                   None]:
     """The draft section (`review.draft.Section`) listing the open actions of earlier sessions.
 
     Args:
         shown: how a text appears in the draft (a pseudonymised session: its labels for third parties).
+        named: how a participant's name appears in it.
     """
     lab = LABELS[text_language(language)]
 
@@ -224,7 +226,7 @@ def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], lan
             due = action.due or ""
             if (day := _day(action.due_date, language)) and day.lower() not in due.lower():
                 due = f"{due} ({day})" if due else day  # "vrijdag" said weeks ago: which friday
-            values = (shown(action.owner) if action.owner else lab["nobody"], shown(action.text), due,
+            values = (named(action.owner) if action.owner else lab["nobody"], shown(action.text), due,
                       _day(action.date, language) or shown(action.title))
             for col, (cell, value) in enumerate(zip(cells[:4], values, strict=True)):
                 cell.paragraphs[0].add_run(value)
@@ -235,7 +237,7 @@ def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], lan
                 last.add_run(lab["not_mentioned"])
             else:
                 _add_internal_link(last, timestamp(mention.start), f"oogst_turn_{mention.turn}")
-                last.add_run(f" {shown(mention.speaker)}: \u201c{shown(_snippet(mention.text))}\u201d").italic = True
+                last.add_run(f" {named(mention.speaker)}: \u201c{shown(_snippet(mention.text))}\u201d").italic = True
             mark(last, f"carried_{n}_4")
         table.autofit = False
         for column, width in zip(table.columns, (2.2, 5.0, 2.6, 2.2, 4.5), strict=True):

@@ -20,6 +20,7 @@ from pipeline.series.themes import theme_annotations, theme_marks
 if TYPE_CHECKING:
     import numpy as np
 
+    from pipeline.privacy.shared import Shared
     from pipeline.review.draft import Section
 
 log = logging.getLogger(__name__)
@@ -56,9 +57,14 @@ def draft_key(out_dir: Path, name: str, session: Session) -> str:
 
 
 def draft_sections(out_dir: Path, name: str, session: Session, turns: Turns, insights: Insights,
-                   shown: Callable[[str], str] = str) -> list[Section]:
+                   shared: Shared | None = None) -> list[Section]:
     """The series' parts of the draft (none for the first session): each insight's theme marked recurring or new,
-    and the open actions of earlier sessions; notes which action each carried row is."""
+    and the open actions of earlier sessions; notes which action each carried row is.
+
+    Args:
+        shared: the session is pseudonymised: third parties named in the earlier actions (and the moments they were
+            mentioned) are found by the rules and shown as labels too.
+    """
     done, earlier = _earlier(out_dir, name, session)
     actions = open_actions(earlier, done)
     atomic_write_json(session.path(CARRIED_FILE), carried_map(actions))
@@ -71,7 +77,13 @@ def draft_sections(out_dir: Path, name: str, session: Session, turns: Turns, ins
         mentions = find_mentions(actions, turns, language)
         log.info("series %s: %d open action(s) carried into %s, %d mentioned", name, len(actions), session.name,
                  len(mentions))
-        sections.append(carried_section(actions, mentions, language, shown))
+        shown: Callable[[str], str] = str
+        named: Callable[[str], str] = str
+        if shared is not None:
+            people = [a.owner for a in actions if a.owner] + [p for _, e in earlier for p in e.get("participants", [])]
+            shared = shared.learn([a.text for a in actions] + [m.text for m in mentions.values()], people)
+            shown, named = shared.text, lambda person: shared.name(person) or person
+        sections.append(carried_section(actions, mentions, language, shown, named))
     return sections
 
 
