@@ -200,11 +200,11 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
     redo_from, last = _stage_order("transcribe" if force else start, until)
     session = Session.create(settings.out_dir, session_name(path))
     result = RunResult(session)
-    in_series = series_stage.series_of(session, series, remember_voices)  # a later run keeps the series
     imported = path.suffix.lower() in TRANSCRIPT_SUFFIXES
     if not imported and not is_audio_file(path):
         raise InputError(f"{path}: not a recording Oogst knows (.wav .mp3 .m4a .ogg .opus .flac .webm .mp4 …) "
                          "nor a transcript (.vtt .srt .txt .docx); convert it or rename it")
+    in_series = series_stage.series_of(session, series, remember_voices)  # a later run keeps the series
     source_hash = hash_file(path)
     written_draft = session.recorded("draft")  # read before --from/--force drop the record: _keep_edited needs it
     audio: list[np.ndarray] = []  # decoded once, only when a stage needs it

@@ -140,3 +140,22 @@ def test_final_document_has_no_speaking_time(tmp_path):
                               kind="final", review_note=False, missing_line=False)
     doc = docx_draft.build_document(spec, insights, None)
     assert "Spreektijd" not in [p.text for p in doc.paragraphs]
+
+
+def test_speakers_page_shows_the_same_figures_and_the_chart(tmp_path):
+    """The web page's speakers view: the table of the draft, the chart as an image, the note when it applies."""
+    import re
+
+    from tests.web_helpers import make_client
+
+    path, turns_path = write(tmp_path / "outputs")
+    shutil.copy(DATA / "transcript.json", path.parent / "transcript.json")
+    client, _ = make_client(tmp_path / "outputs", tmp_path / "state")
+    page = client.get("/s/intervisie-2026-03-05/speakers")
+    assert page.status_code == 200, page.text[:500]
+    section = page.text[page.text.index('id="speaking-time"'):]
+    cells = re.findall(r"<td>([^<]*)</td>", section)
+    rows = {cells[i]: tuple(cells[i + 1:i + 5]) for i in range(0, len(cells), 5)}
+    assert rows == expected_from_turns_json(turns_path)
+    assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', section)
+    assert 'id="speaking-note"' not in section
