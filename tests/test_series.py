@@ -20,6 +20,7 @@ from pipeline.cli import main
 from pipeline.core.errors import ConfigError, SessionError
 from pipeline.core.settings import Settings
 from pipeline.core.store import Session
+from pipeline.review.final import collect
 from pipeline.run import run_recording
 from pipeline.series.actions import is_done_comment
 from pipeline.series.store import (
@@ -159,10 +160,20 @@ def test_series_of_three_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[
     again = run_recording(files[1], Settings(out_dir=out))
     assert "draft" in again.skipped and not again.stage_seconds
 
+    # a copy collected the way the web app does (the library call, no CLI): `series show` still sees the mark
+    third_session = Session(out / "2026-04-01_intervisie-west")
+    copy = docx.Document(str(third_session.path("draft.docx")))
+    cell = next(c for t in copy.tables for row in t.rows for c in row.cells  # the row in the action table
+                if c.text.startswith("Ik ga morgen een buddy regelen"))
+    copy.add_comment(cell.paragraphs[0].runs, text="klaar", author="Dirk Bakker", initials="DB")
+    copy.save(str(tmp_path / "dirk.docx"))
+    collect(third_session, [tmp_path / "dirk.docx"])
+
     capsys.readouterr()
     assert main(["series", "show", "west", "--out-dir", str(out)]) == 0
     shown = capsys.readouterr().out
     assert "3 session(s)" in shown and "marked done by Carla Smit" in shown
+    assert "marked done by Dirk Bakker in 2026-04-01_intervisie-west" in shown
     overview = docx.Document(str(series_root(out, "west") / "series.docx"))
     attendance, speaking, themes, actions = ([[c.text for c in row.cells] for row in t.rows] for t in overview.tables)
     assert attendance[0] == ["Wie", "4 maart", "18 maart", "1 april"]

@@ -8,8 +8,15 @@ from pipeline.core.errors import SessionError
 from pipeline.core.store import Session
 from pipeline.series.actions import open_actions
 from pipeline.series.overview import write_overview
-from pipeline.series.snapshot import register
-from pipeline.series.store import existing_series, load_series, member_of, ordered_sessions, series_root
+from pipeline.series.snapshot import gather_done, register
+from pipeline.series.store import (
+    existing_series,
+    load_series,
+    member_of,
+    ordered_sessions,
+    series_root,
+    update_series,
+)
 from pipeline.series.voices import forget_voice
 
 
@@ -17,7 +24,7 @@ def show(out_dir: Path, name: str) -> list[str]:
     """Write the overview (series.docx); lines describing the series: its sessions, open and done action points,
     whether voices are kept, and where the overview is."""
     root = existing_series(out_dir, name)
-    data = load_series(root)
+    data = update_series(root, "oogst series show", lambda record: gather_done(record, out_dir))
     overview = write_overview(root, data)
     sessions = ordered_sessions(data)
     lines = [f"series {data['name']}: {len(sessions)} session(s), voice profiles "

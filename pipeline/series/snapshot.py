@@ -68,9 +68,14 @@ def register(root: Path, session: Session, *, owner: str, remember_voices: bool 
         data["sessions"][session.name] = entry
         if remember_voices is not None:
             data["remember_voices"] = remember_voices
-        for name in data["sessions"]:
-            if (out_dir / name).is_dir():
-                for key, mark in _done_in(out_dir / name).items():
-                    data["done"].setdefault(key, mark)
+        gather_done(data, out_dir)
 
     return update_series(root, owner, change)
+
+
+def gather_done(data: dict[str, Any], out_dir: Path) -> None:
+    """Add the done marks of every member session's collected comments (also those collected in the web app)."""
+    for name in data["sessions"]:
+        if (Path(out_dir) / name).is_dir():
+            for key, mark in _done_in(Path(out_dir) / name).items():
+                data["done"].setdefault(key, mark)
