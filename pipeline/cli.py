@@ -93,7 +93,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         began = time.perf_counter()
         try:
             result = run_recording(path, settings, reporter=reporter, force=args.force, start=args.start,
-                                   until=args.until, title=args.title, date=_date(args.date))
+                                   until=args.until, title=args.title, date=_date(args.date), series=args.series,
+                                   remember_voices=args.remember_voices)
         except OogstError as exc:
             if len(inputs) == 1:
                 raise
@@ -171,7 +172,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     with session_lock(session.root, "oogst collect"):
         result = collect(session, [Path(f) for f in args.files], title=args.title, date=_date(args.date),
                          keep_previous=not args.fresh)
-    for note in result.notes:
+    from pipeline.series.command import after_collect
+
+    for note in result.notes + after_collect(session):
         print(f"  note: {note}", file=sys.stderr)
     for problem in result.problems:
         print(f"oogst: error: {problem}", file=sys.stderr)
@@ -207,6 +210,17 @@ def cmd_mail(args: argparse.Namespace) -> int:
                            config_path=settings.config_path,
                            password_prompt=getpass.getpass if tty else None, confirm=confirm if tty else None)
     print(outcome.summary)
+    return 0
+
+
+def cmd_series(args: argparse.Namespace) -> int:
+    from pipeline.series import command
+
+    out_dir = _settings(args).out_dir
+    if args.series_command == "forget":
+        print(command.forget(out_dir, args.name, args.person))
+    else:
+        print(*command.show(out_dir, args.name), sep="\n")
     return 0
 
 
@@ -301,6 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
                           "by labels before sending, and the draft says which server and model wrote the text")
     run.add_argument("--title", help="session title for the draft and mail (default: from the file name)")
     run.add_argument("--date", help="session date YYYY-MM-DD (default: the recording's file date)")
+    run.add_argument("--series", metavar="NAME", help="the group's series this session belongs to (kept in the "
+                                                      "session folder; see `oogst series`)")
+    run.add_argument("--remember-voices", action=argparse.BooleanOptionalAction, default=None,
+                     help="keep voice profiles of named speakers in the series, to propose names next time "
+                          "(personal data: off by default; the series keeps the choice)")
     run.add_argument("--force", action="store_true", help="redo every stage")
     run.add_argument("--from", dest="start", metavar="STAGE", help="redo from this stage on (transcribe, "
                                                                    "speakers, names, insights, draft)")
@@ -359,6 +378,19 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_argument("--send", action="store_true", help="send it over SMTP (see README for the settings)")
     mail.add_argument("--draft", action="store_true", help="allow mailing the unreviewed draft")
     mail.add_argument("--yes", action="store_true", help="do not ask before sending again")
+
+    series = sub.add_parser("series", help="a group's series of sessions: overview, forget a voice",
+                            description="Sessions run with --series NAME form a series in outputs/.series/NAME/: "
+                                        "open action points are carried into the next draft.")
+    series_sub = series.add_subparsers(dest="series_command", metavar="SUBCOMMAND", required=True)
+    show = series_sub.add_parser("show", help="the series' sessions and action points")
+    show.add_argument("name", metavar="NAME")
+    forget = series_sub.add_parser("forget", help="remove a person's voice profile from the series")
+    forget.add_argument("name", metavar="NAME")
+    forget.add_argument("person", metavar="PERSON")
+    for command in (show, forget):
+        _common(command)
+        command.set_defaults(func=cmd_series)
 
     serve = sub.add_parser("serve", help="the whole flow in a local web page (http://127.0.0.1:8000)",
                            description="Start the web app and its worker: upload recordings, follow progress, name "

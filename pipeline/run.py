@@ -40,10 +40,12 @@ from pipeline.core.store import Session, atomic_write_json, cache_key, hash_file
 from pipeline.core.types import SAMPLE_RATE, Insights, Transcript, Turns
 from pipeline.ingest.audio import is_audio_file, load_audio
 from pipeline.privacy.mapping import PSEUDONYMS_FILE, session_choice
+from pipeline.series import stage as series_stage
 
 if TYPE_CHECKING:
     from pipeline.asr.options import Backend
     from pipeline.insights.extract import InsightBackend
+    from pipeline.review.draft import Section
 
 log = logging.getLogger(__name__)
 
@@ -174,22 +176,26 @@ def _stage_order(start: str | None, until: str | None) -> tuple[int, int]:
 
 def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None = None, force: bool = False,
                   start: str | None = None, until: str | None = None, title: str | None = None,
-                  date: dt.date | None = None, owner: str = "oogst run", asr_backend: Backend | None = None
-                  ) -> RunResult:
+                  date: dt.date | None = None, owner: str = "oogst run", asr_backend: Backend | None = None,
+                  series: str | None = None, remember_voices: bool | None = None) -> RunResult:
     """Process one recording or transcript file into outputs/<name>/, skipping what is up to date.
 
     Args:
         owner: who runs it, for the "busy" message another writer of the session gets (`core.lock`).
         asr_backend: a loaded speech recogniser to use (the web worker keeps one between jobs); default from settings.
+        series: the series the session belongs to (recorded in the session folder; None keeps the recorded one).
+        remember_voices: switch keeping voice profiles in the series on or off (None: as the series has it).
     """
     with session_lock(Path(settings.out_dir) / session_name(Path(path)), owner):
         return _run_recording(Path(path), settings, reporter=reporter, force=force, start=start, until=until,
-                              title=title, date=date, asr_backend=asr_backend)
+                              title=title, date=date, asr_backend=asr_backend, series=series,
+                              remember_voices=remember_voices)
 
 
 def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None, force: bool, start: str | None,
                    until: str | None, title: str | None, date: dt.date | None,
-                   asr_backend: Backend | None) -> RunResult:
+                   asr_backend: Backend | None, series: str | None = None,
+                   remember_voices: bool | None = None) -> RunResult:
     reporter = reporter or SilentReporter()
     redo_from, last = _stage_order("transcribe" if force else start, until)
     session = Session.create(settings.out_dir, session_name(path))
@@ -198,6 +204,7 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
     if not imported and not is_audio_file(path):
         raise InputError(f"{path}: not a recording Oogst knows (.wav .mp3 .m4a .ogg .opus .flac .webm .mp4 …) "
                          "nor a transcript (.vtt .srt .txt .docx); convert it or rename it")
+    in_series = series_stage.series_of(session, series, remember_voices)  # a later run keeps the series
     source_hash = hash_file(path)
     written_draft = session.recorded("draft")  # read before --from/--force drop the record: _keep_edited needs it
     audio: list[np.ndarray] = []  # decoded once, only when a stage needs it
@@ -283,14 +290,18 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
 
         turns = Turns.from_dict(read_json(session.path("diarization.json")))
         given = resolve_labels(turns, settings.names, source="--names") if settings.names else {}
-        turns = with_names(turns, {**load_names(session.root), **given})
+        turns = with_names(turns, {**series_stage.proposed_names(session), **load_names(session.root), **given})
         turns = apply_corrections(turns, load_corrections(session.root))  # lines corrected by hand (web page)
         atomic_write_json(session.path("turns.json"), turns.to_dict())
 
     names_file, corrections_file = session.path("names.toml"), session.path(CORRECTIONS_FILE)
+    if in_series and not imported and last >= STAGES.index("names"):  # names proposed from the series' voices
+        series_stage.propose_names(settings.out_dir, in_series, session, get_audio)
+    voice_file = session.path(series_stage.VOICE_NAMES_FILE)
     stage("names", lambda: cache_key("names", session.artefact_hash("diarization.json"),
                                      hash_file(names_file) if names_file.is_file() else None, settings.names,
-                                     *([hash_file(corrections_file)] if corrections_file.is_file() else [])),
+                                     *([hash_file(corrections_file)] if corrections_file.is_file() else []),
+                                     *([hash_file(voice_file)] if voice_file.is_file() else [])),
           ["turns.json"], do_names)
 
     # -- insights ---------------------------------------------------------------------------------------------
@@ -359,17 +370,24 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
             detector = detector_for(insights.language, settings.cache_dir or Path(".cache"))
             shared = prepare_shared(session, turns, insights, title=meta["title"], detector=detector,
                                     pseudonyms=pseudonyms, title_from_file=title is None)
+        sections: list[Section] = [] if not in_series else series_stage.draft_sections(
+            settings.out_dir, in_series, session, turns, insights, shared)
         write_draft(session, turns, insights, title=meta["title"], date=dt.date.fromisoformat(recorded),
-                    words=words, shared=shared)
+                    words=words, shared=shared, sections=sections)
 
     edits_file = session.path(EDITS_FILE)
     privacy_key = (pseudonyms.user_key(), DETECTOR_VERSION) if pseudonyms is not None else None
     stage("draft", lambda: cache_key("draft", session.artefact_hash("turns.json"),
                                      session.artefact_hash("insights.json"), session.artefact_hash("transcript.json"),
                                      meta, *([privacy_key] if privacy_key else []),
-                                     *([hash_file(edits_file)] if edits_file.is_file() else [])),
+                                     *([hash_file(edits_file)] if edits_file.is_file() else []),
+                                     *([series_stage.draft_key(settings.out_dir, in_series, session)]
+                                       if in_series else [])),
           ["draft.docx"] + ([PSEUDONYMS_FILE] if pseudonyms is not None else []), do_draft)
 
+    if in_series and last >= STAGES.index("insights"):
+        series_stage.keep_session(settings.out_dir, in_series, session, audio=None if imported else get_audio,
+                                  remember_voices=remember_voices)
     atomic_write_json(session.path("run.json"), {"source": path.name, "stages": result.stage_seconds,
                                                  "skipped": result.skipped,
                                                  "finished": dt.datetime.now().isoformat(timespec="seconds")})

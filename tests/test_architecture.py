@@ -22,11 +22,12 @@ ALLOWED: dict[str, set[str]] = {
     "llm": {"core", "insights", "privacy"},
     "review": {"core", "privacy"},
     "mail": {"core", "privacy"},
-    "run": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "llm"},
+    "series": {"core", "insights", "speakers", "privacy", "review"},
+    "run": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "llm", "series"},
     "jobs": {"core", "ingest", "asr", "run"},
     "web": {"core", "ingest", "speakers", "review", "mail", "jobs"},
     "cli": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run", "jobs",
-            "web", "llm"},
+            "web", "llm", "series"},
     "testing": {"core", "asr"},
 }
 

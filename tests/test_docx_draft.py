@@ -71,7 +71,7 @@ def test_draft_has_real_word_structure(draft):
 
     assert paragraphs[0].style.name == "Title" and paragraphs[0].text == "Intervisie overdracht"
     headings = [p.text for p in paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["Zo geef je commentaar", "Samenvatting", "Top 7 inzichten", "Actiepunten",
+    assert headings == ["Zo geef je commentaar", "Samenvatting", "Top 7 inzichten", "Actiepunten", "Spreektijd",
                         "Bijlage: volledig transcript"]
     meta = paragraphs[1].text
     assert "5 maart 2026" in meta
@@ -95,7 +95,7 @@ def test_draft_has_real_word_structure(draft):
     for sentence in insights.summary:
         assert sentence in body
 
-    (table,) = doc.tables
+    table, _speaking = doc.tables  # actions, then speaking time
     assert table.style.name == "Light Grid Accent 1"
     assert [c.text for c in table.rows[0].cells] == ["Wie", "Wat", "Wanneer"]
     assert len(table.rows) == 1 + len(insights.actions)
@@ -216,7 +216,7 @@ def test_doubtful_words_are_marked_exactly_and_explained(draft):
     assert {m.lower() for m in every if m != "Grijs met stippellijn"} == DOUBTFUL
 
     # actions: only the "what" column, found in the tail of the sentence the action came from
-    (table,) = doc.tables
+    table, _speaking = doc.tables  # actions, then speaking time
     marks = [[marked_runs(c.paragraphs[0]) for c in row.cells] for row in table.rows[1:]]
     assert marks[0] == [[], ["Checklist"], []]
     assert marks[3] == [[], ["checklist"], []]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from pipeline.core.language import draft_labels, format_date
 from pipeline.core.store import Session, atomic_write_bytes, cache_key
 from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
 from pipeline.review.doubt import Doubt, DoubtfulWords
+from pipeline.review.speaking import add_speaking_time
 
 if TYPE_CHECKING:  # python-docx is imported inside the functions that need it
     from docx.document import Document as DocxDocument
@@ -252,12 +253,18 @@ def _add_actions(doc: DocxDocument, actions: Sequence[Action], lab: dict[str, st
             marks.wrap(cell.paragraphs[0], f"{BOOKMARK_PREFIX}action_{i}_{col}")
 
 
+# A section another part adds after the action points (e.g. a series' earlier actions): it gets the document and
+# a function that bookmarks a paragraph as `oogst_<name>`, so a comment on it is tied to it.
+Section = Callable[["DocxDocument", Callable[["Paragraph", str], None]], None]
+
+
 def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
-                   words: DoubtfulWords | None = None) -> DocxDocument:
-    """The python-docx Document of a draft (turns given: transcript appendix) or final document.
+                   words: DoubtfulWords | None = None, sections: Sequence[Section] = ()) -> DocxDocument:
+    """The python-docx Document of a draft (turns given: transcript appendix, speaking time) or final document.
 
     Args:
         words: the recogniser's doubtful words (None for an imported transcript, and for final.docx): marked.
+        sections: added after the action points, in order.
     """
     import docx
     from docx.enum.text import WD_BREAK
@@ -320,6 +327,14 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
 
     _add_actions(doc, insights.actions, lab, marks, doubt)
 
+    def mark(paragraph: Paragraph, name: str) -> None:
+        marks.wrap(paragraph, f"{BOOKMARK_PREFIX}{name}")
+
+    for section in sections:
+        section(doc, mark)
+    if turns is not None and turns.turns:
+        add_speaking_time(doc, turns, insights.language, mark)
+
     if turns is not None and turns.turns:
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         marks.wrap(doc.add_heading(lab["appendix"], level=1), f"{BOOKMARK_PREFIX}section_appendix")
@@ -343,13 +358,15 @@ def save_document(doc: DocxDocument, path: Path) -> Path:
 
 
 def write_draft(session: Session, turns: Turns, insights: Insights, *, title: str, date: datetime.date,
-                path: Path | None = None, words: DoubtfulWords | None = None, shared: Shared | None = None) -> Path:
+                path: Path | None = None, words: DoubtfulWords | None = None, shared: Shared | None = None,
+                sections: Sequence[Section] = ()) -> Path:
     """Write the review draft (default `<session>/draft.docx`) and return its path.
 
     Args:
         words: the recogniser's words of the session (None for an imported transcript): doubtful ones are marked.
         shared: the session is pseudonymised: every text (title, session name in the properties, turns,
             insights) goes through it; the draft still carries the hash of the original insights for `collect`.
+        sections: added after the action points (`Section`), e.g. a series' earlier actions.
     """
     target = Path(path) if path is not None else session.path("draft.docx")
     source_hash, name = insights_hash(insights), session.name
@@ -358,6 +375,6 @@ def write_draft(session: Session, turns: Turns, insights: Insights, *, title: st
         title, name = shared.text(title, any_case=True), shared.text(session.name, any_case=True)
     spec = DocSpec(title=title, date=date, participants=tuple(participants(turns, insights)),
                    session_name=name, insights_hash=source_hash)
-    save_document(build_document(spec, insights, turns, words), target)
+    save_document(build_document(spec, insights, turns, words, sections), target)
     log.info("wrote %s (%d insights, %d turns)", target, min(TOP_N, len(insights.insights)), len(turns.turns))
     return target

@@ -115,11 +115,27 @@ def speaker_rows(turns: Turns) -> list[dict[str, Any]]:
             for n, label in enumerate(labels)]
 
 
+def speaking_section(turns: Turns, lang: str) -> dict[str, Any]:
+    """What the draft's "Spreektijd" shows (`review.speaking`): the table, the chart as a data URI, the note."""
+    import base64
+
+    from pipeline.review.speaking import LABELS, chart_png, dominant, duration_text, percent, speaking_times
+
+    times = speaking_times(turns)
+    lab = LABELS[lang if lang in LABELS else "en"]
+    most = dominant(times)
+    return {"lab": lab, "rows": [{"name": p.name, "share": percent(p.share), "time": duration_text(p.seconds),
+                                  "turns": p.turns, "longest": duration_text(p.longest)} for p in times],
+            "chart": ("data:image/png;base64," + base64.b64encode(chart_png(times, lang)).decode()) if times else "",
+            "note": lab["note"].format(name=most.name, share=percent(most.share), n=len(times)) if most else ""}
+
+
 async def speakers(request: Request) -> Response:
     session = session_of(request)
     turns = _turns(session)
     return render(request, "speakers.html", s=session_info(request, session), has_turns=True,
-                  rows=speaker_rows(turns), audio=_has_audio(session), saved=request.query_params.get("saved"))
+                  rows=speaker_rows(turns), audio=_has_audio(session), saved=request.query_params.get("saved"),
+                  speaking=speaking_section(turns, request.state.lang))
 
 
 async def clip(request: Request) -> Response:

@@ -1,0 +1,253 @@
+"""Action points followed up across a series: the open ones of earlier sessions, the moment the new conversation
+mentions one, the draft's section "Vorige keer afgesproken", and the done marks participants give in comments.
+
+An action is mentioned in a turn when the turn shares enough of the action's content words (spaCy lookup lemmas,
+stop words left out) and the action's owner is in it (speaking, or named); enough is two words, or all of them
+when the action has fewer. Without an owner the turn must share two words and half of the action's words.
+A comment marks an action done when it says so ("klaar", "gedaan", "done", ...) without a negation before it
+("nog niet klaar", "not done") and is not a question.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pipeline.core.language import format_date, text_language
+from pipeline.core.types import Turns
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from docx.text.paragraph import Paragraph
+
+CARRIED_FILE = "series-carried.json"  # in a session folder: {"carried_<n>": "<session>#<action number>"}
+MIN_SHARED = 2  # content words an action and a turn share before the turn counts as mentioning it
+
+_DONE = r"(?:klaar|gedaan|afgerond|voltooid|done|finished|completed)"
+DONE_RE = re.compile(rf"(?<!\w){_DONE}(?!\w)")
+NOT_DONE_RE = re.compile(rf"(?<!\w)(?:niet|geen|bijna|half|nooit|not|almost|nearly|never|hardly)\s+(?:\w+\s+)?{_DONE}"
+                         r"(?!\w)")
+
+LABELS: dict[str, dict[str, str]] = {
+    "nl": {
+        "heading": "Vorige keer afgesproken",
+        "intro": ("Open actiepunten uit eerdere sessies van deze reeks. Is er een klaar? Zet dan een opmerking "
+                  "\u201cklaar\u201d of \u201cgedaan\u201d bij die regel; dan komt het volgende keer niet meer terug."),
+        "who": "Wie", "what": "Wat", "when": "Wanneer", "from": "Uit sessie", "mentioned": "Vandaag besproken",
+        "nobody": "(niet genoemd)", "not_mentioned": "\u2013",
+    },
+    "en": {
+        "heading": "Agreed last time",
+        "intro": ("Open action points from earlier sessions of this series. Is one done? Put a comment "
+                  "\u201cdone\u201d on its row; it is then no longer carried over."),
+        "who": "Who", "what": "What", "when": "When", "from": "From session", "mentioned": "Discussed today",
+        "nobody": "(not named)", "not_mentioned": "\u2013",
+    },
+}
+
+
+@dataclass(frozen=True)
+class OpenAction:
+    key: str  # "<session>#<number>"
+    owner: str | None
+    text: str
+    due: str | None
+    session: str
+    date: str  # ISO date of the session it comes from
+    title: str
+    due_date: str | None = None  # ISO day the due words named
+
+
+@dataclass(frozen=True)
+class Mention:
+    turn: int  # 1-based index in turns.json (the draft's bookmark oogst_turn_<n>)
+    start: float
+    speaker: str
+    text: str
+
+
+def is_done_comment(text: str) -> bool:
+    """True when a comment says the action is done ("klaar", "gedaan", "done") and not that it is not."""
+    norm = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
+    if not norm or norm.endswith("?"):
+        return False
+    return bool(DONE_RE.search(norm)) and not NOT_DONE_RE.search(norm)
+
+
+def done_marks(session: str, review: dict[str, Any], carried: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Action key -> who marked it done, from a session's review.json (its own actions and the carried ones)."""
+    marks: dict[str, dict[str, Any]] = {}
+    for comment in review.get("comments", []):
+        if comment.get("duplicate_of") or not is_done_comment(str(comment.get("text") or "")):
+            continue
+        target = comment.get("target") or {}
+        key = None
+        if target.get("kind") == "action" and target.get("index"):
+            key = f"{session}#{target['index']}"
+        elif m := re.fullmatch(r"oogst_(carried_\d+)(?:_\d+)?", str(target.get("via") or "")):
+            key = carried.get(m.group(1))
+        if key:
+            marks.setdefault(key, {"session": session, "by": comment.get("author"), "comment": comment.get("text"),
+                                   "at": comment.get("date")})
+    return marks
+
+
+def open_actions(earlier: list[tuple[str, dict[str, Any]]], done: dict[str, Any]) -> list[OpenAction]:
+    """The action points of the earlier sessions (oldest first) that nobody marked done."""
+    found = []
+    for name, entry in earlier:
+        for action in entry.get("actions", []):
+            key = f"{name}#{action['number']}"
+            if key not in done:
+                found.append(OpenAction(key, action.get("owner"), str(action["text"]), action.get("due"), name,
+                                        str(entry.get("date") or ""), str(entry.get("title") or name),
+                                        action.get("due_date")))
+    return found
+
+
+# -- mentions ------------------------------------------------------------------------------------------------------
+def content_words(text: str, language: str) -> set[str]:
+    """The lemmas of a text's content words (stop words and words under three letters left out)."""
+    from pipeline.insights.nlp import get_nlp, stop_words
+
+    stop = stop_words(language)
+    return {(t.lemma_ or t.lower_).lower() for t in get_nlp(language)(text)
+            if t.is_alpha and len(t.text) >= 3 and t.lower_ not in stop}
+
+
+def _fold(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
+
+
+def _owner_in(owner: str, speaker: str, text: str) -> bool:
+    """The owner speaks the turn (same name, or same first name) or is named in it."""
+    owner_parts, speaker_parts = _fold(owner).split(), _fold(speaker).split()
+    if not owner_parts:
+        return False
+    if owner_parts == speaker_parts or (speaker_parts and owner_parts[0] == speaker_parts[0]):
+        return True
+    return re.search(rf"(?<!\w){re.escape(owner_parts[0])}(?!\w)", _fold(text)) is not None
+
+
+def find_mentions(actions: list[OpenAction], turns: Turns, language: str) -> dict[str, Mention]:
+    """Action key -> the turn of this conversation that best mentions it (most shared content words, then first)."""
+    turn_words = [content_words(turn.text, language) for turn in turns.turns]
+    found: dict[str, Mention] = {}
+    for action in actions:
+        owner_words = set(_fold(action.owner or "").split())
+        words = {w for w in content_words(action.text, language) if _fold(w) not in owner_words}
+        if not words:
+            continue
+        need = min(MIN_SHARED, len(words)) if action.owner else max(MIN_SHARED, (len(words) + 1) // 2)
+        best, best_shared = None, 0
+        for i, turn in enumerate(turns.turns):
+            shared = len(words & turn_words[i])
+            if shared < need or shared <= best_shared:
+                continue
+            if action.owner and not _owner_in(action.owner, turns.name(turn.speaker), turn.text):
+                continue
+            best, best_shared = i, shared
+        if best is not None:
+            turn = turns.turns[best]
+            found[action.key] = Mention(best + 1, turn.start, turns.name(turn.speaker), turn.text.strip())
+    return found
+
+
+# -- the draft's section -------------------------------------------------------------------------------------------
+def _snippet(text: str, words: int = 14) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + (" \u2026" if len(parts) > words else "")
+
+
+def _day(iso: str | None, language: str) -> str:
+    """'4 maart 2026' for an ISO date ('' when there is none)."""
+    import datetime as dt
+
+    try:
+        return format_date(dt.date.fromisoformat(iso or ""), language)
+    except ValueError:
+        return ""
+
+
+def _add_internal_link(paragraph: Paragraph, text: str, bookmark: str) -> None:
+    """A link to a bookmark in the same document (Ctrl+click in Word), blue and underlined."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("w:anchor"), bookmark)
+    run = OxmlElement("w:r")
+    rpr = OxmlElement("w:rPr")
+    color = OxmlElement("w:color")
+    color.set(qn("w:val"), "1F4E79")
+    underline = OxmlElement("w:u")
+    underline.set(qn("w:val"), "single")
+    rpr.append(color)
+    rpr.append(underline)
+    run.append(rpr)
+    t = OxmlElement("w:t")
+    t.set(qn("xml:space"), "preserve")
+    t.text = text
+    run.append(t)
+    link.append(run)
+    paragraph._p.append(link)
+
+
+def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], language: str,
+                    shown: Callable[[str], str] = str, named: Callable[[str], str] = str
+                    ) -> Callable[[DocxDocument, Callable[[Paragraph, str], None]],
+                                                                  None]:
+    """The draft section (`review.draft.Section`) listing the open actions of earlier sessions.
+
+    Args:
+        shown: how a text appears in the draft (a pseudonymised session: its labels for third parties).
+        named: how a participant's name appears in it.
+    """
+    lab = LABELS[text_language(language)]
+
+    def add(doc: DocxDocument, mark: Callable[[Paragraph, str], None]) -> None:
+        from docx.shared import Cm
+
+        from pipeline.review.draft import timestamp
+
+        mark(doc.add_heading(lab["heading"], level=1), "section_carried")
+        doc.add_paragraph(lab["intro"])
+        table = doc.add_table(rows=1, cols=5)
+        table.style = doc.styles["Light Grid Accent 1"]
+        heads = (lab["who"], lab["what"], lab["when"], lab["from"], lab["mentioned"])
+        for cell, text in zip(table.rows[0].cells, heads, strict=True):
+            cell.paragraphs[0].add_run(text).bold = True
+        for n, action in enumerate(actions, start=1):
+            cells = table.add_row().cells
+            due = action.due or ""
+            if (day := _day(action.due_date, language)) and day.lower() not in due.lower():
+                due = f"{due} ({day})" if due else day  # "vrijdag" said weeks ago: which friday
+            values = (named(action.owner) if action.owner else lab["nobody"], shown(action.text), due,
+                      _day(action.date, language) or shown(action.title))
+            for col, (cell, value) in enumerate(zip(cells[:4], values, strict=True)):
+                cell.paragraphs[0].add_run(value)
+                mark(cell.paragraphs[0], f"carried_{n}_{col}")
+            last = cells[4].paragraphs[0]
+            mention = mentions.get(action.key)
+            if mention is None:
+                last.add_run(lab["not_mentioned"])
+            else:
+                _add_internal_link(last, timestamp(mention.start), f"oogst_turn_{mention.turn}")
+                last.add_run(f" {named(mention.speaker)}: \u201c{shown(_snippet(mention.text))}\u201d").italic = True
+            mark(last, f"carried_{n}_4")
+        table.autofit = False
+        for column, width in zip(table.columns, (2.2, 5.0, 2.6, 2.2, 4.5), strict=True):
+            column.width = Cm(width)  # the grid, which LibreOffice reads; Word reads the cells'
+            for cell in column.cells:
+                cell.width = Cm(width)
+
+    return add
+
+
+def carried_map(actions: list[OpenAction]) -> dict[str, str]:
+    """What the draft's bookmarks `oogst_carried_<n>_*` stand for (kept in the session as CARRIED_FILE)."""
+    return {f"carried_{n}": action.key for n, action in enumerate(actions, start=1)}

@@ -1,0 +1,81 @@
+"""What a series keeps of each session: date, title, participants, the top 7's themes, the action points and the
+speaking time, so the series' overview still reads when a session folder is gone. Also the done marks participants
+gave in their comments (`oogst collect`'s review.json)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.layers import apply_edits, load_edits
+from pipeline.core.store import Session, read_json
+from pipeline.core.types import TOP_N, Insights, Turns
+from pipeline.review.draft import participants
+from pipeline.review.speaking import speaking_times
+from pipeline.series.actions import CARRIED_FILE, done_marks
+from pipeline.series.store import now, update_series
+
+log = logging.getLogger(__name__)
+
+
+def session_insights(session: Session) -> Insights:
+    """The reviewed top 7 (final.json) when there is one, else the draft's (insights.json with the edits)."""
+    if session.path("final.json").is_file():
+        return Insights.from_dict(read_json(session.path("final.json")))
+    return apply_edits(Insights.from_dict(read_json(session.path("insights.json"))), load_edits(session.root))
+
+
+def session_meta(session: Session) -> dict[str, str]:
+    """The date (ISO) and title the run recorded in transcript.json."""
+    extra = read_json(session.path("transcript.json"))
+    return {"date": str(extra.get("recorded") or ""), "title": str(extra.get("title") or session.name)}
+
+
+def snapshot(session: Session) -> dict[str, Any]:
+    """The session as the series keeps it (needs turns.json and insights.json)."""
+    turns = Turns.from_dict(read_json(session.path("turns.json")))
+    insights = session_insights(session)
+    return {
+        **session_meta(session),
+        "language": insights.language,
+        "participants": participants(turns, insights),
+        "insights": [{"rank": i.rank, "title": i.title, "text": i.text, "speakers": list(i.speakers)}
+                     for i in insights.insights[:TOP_N]],
+        "actions": [{"number": n, "owner": a.owner, "text": a.text, "due": a.due, "due_date": a.due_date,
+                     "start": a.start} for n, a in enumerate(insights.actions, start=1)],
+        "speaking": [{"name": p.name, "seconds": round(p.seconds, 1), "share": round(p.share, 4), "turns": p.turns,
+                      "longest": round(p.longest, 1)} for p in speaking_times(turns)],
+        "reviewed": session.path("final.json").is_file(),
+        "updated": now(),
+    }
+
+
+def _done_in(folder: Path) -> dict[str, dict[str, Any]]:
+    session = Session(folder)
+    if not session.path("review.json").is_file():
+        return {}
+    carried = read_json(session.path(CARRIED_FILE)) if session.path(CARRIED_FILE).is_file() else {}
+    return done_marks(session.name, read_json(session.path("review.json")), carried)
+
+
+def register(root: Path, session: Session, *, owner: str, remember_voices: bool | None = None) -> dict[str, Any]:
+    """Keep the session's snapshot in the series and the done marks of every member's collected comments."""
+    entry = snapshot(session)
+    out_dir = session.root.parent
+
+    def change(data: dict[str, Any]) -> None:
+        data["sessions"][session.name] = entry
+        if remember_voices is not None:
+            data["remember_voices"] = remember_voices
+        gather_done(data, out_dir)
+
+    return update_series(root, owner, change)
+
+
+def gather_done(data: dict[str, Any], out_dir: Path) -> None:
+    """Add the done marks of every member session's collected comments (also those collected in the web app)."""
+    for name in data["sessions"]:
+        if (Path(out_dir) / name).is_dir():
+            for key, mark in _done_in(Path(out_dir) / name).items():
+                data["done"].setdefault(key, mark)

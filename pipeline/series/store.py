@@ -1,0 +1,144 @@
+"""Where a series lives and how it changes: `outputs/.series/<name>/series.json`, read-modify-written under the
+series folder's lock, and a session's membership in `<session>/series.json`.
+
+series.json:
+    {"name", "remember_voices": bool,
+     "sessions": {"<session>": {"date", "title", "participants", "insights", "actions", "speaking", "updated"}},
+     "done": {"<session>#<action number>": {"session", "by", "comment", "at"}}}
+Keys are only added, like the session artefacts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.errors import ConfigError, SessionError
+from pipeline.core.lock import SessionBusyError, session_lock
+from pipeline.core.store import Session, atomic_write_json, read_json
+
+log = logging.getLogger(__name__)
+
+SERIES_DIR = ".series"
+SERIES_FILE = "series.json"
+MEMBER_FILE = "series.json"  # in a session folder: {"series": "<name>"}
+LOCK_WAIT = 60.0  # seconds a writer waits for another to finish before giving up (each holds it for well under one)
+_NAME = re.compile(r"[^\W_][\w .\-]{0,63}")
+
+
+def check_name(name: str) -> str:
+    """A series name usable as a folder name; ConfigError otherwise."""
+    name = name.strip()
+    if not _NAME.fullmatch(name) or name.endswith((".", " ")):
+        raise ConfigError(f"--series {name!r}: use letters, digits, spaces, '-', '_' or '.' (at most 64, not "
+                          "starting with a dot or '-'), e.g. --series intervisie-west")
+    return name
+
+
+def series_root(out_dir: Path, name: str) -> Path:
+    return Path(out_dir) / SERIES_DIR / check_name(name)
+
+
+def empty_series(name: str) -> dict[str, Any]:
+    return {"name": name, "remember_voices": False, "sessions": {}, "done": {}}
+
+
+def load_series(root: Path) -> dict[str, Any]:
+    """The series record (an empty one when the series has no file yet)."""
+    path = Path(root) / SERIES_FILE
+    if not path.is_file():
+        return empty_series(Path(root).name)
+    try:
+        data = read_json(path)
+    except SessionError:
+        data = None
+    if not isinstance(data, dict):
+        raise SessionError(f"{path}: damaged, not a series record; put back a copy from a backup, or move it "
+                           "aside and run `oogst run --series` on the sessions again")
+    base = empty_series(Path(root).name)
+    base.update(data)
+    return base
+
+
+def existing_series(out_dir: Path, name: str) -> Path:
+    """The folder of a series that exists; SessionError naming the known series otherwise."""
+    root = series_root(out_dir, name)
+    if not (root / SERIES_FILE).is_file():
+        parent = Path(out_dir) / SERIES_DIR
+        known = sorted(p.name for p in parent.iterdir() if (p / SERIES_FILE).is_file()) if parent.is_dir() else []
+        hint = f"known: {', '.join(known)}" if known else "start one with `oogst run --series NAME`"
+        raise SessionError(f"{root}: no series {name!r} in {out_dir} ({hint})")
+    return root
+
+
+@contextmanager
+def series_lock(root: Path, owner: str, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Hold the series folder's lock (`core.lock`), waiting up to `wait` seconds for another writer."""
+    deadline = time.monotonic() + wait
+    with ExitStack() as held:
+        while True:
+            try:
+                held.enter_context(session_lock(root, owner))
+                break
+            except SessionBusyError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
+        yield
+
+
+def update_series(root: Path, owner: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Read the record, let `change` edit it in place, write it back: all under the lock. Returns the new record."""
+    with series_lock(root, owner):
+        data = load_series(root)
+        change(data)
+        atomic_write_json(Path(root) / SERIES_FILE, data)
+        return data
+
+
+def now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+# -- membership --------------------------------------------------------------------------------------------------
+def member_of(session: Session) -> str | None:
+    """The series a session belongs to (recorded by an earlier `oogst run --series`), or None."""
+    path = session.path(MEMBER_FILE)
+    if not path.is_file():
+        return None
+    data = read_json(path)
+    name = data.get("series") if isinstance(data, dict) else None
+    return str(name) if name else None
+
+
+def choose_series(session: Session, given: str | None) -> str | None:
+    """The session's series: `given` (recorded in the session folder) or the one recorded earlier."""
+    recorded = member_of(session)
+    if given is None:
+        return recorded
+    name = check_name(given)
+    if name != recorded:
+        if recorded:
+            log.warning("%s moves from series %s to series %s", session.name, recorded, name)
+            old = series_root(session.root.parent, recorded)
+            if (old / SERIES_FILE).is_file():
+                update_series(old, f"moving {session.name}", lambda data: data["sessions"].pop(session.name, None))
+        atomic_write_json(session.path(MEMBER_FILE), {"series": name, "since": now()})
+    return name
+
+
+def ordered_sessions(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The series' sessions in the order they were held (date, then name)."""
+    return sorted(data.get("sessions", {}).items(), key=lambda item: (str(item[1].get("date") or ""), item[0]))
+
+
+def earlier_sessions(data: dict[str, Any], session: str, date: str) -> list[tuple[str, dict[str, Any]]]:
+    """The sessions held before this one (by date, then name), oldest first."""
+    return [(name, entry) for name, entry in ordered_sessions(data)
+            if name != session and (str(entry.get("date") or ""), name) < (date, session)]
