@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from pipeline import __version__
 from pipeline.core.errors import ConfigError, OogstError
 from pipeline.core.lock import session_lock
+from pipeline.llm.options import add_llm_options
+from pipeline.series.options import add_series_commands, add_series_options
 
 if TYPE_CHECKING:
     from pipeline.core.settings import Settings
@@ -85,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from pipeline.jobs.commands import run_on_queue
 
         return run_on_queue(args, settings, inputs, names)
-    from pipeline.run import ConsoleReporter
+    from pipeline.core.progress import ConsoleReporter
 
     reporter = ConsoleReporter(settings.quiet)
     failed = 0
@@ -213,17 +215,6 @@ def cmd_mail(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_series(args: argparse.Namespace) -> int:
-    from pipeline.series import command
-
-    out_dir = _settings(args).out_dir
-    if args.series_command == "forget":
-        print(command.forget(out_dir, args.name, args.person))
-    else:
-        print(*command.show(out_dir, args.name), sep="\n")
-    return 0
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     from pipeline.web.serve import serve
 
@@ -293,33 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--participants", choices=["keep", "initials", "labels"],
                      help="with --pseudonymise: participants' names as is (keep, default), as initials, or as "
                           "[Deelnemer N] labels")
-    run.add_argument("--insights", choices=["extractive", "llm"],
-                     help="extractive (default, offline) or llm: summary and top 7 written by a language model you "
-                          "point at, every point checked against what was said (insights in [oogst], "
-                          "OOGST_INSIGHTS)")
-    run.add_argument("--llm-url", metavar="URL", help="an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 "
-                                                      "(Ollama) or http://127.0.0.1:8080 (llama.cpp); only this "
-                                                      "machine or a private network unless --allow-remote "
-                                                      "(url in [llm], OOGST_LLM_URL; API key: OOGST_LLM_API_KEY)")
-    run.add_argument("--llm-model", metavar="NAME|FOLDER", help="the model name the server knows, or without "
-                                                                "--llm-url a local model folder run by transformers "
-                                                                "(model in [llm], OOGST_LLM_MODEL)")
-    run.add_argument("--llm-template", metavar="NAME|FILE",
-                     help="what to look for: intervisie (default), community-of-practice, learning-network, "
-                          "team-meeting, or your own text file (template in [llm])")
-    run.add_argument("--llm-context", type=int, metavar="TOKENS",
-                     help="tokens the model reads at most (default 4096 for a server; longer meetings are "
-                          "condensed chunk by chunk, never cut off; context in [llm])")
-    run.add_argument("--allow-remote", action="store_true",
-                     help="allow an --llm-url outside this machine and its private network: names are replaced "
-                          "by labels before sending, and the draft says which server and model wrote the text")
+    add_llm_options(run)
     run.add_argument("--title", help="session title for the draft and mail (default: from the file name)")
     run.add_argument("--date", help="session date YYYY-MM-DD (default: the recording's file date)")
-    run.add_argument("--series", metavar="NAME", help="the group's series this session belongs to (kept in the "
-                                                      "session folder; see `oogst series`)")
-    run.add_argument("--remember-voices", action=argparse.BooleanOptionalAction, default=None,
-                     help="keep voice profiles of named speakers in the series, to propose names next time "
-                          "(personal data: off by default; the series keeps the choice)")
+    add_series_options(run)
     run.add_argument("--force", action="store_true", help="redo every stage")
     run.add_argument("--from", dest="start", metavar="STAGE", help="redo from this stage on (transcribe, "
                                                                    "speakers, names, insights, draft)")
@@ -379,18 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_argument("--draft", action="store_true", help="allow mailing the unreviewed draft")
     mail.add_argument("--yes", action="store_true", help="do not ask before sending again")
 
-    series = sub.add_parser("series", help="a group's series of sessions: overview, forget a voice",
-                            description="Sessions run with --series NAME form a series in outputs/.series/NAME/: "
-                                        "open action points are carried into the next draft.")
-    series_sub = series.add_subparsers(dest="series_command", metavar="SUBCOMMAND", required=True)
-    show = series_sub.add_parser("show", help="the series' sessions and action points")
-    show.add_argument("name", metavar="NAME")
-    forget = series_sub.add_parser("forget", help="remove a person's voice profile from the series")
-    forget.add_argument("name", metavar="NAME")
-    forget.add_argument("person", metavar="PERSON")
-    for command in (show, forget):
-        _common(command)
-        command.set_defaults(func=cmd_series)
+    add_series_commands(sub, _common, _settings)
 
     serve = sub.add_parser("serve", help="the whole flow in a local web page (http://127.0.0.1:8000)",
                            description="Start the web app and its worker: upload recordings, follow progress, name "
