@@ -24,8 +24,10 @@ class TranscribeOptions:
     language: str = "nl"  # a Whisper language code, or "auto" to detect (never translates)
     model: str | None = None  # None: the assembled default; else a CTranslate2 dir, a model name, or a .pt path
     backend: str = "faster-whisper"
-    compute_type: str = "float32"  # measured fastest and most accurate on this CPU class; see README
-    batched: bool = False  # BatchedInferencePipeline: ~2x faster, slightly worse WER, more memory
+    # int8 + BatchedInferencePipeline: on real Dutch voices the same word error rate as float32 sequential at 0.29x
+    # its time on a quiet 2-core machine (bench/results/20261125-202338-decoding-quiet.json; README, Speed).
+    compute_type: str = "int8"
+    batched: bool = True
     batch_size: int = 8
     beam_size: int = 5
     threads: int = 0  # 0: all cores

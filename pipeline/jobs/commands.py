@@ -28,7 +28,8 @@ def run_on_queue(args: argparse.Namespace, settings: Settings, inputs: list[Path
     """`oogst run` with a broker: submit every input to the queue, then wait for them with progress."""
     from pipeline.jobs.engines import open_queue, submit_inputs, wait_for
 
-    given = [f"--{o.replace('_', '-')}" for o in WORKER_OPTIONS if getattr(args, o, None)]
+    given = [f"--{o.replace('_', '-')}" for o in WORKER_OPTIONS
+             if getattr(args, o, None) is not None]
     if given:
         raise ConfigError(f"{given[0]}: with a job broker the workers decode with their own settings; set it in "
                           "the workers' config file (or run without OOGST_BROKER_URL / [queue] broker)")
