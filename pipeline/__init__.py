@@ -11,7 +11,7 @@ Packages, each importing only those listed before it (see README, "Architecture"
     mail      the mail to the group: settings, addresses, message, SMTP, sent ledger
     run       the stage runner: one recording -> a session folder, stage by stage
     cli       `oogst`: parse, call one function, print where the result is
-    testing   fakes for fast tests (a scripted speech recogniser)
+    testing   fakes for fast tests (a scripted speech recogniser, a bag-of-words sentence encoder)
 """
 
 __version__ = "0.1.0"

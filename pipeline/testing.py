@@ -33,3 +33,19 @@ class ScriptedBackend:
         # Like a real model given the rest of the audio: times are relative to where that rest starts.
         rest = [shift_segment(s, -offset) for s in self.segments if s.start >= offset - 1e-6]
         return self.language, iter(rest)
+
+
+class WordHashEncoder:
+    """A stand-in for the sentence encoder: normalised bag-of-words vectors (no model, deterministic), for fast tests
+    of the insights stage and of backends that fall back on it."""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        import re
+        import zlib
+
+        vectors = np.zeros((len(texts), 256), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                vectors[row, zlib.crc32(word.encode()) % 256] += 1.0
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return np.asarray(vectors / np.where(norms == 0, 1.0, norms))

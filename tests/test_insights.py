@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from pipeline.core.types import Insights, Turn, Turns
 from pipeline.insights.actions import due_expression, extract_actions
 from pipeline.insights.extract import extract_insights
 from pipeline.insights.nlp import Sentence, clean_sentence
+from pipeline.testing import WordHashEncoder
 
 DATA = Path(__file__).parent / "data" / "insights"
 FIXTURES = ["intervisie_nl", "cop_en"]
@@ -98,16 +97,6 @@ def test_english_actions() -> None:
     assert [(a.owner, a.due) for a in actions] == [("Tom", "next Tuesday"), ("Priya", "by Friday")]
 
 
-class WordHashEncoder:
-    """A stand-in for the sentence encoder: normalised bag-of-words vectors (no model, deterministic)."""
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        vectors = np.zeros((len(texts), 256), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"\w+", text.lower()):
-                vectors[row, zlib.crc32(word.encode()) % 256] += 1.0
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.where(norms == 0, 1.0, norms)
 
 
 MEETING = {
