@@ -95,7 +95,12 @@ def _answers(host: str, port: int) -> bool:
 def wait_for(check: Any, seconds: float, what: str) -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        value = check()
+        try:
+            value = check()
+        except Exception as exc:  # the page re-rendered between finding an element and reading it: look again
+            if type(exc).__name__ not in ("StaleElementReferenceException", "NoSuchElementException"):
+                raise
+            value = None
         if value:
             return value
         time.sleep(0.3)
