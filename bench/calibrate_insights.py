@@ -113,37 +113,23 @@ def register_halves(seed: int = 7) -> tuple[list[str], list[str]]:
     return meetings[:half], meetings[half:]
 
 
-def _analysed(meeting: str, encoder: Any, cache: Path | None) -> dict[str, Any]:
-    """The meeting's `Analysis` (without its encoder) and its sentences' similarities to the prototype kinds,
-    from `cache` when it holds them (pickles this script wrote: only point it at a folder of your own)."""
+def _analysed(meeting: str, encoder: Any, cache: Path | None) -> Analysis:
+    """The meeting's `Analysis` (without its encoder), from `cache` when it holds it (pickles this script wrote:
+    only point it at a folder of your own)."""
     import pickle
-
-    import pipeline.insights.ranking as ranking
 
     target = cache / f"{meeting}.pkl" if cache else None
     if target and target.is_file():
-        return dict(pickle.loads(target.read_bytes()))
-    captured: dict[str, Any] = {}
-    original = ranking.kind_similarities
-
-    def capture(*args: Any, **kwargs: Any) -> Any:
-        captured["kinds"] = original(*args, **kwargs)
-        return captured["kinds"]
-
+        analysis: Analysis = pickle.loads(target.read_bytes())
+        return analysis
     _transcript, turns = import_transcript(TRAIN / f"{meeting}.txt", language="en")
     sentences = split_sentences(turns, "en")
-    ranking.kind_similarities = capture  # type: ignore[assignment]
-    try:
-        analysis = Analysis.build(sentences, sentence_features(sentences, "en"), encoder, "en", 0.95,
-                                  lambda _f: None)
-    finally:
-        ranking.kind_similarities = original
+    analysis = Analysis.build(sentences, sentence_features(sentences, "en"), encoder, "en", 0.95, lambda _f: None)
     analysis.encoder = None  # type: ignore[assignment]
-    data = {"id": meeting, "analysis": analysis, "kinds": captured["kinds"]}
     if target:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(pickle.dumps(data))
-    return data
+        target.write_bytes(pickle.dumps(analysis))
+    return analysis
 
 
 def fit_register(table_out: Path | None, cache: Path | None, min_meetings: int = 10) -> int:
@@ -188,13 +174,11 @@ def fit_register(table_out: Path | None, cache: Path | None, min_meetings: int =
     for meeting in fitting:
         path = TRAIN / f"{meeting}.txt"
         reference = json.loads(path.with_suffix(".ref.json").read_text(encoding="utf-8"))["summary"]
-        data = _analysed(meeting, encoder, cache)
-        analysis = data["analysis"]
+        analysis = _analysed(meeting, encoder, cache)
         indices = [analysis.embedded[p] for p in analysis.candidates]
-        if len(indices) < 2:
+        if len(indices) < 2 or analysis.prototype is None:
             continue
-        prototype = np.max(np.stack([data["kinds"][k] for k in SUBSTANCE]), axis=0)[analysis.candidates]
-        rows += list(substance_parts(analysis.sentences, indices, analysis.centrality, prototype, "en"))
+        rows += list(substance_parts(analysis.sentences, indices, analysis.centrality, analysis.prototype, "en"))
         labels += [rouge.precision1(reference, clean_sentence(analysis.sentences[i].text, "en"))
                    >= qm.STRAY_PRECISION for i in indices]
         print(f"{meeting}: {len(indices)} candidates", file=sys.stderr)

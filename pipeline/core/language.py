@@ -43,6 +43,14 @@ def format_date(day: datetime.date, language: str | None) -> str:
     return f"{day.day} {MONTHS[text_language(language)][day.month - 1]} {day.year}"
 
 
+def clock(seconds: float) -> str:
+    """A duration as m:ss, or h:mm:ss from an hour on (rounded to the second)."""
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def draft_labels(language: str | None) -> dict[str, str]:
     """The fixed texts of draft.docx and final.docx."""
     return DRAFT_LABELS[text_language(language)]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.core.errors import AudioError
+from pipeline.core.language import clock
 from pipeline.core.types import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -84,17 +85,17 @@ def load_audio(path: Path, *, progress: Callable[[float], None] | None = None) -
         if seconds == 0:
             raise AudioError(f"{path}: the audio data is corrupt and nothing could be decoded ({error}); "
                              "export the recording again")
-        raise AudioError(f"{path}: the audio data is corrupt or truncated after {_clock(seconds)}; "
+        raise AudioError(f"{path}: the audio data is corrupt or truncated after {clock(seconds)}; "
                          "copy or export the recording again")
     if buffer.size == 0:
         raise AudioError(f"{path}: contains no audio (zero length); check that the recording actually ran")
     if declared and declared > 5 and seconds < TRUNCATED_SHARE * declared:
-        raise AudioError(f"{path}: truncated: the file says {_clock(declared)} but only {_clock(seconds)} "
+        raise AudioError(f"{path}: truncated: the file says {clock(declared)} but only {clock(seconds)} "
                          "of audio is there; copy the file again (was the upload or copy finished?)")
     audio = buffer.array()
     np.clip(audio, -1.0, 1.0, out=audio)
     if float(np.abs(audio).max()) < SILENCE_PEAK:
-        raise AudioError(f"{path}: contains only silence ({_clock(seconds)}); nothing to transcribe "
+        raise AudioError(f"{path}: contains only silence ({clock(seconds)}); nothing to transcribe "
                          "(was the microphone muted?)")
     if progress is not None:
         progress(1.0)
@@ -162,12 +163,6 @@ def _declared_seconds(container: object, stream: object) -> float | None:
         return float(container_duration) / 1_000_000  # av.time_base
     return None
 
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def is_audio_file(path: Path) -> bool:

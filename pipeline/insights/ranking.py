@@ -34,7 +34,7 @@ class Analysis:
     substance: np.ndarray  # per candidate, 0..1 by rank: how much it is about the subject (see `_substance`)
     margin: np.ndarray  # per embedded sentence: aside margin (> 0: closer to procedure/logistics/small talk)
     asides: int = 0  # embedded sentences left out as procedure, logistics or small talk
-    parts: np.ndarray | None = None  # per candidate the parts of `substance` (see `substance_parts`)
+    prototype: np.ndarray | None = None  # per candidate its closest lesson/decision/problem prototype (cosine)
 
     @classmethod
     def build(cls, sentences: list[Sentence], features: list[SentenceFeatures], encoder: Encoder, lang: str,
@@ -84,13 +84,13 @@ class Analysis:
             centrality = raw_central.argsort().argsort() / max(len(candidates) - 1, 1)
         else:
             centrality = np.zeros(len(candidates))
-        parts = substance_parts(sentences, [embedded[p] for p in candidates], centrality,
-                                np.max(np.stack([kinds[k] for k in SUBSTANCE]), axis=0)[candidates], lang)
-        substance = _substance(parts)
+        prototype = np.max(np.stack([kinds[k] for k in SUBSTANCE]), axis=0)[candidates]
+        substance = _substance(substance_parts(sentences, [embedded[p] for p in candidates], centrality, prototype,
+                                               lang))
         log.info("insights: %d sentences, %d embedded, %d candidates, theme threshold %.3f",
                   len(sentences), len(embedded), len(candidates), threshold)
         return cls(sentences, features, lang, encoder, embedded, vectors, candidates, sim, threshold, centrality,
-                   substance, margin, int(small.sum()), parts)
+                   substance, margin, int(small.sum()), prototype)
 
     def _index(self, position: int) -> int:
         return self.embedded[self.candidates[position]]

@@ -2,6 +2,7 @@
 insight texts that read on their own."""
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -187,11 +188,7 @@ def _article_nouns_in(text: str, lang: str, adjective: bool = True) -> list[str]
     """The words after an article in `text`, in order; with `adjective`, past one inflected adjective ("de eigen
     manier": "manier", though "de nieuwe vertelt" then gives a verb). Dutch "het" is also the pronoun "it" ("niemand
     had het gezegd"): it counts only after a preposition ("in het dossier")."""
-    grammar = lexicon(lang)["titles"]
-    articles = "|".join(grammar["articles"])
-    prepositions = set(grammar["prepositions"])
-    skip = r"(?:[^\W\d_]+e\s+)?" if adjective else ""
-    pattern = re.compile(rf"(?:([^\W\d_]+)\s+)?\b({articles})\s+{skip}([^\W\d_][\w'’-]*)", re.IGNORECASE)
+    pattern, prepositions = _article_pattern(lang, adjective)
     found = []
     for m in pattern.finditer(text):
         before, article = (m.group(1) or "").lower(), m.group(2).lower()
@@ -199,6 +196,15 @@ def _article_nouns_in(text: str, lang: str, adjective: bool = True) -> list[str]
             continue
         found.append(m.group(3).lower())
     return found
+
+
+@functools.cache
+def _article_pattern(lang: str, adjective: bool) -> tuple[re.Pattern[str], frozenset[str]]:
+    grammar = lexicon(lang)["titles"]
+    articles = "|".join(grammar["articles"])
+    skip = r"(?:[^\W\d_]+e\s+)?" if adjective else ""
+    pattern = re.compile(rf"(?:([^\W\d_]+)\s+)?\b({articles})\s+{skip}([^\W\d_][\w'’-]*)", re.IGNORECASE)
+    return pattern, frozenset(grammar["prepositions"])
 
 
 def _noun_phrase_title(ranked: list[str], lang: str, nouns: set[str] | None = None) -> str:

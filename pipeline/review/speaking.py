@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pipeline.core.language import text_language
+from pipeline.core.language import clock, text_language
 from pipeline.core.types import Turns
 
 if TYPE_CHECKING:
@@ -86,14 +86,6 @@ def dominant(times: list[SpeakingTime]) -> SpeakingTime | None:
     return next((p for p in times if p.share > DOMINANT_SHARE), None)
 
 
-def duration_text(seconds: float) -> str:
-    """m:ss (h:mm:ss from an hour on)."""
-    total = int(round(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def percent(share: float) -> str:
     return f"{round(share * 100)} %"
 
@@ -147,8 +139,8 @@ def add_speaking_time(doc: DocxDocument, turns: Turns, language: str,
                                                  lab["longest"]), strict=True):
         cell.paragraphs[0].add_run(text).bold = True
     for person in times:
-        values = (person.name, percent(person.share), duration_text(person.seconds), str(person.turns),
-                  duration_text(person.longest))
+        values = (person.name, percent(person.share), clock(person.seconds), str(person.turns),
+                  clock(person.longest))
         for cell, value in zip(table.add_row().cells, values, strict=True):
             cell.paragraphs[0].add_run(value)
     doc.add_picture(io.BytesIO(chart_png(times, language)), width=Cm(14))

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from pipeline.core.errors import OogstError
+from pipeline.core.language import clock as language_clock
 from pipeline.core.lock import SessionBusyError
 from pipeline.core.settings import Settings
 from pipeline.core.store import Session
@@ -68,9 +69,7 @@ def clock(seconds: float | None) -> str:
     """Seconds as m:ss or h:mm:ss."""
     if seconds is None:
         return ""
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+    return language_clock(seconds)
 
 
 _env.filters["clock"] = clock

@@ -119,13 +119,14 @@ def speaking_section(turns: Turns, lang: str) -> dict[str, Any]:
     """What the draft's "Spreektijd" shows (`review.speaking`): the table, the chart as a data URI, the note."""
     import base64
 
-    from pipeline.review.speaking import LABELS, chart_png, dominant, duration_text, percent, speaking_times
+    from pipeline.core.language import clock
+    from pipeline.review.speaking import LABELS, chart_png, dominant, percent, speaking_times
 
     times = speaking_times(turns)
     lab = LABELS[lang if lang in LABELS else "en"]
     most = dominant(times)
-    return {"lab": lab, "rows": [{"name": p.name, "share": percent(p.share), "time": duration_text(p.seconds),
-                                  "turns": p.turns, "longest": duration_text(p.longest)} for p in times],
+    return {"lab": lab, "rows": [{"name": p.name, "share": percent(p.share), "time": clock(p.seconds),
+                                  "turns": p.turns, "longest": clock(p.longest)} for p in times],
             "chart": ("data:image/png;base64," + base64.b64encode(chart_png(times, lang)).decode()) if times else "",
             "note": lab["note"].format(name=most.name, share=percent(most.share), n=len(times)) if most else ""}
 
