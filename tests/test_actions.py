@@ -51,6 +51,9 @@ def one(text: str, language: str, speaker: str = "Sanne") -> tuple[str | None, s
     ("Then Priya will book the bigger room.", "en", ("Priya", None)),
     ("We'll circulate the notes before Friday.", "en", ("everyone", "before Friday")),
     ("I'm going to set up a meeting with the housing team in two weeks.", "en", ("Sanne", "in two weeks")),
+    # a modal, a day and any infinitive at the clause's end, where Dutch puts it (not only the listed task verbs)
+    ("Ik moet dinsdag de wijkagent nog raadplegen.", "nl", ("Sanne", "dinsdag")),
+    ("We gaan volgende week de nieuwe ouders ontvangen.", "nl", ("iedereen", "volgende week")),
 ])
 def test_commitments_and_their_owner(text: str, language: str, expected: tuple[str, str | None]) -> None:
     assert one(text, language) == expected
@@ -82,6 +85,9 @@ def test_commitments_and_their_owner(text: str, language: str, expected: tuple[s
     ("We need to make sure the parents feel heard.", "en"),
     ("I'll ask her another question about the funding.", "en"),
     ("I'm gonna be on the phone tomorrow, so keep it short.", "en"),
+    # a modal without a day, or a day with a word in -en that is no infinitive, stays a wish or a remark
+    ("Ik moet eerlijk zeggen dat het me tegenviel.", "nl"),
+    ("Ik moet dinsdag weer naar binnen.", "nl"),
 ])
 def test_not_actions(text: str, language: str) -> None:
     assert one(text, language) is None

@@ -325,6 +325,25 @@ def _turns(lines: list[tuple[str, str]]) -> Turns:
     return Turns(speakers, tuple(Turn(name, 10.0 * i, 10.0 * i + 9, text) for i, (name, text) in enumerate(lines)))
 
 
+def test_the_answer_to_a_logistics_question_is_an_aside() -> None:
+    """"Is er parkeergelegenheid?" "Achter het gebouw, ..." : the answer takes the question's topic, not the
+    answer to a question about the subject."""
+    from pipeline.insights.features import sentence_features
+    from pipeline.insights.nlp import split_sentences
+
+    turns = Turns({"A": "Anna", "B": "Bas"}, (
+        Turn("A", 0.0, 5.0, "Kan ik daar ergens parkeren?"),
+        Turn("B", 6.0, 12.0, "Achter het gebouw, met de pas van de receptie. Die leg ik voor je klaar."),
+        Turn("A", 13.0, 18.0, "Hoe houden jullie de overdracht kort?"),
+        Turn("B", 19.0, 25.0, "Met een vaste volgorde van de punten, elke dienst dezelfde."),
+    ))
+    sentences = split_sentences(turns, "nl")
+    aside = {s.text: f.small_talk for s, f in zip(sentences, sentence_features(sentences, "nl"), strict=True)}
+    assert aside["Achter het gebouw, met de pas van de receptie."]
+    assert not aside["Die leg ik voor je klaar."]
+    assert not aside["Met een vaste volgorde van de punten, elke dienst dezelfde."]
+
+
 def test_agreement_endorses_the_sentence_it_answers() -> None:
     """'Precies, ...' endorses the statement it answers (the most similar one, else the last), not the whole turn."""
     from pipeline.insights.features import sentence_features

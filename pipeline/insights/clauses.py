@@ -70,6 +70,7 @@ def rules(language: str) -> Rules:
     data: dict[str, Any] = lexicon(lang)["actions"]
     words = {k: frozenset(data[k]) for k in ("first_person", "group", "second_person", "third_person", "openers",
                                                 "subordinators", "conditional", "particles", "yes")}
+    words["not_infinitive"] = frozenset(data.get("not_infinitive", ()))
     finite: dict[str, str] = {}
     infinitives: set[str] = set()
     third: set[str] = set()
@@ -169,11 +170,12 @@ def commitment(text: str, lang: str, is_name: NameTest, has_due: Callable[[str],
     r = rules(lang)
     toks = tokens(text, r.lang)
     for clause in clauses(toks, r.lang):
-        found = _dutch(clause, r, is_name, toks) if r.lang == "nl" else _english(clause, r, is_name, toks)
+        span = text[clause[0].start:clause[-1].start + len(clause[-1].text)]
+        found = _dutch(clause, r, is_name, toks, has_due(span)) if r.lang == "nl" \
+            else _english(clause, r, is_name, toks)
         if found is None:
             continue
         who, name, f = found
-        span = text[clause[0].start:clause[-1].start + len(clause[-1].text)]
         kind = r.finite[f]
         if kind in {"weak", "ing"} and not has_due(span):
             continue
@@ -203,8 +205,8 @@ def _general(clause: list[Token], verb: str, r: Rules) -> bool:
     return lows.index(verb) == 1 and after < len(lows) and lows[after] in r.words["conditional"]
 
 
-def _dutch(clause: list[Token], r: Rules, is_name: NameTest,
-           toks: list[Token]) -> tuple[str, str | None, str] | None:
+def _dutch(clause: list[Token], r: Rules, is_name: NameTest, toks: list[Token],
+           dated: bool = False) -> tuple[str, str | None, str] | None:
     i = 0
     while i < len(clause) - 1 and clause[i].low in r.words["openers"]:
         i += 1
@@ -217,7 +219,7 @@ def _dutch(clause: list[Token], r: Rules, is_name: NameTest,
         if low not in r.finite or (f > 0 and clause[f - 1].low in _DETERMINERS["nl"]):
             continue
         rest = clause[f + 1:]
-        if not _verb_ok(low, rest, r):
+        if not _verb_ok(low, rest, r, dated):
             return None
         pre = clause[i:f]
         first = clause[i].start == toks[0].start
@@ -236,13 +238,21 @@ def _dutch(clause: list[Token], r: Rules, is_name: NameTest,
     return None
 
 
-def _verb_ok(low: str, rest: list[Token], r: Rules) -> bool:
-    """A future auxiliary needs a task infinitive after it; a particle verb needs its particle in the clause."""
+def _verb_ok(low: str, rest: list[Token], r: Rules, dated: bool = False) -> bool:
+    """A future auxiliary needs a task infinitive after it, or, with a day in the clause, any infinitive at the
+    clause's end, where Dutch puts it ("ik moet donderdag de teamleider spreken"); a particle verb needs its
+    particle in the clause."""
     if r.finite[low] in {"future", "weak"}:
-        return _task_after(rest, r)
+        return _task_after(rest, r) or (dated and len(rest) >= 2 and _infinitive(rest[-1].low, r))
     if low in r.need_particle:
         return any(t.low in r.words["particles"] for t in rest)
     return True
+
+
+def _infinitive(word: str, r: Rules) -> bool:
+    """A Dutch infinitive by its form: a verb stem and -en ("spreken", "regelen"), not a pronoun or plural-looking
+    function word ("hen", "ergens"), nor a day or time word ("morgen", "vandaag" never end a task clause)."""
+    return len(word) >= 5 and word.endswith("en") and word not in r.words["not_infinitive"]
 
 
 def _english(clause: list[Token], r: Rules, is_name: NameTest,

@@ -75,6 +75,11 @@ def sentence_features(sentences: list[Sentence], lang: str) -> list[SentenceFeat
         if AGREEMENT[lang].search(opener.text) and opener.label != by_turn[previous][0].label:
             answered = answered_sentence(by_turn[previous], by_turn[current], stop)
             endorsers.setdefault(answered.index, set()).add(opener.label)
+    # The answer to a small-talk or logistics question is small talk too ("Is er parkeergelegenheid?" "Achter het
+    # gebouw, met de code van de slagboom."): the first sentence of the next speaker's turn.
+    answers_aside = {by_turn[current][0].index for previous, current in zip(turn_ids, turn_ids[1:], strict=False)
+                     if by_turn[previous][-1].is_question and SMALL_TALK[lang].search(by_turn[previous][-1].text)
+                     and by_turn[current][0].label != by_turn[previous][-1].label}
     result = []
     previous_cue = 0.0
     for s in sentences:
@@ -92,7 +97,7 @@ def sentence_features(sentences: list[Sentence], lang: str) -> list[SentenceFeat
         if closing == 1.0:
             cue = max(cue, 0.6)  # whatever someone names in the closing round is, by definition, a takeaway
         result.append(SentenceFeatures(
-            cue=cue, small_talk=bool(SMALL_TALK[lang].search(s.text)),
+            cue=cue, small_talk=bool(SMALL_TALK[lang].search(s.text)) or s.index in answers_aside,
             procedural=bool(PROCEDURAL[lang].search(s.text)), agreement=bool(AGREEMENT[lang].search(s.text)),
             content=sum(1 for w in s.lemmas if len(w) > 2 and w not in stop), closing=closing,
             endorsers=frozenset(endorsers.get(s.index, set()) - {s.label})))
