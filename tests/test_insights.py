@@ -505,3 +505,14 @@ def test_a_weak_title_keeps_only_the_words_said_as_nouns() -> None:
     assert _nouns_only("gezegd en dossier", text, "nl", set(), nouns) == "dossier"
     assert _nouns_only("kort", "Bij de overdracht was het kort.", "nl", set(), set()) == "overdracht"
     assert _yake_title("", "nl", set()) == ""
+
+
+def test_an_english_gerund_clause_names_its_insight() -> None:
+    """"Letting them lead, even if it's messy" is titled "Letting them lead", not "Letting"; an -ing noun of the
+    conversation ("the meeting") or a long clause is no gerund title."""
+    from pipeline.insights.titles import _gerund_clause
+
+    assert _gerund_clause("Letting them lead, even if it's messy at first.", set(), set()) == "Letting them lead"
+    assert _gerund_clause("Meeting notes go out late, every time.", set(), {"meeting"}) == ""
+    assert _gerund_clause("Asking the team before you decide anything at all helps.", set(), set()) == ""
+    assert _gerund_clause("The rota was fine.", set(), set()) == ""

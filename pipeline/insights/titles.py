@@ -150,6 +150,8 @@ def theme_titles(groups: list[list[Sentence]], analysis: Analysis, lang: str) ->
     nouns = _article_nouns(analysis.sentences, lang)
     titles = [_nouns_only(title, doc, lang, stop, nouns) if title and _weak(title, lang) else title
               for title, doc in zip(titles, docs, strict=True)]
+    titles = [(_gerund_clause(clean_sentence(group[0].text, lang), stop, nouns) or title)
+              if lang == "en" and _weak(title, lang) else title for title, group in zip(titles, groups, strict=True)]
     result = []
     for title, doc in zip(titles, docs, strict=True):
         if not title:
@@ -158,6 +160,17 @@ def theme_titles(groups: list[list[Sentence]], analysis: Analysis, lang: str) ->
         title = doc[spoken.start():spoken.end()] if spoken else title  # the phrase as spoken ("Daniel")
         result.append(title[:1].upper() + title[1:])
     return result
+
+
+def _gerund_clause(text: str, stop: set[str], nouns: set[str]) -> str:
+    """An English insight that opens with a short gerund clause names itself: "Letting them lead, even if it's
+    messy" gives "Letting them lead". The -ing word must not be a noun of the conversation ("the meeting")."""
+    first = re.split(r"[,;:.!?]", text, maxsplit=1)[0].strip()
+    words = first.split()
+    head = words[0].lower() if words else ""
+    if not 2 <= len(words) <= 5 or len(head) < 6 or not head.endswith("ing") or head in stop or head in nouns:
+        return ""
+    return first
 
 
 def _weak(title: str, lang: str) -> bool:
