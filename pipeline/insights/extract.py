@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -124,17 +125,23 @@ class ExtractiveBackend:
         seeds, members, scores = analysis.select(top, self.diversity, self.min_score, action_starts)
         report(0.8)
         titles = theme_titles([[sentences[j] for j in group] for group in members], analysis, lang)
+        position = {analysis._index(p): p for p in range(len(analysis.candidates))}
+
+        def worth(j: int) -> float:
+            return float(analysis.substance[position[j]]) if j in position else -1.0
+
         insights = []
         for rank, (seed, group, score, title) in enumerate(zip(seeds, members, scores, titles, strict=True), 1):
             insights.append(self._insight(rank, seed, group, score, title, sentences, features, turns, lang, heard,
-                                          taken=frozenset(seeds) - {seed}))
+                                          taken=frozenset(seeds) - {seed}, worth=worth))
         summary = analysis.summary(seeds)
         report(1.0)
         return Insights(language, tuple(summary), tuple(insights), actions, _fewer(len(insights), top, lang))
 
     def _insight(self, rank: int, seed: int, group: list[int], score: float, title: str,
                  sentences: list[Sentence], features: list[SentenceFeatures], turns: Turns, lang: str,
-                 heard: Recognition | None = None, taken: frozenset[int] = frozenset()) -> Insight:
+                 heard: Recognition | None = None, taken: frozenset[int] = frozenset(),
+                 worth: Callable[[int], float] | None = None) -> Insight:
         # The casus itself ("hij belde mij op vrijdag") shares words with the lessons; a quote or a carrier is
         # somebody who put it as a lesson or advice, or was agreed with.
         group = [j for k, j in enumerate(group)
@@ -144,7 +151,7 @@ class ExtractiveBackend:
         conf = {j: heard.confidence(sentences[j].text, sentences[j].start, sentences[j].end) for j in group}
         group = prefer_recognised(group, conf.get)
         # The text reads on its own: joined with the sentence it leans on, or another sentence of the theme.
-        first, seed = readable_span(group[0], group, sentences, lang, taken)
+        first, seed = readable_span(group[0], group, sentences, lang, taken, worth)
         group = [seed, *(j for j in group if j != seed)]
         quotes, quoted = [], set()
         for j in group:  # group is ordered by closeness to the seed, seed first (well-recognised ones first)

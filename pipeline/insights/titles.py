@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pipeline.insights.lexicon import lexicon
@@ -252,11 +253,14 @@ def _yake_title(doc: str, lang: str, stop: set[str]) -> str:
 
 
 def readable_span(seed: int, group: list[int], sentences: list[Sentence], lang: str,
-                  taken: frozenset[int] = frozenset()) -> tuple[int, int]:
+                  taken: frozenset[int] = frozenset(),
+                  worth: Callable[[int], float] | None = None) -> tuple[int, int]:
     """(first, last) sentence of an insight text that reads on its own: the seed; the seed joined with the sentence
     before it in the same turn when it leans on it ("... biedt een antwoord op deze vragen"); else another sentence
     of the theme that stands alone. Sentences in `taken` (other insights' own sentences) are never borrowed: one
-    insight's text does not repeat another's."""
+    insight's text does not repeat another's. With `worth` (a sentence's substance), the other sentence must be worth
+    at least the seed, the best first: a weaker stand-in reads on its own but says less (on QMSum train, taking the
+    closest stand-in made 11 of 35 swapped items strays, against 3 of their seeds)."""
     def leans(j: int) -> bool:
         return bool(ANAPHORA[lang].search(clean_sentence(sentences[j].text, lang)))
 
@@ -266,7 +270,8 @@ def readable_span(seed: int, group: list[int], sentences: list[Sentence], lang: 
     if before >= 0 and before not in taken and sentences[before].turn == sentences[seed].turn \
             and not sentences[before].is_question and sentences[before].words + sentences[seed].words <= 50:
         return before, seed
-    for j in group:
-        if j != seed and j not in taken and not leans(j) and not sentences[j].is_question and sentences[j].words >= 5:
-            return j, j
-    return seed, seed
+    others = [j for j in group if j != seed and j not in taken and not leans(j) and not sentences[j].is_question
+              and sentences[j].words >= 5]
+    if worth is not None:
+        others = sorted((j for j in others if worth(j) >= worth(seed)), key=worth, reverse=True)
+    return (others[0], others[0]) if others else (seed, seed)
