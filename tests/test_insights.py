@@ -519,3 +519,14 @@ def test_an_english_gerund_clause_names_its_insight() -> None:
     assert _gerund_clause("Meeting notes go out late, every time.", set(), {"meeting"}) == ""
     assert _gerund_clause("Asking the team before you decide anything at all helps.", set(), set()) == ""
     assert _gerund_clause("The rota was fine.", set(), set()) == ""
+
+
+def test_a_contracted_verb_is_no_part_of_a_title() -> None:
+    """"the closure isn't moving" gave the title "Closure isn't": a contraction ends a noun phrase, never joins it."""
+    from pipeline.insights.nlp import stop_words
+    from pipeline.insights.titles import _phrases
+
+    found = _phrases("The closure isn't moving, and a patient you're seeing needs the printed list.", "en",
+                     stop_words("en"))
+    assert found and not any(re.search(r"n't|'re", phrase) for phrase in found), found
+    assert "printed list" in found

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_CONTRACTED = re.compile(r"(?:n['’]t|['’](?:re|ve|ll|d|m))$")
+
+
 def _phrases(text: str, lang: str, stop: set[str]) -> list[str]:
     """Noun phrases of 1-5 words: after a determiner, modifiers and one head word, optionally a preposition and a
     second noun ("vaste momenten voor overleg"). Without a tagger the grammar is approximate: Dutch modifiers are
@@ -28,7 +31,9 @@ def _phrases(text: str, lang: str, stop: set[str]) -> list[str]:
     numbers = set(grammar["numbers"])
 
     def content(word: str) -> bool:
-        return len(word) >= 3 and word not in stop and word not in determiners and word not in numbers
+        # A contracted verb or pronoun ("isn't", "you're", "we'll") is never part of a noun phrase.
+        return len(word) >= 3 and word not in stop and word not in determiners and word not in numbers \
+            and not _CONTRACTED.search(word)
 
     def inflected(word: str) -> bool:
         """A Dutch inflected adjective after a determiner ("de vaste", "een concrete"); not a noun in -ie."""
