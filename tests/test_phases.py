@@ -178,7 +178,7 @@ def test_no_timeline_and_no_phase_for_a_community_of_practice(tmp_path):
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert "How the session went" not in headings and "Speaking time" in headings
     assert insights.extra["phases"] == [] and insights.extra["phases_found"] is False
-    assert insights.extra["phases_reason"].startswith("no intervision recognised")
+    assert insights.extra["phases_reason"].startswith("no intervision phases found")
     assert all(i.extra["phase"] is None for i in insights.insights)
 
 

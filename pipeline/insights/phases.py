@@ -184,7 +184,7 @@ class _Talk:
 def detect_phases(turns: Turns, language: str) -> PhaseResult:
     """The intervision phases of a conversation, or none with the reason (a meeting, a community of practice)."""
     lang = text_language(language)
-    no = {"nl": "geen intervisie herkend: ", "en": "no intervision recognised: "}[lang]
+    no = {"nl": "geen intervisiefasen gevonden: ", "en": "no intervision phases found: "}[lang]
     if not turns.turns:
         return PhaseResult((), no + {"nl": "geen beurten", "en": "no turns"}[lang])
     talk = _Talk(turns)
