@@ -215,6 +215,9 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
               ["diarization.json"], do_speakers, total=lambda: len(get_audio()) / SAMPLE_RATE)
 
     # -- names: diarization + names.toml + --names -> turns.json ----------------------------------------------
+    def spoken_language() -> str:  # the phases' cue phrases and labels are the session's language
+        return str(read_json(session.path("transcript.json")).get("language") or settings.language)
+
     def do_names(progress: Callable[[float], None] | None) -> None:
         from pipeline.speakers.names import load_names, resolve_labels, with_names
 
@@ -224,14 +227,14 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
         turns = apply_corrections(turns, load_corrections(session.root))  # lines corrected by hand (web page)
         from pipeline.insights.phases import turns_with_phases  # intervision phases, from the turns alone
 
-        language = str(read_json(session.path("transcript.json")).get("language") or settings.language)
-        atomic_write_json(session.path("turns.json"), turns_with_phases(turns, language).to_dict())
+        atomic_write_json(session.path("turns.json"), turns_with_phases(turns, spoken_language()).to_dict())
 
     names_file, corrections_file = session.path("names.toml"), session.path(CORRECTIONS_FILE)
     if in_series and not imported and last >= STAGES.index("names"):  # names proposed from the series' voices
         series_stage.propose_names(settings.out_dir, in_series, session, get_audio)
     voice_file = session.path(series_stage.VOICE_NAMES_FILE)
-    stage("names", lambda: cache_key("names", PHASES_VERSION, session.artefact_hash("diarization.json"),
+    stage("names", lambda: cache_key("names", PHASES_VERSION, spoken_language(),
+                                     session.artefact_hash("diarization.json"),
                                      hash_file(names_file) if names_file.is_file() else None, settings.names,
                                      *([hash_file(corrections_file)] if corrections_file.is_file() else []),
                                      *([hash_file(voice_file)] if voice_file.is_file() else [])),
