@@ -52,7 +52,7 @@ def offsets(result: PhaseResult, expected: list[dict]) -> dict[str, float | None
 
 
 def show(name: str, result: PhaseResult) -> None:
-    print(f"  {name}: found={result.found} bringer={result.case_bringer} reason={result.reason}")
+    print(f"  {name}: found={result.found} bringers={result.case_bringers} reason={result.reason}")
     for p in result.phases:
         print(f"    {p.phase:9} {p.start:7.1f}-{p.end:7.1f}  {p.evidence[:90]}")
 
@@ -70,7 +70,7 @@ def main() -> int:
         off = offsets(result, data["phases"])
         within = sum(v is not None and abs(v) <= TOLERANCE for v in off.values())
         print(f"{data['set']:6} {expected.name.removesuffix('.expected.json')}: {within}/{len(off)} within "
-              f"{TOLERANCE:.0f} s; seconds off {off}; case-bringer {result.case_bringer} "
+              f"{TOLERANCE:.0f} s; seconds off {off}; case-bringers {result.case_bringers} "
               f"(expected {data['case_bringer']})")
         if args.verbose:
             show(expected.name, result)

@@ -33,6 +33,8 @@ LABELS = {
     "en": {"opening": "Opening", "casus": "Case brought in", "questions": "Clarifying questions",
            "advice": "Analysis and advice", "reaction": "Case-bringer responds", "closing": "Closing round"},
 }
+NEXT_CASE_AFTER = ("advice", "reaction")  # a second casus in one session follows the first one's advice
+CASE_PHASES = ("casus", "questions", "advice", "reaction")  # what belongs to one case
 PLAN_PHASES = 3  # a turn naming this many phases lays out the session: a plan, not a move
 MIN_OPENING = 15.0  # seconds before the casus that make an opening worth a row; less is a greeting
 HOLDS_CASE = 0.5  # the case-bringer's share of the words in the casus (one person's long turns)
@@ -50,17 +52,19 @@ class Phase:
     start: float
     end: float
     evidence: str  # the procedural sentence, or the pattern that placed it
+    case: int | None = None  # which case (1, 2, ...) a casus, questions, advice or reaction phase belongs to
 
     def to_dict(self) -> dict[str, Any]:
-        return {"phase": self.phase, "label": self.label, "start": round(self.start, 2), "end": round(self.end, 2),
-                "evidence": self.evidence}
+        row = {"phase": self.phase, "label": self.label, "start": round(self.start, 2), "end": round(self.end, 2),
+               "evidence": self.evidence}
+        return row if self.case is None else {**row, "case": self.case}
 
 
 @dataclass(frozen=True)
 class PhaseResult:
     phases: tuple[Phase, ...]
     reason: str | None = None  # why none were found
-    case_bringer: str | None = None  # display name
+    case_bringers: tuple[str, ...] = ()  # display names, one per case
 
     @property
     def found(self) -> bool:
@@ -71,8 +75,8 @@ class PhaseResult:
         out: dict[str, Any] = {"phases": [p.to_dict() for p in self.phases], "phases_found": self.found}
         if self.reason:
             out["phases_reason"] = self.reason
-        if self.case_bringer:
-            out["case_bringer"] = self.case_bringer
+        if self.case_bringers:
+            out["case_bringers"] = list(self.case_bringers)
         return out
 
 
@@ -110,24 +114,30 @@ def _moves(turns: Turns, language: str) -> list[_Move]:
     return moves
 
 
-def _chain(moves: list[_Move]) -> list[_Move]:
-    """The longest run of moves in the method's order: most distinct phases, then most moves."""
-    best: list[tuple[int, int, int]] = []  # per move: (distinct phases, moves, previous index)
+def _chain(moves: list[_Move]) -> list[tuple[int, _Move]]:
+    """The longest run of moves in the method's order, as (case number, move): most distinct phases, then most
+    moves. After an advice round or a reaction a new casus may start (a second case in one session)."""
+    best: list[tuple[int, int, int, int]] = []  # per move: (distinct phases, moves, previous index, case)
     for i, move in enumerate(moves):
         rank = ORDER.index(move.phase)
-        score = (1, 1, -1)
+        score = (1, 1, -1, 0)
         for j in range(i):
-            if ORDER.index(moves[j].phase) <= rank:
-                distinct = best[j][0] + (moves[j].phase != move.phase)
-                if (distinct, best[j][1] + 1) > score[:2]:
-                    score = (distinct, best[j][1] + 1, j)
+            earlier = moves[j]
+            if ORDER.index(earlier.phase) <= rank:
+                case, distinct = best[j][3], best[j][0] + (earlier.phase != move.phase)
+            elif move.phase == "casus" and earlier.phase in NEXT_CASE_AFTER:
+                case, distinct = best[j][3] + 1, best[j][0] + 1
+            else:
+                continue
+            if (distinct, best[j][1] + 1) > score[:2]:
+                score = (distinct, best[j][1] + 1, j, case)
         best.append(score)
     if not moves:
         return []
     end = max(range(len(moves)), key=lambda i: best[i][:2])
     chain = []
     while end >= 0:
-        chain.append(moves[end])
+        chain.append((best[end][3], moves[end]))
         end = best[end][2]
     return chain[::-1]
 
@@ -181,32 +191,31 @@ class _Talk:
         return None
 
 
-def detect_phases(turns: Turns, language: str) -> PhaseResult:
-    """The intervision phases of a conversation, or none with the reason (a meeting, a community of practice)."""
-    lang = text_language(language)
-    no = {"nl": "geen intervisiefasen gevonden: ", "en": "no intervision phases found: "}[lang]
-    if not turns.turns:
-        return PhaseResult((), no + {"nl": "geen beurten", "en": "no turns"}[lang])
-    talk = _Talk(turns)
-    begin, finish = turns.turns[0].start, max(t.end for t in turns.turns)
-    starts: dict[str, tuple[float, str]] = {}
-    for move in _chain(_moves(turns, lang)):
-        starts.setdefault(move.phase, (move.time, f"\u201c{move.text}\u201d"))
-    starts.pop("opening", None)  # the opening is what comes before the casus; its cue only says there was one
+Starts = dict[str, tuple[float, str]]  # phase -> (start, evidence)
+
+
+def _case(talk: _Talk, turns: Turns, starts: Starts, finish: float, lang: str,
+          closed: bool) -> tuple[str | None, str | None]:
+    """Check one case's phases against the turn-taking and add the unannounced ones (in place): the case-bringer's
+    display name, or None and the reason the case is none.
+
+    Args:
+        closed: a closing round was announced after this case (it counts as an announced move).
+    """
 
     def until(phase: str) -> float:
         later = [t for p, (t, _) in starts.items() if ORDER.index(p) > ORDER.index(phase)]
         return min(later, default=finish)
 
-    announced = len(starts)
     if "casus" not in starts:
-        return PhaseResult((), no + {"nl": "niemand nodigt uit een casus in te brengen",
-                                     "en": "nobody invites a case to be brought in"}[lang])
+        return None, {"nl": "niemand nodigt uit een casus in te brengen",
+                      "en": "nobody invites a case to be brought in"}[lang]
+    announced = len(starts) + closed
     casus_start = starts["casus"][0]
     bringer = talk.most(casus_start, until("casus"))
     if bringer is None or talk.share(bringer, casus_start, until("casus")) < HOLDS_CASE:
-        return PhaseResult((), no + {"nl": "na de uitnodiging voor een casus houdt niemand het woord",
-                                     "en": "after the invitation to bring a case nobody holds the floor"}[lang])
+        return None, {"nl": "na de uitnodiging voor een casus houdt niemand het woord",
+                      "en": "after the invitation to bring a case nobody holds the floor"}[lang]
     name = turns.name(bringer)
     if "questions" not in starts:
         asked = talk.first_question(bringer, casus_start, until("questions"))
@@ -221,19 +230,60 @@ def detect_phases(turns: Turns, language: str) -> PhaseResult:
         if reacted is not None:
             starts["reaction"] = (turns.turns[reacted].start, {"nl": f"patroon: {name} reageert na de adviezen",
                                                                "en": f"pattern: {name} responds to the advice"}[lang])
-    if "closing" in starts:
-        everyone = talk.speakers(begin, finish)
-        if len(talk.speakers(starts["closing"][0], finish)) < REACHES * len(everyone):
-            del starts["closing"]  # a prompt nobody answered in a round
     if ("questions" not in starts and "advice" not in starts) or announced < 2:
-        return PhaseResult((), no + {"nl": "een casus, maar geen aangekondigde vragen of adviesronde",
-                                     "en": "a case, but no announced questions or advice round"}[lang])
-    if casus_start - begin >= MIN_OPENING:
-        starts["opening"] = (begin, {"nl": "het begin, tot de casus", "en": "the start, until the case"}[lang])
-    order = sorted(starts.items(), key=lambda item: item[1][0])
-    phases = [Phase(phase, LABELS[lang][phase], start, order[i + 1][1][0] if i + 1 < len(order) else finish, why)
-              for i, (phase, (start, why)) in enumerate(order)]
-    return PhaseResult(tuple(p for p in phases if p.end > p.start), None, name)
+        return None, {"nl": "een casus, maar geen aangekondigde vragen of adviesronde",
+                      "en": "a case, but no announced questions or advice round"}[lang]
+    return name, None
+
+
+def detect_phases(turns: Turns, language: str) -> PhaseResult:
+    """The intervision phases of a conversation, or none with the reason (a meeting, a community of practice)."""
+    lang = text_language(language)
+    no = {"nl": "geen intervisiefasen gevonden: ", "en": "no intervision phases found: "}[lang]
+    if not turns.turns:
+        return PhaseResult((), no + {"nl": "geen beurten", "en": "no turns"}[lang])
+    talk = _Talk(turns)
+    begin, finish = turns.turns[0].start, max(t.end for t in turns.turns)
+    cases: list[Starts] = []
+    for number, move in _chain(_moves(turns, lang)):
+        while len(cases) <= number:
+            cases.append({})
+        cases[number].setdefault(move.phase, (move.time, f"\u201c{move.text}\u201d"))
+    cases = cases or [{}]
+    cases[0].pop("opening", None)  # the opening is what comes before the casus; its cue only says there was one
+    closing = cases[-1].pop("closing", None)  # the session's, after the last case
+    if closing is not None and len(talk.speakers(closing[0], finish)) < REACHES * len(talk.speakers(begin, finish)):
+        closing = None  # a prompt nobody answered in a round
+    kept: list[Starts] = []
+    bringers: list[str] = []
+    for number, starts in enumerate(cases):
+        end = cases[number + 1]["casus"][0] if number + 1 < len(cases) else closing[0] if closing else finish
+        name, reason = _case(talk, turns, starts, end, lang, closing is not None and number == len(cases) - 1)
+        if name is not None:
+            kept.append(starts)
+            bringers.append(name)
+        elif not kept:
+            return PhaseResult((), no + str(reason))
+        else:  # no second case after all: what follows in the method's order goes on with the one before
+            last = max(ORDER.index(p) for p in kept[-1])
+            for phase, start in starts.items():
+                if ORDER.index(phase) > last:
+                    kept[-1].setdefault(phase, start)
+    rows: list[tuple[float, str, str, int | None]] = []  # start, phase, evidence, case number
+    for number, starts in enumerate(kept, start=1):
+        rows += [(start, phase, why, number) for phase, (start, why) in starts.items()]
+    first = kept[0]["casus"][0]
+    if first - begin >= MIN_OPENING:
+        rows.append((begin, "opening", {"nl": "het begin, tot de casus", "en": "the start, until the case"}[lang],
+                     None))
+    if closing is not None:
+        rows.append((closing[0], "closing", closing[1], None))
+    rows.sort(key=lambda row: row[0])
+    several = {"nl": " (casus {n})", "en": " (case {n})"}[lang] if len(kept) > 1 else ""
+    phases = [Phase(phase, LABELS[lang][phase] + (several.format(n=case) if case else ""), start,
+                    rows[i + 1][0] if i + 1 < len(rows) else finish, why, case)
+              for i, (start, phase, why, case) in enumerate(rows)]
+    return PhaseResult(tuple(p for p in phases if p.end > p.start), None, tuple(bringers))
 
 
 def phase_at(phases: list[dict[str, Any]] | tuple[Phase, ...], seconds: float) -> str | None:
@@ -266,7 +316,7 @@ def with_phases(insights: Insights, result: PhaseResult) -> Insights:
 
 
 def turns_with_phases(turns: Turns, language: str) -> Turns:
-    """turns.json with the phases added (`phases`, `phases_found`, `phases_reason` or `case_bringer`)."""
+    """turns.json with the phases added (`phases`, `phases_found`, `phases_reason` or `case_bringers`)."""
     return Turns(turns.speakers, turns.turns, {**turns.extra, **detect_phases(turns, language).to_dict()})
 
 
@@ -275,6 +325,6 @@ def insights_with_phases(insights: Insights, turns: Turns) -> Insights:
     if "phases_found" not in turns.extra:
         turns = turns_with_phases(turns, insights.language)
     rows = tuple(Phase(str(row["phase"]), str(row["label"]), float(row["start"]), float(row["end"]),
-                       str(row.get("evidence", ""))) for row in turns.extra.get("phases", []))
-    result = PhaseResult(rows, turns.extra.get("phases_reason"), turns.extra.get("case_bringer"))
+                       str(row.get("evidence", "")), row.get("case")) for row in turns.extra.get("phases", []))
+    result = PhaseResult(rows, turns.extra.get("phases_reason"), tuple(turns.extra.get("case_bringers", ())))
     return with_phases(insights, result)
