@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 STAGES = ("transcribe", "speakers", "names", "insights", "draft")
 TRANSCRIPT_SUFFIXES = frozenset({".vtt", ".srt", ".txt", ".docx"})
 DETECTOR_VERSION = "deduce-3.0.6+rules-1"  # part of the draft's key when pseudonymised
+PHASES_VERSION = "phases-1"  # part of the names stage's key: turns.json carries the intervision phases
 FOLDER_TRANSCRIPT_SUFFIXES = frozenset({".vtt", ".srt"})  # .txt/.docx in a folder may be notes: name them
 
 
@@ -214,6 +215,9 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
               ["diarization.json"], do_speakers, total=lambda: len(get_audio()) / SAMPLE_RATE)
 
     # -- names: diarization + names.toml + --names -> turns.json ----------------------------------------------
+    def spoken_language() -> str:  # the phases' cue phrases and labels are the session's language
+        return str(read_json(session.path("transcript.json")).get("language") or settings.language)
+
     def do_names(progress: Callable[[float], None] | None) -> None:
         from pipeline.speakers.names import load_names, resolve_labels, with_names
 
@@ -221,13 +225,16 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
         given = resolve_labels(turns, settings.names, source="--names") if settings.names else {}
         turns = with_names(turns, {**series_stage.proposed_names(session), **load_names(session.root), **given})
         turns = apply_corrections(turns, load_corrections(session.root))  # lines corrected by hand (web page)
-        atomic_write_json(session.path("turns.json"), turns.to_dict())
+        from pipeline.insights.phases import turns_with_phases  # intervision phases, from the turns alone
+
+        atomic_write_json(session.path("turns.json"), turns_with_phases(turns, spoken_language()).to_dict())
 
     names_file, corrections_file = session.path("names.toml"), session.path(CORRECTIONS_FILE)
     if in_series and not imported and last >= STAGES.index("names"):  # names proposed from the series' voices
         series_stage.propose_names(settings.out_dir, in_series, session, get_audio)
     voice_file = session.path(series_stage.VOICE_NAMES_FILE)
-    stage("names", lambda: cache_key("names", session.artefact_hash("diarization.json"),
+    stage("names", lambda: cache_key("names", PHASES_VERSION, spoken_language(),
+                                     session.artefact_hash("diarization.json"),
                                      hash_file(names_file) if names_file.is_file() else None, settings.names,
                                      *([hash_file(corrections_file)] if corrections_file.is_file() else []),
                                      *([hash_file(voice_file)] if voice_file.is_file() else [])),
@@ -260,6 +267,9 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
                                  words=() if imported else tuple(transcript.words))
         insights = extract_insights(turns, language=session_language(), backend=insights_backend(),
                                     progress=progress, context=context)
+        from pipeline.insights.phases import insights_with_phases
+
+        insights = insights_with_phases(insights, turns)  # the phases, and each insight's
         atomic_write_json(session.path("insights.json"), insights.to_dict())
         if "llm_error" in insights.extra:  # the extractive stand-in is not cached: the next run asks the model again
             llm_failed.append(True)

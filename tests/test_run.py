@@ -210,8 +210,9 @@ def test_insights_rerun_when_method_version_or_language_changes(typed: Path, tmp
     transcript = json.loads(session.path("transcript.json").read_text(encoding="utf-8"))
     transcript["language"] = "en"
     session.path("transcript.json").write_text(json.dumps(transcript, ensure_ascii=False), encoding="utf-8")
-    session.rerecord("transcribe")  # as if it had been transcribed in English; turns.json stays the same
+    session.rerecord("transcribe")  # as if it had been transcribed in English; the turns stay the same
     relanguaged = run_recording(typed, settings, until="insights")
-    assert "transcribe" in relanguaged.skipped and "names" in relanguaged.skipped
+    assert "transcribe" in relanguaged.skipped
+    assert "names" in relanguaged.stage_seconds, "turns.json's intervision phases are in the session's language"
     assert "insights" in relanguaged.stage_seconds, "another session language re-runs the insights"
     assert json.loads(session.path("insights.json").read_text(encoding="utf-8"))["language"] == "en"

@@ -1,6 +1,7 @@
 """Turns -> summary, ranked insights and action points (insights.json).
 
 `nlp` (sentences, encoder, lexicons), `features` (per sentence), `ranking` (themes, MMR, summary), `titles`,
-`actions`, and `extract` (the InsightBackend protocol, the extractive backend and `extract_insights`).
+`actions`, `extract` (the InsightBackend protocol, the extractive backend and `extract_insights`), and `phases`
+(the intervision phases of a conversation, for turns.json and insights.json).
 May import `pipeline.core` only.
 """

@@ -29,6 +29,7 @@ from pipeline.core.store import Session, atomic_write_bytes, cache_key
 from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
 from pipeline.review.doubt import Doubt, DoubtfulWords
 from pipeline.review.speaking import add_speaking_time
+from pipeline.review.timeline import add_phase_timeline
 
 if TYPE_CHECKING:  # python-docx is imported inside the functions that need it
     from docx.document import Document as DocxDocument
@@ -333,6 +334,7 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
     for section in sections:
         section(doc, mark)
     if turns is not None and turns.turns:
+        add_phase_timeline(doc, turns, insights.language, mark)  # intervision phases, when there are any
         add_speaking_time(doc, turns, insights.language, mark)
 
     if turns is not None and turns.turns:

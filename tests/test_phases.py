@@ -1,0 +1,220 @@
+"""Intervision phases: found within 20 s of the known boundaries, on the sample's script, never forced on a meeting
+that is no intervision; turns.json and insights.json gain them, each insight its phase, the draft a timeline."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+from pathlib import Path
+
+import docx
+import pytest
+
+from pipeline.core.settings import Settings
+from pipeline.core.store import Session, read_json
+from pipeline.core.types import Insights, Turn, Turns
+from pipeline.ingest.importers import import_transcript
+from pipeline.insights.extract import ExtractiveBackend
+from pipeline.insights.phases import (
+    ORDER,
+    detect_phases,
+    insights_with_phases,
+    phase_at,
+    turns_with_phases,
+)
+from pipeline.review import draft as docx_draft
+from pipeline.testing import WordHashEncoder
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+PHASES = DATA / "phases"
+TOLERANCE = 20.0  # seconds: the issue's "within ±20 s"
+NOT_INTERVISION = [DATA / "insights" / "tune" / "cop_youthwork_en.vtt",
+                   DATA / "insights" / "tune" / "leerkring_nachtdienst_nl.txt",
+                   DATA / "insights" / "report" / "cop_newleads_en.txt",
+                   DATA / "insights" / "report" / "leernetwerk_bibliotheek_nl.txt"]
+
+
+def fixture(name: str) -> tuple[Turns, dict]:
+    expected = json.loads((PHASES / f"{name}.expected.json").read_text(encoding="utf-8"))
+    source = PHASES / expected["transcript"] if "transcript" in expected else \
+        next(p for p in PHASES.iterdir() if p.stem == name and not p.name.endswith(".json"))
+    return import_transcript(source, language=expected["language"])[1], expected
+
+
+def starts(turns: Turns, language: str) -> dict[str, float]:
+    return {p.phase: p.start for p in detect_phases(turns, language).phases}
+
+
+def test_tune_fixture_every_boundary_within_20_seconds():
+    turns, expected = fixture("intervisie_wijkteam_nl")
+    assert turns.turns[-1].end >= 15 * 60  # the issue's "at least 15 minutes"
+    result = detect_phases(turns, "nl")
+    found = {p.phase: p.start for p in result.phases}
+    for row in expected["phases"]:
+        assert abs(found[row["phase"]] - row["start"]) <= TOLERANCE, (row, found)
+    assert result.case_bringers == (expected["case_bringer"],)
+    assert [p.phase for p in result.phases] == list(ORDER)
+    assert all(a.end == b.start for a, b in zip(result.phases, result.phases[1:], strict=False))  # no gaps
+    assert result.phases[-1].end == pytest.approx(max(t.end for t in turns.turns))
+    assert "verhelderende vragen" in result.phases[2].evidence  # the facilitator's own sentence
+
+
+@pytest.mark.parametrize("name", ["intervision_foodbank_en", "intervisie_thuiszorg_nl"])
+def test_report_fixtures_are_recognised_as_intervision(name):
+    """Never tuned on (their seconds off are in the README): the structure must at least come out right."""
+    turns, expected = fixture(name)
+    result = detect_phases(turns, expected["language"])
+    assert result.found and result.case_bringers == (expected["case_bringer"],)
+    found = [p.phase for p in result.phases]
+    assert {"casus", "questions", "advice", "closing"} <= set(found)
+    assert found == sorted(found, key=ORDER.index)
+
+
+def test_an_unannounced_question_round_is_found_from_the_turn_taking():
+    turns, expected = fixture("intervisie_wijkteam_nl")
+    announcement = next(t for t in turns.turns if "verhelderende vragen" in t.text)
+    quiet = tuple(dataclasses.replace(t, text="Dank je wel, Erik.") if t is announcement else t for t in turns.turns)
+    result = detect_phases(dataclasses.replace(turns, turns=quiet), "nl")
+    questions = next(p for p in result.phases if p.phase == "questions")
+    truth = next(r["start"] for r in expected["phases"] if r["phase"] == "questions")
+    assert abs(questions.start - truth) <= TOLERANCE and questions.evidence.startswith("patroon")
+
+
+def test_two_cases_in_one_session():
+    """A second casus after the first one's reaction is a second case, with its own phases and case-bringer."""
+    turns, expected = fixture("intervisie_wijkteam_nl")
+    at = {row["phase"]: row["start"] for row in expected["phases"]}
+    case = [t for t in turns.turns if at["casus"] <= t.start < at["closing"]]
+    shift = at["closing"] - at["casus"]
+    swap = {"Erik": "Aylin", "Aylin": "Erik"}  # the second case is Aylin's
+    second = [Turn(swap.get(t.speaker, t.speaker), t.start + shift, t.end + shift,
+                   t.text.replace("Erik", "Aylin")) for t in case]
+    rest = [Turn(t.speaker, t.start + shift, t.end + shift, t.text) for t in turns.turns if t.start >= at["closing"]]
+    both = dataclasses.replace(turns, turns=tuple(t for t in turns.turns if t.start < at["closing"]) + tuple(second)
+                               + tuple(rest))
+    result = detect_phases(both, "nl")
+    assert result.case_bringers == ("Erik", "Aylin")
+    cases = [(p.phase, p.case) for p in result.phases]
+    assert cases == [("opening", None)] + [(p, 1) for p in ORDER[1:5]] + [(p, 2) for p in ORDER[1:5]] \
+        + [("closing", None)]
+    second_casus = next(p for p in result.phases if p.phase == "casus" and p.case == 2)
+    assert abs(second_casus.start - (at["casus"] + shift)) <= TOLERANCE
+    assert second_casus.label == "Casus ingebracht (casus 2)"
+
+
+def test_the_sample_script_gets_its_phases():
+    truth = json.loads((ROOT / "recordings" / "voorbeeld-intervisie.truth.json").read_text(encoding="utf-8"))
+    turns = Turns({s: s for s in truth["speakers"]},
+                  tuple(Turn(t["speaker"], t["start"], t["end"], t["text"]) for t in truth["turns"]))
+
+    def said(words: str) -> float:
+        return next(t.start for t in turns.turns if words in t.text)
+
+    found = starts(turns, "nl")
+    # the plan ("Eerst de casus, dan vragen, dan advies ... wat neem je mee?") places nothing
+    assert abs(found["casus"] - said("casus van Joris")) <= TOLERANCE
+    assert abs(found["questions"] - said("Wie heeft een vraag")) <= TOLERANCE
+    assert abs(found["advice"] - said("adviesronde")) <= TOLERANCE
+    assert abs(found["closing"] - said("Dan de laatste ronde")) <= TOLERANCE
+    assert detect_phases(turns, "nl").case_bringers == ("Joris",)
+
+
+@pytest.mark.parametrize("path", NOT_INTERVISION, ids=lambda p: p.name)
+def test_no_phases_on_a_conversation_that_is_no_intervision(path):
+    language = "nl" if path.stem.endswith("_nl") else "en"
+    result = detect_phases(import_transcript(path, language=language)[1], language)
+    assert not result.found and result.phases == ()
+    assert result.to_dict()["phases_found"] is False and result.reason
+
+
+def talk(*lines: str, seconds: float = 8.0) -> Turns:
+    turns = [Turn(line.split(": ", 1)[0], i * seconds, i * seconds + seconds - 0.5, line.split(": ", 1)[1])
+             for i, line in enumerate(lines)]
+    return Turns({t.speaker: t.speaker for t in turns}, tuple(turns))
+
+
+def test_an_invitation_nobody_takes_up_as_case_bringer_is_no_casus():
+    turns = talk("Anna: Wie wil er een casus inbrengen?", "Bas: Ik vind dat we eerst de planning moeten doen.",
+                 "Cor: Ja, de planning is belangrijker.", "Anna: Goed, en de begroting?", "Bas: Die is rond.",
+                 "Cor: Dan de verhelderende vragen over de begroting?", "Dirk: Nee, alles is duidelijk.",
+                 "Anna: Wat neem je mee?", "Bas: Niets.", "Cor: Ook niets.", "Dirk: Ik ook niet.")
+    result = detect_phases(turns, "nl")
+    assert not result.found and "houdt niemand het woord" in (result.reason or "")
+
+
+def test_a_plan_for_the_session_is_not_a_move():
+    plan = ("Anna: Eerst brengt Bas een casus in, dan verhelderende vragen, dan de adviesronde, en we sluiten af "
+            "met de vraag wat neem je mee.")
+    lines = [plan] + [f"Bas: Goed, ik vertel zo over de situatie op mijn werk, deel {i}." for i in range(6)]
+    assert not detect_phases(talk(*lines), "nl").found
+
+
+def test_a_casus_planned_for_next_time_after_the_closing_round_is_ignored():
+    turns, _ = fixture("intervisie_thuiszorg_nl")  # ends with "Wie brengt er dan een casus in?" for next time
+    result = detect_phases(turns, "nl")
+    assert result.phases[-1].phase == "closing"
+
+
+def test_phase_at_a_moment():
+    turns, _ = fixture("intervisie_wijkteam_nl")
+    rows = [p.to_dict() for p in detect_phases(turns, "nl").phases]
+    assert phase_at(rows, 0.0) == "opening" and phase_at(rows, 400.0) == "questions"
+    assert phase_at(rows, rows[-1]["end"]) == "closing" and phase_at(rows, 99999.0) is None
+
+
+def draft_of(tmp_path: Path, turns: Turns, language: str) -> tuple[docx.document.Document, Insights]:
+    """turns.json and insights.json as the stages write them, and the draft read back from the .docx file."""
+    turns = turns_with_phases(turns, language)
+    insights = ExtractiveBackend(encoder=WordHashEncoder()).extract(turns, language=language)
+    insights = insights_with_phases(insights, turns)
+    session = Session.create(tmp_path, "sessie")
+    path = docx_draft.write_draft(session, turns, insights, title="Intervisie", date=datetime.date(2026, 3, 5))
+    return docx.Document(str(path)), Insights.from_dict(json.loads(json.dumps(insights.to_dict())))
+
+
+@pytest.mark.slow  # the insights stage on 16 minutes of talk
+def test_draft_shows_the_timeline_and_insights_carry_their_phase(tmp_path):
+    turns, _ = fixture("intervisie_wijkteam_nl")
+    doc, insights = draft_of(tmp_path, turns, "nl")
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings.index("Verloop van de sessie") + 1 == headings.index("Spreektijd")
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Fase")
+    rows = [[c.text for c in row.cells] for row in table.rows[1:]]
+    phases = insights.extra["phases"]
+    assert [r[0] for r in rows] == [p["label"] for p in phases]
+    assert rows[1] == ["Casus ingebracht", "2:36\u20135:38", "3:02"]  # m:ss–m:ss and the length
+    body = list(doc.element.body.iterchildren())
+    heading_at = next(i for i, e in enumerate(body) if "Verloop van de sessie" in "".join(e.itertext()))
+    assert any(e.xpath(".//pic:pic") for e in body[heading_at:heading_at + 4]), "the timeline image"
+    assert insights.extra["phases_found"] is True
+    for insight in insights.insights:  # the phase its own sentence (one of its quotes) was said in
+        assert insight.extra["phase"] in {phase_at(phases, q.start) for q in insight.quotes}
+    assert len({i.extra["phase"] for i in insights.insights}) >= 3  # spread over the session, not one label
+
+
+def test_no_timeline_and_no_phase_for_a_community_of_practice(tmp_path):
+    turns = import_transcript(NOT_INTERVISION[2], language="en")[1]
+    doc, insights = draft_of(tmp_path, turns, "en")
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert "How the session went" not in headings and "Speaking time" in headings
+    assert insights.extra["phases"] == [] and insights.extra["phases_found"] is False
+    assert insights.extra["phases_reason"].startswith("no intervision phases found")
+    assert all(i.extra["phase"] is None for i in insights.insights)
+
+
+@pytest.mark.slow
+def test_the_stage_runner_writes_the_phases(tmp_path):
+    """`oogst run` on the sample's script: turns.json and insights.json gain the keys, the draft the timeline."""
+    settings = Settings(out_dir=tmp_path, models_dir=ROOT / "models")
+    from pipeline.run import run_recording
+
+    session = run_recording(ROOT / "recordings" / "voorbeeld-intervisie.txt", settings).session
+    turns, insights = read_json(session.path("turns.json")), read_json(session.path("insights.json"))
+    assert turns["phases_found"] is True and insights["phases"] == turns["phases"]
+    assert [p["phase"] for p in turns["phases"] if p["phase"] != "opening"] == ["casus", "questions", "advice",
+                                                                              "closing"]
+    assert all("phase" in i for i in insights["insights"])
+    doc = docx.Document(str(session.path("draft.docx")))
+    assert "Verloop van de sessie" in [p.text for p in doc.paragraphs]
