@@ -171,11 +171,15 @@ def test_due_expression_keeps_the_words() -> None:
     ("We gaan nu naar de adviesronde.", "nl"),
     ("I'll give the floor to Joris.", "en"),
     ("I'm handing over to Fatima now.", "en"),
+    # the meeting's own agenda happens in the meeting
+    ("Vandaag bespreken we de werkdruk in het team van Joris.", "nl"),
+    ("Today we discuss the workload in Joris's team.", "en"),
 ])
-def test_handing_the_turn_over_is_not_an_action(text: str, language: str) -> None:
+def test_handing_the_turn_over_or_the_agenda_is_not_an_action(text: str, language: str) -> None:
     assert one(text, language) is None
 
 
 def test_giving_something_to_someone_is_still_an_action() -> None:
     assert one("Ik geef het rapport morgen aan Joris.", "nl") == ("Sanne", "morgen")
     assert one("I will give the report to Joris tomorrow.", "en") == ("Sanne", "tomorrow")
+    assert one("We bespreken het vrijdag met de teamleider.", "nl") == ("iedereen", "vrijdag")
