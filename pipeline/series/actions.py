@@ -10,6 +10,7 @@ A comment marks an action done when it says so ("klaar", "gedaan", "done", ...) 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -110,13 +111,15 @@ def open_actions(earlier: list[tuple[str, dict[str, Any]]], done: dict[str, Any]
 
 
 # -- mentions ------------------------------------------------------------------------------------------------------
-def content_words(text: str, language: str) -> set[str]:
-    """The lemmas of a text's content words (stop words and words under three letters left out)."""
+@functools.lru_cache(maxsize=8192)
+def content_words(text: str, language: str) -> frozenset[str]:
+    """The lemmas of a text's content words (stop words and words under three letters left out); cached: the
+    series' overview compares every session's insights with those before it."""
     from pipeline.insights.nlp import get_nlp, stop_words
 
     stop = stop_words(language)
-    return {(t.lemma_ or t.lower_).lower() for t in get_nlp(language)(text)
-            if t.is_alpha and len(t.text) >= 3 and t.lower_ not in stop}
+    return frozenset((t.lemma_ or t.lower_).lower() for t in get_nlp(language)(text)
+                     if t.is_alpha and len(t.text) >= 3 and t.lower_ not in stop)
 
 
 def _fold(text: str) -> str:

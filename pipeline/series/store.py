@@ -33,12 +33,12 @@ LOCK_WAIT = 60.0  # seconds a writer waits for another to finish before giving u
 _NAME = re.compile(r"[^\W_][\w .\-]{0,63}")
 
 
-def check_name(name: str) -> str:
-    """A series name usable as a folder name; ConfigError otherwise."""
+def check_name(name: str, what: str = "--series") -> str:
+    """A series name usable as a folder name; ConfigError (naming it as `what`) otherwise."""
     name = name.strip()
     if not _NAME.fullmatch(name) or name.endswith((".", " ")):
-        raise ConfigError(f"--series {name!r}: use letters, digits, spaces, '-', '_' or '.' (at most 64, not "
-                          "starting with a dot or '-'), e.g. --series intervisie-west")
+        raise ConfigError(f"{what} {name!r}: use letters, digits, spaces, '-', '_' or '.' (at most 64, not "
+                          f"starting with a dot or '-'), e.g. {what} intervisie-west")
     return name
 
 
