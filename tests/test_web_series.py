@@ -70,10 +70,18 @@ def test_upload_into_a_series_and_the_series_page(tmp_path: Path) -> None:
     # the new-session form offers the series; the second session joins it
     form = client.get("/new").text
     assert '<option value="intervisie west">' in form
-    sent = upload(client, transcript(tmp_path, "2026-04-01_intervisie.txt", APRIL), series="intervisie west")
+    sent = upload(client, transcript(tmp_path, "2026-04-01_intervisie.txt", APRIL), series="intervisie west",
+                  remember_voices="1")
     second = Session(cfg.out_dir / sent.headers["location"].rsplit("/", 1)[1])
     run_jobs(cfg)
     assert client.get(f"/s/{second.name}/progress.json").json()["status"] == "done"
+    assert load_series(series_root(cfg.out_dir, "intervisie west"))["remember_voices"]  # --remember-voices
+    # processing it again from the page keeps the series the session folder recorded (like `oogst run` without it)
+    token = csrf(client)
+    assert client.post(f"/s/{second.name}/rerun", data={"csrf": token}, follow_redirects=False).status_code == 303
+    again = cfg.queue.list(second.name, limit=1)[0]
+    assert again.params["rerun"] and "series" not in again.params and "remember_voices" not in again.params
+    run_jobs(cfg)
     headings = [p.text for p in docx.Document(str(second.path("draft.docx"))).paragraphs]
     assert "Vorige keer afgesproken" in headings  # the first session's actions carried, as on the CLI
 
@@ -97,6 +105,10 @@ def test_upload_into_a_series_and_the_series_page(tmp_path: Path) -> None:
     assert "Ik geef het woord aan Bram" not in html  # handing the turn over is not an action
     assert "Vandaag bespreken we" not in html  # nor the agenda
     assert 'id="series-chart"' in html and "data:image/png;base64," in html
+    assert "Stemprofielen van benoemde sprekers worden bewaard" in html
+    english = client.get("/series/intervisie%20west", headers={"Accept-Language": "en"}).text
+    assert "Series intervisie west" in english and "2 sessions, from 4 March to 1 April" in english
+    assert "done (says Carla Smit, 1 April)" in english
 
     # the page and series.docx show the same figures (one function makes both)
     answer = client.get("/series/intervisie%20west/series.docx")
