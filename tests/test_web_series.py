@@ -210,5 +210,8 @@ def test_series_in_a_browser(tmp_path: Path) -> None:
             driver.get(base + "/series")
             assert "intervisie-west" in driver.find_element(By.TAG_NAME, "main").text
             full_shot(driver, shots / "series-4-list.png")
+            driver.get(base + "/")
+            assert "Reeks intervisie-west" in driver.find_element(By.TAG_NAME, "main").text
+            full_shot(driver, shots / "series-5-sessions.png")
         finally:
             driver.quit()
