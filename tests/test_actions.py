@@ -167,3 +167,25 @@ def test_due_expression_keeps_the_words() -> None:
     assert due_expression("Ik mail het uiterlijk 3 maart.", "nl") == "uiterlijk 3 maart"
     assert due_expression("I'll send it by March 3rd.", "en") == "by March 3rd"
     assert due_expression("Ik denk dat luisteren belangrijk is.", "nl") is None
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    # the facilitator handing the turn over is meeting procedure, not a task a series should carry
+    ("Ik geef het woord aan Joris.", "nl"),
+    ("Dan geef ik nu het woord aan jou, Fatima.", "nl"),
+    ("Ik geef de beurt aan Pieter.", "nl"),
+    ("We gaan nu naar de adviesronde.", "nl"),
+    ("I'll give the floor to Joris.", "en"),
+    ("I'm handing over to Fatima now.", "en"),
+    # the meeting's own agenda happens in the meeting
+    ("Vandaag bespreken we de werkdruk in het team van Joris.", "nl"),
+    ("Today we discuss the workload in Joris's team.", "en"),
+])
+def test_handing_the_turn_over_or_the_agenda_is_not_an_action(text: str, language: str) -> None:
+    assert one(text, language) is None
+
+
+def test_giving_something_to_someone_is_still_an_action() -> None:
+    assert one("Ik geef het rapport morgen aan Joris.", "nl") == ("Sanne", "morgen")
+    assert one("I will give the report to Joris tomorrow.", "en") == ("Sanne", "tomorrow")
+    assert one("We bespreken het vrijdag met de teamleider.", "nl") == ("iedereen", "vrijdag")

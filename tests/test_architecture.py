@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "series": {"core", "insights", "speakers", "privacy", "review"},
     "run": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "llm", "series"},
     "jobs": {"core", "ingest", "asr", "run"},
-    "web": {"core", "ingest", "speakers", "review", "mail", "jobs"},
+    "web": {"core", "ingest", "speakers", "review", "mail", "jobs", "series"},
     "cli": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run", "jobs",
             "web", "llm", "series"},
     "testing": {"core", "asr"},

@@ -277,3 +277,104 @@ def test_pseudonymised_draft_hides_third_parties_of_earlier_actions(tmp_path: Pa
     bram = next(r for r in rows if r[0] == "Bram")
     assert "Sem" not in bram[1] and "Bakker" not in bram[1] and "[Person" in bram[1], bram
     assert bram[4].startswith("[00:20] Bram:")  # the moment is still found (on the real words)
+
+
+FIRST = """\
+[00:00:05] Anna: Welkom bij de intervisie. Vandaag gaat het over de overdracht van dossiers in het team.
+[00:00:20] Bram: Ik stuur vrijdag het format voor het overdrachtsdossier naar de groep.
+[00:00:40] Carla: Ik plan volgende week een gesprek met de teamleider over de werkdruk.
+[00:01:00] Dirk: Ik zoek voor de volgende sessie een artikel over eigenaarschap op.
+[00:01:20] Anna: Eigenaarschap van een dossier maakt de overdracht rustiger, dat hoor ik jullie allemaal zeggen.
+"""
+SECOND = """\
+[00:00:05] Anna: Welkom terug. Vandaag brengt Dirk een casus in over een moeder die steeds boos belt.
+[00:00:20] Dirk: Een moeder belt bijna elke dag boos op, en ik merk dat ik het gesprek ga ontwijken.
+[00:00:40] Carla: Grenzen stellen in het gesprek helpt mij om rustig te blijven.
+[00:01:00] Dirk: Ik spreek volgende week met de moeder een vast belmoment af.
+"""
+
+
+def two_sessions(tmp_path: Path) -> tuple[Path, list[Path], Session, Session]:
+    out = tmp_path / "outputs"
+    files = []
+    for day, text in (("2026-03-04", FIRST), ("2026-03-18", SECOND)):
+        files.append(tmp_path / f"{day}_west.txt")
+        files[-1].write_text(text, encoding="utf-8")
+        assert main(["run", "-q", "--out-dir", str(out), "--series", "west", str(files[-1])]) == 0
+    return out, files, Session(out / "2026-03-04_west"), Session(out / "2026-03-18_west")
+
+
+def comment_on_row(src: Path, dst: Path, start: str, text: str, author: str) -> Path:
+    """A copy of a draft with a comment on the table cell (an action's row) that starts with `start`."""
+    copy = docx.Document(str(src))
+    cell = next(c for t in copy.tables for row in t.rows for c in row.cells if c.text.startswith(start))
+    copy.add_comment(cell.paragraphs[0].runs, text=text, author=author, initials=author[:2])
+    copy.save(str(dst))
+    return dst
+
+
+def action_key(session: Session, start: str) -> str:
+    actions = json.loads(session.path("insights.json").read_text())["actions"]
+    return next(f"{session.name}#{n}" for n, a in enumerate(actions, start=1) if a["text"].startswith(start))
+
+
+def test_a_comment_on_a_carried_row_marks_that_action_after_the_draft_is_drawn_again(tmp_path: Path) -> None:
+    """The carried rows of a later session's draft renumber when it is drawn again (an action was marked done in
+    the meantime); a copy of the earlier draft still marks the action its comment is on, not the row's new one."""
+    out, files, first, second = two_sessions(tmp_path)
+    before = [r[1] for r in carried_rows(second.path("draft.docx"))]
+    assert [t.split()[1] for t in before] == ["stuur", "plan", "zoek"]
+    sent = tmp_path / "second-as-sent.docx"
+    sent.write_bytes(second.path("draft.docx").read_bytes())  # the copy participants got
+
+    # the first session's own review comes back late: Bram's action is done there
+    late = comment_on_row(first.path("draft.docx"), tmp_path / "first-anna.docx", "Ik stuur vrijdag het format",
+                          "gedaan", "Anna de Wit")
+    assert main(["collect", "--out-dir", str(out), first.name, str(late)]) == 0
+    # so the second draft is drawn again: Bram's row is gone and the others move up a row
+    assert main(["run", "-q", "--out-dir", str(out), "--from", "draft", str(files[1])]) == 0
+    after = [r[1] for r in carried_rows(second.path("draft.docx"))]
+    assert [t.split()[1] for t in after] == ["plan", "zoek"]
+
+    # a copy of the draft as it was sent: "gedaan" on Carla's row (row 2 then, row 1 now)
+    copy = comment_on_row(sent, tmp_path / "second-eva.docx", "Ik plan volgende week een gesprek",
+                          "Gedaan, vorige week.", "Eva Smit")
+    assert main(["collect", "--out-dir", str(out), second.name, str(copy)]) == 0
+    done = load_series(series_root(out, "west"))["done"]
+    carla, dirk = action_key(first, "Ik plan volgende week"), action_key(first, "Ik zoek voor de volgende")
+    assert done[carla]["by"] == "Eva Smit" and done[carla]["session"] == second.name
+    assert dirk not in done
+    carried = json.loads(second.path("series-carried.json").read_text())
+    assert action_key(first, "Ik stuur vrijdag") in carried.values()  # the earlier draft's rows are still known
+
+
+def test_a_deleted_session_leaves_the_series(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A session whose folder is gone is not listed, its actions are not carried and its voices are dropped; done
+    marks given in it still count."""
+    import shutil
+
+    from pipeline.series.voices import VOICES_FILE, load_profiles
+
+    out, files, first, second = two_sessions(tmp_path)
+    root = series_root(out, "west")
+    profile = {"sum": [1.0, 0.0], "windows": 10}
+    (root / VOICES_FILE).write_text(json.dumps({"profiles": {
+        "Bram": {"centroid": [1.0, 0.0], "windows": 20, "sessions": {first.name: profile, second.name: profile}},
+        "Anna": {"centroid": [1.0, 0.0], "windows": 10, "sessions": {first.name: profile}}}}), encoding="utf-8")
+
+    shutil.rmtree(first.root)
+    capsys.readouterr()
+    assert main(["series", "show", "west", "--out-dir", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "1 session(s)" in shown and f"{first.name}: left the series" in shown
+    assert "open action points: 1" in shown and "Ik stuur vrijdag" not in shown
+    entry = load_series(root)["sessions"][first.name]
+    assert set(entry) == {"date", "gone"} and entry["date"] == "2026-03-04"  # what was said there is not kept
+    profiles = load_profiles(root)
+    assert set(profiles) == {"Bram"} and set(profiles["Bram"]["sessions"]) == {second.name}
+    overview = docx.Document(str(root / "series.docx"))
+    assert overview.tables[0].rows[0].cells[1].text == "18 maart"  # attendance: only the session still there
+    # the next draft of the second session no longer carries the deleted session's actions
+    assert main(["run", "-q", "--out-dir", str(out), "--from", "draft", str(files[1])]) == 0
+    headings = [p.text for p in docx.Document(str(second.path("draft.docx"))).paragraphs]
+    assert "Vorige keer afgesproken" not in headings

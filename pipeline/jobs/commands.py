@@ -40,7 +40,8 @@ def run_on_queue(args: argparse.Namespace, settings: Settings, inputs: list[Path
     queue = open_queue(settings)
     params = {"language": args.language, "speakers": settings.speakers, "vocabulary": list(settings.vocabulary),
               "names": names, "pseudonymise": args.pseudonymise, "participants": args.participants,
-              "title": args.title, "date": date, "start": "transcribe" if args.force else args.start}
+              "title": args.title, "date": date, "start": "transcribe" if args.force else args.start,
+              "series": getattr(args, "series", None), "remember_voices": getattr(args, "remember_voices", None)}
     jobs = submit_inputs(queue, settings, inputs, params)
     for job in jobs:
         _err(f"{job.session}: job #{job.id} {job.status}")

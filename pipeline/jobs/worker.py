@@ -161,7 +161,8 @@ class Worker:
                 "speakers", "names", "insights", "draft")
             backend = self.backend_for(settings) if wanted else None
             run_recording(path, settings, reporter=JobReporter(self.queue, job.id), start=params.get("start"),
-                          title=params.get("title") or None, date=date, owner=OWNER, asr_backend=backend)
+                          title=params.get("title") or None, date=date, owner=OWNER, asr_backend=backend,
+                          series=params.get("series") or None, remember_voices=params.get("remember_voices"))
         except OogstError as exc:
             log.warning("job %d (%s) failed: %s", job.id, job.session, exc)
             self.queue.finish(job.id, str(exc))

@@ -10,6 +10,8 @@ A comment marks an action done when it says so ("klaar", "gedaan", "done", ...) 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.text.paragraph import Paragraph
 
-CARRIED_FILE = "series-carried.json"  # in a session folder: {"carried_<n>": "<session>#<action number>"}
+CARRIED_FILE = "series-carried.json"  # in a session folder: {"carried_<id>": "<session>#<action number>"}
 MIN_SHARED = 2  # content words an action and a turn share before the turn counts as mentioning it
 
 _DONE = r"(?:klaar|gedaan|afgerond|voltooid|done|finished|completed)"
@@ -87,7 +89,7 @@ def done_marks(session: str, review: dict[str, Any], carried: dict[str, str]) ->
         key = None
         if target.get("kind") == "action" and target.get("index"):
             key = f"{session}#{target['index']}"
-        elif m := re.fullmatch(r"oogst_(carried_\d+)(?:_\d+)?", str(target.get("via") or "")):
+        elif m := re.fullmatch(r"oogst_(carried_[0-9a-f]+)(?:_\d+)?", str(target.get("via") or "")):
             key = carried.get(m.group(1))
         if key:
             marks.setdefault(key, {"session": session, "by": comment.get("author"), "comment": comment.get("text"),
@@ -109,13 +111,15 @@ def open_actions(earlier: list[tuple[str, dict[str, Any]]], done: dict[str, Any]
 
 
 # -- mentions ------------------------------------------------------------------------------------------------------
-def content_words(text: str, language: str) -> set[str]:
-    """The lemmas of a text's content words (stop words and words under three letters left out)."""
+@functools.lru_cache(maxsize=8192)
+def content_words(text: str, language: str) -> frozenset[str]:
+    """The lemmas of a text's content words (stop words and words under three letters left out); cached: the
+    series' overview compares every session's insights with those before it."""
     from pipeline.insights.nlp import get_nlp, stop_words
 
     stop = stop_words(language)
-    return {(t.lemma_ or t.lower_).lower() for t in get_nlp(language)(text)
-            if t.is_alpha and len(t.text) >= 3 and t.lower_ not in stop}
+    return frozenset((t.lemma_ or t.lower_).lower() for t in get_nlp(language)(text)
+                     if t.is_alpha and len(t.text) >= 3 and t.lower_ not in stop)
 
 
 def _fold(text: str) -> str:
@@ -221,7 +225,8 @@ def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], lan
         heads = (lab["who"], lab["what"], lab["when"], lab["from"], lab["mentioned"])
         for cell, text in zip(table.rows[0].cells, heads, strict=True):
             cell.paragraphs[0].add_run(text).bold = True
-        for n, action in enumerate(actions, start=1):
+        for action in actions:
+            row_id = carried_id(action.key)
             cells = table.add_row().cells
             due = action.due or ""
             if (day := _day(action.due_date, language)) and day.lower() not in due.lower():
@@ -230,7 +235,7 @@ def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], lan
                       _day(action.date, language) or shown(action.title))
             for col, (cell, value) in enumerate(zip(cells[:4], values, strict=True)):
                 cell.paragraphs[0].add_run(value)
-                mark(cell.paragraphs[0], f"carried_{n}_{col}")
+                mark(cell.paragraphs[0], f"{row_id}_{col}")
             last = cells[4].paragraphs[0]
             mention = mentions.get(action.key)
             if mention is None:
@@ -238,7 +243,7 @@ def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], lan
             else:
                 _add_internal_link(last, timestamp(mention.start), f"oogst_turn_{mention.turn}")
                 last.add_run(f" {named(mention.speaker)}: \u201c{shown(_snippet(mention.text))}\u201d").italic = True
-            mark(last, f"carried_{n}_4")
+            mark(last, f"{row_id}_4")
         table.autofit = False
         for column, width in zip(table.columns, (2.2, 5.0, 2.6, 2.2, 4.5), strict=True):
             column.width = Cm(width)  # the grid, which LibreOffice reads; Word reads the cells'
@@ -248,6 +253,14 @@ def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], lan
     return add
 
 
-def carried_map(actions: list[OpenAction]) -> dict[str, str]:
-    """What the draft's bookmarks `oogst_carried_<n>_*` stand for (kept in the session as CARRIED_FILE)."""
-    return {f"carried_{n}": action.key for n, action in enumerate(actions, start=1)}
+def carried_id(key: str) -> str:
+    """A carried row's bookmark name (`oogst_<id>_<column>`), from the action's key and not its row: a draft drawn
+    again (an action done since, a session added) numbers its rows anew, and a copy of the earlier draft must still
+    point at the same action."""
+    return "carried_" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+
+
+def carried_map(actions: list[OpenAction], known: dict[str, str] | None = None) -> dict[str, str]:
+    """What the draft's bookmarks `oogst_carried_<id>_*` stand for (kept in the session as CARRIED_FILE); the rows
+    of earlier drafts of the session (`known`) are kept, so their copies still collect."""
+    return {**(known or {}), **{carried_id(action.key): action.key for action in actions}}

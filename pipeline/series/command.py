@@ -8,14 +8,13 @@ from pipeline.core.errors import SessionError
 from pipeline.core.store import Session
 from pipeline.series.actions import open_actions
 from pipeline.series.overview import write_overview
-from pipeline.series.snapshot import gather_done, register
+from pipeline.series.snapshot import refresh_series, register
 from pipeline.series.store import (
     existing_series,
     load_series,
     member_of,
     ordered_sessions,
     series_root,
-    update_series,
 )
 from pipeline.series.voices import forget_voice
 
@@ -24,7 +23,7 @@ def show(out_dir: Path, name: str) -> list[str]:
     """Write the overview (series.docx); lines describing the series: its sessions, open and done action points,
     whether voices are kept, and where the overview is."""
     root = existing_series(out_dir, name)
-    data = update_series(root, "oogst series show", lambda record: gather_done(record, out_dir))
+    data = refresh_series(root, out_dir, "oogst series show")
     overview = write_overview(root, data)
     sessions = ordered_sessions(data)
     lines = [f"series {data['name']}: {len(sessions)} session(s), voice profiles "
@@ -32,6 +31,9 @@ def show(out_dir: Path, name: str) -> list[str]:
     for session, entry in sessions:
         people = ", ".join(entry.get("participants", []))
         lines.append(f"  {entry.get('date') or '?'}  {session}: {entry.get('title', '')} ({people})")
+    for session, entry in ordered_sessions(data, gone=True):
+        if entry.get("gone"):
+            lines.append(f"  {session}: left the series (its folder was deleted, {entry['gone'][:10]})")
     still_open = open_actions(sessions, data.get("done", {}))
     lines.append(f"open action points: {len(still_open)}")
     for action in still_open:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.language import MONTHS, text_language
 from pipeline.core.store import atomic_write_bytes
 from pipeline.series.store import ordered_sessions
-from pipeline.series.themes import ThemeWords, same_theme, theme_words
+from pipeline.series.themes import ThemeWords, mark_text, same_theme, theme_marks, theme_words
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -19,18 +20,22 @@ if TYPE_CHECKING:
 OVERVIEW_FILE = "series.docx"
 
 LABELS = {
-    "nl": {"title": "Reeks {name}", "sessions": "{n} sessies, van {first} tot {last}", "attendance": "Aanwezigheid",
+    "nl": {"title": "Reeks {name}", "sessions": "{n} sessies, van {first} tot {last}",
+           "one": "1 sessie, op {first}", "attendance": "Aanwezigheid",
            "who": "Wie", "speaking": "Spreektijd per sessie (aandeel van de spreektijd)",
            "themes": "Thema's door de tijd", "theme": "Thema", "times": "Keer", "when": "Wanneer",
            "actions": "Actiepunten", "what": "Wat", "from": "Uit sessie", "due": "Wanneer", "status": "Status",
            "open": "open", "done": "gedaan (volgens {by}, {on})", "nobody": "(niet genoemd)",
-           "no_actions": "Er zijn in deze reeks geen actiepunten genoemd.", "axis": "aandeel van de spreektijd (%)"},
-    "en": {"title": "Series {name}", "sessions": "{n} sessions, from {first} to {last}", "attendance": "Attendance",
+           "no_actions": "Er zijn in deze reeks geen actiepunten genoemd.", "axis": "aandeel van de spreektijd (%)",
+           "per_session": "Thema's per sessie"},
+    "en": {"title": "Series {name}", "sessions": "{n} sessions, from {first} to {last}",
+           "one": "1 session, on {first}", "attendance": "Attendance",
            "who": "Who", "speaking": "Speaking time per session (share of the speaking time)",
            "themes": "Themes over time", "theme": "Theme", "times": "Times", "when": "When",
            "actions": "Action points", "what": "What", "from": "From session", "due": "When", "status": "Status",
            "open": "open", "done": "done (says {by}, {on})", "nobody": "(not named)",
-           "no_actions": "No action points were mentioned in this series.", "axis": "share of the speaking time (%)"},
+           "no_actions": "No action points were mentioned in this series.", "axis": "share of the speaking time (%)",
+           "per_session": "Themes per session"},
 }
 
 
@@ -102,57 +107,139 @@ def _speaking_chart(people: list[str], columns: list[str], shares: dict[tuple[st
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class SessionRow:
+    name: str
+    date: str  # as shown ("4 maart")
+    iso: str  # ISO date ("" when unknown)
+    title: str
+    participants: list[str]
+    themes: list[tuple[str, str, int]]  # (insight title, "Terugkerend thema (2e keer, sinds 4 maart)" or "" in the
+    # first session, times: 1 is new)
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    who: str
+    what: str
+    due: str
+    session: str  # the session it comes from
+    date: str  # that session's date, as shown
+    done: bool
+    status: str  # "open" or "gedaan (volgens Anna, 18 maart)"
+
+
+@dataclass(frozen=True)
+class Overview:
+    """A series at a glance, in words of `language`: what series.docx and the web app's series page both show."""
+
+    name: str
+    language: str
+    labels: dict[str, str]
+    columns: list[str]  # the sessions' dates as shown, oldest first
+    sessions: list[SessionRow]
+    people: list[str]  # everyone who took part, in order of first appearance
+    attendance: list[list[str]]  # [person, "✓" or "" per session]
+    shares: dict[tuple[str, int], float]  # (person, session column) -> share of the speaking time
+    speaking: list[list[str]]  # [person, "23 %" or "" per session]
+    themes: list[list[str]]  # [theme, times, dates]
+    actions: list[ActionRow]
+    gone: list[str]  # sessions that left the series (their folder was deleted)
+
+    @property
+    def summary(self) -> str:
+        """"3 sessies, van 4 maart tot 1 april" ("" without sessions)."""
+        if not self.columns:
+            return ""
+        key = "one" if len(self.columns) == 1 else "sessions"
+        return self.labels[key].format(n=len(self.columns), first=self.columns[0], last=self.columns[-1])
+
+    def chart(self) -> bytes:
+        """Speaking time per person per session as a PNG line chart (b"" when nobody spoke)."""
+        return _speaking_chart(self.people, self.columns, self.shares, self.labels["axis"]) if self.shares else b""
+
+
+def overview(data: dict[str, Any], language: str | None = None) -> Overview:
+    """The figures of a series from its record (`store`), the words in `language` (default: the series' own).
+    Themes are matched in the series' language; each session's themes are marked the way its draft marked them
+    (`themes.theme_marks` against the sessions before it)."""
+    sessions = ordered_sessions(data)
+    spoken = str(sessions[0][1].get("language") or "nl") if sessions else "nl"
+    shown = language or spoken
+    lab = LABELS[text_language(shown)]
+    one_year = len({str(entry.get("date") or "")[:4] for _, entry in sessions}) <= 1
+    columns = [short_date(str(entry.get("date") or name), shown, year=not one_year) for name, entry in sessions]
+
+    people: list[str] = []
+    for _, entry in sessions:
+        people += [p for p in entry.get("participants", []) if p not in people]
+    attendance = [[person, *("\u2713" if person in entry.get("participants", []) else "" for _, entry in sessions)]
+                  for person in people]
+    shares = {(p["name"], i): float(p["share"]) for i, (_, entry) in enumerate(sessions)
+              for p in entry.get("speaking", [])}
+    speaking = [[person, *(f"{round(100 * shares[(person, i)])} %" if (person, i) in shares else ""
+                           for i in range(len(sessions)))] for person in people]
+    themes = [[label, str(len(dates)), ", ".join(short_date(d, shown, not one_year) for d in dates)]
+              for label, dates in theme_groups(sessions, spoken)]
+
+    rows = []
+    for k, (name, entry) in enumerate(sessions):
+        date = str(entry.get("date") or "")
+        marks = theme_marks(entry.get("insights", []), sessions[:k], spoken)
+        rows.append(SessionRow(name, columns[k], date, str(entry.get("title") or name),
+                               list(entry.get("participants", [])),
+                               # the first session has nothing to compare with (its draft marks nothing either)
+                               [(str(i["title"]), mark_text(m, shown, date) if k else "", m.times) for i, m in
+                                zip(entry.get("insights", []), marks, strict=True)]))
+
+    done = data.get("done", {})
+    actions = []
+    for k, (name, entry) in enumerate(sessions):
+        for action in entry.get("actions", []):
+            mark = done.get(f"{name}#{action['number']}")
+            status = lab["open"] if mark is None else lab["done"].format(
+                by=mark.get("by") or "?", on=short_date(str(data["sessions"].get(mark.get("session"), {})
+                                                            .get("date") or ""), shown, not one_year))
+            actions.append(ActionRow(action.get("owner") or lab["nobody"], str(action["text"]),
+                                     action.get("due") or "", name, columns[k], mark is not None, status))
+    gone = [name for name, entry in ordered_sessions(data, gone=True) if entry.get("gone")]
+    return Overview(str(data["name"]), shown, lab, columns, rows, people, attendance, shares, speaking, themes,
+                    actions, gone)
+
+
 def write_overview(root: Path, data: dict[str, Any]) -> Path:
     """Write `<series>/series.docx` from the series record and return its path."""
     import docx
     from docx.shared import Cm
 
-    sessions = ordered_sessions(data)
-    language = str(sessions[0][1].get("language") or "nl") if sessions else "nl"
-    lab = LABELS[text_language(language)]
-    one_year = len({str(entry.get("date") or "")[:4] for _, entry in sessions}) <= 1
-    columns = [short_date(str(entry.get("date") or name), language, year=not one_year) for name, entry in sessions]
+    view = overview(data)
+    lab = view.labels
     doc = docx.Document()
-    doc.core_properties.title = lab["title"].format(name=data["name"])
+    doc.core_properties.title = lab["title"].format(name=view.name)
     doc.core_properties.author = "Oogst"
-    doc.add_heading(lab["title"].format(name=data["name"]), level=0)
-    if sessions:
-        doc.add_paragraph(lab["sessions"].format(n=len(sessions), first=columns[0], last=columns[-1]))
+    doc.add_heading(lab["title"].format(name=view.name), level=0)
+    if view.summary:
+        doc.add_paragraph(view.summary)
 
-    people: list[str] = []
-    for _, entry in sessions:
-        people += [p for p in entry.get("participants", []) if p not in people]
     doc.add_heading(lab["attendance"], level=1)
-    _table(doc, [lab["who"], *columns], [[person, *("\u2713" if person in entry.get("participants", []) else ""
-                                                    for _, entry in sessions)] for person in people])
+    _table(doc, [lab["who"], *view.columns], view.attendance)
 
-    shares = {(p["name"], i): float(p["share"]) for i, (_, entry) in enumerate(sessions)
-              for p in entry.get("speaking", [])}
     doc.add_heading(lab["speaking"], level=1)
-    _table(doc, [lab["who"], *columns], [[person, *(f"{round(100 * shares[(person, i)])} %"
-                                                    if (person, i) in shares else "" for i in range(len(sessions)))]
-                                         for person in people])
-    if shares:
+    _table(doc, [lab["who"], *view.columns], view.speaking)
+    if view.shares:
         doc.add_paragraph()
-        doc.add_picture(io.BytesIO(_speaking_chart(people, columns, shares, lab["axis"])), width=Cm(15))
+        doc.add_picture(io.BytesIO(view.chart()), width=Cm(15))
 
     doc.add_heading(lab["themes"], level=1)
-    groups = theme_groups(sessions, language)
-    _table(doc, [lab["theme"], lab["times"], lab["when"]],
-           [[label, str(len(dates)), ", ".join(short_date(d, language, not one_year) for d in dates)]
-            for label, dates in groups], (6.0, 1.5, 9.0))
+    _table(doc, [lab["theme"], lab["times"], lab["when"]], view.themes, (6.0, 1.5, 9.0))
+    doc.add_heading(lab["per_session"], level=2)
+    for row in view.sessions:
+        doc.add_paragraph(f"{row.date}: {row.title}", style="List Bullet")
+        for title, mark, _ in row.themes:
+            doc.add_paragraph(f"{title} \u2013 {mark}" if mark else title, style="List Bullet 2")
 
     doc.add_heading(lab["actions"], level=1)
-    done = data.get("done", {})
-    rows = []
-    for name, entry in sessions:
-        for action in entry.get("actions", []):
-            mark = done.get(f"{name}#{action['number']}")
-            status = lab["open"] if mark is None else lab["done"].format(
-                by=mark.get("by") or "?", on=short_date(str(data["sessions"].get(mark.get("session"), {})
-                                                            .get("date") or ""), language, not one_year))
-            rows.append([action.get("owner") or lab["nobody"], action["text"], action.get("due") or "",
-                         short_date(str(entry.get("date") or name), language, not one_year), status])
+    rows = [[a.who, a.what, a.due, a.date, a.status] for a in view.actions]
     if rows:
         _table(doc, [lab["who"], lab["what"], lab["due"], lab["from"], lab["status"]], rows, (2.2, 6.3, 2.5, 2.3, 3.2))
     else:

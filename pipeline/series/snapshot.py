@@ -1,6 +1,7 @@
 """What a series keeps of each session: date, title, participants, the top 7's themes, the action points and the
-speaking time, so the series' overview still reads when a session folder is gone. Also the done marks participants
-gave in their comments (`oogst collect`'s review.json)."""
+speaking time, so the series' overview reads without opening every session folder (a session whose folder was
+deleted leaves the series: `store.mark_gone`). Also the done marks participants gave in their comments
+(`oogst collect`'s review.json)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pipeline.core.types import TOP_N, Insights, Turns
 from pipeline.review.draft import participants
 from pipeline.review.speaking import speaking_times
 from pipeline.series.actions import CARRIED_FILE, done_marks
-from pipeline.series.store import now, update_series
+from pipeline.series.store import mark_gone, now, update_series
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,32 @@ def register(root: Path, session: Session, *, owner: str, remember_voices: bool 
         data["sessions"][session.name] = entry
         if remember_voices is not None:
             data["remember_voices"] = remember_voices
-        gather_done(data, out_dir)
+        refresh(data, out_dir)
 
-    return update_series(root, owner, change)
+    data = update_series(root, owner, change)
+    forget_gone(root, data, owner)
+    return data
+
+
+def refresh(data: dict[str, Any], out_dir: Path) -> None:
+    """Bring the record up to date with the outputs folder: sessions whose folder is gone leave the series, and the
+    done marks of every member's collected comments are added."""
+    mark_gone(data, out_dir)
+    gather_done(data, out_dir)
+
+
+def refresh_series(root: Path, out_dir: Path, owner: str) -> dict[str, Any]:
+    """`refresh` under the series' lock, written back (and the voices of gone sessions forgotten)."""
+    data = update_series(root, owner, lambda record: refresh(record, out_dir))
+    forget_gone(root, data, owner)
+    return data
+
+
+def forget_gone(root: Path, data: dict[str, Any], owner: str) -> None:
+    """Take what gone sessions gave out of the voice profiles (voices are personal data, the session was deleted)."""
+    from pipeline.series.voices import drop_sessions
+
+    drop_sessions(root, {name for name, entry in data["sessions"].items() if entry.get("gone")}, owner=owner)
 
 
 def gather_done(data: dict[str, Any], out_dir: Path) -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError
-from pipeline.core.store import Session, atomic_write_json, cache_key
+from pipeline.core.store import Session, atomic_write_json, cache_key, read_json
 from pipeline.core.types import TOP_N, Insights, Turns
 from pipeline.series import voices
 from pipeline.series.actions import CARRIED_FILE, carried_map, carried_section, find_mentions, open_actions
 from pipeline.series.snapshot import register, session_meta
-from pipeline.series.store import choose_series, earlier_sessions, load_series, series_root
+from pipeline.series.store import choose_series, earlier_sessions, load_series, mark_gone, series_root
 from pipeline.series.themes import theme_annotations, theme_marks
 
 if TYPE_CHECKING:
@@ -42,8 +42,10 @@ def _earlier(out_dir: Path, name: str, session: Session) -> tuple[dict[str, Any]
     """The earlier sessions, and the done marks given in them: a mark given in this session's own review (or a
     later one) does not change this session's draft, so its carried rows keep their numbers."""
     data = load_series(series_root(out_dir, name))
-    earlier = earlier_sessions(data, session.name, session_meta(session)["date"])
-    names = {n for n, _ in earlier}
+    mark_gone(data, out_dir)  # a deleted earlier session is not carried (written back when the session is kept)
+    date = session_meta(session)["date"]
+    earlier = earlier_sessions(data, session.name, date)
+    names = {n for n, _ in earlier_sessions(data, session.name, date, gone=True)}  # a gone one's marks still count
     done = {k: m for k, m in data.get("done", {}).items() if m.get("session") in names}
     return done, earlier
 
@@ -67,7 +69,8 @@ def draft_sections(out_dir: Path, name: str, session: Session, turns: Turns, ins
     """
     done, earlier = _earlier(out_dir, name, session)
     actions = open_actions(earlier, done)
-    atomic_write_json(session.path(CARRIED_FILE), carried_map(actions))
+    known = read_json(session.path(CARRIED_FILE)) if session.path(CARRIED_FILE).is_file() else {}
+    atomic_write_json(session.path(CARRIED_FILE), carried_map(actions, known if isinstance(known, dict) else {}))
     if not earlier:
         return []
     language = insights.language

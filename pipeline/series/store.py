@@ -4,6 +4,7 @@ series folder's lock, and a session's membership in `<session>/series.json`.
 series.json:
     {"name", "remember_voices": bool,
      "sessions": {"<session>": {"date", "title", "participants", "insights", "actions", "speaking", "updated"}},
+                  (a session whose folder is gone: {"date", "gone"})
      "done": {"<session>#<action number>": {"session", "by", "comment", "at"}}}
 Keys are only added, like the session artefacts.
 """
@@ -32,12 +33,12 @@ LOCK_WAIT = 60.0  # seconds a writer waits for another to finish before giving u
 _NAME = re.compile(r"[^\W_][\w .\-]{0,63}")
 
 
-def check_name(name: str) -> str:
-    """A series name usable as a folder name; ConfigError otherwise."""
+def check_name(name: str, what: str = "--series") -> str:
+    """A series name usable as a folder name; ConfigError (naming it as `what`) otherwise."""
     name = name.strip()
     if not _NAME.fullmatch(name) or name.endswith((".", " ")):
-        raise ConfigError(f"--series {name!r}: use letters, digits, spaces, '-', '_' or '.' (at most 64, not "
-                          "starting with a dot or '-'), e.g. --series intervisie-west")
+        raise ConfigError(f"{what} {name!r}: use letters, digits, spaces, '-', '_' or '.' (at most 64, not "
+                          f"starting with a dot or '-'), e.g. {what} intervisie-west")
     return name
 
 
@@ -133,12 +134,28 @@ def choose_series(session: Session, given: str | None) -> str | None:
     return name
 
 
-def ordered_sessions(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The series' sessions in the order they were held (date, then name)."""
-    return sorted(data.get("sessions", {}).items(), key=lambda item: (str(item[1].get("date") or ""), item[0]))
+def ordered_sessions(data: dict[str, Any], *, gone: bool = False) -> list[tuple[str, dict[str, Any]]]:
+    """The series' sessions in the order they were held (date, then name); those whose folder is gone only when
+    `gone` is true."""
+    return sorted(((name, entry) for name, entry in data.get("sessions", {}).items() if gone or not entry.get("gone")),
+                  key=lambda item: (str(item[1].get("date") or ""), item[0]))
 
 
-def earlier_sessions(data: dict[str, Any], session: str, date: str) -> list[tuple[str, dict[str, Any]]]:
+def earlier_sessions(data: dict[str, Any], session: str, date: str, *,
+                     gone: bool = False) -> list[tuple[str, dict[str, Any]]]:
     """The sessions held before this one (by date, then name), oldest first."""
-    return [(name, entry) for name, entry in ordered_sessions(data)
+    return [(name, entry) for name, entry in ordered_sessions(data, gone=gone)
             if name != session and (str(entry.get("date") or ""), name) < (date, session)]
+
+
+def mark_gone(data: dict[str, Any], out_dir: Path) -> list[str]:
+    """Sessions whose folder is no longer in the outputs folder (deleted in the web app, or by hand) leave the series:
+    their entry keeps only its date and when it went ("gone"), so they are not listed, their action points are not
+    carried and what they said is not kept; done marks given in them still count. A run of a session of that name
+    puts it back. Returns the names newly marked."""
+    found = []
+    for name, entry in data.get("sessions", {}).items():
+        if not entry.get("gone") and not (Path(out_dir) / name).is_dir():
+            data["sessions"][name] = {"date": entry.get("date") or "", "gone": now()}
+            found.append(name)
+    return found

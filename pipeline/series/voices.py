@@ -68,6 +68,31 @@ def forget_voice(root: Path, person: str, *, owner: str) -> str:
     return f"series {Path(root).name}: voice profile of {', '.join(matches)} removed ({len(profiles)} left)"
 
 
+def drop_sessions(root: Path, sessions: set[str], *, owner: str) -> None:
+    """Take what these sessions gave out of the profiles (a deleted session's voices are not kept); a person left
+    without sessions loses their profile. Nothing is written when no profile holds them."""
+    if not sessions or not (Path(root) / VOICES_FILE).is_file():
+        return
+    with series_lock(root, owner):
+        profiles = load_profiles(root)
+        if not any(s in profile.get("sessions", {}) for profile in profiles.values() for s in sessions):
+            return
+        for profile in profiles.values():
+            for session in sessions:
+                profile.get("sessions", {}).pop(session, None)
+        _recount(profiles)
+        save_profiles(root, profiles)
+
+
+def _recount(profiles: dict[str, dict[str, Any]]) -> None:
+    """Drop people without sessions; each other's centroid and window count from their sessions."""
+    for person in [p for p, profile in profiles.items() if not profile.get("sessions")]:
+        del profiles[person]
+    for person, centroid in centroids(profiles).items():
+        profiles[person]["centroid"] = [round(float(x), 5) for x in centroid]
+        profiles[person]["windows"] = sum(v["windows"] for v in profiles[person]["sessions"].values())
+
+
 # -- profiles from speaker windows, and matching ---------------------------------------------------------------
 # Calibrated on real voices (bench/calibrate_voices.py, ../shared/data/real-nl: the same two actors in
 # fillets_dev_a and fillets_dev_b); see the README's "Voices across sessions" for the figures.
@@ -238,9 +263,5 @@ def learn(root: Path, session: Session, sums: dict[str, tuple[np.ndarray, int]],
                 session.name, {"sum": [0.0] * len(total), "windows": 0})
             share["sum"] = [round(float(x), 5) for x in np.asarray(share["sum"], np.float32) + total]
             share["windows"] += count
-        for person in [p for p, profile in profiles.items() if not profile.get("sessions")]:
-            del profiles[person]  # its only session now names the voice otherwise
-        for person, centroid in centroids(profiles).items():
-            profiles[person]["centroid"] = [round(float(x), 5) for x in centroid]
-            profiles[person]["windows"] = sum(v["windows"] for v in profiles[person]["sessions"].values())
+        _recount(profiles)  # a person whose only session now names the voice otherwise has no profile left
         save_profiles(root, profiles)

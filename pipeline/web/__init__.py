@@ -1,5 +1,5 @@
 """The local web app (`oogst serve`): server-rendered pages over the same functions as the CLI, a streamed upload,
 live progress from the job queue, login and CSRF protection. templates/ and static/ hold the pages, the style sheet
 and the little JavaScript there is (progress polling, drag-and-drop, audio). May import core, ingest, speakers,
-review, mail and jobs.
+review, mail, jobs and series (a group's series page).
 """

@@ -43,6 +43,24 @@ LABELS: dict[str, dict[str, str]] = {
         "step_top7": "Kijk de top 7 en de actiepunten na",
         "step_review": "Verstuur het concept en verwerk het commentaar dat terugkomt",
         "step_mail": "Mail de definitieve top 7 naar de deelnemers",
+        "series": "Reeks", "series_list": "Reeksen",
+        "series_hint": "Sessies van één groep (intervisiegroep, leernetwerk) vormen een reeks: open actiepunten "
+        "komen terug in het volgende concept, terugkerende thema's worden gemarkeerd. Kies een bestaande reeks of "
+        "typ een nieuwe naam.",
+        "remember_voices": "Stemmen herkennen in volgende sessies van de reeks",
+        "voices_keep": "zoals de reeks het al heeft (een nieuwe reeks: nee)",
+        "voices_on": "ja: stemprofielen van benoemde sprekers bewaren (persoonsgegevens; blijven op deze computer)",
+        "voices_off": "nee: geen stemprofielen bewaren",
+        "no_series": "Nog geen reeksen. Een sessie hoort bij een reeks als je bij het uploaden een reeks kiest "
+        "(of met oogst run --series NAAM).",
+        "sessions_n": "Sessies", "last_session": "Laatste sessie", "open_actions": "Open actiepunten",
+        "voices": "Stemprofielen", "on": "aan", "off": "uit", "present_n": "Aanwezig",
+        "download_series": "Overzicht downloaden (series.docx)",
+        "gone_note": "Uit de reeks gehaald omdat de sessie is verwijderd:",
+        "voices_kept": "Stemprofielen van benoemde sprekers worden bewaard (om namen voor te stellen).",
+        "voices_not_kept": "Er worden geen stemprofielen bewaard.",
+        "open_n": "open", "done_n": "gedaan", "no_themes": "geen thema's gevonden",
+        "existing_series": "Bestaande reeksen", "themes": "Thema's",
     },
     "en": {
         "sessions": "Sessions", "new": "New session", "title": "Title", "date": "Date", "duration": "Duration",
@@ -84,6 +102,23 @@ LABELS: dict[str, dict[str, str]] = {
         "step_top7": "Check the top 7 and the action points",
         "step_review": "Send the draft and collect the comments that come back",
         "step_mail": "Mail the final top 7 to the participants",
+        "series": "Series", "series_list": "Series",
+        "series_hint": "The sessions of one group (an intervision group, a learning network) form a series: open "
+        "action points come back in the next draft, recurring themes are marked. Pick a series or type a new name.",
+        "remember_voices": "Recognise voices in later sessions of the series",
+        "voices_keep": "as the series has it (a new series: no)",
+        "voices_on": "yes: keep voice profiles of named speakers (personal data; they stay on this computer)",
+        "voices_off": "no: keep no voice profiles",
+        "no_series": "No series yet. A session belongs to a series when you choose one on upload (or with "
+        "oogst run --series NAME).",
+        "sessions_n": "Sessions", "last_session": "Last session", "open_actions": "Open action points",
+        "voices": "Voice profiles", "on": "on", "off": "off", "present_n": "Present",
+        "download_series": "Download the overview (series.docx)",
+        "gone_note": "Left the series because the session was deleted:",
+        "voices_kept": "Voice profiles of named speakers are kept (to propose names).",
+        "voices_not_kept": "No voice profiles are kept.",
+        "open_n": "open", "done_n": "done", "no_themes": "no themes found",
+        "existing_series": "Existing series", "themes": "Themes",
     },
 }
 

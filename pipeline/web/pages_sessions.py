@@ -19,6 +19,7 @@ from pipeline.core.lock import is_locked, session_lock
 from pipeline.core.naming import session_name
 from pipeline.core.store import Session
 from pipeline.jobs.queue import Job
+from pipeline.series.store import member_of
 from pipeline.web.app import (
     PageError,
     config,
@@ -28,6 +29,7 @@ from pipeline.web.app import (
     render,
     session_of,
 )
+from pipeline.web.pages_series import known_series, leave_series, series_name
 from pipeline.web.upload import receive_upload
 
 WEB_OWNER = "the web page"
@@ -71,7 +73,9 @@ def session_info(request: Request, session: Session) -> dict[str, Any]:
     else:
         review = None
     params = job.params if job is not None else {}
+    series = (member_of(session) if session.path("series.json").is_file() else None) or params.get("series")
     return {"name": session.name, "title": transcript.get("title") or params.get("title") or session.name,
+            "series": series,
             "date": transcript.get("recorded") or params.get("date", ""), "duration": transcript.get("duration"),
             "stage": stages[-1] if stages else "", "review": review, "job": job,
             "busy": bool(job and job.active) or is_locked(session.root)}
@@ -87,7 +91,8 @@ async def sessions_list(request: Request) -> Response:
 async def new_form(request: Request) -> Response:
     # pseudonymise = true in the config ticks the box; the facilitator can untick it for this session
     return render(request, "new.html", values={}, problem=None,
-                  pseudonymise=bool(config(request).settings.pseudonymise))
+                  pseudonymise=bool(config(request).settings.pseudonymise),
+                  series=known_series(config(request).out_dir))
 
 
 def _free_name(out_dir: Path, name: str) -> str:
@@ -156,6 +161,16 @@ def _params(fields: dict[str, str]) -> dict[str, Any]:
         params["vocabulary"] = vocabulary[:200]
     # The box says it either way, like --pseudonymise / --no-pseudonymise (the run records it in pseudonyms.json).
     params["pseudonymise"] = fields.get("pseudonymise") == "1"
+    # the group's series, like `oogst run --series NAME [--remember-voices | --no-remember-voices]`
+    if fields.get("series", "").strip():
+        params["series"] = series_name(fields["series"])
+    voices = fields.get("remember_voices", "").strip()
+    if voices not in ("", "1", "0"):
+        raise PageError(f"remember voices {voices!r}: choose on, off or as the series has it")
+    if voices:
+        if "series" not in params:
+            raise PageError("remember voices: choose the series too; voice profiles are kept per series")
+        params["remember_voices"] = voices == "1"
     return params
 
 
@@ -201,6 +216,9 @@ def submit_rerun(request: Request, session: Session) -> None:
     queue = config(request).queue
     first = next((j for j in reversed(queue.list(session.name, limit=1000)) if not j.params.get("rerun")), None)
     params = dict(first.params) if first is not None else {}
+    if member_of(session) is not None:  # the session folder keeps its series (and the series its voices choice)
+        params.pop("series", None)
+        params.pop("remember_voices", None)
     queue.submit("run", session.name, str(recording.resolve()), {**params, "rerun": True})
 
 
@@ -262,8 +280,10 @@ async def delete(request: Request) -> Response:
     if job is not None and job.active:
         raise PageError(f"outputs/{session.name} is busy: the web worker is processing it; wait for it to "
                         "finish, then delete it", 409)
+    series = member_of(session)
     with session_lock(session.root, WEB_OWNER):
         await in_thread(shutil.rmtree, session.root)
+    await in_thread(leave_series, config(request).out_dir, series, session.name)
     return RedirectResponse("/", status_code=303)
 
 
