@@ -403,7 +403,7 @@ def test_a_sentence_that_leans_on_the_one_before_is_not_shown_alone() -> None:
     # Never borrowed from another insight: its text would repeat that one's.
     assert readable_span(1, [1, 3], sentences, "nl", taken=frozenset({0})) == (3, 3)
     assert readable_span(2, [2, 3], sentences, "nl", taken=frozenset({3})) == (2, 2)  # nothing else: as it is
-    # With the sentences' worth, a stand-in must say at least as much as the seed, the best first.
+    # With the sentences' worth, a stand-in must say at least as much as the seed (the closest such one).
     assert readable_span(2, [2, 3], sentences, "nl", worth={2: 0.8, 3: 0.4}.__getitem__) == (2, 2)
     assert readable_span(2, [2, 3], sentences, "nl", worth={2: 0.4, 3: 0.8}.__getitem__) == (3, 3)
 

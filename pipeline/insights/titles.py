@@ -263,9 +263,9 @@ def readable_span(seed: int, group: list[int], sentences: list[Sentence], lang: 
     """(first, last) sentence of an insight text that reads on its own: the seed; the seed joined with the sentence
     before it in the same turn when it leans on it ("... biedt een antwoord op deze vragen"); else another sentence
     of the theme that stands alone. Sentences in `taken` (other insights' own sentences) are never borrowed: one
-    insight's text does not repeat another's. With `worth` (a sentence's substance), the other sentence must be worth
-    at least the seed, the best first: a weaker stand-in reads on its own but says less (on QMSum train, taking the
-    closest stand-in made 11 of 35 swapped items strays, against 3 of their seeds)."""
+    insight's text does not repeat another's. With `worth` (a sentence's substance), the other sentence (the closest
+    first) must be worth at least the seed: a weaker stand-in reads on its own but says less (on QMSum train, taking
+    the closest stand-in made 11 of 35 swapped items strays, against 3 of their seeds)."""
     def leans(j: int) -> bool:
         return bool(ANAPHORA[lang].search(clean_sentence(sentences[j].text, lang)))
 
@@ -278,5 +278,5 @@ def readable_span(seed: int, group: list[int], sentences: list[Sentence], lang: 
     others = [j for j in group if j != seed and j not in taken and not leans(j) and not sentences[j].is_question
               and sentences[j].words >= 5]
     if worth is not None:
-        others = sorted((j for j in others if worth(j) >= worth(seed)), key=worth, reverse=True)
+        others = [j for j in others if worth(j) >= worth(seed)]
     return (others[0], others[0]) if others else (seed, seed)
