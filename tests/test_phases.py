@@ -161,6 +161,22 @@ def test_the_sample_recording_through_speech_recognition_gets_its_phases_from_th
     assert all(p.evidence.startswith("patroon") for p in result.phases if p.phase != "opening")
 
 
+def test_a_backchannel_or_a_speaker_split_in_two_does_not_break_the_pattern():
+    """Diarization's usual slips: a "ja." from someone else inside the casus; the facilitator as two clusters."""
+    turns, _ = fixture("voorbeeld-intervisie-asr")
+    want = [(p.phase, p.start) for p in detect_phases(turns, "nl").phases]
+    casus = next(t for t in turns.turns if t.speaker == "S4")
+    words, mid = casus.text.split(), (casus.start + casus.end) / 2
+    split = (dataclasses.replace(casus, end=mid - 0.3, text=" ".join(words[:20])), Turn("S2", mid - 0.2, mid, "Ja."),
+             dataclasses.replace(casus, start=mid + 0.1, text=" ".join(words[20:])))
+    at = turns.turns.index(casus)
+    backchannel = turns.turns[:at] + split + turns.turns[at + 1:]
+    two = tuple(dataclasses.replace(t, speaker="S5") if t.speaker == "S1" and t.start > 100 else t for t in turns.turns)
+    for slipped in (backchannel, two):
+        assert [(p.phase, p.start) for p in detect_phases(dataclasses.replace(turns, turns=slipped), "nl").phases] \
+            == want
+
+
 def test_announced_phases_say_they_were_found_from_the_cues():
     turns, _ = fixture("intervisie_wijkteam_nl")
     assert detect_phases(turns, "nl").to_dict()["phases_found_by"] == "cues"
