@@ -14,6 +14,12 @@ Two kinds of evidence, both needed:
   unambiguous (questions right after the casus, the case-bringer's reaction after the advice).
 A conversation without a casus held by one person, or with a casus but neither questions nor advice, is no
 intervision: "no phases found" with the reason, never forced phases.
+
+When no move is heard (speech recognition garbles the procedural words: "dan gaan we naar de adviesronde" came out
+as "dan plan me naar de art niet schonderd"), the phases are found from the turn-taking alone (`phase_pattern`),
+only when the whole session follows the method, in order, with every part of it. Their evidence says
+"patroon"/"pattern" and `phases_found_by` is "pattern" (else "cues"). Anything less is "no phases found" with the
+reason of the cue path.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 from pipeline.core.language import text_language
 from pipeline.core.types import Insight, Insights, Turns
 from pipeline.insights.lexicon import lexicon
+from pipeline.insights.phase_pattern import LISTENS, REACHES, REACTS, find_pattern
 
 ORDER = ("opening", "casus", "questions", "advice", "reaction", "closing")
 LABELS = {
@@ -38,9 +45,6 @@ CASE_PHASES = ("casus", "questions", "advice", "reaction")  # what belongs to on
 PLAN_PHASES = 3  # a turn naming this many phases lays out the session: a plan, not a move
 MIN_OPENING = 15.0  # seconds before the casus that make an opening worth a row; less is a greeting
 HOLDS_CASE = 0.5  # the case-bringer's share of the words in the casus (one person's long turns)
-LISTENS = 0.5  # in the advice round the case-bringer's share stays below this (the others speak)
-REACTS = 30  # words: a turn of the case-bringer after the advice that long is their reaction
-REACHES = 2 / 3  # a closing round reaches at least this share of the participants
 LONG_TURN = 30.0  # seconds: in a longer turn a move starts at its own sentence, not at the turn's start
 _SENTENCE = re.compile(r"[^.?!]+[.?!]*")
 
@@ -65,6 +69,7 @@ class PhaseResult:
     phases: tuple[Phase, ...]
     reason: str | None = None  # why none were found
     case_bringers: tuple[str, ...] = ()  # display names, one per case
+    found_by: str | None = None  # "cues" (announced moves) or "pattern" (the turn-taking alone); None: not found
 
     @property
     def found(self) -> bool:
@@ -77,6 +82,8 @@ class PhaseResult:
             out["phases_reason"] = self.reason
         if self.case_bringers:
             out["case_bringers"] = list(self.case_bringers)
+        if self.found and self.found_by:
+            out["phases_found_by"] = self.found_by
         return out
 
 
@@ -263,12 +270,18 @@ def detect_phases(turns: Turns, language: str) -> PhaseResult:
             kept.append(starts)
             bringers.append(name)
         elif not kept:
-            return PhaseResult((), no + str(reason))
+            return _by_pattern(turns, lang) or PhaseResult((), no + str(reason))
         else:  # no second case after all: what follows in the method's order goes on with the one before
             last = max(ORDER.index(p) for p in kept[-1])
             for phase, start in starts.items():
                 if ORDER.index(phase) > last:
                     kept[-1].setdefault(phase, start)
+    return _result(kept, closing, tuple(bringers), begin, finish, lang, "cues")
+
+
+def _result(kept: list[Starts], closing: tuple[float, str] | None, bringers: tuple[str, ...], begin: float,
+            finish: float, lang: str, found_by: str) -> PhaseResult:
+    """The phases in time order, each until the next one starts (the last until the end), the opening added."""
     rows: list[tuple[float, str, str, int | None]] = []  # start, phase, evidence, case number
     for number, starts in enumerate(kept, start=1):
         rows += [(start, phase, why, number) for phase, (start, why) in starts.items()]
@@ -283,7 +296,29 @@ def detect_phases(turns: Turns, language: str) -> PhaseResult:
     phases = [Phase(phase, LABELS[lang][phase] + (several.format(n=case) if case else ""), start,
                     rows[i + 1][0] if i + 1 < len(rows) else finish, why, case)
               for i, (start, phase, why, case) in enumerate(rows)]
-    return PhaseResult(tuple(p for p in phases if p.end > p.start), None, tuple(bringers))
+    return PhaseResult(tuple(p for p in phases if p.end > p.start), None, bringers, found_by)
+
+
+def _by_pattern(turns: Turns, lang: str) -> PhaseResult | None:
+    """The phases from the turn-taking alone (`phase_pattern`), each with the pattern as its evidence."""
+    found = find_pattern(turns)
+    if found is None:
+        return None
+    name = turns.name(found.bringer)
+    why = {"casus": {"nl": f"patroon: {name} houdt het woord ({found.told} woorden)",
+                     "en": f"pattern: {name} holds the floor ({found.told} words)"},
+           "questions": {"nl": f"patroon: {found.asked} vragen van anderen, beantwoord door {name}",
+                         "en": f"pattern: {found.asked} questions from others, answered by {name}"},
+           "advice": {"nl": f"patroon: de anderen om de beurt, {name} zwijgt",
+                      "en": f"pattern: the others in turn, {name} is silent"},
+           "reaction": {"nl": f"patroon: {name} reageert na de adviezen",
+                        "en": f"pattern: {name} responds to the advice"},
+           "closing": {"nl": "patroon: een rondje langs de groep aan het eind",
+                       "en": "pattern: a round of the group at the end"}}
+    starts: Starts = {phase: (at, why[phase][lang]) for phase, at in found.starts.items() if phase != "closing"}
+    closing = (found.starts["closing"], why["closing"][lang])
+    return _result([starts], closing, (name,), turns.turns[0].start, max(t.end for t in turns.turns), lang,
+                   "pattern")
 
 
 def phase_at(phases: list[dict[str, Any]] | tuple[Phase, ...], seconds: float) -> str | None:
@@ -326,5 +361,6 @@ def insights_with_phases(insights: Insights, turns: Turns) -> Insights:
         turns = turns_with_phases(turns, insights.language)
     rows = tuple(Phase(str(row["phase"]), str(row["label"]), float(row["start"]), float(row["end"]),
                        str(row.get("evidence", "")), row.get("case")) for row in turns.extra.get("phases", []))
-    result = PhaseResult(rows, turns.extra.get("phases_reason"), tuple(turns.extra.get("case_bringers", ())))
+    result = PhaseResult(rows, turns.extra.get("phases_reason"), tuple(turns.extra.get("case_bringers", ())),
+                         turns.extra.get("phases_found_by"))
     return with_phases(insights, result)

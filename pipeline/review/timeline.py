@@ -23,10 +23,16 @@ LABELS: dict[str, dict[str, str]] = {
     "nl": {"heading": "Verloop van de sessie",
            "intro": "De fasen van de intervisie zoals Oogst ze in het gesprek herkende, aan de aankondigingen en "
                     "aan wie er aan het woord was. Klopt een grens niet? Zet er een opmerking bij.",
+           "intro_pattern": "De fasen van de intervisie zoals Oogst ze in het gesprek herkende. Er werd geen "
+                            "aankondiging verstaan; de fasen zijn herkend aan wie er aan het woord was en hoe lang. "
+                            "Klopt een grens niet? Zet er een opmerking bij.",
            "phase": "Fase", "time": "Tijd", "length": "Duur", "axis": "minuten"},
     "en": {"heading": "How the session went",
            "intro": "The phases of the intervision as Oogst recognised them in the conversation, from what was "
                     "announced and who was speaking. Is a boundary wrong? Add a comment.",
+           "intro_pattern": "The phases of the intervision as Oogst recognised them in the conversation. No "
+                            "announcement was understood; the phases were recognised from who was speaking and for "
+                            "how long. Is a boundary wrong? Add a comment.",
            "phase": "Phase", "time": "Time", "length": "Length", "axis": "minutes"},
 }
 # One colour per phase, the same in every draft, so a group learns to read them.
@@ -88,7 +94,8 @@ def add_phase_timeline(doc: DocxDocument, turns: Turns, language: str,
     if mark is not None:
         mark(heading, "section_phases")
     # heading, intro, chart and table move to the next page together rather than split
-    doc.add_paragraph(lab["intro"]).paragraph_format.keep_with_next = True
+    intro = lab["intro_pattern"] if turns.extra.get("phases_found_by") == "pattern" else lab["intro"]
+    doc.add_paragraph(intro).paragraph_format.keep_with_next = True
     doc.add_picture(io.BytesIO(timeline_png(rows, language)), width=Cm(14))
     doc.paragraphs[-1].paragraph_format.keep_with_next = True
     table = doc.add_table(rows=1, cols=3)
