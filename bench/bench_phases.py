@@ -14,7 +14,6 @@ garbled), and the QMSum train and val meetings (real English meetings, `../share
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.core.types import Turn, Turns  # noqa: E402
 from pipeline.ingest.importers import import_transcript  # noqa: E402
-from pipeline.insights.phases import ORDER, PhaseResult, _patterns, detect_phases  # noqa: E402
+from pipeline.insights.phases import ORDER, PhaseResult, detect_phases, without_cues  # noqa: E402
 
 PHASES = ROOT / "tests" / "data" / "phases"
 TOLERANCE = 20.0
@@ -48,17 +47,6 @@ def load(path: Path, language: str) -> Turns:
     if path.name.endswith(".turns.json"):
         return Turns.from_dict(json.loads(path.read_text(encoding="utf-8")))
     return import_transcript(path, language=language)[1]
-
-
-def without_cues(turns: Turns, language: str) -> Turns:
-    """Every phrase the `[phases]` lists know replaced by "hm": the procedural words lost, the turn-taking kept."""
-    patterns = _patterns(language).values()
-
-    def blank(text: str) -> str:
-        for pattern in patterns:
-            text = pattern.sub("hm", text)
-        return text
-    return dataclasses.replace(turns, turns=tuple(dataclasses.replace(t, text=blank(t.text)) for t in turns.turns))
 
 
 def sample_turns() -> Turns:

@@ -23,6 +23,7 @@ from pipeline.insights.phases import (
     insights_with_phases,
     phase_at,
     turns_with_phases,
+    without_cues,
 )
 from pipeline.review import draft as docx_draft
 from pipeline.testing import WordHashEncoder
@@ -44,17 +45,6 @@ def fixture(name: str) -> tuple[Turns, dict]:
     if source.name.endswith(".turns.json"):  # what `oogst run` wrote
         return Turns.from_dict(json.loads(source.read_text(encoding="utf-8"))), expected
     return import_transcript(source, language=expected["language"])[1], expected
-
-
-def without_cues(turns: Turns, language: str) -> Turns:
-    """Every phrase the `[phases]` lists know replaced by "hm": what garbled speech recognition leaves."""
-    patterns = _patterns(language).values()
-
-    def blank(text: str) -> str:
-        for pattern in patterns:
-            text = pattern.sub("hm", text)
-        return text
-    return dataclasses.replace(turns, turns=tuple(dataclasses.replace(t, text=blank(t.text)) for t in turns.turns))
 
 
 def starts(turns: Turns, language: str) -> dict[str, float]:

@@ -20,6 +20,7 @@ from pipeline.core.types import Turns
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.text.paragraph import Paragraph
+    from matplotlib.figure import Figure
 
 DOMINANT_SHARE = 0.5  # "more than half of the time": the issue's words, not a tuned figure
 DOMINANT_MIN_GROUP = 4  # in a pair or a trio one voice taking half is ordinary
@@ -110,6 +111,11 @@ def chart_png(times: list[SpeakingTime], language: str) -> bytes:
     axes.set_xlim(0, top * 1.15)
     axes.set_xlabel(lab["axis"] if in_minutes else lab["axis_seconds"])
     axes.spines[["top", "right"]].set_visible(False)
+    return png_bytes(figure)
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """A matplotlib figure laid out tight, as PNG bytes (the draft's and the series' charts)."""
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.language import clock, text_language
 from pipeline.core.types import Turns
+from pipeline.review.speaking import png_bytes
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -71,10 +72,7 @@ def timeline_png(rows: list[dict[str, Any]], language: str) -> bytes:
     axes.grid(axis="x", color="#DDDDDD", linewidth=0.6)
     axes.set_axisbelow(True)
     axes.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return png_bytes(figure)
 
 
 def add_phase_timeline(doc: DocxDocument, turns: Turns, language: str,

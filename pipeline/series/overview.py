@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.language import MONTHS, text_language
 from pipeline.core.store import atomic_write_bytes
+from pipeline.review.speaking import png_bytes
 from pipeline.series.store import ordered_sessions
 from pipeline.series.themes import ThemeWords, mark_text, same_theme, theme_marks, theme_words
 
@@ -101,10 +102,7 @@ def _speaking_chart(people: list[str], columns: list[str], shares: dict[tuple[st
     axes.set_ylim(bottom=0)
     axes.spines[["top", "right"]].set_visible(False)
     axes.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return png_bytes(figure)
 
 
 @dataclass(frozen=True)
