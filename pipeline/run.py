@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 STAGES = ("transcribe", "speakers", "names", "insights", "draft")
 TRANSCRIPT_SUFFIXES = frozenset({".vtt", ".srt", ".txt", ".docx"})
 DETECTOR_VERSION = "deduce-3.0.6+rules-1"  # part of the draft's key when pseudonymised
-PHASES_VERSION = "phases-2"  # part of the names stage's key: turns.json carries the intervision phases
+PHASES_VERSION = "phases-3"  # part of the names stage's key: turns.json carries the intervision phases
 FOLDER_TRANSCRIPT_SUFFIXES = frozenset({".vtt", ".srt"})  # .txt/.docx in a folder may be notes: name them
 
 

@@ -125,6 +125,24 @@ def test_the_sample_script_gets_its_phases():
     assert detect_phases(turns, "nl").case_bringers == ("Joris",)
 
 
+def test_everyday_announcements_open_their_phases():
+    """"Rutger, jij had een casus.", "Vragen ter verheldering?", "Dan de adviezen." and "Slotronde: wat neem je
+    mee?" (the insights tune set's intervision, an untimed .txt) are the facilitator's moves."""
+    source = DATA / "insights" / "tune" / "intervisie_docenten_nl.txt"
+    turns = import_transcript(source, language="nl")[1]
+    result = detect_phases(turns, "nl")
+
+    def said(words: str) -> float:
+        return next(t.start for t in turns.turns if words in t.text)
+
+    assert [p.phase for p in result.phases] == ["casus", "questions", "advice", "closing"]
+    found = {p.phase: p.start for p in result.phases}
+    assert abs(found["questions"] - said("Vragen ter verheldering")) <= TOLERANCE
+    assert abs(found["advice"] - said("Dan de adviezen")) <= TOLERANCE
+    assert abs(found["closing"] - said("Slotronde")) <= TOLERANCE
+    assert result.case_bringers == ("Rutger",)
+
+
 @pytest.mark.parametrize("path", NOT_INTERVISION, ids=lambda p: p.name)
 def test_no_phases_on_a_conversation_that_is_no_intervision(path):
     language = "nl" if path.stem.endswith("_nl") else "en"
