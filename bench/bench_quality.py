@@ -57,9 +57,11 @@ def log(message: str) -> None:
 
 
 def load(path: Path, language: str) -> Any:
-    """The transcript's Turns, imported the way `oogst run FILE` imports it."""
+    """The transcript's Turns, imported the way `oogst run FILE` imports it (with the names stage's phases)."""
+    from pipeline.insights.phases import turns_with_phases
+
     _transcript, turns = import_transcript(path, language=language)
-    return turns
+    return turns_with_phases(turns, language)
 
 
 def run_insights(turns: Any, language: str) -> tuple[Any, float]:

@@ -143,6 +143,28 @@ def test_everyday_announcements_open_their_phases():
     assert result.case_bringers == ("Rutger",)
 
 
+def test_the_check_in_is_small_talk_for_the_insights():
+    """What is said in the opening phase (how everyone arrives: the rain, the bike ride) is an aside, so it never
+    becomes an insight; without phases the same sentences are candidates like any other."""
+    from pipeline.insights.extract import _check_in_is_aside
+    from pipeline.insights.features import sentence_features
+    from pipeline.insights.nlp import split_sentences
+
+    turns = Turns.from_dict(json.loads((PHASES / "voorbeeld-intervisie-asr.turns.json").read_text(encoding="utf-8")))
+    with_phases = turns_with_phases(turns, "nl")
+    opening = next(p for p in with_phases.extra["phases"] if p["phase"] == "opening")
+    sentences = split_sentences(turns, "nl")
+    features = sentence_features(sentences, "nl")
+    said_then = [k for k, s in enumerate(sentences) if opening["start"] <= s.start < opening["end"]]
+    assert said_then and not all(features[k].small_talk for k in said_then)  # the lexicon alone misses some
+    marked = _check_in_is_aside(sentences, features, with_phases)
+    assert all(marked[k].small_talk for k in said_then)
+    assert [f for k, f in enumerate(marked) if k not in said_then] == [f for k, f in enumerate(features)
+                                                                         if k not in said_then]
+    insights = ExtractiveBackend(encoder=WordHashEncoder()).extract(with_phases, language="nl")
+    assert insights.insights and all(q.start >= opening["end"] for i in insights.insights for q in i.quotes)
+
+
 @pytest.mark.parametrize("path", NOT_INTERVISION, ids=lambda p: p.name)
 def test_no_phases_on_a_conversation_that_is_no_intervision(path):
     language = "nl" if path.stem.endswith("_nl") else "en"

