@@ -215,7 +215,7 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
               ["diarization.json"], do_speakers, total=lambda: len(get_audio()) / SAMPLE_RATE)
 
     # -- names: diarization + names.toml + --names -> turns.json ----------------------------------------------
-    def spoken_language() -> str:  # the phases' cue phrases and labels are the session's language
+    def session_language() -> str:  # the language spoken (the phases' cue phrases, the insights' lexicons)
         return str(read_json(session.path("transcript.json")).get("language") or settings.language)
 
     def do_names(progress: Callable[[float], None] | None) -> None:
@@ -227,13 +227,13 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
         turns = apply_corrections(turns, load_corrections(session.root))  # lines corrected by hand (web page)
         from pipeline.insights.phases import turns_with_phases  # intervision phases, from the turns alone
 
-        atomic_write_json(session.path("turns.json"), turns_with_phases(turns, spoken_language()).to_dict())
+        atomic_write_json(session.path("turns.json"), turns_with_phases(turns, session_language()).to_dict())
 
     names_file, corrections_file = session.path("names.toml"), session.path(CORRECTIONS_FILE)
     if in_series and not imported and last >= STAGES.index("names"):  # names proposed from the series' voices
         series_stage.propose_names(settings.out_dir, in_series, session, get_audio)
     voice_file = session.path(series_stage.VOICE_NAMES_FILE)
-    stage("names", lambda: cache_key("names", PHASES_VERSION, spoken_language(),
+    stage("names", lambda: cache_key("names", PHASES_VERSION, session_language(),
                                      session.artefact_hash("diarization.json"),
                                      hash_file(names_file) if names_file.is_file() else None, settings.names,
                                      *([hash_file(corrections_file)] if corrections_file.is_file() else []),
@@ -254,9 +254,6 @@ def _run_recording(path: Path, settings: Settings, *, reporter: Reporter | None,
 
                 chosen_backend.append(ExtractiveBackend())
         return chosen_backend[0]
-
-    def session_language() -> str:
-        return str(read_json(session.path("transcript.json")).get("language") or settings.language)
 
     def do_insights(progress: Callable[[float], None] | None) -> None:
         from pipeline.insights.extract import InsightContext, extract_insights

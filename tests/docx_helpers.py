@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.core.processes import stop_process
+
 SYSTEM_PYTHON = "/usr/bin/python3"  # python3-uno lives in the system Python, not in the venv
 
 
@@ -245,12 +247,7 @@ def _libreoffice_comment(jobs: list[tuple[Path, Path, list[CommentSpec]]], timeo
                              f"{out.stderr[-2000:]}")
         return [Path(p) for p in json.loads(out.stdout.strip().splitlines()[-1])]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 15)
         shutil.rmtree(profile, ignore_errors=True)
 
 

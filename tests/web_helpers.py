@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from starlette.testclient import TestClient
 
+from pipeline.core.processes import stop_process
 from pipeline.core.settings import Settings
 from pipeline.jobs.worker import Worker
 from pipeline.web.app import WebConfig
@@ -75,12 +76,7 @@ def running_server(out_dir: Path, state: Path, port: int, *, host: str = "127.0.
         yield proc
     finally:
         if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, 40)
         log.close()
 
 

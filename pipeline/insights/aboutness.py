@@ -13,6 +13,7 @@ stemmed, occurs in the annotators' summary). Never fitted on val or on the repor
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -73,8 +74,10 @@ def register_tokens(text: str) -> list[str]:
     return _LETTERS.findall(text.lower())
 
 
+@functools.cache
 def register_table(lang: str) -> dict[str, float]:
-    """The lexicon's `[register]` table: word -> share of summaries that keep it (empty for other languages)."""
+    """The lexicon's `[register]` table: word -> share of summaries that keep it (empty for other languages); read
+    once per language, not to be changed."""
     entries = lexicon(lang).get("register", {}).get("kept", [])
     return {word: float(share) for word, share in (entry.split() for entry in entries)}
 

@@ -127,38 +127,40 @@ def _rules(language: str, names: Sequence[str]) -> str:
             f"Leave out what nobody said; never invent names, numbers or events.")
 
 
+def _request(template: Template, task: str, schema: str, language: str, names: Sequence[str],
+             body: str) -> list[dict[str, str]]:
+    """A request: the template, the task, the JSON form of the answer and the rules, then the material."""
+    system = (f"{template.text.strip()}\n\n{task} Answer with one JSON object and nothing else, in this form:\n"
+              f"{schema}\nEvery insight has one to three quotes. {_rules(language, names)}")
+    return [{"role": "system", "content": system}, {"role": "user", "content": body}]
+
+
 def final_messages(template: Template, language: str, names: Sequence[str], top: int, body: str,
                    from_points: bool) -> list[dict[str, str]]:
     """The request for the summary (3-8 lines), at most `top` insights (most important first) and the actions."""
     source = ("candidate points taken from the parts of one long conversation, followed by the numbered "
               "sentences they cite" if from_points else "the numbered sentences of the conversation")
-    system = (f"{template.text.strip()}\n\nTask: final. Below are {source}. Write a summary of 3 to 8 lines, the "
-              f"{top} most important insights (most important first; fewer only if the conversation has fewer) "
-              f"and every action point. Answer with one JSON object and nothing else, in this form:\n"
-              f"{FINAL_SCHEMA}\nEvery insight has one to three quotes. {_rules(language, names)}")
-    return [{"role": "system", "content": system}, {"role": "user", "content": body}]
+    return _request(template, f"Task: final. Below are {source}. Write a summary of 3 to 8 lines, the {top} most "
+                    f"important insights (most important first; fewer only if the conversation has fewer) and every "
+                    f"action point.", FINAL_SCHEMA, language, names, body)
 
 
 def condense_messages(template: Template, language: str, names: Sequence[str], part: int, parts: int,
                       body: str, per_chunk: int) -> list[dict[str, str]]:
     """The request for the candidate points of one chunk of a long meeting."""
-    system = (f"{template.text.strip()}\n\nTask: condense. Below is part {part} of {parts} of a long conversation, "
-              f"as numbered sentences (the first lines may repeat the end of the part before). List at most "
-              f"{per_chunk} candidate points of this part: insights and action points. Answer with one JSON "
-              f"object and nothing else, in this form:\n{POINTS_SCHEMA}\nEvery insight has one to three quotes. "
-              f"{_rules(language, names)}")
-    return [{"role": "system", "content": system}, {"role": "user", "content": body}]
+    return _request(template, f"Task: condense. Below is part {part} of {parts} of a long conversation, as "
+                    f"numbered sentences (the first lines may repeat the end of the part before). List at most "
+                    f"{per_chunk} candidate points of this part: insights and action points.", POINTS_SCHEMA,
+                    language, names, body)
 
 
 def merge_messages(template: Template, language: str, names: Sequence[str], body: str, keep: int
                    ) -> list[dict[str, str]]:
     """The request that merges candidate points saying the same thing and keeps the `keep` most important."""
-    system = (f"{template.text.strip()}\n\nTask: merge. Below are candidate points from parts of one long "
-              f"conversation, followed by the numbered sentences they cite. Merge points that say the same thing "
-              f"and keep at most {keep}, the most important first; keep every action point. Answer with one JSON "
-              f"object and nothing else, in this form:\n{POINTS_SCHEMA}\nEvery insight has one to three quotes. "
-              f"{_rules(language, names)}")
-    return [{"role": "system", "content": system}, {"role": "user", "content": body}]
+    return _request(template, f"Task: merge. Below are candidate points from parts of one long conversation, "
+                    f"followed by the numbered sentences they cite. Merge points that say the same thing and keep "
+                    f"at most {keep}, the most important first; keep every action point.", POINTS_SCHEMA,
+                    language, names, body)
 
 
 def repair_messages(messages: list[dict[str, str]], answer: str, problem: str) -> list[dict[str, str]]:

@@ -28,6 +28,7 @@ from pipeline.core.language import draft_labels, format_date
 from pipeline.core.store import Session, atomic_write_bytes, cache_key
 from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
 from pipeline.review.doubt import Doubt, DoubtfulWords
+from pipeline.review.parts import header_table
 from pipeline.review.speaking import add_speaking_time
 from pipeline.review.timeline import add_phase_timeline
 
@@ -242,10 +243,7 @@ def _add_actions(doc: DocxDocument, actions: Sequence[Action], lab: dict[str, st
     if not actions:
         doc.add_paragraph(lab["no_actions"])
         return
-    table = doc.add_table(rows=1, cols=3)
-    table.style = doc.styles["Light Grid Accent 1"]
-    for cell, text in zip(table.rows[0].cells, (lab["who"], lab["what"], lab["when"]), strict=True):
-        cell.paragraphs[0].add_run(text).bold = True
+    table = header_table(doc, (lab["who"], lab["what"], lab["when"]))
     for i, action in enumerate(actions, start=1):
         cells = table.add_row().cells
         values = (action.owner or lab["nobody"], action.text, action.due or "")

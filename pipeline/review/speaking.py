@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 from pipeline.core.language import clock, text_language
 from pipeline.core.types import Turns
+from pipeline.review.parts import header_table, png_bytes
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.text.paragraph import Paragraph
-    from matplotlib.figure import Figure
 
 DOMINANT_SHARE = 0.5  # "more than half of the time": the issue's words, not a tuned figure
 DOMINANT_MIN_GROUP = 4  # in a pair or a trio one voice taking half is ordinary
@@ -114,14 +114,6 @@ def chart_png(times: list[SpeakingTime], language: str) -> bytes:
     return png_bytes(figure)
 
 
-def png_bytes(figure: Figure) -> bytes:
-    """A matplotlib figure laid out tight, as PNG bytes (the draft's and the series' charts)."""
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
 def add_speaking_time(doc: DocxDocument, turns: Turns, language: str,
                       mark: Callable[[Paragraph, str], None] | None = None) -> None:
     """The "Spreektijd" section: intro line, table, chart and (when it applies) the gentle note.
@@ -139,11 +131,7 @@ def add_speaking_time(doc: DocxDocument, turns: Turns, language: str,
     if mark is not None:
         mark(heading, "section_speaking")
     doc.add_paragraph(lab["intro"])
-    table = doc.add_table(rows=1, cols=5)
-    table.style = doc.styles["Light Grid Accent 1"]
-    for cell, text in zip(table.rows[0].cells, (lab["who"], lab["share"], lab["time"], lab["turns"],
-                                                 lab["longest"]), strict=True):
-        cell.paragraphs[0].add_run(text).bold = True
+    table = header_table(doc, (lab["who"], lab["share"], lab["time"], lab["turns"], lab["longest"]))
     for person in times:
         values = (person.name, percent(person.share), clock(person.seconds), str(person.turns),
                   clock(person.longest))

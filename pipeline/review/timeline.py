@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.language import clock, text_language
 from pipeline.core.types import Turns
-from pipeline.review.speaking import png_bytes
+from pipeline.review.parts import header_table, png_bytes
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -96,10 +96,7 @@ def add_phase_timeline(doc: DocxDocument, turns: Turns, language: str,
     doc.add_paragraph(intro).paragraph_format.keep_with_next = True
     doc.add_picture(io.BytesIO(timeline_png(rows, language)), width=Cm(14))
     doc.paragraphs[-1].paragraph_format.keep_with_next = True
-    table = doc.add_table(rows=1, cols=3)
-    table.style = doc.styles["Light Grid Accent 1"]
-    for cell, text in zip(table.rows[0].cells, (lab["phase"], lab["time"], lab["length"]), strict=True):
-        cell.paragraphs[0].add_run(text).bold = True
+    table = header_table(doc, (lab["phase"], lab["time"], lab["length"]))
     for i, row in enumerate(rows, start=1):
         cells = table.add_row().cells
         values = (str(row["label"]), span(row), clock(float(row["end"]) - float(row["start"])))

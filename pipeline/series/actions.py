@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.language import format_date, text_language
 from pipeline.core.types import Turns
+from pipeline.review.parts import header_table
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -220,11 +221,7 @@ def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], lan
 
         mark(doc.add_heading(lab["heading"], level=1), "section_carried")
         doc.add_paragraph(lab["intro"])
-        table = doc.add_table(rows=1, cols=5)
-        table.style = doc.styles["Light Grid Accent 1"]
-        heads = (lab["who"], lab["what"], lab["when"], lab["from"], lab["mentioned"])
-        for cell, text in zip(table.rows[0].cells, heads, strict=True):
-            cell.paragraphs[0].add_run(text).bold = True
+        table = header_table(doc, (lab["who"], lab["what"], lab["when"], lab["from"], lab["mentioned"]))
         for action in actions:
             row_id = carried_id(action.key)
             cells = table.add_row().cells

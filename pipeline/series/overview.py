@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.language import MONTHS, text_language
 from pipeline.core.store import atomic_write_bytes
-from pipeline.review.speaking import png_bytes
+from pipeline.review.parts import header_table, png_bytes
 from pipeline.series.store import ordered_sessions
 from pipeline.series.themes import ThemeWords, mark_text, same_theme, theme_marks, theme_words
 
@@ -71,10 +71,7 @@ def theme_groups(sessions: list[tuple[str, dict[str, Any]]], language: str) -> l
 def _table(doc: DocxDocument, header: list[str], rows: list[list[str]], widths: tuple[float, ...] = ()) -> None:
     from docx.shared import Cm
 
-    table = doc.add_table(rows=1, cols=len(header))
-    table.style = doc.styles["Light Grid Accent 1"]
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
-        cell.paragraphs[0].add_run(text).bold = True
+    table = header_table(doc, header)
     for row in rows:
         for cell, text in zip(table.add_row().cells, row, strict=True):
             cell.paragraphs[0].add_run(text)

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.processes import stop_process
 from pipeline.core.settings import Settings
 from pipeline.jobs.engines import broker_url, open_queue
 from pipeline.jobs.queue import DEFAULT_TTL, JobQueue, SQLiteQueue, default_state_dir
@@ -96,10 +97,5 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
     finally:
         if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            stop_process(worker, 30)
     return 0
