@@ -3,3 +3,7 @@ live progress from the job queue, login and CSRF protection. templates/ and stat
 and the little JavaScript there is (progress polling, drag-and-drop, audio). May import core, ingest, speakers,
 review, mail, jobs and series (a group's series page).
 """
+
+from pipeline.core.errors import require
+
+require("web", "oogst serve")  # before any page imports Starlette: one line naming the extra, not a traceback
