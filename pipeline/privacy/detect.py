@@ -233,8 +233,8 @@ class DeduceDetector:
     name = "deduce-3.0.6+rules-1"
 
     def __init__(self, cache_dir: Path, language: str = "nl") -> None:
+        self.deduce = load_deduce(cache_dir)  # first: without deduce, fail before the rules' start-up
         self.rules = RuleDetector(language)
-        self.deduce = load_deduce(cache_dir)
 
     def detect(self, text: str) -> list[Span]:
         spans: list[Span] = []
