@@ -70,6 +70,25 @@ def test_pseudonymising_dutch_without_deduce_names_the_privacy_extra(monkeypatch
         detector_for("nl", tmp_path)
 
 
+def test_every_module_but_the_web_app_imports_without_the_extras():
+    """The extras' modules are imported where they are used, not when a module is loaded (pipeline/web aside:
+    the web app is the web extra, and says so when imported)."""
+    code = ("import importlib, sys, no_extras; no_extras.install(); from pathlib import Path\n"
+            "for path in sorted(Path('pipeline').rglob('*.py')):\n"
+            "    name = '.'.join(path.with_suffix('').parts).removesuffix('.__init__')\n"
+            "    try:\n"
+            "        importlib.import_module(name)\n"
+            "    except Exception as exc:\n"
+            "        print(name, type(exc).__name__, exc)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, text=True, capture_output=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])})
+    assert done.returncode == 0, done.stderr
+    failed = [line for line in done.stdout.splitlines() if not line.startswith("pipeline.web")]
+    assert not failed, "\n".join(failed)
+    web = "MissingExtra oogst serve needs the web extra: pip install 'oogst[web]'"
+    assert all(line.endswith(web) for line in done.stdout.splitlines()) and "pipeline.web.serve" in done.stdout
+
+
 def test_serve_without_the_web_extra_says_so_in_one_line(tmp_path: Path):
     line = one_error_line(oogst_without_extras("serve", "--out-dir", str(tmp_path)), "web")
     assert line == "oogst: error: oogst serve needs the web extra: pip install 'oogst[web]'"
