@@ -130,28 +130,62 @@ INDIRECT = {
 }
 
 
+def _extra_of(path: Path, module: str) -> str:
+    """Which part of pyproject declares what this file imports: an extra, or "core"."""
+    parts = path.relative_to(PACKAGE).parts
+    if module == "deduce":
+        return "privacy"
+    if parts[0] == "web":
+        return "web"
+    if parts[0] == "jobs" and parts[-1].startswith("celery_"):
+        return "queue"
+    if parts[0] == "llm":
+        return "llm"
+    return "core"
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[<>=!~ ;\[]", dep, maxsplit=1)[0].lower().replace("_", "-") for dep in requirements}
+
+
 def test_declared_dependencies_are_the_imported_ones():
+    """The core declares what the core imports; each extra what only its part imports (pipeline/web -> web,
+    pipeline/jobs/celery_* -> queue, pipeline/llm -> llm, deduce -> privacy); nothing is declared unused."""
     import sys
     import tomllib
     from importlib.metadata import packages_distributions
 
+    from pipeline.core.errors import EXTRAS
+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    declared = {re.split(r"[<>=!~ ;\[]", dep, maxsplit=1)[0].lower() for dep in project["dependencies"]}
-    modules: set[str] = set()
+    optional = project["optional-dependencies"]
+    declared = {"core": _names(project["dependencies"])} | {extra: _names(optional[extra]) for extra in EXTRAS}
+    assert set(optional) == set(EXTRAS) | {"all", "test"}, "pyproject's extras and pipeline.core.errors.EXTRAS differ"
+    assert optional["all"] == [f"oogst[{','.join(EXTRAS)}]"], "[all] is every extra"
+    imported: dict[str, set[str]] = {part: set() for part in declared}
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
-                modules |= {alias.name.split(".")[0] for alias in node.names}
+                found = {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                modules.add(node.module.split(".")[0])
-    third_party = {m for m in modules if m != "pipeline" and m not in sys.stdlib_module_names}
+                found = {node.module.split(".")[0]}
+            else:
+                continue
+            for module in found - {"pipeline"} - set(sys.stdlib_module_names):
+                imported[_extra_of(path, module)].add(module)
     dists = packages_distributions()
-    imported = {dists[m][0].lower() for m in third_party if m in dists}
-    assert third_party <= set(dists), f"imported but not installed: {sorted(third_party - set(dists))}"
-    normal = {d.replace("_", "-") for d in imported}
-    assert not normal - declared, f"imported but not declared in pyproject.toml: {sorted(normal - declared)}"
-    unused = declared - normal - INDIRECT
-    assert not unused, f"declared but never imported (drop them, or say why in INDIRECT): {sorted(unused)}"
+    everything = set().union(*imported.values())
+    assert everything <= set(dists), f"imported but not installed: {sorted(everything - set(dists))}"
+    used = {part: {dists[m][0].lower().replace("_", "-") for m in modules} for part, modules in imported.items()}
+    for part, names in used.items():
+        allowed = declared["core"] | declared[part]
+        assert not names - allowed, f"imported by the {part} part but not declared there: {sorted(names - allowed)}"
+    for part, names in declared.items():
+        unused = names - used[part] - INDIRECT
+        assert not unused, f"declared in {part} but never imported there (move or drop them, or say why in " \
+                           f"INDIRECT): {sorted(unused)}"
+    for extra, modules in EXTRAS.items():  # what require() looks up is what the extra installs
+        assert {dists[m][0].lower().replace("_", "-") for m in modules} == declared[extra], extra
 
 
 def test_lexicon_table_is_current():

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED_DATA
 
 from devtools.synth import write_wav
 from pipeline.cli import main
@@ -27,11 +28,8 @@ from pipeline.series.voices import VOICE_NAMES_FILE, VOICES_CACHE, VOICES_FILE, 
 from pipeline.speakers.names import apply_names
 from pipeline.testing import ScriptedBackend
 
-REAL_NL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-nl"
+REAL_NL = SHARED_DATA / "real-nl"
 LENGTH = 75.0
-
-pytestmark = pytest.mark.skipif(not (REAL_NL / "fillets_dev_a.flac").is_file(),
-                                reason=f"real voices not found in {REAL_NL}")
 
 
 def cut(name: str, folder: Path, day: str) -> tuple[Path, list[dict], ScriptedBackend]:
@@ -69,6 +67,8 @@ def words_named_right(session: Session, clips: list[dict]) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.needs_data(*(f"real-nl/{name}.{kind}" for name in ("fillets_dev_a", "fillets_dev_b")
+                          for kind in ("flac", "segments.json")))
 def test_names_proposed_from_real_voices_and_forget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     settings = Settings(out_dir=tmp_path / "outputs")
     first_path, first_clips, first_asr = cut("fillets_dev_a", tmp_path, "2026-03-04")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.errors import ConfigError, InputError
+from pipeline.core.errors import ConfigError, InputError, require
 from pipeline.core.naming import session_name
 from pipeline.core.store import hash_file
 from pipeline.jobs.queue import DEFAULT_TTL, Job, JobQueue, SQLiteQueue, default_state_dir, when
@@ -52,6 +52,7 @@ def open_queue(settings: Settings, env: Mapping[str, str] | None = None) -> JobQ
     url = broker_url(settings)
     if url is None:
         return SQLiteQueue(default_state_dir(Path(settings.out_dir), env) / "jobs.sqlite", ttl=ttl)
+    require("queue", "a broker URL (OOGST_BROKER_URL or broker in [queue])")
     from pipeline.jobs.celery_queue import DEFAULT_VISIBILITY_TIMEOUT, CeleryQueue
 
     return CeleryQueue(url, out_dir=Path(settings.out_dir), ttl=ttl,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.core.errors import ConfigError
+from pipeline.core.errors import ConfigError, require
 from pipeline.core.settings import Settings
 from pipeline.llm.backend import LLMBackend
 from pipeline.llm.prompts import load_template
@@ -41,6 +41,7 @@ def backend_from_settings(settings: Settings, session_folder: Path | None = None
     Args:
         session_folder: for a remote server, the names its pseudonyms.json hides are masked too.
     """
+    require("llm", "--insights llm")
     load_template(settings.llm_template, settings.language)  # a missing template file fails here, not later
     model: ChatModel
     remote = False
