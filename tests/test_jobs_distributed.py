@@ -154,7 +154,7 @@ def artefacts(folder: Path) -> dict[str, object]:
 
 def local_run(inputs: list[Path], out: Path) -> None:
     from pipeline.core.settings import load_settings
-    from pipeline.run import run_recording
+    from pipeline.service import run_recording
 
     settings = load_settings({"out_dir": out, "quiet": True}, env={"HOME": str(out)})
     for path in inputs:

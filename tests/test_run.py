@@ -22,7 +22,8 @@ from pipeline.core.naming import session_name
 from pipeline.core.settings import Settings, load_settings
 from pipeline.core.types import Segment, Transcript, Turns, Word
 from pipeline.insights.extract import ExtractiveBackend
-from pipeline.run import collect_inputs, run_recording
+from pipeline.run import collect_inputs
+from pipeline.service import run_recording
 from pipeline.testing import ScriptedBackend
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import docx
 
-from pipeline.core.store import Session, read_json
+from pipeline.core.session import Session
+from pipeline.core.store import read_json
 from pipeline.core.types import Insights, Turn, Turns
 from pipeline.review import draft as docx_draft
 from pipeline.review.speaking import dominant, speaking_times

@@ -2,7 +2,7 @@
 
 The lock is the kernel's: it goes away when its holder exits, even after `kill -9`, so a stale lock never blocks
 anyone. `.lock.json` only says who holds it (owner, pid, host, since, heartbeat) for the "busy" message. A process
-may take the lock of a session it already holds (the web worker takes it, then `run_recording` takes it again).
+may take the lock of a session it already holds (the web worker takes it, then the service takes it again).
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import OogstError
-
-LOCK_FILE = ".lock"
-HOLDER_FILE = ".lock.json"
+from pipeline.core.session import LOCK as LOCK_FILE  # the same names in a series folder
+from pipeline.core.session import LOCK_HOLDER as HOLDER_FILE
 
 
 class SessionBusyError(OogstError):

@@ -1,27 +1,19 @@
-"""A session's folder under outputs/: atomic writes and a stage cache keyed by input hashes.
+"""Atomic writes, hashes and cache keys: how every artefact reaches the disk.
 
 Every artefact is written to a temporary name in the same folder, flushed to disk and renamed, so a crash or
-`kill -9` never leaves a half file under the real name. A stage is recorded in `.stages.json` only after its
-artefacts are in place, with the hash of its inputs and settings (its key) and the hash of what it wrote; a
-re-run skips a stage only when both still match.
+`kill -9` never leaves a half file under the real name. Which files there are is `core.session`'s business.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import SessionError
-
-log = logging.getLogger(__name__)
-
-MANIFEST = ".stages.json"
 
 
 def _umask() -> int:
@@ -83,90 +75,3 @@ def cache_key(*parts: Any) -> str:
     """A stable hash of a stage's inputs and settings (anything JSON can represent)."""
     blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-class Session:
-    """One recording's folder `outputs/<name>/` and the record of which stages are up to date."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.name = self.root.name
-
-    @classmethod
-    def create(cls, out_dir: Path, name: str) -> Session:
-        session = cls(Path(out_dir) / name)
-        session.root.mkdir(parents=True, exist_ok=True)
-        return session
-
-    @classmethod
-    def open(cls, ref: str | Path, out_dir: Path | None = None) -> Session:
-        """A session by folder path or by name under `out_dir`; an error when it does not exist."""
-        candidates = [Path(ref)]
-        if out_dir is not None:
-            candidates.append(Path(out_dir) / str(ref))
-        for candidate in candidates:
-            if candidate.is_dir():
-                return cls(candidate)
-        where = f" (looked in {out_dir})" if out_dir is not None else ""
-        raise SessionError(f"{ref}: no such session folder{where}; give the folder under outputs/ "
-                           "that `oogst run` made")
-
-    def path(self, artefact: str) -> Path:
-        return self.root / artefact
-
-    # -- the stage cache ---------------------------------------------------------------------------------
-    def _manifest(self) -> dict[str, Any]:
-        path = self.path(MANIFEST)
-        if not path.is_file():
-            return {}
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            log.warning("%s is damaged; every stage will run again", path)
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def is_fresh(self, stage: str, key: str) -> bool:
-        """True when `stage` ran with this key and its artefacts are still exactly what it wrote."""
-        entry = self._manifest().get(stage)
-        if not entry or entry.get("key") != key:
-            return False
-        for name, digest in entry.get("artefacts", {}).items():
-            path = self.path(name)
-            if not path.is_file() or hash_file(path) != digest:
-                return False
-        return True
-
-    def record(self, stage: str, key: str, artefacts: Iterable[str]) -> None:
-        """Note that `stage` finished with `key` and wrote `artefacts` (names inside the session folder)."""
-        manifest = self._manifest()
-        manifest[stage] = {"key": key, "artefacts": {a: hash_file(self.path(a)) for a in artefacts}}
-        atomic_write_json(self.path(MANIFEST), manifest)
-
-    def stages(self) -> list[str]:
-        """The stages recorded in this session."""
-        return [name for name, entry in self._manifest().items() if isinstance(entry, dict)]
-
-    def recorded(self, stage: str) -> dict[str, str]:
-        """The artefacts `stage` last recorded, by name, with the hash each had when written ({} if none)."""
-        entry = self._manifest().get(stage) or {}
-        return dict(entry.get("artefacts", {}))
-
-    def rerecord(self, stage: str) -> None:
-        """Keep `stage` fresh after its artefacts were edited on purpose (e.g. renamed speakers): same key,
-        current hashes."""
-        entry = self._manifest().get(stage)
-        if entry and "key" in entry:
-            self.record(stage, entry["key"], list(entry.get("artefacts", {})))
-
-    def invalidate(self, stage: str) -> None:
-        manifest = self._manifest()
-        if manifest.pop(stage, None) is not None:
-            atomic_write_json(self.path(MANIFEST), manifest)
-
-    def artefact_hash(self, name: str) -> str:
-        """Hash of an artefact, used as part of the key of the stages that read it."""
-        path = self.path(name)
-        if not path.is_file():
-            raise SessionError(f"{path}: not found (run `oogst run` on the recording first)")
-        return hash_file(path)

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
 
 from pipeline.core.language import text_language
-from pipeline.core.types import Insight, Insights, Turns
+from pipeline.core.types import PHASE_ORDER, Insight, Insights, Phase, PhaseResult, Turns
 from pipeline.insights.lexicon import lexicon
 from pipeline.insights.phase_pattern import LISTENS, REACHES, REACTS, find_pattern
 
-ORDER = ("opening", "casus", "questions", "advice", "reaction", "closing")
+ORDER = PHASE_ORDER
+PHASES_VERSION = "phases-3"  # part of the names stage's key: turns.json carries the phases; raise it when they change
 LABELS = {
     "nl": {"opening": "Opening", "casus": "Casus ingebracht", "questions": "Verhelderende vragen",
            "advice": "Analyse en advies", "reaction": "Reactie inbrenger", "closing": "Afsluitende ronde"},
@@ -47,44 +47,6 @@ MIN_OPENING = 15.0  # seconds before the casus that make an opening worth a row;
 HOLDS_CASE = 0.5  # the case-bringer's share of the words in the casus (one person's long turns)
 LONG_TURN = 30.0  # seconds: in a longer turn a move starts at its own sentence, not at the turn's start
 _SENTENCE = re.compile(r"[^.?!]+[.?!]*")
-
-
-@dataclass(frozen=True)
-class Phase:
-    phase: str  # one of ORDER
-    label: str  # in the session's language
-    start: float
-    end: float
-    evidence: str  # the procedural sentence, or the pattern that placed it
-    case: int | None = None  # which case (1, 2, ...) a casus, questions, advice or reaction phase belongs to
-
-    def to_dict(self) -> dict[str, Any]:
-        row = {"phase": self.phase, "label": self.label, "start": round(self.start, 2), "end": round(self.end, 2),
-               "evidence": self.evidence}
-        return row if self.case is None else {**row, "case": self.case}
-
-
-@dataclass(frozen=True)
-class PhaseResult:
-    phases: tuple[Phase, ...]
-    reason: str | None = None  # why none were found
-    case_bringers: tuple[str, ...] = ()  # display names, one per case
-    found_by: str | None = None  # "cues" (announced moves) or "pattern" (the turn-taking alone); None: not found
-
-    @property
-    def found(self) -> bool:
-        return bool(self.phases)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The keys turns.json and insights.json gain."""
-        out: dict[str, Any] = {"phases": [p.to_dict() for p in self.phases], "phases_found": self.found}
-        if self.reason:
-            out["phases_reason"] = self.reason
-        if self.case_bringers:
-            out["case_bringers"] = list(self.case_bringers)
-        if self.found and self.found_by:
-            out["phases_found_by"] = self.found_by
-        return out
 
 
 @dataclass(frozen=True)
@@ -334,12 +296,12 @@ def _by_pattern(turns: Turns, lang: str) -> PhaseResult | None:
                    "pattern")
 
 
-def phase_at(phases: list[dict[str, Any]] | tuple[Phase, ...], seconds: float) -> str | None:
+def phase_at(phases: tuple[Phase, ...], seconds: float) -> str | None:
     """The phase a moment falls in (None outside every phase)."""
     for phase in phases:
-        row = phase.to_dict() if isinstance(phase, Phase) else phase
-        if row["start"] <= seconds < row["end"] or (seconds == row["end"] and phase is phases[-1]):
-            return str(row["phase"])
+        start, end = round(phase.start, 2), round(phase.end, 2)  # as turns.json has them
+        if start <= seconds < end or (seconds == end and phase is phases[-1]):
+            return phase.phase
     return None
 
 
@@ -356,24 +318,16 @@ def with_phases(insights: Insights, result: PhaseResult) -> Insights:
     tagged = []
     for insight in insights.insights:
         seed = _seed_time(insight)
-        phase = phase_at(result.phases, seed) if seed is not None else None
-        tagged.append(Insight(insight.rank, insight.title, insight.text, insight.speakers, insight.score,
-                              insight.quotes, {**insight.extra, "phase": phase}, insight.confidence))
-    return Insights(insights.language, insights.summary, tuple(tagged), insights.actions,
-                    {**insights.extra, **result.to_dict()})
+        tagged.append(insight.mark(phase=phase_at(result.phases, seed) if seed is not None else None))
+    return replace(insights, insights=tuple(tagged), phases=result)
 
 
 def turns_with_phases(turns: Turns, language: str) -> Turns:
     """turns.json with the phases added (`phases`, `phases_found`, `phases_reason` or `case_bringers`)."""
-    return Turns(turns.speakers, turns.turns, {**turns.extra, **detect_phases(turns, language).to_dict()})
+    return replace(turns, phases=detect_phases(turns, language))
 
 
 def insights_with_phases(insights: Insights, turns: Turns) -> Insights:
     """insights.json with the phases of turns.json (found again if turns.json predates them); insights tagged."""
-    if "phases_found" not in turns.extra:
-        turns = turns_with_phases(turns, insights.language)
-    rows = tuple(Phase(str(row["phase"]), str(row["label"]), float(row["start"]), float(row["end"]),
-                       str(row.get("evidence", "")), row.get("case")) for row in turns.extra.get("phases", []))
-    result = PhaseResult(rows, turns.extra.get("phases_reason"), tuple(turns.extra.get("case_bringers", ())),
-                         turns.extra.get("phases_found_by"))
+    result = turns.phases if turns.phases is not None else detect_phases(turns, insights.language)
     return with_phases(insights, result)

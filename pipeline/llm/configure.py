@@ -5,9 +5,12 @@ is sent."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pipeline.core.errors import ConfigError, require
+from pipeline.core.session import PSEUDONYMS, Session
 from pipeline.core.settings import Settings
+from pipeline.core.stages import Extension, RunContext
 from pipeline.llm.backend import LLMBackend
 from pipeline.llm.prompts import load_template
 from pipeline.llm.transport import (
@@ -19,27 +22,27 @@ from pipeline.llm.transport import (
     LocalChat,
     check_url,
 )
-from pipeline.privacy.mapping import PSEUDONYMS_FILE, Pseudonyms
+from pipeline.privacy.mapping import Pseudonyms
 
 HOW = ("say which model: --llm-url URL --llm-model NAME for a server (Ollama, llama.cpp's server), or "
        "--llm-model FOLDER for a local model folder ([llm] url, model in the config file; OOGST_LLM_URL, "
        "OOGST_LLM_MODEL)")
 
 
-def hidden_names(session_folder: Path | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def hidden_names(session: Session | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(kind, spellings) of every name the session's pseudonyms.json hides (none without the file)."""
-    if session_folder is None:
+    if session is None:
         return ()
-    pseudonyms = Pseudonyms.load(session_folder / PSEUDONYMS_FILE)
+    pseudonyms = Pseudonyms.load(session.path(PSEUDONYMS))
     return tuple((e.kind, tuple(n for n in e.names if not pseudonyms.is_unhidden(n)))
                  for e in pseudonyms.entities)
 
 
-def backend_from_settings(settings: Settings, session_folder: Path | None = None) -> LLMBackend:
+def backend_from_settings(settings: Settings, session: Session | None = None) -> LLMBackend:
     """The `LLMBackend` for `--insights llm`, its server address checked against the privacy rule.
 
     Args:
-        session_folder: for a remote server, the names its pseudonyms.json hides are masked too.
+        session: for a remote server, the names its pseudonyms.json hides are masked too.
     """
     require("llm", "--insights llm")
     load_template(settings.llm_template, settings.language)  # a missing template file fails here, not later
@@ -64,4 +67,11 @@ def backend_from_settings(settings: Settings, session_folder: Path | None = None
     else:
         raise ConfigError(f"--insights llm: {HOW}")
     return LLMBackend(model, template=settings.llm_template, remote=remote,
-                      hidden=hidden_names(session_folder) if remote else ())
+                      hidden=hidden_names(session) if remote else ())
+
+
+class LlmPlug(Extension):
+    """`--insights llm` at the runner's `insights.backend` point: the generative backend the settings name."""
+
+    def insights_backend(self, ctx: RunContext) -> Any:
+        return backend_from_settings(ctx.settings, ctx.session)

@@ -9,12 +9,11 @@ from email.message import EmailMessage
 from typing import Any
 
 from pipeline.core.errors import MailError
-from pipeline.core.store import Session, atomic_write_json, read_json
+from pipeline.core.session import FINAL, SENT_LEDGER, Session
 from pipeline.mail.message import SOURCE_HEADER, recipients_of
 
 log = logging.getLogger(__name__)
 
-SENT_FILE = "sent.json"
 
 
 @dataclass(frozen=True)
@@ -30,10 +29,10 @@ class SendResult:
 
 def previous_sends(session: Session) -> list[dict[str, Any]]:
     """The sends recorded in sent.json (empty when never sent)."""
-    path = session.path(SENT_FILE)
+    path = session.path(SENT_LEDGER)
     if not path.is_file():
         return []
-    data = read_json(path)
+    data = session.read(SENT_LEDGER)
     sends = data.get("sends") if isinstance(data, dict) else None
     if not isinstance(sends, list):
         raise MailError(f"{path}: damaged (no \"sends\" list); check it by hand before sending again")
@@ -64,7 +63,7 @@ def record_send(session: Session, message: EmailMessage, result: SendResult, sen
         "sent_at": result.sent_at,
         "message_id": result.message_id,
         "subject": str(message.get("Subject", "")),
-        "draft": name.strip() != "final.json",
+        "draft": name.strip() != FINAL,
         "source": name.strip(),
         "source_sha256": digest.strip(),
         "from": str(sender),
@@ -72,7 +71,6 @@ def record_send(session: Session, message: EmailMessage, result: SendResult, sen
         "refused": {who: reply for who, reply in result.refused},
         "server": result.server,
     }
-    path = session.path(SENT_FILE)
     sends = previous_sends(session)
-    atomic_write_json(path, {"sends": [*sends, entry]})
+    path = session.write(SENT_LEDGER, {"sends": [*sends, entry]})
     log.info("recorded the send to %d recipients in %s", len(result.accepted), path)

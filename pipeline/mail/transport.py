@@ -14,8 +14,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 
 from pipeline.core.errors import ConfigError, MailError
-from pipeline.core.store import Session
-from pipeline.mail.ledger import SENT_FILE, SendResult, record_send, resend_question
+from pipeline.core.session import SENT_LEDGER, Session
+from pipeline.mail.ledger import SendResult, record_send, resend_question
 from pipeline.mail.message import recipients_of
 from pipeline.mail.settings import PASSWORD_ENV, MailSettings, where_to_set
 
@@ -51,7 +51,7 @@ def send(message: EmailMessage, settings: MailSettings, password: str | None, *,
         raise MailError("the message has no recipients")
     question = resend_question(session, message)
     if question is not None and not confirm(question):
-        raise MailError(f"{session.path(SENT_FILE)}: already sent before; not sent again")
+        raise MailError(f"{session.path(SENT_LEDGER)}: already sent before; not sent again")
     if settings.user and not password:
         raise ConfigError(f"no password for {settings.user} on {settings.host}: set {PASSWORD_ENV} "
                           "or run `oogst mail --send` in a terminal so it can ask")
@@ -97,7 +97,7 @@ def send(message: EmailMessage, settings: MailSettings, password: str | None, *,
             raise MailError(f"{settings.where} refused every recipient, nothing was sent: {who_not}; "
                             "check these addresses")
         raise MailError(f"sent only partly: {', '.join(accepted)} got it; refused: {who_not}; fix those "
-                        f"addresses and send to them separately (recorded in {session.path(SENT_FILE)})")
+                        f"addresses and send to them separately (recorded in {session.path(SENT_LEDGER)})")
     return result
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipeline.core.errors import ConfigError
-from pipeline.core.store import Session, read_json
-from pipeline.privacy.mapping import KIND_WORDS, PSEUDONYMS_FILE, Pseudonyms, label, parse_hide_arguments
+from pipeline.core.session import INSIGHTS, PSEUDONYMS, TRANSCRIPT, Session
+from pipeline.privacy.mapping import KIND_WORDS, Pseudonyms, label, parse_hide_arguments
 
 
 def session_language(session: Session) -> str:
     """The language of a session's labels: insights.json's, else transcript.json's, else Dutch."""
-    for name in ("insights.json", "transcript.json"):
-        if session.path(name).is_file():
-            data = read_json(session.path(name))
+    for name in (INSIGHTS, TRANSCRIPT):
+        if session.has(name):
+            data = session.read(name)
             if isinstance(data, dict) and data.get("language"):
                 return str(data["language"])
     return "nl"
@@ -30,7 +30,7 @@ def hide(session: Session, arguments: Sequence[str], kind: str = "person") -> li
     groups = parse_hide_arguments(arguments)
     if not groups:
         raise ConfigError("no names given: e.g. oogst hide SESSION \"Tim=Timmie=Tim de Vries\" Zwolle")
-    pseudonyms = Pseudonyms.load(session.path(PSEUDONYMS_FILE))
+    pseudonyms = Pseudonyms.load(session.path(PSEUDONYMS))
     lines = []
     if not pseudonyms.enabled:
         pseudonyms.enabled = True
@@ -44,7 +44,7 @@ def hide(session: Session, arguments: Sequence[str], kind: str = "person") -> li
 
 def unhide(session: Session, names: Sequence[str]) -> list[str]:
     """Never hide these names again; returns a line per name."""
-    path = session.path(PSEUDONYMS_FILE)
+    path = session.path(PSEUDONYMS)
     if not path.is_file():
         raise ConfigError(f"{path}: not found: this session hides nothing yet (run `oogst run --pseudonymise` "
                           "or `oogst hide` first)")

@@ -29,7 +29,6 @@ from pipeline.core.store import atomic_write_json, cache_key
 
 log = logging.getLogger(__name__)
 
-PSEUDONYMS_FILE = "pseudonyms.json"
 NUMBERED = ("person", "school", "institution", "place", "name")  # "name": an unknown word of a file-name title
 UNNUMBERED = ("birthdate", "phone", "email", "url")
 KINDS = NUMBERED + UNNUMBERED

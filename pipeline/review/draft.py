@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from pipeline.core.language import draft_labels, format_date
-from pipeline.core.store import Session, atomic_write_bytes, cache_key
+from pipeline.core.session import DRAFT, Session
+from pipeline.core.store import atomic_write_bytes, cache_key
 from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
 from pipeline.review.doubt import Doubt, DoubtfulWords
 from pipeline.review.parts import header_table
@@ -368,7 +369,7 @@ def write_draft(session: Session, turns: Turns, insights: Insights, *, title: st
             insights) goes through it; the draft still carries the hash of the original insights for `collect`.
         sections: added after the action points (`Section`), e.g. a series' earlier actions.
     """
-    target = Path(path) if path is not None else session.path("draft.docx")
+    target = Path(path) if path is not None else session.path(DRAFT)
     source_hash, name = insights_hash(insights), session.name
     if shared is not None:
         turns, insights = shared.turns(turns), shared.insights(insights)

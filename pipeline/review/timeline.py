@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pipeline.core.language import clock, text_language
-from pipeline.core.types import Turns
+from pipeline.core.types import Phase, Turns
 from pipeline.review.parts import header_table, png_bytes
 
 if TYPE_CHECKING:
@@ -41,18 +41,17 @@ COLOURS = {"opening": "#A5A5A5", "casus": "#4472C4", "questions": "#5B9BD5", "ad
            "reaction": "#FFC000", "closing": "#ED7D31"}
 
 
-def phase_rows(turns: Turns) -> list[dict[str, Any]]:
+def phase_rows(turns: Turns) -> list[Phase]:
     """The phases recorded in turns.json (none for a session that is no intervision)."""
-    rows = turns.extra.get("phases")
-    return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+    return list(turns.phases.phases) if turns.phases is not None else []
 
 
-def span(row: dict[str, Any]) -> str:
+def span(row: Phase) -> str:
     """"m:ss–m:ss"."""
-    return f"{clock(float(row['start']))}\u2013{clock(float(row['end']))}"
+    return f"{clock(row.start)}\u2013{clock(row.end)}"
 
 
-def timeline_png(rows: list[dict[str, Any]], language: str) -> bytes:
+def timeline_png(rows: list[Phase], language: str) -> bytes:
     """One horizontal bar per phase on a shared axis of minutes, the first phase on top, as PNG."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # off-screen: no display, no pyplot state
     from matplotlib.figure import Figure
@@ -62,11 +61,11 @@ def timeline_png(rows: list[dict[str, Any]], language: str) -> bytes:
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for y, row in enumerate(rows):
-        start, end = float(row["start"]) / 60, float(row["end"]) / 60
-        axes.barh(y, end - start, left=start, height=0.7, color=COLOURS.get(str(row["phase"]), "#4472C4"))
-    axes.set_yticks(range(len(rows)), [str(row["label"]) for row in rows], fontsize=9)
+        start, end = row.start / 60, row.end / 60
+        axes.barh(y, end - start, left=start, height=0.7, color=COLOURS.get(row.phase, "#4472C4"))
+    axes.set_yticks(range(len(rows)), [row.label for row in rows], fontsize=9)
     axes.invert_yaxis()
-    axes.set_xlim(float(rows[0]["start"]) / 60, float(rows[-1]["end"]) / 60)
+    axes.set_xlim(rows[0].start / 60, rows[-1].end / 60)
     axes.set_xlabel(lab["axis"], fontsize=9)
     axes.tick_params(axis="x", labelsize=8)
     axes.grid(axis="x", color="#DDDDDD", linewidth=0.6)
@@ -92,14 +91,14 @@ def add_phase_timeline(doc: DocxDocument, turns: Turns, language: str,
     if mark is not None:
         mark(heading, "section_phases")
     # heading, intro, chart and table move to the next page together rather than split
-    intro = lab["intro_pattern"] if turns.extra.get("phases_found_by") == "pattern" else lab["intro"]
+    intro = lab["intro_pattern"] if turns.phases is not None and turns.phases.found_by == "pattern" else lab["intro"]
     doc.add_paragraph(intro).paragraph_format.keep_with_next = True
     doc.add_picture(io.BytesIO(timeline_png(rows, language)), width=Cm(14))
     doc.paragraphs[-1].paragraph_format.keep_with_next = True
     table = header_table(doc, (lab["phase"], lab["time"], lab["length"]))
     for i, row in enumerate(rows, start=1):
         cells = table.add_row().cells
-        values = (str(row["label"]), span(row), clock(float(row["end"]) - float(row["start"])))
+        values = (row.label, span(row), clock(row.end - row.start))
         for cell, value in zip(cells, values, strict=True):
             cell.paragraphs[0].add_run(value)
         if mark is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.core.errors import SessionError
-from pipeline.core.store import Session
+from pipeline.core.session import Session
 from pipeline.series.actions import open_actions
 from pipeline.series.overview import write_overview
 from pipeline.series.snapshot import refresh_series, register
@@ -59,7 +59,7 @@ def after_collect(session: Session) -> list[str]:
     name = member_of(session)
     if name is None:
         return []
-    root = series_root(session.root.parent, name)
+    root = series_root(session.out_dir, name)
     before = set(load_series(root).get("done", {}))
     try:
         data = register(root, session, owner=f"oogst collect {session.name}")

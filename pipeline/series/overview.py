@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.language import MONTHS, text_language
+from pipeline.core.session import OVERVIEW, series_file
 from pipeline.core.store import atomic_write_bytes
 from pipeline.review.parts import header_table, png_bytes
 from pipeline.series.store import ordered_sessions
@@ -18,7 +19,6 @@ from pipeline.series.themes import ThemeWords, mark_text, same_theme, theme_mark
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
 
-OVERVIEW_FILE = "series.docx"
 
 LABELS = {
     "nl": {"title": "Reeks {name}", "sessions": "{n} sessies, van {first} tot {last}",
@@ -241,4 +241,4 @@ def write_overview(root: Path, data: dict[str, Any]) -> Path:
         doc.add_paragraph(lab["no_actions"])
     buffer = io.BytesIO()
     doc.save(buffer)
-    return atomic_write_bytes(Path(root) / OVERVIEW_FILE, buffer.getvalue())
+    return atomic_write_bytes(series_file(root, OVERVIEW), buffer.getvalue())

@@ -1,7 +1,8 @@
 """The web app's common parts: the page wrapper (cookie, login, CSRF, language), templates and session lookup.
 
-Routes live in `pipeline.web.pages_*` (assembled by `web.serve.create_app`); each calls the same library
-functions as the CLI.
+Routes live in `pipeline.web.pages_*` (assembled by `web.serve.create_app`); each calls the application service
+(`pipeline.service.Oogst`), as the CLI does. After a change that makes insights and draft stale, the service's
+follow-up here is a re-run job on the queue (`rerun_job`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,9 +24,10 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from pipeline.core.errors import OogstError
 from pipeline.core.language import clock as language_clock
 from pipeline.core.lock import SessionBusyError
+from pipeline.core.session import Session
 from pipeline.core.settings import Settings
-from pipeline.core.store import Session
 from pipeline.jobs.queue import JobQueue
+from pipeline.service import Oogst
 from pipeline.web.labels import LABELS, preferred_language
 from pipeline.web.security import COOKIE, CSRF_FIELD, Guard
 
@@ -47,6 +49,10 @@ class WebConfig:
     guard: Guard
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 2**20
     host: str = "127.0.0.1"  # the address the server listens on
+    service: Oogst = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.service = Oogst(self.settings, front="web", rerun=lambda session: rerun_job(self.queue, session))
 
     @property
     def out_dir(self) -> Path:
@@ -78,6 +84,28 @@ _env.filters["clock"] = clock
 def config(request: Request) -> WebConfig:
     cfg: WebConfig = request.app.state.config
     return cfg
+
+
+def oogst(request: Request) -> Oogst:
+    """The application service of this app."""
+    return config(request).service
+
+
+def rerun_job(queue: JobQueue, session: Session) -> None:
+    """Queue the session again with the parameters of its first job (a changed title or language would make the
+    stage cache redo the transcription); only stages whose inputs changed run."""
+    from pipeline.series.store import member_of
+
+    recording = session.recording()
+    if recording is None:
+        raise PageError(f"outputs/{session.name}: the recording is not in the session folder, so it cannot be "
+                        "processed again from this page; use `oogst run` with the recording", 409)
+    first = next((j for j in reversed(queue.list(session.name, limit=1000)) if not j.params.get("rerun")), None)
+    params = dict(first.params) if first is not None else {}
+    if member_of(session) is not None:  # the session folder keeps its series (and the series its voices choice)
+        params.pop("series", None)
+        params.pop("remember_voices", None)
+    queue.submit("run", session.name, str(recording.resolve()), {**params, "rerun": True})
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
