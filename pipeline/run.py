@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import AudioError, ConfigError, InputError
+from pipeline.core.language import date_from, session_name, title_from
 from pipeline.core.layers import apply_corrections, apply_edits
-from pipeline.core.naming import date_from, session_name, title_from
 from pipeline.core.progress import Reporter, SilentReporter
 from pipeline.core.session import (
     CHECKPOINT,
@@ -38,10 +38,10 @@ from pipeline.core.session import (
     TRANSCRIPT,
     TURNS,
     Session,
+    cache_key,
 )
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Extension, RunContext
-from pipeline.core.store import cache_key
 from pipeline.core.types import SAMPLE_RATE, Transcript
 from pipeline.ingest.audio import is_audio_file, load_audio
 from pipeline.ingest.importers import SUFFIXES as TRANSCRIPT_SUFFIXES
@@ -398,7 +398,7 @@ def keep_edited(session: Session, written: dict[str, str]) -> None:
     Args:
         written: the hashes the draft stage recorded when it wrote its artefacts (`Session.recorded`).
     """
-    from pipeline.core.store import hash_file
+    from pipeline.core.session import hash_file
 
     path = session.path(DRAFT)
     recorded = written.get(DRAFT)

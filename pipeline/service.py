@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError, InputError, OogstError, SessionError
+from pipeline.core.language import session_name
 from pipeline.core.layers import apply_edits, save_correction, time_key
 from pipeline.core.lock import session_lock
-from pipeline.core.naming import session_name
 from pipeline.core.progress import Reporter
 from pipeline.core.session import MEMBER, Session
 from pipeline.core.settings import Settings
@@ -136,7 +136,7 @@ class Oogst:
 
         plugs: list[Any] = [SeriesPlug(), PrivacyPlug()]
         if settings.insights == "llm":
-            from pipeline.llm.configure import LlmPlug
+            from pipeline.llm.backend import LlmPlug
 
             plugs.append(LlmPlug())
         return plugs
@@ -262,7 +262,7 @@ class Oogst:
         """`oogst collect`: read the returned copies into review.json, final.json and final.docx, then keep the
         reviewed session in its series. Returns the result and the series' notes (actions marked done)."""
         from pipeline.review.final import collect
-        from pipeline.series.command import after_collect
+        from pipeline.series.overview import after_collect
 
         with self.locked(session, "collect"):
             result = collect(session, [Path(f) for f in files], title=title, date=date,
@@ -294,13 +294,13 @@ class Oogst:
 
     # -- privacy ----------------------------------------------------------------------------------------------------
     def hide(self, session: Session, names: Sequence[str], kind: str = "person") -> list[str]:
-        from pipeline.privacy.commands import hide
+        from pipeline.privacy.mapping import hide
 
         with self.locked(session, "hide"):
             return hide(session, names, kind)
 
     def unhide(self, session: Session, names: Sequence[str]) -> list[str]:
-        from pipeline.privacy.commands import unhide
+        from pipeline.privacy.mapping import unhide
 
         with self.locked(session, "unhide"):
             return unhide(session, names)
@@ -337,12 +337,12 @@ class Oogst:
         return refresh_series(existing_series(self.out_dir, name), self.out_dir, self.owner("series show"))
 
     def series_lines(self, name: str) -> list[str]:
-        from pipeline.series.command import show
+        from pipeline.series.overview import show
 
         return show(self.out_dir, name)
 
     def forget_voice(self, name: str, person: str) -> str:
-        from pipeline.series.command import forget
+        from pipeline.series.overview import forget
 
         return forget(self.out_dir, name, person)
 

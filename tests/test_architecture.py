@@ -114,14 +114,62 @@ def test_every_package_says_what_it_owns():
         assert doc and len(doc) > 40, f"{path}: add a docstring saying what the package owns and may import"
 
 
+def _map_blocks(text: str, indent: str) -> dict[str, str]:
+    """A package map's text per top-level name: its line and the more indented lines under it."""
+    blocks: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        head = re.match(rf"^{indent}(\w+)(?:/|\.py)?\s", line)
+        if head and not line.startswith(indent + " "):
+            current = head[1]
+            blocks[current] = line
+        elif current and line.startswith(indent + " "):
+            blocks[current] += " " + line
+        else:
+            current = None
+    return blocks
+
+
+def _tree() -> dict[str, set[str]]:
+    """Every part of pipeline/ and the modules in it (subpackages' modules by their own name)."""
+    parts: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE)
+        if len(rel.parts) == 1:
+            if rel.stem != "__init__":
+                parts.setdefault(rel.stem, set())
+            continue
+        parts.setdefault(rel.parts[0], set())
+        if rel.stem != "__init__" or len(rel.parts) > 2:
+            parts[rel.parts[0]].add(rel.stem if rel.stem != "__init__" else rel.parts[-2])
+    return parts
+
+
+def _unlisted(blocks: dict[str, str], tree: dict[str, set[str]]) -> list[str]:
+    missing = [f"{part}/" for part in tree if part not in blocks]
+    for part, modules in tree.items():
+        text = blocks.get(part, "")
+        missing += [f"{part}/{m}" for m in sorted(modules)
+                    if m != "__init__" and not re.search(rf"(?<![\w.]){re.escape(m)}(?!\w)", text)]
+    return missing + [f"{name} (not in pipeline/)" for name in blocks if name not in tree]
+
+
 def test_readme_package_map_matches_the_tree():
+    """The README's map names every package and every module in it, and nothing that is not there."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Architecture"):]
     section = section[: section.index("\n## ", 4)] if "\n## " in section[4:] else section
-    listed = set(re.findall(r"^  (\w+)(?:/|\.py)\s", section, flags=re.M))
-    actual = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
-    actual |= {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
-    assert listed == actual, f"README package map differs from pipeline/: {sorted(listed ^ actual)}"
+    block = section[section.index("pipeline/\n"):section.index("devtools/")]
+    missing = _unlisted(_map_blocks(block, "  "), _tree())
+    assert not missing, f"README package map differs from pipeline/: {missing}"
+
+
+def test_the_package_docstring_names_every_module():
+    import ast
+
+    doc = ast.get_docstring(ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))) or ""
+    missing = _unlisted(_map_blocks(doc, "    "), _tree())
+    assert not missing, f"pipeline/__init__.py's docstring differs from pipeline/: {missing}"
 
 
 # Declared because something needs them at run time without `pipeline/` importing them by name.

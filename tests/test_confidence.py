@@ -167,8 +167,8 @@ def test_sample_recording_insights_carry_confidence_and_the_draft_marks_doubtful
     import docx
     from docx.oxml.ns import qn
 
+    from pipeline.core.session import read_json
     from pipeline.core.settings import Settings
-    from pipeline.core.store import read_json
     from pipeline.core.types import Insights, Transcript
     from pipeline.service import run_recording
 

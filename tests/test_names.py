@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.errors import ConfigError, OogstError
-from pipeline.core.session import Session
-from pipeline.core.store import atomic_write_json, cache_key
+from pipeline.core.session import Session, atomic_write_json, cache_key
 from pipeline.core.types import Turn, Turns
 from pipeline.speakers import names
 

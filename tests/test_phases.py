@@ -11,9 +11,8 @@ from pathlib import Path
 import docx
 import pytest
 
+from pipeline.core.session import Session, read_json
 from pipeline.core.settings import Settings
-from pipeline.core.session import Session
-from pipeline.core.store import read_json
 from pipeline.core.types import Insights, Turn, Turns
 from pipeline.ingest.importers import import_transcript
 from pipeline.insights.extract import ExtractiveBackend

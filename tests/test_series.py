@@ -18,10 +18,9 @@ from docx_helpers import CommentSpec, add_comments
 
 from pipeline.cli import main
 from pipeline.core.errors import ConfigError, SessionError
-from pipeline.core.settings import Settings
 from pipeline.core.session import Session
+from pipeline.core.settings import Settings
 from pipeline.review.final import collect
-from pipeline.service import run_recording
 from pipeline.series.actions import is_done_comment
 from pipeline.series.store import (
     SERIES_FILE,
@@ -32,6 +31,7 @@ from pipeline.series.store import (
     series_root,
     update_series,
 )
+from pipeline.service import run_recording
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,14 +18,13 @@ from conftest import SHARED_DATA
 
 from devtools.synth import write_wav
 from pipeline.cli import main
+from pipeline.core.session import VOICE_NAMES, VOICE_PROFILES, VOICES_CACHE, Session
 from pipeline.core.settings import Settings
-from pipeline.core.session import Session
 from pipeline.core.types import SAMPLE_RATE, Segment, Turns, Word
 from pipeline.ingest.audio import load_audio
-from pipeline.service import run_recording
 from pipeline.series.store import series_root
-from pipeline.core.session import VOICE_NAMES, VOICE_PROFILES, VOICES_CACHE
 from pipeline.series.voices import load_profiles
+from pipeline.service import run_recording
 from pipeline.speakers.names import apply_names
 from pipeline.testing import ScriptedBackend
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.errors import SessionError
-from pipeline.core.session import Session
-from pipeline.core.store import atomic_write_json, cache_key, read_json
+from pipeline.core.session import Session, atomic_write_json, cache_key, read_json
 
 
 def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> None:
@@ -30,7 +29,7 @@ def test_writer_killed_midway_leaves_old_file_intact(tmp_path: Path) -> None:
     atomic_write_json(path, {"old": True})
     inside = tmp_path / "inside-write"
     code = (f"import os, sys, time; sys.path.insert(0, {str(Path.cwd())!r})\n"
-            "from pipeline.core import store\n"
+            "from pipeline.core import session as store\n"
             "def stuck(fd):\n"
             f"    open({str(inside)!r}, 'w').close()\n"
             "    time.sleep(60)\n"

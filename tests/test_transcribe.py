@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from conftest import SHARED_DATA
 
-from pipeline.asr.guards import _collapse_repeats, clean_segments
 from pipeline.asr.options import TranscribeOptions, prompt_text
-from pipeline.asr.transcribe import get_backend, transcribe
+from pipeline.asr.transcribe import _collapse_repeats, clean_segments, get_backend, transcribe
 from pipeline.core.errors import ConfigError
 from pipeline.core.types import Segment, Word
 from pipeline.testing import ScriptedBackend

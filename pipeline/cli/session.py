@@ -1,4 +1,5 @@
-"""The commands on one session after it ran: `oogst names`, `hide`, `unhide`, `collect` and `mail`."""
+"""The commands on one session after it ran: `oogst names`, `hide`, `unhide`, `collect` and `mail`; and a group's
+series: `oogst series show NAME`, `oogst series forget NAME PERSON`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipeline.cli.common import date, err, on_session, service
+from pipeline.cli import add_common, date, err, on_session, service
 from pipeline.core.session import PSEUDONYMS, TURNS
 
 
@@ -109,3 +110,27 @@ def add_session_commands(sub: Any) -> None:
     mail.add_argument("--send", action="store_true", help="send it over SMTP (see README for the settings)")
     mail.add_argument("--draft", action="store_true", help="allow mailing the unreviewed draft")
     mail.add_argument("--yes", action="store_true", help="do not ask before sending again")
+
+
+def cmd_series(args: argparse.Namespace) -> int:
+    oogst = service(args)
+    if args.series_command == "forget":
+        print(oogst.forget_voice(args.name, args.person))
+    else:
+        print(*oogst.series_lines(args.name), sep="\n")
+    return 0
+
+
+def add_series_commands(sub: Any) -> None:
+    series = sub.add_parser("series", help="a group's series of sessions: overview, forget a voice",
+                            description="Sessions run with --series NAME form a series in outputs/.series/NAME/: "
+                                        "open action points are carried into the next draft.")
+    series_sub = series.add_subparsers(dest="series_command", metavar="SUBCOMMAND", required=True)
+    show = series_sub.add_parser("show", help="the series' sessions and action points")
+    show.add_argument("name", metavar="NAME")
+    forget = series_sub.add_parser("forget", help="remove a person's voice profile from the series")
+    forget.add_argument("name", metavar="NAME")
+    forget.add_argument("person", metavar="PERSON")
+    for command in (show, forget):
+        add_common(command)
+        command.set_defaults(func=cmd_series)

@@ -56,7 +56,7 @@ class RunContext:
     @property
     def source_hash(self) -> str:
         if self._source_hash is None:
-            from pipeline.core.store import hash_file
+            from pipeline.core.session import hash_file
 
             self._source_hash = hash_file(self.source)
         return self._source_hash

@@ -38,8 +38,7 @@ from pipeline.core.types import TOP_N, Insight, Insights, Quote, Turns, Word
 from pipeline.insights.actions import extract_actions
 from pipeline.insights.confidence import Recognition, prefer_recognised
 from pipeline.insights.features import Progress, SentenceFeatures, sentence_features
-from pipeline.insights.lexicon import lexicon
-from pipeline.insights.nlp import Encoder, Sentence, clean_sentence, default_encoder, split_sentences
+from pipeline.insights.nlp import Encoder, Sentence, clean_sentence, default_encoder, lexicon, split_sentences
 from pipeline.insights.ranking import Analysis
 from pipeline.insights.titles import readable_span, theme_titles
 

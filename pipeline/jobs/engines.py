@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError, InputError, require
-from pipeline.core.naming import session_name
-from pipeline.core.store import hash_file
+from pipeline.core.language import session_name
+from pipeline.core.session import hash_file
 from pipeline.core.types import RunRequest
 from pipeline.jobs.queue import DEFAULT_TTL, Job, JobQueue, SQLiteQueue, default_state_dir, when
 

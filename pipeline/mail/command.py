@@ -12,10 +12,9 @@ from typing import Any
 from pipeline.core.errors import ConfigError, MailError
 from pipeline.core.session import SENT_LEDGER, Session
 from pipeline.mail.addresses import read_recipients
-from pipeline.mail.ledger import previous_sends, resend_question
 from pipeline.mail.message import compose, write_eml
 from pipeline.mail.settings import PASSWORD_ENV, MailSettings, load_mail_settings, where_to_set
-from pipeline.mail.transport import SendResult, send
+from pipeline.mail.transport import SendResult, previous_sends, resend_question, send
 
 
 @dataclass(frozen=True)

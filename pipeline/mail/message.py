@@ -17,10 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import MailError
-from pipeline.core.language import format_date, mail_texts, text_language
-from pipeline.core.naming import date_from, title_from
-from pipeline.core.session import DRAFT, EML, FINAL, FINAL_DOCX, INSIGHTS, TRANSCRIPT, TURNS, Session, sent_file
-from pipeline.core.store import atomic_write_bytes, hash_file, read_json
+from pipeline.core.language import date_from, format_date, mail_texts, text_language, title_from
+from pipeline.core.session import (
+    DRAFT,
+    EML,
+    FINAL,
+    FINAL_DOCX,
+    INSIGHTS,
+    TRANSCRIPT,
+    TURNS,
+    Session,
+    atomic_write_bytes,
+    hash_file,
+    read_json,
+    sent_file,
+)
 from pipeline.core.types import TOP_N, Insight, Insights
 from pipeline.mail.addresses import parse_address
 from pipeline.privacy.shared import load_shared

@@ -25,13 +25,10 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from pipeline.core.language import draft_labels, format_date
-from pipeline.core.session import DRAFT, Session
-from pipeline.core.store import atomic_write_bytes, cache_key
+from pipeline.core.session import DRAFT, Session, atomic_write_bytes, cache_key
 from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
 from pipeline.review.doubt import Doubt, DoubtfulWords
-from pipeline.review.parts import header_table
-from pipeline.review.speaking import add_speaking_time
-from pipeline.review.timeline import add_phase_timeline
+from pipeline.review.sections import add_phase_timeline, add_speaking_time, header_table
 
 if TYPE_CHECKING:  # python-docx is imported inside the functions that need it
     from docx.document import Document as DocxDocument

@@ -26,8 +26,7 @@ from typing import Any
 
 from pipeline.core.errors import ReviewError, SessionError
 from pipeline.core.language import draft_labels
-from pipeline.core.session import DRAFT, FINAL, FINAL_DOCX, REVIEW, TURNS, Session
-from pipeline.core.store import hash_file
+from pipeline.core.session import DRAFT, FINAL, FINAL_DOCX, REVIEW, TURNS, Session, hash_file
 from pipeline.core.types import TOP_N, Insights
 from pipeline.privacy.shared import load_shared
 from pipeline.review import draft as docx_draft

@@ -18,8 +18,18 @@ from xml.sax.saxutils import escape
 
 from pipeline.core.errors import ReviewError, SessionError
 from pipeline.core.layers import apply_edits
-from pipeline.core.session import DRAFT, INSIGHTS, REVIEW, VERSION_INFO, Session, sent_file
-from pipeline.core.store import atomic_write_bytes, atomic_write_json, hash_file, read_json
+from pipeline.core.session import (
+    DRAFT,
+    INSIGHTS,
+    REVIEW,
+    VERSION_INFO,
+    Session,
+    atomic_write_bytes,
+    atomic_write_json,
+    hash_file,
+    read_json,
+    sent_file,
+)
 from pipeline.core.types import Insights
 from pipeline.review.draft import PROP_INSIGHTS, insights_hash
 from pipeline.review.ooxml import read_docx

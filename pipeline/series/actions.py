@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.language import format_date, text_language
 from pipeline.core.types import Turns
-from pipeline.review.parts import header_table
+from pipeline.review.sections import header_table
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument

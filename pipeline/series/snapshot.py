@@ -13,7 +13,7 @@ from pipeline.core.layers import apply_edits
 from pipeline.core.session import CARRIED, FINAL, REVIEW, TRANSCRIPT, Session
 from pipeline.core.types import TOP_N, Insights
 from pipeline.review.draft import participants
-from pipeline.review.speaking import speaking_times
+from pipeline.review.sections import speaking_times
 from pipeline.series.actions import done_marks
 from pipeline.series.store import mark_gone, now, update_series
 

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError
-from pipeline.core.session import CARRIED, DIARIZATION, VOICE_NAMES, Session
+from pipeline.core.session import CARRIED, DIARIZATION, VOICE_NAMES, Session, cache_key
 from pipeline.core.stages import Extension, RunContext
-from pipeline.core.store import cache_key
 from pipeline.core.types import TOP_N, Insights, Turns
 from pipeline.series import voices
 from pipeline.series.actions import carried_map, carried_section, find_mentions, open_actions

@@ -22,8 +22,16 @@ from typing import Any
 
 from pipeline.core.errors import ConfigError, SessionError
 from pipeline.core.lock import SessionBusyError, session_lock
-from pipeline.core.session import MEMBER, SERIES_DIR, SERIES_FILE, Session, series_file, series_folder
-from pipeline.core.store import atomic_write_json, read_json
+from pipeline.core.session import (
+    MEMBER,
+    SERIES_DIR,
+    SERIES_FILE,
+    Session,
+    atomic_write_json,
+    read_json,
+    series_file,
+    series_folder,
+)
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,10 @@ from pipeline.core.session import (
     VOICE_PROFILES,
     VOICES_CACHE,
     Session,
+    atomic_write_json,
+    read_json,
     series_file,
 )
-from pipeline.core.store import atomic_write_json, read_json
 from pipeline.core.types import Turns
 from pipeline.series.store import load_series, series_lock
 

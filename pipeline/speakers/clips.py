@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.core.errors import SessionError
-from pipeline.core.session import CLIPS, CLIPS_STAMP, TRANSCRIPT, TURNS, Session
-from pipeline.core.store import atomic_write_bytes, hash_file
+from pipeline.core.session import CLIPS, CLIPS_STAMP, TRANSCRIPT, TURNS, Session, atomic_write_bytes, hash_file
 from pipeline.core.types import SAMPLE_RATE, Turns, Word
 
 CLIP_SECONDS = 8.0

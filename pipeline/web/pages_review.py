@@ -164,7 +164,7 @@ async def mail_submit(request: Request) -> Response:
     send = data.get("do") == "send"
     draft = not session.has(FINAL)
     if send and data.get("again") != "on":
-        from pipeline.mail.ledger import previous_sends
+        from pipeline.mail.transport import previous_sends
 
         earlier = previous_sends(session)
         if earlier:  # `oogst mail`'s resend question, asked the page's way

@@ -1,5 +1,7 @@
-"""Pages of one processed session: speakers (a clip each, share of speaking time, names) and the transcript
-(play from a line, uncertain words marked, corrections kept in corrections.json)."""
+"""Pages of one processed session: speakers (a clip each, share of speaking time, names), the transcript (play from
+a line, uncertain words marked, corrections kept in corrections.json), and the top 7 and actions (edit wording,
+reorder, drop, promote a transcript line, set an action's owner or due date: edits.json, `core.layers`); every
+change goes through the service, and the draft is rewritten."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.core.layers import time_key
-from pipeline.core.session import TURNS, Session
-from pipeline.core.types import Turns
+from pipeline.core.layers import text_key, time_key
+from pipeline.core.session import INSIGHTS, TURNS, Session
+from pipeline.core.types import TOP_N, Insights, Turns
+from pipeline.service import Edit
 from pipeline.speakers.clips import heard_words, speaker_rows, write_clips
 from pipeline.web.app import PageError, form, in_thread, oogst, page, render, session_of
 from pipeline.web.pages_sessions import session_info
@@ -33,11 +36,12 @@ def _has_audio(session: Session) -> bool:
 
 
 def speaking_section(turns: Turns, lang: str) -> dict[str, Any]:
-    """What the draft's "Spreektijd" shows (`review.speaking`): the table, the chart as a data URI, the note."""
+    """What the draft's "Spreektijd" shows (`review.sections`): the table, the chart as a data URI, the note."""
     import base64
 
     from pipeline.core.language import clock
-    from pipeline.review.speaking import LABELS, chart_png, dominant, percent, speaking_times
+    from pipeline.review.sections import SPEAKING_LABELS as LABELS
+    from pipeline.review.sections import chart_png, dominant, percent, speaking_times
 
     times = speaking_times(turns)
     lab = LABELS[lang if lang in LABELS else "en"]
@@ -131,6 +135,49 @@ async def correct_line(request: Request) -> Response:
     return RedirectResponse(f"/s/{session.name}/transcript?saved=1#t{n}", status_code=303)
 
 
+def shown(request: Request, session: Session) -> Insights:
+    """insights.json with the edits, dropped ones kept (marked) so they can be restored."""
+    if not session.has(INSIGHTS):
+        raise PageError(f"outputs/{session.name}: no insights yet; wait for the job to finish", 409)
+    return oogst(request).shown_insights(session)
+
+
+async def insights_page(request: Request) -> Response:
+    session = session_of(request)
+    current = shown(request, session)
+    items: list[dict[str, Any]] = []
+    for insight in current.insights:
+        items.append({"key": insight.key or text_key(insight.text), "rank": insight.rank, "title": insight.title,
+                      "text": insight.text, "speakers": ", ".join(insight.speakers), "edited": insight.edited,
+                      "dropped": insight.dropped, "original": insight.original_text,
+                      "confidence": insight.confidence})
+    actions = [{"key": text_key(a.text), "owner": a.owner or "", "due": a.due or "", "text": a.text}
+               for a in current.actions]
+    return render(request, "insights.html", s=session_info(request, session), has_turns=True, items=items,
+                  actions=actions, top_n=TOP_N, saved=request.query_params.get("saved"))
+
+
+def edit_of(data: dict[str, str]) -> Edit:
+    """The page's form as one change."""
+    line = None
+    if data.get("do") == "promote":
+        try:
+            line = int(data.get("n", ""))
+        except ValueError:
+            raise PageError("that transcript line does not exist (any more); reload the page", 409) from None
+    return Edit(data.get("do", ""), data.get("key", ""), data.get("title", ""), data.get("text", ""), line,
+                data.get("owner", ""), data.get("due", ""))
+
+
+async def edit(request: Request) -> Response:
+    session = session_of(request)
+    data = {k: str(v) for k, v in form(request).items()}
+    shown(request, session)
+    await in_thread(oogst(request).edit, session, edit_of(data))
+    anchor = f"#i-{data.get('key')}" if data.get("key") else ""
+    return RedirectResponse(f"/s/{session.name}/insights?saved=1{anchor}", status_code=303)
+
+
 def routes() -> list[Route]:
     return [
         Route("/s/{name}/speakers", page(speakers)),
@@ -139,4 +186,6 @@ def routes() -> list[Route]:
         Route("/s/{name}/audio", page(audio)),
         Route("/s/{name}/transcript", page(transcript)),
         Route("/s/{name}/transcript", page(correct_line), methods=["POST"]),
+        Route("/s/{name}/insights", page(insights_page)),
+        Route("/s/{name}/insights", page(edit), methods=["POST"]),
     ]

@@ -14,8 +14,8 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from pipeline.core.errors import OogstError
+from pipeline.core.language import session_name
 from pipeline.core.lock import is_locked
-from pipeline.core.naming import session_name
 from pipeline.core.session import (
     CHECKPOINT,
     DOWNLOADS,
