@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +95,7 @@ def transcribe_options(settings: Settings) -> TranscribeOptions:
 
 
 def _with_meta(transcript: Transcript, ctx: RunContext) -> Transcript:
-    return replace(transcript, extra={**transcript.extra, **ctx.meta})
+    return transcript.with_extra(**ctx.meta)
 
 
 class Transcribe(Stage):

@@ -74,6 +74,15 @@ class Transcript:
     def text(self) -> str:
         return " ".join(s.text.strip() for s in self.segments).strip()
 
+    @property
+    def words_estimated(self) -> bool:
+        """The words' times are spread evenly over their cue (an imported transcript): no real word timing."""
+        return bool(self.extra.get("words_estimated"))
+
+    def with_extra(self, **keys: Any) -> Transcript:
+        """The same transcript with these open metadata keys added (e.g. the session's source, date, title)."""
+        return replace(self, extra={**self.extra, **keys})
+
     def to_dict(self) -> dict[str, Any]:
         return {"language": self.language, "duration": _f(self.duration), "model": self.model,
                 **self.extra, "segments": [s.to_dict() for s in self.segments]}
@@ -275,6 +284,17 @@ class Insight:
         value = self.extra.get("source")
         return str(value) if value is not None else None
 
+    @property
+    def reworded_by(self) -> str | None:
+        """The reviewer whose rewording the final took (final.json)."""
+        value = self.extra.get("reworded_by")
+        return str(value) if value is not None else None
+
+    @property
+    def added(self) -> bool:
+        """A missing insight the reviewers proposed (final.json)."""
+        return bool(self.extra.get("added"))
+
     def mark(self, **marks: Any) -> Insight:
         """The same insight with these marks added (phase, key, edited, original_text, dropped, votes, source, ...)."""
         return replace(self, extra={**self.extra, **marks})
@@ -334,6 +354,27 @@ class Insights:
         """Which model and server wrote the text (--insights llm)."""
         value = self.extra.get("generated_by")
         return value if isinstance(value, dict) else None
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Which backend wrote the summary and the actions ("llm" or "extractive")."""
+        value = self.extra.get("sources")
+        return dict(value) if isinstance(value, dict) else {}
+
+    @property
+    def title(self) -> str | None:
+        value = self.extra.get("title")
+        return str(value) if value else None
+
+    @property
+    def reviewers(self) -> list[str] | None:
+        """Who commented (final.json)."""
+        value = self.extra.get("reviewers")
+        return [str(r) for r in value] if isinstance(value, list) else None
+
+    def has(self, key: str) -> bool:
+        """Whether this open metadata key is there."""
+        return key in self.extra
 
     def with_extra(self, **keys: Any) -> Insights:
         """The same insights with these open metadata keys added."""

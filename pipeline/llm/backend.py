@@ -79,8 +79,8 @@ NOTES = {  # the line the draft shows under the participants (only when the mode
 def written_by_note(result: Insights, language: str, model: str, server: str, remote: bool) -> str | None:
     """What the model wrote, in the session's language; None when none of its text is used."""
     words = NOTES[text_language(language)]
-    sources = result.extra.get("sources", {})
-    k = sum(1 for i in result.insights if i.extra.get("source") == "llm")
+    sources = result.sources
+    k = sum(1 for i in result.insights if i.source == "llm")
     parts = ([words["summary"]] if sources.get("summary") == "llm" and result.summary else []) + \
         ([words["insights" if k < len(result.insights) else "all"].format(k=k, n=len(result.insights))] if k
          else []) + \
@@ -143,7 +143,7 @@ class LLMBackend:
         if not turns.turns or not is_supported(language):
             result = base()
             report(1.0)
-            return replace(result, extra={**result.extra, **meta, "timings": timings(0.0, 0)})
+            return result.with_extra(**meta, timings=timings(0.0, 0))
         try:
             run = _Run(self, template, turns, language, top, report)
             answer = run.generate()
@@ -151,9 +151,8 @@ class LLMBackend:
             log.warning("insights: the language model failed: %s; the extractive top 7 is used instead", exc)
             result = base()
             report(1.0)
-            return replace(result, insights=tuple(_marked(i, "extractive") for i in result.insights),
-                           extra={**result.extra, **meta, "llm_error": str(exc),
-                                  "timings": timings(time.perf_counter() - began, 0)})
+            marked = replace(result, insights=tuple(i.mark(source="extractive") for i in result.insights))
+            return marked.with_extra(**meta, llm_error=str(exc), timings=timings(time.perf_counter() - began, 0))
         model_seconds = time.perf_counter() - began
         report(0.9)
         result = run.assemble(answer, context, base)
@@ -161,14 +160,9 @@ class LLMBackend:
         note = written_by_note(result, language, self.model.name, self.model.server, self.remote)
         written = {"generated_by": {"model": self.model.name, "server": self.model.server, "remote": self.remote,
                                     "note": note}} if note else {}
-        return replace(result, extra={
-            **result.extra, **meta, "timings": timings(model_seconds, run.chunks),
-            "grounding": {"kept": run.kept, "dropped": sum(run.tally.dropped.values()),
-                          "reasons": dict(run.tally.dropped)}, **written})
-
-
-def _marked(insight: Insight, source: str) -> Insight:
-    return replace(insight, extra={**insight.extra, "source": source})
+        return result.with_extra(**meta, timings=timings(model_seconds, run.chunks),
+                                 grounding={"kept": run.kept, "dropped": sum(run.tally.dropped.values()),
+                                            "reasons": dict(run.tally.dropped)}, **written)
 
 
 @dataclass
@@ -299,12 +293,12 @@ class _Run:
                 if len(insights) >= wanted:
                     break
                 if not any((round(q.start, 3), q.text) in cited for q in item.quotes):
-                    insights.append(replace(_marked(item, "extractive"), rank=len(insights) + 1))
+                    insights.append(replace(item.mark(source="extractive"), rank=len(insights) + 1))
             if not summary:
                 summary, sources["summary"] = list(extractive.summary), "extractive"
             if not actions:
                 actions, sources["actions"] = list(extractive.actions), "extractive"
-            if len(insights) < self.top and "fewer_reason" in extractive.extra:  # the same words, this count
+            if len(insights) < self.top and extractive.has("fewer_reason"):  # the same words, this count
                 messages = lexicon(self.language)["messages"]
                 extra["fewer_reason"] = messages["fewer"].format(n=len(insights)) if insights else messages["none"]
         return Insights(self.language, tuple(summary), tuple(insights), tuple(actions),

@@ -106,7 +106,7 @@ def load_content(session: Session, *, draft: bool = False) -> MailContent:
     # the one fallback rule, on the whole name: "Nederlands"[:2] would be "ne" and fall back to English
     language = text_language(str(insights.language or transcript.get("language") or "nl"))
     # `oogst run` stores a title made from the folder name, date digits and all; the date goes in separately
-    title = title_from(str(insights.extra.get("title") or transcript.get("title") or ""), keep_case=True)
+    title = title_from(str(insights.title or transcript.get("title") or ""), keep_case=True)
     if not title and transcript.get("source"):
         title = title_from(Path(str(transcript["source"])).stem)
     title = title or title_from(session.name) or mail_texts(language)["session"]
@@ -135,7 +135,7 @@ def _session_date(session: Session, transcript: Mapping[str, Any]) -> date | Non
 
 def _votes(insight: Insight, t: Mapping[str, str]) -> str:
     """final.json "votes": {"up", "down", "net", "voters"} (from `oogst collect`) or a plain count."""
-    votes = insight.extra.get("votes")
+    votes = insight.votes
     if isinstance(votes, dict):
         up, down = votes.get("up"), votes.get("down")
         parts = []

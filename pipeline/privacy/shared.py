@@ -211,12 +211,11 @@ class Shared:
 
     def insights(self, insights: Insights) -> Insights:
         """Summary, top 7 (titles, texts, speakers, quotes) and actions in their shareable form."""
-        extra = dict(insights.extra)
-        if isinstance(extra.get("reviewers"), list):
-            extra["reviewers"] = [self.name(str(r)) for r in extra["reviewers"]]
-        return replace(insights, summary=tuple(self.text(s) for s in insights.summary),
-                       insights=tuple(self._insight(i) for i in insights.insights),
-                       actions=tuple(self._action(a) for a in insights.actions), extra=extra)
+        shared = replace(insights, summary=tuple(self.text(s) for s in insights.summary),
+                         insights=tuple(self._insight(i) for i in insights.insights),
+                         actions=tuple(self._action(a) for a in insights.actions))
+        reviewers = insights.reviewers
+        return shared if reviewers is None else shared.with_extra(reviewers=[self.name(r) for r in reviewers])
 
 
 # -- building and loading ------------------------------------------------------------------------------------------

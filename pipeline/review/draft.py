@@ -286,7 +286,7 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
     meta.add_run().add_break()
     meta.add_run(f"{lab['participants']}: ").bold = True
     meta.add_run(", ".join(spec.participants))
-    written_by = insights.extra.get("generated_by")  # --insights llm: which model and server wrote the text
+    written_by = insights.generated_by  # --insights llm: which model and server wrote the text
     if isinstance(written_by, dict) and written_by.get("note"):
         meta.add_run().add_break()
         meta.add_run(str(written_by["note"])).italic = True

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -255,8 +255,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         "notes": notes_by_file,
         "rules": RANKING_RULE,
     }
-    final = Insights(insights.language, insights.summary, final_insights, insights.actions, {
-        **insights.extra,
+    final = replace(insights, insights=final_insights).with_extra(**{
         "session": session.name,
         "source_insights_hash": current_hash,
         "reviewers": review["reviewers"],
@@ -280,7 +279,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         {s for i in insights.insights for s in i.speakers})
     shown, lines = final, [c["text"] for c in change_list]
     if shared is not None:  # names reviewers wrote (rewordings, proposals) are hidden too
-        written = [i.text for i in final.insights if i.extra.get("reworded_by") or i.extra.get("added")]
+        written = [i.text for i in final.insights if i.reworded_by or i.added]
         written += [t for p in aggregate["proposals"] for t in [p.get("text", ""), *p.get("variants", [])]]
         shared = shared.learn(written, review["reviewers"])
         shown, lines = shared.insights(final), [shared.text(line) for line in lines]

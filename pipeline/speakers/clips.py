@@ -25,7 +25,7 @@ def heard_words(session: Session) -> list[Word]:
     if not session.has(TRANSCRIPT):
         return []
     transcript = session.transcript()
-    return [] if transcript.extra.get("words_estimated") else list(transcript.words)
+    return [] if transcript.words_estimated else list(transcript.words)
 
 
 def _mean_probability(words: list[Word], start: float, end: float) -> float:
