@@ -712,8 +712,8 @@ def main() -> int:
     headline: list[str] = []
     if columns:
         out["headline_table"] = headline_table(columns, phases, privacy, args.split)
-        headline.append(f"Issue 24's measures: report sets and QMSum {args.split}, Oogst next to the baselines\n\n"
-                        + out["headline_table"])
+        scope = " and ".join(["report sets"] * bool(scored) + [f"QMSum {args.split}"] * (qmsum_column is not None))
+        headline.append(f"Issue 24's measures on the {scope}, Oogst next to the baselines\n\n" + out["headline_table"])
     if "tune" in scored:
         out["tune_headline_table"] = headline_table(report_columns(scored, ("tune",)), phases, None)
         headline.append(f"The same on the tune set (may be tuned on)\n\n{out['tune_headline_table']}")
