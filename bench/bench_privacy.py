@@ -1,10 +1,14 @@
-"""Pseudonymisation: detection recall and precision on the report set, deduce's start-up, speed on 2 hours.
+"""Pseudonymisation: detection recall and precision on the report sets, deduce's start-up, speed on 2 hours.
 
     python bench/bench_privacy.py --out-dir outputs/bench [--quick]
 
-Report set: bench/data/privacy-report.json (Dutch and English sentences written for measuring, never used to
+Report sets: bench/data/privacy-report.json (Dutch and English sentences written for measuring, never used to
 write or tune a rule; the rules were written before it), and its "hard" part: lower-case names, a name only at a
-sentence start, names that are also words, places without a cue, spelled-out numbers, a street address.
+sentence start, names that are also words, places without a cue, spelled-out numbers, a street address; and
+bench/data/privacy-report2.json (issue 24: a new blind set written without reading the detector or the first set;
+more kinds: organisation, address, id; hard items with tussenvoegsels, nicknames, spoken numbers and no-entity
+traps). Dutch runs with deduce + rules (what `--pseudonymise` uses) and with the rules alone, English with the rules;
+items and hard items apart, and both together in `summary` (bench_quality.py puts those in its table).
 Each language is one "session": the detector runs over
 all its sentences, the mapping is built as in `oogst run --pseudonymise`, and every sentence is then replaced.
 - recall per kind: a planted third party counts as caught when none of its words is left in its sentence;
@@ -36,7 +40,9 @@ from pipeline.privacy.detect import Detector, RuleDetector  # noqa: E402
 from pipeline.privacy.mapping import Pseudonyms  # noqa: E402
 from pipeline.privacy.shared import Shared, _detect_all, detector_for  # noqa: E402
 
-REPORT = ROOT / "bench" / "data" / "privacy-report.json"
+REPORTS = {"report": ROOT / "bench" / "data" / "privacy-report.json",
+           "report2": ROOT / "bench" / "data" / "privacy-report2.json"}
+KINDS = ("person", "school", "institution", "organisation", "place", "address", "birthdate", "phone", "email", "id")
 FIXTURE = ROOT / "tests" / "data" / "privacy" / "casus-nl.txt"
 TWO_HOURS_WORDS = 19145
 
@@ -108,29 +114,31 @@ def speed(detector: Detector) -> dict[str, Any]:
             "total_s": round(total, 2)}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out-dir", type=Path, default=ROOT / "outputs" / "bench")
-    parser.add_argument("--quick", action="store_true", help="rules only (no deduce start-up)")
-    args = parser.parse_args()
-    report = json.loads(REPORT.read_text(encoding="utf-8"))
-    settings = load_settings({})
-    results: dict[str, Any] = {"name": "privacy", "title": "Pseudonymisation (report set, speed)"}
-    began = time.perf_counter()
-    dutch = RuleDetector("nl") if args.quick else detector_for("nl", settings.cache_dir or Path(".cache"))
-    results["detector_startup_s"] = round(time.perf_counter() - began, 2)
-    runs = [measure("nl", report["nl"], dutch), measure("nl", report["nl"], RuleDetector("nl")),
-            measure("en", report["en"], RuleDetector("en")),
-            measure("nl", report["nl"], dutch, "hard_items"), measure("en", report["en"], RuleDetector("en"),
-                                                                      "hard_items")]
-    results["runs"] = runs
-    results["speed_2h"] = speed(dutch)
-    rows = ["| language | detector | recall (all) | " + " | ".join(
-        f"{k}" for k in ("person", "school", "institution", "place", "birthdate", "phone", "email")) +
-        " | precision | participants kept |", "|" + "---|" * 11]
+def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per set, language and role: recall, precision and participants kept on the items, the hard items and both."""
+    out = []
+    for key in dict.fromkeys((r["set"], r["language"].split()[0], r["role"]) for r in runs):
+        parts = [r for r in runs if (r["set"], r["language"].split()[0], r["role"]) == key]
+        for part in ("items", "hard", "all"):
+            picked = [r for r in parts if part == "all" or r["part"] == part]
+            if not picked:
+                continue
+            out.append({"set": key[0], "language": key[1], "role": key[2], "part": part,
+                        "detector": picked[0]["detector"],
+                        **{what: [sum(r[field][0] for r in picked), sum(r[field][1] for r in picked)]
+                           for what, field in (("recall", "recall_all"), ("precision", "precision"),
+                                               ("kept", "participants_kept"))}})
+    return out
+
+
+def set_table(runs: list[dict[str, Any]]) -> list[str]:
+    kinds = [k for k in KINDS if any(k in r["recall"] for r in runs)]
+    kinds += sorted({k for r in runs for k in r["recall"]} - set(kinds))
+    rows = ["| language | detector | recall (all) | " + " | ".join(kinds) + " | precision | participants kept |",
+            "|" + "---|" * (len(kinds) + 5)]
     for run in runs:
         cells = []
-        for kind in ("person", "school", "institution", "place", "birthdate", "phone", "email"):
+        for kind in kinds:
             hit, n = run["recall"].get(kind, [0, 0])
             cells.append(f"{hit}/{n}" if n else "–")
         hit, n = run["recall_all"]
@@ -138,12 +146,41 @@ def main() -> int:
         kept, mentions = run["participants_kept"]
         rows.append(f"| {run['language']} | {run['detector']} | {hit}/{n} ({hit / max(1, n):.0%}) | "
                     + " | ".join(cells) + f" | {tp}/{spans} ({tp / max(1, spans):.0%}) | {kept}/{mentions} |")
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "outputs" / "bench")
+    parser.add_argument("--quick", action="store_true", help="rules only (no deduce start-up)")
+    args = parser.parse_args()
+    settings = load_settings({})
+    results: dict[str, Any] = {"name": "privacy", "title": "Pseudonymisation (report sets, speed)"}
+    began = time.perf_counter()
+    dutch = RuleDetector("nl") if args.quick else detector_for("nl", settings.cache_dir or Path(".cache"))
+    results["detector_startup_s"] = round(time.perf_counter() - began, 2)
+    rules = {"nl": RuleDetector("nl"), "en": RuleDetector("en")}
+    runs = []
+    for name, path in REPORTS.items():
+        report = json.loads(path.read_text(encoding="utf-8"))
+        plan = [("nl", dutch, "default"), *([("nl", rules["nl"], "rules")] if dutch.name != rules["nl"].name else []),
+                ("en", rules["en"], "default")]
+        for part in ("items", "hard_items"):
+            for language, detector, role in plan:
+                run = measure(language, report[language], detector, part)
+                run.update({"set": name, "role": role, "part": "hard" if part == "hard_items" else "items"})
+                runs.append(run)
+    results["runs"] = runs
+    results["summary"] = summarise(runs)
+    results["speed_2h"] = speed(dutch)
+    rows: list[str] = []
+    for name, path in REPORTS.items():
+        rows += [f"{name} ({path.relative_to(ROOT)}):", ""] + set_table([r for r in runs if r["set"] == name]) + [""]
     s = results["speed_2h"]
-    rows.append("")
     rows.append(f"Detector start-up: {results['detector_startup_s']} s; 2-hour transcript ({s['words']} words, "
                 f"{s['turns']} turns): detection {s['detect_s']} s, detection + replacement {s['total_s']} s.")
     for run in runs:
-        rows.append(f"{run['language']} {run['detector']}: missed {run['missed']}; "
+        rows.append(f"{run['set']} {run['language']} {run['detector']}: missed {run['missed']}; "
                     f"false positives {run['false_positives']}")
     results["table"] = "\n".join(rows)
     args.out_dir.mkdir(parents=True, exist_ok=True)

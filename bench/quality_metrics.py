@@ -11,7 +11,7 @@ not embed shorter ones either); "Okay." and "Mm-hmm." would otherwise fill the e
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,16 @@ def _stop_words() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS)
 
 
+def stop_words(language: str) -> frozenset[str]:
+    """TextRank's stop words: scikit-learn's English list; for Dutch spaCy's list, each word also as the Porter
+    stem the tokenizer makes of it (the tokens are stemmed before stop words are dropped)."""
+    if language == "en":
+        return _stop_words()
+    from spacy.lang.nl.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | {_stemmer().stem(w) for w in STOP_WORDS}
+
+
 def textrank(texts: Sequence[str], *, damping: float = 0.85, iterations: int = 100, tol: float = 1e-8,
              stop: Iterable[str] | None = None) -> list[int]:
     """Indices of `texts` from most to least central (TextRank, Mihalcea & Tarau 2004).
@@ -151,6 +161,11 @@ def longest(texts: Sequence[str], k: int) -> list[int]:
     """Indices of the `k` longest texts (in words; earlier first on ties), in transcript order."""
     order = sorted(range(len(texts)), key=lambda i: (-len(texts[i].split()), i))
     return sorted(order[:k])
+
+
+def lead(n: int, k: int) -> list[int]:
+    """The first `k` of `n` items."""
+    return list(range(min(n, k)))
 
 
 def evenly_spaced(n: int, k: int) -> list[int]:
@@ -391,6 +406,8 @@ class ReportScore:
     owners_right: int
     dues_right: int
     not_actions_hit: int
+    dues_said: int = 0  # matched actions whose annotation names when (`due` not null)
+    dues_said_right: int = 0  # of those, the found due names the same (words, or the same day)
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -416,6 +433,7 @@ class PlacedAction:
     due: str | None
     text: str
     line: int | None
+    due_date: str | None = None  # ISO day, when the method resolved the due words against a session date
 
 
 def keyword_hit(alternatives: Sequence[str], text: str) -> bool:
@@ -423,9 +441,68 @@ def keyword_hit(alternatives: Sequence[str], text: str) -> bool:
     return any(alt.lower() in lowered for alt in alternatives)
 
 
+def due_right(expected: str, action: PlacedAction, resolve: Callable[[str], str | None] | None = None) -> bool:
+    """Whether a found action's due names what the annotation's `due` names: the same words (`due_matches`), or,
+    when the method gave an ISO `due_date`, the day `resolve` makes of the annotated words."""
+    if due_matches(expected, action.due):
+        return True
+    return resolve is not None and action.due_date is not None and resolve(expected) == action.due_date
+
+
+def accepted_lines(expected: dict[str, Any], said: Mapping[int, str] | None) -> list[set[int]]:
+    """For each annotated action, the lines a found action may come from: its own line(s), and for a request
+    ("Kun jij …?" — "Ja, doe ik") the other line of the pair: the next said line when the annotated line asks (a `?`
+    on it, as report2's README annotates requests), the line before when that one asks (the older sets annotate the
+    answer), unless that other line is annotated itself (another action or a not-action)."""
+    wanted = expected.get("actions", [])
+    annotated = {n for item in wanted + expected.get("not_actions", []) for n in _as_list(item["line"])}
+    numbers = sorted(said) if said else []
+    accepted = []
+    for item in wanted:
+        lines = set(_as_list(item["line"]))
+        if said:
+            after = [n for n in numbers if n > max(lines)]
+            before = [n for n in numbers if n < min(lines)]
+            if after and after[0] not in annotated and any("?" in said.get(n, "") for n in lines):
+                lines.add(after[0])
+            if before and before[-1] not in annotated and "?" in said.get(before[-1], ""):
+                lines.add(before[-1])
+        accepted.append(lines)
+    return accepted
+
+
+def match_actions(expected: dict[str, Any], actions: Sequence[PlacedAction],
+                  said: Mapping[int, str] | None = None) -> dict[int, PlacedAction]:
+    """Annotated action index -> the found action that matches it: found on one of its `accepted_lines`, each
+    annotated action matched once. Where two annotated actions share a line, one said on the line itself goes
+    before one on the other line of a request, and among those the one with the same owner and due first, then the
+    one with the same owner."""
+    wanted = expected.get("actions", [])
+    accepted = accepted_lines(expected, said)
+    matched: dict[int, PlacedAction] = {}
+    for action in actions:
+        if action.line is None:
+            continue
+        candidates = [k for k in range(len(wanted)) if k not in matched and action.line in accepted[k]]
+        if not candidates:
+            continue
+        candidates = [k for k in candidates if action.line in _as_list(wanted[k]["line"])] or candidates
+        owner = [k for k in candidates if owner_matches(wanted[k]["owner"], action.owner)]
+        due = [k for k in owner if due_matches(wanted[k].get("due"), action.due)]
+        matched[(due or owner or candidates)[0]] = action
+    return matched
+
+
 def score_report(expected: dict[str, Any], insights: Sequence[PlacedInsight],
-                 actions: Sequence[PlacedAction]) -> ReportScore:
-    """Lessons found, logistics ranked and actions right for one annotated transcript (see tests/data/insights/)."""
+                 actions: Sequence[PlacedAction], said: Mapping[int, str] | None = None,
+                 resolve_due: Callable[[str], str | None] | None = None) -> ReportScore:
+    """Lessons found, logistics ranked and actions right for one annotated transcript (see tests/data/insights/).
+
+    Args:
+        said: file line number -> what was said on it (`said_lines`); with it, a request's answer on the next line
+            counts for the request (`accepted_lines`).
+        resolve_due: annotated due words -> ISO day, to compare with a found action's `due_date`.
+    """
     lessons = expected.get("lessons", [])
     found, by_sentence, by_keywords = set(), set(), set()
     for k, lesson in enumerate(lessons):
@@ -441,13 +518,10 @@ def score_report(expected: dict[str, Any], insights: Sequence[PlacedInsight],
     logistics = sum(1 for i in insights if logistics_lines & set(i.sentence_lines))
 
     wanted = expected.get("actions", [])
-    matched: dict[int, PlacedAction] = {}
-    for action in actions:
-        for k, item in enumerate(wanted):
-            if k not in matched and action.line is not None and action.line in _as_list(item["line"]):
-                matched[k] = action
-                break
+    matched = match_actions(expected, actions, said)
     not_action_lines = {line for item in expected.get("not_actions", []) for line in _as_list(item["line"])}
+    said_when = [k for k in matched if wanted[k].get("due")]
+    unmatched = [a for a in actions if all(a is not m for m in matched.values())]
     return ReportScore(
         lessons=len(found), lessons_by_sentence=len(by_sentence), lessons_total=len(lessons),
         lessons_keywords=len(by_keywords), logistics=logistics, insights=len(insights),
@@ -455,8 +529,59 @@ def score_report(expected: dict[str, Any], insights: Sequence[PlacedInsight],
         owners_right=sum(1 for k, a in matched.items() if owner_matches(wanted[k]["owner"], a.owner)),
         dues_right=sum(1 for k, a in matched.items() if due_matches(wanted[k].get("due"), a.due)),
         not_actions_hit=sum(1 for a in actions if a.line in not_action_lines),
+        dues_said=len(said_when),
+        dues_said_right=sum(1 for k in said_when if due_right(wanted[k]["due"], matched[k], resolve_due)),
         details={"lessons_found": sorted(lessons[k]["id"] for k in found),
-                 "lessons_missed": sorted(lessons[k]["id"] for k in range(len(lessons)) if k not in found)})
+                 "lessons_missed": sorted(lessons[k]["id"] for k in range(len(lessons)) if k not in found),
+                 "actions_missed": [{"line": wanted[k]["line"], "owner": wanted[k]["owner"],
+                                     "what": wanted[k].get("what")} for k in range(len(wanted)) if k not in matched],
+                 "actions_wrong": [{"line": a.line, "owner": a.owner, "text": a.text,
+                                    "on": "not-action line" if a.line in not_action_lines else "other line"}
+                                   for a in unmatched],
+                 "owners_wrong": [{"line": wanted[k]["line"], "expected": wanted[k]["owner"], "found": a.owner}
+                                  for k, a in sorted(matched.items())
+                                  if not owner_matches(wanted[k]["owner"], a.owner)],
+                 "dues_wrong": [{"line": wanted[k]["line"], "expected": wanted[k]["due"], "found": matched[k].due,
+                                 "found_date": matched[k].due_date}
+                                for k in sorted(said_when)
+                                if not due_right(wanted[k]["due"], matched[k], resolve_due)]})
+
+
+# ---------------------------------------------------------------- titles
+
+# Titles issue 24 names as ones a facilitator would not keep; none may come back.
+WEAK_TITLES = ("Tweede", "Gezegd", "Fout", "Klas", "Les", "Leerlingen", "Naartoe werken", "Huisarts en nieuw",
+               "Helft van de tijd", "Thema van vandaag", "Stroopwafels", "Vast", "Leidinggemenen")
+_WEAK = {" ".join(_word_list(t)) for t in WEAK_TITLES}
+
+
+def single_word(title: str) -> bool:
+    """A title of one word (as a reader sees it: no space inside)."""
+    return len(title.split()) == 1
+
+
+def weak_title(title: str) -> bool:
+    """One of `WEAK_TITLES` (case and punctuation ignored)."""
+    return " ".join(_word_list(title)) in _WEAK
+
+
+# ---------------------------------------------------------------- phases
+
+def phase_offsets(found: Iterable[tuple[str, float]], expected: Sequence[dict[str, Any]]) -> dict[str, float | None]:
+    """Seconds between each expected phase start and the start found for that phase (None: not found).
+
+    Args:
+        found: (phase, start) of every phase found; a phase found twice (a second case) counts at its last start.
+        expected: the annotation's `phases` rows (`phase`, `start` in seconds).
+    """
+    starts = dict(found)
+    return {row["phase"]: (round(starts[row["phase"]] - row["start"], 1) if row["phase"] in starts else None)
+            for row in expected}
+
+
+def within(offsets: Mapping[str, float | None], tolerance: float) -> int:
+    """How many phase starts were found within `tolerance` seconds."""
+    return sum(1 for v in offsets.values() if v is not None and abs(v) <= tolerance)
 
 
 def _as_list(value: Any) -> list[int]:
