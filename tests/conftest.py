@@ -39,7 +39,7 @@ def models_dir() -> Path:
 
 # Debian packages behind the tools that `needs_system` tests use; `make sysdeps` installs them.
 SYSTEM_PACKAGES = {"espeak-ng": "espeak-ng", "soffice": "libreoffice-writer-nogui python3-uno", "openssl": "openssl",
-                   "chromium": "chromium", "chromedriver": "chromium-driver"}
+                   "chromium": "chromium", "chromedriver": "chromium-driver", "frog": "frog frogdata uctodata"}
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
