@@ -54,10 +54,12 @@ def analyse_turns(texts: Sequence[str], previous: dict[str, list[Sentence]] | No
 
 
 def to_dict(analysis: dict[str, list[Sentence]], engine: dict[str, Any]) -> dict[str, Any]:
-    """The JSON artefact: the engine, the token fields once, and per text key its sentences as lists of tokens."""
-    return {"format": FORMAT, "engine": engine, "fields": list(TOKEN_FIELDS),
-            "texts": {key: [[token_to_list(t) for t in s.tokens] for s in sentences]
-                      for key, sentences in analysis.items()}}
+    """The JSON artefact: the engine, the token fields and the CGN tags once, and per text key its sentences as
+    lists of tokens (each a short list; its tag a number into `tags`)."""
+    tags: dict[str, int] = {}
+    texts = {key: [[token_to_list(t, tags) for t in s.tokens] for s in sentences]
+             for key, sentences in analysis.items()}
+    return {"format": FORMAT, "engine": engine, "fields": list(TOKEN_FIELDS), "tags": list(tags), "texts": texts}
 
 
 def from_dict(data: dict[str, Any], *, engine: dict[str, Any] | None = None) -> dict[str, list[Sentence]]:
@@ -66,5 +68,6 @@ def from_dict(data: dict[str, Any], *, engine: dict[str, Any] | None = None) -> 
         return {}
     if engine is not None and data.get("engine") != engine:
         return {}
-    return {key: [Sentence(tuple(token_from_list(row) for row in sentence)) for sentence in sentences]
+    tags = [str(tag) for tag in data.get("tags", [])]
+    return {key: [Sentence(tuple(token_from_list(row, tags) for row in sentence)) for sentence in sentences]
             for key, sentences in data.get("texts", {}).items()}

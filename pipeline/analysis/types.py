@@ -120,21 +120,23 @@ class Sentence:
 
 
 # The compact JSON form of a token: a list in this order (the artefact stays small; see cache.py).
-TOKEN_FIELDS = ("text", "lemma", "morph", "cgn", "confidence", "entity", "chunk", "head", "relation")
+TOKEN_FIELDS = ("text", "lemma", "morph", "tag", "confidence", "entity", "chunk", "head", "relation")
 
 
-def token_to_list(token: Token) -> list[Any]:
+def token_to_list(token: Token, tags: dict[str, int]) -> list[Any]:
     """A token as a short list: the lemma "" when it equals the text, morphemes joined by "+" (a list if one
-    holds a "+"), the head 1-based as Frog gives it (0 the root, None not parsed)."""
+    holds a "+"), the CGN tag as its number in `tags` (added when new), the head 1-based as Frog gives it (0 the
+    root, None not parsed)."""
     head = None if not token.relation else (0 if token.head is None else token.head + 1)
     morph: str | list[str] = list(token.morph) if any("+" in m for m in token.morph) else "+".join(token.morph)
-    return [token.text, "" if token.lemma == token.text else token.lemma, morph, token.cgn,
+    tag = tags.setdefault(token.cgn, len(tags))
+    return [token.text, "" if token.lemma == token.text else token.lemma, morph, tag,
             round(token.confidence, 3), token.entity, token.chunk, head, token.relation]
 
 
-def token_from_list(row: list[Any]) -> Token:
-    text, lemma, morph, cgn, confidence, entity, chunk, head, relation = row
-    tag, features = split_tag(str(cgn))
+def token_from_list(row: list[Any], tags: list[str]) -> Token:
+    text, lemma, morph, tag_number, confidence, entity, chunk, head, relation = row
+    tag, features = split_tag(tags[int(tag_number)])
     morphemes = tuple(map(str, morph)) if isinstance(morph, list) else tuple(morph.split("+")) if morph else ()
     return Token(str(text), str(lemma) or str(text), morphemes, tag, features,
                  float(confidence), str(entity), str(chunk), int(head) - 1 if head else None, str(relation))
