@@ -182,7 +182,7 @@ class Frog:
     """
 
     def __init__(self, *, skip: str = DEFAULT_SKIP, binary: str = "frog", threads: int = 1,
-                 timeout: float = 120.0, startup_timeout: float = 300.0, chunk_chars: int = 20000,
+                 timeout: float = 120.0, startup_timeout: float = 300.0, chunk_chars: int = 40000,
                  max_parser_tokens: int | None = None) -> None:
         unknown = set(skip) - set(MODULES)
         if unknown:
