@@ -153,6 +153,8 @@ def test_a_batch_keeps_every_text_apart(fake_binary: str):
             ["Een.", "Twee!", "Drie?"], [], [], ["Alleen dit"], ["..."], ["Vier.", "Vijf."]]
         assert result == [frog.analyse([t])[0] for t in texts[:6]] * 40
         assert frog.analyse([]) == [] and frog.analyse([""]) == [[]]
+        broken = frog.analyse(["kapot \udcff teken."])[0]  # a lone surrogate (bad decoding upstream): no crash
+        assert [t.text for s in broken for t in s.tokens] == ["kapot", "?", "teken."]
 
 
 def test_small_chunks_give_the_same_answer(fake_binary: str):

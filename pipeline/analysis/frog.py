@@ -340,7 +340,7 @@ class Frog:
         proc = self._proc
         assert proc is not None and proc.stdin is not None and proc.stdout is not None
         payload = "".join(f"{text}\n\n{SENTINEL}\n\n" for text in texts) + _PADDING
-        writer = threading.Thread(target=_write, args=(proc.stdin, payload.encode("utf-8")), daemon=True)
+        writer = threading.Thread(target=_write, args=(proc.stdin, payload.encode("utf-8", "replace")), daemon=True)
         writer.start()  # a thread: Frog's answers must be read while a long batch is still being written
         deadline = time.monotonic() + timeout
         results: list[list[Sentence]] = [[]]
