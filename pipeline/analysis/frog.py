@@ -25,6 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -281,9 +282,10 @@ class Frog:
         writer.start()  # a thread: Frog's answers must be read while a long batch is still being written
         deadline = time.monotonic() + timeout
         results: list[list[Sentence]] = [[]]
+        blocks: deque[bytes] = deque()  # complete sentences read but not yet looked at
         fd = proc.stdout.fileno()
         while len(results) <= len(texts):
-            while b"\n\n" not in self._buffer:
+            if not blocks:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     self.close()
@@ -294,14 +296,17 @@ class Frog:
                     data = os.read(fd, 1 << 16)
                     if not data:
                         raise _Died
-                    self._buffer += data
-            block, self._buffer = self._buffer.split(b"\n\n", 1)
-            sentence = parse_sentence(block.decode("utf-8", errors="replace"))
+                    *complete, self._buffer = (self._buffer + data).split(b"\n\n")
+                    blocks.extend(complete)
+                continue
+            sentence = parse_sentence(blocks.popleft().decode("utf-8", errors="replace"))
             words = [t.text for t in sentence.tokens]
             if words == [SENTINEL]:
                 results.append([])
             elif words != [PAD] and sentence.tokens:
                 results[-1].append(sentence)
+        if blocks:  # padding read ahead: back in front of the rest, the next round skips it
+            self._buffer = b"\n\n".join([*blocks, self._buffer])
         writer.join(timeout=1)
         return results[: len(texts)]
 
