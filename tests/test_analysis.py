@@ -286,7 +286,9 @@ def test_frog_dies_with_a_killed_oogst(tmp_path: Path):
     code = ("from pipeline.analysis.frog import Frog\n"
             "import sys, time\n"
             "f = Frog(skip='acmnp'); f.start(); print(f.pid, flush=True); time.sleep(600)\n")
-    oogst = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    # a killed Oogst cannot remove Frog's work folder: let it land in tmp_path
+    oogst = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "TMPDIR": str(tmp_path)})
     try:
         assert oogst.stdout is not None
         pid = int(oogst.stdout.readline())
