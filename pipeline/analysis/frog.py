@@ -176,8 +176,9 @@ class Frog:
                     progress(done / len(todo))
         return results
 
-    def close(self) -> None:
-        """Stop Frog: close its stdin (it ends by itself), then SIGTERM, then SIGKILL; remove its work folder."""
+    def close(self, *, wait: float = 3.0) -> None:
+        """Stop Frog: close its stdin (it ends by itself within `wait` s), else SIGTERM, then SIGKILL; remove its
+        work folder."""
         with self._lock:
             proc, self._proc = self._proc, None
             if proc is not None and self._owner == os.getpid():
@@ -188,7 +189,7 @@ class Frog:
                     except OSError:
                         pass
                 try:
-                    proc.wait(timeout=3)
+                    proc.wait(timeout=wait)
                 except subprocess.TimeoutExpired:
                     stop_process(proc, grace=3)
             if self._workdir is not None and self._owner == os.getpid():
@@ -288,7 +289,7 @@ class Frog:
             if not blocks:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    self.close()
+                    self.close(wait=0)  # hung or swamped: no point waiting for it to finish
                     raise FrogError(f"Frog did not answer within {timeout:.0f} s ({len(texts)} texts); it was "
                                     "stopped and starts again on the next call")
                 ready, _, _ = select.select([fd], [], [], min(left, 1.0))
