@@ -1,7 +1,7 @@
 """pipeline.analysis: Frog's output parsed, the client's framing, restarts and shutdown, the per-turn cache.
 
 Fast tests parse captured Frog output (tests/data/analysis/frog-skip-*.tsv, written by `frog -t` with those
-modules skipped) and drive a stand-in Frog (tests/fake_frog.py). The `needs_system("frog")` tests run Debian's
+modules skipped) and drive a stand-in Frog (tests/fake_frog.py). The `slow`, `needs_system("frog")` tests run Debian's
 Frog and fail when it is missing (`make sysdeps` installs it).
 """
 
@@ -223,6 +223,7 @@ def frog() -> Iterator[Frog]:
         yield client
 
 
+@pytest.mark.slow
 @pytest.mark.needs_system("frog")
 def test_frog_finds_subject_persons_and_place(frog: Frog):
     [[sentence]] = frog.analyse(["Daarna stuurt Joris het verslag naar Fatima in Zwolle"])
@@ -233,6 +234,7 @@ def test_frog_finds_subject_persons_and_place(frog: Frog):
     assert {(e.kind, e.text) for e in sentence.entities()} == {("PER", "Joris"), ("PER", "Fatima"), ("LOC", "Zwolle")}
 
 
+@pytest.mark.slow
 @pytest.mark.needs_system("frog")
 def test_frog_joins_a_separable_verb(frog: Frog):
     [[sentence]] = frog.analyse(["Ik neem de resultaten mee naar de vergadering."])
@@ -243,6 +245,7 @@ def test_frog_joins_a_separable_verb(frog: Frog):
     assert sentence.tokens[sentence.subject(neem) or 0].text == "Ik"
 
 
+@pytest.mark.slow
 @pytest.mark.needs_system("frog")
 def test_frog_batches_keep_texts_apart(frog: Frog):
     texts = ['Hij zei: "kom maar". Dhr. Jansen kwam om 10.30 u. binnen, d.w.z. te laat...',
@@ -255,6 +258,7 @@ def test_frog_batches_keep_texts_apart(frog: Frog):
     assert [len(s) for s in together] == [3, 0, 1, 1, 3, 1, 0, 3]
 
 
+@pytest.mark.slow
 @pytest.mark.needs_system("frog")
 def test_frog_cache_reanalyses_only_changed_turns(frog: Frog):
     counting = CountingAnalyser(frog)
@@ -267,6 +271,7 @@ def test_frog_cache_reanalyses_only_changed_turns(frog: Frog):
     assert frog.describe()["engine"] == "frog" and frog.describe()["version"] == "0.20"
 
 
+@pytest.mark.slow
 @pytest.mark.needs_system("frog")
 def test_frog_is_restarted_after_it_was_killed_and_gone_after_close():
     with Frog(skip="acmnp") as frog:  # tagger and lemmas only: starts in a few seconds
@@ -280,6 +285,7 @@ def test_frog_is_restarted_after_it_was_killed_and_gone_after_close():
     assert gone_within(second, 10)
 
 
+@pytest.mark.slow
 @pytest.mark.needs_system("frog")
 def test_frog_dies_with_a_killed_oogst(tmp_path: Path):
     """No orphan: Frog reads a pipe from Oogst, and a killed Oogst closes it."""
