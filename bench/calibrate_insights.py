@@ -37,9 +37,14 @@ import quality_metrics as qm  # noqa: E402
 
 from pipeline.ingest.importers import import_transcript  # noqa: E402
 from pipeline.insights.features import sentence_features  # noqa: E402
-from pipeline.insights.lexicon import lexicon  # noqa: E402
-from pipeline.insights.meaning import SUBSTANCE, kind_similarities  # noqa: E402
-from pipeline.insights.nlp import clean_sentence, default_encoder, split_sentences  # noqa: E402
+from pipeline.insights.nlp import (  # noqa: E402  # noqa: E402
+    SUBSTANCE,
+    clean_sentence,
+    default_encoder,
+    kind_similarities,
+    lexicon,  # noqa: E402
+    split_sentences,
+)
 from pipeline.insights.ranking import Analysis  # noqa: E402
 
 TRAIN = ROOT.parent / "shared" / "data" / "qmsum" / "train"
@@ -145,7 +150,7 @@ def fit_register(table_out: Path | None, cache: Path | None, min_meetings: int =
     from sklearn.linear_model import LogisticRegression
 
     import pipeline.insights.aboutness as about
-    from pipeline.insights.lexicon import lexicon as lexicon_of
+    from pipeline.insights.nlp import lexicon as lexicon_of
     from pipeline.insights.ranking import substance_parts
 
     stem = porter.PorterStemmer()

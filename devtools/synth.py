@@ -214,7 +214,7 @@ def render(
 
     Returns the duration in seconds and the spoken turns.
     """
-    from pipeline.core.store import atomic_write_json
+    from pipeline.core.session import atomic_write_json
 
     script = Path(script)
     try:

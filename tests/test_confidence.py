@@ -167,10 +167,10 @@ def test_sample_recording_insights_carry_confidence_and_the_draft_marks_doubtful
     import docx
     from docx.oxml.ns import qn
 
+    from pipeline.core.session import read_json
     from pipeline.core.settings import Settings
-    from pipeline.core.store import read_json
     from pipeline.core.types import Insights, Transcript
-    from pipeline.run import run_recording
+    from pipeline.service import run_recording
 
     session = run_recording(sample, Settings(out_dir=tmp_path, models_dir=models_dir)).session
     insights = Insights.from_dict(read_json(session.path("insights.json")))

@@ -13,7 +13,7 @@ from docx.oxml.ns import qn
 from docx_helpers import convert_to_pdf, libreoffice_comment, pdf_page_count
 
 from pipeline import review
-from pipeline.core.store import Session, read_json
+from pipeline.core.session import Session, read_json
 from pipeline.core.types import Insights, Turns, Word
 from pipeline.insights.confidence import LOW_PROBABILITY, Recognition
 from pipeline.review import draft as docx_draft

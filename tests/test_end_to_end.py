@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, normalise, script_text
 
 from pipeline.core.settings import Settings
-from pipeline.run import run_recording
+from pipeline.service import run_recording
 
 pytestmark = pytest.mark.slow
 

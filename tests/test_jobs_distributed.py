@@ -7,7 +7,6 @@ import json
 import os
 import random
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,8 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SAMPLE_SCRIPT
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
-                                reason="redis-server is not installed (Debian: redis-server; `make sysdeps`)")
+# The tests that start redis-server are marked needs_service: they fail, never skip, without it.
 
 TTL, VISIBILITY = 3.0, 5.0  # short, so a killed worker's job comes back within seconds
 
@@ -156,13 +154,14 @@ def artefacts(folder: Path) -> dict[str, object]:
 
 def local_run(inputs: list[Path], out: Path) -> None:
     from pipeline.core.settings import load_settings
-    from pipeline.run import run_recording
+    from pipeline.service import run_recording
 
     settings = load_settings({"out_dir": out, "quiet": True}, env={"HOME": str(out)})
     for path in inputs:
         run_recording(path, settings)
 
 
+@pytest.mark.needs_service("redis-server")
 def test_queue_takes_a_job_once_and_gives_up_after_three_stopped_workers(redis_port: int, tmp_path: Path) -> None:
     """The state rules in Redis, without workers: dedup, claim by id, a live job is not taken, a dead one is."""
     from pipeline.jobs.celery_queue import CeleryQueue
@@ -213,6 +212,7 @@ def test_without_a_broker_celery_is_not_imported(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.needs_service("redis-server")
 def test_two_workers_run_four_inputs_like_a_local_run(cluster: Cluster, tmp_path: Path) -> None:
     lines = script_lines()
     inputs = [transcript(tmp_path / f"sessie-{i}.txt", lines[i * 8:i * 8 + 14]) for i in range(4)]
@@ -232,6 +232,7 @@ def test_two_workers_run_four_inputs_like_a_local_run(cluster: Cluster, tmp_path
 
 
 @pytest.mark.slow
+@pytest.mark.needs_service("redis-server")
 def test_the_same_recording_submitted_twice_runs_once(cluster: Cluster, tmp_path: Path) -> None:
     path = transcript(tmp_path / "dubbel.txt", long_lines(1))
     both = [subprocess.Popen([sys.executable, "-m", "pipeline.cli", "run", "--no-wait", str(path)], cwd=ROOT,
@@ -257,6 +258,7 @@ def test_the_same_recording_submitted_twice_runs_once(cluster: Cluster, tmp_path
 
 
 @pytest.mark.slow
+@pytest.mark.needs_service("redis-server")
 def test_a_bad_input_fails_once_with_its_one_line_error(cluster: Cluster, tmp_path: Path) -> None:
     bad = tmp_path / "kapot.vtt"
     bad.write_text("WEBVTT\n\n00:00:01.000 --> nonsense\n<v Sanne>Hoi</v>\n", encoding="utf-8")
@@ -268,6 +270,7 @@ def test_a_bad_input_fails_once_with_its_one_line_error(cluster: Cluster, tmp_pa
 
 
 @pytest.mark.slow
+@pytest.mark.needs_service("redis-server")
 def test_a_job_whose_worker_is_killed_completes_on_the_other(cluster: Cluster, tmp_path: Path) -> None:
     path = transcript(tmp_path / "lang.txt", long_lines(3))  # long enough to be caught mid-job
     queue = cluster.queue()
@@ -301,6 +304,7 @@ def test_a_job_whose_worker_is_killed_completes_on_the_other(cluster: Cluster, t
     assert artefacts(folder) == artefacts(tmp_path / "local" / "lang")
 
 
+@pytest.mark.needs_service("redis-server")
 def test_the_web_page_submits_to_the_broker_and_shows_the_worker(redis_port: int, tmp_path: Path) -> None:
     """`oogst serve` with a broker: an upload becomes a job in Redis; the page says which worker runs it."""
     from starlette.testclient import TestClient

@@ -5,16 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.core.layers import (
-    apply_corrections,
-    apply_edits,
-    load_corrections,
-    load_roster,
-    save_correction,
-    save_roster,
-    text_key,
-)
-from pipeline.core.types import Action, Insight, Insights, Turn, Turns
+from pipeline.core.layers import apply_corrections, apply_edits, save_correction, text_key
+from pipeline.core.session import EDITS, Session
+from pipeline.core.types import Action, Edits, Insight, Insights, Turn, Turns
 
 
 def insights() -> Insights:
@@ -26,13 +19,15 @@ def insights() -> Insights:
 def test_corrections_replace_lines_by_start_time(tmp_path: Path) -> None:
     turns = Turns({"S1": "Sanne"}, (Turn("S1", 0.5, 2.0, "Goedemorgen allemaal."),
                                     Turn("S1", 3.0, 5.0, "Fijn dat jullie er zijn.")))
-    save_correction(tmp_path, 3.0, "Fijn dat jullie  er zijn, allemaal.", original="Fijn dat jullie er zijn.",
+    session = Session(tmp_path)
+    save_correction(session, 3.0, "Fijn dat jullie  er zijn, allemaal.", original="Fijn dat jullie er zijn.",
                     speaker="S1")
-    fixed = apply_corrections(turns, load_corrections(tmp_path))
+    fixed = apply_corrections(turns, session.corrections())
     assert [t.text for t in fixed.turns] == ["Goedemorgen allemaal.", "Fijn dat jullie er zijn, allemaal."]
-    assert fixed.extra["corrected"] == ["3.00"] and fixed.turns[1].start == 3.0
-    save_correction(tmp_path, 3.0, "Fijn dat jullie er zijn.", original="Fijn dat jullie er zijn.", speaker="S1")
-    assert load_corrections(tmp_path) == {}  # back to the original: no correction kept
+    assert fixed.corrected == ("3.00",) and fixed.turns[1].start == 3.0
+    assert fixed.to_dict()["corrected"] == ["3.00"]  # the key turns.json has had since the corrections existed
+    save_correction(session, 3.0, "Fijn dat jullie er zijn.", original="Fijn dat jullie er zijn.", speaker="S1")
+    assert session.corrections() == {}  # back to the original: no correction kept
     assert apply_corrections(turns, {}) is turns
 
 
@@ -44,24 +39,30 @@ def test_edits_reword_reorder_drop_add_and_set_action(tmp_path: Path) -> None:
              "added": [{"key": "added-9.00", "text": "Iets wat Joris zei.", "title": "Joris", "speakers": ["Joris"],
                         "speaker": "Joris", "start": 9.0, "end": 11.0}],
              "actions": {text_key("Ik bel de vader."): {"owner": "Fatima", "due": "vrijdag"}}}
-    result = apply_edits(base, edits)
+    typed = Edits.from_dict(edits)
+    assert typed.to_dict() == edits  # edits.json keeps its keys
+    Session(tmp_path).save_edits(typed)
+    assert json.loads((tmp_path / EDITS).read_text(encoding="utf-8")) == edits
+    result = apply_edits(base, Session(tmp_path).edits())
     assert [i.text for i in result.insights] == ["Zin nummer 4.", "Een betere zin.", "Zin nummer 2.",
                                                  "Iets wat Joris zei."]
     assert [i.rank for i in result.insights] == [1, 2, 3, 4]
-    assert result.insights[1].extra["edited"] and result.insights[1].extra["original_text"] == "Zin nummer 1."
+    assert result.insights[1].edited and result.insights[1].original_text == "Zin nummer 1."
     assert result.insights[3].quotes[0].start == 9.0
     action = result.actions[0]
     assert (action.owner, action.due, action.due_date) == ("Fatima", "vrijdag", None)
-    shown = apply_edits(base, edits, keep_dropped=True)
-    assert [i.extra.get("dropped", False) for i in shown.insights].count(True) == 1
-    assert apply_edits(base, {}) is base
+    shown = apply_edits(base, typed, keep_dropped=True)
+    assert [i.dropped for i in shown.insights].count(True) == 1
+    assert apply_edits(base, Edits()) is base
     # an edit whose insight is gone after a re-run is simply not applied
-    assert apply_edits(base, {"insights": {"000000000000": {"text": "weg"}}}).insights[0].text == "Zin nummer 1."
+    gone = Edits.from_dict({"insights": {"000000000000": {"text": "weg"}}})
+    assert apply_edits(base, gone).insights[0].text == "Zin nummer 1."
 
 
 def test_roster_round_trip(tmp_path: Path) -> None:
-    save_roster(tmp_path, [{"name": " Sanne ", "email": "sanne@example.nl"}, {"name": "", "email": "x@example.nl"},
-                           {"name": "Joris", "present": False}])
-    assert load_roster(tmp_path) == [{"name": "Sanne", "email": "sanne@example.nl", "present": True},
+    session = Session(tmp_path)
+    session.save_roster([{"name": " Sanne ", "email": "sanne@example.nl"}, {"name": "", "email": "x@example.nl"},
+                         {"name": "Joris", "present": False}])
+    assert session.roster() == [{"name": "Sanne", "email": "sanne@example.nl", "present": True},
                                      {"name": "Joris", "email": "", "present": False}]
     assert json.loads((tmp_path / "roster.json").read_text(encoding="utf-8"))["participants"][0]["name"] == "Sanne"

@@ -337,7 +337,7 @@ def test_an_english_session_gets_the_english_template_and_words() -> None:
 
 def test_names_the_session_hides_are_masked_even_where_the_rules_miss_them(tmp_path: Path) -> None:
     from pipeline.core.settings import Settings
-    from pipeline.llm.configure import backend_from_settings
+    from pipeline.llm.backend import backend_from_settings
     from pipeline.llm.masking import Masker
     from pipeline.privacy.mapping import Pseudonyms
 
@@ -346,9 +346,11 @@ def test_names_the_session_hides_are_masked_even_where_the_rules_miss_them(tmp_p
     pseudonyms.hide([["De Regenboog"]], kind="school")
     pseudonyms.save("nl")
     settings = Settings(insights="llm", llm_url="http://93.184.215.14:8080/v1", llm_model="m", allow_remote=True)
-    chosen = backend_from_settings(settings, tmp_path)
+    from pipeline.core.session import Session
+
+    chosen = backend_from_settings(settings, Session(tmp_path))
     assert chosen.remote and chosen.hidden == (("person", ("Tim", "Timmie")), ("school", ("De Regenboog",)))
-    assert backend_from_settings(replace(settings, llm_url="http://127.0.0.1:8080"), tmp_path).hidden == ()
+    assert backend_from_settings(replace(settings, llm_url="http://127.0.0.1:8080"), Session(tmp_path)).hidden == ()
 
     said = "Tim zat bij De Regenboog. Timmie belde Sanne gisteren op 06-12345678."
     masker = Masker(["Sanne de Vries"], "nl", [said], hidden=chosen.hidden)
@@ -364,6 +366,6 @@ def test_a_short_conversation_says_why_its_top_is_shorter(turns: Turns) -> None:
         result = run(server, short)
     n = len(result.insights)
     assert 2 <= n < 7 and [i.extra["source"] for i in result.insights][:2] == ["llm", "llm"]
-    from pipeline.insights.lexicon import lexicon
+    from pipeline.insights.nlp import lexicon
 
     assert result.extra["fewer_reason"] == lexicon("nl")["messages"]["fewer"].format(n=n)

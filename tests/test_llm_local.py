@@ -15,8 +15,7 @@ from pipeline.core.errors import ConfigError
 from pipeline.core.settings import Settings
 from pipeline.core.types import Turns
 from pipeline.insights.extract import ExtractiveBackend
-from pipeline.llm.backend import LLMBackend
-from pipeline.llm.configure import backend_from_settings
+from pipeline.llm.backend import LLMBackend, backend_from_settings
 from pipeline.llm.transport import LocalChat
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "insights" / "intervisie_nl.json"

@@ -15,7 +15,7 @@ from llm_fake import FakeChatServer, Reply, grounded_final
 from pipeline.cli import main
 from pipeline.core.settings import Settings, load_settings
 from pipeline.core.types import Turns
-from pipeline.run import run_recording
+from pipeline.service import run_recording
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "insights" / "intervisie_nl.json"
 

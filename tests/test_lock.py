@@ -92,7 +92,7 @@ def test_cli_commands_refuse_a_busy_session(tmp_path: Path) -> None:
 
 def test_run_recording_takes_the_lock(tmp_path: Path) -> None:
     from pipeline.core.settings import Settings
-    from pipeline.run import run_recording
+    from pipeline.service import run_recording
 
     out = tmp_path / "outputs"
     vtt = tmp_path / "sessie.vtt"

@@ -327,7 +327,7 @@ def test_send_starttls_with_auth_and_self_signed_ca(session, cert, caplog):
     assert entry["message_id"] == got["Message-ID"] == result.message_id
     assert entry["to"] == [str(r) for r in recipients] and entry["refused"] == {}
     assert entry["source"] == "final.json" and entry["draft"] is False
-    from pipeline.core.store import hash_file
+    from pipeline.core.session import hash_file
     assert entry["source_sha256"] == hash_file(session.path("final.json"))
     assert entry["server"] == f"{HOST}:{server.port}"
     assert_no_secret(session, caplog)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.errors import ConfigError, OogstError
-from pipeline.core.store import Session, atomic_write_json, cache_key
+from pipeline.core.session import Session, atomic_write_json, cache_key
 from pipeline.core.types import Turn, Turns
 from pipeline.speakers import names
 
@@ -46,15 +46,15 @@ def test_parse_assignments_rejects_two_names_for_one_label() -> None:
 
 
 def test_load_names(tmp_path: Path) -> None:
-    assert names.load_names(tmp_path) == {}
+    assert names.load_names(Session(tmp_path)) == {}
     (tmp_path / "names.toml").write_text('[speakers]\nS1 = "Sanne"\n"Sanne de Vries" = "Sanne"\n', encoding="utf-8")
-    assert names.load_names(tmp_path) == {"S1": "Sanne", "Sanne de Vries": "Sanne"}
+    assert names.load_names(Session(tmp_path)) == {"S1": "Sanne", "Sanne de Vries": "Sanne"}
     (tmp_path / "names.toml").write_text("[speakers]\nS1 = Sanne\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"names\.toml: not valid TOML .*; write lines like `S1 = \"Sanne\"`"):
-        names.load_names(tmp_path)
+        names.load_names(Session(tmp_path))
     (tmp_path / "names.toml").write_text("[speakers]\nS1 = 3\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[speakers\] must map labels to names"):
-        names.load_names(tmp_path)
+        names.load_names(Session(tmp_path))
 
 
 def test_with_names_is_pure_and_keeps_labels() -> None:
@@ -77,7 +77,7 @@ def test_apply_names_rewrites_turns_and_merges_names_toml(session: Session) -> N
     assert on_disk == renamed and on_disk.turns == TURNS.turns and on_disk.extra == TURNS.extra
     toml = tomllib.loads(session.path("names.toml").read_text(encoding="utf-8"))
     assert toml == {"speakers": {"S1": "Sanne", "S2": "Joris de Vries"}}
-    assert names.load_names(session.root) == {"S1": "Sanne", "S2": "Joris de Vries"}
+    assert names.load_names(session) == {"S1": "Sanne", "S2": "Joris de Vries"}
     # Written by rename (a new inode), no temporary files left behind.
     assert session.path("turns.json").stat().st_ino != before
     assert sorted(p.name for p in session.root.iterdir()) == [".stages.json", "names.toml", "turns.json"]
@@ -100,7 +100,7 @@ def test_apply_names_on_imported_labels_with_spaces(tmp_path: Path) -> None:
     atomic_write_json(session.path("turns.json"), turns.to_dict())
     renamed = names.apply_names(session, names.parse_assignments(["Sanne de Vries=Sanne"]))
     assert renamed.speakers == {"Sanne de Vries": "Sanne"}
-    assert names.load_names(session.root) == {"Sanne de Vries": "Sanne"}
+    assert names.load_names(session) == {"Sanne de Vries": "Sanne"}
 
 
 def test_apply_names_without_turns_says_what_to_do(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import docx
 import pytest
 
+from pipeline.core.session import Session, read_json
 from pipeline.core.settings import Settings
-from pipeline.core.store import Session, read_json
 from pipeline.core.types import Insights, Turn, Turns
 from pipeline.ingest.importers import import_transcript
 from pipeline.insights.extract import ExtractiveBackend
@@ -152,17 +152,18 @@ def test_the_check_in_is_small_talk_for_the_insights():
 
     turns = Turns.from_dict(json.loads((PHASES / "voorbeeld-intervisie-asr.turns.json").read_text(encoding="utf-8")))
     with_phases = turns_with_phases(turns, "nl")
-    opening = next(p for p in with_phases.extra["phases"] if p["phase"] == "opening")
+    assert with_phases.phases is not None
+    opening = next(p for p in with_phases.phases.phases if p.phase == "opening")
     sentences = split_sentences(turns, "nl")
     features = sentence_features(sentences, "nl")
-    said_then = [k for k, s in enumerate(sentences) if opening["start"] <= s.start < opening["end"]]
+    said_then = [k for k, s in enumerate(sentences) if opening.start <= s.start < opening.end]
     assert said_then and not all(features[k].small_talk for k in said_then)  # the lexicon alone misses some
     marked = _check_in_is_aside(sentences, features, with_phases)
     assert all(marked[k].small_talk for k in said_then)
     assert [f for k, f in enumerate(marked) if k not in said_then] == [f for k, f in enumerate(features)
                                                                          if k not in said_then]
     insights = ExtractiveBackend(encoder=WordHashEncoder()).extract(with_phases, language="nl")
-    assert insights.insights and all(q.start >= opening["end"] for i in insights.insights for q in i.quotes)
+    assert insights.insights and all(q.start >= opening.end for i in insights.insights for q in i.quotes)
 
 
 @pytest.mark.parametrize("path", NOT_INTERVISION, ids=lambda p: p.name)
@@ -274,9 +275,9 @@ def test_a_casus_planned_for_next_time_after_the_closing_round_is_ignored():
 
 def test_phase_at_a_moment():
     turns, _ = fixture("intervisie_wijkteam_nl")
-    rows = [p.to_dict() for p in detect_phases(turns, "nl").phases]
+    rows = detect_phases(turns, "nl").phases
     assert phase_at(rows, 0.0) == "opening" and phase_at(rows, 400.0) == "questions"
-    assert phase_at(rows, rows[-1]["end"]) == "closing" and phase_at(rows, 99999.0) is None
+    assert phase_at(rows, round(rows[-1].end, 2)) == "closing" and phase_at(rows, 99999.0) is None
 
 
 def draft_of(tmp_path: Path, turns: Turns, language: str) -> tuple[docx.document.Document, Insights]:
@@ -297,16 +298,17 @@ def test_draft_shows_the_timeline_and_insights_carry_their_phase(tmp_path):
     assert headings.index("Verloop van de sessie") + 1 == headings.index("Spreektijd")
     table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Fase")
     rows = [[c.text for c in row.cells] for row in table.rows[1:]]
-    phases = insights.extra["phases"]
-    assert [r[0] for r in rows] == [p["label"] for p in phases]
+    assert insights.phases is not None
+    phases = insights.phases.phases
+    assert [r[0] for r in rows] == [p.label for p in phases]
     assert rows[1] == ["Casus ingebracht", "2:36\u20135:38", "3:02"]  # m:ss–m:ss and the length
     body = list(doc.element.body.iterchildren())
     heading_at = next(i for i, e in enumerate(body) if "Verloop van de sessie" in "".join(e.itertext()))
     assert any(e.xpath(".//pic:pic") for e in body[heading_at:heading_at + 4]), "the timeline image"
-    assert insights.extra["phases_found"] is True
+    assert insights.phases.found and insights.to_dict()["phases_found"] is True
     for insight in insights.insights:  # the phase its own sentence (one of its quotes) was said in
-        assert insight.extra["phase"] in {phase_at(phases, q.start) for q in insight.quotes}
-    assert len({i.extra["phase"] for i in insights.insights}) >= 3  # spread over the session, not one label
+        assert insight.phase in {phase_at(phases, q.start) for q in insight.quotes}
+    assert len({i.phase for i in insights.insights}) >= 3  # spread over the session, not one label
 
 
 def test_no_timeline_and_no_phase_for_a_community_of_practice(tmp_path):
@@ -314,15 +316,16 @@ def test_no_timeline_and_no_phase_for_a_community_of_practice(tmp_path):
     doc, insights = draft_of(tmp_path, turns, "en")
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert "How the session went" not in headings and "Speaking time" in headings
-    assert insights.extra["phases"] == [] and insights.extra["phases_found"] is False
-    assert insights.extra["phases_reason"].startswith("no intervision phases found")
-    assert all(i.extra["phase"] is None for i in insights.insights)
+    keys = insights.to_dict()
+    assert keys["phases"] == [] and keys["phases_found"] is False
+    assert keys["phases_reason"].startswith("no intervision phases found")
+    assert all(i.phase is None and "phase" in i.to_dict() for i in insights.insights)
 
 
 def test_the_draft_says_when_the_phases_come_from_the_turn_taking(tmp_path):
     turns, _ = fixture("voorbeeld-intervisie-asr")
     doc, insights = draft_of(tmp_path, turns, "nl")
-    assert insights.extra["phases_found_by"] == "pattern"
+    assert insights.phases is not None and insights.phases.found_by == "pattern"
     texts = [p.text for p in doc.paragraphs]
     intro = texts[texts.index("Verloop van de sessie") + 1]
     assert "geen aankondiging verstaan" in intro and "wie er aan het woord was" in intro
@@ -332,7 +335,7 @@ def test_the_draft_says_when_the_phases_come_from_the_turn_taking(tmp_path):
 def test_the_stage_runner_writes_the_phases(tmp_path):
     """`oogst run` on the sample's script: turns.json and insights.json gain the keys, the draft the timeline."""
     settings = Settings(out_dir=tmp_path, models_dir=ROOT / "models")
-    from pipeline.run import run_recording
+    from pipeline.service import run_recording
 
     session = run_recording(ROOT / "recordings" / "voorbeeld-intervisie.txt", settings).session
     turns, insights = read_json(session.path("turns.json")), read_json(session.path("insights.json"))

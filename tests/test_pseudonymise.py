@@ -185,7 +185,7 @@ def _collect_and_mail(tmp_path: Path, session: Path, people: list[str], rewordin
                       missing: str = "") -> dict:
     from docx_helpers import CommentSpec, add_comments
 
-    from pipeline.core.store import Session
+    from pipeline.core.session import Session
     from pipeline.core.types import Insights as Ins
     from pipeline.privacy.shared import load_shared
 
@@ -281,7 +281,7 @@ def _without_bookmarks(src: Path, dst: Path) -> Path:
 def test_comments_without_bookmarks_match_the_pseudonymised_text(tmp_path):
     from docx_helpers import CommentSpec, add_comments
 
-    from pipeline.core.store import Session
+    from pipeline.core.session import Session
     from pipeline.privacy.shared import load_shared
 
     session = _round(tmp_path, "casus-en.txt", "en", "Case")

@@ -25,7 +25,7 @@ from test_docx_draft import DATE, make_session
 
 from pipeline import review
 from pipeline.core.errors import ReviewError
-from pipeline.core.store import hash_file, read_json
+from pipeline.core.session import hash_file, read_json
 from pipeline.core.types import Insights
 from pipeline.review import draft as docx_draft
 

@@ -18,11 +18,12 @@ from devtools.synth import write_wav
 from pipeline.asr.options import TranscribeOptions
 from pipeline.cli import main
 from pipeline.core.errors import ConfigError, InputError
-from pipeline.core.naming import session_name
+from pipeline.core.language import session_name
 from pipeline.core.settings import Settings, load_settings
 from pipeline.core.types import Segment, Transcript, Turns, Word
 from pipeline.insights.extract import ExtractiveBackend
-from pipeline.run import collect_inputs, run_recording
+from pipeline.run import collect_inputs
+from pipeline.service import run_recording
 from pipeline.testing import ScriptedBackend
 
 

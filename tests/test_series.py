@@ -18,10 +18,9 @@ from docx_helpers import CommentSpec, add_comments
 
 from pipeline.cli import main
 from pipeline.core.errors import ConfigError, SessionError
+from pipeline.core.session import Session
 from pipeline.core.settings import Settings
-from pipeline.core.store import Session
 from pipeline.review.final import collect
-from pipeline.run import run_recording
 from pipeline.series.actions import is_done_comment
 from pipeline.series.store import (
     SERIES_FILE,
@@ -32,6 +31,7 @@ from pipeline.series.store import (
     series_root,
     update_series,
 )
+from pipeline.service import run_recording
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -353,7 +353,8 @@ def test_a_deleted_session_leaves_the_series(tmp_path: Path, capsys: pytest.Capt
     marks given in it still count."""
     import shutil
 
-    from pipeline.series.voices import VOICES_FILE, load_profiles
+    from pipeline.core.session import VOICE_PROFILES as VOICES_FILE
+    from pipeline.series.voices import load_profiles
 
     out, files, first, second = two_sessions(tmp_path)
     root = series_root(out, "west")

@@ -14,24 +14,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED_DATA
 
 from devtools.synth import write_wav
 from pipeline.cli import main
+from pipeline.core.session import VOICE_NAMES, VOICE_PROFILES, VOICES_CACHE, Session
 from pipeline.core.settings import Settings
-from pipeline.core.store import Session
 from pipeline.core.types import SAMPLE_RATE, Segment, Turns, Word
 from pipeline.ingest.audio import load_audio
-from pipeline.run import run_recording
 from pipeline.series.store import series_root
-from pipeline.series.voices import VOICE_NAMES_FILE, VOICES_CACHE, VOICES_FILE, load_profiles
+from pipeline.series.voices import load_profiles
+from pipeline.service import run_recording
 from pipeline.speakers.names import apply_names
 from pipeline.testing import ScriptedBackend
 
-REAL_NL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-nl"
+REAL_NL = SHARED_DATA / "real-nl"
 LENGTH = 75.0
-
-pytestmark = pytest.mark.skipif(not (REAL_NL / "fillets_dev_a.flac").is_file(),
-                                reason=f"real voices not found in {REAL_NL}")
 
 
 def cut(name: str, folder: Path, day: str) -> tuple[Path, list[dict], ScriptedBackend]:
@@ -69,13 +67,15 @@ def words_named_right(session: Session, clips: list[dict]) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.needs_data(*(f"real-nl/{name}.{kind}" for name in ("fillets_dev_a", "fillets_dev_b")
+                          for kind in ("flac", "segments.json")))
 def test_names_proposed_from_real_voices_and_forget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     settings = Settings(out_dir=tmp_path / "outputs")
     first_path, first_clips, first_asr = cut("fillets_dev_a", tmp_path, "2026-03-04")
     result = run_recording(first_path, settings, asr_backend=first_asr, series="stemmen", remember_voices=True,
                            date=dt.date(2026, 3, 4))
     first = result.session
-    assert not first.path(VOICE_NAMES_FILE).is_file()  # nothing to match against yet
+    assert not first.path(VOICE_NAMES).is_file()  # nothing to match against yet
     # the facilitator names the speakers (here: the true speaker of most of each label's words)
     turns = Turns.from_dict(json.loads(first.path("turns.json").read_text()))
     votes: dict[str, Counter[str]] = {}
@@ -92,7 +92,7 @@ def test_names_proposed_from_real_voices_and_forget(tmp_path: Path, capsys: pyte
     second_path, second_clips, second_asr = cut("fillets_dev_b", tmp_path, "2026-03-18")
     second = run_recording(second_path, settings, asr_backend=second_asr, series="stemmen",
                            date=dt.date(2026, 3, 18)).session
-    proposed = json.loads(second.path(VOICE_NAMES_FILE).read_text())
+    proposed = json.loads(second.path(VOICE_NAMES).read_text())
     assert {v["name"] for v in proposed["proposed"].values()} == {"klein", "groot"}
     assert words_named_right(second, second_clips) >= 0.9
     assert not second.path("names.toml").is_file()  # proposals, not names written by a person
@@ -100,7 +100,7 @@ def test_names_proposed_from_real_voices_and_forget(tmp_path: Path, capsys: pyte
     # forget: the profile file no longer holds the person, and the voice caches it came from are gone
     assert main(["series", "forget", "stemmen", "Klein", "--out-dir", str(settings.out_dir)]) == 0
     assert "voice profile of klein removed" in capsys.readouterr().out
-    text = (root / VOICES_FILE).read_text()
+    text = (root / VOICE_PROFILES).read_text()
     assert "klein" not in text.lower() and set(json.loads(text)["profiles"]) == {"groot"}
     assert not first.path(VOICES_CACHE).is_file()
     assert not [p for p in root.iterdir() if p.name.endswith(".tmp")]

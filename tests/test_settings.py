@@ -10,8 +10,8 @@ from mail_helpers import SESSION_NAME, make_session
 
 from pipeline.cli import main
 from pipeline.core.errors import ConfigError
+from pipeline.core.session import Session, atomic_write_json
 from pipeline.core.settings import config_file, load_settings
-from pipeline.core.store import Session, atomic_write_json
 from pipeline.core.types import Turn, Turns
 
 TURNS = Turns({"S1": "Spreker 1", "S2": "Spreker 2"},

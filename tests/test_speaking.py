@@ -10,10 +10,10 @@ from pathlib import Path
 
 import docx
 
-from pipeline.core.store import Session, read_json
+from pipeline.core.session import Session, read_json
 from pipeline.core.types import Insights, Turn, Turns
 from pipeline.review import draft as docx_draft
-from pipeline.review.speaking import dominant, speaking_times
+from pipeline.review.sections import dominant, speaking_times
 
 DATA = Path(__file__).parent / "data" / "session"
 DATE = datetime.date(2026, 3, 5)

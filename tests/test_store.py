@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.errors import SessionError
-from pipeline.core.store import Session, atomic_write_json, cache_key, read_json
+from pipeline.core.session import Session, atomic_write_json, cache_key, read_json
 
 
 def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> None:
@@ -29,7 +29,7 @@ def test_writer_killed_midway_leaves_old_file_intact(tmp_path: Path) -> None:
     atomic_write_json(path, {"old": True})
     inside = tmp_path / "inside-write"
     code = (f"import os, sys, time; sys.path.insert(0, {str(Path.cwd())!r})\n"
-            "from pipeline.core import store\n"
+            "from pipeline.core import session as store\n"
             "def stuck(fd):\n"
             f"    open({str(inside)!r}, 'w').close()\n"
             "    time.sleep(60)\n"
@@ -58,17 +58,27 @@ def test_damaged_json_gives_session_error(tmp_path: Path) -> None:
 
 def test_stage_is_fresh_only_with_same_key_and_untouched_artefact(tmp_path: Path) -> None:
     session = Session.create(tmp_path, "s")
-    atomic_write_json(session.path("t.json"), {"a": 1})
+    atomic_write_json(session.path("transcript.json"), {"a": 1})
     key = cache_key("asr", "abc", {"language": "nl"})
     assert not session.is_fresh("transcribe", key)
-    session.record("transcribe", key, ["t.json"])
+    session.record("transcribe", key, ["transcript.json"])
     assert session.is_fresh("transcribe", key)
     assert not session.is_fresh("transcribe", cache_key("asr", "abc", {"language": "en"}))
-    session.path("t.json").write_text('{"a": 2}')  # edited by hand
+    session.path("transcript.json").write_text('{"a": 2}')  # edited by hand
     assert not session.is_fresh("transcribe", key)
-    session.record("transcribe", key, ["t.json"])
-    session.path("t.json").unlink()
+    session.record("transcribe", key, ["transcript.json"])
+    session.path("transcript.json").unlink()
     assert not session.is_fresh("transcribe", key)
+
+
+def test_the_layout_is_the_only_source_of_file_names(tmp_path: Path) -> None:
+    """A session is asked for its files by their names in the layout; a name it does not hold is a bug."""
+    from pipeline.core.session import LAYOUT, TURNS
+
+    session = Session.create(tmp_path, "s")
+    assert session.path(TURNS) == tmp_path / "s" / "turns.json" and TURNS in LAYOUT
+    with pytest.raises(ValueError, match="not in the session layout"):
+        session.path("t.json")
 
 
 def test_damaged_manifest_means_run_again_not_crash(tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED_DATA
 
-from pipeline.asr.guards import _collapse_repeats, clean_segments
 from pipeline.asr.options import TranscribeOptions, prompt_text
-from pipeline.asr.transcribe import get_backend, transcribe
+from pipeline.asr.transcribe import _collapse_repeats, clean_segments, get_backend, transcribe
 from pipeline.core.errors import ConfigError
 from pipeline.core.types import Segment, Word
 from pipeline.testing import ScriptedBackend
@@ -122,11 +122,10 @@ def test_auto_language_never_translates(models_dir: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.needs_data("real-nl/fillets_dev_a.flac")
 def test_auto_language_on_real_dutch_voices_with_the_default_decoding(models_dir: Path) -> None:
     """The default decoding (int8, batched) with --language auto on 40 s of real Dutch speech: Dutch, in Dutch."""
-    real = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-nl" / "fillets_dev_a.flac"
-    if not real.is_file():
-        pytest.skip(f"real voices not found in {real.parent}")
+    real = SHARED_DATA / "real-nl" / "fillets_dev_a.flac"
     from pipeline.core.types import SAMPLE_RATE
     from pipeline.ingest.audio import load_audio
 

@@ -15,7 +15,7 @@ import docx
 import pytest
 
 from pipeline.cli import main
-from pipeline.core.store import Session
+from pipeline.core.session import Session
 from pipeline.review.final import collect
 from pipeline.series.store import load_series, member_of, series_root
 from tests.web_helpers import ROOT, csrf, free_port, make_client, run_jobs, running_server, upload, wait_for

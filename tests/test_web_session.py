@@ -68,7 +68,7 @@ def test_a_correction_survives_reruns_and_reaches_the_draft(processed) -> None:
     assert "✔ verbeterd" in client.get("/s/intervisie/transcript").text
     # a forced re-run from the start keeps it
     from pipeline.core.settings import Settings
-    from pipeline.run import run_recording
+    from pipeline.service import run_recording
 
     run_recording(root / "intervisie.vtt", Settings(out_dir=cfg.out_dir), force=True)
     assert "teamleider" in (root / "turns.json").read_text(encoding="utf-8")
@@ -106,7 +106,7 @@ def test_insight_edits_are_a_layer_and_the_draft_still_collects(tmp_path: Path) 
     copy = add_comments(root / "draft.docx", tmp_path / "terug-an.docx",
                         [CommentSpec("Grenzen stellen aan je bereikbaarheid", "+1", "An")])
     assert json.loads((root / "edits.json").read_text(encoding="utf-8"))  # still there
-    from pipeline.core.store import Session
+    from pipeline.core.session import Session
     from pipeline.review.final import collect
 
     result = collect(Session(root), [copy])

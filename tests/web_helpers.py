@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from starlette.testclient import TestClient
 
-from pipeline.core.processes import stop_process
+from pipeline.core.lock import stop_process
 from pipeline.core.settings import Settings
 from pipeline.jobs.worker import Worker
 from pipeline.web.app import WebConfig

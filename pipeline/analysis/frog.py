@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import OogstError
-from pipeline.core.processes import stop_process
+from pipeline.core.lock import stop_process
 
 from .tabbed import parse_sentence
 from .types import Sentence

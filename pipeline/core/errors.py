@@ -37,3 +37,31 @@ class ReviewError(OogstError):
 
 class MailError(OogstError):
     """Composing or sending the mail failed."""
+
+
+class MissingExtra(OogstError):
+    """A feature needs an optional part of Oogst (an extra in pyproject.toml) that is not installed."""
+
+
+# The extras of pyproject.toml and the modules each brings (the import names, not the distributions). The core
+# (transcription, speakers, insights, the draft, review, mail) needs none of them.
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "web": ("starlette", "uvicorn", "jinja2", "python_multipart"),
+    "queue": ("celery", "redis"),
+    "llm": ("httpx", "transformers"),
+    "privacy": ("deduce",),
+}
+
+
+def require(extra: str, feature: str) -> None:
+    """Raise `MissingExtra` ("FEATURE needs the EXTRA extra: pip install 'oogst[EXTRA]'") unless its modules are
+    installed. Only looks them up: the feature imports them itself, where it uses them."""
+    import importlib.util
+
+    for module in EXTRAS[extra]:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # a broken install, or a module set to None in sys.modules
+            found = False
+        if not found:
+            raise MissingExtra(f"{feature} needs the {extra} extra: pip install 'oogst[{extra}]'")

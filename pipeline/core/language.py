@@ -2,12 +2,16 @@
 
 One fallback rule for every stage: Dutch for Dutch ("nl", "nl-BE", "Dutch", "Vlaams"), English for anything else
 (German, French, an unknown code). `text_language` is that rule; draft, final, mail and the insight rules all use
-it, so a session never mixes languages. Imports nothing from the rest of the package.
+it, so a session never mixes languages. Names from file names: `session_name` (the session folder of a recording),
+`title_from` and `date_from` (a title and a date in "2025-03-04_team-west.m4a"). Imports nothing from the rest of
+the package.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
+from pathlib import Path
 
 SUPPORTED = ("nl", "en")
 FALLBACK = "en"
@@ -180,3 +184,34 @@ MAIL_TEXTS: dict[str, dict[str, str]] = {
         "footer": "Made with Oogst.",
     },
 }
+
+
+DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})[-_ ]?(\d{2})[-_ ]?(\d{2})(?!\d)")
+
+
+def session_name(path: Path) -> str:
+    """outputs/<name>: the recording's file name without suffix, made safe for a folder name."""
+    name = re.sub(r"[^\w.-]+", "-", Path(path).stem, flags=re.UNICODE).strip("-.")
+    return name or "sessie"
+
+
+def title_from(name: str, *, keep_case: bool = False) -> str:
+    """A folder or file name as a title, without its date: `2024-05-14_intervisie-team-a` -> `Intervisie team a`.
+
+    With `keep_case` (a title someone typed) only the date and the separators around it go.
+    """
+    text = DATE_IN_NAME.sub(" ", name)
+    if not keep_case:
+        text = re.sub(r"[_\-.]+", " ", text)
+    text = re.sub(r"\s+", " ", text).strip(" -_.,:;–—")
+    return text[:1].upper() + text[1:]
+
+
+def date_from(name: str) -> datetime.date | None:
+    """The first valid date in a name (2024-05-14_…, …_20240514, 2024 05 14), if there is one."""
+    for match in DATE_IN_NAME.finditer(name):
+        try:
+            return datetime.date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            continue
+    return None

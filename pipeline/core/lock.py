@@ -2,7 +2,8 @@
 
 The lock is the kernel's: it goes away when its holder exits, even after `kill -9`, so a stale lock never blocks
 anyone. `.lock.json` only says who holds it (owner, pid, host, since, heartbeat) for the "busy" message. A process
-may take the lock of a session it already holds (the web worker takes it, then `run_recording` takes it again).
+may take the lock of a session it already holds (the web worker takes it, then the service takes it again).
+`stop_process` stops a child process: politely first, then for sure.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import fcntl
 import json
 import os
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import OogstError
-
-LOCK_FILE = ".lock"
-HOLDER_FILE = ".lock.json"
+from pipeline.core.session import LOCK as LOCK_FILE  # the same names in a series folder
+from pipeline.core.session import LOCK_HOLDER as HOLDER_FILE
 
 
 class SessionBusyError(OogstError):
@@ -124,3 +125,13 @@ def _write_holder(root: Path, info: dict[str, Any]) -> None:
     tmp = root / f"{HOLDER_FILE}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(info) + "\n", encoding="utf-8")
     os.replace(tmp, root / HOLDER_FILE)
+
+
+def stop_process(proc: subprocess.Popen[bytes] | subprocess.Popen[str], grace: float) -> None:
+    """SIGTERM, wait up to `grace` seconds, then SIGKILL; returns once the process is gone."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import ConfigError
+from pipeline.core.session import STAGES_FILE
 
 DEFAULT_CONFIG = "~/.config/oogst/config.toml"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -173,7 +174,7 @@ def _project_folder(path: Path, repo_root: Path) -> Path | None:
     resolved = path.resolve()
     root = repo_root.resolve()
     for parent in resolved.parents:
-        if parent == root or (parent / ".git").exists() or (parent / ".stages.json").exists():
+        if parent == root or (parent / ".git").exists() or (parent / STAGES_FILE).exists():
             return parent
     return None
 

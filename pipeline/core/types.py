@@ -6,7 +6,7 @@ The JSON keys are a public interface (see README, "Artefacts"): keys are only ev
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Self
 
 SAMPLE_RATE = 16000  # audio between stages: mono float32 at 16 kHz, what Whisper and the speaker encoder take
@@ -74,6 +74,15 @@ class Transcript:
     def text(self) -> str:
         return " ".join(s.text.strip() for s in self.segments).strip()
 
+    @property
+    def words_estimated(self) -> bool:
+        """The words' times are spread evenly over their cue (an imported transcript): no real word timing."""
+        return bool(self.extra.get("words_estimated"))
+
+    def with_extra(self, **keys: Any) -> Transcript:
+        """The same transcript with these open metadata keys added (e.g. the session's source, date, title)."""
+        return replace(self, extra={**self.extra, **keys})
+
     def to_dict(self) -> dict[str, Any]:
         return {"language": self.language, "duration": _f(self.duration), "model": self.model,
                 **self.extra, "segments": [s.to_dict() for s in self.segments]}
@@ -108,27 +117,98 @@ class Turn(SpeakerSpan):
     """A turn: `speaker` is a label ("S1"..) or, for imported transcripts, the name itself."""
 
 
+PHASE_ORDER = ("opening", "casus", "questions", "advice", "reaction", "closing")  # an intervision's phases
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of an intervision in turns.json and insights.json (`insights.phases` finds them)."""
+
+    phase: str  # one of PHASE_ORDER
+    label: str  # in the session's language
+    start: float
+    end: float
+    evidence: str  # the procedural sentence, or the pattern that placed it
+    case: int | None = None  # which case (1, 2, ...) a casus, questions, advice or reaction phase belongs to
+
+    def to_dict(self) -> dict[str, Any]:
+        row = {"phase": self.phase, "label": self.label, "start": round(self.start, 2), "end": round(self.end, 2),
+               "evidence": self.evidence}
+        return row if self.case is None else {**row, "case": self.case}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Phase:
+        return cls(str(d["phase"]), str(d["label"]), float(d["start"]), float(d["end"]), str(d.get("evidence", "")),
+                   d.get("case"))
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """The phases found in a conversation, or the reason there are none."""
+
+    phases: tuple[Phase, ...]
+    reason: str | None = None  # why none were found
+    case_bringers: tuple[str, ...] = ()  # display names, one per case
+    found_by: str | None = None  # "cues" (announced moves) or "pattern" (the turn-taking alone); None: not found
+
+    KEYS = ("phases", "phases_found", "phases_reason", "case_bringers", "phases_found_by")
+
+    @property
+    def found(self) -> bool:
+        return bool(self.phases)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys turns.json and insights.json gain."""
+        out: dict[str, Any] = {"phases": [p.to_dict() for p in self.phases], "phases_found": self.found}
+        if self.reason:
+            out["phases_reason"] = self.reason
+        if self.case_bringers:
+            out["case_bringers"] = list(self.case_bringers)
+        if self.found and self.found_by:
+            out["phases_found_by"] = self.found_by
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PhaseResult | None:
+        """The phases recorded in an artefact; None when it predates them (no "phases_found")."""
+        if "phases_found" not in d:
+            return None
+        return cls(tuple(Phase.from_dict(p) for p in d.get("phases", [])), d.get("phases_reason"),
+                   tuple(d.get("case_bringers", ())), d.get("phases_found_by"))
+
+
+def _open(d: dict[str, Any], known: set[str] | tuple[str, ...]) -> dict[str, Any]:
+    """The keys of an artefact that no typed field holds: open metadata, kept as they are."""
+    return {k: v for k, v in d.items() if k not in known}
+
+
 @dataclass(frozen=True)
 class Turns:
-    """turns.json: `{"speakers": {"S1": "<display name>"}, "turns": [{"speaker", "start", "end", "text"}]}`."""
+    """turns.json: `{"speakers": {"S1": "<display name>"}, "turns": [{"speaker", "start", "end", "text"}]}`, with the
+    lines corrected by hand (`corrected`, their start times) and the intervision phases."""
 
     speakers: dict[str, str]
     turns: tuple[Turn, ...]
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # open metadata, e.g. "source", "imported"
+    corrected: tuple[str, ...] = ()  # `layers.time_key` of every turn whose text was corrected by hand
+    phases: PhaseResult | None = None  # None: not looked for yet
 
     def name(self, label: str) -> str:
         """The display name of a speaker label (the label itself when it has none)."""
         return self.speakers.get(label) or label
 
     def to_dict(self) -> dict[str, Any]:
-        return {"speakers": dict(self.speakers), **self.extra, "turns": [t.to_dict() for t in self.turns]}
+        return {"speakers": dict(self.speakers), **self.extra,
+                **({"corrected": list(self.corrected)} if self.corrected else {}),
+                **(self.phases.to_dict() if self.phases is not None else {}),
+                "turns": [t.to_dict() for t in self.turns]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Turns:
-        known = {"speakers", "turns"}
+        known = {"speakers", "turns", "corrected", *PhaseResult.KEYS}
         return cls({str(k): str(v) for k, v in d["speakers"].items()},
-                   tuple(Turn.from_dict(t) for t in d["turns"]),
-                   {k: v for k, v in d.items() if k not in known})
+                   tuple(Turn.from_dict(t) for t in d["turns"]), _open(d, known),
+                   tuple(str(c) for c in d.get("corrected", ())), PhaseResult.from_dict(d))
 
 
 @dataclass(frozen=True)
@@ -166,6 +246,59 @@ class Insight:
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. "votes" in final.json
     confidence: float | None = None  # mean recogniser probability of the words of `text`; None: not known
 
+    # Marks the later steps put on an insight; kept with the open metadata so the JSON keeps its keys and order.
+    @property
+    def key(self) -> str | None:
+        """The edits layer's key (`layers.text_key` of the original text, or "added-..." for a promoted line)."""
+        value = self.extra.get("key")
+        return str(value) if value is not None else None
+
+    @property
+    def phase(self) -> str | None:
+        """The intervision phase its sentence was said in (None: outside any, or not looked for)."""
+        value = self.extra.get("phase")
+        return str(value) if value is not None else None
+
+    @property
+    def edited(self) -> bool:
+        return bool(self.extra.get("edited"))
+
+    @property
+    def dropped(self) -> bool:
+        return bool(self.extra.get("dropped"))
+
+    @property
+    def original_text(self) -> str | None:
+        value = self.extra.get("original_text")
+        return str(value) if value is not None else None
+
+    @property
+    def votes(self) -> dict[str, Any] | None:
+        """The review's votes on it (final.json)."""
+        value = self.extra.get("votes")
+        return value if isinstance(value, dict) else None
+
+    @property
+    def source(self) -> str | None:
+        """Who wrote its text: "llm" or "extractive" (the generative backend)."""
+        value = self.extra.get("source")
+        return str(value) if value is not None else None
+
+    @property
+    def reworded_by(self) -> str | None:
+        """The reviewer whose rewording the final took (final.json)."""
+        value = self.extra.get("reworded_by")
+        return str(value) if value is not None else None
+
+    @property
+    def added(self) -> bool:
+        """A missing insight the reviewers proposed (final.json)."""
+        return bool(self.extra.get("added"))
+
+    def mark(self, **marks: Any) -> Insight:
+        """The same insight with these marks added (phase, key, edited, original_text, dropped, votes, source, ...)."""
+        return replace(self, extra={**self.extra, **marks})
+
     def to_dict(self) -> dict[str, Any]:
         return _with_confidence({
             "rank": self.rank, "title": self.title, "text": self.text, "speakers": list(self.speakers),
@@ -201,23 +334,207 @@ class Action:
 
 @dataclass(frozen=True)
 class Insights:
-    """insights.json (and final.json, which adds keys): language, summary, ranked insights, actions."""
+    """insights.json (and final.json, which adds keys): language, summary, ranked insights, actions, phases."""
 
     language: str
     summary: tuple[str, ...]
     insights: tuple[Insight, ...]
     actions: tuple[Action, ...]
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # open metadata: "generated_by", "fewer_reason", ...
+    phases: PhaseResult | None = None  # the conversation's phases, as in turns.json
+
+    @property
+    def llm_error(self) -> str | None:
+        """Why the generative backend failed (its extractive stand-in is not cached)."""
+        value = self.extra.get("llm_error")
+        return str(value) if value is not None else None
+
+    @property
+    def generated_by(self) -> dict[str, Any] | None:
+        """Which model and server wrote the text (--insights llm)."""
+        value = self.extra.get("generated_by")
+        return value if isinstance(value, dict) else None
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Which backend wrote the summary and the actions ("llm" or "extractive")."""
+        value = self.extra.get("sources")
+        return dict(value) if isinstance(value, dict) else {}
+
+    @property
+    def title(self) -> str | None:
+        value = self.extra.get("title")
+        return str(value) if value else None
+
+    @property
+    def reviewers(self) -> list[str] | None:
+        """Who commented (final.json)."""
+        value = self.extra.get("reviewers")
+        return [str(r) for r in value] if isinstance(value, list) else None
+
+    def has(self, key: str) -> bool:
+        """Whether this open metadata key is there."""
+        return key in self.extra
+
+    def with_extra(self, **keys: Any) -> Insights:
+        """The same insights with these open metadata keys added."""
+        return replace(self, extra={**self.extra, **keys})
 
     def to_dict(self) -> dict[str, Any]:
         return {"language": self.language, "summary": list(self.summary),
                 "insights": [i.to_dict() for i in self.insights],
-                "actions": [a.to_dict() for a in self.actions], **self.extra}
+                "actions": [a.to_dict() for a in self.actions], **self.extra,
+                **(self.phases.to_dict() if self.phases is not None else {})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Insights:
-        known = {"language", "summary", "insights", "actions"}
+        known = {"language", "summary", "insights", "actions", *PhaseResult.KEYS}
         return cls(str(d["language"]), tuple(d.get("summary", [])),
                    tuple(Insight.from_dict(i) for i in d.get("insights", [])),
-                   tuple(Action.from_dict(a) for a in d.get("actions", [])),
-                   {k: v for k, v in d.items() if k not in known})
+                   tuple(Action.from_dict(a) for a in d.get("actions", [])), _open(d, known), PhaseResult.from_dict(d))
+
+
+# -- the facilitator's edits on the top 7 and the actions (edits.json, `core.layers`) ----------------------------------
+@dataclass(frozen=True)
+class InsightEdit:
+    """A change to one insight: new wording, new title, dropped (None: not changed)."""
+
+    text: str | None = None
+    title: str | None = None
+    dropped: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("title", self.title), ("text", self.text), ("dropped", self.dropped))
+                if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> InsightEdit:
+        return cls(d.get("text"), d.get("title"), d.get("dropped"))
+
+    @property
+    def empty(self) -> bool:
+        return not self.to_dict()
+
+
+@dataclass(frozen=True)
+class AddedInsight:
+    """A transcript line the facilitator promoted to an insight."""
+
+    key: str  # "added-<turn start>"
+    text: str
+    title: str
+    speakers: tuple[str, ...] = ()
+    speaker: str = ""
+    start: float = 0.0
+    end: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "text": self.text, "title": self.title, "speakers": list(self.speakers),
+                "speaker": self.speaker, "start": self.start, "end": self.end}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AddedInsight:
+        return cls(str(d["key"]), str(d["text"]), str(d.get("title") or str(d["text"])[:40]),
+                   tuple(d.get("speakers", [])), str(d.get("speaker") or ""), float(d.get("start", 0.0)),
+                   float(d.get("end", 0.0)))
+
+
+@dataclass(frozen=True)
+class ActionEdit:
+    """A new owner or due date for an action ("" clears it)."""
+
+    owner: str | None = None
+    due: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("owner", self.owner), ("due", self.due)) if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ActionEdit:
+        return cls(d.get("owner"), d.get("due"))
+
+
+@dataclass(frozen=True)
+class Edits:
+    """edits.json: `{"insights": {"<key>": {...}}, "order": ["<key>", ...], "added": [...], "actions": {...}}`."""
+
+    insights: dict[str, InsightEdit] = field(default_factory=dict)
+    order: tuple[str, ...] | None = None  # None: the ranking's order
+    added: tuple[AddedInsight, ...] = ()
+    actions: dict[str, ActionEdit] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.insights or self.order is not None or self.added or self.actions or self.extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.insights:
+            out["insights"] = {k: e.to_dict() for k, e in self.insights.items()}
+        if self.order is not None:
+            out["order"] = list(self.order)
+        if self.added:
+            out["added"] = [a.to_dict() for a in self.added]
+        if self.actions:
+            out["actions"] = {k: e.to_dict() for k, e in self.actions.items()}
+        return {**out, **self.extra}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Edits:
+        return cls({str(k): InsightEdit.from_dict(v) for k, v in (d.get("insights") or {}).items()},
+                   tuple(d["order"]) if isinstance(d.get("order"), list) else None,
+                   tuple(AddedInsight.from_dict(a) for a in d.get("added") or []),
+                   {str(k): ActionEdit.from_dict(v) for k, v in (d.get("actions") or {}).items()},
+                   _open(d, {"insights", "order", "added", "actions"}))
+
+
+# -- one run of one input: the CLI's call and a job's parameters ------------------------------------------------------
+@dataclass(frozen=True)
+class RunRequest:
+    """What to run on one recording or transcript. `to_params` is a job's payload (its keys are a public interface:
+    queued jobs of earlier versions still run and deduplicate); `service.Oogst.checked` validates it once."""
+
+    input: str  # the recording or transcript file
+    title: str | None = None
+    date: str | None = None  # YYYY-MM-DD
+    language: str | None = None
+    speakers: int | None = None
+    vocabulary: tuple[str, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)
+    pseudonymise: bool | None = None
+    participants: str | None = None
+    start: str | None = None  # redo from this stage on ("transcribe": --force)
+    until: str | None = None  # stop after this stage (the command line only)
+    series: str | None = None
+    remember_voices: bool | None = None
+    rerun: bool = False  # a re-run after names, corrections or edits: the transcription is up to date
+
+    PARAMS = ("title", "date", "language", "speakers", "vocabulary", "names", "pseudonymise", "participants",
+              "start", "series", "remember_voices", "rerun")
+    SETTINGS = ("language", "speakers", "vocabulary", "names", "pseudonymise", "participants")  # what it may set
+
+    def to_params(self) -> dict[str, Any]:
+        """The job's parameters: the given values only (None, "", empty and a False `rerun` are left out)."""
+        out: dict[str, Any] = {}
+        for name in self.PARAMS:
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                value = list(value)
+            if value in (None, "", [], {}) or (name == "rerun" and not value):
+                continue
+            out[name] = value
+        return out
+
+    @classmethod
+    def from_params(cls, input: str, params: dict[str, Any]) -> RunRequest:
+        """A job's parameters as a request (unknown keys are ignored; nothing is checked here)."""
+        given = {k: v for k, v in params.items() if k in cls.PARAMS and v is not None}
+        if "vocabulary" in given:
+            given["vocabulary"] = tuple(given["vocabulary"])
+        if "names" in given:
+            given["names"] = dict(given["names"])
+        return cls(input, **given)
+
+    def settings_values(self) -> dict[str, Any]:
+        """The settings this request sets for its run (the rest come from the front end's settings)."""
+        return {k: getattr(self, k) for k in self.SETTINGS if getattr(self, k) not in (None, "", (), {})}

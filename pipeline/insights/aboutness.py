@@ -20,8 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pipeline.insights.lexicon import lexicon
-from pipeline.insights.nlp import SPOKEN_STOP, Sentence, function_words
+from pipeline.insights.nlp import SPOKEN_STOP, Sentence, function_words, lexicon
 
 if TYPE_CHECKING:
     import numpy as np

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.core.language import text_language
-from pipeline.insights.lexicon import lexicon
+from pipeline.insights.nlp import lexicon
 
 _WORD = re.compile(r"[^\W\d_](?:[^\W_]|[-])*|'[a-z]+|\d+|[,;:]")
 _DETERMINERS = {"nl": {"de", "het", "een", "die", "dat", "deze", "dit", "mijn", "je", "jouw", "zijn", "haar", "ons",

@@ -15,7 +15,7 @@ import datetime
 import re
 
 from pipeline.core.language import MONTHS, WEEKDAYS, text_language
-from pipeline.insights.lexicon import lexicon
+from pipeline.insights.nlp import lexicon
 
 
 def _due_pattern(language: str) -> re.Pattern[str]:

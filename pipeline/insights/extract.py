@@ -38,8 +38,7 @@ from pipeline.core.types import TOP_N, Insight, Insights, Quote, Turns, Word
 from pipeline.insights.actions import extract_actions
 from pipeline.insights.confidence import Recognition, prefer_recognised
 from pipeline.insights.features import Progress, SentenceFeatures, sentence_features
-from pipeline.insights.lexicon import lexicon
-from pipeline.insights.nlp import Encoder, Sentence, clean_sentence, default_encoder, split_sentences
+from pipeline.insights.nlp import Encoder, Sentence, clean_sentence, default_encoder, lexicon, split_sentences
 from pipeline.insights.ranking import Analysis
 from pipeline.insights.titles import readable_span, theme_titles
 
@@ -178,8 +177,8 @@ def _check_in_is_aside(sentences: list[Sentence], features: list[SentenceFeature
                        turns: Turns) -> list[SentenceFeatures]:
     """In an intervision, what is said in the opening (the check-in: how everyone arrives, the weather, the bike ride)
     is small talk, not a lesson. The phases are turns.json's (`insights.phases`, found by the names stage)."""
-    opening = [(float(p["start"]), float(p["end"])) for p in turns.extra.get("phases", ())
-               if p.get("phase") == "opening"]
+    opening = [(p.start, p.end) for p in (turns.phases.phases if turns.phases is not None else ())
+               if p.phase == "opening"]
     if not opening:
         return features
     return [replace(f, small_talk=True) if any(a <= s.start < b for a, b in opening) else f

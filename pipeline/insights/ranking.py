@@ -10,9 +10,17 @@ from typing import TYPE_CHECKING
 
 from pipeline.insights.aboutness import aboutness, register, register_table
 from pipeline.insights.features import Progress, SentenceFeatures
-from pipeline.insights.lexicon import lexicon
-from pipeline.insights.meaning import ASIDE_MARGIN, SUBSTANCE, aside_margin, kind_similarities
-from pipeline.insights.nlp import Encoder, Sentence, clean_sentence, stop_words
+from pipeline.insights.nlp import (
+    ASIDE_MARGIN,
+    SUBSTANCE,
+    Encoder,
+    Sentence,
+    aside_margin,
+    clean_sentence,
+    kind_similarities,
+    lexicon,
+    stop_words,
+)
 
 if TYPE_CHECKING:
     import numpy as np

@@ -8,8 +8,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pipeline.insights.lexicon import lexicon
-from pipeline.insights.nlp import ANAPHORA, Encoder, Sentence, clean_sentence, stop_words
+from pipeline.insights.nlp import ANAPHORA, Encoder, Sentence, clean_sentence, lexicon, stop_words
 from pipeline.insights.ranking import Analysis
 
 if TYPE_CHECKING:

@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.errors import ConfigError, InputError
-from pipeline.core.naming import session_name
-from pipeline.core.store import hash_file
+from pipeline.core.errors import ConfigError, InputError, require
+from pipeline.core.language import session_name
+from pipeline.core.session import hash_file
+from pipeline.core.types import RunRequest
 from pipeline.jobs.queue import DEFAULT_TTL, Job, JobQueue, SQLiteQueue, default_state_dir, when
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ def open_queue(settings: Settings, env: Mapping[str, str] | None = None) -> JobQ
     url = broker_url(settings)
     if url is None:
         return SQLiteQueue(default_state_dir(Path(settings.out_dir), env) / "jobs.sqlite", ttl=ttl)
+    require("queue", "a broker URL (OOGST_BROKER_URL or broker in [queue])")
     from pipeline.jobs.celery_queue import DEFAULT_VISIBILITY_TIMEOUT, CeleryQueue
 
     return CeleryQueue(url, out_dir=Path(settings.out_dir), ttl=ttl,
@@ -113,13 +115,13 @@ def shared_input(path: Path, out_dir: Path) -> Path:
     return target
 
 
-def submit_inputs(queue: JobQueue, settings: Settings, inputs: list[Path], params: Mapping[str, Any]) -> list[Job]:
-    """One "run" job per input, with the inputs copied to the shared outputs folder first."""
+def submit_inputs(queue: JobQueue, settings: Settings, requests: list[RunRequest]) -> list[Job]:
+    """One "run" job per request, with its input copied to the shared outputs folder first."""
     jobs = []
-    for path in inputs:
+    for request in requests:
+        path = Path(request.input)
         target = shared_input(path, Path(settings.out_dir))
-        jobs.append(queue.submit("run", session_name(path), str(target),
-                                 {k: v for k, v in params.items() if v not in (None, "", [], {}, ())}))
+        jobs.append(queue.submit("run", session_name(path), str(target), request.to_params()))
     return jobs
 
 
@@ -174,7 +176,8 @@ def jobs_lines(queue: JobQueue, *, limit: int = 50, session: str | None = None) 
 
 def status_lines(queue: JobQueue, out_dir: Path, session: str | None = None) -> list[str]:
     """`oogst status`: per session folder, what is there and where its latest job is."""
-    from pipeline.core.store import Session
+    from pipeline.core.session import FINAL_DOCX, Session, sessions_in
+    from pipeline.run import STAGE_NAMES
 
     out_dir = Path(out_dir)
     latest = {job.session: job for job in reversed(queue.list(limit=500))}
@@ -183,17 +186,15 @@ def status_lines(queue: JobQueue, out_dir: Path, session: str | None = None) -> 
             raise InputError(f"{out_dir / session}: no such session (see `oogst status` for all)")
         names = [session]
     else:
-        folders = {p.name for p in out_dir.iterdir() if p.is_dir() and not p.name.startswith(".")} \
-            if out_dir.is_dir() else set()
-        names = sorted(folders | set(latest))
+        names = sorted({p.name for p in sessions_in(out_dir)} | set(latest))
     lines = []
     for name in names:
         root = out_dir / name
         have: list[str] = []
         if root.is_dir():
             stages = Session(root).stages()
-            have = [s for s in ("transcribe", "speakers", "names", "insights", "draft") if s in stages]
-            if (root / "final.docx").is_file():
+            have = [s for s in STAGE_NAMES if s in stages]
+            if Session(root).has(FINAL_DOCX):
                 have.append("final")
         job = latest.get(name)
         state = describe(job) if job is not None else ("draft ready" if "draft" in have else "no job")

@@ -1,17 +1,17 @@
-"""The worker: a separate process that claims one job at a time and runs it through `pipeline.run`.
+"""The worker: a separate process that claims one job at a time and runs it through the application service.
 
     python -m pipeline.jobs.worker --queue STATE/jobs.sqlite --out-dir outputs [--config FILE] [--parent PID]
 
 It keeps the speech recogniser loaded between jobs (the speaker and sentence encoders cache themselves in the
 process), sends heartbeats while a job runs, and reports stage, share done and ETA through the `Reporter` protocol
-of `pipeline.run`. SIGTERM puts the running job back in the queue; when the parent (`oogst serve`) dies the worker
-stops too. A worker killed outright leaves a job whose heartbeat expires; the next claim queues it again.
+of `core.progress`. A job's parameters are a `RunRequest` (`pipeline.service.Oogst.run`). SIGTERM puts the
+running job back in the queue; when the parent (`oogst serve`) dies the worker stops too. A worker killed
+outright leaves a job whose heartbeat expires; the next claim queues it again.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import os
 import signal
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import OogstError
 from pipeline.core.lock import SessionBusyError, session_lock
 from pipeline.core.lock import heartbeat as lock_heartbeat
+from pipeline.core.types import RunRequest
 from pipeline.jobs.queue import Job, JobQueue, SQLiteQueue
 
 if TYPE_CHECKING:
@@ -35,12 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OWNER = "the web worker"
-# Settings a job may set (the new-session form); the rest come from the server.
+OWNER = "the web worker"  # the service's owner for front "worker" (the busy message)
 WARM_UP = ("Sanne: Goedemorgen allemaal, fijn dat jullie er zijn.\n"
            "Joris: Wat ik meeneem is dat grenzen stellen echt helpt.\n"
            "Fatima: Ik ga volgende week met mijn leidinggevende praten over de planning.\n")
-RUN_PARAMS = ("language", "speakers", "vocabulary", "names", "pseudonymise", "participants")
 
 
 class Stopped(Exception):
@@ -93,11 +92,13 @@ class Worker:
                  heartbeat_every: float = 5.0) -> None:
         """`cli` and `config` are the server's settings (as `load_settings` takes them); a job adds its own."""
         from pipeline.core.settings import load_settings
+        from pipeline.service import Oogst
 
         self.queue = queue
         self.cli = dict(cli)
         self.config = config
         self.settings = load_settings(self.cli, config=config)  # checked once, at start
+        self.service = Oogst(self.settings, front="worker")
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.heartbeat_every = heartbeat_every
         self._backends: dict[tuple[Any, ...], Backend] = {}
@@ -122,7 +123,7 @@ class Worker:
         import dataclasses
         import tempfile
 
-        from pipeline.run import run_recording
+        from pipeline.service import Oogst
 
         began = time.monotonic()
         try:
@@ -135,34 +136,27 @@ class Worker:
             settings = dataclasses.replace(self.settings, out_dir=Path(tmp) / "outputs", quiet=True,
                                            pseudonymise=None, names={})
             try:
-                run_recording(text, settings, owner=OWNER)
+                Oogst(settings, front="worker").run(RunRequest(str(text)))
             except Exception as exc:  # warming is optional; the job will say what is wrong
                 log.warning("warm-up: %s: %s", type(exc).__name__, exc)
         return time.monotonic() - began
 
     def job_settings(self, job: Job) -> Settings:
-        from pipeline.core.settings import load_settings
-
-        given = {k: v for k, v in job.params.items() if k in RUN_PARAMS and v not in (None, "", [], {})}
-        return load_settings({**self.cli, **given}, config=self.config)
+        """The server's settings with what the job sets (language, speakers, vocabulary, names, privacy)."""
+        return self.service.settings_for(RunRequest.from_params(job.input, job.params))
 
     def run(self, job: Job) -> None:
         """Run one claimed job to done or failed (Stopped propagates: the job goes back to the queue)."""
         from pipeline.ingest.audio import is_audio_file
-        from pipeline.run import run_recording
 
-        settings = self.job_settings(job)
-        path = Path(job.input)
-        params = job.params
+        request = RunRequest.from_params(job.input, job.params)
         try:
-            date = dt.date.fromisoformat(params["date"]) if params.get("date") else None
+            request = self.service.checked(request)
+            settings = self.service.settings_for(request)
             # a re-run after names, corrections or edits: transcription is up to date, no recogniser needed
-            wanted = is_audio_file(path) and not params.get("rerun") and params.get("start") not in (
-                "speakers", "names", "insights", "draft")
+            wanted = is_audio_file(Path(request.input)) and not request.rerun and request.start in (None, "transcribe")
             backend = self.backend_for(settings) if wanted else None
-            run_recording(path, settings, reporter=JobReporter(self.queue, job.id), start=params.get("start"),
-                          title=params.get("title") or None, date=date, owner=OWNER, asr_backend=backend,
-                          series=params.get("series") or None, remember_voices=params.get("remember_voices"))
+            self.service.run(request, reporter=JobReporter(self.queue, job.id), asr_backend=backend)
         except OogstError as exc:
             log.warning("job %d (%s) failed: %s", job.id, job.session, exc)
             self.queue.finish(job.id, str(exc))

@@ -7,6 +7,7 @@ folder through transformers) and owns the privacy rule for server addresses; `pr
 parses and repairs the JSON answers and checks every citation; `masking` replaces names by labels for a remote
 server; `backend` is the `InsightBackend` that ties them together and falls back on the extractive backend.
 
+httpx and transformers are the `llm` extra (checked when a backend is made from the settings).
 May import `pipeline.core`, `pipeline.insights` (sentences, the extractive backend, due dates, recognition) and
 `pipeline.privacy` (labels, the rule-based name detector).
 """

@@ -11,6 +11,10 @@
    marked with its `source`); without grounded actions or summary lines, the extractive ones are used.
 5. Failure (server down, timeout, HTTP error, invalid JSON after one repair): one warning line naming the server
    and the cause, and the extractive result.
+
+`backend_from_settings` builds it from the settings: a server (`--llm-url` + `--llm-model`) or a model folder
+(`--llm-model FOLDER` without a URL); wrong or missing settings are one-line `ConfigError`s, raised before anything
+is sent. `LlmPlug` puts it at the runner's `insights.backend` point.
 """
 
 from __future__ import annotations
@@ -19,16 +23,20 @@ import datetime
 import logging
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
+from pipeline.core.errors import ConfigError, require
 from pipeline.core.language import is_supported, text_language
+from pipeline.core.session import PSEUDONYMS, Session
+from pipeline.core.settings import Settings
+from pipeline.core.stages import Extension, RunContext
 from pipeline.core.types import TOP_N, Action, Insight, Insights, Quote, Turns
 from pipeline.insights.confidence import Recognition
 from pipeline.insights.duedates import due_date
 from pipeline.insights.extract import ExtractiveBackend, InsightBackend, InsightContext
 from pipeline.insights.features import Progress
-from pipeline.insights.lexicon import lexicon
-from pipeline.insights.nlp import Sentence, split_sentences
+from pipeline.insights.nlp import Sentence, lexicon, split_sentences
 from pipeline.llm.grounding import Grounder, Point, Tally, ask_json
 from pipeline.llm.masking import Masker, NoMasking
 from pipeline.llm.prompts import (
@@ -42,8 +50,17 @@ from pipeline.llm.prompts import (
     load_template,
     merge_messages,
 )
-from pipeline.llm.transport import ChatModel, LLMError
-from pipeline.privacy.mapping import fold
+from pipeline.llm.transport import (
+    DEFAULT_CONTEXT,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_TIMEOUT,
+    ChatModel,
+    HttpChat,
+    LLMError,
+    LocalChat,
+    check_url,
+)
+from pipeline.privacy.mapping import Pseudonyms, fold
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +79,8 @@ NOTES = {  # the line the draft shows under the participants (only when the mode
 def written_by_note(result: Insights, language: str, model: str, server: str, remote: bool) -> str | None:
     """What the model wrote, in the session's language; None when none of its text is used."""
     words = NOTES[text_language(language)]
-    sources = result.extra.get("sources", {})
-    k = sum(1 for i in result.insights if i.extra.get("source") == "llm")
+    sources = result.sources
+    k = sum(1 for i in result.insights if i.source == "llm")
     parts = ([words["summary"]] if sources.get("summary") == "llm" and result.summary else []) + \
         ([words["insights" if k < len(result.insights) else "all"].format(k=k, n=len(result.insights))] if k
          else []) + \
@@ -126,7 +143,7 @@ class LLMBackend:
         if not turns.turns or not is_supported(language):
             result = base()
             report(1.0)
-            return replace(result, extra={**result.extra, **meta, "timings": timings(0.0, 0)})
+            return result.with_extra(**meta, timings=timings(0.0, 0))
         try:
             run = _Run(self, template, turns, language, top, report)
             answer = run.generate()
@@ -134,9 +151,8 @@ class LLMBackend:
             log.warning("insights: the language model failed: %s; the extractive top 7 is used instead", exc)
             result = base()
             report(1.0)
-            return replace(result, insights=tuple(_marked(i, "extractive") for i in result.insights),
-                           extra={**result.extra, **meta, "llm_error": str(exc),
-                                  "timings": timings(time.perf_counter() - began, 0)})
+            marked = replace(result, insights=tuple(i.mark(source="extractive") for i in result.insights))
+            return marked.with_extra(**meta, llm_error=str(exc), timings=timings(time.perf_counter() - began, 0))
         model_seconds = time.perf_counter() - began
         report(0.9)
         result = run.assemble(answer, context, base)
@@ -144,14 +160,9 @@ class LLMBackend:
         note = written_by_note(result, language, self.model.name, self.model.server, self.remote)
         written = {"generated_by": {"model": self.model.name, "server": self.model.server, "remote": self.remote,
                                     "note": note}} if note else {}
-        return replace(result, extra={
-            **result.extra, **meta, "timings": timings(model_seconds, run.chunks),
-            "grounding": {"kept": run.kept, "dropped": sum(run.tally.dropped.values()),
-                          "reasons": dict(run.tally.dropped)}, **written})
-
-
-def _marked(insight: Insight, source: str) -> Insight:
-    return replace(insight, extra={**insight.extra, "source": source})
+        return result.with_extra(**meta, timings=timings(model_seconds, run.chunks),
+                                 grounding={"kept": run.kept, "dropped": sum(run.tally.dropped.values()),
+                                            "reasons": dict(run.tally.dropped)}, **written)
 
 
 @dataclass
@@ -282,12 +293,12 @@ class _Run:
                 if len(insights) >= wanted:
                     break
                 if not any((round(q.start, 3), q.text) in cited for q in item.quotes):
-                    insights.append(replace(_marked(item, "extractive"), rank=len(insights) + 1))
+                    insights.append(replace(item.mark(source="extractive"), rank=len(insights) + 1))
             if not summary:
                 summary, sources["summary"] = list(extractive.summary), "extractive"
             if not actions:
                 actions, sources["actions"] = list(extractive.actions), "extractive"
-            if len(insights) < self.top and "fewer_reason" in extractive.extra:  # the same words, this count
+            if len(insights) < self.top and extractive.has("fewer_reason"):  # the same words, this count
                 messages = lexicon(self.language)["messages"]
                 extra["fewer_reason"] = messages["fewer"].format(n=len(insights)) if insights else messages["none"]
         return Insights(self.language, tuple(summary), tuple(insights), tuple(actions),
@@ -316,3 +327,56 @@ class _Run:
 
 def _iso(day: datetime.date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+HOW = ("say which model: --llm-url URL --llm-model NAME for a server (Ollama, llama.cpp's server), or "
+       "--llm-model FOLDER for a local model folder ([llm] url, model in the config file; OOGST_LLM_URL, "
+       "OOGST_LLM_MODEL)")
+
+
+def hidden_names(session: Session | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(kind, spellings) of every name the session's pseudonyms.json hides (none without the file)."""
+    if session is None:
+        return ()
+    pseudonyms = Pseudonyms.load(session.path(PSEUDONYMS))
+    return tuple((e.kind, tuple(n for n in e.names if not pseudonyms.is_unhidden(n)))
+                 for e in pseudonyms.entities)
+
+
+def backend_from_settings(settings: Settings, session: Session | None = None) -> LLMBackend:
+    """The `LLMBackend` for `--insights llm`, its server address checked against the privacy rule.
+
+    Args:
+        session: for a remote server, the names its pseudonyms.json hides are masked too.
+    """
+    require("llm", "--insights llm")
+    load_template(settings.llm_template, settings.language)  # a missing template file fails here, not later
+    model: ChatModel
+    remote = False
+    if settings.llm_url:
+        if not settings.llm_model:
+            raise ConfigError(f"--llm-url {settings.llm_url}: also give --llm-model NAME (the name the server "
+                              "knows the model by, e.g. llama3.1:8b)")
+        remote = check_url(settings.llm_url, settings.allow_remote)
+        context = settings.llm_context or DEFAULT_CONTEXT
+        # The final answer (summary, 7 insights with quotes, actions) needs room: a third of the context, 1-2k tokens.
+        model = HttpChat(settings.llm_url, settings.llm_model, api_key=settings.llm_api_key,
+                         timeout=settings.llm_timeout or DEFAULT_TIMEOUT, context=context,
+                         max_tokens=min(2048, max(DEFAULT_MAX_TOKENS, context // 3)))
+    elif settings.llm_model:
+        folder = Path(settings.llm_model).expanduser()
+        if not folder.is_dir():
+            raise ConfigError(f"--llm-model {settings.llm_model}: no such model folder (without --llm-url the "
+                              "model is a local folder with config.json, weights and a tokenizer); or " + HOW)
+        model = LocalChat(folder, context_limit=settings.llm_context, threads=settings.threads)
+    else:
+        raise ConfigError(f"--insights llm: {HOW}")
+    return LLMBackend(model, template=settings.llm_template, remote=remote,
+                      hidden=hidden_names(session) if remote else ())
+
+
+class LlmPlug(Extension):
+    """`--insights llm` at the runner's `insights.backend` point: the generative backend the settings name."""
+
+    def insights_backend(self, ctx: RunContext) -> Any:
+        return backend_from_settings(ctx.settings, ctx.session)

@@ -115,7 +115,7 @@ POINTS_SCHEMA = ('{"points": [{"kind": "insight or action", "text": "...", "ids"
 
 def group_owner(language: str) -> str:
     """The owner of what the whole group takes on ("iedereen", "everyone"): the extractive actions' word."""
-    from pipeline.insights.lexicon import lexicon
+    from pipeline.insights.nlp import lexicon
 
     return str(lexicon(text_language(language))["actions"]["group_owner"])
 

@@ -12,12 +12,11 @@ May import `pipeline.core` and `pipeline.privacy` (a pseudonymised session's mai
 
 from pipeline.mail.addresses import parse_address, read_recipients
 from pipeline.mail.command import MailOutcome, run_mail, send_message_now
-from pipeline.mail.ledger import SENT_FILE, SendResult, previous_sends, resend_question
-from pipeline.mail.message import DOCX_TYPE, EML_FILE, SOURCE_HEADER, MailContent, compose, load_content, write_eml
+from pipeline.mail.message import DOCX_TYPE, SOURCE_HEADER, MailContent, compose, load_content, write_eml
 from pipeline.mail.settings import PASSWORD_ENV, MailSettings, load_mail_settings
-from pipeline.mail.transport import send
+from pipeline.mail.transport import SendResult, previous_sends, resend_question, send
 
-__all__ = ["DOCX_TYPE", "EML_FILE", "PASSWORD_ENV", "SENT_FILE", "SOURCE_HEADER", "MailContent", "MailOutcome",
+__all__ = ["DOCX_TYPE", "PASSWORD_ENV", "SOURCE_HEADER", "MailContent", "MailOutcome",
            "MailSettings", "SendResult", "compose", "load_content", "load_mail_settings", "parse_address",
            "previous_sends", "read_recipients", "resend_question", "run_mail", "send", "send_message_now",
            "write_eml"]

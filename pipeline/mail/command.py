@@ -10,13 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import ConfigError, MailError
-from pipeline.core.layers import load_roster
-from pipeline.core.store import Session
+from pipeline.core.session import SENT_LEDGER, Session
 from pipeline.mail.addresses import read_recipients
-from pipeline.mail.ledger import SENT_FILE, previous_sends, resend_question
 from pipeline.mail.message import compose, write_eml
 from pipeline.mail.settings import PASSWORD_ENV, MailSettings, load_mail_settings, where_to_set
-from pipeline.mail.transport import SendResult, send
+from pipeline.mail.transport import SendResult, previous_sends, resend_question, send
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ def run_mail(session: Session, *, to: Sequence[str] = (), to_file: Path | None =
     """
     env = env if env is not None else {}
     if not to and to_file is None:  # the participants roster the web page keeps (roster.json)
-        to = [f"{p['name']} <{p['email']}>" for p in load_roster(session.root) if p.get("email")]
+        to = [f"{p['name']} <{p['email']}>" for p in session.roster() if p.get("email")]
     recipients = read_recipients(list(to), to_file)
     if not recipients:
         raise MailError("no recipients: give --to name@example.nl (repeatable) or --to-file participants.txt")
@@ -86,10 +84,10 @@ def run_mail(session: Session, *, to: Sequence[str] = (), to_file: Path | None =
     question = resend_question(session, message)
     if question is not None and not yes:
         if confirm is None:
-            raise MailError(f"{session.path(SENT_FILE)}: this session was already mailed; pass --yes to send it "
+            raise MailError(f"{session.path(SENT_LEDGER)}: this session was already mailed; pass --yes to send it "
                             "again (there is no terminal to ask)")
         if not confirm(question):
-            raise MailError(f"{session.path(SENT_FILE)}: already sent before; not sent again")
+            raise MailError(f"{session.path(SENT_LEDGER)}: already sent before; not sent again")
     password = env.get(PASSWORD_ENV) or None
     if settings.user and password is None:
         if password_prompt is None:

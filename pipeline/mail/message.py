@@ -17,10 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import MailError
-from pipeline.core.language import format_date, mail_texts, text_language
-from pipeline.core.layers import sent_versions
-from pipeline.core.naming import date_from, title_from
-from pipeline.core.store import Session, atomic_write_bytes, hash_file, read_json
+from pipeline.core.language import date_from, format_date, mail_texts, text_language, title_from
+from pipeline.core.session import (
+    DRAFT,
+    EML,
+    FINAL,
+    FINAL_DOCX,
+    INSIGHTS,
+    TRANSCRIPT,
+    TURNS,
+    Session,
+    atomic_write_bytes,
+    hash_file,
+    read_json,
+    sent_file,
+)
 from pipeline.core.types import TOP_N, Insight, Insights
 from pipeline.mail.addresses import parse_address
 from pipeline.privacy.shared import load_shared
@@ -28,7 +39,6 @@ from pipeline.privacy.shared import load_shared
 log = logging.getLogger(__name__)
 
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
-EML_FILE = "mail.eml"
 SOURCE_HEADER = "X-Oogst-Source"
 
 
@@ -55,19 +65,19 @@ class MailContent:
 
 def load_content(session: Session, *, draft: bool = False) -> MailContent:
     """Read what the mail needs from a session; the release gate lives here."""
-    final = session.path("final.json")
+    final = session.path(FINAL)
     if draft:
         if final.is_file():
             raise MailError(f"{final}: the review is already collected, so there is no draft to mail; "
                             "leave out --draft to mail the final top 7")
-        source, attachment = session.path("insights.json"), session.path("draft.docx")
-        sent = sent_versions(session.root)
+        source, attachment = session.path(INSIGHTS), session.path(DRAFT)
+        sent = session.sent_versions()
         if sent:  # the draft as it was frozen when sent (review.versions)
-            source, attachment = sent[-1] / "insights.json", sent[-1] / "draft.docx"
+            source, attachment = sent_file(sent[-1], INSIGHTS), sent_file(sent[-1], DRAFT)
         if not source.is_file():
             raise MailError(f"{source}: not found, so there is no draft to mail yet; run `oogst run` first")
     else:
-        source, attachment = final, session.path("final.docx")
+        source, attachment = final, session.path(FINAL_DOCX)
         if not final.is_file():
             raise MailError(f"{final}: not found: the review has not been collected yet, so there is no final top 7 "
                             f"to mail; run `oogst collect {session.name}` first (or pass --draft to mail the "
@@ -84,19 +94,19 @@ def load_content(session: Session, *, draft: bool = False) -> MailContent:
         raise MailError(f"{source}: holds no insights, so there is nothing to mail")
 
     speakers: dict[str, str] = {}
-    if session.path("turns.json").is_file():
-        raw = read_json(session.path("turns.json"))
+    if session.has(TURNS):
+        raw = session.read(TURNS)
         if isinstance(raw, dict) and isinstance(raw.get("speakers"), dict):
             speakers = {str(k): str(v) for k, v in raw["speakers"].items() if v}
     transcript: dict[str, Any] = {}
-    if session.path("transcript.json").is_file():
-        raw = read_json(session.path("transcript.json"))
+    if session.has(TRANSCRIPT):
+        raw = session.read(TRANSCRIPT)
         transcript = raw if isinstance(raw, dict) else {}
 
     # the one fallback rule, on the whole name: "Nederlands"[:2] would be "ne" and fall back to English
     language = text_language(str(insights.language or transcript.get("language") or "nl"))
     # `oogst run` stores a title made from the folder name, date digits and all; the date goes in separately
-    title = title_from(str(insights.extra.get("title") or transcript.get("title") or ""), keep_case=True)
+    title = title_from(str(insights.title or transcript.get("title") or ""), keep_case=True)
     if not title and transcript.get("source"):
         title = title_from(Path(str(transcript["source"])).stem)
     title = title or title_from(session.name) or mail_texts(language)["session"]
@@ -111,13 +121,13 @@ def _session_date(session: Session, transcript: Mapping[str, Any]) -> date | Non
         try:
             return date.fromisoformat(str(recorded)[:10])
         except ValueError:
-            log.warning("%s: 'recorded' is %r, not YYYY-MM-DD; ignoring it", session.path("transcript.json"),
+            log.warning("%s: 'recorded' is %r, not YYYY-MM-DD; ignoring it", session.path(TRANSCRIPT),
                         recorded)
     for name in (session.name, Path(str(transcript.get("source", ""))).stem):
         found = date_from(name)
         if found:
             return found
-    stamp = session.path("transcript.json")
+    stamp = session.path(TRANSCRIPT)
     if stamp.is_file():
         return datetime.fromtimestamp(stamp.stat().st_mtime).date()
     return None
@@ -125,7 +135,7 @@ def _session_date(session: Session, transcript: Mapping[str, Any]) -> date | Non
 
 def _votes(insight: Insight, t: Mapping[str, str]) -> str:
     """final.json "votes": {"up", "down", "net", "voters"} (from `oogst collect`) or a plain count."""
-    votes = insight.extra.get("votes")
+    votes = insight.votes
     if isinstance(votes, dict):
         up, down = votes.get("up"), votes.get("down")
         parts = []
@@ -267,7 +277,7 @@ def compose(session: Session, recipients: Sequence[Address], *, sender: str | Ad
 
 def write_eml(session: Session, message: EmailMessage) -> Path:
     """The dry run: the message as outputs/<session>/mail.eml, which any mail client opens."""
-    return atomic_write_bytes(session.path(EML_FILE), message.as_bytes(policy=policy.SMTP))
+    return atomic_write_bytes(session.path(EML), message.as_bytes(policy=policy.SMTP))
 
 
 def recipients_of(message: EmailMessage) -> list[Address]:

@@ -1,4 +1,5 @@
-"""SMTP: open a TLS-protected connection, log in with UTF-8 credentials, send, and explain every failure in one line."""
+"""SMTP: open a TLS-protected connection, log in with UTF-8 credentials, send, and explain every failure in one line;
+and the ledger, sent.json: every send the server accepted, so a second send of a session asks first."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from typing import Any
 
 from pipeline.core.errors import ConfigError, MailError
-from pipeline.core.store import Session
-from pipeline.mail.ledger import SENT_FILE, SendResult, record_send, resend_question
-from pipeline.mail.message import recipients_of
+from pipeline.core.session import FINAL, SENT_LEDGER, Session
+from pipeline.mail.message import SOURCE_HEADER, recipients_of
 from pipeline.mail.settings import PASSWORD_ENV, MailSettings, where_to_set
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ def send(message: EmailMessage, settings: MailSettings, password: str | None, *,
         raise MailError("the message has no recipients")
     question = resend_question(session, message)
     if question is not None and not confirm(question):
-        raise MailError(f"{session.path(SENT_FILE)}: already sent before; not sent again")
+        raise MailError(f"{session.path(SENT_LEDGER)}: already sent before; not sent again")
     if settings.user and not password:
         raise ConfigError(f"no password for {settings.user} on {settings.host}: set {PASSWORD_ENV} "
                           "or run `oogst mail --send` in a terminal so it can ask")
@@ -97,7 +99,7 @@ def send(message: EmailMessage, settings: MailSettings, password: str | None, *,
             raise MailError(f"{settings.where} refused every recipient, nothing was sent: {who_not}; "
                             "check these addresses")
         raise MailError(f"sent only partly: {', '.join(accepted)} got it; refused: {who_not}; fix those "
-                        f"addresses and send to them separately (recorded in {session.path(SENT_FILE)})")
+                        f"addresses and send to them separately (recorded in {session.path(SENT_LEDGER)})")
     return result
 
 
@@ -226,3 +228,67 @@ def _explain(exc: BaseException, settings: MailSettings, sender: Address) -> Mai
         return MailError(f"{where}: cannot reach the SMTP server ({exc.strerror or exc}); check host, port and "
                          "your network")
     return MailError(f"{where}: sending failed ({exc})")
+
+
+log = logging.getLogger(__name__)
+
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the server accepted: only these recipients are recorded in sent.json."""
+
+    sent_at: str  # ISO 8601, UTC
+    message_id: str
+    server: str
+    accepted: tuple[str, ...]  # "Name <address>"
+    refused: tuple[tuple[str, str], ...] = ()  # ("Name <address>", "550 server reply")
+
+
+def previous_sends(session: Session) -> list[dict[str, Any]]:
+    """The sends recorded in sent.json (empty when never sent)."""
+    path = session.path(SENT_LEDGER)
+    if not path.is_file():
+        return []
+    data = session.read(SENT_LEDGER)
+    sends = data.get("sends") if isinstance(data, dict) else None
+    if not isinstance(sends, list):
+        raise MailError(f"{path}: damaged (no \"sends\" list); check it by hand before sending again")
+    return [s for s in sends if isinstance(s, dict)]
+
+
+def resend_question(session: Session, message: EmailMessage) -> str | None:
+    """The question to ask before mailing a session again, or None when it was never sent."""
+    sends = previous_sends(session)
+    if not sends:
+        return None
+    last = sends[-1]
+    to = last.get("to") or []
+    names = ", ".join(str(x) for x in to[:4]) + (f" and {len(to) - 4} more" if len(to) > 4 else "")
+    changed = ""
+    source = str(message.get(SOURCE_HEADER, ""))
+    if last.get("source") and source and f"sha256={last.get('source_sha256')}" not in source:
+        changed = f" ({last['source']} has changed since)"
+    times = "once" if len(sends) == 1 else f"{len(sends)} times"
+    return (f"{session.name} was already mailed {times}, last on {last.get('sent_at', '?')} to {names}{changed}. "
+            f"Send it again to {len(recipients_of(message))} recipients?")
+
+
+def record_send(session: Session, message: EmailMessage, result: SendResult, sender: Address) -> None:
+    source = str(message.get(SOURCE_HEADER, ""))
+    name, _, digest = source.partition("; sha256=")
+    entry = {
+        "sent_at": result.sent_at,
+        "message_id": result.message_id,
+        "subject": str(message.get("Subject", "")),
+        "draft": name.strip() != FINAL,
+        "source": name.strip(),
+        "source_sha256": digest.strip(),
+        "from": str(sender),
+        "to": list(result.accepted),
+        "refused": {who: reply for who, reply in result.refused},
+        "server": result.server,
+    }
+    sends = previous_sends(session)
+    path = session.write(SENT_LEDGER, {"sends": [*sends, entry]})
+    log.info("recorded the send to %d recipients in %s", len(result.accepted), path)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import ModelError
-from pipeline.core.store import atomic_write_json, hash_file
+from pipeline.core.session import atomic_write_json, hash_file
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.core.errors import ModelError
-from pipeline.core.store import atomic_write_bytes, atomic_write_json, hash_file
+from pipeline.core.session import atomic_write_bytes, atomic_write_json, hash_file
 from pipeline.core.types import SAMPLE_RATE
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ shareable form. Internal artefacts (transcript.json, turns.json, insights.json) 
 May import `pipeline.core` only.
 """
 
-from pipeline.privacy.mapping import PARTICIPANT_MODES, PSEUDONYMS_FILE, Entity, Pseudonyms
+from pipeline.privacy.mapping import PARTICIPANT_MODES, Entity, Pseudonyms
 from pipeline.privacy.shared import Shared, load_shared, prepare_shared
 
-__all__ = ["PARTICIPANT_MODES", "PSEUDONYMS_FILE", "Entity", "Pseudonyms", "Shared", "load_shared",
+__all__ = ["PARTICIPANT_MODES", "Entity", "Pseudonyms", "Shared", "load_shared",
            "prepare_shared"]

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from pipeline.core.errors import require
+
 log = logging.getLogger(__name__)
 
 PRIORITY = {"email": 0, "url": 0, "phone": 0, "birthdate": 0, "school": 1, "institution": 1, "place": 2,
@@ -205,14 +207,13 @@ def load_deduce(cache_dir: Path) -> Any:
     cache_dir = Path(cache_dir)
     if cache_dir in _DEDUCE:
         return _DEDUCE[cache_dir]
+    # No fall-back to the rules alone: deduce catches names they miss (README, the hard part), and the draft's key
+    # names deduce, so a draft made without it would be kept once deduce is installed.
+    require("privacy", "pseudonymising Dutch (--pseudonymise)")
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     try:
         import deduce  # its import calls logging.basicConfig(stream=stdout, level=DEBUG): undone below
-    except ImportError:
-        from pipeline.core.errors import ConfigError
-
-        raise ConfigError("pseudonymising Dutch needs deduce: pip install deduce==3.0.6") from None
     finally:
         for handler in root.handlers[:]:
             if handler not in handlers:
@@ -232,8 +233,8 @@ class DeduceDetector:
     name = "deduce-3.0.6+rules-1"
 
     def __init__(self, cache_dir: Path, language: str = "nl") -> None:
+        self.deduce = load_deduce(cache_dir)  # first: without deduce, fail before the rules' start-up
         self.rules = RuleDetector(language)
-        self.deduce = load_deduce(cache_dir)
 
     def detect(self, text: str) -> list[Span]:
         spans: list[Span] = []

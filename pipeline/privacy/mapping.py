@@ -9,7 +9,8 @@ An entity's identity is (kind, number); its label is rendered in the session's l
 (the facilitator said so: `oogst hide`) or "detected" (found in the conversation). Numbers are never reused, so a
 label stays the same when the detector or the facilitator adds names. `unhide` lists names that are never
 replaced. The file stays in the outputs folder: nothing in it goes into a shared document. A series (#15) can keep
-the same file in its folder and read it before the session's own.
+the same file in its folder and read it before the session's own. `hide` and `unhide` are `oogst hide`/`unhide`: the
+facilitator corrects the mapping.
 """
 
 from __future__ import annotations
@@ -18,18 +19,17 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.errors import SessionError
+from pipeline.core.errors import ConfigError, SessionError
+from pipeline.core.session import INSIGHTS, PSEUDONYMS, TRANSCRIPT, Session, atomic_write_json, cache_key
 from pipeline.core.settings import PARTICIPANT_MODES
-from pipeline.core.store import atomic_write_json, cache_key
 
 log = logging.getLogger(__name__)
 
-PSEUDONYMS_FILE = "pseudonyms.json"
 NUMBERED = ("person", "school", "institution", "place", "name")  # "name": an unknown word of a file-name title
 UNNUMBERED = ("birthdate", "phone", "email", "url")
 KINDS = NUMBERED + UNNUMBERED
@@ -265,3 +265,51 @@ def parse_hide_arguments(arguments: Iterable[str]) -> list[list[str]]:
     """`oogst hide` arguments: each is one entity, "=" ties spellings: "Tim=Timmie=Tim de Vries"."""
     groups = [[n.strip() for n in argument.split("=") if n.strip()] for argument in arguments]
     return [g for g in groups if g]
+
+
+def session_language(session: Session) -> str:
+    """The language of a session's labels: insights.json's, else transcript.json's, else Dutch."""
+    for name in (INSIGHTS, TRANSCRIPT):
+        if session.has(name):
+            data = session.read(name)
+            if isinstance(data, dict) and data.get("language"):
+                return str(data["language"])
+    return "nl"
+
+
+def hide(session: Session, arguments: Sequence[str], kind: str = "person") -> list[str]:
+    """Always hide these names (each argument one entity, "=" ties spellings); returns a line per entity.
+
+    Hiding turns pseudonymisation on for the session (recorded in pseudonyms.json).
+    """
+    chosen = KIND_WORDS.get(kind.lower())
+    if chosen is None:
+        raise ConfigError(f"--as {kind}: unknown kind; choose one of {', '.join(sorted(set(KIND_WORDS)))}")
+    groups = parse_hide_arguments(arguments)
+    if not groups:
+        raise ConfigError("no names given: e.g. oogst hide SESSION \"Tim=Timmie=Tim de Vries\" Zwolle")
+    pseudonyms = Pseudonyms.load(session.path(PSEUDONYMS))
+    lines = []
+    if not pseudonyms.enabled:
+        pseudonyms.enabled = True
+        lines.append("pseudonymisation is now on for this session")
+    language = session_language(session)
+    for entity in pseudonyms.hide(groups, chosen):
+        lines.append(f"{label(entity.kind, entity.number, language)} = {' = '.join(entity.names)}")
+    pseudonyms.save(language)
+    return lines
+
+
+def unhide(session: Session, names: Sequence[str]) -> list[str]:
+    """Never hide these names again; returns a line per name."""
+    path = session.path(PSEUDONYMS)
+    if not path.is_file():
+        raise ConfigError(f"{path}: not found: this session hides nothing yet (run `oogst run --pseudonymise` "
+                          "or `oogst hide` first)")
+    pseudonyms = Pseudonyms.load(path)
+    lines, language = [], session_language(session)
+    for name in [n.strip() for n in names if n.strip()]:
+        was = pseudonyms.unhide([name], language)
+        lines.append(f"{name}: shown as is" + (f" (was {', '.join(was)})" if was else ""))
+    pseudonyms.save(language)
+    return lines

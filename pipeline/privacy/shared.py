@@ -15,20 +15,22 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from pipeline.core.store import Session, read_json
+from pipeline.core.session import INSIGHTS, PSEUDONYMS, TURNS, Session
+from pipeline.core.stages import Extension, RunContext
 from pipeline.core.types import Action, Insight, Insights, Quote, Turn, Turns
 from pipeline.privacy.detect import Detector, RuleDetector, Span, resolve
 from pipeline.privacy.mapping import (
     NUMBERED,
     PARTICLES,
-    PSEUDONYMS_FILE,
     TITLES,
     Entity,
     Pseudonyms,
     fold,
     label,
     name_tokens,
+    session_choice,
 )
 
 log = logging.getLogger(__name__)
@@ -191,8 +193,8 @@ class Shared:
     # -- artefacts ---------------------------------------------------------------------------------------------
     def turns(self, turns: Turns) -> Turns:
         speakers = {label_: self.name(n) or n for label_, n in turns.speakers.items()}
-        return Turns(speakers, tuple(Turn(t.speaker, t.start, t.end, self.text(t.text)) for t in turns.turns),
-                     dict(turns.extra))
+        return replace(turns, speakers=speakers,
+                       turns=tuple(Turn(t.speaker, t.start, t.end, self.text(t.text)) for t in turns.turns))
 
     def _quote(self, quote: Quote) -> Quote:
         return replace(quote, speaker=self.name(quote.speaker) or quote.speaker, text=self.text(quote.text))
@@ -209,12 +211,11 @@ class Shared:
 
     def insights(self, insights: Insights) -> Insights:
         """Summary, top 7 (titles, texts, speakers, quotes) and actions in their shareable form."""
-        extra = dict(insights.extra)
-        if isinstance(extra.get("reviewers"), list):
-            extra["reviewers"] = [self.name(str(r)) for r in extra["reviewers"]]
-        return Insights(insights.language, tuple(self.text(s) for s in insights.summary),
-                        tuple(self._insight(i) for i in insights.insights),
-                        tuple(self._action(a) for a in insights.actions), extra)
+        shared = replace(insights, summary=tuple(self.text(s) for s in insights.summary),
+                         insights=tuple(self._insight(i) for i in insights.insights),
+                         actions=tuple(self._action(a) for a in insights.actions))
+        reviewers = insights.reviewers
+        return shared if reviewers is None else shared.with_extra(reviewers=[self.name(r) for r in reviewers])
 
 
 # -- building and loading ------------------------------------------------------------------------------------------
@@ -276,7 +277,7 @@ def prepare_shared(session: Session, turns: Turns, insights: Insights, *, title:
         title_from_file: the title (and the session name) come from the recording's file name, not from --title:
             its unknown words are hidden too (see `_title_words`).
     """
-    pseudonyms = pseudonyms or Pseudonyms.load(session.path(PSEUDONYMS_FILE))
+    pseudonyms = pseudonyms or Pseudonyms.load(session.path(PSEUDONYMS))
     people = participant_names(turns, insights)
     began = time.perf_counter()
     # the title and the session name are not searched (a title is all capitals: "Casus Tim" would be one name);
@@ -294,16 +295,14 @@ def prepare_shared(session: Session, turns: Turns, insights: Insights, *, title:
 
 def load_shared(session: Session, language: str | None = None) -> Shared | None:
     """The session's `Shared` when it is pseudonymised (pseudonyms.json says so), else None."""
-    path = session.path(PSEUDONYMS_FILE)
+    path = session.path(PSEUDONYMS)
     if not path.is_file():
         return None
     pseudonyms = Pseudonyms.load(path)
     if not pseudonyms.enabled:
         return None
-    turns = Turns.from_dict(read_json(session.path("turns.json"))) if session.path("turns.json").is_file() else None
-    insights = None
-    if session.path("insights.json").is_file():
-        insights = Insights.from_dict(read_json(session.path("insights.json")))
+    turns = session.turns() if session.has(TURNS) else None
+    insights = session.insights() if session.has(INSIGHTS) else None
     lang = language or (insights.language if insights is not None else "nl")
     return Shared(pseudonyms, lang, participant_names(turns, insights))
 
@@ -317,5 +316,35 @@ def detector_for(language: str, cache_dir: Path) -> Detector:
     return RuleDetector(language)
 
 
-__all__ = ["Entity", "Shared", "detector_for", "load_shared", "participant_map", "participant_names",
-           "prepare_shared"]
+DETECTOR_VERSION = "deduce-3.0.6+rules-1"  # part of the draft's key when pseudonymised: raise it when detection changes
+
+
+class PrivacyPlug(Extension):
+    """Pseudonymisation at the runner's `draft.shared` point: the session's choice is recorded at the start
+    (`--pseudonymise`, `--participants`), the draft shares labels for third parties, pseudonyms.json (the mapping)
+    is part of the draft's key and one of its artefacts."""
+
+    def __init__(self) -> None:
+        self.pseudonyms: Pseudonyms | None = None
+
+    def start(self, ctx: RunContext) -> None:
+        settings = ctx.settings
+        self.pseudonyms = session_choice(ctx.session.path(PSEUDONYMS), settings.pseudonymise, settings.participants,
+                                         settings.language)
+
+    def shared_key(self, ctx: RunContext) -> list[Any]:
+        return [(self.pseudonyms.user_key(), DETECTOR_VERSION)] if self.pseudonyms is not None else []
+
+    def shared_artefacts(self, ctx: RunContext) -> list[str]:
+        return [PSEUDONYMS] if self.pseudonyms is not None else []
+
+    def shared(self, ctx: RunContext, turns: Any, insights: Any) -> Shared | None:
+        if self.pseudonyms is None:
+            return None
+        detector = detector_for(insights.language, ctx.settings.cache_dir or Path(".cache"))
+        return prepare_shared(ctx.session, turns, insights, title=ctx.title, detector=detector,
+                              pseudonyms=self.pseudonyms, title_from_file=not ctx.title_given)
+
+
+__all__ = ["DETECTOR_VERSION", "Entity", "PrivacyPlug", "Shared", "detector_for", "load_shared", "participant_map",
+           "participant_names", "prepare_shared"]

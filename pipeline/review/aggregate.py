@@ -11,6 +11,7 @@ import difflib
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from pipeline.core.types import TOP_N, Insight, Insights
@@ -196,21 +197,18 @@ def _final_insight(entry: dict[str, Any], rank: int, display: dict[str, str]) ->
     votes = {"up": len(entry["up"]), "down": len(entry["down"]), "net": len(entry["up"]) - len(entry["down"]),
              "voters": {**{display.get(p, p): 1 for p in entry["up"]},
                         **{display.get(p, p): -1 for p in entry["down"]}}}
-    extra = dict(insight.extra)
-    extra.update({"votes": votes, "original_rank": entry["original_rank"],
-                  "original_score": round(insight.score, 4) if not entry["added"] else None})
+    marks: dict[str, Any] = {"votes": votes, "original_rank": entry["original_rank"],
+                             "original_score": round(insight.score, 4) if not entry["added"] else None}
     text = insight.text
     if entry["rewording"]:
-        extra["original_text"] = insight.text
-        extra["reworded_by"] = entry["rewording"]["by"]
+        marks.update(original_text=insight.text, reworded_by=entry["rewording"]["by"])
         text = entry["rewording"]["text"]
     if entry["added"]:
-        extra["added"] = True
-        extra["proposed_by"] = list(insight.speakers)
+        marks.update(added=True, proposed_by=list(insight.speakers))
     # A participant's rewording was typed, not recognised: its confidence is not the recogniser's to give.
     confidence = None if entry["rewording"] else insight.confidence
-    return Insight(rank, insight.title, text, insight.speakers, round(entry["final"], 4), insight.quotes, extra,
-                   confidence)
+    return replace(insight.mark(**marks), rank=rank, text=text, score=round(entry["final"], 4),
+                   confidence=confidence)
 
 
 def _changes(entries: list[dict[str, Any]], aggregate: dict[str, Any], language: str,

@@ -25,12 +25,10 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from pipeline.core.language import draft_labels, format_date
-from pipeline.core.store import Session, atomic_write_bytes, cache_key
+from pipeline.core.session import DRAFT, Session, atomic_write_bytes, cache_key
 from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
 from pipeline.review.doubt import Doubt, DoubtfulWords
-from pipeline.review.parts import header_table
-from pipeline.review.speaking import add_speaking_time
-from pipeline.review.timeline import add_phase_timeline
+from pipeline.review.sections import add_phase_timeline, add_speaking_time, header_table
 
 if TYPE_CHECKING:  # python-docx is imported inside the functions that need it
     from docx.document import Document as DocxDocument
@@ -288,7 +286,7 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
     meta.add_run().add_break()
     meta.add_run(f"{lab['participants']}: ").bold = True
     meta.add_run(", ".join(spec.participants))
-    written_by = insights.extra.get("generated_by")  # --insights llm: which model and server wrote the text
+    written_by = insights.generated_by  # --insights llm: which model and server wrote the text
     if isinstance(written_by, dict) and written_by.get("note"):
         meta.add_run().add_break()
         meta.add_run(str(written_by["note"])).italic = True
@@ -368,7 +366,7 @@ def write_draft(session: Session, turns: Turns, insights: Insights, *, title: st
             insights) goes through it; the draft still carries the hash of the original insights for `collect`.
         sections: added after the action points (`Section`), e.g. a series' earlier actions.
     """
-    target = Path(path) if path is not None else session.path("draft.docx")
+    target = Path(path) if path is not None else session.path(DRAFT)
     source_hash, name = insights_hash(insights), session.name
     if shared is not None:
         turns, insights = shared.turns(turns), shared.insights(insights)

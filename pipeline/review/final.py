@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import datetime
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import ReviewError, SessionError
 from pipeline.core.language import draft_labels
-from pipeline.core.store import Session, atomic_write_json, hash_file, read_json
-from pipeline.core.types import TOP_N, Insights, Turns
+from pipeline.core.session import DRAFT, FINAL, FINAL_DOCX, REVIEW, TURNS, Session, hash_file
+from pipeline.core.types import TOP_N, Insights
 from pipeline.privacy.shared import load_shared
 from pipeline.review import draft as docx_draft
 from pipeline.review.aggregate import RANKING_RULE, _aggregate, _changes, _final_insight, _interpret_all
@@ -151,11 +151,11 @@ def _read_one(path: Path, session: Session, insights: Insights, current_hash: st
 
 def _load_previous(session: Session, current_hash: str, current_files: set[str]) -> tuple[
         list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    path = session.path("review.json")
+    path = session.path(REVIEW)
     if not path.is_file():
         return [], [], []
     try:
-        previous = read_json(path)
+        previous = session.read(REVIEW)
     except SessionError as exc:  # never drop the copies collected earlier without being told to
         raise ReviewError(f"{path}: damaged ({str(exc).split('(', 1)[-1].split(')')[0]}), so the copies collected "
                           f"earlier cannot be counted; repair it, or run `oogst collect {session.name} --fresh` "
@@ -188,9 +188,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
     shown_name = shared.text(session.name, any_case=True) if shared is not None else None
     if shared is not None:
         expected += _expected_texts(shared.insights(insights))
-    turns = None
-    if session.path("turns.json").is_file():
-        turns = Turns.from_dict(read_json(session.path("turns.json")))
+    turns = session.turns() if session.has(TURNS) else None
 
     file_entries: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = []
@@ -257,8 +255,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         "notes": notes_by_file,
         "rules": RANKING_RULE,
     }
-    final = Insights(insights.language, insights.summary, final_insights, insights.actions, {
-        **insights.extra,
+    final = replace(insights, insights=final_insights).with_extra(**{
         "session": session.name,
         "source_insights_hash": current_hash,
         "reviewers": review["reviewers"],
@@ -267,8 +264,8 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         "not_in_top": rest,
         "proposals": aggregate["proposals"],
     })
-    review_path = atomic_write_json(session.path("review.json"), review)
-    final_json = atomic_write_json(session.path("final.json"), final.to_dict())
+    review_path = session.write(REVIEW, review)
+    final_json = session.write(FINAL, final.to_dict())
 
     draft_props = _draft_properties(session)
     doc_title = title or draft_props.get(docx_draft.PROP_TITLE) or session.name
@@ -282,7 +279,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         {s for i in insights.insights for s in i.speakers})
     shown, lines = final, [c["text"] for c in change_list]
     if shared is not None:  # names reviewers wrote (rewordings, proposals) are hidden too
-        written = [i.text for i in final.insights if i.extra.get("reworded_by") or i.extra.get("added")]
+        written = [i.text for i in final.insights if i.reworded_by or i.added]
         written += [t for p in aggregate["proposals"] for t in [p.get("text", ""), *p.get("variants", [])]]
         shared = shared.learn(written, review["reviewers"])
         shown, lines = shared.insights(final), [shared.text(line) for line in lines]
@@ -292,7 +289,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         participants=tuple(people), session_name=shown_name or session.name,
         insights_hash=docx_draft.insights_hash(final), kind="final", review_note=False, missing_line=False,
         changes=tuple(lines), changes_heading=True)
-    final_docx = docx_draft.save_document(docx_draft.build_document(spec, shown, None), session.path("final.docx"))
+    final_docx = docx_draft.save_document(docx_draft.build_document(spec, shown, None), session.path(FINAL_DOCX))
     ok = sum(1 for f in file_entries if f.get("status") == "ok")
     log.info("collected %d comments from %d file(s); %d problem(s)", unique_comments, ok, len(problems))
     result = CollectResult(review_path, final_json, final_docx, problems, ok, len(records), len(unmapped), notes)
@@ -303,7 +300,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
 
 
 def _draft_properties(session: Session) -> dict[str, str]:
-    path = session.path("draft.docx")
+    path = session.path(DRAFT)
     if not path.is_file():
         return {}
     try:

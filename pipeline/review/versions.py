@@ -17,8 +17,19 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from pipeline.core.errors import ReviewError, SessionError
-from pipeline.core.layers import SENT_DIR, apply_edits, load_edits, sent_versions
-from pipeline.core.store import Session, atomic_write_bytes, atomic_write_json, hash_file, read_json
+from pipeline.core.layers import apply_edits
+from pipeline.core.session import (
+    DRAFT,
+    INSIGHTS,
+    REVIEW,
+    VERSION_INFO,
+    Session,
+    atomic_write_bytes,
+    atomic_write_json,
+    hash_file,
+    read_json,
+    sent_file,
+)
 from pipeline.core.types import Insights
 from pipeline.review.draft import PROP_INSIGHTS, insights_hash
 from pipeline.review.ooxml import read_docx
@@ -35,22 +46,22 @@ class DraftVersion:
 
     @property
     def draft(self) -> Path:
-        return self.folder / "draft.docx"
+        return sent_file(self.folder, DRAFT)
 
     def insights(self) -> Insights:
-        return Insights.from_dict(read_json(self.folder / "insights.json"))
+        return Insights.from_dict(read_json(sent_file(self.folder, INSIGHTS)))
 
 
 def current_insights(session: Session) -> Insights:
     """insights.json with the facilitator's edits applied: what the current draft.docx is written from."""
-    return apply_edits(Insights.from_dict(read_json(session.path("insights.json"))), load_edits(session.root))
+    return apply_edits(session.insights(), session.edits())
 
 
 def versions(session: Session) -> list[DraftVersion]:
     found = []
-    for folder in sent_versions(session.root):
-        info = read_json(folder / "version.json") if (folder / "version.json").is_file() else {}
-        digest = info.get("insights_hash") or insights_hash(Insights.from_dict(read_json(folder / "insights.json")))
+    for folder in session.sent_versions():
+        info = read_json(sent_file(folder, VERSION_INFO)) if sent_file(folder, VERSION_INFO).is_file() else {}
+        digest = info.get("insights_hash") or insights_hash(Insights.from_dict(read_json(sent_file(folder, INSIGHTS))))
         found.append(DraftVersion(folder.name, folder, str(digest)))
     return found
 
@@ -69,7 +80,7 @@ def freeze_draft(session: Session, *, reason: str) -> DraftVersion:
     """
     insights = current_insights(session)
     digest = insights_hash(insights)
-    draft = session.path("draft.docx")
+    draft = session.path(DRAFT)
     if not draft.is_file():
         raise SessionError(f"{draft}: not found, so there is no draft to send; run `oogst run` first")
     if _draft_hash(draft) != digest:
@@ -80,12 +91,13 @@ def freeze_draft(session: Session, *, reason: str) -> DraftVersion:
         if version.insights_hash == digest:
             return version
     name = f"v{int(known[-1].name[1:]) + 1 if known else 1}"
-    folder = session.path(SENT_DIR) / name
+    folder = session.sent_version(name)
     folder.mkdir(parents=True, exist_ok=False)
-    atomic_write_json(folder / "insights.json", insights.to_dict())
-    atomic_write_bytes(folder / "draft.docx", stamp_version(draft.read_bytes(), name))
-    atomic_write_json(folder / "version.json", {
-        "version": name, "insights_hash": digest, "reason": reason, "draft_sha256": hash_file(folder / "draft.docx"),
+    atomic_write_json(sent_file(folder, INSIGHTS), insights.to_dict())
+    atomic_write_bytes(sent_file(folder, DRAFT), stamp_version(draft.read_bytes(), name))
+    atomic_write_json(sent_file(folder, VERSION_INFO), {
+        "version": name, "insights_hash": digest, "reason": reason,
+        "draft_sha256": hash_file(sent_file(folder, DRAFT)),
         "frozen_at": dt.datetime.now().astimezone().isoformat(timespec="seconds")})
     return DraftVersion(name, folder, digest)
 
@@ -119,8 +131,8 @@ def review_base(session: Session, files: list[Path]) -> Insights:
     chosen: str | None = None
     if counts:
         chosen = max(counts, key=lambda h: (counts[h], candidates[h][0]))
-    elif session.path("review.json").is_file():
-        previous = read_json(session.path("review.json"))
+    elif session.has(REVIEW):
+        previous = session.read(REVIEW)
         chosen = previous.get("insights_hash") if isinstance(previous, dict) else None
     if chosen not in candidates:
         return current

@@ -20,13 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.language import format_date, text_language
 from pipeline.core.types import Turns
-from pipeline.review.parts import header_table
+from pipeline.review.sections import header_table
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.text.paragraph import Paragraph
 
-CARRIED_FILE = "series-carried.json"  # in a session folder: {"carried_<id>": "<session>#<action number>"}
 MIN_SHARED = 2  # content words an action and a turn share before the turn counts as mentioning it
 
 _DONE = r"(?:klaar|gedaan|afgerond|voltooid|done|finished|completed)"
@@ -258,6 +257,6 @@ def carried_id(key: str) -> str:
 
 
 def carried_map(actions: list[OpenAction], known: dict[str, str] | None = None) -> dict[str, str]:
-    """What the draft's bookmarks `oogst_carried_<id>_*` stand for (kept in the session as CARRIED_FILE); the rows
+    """What the draft's bookmarks `oogst_carried_<id>_*` stand for (kept in the session as CARRIED); the rows
     of earlier drafts of the session (`known`) are kept, so their copies still collect."""
     return {**(known or {}), **{carried_id(action.key): action.key for action in actions}}

@@ -1,5 +1,7 @@
 """series.docx: a series at a glance for the facilitator: attendance, speaking time per person per session, themes
-over time and the action points with their status. Written by `oogst series show NAME` next to series.json."""
+over time and the action points with their status. Written by `oogst series show NAME` next to series.json; `show`,
+`forget` (a voice profile) and `after_collect` (what collecting a session's copies tells its series) are the
+commands' work."""
 
 from __future__ import annotations
 
@@ -9,16 +11,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.core.errors import SessionError
 from pipeline.core.language import MONTHS, text_language
-from pipeline.core.store import atomic_write_bytes
-from pipeline.review.parts import header_table, png_bytes
-from pipeline.series.store import ordered_sessions
+from pipeline.core.session import OVERVIEW, Session, atomic_write_bytes, series_file
+from pipeline.review.sections import header_table, png_bytes
+from pipeline.series.actions import open_actions
+from pipeline.series.snapshot import refresh_series, register
+from pipeline.series.store import (
+    existing_series,
+    load_series,
+    member_of,
+    ordered_sessions,
+    series_root,
+)
 from pipeline.series.themes import ThemeWords, mark_text, same_theme, theme_marks, theme_words
+from pipeline.series.voices import forget_voice
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
 
-OVERVIEW_FILE = "series.docx"
 
 LABELS = {
     "nl": {"title": "Reeks {name}", "sessions": "{n} sessies, van {first} tot {last}",
@@ -241,4 +252,54 @@ def write_overview(root: Path, data: dict[str, Any]) -> Path:
         doc.add_paragraph(lab["no_actions"])
     buffer = io.BytesIO()
     doc.save(buffer)
-    return atomic_write_bytes(Path(root) / OVERVIEW_FILE, buffer.getvalue())
+    return atomic_write_bytes(series_file(root, OVERVIEW), buffer.getvalue())
+
+
+def show(out_dir: Path, name: str) -> list[str]:
+    """Write the overview (series.docx); lines describing the series: its sessions, open and done action points,
+    whether voices are kept, and where the overview is."""
+    root = existing_series(out_dir, name)
+    data = refresh_series(root, out_dir, "oogst series show")
+    overview = write_overview(root, data)
+    sessions = ordered_sessions(data)
+    lines = [f"series {data['name']}: {len(sessions)} session(s), voice profiles "
+             f"{'kept' if data.get('remember_voices') else 'not kept'}"]
+    for session, entry in sessions:
+        people = ", ".join(entry.get("participants", []))
+        lines.append(f"  {entry.get('date') or '?'}  {session}: {entry.get('title', '')} ({people})")
+    for session, entry in ordered_sessions(data, gone=True):
+        if entry.get("gone"):
+            lines.append(f"  {session}: left the series (its folder was deleted, {entry['gone'][:10]})")
+    still_open = open_actions(sessions, data.get("done", {}))
+    lines.append(f"open action points: {len(still_open)}")
+    for action in still_open:
+        due = f" ({action.due})" if action.due else ""
+        lines.append(f"  {action.owner or '?'}: {action.text}{due} [from {action.session}]")
+    done = data.get("done", {})
+    if done:
+        lines.append(f"done: {len(done)}")
+        for key, mark in sorted(done.items()):
+            lines.append(f"  {key}: marked done by {mark.get('by') or '?'} in {mark.get('session')}")
+    lines.append(f"-> {overview}")
+    return lines
+
+
+def forget(out_dir: Path, name: str, person: str) -> str:
+    """Remove a person's voice profile from the series; what was removed, as one line."""
+    root = existing_series(out_dir, name)
+    return forget_voice(root, person, owner="oogst series forget")
+
+
+def after_collect(session: Session) -> list[str]:
+    """Keep the reviewed session in its series; the action points its comments marked done (none: not in one)."""
+    name = member_of(session)
+    if name is None:
+        return []
+    root = series_root(session.out_dir, name)
+    before = set(load_series(root).get("done", {}))
+    try:
+        data = register(root, session, owner=f"oogst collect {session.name}")
+    except SessionError:
+        return []  # no insights yet: nothing to keep
+    return [f"series {name}: {key} marked done by {mark.get('by') or '?'}"
+            for key, mark in sorted(data.get("done", {}).items()) if key not in before]

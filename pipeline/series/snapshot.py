@@ -9,12 +9,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.layers import apply_edits, load_edits
-from pipeline.core.store import Session, read_json
-from pipeline.core.types import TOP_N, Insights, Turns
+from pipeline.core.layers import apply_edits
+from pipeline.core.session import CARRIED, FINAL, REVIEW, TRANSCRIPT, Session
+from pipeline.core.types import TOP_N, Insights
 from pipeline.review.draft import participants
-from pipeline.review.speaking import speaking_times
-from pipeline.series.actions import CARRIED_FILE, done_marks
+from pipeline.review.sections import speaking_times
+from pipeline.series.actions import done_marks
 from pipeline.series.store import mark_gone, now, update_series
 
 log = logging.getLogger(__name__)
@@ -22,20 +22,19 @@ log = logging.getLogger(__name__)
 
 def session_insights(session: Session) -> Insights:
     """The reviewed top 7 (final.json) when there is one, else the draft's (insights.json with the edits)."""
-    if session.path("final.json").is_file():
-        return Insights.from_dict(read_json(session.path("final.json")))
-    return apply_edits(Insights.from_dict(read_json(session.path("insights.json"))), load_edits(session.root))
+    final = session.final()
+    return final if final is not None else apply_edits(session.insights(), session.edits())
 
 
 def session_meta(session: Session) -> dict[str, str]:
     """The date (ISO) and title the run recorded in transcript.json."""
-    extra = read_json(session.path("transcript.json"))
+    extra = session.read(TRANSCRIPT)
     return {"date": str(extra.get("recorded") or ""), "title": str(extra.get("title") or session.name)}
 
 
 def snapshot(session: Session) -> dict[str, Any]:
     """The session as the series keeps it (needs turns.json and insights.json)."""
-    turns = Turns.from_dict(read_json(session.path("turns.json")))
+    turns = session.turns()
     insights = session_insights(session)
     return {
         **session_meta(session),
@@ -47,23 +46,22 @@ def snapshot(session: Session) -> dict[str, Any]:
                      "start": a.start} for n, a in enumerate(insights.actions, start=1)],
         "speaking": [{"name": p.name, "seconds": round(p.seconds, 1), "share": round(p.share, 4), "turns": p.turns,
                       "longest": round(p.longest, 1)} for p in speaking_times(turns)],
-        "reviewed": session.path("final.json").is_file(),
+        "reviewed": session.has(FINAL),
         "updated": now(),
     }
 
 
 def _done_in(folder: Path) -> dict[str, dict[str, Any]]:
     session = Session(folder)
-    if not session.path("review.json").is_file():
+    if not session.has(REVIEW):
         return {}
-    carried = read_json(session.path(CARRIED_FILE)) if session.path(CARRIED_FILE).is_file() else {}
-    return done_marks(session.name, read_json(session.path("review.json")), carried)
+    return done_marks(session.name, session.read(REVIEW), session.read_if(CARRIED) or {})
 
 
 def register(root: Path, session: Session, *, owner: str, remember_voices: bool | None = None) -> dict[str, Any]:
     """Keep the session's snapshot in the series and the done marks of every member's collected comments."""
     entry = snapshot(session)
-    out_dir = session.root.parent
+    out_dir = session.out_dir
 
     def change(data: dict[str, Any]) -> None:
         data["sessions"][session.name] = entry

@@ -1,4 +1,5 @@
-"""What the stage runner (`run.py`) asks of a series: the part of the draft's cache key that comes from the series,
+"""A series plugged into the stage runner (`SeriesPlug`, a `core.stages.Extension`): the session's membership at
+the start, names proposed from the voice profiles, the part of the draft's cache key that comes from the series,
 the draft's series sections, and keeping the finished session in the series."""
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError
-from pipeline.core.store import Session, atomic_write_json, cache_key, read_json
+from pipeline.core.session import CARRIED, DIARIZATION, VOICE_NAMES, Session, cache_key
+from pipeline.core.stages import Extension, RunContext
 from pipeline.core.types import TOP_N, Insights, Turns
 from pipeline.series import voices
-from pipeline.series.actions import CARRIED_FILE, carried_map, carried_section, find_mentions, open_actions
+from pipeline.series.actions import carried_map, carried_section, find_mentions, open_actions
 from pipeline.series.snapshot import register, session_meta
 from pipeline.series.store import choose_series, earlier_sessions, load_series, mark_gone, series_root
 from pipeline.series.themes import theme_annotations, theme_marks
@@ -24,10 +26,6 @@ if TYPE_CHECKING:
     from pipeline.review.draft import Section
 
 log = logging.getLogger(__name__)
-
-VOICE_NAMES_FILE = voices.VOICE_NAMES_FILE
-proposed_names = voices.proposed_names  # what run.py's names stage takes before names.toml and --names
-
 
 def series_of(session: Session, series: str | None, remember_voices: bool | None) -> str | None:
     """The session's series (given now, or recorded by an earlier run); --remember-voices needs one."""
@@ -69,8 +67,8 @@ def draft_sections(out_dir: Path, name: str, session: Session, turns: Turns, ins
     """
     done, earlier = _earlier(out_dir, name, session)
     actions = open_actions(earlier, done)
-    known = read_json(session.path(CARRIED_FILE)) if session.path(CARRIED_FILE).is_file() else {}
-    atomic_write_json(session.path(CARRIED_FILE), carried_map(actions, known if isinstance(known, dict) else {}))
+    known = session.read_if(CARRIED) or {}
+    session.write(CARRIED, carried_map(actions, known if isinstance(known, dict) else {}))
     if not earlier:
         return []
     language = insights.language
@@ -105,14 +103,49 @@ def keep_session(out_dir: Path, name: str, session: Session, *, audio: Callable[
 def propose_names(out_dir: Path, name: str, session: Session, audio: Callable[[], np.ndarray]) -> None:
     """Before naming: match the session's speakers to the series' voice profiles (`voices.VOICE_NAMES_FILE`)."""
     root = series_root(out_dir, name)
-    if not load_series(root).get("remember_voices") or not session.path("diarization.json").is_file():
+    if not load_series(root).get("remember_voices") or not session.has(DIARIZATION):
         return
     profiles = voices.centroids(voices.load_profiles(root), leave_out=session.name)
     if not profiles:
         return
     matches = voices.match_voices(voices.session_sums(session, audio), profiles)
-    atomic_write_json(session.path(voices.VOICE_NAMES_FILE), voices.proposals(matches))
+    session.write(VOICE_NAMES, voices.proposals(matches))
     for match in matches:
         if match.person is None and match.candidate is not None:
             log.warning("%s: %s not named: the voice is not clearly %s (similarity %.2f, %d windows); name it with "
                         "`oogst names`", session.name, match.label, match.candidate, match.similarity, match.windows)
+
+
+class SeriesPlug(Extension):
+    """The series at the runner's points: membership (start), names proposed from the voices (names.proposals),
+    themes and carried actions in the draft (draft.sections), the finished session kept in the series (finish)."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+
+    def start(self, ctx: RunContext) -> None:
+        self.name = series_of(ctx.session, ctx.series, ctx.remember_voices)  # a later run keeps the series
+
+    def propose_names(self, ctx: RunContext) -> None:
+        if self.name and not ctx.imported:
+            propose_names(ctx.settings.out_dir, self.name, ctx.session, ctx.audio)
+
+    def proposed_names(self, ctx: RunContext) -> dict[str, str]:
+        return voices.proposed_names(ctx.session)
+
+    def names_key(self, ctx: RunContext) -> list[Any]:
+        proposals = ctx.session.hash_if(VOICE_NAMES)
+        return [proposals] if proposals else []
+
+    def draft_key(self, ctx: RunContext) -> list[Any]:
+        return [draft_key(ctx.settings.out_dir, self.name, ctx.session)] if self.name else []
+
+    def draft_sections(self, ctx: RunContext, turns: Any, insights: Any, shared: Any) -> list[Any]:
+        if not self.name:
+            return []
+        return draft_sections(ctx.settings.out_dir, self.name, ctx.session, turns, insights, shared)
+
+    def finish(self, ctx: RunContext) -> None:
+        if self.name and ctx.reaches("insights"):
+            keep_session(ctx.settings.out_dir, self.name, ctx.session, audio=None if ctx.imported else ctx.audio,
+                         remember_voices=ctx.remember_voices)

@@ -22,13 +22,19 @@ from typing import Any
 
 from pipeline.core.errors import ConfigError, SessionError
 from pipeline.core.lock import SessionBusyError, session_lock
-from pipeline.core.store import Session, atomic_write_json, read_json
+from pipeline.core.session import (
+    MEMBER,
+    SERIES_DIR,
+    SERIES_FILE,
+    Session,
+    atomic_write_json,
+    read_json,
+    series_file,
+    series_folder,
+)
 
 log = logging.getLogger(__name__)
 
-SERIES_DIR = ".series"
-SERIES_FILE = "series.json"
-MEMBER_FILE = "series.json"  # in a session folder: {"series": "<name>"}
 LOCK_WAIT = 60.0  # seconds a writer waits for another to finish before giving up (each holds it for well under one)
 _NAME = re.compile(r"[^\W_][\w .\-]{0,63}")
 
@@ -42,8 +48,16 @@ def check_name(name: str, what: str = "--series") -> str:
     return name
 
 
+def known_series(out_dir: Path) -> list[str]:
+    """The names of the series in the outputs folder, sorted."""
+    parent = Path(out_dir) / SERIES_DIR
+    if not parent.is_dir():
+        return []
+    return sorted((p.name for p in parent.iterdir() if series_file(p, SERIES_FILE).is_file()), key=str.casefold)
+
+
 def series_root(out_dir: Path, name: str) -> Path:
-    return Path(out_dir) / SERIES_DIR / check_name(name)
+    return series_folder(out_dir, check_name(name))
 
 
 def empty_series(name: str) -> dict[str, Any]:
@@ -52,7 +66,7 @@ def empty_series(name: str) -> dict[str, Any]:
 
 def load_series(root: Path) -> dict[str, Any]:
     """The series record (an empty one when the series has no file yet)."""
-    path = Path(root) / SERIES_FILE
+    path = series_file(root, SERIES_FILE)
     if not path.is_file():
         return empty_series(Path(root).name)
     try:
@@ -70,9 +84,8 @@ def load_series(root: Path) -> dict[str, Any]:
 def existing_series(out_dir: Path, name: str) -> Path:
     """The folder of a series that exists; SessionError naming the known series otherwise."""
     root = series_root(out_dir, name)
-    if not (root / SERIES_FILE).is_file():
-        parent = Path(out_dir) / SERIES_DIR
-        known = sorted(p.name for p in parent.iterdir() if (p / SERIES_FILE).is_file()) if parent.is_dir() else []
+    if not series_file(root, SERIES_FILE).is_file():
+        known = known_series(out_dir)
         hint = f"known: {', '.join(known)}" if known else "start one with `oogst run --series NAME`"
         raise SessionError(f"{root}: no series {name!r} in {out_dir} ({hint})")
     return root
@@ -99,7 +112,7 @@ def update_series(root: Path, owner: str, change: Callable[[dict[str, Any]], Non
     with series_lock(root, owner):
         data = load_series(root)
         change(data)
-        atomic_write_json(Path(root) / SERIES_FILE, data)
+        atomic_write_json(series_file(root, SERIES_FILE), data)
         return data
 
 
@@ -110,10 +123,7 @@ def now() -> str:
 # -- membership --------------------------------------------------------------------------------------------------
 def member_of(session: Session) -> str | None:
     """The series a session belongs to (recorded by an earlier `oogst run --series`), or None."""
-    path = session.path(MEMBER_FILE)
-    if not path.is_file():
-        return None
-    data = read_json(path)
+    data = session.read_if(MEMBER)
     name = data.get("series") if isinstance(data, dict) else None
     return str(name) if name else None
 
@@ -127,10 +137,10 @@ def choose_series(session: Session, given: str | None) -> str | None:
     if name != recorded:
         if recorded:
             log.warning("%s moves from series %s to series %s", session.name, recorded, name)
-            old = series_root(session.root.parent, recorded)
-            if (old / SERIES_FILE).is_file():
+            old = series_root(session.out_dir, recorded)
+            if series_file(old, SERIES_FILE).is_file():
                 update_series(old, f"moving {session.name}", lambda data: data["sessions"].pop(session.name, None))
-        atomic_write_json(session.path(MEMBER_FILE), {"series": name, "since": now()})
+        session.write(MEMBER, {"series": name, "since": now()})
     return name
 
 

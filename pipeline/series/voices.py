@@ -15,16 +15,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import SessionError
-from pipeline.core.store import Session, atomic_write_json, read_json
+from pipeline.core.session import (
+    DIARIZATION,
+    SERIES_FILE,
+    VOICE_NAMES,
+    VOICE_PROFILES,
+    VOICES_CACHE,
+    Session,
+    atomic_write_json,
+    read_json,
+    series_file,
+)
 from pipeline.core.types import Turns
-from pipeline.series.store import SERIES_FILE, load_series, series_lock
+from pipeline.series.store import load_series, series_lock
 
 if TYPE_CHECKING:
     import numpy as np
 
     from pipeline.speakers.diarize import SpeakerWindows
 
-VOICES_FILE = "voices.json"
 
 
 def person_key(name: str) -> str:
@@ -34,7 +43,7 @@ def person_key(name: str) -> str:
 
 
 def load_profiles(root: Path) -> dict[str, dict[str, Any]]:
-    path = Path(root) / VOICES_FILE
+    path = series_file(root, VOICE_PROFILES)
     if not path.is_file():
         return {}
     data = read_json(path)
@@ -43,7 +52,7 @@ def load_profiles(root: Path) -> dict[str, dict[str, Any]]:
 
 
 def save_profiles(root: Path, profiles: dict[str, dict[str, Any]]) -> None:
-    atomic_write_json(Path(root) / VOICES_FILE, {"profiles": profiles})
+    atomic_write_json(series_file(root, VOICE_PROFILES), {"profiles": profiles})
 
 
 def forget_voice(root: Path, person: str, *, owner: str) -> str:
@@ -54,7 +63,7 @@ def forget_voice(root: Path, person: str, *, owner: str) -> str:
         matches = [name for name in profiles if person_key(name) == person_key(person)]
         if not matches:
             known = ", ".join(sorted(profiles)) or "none"
-            raise SessionError(f"{Path(root) / VOICES_FILE}: no voice profile for {person!r} in series "
+            raise SessionError(f"{series_file(root, VOICE_PROFILES)}: no voice profile for {person!r} in series "
                                f"{Path(root).name} (profiles: {known})")
         sessions = {s for name in matches for s in profiles[name].get("sessions", {})}
         for name in matches:
@@ -62,16 +71,16 @@ def forget_voice(root: Path, person: str, *, owner: str) -> str:
         save_profiles(root, profiles)
         data = load_series(root)
         data["forgotten"] = sorted(set(data.get("forgotten", [])) | {person_key(person)})
-        atomic_write_json(Path(root) / SERIES_FILE, data)
+        atomic_write_json(series_file(root, SERIES_FILE), data)
     for session in sessions:  # their summed window embeddings still hold the voice: recomputed when needed
-        (Path(root).parent.parent / session / VOICES_CACHE).unlink(missing_ok=True)
+        Session(Path(root).parent.parent / session).path(VOICES_CACHE).unlink(missing_ok=True)
     return f"series {Path(root).name}: voice profile of {', '.join(matches)} removed ({len(profiles)} left)"
 
 
 def drop_sessions(root: Path, sessions: set[str], *, owner: str) -> None:
     """Take what these sessions gave out of the profiles (a deleted session's voices are not kept); a person left
     without sessions loses their profile. Nothing is written when no profile holds them."""
-    if not sessions or not (Path(root) / VOICES_FILE).is_file():
+    if not sessions or not series_file(root, VOICE_PROFILES).is_file():
         return
     with series_lock(root, owner):
         profiles = load_profiles(root)
@@ -184,21 +193,19 @@ def match_voices(sums: dict[str, tuple[np.ndarray, int]], profiles: dict[str, np
 
 
 # -- a session's voices and the series' profiles ---------------------------------------------------------------
-VOICE_NAMES_FILE = "voice-names.json"  # in a session: the names proposed from the profiles, and the unsure ones
-VOICES_CACHE = ".voices.json"  # in a session: per label the summed window embeddings, keyed by diarization.json
 
 
 def session_sums(session: Session, audio: Callable[[], np.ndarray]) -> dict[str, tuple[np.ndarray, int]]:
     """Per speaker label of the session, its summed window embeddings and their count (cached per diarization)."""
     import numpy as np
 
-    key = session.artefact_hash("diarization.json")
+    key = session.artefact_hash(DIARIZATION)
     cache = session.path(VOICES_CACHE)
     if cache.is_file():
         data = read_json(cache)
         if data.get("diarization") == key:
             return {label: (np.asarray(v["sum"], np.float32), int(v["windows"])) for label, v in data["labels"].items()}
-    sums = embed_label_sums(audio(), Turns.from_dict(read_json(session.path("diarization.json"))))
+    sums = embed_label_sums(audio(), session.diarization())
     labels = {label: {"sum": [round(float(x), 5) for x in total], "windows": count}
               for label, (total, count) in sums.items()}
     atomic_write_json(cache, {"diarization": key, "labels": labels})
@@ -228,10 +235,8 @@ def proposals(matches: list[Match]) -> dict[str, Any]:
 
 def proposed_names(session: Session) -> dict[str, str]:
     """Label -> name proposed from the series' voice profiles ({} when none)."""
-    path = session.path(VOICE_NAMES_FILE)
-    if not path.is_file():
-        return {}
-    return {label: str(v["name"]) for label, v in read_json(path).get("proposed", {}).items() if v.get("name")}
+    data = session.read_if(VOICE_NAMES) or {}
+    return {label: str(v["name"]) for label, v in data.get("proposed", {}).items() if v.get("name")}
 
 
 def _named(turns: Turns) -> dict[str, str]:
@@ -248,7 +253,7 @@ def learn(root: Path, session: Session, sums: dict[str, tuple[np.ndarray, int]],
     (so a corrected name moves the voice to the right person)."""
     import numpy as np
 
-    named = _named(Turns.from_dict(read_json(session.path("turns.json"))))
+    named = _named(session.turns())
     with series_lock(root, owner):
         forgotten = set(load_series(root).get("forgotten", []))  # `oogst series forget`: never learned again
         profiles = load_profiles(root)

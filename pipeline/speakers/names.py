@@ -18,16 +18,14 @@ import logging
 import re
 import tomllib
 from collections.abc import Iterable
-from pathlib import Path
+from dataclasses import replace
 
 from pipeline.core.errors import ConfigError, OogstError
-from pipeline.core.store import Session, atomic_write_json, atomic_write_text, read_json
+from pipeline.core.session import NAMES, TURNS, Session
 from pipeline.core.types import Turns
 
 log = logging.getLogger(__name__)
 
-NAMES_FILE = "names.toml"
-TURNS_FILE = "turns.json"
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -50,9 +48,9 @@ def parse_assignments(items: Iterable[str]) -> dict[str, str]:
     return mapping
 
 
-def load_names(session_dir: Path) -> dict[str, str]:
+def load_names(session: Session) -> dict[str, str]:
     """The `[speakers]` table of the session's names.toml; empty when there is no such file."""
-    path = Path(session_dir) / NAMES_FILE
+    path = session.path(NAMES)
     if not path.is_file():
         return {}
     try:
@@ -71,7 +69,7 @@ def _known(turns: Turns) -> str:
     return ", ".join(f"{label} ({name})" if name != label else label for label, name in turns.speakers.items())
 
 
-def resolve_labels(turns: Turns, mapping: dict[str, str], *, source: str = TURNS_FILE) -> dict[str, str]:
+def resolve_labels(turns: Turns, mapping: dict[str, str], *, source: str = TURNS) -> dict[str, str]:
     """Map each key to a speaker label of `turns`: a label itself, or a speaker's current display name.
 
     Raises UnknownSpeakerError naming the known labels when a key matches neither.
@@ -103,26 +101,26 @@ def with_names(turns: Turns, mapping: dict[str, str], *, strict: bool = False) -
         if unknown:
             log.warning("no speaker %s in this session's turns; their names are not used", ", ".join(unknown))
     speakers = {label: mapping.get(label, shown) for label, shown in turns.speakers.items()}
-    return Turns(speakers, turns.turns, dict(turns.extra))
+    return replace(turns, speakers=speakers)
 
 
 def _toml_key(key: str) -> str:
     return key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
 
 
-def write_names(session_dir: Path, names: dict[str, str]) -> Path:
+def write_names(session: Session, names: dict[str, str]) -> None:
     """Write names.toml (atomically) with a `[speakers]` table."""
     lines = ["# Speaker names for this session: `oogst names SESSION S1=Sanne` writes this file; editing it by hand",
              "# works too. Keys are the labels in turns.json.", "[speakers]"]
     lines += [f"{_toml_key(label)} = {json.dumps(name, ensure_ascii=False)}" for label, name in names.items()]
-    return atomic_write_text(Path(session_dir) / NAMES_FILE, "\n".join(lines) + "\n")
+    session.write_text(NAMES, "\n".join(lines) + "\n")
 
 
 def _keep_turns_stage_fresh(session: Session) -> None:
     """Re-record the stage(s) that wrote turns.json with their own key, so a rename is not mistaken for a damaged
     artefact and diarization does not run again. Stages that read turns.json see its new hash and re-run."""
     for stage in session.stages():
-        if TURNS_FILE in session.recorded(stage):
+        if TURNS in session.recorded(stage):
             session.rerecord(stage)
 
 
@@ -131,13 +129,12 @@ def apply_names(session: Session, mapping: dict[str, str]) -> Turns:
 
     Returns the renamed Turns. Diarization is not re-run; later stages (insights, draft) see a new turns.json.
     """
-    turns_path = session.path(TURNS_FILE)
-    turns = Turns.from_dict(read_json(turns_path))
-    resolved = resolve_labels(turns, mapping, source=str(turns_path))
-    names = {**load_names(session.root), **resolved}
-    write_names(session.root, names)
+    turns = session.turns()
+    resolved = resolve_labels(turns, mapping, source=str(session.path(TURNS)))
+    names = {**load_names(session), **resolved}
+    write_names(session, names)
     renamed = with_names(turns, names)
-    atomic_write_json(turns_path, renamed.to_dict())
+    session.write(TURNS, renamed.to_dict())
     _keep_turns_stage_fresh(session)
-    log.info("named %s in %s", ", ".join(f"{k}={v}" for k, v in resolved.items()), turns_path)
+    log.info("named %s in %s", ", ".join(f"{k}={v}" for k, v in resolved.items()), session.path(TURNS))
     return renamed

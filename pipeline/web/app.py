@@ -1,16 +1,23 @@
-"""The web app's common parts: the page wrapper (cookie, login, CSRF, language), templates and session lookup.
+"""The web app's common parts: the page wrapper (cookie, login, CSRF, language), templates, session lookup, and the
+security around it (`Guard`: the browser cookie, the optional password, CSRF tokens).
 
-Routes live in `pipeline.web.pages_*` (assembled by `web.serve.create_app`); each calls the same library
-functions as the CLI.
+Routes live in `pipeline.web.pages_*` (assembled by `web.serve.create_app`); each calls the application service
+(`pipeline.service.Oogst`), as the CLI does. After a change that makes insights and draft stale, the service's
+follow-up here is a re-run job on the queue (`rerun_job`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import ipaddress
 import logging
+import os
 import re
+import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,11 +30,11 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from pipeline.core.errors import OogstError
 from pipeline.core.language import clock as language_clock
 from pipeline.core.lock import SessionBusyError
+from pipeline.core.session import Session
 from pipeline.core.settings import Settings
-from pipeline.core.store import Session
 from pipeline.jobs.queue import JobQueue
+from pipeline.service import Oogst
 from pipeline.web.labels import LABELS, preferred_language
-from pipeline.web.security import COOKIE, CSRF_FIELD, Guard
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +54,10 @@ class WebConfig:
     guard: Guard
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 2**20
     host: str = "127.0.0.1"  # the address the server listens on
+    service: Oogst = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.service = Oogst(self.settings, front="web", rerun=lambda session: rerun_job(self.queue, session))
 
     @property
     def out_dir(self) -> Path:
@@ -78,6 +89,28 @@ _env.filters["clock"] = clock
 def config(request: Request) -> WebConfig:
     cfg: WebConfig = request.app.state.config
     return cfg
+
+
+def oogst(request: Request) -> Oogst:
+    """The application service of this app."""
+    return config(request).service
+
+
+def rerun_job(queue: JobQueue, session: Session) -> None:
+    """Queue the session again with the parameters of its first job (a changed title or language would make the
+    stage cache redo the transcription); only stages whose inputs changed run."""
+    from pipeline.series.store import member_of
+
+    recording = session.recording()
+    if recording is None:
+        raise PageError(f"outputs/{session.name}: the recording is not in the session folder, so it cannot be "
+                        "processed again from this page; use `oogst run` with the recording", 409)
+    first = next((j for j in reversed(queue.list(session.name, limit=1000)) if not j.params.get("rerun")), None)
+    params = dict(first.params) if first is not None else {}
+    if member_of(session) is not None:  # the session folder keeps its series (and the series its voices choice)
+        params.pop("series", None)
+        params.pop("remember_voices", None)
+    queue.submit("run", session.name, str(recording.resolve()), {**params, "rerun": True})
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -175,3 +208,61 @@ async def read_form(request: Request) -> FormData:
 async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run blocking library work (decode, collect, write docx) off the event loop."""
     return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+COOKIE = "oogst_id"
+CSRF_FIELD = "csrf"
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.1, ::1 and localhost: only this machine can connect."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_secret(state_dir: Path) -> bytes:
+    """The server's signing secret, created once (mode 0600) in the state folder."""
+    path = Path(state_dir) / "web-secret"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return bytes.fromhex(path.read_text().strip())
+
+
+class Guard:
+    """Who is logged in, and the CSRF token of each browser id."""
+
+    def __init__(self, secret: bytes, password: str | None) -> None:
+        self.secret = secret
+        self.password = password  # None: no login needed (loopback)
+        self._logged_in: set[str] = set()
+
+    @staticmethod
+    def new_id() -> str:
+        return secrets.token_urlsafe(24)
+
+    def csrf_token(self, browser_id: str) -> str:
+        return hmac.new(self.secret, b"csrf:" + browser_id.encode(), hashlib.sha256).hexdigest()
+
+    def check_csrf(self, browser_id: str | None, token: str | None) -> bool:
+        return bool(browser_id and token) and hmac.compare_digest(self.csrf_token(str(browser_id)), str(token))
+
+    def _key(self, browser_id: str) -> str:
+        return hmac.new(self.secret, b"login:" + browser_id.encode(), hashlib.sha256).hexdigest()
+
+    def logged_in(self, browser_id: str | None) -> bool:
+        return self.password is None or (browser_id is not None and self._key(browser_id) in self._logged_in)
+
+    def log_in(self, browser_id: str, password: str) -> bool:
+        if self.password is None:
+            return True
+        if hmac.compare_digest(password.encode(), self.password.encode()):
+            self._logged_in.add(self._key(browser_id))
+            return True
+        return False

@@ -12,30 +12,27 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from pipeline.core.errors import OogstError
-from pipeline.core.layers import load_roster, save_roster
-from pipeline.core.lock import session_lock
-from pipeline.core.store import Session, read_json
-from pipeline.web.app import PageError, config, form, in_thread, page, render, session_of
-from pipeline.web.pages_sessions import WEB_OWNER, session_info
+from pipeline.core.session import DRAFT, EML, FINAL, RETURNED, REVIEW, TURNS, Session
+from pipeline.web.app import PageError, config, form, in_thread, oogst, page, render, session_of
+from pipeline.web.pages_sessions import session_info
 from pipeline.web.upload import receive_upload
 
-RETURNED_DIR = "returned"  # the annotated copies uploaded on the review page (kept: collect counts them again)
 MAX_COPY_BYTES = 200 * 2**20
 
 
 def _nav(request: Request, session: Session) -> dict[str, Any]:
-    return {"s": session_info(request, session), "has_turns": session.path("turns.json").is_file()}
+    return {"s": session_info(request, session), "has_turns": session.has(TURNS)}
 
 
 def review_state(session: Session) -> dict[str, Any]:
     from pipeline.review.versions import versions
 
-    final = read_json(session.path("final.json")) if session.path("final.json").is_file() else None
-    review = read_json(session.path("review.json")) if session.path("review.json").is_file() else None
+    final = session.read_if(FINAL)
+    review = session.read_if(REVIEW)
     return {"versions": [v.name for v in versions(session)], "final": final,
             "problems": [p for probs in (review or {}).get("problems", {}).values() for p in probs],
             "files": [f for f in (review or {}).get("files", []) if f.get("status") == "ok"],
-            "has_draft": session.path("draft.docx").is_file()}
+            "has_draft": session.has(DRAFT)}
 
 
 async def review_page(request: Request) -> Response:
@@ -45,11 +42,8 @@ async def review_page(request: Request) -> Response:
 
 
 async def freeze(request: Request) -> Response:
-    from pipeline.review.versions import freeze_draft
-
     session = session_of(request)
-    with session_lock(session.root, WEB_OWNER):
-        version = await in_thread(freeze_draft, session, reason="sent from the web page")
+    version = await in_thread(lambda: oogst(request).send_draft(session, reason="sent from the web page"))
     return RedirectResponse(f"/s/{session.name}/review?notice={version.name}", status_code=303)
 
 
@@ -61,10 +55,8 @@ def _unique(folder: Path, name: str) -> Path:
 
 
 async def collect_copies(request: Request) -> Response:
-    from pipeline.review.final import collect
-
     session = session_of(request)
-    folder = session.path(RETURNED_DIR)
+    folder = session.path(RETURNED)
     upload = await receive_upload(request.stream(), request.headers.get("content-type", ""), folder,
                                   max_bytes=MAX_COPY_BYTES)
     files = [f for f in upload.files if f.size > 0]
@@ -77,8 +69,8 @@ async def collect_copies(request: Request) -> Response:
         f.path.rename(target)
         kept.append(target)
     try:
-        with session_lock(session.root, WEB_OWNER):
-            await in_thread(collect, session, kept)  # `oogst collect`: problems per file land in review.json
+        # `oogst collect`: problems per file land in review.json; the series follows at once
+        await in_thread(oogst(request).collect, session, kept)
     except OogstError:
         for path in kept:
             path.unlink(missing_ok=True)
@@ -89,10 +81,10 @@ async def collect_copies(request: Request) -> Response:
 # -- participants ------------------------------------------------------------------------------------------------
 def roster_rows(session: Session) -> list[dict[str, Any]]:
     """roster.json, or the speaker names to start from."""
-    people = load_roster(session.root)
-    if people or not session.path("turns.json").is_file():
+    people = session.roster()
+    if people or not session.has(TURNS):
         return people
-    names = read_json(session.path("turns.json")).get("speakers", {}).values()
+    names = session.turns().speakers.values()
     return [{"name": n, "email": "", "present": True} for n in dict.fromkeys(names)]
 
 
@@ -130,14 +122,13 @@ def roster_from_form(data: dict[str, str]) -> list[dict[str, Any]]:
 async def save_participants(request: Request) -> Response:
     session = session_of(request)
     people = roster_from_form({k: str(v) for k, v in form(request).items()})
-    with session_lock(session.root, WEB_OWNER):
-        save_roster(session.root, people)
+    await in_thread(oogst(request).save_roster, session, people)
     return RedirectResponse(f"/s/{session.name}/participants?saved=1", status_code=303)
 
 
 # -- mail --------------------------------------------------------------------------------------------------------
 def _recipients(session: Session, extra: str = "") -> list[str]:
-    listed = [f"{p['name']} <{p['email']}>" for p in load_roster(session.root) if p.get("email")]
+    listed = [f"{p['name']} <{p['email']}>" for p in session.roster() if p.get("email")]
     return listed + [line.strip() for line in extra.splitlines() if line.strip()]
 
 
@@ -157,25 +148,23 @@ def preview(request: Request, session: Session, draft: bool) -> dict[str, Any]:
 
 async def mail_page(request: Request) -> Response:
     session = session_of(request)
-    draft = not session.path("final.json").is_file()
+    draft = not session.has(FINAL)
     problem, mail = None, None
     try:
         mail = await in_thread(preview, request, session, draft)
     except OogstError as exc:
         problem = str(exc)
     return render(request, "mail.html", **_nav(request, session), mail=mail, problem=problem, draft=draft,
-                  eml=session.path("mail.eml").is_file(), notice=request.query_params.get("notice"))
+                  eml=session.has(EML), notice=request.query_params.get("notice"))
 
 
 async def mail_submit(request: Request) -> Response:
-    from pipeline.mail import run_mail
-
     session = session_of(request)
     data = {k: str(v) for k, v in form(request).items()}
     send = data.get("do") == "send"
-    draft = not session.path("final.json").is_file()
+    draft = not session.has(FINAL)
     if send and data.get("again") != "on":
-        from pipeline.mail.ledger import previous_sends
+        from pipeline.mail.transport import previous_sends
 
         earlier = previous_sends(session)
         if earlier:  # `oogst mail`'s resend question, asked the page's way
@@ -183,14 +172,9 @@ async def mail_submit(request: Request) -> Response:
                             f"{str(earlier[-1].get('sent_at', '?'))[:16].replace('T', ' ')}); tick "
                             f"\"{request.state.lang == 'en' and 'send again' or 'opnieuw versturen'}\" to send it "
                             "once more", 409)
-    with session_lock(session.root, WEB_OWNER):
-        if draft:
-            from pipeline.review.versions import freeze_draft
-
-            await in_thread(freeze_draft, session, reason="mailed from the web page")
-        outcome = await in_thread(lambda: run_mail(
-            session, to=_recipients(session, data.get("extra", "")), send=send, draft=draft,
-            yes=data.get("again") == "on", env=os.environ, config_path=config(request).settings.config_path))
+    outcome, _ = await in_thread(lambda: oogst(request).mail(
+        session, to=_recipients(session, data.get("extra", "")), send=send, draft=draft,
+        yes=data.get("again") == "on", env=os.environ, reason="mailed from the web page"))
     notice = "sent" if outcome.sent is not None else "eml"
     return RedirectResponse(f"/s/{session.name}/mail?notice={notice}", status_code=303)
 

@@ -3,10 +3,9 @@ delete, login."""
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,43 +14,36 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from pipeline.core.errors import OogstError
-from pipeline.core.lock import is_locked, session_lock
-from pipeline.core.naming import session_name
-from pipeline.core.store import Session
-from pipeline.jobs.queue import Job
-from pipeline.series.store import member_of
-from pipeline.web.app import (
-    PageError,
-    config,
-    form,
-    in_thread,
-    page,
-    render,
-    session_of,
+from pipeline.core.language import session_name
+from pipeline.core.lock import is_locked
+from pipeline.core.session import (
+    CHECKPOINT,
+    DOWNLOADS,
+    DRAFT,
+    FINAL,
+    MEMBER,
+    TRANSCRIPT,
+    TURNS,
+    UPLOADS_DIR,
+    Session,
+    sent_file,
+    sessions_in,
 )
-from pipeline.web.pages_series import known_series, leave_series, series_name
+from pipeline.core.types import RunRequest
+from pipeline.ingest.importers import SUFFIXES as TRANSCRIPT_SUFFIXES
+from pipeline.jobs.queue import Job
+from pipeline.run import STAGE_NAMES
+from pipeline.series.store import known_series, member_of
+from pipeline.service import LANGUAGES
+from pipeline.web.app import PageError, config, form, in_thread, oogst, page, render, session_of
 from pipeline.web.upload import receive_upload
 
-WEB_OWNER = "the web page"
-TRANSCRIPT_SUFFIXES = (".vtt", ".srt", ".txt", ".docx")
-DOWNLOADS = {"draft.docx", "final.docx", "mail.eml"}
-ARTEFACTS = DOWNLOADS | {"names.toml", "run.json"}  # never the recording, even in a session called "draft"
-STAGES = ("transcribe", "speakers", "names", "insights", "draft")
 
-
-def _read(path: Path) -> Any:
+def _read(session: Session, name: str) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(session.path(name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-
-
-def recording_of(session: Session) -> Path | None:
-    """The uploaded recording or transcript kept in the session folder (`<name>.<suffix>`)."""
-    for path in sorted(session.root.glob(f"{session.name}.*")):
-        if path.is_file() and path.suffix not in (".json", ".toml", ".eml") and path.name not in ARTEFACTS:
-            return path
-    return None
 
 
 def latest_job(request: Request, session: Session) -> Job | None:
@@ -61,11 +53,11 @@ def latest_job(request: Request, session: Session) -> Job | None:
 
 def session_info(request: Request, session: Session) -> dict[str, Any]:
     """What the sessions list shows of one session."""
-    transcript = _read(session.path("transcript.json")) or {}
-    stages = [s for s in STAGES if s in session.stages()]
+    transcript = _read(session, TRANSCRIPT) or {}
+    stages = [s for s in STAGE_NAMES if s in session.stages()]
     job = latest_job(request, session)
-    final = _read(session.path("final.json"))
-    sent = sorted(p.name for p in session.path("sent").glob("v*")) if session.path("sent").is_dir() else []
+    final = _read(session, FINAL)
+    sent = [p.name for p in session.sent_versions()]
     if final is not None:
         review = ("review_final", f"{len(final.get('reviewers', []))} reviewers")
     elif sent:
@@ -73,7 +65,7 @@ def session_info(request: Request, session: Session) -> dict[str, Any]:
     else:
         review = None
     params = job.params if job is not None else {}
-    series = (member_of(session) if session.path("series.json").is_file() else None) or params.get("series")
+    series = (member_of(session) if session.has(MEMBER) else None) or params.get("series")
     return {"name": session.name, "title": transcript.get("title") or params.get("title") or session.name,
             "series": series,
             "date": transcript.get("recorded") or params.get("date", ""), "duration": transcript.get("duration"),
@@ -82,9 +74,7 @@ def session_info(request: Request, session: Session) -> dict[str, Any]:
 
 
 async def sessions_list(request: Request) -> Response:
-    out = config(request).out_dir
-    folders = sorted((p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                     key=lambda p: p.stat().st_mtime, reverse=True) if out.is_dir() else []
+    folders = sorted(sessions_in(config(request).out_dir), key=lambda p: p.stat().st_mtime, reverse=True)
     return render(request, "sessions.html", sessions=[session_info(request, Session(p)) for p in folders])
 
 
@@ -134,49 +124,34 @@ def check_input(path: Path, shown: str) -> str:
         raise PageError(str(exc).replace(str(path), shown)) from None
 
 
-def _params(fields: dict[str, str]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    title = fields.get("title", "").strip()
-    if title:
-        params["title"] = title[:200]
-    if fields.get("date", "").strip():
-        try:
-            params["date"] = dt.date.fromisoformat(fields["date"].strip()).isoformat()
-        except ValueError:
-            raise PageError(f"date {fields['date']!r}: give the date as YYYY-MM-DD") from None
+def request_from_form(input: str, fields: dict[str, str]) -> RunRequest:
+    """The new-session form as a run request (checked by the service, as the command line's is)."""
     language = fields.get("language", "nl").strip() or "nl"
-    if language not in ("nl", "en", "auto"):
+    if language not in LANGUAGES:
         raise PageError(f"language {language!r}: choose nl, en or auto")
-    params["language"] = language
+    speakers = None
     if fields.get("speakers", "").strip():
         try:
             speakers = int(fields["speakers"])
         except ValueError:
             speakers = 0
-        if not 1 <= speakers <= 10:
-            raise PageError(f"number of speakers {fields['speakers']!r}: give a number from 1 to 10, or leave it empty")
-        params["speakers"] = speakers
-    vocabulary = [w.strip() for w in fields.get("vocabulary", "").split(",") if w.strip()]
-    if vocabulary:
-        params["vocabulary"] = vocabulary[:200]
-    # The box says it either way, like --pseudonymise / --no-pseudonymise (the run records it in pseudonyms.json).
-    params["pseudonymise"] = fields.get("pseudonymise") == "1"
-    # the group's series, like `oogst run --series NAME [--remember-voices | --no-remember-voices]`
-    if fields.get("series", "").strip():
-        params["series"] = series_name(fields["series"])
     voices = fields.get("remember_voices", "").strip()
     if voices not in ("", "1", "0"):
         raise PageError(f"remember voices {voices!r}: choose on, off or as the series has it")
-    if voices:
-        if "series" not in params:
-            raise PageError("remember voices: choose the series too; voice profiles are kept per series")
-        params["remember_voices"] = voices == "1"
-    return params
+    series = fields.get("series", "").strip() or None
+    if voices and series is None:
+        raise PageError("remember voices: choose the series too; voice profiles are kept per series")
+    return RunRequest(input, title=fields.get("title", "").strip()[:200] or None,
+                      date=fields.get("date", "").strip() or None, language=language, speakers=speakers,
+                      vocabulary=tuple(w.strip() for w in fields.get("vocabulary", "").split(",") if w.strip())[:200],
+                      # the box says it either way, like --pseudonymise / --no-pseudonymise (kept in pseudonyms.json)
+                      pseudonymise=fields.get("pseudonymise") == "1", series=series,
+                      remember_voices=voices == "1" if voices else None)
 
 
 async def new_submit(request: Request) -> Response:
     cfg = config(request)
-    staging = cfg.out_dir / ".uploads"
+    staging = cfg.out_dir / UPLOADS_DIR
     upload = await receive_upload(request.stream(), request.headers.get("content-type", ""), staging,
                                   max_bytes=cfg.max_upload_bytes)
     try:
@@ -184,7 +159,7 @@ async def new_submit(request: Request) -> Response:
         if not files:
             raise PageError("no file was uploaded (or it was empty); pick a recording or a transcript")
         uploaded = files[0]
-        params = _params(upload.fields)
+        checked_request = cfg.service.checked(request_from_form(uploaded.filename, upload.fields))
         suffix = Path(uploaded.filename).suffix.lower()
         checked = staging / f"{uploaded.path.stem}{suffix}"
         uploaded.path.rename(checked)
@@ -202,34 +177,19 @@ async def new_submit(request: Request) -> Response:
         checked.rename(target)
     finally:
         upload.discard()
+    params = dataclasses.replace(checked_request, input=str(target.resolve())).to_params()
     cfg.queue.submit("run", name, str(target.resolve()), params)
     return RedirectResponse(f"/s/{name}", status_code=303)
 
 
-def submit_rerun(request: Request, session: Session) -> None:
-    """Queue the session again with the parameters of its first job (a changed title or language would make the
-    stage cache redo the transcription); only stages whose inputs changed run."""
-    recording = recording_of(session)
-    if recording is None:
-        raise PageError(f"outputs/{session.name}: the recording is not in the session folder, so it cannot be "
-                        "processed again from this page; use `oogst run` with the recording", 409)
-    queue = config(request).queue
-    first = next((j for j in reversed(queue.list(session.name, limit=1000)) if not j.params.get("rerun")), None)
-    params = dict(first.params) if first is not None else {}
-    if member_of(session) is not None:  # the session folder keeps its series (and the series its voices choice)
-        params.pop("series", None)
-        params.pop("remember_voices", None)
-    queue.submit("run", session.name, str(recording.resolve()), {**params, "rerun": True})
-
-
 def progress_state(request: Request, session: Session) -> dict[str, Any]:
     job = latest_job(request, session)
-    state: dict[str, Any] = {"status": "done" if session.path("draft.docx").is_file() else "none",
-                             "stages": [s for s in STAGES if s in session.stages()], "lines": []}
+    state: dict[str, Any] = {"status": "done" if session.has(DRAFT) else "none",
+                             "stages": [s for s in STAGE_NAMES if s in session.stages()], "lines": []}
     if job is not None:
         state.update(status=job.status, error=job.error, progress=job.progress, job=job.id, worker=job.worker,
                      ahead=config(request).queue.position(job.id) if job.status == "queued" else 0)
-    partial = session.path(".transcript.partial.jsonl")
+    partial = session.path(CHECKPOINT)
     if partial.is_file() and job is not None and job.active:
         for line in partial.read_text(encoding="utf-8").splitlines()[:10]:  # header lines are skipped below
             try:
@@ -244,7 +204,7 @@ async def overview(request: Request) -> Response:
     session = session_of(request)
     info = session_info(request, session)
     return render(request, "session.html", s=info, state=progress_state(request, session),
-                  recording=recording_of(session), has_turns=session.path("turns.json").is_file())
+                  recording=session.recording(), has_turns=session.has(TURNS))
 
 
 async def progress_json(request: Request) -> Response:
@@ -257,7 +217,7 @@ async def download(request: Request) -> Response:
     sent = re.fullmatch(r"sent-(v\d{1,4})\.docx", name)
     if name not in DOWNLOADS and sent is None:
         raise PageError(f"{name}: not a file this page serves", 404)
-    path = session.path("sent") / sent[1] / "draft.docx" if sent else session.path(name)
+    path = sent_file(session.sent_version(sent[1]), DRAFT) if sent else session.path(name)
     if not path.is_file():
         raise PageError(f"outputs/{session.name}/{name}: not written yet", 404)
     return FileResponse(path, filename=f"{session.name}-{name}")
@@ -266,7 +226,7 @@ async def download(request: Request) -> Response:
 async def rerun(request: Request) -> Response:
     """Process the session again (after a failed job, or to bring it up to date); only stale stages run."""
     session = session_of(request)
-    submit_rerun(request, session)
+    oogst(request).process_again(session)
     return RedirectResponse(f"/s/{session.name}", status_code=303)
 
 
@@ -280,10 +240,7 @@ async def delete(request: Request) -> Response:
     if job is not None and job.active:
         raise PageError(f"outputs/{session.name} is busy: the web worker is processing it; wait for it to "
                         "finish, then delete it", 409)
-    series = member_of(session)
-    with session_lock(session.root, WEB_OWNER):
-        await in_thread(shutil.rmtree, session.root)
-    await in_thread(leave_series, config(request).out_dir, series, session.name)
+    await in_thread(oogst(request).delete, session)
     return RedirectResponse("/", status_code=303)
 
 

@@ -17,22 +17,21 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from pipeline.core.errors import ConfigError
-from pipeline.core.processes import stop_process
+from pipeline.core.lock import stop_process
 from pipeline.core.settings import Settings
 from pipeline.jobs.engines import broker_url, open_queue
 from pipeline.jobs.queue import DEFAULT_TTL, JobQueue, SQLiteQueue, default_state_dir
-from pipeline.web.app import DEFAULT_MAX_UPLOAD_MB, HERE, WebConfig
-from pipeline.web.security import Guard, is_loopback, load_secret
+from pipeline.web.app import DEFAULT_MAX_UPLOAD_MB, HERE, Guard, WebConfig, is_loopback, load_secret
 
 log = logging.getLogger(__name__)
 
 
 def create_app(cfg: WebConfig) -> Starlette:
     """The app over `cfg`: the routes of the pages modules and the static files."""
-    from pipeline.web import pages_insights, pages_review, pages_series, pages_session, pages_sessions
+    from pipeline.web import pages_review, pages_series, pages_session, pages_sessions
 
     routes: list[BaseRoute] = []
-    for module in (pages_sessions, pages_session, pages_insights, pages_review, pages_series):
+    for module in (pages_sessions, pages_session, pages_review, pages_series):
         routes += module.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
     middleware = []

@@ -4,7 +4,7 @@ Guards against what users of Whisper tools complain about most:
 - silent translation: the language is `nl` unless the user asks for `auto`, and the task is always "transcribe";
 - invented text on silence: VAD on, `no_speech`/log-prob thresholds and `hallucination_silence_threshold`;
 - repetition loops: `condition_on_previous_text=False` with the temperature fallback kept (float32 at
-  temperature 0 alone looped in our runs); `asr.guards` then filters what still gets through.
+  temperature 0 alone looped in our runs); the guards in `asr.transcribe` then filter what still gets through.
 """
 
 from __future__ import annotations

@@ -1,0 +1,136 @@
+"""The commands on one session after it ran: `oogst names`, `hide`, `unhide`, `collect` and `mail`; and a group's
+series: `oogst series show NAME`, `oogst series forget NAME PERSON`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from pipeline.cli import add_common, date, err, on_session, service
+from pipeline.core.session import PSEUDONYMS, TURNS
+
+
+def cmd_names(args: argparse.Namespace) -> int:
+    from pipeline.speakers.names import parse_assignments
+
+    oogst = service(args)
+    session = oogst.session(args.session)
+    turns = oogst.name_speakers(session, parse_assignments(args.assignments))
+    for label, name in turns.speakers.items():
+        print(f"{label} = {name}")
+    print(f"-> {session.path(TURNS)} (run `oogst run` again to carry the names into insights and draft)")
+    return 0
+
+
+def cmd_hide(args: argparse.Namespace) -> int:
+    """`oogst hide` and `oogst unhide`: one source of truth, pseudonyms.json, changed under the session's lock."""
+    oogst = service(args)
+    session = oogst.session(args.session)
+    lines = oogst.hide(session, args.names, args.kind) if args.command == "hide" else oogst.unhide(session, args.names)
+    print(*lines, sep="\n")
+    print(f"-> {session.path(PSEUDONYMS)} (run `oogst run` again to write the draft with it)")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    oogst = service(args)
+    session = oogst.session(args.session)
+    result, series_notes = oogst.collect(session, [Path(f) for f in args.files], title=args.title,
+                                         date=date(args.date), keep_previous=not args.fresh)
+    for note in result.notes + series_notes:
+        err(f"  note: {note}")
+    for problem in result.problems:
+        err(f"oogst: error: {problem}")
+    print(f"{result.comments} comments from {result.files_read} file(s), "
+          f"{result.unmapped} not tied to an insight (kept in review.json)")
+    for path in (result.review, result.final_json, result.final_docx):
+        print(f"-> {path}")
+    return 1 if result.problems else 0
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    import getpass
+
+    oogst = service(args)
+    session = oogst.session(args.session)
+    tty = sys.stdin.isatty()
+
+    def confirm(question: str) -> bool:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "j", "ja")
+
+    # Without a terminal getpass would read stdin, and nobody can answer a question: pass neither.
+    outcome, frozen = oogst.mail(session, to=args.to or [], to_file=Path(args.to_file) if args.to_file else None,
+                                 send=args.send, draft=args.draft, yes=args.yes, env=os.environ,
+                                 password_prompt=getpass.getpass if tty else None, confirm=confirm if tty else None)
+    if frozen is not None:
+        err(f"draft {frozen.name} frozen in {frozen.folder}")
+    print(outcome.summary)
+    return 0
+
+
+def add_session_commands(sub: Any) -> None:
+    names = on_session(sub, "names", cmd_names,
+                       help="give speakers their names (S1=Sanne …) without redoing anything",
+                       description="Rename speaker labels in a session; the names are kept in "
+                                   "names.toml and carried into insights, draft and mail.")
+    names.add_argument("assignments", nargs="+", metavar="S1=NAME")
+
+    hide = on_session(sub, "hide", cmd_hide,
+                      help="always hide these names in what is shared (\"Tim=Timmie\" ties spellings)",
+                      description="Add names to the session's pseudonyms.json: each argument is one person "
+                                  "(or place, school), \"=\" ties its spellings, e.g. \"Tim=Timmie=Tim de "
+                                  "Vries\". Turns pseudonymisation on; run `oogst run` again for the draft.")
+    hide.add_argument("names", nargs="+", metavar="NAME")
+    hide.add_argument("--as", dest="kind", default="person", metavar="KIND",
+                      help="what the names are: person (default), school, institution or place")
+
+    unhide = on_session(sub, "unhide", cmd_hide,
+                        help="never hide these names (a word taken for a name, a public place)",
+                        description="Show these names as they are in draft, final document and mail; "
+                                    "run `oogst run` again for the draft.")
+    unhide.add_argument("names", nargs="+", metavar="NAME")
+
+    collect = on_session(sub, "collect", cmd_collect, help="read participants' comments from returned .docx copies",
+                         description="Read every comment from the returned, annotated copies of draft.docx "
+                                     "and write review.json, final.json and final.docx. The returned files "
+                                     "are never changed.")
+    collect.add_argument("files", nargs="+", metavar="ANNOTATED.docx")
+    collect.add_argument("--fresh", action="store_true", help="forget copies collected earlier and start over")
+    collect.add_argument("--title", help="title for final.docx (default: the draft's)")
+    collect.add_argument("--date", help="date YYYY-MM-DD for final.docx (default: the draft's)")
+
+    mail = on_session(sub, "mail", cmd_mail, help="mail the final top 7 (writes mail.eml; --send sends it)",
+                      description="Compose the mail with the final top 7, action points and final.docx "
+                                  "attached. Without --send it only writes outputs/<session>/mail.eml.")
+    mail.add_argument("--to", action="append", metavar="ADDRESS", help="a recipient (repeat for more)")
+    mail.add_argument("--to-file", metavar="FILE", help="a file with one address per line")
+    mail.add_argument("--send", action="store_true", help="send it over SMTP (see README for the settings)")
+    mail.add_argument("--draft", action="store_true", help="allow mailing the unreviewed draft")
+    mail.add_argument("--yes", action="store_true", help="do not ask before sending again")
+
+
+def cmd_series(args: argparse.Namespace) -> int:
+    oogst = service(args)
+    if args.series_command == "forget":
+        print(oogst.forget_voice(args.name, args.person))
+    else:
+        print(*oogst.series_lines(args.name), sep="\n")
+    return 0
+
+
+def add_series_commands(sub: Any) -> None:
+    series = sub.add_parser("series", help="a group's series of sessions: overview, forget a voice",
+                            description="Sessions run with --series NAME form a series in outputs/.series/NAME/: "
+                                        "open action points are carried into the next draft.")
+    series_sub = series.add_subparsers(dest="series_command", metavar="SUBCOMMAND", required=True)
+    show = series_sub.add_parser("show", help="the series' sessions and action points")
+    show.add_argument("name", metavar="NAME")
+    forget = series_sub.add_parser("forget", help="remove a person's voice profile from the series")
+    forget.add_argument("name", metavar="NAME")
+    forget.add_argument("person", metavar="PERSON")
+    for command in (show, forget):
+        add_common(command)
+        command.set_defaults(func=cmd_series)

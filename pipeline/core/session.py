@@ -1,0 +1,408 @@
+"""The layout of the outputs folder, in one place: every file and folder a session holds, and the series folders.
+
+`LAYOUT` is the table of a session folder `outputs/<name>/`; no other module spells an artefact's file name: they
+ask a `Session` for it (`session.path(TURNS)`) or for its content (`session.turns()`). `SENT_LAYOUT` is the table of
+a sent version `sent/vN/`, `SERIES_LAYOUT` that of a series folder `outputs/.series/<name>/`.
+
+A `Session` also keeps the stage cache (`.stages.json`): a stage is recorded only after its artefacts are in place,
+with the hash of its inputs and settings (its key) and the hash of what it wrote; a re-run skips a stage only when
+both still match. Every file reaches the disk through `atomic_write_*`: written to a temporary name in the same
+folder, flushed and renamed, so a crash or `kill -9` never leaves a half file under the real name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.errors import SessionError
+from pipeline.core.types import Edits, Insights, Transcript, Turns
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file or folder of a session: its name, who writes it, and what it holds."""
+
+    name: str
+    kind: str  # artefact (a stage writes it) | layer (a person's changes) | record | review | mail | internal | folder
+    what: str
+
+
+# -- a session folder ------------------------------------------------------------------------------------------------
+TRANSCRIPT = "transcript.json"
+DIARIZATION = "diarization.json"
+TURNS = "turns.json"
+INSIGHTS = "insights.json"
+DRAFT = "draft.docx"
+PSEUDONYMS = "pseudonyms.json"
+RUN = "run.json"
+STAGES_FILE = ".stages.json"
+CHECKPOINT = ".transcript.partial.jsonl"
+NAMES = "names.toml"
+CORRECTIONS = "corrections.json"
+EDITS = "edits.json"
+ROSTER = "roster.json"
+MEMBER = "series.json"
+CARRIED = "series-carried.json"
+VOICE_NAMES = "voice-names.json"
+VOICES_CACHE = ".voices.json"
+REVIEW = "review.json"
+FINAL = "final.json"
+FINAL_DOCX = "final.docx"
+SENT = "sent"
+RETURNED = "returned"
+SENT_LEDGER = "sent.json"
+EML = "mail.eml"
+CLIPS = ".clips"
+CLIPS_STAMP = "turns.sha"  # in .clips/: the hash of the turns.json the clips were cut for
+LOCK = ".lock"
+LOCK_HOLDER = ".lock.json"
+
+LAYOUT: dict[str, Entry] = {e.name: e for e in (
+    Entry(TRANSCRIPT, "artefact", "what was said, word by word (transcribe stage; Whisper's output, never changed)"),
+    Entry(DIARIZATION, "artefact", "who spoke when, speakers labelled S1.. (speakers stage)"),
+    Entry(TURNS, "artefact", "turns with names and corrections applied, and the intervision phases (names stage)"),
+    Entry(INSIGHTS, "artefact", "summary, ranked insights and action points (insights stage)"),
+    Entry(DRAFT, "artefact", "the Word draft for review (draft stage)"),
+    Entry(PSEUDONYMS, "record", "who is hidden behind which label in what is shared (draft stage, oogst hide)"),
+    Entry(RUN, "record", "the last run: source, seconds per stage, skipped stages"),
+    Entry(STAGES_FILE, "internal", "the stage cache: each stage's key and the hashes of what it wrote"),
+    Entry(CHECKPOINT, "internal", "transcription checkpoint: the segments decoded so far"),
+    Entry(NAMES, "layer", "speaker names (oogst names, the speakers page)"),
+    Entry(CORRECTIONS, "layer", "transcript lines corrected by hand (the transcript page)"),
+    Entry(EDITS, "layer", "the facilitator's changes to the top 7 and the actions (the top 7 page)"),
+    Entry(ROSTER, "layer", "the participants: name, e-mail address, present"),
+    Entry(MEMBER, "record", "the series the session belongs to"),
+    Entry(CARRIED, "record", "which earlier action each carried row of the draft is"),
+    Entry(VOICE_NAMES, "record", "names proposed from the series' voice profiles"),
+    Entry(VOICES_CACHE, "internal", "per speaker label, the summed voice embeddings (series with voices)"),
+    Entry(REVIEW, "review", "every comment of the returned copies, mapped and interpreted (collect)"),
+    Entry(FINAL, "review", "the final top 7 after the review (collect)"),
+    Entry(FINAL_DOCX, "review", "the final Word document (collect)"),
+    Entry(SENT, "folder", "the drafts as they went out: sent/v1/, sent/v2/, ..."),
+    Entry(RETURNED, "folder", "annotated copies uploaded on the review page"),
+    Entry(SENT_LEDGER, "mail", "every mail the SMTP server accepted"),
+    Entry(EML, "mail", "the last mail composed (dry run or sent)"),
+    Entry(CLIPS, "folder", "each speaker's clip, cut from the recording (web app)"),
+    Entry(LOCK, "internal", "the session's write lock (flock)"),
+    Entry(LOCK_HOLDER, "internal", "who holds the lock, for the 'busy' message"),
+)}
+DOWNLOADS = (DRAFT, FINAL_DOCX, EML)  # what the web app serves by name
+
+# -- a sent version: sent/vN/ ---------------------------------------------------------------------------------------
+VERSION_INFO = "version.json"
+SENT_LAYOUT: dict[str, Entry] = {e.name: e for e in (
+    Entry(INSIGHTS, "artefact", "the insights (with the edits) that went out"),
+    Entry(DRAFT, "artefact", "the draft that went out, stamped with its version"),
+    Entry(VERSION_INFO, "record", "version, insights hash, reason, draft hash, when it was frozen"),
+)}
+
+# -- the outputs folder and a series: outputs/.series/<name>/ ---------------------------------------------------------
+SERIES_DIR = ".series"
+UPLOADS_DIR = ".uploads"  # uploads being received and checked (web app)
+SERIES_FILE = "series.json"
+VOICE_PROFILES = "voices.json"
+OVERVIEW = "series.docx"
+SERIES_LAYOUT: dict[str, Entry] = {e.name: e for e in (
+    Entry(SERIES_FILE, "record", "the series: its sessions, their insights and actions, done marks"),
+    Entry(VOICE_PROFILES, "record", "voice profiles of named speakers (only when the series keeps them)"),
+    Entry(OVERVIEW, "artefact", "the series overview (oogst series show, the series page)"),
+    Entry(LOCK, "internal", "the series' write lock"),
+    Entry(LOCK_HOLDER, "internal", "who holds the lock"),
+)}
+
+
+def series_folder(out_dir: Path, name: str) -> Path:
+    """Where a series lives (the name is checked by `series.store.check_name`)."""
+    return Path(out_dir) / SERIES_DIR / name
+
+
+def series_file(root: Path, name: str) -> Path:
+    """A file of a series folder, by its name in `SERIES_LAYOUT`."""
+    if name not in SERIES_LAYOUT:
+        raise ValueError(f"{name!r} is not in the series layout (core.session.SERIES_LAYOUT)")
+    return Path(root) / name
+
+
+def sent_file(folder: Path, name: str) -> Path:
+    """A file of a sent version folder, by its name in `SENT_LAYOUT`."""
+    if name not in SENT_LAYOUT:
+        raise ValueError(f"{name!r} is not in the sent version layout (core.session.SENT_LAYOUT)")
+    return Path(folder) / name
+
+
+def is_session_folder(path: Path) -> bool:
+    """A folder of the outputs folder that may be a session (not .series, .uploads or another hidden folder)."""
+    return path.is_dir() and not path.name.startswith(".")
+
+
+def sessions_in(out_dir: Path) -> list[Path]:
+    """The session folders of an outputs folder."""
+    out_dir = Path(out_dir)
+    return [p for p in out_dir.iterdir() if is_session_folder(p)] if out_dir.is_dir() else []
+
+
+class Session:
+    """One recording's folder `outputs/<name>/`: its files by name, their content typed, and the stage cache."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.name = self.root.name
+
+    @classmethod
+    def create(cls, out_dir: Path, name: str) -> Session:
+        session = cls(Path(out_dir) / name)
+        session.root.mkdir(parents=True, exist_ok=True)
+        return session
+
+    @classmethod
+    def open(cls, ref: str | Path, out_dir: Path | None = None) -> Session:
+        """A session by folder path or by name under `out_dir`; an error when it does not exist."""
+        candidates = [Path(ref)]
+        if out_dir is not None:
+            candidates.append(Path(out_dir) / str(ref))
+        for candidate in candidates:
+            if candidate.is_dir():
+                return cls(candidate)
+        where = f" (looked in {out_dir})" if out_dir is not None else ""
+        raise SessionError(f"{ref}: no such session folder{where}; give the folder under outputs/ "
+                           "that `oogst run` made")
+
+    @property
+    def out_dir(self) -> Path:
+        return self.root.parent
+
+    def path(self, name: str) -> Path:
+        """A file or folder of the session, by its name in `LAYOUT`."""
+        if name not in LAYOUT:
+            raise ValueError(f"{name!r} is not in the session layout (core.session.LAYOUT)")
+        return self.root / name
+
+    def has(self, name: str) -> bool:
+        return self.path(name).is_file()
+
+    def read(self, name: str) -> Any:
+        """A JSON file of the session (SessionError when missing or damaged)."""
+        return read_json(self.path(name))
+
+    def read_if(self, name: str) -> Any:
+        """A JSON file of the session, or None when it is not there."""
+        return read_json(self.path(name)) if self.has(name) else None
+
+    def write(self, name: str, data: Any) -> Path:
+        """Write a JSON file of the session atomically."""
+        return atomic_write_json(self.path(name), data)
+
+    def write_text(self, name: str, text: str) -> Path:
+        return atomic_write_text(self.path(name), text)
+
+    # -- typed content ----------------------------------------------------------------------------------------------
+    def transcript(self) -> Transcript:
+        return Transcript.from_dict(self.read(TRANSCRIPT))
+
+    def diarization(self) -> Turns:
+        return Turns.from_dict(self.read(DIARIZATION))
+
+    def turns(self) -> Turns:
+        return Turns.from_dict(self.read(TURNS))
+
+    def insights(self) -> Insights:
+        return Insights.from_dict(self.read(INSIGHTS))
+
+    def final(self) -> Insights | None:
+        data = self.read_if(FINAL)
+        return Insights.from_dict(data) if data is not None else None
+
+    def edits(self) -> Edits:
+        return Edits.from_dict(_layer(self.path(EDITS)))
+
+    def save_edits(self, edits: Edits) -> Path:
+        return self.write(EDITS, edits.to_dict())
+
+    def corrections(self) -> dict[str, dict[str, Any]]:
+        """corrections.json's lines, keyed by the turn's start (`layers.time_key`)."""
+        turns = _layer(self.path(CORRECTIONS)).get("turns", {})
+        return turns if isinstance(turns, dict) else {}
+
+    def save_corrections(self, turns: dict[str, dict[str, Any]]) -> Path:
+        data = _layer(self.path(CORRECTIONS))
+        data["turns"] = turns
+        return self.write(CORRECTIONS, data)
+
+    def roster(self) -> list[dict[str, Any]]:
+        """The participants of the session: name, e-mail address (may be empty), present."""
+        people = _layer(self.path(ROSTER)).get("participants", [])
+        return [p for p in people if isinstance(p, dict) and str(p.get("name", "")).strip()] if isinstance(
+            people, list) else []
+
+    def save_roster(self, people: list[dict[str, Any]]) -> Path:
+        clean = [{"name": str(p["name"]).strip(), "email": str(p.get("email") or "").strip(),
+                  "present": bool(p.get("present", True))} for p in people if str(p.get("name", "")).strip()]
+        return self.write(ROSTER, {"participants": clean})
+
+    def language(self, default: str) -> str:
+        """The language spoken, as transcript.json says (else `default`)."""
+        return str(self.read(TRANSCRIPT).get("language") or default)
+
+    def sent_versions(self) -> list[Path]:
+        """The frozen draft versions, oldest first (sent/v1, sent/v2, ...)."""
+        folder = self.path(SENT)
+        if not folder.is_dir():
+            return []
+        found = [p for p in folder.iterdir() if p.is_dir() and p.name[:1] == "v" and p.name[1:].isdigit()
+                 and sent_file(p, INSIGHTS).is_file() and sent_file(p, DRAFT).is_file()]
+        return sorted(found, key=lambda p: int(p.name[1:]))
+
+    def sent_version(self, name: str) -> Path:
+        """The folder of a new or existing sent version (`v3`)."""
+        return self.path(SENT) / name
+
+    def recording(self) -> Path | None:
+        """The recording or transcript kept in the session folder (`<name>.<suffix>`), if any."""
+        for path in sorted(self.root.glob(f"{self.name}.*")):
+            if path.is_file() and path.suffix not in (".json", ".toml", ".eml") and path.name not in LAYOUT:
+                return path
+        return None
+
+    def artefact_hash(self, name: str) -> str:
+        """Hash of an artefact, used as part of the key of the stages that read it."""
+        path = self.path(name)
+        if not path.is_file():
+            raise SessionError(f"{path}: not found (run `oogst run` on the recording first)")
+        return hash_file(path)
+
+    def hash_if(self, name: str) -> str | None:
+        """Hash of a file of the session, or None when it is not there."""
+        path = self.path(name)
+        return hash_file(path) if path.is_file() else None
+
+    # -- the stage cache -------------------------------------------------------------------------------------------
+    def _manifest(self) -> dict[str, Any]:
+        path = self.path(STAGES_FILE)
+        if not path.is_file():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("%s is damaged; every stage will run again", path)
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def is_fresh(self, stage: str, key: str) -> bool:
+        """True when `stage` ran with this key and its artefacts are still exactly what it wrote."""
+        entry = self._manifest().get(stage)
+        if not entry or entry.get("key") != key:
+            return False
+        for name, digest in entry.get("artefacts", {}).items():
+            path = self.root / name
+            if not path.is_file() or hash_file(path) != digest:
+                return False
+        return True
+
+    def record(self, stage: str, key: str, artefacts: Iterable[str]) -> None:
+        """Note that `stage` finished with `key` and wrote `artefacts` (names in `LAYOUT`)."""
+        manifest = self._manifest()
+        manifest[stage] = {"key": key, "artefacts": {a: hash_file(self.path(a)) for a in artefacts}}
+        self.write(STAGES_FILE, manifest)
+
+    def stages(self) -> list[str]:
+        """The stages recorded in this session."""
+        return [name for name, entry in self._manifest().items() if isinstance(entry, dict)]
+
+    def recorded(self, stage: str) -> dict[str, str]:
+        """The artefacts `stage` last recorded, by name, with the hash each had when written ({} if none)."""
+        entry = self._manifest().get(stage) or {}
+        return dict(entry.get("artefacts", {}))
+
+    def rerecord(self, stage: str) -> None:
+        """Keep `stage` fresh after its artefacts were edited on purpose (e.g. renamed speakers): same key,
+        current hashes."""
+        entry = self._manifest().get(stage)
+        if entry and "key" in entry:
+            self.record(stage, entry["key"], list(entry.get("artefacts", {})))
+
+    def invalidate(self, stage: str) -> None:
+        manifest = self._manifest()
+        if manifest.pop(stage, None) is not None:
+            self.write(STAGES_FILE, manifest)
+
+
+def _layer(path: Path) -> dict[str, Any]:
+    """A layer file (corrections, edits, roster): {} when missing; a damaged one is a one-line error."""
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SessionError(f"{path}: damaged ({exc}); fix it by hand or delete it to drop those changes") from None
+    return data if isinstance(data, dict) else {}
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_MODE = 0o666 & ~_umask()  # what open() would have given; mkstemp's 0600 would surprise a shared folder
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write `data` to `path` so that readers see the old file or the whole new one, never a part."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, _MODE)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path, obj: Any) -> Path:
+    return atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON artefact, with a clear error when it is missing or damaged."""
+    path = Path(path)
+    if not path.is_file():
+        raise SessionError(f"{path}: not found (run the stage that writes it first, e.g. `oogst run`)")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SessionError(f"{path}: damaged JSON ({exc}); delete it and re-run `oogst run --force`") from None
+
+
+def hash_file(path: Path, chunk: int = 1 << 20) -> str:
+    """sha256 of a file, streamed."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cache_key(*parts: Any) -> str:
+    """A stable hash of a stage's inputs and settings (anything JSON can represent)."""
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -1,0 +1,110 @@
+"""What a stage of the runner and an extension of it see: the run's context and the named extension points.
+
+The runner (`pipeline.run`) owns the stages; the series, pseudonymisation and the generative backend plug in
+through an `Extension` at named points instead of being called from inside the stages:
+
+    start             the run begins: record the session's choices (its series, pseudonymisation)
+    names.proposals   before the names stage: names proposed for speakers (a series' voice profiles), and the
+                      part of the names stage's key they bring
+    insights.backend  the insights stage's backend (a generative model), and its part of the key
+    draft.shared      what the draft shares is pseudonymised: the `Shared` transform, its key part, its artefact
+    draft.sections    extra sections of the draft (a series' recurring themes and carried actions), their key part
+    finish            the run's stages are done (keep the session in its series)
+
+Each point contributes its key parts at a fixed place in its stage's recipe, so a session made before stays fresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.core.session import TRANSCRIPT, Session
+from pipeline.core.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@dataclass
+class RunContext:
+    """One run of one recording or transcript: what every stage and extension may read."""
+
+    session: Session
+    settings: Settings
+    source: Path  # the recording or transcript file
+    imported: bool  # a transcript file: no transcription, no speaker detection
+    recorded: dt.date  # the session's date
+    title: str
+    title_given: bool  # --title (else the title comes from the file name)
+    audio: Callable[[], np.ndarray]  # the decoded recording, decoded once, only when a stage needs it
+    reaches: Callable[[str], bool]  # does this run go as far as this stage (--until)?
+    asr_backend: Any = None  # a loaded speech recogniser to use (the worker keeps one); None: from the settings
+    series: str | None = None  # --series (None: keep the session's)
+    remember_voices: bool | None = None
+    written_draft: dict[str, str] = field(default_factory=dict)  # the draft stage's record before --from/--force
+    _source_hash: str | None = None
+
+    @property
+    def meta(self) -> dict[str, str]:
+        """What transcript.json adds about the session (and the part of the keys that follows it)."""
+        return {"source": self.source.name, "recorded": self.recorded.isoformat(), "title": self.title}
+
+    @property
+    def source_hash(self) -> str:
+        if self._source_hash is None:
+            from pipeline.core.session import hash_file
+
+            self._source_hash = hash_file(self.source)
+        return self._source_hash
+
+    def language(self) -> str:
+        """The language spoken, as transcript.json says (the phases' cue phrases, the insights' lexicons)."""
+        return str(self.session.read(TRANSCRIPT).get("language") or self.settings.language)
+
+
+class Extension:
+    """Plugs into the runner's named points (see the module docstring); every point does nothing by default."""
+
+    def start(self, ctx: RunContext) -> None:
+        return None
+
+    # -- names.proposals
+    def propose_names(self, ctx: RunContext) -> None:
+        return None
+
+    def proposed_names(self, ctx: RunContext) -> dict[str, str]:
+        return {}
+
+    def names_key(self, ctx: RunContext) -> list[Any]:
+        return []
+
+    # -- insights.backend
+    def insights_backend(self, ctx: RunContext) -> Any:
+        """An `insights.extract.InsightBackend` to use instead of the extractive one, or None."""
+        return None
+
+    # -- draft.shared
+    def shared_key(self, ctx: RunContext) -> list[Any]:
+        return []
+
+    def shared_artefacts(self, ctx: RunContext) -> list[str]:
+        return []
+
+    def shared(self, ctx: RunContext, turns: Any, insights: Any) -> Any:
+        """A `privacy.shared.Shared` when what the draft shares is pseudonymised, else None."""
+        return None
+
+    # -- draft.sections
+    def draft_key(self, ctx: RunContext) -> list[Any]:
+        return []
+
+    def draft_sections(self, ctx: RunContext, turns: Any, insights: Any, shared: Any) -> list[Any]:
+        """`review.draft.Section`s to add to the draft."""
+        return []
+
+    def finish(self, ctx: RunContext) -> None:
+        return None

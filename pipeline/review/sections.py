@@ -1,0 +1,271 @@
+"""The draft's sections with a chart, and the pieces every Word section is built from (a table with a bold header
+row in the house style, a chart as PNG).
+
+Speaking time: per participant the share of speaking time, the number of turns and the longest
+uninterrupted turn, as a table and a bar chart (matplotlib, drawn off-screen), with a gentle note when one person
+takes more than half of the time in a group of four or more.
+
+A turn here is what the others hear as one: consecutive turns of turns.json by the same person (nobody else in
+between) count once, and its length is the speech in it (the pauses inside are not counted). Speaking time is the
+sum of the turns' durations, so the shares add up to 100 % of the time someone was speaking.
+
+The session's course: the intervision phases as a small timeline (one bar per phase along the session's minutes)
+and a table of the phases with their times and lengths, when the session has phases.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pipeline.core.language import clock, text_language
+from pipeline.core.types import Phase, Turns
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from docx.text.paragraph import Paragraph
+
+DOMINANT_SHARE = 0.5  # "more than half of the time": the issue's words, not a tuned figure
+DOMINANT_MIN_GROUP = 4  # in a pair or a trio one voice taking half is ordinary
+
+SPEAKING_LABELS: dict[str, dict[str, str]] = {
+    "nl": {
+        "heading": "Spreektijd",
+        "intro": "Hoe lang ieder aan het woord was: een schatting, bedoeld als gespreksstof en niet als oordeel.",
+        "who": "Wie", "share": "Aandeel", "time": "Spreektijd", "turns": "Beurten", "longest": "Langste beurt",
+        "axis": "minuten aan het woord", "axis_seconds": "seconden aan het woord",
+        "note": ("{name} was {share} van de tijd aan het woord, in een groep van {n}. Dat is niet goed of fout; "
+                 "misschien een punt om de volgende keer samen naar te kijken, bijvoorbeeld met een rondje "
+                 "waarin ieder eerst iets zegt."),
+    },
+    "en": {
+        "heading": "Speaking time",
+        "intro": "How long each person spoke: an estimate, meant to talk about, not as a judgement.",
+        "who": "Who", "share": "Share", "time": "Speaking time", "turns": "Turns", "longest": "Longest turn",
+        "axis": "minutes speaking", "axis_seconds": "seconds speaking",
+        "note": ("{name} spoke {share} of the time, in a group of {n}. That is neither right nor wrong; perhaps "
+                 "something to look at together next time, for instance with a round in which everyone speaks "
+                 "first."),
+    },
+}
+
+
+@dataclass(frozen=True)
+class SpeakingTime:
+    name: str
+    seconds: float  # total speech
+    share: float  # of everyone's speech, 0..1
+    turns: int  # uninterrupted turns
+    longest: float  # seconds of speech in the longest uninterrupted turn
+
+
+def speaking_times(turns: Turns) -> list[SpeakingTime]:
+    """Per display name, most speaking time first (ties: who spoke first)."""
+    seconds: dict[str, float] = {}
+    count: dict[str, int] = {}
+    longest: dict[str, float] = {}
+    previous: str | None = None
+    current = 0.0
+    for turn in turns.turns:
+        name = turns.name(turn.speaker)
+        duration = max(0.0, turn.end - turn.start)
+        seconds[name] = seconds.get(name, 0.0) + duration
+        if name != previous:
+            count[name] = count.get(name, 0) + 1
+            current = 0.0
+        current += duration
+        longest[name] = max(longest.get(name, 0.0), current)
+        previous = name
+    total = sum(seconds.values())
+    order = list(seconds)
+    people = [SpeakingTime(name, seconds[name], seconds[name] / total if total else 0.0, count[name], longest[name])
+              for name in order]
+    return sorted(people, key=lambda p: (-p.seconds, order.index(p.name)))
+
+
+def dominant(times: list[SpeakingTime]) -> SpeakingTime | None:
+    """The one person who took more than half of the time in a group of four or more, else None."""
+    if len(times) < DOMINANT_MIN_GROUP:
+        return None
+    return next((p for p in times if p.share > DOMINANT_SHARE), None)
+
+
+def percent(share: float) -> str:
+    return f"{round(share * 100)} %"
+
+
+def chart_png(times: list[SpeakingTime], language: str) -> bytes:
+    """A horizontal bar chart of minutes (seconds, for a short talk) spoken per person, largest on top, as PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # off-screen: no display, no pyplot state
+    from matplotlib.figure import Figure
+
+    lab = SPEAKING_LABELS[text_language(language)]
+    names = [p.name for p in times][::-1]
+    in_minutes = max(p.seconds for p in times) >= 120
+    minutes = [p.seconds / (60 if in_minutes else 1) for p in times][::-1]
+    figure = Figure(figsize=(6.0, 0.45 * len(times) + 1.0), dpi=150)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    bars = axes.barh(names, minutes, color="#4472C4")
+    top = max(minutes, default=0.0) or 1.0
+    for bar, person in zip(bars, times[::-1], strict=True):
+        axes.text(bar.get_width() + top * 0.01, bar.get_y() + bar.get_height() / 2, percent(person.share),
+                  va="center", fontsize=9)
+    axes.set_xlim(0, top * 1.15)
+    axes.set_xlabel(lab["axis"] if in_minutes else lab["axis_seconds"])
+    axes.spines[["top", "right"]].set_visible(False)
+    return png_bytes(figure)
+
+
+def add_speaking_time(doc: DocxDocument, turns: Turns, language: str,
+                      mark: Callable[[Paragraph, str], None] | None = None) -> None:
+    """The "Spreektijd" section: intro line, table, chart and (when it applies) the gentle note.
+
+    Args:
+        mark: bookmarks a paragraph under a name (the draft's bookmarks), so a comment on it is placed.
+    """
+    from docx.shared import Cm
+
+    times = speaking_times(turns)
+    if not times:
+        return
+    lab = SPEAKING_LABELS[text_language(language)]
+    heading = doc.add_heading(lab["heading"], level=1)
+    if mark is not None:
+        mark(heading, "section_speaking")
+    doc.add_paragraph(lab["intro"])
+    table = header_table(doc, (lab["who"], lab["share"], lab["time"], lab["turns"], lab["longest"]))
+    for person in times:
+        values = (person.name, percent(person.share), clock(person.seconds), str(person.turns),
+                  clock(person.longest))
+        for cell, value in zip(table.add_row().cells, values, strict=True):
+            cell.paragraphs[0].add_run(value)
+    doc.add_picture(io.BytesIO(chart_png(times, language)), width=Cm(14))
+    if (most := dominant(times)) is not None:
+        note = doc.add_paragraph()
+        note.add_run(lab["note"].format(name=most.name, share=percent(most.share), n=len(times))).italic = True
+        if mark is not None:
+            mark(note, "speaking_note")
+
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from docx.table import Table
+    from matplotlib.figure import Figure
+
+TABLE_STYLE = "Light Grid Accent 1"
+
+
+def header_table(doc: DocxDocument, header: Sequence[str]) -> Table:
+    """A new table in the house style whose first row is `header`, in bold; rows are added by the caller."""
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = doc.styles[TABLE_STYLE]
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.paragraphs[0].add_run(text).bold = True
+    return table
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """A matplotlib figure laid out tight, as PNG bytes."""
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from docx.text.paragraph import Paragraph
+
+TIMELINE_LABELS: dict[str, dict[str, str]] = {
+    "nl": {"heading": "Verloop van de sessie",
+           "intro": "De fasen van de intervisie zoals Oogst ze in het gesprek herkende, aan de aankondigingen en "
+                    "aan wie er aan het woord was. Klopt een grens niet? Zet er een opmerking bij.",
+           "intro_pattern": "De fasen van de intervisie zoals Oogst ze in het gesprek herkende. Er werd geen "
+                            "aankondiging verstaan; de fasen zijn herkend aan wie er aan het woord was en hoe lang. "
+                            "Klopt een grens niet? Zet er een opmerking bij.",
+           "phase": "Fase", "time": "Tijd", "length": "Duur", "axis": "minuten"},
+    "en": {"heading": "How the session went",
+           "intro": "The phases of the intervision as Oogst recognised them in the conversation, from what was "
+                    "announced and who was speaking. Is a boundary wrong? Add a comment.",
+           "intro_pattern": "The phases of the intervision as Oogst recognised them in the conversation. No "
+                            "announcement was understood; the phases were recognised from who was speaking and for "
+                            "how long. Is a boundary wrong? Add a comment.",
+           "phase": "Phase", "time": "Time", "length": "Length", "axis": "minutes"},
+}
+# One colour per phase, the same in every draft, so a group learns to read them.
+COLOURS = {"opening": "#A5A5A5", "casus": "#4472C4", "questions": "#5B9BD5", "advice": "#70AD47",
+           "reaction": "#FFC000", "closing": "#ED7D31"}
+
+
+def phase_rows(turns: Turns) -> list[Phase]:
+    """The phases recorded in turns.json (none for a session that is no intervision)."""
+    return list(turns.phases.phases) if turns.phases is not None else []
+
+
+def span(row: Phase) -> str:
+    """"m:ss–m:ss"."""
+    return f"{clock(row.start)}\u2013{clock(row.end)}"
+
+
+def timeline_png(rows: list[Phase], language: str) -> bytes:
+    """One horizontal bar per phase on a shared axis of minutes, the first phase on top, as PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # off-screen: no display, no pyplot state
+    from matplotlib.figure import Figure
+
+    lab = TIMELINE_LABELS[text_language(language)]
+    figure = Figure(figsize=(6.0, 0.32 * len(rows) + 0.9), dpi=150)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for y, row in enumerate(rows):
+        start, end = row.start / 60, row.end / 60
+        axes.barh(y, end - start, left=start, height=0.7, color=COLOURS.get(row.phase, "#4472C4"))
+    axes.set_yticks(range(len(rows)), [row.label for row in rows], fontsize=9)
+    axes.invert_yaxis()
+    axes.set_xlim(rows[0].start / 60, rows[-1].end / 60)
+    axes.set_xlabel(lab["axis"], fontsize=9)
+    axes.tick_params(axis="x", labelsize=8)
+    axes.grid(axis="x", color="#DDDDDD", linewidth=0.6)
+    axes.set_axisbelow(True)
+    axes.spines[["top", "right"]].set_visible(False)
+    return png_bytes(figure)
+
+
+def add_phase_timeline(doc: DocxDocument, turns: Turns, language: str,
+                       mark: Callable[[Paragraph, str], None] | None = None) -> None:
+    """The "Verloop van de sessie" section when the session has intervision phases; nothing otherwise.
+
+    Args:
+        mark: bookmarks a paragraph under a name (the draft's bookmarks), so a comment on it is placed.
+    """
+    from docx.shared import Cm
+
+    rows = phase_rows(turns)
+    if not rows:
+        return
+    lab = TIMELINE_LABELS[text_language(language)]
+    heading = doc.add_heading(lab["heading"], level=1)
+    if mark is not None:
+        mark(heading, "section_phases")
+    # heading, intro, chart and table move to the next page together rather than split
+    intro = lab["intro_pattern"] if turns.phases is not None and turns.phases.found_by == "pattern" else lab["intro"]
+    doc.add_paragraph(intro).paragraph_format.keep_with_next = True
+    doc.add_picture(io.BytesIO(timeline_png(rows, language)), width=Cm(14))
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    table = header_table(doc, (lab["phase"], lab["time"], lab["length"]))
+    for i, row in enumerate(rows, start=1):
+        cells = table.add_row().cells
+        values = (row.label, span(row), clock(row.end - row.start))
+        for cell, value in zip(cells, values, strict=True):
+            cell.paragraphs[0].add_run(value)
+        if mark is not None:
+            mark(cells[0].paragraphs[0], f"phase_{i}")
+    widths = (Cm(6.5), Cm(4.5), Cm(3.0))
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for number, table_row in enumerate(table.rows):
+        for cell, width in zip(table_row.cells, widths, strict=True):
+            cell.width = width
+            cell.paragraphs[0].paragraph_format.keep_with_next = number < len(table.rows) - 1

@@ -1,0 +1,357 @@
+"""The application service: the operations a person can do, each taking the session's lock and doing its
+follow-ups, the same for every front end (the CLI, the web app, a worker).
+
+    oogst = Oogst(settings, front="web", rerun=queue_rerun)
+    oogst.name_speakers(session, {"S1": "Sanne"})      # names.toml, turns.json, then the follow-up (a re-run)
+
+`run` checks a `RunRequest` once and runs the stages with the series, pseudonymisation and (when chosen) the
+generative backend plugged in. Changes that make insights and draft stale (names, corrections, edits) end with
+`rerun`: the web app queues a re-run; the CLI leaves it to `oogst run`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.core.errors import ConfigError, InputError, OogstError, SessionError
+from pipeline.core.language import session_name
+from pipeline.core.layers import apply_edits, save_correction, time_key
+from pipeline.core.lock import session_lock
+from pipeline.core.progress import Reporter
+from pipeline.core.session import MEMBER, Session
+from pipeline.core.settings import Settings
+from pipeline.core.types import (
+    TOP_N,
+    ActionEdit,
+    AddedInsight,
+    Edits,
+    InsightEdit,
+    Insights,
+    RunRequest,
+    Turns,
+)
+from pipeline.run import STAGE_NAMES, RunResult, run_stages
+
+if TYPE_CHECKING:
+    from pipeline.mail.command import MailOutcome
+    from pipeline.review.final import CollectResult
+    from pipeline.review.versions import DraftVersion
+
+log = logging.getLogger(__name__)
+
+OWNERS = {"cli": "oogst {op}", "web": "the web page", "worker": "the web worker"}  # for the "busy" message
+LANGUAGES = ("nl", "en", "auto")  # what the web form offers; the command line takes any Whisper code
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change on the top 7 page: `do` is save, drop, restore, up, down, promote or action."""
+
+    do: str
+    key: str = ""
+    title: str = ""
+    text: str = ""
+    line: int | None = None  # promote: the transcript line (turn index)
+    owner: str = ""
+    due: str = ""
+
+
+class Oogst:
+    """The operations on the sessions of one outputs folder, for one front end."""
+
+    def __init__(self, settings: Settings, *, front: str = "cli",
+                 rerun: Callable[[Session], None] | None = None) -> None:
+        """`front` names who is writing, for the message another writer gets; `rerun` is called after a change
+        that makes insights and draft stale (the web app queues a re-run; None: the user runs `oogst run`)."""
+        self.settings = settings
+        self.front = front
+        self.rerun = rerun
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.settings.out_dir)
+
+    def owner(self, op: str) -> str:
+        return OWNERS.get(self.front, self.front).format(op=op)
+
+    @contextmanager
+    def locked(self, session: Session, op: str) -> Iterator[None]:
+        with session_lock(session.root, self.owner(op)):
+            yield
+
+    def session(self, ref: str | Path) -> Session:
+        return Session.open(ref, self.out_dir)
+
+    def _changed(self, session: Session) -> None:
+        if self.rerun is not None:
+            self.rerun(session)
+
+    def process_again(self, session: Session) -> None:
+        """Bring the session up to date (after a failed job, or after changes): the front end's re-run."""
+        if self.rerun is None:
+            raise ConfigError(f"{session.name}: run `oogst run` on its recording to process it again")
+        self.rerun(session)
+
+    # -- running ---------------------------------------------------------------------------------------------------
+    def checked(self, request: RunRequest) -> RunRequest:
+        """The request with its values checked once (one-line ConfigError for a wrong one), whoever made it."""
+        from pipeline.series.store import check_name
+
+        if request.date:
+            try:
+                request = dataclasses.replace(request, date=dt.date.fromisoformat(request.date).isoformat())
+            except ValueError:
+                raise ConfigError(f"--date {request.date}: give the date as YYYY-MM-DD") from None
+        if request.speakers is not None and not 1 <= request.speakers <= 10:
+            raise ConfigError(f"--speakers {request.speakers}: give a number from 1 to 10")
+        for value, option in ((request.start, "--from"), (request.until, "--until")):
+            if value is not None and value not in STAGE_NAMES:
+                raise ConfigError(f"{option} {value}: unknown stage; choose one of {', '.join(STAGE_NAMES)}")
+        if request.series is not None:
+            request = dataclasses.replace(request, series=check_name(request.series))
+        if request.title is not None and len(request.title) > 200:
+            request = dataclasses.replace(request, title=request.title[:200])
+        return request
+
+    def settings_for(self, request: RunRequest) -> Settings:
+        """The front end's settings with what the request sets for its run (language, speakers, ...)."""
+        values = request.settings_values()
+        if "vocabulary" in values:
+            values["vocabulary"] = tuple(values["vocabulary"])
+        return dataclasses.replace(self.settings, **values)
+
+    def plugs(self, settings: Settings) -> list[Any]:
+        """The extensions of a run: the series and pseudonymisation always (they decide from the session and
+        the settings), the generative backend when the settings ask for it."""
+        from pipeline.privacy.shared import PrivacyPlug
+        from pipeline.series.stage import SeriesPlug
+
+        plugs: list[Any] = [SeriesPlug(), PrivacyPlug()]
+        if settings.insights == "llm":
+            from pipeline.llm.backend import LlmPlug
+
+            plugs.append(LlmPlug())
+        return plugs
+
+    def run(self, request: RunRequest, *, reporter: Reporter | None = None, asr_backend: Any = None,
+            force: bool = False) -> RunResult:
+        """Process one recording or transcript into outputs/<name>/, skipping what is up to date."""
+        request = self.checked(request)
+        settings = self.settings_for(request)
+        path = Path(request.input)
+        session = Session(self.out_dir / session_name(path))
+        with session_lock(session.root, self.owner("run")):
+            return run_stages(path, settings, plugs=self.plugs(settings), reporter=reporter,
+                              force=force,
+                              start=request.start, until=request.until, title=request.title,
+                              date=dt.date.fromisoformat(request.date) if request.date else None,
+                              asr_backend=asr_backend, series=request.series,
+                              remember_voices=request.remember_voices)
+
+    # -- speakers and transcript -------------------------------------------------------------------------------------
+    def name_speakers(self, session: Session, mapping: Mapping[str, str]) -> Turns:
+        """`oogst names`: merge the names into names.toml and rewrite turns.json (no stage runs again)."""
+        from pipeline.speakers.names import apply_names
+
+        with self.locked(session, "names"):
+            turns = apply_names(session, dict(mapping))
+        self._changed(session)
+        return turns
+
+    def correct_line(self, session: Session, index: int, text: str) -> None:
+        """Correct one transcript line (turn `index`); an empty text, or the original one, removes the correction."""
+        turns = session.turns()
+        if not 0 <= index < len(turns.turns):
+            raise SessionError("that transcript line does not exist (any more); reload the page")
+        turn = turns.turns[index]
+        text = " ".join(text.split())[:5000]
+        previous = session.corrections().get(time_key(turn.start), {})
+        with self.locked(session, "correct"):
+            save_correction(session, turn.start, text, original=previous.get("original") or turn.text,
+                            speaker=turn.speaker)
+        self._changed(session)
+
+    # -- the top 7 and the actions ----------------------------------------------------------------------------------
+    def shown_insights(self, session: Session) -> Insights:
+        """insights.json with the edits, dropped ones kept (marked) so they can be restored."""
+        return apply_edits(session.insights(), session.edits(), keep_dropped=True)
+
+    def edit(self, session: Session, edit: Edit) -> None:
+        """One change on the top 7 or the actions, kept in edits.json; the draft follows."""
+        with self.locked(session, "edit"):
+            session.save_edits(self._edited(session, session.edits(), edit))
+        self._changed(session)
+
+    def _order(self, session: Session, edits: Edits) -> list[str]:
+        return [i.key or "" for i in apply_edits(session.insights(), edits, keep_dropped=True).insights]
+
+    def _edited(self, session: Session, edits: Edits, edit: Edit) -> Edits:
+        changes = dict(edits.insights)
+        added = {a.key: a for a in edits.added}
+        key, entry = edit.key, changes.get(edit.key, InsightEdit())
+        if edit.do == "save":
+            title, text = " ".join(edit.title.split())[:120], " ".join(edit.text.split())[:1000]
+            if not text:
+                raise InputError("an insight needs a sentence; use Drop to leave it out")
+            if key in added:
+                added[key] = dataclasses.replace(added[key], title=title or added[key].title, text=text)
+                edits = dataclasses.replace(edits, added=tuple(added.values()))
+            else:
+                changes[key] = dataclasses.replace(entry, title=title, text=text)
+        elif edit.do in ("drop", "restore"):
+            if key in added and edit.do == "drop":
+                edits = dataclasses.replace(edits, added=tuple(a for a in edits.added if a.key != key))
+            else:
+                changes[key] = dataclasses.replace(entry, dropped=edit.do == "drop")
+        elif edit.do in ("up", "down"):
+            order = self._order(session, edits)
+            if key in order:
+                at = order.index(key)
+                other = at - 1 if edit.do == "up" else at + 1
+                if 0 <= other < len(order):
+                    order[at], order[other] = order[other], order[at]
+                edits = dataclasses.replace(edits, order=tuple(order))
+        elif edit.do == "promote":
+            edits = self._promoted(session, edits, edit.line)
+        elif edit.do == "action":
+            actions = {**edits.actions, key: ActionEdit(" ".join(edit.owner.split())[:80],
+                                                        " ".join(edit.due.split())[:80])}
+            return dataclasses.replace(edits, actions=actions)
+        else:
+            raise InputError(f"unknown change {edit.do!r}")
+        if key and key in changes and changes[key].empty:
+            del changes[key]
+        return dataclasses.replace(edits, insights=changes)
+
+    def _promoted(self, session: Session, edits: Edits, line: int | None) -> Edits:
+        turns = session.turns()
+        if line is None or not 0 <= line < len(turns.turns):
+            raise SessionError("that transcript line does not exist (any more); reload the page")
+        turn = turns.turns[line]
+        corrected = session.corrections().get(time_key(turn.start), {}).get("text")
+        text = corrected or turn.text
+        new_key = f"added-{time_key(turn.start)}"
+        if any(a.key == new_key for a in edits.added):
+            return edits
+        who = turns.name(turn.speaker)
+        edits = dataclasses.replace(edits, added=(*edits.added, AddedInsight(
+            new_key, text, " ".join(text.split()[:5]), (who,), who, turn.start, turn.end)))
+        order = self._order(session, edits)
+        order.remove(new_key)
+        at = min(TOP_N, len(order))
+        return dataclasses.replace(edits, order=tuple(order[:at] + [new_key] + order[at:]))
+
+    # -- review and mail ----------------------------------------------------------------------------------------------
+    def send_draft(self, session: Session, *, reason: str) -> DraftVersion:
+        """Freeze the current draft as the next sent version (sent/vN/), or find the same one sent before."""
+        from pipeline.review.versions import freeze_draft
+
+        with self.locked(session, "send"):
+            return freeze_draft(session, reason=reason)
+
+    def collect(self, session: Session, files: Sequence[Path], *, title: str | None = None,
+                date: dt.date | None = None, keep_previous: bool = True) -> tuple[CollectResult, list[str]]:
+        """`oogst collect`: read the returned copies into review.json, final.json and final.docx, then keep the
+        reviewed session in its series. Returns the result and the series' notes (actions marked done)."""
+        from pipeline.review.final import collect
+        from pipeline.series.overview import after_collect
+
+        with self.locked(session, "collect"):
+            result = collect(session, [Path(f) for f in files], title=title, date=date,
+                             keep_previous=keep_previous)
+        return result, after_collect(session)
+
+    def mail(self, session: Session, *, to: Sequence[str] = (), to_file: Path | None = None, send: bool = False,
+             draft: bool = False, yes: bool = False, env: Mapping[str, str] | None = None,
+             password_prompt: Callable[[str], str] | None = None,
+             confirm: Callable[[str], bool] | None = None, reason: str = "oogst mail --draft"
+             ) -> tuple[MailOutcome, DraftVersion | None]:
+        """`oogst mail`: an unreviewed draft is frozen first (what goes out is kept as sent/vN), then the mail is
+        composed, written as mail.eml and, with `send`, sent. Returns the outcome and the version frozen."""
+        from pipeline.mail import run_mail
+        from pipeline.review.versions import freeze_draft
+
+        version = None
+        with self.locked(session, "mail"):
+            if draft and session.final() is None:
+                version = freeze_draft(session, reason=reason)
+            outcome = run_mail(session, to=to, to_file=to_file, send=send, draft=draft, yes=yes, env=env,
+                               config_path=self.settings.config_path, password_prompt=password_prompt,
+                               confirm=confirm)
+        return outcome, version
+
+    def save_roster(self, session: Session, people: list[dict[str, Any]]) -> None:
+        with self.locked(session, "participants"):
+            session.save_roster(people)
+
+    # -- privacy ----------------------------------------------------------------------------------------------------
+    def hide(self, session: Session, names: Sequence[str], kind: str = "person") -> list[str]:
+        from pipeline.privacy.mapping import hide
+
+        with self.locked(session, "hide"):
+            return hide(session, names, kind)
+
+    def unhide(self, session: Session, names: Sequence[str]) -> list[str]:
+        from pipeline.privacy.mapping import unhide
+
+        with self.locked(session, "unhide"):
+            return unhide(session, names)
+
+    # -- sessions and series -------------------------------------------------------------------------------------------
+    def delete(self, session: Session) -> None:
+        """Delete the session folder with its recording, and take it out of its series."""
+        from pipeline.series.store import member_of
+
+        series = member_of(session) if session.has(MEMBER) else None
+        with self.locked(session, "delete"):
+            shutil.rmtree(session.root)
+        self.leave_series(series, session.name)
+
+    def leave_series(self, name: str | None, session: str) -> None:
+        """After a session folder was deleted: its series drops it (not listed, its actions not carried, its voices
+        dropped). Best effort: a series busy now notices the missing folder when it is next shown or run."""
+        from pipeline.series.snapshot import refresh_series
+        from pipeline.series.store import series_root
+
+        if name is None:
+            return
+        try:
+            refresh_series(series_root(self.out_dir, name), self.out_dir, self.owner("delete"))
+        except (OogstError, OSError) as exc:
+            log.warning("series %s: not updated after deleting %s (%s); it will be when next shown", name, session,
+                        exc)
+
+    def series(self, name: str) -> dict[str, Any]:
+        """A series record brought up to date with the outputs folder (what `oogst series show` does first)."""
+        from pipeline.series.snapshot import refresh_series
+        from pipeline.series.store import existing_series
+
+        return refresh_series(existing_series(self.out_dir, name), self.out_dir, self.owner("series show"))
+
+    def series_lines(self, name: str) -> list[str]:
+        from pipeline.series.overview import show
+
+        return show(self.out_dir, name)
+
+    def forget_voice(self, name: str, person: str) -> str:
+        from pipeline.series.overview import forget
+
+        return forget(self.out_dir, name, person)
+
+
+def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None = None, force: bool = False,
+                  start: str | None = None, until: str | None = None, title: str | None = None,
+                  date: dt.date | None = None, asr_backend: Any = None, series: str | None = None,
+                  remember_voices: bool | None = None) -> RunResult:
+    """`Oogst(settings).run(...)` for one file, for scripts and benches that call Oogst as a library."""
+    request = RunRequest(str(path), title=title, date=date.isoformat() if date else None, start=start, until=until,
+                         series=series, remember_voices=remember_voices)
+    return Oogst(settings).run(request, reporter=reporter, asr_backend=asr_backend, force=force)
