@@ -5,9 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := recordings/voorbeeld-intervisie.ogg
-APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno openssl chromium chromium-driver redis-server
+APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno openssl chromium chromium-driver redis-server \
+                frog frogdata uctodata
+# Frog (GPL-3) analyses Dutch as a separate program; uctodata is its tokeniser's rules (only recommended by frog).
+FROG_PACKAGES := frog frogdata uctodata
 
-.PHONY: help install models run serve test test-fast bench bench-quality lint sysdeps sample clean
+.PHONY: help install models run serve test test-fast bench bench-quality lint sysdeps sample clean frog
 
 help:
 	@echo "make run        install (if needed), assemble models, process the sample recording end to end"
@@ -32,15 +35,25 @@ install: $(STAMP)
 models: $(STAMP)
 	$(BIN)/oogst models
 
-run: models
+run: models frog
 	$(BIN)/oogst run $(SAMPLE)
+
+# Frog when it can be installed (root, or sudo without a password); otherwise one line, and Oogst uses its rules.
+frog:
+	@if command -v frog >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; \
+	else echo "make: Frog is not installed, Dutch is analysed with rules (to install: sudo apt-get install frog frogdata)"; exit 0; fi; \
+	echo "installing $(FROG_PACKAGES)"; \
+	$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  $(FROG_PACKAGES) >/dev/null || echo "make: could not install Frog, Dutch is analysed with rules (try: sudo apt-get install frog frogdata)"
 
 serve: models
 	$(BIN)/oogst serve
 
 # Test-only system tools: espeak-ng speaks the test audio, LibreOffice re-saves and renders .docx files,
 # openssl makes the self-signed certificate for the SMTP tests, chromium + chromium-driver run the browser tests,
-# redis-server is the broker of the distributed-queue tests (tests/test_jobs_distributed.py).
+# redis-server is the broker of the distributed-queue tests (tests/test_jobs_distributed.py), frog + frogdata + uctodata
+# the Dutch analysis (tests/test_analysis.py).
 sysdeps:
 	@missing=""; command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui python3-uno"; \
@@ -48,6 +61,7 @@ sysdeps:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v frog >/dev/null || missing="$$missing $(FROG_PACKAGES)"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "make: missing system packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
 	  echo "installing$$missing"; \

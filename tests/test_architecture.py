@@ -14,21 +14,23 @@ MAX_LINES = 600
 ALLOWED: dict[str, set[str]] = {
     "core": set(),
     "ingest": {"core"},
+    "analysis": {"core"},  # Frog as a separate process; the typed Dutch analysis of the turns
     "models": {"core", "ingest"},
     "asr": {"core", "ingest", "models"},
-    "speakers": {"core", "ingest"},
-    "insights": {"core"},
-    "privacy": {"core"},
+    "speakers": {"core", "ingest", "analysis"},
+    "insights": {"core", "analysis"},
+    "privacy": {"core", "analysis"},
     "llm": {"core", "insights", "privacy"},
     "review": {"core", "privacy"},
     "mail": {"core", "privacy"},
     "series": {"core", "insights", "speakers", "privacy", "review"},
-    "run": {"core", "ingest", "models", "asr", "speakers", "insights", "review"},  # the stages; no plug by name
-    "service": {"core", "ingest", "speakers", "insights", "privacy", "llm", "review", "mail", "series", "run"},
-    "jobs": {"core", "ingest", "asr", "run", "service"},
+    "run": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "review"},  # the stages; no plug
+    "service": {"core", "ingest", "analysis", "speakers", "insights", "privacy", "llm", "review", "mail", "series",
+                "run"},
+    "jobs": {"core", "ingest", "analysis", "asr", "run", "service"},
     "web": {"core", "ingest", "speakers", "review", "mail", "jobs", "series", "run", "service"},
-    "cli": {"core", "ingest", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run", "jobs",
-            "web", "llm", "series", "service"},
+    "cli": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run",
+            "jobs", "web", "llm", "series", "service"},
     "testing": {"core", "asr"},
 }
 
