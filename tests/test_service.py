@@ -55,7 +55,8 @@ def test_a_request_is_checked_once_whoever_made_it(tmp_path: Path) -> None:
 def test_the_run_request_sets_the_run_settings_only(tmp_path: Path) -> None:
     oogst = Oogst(Settings(out_dir=tmp_path, language="nl", model="base-elsewhere"))
     settings = oogst.settings_for(RunRequest("x", language="en", speakers=3, vocabulary=("a",), pseudonymise=False))
-    assert (settings.language, settings.speakers, settings.vocabulary, settings.pseudonymise) == ("en", 3, ("a",), False)
+    given = (settings.language, settings.speakers, settings.vocabulary, settings.pseudonymise)
+    assert given == ("en", 3, ("a",), False)
     assert settings.model == "base-elsewhere" and settings.out_dir == tmp_path  # the front end's, untouched
 
 
