@@ -26,9 +26,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.analysis.cache import to_dict  # noqa: E402
 from pipeline.analysis.frog import Frog  # noqa: E402
-from pipeline.analysis.types import Sentence  # noqa: E402
+from pipeline.analysis.types import Sentence, to_dict  # noqa: E402
 from pipeline.ingest.importers import import_transcript  # noqa: E402
 
 SOURCES = [*sorted((ROOT / "tests" / "data" / "insights" / "report").glob("*_nl.*")),

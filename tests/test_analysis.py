@@ -18,10 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.analysis.cache import analyse_turns, from_dict, text_key, to_dict
-from pipeline.analysis.frog import Frog, FrogError, available, clean
-from pipeline.analysis.tabbed import parse_output
-from pipeline.analysis.types import Sentence, split_tag
+from pipeline.analysis.frog import Frog, FrogError, available, clean, parse_output
+from pipeline.analysis.types import Sentence, analyse_turns, from_dict, split_tag, text_key, to_dict
 from tests.fake_frog import install
 
 DATA = Path(__file__).parent / "data" / "analysis"

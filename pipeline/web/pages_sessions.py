@@ -203,7 +203,7 @@ def progress_state(request: Request, session: Session) -> dict[str, Any]:
 async def overview(request: Request) -> Response:
     session = session_of(request)
     info = session_info(request, session)
-    return render(request, "session.html", s=info, state=progress_state(request, session),
+    return render(request, "session.html", s=info, state=progress_state(request, session), stages=STAGE_NAMES,
                   recording=session.recording(), has_turns=session.has(TURNS))
 
 
