@@ -36,8 +36,8 @@ class SilentReporter:
         return None
 
 
-STAGE_LABELS = {"transcribe": "transcribing", "speakers": "finding speakers", "names": "naming speakers",
-                "insights": "ranking insights", "draft": "writing draft.docx"}
+STAGE_LABELS = {"transcribe": "transcribing", "speakers": "finding speakers", "analysis": "analysing the language",
+                "names": "naming speakers", "insights": "ranking insights", "draft": "writing draft.docx"}
 
 
 class ConsoleReporter:

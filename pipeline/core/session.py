@@ -40,6 +40,7 @@ class Entry:
 # -- a session folder ------------------------------------------------------------------------------------------------
 TRANSCRIPT = "transcript.json"
 DIARIZATION = "diarization.json"
+ANALYSIS = "analysis.json"
 TURNS = "turns.json"
 INSIGHTS = "insights.json"
 DRAFT = "draft.docx"
@@ -70,6 +71,8 @@ LOCK_HOLDER = ".lock.json"
 LAYOUT: dict[str, Entry] = {e.name: e for e in (
     Entry(TRANSCRIPT, "artefact", "what was said, word by word (transcribe stage; Whisper's output, never changed)"),
     Entry(DIARIZATION, "artefact", "who spoke when, speakers labelled S1.. (speakers stage)"),
+    Entry(ANALYSIS, "artefact", "the Dutch language analysis of every turn: tokens, tags, lemmas, entities, "
+          "dependencies (analysis stage, Frog; per turn, by the text's hash)"),
     Entry(TURNS, "artefact", "turns with names and corrections applied, and the intervision phases (names stage)"),
     Entry(INSIGHTS, "artefact", "summary, ranked insights and action points (insights stage)"),
     Entry(DRAFT, "artefact", "the Word draft for review (draft stage)"),

@@ -22,8 +22,8 @@ from pipeline.jobs.queue import DEFAULT_TTL, Job, JobQueue, SQLiteQueue, default
 if TYPE_CHECKING:
     from pipeline.core.settings import Settings
 
-STAGE_WORDS = {"transcribe": "transcribing", "speakers": "finding speakers", "names": "naming speakers",
-               "insights": "ranking insights", "draft": "writing the draft"}
+STAGE_WORDS = {"transcribe": "transcribing", "speakers": "finding speakers", "analysis": "analysing the language",
+               "names": "naming speakers", "insights": "ranking insights", "draft": "writing the draft"}
 
 
 def broker_url(settings: Settings) -> str | None:
