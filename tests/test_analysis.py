@@ -387,3 +387,23 @@ def test_english_is_read_by_the_rules_without_starting_frog(tmp_path: Path, monk
     english = ROOT / "tests" / "data" / "insights" / "tune" / "cop_youthwork_en.vtt"
     session = run_recording(english, Settings(out_dir=tmp_path, language="en"), until="insights").session
     assert json.loads(session.path("insights.json").read_text(encoding="utf-8"))["analysis"] == "rules"
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_with_the_analysis_the_insights_read_frogs_sentences(frog: Frog):
+    """The insights' sentences follow Frog's split, each a verbatim piece of its turn carrying Frog's tokens."""
+    from pipeline.core.types import Turn, Turns
+    from pipeline.insights.nlp import split_sentences
+
+    said = ["Nou ja, ik neem de resultaten mee naar de bouwvergadering. Dat spreken we af, toch?",
+            "Ja... eh, dan stuurt Joris het verslag naar Fatima in Zwolle!"]
+    turns = Turns({"S1": "Sanne", "S2": "Joris"}, (Turn("S1", 0.0, 6.0, said[0]), Turn("S2", 6.5, 10.0, said[1])))
+    analysis = analyse_turns(said, analyser=frog)
+    sentences = split_sentences(turns, "nl", analysis)
+    assert [s.turn for s in sentences] == [0, 0, 1] and all(s.parsed is not None for s in sentences)
+    assert all(s.text in turns.turns[s.turn].text for s in sentences)
+    assert sentences[0].text.endswith("bouwvergadering.") and "meenemen" in sentences[0].lemmas or \
+        "nemen" in sentences[0].lemmas
+    assert 0.0 <= sentences[0].start < sentences[1].start < sentences[1].end <= 6.0 <= sentences[2].start
+    assert split_sentences(turns, "nl", {}) == split_sentences(turns, "nl")  # without the analysis: as before

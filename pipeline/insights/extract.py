@@ -111,7 +111,7 @@ class ExtractiveBackend:
         if not turns.turns:
             report(1.0)
             return Insights(language, (), (), ())
-        sentences = split_sentences(turns, lang)
+        sentences = split_sentences(turns, lang, context.analysis if context else None)
         names = list(dict.fromkeys(turns.name(t.speaker) for t in turns.turns))
         heard = Recognition(context.words if context else ())
         actions = tuple(replace(a, confidence=heard.confidence(a.text, a.start))
