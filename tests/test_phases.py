@@ -510,3 +510,19 @@ def test_the_draft_names_a_balint_groups_steps(frog: Frog, tmp_path):
     table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Fase")
     assert [row.cells[0].text for row in table.rows[1:]] == ["Opening", "Inbreng van de casus", "Feitelijke vragen",
                                                              "Verkenning", "Terugkeer van de inbrenger", "Afronding"]
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_frog_a_listeners_question_inside_the_casus_does_not_split_it(frog: Frog):
+    """"Ah. Woont hij daar helemaal alleen?" - "Ja, helemaal alleen. En vorige week ...": the casus still starts
+    where the case-bringer took it up, the questions after she finished telling."""
+    turns, expected = tune_file("balint_verpleging_nl")
+    asked = tuple(dataclasses.replace(t, text="Ah. Woont hij daar helemaal alleen?") if t.text == "Ah." else
+                  dataclasses.replace(t, text="Ja, helemaal alleen. " + t.text)
+                  if t.text.startswith("En vorige week zei hij letterlijk") else t for t in turns.turns)
+    said = dataclasses.replace(turns, turns=asked)
+    result = detect_phases(said, "nl", analysis=analyse_turns([t.text for t in said.turns], analyser=frog))
+    found = {p.phase: p.start for p in result.phases}
+    for row in expected["phases"]:
+        assert abs(found[row["phase"]] - row["start"]) <= TOLERANCE_METHODS, (row, found)

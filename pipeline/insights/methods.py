@@ -266,7 +266,16 @@ def _telling(talk: Talk, begin: float, finish: float) -> tuple[int, int, int] | 
             words, last, j = words + runs[j + 1].words, j + 1, j + 2
         if best is None or words > best[0]:
             best = (words, k, last)
-    return best
+    if best is None:
+        return None
+    words, first, last = best
+    # and back over a listener's short question or remark ("Hoe oud is hij?") to what she told before it; an
+    # invitation ("Vertel maar") is where the telling begins
+    while first >= 2 and runs[first - 1].speaker != runs[first].speaker and runs[first - 1].words < talk.median \
+            and talk.steer(runs[first - 1]) is None and runs[first - 2].speaker == runs[first].speaker \
+            and runs[first - 2].words >= talk.median:
+        words, first = words + runs[first - 2].words, first - 2
+    return words, first, last
 
 
 def _answers(runs: list[Run], bringer: str, told: int) -> list[int]:
@@ -339,7 +348,8 @@ def find_case(talk: Talk, closing: Sequence[str], closing_cues: re.Pattern[str])
     back = _comes_back(runs, bringer, main, talk.median)
     if back is None:
         return None, f"{name} komt na de ronde van de anderen niet uitgebreid terug"
-    starts["reaction"] = _prompt(talk, runs, back, first_name) or (runs[back].start, f"{name} reageert")
+    prompted = _prompt(talk, runs, back, first_name)
+    starts["reaction"] = prompted or (runs[back].start, f"{name} reageert")
     quiet = runs[main:back]
     words = sum(r.words for r in quiet)
     speakers = {r.speaker for r in quiet} | {bringer}
@@ -347,11 +357,14 @@ def find_case(talk: Talk, closing: Sequence[str], closing_cues: re.Pattern[str])
     most = max(sum(r.words for r in quiet if r.speaker == s) for s in speakers)
     if len(speakers) < 3 or (starts["reaction"][0] - starts["advice"][0]) < PART * (finish - begin):
         return None, "na de vragen geen ronde van de anderen"
-    if own >= words / (2 * len(speakers)):
-        return None, f"{name} praat mee in de ronde na de vragen: geen inbrenger die luistert"
     if most >= HOLDS * words:
         return None, "na de vragen vertelt een ander uitgebreid: geen ronde over de casus"
     closed = _closing(talk, bringer, starts["reaction"][0], closing, closing_cues, people)
+    # She listens: under half an equal share of the round; up to an equal share when a facilitator's moves mark
+    # where the round starts, where she is asked back and the closing (she is asked along, as in a socratic dialogue)
+    steered = move is not None and prompted is not None and closed is not None
+    if own >= words / (len(speakers) if steered else 2 * len(speakers)):
+        return None, f"{name} praat mee in de ronde na de vragen: geen inbrenger die luistert"
     at = _round_at_the_end(runs, bringer, back + 1, people) if closed is None else None
     if closed is not None:
         starts["closing"] = closed
