@@ -313,9 +313,10 @@ def find_case(talk: Talk, closing: Sequence[str], closing_cues: re.Pattern[str])
     name = turns.name(bringer)
     first_name = name.split()[0]
     starts: dict[str, tuple[float, str]] = {}
-    # "Ik wil graag een casus inbrengen", "ik heb wel iemand": in her runs just before, or in the first turn of the
-    # telling when someone's "ja" or "vertel maar" was lost in between
+    # "Ik wil graag een casus inbrengen", "ik heb wel iemand": in her runs just before, with no more than a short
+    # "vertel maar" in between, or in the first turn of the telling when that was lost
     offered = [i for j in range(max(tell - HANDOVER, 0), tell) if runs[j].speaker == bringer
+               and all(r.words < talk.median for r in runs[j + 1:tell])  # only "vertel maar" in between
                for i in range(runs[j].first, runs[j].last + 1)]
     offered += [runs[tell].first] if runs[tell].last > runs[tell].first else []
     announced = next((s for i in offered for s in talk.sentences[i] if s.parsed is not None and announces(s.parsed)),
@@ -374,14 +375,16 @@ def find_case(talk: Talk, closing: Sequence[str], closing_cues: re.Pattern[str])
 
 
 def _comes_back(runs: list[Run], bringer: str, main: int, median: int) -> int | None:
-    """The run where the case-bringer comes back: her first run, after two others spoke, told at length (30 words
-    and twice her longest word in the round); from her first word back when a short prompt sits in between."""
+    """The run where the case-bringer comes back: her first run, after the round reached two thirds of the others,
+    told at length (30 words and twice her longest word in the round); from her first word back when a short prompt
+    sits in between."""
     longest, others = 0, set()
+    group = len({r.speaker for r in runs}) - 1
     for j in range(main, len(runs)):
         run = runs[j]
         if run.speaker != bringer:
             others.add(run.speaker)
-        elif len(others) >= 2 and run.words >= max(REACTS, TOLD * longest):
+        elif len(others) >= max(2, math.ceil(REACHES * group - 1e-9)) and run.words >= max(REACTS, TOLD * longest):
             while j - 2 >= main and runs[j - 1].speaker != bringer and runs[j - 1].words < TOLD * median \
                     and runs[j - 2].speaker == bringer:
                 j -= 2  # "Pfoe. Dat was heftig." - "Neem je tijd. Wat raakte je?" - the reaction at length
