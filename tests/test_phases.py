@@ -453,7 +453,7 @@ def test_frog_reads_the_phases_and_the_method_of_each_method(frog: Frog, name: s
         assert [p.label for p in result.phases] == [methods.METHOD_LABELS[result.method][p] for p in ORDER]
     labels = {p.phase: p.label for p in result.phases}
     assert {"balint": labels["advice"] == "Verkenning", "roddelmethode": labels["advice"] == "Roddelronde",
-            "incident": labels["reaction"] == "Wat er werkelijk gebeurde",
+            "incident": labels["reaction"] == "Wat er echt gebeurde",
             "socratisch": labels["casus"] == "Het voorbeeld"}[result.method]
 
 
@@ -509,7 +509,9 @@ def test_the_draft_names_a_balint_groups_steps(frog: Frog, tmp_path):
     assert insights.to_dict()["method"] == "balint"
     table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Fase")
     assert [row.cells[0].text for row in table.rows[1:]] == ["Opening", "Inbreng van de casus", "Feitelijke vragen",
-                                                             "Verkenning", "Terugkeer van de inbrenger", "Afronding"]
+                                                             "Verkenning", "Terugkeer inbrenger", "Afronding"]
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[texts.index("Verloop van de sessie") + 1].endswith("Werkvorm: Balintgroep.")
 
 
 @pytest.mark.slow

@@ -41,16 +41,15 @@ METHODS = ("balint", "roddelmethode", "incident", "socratisch", "vrij")
 # The steps of each method on the six phases (Dutch: Frog reads Dutch only); "vrij" keeps the generic labels.
 METHOD_LABELS = {
     "balint": {"opening": "Opening", "casus": "Inbreng van de casus", "questions": "Feitelijke vragen",
-               "advice": "Verkenning", "reaction": "Terugkeer van de inbrenger", "closing": "Afronding"},
+               "advice": "Verkenning", "reaction": "Terugkeer inbrenger", "closing": "Afronding"},
     "roddelmethode": {"opening": "Opening", "casus": "Inbreng van de casus", "questions": "Verhelderende vragen",
-                      "advice": "Roddelronde", "reaction": "Reactie van de inbrenger",
-                      "closing": "Afsluitende ronde"},
+                      "advice": "Roddelronde", "reaction": "Reactie inbrenger", "closing": "Afsluitende ronde"},
     "incident": {"opening": "Opening", "casus": "Het incident", "questions": "Informatieve vragen",
-                 "advice": "Beslisronde: wat zou jij doen?", "reaction": "Wat er werkelijk gebeurde",
+                 "advice": "Ronde: wat zou jij doen?", "reaction": "Wat er echt gebeurde",
                  "closing": "Lessen en afsluiting"},
     "socratisch": {"opening": "Opening en voorbeelden", "casus": "Het voorbeeld",
-                   "questions": "Vragen aan de voorbeeldgever", "advice": "Kernuitspraak en onderbouwing",
-                   "reaction": "Terugblik van de voorbeeldgever", "closing": "Metagesprek en afsluiting"},
+                   "questions": "Vragen aan voorbeeldgever", "advice": "Kernuitspraak zoeken",
+                   "reaction": "Terugblik voorbeeldgever", "closing": "Metagesprek en afsluiting"},
 }
 # A method named by the facilitator settles which it is (its own name, not its phrases).
 _NAMED = {"balint": re.compile(r"\bbalint", re.IGNORECASE),

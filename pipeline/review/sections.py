@@ -186,15 +186,20 @@ TIMELINE_LABELS: dict[str, dict[str, str]] = {
            "intro_pattern": "De fasen van de intervisie zoals Oogst ze in het gesprek herkende. Er werd geen "
                             "aankondiging verstaan; de fasen zijn herkend aan wie er aan het woord was en hoe lang. "
                             "Klopt een grens niet? Zet er een opmerking bij.",
-           "phase": "Fase", "time": "Tijd", "length": "Duur", "axis": "minuten"},
+           "phase": "Fase", "time": "Tijd", "length": "Duur", "axis": "minuten", "method": "Werkvorm: {name}."},
     "en": {"heading": "How the session went",
            "intro": "The phases of the intervision as Oogst recognised them in the conversation, from what was "
                     "announced and who was speaking. Is a boundary wrong? Add a comment.",
            "intro_pattern": "The phases of the intervision as Oogst recognised them in the conversation. No "
                             "announcement was understood; the phases were recognised from who was speaking and for "
                             "how long. Is a boundary wrong? Add a comment.",
-           "phase": "Phase", "time": "Time", "length": "Length", "axis": "minutes"},
+           "phase": "Phase", "time": "Time", "length": "Length", "axis": "minutes", "method": "Method: {name}."},
 }
+# The method a group followed (turns.json's "method"), named in the timeline's introduction.
+METHOD_NAMES = {"nl": {"balint": "Balintgroep", "roddelmethode": "roddelmethode", "incident": "incidentmethode",
+                       "socratisch": "socratisch gesprek", "vrij": "vrije intervisie"},
+                "en": {"balint": "Balint group", "roddelmethode": "gossip method", "incident": "incident method",
+                       "socratisch": "socratic dialogue", "vrij": "free intervision"}}
 # One colour per phase, the same in every draft, so a group learns to read them.
 COLOURS = {"opening": "#A5A5A5", "casus": "#4472C4", "questions": "#5B9BD5", "advice": "#70AD47",
            "reaction": "#FFC000", "closing": "#ED7D31"}
@@ -251,6 +256,10 @@ def add_phase_timeline(doc: DocxDocument, turns: Turns, language: str,
         mark(heading, "section_phases")
     # heading, intro, chart and table move to the next page together rather than split
     intro = lab["intro_pattern"] if turns.phases is not None and turns.phases.found_by == "pattern" else lab["intro"]
+    names = METHOD_NAMES[text_language(language)]
+    method = turns.phases.method if turns.phases is not None else None
+    if method in names:  # the method the group followed (Dutch, with Frog's analysis), whose steps the labels name
+        intro += " " + lab["method"].format(name=names[str(method)])
     doc.add_paragraph(intro).paragraph_format.keep_with_next = True
     doc.add_picture(io.BytesIO(timeline_png(rows, language)), width=Cm(14))
     doc.paragraphs[-1].paragraph_format.keep_with_next = True
