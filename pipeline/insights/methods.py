@@ -219,6 +219,16 @@ class Talk:
                 runs.append(Run(turn.speaker, i, i, turn.start, words, asks))
         self.median = sorted(r.words for r in self.runs)[len(self.runs) // 2] if self.runs else 0
 
+    def facilitator(self) -> str | None:
+        """Who steers the session: the speaker with the most steering sentences, at least twice anyone else's."""
+        count: dict[str, int] = {}
+        for i, steers in enumerate(self.steers):
+            count[self.turns.turns[i].speaker] = count.get(self.turns.turns[i].speaker, 0) + len(steers)
+        ranked = sorted(count.items(), key=lambda item: -item[1])
+        if not ranked or not ranked[0][1] or (len(ranked) > 1 and ranked[0][1] < TOLD * ranked[1][1]):
+            return None
+        return ranked[0][0]
+
     def steer(self, run: Run, *, first: bool = False) -> Sentence | None:
         """The run's last steering sentence (or its first)."""
         found = [s for i in range(run.first, run.last + 1) for s in self.steers[i]]
@@ -242,39 +252,36 @@ class Talk:
 
 @dataclass(frozen=True)
 class Structure:
-    """One case as the turn-taking shows it: the case-bringer (speaker label), each phase's start with its
-    evidence, and the round after the questions as run indices [first, end) for `recognise`."""
+    """One case as the turn-taking shows it: the case-bringer (speaker label) and each phase's start with its
+    evidence."""
 
     bringer: str
     starts: dict[str, tuple[float, str]]
-    round: tuple[int, int]
 
 
-def _telling(talk: Talk, begin: float, finish: float) -> tuple[int, int, int] | None:
-    """The casus: the longest telling that starts in the first third, as (words, first run, last run); a telling
-    goes on over short remarks of others that ask nothing ("Jeetje", "Sorry, dat is mijn schuld")."""
-    runs, best = talk.runs, None
+def _tellings(talk: Talk, begin: float, finish: float) -> list[tuple[int, int, int]]:
+    """Who could have brought the casus: each speaker's longest telling that starts in the first third, as (words,
+    first run, last run), the longest first. A telling goes on over short remarks of others that ask nothing
+    ("Jeetje", "Sorry, dat is mijn schuld"), and back over a listener's short question or remark ("Hoe oud is
+    hij?") to what she told before it; an invitation ("Vertel maar") is where it begins."""
+    runs = talk.runs
+    best: dict[str, tuple[int, int, int]] = {}
     for k, run in enumerate(runs):
         if run.start - begin > EARLY * (finish - begin):
             break
         if run.words < max(TELLS, TOLD * talk.median):
             continue
-        words, last, j = run.words, k, k + 1
+        words, first, last, j = run.words, k, k, k + 1
         while j + 1 < len(runs) and runs[j].speaker != run.speaker and not runs[j].asks \
                 and runs[j].words < talk.median and runs[j + 1].speaker == run.speaker:
             words, last, j = words + runs[j + 1].words, j + 1, j + 2
-        if best is None or words > best[0]:
-            best = (words, k, last)
-    if best is None:
-        return None
-    words, first, last = best
-    # and back over a listener's short question or remark ("Hoe oud is hij?") to what she told before it; an
-    # invitation ("Vertel maar") is where the telling begins
-    while first >= 2 and runs[first - 1].speaker != runs[first].speaker and runs[first - 1].words < talk.median \
-            and talk.steer(runs[first - 1]) is None and runs[first - 2].speaker == runs[first].speaker \
-            and runs[first - 2].words >= talk.median:
-        words, first = words + runs[first - 2].words, first - 2
-    return words, first, last
+        while first >= 2 and runs[first - 1].speaker != run.speaker and runs[first - 1].words < talk.median \
+                and talk.steer(runs[first - 1]) is None and runs[first - 2].speaker == run.speaker \
+                and runs[first - 2].words >= talk.median:
+            words, first = words + runs[first - 2].words, first - 2
+        if run.speaker not in best or words > best[run.speaker][0]:
+            best[run.speaker] = (words, first, last)
+    return sorted(best.values(), reverse=True)
 
 
 def _answers(runs: list[Run], bringer: str, told: int) -> list[int]:
@@ -304,9 +311,17 @@ def find_case(talk: Talk, closing: Sequence[str], closing_cues: re.Pattern[str])
     if people < 3:
         return None, "minder dan drie sprekers"
     begin, finish = turns.turns[0].start, max(t.end for t in turns.turns)
-    telling = _telling(talk, begin, finish)
-    if telling is None:
+    leads = talk.facilitator()  # who steers does not bring the case (an explanation of the method can be long)
+    tellings = [telling for telling in _tellings(talk, begin, finish) if runs[telling[1]].speaker != leads]
+    if not tellings:
         return None, "niemand vertelt in het eerste derde van de sessie uitgebreid een casus"
+    return _case(talk, tellings[0], begin, finish, people, closing, closing_cues)
+
+
+def _case(talk: Talk, telling: tuple[int, int, int], begin: float, finish: float, people: int,
+          closing: Sequence[str], closing_cues: re.Pattern[str]) -> tuple[Structure | None, str]:
+    """The phases of the case of one telling, or None and why it is none."""
+    turns, runs = talk.turns, talk.runs
     _, tell, told = telling
     bringer = runs[tell].speaker
     name = turns.name(bringer)
@@ -370,7 +385,7 @@ def find_case(talk: Talk, closing: Sequence[str], closing_cues: re.Pattern[str])
         starts["closing"] = closed
     elif at is not None:
         starts["closing"] = (runs[at].start, "een rondje langs de groep aan het eind")
-    return Structure(bringer, starts, (main, back)), ""
+    return Structure(bringer, starts), ""
 
 
 def _comes_back(runs: list[Run], bringer: str, main: int, median: int) -> int | None:
