@@ -528,3 +528,18 @@ def test_frog_a_listeners_question_inside_the_casus_does_not_split_it(frog: Frog
     found = {p.phase: p.start for p in result.phases}
     for row in expected["phases"]:
         assert abs(found[row["phase"]] - row["start"]) <= TOLERANCE_METHODS, (row, found)
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_frog_a_long_explanation_of_the_method_is_not_the_casus(frog: Frog):
+    """Whoever steers the session does not bring the case, however long the method is explained."""
+    turns, expected = tune_file("incident_zorg_nl")
+    explained = " ".join(["Het gaat erom dat we eerst goed luisteren en pas daarna ons eigen oordeel geven."] * 15)
+    longer = tuple(dataclasses.replace(t, text=f"{t.text} {explained}") if t.text.startswith("Oké. We doen vandaag")
+                   else t for t in turns.turns)
+    said = dataclasses.replace(turns, turns=longer)
+    result = detect_phases(said, "nl", analysis=analyse_turns([t.text for t in said.turns], analyser=frog))
+    assert result.case_bringers == (expected["case_bringer"],) and result.found_by == "analysis"
+    found = {p.phase: p.start for p in result.phases}
+    assert abs(found["casus"] - next(r["start"] for r in expected["phases"] if r["phase"] == "casus")) <= 30
