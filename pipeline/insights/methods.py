@@ -15,11 +15,12 @@ turn-taking places each phase; the moves place its start on the sentence that op
 - a sentence that names the closing by its lemma ("afronden", "afsluiten", "de laatste stap", "wat neem je mee?").
 The method is read from what the others do while the case-bringer listens (`recognise`): whether she is silent or
 takes part, whether the others talk to her (2nd person), about what they themselves would do ("ik zou"), or about
-her by name; a method the facilitator names settles it.
+her (her name, her pronoun); a method the facilitator names settles it.
 
 Thresholds are the methods' own words (a case told at length is twice the usual turn and at least 30 words; the
-case-bringer "listens": less than half of an equal share; "nobody else holds the floor": under half of the words;
-a round reaches two thirds of the group), except the three of `recognise`, set between the tune set's methods.
+case-bringer "listens": less than half of an equal share, up to an equal share when a facilitator asks her along;
+"nobody else holds the floor": under half of the words; a round reaches two thirds of the group), except the three
+of `recognise`, set between the tune set's methods.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from pipeline.analysis.types import Token
     from pipeline.insights.nlp import Sentence
 
-METHODS = ("balint", "roddelmethode", "incident", "socratisch", "vrij")
+METHODS = ("balint", "roddelmethode", "incident", "socratisch", "vrij")  # turns.json's "method"
 # The steps of each method on the six phases (Dutch: Frog reads Dutch only); "vrij" keeps the generic labels.
 METHOD_LABELS = {
     "balint": {"opening": "Opening", "casus": "Inbreng van de casus", "questions": "Feitelijke vragen",
