@@ -212,12 +212,13 @@ def test_a_page_write_while_the_worker_holds_the_session_is_busy(tmp_path: Path)
 
 
 def test_every_label_is_in_both_languages() -> None:
-    from pipeline.web.labels import LABELS, preferred_language
+    from pipeline.core.language import texts
+    from pipeline.web.app import preferred_language
 
-    assert set(LABELS["nl"]) == set(LABELS["en"])
+    assert set(texts("nl", "web")) == set(texts("en", "web"))
     templates = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "pipeline/web/templates").glob("*.html"))
     used = set(re.findall(r"\bt\.(\w+)", templates))
-    assert used <= set(LABELS["nl"]), sorted(used - set(LABELS["nl"]))
+    assert used <= set(texts("nl", "web")), sorted(used - set(texts("nl", "web")))
     assert preferred_language("en-US,en;q=0.9") == "en" and preferred_language("de-DE,nl;q=0.5,en;q=0.4") == "nl"
     assert preferred_language(None) == "nl" and preferred_language("fr") == "nl"
 

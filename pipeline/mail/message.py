@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import MailError
-from pipeline.core.language import date_from, format_date, mail_texts, text_language, title_from
+from pipeline.core.language import date_from, format_date, text_language, texts, title_from
 from pipeline.core.session import (
     DRAFT,
     EML,
@@ -109,7 +109,7 @@ def load_content(session: Session, *, draft: bool = False) -> MailContent:
     title = title_from(str(insights.title or transcript.get("title") or ""), keep_case=True)
     if not title and transcript.get("source"):
         title = title_from(Path(str(transcript["source"])).stem)
-    title = title or title_from(session.name) or mail_texts(language)["session"]
+    title = title or title_from(session.name) or texts(language, "mail")["session"]
     recorded = _session_date(session, transcript)
     return MailContent(language, title, recorded, insights, speakers, draft, source, attachment)
 
@@ -157,7 +157,7 @@ def attachment_name(content: MailContent) -> str:
 
 
 def subject_line(content: MailContent) -> str:
-    t = mail_texts(content.language)
+    t = texts(content.language, "mail")
     subject = t["subject"].format(n=len(content.top), title=content.title)
     if content.recorded:
         subject += f" ({format_date(content.recorded, content.language)})"
@@ -166,7 +166,7 @@ def subject_line(content: MailContent) -> str:
 
 def render_text(content: MailContent, filename: str) -> str:
     """The text/plain body."""
-    t = mail_texts(content.language)
+    t = texts(content.language, "mail")
     n = len(content.top)
     of_date = t["of_date"].format(date=format_date(content.recorded, content.language)) if content.recorded else ""
     intro = t["intro_draft" if content.draft else "intro"].format(n=n, title=content.title, of_date=of_date)
@@ -197,7 +197,7 @@ def render_text(content: MailContent, filename: str) -> str:
 
 def render_html(content: MailContent, filename: str, subject: str) -> str:
     """The text/html body; every value from the session is escaped."""
-    t = mail_texts(content.language)
+    t = texts(content.language, "mail")
     e = html.escape
     n = len(content.top)
     of_date = t["of_date"].format(date=format_date(content.recorded, content.language)) if content.recorded else ""

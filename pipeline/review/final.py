@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import ReviewError, SessionError
-from pipeline.core.language import draft_labels
+from pipeline.core.language import texts
 from pipeline.core.session import DRAFT, FINAL, FINAL_DOCX, REVIEW, TURNS, Session, hash_file
 from pipeline.core.types import TOP_N, Insights
 from pipeline.privacy.shared import load_shared
@@ -285,7 +285,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         shown, lines = shared.insights(final), [shared.text(line) for line in lines]
         people, doc_title = [shared.name(p) or p for p in people], shared.text(doc_title, any_case=True)
     spec = docx_draft.DocSpec(
-        title=doc_title + draft_labels(insights.language)["final_suffix"], date=doc_date,
+        title=doc_title + texts(insights.language, "draft")["final_suffix"], date=doc_date,
         participants=tuple(people), session_name=shown_name or session.name,
         insights_hash=docx_draft.insights_hash(final), kind="final", review_note=False, missing_line=False,
         changes=tuple(lines), changes_heading=True)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pipeline.core.language import clock, text_language
+from pipeline.core.language import clock, texts
 from pipeline.core.types import Phase, Turns
 
 if TYPE_CHECKING:
@@ -29,27 +29,6 @@ if TYPE_CHECKING:
 
 DOMINANT_SHARE = 0.5  # "more than half of the time": the words, not a tuned figure
 DOMINANT_MIN_GROUP = 4  # in a pair or a trio one voice taking half is ordinary
-
-SPEAKING_LABELS: dict[str, dict[str, str]] = {
-    "nl": {
-        "heading": "Spreektijd",
-        "intro": "Hoe lang ieder aan het woord was: een schatting, bedoeld als gespreksstof en niet als oordeel.",
-        "who": "Wie", "share": "Aandeel", "time": "Spreektijd", "turns": "Beurten", "longest": "Langste beurt",
-        "axis": "minuten aan het woord", "axis_seconds": "seconden aan het woord",
-        "note": ("{name} was {share} van de tijd aan het woord, in een groep van {n}. Dat is niet goed of fout; "
-                 "misschien een punt om de volgende keer samen naar te kijken, bijvoorbeeld met een rondje "
-                 "waarin ieder eerst iets zegt."),
-    },
-    "en": {
-        "heading": "Speaking time",
-        "intro": "How long each person spoke: an estimate, meant to talk about, not as a judgement.",
-        "who": "Who", "share": "Share", "time": "Speaking time", "turns": "Turns", "longest": "Longest turn",
-        "axis": "minutes speaking", "axis_seconds": "seconds speaking",
-        "note": ("{name} spoke {share} of the time, in a group of {n}. That is neither right nor wrong; perhaps "
-                 "something to look at together next time, for instance with a round in which everyone speaks "
-                 "first."),
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -101,7 +80,7 @@ def chart_png(times: list[SpeakingTime], language: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # off-screen: no display, no pyplot state
     from matplotlib.figure import Figure
 
-    lab = SPEAKING_LABELS[text_language(language)]
+    lab = texts(language, "speaking")
     names = [p.name for p in times][::-1]
     in_minutes = max(p.seconds for p in times) >= 120
     minutes = [p.seconds / (60 if in_minutes else 1) for p in times][::-1]
@@ -131,7 +110,7 @@ def add_speaking_time(doc: DocxDocument, turns: Turns, language: str,
     times = speaking_times(turns)
     if not times:
         return
-    lab = SPEAKING_LABELS[text_language(language)]
+    lab = texts(language, "speaking")
     heading = doc.add_heading(lab["heading"], level=1)
     if mark is not None:
         mark(heading, "section_speaking")
@@ -179,22 +158,6 @@ if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.text.paragraph import Paragraph
 
-TIMELINE_LABELS: dict[str, dict[str, str]] = {
-    "nl": {"heading": "Verloop van de sessie",
-           "intro": "De fasen van de intervisie zoals Oogst ze in het gesprek herkende, aan de aankondigingen en "
-                    "aan wie er aan het woord was. Klopt een grens niet? Zet er een opmerking bij.",
-           "intro_pattern": "De fasen van de intervisie zoals Oogst ze in het gesprek herkende. Er werd geen "
-                            "aankondiging verstaan; de fasen zijn herkend aan wie er aan het woord was en hoe lang. "
-                            "Klopt een grens niet? Zet er een opmerking bij.",
-           "phase": "Fase", "time": "Tijd", "length": "Duur", "axis": "minuten"},
-    "en": {"heading": "How the session went",
-           "intro": "The phases of the intervision as Oogst recognised them in the conversation, from what was "
-                    "announced and who was speaking. Is a boundary wrong? Add a comment.",
-           "intro_pattern": "The phases of the intervision as Oogst recognised them in the conversation. No "
-                            "announcement was understood; the phases were recognised from who was speaking and for "
-                            "how long. Is a boundary wrong? Add a comment.",
-           "phase": "Phase", "time": "Time", "length": "Length", "axis": "minutes"},
-}
 # One colour per phase, the same in every draft, so a group learns to read them.
 COLOURS = {"opening": "#A5A5A5", "casus": "#4472C4", "questions": "#5B9BD5", "advice": "#70AD47",
            "reaction": "#FFC000", "closing": "#ED7D31"}
@@ -215,7 +178,7 @@ def timeline_png(rows: list[Phase], language: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # off-screen: no display, no pyplot state
     from matplotlib.figure import Figure
 
-    lab = TIMELINE_LABELS[text_language(language)]
+    lab = texts(language, "timeline")
     figure = Figure(figsize=(6.0, 0.32 * len(rows) + 0.9), dpi=150)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -245,7 +208,7 @@ def add_phase_timeline(doc: DocxDocument, turns: Turns, language: str,
     rows = phase_rows(turns)
     if not rows:
         return
-    lab = TIMELINE_LABELS[text_language(language)]
+    lab = texts(language, "timeline")
     heading = doc.add_heading(lab["heading"], level=1)
     if mark is not None:
         mark(heading, "section_phases")

@@ -28,13 +28,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from pipeline.core.errors import OogstError
+from pipeline.core.language import SUPPORTED, texts
 from pipeline.core.language import clock as language_clock
 from pipeline.core.lock import SessionBusyError
 from pipeline.core.session import Session
 from pipeline.core.settings import Settings
 from pipeline.jobs.queue import JobQueue
 from pipeline.service import Oogst
-from pipeline.web.labels import LABELS, preferred_language
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,26 @@ def rerun_job(queue: JobQueue, session: Session) -> None:
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = request.state.lang
     html = _env.get_template(template).render(
-        t=LABELS[lang], lang=lang, csrf=request.state.csrf, csrf_field=CSRF_FIELD, path=request.url.path, **context)
+        t=texts(lang, "web"), lang=lang, csrf=request.state.csrf, csrf_field=CSRF_FIELD, path=request.url.path,
+        **context)
     return HTMLResponse(html, status_code=status)
+
+
+def preferred_language(accept_language: str | None) -> str:
+    """"en" when the browser ranks English above Dutch, else "nl"."""
+    best: dict[str, float] = {}
+    for order, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        base = tag.strip().lower().split("-")[0]
+        if base in SUPPORTED and base not in best:
+            best[base] = q - order * 1e-3  # equal weights: the first named wins
+    return max(best, key=lambda k: best[k]) if best else "nl"
 
 
 def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:

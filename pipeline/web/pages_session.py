@@ -39,12 +39,11 @@ def speaking_section(turns: Turns, lang: str) -> dict[str, Any]:
     """What the draft's "Spreektijd" shows (`review.sections`): the table, the chart as a data URI, the note."""
     import base64
 
-    from pipeline.core.language import clock
-    from pipeline.review.sections import SPEAKING_LABELS as LABELS
+    from pipeline.core.language import clock, texts
     from pipeline.review.sections import chart_png, dominant, percent, speaking_times
 
     times = speaking_times(turns)
-    lab = LABELS[lang if lang in LABELS else "en"]
+    lab = texts(lang, "speaking")
     most = dominant(times)
     return {"lab": lab, "rows": [{"name": p.name, "share": percent(p.share), "time": clock(p.seconds),
                                   "turns": p.turns, "longest": clock(p.longest)} for p in times],
