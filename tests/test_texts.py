@@ -81,3 +81,55 @@ def test_no_label_dictionary_is_left_in_the_code() -> None:
 
     assert label_dictionaries(ROOT) == []
     assert text_sources(ROOT) == ["pipeline/core/texts/en.toml", "pipeline/core/texts/nl.toml"]
+
+
+def _message_keys_named() -> dict[str, str]:
+    """The [messages] keys the code names where it raises or shows a message: an error's second argument (or
+    `key=`), `PageError`'s and `Message`'s first, the key argument of the problem helpers."""
+    named: dict[str, str] = {}
+    position = {"PageError": 0, "Message": 0, "_problem": 2, "_error": 4}
+    for path in sorted((ROOT / "pipeline").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None) or ""
+            at = position.get(name, 1 if name.endswith("Error") or name in ("MissingExtra", "UploadTooLarge") else None)
+            args = [a for a in node.args if not isinstance(a, ast.Starred)]
+            found = [args[at]] if at is not None and len(args) > at else []
+            found += [k.value for k in node.keywords if k.arg in ("key", "generic")]
+            for value in found:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    named[value.value] = f"{path.relative_to(ROOT)}:{node.lineno}"
+    return named
+
+
+def test_every_message_the_code_names_is_in_both_languages() -> None:
+    named = _message_keys_named()
+    assert len(named) > 80  # the scan finds the raise sites
+    missing = {key: where for key, where in named.items() if key not in _load("nl")["messages"]}
+    assert not missing, missing
+
+
+def test_every_message_is_used() -> None:
+    source = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "pipeline").rglob("*.py"))
+    unused = [key for key in _load("nl")["messages"]
+              if f'"{key}"' not in source and not (key.endswith("_now") and f'"{key[:-4]}"' in source)]
+    assert not unused, unused
+
+
+def test_a_message_shows_in_the_language_asked_for_and_the_cli_keeps_its_english() -> None:
+    from pipeline.core.errors import ConfigError, Message, OogstError
+
+    error = ConfigError("--date 4 maart: give the date as YYYY-MM-DD", "date_format", value="4 maart")
+    assert str(error) == "--date 4 maart: give the date as YYYY-MM-DD"  # the command line's line, unchanged
+    assert error.text("nl") == _load("nl")["messages"]["date_format"].format(value="4 maart")
+    assert error.text("en-GB") == _load("en")["messages"]["date_format"].format(value="4 maart")
+    problem = Message("address_invalid", {"address": "x"})
+    nested = Message("address_row", {"row": 2, "name": "Sanne", "problem": problem})
+    assert nested.text("nl").startswith("Rij 2 (Sanne): 'x' is geen geldig e-mailadres")
+    assert Message.from_dict(nested.to_dict()) == nested
+    keyless = OogstError("/srv/oogst/outputs/x/turns.json: something English")
+    assert keyless.text("nl") == _load("nl")["messages"]["generic"]  # never the English text on a Dutch page
+    assert keyless.text("en") == "/srv/oogst/outputs/x/turns.json: something English"
+    broken = OogstError("English", "date_format")  # a parameter missing: the generic sentence, not a crash
+    assert broken.text("nl") == _load("nl")["messages"]["generic"]

@@ -140,14 +140,14 @@ def test_the_whole_flow_in_a_browser(tmp_path: Path, models_dir: Path) -> None:
             assert "Nog geen sessies" in walk.text()
             walk.shot("sessies-leeg")
 
-            # -- a file that is no recording: the CLI's one-line message, no session ----------------------------
+            # -- a file that is no recording: one line in Dutch naming the file, no session ----------------------
             fake = tmp_path / "opname.m4a"
             fake.write_text("geen geluid\n" * 100, encoding="utf-8")
             walk.open("/new", "new session")
             walk.find("#file").send_keys(str(fake))
             walk.find("#upload").click()
             wait_for(lambda: walk.finds("#problem"), 30, "the error page")
-            assert "opname.m4a: not an audio or video file that can be read" in walk.find("#problem").text
+            assert "opname.m4a is geen audio- of videobestand dat te lezen is" in walk.find("#problem").text
             walk.shot("fout-geen-opname")
             assert [p.name for p in out.iterdir()] == [".uploads"]
 

@@ -277,7 +277,8 @@ class Session:
         """Hash of an artefact, used as part of the key of the stages that read it."""
         path = self.path(name)
         if not path.is_file():
-            raise SessionError(f"{path}: not found (run `oogst run` on the recording first)")
+            raise SessionError(f"{path}: not found (run `oogst run` on the recording first)", "file_missing",
+                               file=path.name, folder=self.name)
         return hash_file(path)
 
     def hash_if(self, name: str) -> str | None:
@@ -343,7 +344,8 @@ def _layer(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise SessionError(f"{path}: damaged ({exc}); fix it by hand or delete it to drop those changes") from None
+        raise SessionError(f"{path}: damaged ({exc}); fix it by hand or delete it to drop those changes",
+                           "file_damaged", file=path.name, folder=path.parent.name) from None
     return data if isinstance(data, dict) else {}
 
 
@@ -386,11 +388,13 @@ def read_json(path: Path) -> Any:
     """Read a JSON artefact, with a clear error when it is missing or damaged."""
     path = Path(path)
     if not path.is_file():
-        raise SessionError(f"{path}: not found (run the stage that writes it first, e.g. `oogst run`)")
+        raise SessionError(f"{path}: not found (run the stage that writes it first, e.g. `oogst run`)",
+                           "file_missing", file=path.name, folder=path.parent.name)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SessionError(f"{path}: damaged JSON ({exc}); delete it and re-run `oogst run --force`") from None
+        raise SessionError(f"{path}: damaged JSON ({exc}); delete it and re-run `oogst run --force`",
+                           "file_damaged", file=path.name, folder=path.parent.name) from None
 
 
 def hash_file(path: Path, chunk: int = 1 << 20) -> str:

@@ -130,13 +130,15 @@ class Pseudonyms:
             enabled, participants = data.get("pseudonymise"), data.get("participants")
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError,
                 AttributeError) as exc:
-            raise SessionError(f"{path}: damaged pseudonym list ({type(exc).__name__}: {exc}); {fix}") from None
+            raise SessionError(f"{path}: damaged pseudonym list ({type(exc).__name__}: {exc}); {fix}", "file_damaged",
+                               file=path.name, folder=path.parent.name) from None
         bad = [e.kind for e in entities if e.kind not in KINDS]
         if bad:
-            raise SessionError(f"{path}: unknown kind {bad[0]!r} (known: {', '.join(KINDS)}); {fix}")
+            raise SessionError(f"{path}: unknown kind {bad[0]!r} (known: {', '.join(KINDS)}); {fix}", "file_damaged",
+                               file=path.name, folder=path.parent.name)
         if participants is not None and participants not in PARTICIPANT_MODES:
             raise SessionError(f"{path}: participants = {participants!r} (known: {', '.join(PARTICIPANT_MODES)}); "
-                               f"{fix}")
+                               f"{fix}", "file_damaged", file=path.name, folder=path.parent.name)
         return cls(path, None if enabled is None else bool(enabled), participants, entities, unhidden)
 
     def save(self, language: str) -> Path:
