@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email
 import json
-import tempfile
 import time
 from email import policy
 from pathlib import Path
@@ -19,30 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web_helpers import ROOT, free_port, running_server, wait_for
+from tests.web_helpers import ROOT, chromium, free_port, running_server, wait_for
 
 SHOTS = ROOT / "outputs" / "screenshots"
 SAMPLE = ROOT / "recordings" / "voorbeeld-intervisie.ogg"
-
-
-def chromium(downloads: Path) -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--autoplay-policy=no-user-gesture-required", "--window-size=1280,1000", "--lang=nl-NL",
-                f"--user-data-dir={tempfile.mkdtemp(prefix='oogst-chromium-')}"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False,
-                                              "intl.accept_languages": "nl-NL,nl"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    driver.set_page_load_timeout(60)
-    return driver
 
 
 class Walk:

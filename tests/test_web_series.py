@@ -176,7 +176,7 @@ def test_series_in_a_browser(tmp_path: Path) -> None:
     page, which shows the actions carried and their themes. Screenshots: outputs/screenshots/series-*.png."""
     from selenium.webdriver.common.by import By
 
-    from tests.test_web_browser import chromium
+    from tests.web_helpers import chromium
 
     out = tmp_path / "outputs"
     assert main(["run", "-q", "--out-dir", str(out), "--series", "intervisie-west",

@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from pipeline.core.errors import MailError, Message, OogstError, shown
+from pipeline.core.language import text_language
 from pipeline.core.session import DRAFT, EML, FINAL, RETURNED, REVIEW, TURNS, Session
 from pipeline.web.app import PageError, config, form, in_thread, oogst, page, render, session_of
 from pipeline.web.pages_sessions import session_info
@@ -25,16 +26,23 @@ def _nav(request: Request, session: Session) -> dict[str, Any]:
     return {"s": session_info(request, session), "has_turns": session.has(TURNS)}
 
 
+def copy_problem(entry: dict[str, Any], language: str) -> str:
+    """A rejected copy's problem (review.json) in the page's language; review.json of an older version has only the
+    English line, so a Dutch page names the copy and says it could not be used."""
+    message = Message.from_dict(entry.get("message"))
+    if message is None and text_language(language) == "nl":
+        message = Message("copy_unusable", {"file": Path(str(entry.get("file", "?"))).name})
+    return shown(message, str(entry.get("problem", "")), language)
+
+
 def review_state(session: Session, language: str) -> dict[str, Any]:
     from pipeline.review.versions import versions
 
     final = session.read_if(FINAL)
     review = session.read_if(REVIEW)
-    rejected = [f for f in (review or {}).get("files", []) if f.get("status") == "rejected"]
     return {"versions": [v.name for v in versions(session)], "final": final,
-            # each copy's problem in the page's language (review.json of an older version: a generic line)
-            "problems": [shown(Message.from_dict(f.get("message")) or Message("copy_unusable", {
-                "file": Path(str(f.get("file", "?"))).name}), str(f.get("problem", "")), language) for f in rejected],
+            "problems": [copy_problem(f, language) for f in (review or {}).get("files", [])
+                         if f.get("status") == "rejected"],
             "files": [f for f in (review or {}).get("files", []) if f.get("status") == "ok"],
             "has_draft": session.has(DRAFT)}
 
@@ -152,8 +160,8 @@ def preview(request: Request, session: Session, draft: bool) -> dict[str, Any]:
 
     to = read_recipients(_recipients(session))
     settings = load_mail_settings(os.environ, config(request).settings.config_path)
-    shown = to or read_recipients(["preview@example.nl"])
-    message = compose(session, shown, sender=settings.sender, draft=draft)
+    addressed = to or read_recipients(["preview@example.nl"])
+    message = compose(session, addressed, sender=settings.sender, draft=draft)
     body = message.get_body(("plain",))
     return {"subject": str(message["Subject"]), "to": [str(a) for a in to], "sender": settings.sender or "",
             "text": body.get_content() if body is not None else "", "smtp": bool(settings.host)}

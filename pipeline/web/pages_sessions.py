@@ -138,7 +138,7 @@ def request_from_form(input: str, fields: dict[str, str]) -> RunRequest:
         try:
             speakers = int(fields["speakers"])
         except ValueError:
-            speakers = 0
+            raise PageError("speakers_range", value=fields["speakers"].strip()) from None
     voices = fields.get("remember_voices", "").strip()
     if voices not in ("", "1", "0"):
         raise PageError("voices_choice")
