@@ -101,7 +101,7 @@ FORMAT_SUFFIX = {"wav": ".wav", "mp3": ".mp3", "ogg": ".ogg", "flac": ".flac", "
                  "mov,mp4,m4a,3gp,3g2,mj2": ".m4a", "aac": ".aac", "amr": ".amr", "asf": ".wma"}
 
 
-def check_input(path: Path, shown: str) -> str:
+def check_input(path: Path, named: str) -> str:
     """Decode the upload with the CLI's own readers (their message, naming the file as uploaded); returns
     the suffix to keep it under: its own, or for audio with an unknown suffix the one its content says."""
     from pipeline.ingest.audio import is_audio_file, load_audio
@@ -121,11 +121,11 @@ def check_input(path: Path, shown: str) -> str:
         with av.open(str(path)) as container:
             found = FORMAT_SUFFIX.get(container.format.name)
         if found is None:
-            raise PageError("container_not_kept", file=shown, format=container.format.name)
+            raise PageError("container_not_kept", file=named, format=container.format.name)
         return found
     except OogstError as exc:  # named as uploaded, not as saved in the staging folder
-        log.warning("upload %s: %s", shown, exc)
-        raise PageError(exc.key or "upload_unusable", **{**exc.params, "file": shown}) from None
+        log.warning("upload %s: %s", named, exc)
+        raise PageError(exc.key or "upload_unusable", **{**exc.params, "file": named}) from None
 
 
 def request_from_form(input: str, fields: dict[str, str]) -> RunRequest:
