@@ -98,9 +98,9 @@ class LLMBackend:
 
     def cache_parts(self) -> tuple[Any, ...]:
         """What the insights stage's cache key adds for this backend: model, server, template (its text)."""
-        texts = tuple(load_template(self.template, lang).digest for lang in ("nl", "en")) \
+        digests = tuple(load_template(self.template, lang).digest for lang in ("nl", "en")) \
             if self.template in (None, *TEMPLATES) else (load_template(self.template, "nl").digest,)
-        return (self.model.name, self.model.server, self.template, texts, self.remote, self.hidden)
+        return (self.model.name, self.model.server, self.template, digests, self.remote, self.hidden)
 
     def extract(self, turns: Turns, *, language: str, top: int = TOP_N, progress: Progress | None = None,
                 context: InsightContext | None = None) -> Insights:
