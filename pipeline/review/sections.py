@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.core.language import clock, texts
 from pipeline.core.types import Phase, Turns
@@ -100,27 +100,18 @@ def chart_png(times: list[SpeakingTime], language: str) -> bytes:
 
 def add_speaking_time(doc: DocxDocument, turns: Turns, language: str,
                       mark: Callable[[Paragraph, str], None] | None = None) -> None:
-    """The "Spreektijd" section: intro line, table, chart and (when it applies) the gentle note.
-
-    Args:
-        mark: bookmarks a paragraph under a name (the draft's bookmarks), so a comment on it is placed.
-    """
+    """The "Spreektijd" section: intro line, table, chart and (when it applies) the gentle note (`mark`: as in
+    `section_heading`)."""
     from docx.shared import Cm
 
     times = speaking_times(turns)
     if not times:
         return
     lab = texts(language, "speaking")
-    heading = doc.add_heading(lab["heading"], level=1)
-    if mark is not None:
-        mark(heading, "section_speaking")
+    section_heading(doc, lab["heading"], mark, "section_speaking")
     doc.add_paragraph(lab["intro"])
-    table = header_table(doc, (lab["who"], lab["share"], lab["time"], lab["turns"], lab["longest"]))
-    for person in times:
-        values = (person.name, percent(person.share), clock(person.seconds), str(person.turns),
-                  clock(person.longest))
-        for cell, value in zip(table.add_row().cells, values, strict=True):
-            cell.paragraphs[0].add_run(value)
+    table_rows(doc, (lab["who"], lab["share"], lab["time"], lab["turns"], lab["longest"]),
+               [(p.name, percent(p.share), clock(p.seconds), str(p.turns), clock(p.longest)) for p in times])
     doc.add_picture(io.BytesIO(chart_png(times, language)), width=Cm(14))
     if (most := dominant(times)) is not None:
         note = doc.add_paragraph()
@@ -135,6 +126,27 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 TABLE_STYLE = "Light Grid Accent 1"
+
+
+def section_heading(doc: DocxDocument, title: str, mark: Callable[[Paragraph, str], None] | None,
+                    bookmark: str) -> None:
+    """A section's heading; `mark` bookmarks a paragraph under a name (the draft's bookmarks), so a comment on it is
+    placed."""
+    heading = doc.add_heading(title, level=1)
+    if mark is not None:
+        mark(heading, bookmark)
+
+
+def table_rows(doc: DocxDocument, header: Sequence[str], rows: Sequence[Sequence[str]]) -> tuple[Table, list[Any]]:
+    """A house-style table with `header` and these rows of plain text; the table and each row's cells."""
+    table = header_table(doc, header)
+    cells = []
+    for values in rows:
+        row_cells = table.add_row().cells
+        for cell, value in zip(row_cells, values, strict=True):
+            cell.paragraphs[0].add_run(value)
+        cells.append(row_cells)
+    return table, cells
 
 
 def header_table(doc: DocxDocument, header: Sequence[str]) -> Table:
@@ -198,33 +210,24 @@ def timeline_png(rows: list[Phase], language: str) -> bytes:
 
 def add_phase_timeline(doc: DocxDocument, turns: Turns, language: str,
                        mark: Callable[[Paragraph, str], None] | None = None) -> None:
-    """The "Verloop van de sessie" section when the session has intervision phases; nothing otherwise.
-
-    Args:
-        mark: bookmarks a paragraph under a name (the draft's bookmarks), so a comment on it is placed.
-    """
+    """The "Verloop van de sessie" section when the session has intervision phases; nothing otherwise."""
     from docx.shared import Cm
 
     rows = phase_rows(turns)
     if not rows:
         return
     lab = texts(language, "timeline")
-    heading = doc.add_heading(lab["heading"], level=1)
-    if mark is not None:
-        mark(heading, "section_phases")
+    section_heading(doc, lab["heading"], mark, "section_phases")
     # heading, intro, chart and table move to the next page together rather than split
     intro = lab["intro_pattern"] if turns.phases is not None and turns.phases.found_by == "pattern" else lab["intro"]
     doc.add_paragraph(intro).paragraph_format.keep_with_next = True
     doc.add_picture(io.BytesIO(timeline_png(rows, language)), width=Cm(14))
     doc.paragraphs[-1].paragraph_format.keep_with_next = True
-    table = header_table(doc, (lab["phase"], lab["time"], lab["length"]))
-    for i, row in enumerate(rows, start=1):
-        cells = table.add_row().cells
-        values = (row.label, span(row), clock(row.end - row.start))
-        for cell, value in zip(cells, values, strict=True):
-            cell.paragraphs[0].add_run(value)
+    table, cells = table_rows(doc, (lab["phase"], lab["time"], lab["length"]),
+                              [(row.label, span(row), clock(row.end - row.start)) for row in rows])
+    for i, row_cells in enumerate(cells, start=1):
         if mark is not None:
-            mark(cells[0].paragraphs[0], f"phase_{i}")
+            mark(row_cells[0].paragraphs[0], f"phase_{i}")
     widths = (Cm(6.5), Cm(4.5), Cm(3.0))
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width

@@ -117,6 +117,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     lang = request.state.lang
     html = _env.get_template(template).render(
         t=texts(lang, "web"), lang=lang, csrf=request.state.csrf, csrf_field=CSRF_FIELD, path=request.url.path,
+        csrf_input=f'<input type="hidden" name="{CSRF_FIELD}" value="{request.state.csrf}">',  # hex token
         **context)
     return HTMLResponse(html, status_code=status)
 
