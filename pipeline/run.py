@@ -3,6 +3,8 @@
 Stages and their artefacts (`STAGES`, the one list of them):
     transcribe  transcript.json   (audio: decode + Whisper; imported transcripts: parsed from the file)
     speakers    diarization.json  (who spoke when, labels S1..; imported transcripts: names from the file)
+    analysis    analysis.json     (Dutch: Frog's analysis of every turn's corrected text, per turn by its hash;
+                                   other languages, or no Frog: "rules", the word lists)
     names       turns.json        (diarization + names.toml / --names + corrections + phases; cheap)
     insights    insights.json
     draft       draft.docx
@@ -27,6 +29,7 @@ from pipeline.core.language import date_from, session_name, title_from
 from pipeline.core.layers import apply_corrections, apply_edits
 from pipeline.core.progress import Reporter, SilentReporter
 from pipeline.core.session import (
+    ANALYSIS,
     CHECKPOINT,
     CORRECTIONS,
     DIARIZATION,
@@ -164,6 +167,52 @@ class Speakers(Stage):
         return True
 
 
+def corrected_texts(session: Session) -> list[str]:
+    """Every turn's text with the corrections made by hand (what the analysis and the names stage read)."""
+    return [t.text for t in apply_corrections(session.diarization(), session.corrections()).turns]
+
+
+class Analyse(Stage):
+    """The turns' corrected texts -> analysis.json: Frog's analysis for Dutch (tokens, tags, lemmas, entities,
+    dependencies), only the texts not analysed before; "rules" for another language or without Frog."""
+
+    name = "analysis"
+
+    def artefacts(self, ctx: RunContext) -> list[str]:
+        return [ANALYSIS]
+
+    def key(self, ctx: RunContext, plugs: Sequence[Extension]) -> str:
+        from pipeline.analysis.frog import choose
+
+        _, engine = choose(ctx.language())
+        return cache_key("analysis", engine, corrected_texts(ctx.session))
+
+    def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
+        from pipeline.analysis.frog import choose
+        from pipeline.analysis.types import analyse_turns, from_dict, to_dict
+
+        session = ctx.session
+        analyser, engine = choose(ctx.language())
+        found = {}
+        if analyser is not None:
+            previous = from_dict(session.read_if(ANALYSIS) or {}, engine=engine if isinstance(engine, dict) else None)
+            found = analyse_turns(corrected_texts(session), previous, analyser=analyser, progress=progress)
+        session.write(ANALYSIS, to_dict(found, engine if isinstance(engine, dict) else {"engine": engine}))
+        return True
+
+
+def session_analysis(session: Session) -> tuple[dict[str, Any] | None, dict[str, Any] | str]:
+    """The session's analysis per text key (None when the rules read it) and its engine ("rules" or Frog's)."""
+    from pipeline.analysis.frog import RULES
+    from pipeline.analysis.types import from_dict
+
+    data = session.read_if(ANALYSIS) or {}
+    engine = data.get("engine") or {"engine": RULES}
+    if not isinstance(engine, dict) or engine.get("engine") == RULES:
+        return None, RULES
+    return from_dict(data), engine
+
+
 class Names(Stage):
     """diarization.json + names (proposed, names.toml, --names) + corrections -> turns.json with the phases."""
 
@@ -183,7 +232,7 @@ class Names(Stage):
         corrections = session.hash_if(CORRECTIONS)
         return cache_key("names", PHASES_VERSION, ctx.language(), session.artefact_hash(DIARIZATION),
                          session.hash_if(NAMES), ctx.settings.names, *([corrections] if corrections else []),
-                         *[part for plug in plugs for part in plug.names_key(ctx)])
+                         *[part for plug in plugs for part in plug.names_key(ctx)], session.artefact_hash(ANALYSIS))
 
     def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
         from pipeline.insights.phases import turns_with_phases
@@ -196,7 +245,8 @@ class Names(Stage):
         proposed = {label: name for plug in plugs for label, name in plug.proposed_names(ctx).items()}
         turns = with_names(turns, {**proposed, **load_names(session), **given})
         turns = apply_corrections(turns, session.corrections())  # lines corrected by hand (web page)
-        session.write(TURNS, turns_with_phases(turns, ctx.language()).to_dict())
+        analysis, _ = session_analysis(session)
+        session.write(TURNS, turns_with_phases(turns, ctx.language(), analysis=analysis).to_dict())
         return True
 
 
@@ -228,7 +278,7 @@ class Insights(Stage):
         session = ctx.session
         return cache_key("insights", session.artefact_hash(TURNS), session.artefact_hash(TRANSCRIPT),
                          ctx.language(), ctx.recorded.isoformat(), backend.name, backend.version,
-                         *([parts()] if parts is not None else []))
+                         *([parts()] if parts is not None else []), session.artefact_hash(ANALYSIS))
 
     def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
         from pipeline.insights.extract import InsightContext, extract_insights
@@ -237,10 +287,12 @@ class Insights(Stage):
         session = ctx.session
         turns = session.turns()
         transcript = session.transcript()
-        context = InsightContext(date=ctx.recorded, words=() if ctx.imported else tuple(transcript.words))
+        analysis, engine = session_analysis(session)
+        context = InsightContext(date=ctx.recorded, words=() if ctx.imported else tuple(transcript.words),
+                                 analysis=analysis)
         insights = extract_insights(turns, language=ctx.language(), backend=self.backend(ctx, plugs),
                                     progress=progress, context=context)
-        insights = insights_with_phases(insights, turns)  # the phases, and each insight's
+        insights = insights_with_phases(insights, turns).with_extra(analysis=engine)  # the phases, each insight's
         session.write(INSIGHTS, insights.to_dict())
         return insights.llm_error is None  # the extractive stand-in is not cached: the next run asks the model
 
@@ -280,7 +332,7 @@ class Draft(Stage):
         return True
 
 
-STAGES: tuple[Stage, ...] = (Transcribe(), Speakers(), Names(), Insights(), Draft())
+STAGES: tuple[Stage, ...] = (Transcribe(), Speakers(), Analyse(), Names(), Insights(), Draft())
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 
 

@@ -113,7 +113,8 @@ def run_on_queue(args: argparse.Namespace, settings: Any, requests: list[RunRequ
 def add_run(sub: Any) -> None:
     run = sub.add_parser("run", help="process recordings (or transcripts) into outputs/<name>/",
                          description="Process recordings or existing transcripts stage by stage: transcribe, "
-                                     "speakers, names, insights, draft. Stages that are up to date are skipped.")
+                                     "speakers, analysis, names, insights, draft. Stages that are up to date are "
+                                     "skipped.")
     run.add_argument("inputs", nargs="+", metavar="INPUT",
                      help="audio/video files (.m4a .mp3 .wav .ogg .flac .webm .mp4 …), transcripts (.vtt .srt "
                           ".txt .docx), or a folder: every recording in it (e.g. recordings/)")
@@ -172,7 +173,7 @@ def add_run(sub: Any) -> None:
                           "(personal data: off by default; the series keeps the choice)")
     run.add_argument("--force", action="store_true", help="redo every stage")
     run.add_argument("--from", dest="start", metavar="STAGE", help="redo from this stage on (transcribe, "
-                                                                   "speakers, names, insights, draft)")
+                                                                   "speakers, analysis, names, insights, draft)")
     run.add_argument("--until", metavar="STAGE", help="stop after this stage")
     add_models_dir(run)
     run.add_argument("-q", "--quiet", action="store_true", help="no progress output")

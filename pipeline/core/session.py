@@ -41,6 +41,7 @@ class Entry:
 # -- a session folder ------------------------------------------------------------------------------------------------
 TRANSCRIPT = "transcript.json"
 DIARIZATION = "diarization.json"
+ANALYSIS = "analysis.json"
 TURNS = "turns.json"
 INSIGHTS = "insights.json"
 DRAFT = "draft.docx"
@@ -81,6 +82,8 @@ OVERVIEW = "series.docx"
 ENTRIES: tuple[Entry, ...] = (
     Entry("session", TRANSCRIPT, "artefact", "what was said, word by word (transcribe stage; Whisper's output)"),
     Entry("session", DIARIZATION, "artefact", "who spoke when, speakers labelled S1.. (speakers stage)"),
+    Entry("session", ANALYSIS, "artefact", "the Dutch language analysis of every turn: tokens, tags, lemmas, "
+          "entities, dependencies (analysis stage, Frog; per turn, by the text's hash)"),
     Entry("session", TURNS, "artefact", "turns with names and corrections, and the intervision phases (names stage)"),
     Entry("session", INSIGHTS, "artefact", "summary, ranked insights and action points (insights stage)"),
     Entry("session", DRAFT, "artefact", "the Word draft for review (draft stage)"),

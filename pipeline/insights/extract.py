@@ -29,9 +29,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pipeline.core.language import is_supported, text_language
 from pipeline.core.types import TOP_N, Insight, Insights, Quote, Turns, Word
@@ -41,6 +41,9 @@ from pipeline.insights.features import Progress, SentenceFeatures, sentence_feat
 from pipeline.insights.nlp import Encoder, Sentence, clean_sentence, default_encoder, lexicon, split_sentences
 from pipeline.insights.ranking import Analysis
 from pipeline.insights.titles import readable_span, theme_titles
+
+if TYPE_CHECKING:
+    from pipeline.analysis.types import Sentence as Parsed
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ class InsightContext:
 
     date: datetime.date | None = None
     words: tuple[Word, ...] = ()
+    analysis: Mapping[str, list[Parsed]] | None = None  # Frog's sentences per turn text (`analysis.types.text_key`)
 
 
 class InsightBackend(Protocol):
@@ -107,7 +111,7 @@ class ExtractiveBackend:
         if not turns.turns:
             report(1.0)
             return Insights(language, (), (), ())
-        sentences = split_sentences(turns, lang)
+        sentences = split_sentences(turns, lang, context.analysis if context else None)
         names = list(dict.fromkeys(turns.name(t.speaker) for t in turns.turns))
         heard = Recognition(context.words if context else ())
         actions = tuple(replace(a, confidence=heard.confidence(a.text, a.start))
