@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import AudioError, ConfigError, InputError
 from pipeline.core.language import date_from, session_name, title_from
 from pipeline.core.layers import apply_corrections, apply_edits
-from pipeline.core.progress import Reporter, SilentReporter
 from pipeline.core.session import (
     ANALYSIS,
     CHECKPOINT,
@@ -44,7 +43,7 @@ from pipeline.core.session import (
     cache_key,
 )
 from pipeline.core.settings import Settings
-from pipeline.core.stages import Extension, RunContext
+from pipeline.core.stages import Extension, Reporter, RunContext, SilentReporter
 from pipeline.core.types import SAMPLE_RATE, Transcript
 from pipeline.ingest.audio import is_audio_file, load_audio
 from pipeline.ingest.importers import SUFFIXES as TRANSCRIPT_SUFFIXES

@@ -25,9 +25,9 @@ from pipeline.core.errors import ConfigError, InputError, OogstError, SessionErr
 from pipeline.core.language import session_name
 from pipeline.core.layers import apply_edits, save_correction, time_key
 from pipeline.core.lock import session_lock
-from pipeline.core.progress import Reporter
 from pipeline.core.session import MEMBER, Session
 from pipeline.core.settings import Settings
+from pipeline.core.stages import Reporter
 from pipeline.core.types import (
     TOP_N,
     ActionEdit,

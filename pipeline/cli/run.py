@@ -59,7 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if broker_url(settings):  # the distributed queue: submit, then wait with progress
         return run_on_queue(args, oogst.settings, requests)
-    from pipeline.core.progress import ConsoleReporter
+    from pipeline.core.stages import ConsoleReporter
 
     reporter = ConsoleReporter(settings.quiet)
     failed = 0
