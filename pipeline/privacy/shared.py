@@ -19,7 +19,7 @@ from typing import Any
 
 from pipeline.core.session import INSIGHTS, PSEUDONYMS, TURNS, Session
 from pipeline.core.stages import Extension, RunContext
-from pipeline.core.types import Action, Insight, Insights, Quote, Turn, Turns
+from pipeline.core.types import Action, Insight, Insights, Quote, SummarySection, Turn, Turns
 from pipeline.privacy.detect import Detector, RuleDetector, Span, resolve
 from pipeline.privacy.mapping import (
     NUMBERED,
@@ -209,9 +209,17 @@ class Shared:
         return replace(action, owner=owner, text=self.text(action.text),
                        due=self.text(action.due) if action.due else action.due)
 
+    def _section(self, section: SummarySection) -> SummarySection:
+        said = tuple(replace(s, text=self.text(s.text), speaker=self.name(s.speaker) or s.speaker)
+                     for s in section.sentences)
+        return replace(section, heading=self.text(section.heading), lead=self.text(section.lead), sentences=said,
+                       person=self.name(section.person) or section.person if section.person else "")
+
     def insights(self, insights: Insights) -> Insights:
-        """Summary, top 7 (titles, texts, speakers, quotes) and actions in their shareable form."""
-        shared = replace(insights, summary=tuple(self.text(s) for s in insights.summary),
+        """Summary (lines and paragraphs), top 7 (titles, texts, speakers, quotes) and actions in their shareable
+        form."""
+        sections = tuple(self._section(s) for s in insights.sections) if insights.sections is not None else None
+        shared = replace(insights, summary=tuple(self.text(s) for s in insights.summary), sections=sections,
                          insights=tuple(self._insight(i) for i in insights.insights),
                          actions=tuple(self._action(a) for a in insights.actions))
         reviewers = insights.reviewers

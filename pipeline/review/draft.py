@@ -311,8 +311,19 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
 
     if insights.summary:
         marks.wrap(doc.add_heading(lab["summary"], level=1), f"{BOOKMARK_PREFIX}section_summary")
-        for i, sentence in enumerate(insights.summary, start=1):
-            marks.wrap(doc.add_paragraph(sentence), f"{BOOKMARK_PREFIX}summary_{i}")
+        shown = set()
+        for part in insights.sections or ():  # the summary as paragraphs: a phase or a theme each
+            doc.add_heading(part.heading, level=2)
+            if part.lead:
+                doc.add_paragraph().add_run(part.lead).italic = True
+            for said in part.sentences:
+                if said.line is None or not 0 < said.line <= len(insights.summary):
+                    continue
+                shown.add(said.line)
+                marks.wrap(doc.add_paragraph(part.said(said)), f"{BOOKMARK_PREFIX}summary_{said.line}")
+        for i, line in enumerate(insights.summary, start=1):
+            if i not in shown:  # a summary without sections (made before them), or a line no section holds
+                marks.wrap(doc.add_paragraph(line), f"{BOOKMARK_PREFIX}summary_{i}")
 
     marks.wrap(doc.add_heading(lab["top"], level=1), f"{BOOKMARK_PREFIX}section_top")
     for insight in insights.insights[:TOP_N]:

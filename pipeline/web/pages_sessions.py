@@ -22,6 +22,7 @@ from pipeline.core.session import (
     DOWNLOADS,
     DRAFT,
     FINAL,
+    INSIGHTS,
     MEMBER,
     TRANSCRIPT,
     TURNS,
@@ -206,11 +207,27 @@ def progress_state(request: Request, session: Session) -> dict[str, Any]:
     return state
 
 
+def summary_view(session: Session) -> list[dict[str, Any]]:
+    """The summary's paragraphs for the overview page, each sentence linked to its transcript line."""
+    import bisect
+
+    from pipeline.core.layers import apply_edits
+
+    if not (session.has(INSIGHTS) and session.has(TURNS)):
+        return []
+    insights = apply_edits(session.insights(), session.edits())
+    starts = [t.start for t in session.turns().turns]
+    return [{"heading": part.heading, "lead": part.lead,
+             "sentences": [{"text": part.said(s), "start": s.start,
+                            "turn": max(bisect.bisect_right(starts, s.start + 0.01) - 1, 0)} for s in part.sentences]}
+            for part in insights.sections or ()]
+
+
 async def overview(request: Request) -> Response:
     session = session_of(request)
     info = session_info(request, session)
     return render(request, "session.html", s=info, state=progress_state(request, session), stages=STAGE_NAMES,
-                  recording=session.recording(), has_turns=session.has(TURNS))
+                  recording=session.recording(), has_turns=session.has(TURNS), summary=summary_view(session))
 
 
 async def progress_json(request: Request) -> Response:
