@@ -181,6 +181,8 @@ class Pseudonyms:
             return None
         found = self.find(name)
         if found is not None:
+            if name[:1].islower() and not any(n[:1].islower() for n in found.names if fold(n) == fold(name)):
+                found.names.append(name)  # said in lower case too ("bram"): replaced in lower case from now on
             return found
         if kind == "person":
             # "Tims moeder": a Dutch possessive without apostrophe is tried without its s too
