@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.core.errors import require
+from pipeline.privacy.spoken import spoken_contacts
 
 log = logging.getLogger(__name__)
 
-PRIORITY = {"email": 0, "url": 0, "phone": 0, "birthdate": 0, "school": 1, "institution": 1, "place": 2,
+PRIORITY = {"email": 0, "url": 0, "phone": 0, "birthdate": 0, "id": 1, "school": 1, "institution": 1, "place": 2,
             "person": 3}
 
 
@@ -132,6 +133,7 @@ class RuleDetector:
         for pattern in (_BIRTH_BEFORE, _BIRTH_AFTER):
             spans += [Span(m.start("date"), m.end("date"), "birthdate", m.group("date"))
                       for m in pattern.finditer(text)]
+        spans += [Span(start, end, kind, text[start:end]) for start, end, kind in spoken_contacts(text)]
         return resolve(spans)
 
     def _name_word(self, word: str) -> bool:
@@ -201,6 +203,8 @@ _DEDUCE_KINDS = (("email", "email"), ("url", "url"), ("telefoon", "phone"), ("zi
 
 def deduce_kind(tag: str) -> str | None:
     """deduce's tag -> our kind; dates and ages are left to the rules (only birth dates are hidden)."""
+    if tag in ("bsn", "id"):  # a citizen service number; any number of 7 digits or more
+        return "id"
     return next((kind for key, kind in _DEDUCE_KINDS if key in tag), None)
 
 

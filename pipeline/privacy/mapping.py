@@ -31,15 +31,15 @@ from pipeline.core.settings import PARTICIPANT_MODES
 log = logging.getLogger(__name__)
 
 NUMBERED = ("person", "school", "institution", "place", "name")  # "name": an unknown word of a file-name title
-UNNUMBERED = ("birthdate", "phone", "email", "url")
+UNNUMBERED = ("birthdate", "phone", "email", "url", "id")  # "id": a citizen service, file or patient number
 KINDS = NUMBERED + UNNUMBERED
 LABELS = {
     "nl": {"person": "Persoon", "school": "School", "institution": "Instelling", "place": "Plaats",
            "name": "Naam", "participant": "Deelnemer", "birthdate": "Geboortedatum", "phone": "Telefoon",
-           "email": "E-mail", "url": "Website"},
+           "email": "E-mail", "url": "Website", "id": "Nummer"},
     "en": {"person": "Person", "school": "School", "institution": "Institution", "place": "Place",
            "name": "Name", "participant": "Participant", "birthdate": "Date of birth", "phone": "Phone",
-           "email": "E-mail", "url": "Website"},
+           "email": "E-mail", "url": "Website", "id": "ID number"},
 }
 KIND_WORDS = {"person": "person", "persoon": "person", "school": "school", "institution": "institution",
               "instelling": "institution", "place": "place", "plaats": "place"}

@@ -218,6 +218,25 @@ class SentenceNames:
                 spans.append(span)
         return spans
 
+    def keeps(self, i: int, lower: set[int], *, left: bool) -> bool:
+        """May token i stand at the edge of a name another detector found?"""
+        token, offset = self.sentence.tokens[i], self.offsets[i]
+        if offset is None:
+            return False
+        if token.text[:1].islower():
+            if offset[0] in lower:  # a lower-case name, capitalised for the other detectors
+                return True
+            return left and token.text in PARTICLE_WORDS and i + 1 < len(self.sentence.tokens) \
+                and self.sentence.tokens[i + 1].text[:1].isupper()
+        if not token.text[:1].isupper():
+            return False
+        if not self._starts(i):
+            return True  # a capital inside a sentence: the other detectors' evidence stands
+        known = self.lexicon.name_like(token.text) if self.lexicon is not None else None
+        if token.tag not in ("N", "SPEC"):
+            return False  # "Pak maar", "Super, dank je": a verb or an adjective that opens the sentence
+        return token.entity_type in FROG_KINDS or _is_proper(token, self.lexicon, True) or known is None
+
     def lower_case(self) -> list[int]:
         """Tokens in lower case that Frog's lexicon knows mainly as proper names, used as names."""
         found = []
@@ -317,7 +336,7 @@ class FrogDetector:
             parsed.append(sentences)
             lower = [offset for s in sentences for i in s.lower_case() if (offset := s.offsets[i]) is not None]
             truecased = _capital_at(text, [start for start, _ in lower])
-            spans = [Span(s.start, s.end, s.kind, text[s.start:s.end]) for s in self.base.detect(truecased)]
+            spans = self._refine(text, self.base.detect(truecased), sentences, {start for start, _ in lower})
             covered = [(s.start, s.end) for s in spans]
             for start, end in lower:  # capitalised but found by nobody: a person (deduce and the rules know places)
                 if not any(a <= start < b for a, b in covered):
@@ -326,6 +345,30 @@ class FrogDetector:
                 spans += sentence.entities() + sentence.person_roles()
             found.append(resolve(spans))
         return self._known_in_session(texts, found, parsed)
+
+    def _refine(self, text: str, spans: list[Span], sentences: list[SentenceNames], lower: set[int]) -> list[Span]:
+        """deduce's and the rules' names cut to Frog's sentences and to their name words: not a word that only a
+        sentence start capitalised ("Mooi", "Boek", "Voordat Femke"), nor a lower-case word at the edge that is
+        no name ("van Bas" keeps "van": a participant's name with a particle is left to the protected names)."""
+        tokens = [(offset, sentence, i) for sentence in sentences for i, offset in enumerate(sentence.offsets)
+                  if offset is not None]
+        out = []
+        for span in spans:
+            inside = [t for t in tokens if span.start <= t[0][0] and t[0][1] <= span.end]
+            if span.kind not in ("person", "place") or not inside:
+                out.append(Span(span.start, span.end, span.kind, text[span.start:span.end]))
+                continue
+            for sentence in dict.fromkeys(t[1] for t in inside):
+                run = [i for _, s, i in inside if s is sentence]
+                while run and not sentence.keeps(run[0], lower, left=len(run) > 1):
+                    run.pop(0)
+                while run and not sentence.keeps(run[-1], lower, left=False):
+                    run.pop()
+                if run:
+                    found = sentence._span(run[0], run[-1], span.kind)
+                    if found is not None:
+                        out.append(found)
+        return out
 
     def _known_in_session(self, texts: Sequence[str], found: list[list[Span]],
                           parsed: list[list[SentenceNames]]) -> list[list[Span]]:

@@ -232,8 +232,10 @@ def _detect_all(detector: Detector, texts: Sequence[str], pseudonyms: Pseudonyms
     """Add what the detector finds in `texts` to the mapping; new entities are numbered by first appearance."""
     batch = getattr(detector, "detect_texts", None)  # a detector that reads the session at once (Frog's)
     per_text = batch(texts) if batch is not None else [detector.detect(text) for text in texts]
+    # a participant's name, also with a particle or a title ("van Bas", "mevrouw Jansen"), is not a third party
     found = [s for spans in per_text for s in spans if fold(s.text) not in protected
-             and not _GENERIC_SPEAKER.match(s.text)]
+             and not _GENERIC_SPEAKER.match(s.text) and not (name_tokens(s.text) and all(
+                 t in protected for t in name_tokens(s.text)))]
     order: dict[str, int] = {}
     for span in found:
         order.setdefault(fold(span.text), len(order))
