@@ -138,7 +138,11 @@ def test_frog_finds_names_the_rules_miss(frog_detector):
              "Henk van der Berg werkt daar al jaren.",
              "de roos in de tuin bloeit weer.",  # a common noun
              "Haha. Pak maar een kop koffie. Super, dank je.",  # a sentence start's capital is no name
-             "Tjabbe belde gisteren nog."]  # a name no list knows, the subject of a verb of communication
+             "Tjabbe belde gisteren nog.",  # a name no list knows, the subject of a verb of communication
+             "ik heb met sanne van der meer gebeld.",  # a full name in lower case ("meer" is also a word)
+             "ze woont al jaren in apeldoorn.",  # Frog's tagger guesses a plural: the lexicon knows better
+             "Storm zei dat hij niet meer wilde.",  # a word, but as the subject of "zeggen" a name
+             "Lucertis heeft hem aangemeld."]  # the main verb under an auxiliary
     found = [[(s.kind, s.text) for s in spans] for spans in frog_detector.detect_texts(texts)]
     assert found[0] == [("person", "bram")]
     assert found[1] == [("place", "amersfoort")]
@@ -147,6 +151,8 @@ def test_frog_finds_names_the_rules_miss(frog_detector):
     assert found[4] == [("person", "Henk van der Berg")]
     assert found[5] == [] and found[6] == []
     assert found[7] == [("person", "Tjabbe")]
+    assert found[8] == [("person", "sanne van der meer")] and found[9] == [("place", "apeldoorn")]
+    assert found[10] == [("person", "Storm")] and found[11] == [("person", "Lucertis")]
 
 
 @pytest.mark.slow

@@ -136,10 +136,15 @@ def _is_proper(token: Token, lexicon: Lexicon | None, sentence_start: bool) -> b
     return tagged and (known is None or not sentence_start)
 
 
-def _used_as_noun(sentence: Sentence, i: int) -> bool:
-    """An article, determiner or adjective before the word, or plural: a common noun ("de roos", "rozen")."""
+def _used_as_noun(sentence: Sentence, i: int, *, known_word: bool = True) -> bool:
+    """An article, determiner or adjective before the word, or plural: a common noun ("de roos", "rozen").
+
+    Args:
+        known_word: the tagger knows the word in lower case; else its number is a guess from the ending
+            ("apeldoorn" as a plural) and says nothing.
+    """
     token = sentence.tokens[i]
-    if "mv" in token.tag_features:
+    if "mv" in token.tag_features and known_word:
         return True
     if any(sentence.tokens[d].relation == "det" for d in sentence.dependents(i)):
         return True
@@ -237,17 +242,47 @@ class SentenceNames:
             return False  # "Pak maar", "Super, dank je": a verb or an adjective that opens the sentence
         return token.entity_type in FROG_KINDS or _is_proper(token, self.lexicon, True) or known is None
 
-    def lower_case(self) -> list[int]:
-        """Tokens in lower case that Frog's lexicon knows mainly as proper names, used as names."""
+    def lower_case(self) -> list[tuple[int, int]]:
+        """Names in lower case (first and last token): a word Frog's lexicon knows mainly as a proper name, used as
+        a name, with the surname that may follow it."""
         found = []
         for i, token in enumerate(self.sentence.tokens):
             if not token.text.islower() or not token.text.replace("-", "").isalpha() or len(token.text) < 3 \
                     or "vreemd" in token.tag_features:  # a foreign word ("exit tickets")
                 continue
             if self._word(i) and self.lexicon is not None and self.lexicon.name_like(token.text) is True \
-                    and not _used_as_noun(self.sentence, i):
-                found.append(i)
+                    and not _used_as_noun(self.sentence, i, known_word=token.text in self.lexicon.lower):
+                found.append((i, self._surname(i) or i))
         return found
+
+    def _surname(self, i: int) -> int | None:
+        """After a lower-case first name, a surname with its particles in lower case ("sanne van der meer",
+        "femke de vries"): the surname word, whatever it means as a word."""
+        tokens = self.sentence.tokens
+        j = i + 1
+        while j < len(tokens) and tokens[j].text in PARTICLE_WORDS:
+            j += 1
+        if j == i + 1 or j >= len(tokens) or self.offsets[j] is None:
+            return None
+        token = tokens[j]  # its tag says little here ("meer": a pronoun), only what it cannot be
+        if not token.text.islower() or not token.text.replace("-", "").isalpha() or token.is_finite_verb \
+                or token.tag in ("LET", "VG", "LID", "TW", "VZ") or "mv" in token.tag_features:
+            return None
+        return j
+
+    def _person_verb(self, verb: int) -> bool:
+        """Is the verb, or the main verb under an auxiliary or modal ("heeft ... aangemeld"), one of PERSON_VERBS?"""
+        tokens, seen = self.sentence.tokens, set()
+        todo = [verb]
+        while todo:
+            at = todo.pop()
+            if at in seen or tokens[at].tag != "WW":
+                continue
+            seen.add(at)
+            if self.sentence.verb_lemma(at).lower() in PERSON_VERBS:
+                return True
+            todo += self.sentence.dependents(at, "vc")
+        return False
 
     def person_roles(self) -> list[Span]:
         """Subjects and objects of a verb of communication or care that are proper names or unknown words."""
@@ -263,13 +298,16 @@ class SentenceNames:
                 verb = tokens[verb].head  # type: ignore[assignment]
             elif token.relation not in ("su", "obj1", "obj2"):
                 continue
-            if tokens[verb].tag != "WW" or self.sentence.verb_lemma(verb).lower() not in PERSON_VERBS:
+            if not self._person_verb(verb):
                 continue
             known = self.lexicon.name_like(token.text) if self.lexicon is not None else None
             proper = token.tag == "SPEC" and "deeleigen" in token.tag_features and token.text[:1].isupper()
-            # a proper name not known as a word, or one Frog calls a person ("Bakker zei"); an unknown lower-case word
+            # a proper name not known as a word, or one Frog calls a person ("Bakker zei"); an unknown lower-case
+            # word; a capitalised noun without an article as the subject ("Storm zei": a common noun cannot speak)
             person = proper and (known is not False or token.entity_type == "PER")
-            if (person or known is None and token.text.islower()) and not _used_as_noun(self.sentence, i):
+            bare_subject = token.relation == "su" and token.tag in ("N", "SPEC") and token.text[:1].isupper()
+            if (person or bare_subject or known is None and token.text.islower()) \
+                    and not _used_as_noun(self.sentence, i):
                 span = self._span(i, i, "person")
                 if span is not None:
                     spans.append(span)
@@ -334,12 +372,14 @@ class FrogDetector:
         for text in texts:
             sentences = self._sentences(text)
             parsed.append(sentences)
-            lower = [offset for s in sentences for i in s.lower_case() if (offset := s.offsets[i]) is not None]
-            truecased = _capital_at(text, [start for start, _ in lower])
-            spans = self._refine(text, self.base.detect(truecased), sentences, {start for start, _ in lower})
+            lower = [(first, last) for s in sentences for i, j in s.lower_case()
+                     if (first := s.offsets[i]) is not None and (last := s.offsets[j]) is not None]
+            starts = {start for pair in lower for start, _ in pair}
+            truecased = _capital_at(text, sorted(starts))
+            spans = self._refine(text, self.base.detect(truecased), sentences, starts)
             covered = [(s.start, s.end) for s in spans]
-            for start, end in lower:  # capitalised but found by nobody: a person (deduce and the rules know places)
-                if not any(a <= start < b for a, b in covered):
+            for (start, _), (_, end) in lower:  # found by nobody as a whole: a person (deduce and the rules know
+                if not any(a <= start and end <= b for a, b in covered):  # places)
                     spans.append(Span(start, end, "person", text[start:end]))
             for sentence in sentences:
                 spans += sentence.entities() + sentence.person_roles()
