@@ -4,10 +4,11 @@ What the analysis adds to deduce and the rules (`detect.py`), which only see cap
 - Frog's entities (PER a person, LOC a place, ORG an institution) whose words are proper names (tagged
   SPEC(deeleigen) or N(eigen), or known to Frog's lexicon mainly as a name), also at the start of a sentence, where
   a capital says nothing to the rules.
-- Lower-case names, as Whisper writes them: a word that Frog's tagger lexicon has seen more often capitalised as a
-  proper name than in lower case as a word ("bram", "zwolle"; not "roos" after "de", not "bos"), used as a name
-  (no article, determiner or adjective before it, not plural). deduce and the rules read the text with such words
-  capitalised (offsets unchanged), so their lists and cues give the kind ("in Zwolle": a place).
+- Lower-case names, as Whisper writes them: a noun that Frog's tagger lexicon has seen twice as often capitalised
+  as a proper name as in lower case as a word ("bram", "zwolle"; not "roos", "bos"), used as a name (no article,
+  determiner, numeral or adjective before it, not plural), with a surname that follows ("sanne van der meer").
+  deduce and the rules read the text with such words capitalised (offsets unchanged), so their lists and cues give
+  the kind ("in Zwolle": a place).
 - A proper name or a word no lexicon knows that is the subject or object of a verb of communication or care
   ("tjabbe belde", "ik help femke", "praat met X").
 - Names known in the session: a name caught once is caught elsewhere in the session in any case ("Bram" in one
@@ -47,6 +48,10 @@ knuffelen opvoeden adviseren coachen steunen verwijzen doorverwijzen aanmelden o
 """.split())
 # Prepositions whose object can be the person addressed or cared for ("met X praten", "zorgen voor X").
 PERSON_PREPOSITIONS = frozenset({"met", "tegen", "aan", "voor", "bij", "van", "over", "naar"})
+# A word said in lower case is taken for a name when the lexicon saw it capitalised as a name twice as often as in
+# lower case: "bram", "zwolle", "mark", "kok" are; "roos" (62 to 37), "hoorn", "west", "laken" are not (they are
+# still names when capitalised mid-sentence, at a sentence start as Frog's persons, or known in the session).
+LOWER_CASE_RATIO = 2.0
 _FUNCTION_TAGS = frozenset({"LID", "VNW", "VZ", "VG", "LET", "TW", "BW", "TSW"})
 
 
@@ -57,13 +62,14 @@ class Lexicon:
         self.lower = lower
         self.proper = proper
 
-    def name_like(self, word: str) -> bool | None:
-        """True when the word is more often a proper name than a lower-case word; None when neither was seen."""
+    def name_like(self, word: str, ratio: float = 1.0) -> bool | None:
+        """True when the word is more often (`ratio` times as often) a proper name than a lower-case word; None when
+        neither was seen."""
         folded = word.lower()
         proper, lower = self.proper.get(folded, 0), self.lower.get(folded, 0)
         if not proper and not lower:
             return None
-        return proper > lower
+        return proper > ratio * lower
 
     @classmethod
     def read(cls, path: Path) -> Lexicon:
@@ -248,9 +254,10 @@ class SentenceNames:
         found = []
         for i, token in enumerate(self.sentence.tokens):
             if not token.text.islower() or not token.text.replace("-", "").isalpha() or len(token.text) < 3 \
-                    or "vreemd" in token.tag_features:  # a foreign word ("exit tickets")
+                    or token.tag not in ("N", "SPEC") or "vreemd" in token.tag_features:  # "exit tickets"
                 continue
-            if self._word(i) and self.lexicon is not None and self.lexicon.name_like(token.text) is True \
+            if self._word(i) and self.lexicon is not None \
+                    and self.lexicon.name_like(token.text, LOWER_CASE_RATIO) is True \
                     and not _used_as_noun(self.sentence, i, known_word=token.text in self.lexicon.lower):
                 found.append((i, self._surname(i) or i))
         return found
@@ -302,11 +309,11 @@ class SentenceNames:
                 continue
             known = self.lexicon.name_like(token.text) if self.lexicon is not None else None
             proper = token.tag == "SPEC" and "deeleigen" in token.tag_features and token.text[:1].isupper()
-            # a proper name not known as a word, or one Frog calls a person ("Bakker zei"); an unknown lower-case
-            # word; a capitalised noun without an article as the subject ("Storm zei": a common noun cannot speak)
-            person = proper and (known is not False or token.entity_type == "PER")
-            bare_subject = token.relation == "su" and token.tag in ("N", "SPEC") and token.text[:1].isupper()
-            if (person or bare_subject or known is None and token.text.islower()) \
+            # a proper name not known as a word, or one Frog calls a person ("Bakker zei") or tags as a proper name
+            # in the subject ("Storm zei": a common noun cannot speak; "Mama zei" is tagged a noun); a noun no
+            # lexicon knows ("tjabbe", "Lucertis")
+            person = proper and (known is not False or token.entity_type == "PER" or token.relation == "su")
+            if (person or known is None and token.tag in ("N", "SPEC")) \
                     and not _used_as_noun(self.sentence, i):
                 span = self._span(i, i, "person")
                 if span is not None:
@@ -344,7 +351,8 @@ class FrogDetector:
         self.stop = stop if stop is not None else base_stop if base_stop is not None else NOT_NAMES
         self.name = f"frog+{base.name}"
 
-    def _analyse(self, texts: Sequence[str]) -> None:
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Analyse the texts the analysis does not hold yet (one round trip to Frog)."""
         from pipeline.analysis.types import text_key
 
         missing = {text_key(t): t for t in texts if t and text_key(t) not in self.analysis}
@@ -366,7 +374,7 @@ class FrogDetector:
 
     def detect_texts(self, texts: Sequence[str]) -> list[list[Span]]:
         """The spans of every text; names found in one text are also caught in lower case in the others."""
-        self._analyse(texts)
+        self.prepare(texts)
         found: list[list[Span]] = []
         parsed: list[list[SentenceNames]] = []
         for text in texts:
