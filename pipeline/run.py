@@ -114,13 +114,13 @@ class Transcribe(Stage):
         """The transcript file read in its language (see `core.language.resolve_language`) and the line to say
         about that language, once per run."""
         if id(ctx) not in self._imports:
-            from pipeline.core.language import resolve_language
+            from pipeline.core.language import DEFAULT_LANGUAGE, resolve_language
             from pipeline.ingest.importers import import_transcript
 
             requested = ctx.settings.language
             transcript, turns = import_transcript(ctx.source, language=requested)
-            language, note = resolve_language(" ".join(t.text for t in turns.turns), requested,
-                                              given=ctx.settings.language_given)
+            given = ctx.settings.language_given or requested != DEFAULT_LANGUAGE  # another one was chosen somewhere
+            language, note = resolve_language(" ".join(t.text for t in turns.turns), requested, given=given)
             if language != requested:
                 transcript, turns = import_transcript(ctx.source, language=language)
             self._imports = {id(ctx): (transcript, turns, note)}
