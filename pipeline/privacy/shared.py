@@ -345,7 +345,7 @@ def session_analysis(session: Session) -> dict[str, Any] | None:
 
 
 # part of the draft's key when pseudonymised: raise it when detection changes
-DETECTOR_VERSION = "frog-names-1+deduce-3.0.6+rules-1"
+DETECTOR_VERSION = "frog-names-1+deduce-3.0.6+rules-2"
 
 
 class PrivacyPlug(Extension):
