@@ -106,12 +106,31 @@ class Transcribe(Stage):
 
     name = "transcribe"
 
+    def __init__(self) -> None:
+        self._imports: dict[int, Any] = {}
+
+    def imported(self, ctx: RunContext) -> tuple[Transcript, Any, str | None]:
+        """The transcript file read in its language (see `core.language.resolve_language`) and the line to say
+        about that language, once per run."""
+        if id(ctx) not in self._imports:
+            from pipeline.core.language import DEFAULT_LANGUAGE, resolve_language
+            from pipeline.ingest.importers import import_transcript
+
+            requested = ctx.settings.language
+            transcript, turns = import_transcript(ctx.source, language=requested)
+            given = ctx.settings.language_given or requested != DEFAULT_LANGUAGE  # another one was chosen somewhere
+            language, note = resolve_language(" ".join(t.text for t in turns.turns), requested, given=given)
+            if language != requested:
+                transcript, turns = import_transcript(ctx.source, language=language)
+            self._imports = {id(ctx): (transcript, turns, note)}
+        return self._imports[id(ctx)]
+
     def artefacts(self, ctx: RunContext) -> list[str]:
         return [TRANSCRIPT, DIARIZATION] if ctx.imported else [TRANSCRIPT]
 
     def key(self, ctx: RunContext, plugs: Sequence[Extension]) -> str:
-        if ctx.imported:
-            return cache_key("import", ctx.source_hash, ctx.settings.language, ctx.meta)
+        if ctx.imported:  # the language it is read in: the same key as before for a session whose language stays
+            return cache_key("import", ctx.source_hash, self.imported(ctx)[0].language, ctx.meta)
         return cache_key("asr", ctx.source_hash, transcribe_options(ctx.settings).cache_settings(), ctx.meta)
 
     def total(self, ctx: RunContext) -> float | None:
@@ -120,9 +139,9 @@ class Transcribe(Stage):
     def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
         session = ctx.session
         if ctx.imported:
-            from pipeline.ingest.importers import import_transcript
-
-            transcript, turns = import_transcript(ctx.source, language=ctx.settings.language)
+            transcript, turns, note = self.imported(ctx)
+            if note is not None:
+                log.warning("%s: %s", ctx.source.name, note)
             session.write(TRANSCRIPT, _with_meta(transcript, ctx).to_dict())
             session.write(DIARIZATION, turns.to_dict())
             return True

@@ -44,6 +44,7 @@ class Settings:
     out_dir: Path = Path("outputs")
     models_dir: Path = Path("models")
     language: str = "nl"
+    language_given: bool = False  # --language, OOGST_LANGUAGE or the file said it (else an import's text may decide)
     model: str | None = None
     backend: str = "faster-whisper"
     compute_type: str = "int8"  # with batched: the default decoding, chosen on real Dutch voices (see README, Speed)
@@ -73,7 +74,7 @@ class Settings:
         return dict(self.sections.get(name, {}))
 
 
-_FILE_ONLY = {"config_path", "sections"}
+_FILE_ONLY = {"config_path", "sections", "language_given"}
 LLM_KEYS = {"llm_url": "url", "llm_model": "model", "llm_template": "template", "llm_context": "context",
             "llm_timeout": "timeout", "allow_remote": "allow_remote"}  # Settings field -> key in [llm]
 _FILE_ONLY |= set(LLM_KEYS) | {"llm_api_key"}
@@ -228,6 +229,7 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     for name, value in (cli or {}).items():
         if value is not None and (name in SECTIONS["oogst"] or name in LLM_KEYS):
             values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    values["language_given"] = "language" in values
     if env.get("OOGST_BROKER_URL"):  # the distributed job queue (pipeline.jobs.engines): env beats [queue]
         sections.setdefault("queue", {})["broker"] = env["OOGST_BROKER_URL"]
     if values.get("cache_dir") is None:

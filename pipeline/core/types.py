@@ -594,4 +594,7 @@ class RunRequest:
 
     def settings_values(self) -> dict[str, Any]:
         """The settings this request sets for its run (the rest come from the front end's settings)."""
-        return {k: getattr(self, k) for k in self.SETTINGS if getattr(self, k) not in (None, "", (), {})}
+        values = {k: getattr(self, k) for k in self.SETTINGS if getattr(self, k) not in (None, "", (), {})}
+        if "language" in values:
+            values["language_given"] = True  # an imported transcript is then read in it, whatever its text
+        return values
