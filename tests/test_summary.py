@@ -1,4 +1,4 @@
-"""The summary as a facilitator writes it: a paragraph per phase of an intervision (or per theme), only what was said."""
+"""The summary as a facilitator writes it: a paragraph per phase of an intervision (or per theme), as said."""
 
 from __future__ import annotations
 
