@@ -13,11 +13,10 @@ import numpy as np
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.types import Segment
+from pipeline.models.catalog import CPU_TYPES, GPU_TYPES, PRECISIONS
 
 BACKENDS = ("faster-whisper", "openai-whisper")
-CPU_TYPES = ("float32", "int8", "int8_float32")
-GPU_TYPES = ("float16", "int8_float16")  # CTranslate2 on a CUDA GPU; this CPU build has no fast float16
-COMPUTE_TYPES = CPU_TYPES + GPU_TYPES
+COMPUTE_TYPES = PRECISIONS  # CPU_TYPES on the CPU; GPU_TYPES run CTranslate2 on a CUDA GPU
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 

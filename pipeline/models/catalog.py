@@ -30,7 +30,9 @@ BASE_RTF_CPU = 0.065  # measured: int8 batched, real-nl, 2 cores, quiet machine 
 BASE_CORES = 2
 FAST_ENOUGH = 0.5  # the slowest real-time factor recommended: a two-hour session transcribed within an hour
 OOGST_MEMORY_GB = 2.5  # what the rest of a warm worker holds besides Whisper (encoders, Frog, the audio)
+CPU_TYPES = ("float32", "int8", "int8_float32")
 GPU_TYPES = ("float16", "int8_float16")  # precisions that need a CUDA GPU (CTranslate2 here has no fast fp16 on CPU)
+PRECISIONS = CPU_TYPES + GPU_TYPES
 
 FASTER_WHISPER_BENCH = "published: faster-whisper README, v1.1.0 benchmark, 13 min of audio"
 OPENAI_README = "published: openai/whisper README"

@@ -8,6 +8,8 @@ LABELS: dict[str, dict[str, str]] = {
         "stage": "Stap", "review": "Commentaar", "no_sessions": "Nog geen sessies. Begin met een nieuwe sessie.",
         "file": "Opname of transcript", "file_hint": "audio/video (.m4a .mp3 .wav .ogg …) of een transcript "
         "(.vtt .srt .txt .docx); sleep het bestand hierheen of kies het",
+        "model": "Spraakherkenning", "model_hint": "een groter model verstaat meer, maar doet er langer over; meer "
+        "modellen: oogst models list",
         "language": "Taal", "speakers_n": "Aantal sprekers (leeg: vanzelf)", "vocabulary": "Namen en vaktermen "
         "(met komma's)", "upload": "Uploaden en verwerken", "optional": "optioneel",
         "pseudonymise": "Derden pseudonimiseren in wat gedeeld wordt (concept, eindversie, mail): leerlingen, "
@@ -67,6 +69,8 @@ LABELS: dict[str, dict[str, str]] = {
         "stage": "Stage", "review": "Comments", "no_sessions": "No sessions yet. Start with a new session.",
         "file": "Recording or transcript", "file_hint": "audio/video (.m4a .mp3 .wav .ogg …) or a transcript "
         "(.vtt .srt .txt .docx); drop the file here or pick it",
+        "model": "Speech recognition", "model_hint": "a larger model hears more but takes longer; more models: oogst "
+        "models list",
         "language": "Language", "speakers_n": "Number of speakers (empty: automatic)",
         "vocabulary": "Names and domain words (comma-separated)", "upload": "Upload and process",
         "pseudonymise": "Pseudonymise third parties in what is shared (draft, final, mail): pupils, clients, "
