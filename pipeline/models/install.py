@@ -114,6 +114,8 @@ def recorded(models_dir: Path) -> dict[str, Any]:
 
 
 def _record(models_dir: Path, key: str, source: str, checks: list[FileCheck]) -> None:
+    if not any(check.against == "recorded now" for check in checks):
+        return
     data = recorded(models_dir)
     found = data.get(key)
     entry: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -268,17 +270,20 @@ def get(models_dir: Path, name: str, *, backend: str = "faster-whisper", mirror:
     staging = _staging(models_dir, key)
     staging.mkdir(parents=True, exist_ok=True)
     files = entry["download"]["files"]
-    urls = {}
-    for remote, meta in files.items():
-        url = source_url(entry, key, remote, mirror)
-        urls[remote] = url
-        local = _local_name(key, remote)
-        if (staging / local).is_file():
-            continue  # complete from an earlier, interrupted get
-        if report:
-            report(f"{local}: {url}")
-        fetch(url, staging / local, size=meta.get("size"), progress=progress(local) if progress else None,
-              attempts=attempts)
+    try:
+        for remote, meta in files.items():
+            url = source_url(entry, key, remote, mirror)
+            local = _local_name(key, remote)
+            if (staging / local).is_file():
+                continue  # complete from an earlier, interrupted get
+            if report:
+                report(f"{local}: {url}")
+            fetch(url, staging / local, size=meta.get("size"), progress=progress(local) if progress else None,
+                  attempts=attempts)
+    except ModelError:
+        if not any(staging.iterdir()):  # nothing arrived to resume from
+            staging.rmdir()
+        raise
     where = mirror.rstrip("/") if mirror else str(entry["download"]["url"]).rstrip("/")
     try:
         checks = verify_files(staging, key, _expected(models_dir, key, {}), where)
