@@ -95,6 +95,7 @@ DRAFT_LABELS: dict[str, dict[str, str]] = {
         "doubt_sample": "Grijs met stippellijn",
         "doubt_note": (": woorden die de spraakherkenning niet goed verstond. Kijk ze na en zet een verbetering "
                        "als opmerking."),
+        "recognised_by": "Spraakherkenning: {model}.",
     },
     "en": {
         "date": "Date",
@@ -124,6 +125,7 @@ DRAFT_LABELS: dict[str, dict[str, str]] = {
         "changes": "What changed",
         "doubt_sample": "Grey with a dotted underline",
         "doubt_note": ": words the speech recognition was unsure of. Check them and put a correction in a comment.",
+        "recognised_by": "Speech recognition: {model}.",
     },
 }
 

@@ -8,6 +8,9 @@ LABELS: dict[str, dict[str, str]] = {
         "stage": "Stap", "review": "Commentaar", "no_sessions": "Nog geen sessies. Begin met een nieuwe sessie.",
         "file": "Opname of transcript", "file_hint": "audio/video (.m4a .mp3 .wav .ogg …) of een transcript "
         "(.vtt .srt .txt .docx); sleep het bestand hierheen of kies het",
+        "unplaced": "Deze verbeteringen zijn gemaakt op een eerder transcript en passen bij geen regel van dit "
+        "transcript; ze zijn bewaard (corrections.json). Zet ze zo nodig opnieuw bij de juiste regel.",
+        "unplaced_was": "toen verstaan als",
         "model": "Spraakherkenning", "model_hint": "een groter model verstaat meer, maar doet er langer over; meer "
         "modellen: oogst models list",
         "language": "Taal", "speakers_n": "Aantal sprekers (leeg: vanzelf)", "vocabulary": "Namen en vaktermen "
@@ -69,6 +72,9 @@ LABELS: dict[str, dict[str, str]] = {
         "stage": "Stage", "review": "Comments", "no_sessions": "No sessions yet. Start with a new session.",
         "file": "Recording or transcript", "file_hint": "audio/video (.m4a .mp3 .wav .ogg …) or a transcript "
         "(.vtt .srt .txt .docx); drop the file here or pick it",
+        "unplaced": "These corrections were made on an earlier transcript and match no line of this one; they are kept "
+        "(corrections.json). Put them on the right line again if needed.",
+        "unplaced_was": "then heard as",
         "model": "Speech recognition", "model_hint": "a larger model hears more but takes longer; more models: oogst "
         "models list",
         "language": "Language", "speakers_n": "Number of speakers (empty: automatic)",
