@@ -181,3 +181,21 @@ def test_the_form_offers_installed_models_or_the_kinds_of_worker_alive(tmp_path:
              {"model": "base", "compute_type": "int8", "device": "cpu"}]
     assert oogst.model_choices(kinds) == [("base@int8", "base (int8, CPU)"),
                                           ("large-v3@float16", "large-v3 (float16, GPU)")]
+
+
+def test_the_readme_table_of_models_says_what_the_catalog_says() -> None:
+    from conftest import ROOT
+
+    from pipeline.models.catalog import MODELS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().split(" ")[0]: line for line in readme.splitlines()
+            if line.startswith("| ") and any(line.startswith(f"| {name} ") for name in MODELS)}
+    assert set(rows) == set(MODELS)
+    for name, info in MODELS.items():
+        row = rows[name]
+        assert info.download.value in row, name
+        if name != "base":
+            assert f"RTF {info.cpu_rtf(2):.2f} on 2 cores" in row, name
+        if info.dutch_wer.value[0].isdigit():
+            assert info.dutch_wer.value.split(" ")[0] in row, name
