@@ -199,3 +199,21 @@ def test_the_readme_table_of_models_says_what_the_catalog_says() -> None:
             assert f"RTF {info.cpu_rtf(2):.2f} on 2 cores" in row, name
         if info.dutch_wer.value[0].isdigit():
             assert info.dutch_wer.value.split(" ")[0] in row, name
+
+
+def test_the_new_session_form_chooses_the_model(tmp_path: Path) -> None:
+    from web_helpers import csrf, make_client, upload
+
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    page = client.get("/new").text
+    assert '<select name="model" id="model"><option value="base">base</option>' in page
+    source = tmp_path / "kort.vtt"
+    source.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Sanne>Goedemorgen allemaal.</v>\n",
+                      encoding="utf-8")
+    assert upload(client, source, model="whisper-large-v3").status_code == 303
+    [job] = cfg.queue.list("kort")
+    assert job.params["model"] == "large-v3" and "compute_type" not in job.params  # one machine: its precision
+    refused = upload(client, source, model="Systran/faster-whisper-large-v3")
+    assert refused.status_code == 400 and "oogst models get" in refused.text
+    assert len(cfg.queue.list(limit=10)) == 1
+    assert csrf(client)  # the page still works

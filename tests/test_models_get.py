@@ -185,14 +185,20 @@ def test_a_wrong_hash_is_refused_and_nothing_installed(mirror: ModelServer, targ
 
 
 @pytest.mark.slow
-def test_unknown_hashes_are_recorded_once_and_checked_from_then_on(mirror: ModelServer, target: Path) -> None:
+def test_unknown_hashes_are_recorded_once_and_checked_from_then_on(mirror: ModelServer, target: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+
     _manifest(target, publisher=False)
-    lines: list[str] = []
-    installed = get(target, "small", mirror=mirror.url, report=lines.append)
-    assert {c.against for c in installed.files} == {"recorded now"}
+    config = target.parent / "config.toml"
+    config.write_text(f'[models]\nmirror = "{mirror.url}"\n', encoding="utf-8")  # the organisation's mirror
+    assert main(["models", "get", "small", "--models-dir", str(target), "--config", str(config)]) == 0
+    out, err = capsys.readouterr()
     recorded = json.loads((target / RECORDED).read_text(encoding="utf-8"))["whisper-small"]["files"]
     assert recorded["model.bin"]["sha256"] == _sha(BASE / "model.bin")
-    assert any(_sha(BASE / "model.bin") in line and "recorded" in line for line in lines)  # shown
+    assert f"model.bin: sha256 {_sha(BASE / 'model.bin')} recorded" in err  # shown
+    assert f"sha256 {_sha(BASE / 'model.bin')} (recorded now)" in out and "small (faster-whisper): installed" in out
+    assert f"{mirror.url}/whisper-small/model.bin" in err
     # the mirror now serves another config.json: a reinstall refuses it against the recorded value
     (mirror.root / "whisper-small" / "config.json").unlink()
     (mirror.root / "whisper-small" / "config.json").write_text('{"changed": true}', encoding="utf-8")
