@@ -397,6 +397,7 @@ def add(models_dir: Path, source: Path, *, name: str | None = None, backend: str
     source = Path(source).expanduser()
     if not source.exists():
         raise ModelError(f"{source}: not found (give a model folder, an archive of one, or a .pt checkpoint)")
+    load_manifest(models_dir)  # one line when this is not a models folder
     unpacked: Path | None = None
     try:
         if _is_archive(source):
@@ -431,7 +432,10 @@ def add(models_dir: Path, source: Path, *, name: str | None = None, backend: str
         try:
             if kind == CT2:
                 listed = load_manifest(models_dir).get(key, {}).get("download", {}).get("files") or {}
-                wanted = list(listed) or [f for f in CT2_FILES if (root / f).is_file()]
+                # the publisher's files when their hashes are known; else the CTranslate2 files that are there (a
+                # conversion of another revision may name its vocabulary differently)
+                published = [f for f, meta in listed.items() if meta.get("sha256")]
+                wanted = published or [f for f in CT2_FILES if (root / f).is_file()]
                 missing = [f for f in (*wanted, *CT2_REQUIRED) if not (root / f).is_file()]
                 if missing:
                     raise ModelError(f"{root}: {missing[0]} is missing (a CTranslate2 Whisper folder holds "
