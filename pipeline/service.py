@@ -110,9 +110,11 @@ class Oogst:
             try:
                 request = dataclasses.replace(request, date=dt.date.fromisoformat(request.date).isoformat())
             except ValueError:
-                raise ConfigError(f"--date {request.date}: give the date as YYYY-MM-DD") from None
+                raise ConfigError(f"--date {request.date}: give the date as YYYY-MM-DD", "date_format",
+                                  value=request.date) from None
         if request.speakers is not None and not 1 <= request.speakers <= 10:
-            raise ConfigError(f"--speakers {request.speakers}: give a number from 1 to 10")
+            raise ConfigError(f"--speakers {request.speakers}: give a number from 1 to 10", "speakers_range",
+                              value=request.speakers)
         for value, option in ((request.start, "--from"), (request.until, "--until")):
             if value is not None and value not in STAGE_NAMES:
                 raise ConfigError(f"{option} {value}: unknown stage; choose one of {', '.join(STAGE_NAMES)}")
@@ -205,7 +207,7 @@ class Oogst:
         """Correct one transcript line (turn `index`); an empty text, or the original one, removes the correction."""
         turns = session.turns()
         if not 0 <= index < len(turns.turns):
-            raise SessionError("that transcript line does not exist (any more); reload the page")
+            raise SessionError("that transcript line does not exist (any more); reload the page", "line_gone")
         turn = turns.turns[index]
         text = " ".join(text.split())[:5000]
         previous = session.corrections().get(time_key(turn.start), {})
@@ -235,7 +237,7 @@ class Oogst:
         if edit.do == "save":
             title, text = " ".join(edit.title.split())[:120], " ".join(edit.text.split())[:1000]
             if not text:
-                raise InputError("an insight needs a sentence; use Drop to leave it out")
+                raise InputError("an insight needs a sentence; use Drop to leave it out", "insight_needs_text")
             if key in added:
                 added[key] = dataclasses.replace(added[key], title=title or added[key].title, text=text)
                 edits = dataclasses.replace(edits, added=tuple(added.values()))
@@ -261,7 +263,7 @@ class Oogst:
                                                         " ".join(edit.due.split())[:80])}
             return dataclasses.replace(edits, actions=actions)
         else:
-            raise InputError(f"unknown change {edit.do!r}")
+            raise InputError(f"unknown change {edit.do!r}", "unknown_change", change=edit.do)
         if key and key in changes and changes[key].empty:
             del changes[key]
         return dataclasses.replace(edits, insights=changes)
@@ -269,7 +271,7 @@ class Oogst:
     def _promoted(self, session: Session, edits: Edits, line: int | None) -> Edits:
         turns = session.turns()
         if line is None or not 0 <= line < len(turns.turns):
-            raise SessionError("that transcript line does not exist (any more); reload the page")
+            raise SessionError("that transcript line does not exist (any more); reload the page", "line_gone")
         turn = turns.turns[line]
         corrected = session.corrections().get(time_key(turn.start), {}).get("text")
         text = corrected or turn.text

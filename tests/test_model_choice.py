@@ -215,5 +215,24 @@ def test_the_new_session_form_chooses_the_model(tmp_path: Path) -> None:
     assert job.params["model"] == "large-v3" and "compute_type" not in job.params  # one machine: its precision
     refused = upload(client, source, model="Systran/faster-whisper-large-v3")
     assert refused.status_code == 400 and "oogst models get" in refused.text
+    assert "is niet geïnstalleerd en Oogst downloadt nooit" in refused.text  # the Dutch page, in Dutch
     assert len(cfg.queue.list(limit=10)) == 1
     assert csrf(client)  # the page still works
+
+
+@pytest.mark.slow
+def test_the_transcript_page_lists_corrections_that_fit_no_line(tmp_path: Path) -> None:
+    from web_helpers import make_client, run_jobs, upload
+
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    source = tmp_path / "kort.vtt"
+    source.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Sanne>Goedemorgen allemaal.</v>\n",
+                      encoding="utf-8")
+    assert upload(client, source).status_code == 303
+    run_jobs(cfg)
+    session = Session(cfg.out_dir / "kort")
+    session.save_corrections({}, [{"key": "75.00", "text": "Dat vind ik een goed plan, Joris.",
+                                   "original": "Dat vind ik een goed plan van je."}])
+    page = client.get("/s/kort/transcript").text
+    assert 'id="unplaced"' in page and "passen bij geen regel van dit transcript" in page
+    assert "1:15" in page and "Dat vind ik een goed plan, Joris." in page

@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "(OOGST_WEB_PASSWORD, else one is generated and printed).")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, or host in [web])")
     serve.add_argument("--port", type=int, help="port (default 8000, or port in [web])")
-    serve.add_argument("--models-dir", help="default: models (or OOGST_MODELS_DIR, models_dir in [oogst])")
+    add_models_dir(serve)
     add_common(serve)
     serve.set_defaults(func=cmd_serve)
 
@@ -132,6 +132,11 @@ def vocabulary(value: str | None) -> tuple[str, ...] | None:
     if path.is_file():
         value = path.read_text(encoding="utf-8").replace("\n", ",")
     return tuple(w.strip() for w in value.split(",") if w.strip())
+
+
+def add_models_dir(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--models-dir", help="where assembled models are (default: models, or OOGST_MODELS_DIR, "
+                                              "models_dir in [oogst])")
 
 
 def add_common(command: argparse.ArgumentParser) -> None:

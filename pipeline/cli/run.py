@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipeline.cli import add_common, date, err, service, settings_of, vocabulary
+from pipeline.cli import add_common, add_models_dir, date, err, service, settings_of, vocabulary
 from pipeline.core.errors import ConfigError, OogstError
 from pipeline.core.types import RunRequest
 
@@ -184,7 +184,7 @@ def add_run(sub: Any) -> None:
     run.add_argument("--from", dest="start", metavar="STAGE", help="redo from this stage on (transcribe, "
                                                                    "speakers, names, insights, draft)")
     run.add_argument("--until", metavar="STAGE", help="stop after this stage")
-    run.add_argument("--models-dir", help="where assembled models are (default: models, or OOGST_MODELS_DIR)")
+    add_models_dir(run)
     run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     run.add_argument("--no-wait", action="store_true", help="with a job broker (OOGST_BROKER_URL): submit the "
                                                             "inputs and return at once")
@@ -216,7 +216,7 @@ def add_queue_commands(sub: Any) -> None:
                                         "OOGST_BROKER_URL (or broker in [queue]) it is a Celery worker on that "
                                         "Redis broker, on any machine that sees the shared outputs folder; "
                                         "without, it serves the embedded queue of `oogst serve` on this machine.")
-    worker.add_argument("--models-dir", help="default: models (or OOGST_MODELS_DIR, models_dir in [oogst])")
+    add_models_dir(worker)
     add_common(worker)
     worker.set_defaults(func=cmd_worker)
 

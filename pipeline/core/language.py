@@ -1,17 +1,23 @@
-"""Languages: which language's rules and labels a session gets, and every fixed text Oogst writes in one.
+"""Languages: which language's rules and texts a session gets, dates and names taken from file names.
 
 One fallback rule for every stage: Dutch for Dutch ("nl", "nl-BE", "Dutch", "Vlaams"), English for anything else
-(German, French, an unknown code). `text_language` is that rule; draft, final, mail and the insight rules all use
-it, so a session never mixes languages. Names from file names: `session_name` (the session folder of a recording),
-`title_from` and `date_from` (a title and a date in "2025-03-04_team-west.m4a"). Imports nothing from the rest of
-the package.
+(German, French, an unknown code). `text_language` is that rule; draft, final, mail, the web pages and the insight
+rules all use it, so a session never mixes languages. Every fixed text Oogst shows or writes lives in one file per
+language, `texts/nl.toml` and `texts/en.toml` (a section per part: draft, mail, web, messages, …), read by `texts`.
+Names from file names: `session_name` (the session folder of a recording), `title_from` and `date_from` (a title
+and a date in "2025-03-04_team-west.m4a"). Imports nothing from the rest of the package.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import re
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 
 SUPPORTED = ("nl", "en")
 FALLBACK = "en"
@@ -55,137 +61,16 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def draft_labels(language: str | None) -> dict[str, str]:
-    """The fixed texts of draft.docx and final.docx."""
-    return DRAFT_LABELS[text_language(language)]
+def texts(language: str | None, section: str) -> Mapping[str, str]:
+    """The fixed texts of one part of Oogst (a section of `texts/<language>.toml`: draft, mail, web, messages, …) in
+    the language `text_language` picks; read once per language."""
+    return _texts(text_language(language))[section]
 
 
-def mail_texts(language: str | None) -> dict[str, str]:
-    """The fixed texts of the mail."""
-    return MAIL_TEXTS[text_language(language)]
-
-
-DRAFT_LABELS: dict[str, dict[str, str]] = {
-    "nl": {
-        "date": "Datum",
-        "participants": "Deelnemers",
-        "howto": "Zo geef je commentaar",
-        "howto_intro": "Lees de top 7 en zet een opmerking (Invoegen > Opmerking) bij een inzicht:",
-        "howto_up": "eens: +1, 👍 of \u201ceens\u201d",
-        "howto_down": "oneens: -1, 👎 of \u201coneens\u201d",
-        "howto_reword": "betere formulering: begin met \u201cbeter:\u201d gevolgd door je zin",
-        "howto_missing": ("mist er een inzicht? zet het als opmerking bij de regel \u201cMist er iets?\u201d "
-                          "onder de top 7"),
-        "howto_return": "Sla het document op en stuur het terug; je mag gewoon in deze versie werken.",
-        "summary": "Samenvatting",
-        "top": "Top 7 inzichten",
-        "raised_by": "Ingebracht door",
-        "missing": "Mist er iets? Zet hier een opmerking met het inzicht dat ontbreekt.",
-        "actions": "Actiepunten",
-        "who": "Wie",
-        "what": "Wat",
-        "when": "Wanneer",
-        "no_actions": "Er zijn geen actiepunten genoemd.",
-        "nobody": "(niet genoemd)",
-        "appendix": "Bijlage: volledig transcript",
-        "page": "Pagina ",
-        "of": " van ",
-        "final_suffix": " \u2013 definitieve top 7",
-        "changes": "Wat is er veranderd",
-        "doubt_sample": "Grijs met stippellijn",
-        "doubt_note": (": woorden die de spraakherkenning niet goed verstond. Kijk ze na en zet een verbetering "
-                       "als opmerking."),
-        "recognised_by": "Spraakherkenning: {model}.",
-    },
-    "en": {
-        "date": "Date",
-        "participants": "Participants",
-        "howto": "How to review",
-        "howto_intro": "Read the top 7 and add a comment (Insert > Comment) to an insight:",
-        "howto_up": "agree: +1, 👍 or \u201cagree\u201d",
-        "howto_down": "disagree: -1, 👎 or \u201cdisagree\u201d",
-        "howto_reword": "a better wording: start with \u201cbetter:\u201d followed by your sentence",
-        "howto_missing": ("is an insight missing? add it as a comment on the \u201cAnything missing?\u201d line "
-                          "below the top 7"),
-        "howto_return": "Save the document and send it back; you can work in this copy.",
-        "summary": "Summary",
-        "top": "Top 7 insights",
-        "raised_by": "Raised by",
-        "missing": "Anything missing? Add a comment here with the insight that is missing.",
-        "actions": "Action points",
-        "who": "Who",
-        "what": "What",
-        "when": "When",
-        "no_actions": "No action points were mentioned.",
-        "nobody": "(not named)",
-        "appendix": "Appendix: full transcript",
-        "page": "Page ",
-        "of": " of ",
-        "final_suffix": " \u2013 final top 7",
-        "changes": "What changed",
-        "doubt_sample": "Grey with a dotted underline",
-        "doubt_note": ": words the speech recognition was unsure of. Check them and put a correction in a comment.",
-        "recognised_by": "Speech recognition: {model}.",
-    },
-}
-
-
-MAIL_TEXTS: dict[str, dict[str, str]] = {
-    "nl": {
-        "session": "Sessie",
-        "subject": "Top {n} en actiepunten: {title}",
-        "draft_tag": "CONCEPT",
-        "greeting": "Beste deelnemers,",
-        "intro": "Hierbij de definitieve top {n} van {title}{of_date}, vastgesteld na jullie reacties op het concept.",
-        "intro_draft": "Dit is een CONCEPT: jullie reacties zijn nog niet verwerkt. Hieronder de voorlopige "
-                       "top {n} van {title}{of_date}.",
-        "draft_ask": "Zet je opmerkingen als commentaar in de bijlage en stuur die terug.",
-        "of_date": " van {date}",
-        "top": "Top {n}",
-        "by": "Ingebracht door",
-        "votes_1": "1 stem",
-        "votes_n": "{n} stemmen",
-        "votes": "stemmen",
-        "votes_up": "{n} voor",
-        "votes_down": "{n} tegen",
-        "actions": "Actiepunten",
-        "who": "Wie",
-        "what": "Wat",
-        "when": "Wanneer",
-        "open": "nog open",
-        "no_actions": "Er zijn geen actiepunten afgesproken.",
-        "attached": "Het volledige verslag staat in de bijlage ({file}).",
-        "closing": "Met vriendelijke groet,",
-        "footer": "Gemaakt met Oogst.",
-    },
-    "en": {
-        "session": "Session",
-        "subject": "Top {n} and action points: {title}",
-        "draft_tag": "DRAFT",
-        "greeting": "Dear participants,",
-        "intro": "Here is the final top {n} of {title}{of_date}, settled after your comments on the draft.",
-        "intro_draft": "This is a DRAFT: your comments have not been taken in yet. Below is the provisional "
-                       "top {n} of {title}{of_date}.",
-        "draft_ask": "Please add your remarks as comments in the attached document and send it back.",
-        "of_date": " of {date}",
-        "top": "Top {n}",
-        "by": "Raised by",
-        "votes_1": "1 vote",
-        "votes_n": "{n} votes",
-        "votes": "votes",
-        "votes_up": "{n} for",
-        "votes_down": "{n} against",
-        "actions": "Action points",
-        "who": "Who",
-        "what": "What",
-        "when": "When",
-        "open": "open",
-        "no_actions": "No action points were agreed.",
-        "attached": "The full report is attached ({file}).",
-        "closing": "Kind regards,",
-        "footer": "Made with Oogst.",
-    },
-}
+@functools.cache
+def _texts(language: str) -> dict[str, Mapping[str, str]]:
+    source = resources.files("pipeline.core").joinpath("texts", f"{language}.toml").read_text(encoding="utf-8")
+    return {name: MappingProxyType(section) for name, section in tomllib.loads(source).items()}
 
 
 DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})[-_ ]?(\d{2})[-_ ]?(\d{2})(?!\d)")

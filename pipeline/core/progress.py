@@ -7,7 +7,9 @@ import sys
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["STAGE_LABELS", "ConsoleReporter", "Reporter", "SilentReporter"]
+from pipeline.core.language import texts
+
+__all__ = ["ConsoleReporter", "Reporter", "SilentReporter"]
 
 
 class Reporter(Protocol):
@@ -36,10 +38,6 @@ class SilentReporter:
         return None
 
 
-STAGE_LABELS = {"transcribe": "transcribing", "speakers": "finding speakers", "names": "naming speakers",
-                "insights": "ranking insights", "draft": "writing draft.docx"}
-
-
 class ConsoleReporter:
     """A line per stage on stderr, and a bar with ETA (in audio seconds) for the stages that walk the audio."""
 
@@ -50,7 +48,7 @@ class ConsoleReporter:
     def begin(self, session: str, stage: str, total_seconds: float | None) -> Callable[[float], None] | None:
         if self.quiet:
             return None
-        label = f"{session}: {STAGE_LABELS.get(stage, stage)}"
+        label = f"{session}: {texts('en', 'stages').get(stage, stage)}"  # the command line speaks English
         if total_seconds is None:
             print(f"  {label} …", file=sys.stderr, flush=True)
             return None

@@ -187,39 +187,48 @@ class CeleryQueue:
             return int(self.db.zcount(f"{P}active", "-inf", f"({job_id}"))
 
     # -- the life of a job ----------------------------------------------------------------------------------
-    def submit(self, kind: str, session: str, input: str, params: Mapping[str, Any] | None = None) -> Job:
+    def _watched(self, key: str, body: Callable[[Any], Any]) -> Any:
+        """Run `body(pipe)` with `key` watched (a transaction), again when another client changed the key first."""
         import redis
 
+        with self._talk(), self.db.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    return body(pipe)
+                except redis.WatchError:
+                    continue
+
+    def submit(self, kind: str, session: str, input: str, params: Mapping[str, Any] | None = None) -> Job:
         stored = self._store_input(str(input))
         blob = json.dumps(dict(params or {}), sort_keys=True)
         digest = hashlib.sha256(json.dumps([kind, session, stored, blob]).encode("utf-8")).hexdigest()[:32]
         dedup = f"{P}dedup:{digest}"
-        with self._talk(), self.db.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(dedup)
-                    existing = pipe.get(dedup)
-                    if existing:
-                        fields = pipe.hgetall(f"{P}job:{existing}")
-                        if fields and fields["status"] in ("queued", "running"):
-                            pipe.reset()
-                            return self._job(fields)
-                    job_id = int(self.db.incr(f"{P}next"))
-                    pipe.multi()
-                    pipe.hset(f"{P}job:{job_id}", mapping={
-                        "id": job_id, "kind": kind, "session": session, "input": stored, "params": blob,
-                        "status": "queued", "attempts": 0, "progress": "{}", "submitted": time.time(),
-                        "digest": digest})
-                    pipe.set(dedup, job_id)
-                    pipe.zadd(f"{P}jobs", {str(job_id): job_id})
-                    pipe.zadd(f"{P}session:{session}", {str(job_id): job_id})
-                    pipe.zadd(f"{P}active", {str(job_id): job_id})
-                    pipe.execute()
-                    break
-                except redis.WatchError:
-                    continue
-        self._send(job_id, params or {})
-        job = self.get(job_id)
+
+        def add(pipe: Any) -> Job | int:
+            existing = pipe.get(dedup)
+            if existing:
+                fields = pipe.hgetall(f"{P}job:{existing}")
+                if fields and fields["status"] in ("queued", "running"):
+                    pipe.reset()
+                    return self._job(fields)
+            job_id = int(self.db.incr(f"{P}next"))
+            pipe.multi()
+            pipe.hset(f"{P}job:{job_id}", mapping={
+                "id": job_id, "kind": kind, "session": session, "input": stored, "params": blob,
+                "status": "queued", "attempts": 0, "progress": "{}", "submitted": time.time(), "digest": digest})
+            pipe.set(dedup, job_id)
+            pipe.zadd(f"{P}jobs", {str(job_id): job_id})
+            pipe.zadd(f"{P}session:{session}", {str(job_id): job_id})
+            pipe.zadd(f"{P}active", {str(job_id): job_id})
+            pipe.execute()
+            return job_id
+
+        added = self._watched(dedup, add)
+        if isinstance(added, Job):
+            return added
+        self._send(added, params or {})
+        job = self.get(added)
         assert job is not None
         return job
 
@@ -233,30 +242,24 @@ class CeleryQueue:
 
     def _update(self, job_id: int, decide: Callable[[Job], dict[str, Any] | None]) -> Job | None:
         """Change a job atomically: `decide` sees the current record and gives the fields to set (None: none)."""
-        import redis
-
         key = f"{P}job:{job_id}"
-        with self._talk(), self.db.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(key)
-                    fields = pipe.hgetall(key)
-                    if not fields:
-                        pipe.reset()
-                        return None
-                    change = decide(self._job(fields))
-                    if change is None:
-                        pipe.reset()
-                        return None
-                    pipe.multi()
-                    pipe.hset(key, mapping={k: ("" if v is None else v) for k, v in change.items()})
-                    if change.get("status") in ("done", "failed"):
-                        pipe.zrem(f"{P}active", str(job_id))
-                        pipe.eval(_FORGET, 1, f"{P}dedup:{fields.get('digest', '')}", str(job_id))
-                    pipe.execute()
-                    break
-                except redis.WatchError:
-                    continue
+
+        def change(pipe: Any) -> bool:
+            fields = pipe.hgetall(key)
+            new = decide(self._job(fields)) if fields else None
+            if new is None:  # no such job, or nothing to change: the caller hears None
+                pipe.reset()
+                return False
+            pipe.multi()
+            pipe.hset(key, mapping={k: ("" if v is None else v) for k, v in new.items()})
+            if new.get("status") in ("done", "failed"):
+                pipe.zrem(f"{P}active", str(job_id))
+                pipe.eval(_FORGET, 1, f"{P}dedup:{fields.get('digest', '')}", str(job_id))
+            pipe.execute()
+            return True
+
+        if not self._watched(key, change):
+            return None
         return self.get(job_id)
 
     def claim(self, worker: str, job_id: int | None = None) -> Job | None:

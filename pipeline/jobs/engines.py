@@ -14,17 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError, InputError, require
-from pipeline.core.language import session_name
+from pipeline.core.language import session_name, texts
 from pipeline.core.session import hash_file
 from pipeline.core.types import RunRequest
 from pipeline.jobs.queue import DEFAULT_TTL, Job, JobQueue, SQLiteQueue, default_state_dir, when
 
 if TYPE_CHECKING:
     from pipeline.core.settings import Settings
-
-STAGE_WORDS = {"transcribe": "transcribing", "speakers": "finding speakers", "names": "naming speakers",
-               "insights": "ranking insights", "draft": "writing the draft"}
-
 
 def broker_url(settings: Settings) -> str | None:
     """The broker of the distributed queue (OOGST_BROKER_URL is put into [queue] by the settings loader)."""
@@ -166,8 +162,8 @@ def describe(job: Job) -> str:
     progress = job.progress or {}
     if job.status == "running":
         stage = progress.get("stage")
-        doing = f"{STAGE_WORDS.get(stage, stage)} {100 * float(progress.get('fraction') or 0):.0f}%" if stage \
-            else "starting"
+        words = texts("en", "status")  # the command line speaks English
+        doing = f"{words.get(stage, stage)} {100 * float(progress.get('fraction') or 0):.0f}%" if stage else "starting"
         eta = f", about {progress['eta']:.0f} s left" if progress.get("eta") else ""
         return f"running on {job.worker}: {doing}{eta}"
     if job.status == "failed":

@@ -84,6 +84,13 @@ class JobReporter:
     def abort(self, session: str, stage: str) -> None:
         return None
 
+    def failed(self, error: OogstError) -> None:
+        """Keep the error's message with the job, so a page shows it in its own language (the job's `error` is the
+        English line the command line shows)."""
+        if error.message is not None:
+            self.state["message"] = error.message.to_dict()
+            self._write()
+
 
 class Worker:
     """Claims jobs from a queue and runs them with models kept loaded."""
@@ -162,15 +169,17 @@ class Worker:
         from pipeline.ingest.audio import is_audio_file
 
         request = RunRequest.from_params(job.input, job.params)
+        reporter = JobReporter(self.queue, job.id)
         try:
             request = self.service.checked(request)
             settings = self.service.run_settings(request)
             # a re-run after names, corrections or edits: transcription is up to date, no recogniser needed
             wanted = is_audio_file(Path(request.input)) and not request.rerun and request.start in (None, "transcribe")
             backend = self.backend_for(settings) if wanted else None
-            self.service.run(request, reporter=JobReporter(self.queue, job.id), asr_backend=backend)
+            self.service.run(request, reporter=reporter, asr_backend=backend)
         except OogstError as exc:
             log.warning("job %d (%s) failed: %s", job.id, job.session, exc)
+            reporter.failed(exc)
             self.queue.finish(job.id, str(exc))
             return
         except Stopped:
@@ -188,6 +197,7 @@ class Worker:
             with session_lock(Path(self.settings.out_dir) / job.session, OWNER):
                 self.run(job)
         except SessionBusyError as exc:
+            JobReporter(self.queue, job.id).failed(exc)
             self.queue.finish(job.id, str(exc))
 
     def _announce(self) -> None:

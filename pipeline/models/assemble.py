@@ -165,7 +165,7 @@ def refused_name(model: str) -> ModelError:
 
     return ModelError(f"--model {model}: not an installed model nor a model folder, and Oogst never downloads during "
                       f"a run; install it first: `oogst models get NAME` ({', '.join(MODELS)}) or "
-                      "`oogst models add FOLDER`")
+                      "`oogst models add FOLDER`", "model_unknown", model=model)
 
 
 def resolve_ct2_model(model: str | None, models_dir: Path) -> str:
@@ -181,7 +181,7 @@ def resolve_ct2_model(model: str | None, models_dir: Path) -> str:
                 raise ModelError(f"{target}: the Whisper model is not assembled yet; run `make models` "
                                  "(or `oogst models`)")
             raise ModelError(f"--model {model}: not installed in {models_dir}; run `oogst models get {name}` first "
-                             "(Oogst never downloads during a run)")
+                             "(Oogst never downloads during a run)", "model_not_installed", model=name)
         return str(target)
     assert model is not None
     path = Path(model).expanduser()

@@ -18,13 +18,13 @@ from __future__ import annotations
 import datetime
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-from pipeline.core.language import draft_labels, format_date
+from pipeline.core.language import format_date, texts
 from pipeline.core.session import DRAFT, Session, atomic_write_bytes, cache_key
 from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
 from pipeline.review.doubt import Doubt, DoubtfulWords
@@ -185,7 +185,7 @@ def _add_custom_properties(doc: DocxDocument, props: dict[str, str]) -> None:
     package.relate_to(part, _CUSTOM_PROPS_RT)
 
 
-def _add_footer_page_numbers(doc: DocxDocument, lab: dict[str, str]) -> None:
+def _add_footer_page_numbers(doc: DocxDocument, lab: Mapping[str, str]) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     for section in doc.sections:
@@ -215,7 +215,7 @@ class DocSpec:
     recogniser: str = ""  # the speech recognition model behind the transcript, named on the last line
 
 
-def _add_insight(doc: DocxDocument, insight: Insight, lab: dict[str, str], marks: _Bookmarks, doubt: Doubt) -> None:
+def _add_insight(doc: DocxDocument, insight: Insight, lab: Mapping[str, str], marks: _Bookmarks, doubt: Doubt) -> None:
     head = doc.add_paragraph(style="List Number")
     bid = marks.start(head, f"{BOOKMARK_PREFIX}insight_{insight.rank}")
     if insight.title:
@@ -236,7 +236,7 @@ def _add_insight(doc: DocxDocument, insight: Insight, lab: dict[str, str], marks
     marks.end(last, bid)
 
 
-def _add_actions(doc: DocxDocument, actions: Sequence[Action], lab: dict[str, str], marks: _Bookmarks,
+def _add_actions(doc: DocxDocument, actions: Sequence[Action], lab: Mapping[str, str], marks: _Bookmarks,
                  doubt: Doubt) -> None:
     marks.wrap(doc.add_heading(lab["actions"], level=1), f"{BOOKMARK_PREFIX}section_actions")
     if not actions:
@@ -268,7 +268,7 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
     from docx.enum.text import WD_BREAK
     from docx.shared import Pt
 
-    lab = draft_labels(insights.language)
+    lab = texts(insights.language, "draft")
     marks = _Bookmarks()
     doubt = Doubt(words)
     doc = docx.Document()

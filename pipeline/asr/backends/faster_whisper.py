@@ -39,7 +39,7 @@ class FasterWhisperBackend:
 
         if opts.device == "cuda" and not cuda_devices():
             raise ModelError(f"--compute-type {opts.compute_type} needs a CUDA GPU and none is found here; use int8 "
-                             "or float32 on the CPU")
+                             "or float32 on the CPU", "gpu_missing", precision=opts.compute_type)
         location = resolve_ct2_model(opts.model, opts.models_dir)
         self.model_name = opts.model_label
         self.model_sha256 = identity(Path(location))[1]

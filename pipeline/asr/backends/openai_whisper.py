@@ -48,7 +48,8 @@ def _resolve_checkpoint(opts: TranscribeOptions) -> Path:
         if name == DEFAULT:
             raise ModelError(f"{pt}: not found; run `oogst models` (or `make models`) to assemble the models")
         raise ModelError(f"--model {opts.model}: not installed in {models_dir}; run `oogst models get {name} "
-                         "--backend openai-whisper` (or `oogst models get " + name + "`, converted on first use)")
+                         "--backend openai-whisper` (or `oogst models get " + name + "`, converted on first use)",
+                         "model_not_installed", model=name)
     assert candidate is not None and opts.model is not None
     if candidate.is_dir():
         if not (candidate / "model.bin").is_file():
