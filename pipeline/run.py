@@ -199,6 +199,9 @@ class Analyse(Stage):
     def artefacts(self, ctx: RunContext) -> list[str]:
         return [ANALYSIS]
 
+    def prepare(self, ctx: RunContext, plugs: Sequence[Extension]) -> None:
+        carry(ctx.session)  # corrections made on an earlier transcript go where their text is now, first
+
     def key(self, ctx: RunContext, plugs: Sequence[Extension]) -> str:
         from pipeline.analysis.frog import choose
 
@@ -307,7 +310,7 @@ class Insights(Stage):
         transcript = session.transcript()
         analysis, engine = session_analysis(session)
         context = InsightContext(date=ctx.recorded, words=() if ctx.imported else tuple(transcript.words),
-                                 analysis=analysis)
+                                 analysis=analysis, model=transcript.model)
         insights = extract_insights(turns, language=ctx.language(), backend=self.backend(ctx, plugs),
                                     progress=progress, context=context)
         insights = insights_with_phases(insights, turns).with_extra(analysis=engine)  # the phases, each insight's
@@ -342,12 +345,45 @@ class Draft(Stage):
         turns = session.turns()
         insights = apply_edits(session.insights(), session.edits())  # the facilitator's edits (web page), if any
         transcript = session.transcript()
-        words = None if ctx.imported else Recognition(transcript.words)  # an import has no probabilities: no marks
+        # an import has no probabilities: no marks; the marks use the thresholds of the model that heard the words
+        words = None if ctx.imported else Recognition(transcript.words, model=transcript.model)
         shared = next((s for plug in plugs if (s := plug.shared(ctx, turns, insights)) is not None), None)
         sections = [s for plug in plugs for s in plug.draft_sections(ctx, turns, insights, shared)]
         write_draft(session, turns, insights, title=ctx.title, date=ctx.recorded, words=words, shared=shared,
-                    sections=sections)
+                    sections=sections, recogniser="" if ctx.imported else recogniser(transcript))
         return True
+
+
+def carry(session: Session) -> None:
+    """Keep the corrections on the turns they belong to after a new transcript (another model) or new speakers: moved
+    where their text aligns, the others listed in corrections.json under "unplaced" with a warning. Before the analysis
+    and names keys are taken, so the keys see the corrections as they are applied."""
+    from pipeline.core.layers import carry_corrections
+
+    corrections, unplaced = session.corrections(), session.unplaced_corrections()
+    if not corrections and not unplaced:
+        return
+    placed, left = carry_corrections(session.diarization(), corrections, unplaced)
+    if placed != corrections or left != unplaced:
+        session.save_corrections(placed, left)
+        moved = sum(1 for key in placed if key not in corrections)
+        if moved:
+            log.info("%s: %d corrections moved to the turns they belong to now", session.name, moved)
+    if left:
+        log.warning("%s: %d correction%s made on an earlier transcript match%s no line of this one; kept in %s under "
+                    "\"unplaced\" (first: %r)", session.name, len(left), "" if len(left) == 1 else "s",
+                    "es" if len(left) == 1 else "", CORRECTIONS, str(left[0].get("text", ""))[:60])
+
+
+def recogniser(transcript: Transcript) -> str:
+    """The model behind a transcript in words for the draft's last line: `Whisper large-v3 (faster-whisper,
+    float16, sha256 e5b1a55b89c1)`; never a path (transcript.json holds none)."""
+    name = transcript.model.removeprefix("whisper-")
+    details = [str(v) for v in (transcript.extra.get("backend"), transcript.extra.get("precision")) if v]
+    digest = transcript.extra.get("model_sha256")
+    if digest:
+        details.append(f"sha256 {str(digest)[:12]}")
+    return f"Whisper {name}" + (f" ({', '.join(details)})" if details else "")
 
 
 STAGES: tuple[Stage, ...] = (Transcribe(), Speakers(), Analyse(), Names(), Insights(), Draft())

@@ -235,10 +235,23 @@ class Session:
         turns = _layer(self.path(CORRECTIONS)).get("turns", {})
         return turns if isinstance(turns, dict) else {}
 
-    def save_corrections(self, turns: dict[str, dict[str, Any]]) -> Path:
+    def save_corrections(self, turns: dict[str, dict[str, Any]],
+                         unplaced: list[dict[str, Any]] | None = None) -> Path:
+        """Write the corrections by turn (and, when given, those that fit no turn of the current transcript)."""
         data = _layer(self.path(CORRECTIONS))
         data["turns"] = turns
+        if unplaced is not None:
+            if unplaced:
+                data["unplaced"] = unplaced
+            else:
+                data.pop("unplaced", None)
         return self.write(CORRECTIONS, data)
+
+    def unplaced_corrections(self) -> list[dict[str, Any]]:
+        """Corrections made on an earlier transcript whose text aligns with no turn of the current one (kept, with
+        their old key, and listed: never dropped)."""
+        found = _layer(self.path(CORRECTIONS)).get("unplaced", [])
+        return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
 
     def roster(self) -> list[dict[str, Any]]:
         """The participants of the session: name, e-mail address (may be empty), present."""

@@ -18,6 +18,7 @@ and an unknown section or key is a one-line error that names it:
     broker = "redis://queue.example.nl:6379/0"
 
     [web]                       # the web app
+    [models]                    # oogst models get: mirror = "https://models.example.nl/oogst/"
 
 Passwords and API keys never come from a file: a key that looks like one is refused (they come from the
 environment or a prompt). Stages receive the values they need; they never read os.environ themselves.
@@ -85,6 +86,7 @@ SECTIONS: dict[str, frozenset[str]] = {
     "llm": frozenset(LLM_KEYS.values()),
     "queue": frozenset({"broker_url", "broker", "visibility_timeout", "ttl"}),  # see pipeline.jobs.engines
     "web": frozenset({"host", "port", "max_upload_mb"}),
+    "models": frozenset({"mirror"}),  # oogst models get: a served copy of a models/ folder (OOGST_MODELS_MIRROR)
 }
 ENV = {
     "out_dir": "OOGST_OUT_DIR",
@@ -232,6 +234,8 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     values["language_given"] = "language" in values
     if env.get("OOGST_BROKER_URL"):  # the distributed job queue (pipeline.jobs.engines): env beats [queue]
         sections.setdefault("queue", {})["broker"] = env["OOGST_BROKER_URL"]
+    if env.get("OOGST_MODELS_MIRROR"):  # where `oogst models get` downloads from: env beats [models]
+        sections.setdefault("models", {})["mirror"] = env["OOGST_MODELS_MIRROR"]
     if values.get("cache_dir") is None:
         base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
         values["cache_dir"] = Path(base).expanduser() / "oogst"

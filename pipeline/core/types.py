@@ -565,10 +565,13 @@ class RunRequest:
     series: str | None = None
     remember_voices: bool | None = None
     rerun: bool = False  # a re-run after names, corrections or edits: the transcription is up to date
+    model: str | None = None  # the Whisper model chosen for this session (a name; None: the session's, else default)
+    compute_type: str | None = None  # its precision (with a job broker: which kind of worker runs it)
 
     PARAMS = ("title", "date", "language", "speakers", "vocabulary", "names", "pseudonymise", "participants",
-              "start", "series", "remember_voices", "rerun")
-    SETTINGS = ("language", "speakers", "vocabulary", "names", "pseudonymise", "participants")  # what it may set
+              "start", "series", "remember_voices", "rerun", "model", "compute_type")
+    SETTINGS = ("language", "speakers", "vocabulary", "names", "pseudonymise", "participants", "model",
+                "compute_type")  # what it may set
 
     def to_params(self) -> dict[str, Any]:
         """The job's parameters: the given values only (None, "", empty and a False `rerun` are left out)."""

@@ -57,6 +57,7 @@ class InsightContext:
     date: datetime.date | None = None
     words: tuple[Word, ...] = ()
     analysis: Mapping[str, list[Parsed]] | None = None  # Frog's sentences per turn text (`analysis.types.text_key`)
+    model: str | None = None  # the recogniser of `words` (its doubt thresholds)
 
 
 class InsightBackend(Protocol):
@@ -114,7 +115,7 @@ class ExtractiveBackend:
             return Insights(language, (), (), ())
         sentences = split_sentences(turns, lang, context.analysis if context else None)
         names = list(dict.fromkeys(turns.name(t.speaker) for t in turns.turns))
-        heard = Recognition(context.words if context else ())
+        heard = Recognition(context.words if context else (), model=context.model if context else None)
         actions = tuple(replace(a, confidence=heard.confidence(a.text, a.start))
                         for a in extract_actions(sentences, lang, names, context.date if context else None))
         report(0.1)
@@ -158,7 +159,7 @@ class ExtractiveBackend:
         # Recognition errors: a doubtful seed gives way to the theme's best-recognised comparable sentence.
         heard = heard or Recognition(())
         conf = {j: heard.confidence(sentences[j].text, sentences[j].start, sentences[j].end) for j in group}
-        group = prefer_recognised(group, conf.get)
+        group = prefer_recognised(group, conf.get, heard.thresholds.sentence)
         # The text reads on its own: joined with the sentence it leans on, or another sentence of the theme.
         first, seed = readable_span(group[0], group, sentences, lang, taken, worth)
         group = [seed, *(j for j in group if j != seed)]

@@ -255,7 +255,7 @@ class _Run:
 
     # -- the artefact ----------------------------------------------------------------------------------------------
     def assemble(self, answer: _Answer, context: InsightContext, base: Any) -> Insights:
-        heard = Recognition(context.words)
+        heard = Recognition(context.words, model=context.model)
         restore = self.masker.restore
         distinct: list[Point] = []
         for point in answer.insights:  # the same quotes twice is one insight said twice, not two

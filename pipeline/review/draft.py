@@ -212,6 +212,7 @@ class DocSpec:
     missing_line: bool = True
     changes: tuple[str, ...] = ()  # final.docx: one line per change
     changes_heading: bool = False
+    recogniser: str = ""  # the speech recognition model behind the transcript, named on the last line
 
 
 def _add_insight(doc: DocxDocument, insight: Insight, lab: Mapping[str, str], marks: _Bookmarks, doubt: Doubt) -> None:
@@ -265,6 +266,7 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
     """
     import docx
     from docx.enum.text import WD_BREAK
+    from docx.shared import Pt
 
     lab = texts(insights.language, "draft")
     marks = _Bookmarks()
@@ -356,6 +358,12 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
             marks.wrap(para, f"{BOOKMARK_PREFIX}turn_{i}")
 
     doubt.add_note(doc, lab, note_before, meta)
+    if spec.recogniser:
+        last = doc.add_paragraph()
+        run = last.add_run(lab["recognised_by"].format(model=spec.recogniser))
+        run.italic = True
+        run.font.size = Pt(8)
+        marks.wrap(last, f"{BOOKMARK_PREFIX}recogniser")
     _add_footer_page_numbers(doc, lab)
     return doc
 
@@ -368,7 +376,7 @@ def save_document(doc: DocxDocument, path: Path) -> Path:
 
 def write_draft(session: Session, turns: Turns, insights: Insights, *, title: str, date: datetime.date,
                 path: Path | None = None, words: DoubtfulWords | None = None, shared: Shared | None = None,
-                sections: Sequence[Section] = ()) -> Path:
+                sections: Sequence[Section] = (), recogniser: str = "") -> Path:
     """Write the review draft (default `<session>/draft.docx`) and return its path.
 
     Args:
@@ -376,6 +384,7 @@ def write_draft(session: Session, turns: Turns, insights: Insights, *, title: st
         shared: the session is pseudonymised: every text (title, session name in the properties, turns,
             insights) goes through it; the draft still carries the hash of the original insights for `collect`.
         sections: added after the action points (`Section`), e.g. a series' earlier actions.
+        recogniser: the speech recognition model, named on the draft's last line (empty: no line).
     """
     target = Path(path) if path is not None else session.path(DRAFT)
     source_hash, name = insights_hash(insights), session.name
@@ -383,7 +392,7 @@ def write_draft(session: Session, turns: Turns, insights: Insights, *, title: st
         turns, insights = shared.turns(turns), shared.insights(insights)
         title, name = shared.text(title, any_case=True), shared.text(session.name, any_case=True)
     spec = DocSpec(title=title, date=date, participants=tuple(participants(turns, insights)),
-                   session_name=name, insights_hash=source_hash)
+                   session_name=name, insights_hash=source_hash, recogniser=recogniser)
     save_document(build_document(spec, insights, turns, words, sections), target)
     log.info("wrote %s (%d insights, %d turns)", target, min(TOP_N, len(insights.insights)), len(turns.turns))
     return target

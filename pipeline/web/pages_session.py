@@ -119,7 +119,7 @@ async def transcript(request: Request) -> Response:
     session = session_of(request)
     return render(request, "transcript.html", s=session_info(request, session), has_turns=True,
                   lines=transcript_lines(session), audio=_has_audio(session),
-                  saved=request.query_params.get("saved"))
+                  saved=request.query_params.get("saved"), unplaced=session.unplaced_corrections())
 
 
 async def correct_line(request: Request) -> Response:
