@@ -19,6 +19,7 @@ import pytest
 from pipeline.analysis.frog import Frog, parse_output
 from pipeline.analysis.types import Sentence as Parsed
 from pipeline.analysis.types import analyse_turns
+from pipeline.core.language import texts
 from pipeline.core.session import Session, read_json
 from pipeline.core.settings import Settings
 from pipeline.core.types import Insights, PhaseResult, Turn, Turns
@@ -450,7 +451,7 @@ def test_frog_reads_the_phases_and_the_method_of_each_method(frog: Frog, name: s
         assert list(found) == list(ORDER)
         for row in expected["phases"]:
             assert abs(found[row["phase"]].start - row["start"]) <= TOLERANCE_METHODS, (row, found[row["phase"]])
-        assert [p.label for p in result.phases] == [methods.METHOD_LABELS[result.method][p] for p in ORDER]
+        assert [p.label for p in result.phases] == [texts("nl", "method_steps")[f"{result.method}_{p}"] for p in ORDER]
     labels = {p.phase: p.label for p in result.phases}
     assert {"balint": labels["advice"] == "Verkenning", "roddelmethode": labels["advice"] == "Roddelronde",
             "incident": labels["reaction"] == "Wat er echt gebeurde",

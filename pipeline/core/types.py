@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Self
 
+# The intervision phases have their own module (core.phase_types); they are imported from here as before.
+from pipeline.core.phase_types import PHASE_ORDER as PHASE_ORDER
+from pipeline.core.phase_types import Phase as Phase
+from pipeline.core.phase_types import PhaseResult
+
 SAMPLE_RATE = 16000  # audio between stages: mono float32 at 16 kHz, what Whisper and the speaker encoder take
 TOP_N = 7  # the facilitator's recipe: a top 7
 
@@ -115,73 +120,6 @@ class SpeakerSpan:
 @dataclass(frozen=True)
 class Turn(SpeakerSpan):
     """A turn: `speaker` is a label ("S1"..) or, for imported transcripts, the name itself."""
-
-
-PHASE_ORDER = ("opening", "casus", "questions", "advice", "reaction", "closing")  # an intervision's phases
-
-
-@dataclass(frozen=True)
-class Phase:
-    """One phase of an intervision in turns.json and insights.json (`insights.phases` finds them)."""
-
-    phase: str  # one of PHASE_ORDER
-    label: str  # in the session's language
-    start: float
-    end: float
-    evidence: str  # the procedural sentence, or the pattern that placed it
-    case: int | None = None  # which case (1, 2, ...) a casus, questions, advice or reaction phase belongs to
-
-    def to_dict(self) -> dict[str, Any]:
-        row = {"phase": self.phase, "label": self.label, "start": round(self.start, 2), "end": round(self.end, 2),
-               "evidence": self.evidence}
-        return row if self.case is None else {**row, "case": self.case}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Phase:
-        return cls(str(d["phase"]), str(d["label"]), float(d["start"]), float(d["end"]), str(d.get("evidence", "")),
-                   d.get("case"))
-
-
-@dataclass(frozen=True)
-class PhaseResult:
-    """The phases found in a conversation, or the reason there are none."""
-
-    phases: tuple[Phase, ...]
-    reason: str | None = None  # why none were found
-    case_bringers: tuple[str, ...] = ()  # display names, one per case
-    found_by: str | None = None  # "cues" (announced moves), "pattern" (the turn-taking alone) or "analysis" (the
-    # turn-taking and the moves in Frog's analysis); None: not found
-    method: str | None = None  # balint, roddelmethode, incident, socratisch, vrij; None: not recognised
-    method_reason: str | None = None  # why this method, or why none was recognised
-
-    KEYS = ("phases", "phases_found", "phases_reason", "case_bringers", "phases_found_by", "method", "method_reason")
-
-    @property
-    def found(self) -> bool:
-        return bool(self.phases)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The keys turns.json and insights.json gain."""
-        out: dict[str, Any] = {"phases": [p.to_dict() for p in self.phases], "phases_found": self.found}
-        if self.reason:
-            out["phases_reason"] = self.reason
-        if self.case_bringers:
-            out["case_bringers"] = list(self.case_bringers)
-        if self.found and self.found_by:
-            out["phases_found_by"] = self.found_by
-        out["method"] = self.method
-        if self.method_reason:
-            out["method_reason"] = self.method_reason
-        return out
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> PhaseResult | None:
-        """The phases recorded in an artefact; None when it predates them (no "phases_found")."""
-        if "phases_found" not in d:
-            return None
-        return cls(tuple(Phase.from_dict(p) for p in d.get("phases", [])), d.get("phases_reason"),
-                   tuple(d.get("case_bringers", ())), d.get("phases_found_by"), d.get("method"),
-                   d.get("method_reason"))
 
 
 def _open(d: dict[str, Any], known: set[str] | tuple[str, ...]) -> dict[str, Any]:
@@ -340,6 +278,59 @@ class Action:
 
 
 @dataclass(frozen=True)
+class SummarySentence:
+    """A sentence of the summary: what someone said (cleaned of fillers), who, and when."""
+
+    text: str
+    speaker: str
+    start: float
+    end: float
+    line: int | None = None  # its line in `summary` (1-based: the draft's bookmark oogst_summary_<line>)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "speaker": self.speaker, "start": _f(self.start), "end": _f(self.end),
+                "line": self.line}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SummarySentence:
+        return cls(str(d["text"]), str(d.get("speaker") or ""), float(d.get("start", 0.0)), float(d.get("end", 0.0)),
+                   d.get("line"))
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    """A paragraph of the summary: a phase of an intervision (or a theme), a linking phrase naming who and which
+    phase, and the sentences said (insights.json's `summary_sections`)."""
+
+    heading: str
+    phase: str | None  # an intervision's phase (PHASE_ORDER), None for a theme or the agreements
+    lead: str  # the linking phrase ("" for none)
+    sentences: tuple[SummarySentence, ...]
+    person: str = ""  # whom the linking phrase names (the case-bringer); others' sentences name their speaker
+
+    def said(self, sentence: SummarySentence) -> str:
+        """A sentence as the paragraph shows it: with its speaker in brackets unless the lead names them."""
+        if not sentence.speaker or sentence.speaker == self.person:
+            return sentence.text
+        return f"{sentence.text[:-1] if sentence.text[-1:] in '.!' else sentence.text} ({sentence.speaker})" + \
+            (sentence.text[-1] if sentence.text[-1:] in ".!" else "")
+
+    @property
+    def text(self) -> str:
+        """The paragraph as running text."""
+        return " ".join([self.lead] * bool(self.lead) + [self.said(s) for s in self.sentences])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"heading": self.heading, "phase": self.phase, "lead": self.lead, "person": self.person,
+                "text": self.text, "sentences": [s.to_dict() for s in self.sentences]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SummarySection:
+        return cls(str(d.get("heading") or ""), d.get("phase"), str(d.get("lead") or ""),
+                   tuple(SummarySentence.from_dict(s) for s in d.get("sentences", [])), str(d.get("person") or ""))
+
+
+@dataclass(frozen=True)
 class Insights:
     """insights.json (and final.json, which adds keys): language, summary, ranked insights, actions, phases."""
 
@@ -349,6 +340,7 @@ class Insights:
     actions: tuple[Action, ...]
     extra: dict[str, Any] = field(default_factory=dict)  # open metadata: "generated_by", "fewer_reason", ...
     phases: PhaseResult | None = None  # the conversation's phases, as in turns.json
+    sections: tuple[SummarySection, ...] | None = None  # the summary as paragraphs ("summary_sections")
 
     @property
     def llm_error(self) -> str | None:
@@ -390,15 +382,18 @@ class Insights:
     def to_dict(self) -> dict[str, Any]:
         return {"language": self.language, "summary": list(self.summary),
                 "insights": [i.to_dict() for i in self.insights],
-                "actions": [a.to_dict() for a in self.actions], **self.extra,
-                **(self.phases.to_dict() if self.phases is not None else {})}
+                "actions": [a.to_dict() for a in self.actions],
+                **({"summary_sections": [s.to_dict() for s in self.sections]} if self.sections is not None else {}),
+                **self.extra, **(self.phases.to_dict() if self.phases is not None else {})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Insights:
-        known = {"language", "summary", "insights", "actions", *PhaseResult.KEYS}
+        known = {"language", "summary", "insights", "actions", "summary_sections", *PhaseResult.KEYS}
+        sections = d.get("summary_sections")
         return cls(str(d["language"]), tuple(d.get("summary", [])),
                    tuple(Insight.from_dict(i) for i in d.get("insights", [])),
-                   tuple(Action.from_dict(a) for a in d.get("actions", [])), _open(d, known), PhaseResult.from_dict(d))
+                   tuple(Action.from_dict(a) for a in d.get("actions", [])), _open(d, known), PhaseResult.from_dict(d),
+                   tuple(SummarySection.from_dict(s) for s in sections) if isinstance(sections, list) else None)
 
 
 # -- the facilitator's edits on the top 7 and the actions (edits.json, `core.layers`) ----------------------------------
@@ -515,10 +510,13 @@ class RunRequest:
     series: str | None = None
     remember_voices: bool | None = None
     rerun: bool = False  # a re-run after names, corrections or edits: the transcription is up to date
+    model: str | None = None  # the Whisper model chosen for this session (a name; None: the session's, else default)
+    compute_type: str | None = None  # its precision (with a job broker: which kind of worker runs it)
 
     PARAMS = ("title", "date", "language", "speakers", "vocabulary", "names", "pseudonymise", "participants",
-              "start", "series", "remember_voices", "rerun")
-    SETTINGS = ("language", "speakers", "vocabulary", "names", "pseudonymise", "participants")  # what it may set
+              "start", "series", "remember_voices", "rerun", "model", "compute_type")
+    SETTINGS = ("language", "speakers", "vocabulary", "names", "pseudonymise", "participants", "model",
+                "compute_type")  # what it may set
 
     def to_params(self) -> dict[str, Any]:
         """The job's parameters: the given values only (None, "", empty and a False `rerun` are left out)."""
@@ -544,4 +542,7 @@ class RunRequest:
 
     def settings_values(self) -> dict[str, Any]:
         """The settings this request sets for its run (the rest come from the front end's settings)."""
-        return {k: getattr(self, k) for k in self.SETTINGS if getattr(self, k) not in (None, "", (), {})}
+        values = {k: getattr(self, k) for k in self.SETTINGS if getattr(self, k) not in (None, "", (), {})}
+        if "language" in values:
+            values["language_given"] = True  # an imported transcript is then read in it, whatever its text
+        return values

@@ -39,19 +39,9 @@ if TYPE_CHECKING:
     from pipeline.insights.nlp import Sentence
 
 METHODS = ("balint", "roddelmethode", "incident", "socratisch", "vrij")  # turns.json's "method"
-# The steps of each method on the six phases (Dutch: Frog reads Dutch only); "vrij" keeps the generic labels.
-METHOD_LABELS = {
-    "balint": {"opening": "Opening", "casus": "Inbreng van de casus", "questions": "Feitelijke vragen",
-               "advice": "Verkenning", "reaction": "Terugkeer inbrenger", "closing": "Afronding"},
-    "roddelmethode": {"opening": "Opening", "casus": "Inbreng van de casus", "questions": "Verhelderende vragen",
-                      "advice": "Roddelronde", "reaction": "Reactie inbrenger", "closing": "Afsluitende ronde"},
-    "incident": {"opening": "Opening", "casus": "Het incident", "questions": "Informatieve vragen",
-                 "advice": "Ronde: wat zou jij doen?", "reaction": "Wat er echt gebeurde",
-                 "closing": "Lessen en afsluiting"},
-    "socratisch": {"opening": "Opening en voorbeelden", "casus": "Het voorbeeld",
-                   "questions": "Vragen aan voorbeeldgever", "advice": "Kernuitspraak zoeken",
-                   "reaction": "Terugblik voorbeeldgever", "closing": "Metagesprek en afsluiting"},
-}
+# The methods with their own step names for the six phases (the texts' [method_steps], "<method>_<phase>"); "vrij"
+# keeps the generic labels ([phases]).
+STEPPED = ("balint", "roddelmethode", "incident", "socratisch")
 # A method named by the facilitator settles which it is (its own name, not its phrases).
 _NAMED = {"balint": re.compile(r"\bbalint", re.IGNORECASE),
           "roddelmethode": re.compile(r"\broddel(?:methode|ronde)\b", re.IGNORECASE),

@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from pipeline.core.language import text_language
+from pipeline.core.language import text_language, texts
 from pipeline.core.types import PHASE_ORDER, Insight, Insights, Phase, PhaseResult, Turns
 from pipeline.insights import methods
 from pipeline.insights.nlp import lexicon, split_sentences
@@ -45,12 +45,6 @@ if TYPE_CHECKING:
 
 ORDER = PHASE_ORDER
 PHASES_VERSION = "phases-4"  # part of the names stage's key: turns.json carries the phases; raise it when they change
-LABELS = {
-    "nl": {"opening": "Opening", "casus": "Casus ingebracht", "questions": "Verhelderende vragen",
-           "advice": "Analyse en advies", "reaction": "Reactie inbrenger", "closing": "Afsluitende ronde"},
-    "en": {"opening": "Opening", "casus": "Case brought in", "questions": "Clarifying questions",
-           "advice": "Analysis and advice", "reaction": "Case-bringer responds", "closing": "Closing round"},
-}
 NEXT_CASE_AFTER = ("advice", "reaction")  # a second casus in one session follows the first one's advice
 CASE_PHASES = ("casus", "questions", "advice", "reaction")  # what belongs to one case
 PLAN_PHASES = 3  # a turn naming this many phases lays out the session: a plan, not a move
@@ -201,31 +195,27 @@ def _case(talk: _Talk, turns: Turns, starts: Starts, finish: float, lang: str,
         return min(later, default=finish)
 
     if "casus" not in starts:
-        return None, {"nl": "niemand nodigt uit een casus in te brengen",
-                      "en": "nobody invites a case to be brought in"}[lang]
+        return None, texts(lang, "phase_evidence")["no_invite"]
     announced = len(starts) + closed
     casus_start = starts["casus"][0]
     bringer = talk.most(casus_start, until("casus"))
     if bringer is None or talk.share(bringer, casus_start, until("casus")) < HOLDS_CASE:
-        return None, {"nl": "na de uitnodiging voor een casus houdt niemand het woord",
-                      "en": "after the invitation to bring a case nobody holds the floor"}[lang]
+        return None, texts(lang, "phase_evidence")["nobody_holds"]
     name = turns.name(bringer)
     if "questions" not in starts:
         asked = talk.first_question(bringer, casus_start, until("questions"))
         if asked is not None:
-            starts["questions"] = (turns.turns[asked].start, {
-                "nl": f"patroon: vragen van anderen, beantwoord door {name}",
-                "en": f"pattern: questions from others, answered by {name}"}[lang])
+            starts["questions"] = (turns.turns[asked].start,
+                                   texts(lang, "phase_evidence")["answered"].format(name=name))
     if "advice" in starts and talk.share(bringer, starts["advice"][0], until("advice")) >= LISTENS:
         del starts["advice"]  # the case-bringer keeps talking: not an advice round
     if "reaction" not in starts and "advice" in starts:
         reacted = talk.reaction(bringer, starts["advice"][0], until("reaction"))
         if reacted is not None:
-            starts["reaction"] = (turns.turns[reacted].start, {"nl": f"patroon: {name} reageert na de adviezen",
-                                                               "en": f"pattern: {name} responds to the advice"}[lang])
+            starts["reaction"] = (turns.turns[reacted].start,
+                                  texts(lang, "phase_evidence")["pattern_reaction"].format(name=name))
     if ("questions" not in starts and "advice" not in starts) or announced < 2:
-        return None, {"nl": "een casus, maar geen aangekondigde vragen of adviesronde",
-                      "en": "a case, but no announced questions or advice round"}[lang]
+        return None, texts(lang, "phase_evidence")["no_rounds"]
     return name, None
 
 
@@ -238,14 +228,13 @@ def detect_phases(turns: Turns, language: str, *, analysis: Mapping[str, list[Pa
             names; without it, from the `[phases]` phrases and the turn-taking as before.
     """
     lang = text_language(language)
-    no = {"nl": "geen intervisiefasen gevonden: ", "en": "no intervision phases found: "}[lang]
+    words = texts(lang, "phase_evidence")
+    no = words["none_found"]
     if not turns.turns:
-        return PhaseResult((), no + {"nl": "geen beurten", "en": "no turns"}[lang])
+        return PhaseResult((), no + words["no_turns"])
     by_cues = _by_cues(turns, lang, no)
     if analysis is None or lang != "nl":
-        return replace(by_cues, method_reason={
-            "nl": "de methode wordt alleen met Frogs analyse van het Nederlands herkend",
-            "en": "methods are recognised in Dutch only, with Frog's analysis"}[lang] if by_cues.found else None)
+        return replace(by_cues, method_reason=words["method_dutch_only"] if by_cues.found else None)
     talk = methods.Talk(turns, split_sentences(turns, lang, analysis))
     data = lexicon(lang)["phases"]
     structure, why = methods.find_case(talk, data["closing_lemmas"], _patterns(lang)["closing"])
@@ -261,10 +250,10 @@ def detect_phases(turns: Turns, language: str, *, analysis: Mapping[str, list[Pa
     bringer = next((t.speaker for t in turns.turns if turns.name(t.speaker) == result.case_bringers[0]), None)
     first = {p.phase: p.start for p in result.phases if p.case in (None, 1)}
     method, reason = methods.recognise(talk, bringer, first) if bringer is not None else ("vrij", "")
-    if method in methods.METHOD_LABELS:
-        names = methods.METHOD_LABELS[method]
-        result = replace(result, phases=tuple(replace(p, label=names[p.phase] + p.label[len(LABELS[lang][p.phase]):])
-                                              for p in result.phases))
+    if method in methods.STEPPED:
+        names, generic = texts(lang, "method_steps"), texts(lang, "phases")
+        result = replace(result, phases=tuple(
+            replace(p, label=names[f"{method}_{p.phase}"] + p.label[len(generic[p.phase]):]) for p in result.phases))
     return replace(result, method=method, method_reason=reason)
 
 
@@ -308,13 +297,13 @@ def _result(kept: list[Starts], closing: tuple[float, str] | None, bringers: tup
         rows += [(start, phase, why, number) for phase, (start, why) in starts.items()]
     first = kept[0]["casus"][0]
     if first - begin >= MIN_OPENING:
-        rows.append((begin, "opening", {"nl": "het begin, tot de casus", "en": "the start, until the case"}[lang],
-                     None))
+        rows.append((begin, "opening", texts(lang, "phase_evidence")["start_until_case"], None))
     if closing is not None:
         rows.append((closing[0], "closing", closing[1], None))
     rows.sort(key=lambda row: row[0])
-    several = {"nl": " (casus {n})", "en": " (case {n})"}[lang] if len(kept) > 1 else ""
-    phases = [Phase(phase, LABELS[lang][phase] + (several.format(n=case) if case else ""), start,
+    several = texts(lang, "phase_evidence")["several"] if len(kept) > 1 else ""
+    labels = texts(lang, "phases")
+    phases = [Phase(phase, labels[phase] + (several.format(n=case) if case else ""), start,
                     rows[i + 1][0] if i + 1 < len(rows) else finish, why, case)
               for i, (start, phase, why, case) in enumerate(rows)]
     return PhaseResult(tuple(p for p in phases if p.end > p.start), None, bringers, found_by)
@@ -326,18 +315,11 @@ def _by_pattern(turns: Turns, lang: str) -> PhaseResult | None:
     if found is None:
         return None
     name = turns.name(found.bringer)
-    why = {"casus": {"nl": f"patroon: {name} houdt het woord ({found.told} woorden)",
-                     "en": f"pattern: {name} holds the floor ({found.told} words)"},
-           "questions": {"nl": f"patroon: {found.asked} vragen van anderen, beantwoord door {name}",
-                         "en": f"pattern: {found.asked} questions from others, answered by {name}"},
-           "advice": {"nl": f"patroon: de anderen om de beurt, {name} zwijgt",
-                      "en": f"pattern: the others in turn, {name} is silent"},
-           "reaction": {"nl": f"patroon: {name} reageert na de adviezen",
-                        "en": f"pattern: {name} responds to the advice"},
-           "closing": {"nl": "patroon: een rondje langs de groep aan het eind",
-                       "en": "pattern: a round of the group at the end"}}
-    starts: Starts = {phase: (at, why[phase][lang]) for phase, at in found.starts.items() if phase != "closing"}
-    closing = (found.starts["closing"], why["closing"][lang])
+    words = texts(lang, "phase_evidence")
+    why = {phase: words[f"pattern_{phase}"].format(name=name, told=found.told, asked=found.asked)
+           for phase in ("casus", "questions", "advice", "reaction", "closing")}
+    starts: Starts = {phase: (at, why[phase]) for phase, at in found.starts.items() if phase != "closing"}
+    closing = (found.starts["closing"], why["closing"])
     return _result([starts], closing, (name,), turns.turns[0].start, max(t.end for t in turns.turns), lang,
                    "pattern")
 
