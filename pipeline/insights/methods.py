@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pipeline.core.language import texts
 from pipeline.core.types import Turns
 
 if TYPE_CHECKING:
@@ -95,6 +96,11 @@ def _you(token: Token) -> bool:
 
 def _asks(sentence: Parsed) -> bool:
     return any(t.text == "?" for t in sentence.tokens[-2:])
+
+
+def _say(key: str, **values: object) -> str:
+    """An evidence or a reason in Dutch (Frog reads Dutch only): the texts' `[method_evidence]`."""
+    return texts("nl", "method_evidence")[key].format(**values)
 
 
 def steering(sentence: Parsed) -> str | None:
@@ -300,12 +306,12 @@ def find_case(talk: Talk, closing: Sequence[str], closing_cues: re.Pattern[str])
     turns, runs = talk.turns, talk.runs
     people = len({r.speaker for r in runs})
     if people < 3:
-        return None, "minder dan drie sprekers"
+        return None, _say("few_speakers")
     begin, finish = turns.turns[0].start, max(t.end for t in turns.turns)
     leads = talk.facilitator()  # who steers does not bring the case (an explanation of the method can be long)
     tellings = [telling for telling in _tellings(talk, begin, finish) if runs[telling[1]].speaker != leads]
     if not tellings:
-        return None, "niemand vertelt in het eerste derde van de sessie uitgebreid een casus"
+        return None, _say("no_telling")
     return _case(talk, tellings[0], begin, finish, people, closing, closing_cues)
 
 
@@ -334,14 +340,14 @@ def _case(talk: Talk, telling: tuple[int, int, int], begin: float, finish: float
     elif invited is not None:
         starts["casus"] = (talk.at(invited), talk.quote(invited))
     else:
-        starts["casus"] = (runs[tell].start, f"{name} vertelt ({telling[0]} woorden)")
+        starts["casus"] = (runs[tell].start, _say("tells", name=name, words=telling[0]))
     answers = _answers(runs, bringer, told)
     if len(answers) < 2:
-        return None, f"na de casus van {name} stellen de anderen geen vragen die {name} beantwoordt"
-    starts["questions"] = (runs[told + 1].start, f"vragen van anderen, beantwoord door {name}")
+        return None, _say("no_questions", name=name)
+    starts["questions"] = (runs[told + 1].start, _say("questions", name=name))
     main = answers[-1] + 1
     if main >= len(runs):
-        return None, f"na de vragen aan {name} houdt het gesprek op"
+        return None, _say("talk_ends", name=name)
     # The round starts at the first steering move after the questions that answers no question ("Nog vragen?
     # Nee? Dan gaan we rond"), before the first turn told at length; else where the questions stop.
     told_at_length = next((j for j in range(main, len(runs)) if runs[j].speaker != bringer
@@ -350,32 +356,32 @@ def _case(talk: Talk, telling: tuple[int, int, int], begin: float, finish: float
                  if runs[j].speaker != bringer and talk.steer(runs[j]) is not None
                  and not (runs[j - 1].speaker != bringer and runs[j - 1].asks)), None)
     starts["advice"] = (talk.at(move), talk.quote(move)) if move is not None else \
-        (runs[main].start, f"de vragen aan {name} houden op, de anderen nemen het woord")
+        (runs[main].start, _say("questions_stop", name=name))
     back = _comes_back(runs, bringer, main, talk.median)
     if back is None:
-        return None, f"{name} komt na de ronde van de anderen niet uitgebreid terug"
+        return None, _say("no_return", name=name)
     prompted = _prompt(talk, runs, back, first_name)
-    starts["reaction"] = prompted or (runs[back].start, f"{name} reageert")
+    starts["reaction"] = prompted or (runs[back].start, _say("reacts", name=name))
     quiet = runs[main:back]
     words = sum(r.words for r in quiet)
     speakers = {r.speaker for r in quiet} | {bringer}
     own = sum(r.words for r in quiet if r.speaker == bringer)
     most = max(sum(r.words for r in quiet if r.speaker == s) for s in speakers)
     if len(speakers) < 3 or (starts["reaction"][0] - starts["advice"][0]) < PART * (finish - begin):
-        return None, "na de vragen geen ronde van de anderen"
+        return None, _say("no_round")
     if most >= HOLDS * words:
-        return None, "na de vragen vertelt een ander uitgebreid: geen ronde over de casus"
+        return None, _say("another_tells")
     closed = _closing(talk, bringer, starts["reaction"][0], closing, closing_cues, people)
     # She listens: under half an equal share of the round; up to an equal share when a facilitator's moves mark
     # where the round starts, where she is asked back and the closing (she is asked along, as in a socratic dialogue)
     steered = move is not None and prompted is not None and closed is not None
     if own >= words / (len(speakers) if steered else 2 * len(speakers)):
-        return None, f"{name} praat mee in de ronde na de vragen: geen inbrenger die luistert"
+        return None, _say("joins_in", name=name)
     at = _round_at_the_end(runs, bringer, back + 1, people) if closed is None else None
     if closed is not None:
         starts["closing"] = closed
     elif at is not None:
-        starts["closing"] = (runs[at].start, "een rondje langs de groep aan het eind")
+        starts["closing"] = (runs[at].start, _say("closing_round"))
     return Structure(bringer, starts), ""
 
 
@@ -461,33 +467,33 @@ def recognise(talk: Talk, bringer: str, starts: dict[str, float]) -> tuple[str, 
             break
         for method, pattern in _NAMED.items():
             if sentence.label != bringer and pattern.search(sentence.text):
-                return method, f"genoemd: \u201c{sentence.text}\u201d"
+                return method, _say("named", quote=sentence.text)
     if lo is None:
-        return "vrij", "geen ronde na de vragen"
+        return "vrij", _say("no_round_after")
     name = turns.name(bringer)
     first_name = re.compile(rf"\b{re.escape(name.split()[0])}\b")
     inside = [s for s in sentences if lo <= s.start < ends and s.parsed is not None]
     others = [s for s in inside if s.label != bringer]
     if not others:
-        return "vrij", "geen ronde na de vragen"
+        return "vrij", _say("no_round_after")
     # silent: at most one short word of hers in the round ("Prima, ik schuif mijn stoel naar achteren")
     talk_runs = [r for r in talk.runs if lo <= r.start < ends]
     own = [r for r in talk_runs if r.speaker == bringer]
     takes_part = len(own) > 1 or any(r.words >= talk.median for r in own)
     addressed = sum(_addresses(s.parsed) for s in others) / len(others)  # type: ignore[arg-type]
     if addressed >= ADDRESSED:
-        return "vrij", f"de anderen spreken {name} aan ({addressed:.0%} van hun zinnen)"
+        return "vrij", _say("addressed", name=name, share=f"{addressed:.0%}")
     if takes_part:
-        return "socratisch", f"{name} denkt mee terwijl de anderen samen de kern zoeken"
+        return "socratisch", _say("socratisch", name=name)
     would = sum(_would(s.parsed) for s in others) / len(others)  # type: ignore[arg-type]
     if would >= WOULD:
-        return "incident", f"{name} zwijgt; de anderen zeggen wat zij zelf zouden doen ({would:.0%} van hun zinnen)"
+        return "incident", _say("incident", name=name, share=f"{would:.0%}")
     gender = _gender_of(talk, bringer, first_name)
     about = sum(_about(s, first_name, gender) for s in others) / len(others)
     elsewhere = sum(_about(s, None, _OTHER.get(gender or "")) for s in others) / len(others) if gender else 0.0
     if about >= ABOUT and about >= TOLD * elsewhere:
-        return "roddelmethode", f"{name} zwijgt; de anderen praten over {name} ({about:.0%} van hun zinnen)"
-    return "balint", f"{name} zwijgt; de anderen verkennen wat de casus bij hen oproept"
+        return "roddelmethode", _say("roddelmethode", name=name, share=f"{about:.0%}")
+    return "balint", _say("balint", name=name)
 
 
 _OTHER = {"fem": "masc", "masc": "fem"}
