@@ -40,8 +40,8 @@ _LOOKBACK = 3  # sentences after an accepted offer in which the asker may restat
 _PROFORM = {"nl": re.compile(r"\b(?:doe|regel) ik\b|\bik doe het\b|\bga ik doen\b|\bkomt goed\b", re.IGNORECASE),
             "en": re.compile(r"\bwill do\b|\bi'll do (?:it|that)\b|\bconsider it done\b", re.IGNORECASE)}
 # An answer that judges what was said ("Ja, die vind ik mooi") does not take a task on.
-_JUDGING = {"nl": re.compile(r"\b(?:vind|vindt|vinden|denk|herken|snap|begrijp|mooi|interessant)\b", re.IGNORECASE),
-            "en": re.compile(r"\b(?:like|love|think|agree|interesting|nice|good point)\b", re.IGNORECASE)}
+_JUDGING = {"nl": re.compile(r"\b(?:vind|vindt|vinden|denk|herken|snap|begrijp)\b", re.IGNORECASE),
+            "en": re.compile(r"\b(?:i like|i love|i think|interesting|good point)\b", re.IGNORECASE)}
 _WOULD = {"nl": re.compile(r"\bzou(?:den|dt)?\b", re.IGNORECASE), "en": re.compile(r"\bwould\b|'d\b", re.IGNORECASE)}
 
 
@@ -181,6 +181,18 @@ class _Talk:
         return any(t.tag == "WW" and ("inf" in t.tag_features or "pv" in t.tag_features)
                    and t.lemma.lower() not in not_tasks for t in sentence.parsed.tokens)
 
+    def excluded_question(self, k: int, open_call: bool) -> bool:
+        """Is question k no request for a task: an expectation, the past, a takeaway, the moment or procedure (not
+        for "Wie wil de volgende keer ...?"), or a hypothetical? With the parse, a polite "zou" ("Zou jij dat willen
+        uitzoeken?") still asks; a condition in the past ("als je haar was") does not."""
+        text, parsed = self.sentences[k].text, self.parsed(k)
+        kinds = ["expectation", "past", "takeaway", "immediate"] + ([] if open_call else ["procedure"])
+        if parsed is None:
+            kinds.append("hypothetical")
+        elif parsed.counterfactual:
+            return True
+        return any(self.r.matches(kind, text) for kind in kinds)
+
     def proform(self, k: int) -> bool:
         """"Doe ik morgen.", "Dat ga ik doen.": a commitment whose task is named elsewhere."""
         parsed = self.parsed(k)
@@ -269,7 +281,7 @@ def _accepted(k: int, talk: _Talk, done: set[int]) -> tuple[str, int, str | None
     low = sentence.text.strip().lower().replace("’", "'")
     request, offer = r.matches("request", low), r.matches("offer", low)
     open_call = lang == "nl" and re.match(r"^(?:en |dan )?wie\b", low) is not None and talk.due(low) is not None
-    if not (request or offer or open_call) or not talk.has_task(k) or (_excluded(sentence.text, r) and not open_call):
+    if not (request or offer or open_call) or not talk.has_task(k) or talk.excluded_question(k, open_call):
         return None
     if any(_WOULD[lang].search(sentences[j].text) for j in talk.turn_of(k) if j < k):
         return None  # "ik zou zeggen: wil je haar morgen zelf bellen?": a question inside a hypothetical

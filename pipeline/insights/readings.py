@@ -141,6 +141,10 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
         if _subordinate(toks[i]):
             condition(i, b)
             continue
+        if toks[i].is_finite_verb and toks[i].lemma == "mogen" and "verl" in toks[i].tag_features and not (
+                text.rstrip().endswith("?")):
+            conditional = True  # "Mocht het nodig zijn, dan bel ik haar": a condition, in verb-first order
+            continue
         reading = _read_clause(parsed, spans, text, (i, b), opener, is_name)
         if reading is None:
             continue
@@ -244,6 +248,8 @@ def _subject(parsed: Parsed, span: tuple[int, int], verb: int, verb_last: bool,
         subject = _person(toks[i], is_name, i == 0)
     if subject is None and verb + 1 < end:
         subject = _person(toks[verb + 1], is_name, False)
+        if verb == i and subject and subject[0] == "addressee" and toks[-1].text != "?":
+            return None  # verb first, not asking: an imperative ("Femke, draai je stoel maar om")
     if subject is None:
         su = [k for k in parsed.dependents(verb, "su") if i <= k < end]
         if su:
@@ -403,7 +409,9 @@ def _commits(c: Reading, sentence: ParsedSentence, r: Rules, data: dict[str, Any
     conditional = sentence.conditional
     if c.proform and not (dated or answers):
         return False  # "Dat doe ik liever alleen": a pro-form commits only to a task just asked for, or with a day
-    anchored = dated or conditional or answers or (follows_plan and (c.opener is not None or planning))
+    # An assignment to someone named in the address ("Joris, jij belt de school") is a task by itself.
+    anchored = dated or conditional or answers or c.who == "addressee" or (
+        follows_plan and (c.opener is not None or planning))
     if c.mood == "future":
         return (anchored or not closing) and (c.who != "group" or dated or conditional)
     if c.mood in {"intent", "obligation"}:
