@@ -2,10 +2,12 @@
 
 Dates are resolved only where the words fix one day: a weekday is the first such day after the session ("dinsdag"
 said on a Tuesday is a week later), "morgen"/"tomorrow" the next day, "vandaag"/"vanavond"/"today" the session day,
-"volgende week"/"next week" the Monday of the next week (the earliest day it can mean), "eind van de week" that
-Friday, "eind van de maand" its last day, "over twee weken"/"in two weeks" that many days on, and "1 maart"/"the
-3rd of March" that date this year or next (whichever is on or after the session). Anything vaguer ("deze week",
-"voor de volgende bijeenkomst", "na de zomer") keeps `due` and gets no date.
+"volgende week"/"next week" the Monday of the next week (the earliest day it can mean), "eind van de week" and "voor
+het weekend" that Friday, "eind van de maand" its last day, "over twee weken"/"in two weeks" that many days on,
+"week twaalf" that ISO week's Monday, "op de veertiende" the next 14th, and "1 maart"/"the 3rd of March" that date
+this year or next (whichever is on or after the session). Anything vaguer ("deze week", "in maart", "voor de
+volgende bijeenkomst", "na de zomer") keeps `due` and gets no date. Where a text names a day and a vaguer time, the
+day is its due ("ik maak deze week een overzicht en vrijdag ga ik ermee naar haar toe": vrijdag).
 """
 
 from __future__ import annotations
