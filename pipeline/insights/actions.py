@@ -177,7 +177,10 @@ class _Talk:
         sentence = self.sentences[k]
         if self.parsed(k) is None or sentence.parsed is None:
             return _has_task(sentence.text, self.r)
-        not_tasks = set(lexicon("nl")["actions"]["not_task_verbs"]) | {"doen"}
+        data = lexicon("nl")["actions"]
+        not_tasks = set(data["not_task_verbs"]) | {"doen"}
+        if self.due(sentence.text) is None:
+            not_tasks |= set(data["course_verbs"])  # "Wil je reageren?": asked for now, in the meeting
         return any(t.tag == "WW" and ("inf" in t.tag_features or "pv" in t.tag_features)
                    and t.lemma.lower() not in not_tasks for t in sentence.parsed.tokens)
 

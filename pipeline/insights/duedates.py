@@ -40,6 +40,9 @@ DUE = {language: _due_pattern(language) for language in ("nl", "en")}
 # A day named as the origin of something ("het verslag van vandaag", "yesterday's notes") is not a deadline.
 _OF_A_DAY = {"nl": re.compile(r"\b(?:van|sinds|vanaf|tot en met)\s+$", re.IGNORECASE),
              "en": re.compile(r"\b(?:of|from|since)\s+$", re.IGNORECASE)}
+# Nor is a day of the past ("vorige week dinsdag", "afgelopen maandag", "last Friday").
+_PAST_DAY = {"nl": re.compile(r"\b(?:vorige|verleden|afgelopen)(?: week)?\s+$", re.IGNORECASE),
+             "en": re.compile(r"\b(?:last|past)(?: week)?\s+$", re.IGNORECASE)}
 _NUMBERS = {"een": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "a": 1, "one": 1, "two": 2, "three": 3,
             "four": 4, "five": 5, "six": 6}
 
@@ -50,7 +53,8 @@ def due_expression(text: str, language: str) -> str | None:
     vrijdag ga ik ermee naar haar toe" the day said is vrijdag."""
     lang = text_language(language)
     found = [match.group(0) for match in DUE[lang].finditer(text)
-             if " " in match.group(0).strip() or not _OF_A_DAY[lang].search(text[:match.start()])]
+             if (" " in match.group(0).strip() or not _OF_A_DAY[lang].search(text[:match.start()]))
+             and not _PAST_DAY[lang].search(text[:match.start()])]
     return next((due for due in found if due_date(due, _ANY_DAY, lang) is not None), found[0] if found else None)
 
 

@@ -129,9 +129,10 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
 
     colon = next((k for k, tok in enumerate(toks) if tok.text == ":"), None)
     for a, b in _segments(toks):
-        if colon is not None and colon < a and any(c.last < colon and (c.mood in {"past", "conditional"}
-                                                                       or c.who == "other") for c in readings):
-            break  # "Ik voelde het als: als ik wegga, laat ik hem vallen": what follows the colon is reported
+        if colon is not None and colon < a and any(
+                c.last < colon and (c.mood in {"past", "conditional", "modal"} or c.who in {None, "other", "addressee"}
+                                    or c.verb in data["course_verbs"]) for c in readings):
+            break  # "Ik voelde het als: als ik wegga, ...", "je mag zeggen: ik bel u terug", "vraag haar: ...": said
         i, opener = a, None
         while i < b - 1 and (toks[i].text.lower() in r.words["openers"] or toks[i].tag == "TSW"
                              or (toks[i].tag == "VG" and "neven" in toks[i].tag_features)):
@@ -406,16 +407,21 @@ def _commits(c: Reading, sentence: ParsedSentence, r: Rules, data: dict[str, Any
         return False
     if c.verb in data["not_task_verbs"] or (c.verb in data["motion_verbs"] and not c.destination):
         return False
+    if c.verb in data["course_verbs"] and not (dated or (follows_plan and c.opener)):
+        return False  # "ik ga beginnen met een rondje": the meeting's own course
     conditional = sentence.conditional
     if c.proform and not (dated or answers):
         return False  # "Dat doe ik liever alleen": a pro-form commits only to a task just asked for, or with a day
     # An assignment to someone named in the address ("Joris, jij belt de school") is a task by itself.
     anchored = dated or conditional or answers or c.who == "addressee" or (
         follows_plan and (c.opener is not None or planning))
+    # The group commits with a day of its own clause ("we sturen het voor vrijdag"), not with one said elsewhere in
+    # the sentence ("we werken vandaag volgens ...: ... en we sluiten af met een rondje").
+    grouped = own_day is not None or conditional
     if c.mood == "future":
-        return (anchored or not closing) and (c.who != "group" or dated or conditional)
+        return (anchored or not closing) and (c.who != "group" or grouped)
     if c.mood in {"intent", "obligation"}:
-        return dated or conditional or answers
+        return (dated or conditional or answers) and (c.who != "group" or grouped)
     if c.mood == "hortative" or c.who == "group":
-        return dated or conditional
+        return grouped
     return anchored
