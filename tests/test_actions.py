@@ -210,12 +210,19 @@ def test_giving_something_to_someone_is_still_an_action() -> None:
     # the day said goes before a vaguer time in the same clause
     ("Ik maak deze week een overzicht en vrijdag ga ik ermee naar haar toe.", "vrijdag", "2026-11-27"),
     ("Ik zet het op de agenda, volgende week dinsdag.", "volgende week dinsdag", "2026-12-01"),
+    ("Dat ga ik doen, bij het volgende bezoek.", "bij het volgende bezoek", None),
 ])
 def test_due_words_and_days(text: str, due: str, iso: str | None) -> None:
     found = due_expression(text, "nl")
     assert found == due
     when = due_date(found, WEDNESDAY, "nl")
     assert (when.isoformat() if when else None) == iso
+
+
+def test_a_day_of_the_past_is_no_deadline() -> None:
+    assert due_expression("Vorige week dinsdag bel ik haar op en dan zegt ze nee.", "nl") is None
+    assert due_expression("Afgelopen vrijdag kwam ze binnen.", "nl") is None
+    assert due_expression("Last Friday she called me.", "en") is None
 
 
 def test_the_english_plain_future_with_a_day_commits_whatever_the_verb() -> None:
@@ -308,6 +315,9 @@ NOT_COMMITMENTS = [
     "Vandaag doen we de incidentmethode.",  # the meeting's own agenda
     "Ik stuur het verslag rond.",  # a present tense that looks nowhere ahead: it may be how it goes
     "Sanne, draai je stoel maar om.",  # an instruction in the meeting
+    "Ik ga beginnen met een kort rondje.",  # the meeting's own course
+    "Als hij boos wordt, mag je zeggen: ik bel u morgen terug.",  # advice: what one may say
+    "Vorige week dinsdag bel ik haar op en dan zegt ze nee.",  # the past told in the present
 ]
 
 
@@ -351,6 +361,7 @@ def test_what_the_conversation_adds_to_the_parse(frog: Frog) -> None:
     assert actions(("Sanne", "Pieter, zou jij dat willen uitzoeken?"), ("Pieter", "Ja, prima.")) == [("Pieter", None)]
     assert actions(("Pieter", "Zal ik de notulen maken?"), ("Sanne", "Nee hoor, dat doet Joris al.")) == []
     assert actions(("Sanne", "Wil je haar morgen zelf bellen?"), ("Joris", "Ja, dat vind ik een mooie vraag.")) == []
+    assert actions(("Sanne", "Joris, wil je reageren op de adviezen?"), ("Joris", "Ja.")) == []  # now, in the meeting
     # in the round of plans a present tense is a plan; in the closing round an undated intention is a takeaway
     plans = [("Joris", "Het was een lange dag met veel gedoe op de afdeling."), ("Pieter", "Dat snap ik wel."),
              ("Sanne", "Oké, wat gaan we doen?"), ("Fatima", "Ik zoek het protocol op en zet het in de map."),
