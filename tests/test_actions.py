@@ -248,6 +248,7 @@ def test_an_offer_restated_with_a_pro_form_takes_its_day() -> None:
     offered = extract_actions(said(("Fatima", "Zal ik het artikel over feedback rondsturen?"), ("Sanne", "Graag."),
                                    ("Fatima", "Doe ik morgen.")), "nl", NAMES, WEDNESDAY)
     assert [(a.owner, a.due, a.due_date) for a in offered] == [("Fatima", "morgen", "2026-11-26")]
+    assert offered[0].text.startswith("Zal ik het artikel")  # the offer's words: "Doe ik morgen." names no task
     accepted = extract_actions(said(("Fatima", "Zal ik het schema rondsturen?"), ("Sanne", "Ja, mooi.")), "nl", NAMES,
                                WEDNESDAY)
     assert [a.owner for a in accepted] == ["Fatima"]
@@ -357,6 +358,11 @@ def test_what_the_conversation_adds_to_the_parse(frog: Frog) -> None:
     assert answered[0].text.startswith("Morgen kijk ik")
     assert actions(("Sanne", "Wie wil de volgende keer de casus inbrengen?"),
                    ("Fatima", "Doe ik. Dan neem ik het dossier mee.")) == [("Fatima", "de volgende keer")]
+    # an offer restated with "doe ik": the offer's words, from when its owner commits
+    restated = extract_actions(conversation(frog, ("Fatima", "Zal ik het schema rondsturen?"), ("Sanne", "Graag."),
+                                            ("Fatima", "Doe ik morgen.")), "nl", NAMES, WEDNESDAY)
+    assert [(a.owner, a.due, a.start) for a in restated] == [("Fatima", "morgen", 20.0)]
+    assert restated[0].text.startswith("Zal ik het schema")
     # a polite "zou" still asks; an offer declined, or a question answered with a judgement, is no action
     assert actions(("Sanne", "Pieter, zou jij dat willen uitzoeken?"), ("Pieter", "Ja, prima.")) == [("Pieter", None)]
     assert actions(("Pieter", "Zal ik de notulen maken?"), ("Sanne", "Nee hoor, dat doet Joris al.")) == []

@@ -82,12 +82,14 @@ class _Talk:
 
     def __post_init__(self) -> None:
         self._parsed: dict[int, ParsedSentence | None] = {}
-        self.closing = next((k for k, s in enumerate(self.sentences) if s.is_question and self._closing_prompt(s)),
-                            len(self.sentences))
-        prompts = [re.compile(p, re.IGNORECASE) for p in lexicon(self.lang)["actions"].get("plan_prompt", [])]
+        # The closing round and the round of plans come in the second half of a conversation (what is asked in the
+        # opening, "wat neem je mee van de vorige keer?", opens neither).
         half = len(self.sentences) // 2
-        self.plans = [k for k, s in enumerate(self.sentences)
-                      if k >= half and any(p.search(s.text.strip()) for p in prompts)]
+        self.closing = next((k for k, s in enumerate(self.sentences)
+                             if k >= half and s.is_question and self._closing_prompt(s)), len(self.sentences))
+        prompts = [re.compile(p, re.IGNORECASE) for p in lexicon(self.lang)["actions"].get("plan_prompt", [])]
+        self.plans = [k for k, s in enumerate(self.sentences) if k >= half and any(p.search(s.text.strip())
+                                                                                    for p in prompts)]
 
     def planning(self, k: int) -> bool:
         """Is sentence k said in the round of plans: after a plan prompt, with no closing prompt in between?"""
@@ -231,8 +233,8 @@ def extract_actions(sentences: list[Sentence], language: str, names: Iterable[st
         if sentence.is_question:
             accepted = _accepted(k, talk, done)
             if accepted is not None:
-                owner, source, due = accepted
-                add(_action(owner, sentences[source], due, date, lang))
+                owner, said, when, due = accepted
+                add(_action(owner, sentences[said], due, date, lang, at=sentences[when]))
             continue
         state = frames.get(sentence.turn)
         follows = state is not None and state[0] == "plan"
@@ -254,11 +256,12 @@ def extract_actions(sentences: list[Sentence], language: str, names: Iterable[st
     return actions
 
 
-def _action(owner: str, sentence: Sentence, due: str | None, date: datetime.date | None, lang: str) -> Action:
+def _action(owner: str, sentence: Sentence, due: str | None, date: datetime.date | None, lang: str,
+            at: Sentence | None = None) -> Action:
     """The action said in `sentence`; it starts where its sentence starts (what the draft links to and what the top 7
-    leaves out)."""
+    leaves out), or where `at` starts: an offer restated with "Doe ik morgen" is the offer's words, committed then."""
     when = due_date(due, date, lang)
-    return Action(owner=owner, text=_clean(sentence.text, lang), due=due, start=round(sentence.start, 3),
+    return Action(owner=owner, text=_clean(sentence.text, lang), due=due, start=round((at or sentence).start, 3),
                   due_date=when.isoformat() if when else None)
 
 
@@ -276,9 +279,10 @@ def _excluded(text: str, r: Rules) -> bool:
             or r.matches("takeaway", text) or r.matches("procedure", text) or r.matches("immediate", text))
 
 
-def _accepted(k: int, talk: _Talk, done: set[int]) -> tuple[str, int, str | None] | None:
-    """(owner, the sentence that says the task, due) of a request answered with yes by the next speaker, or of an
-    accepted offer; None otherwise. Marks the sentences the action is made of in `done`."""
+def _accepted(k: int, talk: _Talk, done: set[int]) -> tuple[str, int, int, str | None] | None:
+    """(owner, the sentence that says the task, the sentence where its owner commits, due) of a request answered with
+    yes by the next speaker, or of an accepted offer; None otherwise. Marks the sentences the action is made of in
+    `done`."""
     sentences, r, lang = talk.sentences, talk.r, talk.lang
     sentence = sentences[k]
     low = sentence.text.strip().lower().replace("’", "'")
@@ -305,23 +309,23 @@ def _accepted(k: int, talk: _Talk, done: set[int]) -> tuple[str, int, str | None
         else:
             owner = answer.speaker
         said = [j for j in talk.turn_of(answer_index) if j >= answer_index]
-        done.update(said)
         for j in said:
             found = talk.commitment(j, answers=True, follows_plan=True)
             if found is not None and found.owner == owner and not talk.proform(j):
-                due = talk.due(sentences[j].text) or talk.due(sentence.text)
-                return owner, j, due
+                done.update(range(answer_index, j + 1))  # "Ja hoor, doe ik. Donderdag print ik ...": one action
+                return owner, j, j, talk.due(sentences[j].text) or talk.due(sentence.text)
+        done.update([answer_index] + [j for j in said if talk.proform(j)])
         due = next((d for d in (talk.due(sentences[j].text) for j in said) if d), None) or talk.due(sentence.text)
-        return owner, k, due
+        return owner, k, k, due
     later = [j for j in range(k + 1, min(k + 1 + _LOOKBACK, len(sentences))) if sentences[j].label == sentence.label]
     for j in later:
         if talk.proform(j):
             done.add(j)
-            return sentence.speaker, j if talk.parsed(j) is not None else k, talk.due(sentences[j].text) or talk.due(
-                sentence.text)
+            return sentence.speaker, k, j if talk.parsed(j) is not None else k, talk.due(
+                sentences[j].text) or talk.due(sentence.text)
         if talk.commitment(j, answers=True) or commitment(sentences[j].text, lang, talk.is_name, lambda span: True):
             return None  # the asker says it again ("Dan stuur ik het je vanavond"): that sentence is the action
-    return sentence.speaker, k, talk.due(sentence.text)
+    return sentence.speaker, k, k, talk.due(sentence.text)
 
 
 def _has_task(text: str, r: Rules) -> bool:
