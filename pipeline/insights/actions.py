@@ -73,7 +73,8 @@ class _Names:
 
 @dataclass
 class _Talk:
-    """The conversation as the action rules read it: sentences, their parse, and who is talking to whom."""
+    """The conversation as the action rules read it: its sentences, their parse (computed once), the closing round and
+    the round of plans."""
 
     sentences: list[Sentence]
     lang: str
@@ -112,9 +113,6 @@ class _Talk:
             return True
         lemmas = set(sentence.lemmas)
         return sentence.parsed is not None and "wat" in lemmas and bool(lemmas & {"meenemen", "hangen"})
-
-    def same_turn_before(self, k: int) -> Sentence | None:
-        return self.sentences[k - 1] if k > 0 and self.sentences[k - 1].turn == self.sentences[k].turn else None
 
     def turn_of(self, k: int) -> list[int]:
         """The indices of the sentences of sentence k's turn."""
