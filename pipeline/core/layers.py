@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import replace
+from difflib import SequenceMatcher
 from typing import Any
 
 from pipeline.core.session import Session
@@ -54,6 +56,59 @@ def apply_corrections(turns: Turns, corrections: dict[str, dict[str, Any]]) -> T
     if not fixed:
         return replace(turns, turns=tuple(changed))
     return replace(turns, turns=tuple(changed), corrected=tuple(time_key(t) for t in fixed))
+
+
+ALIGNS = 0.6  # share of words in common (difflib ratio) for a correction's text to belong to a turn
+REACH = 120.0  # seconds around its old place in which a correction's turn is looked for
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _alignment(entry: dict[str, Any], text: str) -> float:
+    """How well a turn's text matches a correction: the better of its original (what the old model heard) and its
+    corrected text (what was said, which a better model may hear)."""
+    turn = _words(text)
+    return max(SequenceMatcher(None, _words(str(entry.get(side, ""))), turn, autojunk=False).ratio()
+               for side in ("original", "text"))
+
+
+def carry_corrections(turns: Turns, corrections: dict[str, dict[str, Any]],
+                      unplaced: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Corrections made on an earlier transcript, placed on the turns of the current one (a new model, another
+    number of speakers): each stays on the turn at its time when that turn's text still aligns with it, else goes
+    to the turn within `REACH` seconds whose text aligns best (at least `ALIGNS`), with `original` the new turn's
+    text and `moved_from` its old key. Those that align with no turn, and earlier unplaced ones that still do not,
+    are returned as unplaced: kept and listed, never dropped.
+
+    Args:
+        unplaced: corrections that did not fit an earlier transcript (tried again here).
+    """
+    by_key = {time_key(t.start): t for t in turns.turns}
+    placed: dict[str, dict[str, Any]] = {}
+    left: list[dict[str, Any]] = []
+    pending = [(key, entry) for key, entry in corrections.items()]
+    pending += [(str(e.get("key", "")), {k: v for k, v in e.items() if k != "key"}) for e in unplaced]
+    for key, entry in pending:
+        here = by_key.get(key)
+        if here is not None and key not in placed and _alignment(entry, here.text) >= ALIGNS:
+            placed[key] = entry
+            continue
+        try:
+            was = float(key)
+        except ValueError:
+            was = None
+        near = [t for t in turns.turns if was is None or abs(t.start - was) <= REACH]
+        scored = sorted(((_alignment(entry, t.text), -abs(t.start - (was or t.start)), t) for t in near
+                         if time_key(t.start) not in placed), key=lambda x: (x[0], x[1]), reverse=True)
+        if scored and scored[0][0] >= ALIGNS:
+            turn = scored[0][2]
+            placed[time_key(turn.start)] = {**entry, "original": turn.text, "moved_from": key,
+                                            "speaker": turn.speaker}
+        else:
+            left.append({"key": key, **entry})
+    return placed, left
 
 
 def save_correction(session: Session, start: float, text: str, *, original: str, speaker: str) -> None:

@@ -333,6 +333,59 @@ class Action:
 
 
 @dataclass(frozen=True)
+class SummarySentence:
+    """A sentence of the summary: what someone said (cleaned of fillers), who, and when."""
+
+    text: str
+    speaker: str
+    start: float
+    end: float
+    line: int | None = None  # its line in `summary` (1-based: the draft's bookmark oogst_summary_<line>)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "speaker": self.speaker, "start": _f(self.start), "end": _f(self.end),
+                "line": self.line}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SummarySentence:
+        return cls(str(d["text"]), str(d.get("speaker") or ""), float(d.get("start", 0.0)), float(d.get("end", 0.0)),
+                   d.get("line"))
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    """A paragraph of the summary: a phase of an intervision (or a theme), a linking phrase naming who and which
+    phase, and the sentences said (insights.json's `summary_sections`)."""
+
+    heading: str
+    phase: str | None  # an intervision's phase (PHASE_ORDER), None for a theme or the agreements
+    lead: str  # the linking phrase ("" for none)
+    sentences: tuple[SummarySentence, ...]
+    person: str = ""  # whom the linking phrase names (the case-bringer); others' sentences name their speaker
+
+    def said(self, sentence: SummarySentence) -> str:
+        """A sentence as the paragraph shows it: with its speaker in brackets unless the lead names them."""
+        if not sentence.speaker or sentence.speaker == self.person:
+            return sentence.text
+        return f"{sentence.text[:-1] if sentence.text[-1:] in '.!' else sentence.text} ({sentence.speaker})" + \
+            (sentence.text[-1] if sentence.text[-1:] in ".!" else "")
+
+    @property
+    def text(self) -> str:
+        """The paragraph as running text."""
+        return " ".join([self.lead] * bool(self.lead) + [self.said(s) for s in self.sentences])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"heading": self.heading, "phase": self.phase, "lead": self.lead, "person": self.person,
+                "text": self.text, "sentences": [s.to_dict() for s in self.sentences]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SummarySection:
+        return cls(str(d.get("heading") or ""), d.get("phase"), str(d.get("lead") or ""),
+                   tuple(SummarySentence.from_dict(s) for s in d.get("sentences", [])), str(d.get("person") or ""))
+
+
+@dataclass(frozen=True)
 class Insights:
     """insights.json (and final.json, which adds keys): language, summary, ranked insights, actions, phases."""
 
@@ -342,6 +395,7 @@ class Insights:
     actions: tuple[Action, ...]
     extra: dict[str, Any] = field(default_factory=dict)  # open metadata: "generated_by", "fewer_reason", ...
     phases: PhaseResult | None = None  # the conversation's phases, as in turns.json
+    sections: tuple[SummarySection, ...] | None = None  # the summary as paragraphs ("summary_sections")
 
     @property
     def llm_error(self) -> str | None:
@@ -383,15 +437,18 @@ class Insights:
     def to_dict(self) -> dict[str, Any]:
         return {"language": self.language, "summary": list(self.summary),
                 "insights": [i.to_dict() for i in self.insights],
-                "actions": [a.to_dict() for a in self.actions], **self.extra,
-                **(self.phases.to_dict() if self.phases is not None else {})}
+                "actions": [a.to_dict() for a in self.actions],
+                **({"summary_sections": [s.to_dict() for s in self.sections]} if self.sections is not None else {}),
+                **self.extra, **(self.phases.to_dict() if self.phases is not None else {})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Insights:
-        known = {"language", "summary", "insights", "actions", *PhaseResult.KEYS}
+        known = {"language", "summary", "insights", "actions", "summary_sections", *PhaseResult.KEYS}
+        sections = d.get("summary_sections")
         return cls(str(d["language"]), tuple(d.get("summary", [])),
                    tuple(Insight.from_dict(i) for i in d.get("insights", [])),
-                   tuple(Action.from_dict(a) for a in d.get("actions", [])), _open(d, known), PhaseResult.from_dict(d))
+                   tuple(Action.from_dict(a) for a in d.get("actions", [])), _open(d, known), PhaseResult.from_dict(d),
+                   tuple(SummarySection.from_dict(s) for s in sections) if isinstance(sections, list) else None)
 
 
 # -- the facilitator's edits on the top 7 and the actions (edits.json, `core.layers`) ----------------------------------
@@ -508,10 +565,13 @@ class RunRequest:
     series: str | None = None
     remember_voices: bool | None = None
     rerun: bool = False  # a re-run after names, corrections or edits: the transcription is up to date
+    model: str | None = None  # the Whisper model chosen for this session (a name; None: the session's, else default)
+    compute_type: str | None = None  # its precision (with a job broker: which kind of worker runs it)
 
     PARAMS = ("title", "date", "language", "speakers", "vocabulary", "names", "pseudonymise", "participants",
-              "start", "series", "remember_voices", "rerun")
-    SETTINGS = ("language", "speakers", "vocabulary", "names", "pseudonymise", "participants")  # what it may set
+              "start", "series", "remember_voices", "rerun", "model", "compute_type")
+    SETTINGS = ("language", "speakers", "vocabulary", "names", "pseudonymise", "participants", "model",
+                "compute_type")  # what it may set
 
     def to_params(self) -> dict[str, Any]:
         """The job's parameters: the given values only (None, "", empty and a False `rerun` are left out)."""
@@ -537,4 +597,7 @@ class RunRequest:
 
     def settings_values(self) -> dict[str, Any]:
         """The settings this request sets for its run (the rest come from the front end's settings)."""
-        return {k: getattr(self, k) for k in self.SETTINGS if getattr(self, k) not in (None, "", (), {})}
+        values = {k: getattr(self, k) for k in self.SETTINGS if getattr(self, k) not in (None, "", (), {})}
+        if "language" in values:
+            values["language_given"] = True  # an imported transcript is then read in it, whatever its text
+        return values
