@@ -350,7 +350,7 @@ class Draft(Stage):
         shared = next((s for plug in plugs if (s := plug.shared(ctx, turns, insights)) is not None), None)
         sections = [s for plug in plugs for s in plug.draft_sections(ctx, turns, insights, shared)]
         write_draft(session, turns, insights, title=ctx.title, date=ctx.recorded, words=words, shared=shared,
-                    sections=sections, recogniser="" if ctx.imported else recogniser(transcript))
+                    sections=sections, recogniser="" if ctx.imported else transcript.recogniser)
         return True
 
 
@@ -373,17 +373,6 @@ def carry(session: Session) -> None:
         log.warning("%s: %d correction%s made on an earlier transcript match%s no line of this one; kept in %s under "
                     "\"unplaced\" (first: %r)", session.name, len(left), "" if len(left) == 1 else "s",
                     "es" if len(left) == 1 else "", CORRECTIONS, str(left[0].get("text", ""))[:60])
-
-
-def recogniser(transcript: Transcript) -> str:
-    """The model behind a transcript in words for the draft's last line: `Whisper large-v3 (faster-whisper,
-    float16, sha256 e5b1a55b89c1)`; never a path (transcript.json holds none)."""
-    name = transcript.model.removeprefix("whisper-")
-    details = [str(v) for v in (transcript.extra.get("backend"), transcript.extra.get("precision")) if v]
-    digest = transcript.extra.get("model_sha256")
-    if digest:
-        details.append(f"sha256 {str(digest)[:12]}")
-    return f"Whisper {name}" + (f" ({', '.join(details)})" if details else "")
 
 
 STAGES: tuple[Stage, ...] = (Transcribe(), Speakers(), Analyse(), Names(), Insights(), Draft())

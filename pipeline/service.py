@@ -23,21 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError, InputError, OogstError, SessionError
 from pipeline.core.language import session_name
-from pipeline.core.layers import apply_edits, save_correction, time_key
+from pipeline.core.layers import ActionEdit, AddedInsight, Edits, InsightEdit, apply_edits, time_key, with_correction
 from pipeline.core.lock import session_lock
 from pipeline.core.session import MEMBER, Session
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Reporter
-from pipeline.core.types import (
-    TOP_N,
-    ActionEdit,
-    AddedInsight,
-    Edits,
-    InsightEdit,
-    Insights,
-    RunRequest,
-    Turns,
-)
+from pipeline.core.types import TOP_N, Insights, RunRequest, Turns
 from pipeline.models.catalog import PRECISIONS as PRECISIONS  # what a session may choose (the web form)
 from pipeline.run import STAGE_NAMES, RunResult, run_stages
 
@@ -212,8 +203,9 @@ class Oogst:
         text = " ".join(text.split())[:5000]
         previous = session.corrections().get(time_key(turn.start), {})
         with self.locked(session, "correct"):
-            save_correction(session, turn.start, text, original=previous.get("original") or turn.text,
-                            speaker=turn.speaker)
+            session.save_corrections(with_correction(session.corrections(), turn.start, text,
+                                                     original=previous.get("original") or turn.text,
+                                                     speaker=turn.speaker))
         self._changed(session)
 
     # -- the top 7 and the actions ----------------------------------------------------------------------------------

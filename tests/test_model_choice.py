@@ -19,7 +19,7 @@ from pipeline.core.types import RunRequest, Segment, Transcript, Turn, Turns, Wo
 from pipeline.insights.confidence import Recognition, Thresholds, thresholds_for
 from pipeline.jobs.celery_queue import QUEUE_NAME, kind_queue, queue_for
 from pipeline.jobs.engines import job_kind, worker_precision
-from pipeline.run import carry, recogniser
+from pipeline.run import carry
 from pipeline.service import Oogst, chosen_model
 from pipeline.testing import ScriptedBackend
 
@@ -76,7 +76,7 @@ def test_the_drafts_last_line_names_the_model() -> None:
 
     transcript = Transcript("nl", 10.0, "whisper-large-v3", (), {"backend": "faster-whisper", "precision": "float16",
                                                                 "model_sha256": "e5b1a55b89c1" + "0" * 52})
-    line = recogniser(transcript)
+    line = transcript.recogniser
     assert line == "Whisper large-v3 (faster-whisper, float16, sha256 e5b1a55b89c1)"
     spec = DocSpec("Sessie", __import__("datetime").date(2026, 3, 4), ("Sanne",), "sessie", "x", recogniser=line)
     doc = build_document(spec, Insights("nl", (), (), ()), None)

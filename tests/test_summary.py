@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import docx
 import pytest
 
 from pipeline.core.settings import Settings
@@ -85,3 +86,25 @@ def test_another_conversation_gets_a_paragraph_per_theme_and_keeps_its_summary(t
     assert lines == list(range(1, len(data["summary"]) + 1))  # every summary line, each once
     starts = [min(s["start"] for s in part["sentences"]) for part in sections]
     assert starts == sorted(starts)  # in the order the themes came up
+
+
+def test_a_vote_on_a_themes_heading_in_the_summary_counts_for_its_insight(tmp_path: Path):
+    """The summary's theme headings are the top 7's titles and come first in the draft: a '+1' there is a vote."""
+    from docx_helpers import CommentSpec, add_comments
+
+    from pipeline.core.session import Session
+    from pipeline.service import Oogst
+
+    settings = Settings(out_dir=tmp_path / "out", language="en")
+    session = run_recording(YOUTHWORK, settings).session
+    data = json.loads(session.path("insights.json").read_text(encoding="utf-8"))
+    ranks = {i["title"]: i["rank"] for i in data["insights"]}
+    theme = next(s["heading"] for s in data["summary_sections"] if s["heading"] in ranks)
+    copy = add_comments(session.path("draft.docx"), tmp_path / "back.docx", [CommentSpec(theme, "+1", "Fatima")])
+    document = docx.Document(str(copy))
+    assert next(p for p in document.paragraphs if theme in p.text).style.name == "Heading 2"  # the summary's, first
+    Oogst(settings).collect(Session(session.root), [copy])
+    review = json.loads(session.path("review.json").read_text(encoding="utf-8"))
+    assert review["reviewers"] == ["Fatima"]
+    assert review["comments"][0]["target"]["index"] == ranks[theme]
+    assert review["comments"][0]["target"]["kind"] == "insight"

@@ -21,12 +21,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import Any
 
-from pipeline.core.session import Session
-from pipeline.core.types import Action, Edits, Insight, Insights, Quote, Turns
+from pipeline.core.types import Action, Insight, Insights, Quote, Turns, _open
 
 
 def text_key(text: str) -> str:
@@ -111,18 +110,113 @@ def carry_corrections(turns: Turns, corrections: dict[str, dict[str, Any]],
     return placed, left
 
 
-def save_correction(session: Session, start: float, text: str, *, original: str, speaker: str) -> None:
-    """Record a corrected line (an empty text, or the original one, removes the correction)."""
-    turns = session.corrections()
+def with_correction(corrections: dict[str, dict[str, Any]], start: float, text: str, *, original: str,
+                    speaker: str) -> dict[str, dict[str, Any]]:
+    """corrections.json's lines with this line corrected (an empty text, or the original one, removes it)."""
+    turns = dict(corrections)
     if text.strip() and " ".join(text.split()) != " ".join(original.split()):
         turns[time_key(start)] = {"text": " ".join(text.split()), "original": original, "speaker": speaker,
                                   "at": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
     else:
         turns.pop(time_key(start), None)
-    session.save_corrections(turns)
+    return turns
 
 
-# -- top 7 and action edits ------------------------------------------------------------------------------------
+# -- the facilitator's edits on the top 7 and the actions (edits.json, `core.layers`) ----------------------------------
+@dataclass(frozen=True)
+class InsightEdit:
+    """A change to one insight: new wording, new title, dropped (None: not changed)."""
+
+    text: str | None = None
+    title: str | None = None
+    dropped: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("title", self.title), ("text", self.text), ("dropped", self.dropped))
+                if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> InsightEdit:
+        return cls(d.get("text"), d.get("title"), d.get("dropped"))
+
+    @property
+    def empty(self) -> bool:
+        return not self.to_dict()
+
+
+@dataclass(frozen=True)
+class AddedInsight:
+    """A transcript line the facilitator promoted to an insight."""
+
+    key: str  # "added-<turn start>"
+    text: str
+    title: str
+    speakers: tuple[str, ...] = ()
+    speaker: str = ""
+    start: float = 0.0
+    end: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "text": self.text, "title": self.title, "speakers": list(self.speakers),
+                "speaker": self.speaker, "start": self.start, "end": self.end}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AddedInsight:
+        return cls(str(d["key"]), str(d["text"]), str(d.get("title") or str(d["text"])[:40]),
+                   tuple(d.get("speakers", [])), str(d.get("speaker") or ""), float(d.get("start", 0.0)),
+                   float(d.get("end", 0.0)))
+
+
+@dataclass(frozen=True)
+class ActionEdit:
+    """A new owner or due date for an action ("" clears it)."""
+
+    owner: str | None = None
+    due: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("owner", self.owner), ("due", self.due)) if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ActionEdit:
+        return cls(d.get("owner"), d.get("due"))
+
+
+@dataclass(frozen=True)
+class Edits:
+    """edits.json: `{"insights": {"<key>": {...}}, "order": ["<key>", ...], "added": [...], "actions": {...}}`."""
+
+    insights: dict[str, InsightEdit] = field(default_factory=dict)
+    order: tuple[str, ...] | None = None  # None: the ranking's order
+    added: tuple[AddedInsight, ...] = ()
+    actions: dict[str, ActionEdit] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.insights or self.order is not None or self.added or self.actions or self.extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.insights:
+            out["insights"] = {k: e.to_dict() for k, e in self.insights.items()}
+        if self.order is not None:
+            out["order"] = list(self.order)
+        if self.added:
+            out["added"] = [a.to_dict() for a in self.added]
+        if self.actions:
+            out["actions"] = {k: e.to_dict() for k, e in self.actions.items()}
+        return {**out, **self.extra}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Edits:
+        return cls({str(k): InsightEdit.from_dict(v) for k, v in (d.get("insights") or {}).items()},
+                   tuple(d["order"]) if isinstance(d.get("order"), list) else None,
+                   tuple(AddedInsight.from_dict(a) for a in d.get("added") or []),
+                   {str(k): ActionEdit.from_dict(v) for k, v in (d.get("actions") or {}).items()},
+                   _open(d, {"insights", "order", "added", "actions"}))
+
+
+# -- top 7 and action edits applied -----------------------------------------------------------------------------
 def apply_edits(insights: Insights, edits: Edits, *, keep_dropped: bool = False) -> Insights:
     """insights.json with the facilitator's edits applied: wording, order, dropped, added, action owner/due.
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import SessionError
-from pipeline.core.types import Edits, Insights, Transcript, Turns
+from pipeline.core.layers import Edits
+from pipeline.core.types import Insights, Transcript, Turns
 
 log = logging.getLogger(__name__)
 

@@ -79,6 +79,16 @@ class Transcript:
         """The words' times are spread evenly over their cue (an imported transcript): no real word timing."""
         return bool(self.extra.get("words_estimated"))
 
+    @property
+    def recogniser(self) -> str:
+        """The model behind this transcript in words for the draft's last line: `Whisper large-v3 (faster-whisper,
+        float16, sha256 e5b1a55b89c1)`; never a path (transcript.json holds none)."""
+        details = [str(v) for v in (self.extra.get("backend"), self.extra.get("precision")) if v]
+        digest = self.extra.get("model_sha256")
+        if digest:
+            details.append(f"sha256 {str(digest)[:12]}")
+        return f"Whisper {self.model.removeprefix('whisper-')}" + (f" ({', '.join(details)})" if details else "")
+
     def with_extra(self, **keys: Any) -> Transcript:
         """The same transcript with these open metadata keys added (e.g. the session's source, date, title)."""
         return replace(self, extra={**self.extra, **keys})
@@ -449,100 +459,6 @@ class Insights:
                    tuple(Insight.from_dict(i) for i in d.get("insights", [])),
                    tuple(Action.from_dict(a) for a in d.get("actions", [])), _open(d, known), PhaseResult.from_dict(d),
                    tuple(SummarySection.from_dict(s) for s in sections) if isinstance(sections, list) else None)
-
-
-# -- the facilitator's edits on the top 7 and the actions (edits.json, `core.layers`) ----------------------------------
-@dataclass(frozen=True)
-class InsightEdit:
-    """A change to one insight: new wording, new title, dropped (None: not changed)."""
-
-    text: str | None = None
-    title: str | None = None
-    dropped: bool | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in (("title", self.title), ("text", self.text), ("dropped", self.dropped))
-                if v is not None}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> InsightEdit:
-        return cls(d.get("text"), d.get("title"), d.get("dropped"))
-
-    @property
-    def empty(self) -> bool:
-        return not self.to_dict()
-
-
-@dataclass(frozen=True)
-class AddedInsight:
-    """A transcript line the facilitator promoted to an insight."""
-
-    key: str  # "added-<turn start>"
-    text: str
-    title: str
-    speakers: tuple[str, ...] = ()
-    speaker: str = ""
-    start: float = 0.0
-    end: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "text": self.text, "title": self.title, "speakers": list(self.speakers),
-                "speaker": self.speaker, "start": self.start, "end": self.end}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> AddedInsight:
-        return cls(str(d["key"]), str(d["text"]), str(d.get("title") or str(d["text"])[:40]),
-                   tuple(d.get("speakers", [])), str(d.get("speaker") or ""), float(d.get("start", 0.0)),
-                   float(d.get("end", 0.0)))
-
-
-@dataclass(frozen=True)
-class ActionEdit:
-    """A new owner or due date for an action ("" clears it)."""
-
-    owner: str | None = None
-    due: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in (("owner", self.owner), ("due", self.due)) if v is not None}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ActionEdit:
-        return cls(d.get("owner"), d.get("due"))
-
-
-@dataclass(frozen=True)
-class Edits:
-    """edits.json: `{"insights": {"<key>": {...}}, "order": ["<key>", ...], "added": [...], "actions": {...}}`."""
-
-    insights: dict[str, InsightEdit] = field(default_factory=dict)
-    order: tuple[str, ...] | None = None  # None: the ranking's order
-    added: tuple[AddedInsight, ...] = ()
-    actions: dict[str, ActionEdit] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return bool(self.insights or self.order is not None or self.added or self.actions or self.extra)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.insights:
-            out["insights"] = {k: e.to_dict() for k, e in self.insights.items()}
-        if self.order is not None:
-            out["order"] = list(self.order)
-        if self.added:
-            out["added"] = [a.to_dict() for a in self.added]
-        if self.actions:
-            out["actions"] = {k: e.to_dict() for k, e in self.actions.items()}
-        return {**out, **self.extra}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Edits:
-        return cls({str(k): InsightEdit.from_dict(v) for k, v in (d.get("insights") or {}).items()},
-                   tuple(d["order"]) if isinstance(d.get("order"), list) else None,
-                   tuple(AddedInsight.from_dict(a) for a in d.get("added") or []),
-                   {str(k): ActionEdit.from_dict(v) for k, v in (d.get("actions") or {}).items()},
-                   _open(d, {"insights", "order", "added", "actions"}))
 
 
 # -- one run of one input: the CLI's call and a job's parameters ------------------------------------------------------

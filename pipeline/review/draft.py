@@ -4,7 +4,8 @@ The draft carries two things `review.collect` relies on, both plain Word feature
 when they save:
 - custom document properties `OogstSession` (session name), `OogstInsights` (hash of the insights the draft was
   made from) and `OogstKind` ("draft" or "final"), so a copy from another session is recognised;
-- a bookmark around every unit a comment can be about (`oogst_insight_<rank>`, `oogst_summary_<i>`,
+- a bookmark around every unit a comment can be about (`oogst_insight_<rank>`, its theme's heading in the summary
+  `oogst_insight_<rank>_theme`, `oogst_summary_<i>`,
   `oogst_action_<i>_<col>`, `oogst_missing`, `oogst_turn_<i>`, ...), so a comment maps to its insight even when
   LibreOffice renumbers comment ids.
 
@@ -314,8 +315,11 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
     if insights.summary:
         marks.wrap(doc.add_heading(lab["summary"], level=1), f"{BOOKMARK_PREFIX}section_summary")
         shown = set()
+        themes = {i.title: i.rank for i in insights.insights}
         for part in insights.sections or ():  # the summary as paragraphs: a phase or a theme each
-            doc.add_heading(part.heading, level=2)
+            heading = doc.add_heading(part.heading, level=2)
+            if part.phase is None and part.heading in themes:  # a comment on a theme's heading is about its insight
+                marks.wrap(heading, f"{BOOKMARK_PREFIX}insight_{themes[part.heading]}_theme")
             if part.lead:
                 doc.add_paragraph().add_run(part.lead).italic = True
             for said in part.sentences:
