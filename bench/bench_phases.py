@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 
 import quality_metrics as qm  # noqa: E402
 
-from pipeline.analysis.types import Sentence, analyse_turns  # noqa: E402
+from pipeline.analysis.types import Sentence  # noqa: E402
 from pipeline.core.types import Turn, Turns  # noqa: E402
 from pipeline.ingest.importers import import_transcript  # noqa: E402
 from pipeline.insights.phases import ORDER, PhaseResult, detect_phases, without_cues  # noqa: E402
@@ -54,21 +54,13 @@ NOT_INTERVISION = ["tune/cop_youthwork_en.vtt", "tune/leerkring_nachtdienst_nl.t
 UNANNOTATED = ["report/intervisie_onderwijs_nl.txt", "tune/intervisie_docenten_nl.txt"]
 
 
-_ANALYSIS: dict[str, list[Sentence]] = {}  # every text Frog has read in this run, by text key
-
-
 def analysis_of(turns: Turns, language: str, mode: str) -> dict[str, list[Sentence]] | None:
-    """Frog's analysis of the turns, as the analysis stage makes it (None: the rules read them)."""
-    from pipeline.analysis.frog import choose
+    """Frog's analysis of the turns, as the analysis stage makes it (None: the rules read them); read the one way the
+    benches read Dutch, `bench_quality.analysis_of` (`mode` "rules" is its `--rules`)."""
+    import bench_quality
 
-    if mode == "rules":
-        return None
-    analyser, _engine = choose(language)
-    if analyser is None:
-        return None
-    found = analyse_turns([t.text for t in turns.turns], _ANALYSIS, analyser=analyser)
-    _ANALYSIS.update(found)
-    return found
+    bench_quality.RULES_ONLY = mode == "rules"
+    return bench_quality.analysis_of(turns, language)
 
 
 def phases_of(turns: Turns, language: str, mode: str) -> PhaseResult:
