@@ -264,7 +264,7 @@ class Draft(Stage):
                          *[part for plug in plugs for part in plug.draft_key(ctx)])
 
     def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
-        from pipeline.insights.confidence import Recognition
+        from pipeline.insights.confidence import Recognition, recognised
         from pipeline.review.draft import write_draft
 
         session = ctx.session
@@ -273,10 +273,11 @@ class Draft(Stage):
         insights = apply_edits(session.insights(), session.edits())  # the facilitator's edits (web page), if any
         transcript = session.transcript()
         words = None if ctx.imported else Recognition(transcript.words)  # an import has no probabilities: no marks
+        recognition = None if ctx.imported else recognised(transcript.words)  # the draft warns when it was poor
         shared = next((s for plug in plugs if (s := plug.shared(ctx, turns, insights)) is not None), None)
         sections = [s for plug in plugs for s in plug.draft_sections(ctx, turns, insights, shared)]
         write_draft(session, turns, insights, title=ctx.title, date=ctx.recorded, words=words, shared=shared,
-                    sections=sections)
+                    sections=sections, recognition=recognition)
         return True
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -26,7 +27,7 @@ from pipeline.core.language import session_name
 from pipeline.core.layers import apply_edits, save_correction, time_key
 from pipeline.core.lock import session_lock
 from pipeline.core.progress import Reporter
-from pipeline.core.session import MEMBER, Session
+from pipeline.core.session import MEMBER, TRANSCRIPT, Session
 from pipeline.core.settings import Settings
 from pipeline.core.types import (
     TOP_N,
@@ -35,6 +36,7 @@ from pipeline.core.types import (
     Edits,
     InsightEdit,
     Insights,
+    Recognised,
     RunRequest,
     Turns,
 )
@@ -180,6 +182,14 @@ class Oogst:
             save_correction(session, turn.start, text, original=previous.get("original") or turn.text,
                             speaker=turn.speaker)
         self._changed(session)
+
+    def recognition(self, session: Session) -> Recognised | None:
+        """How well the session's speech was recognised, for the warnings (None: not transcribed yet, or an
+        imported transcript, which has no word probabilities)."""
+        if not session.has(TRANSCRIPT):
+            return None
+        stat = session.path(TRANSCRIPT).stat()
+        return _recognised(session.root, stat.st_mtime_ns, stat.st_size)
 
     # -- the top 7 and the actions ----------------------------------------------------------------------------------
     def shown_insights(self, session: Session) -> Insights:
@@ -347,6 +357,15 @@ class Oogst:
         from pipeline.series.overview import forget
 
         return forget(self.out_dir, name, person)
+
+
+@functools.lru_cache(maxsize=16)
+def _recognised(root: Path, mtime_ns: int, size: int) -> Recognised | None:
+    """`Oogst.recognition` of one version of a transcript.json (a long session's pages do not parse it again)."""
+    from pipeline.insights.confidence import recognised
+
+    transcript = Session(root).transcript()
+    return None if transcript.words_estimated else recognised(transcript.words)
 
 
 def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None = None, force: bool = False,

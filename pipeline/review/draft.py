@@ -26,9 +26,9 @@ from xml.sax.saxutils import escape
 
 from pipeline.core.language import format_date, texts
 from pipeline.core.session import DRAFT, Session, atomic_write_bytes, cache_key
-from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
+from pipeline.core.types import TOP_N, Action, Insight, Insights, Recognised, Turns
 from pipeline.review.doubt import Doubt, DoubtfulWords
-from pipeline.review.sections import add_phase_timeline, add_speaking_time, header_table
+from pipeline.review.sections import add_phase_timeline, add_speaking_time, header_table, percent
 
 if TYPE_CHECKING:  # python-docx is imported inside the functions that need it
     from docx.document import Document as DocxDocument
@@ -214,7 +214,8 @@ class DocSpec:
     changes_heading: bool = False
 
 
-def _add_insight(doc: DocxDocument, insight: Insight, lab: Mapping[str, str], marks: _Bookmarks, doubt: Doubt) -> None:
+def _add_insight(doc: DocxDocument, insight: Insight, lab: Mapping[str, str], marks: _Bookmarks, doubt: Doubt,
+                 unsure: bool = False) -> None:
     head = doc.add_paragraph(style="List Number")
     bid = marks.start(head, f"{BOOKMARK_PREFIX}insight_{insight.rank}")
     if insight.title:
@@ -232,6 +233,9 @@ def _add_insight(doc: DocxDocument, insight: Insight, lab: Mapping[str, str], ma
         spans = doubt.spans(quote.text.strip(), quote.start, quote.end)
         doubt.add(para, quote_text(quote), spans, offset=1, italic=True, size=10)  # offset: the opening quote mark
         last = para
+    if unsure:  # built on words the recogniser was unsure of: say so under it, inside its bookmark
+        last = doc.add_paragraph(style="List Continue")
+        last.add_run(lab["insight_unsure"]).italic = True
     marks.end(last, bid)
 
 
@@ -256,12 +260,15 @@ Section = Callable[["DocxDocument", Callable[["Paragraph", str], None]], None]
 
 
 def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
-                   words: DoubtfulWords | None = None, sections: Sequence[Section] = ()) -> DocxDocument:
+                   words: DoubtfulWords | None = None, sections: Sequence[Section] = (),
+                   recognition: Recognised | None = None) -> DocxDocument:
     """The python-docx Document of a draft (turns given: transcript appendix, speaking time) or final document.
 
     Args:
         words: the recogniser's doubtful words (None for an imported transcript, and for final.docx): marked.
         sections: added after the action points, in order.
+        recognition: how well the session was recognised: a poor one gets a warning under the heading, and
+            insights built on uncertain words a line saying so (None: no warning).
     """
     import docx
     from docx.enum.text import WD_BREAK
@@ -291,6 +298,12 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
         meta.add_run().add_break()
         meta.add_run(str(written_by["note"])).italic = True
     marks.wrap(meta, f"{BOOKMARK_PREFIX}meta")
+    if recognition is not None and recognition.poor:
+        warning = doc.add_paragraph()
+        warning.add_run(lab["poor_recognition_lead"]).bold = True
+        warning.add_run(lab["poor_recognition"].format(uncertain=recognition.uncertain, words=recognition.words,
+                                                       share=percent(recognition.share)))
+        marks.wrap(warning, f"{BOOKMARK_PREFIX}recognition")
 
     if spec.review_note:
         heading = doc.add_heading(lab["howto"], level=1)
@@ -316,7 +329,7 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
 
     marks.wrap(doc.add_heading(lab["top"], level=1), f"{BOOKMARK_PREFIX}section_top")
     for insight in insights.insights[:TOP_N]:
-        _add_insight(doc, insight, lab, marks, doubt)
+        _add_insight(doc, insight, lab, marks, doubt, recognition is not None and recognition.unsure(insight))
     if spec.missing_line:
         missing = doc.add_paragraph()
         missing.add_run(lab["missing"]).bold = True
@@ -357,7 +370,7 @@ def save_document(doc: DocxDocument, path: Path) -> Path:
 
 def write_draft(session: Session, turns: Turns, insights: Insights, *, title: str, date: datetime.date,
                 path: Path | None = None, words: DoubtfulWords | None = None, shared: Shared | None = None,
-                sections: Sequence[Section] = ()) -> Path:
+                sections: Sequence[Section] = (), recognition: Recognised | None = None) -> Path:
     """Write the review draft (default `<session>/draft.docx`) and return its path.
 
     Args:
@@ -365,6 +378,7 @@ def write_draft(session: Session, turns: Turns, insights: Insights, *, title: st
         shared: the session is pseudonymised: every text (title, session name in the properties, turns,
             insights) goes through it; the draft still carries the hash of the original insights for `collect`.
         sections: added after the action points (`Section`), e.g. a series' earlier actions.
+        recognition: how well the session was recognised (`build_document`); None for an imported transcript.
     """
     target = Path(path) if path is not None else session.path(DRAFT)
     source_hash, name = insights_hash(insights), session.name
@@ -373,6 +387,6 @@ def write_draft(session: Session, turns: Turns, insights: Insights, *, title: st
         title, name = shared.text(title, any_case=True), shared.text(session.name, any_case=True)
     spec = DocSpec(title=title, date=date, participants=tuple(participants(turns, insights)),
                    session_name=name, insights_hash=source_hash)
-    save_document(build_document(spec, insights, turns, words, sections), target)
+    save_document(build_document(spec, insights, turns, words, sections, recognition), target)
     log.info("wrote %s (%d insights, %d turns)", target, min(TOP_N, len(insights.insights)), len(turns.turns))
     return target

@@ -5,6 +5,8 @@ change goes through the service, and the draft is rewritten."""
 
 from __future__ import annotations
 
+import bisect
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -13,13 +15,11 @@ from starlette.routing import Route
 
 from pipeline.core.layers import text_key, time_key
 from pipeline.core.session import INSIGHTS, TURNS, Session
-from pipeline.core.types import TOP_N, Insights, Turns
+from pipeline.core.types import TOP_N, Insight, Insights, Turns
 from pipeline.service import Edit
 from pipeline.speakers.clips import heard_words, speaker_rows, write_clips
 from pipeline.web.app import PageError, form, in_thread, oogst, page, render, session_of
 from pipeline.web.pages_sessions import session_info
-
-LOW_CONFIDENCE = 0.5  # words Whisper gave less than this probability are marked
 
 
 def _turns(session: Session) -> Turns:
@@ -94,8 +94,9 @@ async def name_speakers(request: Request) -> Response:
     return RedirectResponse(f"/s/{session.name}/speakers?saved=1", status_code=303)
 
 
-def transcript_lines(session: Session) -> list[dict[str, Any]]:
-    """Turns for the page: speaker, time, text as words (uncertain ones marked), the correction if any."""
+def transcript_lines(session: Session, low: float) -> list[dict[str, Any]]:
+    """Turns for the page: speaker, time, text as words (those under probability `low` marked), the correction if
+    any."""
     turns = _turns(session)
     words = heard_words(session)
     corrections = session.corrections()
@@ -105,7 +106,7 @@ def transcript_lines(session: Session) -> list[dict[str, Any]]:
         tokens: list[tuple[str, bool]] = []
         if correction is None:
             inside = [w for w in words if turn.start - 0.01 <= (w.start + w.end) / 2 <= turn.end + 0.01]
-            tokens = [(w.word.strip(), w.probability < LOW_CONFIDENCE) for w in inside]
+            tokens = [(w.word.strip(), w.probability < low) for w in inside]
             if " ".join(t for t, _ in tokens).split() != turn.text.split():
                 tokens = [(turn.text, False)]  # the turn text was changed since: show it as it is
         text = correction["text"] if correction else turn.text
@@ -117,8 +118,10 @@ def transcript_lines(session: Session) -> list[dict[str, Any]]:
 
 async def transcript(request: Request) -> Response:
     session = session_of(request)
+    recognition = oogst(request).recognition(session)
     return render(request, "transcript.html", s=session_info(request, session), has_turns=True,
-                  lines=transcript_lines(session), audio=_has_audio(session),
+                  lines=transcript_lines(session, recognition.word_low if recognition else 0.0),
+                  audio=_has_audio(session),
                   saved=request.query_params.get("saved"))
 
 
@@ -141,19 +144,31 @@ def shown(request: Request, session: Session) -> Insights:
     return oogst(request).shown_insights(session)
 
 
+def source_line(turns: Turns, insight: Insight) -> int | None:
+    """The transcript line (turn index) of the quote the insight's text was taken from (most words in common)."""
+    said = set(re.findall(r"\w+", insight.text.lower()))
+    quote = max(insight.quotes, key=lambda q: len(said & set(re.findall(r"\w+", q.text.lower()))), default=None)
+    if quote is None:
+        return None
+    return max(0, bisect.bisect_right([turn.start for turn in turns.turns], quote.start + 0.01) - 1)
+
+
 async def insights_page(request: Request) -> Response:
     session = session_of(request)
     current = shown(request, session)
+    recognition = oogst(request).recognition(session)
+    turns = _turns(session)
     items: list[dict[str, Any]] = []
     for insight in current.insights:
         items.append({"key": insight.key or text_key(insight.text), "rank": insight.rank, "title": insight.title,
                       "text": insight.text, "speakers": ", ".join(insight.speakers), "edited": insight.edited,
                       "dropped": insight.dropped, "original": insight.original_text,
-                      "confidence": insight.confidence})
+                      "unsure": recognition is not None and recognition.unsure(insight),
+                      "line": source_line(turns, insight)})
     actions = [{"key": text_key(a.text), "owner": a.owner or "", "due": a.due or "", "text": a.text}
                for a in current.actions]
     return render(request, "insights.html", s=session_info(request, session), has_turns=True, items=items,
-                  actions=actions, top_n=TOP_N, saved=request.query_params.get("saved"))
+                  actions=actions, top_n=TOP_N, saved=request.query_params.get("saved"), recognition=recognition)
 
 
 def edit_of(data: dict[str, str]) -> Edit:

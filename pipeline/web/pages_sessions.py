@@ -211,7 +211,8 @@ async def overview(request: Request) -> Response:
     session = session_of(request)
     info = session_info(request, session)
     return render(request, "session.html", s=info, state=progress_state(request, session), stages=STAGE_NAMES,
-                  recording=session.recording(), has_turns=session.has(TURNS))
+                  recording=session.recording(), has_turns=session.has(TURNS),
+                  recognition=oogst(request).recognition(session))
 
 
 async def progress_json(request: Request) -> Response:
