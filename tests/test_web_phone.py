@@ -1,11 +1,12 @@
 """Every facilitator page on a phone (390 px, a phone's screen emulated) and at desktop width, in a real headless
 Chromium against a real `oogst serve`: nothing wider than the screen, every control on screen, the transcript's text
-as wide as the screen.
+as wide as the screen; and the warning of a poorly recognised session on the session and top 7 pages, which leads
+to the transcript, and to the line an unsure insight was taken from.
 
 The sessions are real ones: the sample recording through the real speaker stage with a scripted recogniser that
-gives the script's words with many of them uncertain, named (one long name), a line
-corrected (a long web address in it), the roster filled (long addresses), the draft sent and one copy collected;
-and a transcript of the same series (no audio). Screenshots of the speakers, transcript and top 7 pages at both
+gives the script's words with many of them uncertain (their mean log-probability under `POOR_MEAN_LOG`), named
+(one long name), a line corrected (a long web address in it), the roster filled (long addresses), the draft sent
+and one copy collected; and a transcript of the same series (no audio). Screenshots of the speakers, transcript and top 7 pages at both
 widths go to outputs/screenshots/phone-*.png (docs/ keeps copies, linked from the README).
 """
 
@@ -22,13 +23,13 @@ import pytest
 
 from pipeline.core.types import SAMPLE_RATE, Segment, Word
 from pipeline.insights.confidence import LOW_PROBABILITY
-from tests.web_helpers import ROOT, chromium, free_port, running_server
+from tests.web_helpers import ROOT, chromium, free_port, running_server, wait_for
 
 SAMPLE = ROOT / "recordings" / "voorbeeld-intervisie.ogg"
 TRUTH = ROOT / "recordings" / "voorbeeld-intervisie.truth.json"
 SHOTS = ROOT / "outputs" / "screenshots"
 SERIES = "intervisie-west"
-UNCERTAIN = 0.45  # the share of the sample's words the scripted recogniser is unsure of
+UNCERTAIN = 0.6  # the share of the sample's words the scripted recogniser is unsure of (mean log-p. about -0.7)
 LONG_NAME = "Sanne de Vries-van den Berghuizen"
 LONG_URL = "https://www.voorbeeldschool-west.nl/protocollen/oudergesprekken-en-leerlingbesprekingen-2026.pdf"
 PHONE, DESKTOP = 390, 1280
@@ -131,7 +132,7 @@ def shot(driver: Any, path: Path, width: int, most: int) -> None:
 
 @pytest.mark.slow
 @pytest.mark.needs_system("chromium", "chromedriver")
-def test_every_page_fits_a_phone(tmp_path: Path) -> None:
+def test_every_page_fits_a_phone_and_poor_recognition_is_said(tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
     out, name, other = sessions(tmp_path)
@@ -160,6 +161,24 @@ def test_every_page_fits_a_phone(tmp_path: Path) -> None:
                 column = driver.find_element(By.CSS_SELECTOR, ".turn > div").size["width"]
                 assert column >= (0.8 * width if width == PHONE else 400), column
                 assert LONG_URL[:30] in driver.find_element(By.ID, "t1").text
+
+                # the warning: on the session page and the top 7, with the way to the transcript
+                for page in (f"/s/{name}", f"/s/{name}/insights"):
+                    driver.get(base + page)
+                    warning = driver.find_element(By.ID, "poor-recognition")
+                    assert "slecht verstaan" in warning.text and "woorden" in warning.text
+                driver.find_element(By.ID, "to-transcript").click()
+                wait_for(lambda: driver.current_url.endswith(f"/s/{name}/transcript"), 30, "the transcript")
+                driver.get(f"{base}/s/{name}/insights")
+                unsure = driver.find_elements(By.CSS_SELECTOR, "a.unsure")
+                assert unsure and "onzeker verstaan" in unsure[0].text
+                unsure[0].click()
+                wait_for(lambda: "/transcript#t" in driver.current_url, 30, "the insight's transcript line")
+                target = driver.execute_script("return document.querySelector(':target').id")
+                assert target == driver.current_url.rsplit("#", 1)[1]
+                driver.get(f"{base}/s/{other}/insights")  # an imported transcript: no probabilities, no warning
+                assert not driver.find_elements(By.ID, "poor-recognition")
+                assert not driver.find_elements(By.CSS_SELECTOR, "a.unsure")
 
                 for tab, label in (("speakers", "speakers"), ("transcript", "transcript"), ("insights", "top7")):
                     driver.get(f"{base}/s/{name}/{tab}")
