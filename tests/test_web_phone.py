@@ -6,8 +6,8 @@ to the transcript, and to the line an unsure insight was taken from.
 The sessions are real ones: the sample recording through the real speaker stage with a scripted recogniser that
 gives the script's words with many of them uncertain (their mean log-probability under `POOR_MEAN_LOG`), named
 (one long name), a line corrected (a long web address in it), the roster filled (long addresses), the draft sent
-and one copy collected; and a transcript of the same series (no audio). Screenshots of the speakers, transcript and top 7 pages at both
-widths go to outputs/screenshots/phone-*.png (docs/ keeps copies, linked from the README).
+and one copy collected; and a transcript of the same series (no audio). Screenshots of the speakers, transcript
+and top 7 pages at both widths go to outputs/screenshots/phone-*.png (docs/ keeps copies, linked from the README).
 """
 
 from __future__ import annotations

@@ -121,8 +121,8 @@ async def transcript(request: Request) -> Response:
     recognition = oogst(request).recognition(session)
     return render(request, "transcript.html", s=session_info(request, session), has_turns=True,
                   lines=transcript_lines(session, recognition.word_low if recognition else 0.0),
-                  audio=_has_audio(session),
-                  saved=request.query_params.get("saved"))
+                  audio=_has_audio(session), saved=request.query_params.get("saved"),
+                  unplaced=session.unplaced_corrections())
 
 
 async def correct_line(request: Request) -> Response:
