@@ -21,16 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.errors import ConfigError, InputError, OogstError, SessionError
+from pipeline.core.errors import ConfigError, EditConflict, InputError, OogstError, SessionError
 from pipeline.core.language import session_name
-from pipeline.core.layers import apply_edits, save_correction, time_key
+from pipeline.core.layers import action_id, apply_edits, edited_actions, save_correction, time_key
 from pipeline.core.lock import session_lock
 from pipeline.core.progress import Reporter
-from pipeline.core.session import MEMBER, Session
+from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, ROSTER, Session
 from pipeline.core.settings import Settings
 from pipeline.core.types import (
     TOP_N,
+    Action,
     ActionEdit,
+    AddedAction,
     AddedInsight,
     Edits,
     InsightEdit,
@@ -53,7 +55,8 @@ LANGUAGES = ("nl", "en", "auto")  # what the web form offers; the command line t
 
 @dataclass(frozen=True)
 class Edit:
-    """One change on the top 7 page: `do` is save, drop, restore, up, down, promote or action."""
+    """One change on the top 7 page: `do` is save, drop, restore, up, down or promote (an insight), action (an
+    action's wording, owner and due date), drop_action, restore_action or add_action."""
 
     do: str
     key: str = ""
@@ -83,9 +86,18 @@ class Oogst:
         return OWNERS.get(self.front, self.front).format(op=op)
 
     @contextmanager
-    def locked(self, session: Session, op: str) -> Iterator[None]:
+    def locked(self, session: Session, op: str, *, layer: str | None = None, base: str | None = None
+               ) -> Iterator[None]:
+        """Hold the session's lock; with `base`, the version of `layer` the change was made on, first check that
+        nothing was saved in between (`EditConflict` otherwise: a save never silently undoes another)."""
         with session_lock(session.root, self.owner(op)):
+            if layer is not None and base is not None and base != session.version(layer):
+                raise EditConflict(session.name, layer, session.version(layer))
             yield
+
+    def version(self, session: Session, layer: str) -> str:
+        """The version of a layer (names, corrections, edits, roster) a page's form carries (`core.session`)."""
+        return session.version(layer)
 
     def session(self, ref: str | Path) -> Session:
         return Session.open(ref, self.out_dir)
@@ -159,24 +171,26 @@ class Oogst:
                               remember_voices=request.remember_voices)
 
     # -- speakers and transcript -------------------------------------------------------------------------------------
-    def name_speakers(self, session: Session, mapping: Mapping[str, str]) -> Turns:
-        """`oogst names`: merge the names into names.toml and rewrite turns.json (no stage runs again)."""
+    def name_speakers(self, session: Session, mapping: Mapping[str, str], *, base: str | None = None) -> Turns:
+        """`oogst names`: merge the names into names.toml and rewrite turns.json (no stage runs again). `base`:
+        the version of names.toml the names were typed on (a page's form), checked."""
         from pipeline.speakers.names import apply_names
 
-        with self.locked(session, "names"):
+        with self.locked(session, "names", layer=NAMES, base=base):
             turns = apply_names(session, dict(mapping))
         self._changed(session)
         return turns
 
-    def correct_line(self, session: Session, index: int, text: str) -> None:
-        """Correct one transcript line (turn `index`); an empty text, or the original one, removes the correction."""
+    def correct_line(self, session: Session, index: int, text: str, *, base: str | None = None) -> None:
+        """Correct one transcript line (turn `index`); an empty text, or the original one, removes the correction.
+        `base`: the version of corrections.json the page showed, checked."""
         turns = session.turns()
         if not 0 <= index < len(turns.turns):
             raise SessionError("that transcript line does not exist (any more); reload the page", "line_gone")
         turn = turns.turns[index]
         text = " ".join(text.split())[:5000]
         previous = session.corrections().get(time_key(turn.start), {})
-        with self.locked(session, "correct"):
+        with self.locked(session, "correct", layer=CORRECTIONS, base=base):
             save_correction(session, turn.start, text, original=previous.get("original") or turn.text,
                             speaker=turn.speaker)
         self._changed(session)
@@ -186,9 +200,14 @@ class Oogst:
         """insights.json with the edits, dropped ones kept (marked) so they can be restored."""
         return apply_edits(session.insights(), session.edits(), keep_dropped=True)
 
-    def edit(self, session: Session, edit: Edit) -> None:
-        """One change on the top 7 or the actions, kept in edits.json; the draft follows."""
-        with self.locked(session, "edit"):
+    def shown_actions(self, session: Session) -> list[tuple[Action, bool]]:
+        """The actions with the edits, each with its id and whether it was dropped (kept so it can be restored)."""
+        return edited_actions(session.insights().actions, session.edits())
+
+    def edit(self, session: Session, edit: Edit, *, base: str | None = None) -> None:
+        """One change on the top 7 or the actions, kept in edits.json; the draft follows. `base`: the version of
+        edits.json the page showed, checked."""
+        with self.locked(session, "edit", layer=EDITS, base=base):
             session.save_edits(self._edited(session, session.edits(), edit))
         self._changed(session)
 
@@ -223,15 +242,52 @@ class Oogst:
                 edits = dataclasses.replace(edits, order=tuple(order))
         elif edit.do == "promote":
             edits = self._promoted(session, edits, edit.line)
-        elif edit.do == "action":
-            actions = {**edits.actions, key: ActionEdit(" ".join(edit.owner.split())[:80],
-                                                        " ".join(edit.due.split())[:80])}
-            return dataclasses.replace(edits, actions=actions)
+        elif edit.do in ("action", "drop_action", "restore_action", "add_action"):
+            return self._action_edited(session, edits, edit)
         else:
             raise InputError(f"unknown change {edit.do!r}", "unknown_change", change=edit.do)
         if key and key in changes and changes[key].empty:
             del changes[key]
         return dataclasses.replace(edits, insights=changes)
+
+    def _action_edited(self, session: Session, edits: Edits, edit: Edit) -> Edits:
+        """An action reworded, given an owner or due date, dropped, restored or added (by its id)."""
+        owner, due = " ".join(edit.owner.split())[:80], " ".join(edit.due.split())[:80]
+        text = " ".join(edit.text.split())[:1000]
+        added = {a.id: a for a in edits.added_actions}
+        if edit.do == "add_action" or (edit.do == "action" and edit.key in added):
+            if not text:
+                raise InputError("an action point needs a text; use Drop to leave it out", "action_needs_text")
+            if edit.do == "add_action":
+                used = [int(k[6:]) for k in added if k[6:].isdigit()] + [int(edits.extra.get("last_action", 0))]
+                number = max(used) + 1  # never reused, so a done mark for a dropped one cannot move to a new one
+                added[f"added-{number}"] = AddedAction(f"added-{number}", text, owner, due)
+                edits = dataclasses.replace(edits, extra={**edits.extra, "last_action": number})
+            else:
+                added[edit.key] = AddedAction(edit.key, text, owner, due)
+            return dataclasses.replace(edits, added_actions=tuple(added.values()))
+        if edit.key in added:  # an added action dropped: it goes
+            if edit.do == "drop_action":
+                return dataclasses.replace(edits, added_actions=tuple(a for a in added.values() if a.id != edit.key))
+            return edits
+        original = next((a for a in session.insights().actions if action_id(a) == edit.key), None)
+        if original is None:
+            raise SessionError("that action point is not there any more; reload the page", "action_gone")
+        entry = edits.actions.get(edit.key, ActionEdit())
+        if edit.do == "action":
+            if not text:
+                raise InputError("an action point needs a text; use Drop to leave it out", "action_needs_text")
+            def changed(value: str, was: str | None) -> str | None:  # unchanged: the found one (and its due day)
+                return None if value == " ".join((was or "").split()) else value
+
+            entry = dataclasses.replace(entry, owner=changed(owner, original.owner), due=changed(due, original.due),
+                                        text=changed(text, original.text))
+        else:
+            entry = dataclasses.replace(entry, dropped=True if edit.do == "drop_action" else None)
+        actions = {**edits.actions, edit.key: entry}
+        if entry.empty:
+            del actions[edit.key]
+        return dataclasses.replace(edits, actions=actions)
 
     def _promoted(self, session: Session, edits: Edits, line: int | None) -> Edits:
         turns = session.turns()
@@ -290,8 +346,9 @@ class Oogst:
                                confirm=confirm)
         return outcome, version
 
-    def save_roster(self, session: Session, people: list[dict[str, Any]]) -> None:
-        with self.locked(session, "participants"):
+    def save_roster(self, session: Session, people: list[dict[str, Any]], *, base: str | None = None) -> None:
+        """The participants (roster.json); `base`: the version the page showed, checked."""
+        with self.locked(session, "participants", layer=ROSTER, base=base):
             session.save_roster(people)
 
     # -- privacy ----------------------------------------------------------------------------------------------------

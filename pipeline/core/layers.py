@@ -10,10 +10,13 @@ stage and `oogst collect` apply them:
 
     {"insights": {"<key>": {"text": …, "title": …, "dropped": true}}, "order": ["<key>", …],
      "added": [{"key": "added-1", "text", "title", "speakers", "start", "end"}],
-     "actions": {"<key>": {"owner": …, "due": …}}}
+     "actions": {"<id>": {"owner": …, "due": …, "text": …, "dropped": true}},
+     "added_actions": [{"id": "added-1", "text", "owner", "due"}]}
 
 A key is a short hash of the original text, so an edit stays with its insight when ranks change, and an edit whose
-insight is gone after a re-run is simply not applied.
+insight is gone after a re-run is simply not applied. An action's id is made the same way (`action_id`), or
+"added-<n>" for one the facilitator added: it stays when other actions are added, dropped or reworded, so a
+series' done mark keeps pointing at the right one.
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ from pipeline.core.types import Action, Edits, Insight, Insights, Quote, Turns
 def text_key(text: str) -> str:
     """A stable key for an insight or action: a short hash of its original text."""
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:12]
+
+
+def action_id(action: Action) -> str:
+    """An action's id: the one it carries (`apply_edits` gives every action one), else the key of its text, which
+    is what an action of insights.json, or of a file written before ids, has."""
+    return action.id or text_key(action.text)
 
 
 def time_key(seconds: float) -> str:
@@ -97,13 +106,24 @@ def apply_edits(insights: Insights, edits: Edits, *, keep_dropped: bool = False)
     order = {key: n for n, key in enumerate(edits.order or ())}
     ranked = sorted(enumerate(pool), key=lambda p: (order.get(p[1].key or "", len(order) + p[0]), p[0]))
     kept = tuple(replace(insight, rank=rank) for rank, (_, insight) in enumerate(ranked, 1))
-    actions = []
-    for action in insights.actions:
-        new = edits.actions.get(text_key(action.text))
+    actions = tuple(action for action, dropped in edited_actions(insights.actions, edits) if not dropped)
+    return replace(insights, insights=kept, actions=actions).with_extra(edited=True)
+
+
+def edited_actions(actions: tuple[Action, ...], edits: Edits) -> list[tuple[Action, bool]]:
+    """The actions with the facilitator's changes (owner, due date, wording), each with its id and whether it was
+    dropped; the added ones after them. A reworded or added action was typed: it has no recognition confidence."""
+    out: list[tuple[Action, bool]] = []
+    for action in actions:
+        key = action_id(action)
+        new = edits.actions.get(key)
         if new:
             owner = (new.owner if new.owner is not None else action.owner) or None
             due = (new.due if new.due is not None else action.due) or None
-            action = Action(owner, action.text, due, action.start, action.due_date if new.due is None else None,
-                            action.confidence)
-        actions.append(action)
-    return replace(insights, insights=kept, actions=tuple(actions)).with_extra(edited=True)
+            text = new.text or action.text
+            action = Action(owner, text, due, action.start, action.due_date if new.due is None else None,
+                            action.confidence if text == action.text else None, key)
+        out.append((replace(action, id=key), bool(new and new.dropped)))
+    for added in edits.added_actions:
+        out.append((Action(added.owner or None, added.text, added.due or None, 0.0, id=added.id), False))
+    return out

@@ -69,6 +69,7 @@ LOCK = ".lock"
 LOCK_HOLDER = ".lock.json"
 
 DOWNLOADS = (DRAFT, FINAL_DOCX, EML)  # what the web app serves by name
+EDITED = (NAMES, CORRECTIONS, EDITS, ROSTER)  # the layers people edit in forms: each save names its version
 VERSION_INFO = "version.json"  # in a sent version sent/vN/
 SERIES_DIR = ".series"  # in the outputs folder: outputs/.series/<name>/
 UPLOADS_DIR = ".uploads"  # in the outputs folder: uploads being received and checked (web app)
@@ -247,6 +248,13 @@ class Session:
         clean = [{"name": str(p["name"]).strip(), "email": str(p.get("email") or "").strip(),
                   "present": bool(p.get("present", True))} for p in people if str(p.get("name", "")).strip()]
         return self.write(ROSTER, {"participants": clean})
+
+    def version(self, name: str) -> str:
+        """The version of a layer people edit (`EDITED`): a short hash of the file, "0" while there is none. A form
+        carries the version it was made on; the service refuses a save made on another one."""
+        if name not in EDITED:
+            raise ValueError(f"{name!r} is not a layer people edit (core.session.EDITED)")
+        return (self.hash_if(name) or "0")[:16]
 
     def language(self, default: str) -> str:
         """The language spoken, as transcript.json says (else `default`)."""

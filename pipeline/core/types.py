@@ -321,15 +321,17 @@ class Action:
     start: float
     due_date: str | None = None  # ISO day the due words name, when the session date was known
     confidence: float | None = None  # mean recogniser probability of the words of `text`; None: not known
+    id: str | None = None  # stays when others are added, dropped or reworded (`layers.action_id`); None: not set
 
     def to_dict(self) -> dict[str, Any]:
-        return _with_confidence({"owner": self.owner, "text": self.text, "due": self.due, "start": _f(self.start),
-                                 "due_date": self.due_date}, self.confidence)
+        out = _with_confidence({"owner": self.owner, "text": self.text, "due": self.due, "start": _f(self.start),
+                                "due_date": self.due_date}, self.confidence)
+        return out if self.id is None else {**out, "id": self.id}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Action:
         return cls(d.get("owner"), str(d["text"]), d.get("due"), float(d.get("start", 0.0)), d.get("due_date"),
-                   _confidence(d.get("confidence")))
+                   _confidence(d.get("confidence")), str(d["id"]) if d.get("id") else None)
 
 
 @dataclass(frozen=True)
@@ -441,31 +443,58 @@ class AddedInsight:
 
 @dataclass(frozen=True)
 class ActionEdit:
-    """A new owner or due date for an action ("" clears it)."""
+    """A change to one action: new owner or due date ("" clears it), new wording, dropped (None: not changed)."""
 
     owner: str | None = None
     due: str | None = None
+    text: str | None = None
+    dropped: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in (("owner", self.owner), ("due", self.due)) if v is not None}
+        return {k: v for k, v in (("owner", self.owner), ("due", self.due), ("text", self.text),
+                                  ("dropped", self.dropped)) if v is not None}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ActionEdit:
-        return cls(d.get("owner"), d.get("due"))
+        return cls(d.get("owner"), d.get("due"), d.get("text"), d.get("dropped"))
+
+    @property
+    def empty(self) -> bool:
+        return not self.to_dict()
+
+
+@dataclass(frozen=True)
+class AddedAction:
+    """An action the facilitator added on the top 7 page."""
+
+    id: str  # "added-<n>": never reused in the session, so a series' done mark keeps pointing at it
+    text: str
+    owner: str = ""
+    due: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "text": self.text, "owner": self.owner, "due": self.due}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AddedAction:
+        return cls(str(d["id"]), str(d["text"]), str(d.get("owner") or ""), str(d.get("due") or ""))
 
 
 @dataclass(frozen=True)
 class Edits:
-    """edits.json: `{"insights": {"<key>": {...}}, "order": ["<key>", ...], "added": [...], "actions": {...}}`."""
+    """edits.json: `{"insights": {"<key>": {...}}, "order": ["<key>", ...], "added": [...], "actions": {...},
+    "added_actions": [...]}`."""
 
     insights: dict[str, InsightEdit] = field(default_factory=dict)
     order: tuple[str, ...] | None = None  # None: the ranking's order
     added: tuple[AddedInsight, ...] = ()
     actions: dict[str, ActionEdit] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    added_actions: tuple[AddedAction, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.insights or self.order is not None or self.added or self.actions or self.extra)
+        return bool(self.insights or self.order is not None or self.added or self.actions or self.extra
+                    or self.added_actions)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -477,6 +506,8 @@ class Edits:
             out["added"] = [a.to_dict() for a in self.added]
         if self.actions:
             out["actions"] = {k: e.to_dict() for k, e in self.actions.items()}
+        if self.added_actions:
+            out["added_actions"] = [a.to_dict() for a in self.added_actions]
         return {**out, **self.extra}
 
     @classmethod
@@ -485,7 +516,8 @@ class Edits:
                    tuple(d["order"]) if isinstance(d.get("order"), list) else None,
                    tuple(AddedInsight.from_dict(a) for a in d.get("added") or []),
                    {str(k): ActionEdit.from_dict(v) for k, v in (d.get("actions") or {}).items()},
-                   _open(d, {"insights", "order", "added", "actions"}))
+                   _open(d, {"insights", "order", "added", "actions", "added_actions"}),
+                   tuple(AddedAction.from_dict(a) for a in d.get("added_actions") or []))
 
 
 # -- one run of one input: the CLI's call and a job's parameters ------------------------------------------------------

@@ -58,8 +58,11 @@ def timestamp(seconds: float) -> str:
 
 
 def insights_hash(insights: Insights) -> str:
-    """The identity of an insights artefact as embedded in a draft (stable across JSON formatting)."""
-    return cache_key(Insights.from_dict(insights.to_dict()).to_dict())[:32]
+    """The identity of an insights artefact as embedded in a draft (stable across JSON formatting). The actions' ids
+    are bookkeeping, not content: a draft written before actions had ids is still the same draft."""
+    data = Insights.from_dict(insights.to_dict()).to_dict()
+    data["actions"] = [{k: v for k, v in action.items() if k != "id"} for action in data["actions"]]
+    return cache_key(data)[:32]
 
 
 def participants(turns: Turns, insights: Insights) -> list[str]:
@@ -246,7 +249,9 @@ def _add_actions(doc: DocxDocument, actions: Sequence[Action], lab: Mapping[str,
         cells = table.add_row().cells
         values = (action.owner or lab["nobody"], action.text, action.due or "")
         for col, (cell, value) in enumerate(zip(cells, values, strict=True)):
-            doubt.add(cell.paragraphs[0], value, doubt.spans(value, action.start) if col == 1 else ())
+            # a recognised action only: a reworded or added one was typed (it has no confidence)
+            heard = col == 1 and action.confidence is not None
+            doubt.add(cell.paragraphs[0], value, doubt.spans(value, action.start) if heard else ())
             marks.wrap(cell.paragraphs[0], f"{BOOKMARK_PREFIX}action_{i}_{col}")
 
 

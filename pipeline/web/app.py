@@ -16,6 +16,8 @@ import logging
 import os
 import re
 import secrets
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,10 +56,13 @@ class WebConfig:
     guard: Guard
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 2**20
     host: str = "127.0.0.1"  # the address the server listens on
+    state_dir: Path | None = None  # the state folder (the queue, the signing secret, the facilitator as asked)
     service: Oogst = field(init=False)
+    logins: Throttle = field(init=False)  # failed logins per address (`Throttle`)
 
     def __post_init__(self) -> None:
         self.service = Oogst(self.settings, front="web", rerun=lambda session: rerun_job(self.queue, session))
+        self.logins = Throttle(LOGIN_ATTEMPTS, LOGIN_WINDOW)
 
     @property
     def out_dir(self) -> Path:
@@ -164,6 +169,12 @@ def form(request: Request) -> FormData:
     return data
 
 
+def version_of(data: FormData | dict[str, str]) -> str | None:
+    """The version of the layer a form was made on (its hidden field), None when the form has none."""
+    value = str(data.get("version") or "").strip()
+    return value or None
+
+
 def page(fn: Endpoint) -> Endpoint:
     """Wrap an endpoint: browser cookie, login, CSRF check on POST, language, one-line errors."""
 
@@ -194,6 +205,8 @@ def page(fn: Endpoint) -> Endpoint:
             response = error_page(request, exc.text(request.state.lang), status)
         if fresh:
             response.set_cookie(COOKIE, browser_id, httponly=True, samesite="strict", path="/")
+        # every page shows a session as it is now: the back button after a send or a delete asks again
+        response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("Content-Security-Policy",
                                     "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; "
                                     "frame-ancestors 'none'; form-action 'self'")
@@ -228,6 +241,49 @@ async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 COOKIE = "oogst_id"
 CSRF_FIELD = "csrf"
+LOGIN_ATTEMPTS = 5  # failed logins from one address ...
+LOGIN_WINDOW = 300.0  # ... within this many seconds; then it waits until the oldest is this old
+
+
+class Throttle:
+    """Attempts that failed, per key (an address), within a time window: more than `limit` and the key waits until
+    the oldest leaves the window. One mechanism for everything guessed at (the login; later participants' links)."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failed: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str) -> list[float]:
+        now = self.clock()
+        recent = [t for t in self._failed.get(key, []) if now - t < self.window]
+        if recent:
+            self._failed[key] = recent
+        else:
+            self._failed.pop(key, None)
+        return recent
+
+    def wait(self, key: str) -> float:
+        """Seconds `key` must wait before it may try again (0: it may)."""
+        with self._lock:
+            recent = self._recent(key)
+            return 0.0 if len(recent) < self.limit else max(0.0, recent[0] + self.window - self.clock())
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._failed.setdefault(key, []).append(self.clock())
+            if len(self._failed) > 10000:  # a flood of addresses: forget the stalest
+                for stale in sorted(self._failed, key=lambda k: self._failed[k][-1])[:5000]:
+                    del self._failed[stale]
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failed.pop(key, None)
+
+
+def client_key(request: Request) -> str:
+    """Who is trying: the address the request came from."""
+    return request.client.host if request.client is not None else "?"
 
 
 def is_loopback(host: str) -> bool:

@@ -4,6 +4,7 @@ participants roster, and the mail (preview, dry run, send) with `oogst mail`'s r
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.core.errors import MailError, Message, OogstError, shown
-from pipeline.core.language import text_language
-from pipeline.core.session import DRAFT, EML, FINAL, RETURNED, REVIEW, TURNS, Session
-from pipeline.web.app import PageError, config, form, in_thread, oogst, page, render, session_of
-from pipeline.web.pages_sessions import session_info
+from pipeline.core.errors import EditConflict, MailError, Message, OogstError, shown
+from pipeline.core.language import text_language, texts
+from pipeline.core.session import DRAFT, EML, FINAL, RETURNED, REVIEW, ROSTER, TURNS, Session
+from pipeline.web.app import PageError, config, form, in_thread, oogst, page, render, session_of, version_of
+from pipeline.web.pages_sessions import conflict_page, session_info
 from pipeline.web.upload import receive_upload
 
 MAX_COPY_BYTES = 200 * 2**20
@@ -103,47 +104,109 @@ def roster_rows(session: Session) -> list[dict[str, Any]]:
 async def roster_page(request: Request) -> Response:
     session = session_of(request)
     return render(request, "participants.html", **_nav(request, session), people=roster_rows(session),
-                  saved=request.query_params.get("saved"))
+                  paste="", problem=None, bad=None, saved=request.query_params.get("saved"),
+                  version=session.version(ROSTER))
 
 
-def _address(text: str, place: Message) -> Address:
+class FormProblem(PageError):
+    """A value of a form that cannot be used: the page comes back filled in, `field` (and the pasted `line`) marked."""
+
+    def __init__(self, key: str, field: str, pasted_line: int | None = None, **params: Any) -> None:
+        super().__init__(key, **params)
+        self.field, self.pasted_line = field, pasted_line
+
+
+def _address(text: str, place: Message, field: str, pasted_line: int | None = None) -> Address:
     """An address of the form; a wrong one names its row or pasted line (`place`) in the page's language."""
     from pipeline.mail.addresses import parse_address
 
     try:
         return parse_address(text, "the participants form")
     except MailError as exc:
-        raise PageError(place.key, **place.params, problem=exc.message or Message("address_invalid", {
-            "address": text})) from None
+        raise FormProblem(place.key, field, pasted_line, **place.params, problem=exc.message or Message(
+            "address_invalid", {"address": text})) from None
 
 
-def roster_from_form(data: dict[str, str]) -> list[dict[str, Any]]:
-    people: list[dict[str, Any]] = []
+def form_rows(data: dict[str, str]) -> list[dict[str, Any]]:
+    """The roster's rows as the form sent them (for the page again after a problem)."""
+    rows = []
     for n in range(200):
         if f"name_{n}" not in data:
             break
-        name, email = " ".join(data[f"name_{n}"].split()), data.get(f"email_{n}", "").strip()
+        rows.append({"name": data[f"name_{n}"], "email": data.get(f"email_{n}", ""),
+                     "present": data.get(f"present_{n}") == "on", "remove": data.get(f"remove_{n}") == "on"})
+    return rows
+
+
+def _folded(name: str) -> list[str]:
+    import unicodedata
+
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return plain.casefold().split()
+
+
+def same_person(people: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    """The row a pasted name fills: the same name (case and accents aside), else the one row whose name is the
+    start of it or starts with it ("Ingrid" for "Ingrid Jansen", and the other way round)."""
+    words = _folded(name)
+    same = [p for p in people if _folded(p["name"]) == words]
+    if same:
+        return same[0]
+    near = [p for p in people if (theirs := _folded(p["name"])) and words
+            and (theirs == words[:len(theirs)] or words == theirs[:len(words)])]
+    return near[0] if len(near) == 1 else None
+
+
+def roster_from_form(data: dict[str, str]) -> list[dict[str, Any]]:
+    """The roster the form asks for: rows not marked to be removed, then each pasted `Name <address>` filling the
+    row of that person or added as a new one."""
+    people: list[dict[str, Any]] = []
+    for n, row in enumerate(form_rows(data)):
+        name, email = " ".join(row["name"].split()), row["email"].strip()
+        if row["remove"] or not name:
+            continue
         if email:
-            email = _address(email, Message("address_row", {"row": n + 1, "name": name})).addr_spec
-        people.append({"name": name, "email": email, "present": data.get(f"present_{n}") == "on"})
+            email = _address(email, Message("address_row", {"row": n + 1, "name": name}), f"email_{n}").addr_spec
+        people.append({"name": name, "email": email, "present": row["present"]})
     for number, line in enumerate(data.get("paste", "").splitlines(), 1):
         line = line.strip().strip(",;")
         if not line or line.startswith("#"):
             continue
-        address = _address(line, Message("address_pasted", {"line": number}))
-        name = address.display_name or address.username
-        known = next((p for p in people if p["name"].lower() == name.lower()), None)
+        address = _address(line, Message("address_pasted", {"line": number}), "paste", number)
+        name = " ".join((address.display_name or address.username).split())
+        known = same_person(people, name)
         if known is not None:
             known["email"] = address.addr_spec
+            if len(_folded(name)) > len(_folded(known["name"])):
+                known["name"] = name  # "Ingrid Jansen <...>" fills "Ingrid" and gives the whole name
         else:
             people.append({"name": name, "email": address.addr_spec, "present": True})
-    return [p for p in people if p["name"]]
+    return people
+
+
+def _person_line(person: dict[str, Any] | None, words: Mapping[str, str]) -> str:
+    if person is None:
+        return ""
+    return f"{person.get('email') or '—'} · {words['present'] if person.get('present', True) else words['absent']}"
 
 
 async def save_participants(request: Request) -> Response:
     session = session_of(request)
-    people = roster_from_form({k: str(v) for k, v in form(request).items()})
-    await in_thread(oogst(request).save_roster, session, people)
+    data = {k: str(v) for k, v in form(request).items()}
+    try:
+        people = roster_from_form(data)
+        await in_thread(oogst(request).save_roster, session, people, base=version_of(data))
+    except FormProblem as exc:  # the page again as it was filled in, the wrong row or pasted line marked
+        return render(request, "participants.html", status=400, **_nav(request, session), people=form_rows(data),
+                      paste=data.get("paste", ""), problem=exc.text(request.state.lang), bad=exc.field,
+                      bad_line=exc.pasted_line, saved=None, version=data.get("version", ""))
+    except EditConflict as exc:
+        words = texts(request.state.lang, "web")
+        theirs = {p["name"]: p for p in session.roster()}
+        yours = {p["name"]: p for p in people}
+        return conflict_page(request, session, exc, data, back=f"/s/{session.name}/participants", rows=[
+            {"what": name, "theirs": _person_line(theirs.get(name), words),
+             "yours": _person_line(yours.get(name), words)} for name in dict.fromkeys([*theirs, *yours])])
     return RedirectResponse(f"/s/{session.name}/participants?saved=1", status_code=303)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.core.errors import Message, OogstError, shown
+from pipeline.core.errors import EditConflict, Message, OogstError, shown
 from pipeline.core.language import session_name, texts
 from pipeline.core.lock import is_locked
 from pipeline.core.session import (
@@ -36,7 +37,7 @@ from pipeline.jobs.queue import Job
 from pipeline.run import STAGE_NAMES
 from pipeline.series.store import known_series, member_of
 from pipeline.service import LANGUAGES
-from pipeline.web.app import PageError, config, form, in_thread, oogst, page, render, session_of
+from pipeline.web.app import PageError, client_key, config, form, in_thread, oogst, page, render, session_of
 from pipeline.web.upload import receive_upload
 
 log = logging.getLogger(__name__)
@@ -258,9 +259,32 @@ async def login(request: Request) -> Response:
     target = str(data.get("next") or "/")
     if not target.startswith("/") or target.startswith(("//", "/\\")):
         target = "/"
-    if config(request).guard.log_in(request.state.browser_id, str(data.get("password", ""))):
+    cfg, who = config(request), client_key(request)
+    wait = cfg.logins.wait(who)
+    if wait:  # guessing the password: this address waits, whatever it types
+        minutes = max(1, math.ceil(wait / 60))
+        return render(request, "login.html", status=429, problem=False, wait=minutes, next=target)
+    if cfg.guard.log_in(request.state.browser_id, str(data.get("password", ""))):
+        cfg.logins.succeeded(who)
         return RedirectResponse(target, status_code=303)
+    cfg.logins.failed(who)
     return render(request, "login.html", status=403, problem=True, next=target)
+
+
+def conflict_page(request: Request, session: Session, exc: EditConflict, fields: dict[str, str], *, back: str,
+                  rows: list[dict[str, Any]]) -> Response:
+    """A save made on an older page: what is saved now and what this page would save, side by side; the
+    facilitator keeps what is saved (back to the page) or saves theirs over it (the same form, on the new version).
+
+    Args:
+        rows: {"what", "theirs", "yours"} per thing the save touches.
+    """
+    kept = [(k, v) for k, v in fields.items() if k not in ("csrf", "version")]
+    for row in rows:
+        row["differs"] = " ".join(str(row["theirs"]).split()) != " ".join(str(row["yours"]).split())
+    return render(request, "conflict.html", status=409, s=session_info(request, session),
+                  has_turns=session.has(TURNS), rows=rows, fields=kept, version=exc.version,
+                  action=request.url.path, back=back)
 
 
 def routes() -> list[Route]:
