@@ -65,7 +65,7 @@ def post(client: Any, url: str, **data: str) -> Any:
     return client.post(url, data={"csrf": csrf(client, url), **data}, follow_redirects=False)
 
 
-# -- the service: a save on an older version is refused ----------------------------------------------------------------
+# -- the service: a save on an older version is refused -----------------------------------------------------------
 def test_every_layer_refuses_a_save_made_on_an_older_version(tmp_path: Path) -> None:
     session = write_session(tmp_path)
     oogst = Oogst(Settings(out_dir=tmp_path))
@@ -139,7 +139,7 @@ def test_names_corrections_and_the_roster_show_both_on_a_conflict(web) -> None:
     assert session.roster()[0]["email"] == "sanne@example.nl"
 
 
-# -- a form that cannot be saved comes back filled in ------------------------------------------------------------------
+# -- a form that cannot be saved comes back filled in --------------------------------------------------------------
 def test_a_wrong_pasted_line_brings_the_roster_back_filled_in_with_the_line_marked(web) -> None:
     client, _, session = web
     url = f"/s/{NAME}/participants"
@@ -173,7 +173,7 @@ def test_an_empty_sentence_brings_the_top_7_back_with_the_form_open(web) -> None
     assert re.search(r'id="add-action" open>.*value="Joris".*value="morgen"', answer.text, flags=re.S)
 
 
-# -- action points: ids, rewording, dropping, adding ---------------------------------------------------------------------
+# -- action points: ids, rewording, dropping, adding ------------------------------------------------------------------
 def test_actions_keep_their_ids_when_others_are_added_dropped_or_reworded(tmp_path: Path) -> None:
     from pipeline.core.layers import apply_edits
 

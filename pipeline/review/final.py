@@ -10,10 +10,11 @@ How a comment is understood (see README, "Collecting comments"):
 - Counting: one vote per person per insight (people are matched by normalised author name; the latest comment
   wins), so sending several copies changes nothing.
 
-Ranking rule (RANKING_RULE): final score = normalised draft score (0..1 across the insights) + net votes / number
-of reviewers. A rewording is adopted when it is explicit (or proposed by two people) and the insight has no more
-down than up votes; a missing insight is added when at least MIN_SUPPORT_NEW people propose it (similar wording)
-and then ranks with the median draft score of the top 7 plus its proposers as up votes.
+Ranking rule (RANKING_RULE): the review starts from the draft's order as it was sent (the facilitator's order):
+base score = 1 for the first insight down to 0 for the last; final score = base + net votes / number of reviewers.
+A rewording is adopted when it is explicit (or proposed by two people) and the insight has no more down than up
+votes; a missing insight is added when at least MIN_SUPPORT_NEW people propose it (similar wording) and then ranks
+with the median base score of the top 7 plus its proposers as up votes.
 """
 
 from __future__ import annotations
