@@ -217,3 +217,48 @@ def test_the_top_7_page_edits_actions_and_numbers_without_gaps(web) -> None:
                 owner="Fatima", due="maandag").status_code == 303
     page = client.get(url).text
     assert "Fatima vraagt om ruimte." in page and 'value="maandag"' in page
+
+
+def test_a_done_mark_stays_with_its_action_when_an_earlier_one_is_dropped_or_one_is_added(tmp_path: Path) -> None:
+    from pipeline.series.actions import open_actions
+    from pipeline.series.snapshot import snapshot
+    from pipeline.series.store import action_key
+
+    session = write_session(tmp_path)
+    oogst = Oogst(Settings(out_dir=tmp_path))
+    entry = snapshot(session)
+    done = {action_key(session.name, entry["actions"][1]): {"session": "later", "by": "Eva"}}  # Sanne's: done
+    assert [a.text for a in open_actions([(session.name, entry)], done)] == [ACTIONS[0].text, ACTIONS[2].text]
+    oogst.edit(session, Edit("drop_action", text_key(ACTIONS[0].text)))
+    oogst.edit(session, Edit("add_action", text="Pieter plant de volgende sessie."))
+    oogst.edit(session, Edit("action", text_key(ACTIONS[1].text), text="Sanne stuurt het protocol.", owner="Sanne"))
+    entry = snapshot(session)
+    assert [a["number"] for a in entry["actions"]] == [1, 2, 3]  # the rows renumber ...
+    still_open = open_actions([(session.name, entry)], done)  # ... the done mark stays on Sanne's action
+    assert [a.text for a in still_open] == [ACTIONS[2].text, "Pieter plant de volgende sessie."]
+
+
+def test_a_series_from_before_action_ids_moves_its_done_marks_to_the_ids(tmp_path: Path) -> None:
+    """series.json and the carried rows of a session's draft written when actions were known by their number."""
+    from pipeline.core.session import CARRIED, REVIEW, SERIES_FILE, atomic_write_json, series_file, series_folder
+    from pipeline.series.snapshot import gather_done
+    from pipeline.series.store import load_series
+
+    out = tmp_path / "outputs"
+    first, second = write_session(out, "2025-03-04_groep"), write_session(out, "2025-03-18_groep")
+    numbered = [{"number": n, "owner": a.owner, "text": a.text} for n, a in enumerate(ACTIONS, start=1)]
+    root = series_folder(out, "groep")
+    atomic_write_json(series_file(root, SERIES_FILE), {
+        "name": "groep", "sessions": {first.name: {"date": "2025-03-04", "actions": numbered},
+                                      second.name: {"date": "2025-03-18", "actions": []}},
+        "done": {f"{first.name}#2": {"session": second.name, "by": "Eva"}}})
+    data = load_series(root)
+    ids = [text_key(a.text) for a in ACTIONS]
+    assert set(data["done"]) == {f"{first.name}#{ids[1]}"}
+    assert [a["id"] for a in data["sessions"][first.name]["actions"]] == ids
+    # the second session's draft carried the first's actions as rows known by number; a comment "klaar" on row 3
+    second.write(CARRIED, {"carried_abc": f"{first.name}#3"})
+    second.write(REVIEW, {"comments": [{"text": "klaar", "author": "Eva", "target": {
+        "kind": "other", "via": "oogst_carried_abc_1"}}]})
+    gather_done(data, out)
+    assert f"{first.name}#{ids[2]}" in data["done"] and f"{first.name}#3" not in data["done"]

@@ -27,6 +27,7 @@ from typing import Any
 
 from pipeline.core.errors import Message, ReviewError, SessionError
 from pipeline.core.language import texts
+from pipeline.core.layers import action_id
 from pipeline.core.session import DRAFT, FINAL, FINAL_DOCX, REVIEW, TURNS, Session, hash_file
 from pipeline.core.types import TOP_N, Insights
 from pipeline.privacy.shared import load_shared
@@ -82,6 +83,8 @@ def _target_dict(target: Target | None, insights: Insights) -> dict[str, Any] | 
     if target.kind == "insight":
         insight = next((i for i in insights.insights if i.rank == target.index), None)
         out["title"] = insight.title if insight else None
+    if target.kind == "action" and target.index is not None and 0 < target.index <= len(insights.actions):
+        out["id"] = action_id(insights.actions[target.index - 1])  # the series' done marks follow the id
     return out
 
 
