@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError, EditConflict, InputError, OogstError, SessionError
 from pipeline.core.language import session_name
-from pipeline.core.layers import action_id, apply_edits, edited_actions, save_correction, time_key
+from pipeline.core.layers import ADDED, action_id, apply_edits, edited_actions, save_correction, time_key
 from pipeline.core.lock import session_lock
 from pipeline.core.progress import Reporter
 from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, ROSTER, Session
@@ -43,7 +43,10 @@ from pipeline.core.types import (
 from pipeline.run import STAGE_NAMES, RunResult, run_stages
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from pipeline.mail.command import MailOutcome
+    from pipeline.mail.message import DraftCopy
     from pipeline.review.final import CollectResult
     from pipeline.review.versions import DraftVersion
 
@@ -259,9 +262,10 @@ class Oogst:
             if not text:
                 raise InputError("an action point needs a text; use Drop to leave it out", "action_needs_text")
             if edit.do == "add_action":
-                used = [int(k[6:]) for k in added if k[6:].isdigit()] + [int(edits.extra.get("last_action", 0))]
+                used = [int(k[len(ADDED):]) for k in added if k[len(ADDED):].isdigit()]
+                used.append(int(edits.extra.get("last_action", 0)))
                 number = max(used) + 1  # never reused, so a done mark for a dropped one cannot move to a new one
-                added[f"added-{number}"] = AddedAction(f"added-{number}", text, owner, due)
+                added[f"{ADDED}{number}"] = AddedAction(f"{ADDED}{number}", text, owner, due)
                 edits = dataclasses.replace(edits, extra={**edits.extra, "last_action": number})
             else:
                 added[edit.key] = AddedAction(edit.key, text, owner, due)
@@ -296,7 +300,7 @@ class Oogst:
         turn = turns.turns[line]
         corrected = session.corrections().get(time_key(turn.start), {}).get("text")
         text = corrected or turn.text
-        new_key = f"added-{time_key(turn.start)}"
+        new_key = f"{ADDED}{time_key(turn.start)}"
         if any(a.key == new_key for a in edits.added):
             return edits
         who = turns.name(turn.speaker)
@@ -330,21 +334,58 @@ class Oogst:
     def mail(self, session: Session, *, to: Sequence[str] = (), to_file: Path | None = None, send: bool = False,
              draft: bool = False, yes: bool = False, env: Mapping[str, str] | None = None,
              password_prompt: Callable[[str], str] | None = None,
-             confirm: Callable[[str], bool] | None = None, reason: str = "oogst mail --draft"
-             ) -> tuple[MailOutcome, DraftVersion | None]:
-        """`oogst mail`: an unreviewed draft is frozen first (what goes out is kept as sent/vN), then the mail is
-        composed, written as mail.eml and, with `send`, sent. Returns the outcome and the version frozen."""
+             confirm: Callable[[str], bool] | None = None, reason: str = "oogst mail --draft",
+             facilitator: str | None = None) -> tuple[MailOutcome, DraftVersion | None]:
+        """`oogst mail`: the mail is composed, written as mail.eml and, with `send`, sent. An unreviewed draft that
+        is sent is frozen first (what goes out is kept as sent/vN); a dry run freezes nothing and shows the draft as
+        it is. Returns the outcome and the version frozen. `facilitator`: "Name <address>" (default: the
+        settings'), the name under the mail and its From when SMTP names no sender."""
         from pipeline.mail import run_mail
+        from pipeline.mail.message import DraftCopy
         from pipeline.review.versions import freeze_draft
 
         version = None
         with self.locked(session, "mail"):
+            copy = None
             if draft and session.final() is None:
-                version = freeze_draft(session, reason=reason)
+                if send:
+                    version = freeze_draft(session, reason=reason)
+                    copy = DraftCopy(version.insights(), version.source, version.draft)
+                else:
+                    copy = self.draft_copy(session)
             outcome = run_mail(session, to=to, to_file=to_file, send=send, draft=draft, yes=yes, env=env,
                                config_path=self.settings.config_path, password_prompt=password_prompt,
-                               confirm=confirm)
+                               confirm=confirm, facilitator=facilitator or self.settings.facilitator, copy=copy)
         return outcome, version
+
+    def draft_copy(self, session: Session) -> DraftCopy | None:
+        """The draft a draft mail shows without sending: the sent version it is (stamped), or the draft as it is now,
+        edits and all (SessionError while draft.docx is older than the edits); None before there is one."""
+        from pipeline.core.session import DRAFT, INSIGHTS
+        from pipeline.mail.message import DraftCopy
+        from pipeline.review.versions import current_draft, sent_as_is
+
+        if not session.has(INSIGHTS) or not session.has(DRAFT):
+            return None  # the mail says there is no draft yet
+        version = sent_as_is(session)
+        if version is not None:
+            return DraftCopy(version.insights(), version.source, version.draft)
+        insights, draft = current_draft(session)
+        return DraftCopy(insights, session.path(INSIGHTS), draft)
+
+    def mail_preview(self, session: Session, to: Sequence[str], *, facilitator: str | None = None,
+                     env: Mapping[str, str] | None = None) -> EmailMessage:
+        """The mail as it would go out now (the final top 7, or else the draft as it is), for a page to show."""
+        from pipeline.mail.addresses import read_recipients
+        from pipeline.mail.command import sender_and_signature
+        from pipeline.mail.message import compose
+        from pipeline.mail.settings import load_mail_settings
+
+        settings = load_mail_settings(env or {}, self.settings.config_path)
+        sender, signature = sender_and_signature(settings, facilitator or self.settings.facilitator)
+        draft = session.final() is None
+        return compose(session, read_recipients(list(to)) or read_recipients(["preview@example.nl"]), sender=sender,
+                       draft=draft, signature=signature, copy=self.draft_copy(session) if draft else None)
 
     def save_roster(self, session: Session, people: list[dict[str, Any]], *, base: str | None = None) -> None:
         """The participants (roster.json); `base`: the version the page showed, checked."""
@@ -365,6 +406,18 @@ class Oogst:
             return unhide(session, names)
 
     # -- sessions and series -------------------------------------------------------------------------------------------
+    def sessions_with(self, size: int, sha256: str) -> list[Session]:
+        """The sessions whose kept recording (or transcript) is this very file: same size, same sha256 (only a
+        recording of the same size is read)."""
+        from pipeline.core.session import hash_file, sessions_in
+
+        found = []
+        for folder in sessions_in(self.out_dir):
+            recording = Session(folder).recording()
+            if recording is not None and recording.stat().st_size == size and hash_file(recording) == sha256:
+                found.append(Session(folder))
+        return found
+
     def delete(self, session: Session) -> None:
         """Delete the session folder with its recording, and take it out of its series."""
         from pipeline.series.store import member_of

@@ -29,6 +29,8 @@ from typing import Any
 from pipeline.core.session import Session
 from pipeline.core.types import Action, Edits, Insight, Insights, Quote, Turns
 
+ADDED = "added-"  # the ids of insights and actions the facilitator added
+
 
 def text_key(text: str) -> str:
     """A stable key for an insight or action: a short hash of its original text."""
@@ -39,6 +41,11 @@ def action_id(action: Action) -> str:
     """An action's id: the one it carries (`apply_edits` gives every action one), else the key of its text, which
     is what an action of insights.json, or of a file written before ids, has."""
     return action.id or text_key(action.text)
+
+
+def is_added(action: Action) -> bool:
+    """An action the facilitator added (typed on the top 7 page, not found in the conversation)."""
+    return (action.id or "").startswith(ADDED)
 
 
 def time_key(seconds: float) -> str:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from pipeline.core.language import format_date, texts
+from pipeline.core.layers import is_added
 from pipeline.core.session import DRAFT, Session, atomic_write_bytes, cache_key
 from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
 from pipeline.review.doubt import Doubt, DoubtfulWords
@@ -249,8 +250,7 @@ def _add_actions(doc: DocxDocument, actions: Sequence[Action], lab: Mapping[str,
         cells = table.add_row().cells
         values = (action.owner or lab["nobody"], action.text, action.due or "")
         for col, (cell, value) in enumerate(zip(cells, values, strict=True)):
-            # a recognised action only: a reworded or added one was typed (it has no confidence)
-            heard = col == 1 and action.confidence is not None
+            heard = col == 1 and not is_added(action)  # one the facilitator added was typed, never heard
             doubt.add(cell.paragraphs[0], value, doubt.spans(value, action.start) if heard else ())
             marks.wrap(cell.paragraphs[0], f"{BOOKMARK_PREFIX}action_{i}_{col}")
 
@@ -319,7 +319,8 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
         for i, sentence in enumerate(insights.summary, start=1):
             marks.wrap(doc.add_paragraph(sentence), f"{BOOKMARK_PREFIX}summary_{i}")
 
-    marks.wrap(doc.add_heading(lab["top"], level=1), f"{BOOKMARK_PREFIX}section_top")
+    top = min(TOP_N, len(insights.insights))  # "Top 6" when the facilitator dropped one
+    marks.wrap(doc.add_heading(lab["top"].format(n=top), level=1), f"{BOOKMARK_PREFIX}section_top")
     for insight in insights.insights[:TOP_N]:
         _add_insight(doc, insight, lab, marks, doubt)
     if spec.missing_line:

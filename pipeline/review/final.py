@@ -291,7 +291,8 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         shown, lines = shared.insights(final), [shared.text(line) for line in lines]
         people, doc_title = [shared.name(p) or p for p in people], shared.text(doc_title, any_case=True)
     spec = docx_draft.DocSpec(
-        title=doc_title + texts(insights.language, "draft")["final_suffix"], date=doc_date,
+        title=doc_title + texts(insights.language, "draft")["final_suffix"].format(n=len(final_insights)),
+        date=doc_date,
         participants=tuple(people), session_name=shown_name or session.name,
         insights_hash=docx_draft.insights_hash(final), kind="final", review_note=False, missing_line=False,
         changes=tuple(lines), changes_heading=True)

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import hmac
 import ipaddress
+import json
 import logging
 import os
 import re
@@ -67,6 +68,33 @@ class WebConfig:
     @property
     def out_dir(self) -> Path:
         return Path(self.settings.out_dir)
+
+    def facilitator(self) -> tuple[str | None, str]:
+        """Who mails ("Name <address>") and where that was said: "config" ([oogst] facilitator or
+        OOGST_FACILITATOR), "asked" (on the mail page, kept in the state folder), or "" (not yet)."""
+        if self.settings.facilitator:
+            return self.settings.facilitator, "config"
+        path = self._facilitator_file()
+        if path is not None and path.is_file():
+            try:
+                value = json.loads(path.read_text(encoding="utf-8")).get("facilitator")
+            except (OSError, ValueError, AttributeError):
+                value = None
+            if isinstance(value, str) and value.strip():
+                return value.strip(), "asked"
+        return None, ""
+
+    def save_facilitator(self, value: str) -> None:
+        """Keep the facilitator as asked on the mail page (the config file, when it says, wins)."""
+        from pipeline.core.session import atomic_write_json
+
+        path = self._facilitator_file()
+        if path is None:
+            raise PageError("facilitator_not_kept")
+        atomic_write_json(path, {"facilitator": value})
+
+    def _facilitator_file(self) -> Path | None:
+        return Path(self.state_dir) / FACILITATOR_FILE if self.state_dir is not None else None
 
 
 class PageError(OogstError):
@@ -241,6 +269,7 @@ async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 COOKIE = "oogst_id"
 CSRF_FIELD = "csrf"
+FACILITATOR_FILE = "facilitator.json"  # in the state folder: the facilitator as asked on the mail page
 LOGIN_ATTEMPTS = 5  # failed logins from one address ...
 LOGIN_WINDOW = 300.0  # ... within this many seconds; then it waits until the oldest is this old
 

@@ -4,6 +4,7 @@ participants roster, and the mail (preview, dry run, send) with `oogst mail`'s r
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from email.headerregistry import Address
 from pathlib import Path
@@ -13,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.core.errors import EditConflict, MailError, Message, OogstError, shown
+from pipeline.core.errors import ConfigError, EditConflict, MailError, Message, OogstError, shown
 from pipeline.core.language import text_language, texts
 from pipeline.core.session import DRAFT, EML, FINAL, RETURNED, REVIEW, ROSTER, TURNS, Session
 from pipeline.web.app import PageError, config, form, in_thread, oogst, page, render, session_of, version_of
@@ -37,11 +38,14 @@ def copy_problem(entry: dict[str, Any], language: str) -> str:
 
 
 def review_state(session: Session, language: str) -> dict[str, Any]:
-    from pipeline.review.versions import versions
+    from pipeline.review.versions import sent_as_is, versions
 
     final = session.read_if(FINAL)
     review = session.read_if(REVIEW)
+    current = sent_as_is(session)
     return {"versions": [v.name for v in versions(session)], "final": final,
+            "current": current.name if current is not None else None,
+            "count": len(final.get("insights", [])) if isinstance(final, dict) else 0,
             "problems": [copy_problem(f, language) for f in (review or {}).get("files", [])
                          if f.get("status") == "rejected"],
             "files": [f for f in (review or {}).get("files", []) if f.get("status") == "ok"],
@@ -50,14 +54,21 @@ def review_state(session: Session, language: str) -> dict[str, Any]:
 
 async def review_page(request: Request) -> Response:
     session = session_of(request)
+    notice = request.query_params.get("notice")
     return render(request, "review.html", **_nav(request, session), r=review_state(session, request.state.lang),
-                  notice=request.query_params.get("notice"))
+                  notice=notice if notice and re.fullmatch(r"v\d{1,4}", notice) else None,
+                  before=request.query_params.get("before") == "1")
 
 
 async def freeze(request: Request) -> Response:
+    """Freeze the draft as the next sent version (nothing is mailed); the page then says what comes next."""
+    from pipeline.review.versions import versions
+
     session = session_of(request)
+    known = {v.name for v in versions(session)}
     version = await in_thread(lambda: oogst(request).send_draft(session, reason="sent from the web page"))
-    return RedirectResponse(f"/s/{session.name}/review?notice={version.name}", status_code=303)
+    before = "&before=1" if version.name in known else ""
+    return RedirectResponse(f"/s/{session.name}/review?notice={version.name}{before}", status_code=303)
 
 
 def _unique(folder: Path, name: str) -> Path:
@@ -216,35 +227,61 @@ def _recipients(session: Session, extra: str = "") -> list[str]:
     return listed + [line.strip() for line in extra.splitlines() if line.strip()]
 
 
-def preview(request: Request, session: Session, draft: bool) -> dict[str, Any]:
-    from pipeline.mail.addresses import read_recipients
-    from pipeline.mail.message import compose
-    from pipeline.mail.settings import load_mail_settings
+def preview(request: Request, session: Session) -> dict[str, Any]:
+    """The mail as it would go out now, and whether this page can send it (SMTP set up, a password if needed)."""
+    from pipeline.mail.settings import PASSWORD_ENV, load_mail_settings
 
-    to = read_recipients(_recipients(session))
-    settings = load_mail_settings(os.environ, config(request).settings.config_path)
-    addressed = to or read_recipients(["preview@example.nl"])
-    message = compose(session, addressed, sender=settings.sender, draft=draft)
+    cfg = config(request)
+    facilitator, _ = cfg.facilitator()
+    message = oogst(request).mail_preview(session, _recipients(session), facilitator=facilitator, env=os.environ)
+    settings = load_mail_settings(os.environ, cfg.settings.config_path)
     body = message.get_body(("plain",))
-    return {"subject": str(message["Subject"]), "to": [str(a) for a in to], "sender": settings.sender or "",
-            "text": body.get_content() if body is not None else "", "smtp": bool(settings.host)}
+    to = [str(a) for a in message["To"].addresses if a.addr_spec != "preview@example.nl"]
+    return {"subject": str(message["Subject"]), "to": to, "sender": str(message.get("From") or ""),
+            "text": body.get_content() if body is not None else "", "smtp": bool(settings.host),
+            "password": not settings.user or bool(os.environ.get(PASSWORD_ENV))}
+
+
+def mail_page_response(request: Request, session: Session, *, problem: str | None = None, status: int = 200,
+                       extra: str = "", person: dict[str, str] | None = None) -> Response:
+    """The mail page; `problem`: why what was asked could not be done, the form as it was filled in (`extra`,
+    `person`: the facilitator's fields)."""
+    draft = not session.has(FINAL)
+    shown, mail = None, None
+    try:
+        mail = preview(request, session)
+    except OogstError as exc:
+        shown = exc.text(request.state.lang)
+    facilitator, said = config(request).facilitator()
+    if person is None:
+        person = {"name": "", "email": ""}
+        if facilitator:
+            from pipeline.mail.addresses import parse_address
+
+            try:
+                found = parse_address(facilitator, "the facilitator")
+                person = {"name": found.display_name, "email": found.addr_spec}
+            except MailError:
+                person = {"name": facilitator, "email": ""}
+    notice = request.query_params.get("notice") if problem is None else None
+    return render(request, "mail.html", status=status, **_nav(request, session), mail=mail,
+                  problem=problem or shown, draft=draft, eml=session.has(EML), notice=notice,
+                  extra=extra, facilitator=facilitator, said=said, person=person, env=ENV_NAMES)
+
+
+ENV_NAMES = {"host": "OOGST_SMTP_HOST", "from": "OOGST_SMTP_FROM", "password": "OOGST_SMTP_PASSWORD"}
 
 
 async def mail_page(request: Request) -> Response:
     session = session_of(request)
-    draft = not session.has(FINAL)
-    problem, mail = None, None
-    try:
-        mail = await in_thread(preview, request, session, draft)
-    except OogstError as exc:
-        problem = exc.text(request.state.lang)
-    return render(request, "mail.html", **_nav(request, session), mail=mail, problem=problem, draft=draft,
-                  eml=session.has(EML), notice=request.query_params.get("notice"))
+    return await in_thread(mail_page_response, request, session)
 
 
 async def mail_submit(request: Request) -> Response:
     session = session_of(request)
     data = {k: str(v) for k, v in form(request).items()}
+    if data.get("do") == "facilitator":
+        return await save_facilitator(request, session, data)
     send = data.get("do") == "send"
     draft = not session.has(FINAL)
     if send and data.get("again") != "on":
@@ -254,11 +291,33 @@ async def mail_submit(request: Request) -> Response:
         if earlier:  # `oogst mail`'s resend question, asked the page's way
             raise PageError("already_mailed", 409, name=session.name, times=len(earlier),
                             last=str(earlier[-1].get("sent_at", "?"))[:16].replace("T", " "))
-    outcome, _ = await in_thread(lambda: oogst(request).mail(
-        session, to=_recipients(session, data.get("extra", "")), send=send, draft=draft,
-        yes=data.get("again") == "on", env=os.environ, reason="mailed from the web page"))
+    facilitator, _ = config(request).facilitator()
+    try:
+        outcome, _ = await in_thread(lambda: oogst(request).mail(
+            session, to=_recipients(session, data.get("extra", "")), send=send, draft=draft,
+            yes=data.get("again") == "on", env=os.environ, reason="mailed from the web page",
+            facilitator=facilitator))
+    except (MailError, ConfigError) as exc:  # the page again, the added recipients as they were typed
+        return await in_thread(mail_page_response, request, session, problem=exc.text(request.state.lang),
+                               status=400, extra=data.get("extra", ""))
     notice = "sent" if outcome.sent is not None else "eml"
     return RedirectResponse(f"/s/{session.name}/mail?notice={notice}", status_code=303)
+
+
+async def save_facilitator(request: Request, session: Session, data: dict[str, str]) -> Response:
+    """Who mails, asked once on the mail page and kept for every session (the config file's, when set, wins)."""
+    from pipeline.mail.addresses import parse_address
+
+    person = {"name": " ".join(data.get("name", "").split())[:80], "email": data.get("email", "").strip()}
+    try:
+        address = parse_address(person["email"], "the facilitator's address")
+        if not person["name"]:
+            raise MailError("the facilitator needs a name", "facilitator_name")
+    except MailError as exc:
+        return await in_thread(mail_page_response, request, session, problem=exc.text(request.state.lang),
+                               status=400, person=person)
+    config(request).save_facilitator(str(Address(person["name"], addr_spec=address.addr_spec)))
+    return RedirectResponse(f"/s/{session.name}/mail?notice=facilitator", status_code=303)
 
 
 def routes() -> list[Route]:
