@@ -15,16 +15,26 @@ import dataclasses
 import datetime as dt
 import logging
 import shutil
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError, EditConflict, InputError, OogstError, SessionError
 from pipeline.core.language import session_name
-from pipeline.core.layers import ADDED, action_id, apply_edits, edited_actions, save_correction, time_key
-from pipeline.core.lock import session_lock
+from pipeline.core.layers import (
+    ADDED,
+    action_id,
+    apply_edits,
+    edited_actions,
+    save_correction,
+    text_key,
+    time_key,
+)
+from pipeline.core.lock import SessionBusyError, session_lock
 from pipeline.core.progress import Reporter
 from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, ROSTER, Session
 from pipeline.core.settings import Settings
@@ -52,6 +62,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_GATES: dict[Path, threading.RLock] = {}  # per session folder, for the threads of one process
+_GATES_GUARD = threading.Lock()
+
+
+def _gate(root: Path) -> threading.RLock:
+    with _GATES_GUARD:
+        return _GATES.setdefault(Path(root).resolve(), threading.RLock())
+
+
 OWNERS = {"cli": "oogst {op}", "web": "the web page", "worker": "the web worker"}  # for the "busy" message
 LANGUAGES = ("nl", "en", "auto")  # what the web form offers; the command line takes any Whisper code
 
@@ -74,12 +93,15 @@ class Oogst:
     """The operations on the sessions of one outputs folder, for one front end."""
 
     def __init__(self, settings: Settings, *, front: str = "cli",
-                 rerun: Callable[[Session], None] | None = None) -> None:
+                 rerun: Callable[[Session], None] | None = None, wait: float = 0.0) -> None:
         """`front` names who is writing, for the message another writer gets; `rerun` is called after a change
-        that makes insights and draft stale (the web app queues a re-run; None: the user runs `oogst run`)."""
+        that makes insights and draft stale (the web app queues a re-run; None: the user runs `oogst run`);
+        `wait`: seconds a change waits for another writer to finish (the web app: a re-run holds the session for
+        seconds after every save) before it is refused as busy (0: at once, the command line)."""
         self.settings = settings
         self.front = front
         self.rerun = rerun
+        self.wait = wait
 
     @property
     def out_dir(self) -> Path:
@@ -93,10 +115,26 @@ class Oogst:
                ) -> Iterator[None]:
         """Hold the session's lock; with `base`, the version of `layer` the change was made on, first check that
         nothing was saved in between (`EditConflict` otherwise: a save never silently undoes another)."""
-        with session_lock(session.root, self.owner(op)):
-            if layer is not None and base is not None and base != session.version(layer):
-                raise EditConflict(session.name, layer, session.version(layer))
-            yield
+        gate = _gate(session.root)  # the flock is per process: two requests of the web app take turns here
+        if not (gate.acquire(timeout=self.wait) if self.wait > 0 else gate.acquire(blocking=False)):
+            raise SessionBusyError(f"{session.name} is busy: another change is being saved; try again", "busy_now",
+                                   name=session.name)
+        try:
+            deadline = time.monotonic() + self.wait
+            with ExitStack() as held:
+                while True:
+                    try:
+                        held.enter_context(session_lock(session.root, self.owner(op)))
+                        break
+                    except SessionBusyError:
+                        if time.monotonic() >= deadline:
+                            raise
+                        time.sleep(0.25)
+                if layer is not None and base is not None and base != session.version(layer):
+                    raise EditConflict(session.name, layer, session.version(layer))
+                yield
+        finally:
+            gate.release()
 
     def version(self, session: Session, layer: str) -> str:
         """The version of a layer (names, corrections, edits, roster) a page's form carries (`core.session`)."""
@@ -215,7 +253,8 @@ class Oogst:
         self._changed(session)
 
     def _order(self, session: Session, edits: Edits) -> list[str]:
-        return [i.key or "" for i in apply_edits(session.insights(), edits, keep_dropped=True).insights]
+        # without edits yet the insights carry no keys: a key is the hash of the text as found
+        return [i.key or text_key(i.text) for i in apply_edits(session.insights(), edits, keep_dropped=True).insights]
 
     def _edited(self, session: Session, edits: Edits, edit: Edit) -> Edits:
         changes = dict(edits.insights)

@@ -65,7 +65,7 @@ def post(client: Any, url: str, **data: str) -> Any:
     return client.post(url, data={"csrf": csrf(client, url), **data}, follow_redirects=False)
 
 
-# -- the service: a save on an older version is refused -----------------------------------------------------------
+# -- the service: a save on an older version is refused ----------------------------------------------------------------
 def test_every_layer_refuses_a_save_made_on_an_older_version(tmp_path: Path) -> None:
     session = write_session(tmp_path)
     oogst = Oogst(Settings(out_dir=tmp_path))
@@ -139,7 +139,7 @@ def test_names_corrections_and_the_roster_show_both_on_a_conflict(web) -> None:
     assert session.roster()[0]["email"] == "sanne@example.nl"
 
 
-# -- a form that cannot be saved comes back filled in --------------------------------------------------------------
+# -- a form that cannot be saved comes back filled in ------------------------------------------------------------------
 def test_a_wrong_pasted_line_brings_the_roster_back_filled_in_with_the_line_marked(web) -> None:
     client, _, session = web
     url = f"/s/{NAME}/participants"
@@ -173,7 +173,7 @@ def test_an_empty_sentence_brings_the_top_7_back_with_the_form_open(web) -> None
     assert re.search(r'id="add-action" open>.*value="Joris".*value="morgen"', answer.text, flags=re.S)
 
 
-# -- action points: ids, rewording, dropping, adding ------------------------------------------------------------------
+# -- action points: ids, rewording, dropping, adding -------------------------------------------------------------------
 def test_actions_keep_their_ids_when_others_are_added_dropped_or_reworded(tmp_path: Path) -> None:
     from pipeline.core.layers import apply_edits
 
@@ -262,3 +262,37 @@ def test_a_series_from_before_action_ids_moves_its_done_marks_to_the_ids(tmp_pat
         "kind": "other", "via": "oogst_carried_abc_1"}}]})
     gather_done(data, out)
     assert f"{first.name}#{ids[2]}" in data["done"] and f"{first.name}#3" not in data["done"]
+
+
+def test_a_save_while_the_session_is_busy_comes_back_to_be_sent_again(web) -> None:
+    """The worker re-runs the session after every save; a save meanwhile waits a moment and, still busy, gets the
+    same form back, filled in, to send again: nothing typed is lost."""
+    from test_lock import hold_in_other_process
+
+    client, _, session = web
+    url = f"/s/{NAME}/insights"
+    key = text_key("Zin van inzicht 4.")
+    page = client.get(url).text
+    holder = hold_in_other_process(session.root)
+    try:
+        answer = post(client, url, version=version_on(page), do="save", key=key, title="Titel", text="Getypte zin.")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert answer.status_code == 409 and "is bezig" in main_text(answer.text)
+    retry = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', answer.text, flags=re.S)
+    assert retry and retry[1] == url
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', retry[2]))
+    assert fields["text"] == "Getypte zin." and fields["version"] == version_on(page)
+    assert client.post(url, data=fields, follow_redirects=False).status_code == 303  # sent again: saved
+    assert json.loads(session.path(EDITS).read_text(encoding="utf-8"))["insights"][key]["text"] == "Getypte zin."
+
+
+def test_moving_an_insight_up_works_as_the_first_change(tmp_path: Path) -> None:
+    """Before any edit the insights carry no keys; "up" found none and did nothing."""
+    from pipeline.core.layers import apply_edits
+
+    session = write_session(tmp_path)
+    Oogst(Settings(out_dir=tmp_path)).edit(session, Edit("up", text_key("Zin van inzicht 4.")))
+    titles = [i.title for i in apply_edits(session.insights(), session.edits()).insights]
+    assert titles[2:4] == ["Thema 4", "Thema 3"]

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SESSION_NAME = re.compile(r"^[\w][\w.\-]{0,150}$", flags=re.UNICODE)
 DEFAULT_MAX_UPLOAD_MB = 4096
+SAVE_WAIT = 15.0  # seconds a save waits for the worker's re-run of the session (after the last save) to finish
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -62,7 +63,8 @@ class WebConfig:
     logins: Throttle = field(init=False)  # failed logins per address (`Throttle`)
 
     def __post_init__(self) -> None:
-        self.service = Oogst(self.settings, front="web", rerun=lambda session: rerun_job(self.queue, session))
+        self.service = Oogst(self.settings, front="web", rerun=lambda session: rerun_job(self.queue, session),
+                             wait=SAVE_WAIT)
         self.logins = Throttle(LOGIN_ATTEMPTS, LOGIN_WINDOW)
 
     @property
@@ -172,10 +174,22 @@ def preferred_language(accept_language: str | None) -> str:
     return max(best, key=lambda k: best[k]) if best else "nl"
 
 
-def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:
+def back_to(request: Request) -> str:
+    """The page a form came from (this app's), else the sessions list."""
     referer = urlsplit(request.headers.get("referer", ""))
-    back = referer.path if referer.netloc == request.url.netloc and referer.path.startswith("/") else "/"
-    return render(request, "error.html", status=status, message=message, back=back)
+    return referer.path if referer.netloc == request.url.netloc and referer.path.startswith("/") else "/"
+
+
+def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:
+    return render(request, "error.html", status=status, message=message, back=back_to(request))
+
+
+def retry_page(request: Request, message: str) -> HTMLResponse:
+    """A form sent while its session was busy (a re-run after the last change): the message, and the same form to
+    send again, filled in as it was."""
+    fields = [(k, str(v)) for k, v in form(request).multi_items() if k != CSRF_FIELD and isinstance(v, str)]
+    return render(request, "retry.html", status=409, message=message, fields=fields, action=request.url.path,
+                  back=back_to(request))
 
 
 def session_of(request: Request, *, must_exist: bool = True) -> Session:
@@ -230,7 +244,10 @@ def page(fn: Endpoint) -> Endpoint:
         except OogstError as exc:  # in the page's language: never a traceback, never a server path in Dutch
             log.info("%s %s: %s", request.method, request.url.path, exc)  # the English line, with its paths
             status = exc.status if isinstance(exc, PageError) else 409 if isinstance(exc, SessionBusyError) else 400
-            response = error_page(request, exc.text(request.state.lang), status)
+            if isinstance(exc, SessionBusyError) and request.method == "POST" and request.state.form:
+                response = retry_page(request, exc.text(request.state.lang))  # what was typed is not lost
+            else:
+                response = error_page(request, exc.text(request.state.lang), status)
         if fresh:
             response.set_cookie(COOKIE, browser_id, httponly=True, samesite="strict", path="/")
         # every page shows a session as it is now: the back button after a send or a delete asks again
