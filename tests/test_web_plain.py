@@ -50,7 +50,7 @@ def web(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, Sess
     return client, cfg, session
 
 
-# -- sending and mailing say what they do ---------------------------------------------------------------------------
+# -- sending and mailing say what they do ------------------------------------------------------------------------------
 def test_freezing_says_what_it_did_and_the_draft_download_is_then_the_stamped_version(web, tmp_path: Path) -> None:
     from pipeline.review.ooxml import read_docx
 

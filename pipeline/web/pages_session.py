@@ -236,7 +236,7 @@ def edit_conflict_rows(request: Request, session: Session, data: dict[str, str])
     do = data.get("do", "")
     if do == "save":
         return [{"what": words["title"], "theirs": item["title"] if item else "", "yours": data.get("title", "")},
-                {"what": words["insights"], "theirs": item["text"] if item else "", "yours": data.get("text", "")}]
+                {"what": words["sentence"], "theirs": item["text"] if item else "", "yours": data.get("text", "")}]
     if do == "action":
         return [{"what": words[field], "theirs": action[key] if action else "", "yours": data.get(key, "")}
                 for field, key in (("action", "text"), ("owner", "owner"), ("due", "due"))]

@@ -240,8 +240,9 @@ async def new_again(request: Request) -> Response:
 
 def progress_state(request: Request, session: Session) -> dict[str, Any]:
     job = latest_job(request, session)
-    state: dict[str, Any] = {"status": "done" if session.has(DRAFT) else "none", "error": None,
-                             "stages": [s for s in STAGE_NAMES if s in session.stages()], "lines": []}
+    state: dict[str, Any] = {"status": "done" if session.has(DRAFT) else "none",
+                             "stages": [s for s in STAGE_NAMES if s in session.stages()], "lines": [],
+                             "error": None}  # a session `oogst run` made has no job
     if job is not None:
         error = shown(Message.from_dict(job.progress.get("message")), job.error, request.state.lang,
                       generic="job_failed") if job.error else None
