@@ -73,9 +73,17 @@ EDITED = (NAMES, CORRECTIONS, EDITS, ROSTER)  # the layers people edit in forms:
 VERSION_INFO = "version.json"  # in a sent version sent/vN/
 SERIES_DIR = ".series"  # in the outputs folder: outputs/.series/<name>/
 UPLOADS_DIR = ".uploads"  # in the outputs folder: uploads being received and checked (web app)
+HELD_UPLOADS = "held-*"  # in .uploads/: an upload of a file already in a session, kept while the facilitator is asked
+FACILITATOR = "facilitator.json"  # in the web app's state folder: the facilitator as asked on the mail page
 SERIES_FILE = "series.json"
 VOICE_PROFILES = "voices.json"
 OVERVIEW = "series.docx"
+
+
+def held_upload(token: str) -> tuple[str, str]:
+    """The names in .uploads/ of a held upload (`HELD_UPLOADS`): the file, and what the form said with it."""
+    return f"held-{token}.part", f"held-{token}.json"
+
 
 # Every file and folder Oogst writes: where (a session folder, a sent version sent/vN/, a series folder), its name,
 # who writes it and what it holds.

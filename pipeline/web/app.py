@@ -34,7 +34,7 @@ from pipeline.core.errors import Message, OogstError
 from pipeline.core.language import SUPPORTED, texts
 from pipeline.core.language import clock as language_clock
 from pipeline.core.lock import SessionBusyError
-from pipeline.core.session import Session
+from pipeline.core.session import FACILITATOR, Session
 from pipeline.core.settings import Settings
 from pipeline.jobs.queue import JobQueue
 from pipeline.service import Oogst
@@ -96,7 +96,7 @@ class WebConfig:
         atomic_write_json(path, {"facilitator": value})
 
     def _facilitator_file(self) -> Path | None:
-        return Path(self.state_dir) / FACILITATOR_FILE if self.state_dir is not None else None
+        return Path(self.state_dir) / FACILITATOR if self.state_dir is not None else None
 
 
 class PageError(OogstError):
@@ -286,7 +286,6 @@ async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 COOKIE = "oogst_id"
 CSRF_FIELD = "csrf"
-FACILITATOR_FILE = "facilitator.json"  # in the state folder: the facilitator as asked on the mail page
 LOGIN_ATTEMPTS = 5  # failed logins from one address ...
 LOGIN_WINDOW = 300.0  # ... within this many seconds; then it waits until the oldest is this old
 

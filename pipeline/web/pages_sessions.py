@@ -23,11 +23,13 @@ from pipeline.core.session import (
     DOWNLOADS,
     DRAFT,
     FINAL,
+    HELD_UPLOADS,
     MEMBER,
     TRANSCRIPT,
     TURNS,
     UPLOADS_DIR,
     Session,
+    held_upload,
     sent_file,
     sessions_in,
 )
@@ -211,12 +213,13 @@ def hold_upload(staging: Path, path: Path, filename: str, fields: dict[str, str]
     import secrets
     import time
 
-    for old in staging.glob("held-*"):  # questions nobody answered
+    for old in staging.glob(HELD_UPLOADS):  # questions nobody answered
         if time.time() - old.stat().st_mtime > HELD_HOURS * 3600:
             old.unlink(missing_ok=True)
     token = secrets.token_hex(12)
-    path.rename(staging / f"held-{token}.part")
-    (staging / f"held-{token}.json").write_text(json.dumps({"filename": filename, "fields": fields}),
+    held, info = held_upload(token)
+    path.rename(staging / held)
+    (staging / info).write_text(json.dumps({"filename": filename, "fields": fields}),
                                                 encoding="utf-8")
     return token
 
@@ -226,7 +229,7 @@ async def new_again(request: Request) -> Response:
     cfg = config(request)
     staging = cfg.out_dir / UPLOADS_DIR
     token = str(form(request).get("token", ""))
-    held, info = staging / f"held-{token}.part", staging / f"held-{token}.json"
+    held, info = (staging / n for n in held_upload(token))
     if not re.fullmatch(r"[0-9a-f]{24}", token) or not held.is_file() or not info.is_file():
         raise PageError("upload_gone", 404)
     kept = json.loads(info.read_text(encoding="utf-8"))
