@@ -111,6 +111,18 @@ class Worker:
         self._backends: dict[tuple[Any, ...], Backend] = {}
         self.current: Job | None = None
 
+    def kind(self) -> dict[str, str]:
+        """What this worker transcribes with: its model (a name), precision and device. With a job broker it
+        serves only the jobs of its kind (`celery_queue.kind_queue`)."""
+        from pipeline.asr.options import GPU_TYPES
+        from pipeline.models.catalog import DEFAULT, canonical
+
+        model = self.settings.model
+        name = (canonical(model) or Path(model).name) if model else DEFAULT
+        compute_type = self.settings.compute_type
+        return {"model": name, "compute_type": compute_type,
+                "device": "cuda" if compute_type in GPU_TYPES else "cpu"}
+
     def backend_for(self, settings: Settings) -> Backend:
         """A loaded recogniser for these settings, kept for the next job."""
         from pipeline.asr.transcribe import get_backend
@@ -160,7 +172,7 @@ class Worker:
         reporter = JobReporter(self.queue, job.id)
         try:
             request = self.service.checked(request)
-            settings = self.service.settings_for(request)
+            settings = self.service.run_settings(request)
             # a re-run after names, corrections or edits: transcription is up to date, no recogniser needed
             wanted = is_audio_file(Path(request.input)) and not request.rerun and request.start in (None, "transcribe")
             backend = self.backend_for(settings) if wanted else None
@@ -188,8 +200,18 @@ class Worker:
             JobReporter(self.queue, job.id).failed(exc)
             self.queue.finish(job.id, str(exc))
 
+    def _announce(self) -> None:
+        announce = getattr(self.queue, "announce", None)  # the distributed queue lists the kinds of worker alive
+        if announce is not None:
+            try:
+                announce(self.name, self.kind())
+            except OogstError as exc:
+                log.warning("could not tell the broker this worker's kind: %s", exc)
+
     def _beat(self, stop: threading.Event, parent: int | None) -> None:
+        self._announce()
         while not stop.wait(self.heartbeat_every):
+            self._announce()
             job = self.current
             if job is not None:
                 self.queue.heartbeat(job.id)

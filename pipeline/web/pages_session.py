@@ -140,7 +140,7 @@ async def transcript(request: Request) -> Response:
     return render(request, "transcript.html", s=session_info(request, session), has_turns=True,
                   lines=transcript_lines(session), audio=_has_audio(session),
                   saved=request.query_params.get("saved"), version=session.version(CORRECTIONS),
-                  edits_version=session.version(EDITS))
+                  edits_version=session.version(EDITS), unplaced=session.unplaced_corrections())
 
 
 async def correct_line(request: Request) -> Response:
