@@ -11,7 +11,7 @@ Packages and modules, each part importing only those listed before it (see READM
               openai_whisper)
     speakers  diarize, clustering, names, clips
     insights  nlp, features, ranking, titles, clauses, readings, actions, duedates, aboutness, confidence, extract,
-              phases, summary
+              phases, summary, methods
     privacy   mapping, detect, spoken, names, shared
     llm       transport, prompts, grounding, masking, backend
     review    draft, doubt, sections, ooxml, interpret, aggregate, final, versions
