@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 import statistics
@@ -75,17 +76,51 @@ def log(message: str) -> None:
 
 
 def load(path: Path, language: str) -> Any:
-    """The transcript's Turns, imported the way `oogst run FILE` imports it (with the names stage's phases)."""
+    """The transcript's Turns, imported the way `oogst run FILE` imports it (with the names stage's phases, read
+    with the analysis stage's analysis)."""
     from pipeline.insights.phases import turns_with_phases
 
     _transcript, turns = import_transcript(path, language=language)
-    return turns_with_phases(turns, language)
+    return turns_with_phases(turns, language, analysis=analysis_of(turns, language))
+
+
+# Read Dutch with Frog's analysis, as `oogst run` does where Frog is installed; `--rules` reads it with the word
+# lists (a machine without Frog).
+USE_FROG = True
+_ANALYSIS_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "oogst" / "bench-analysis"
+
+
+def analysis_of(turns: Any, language: str) -> Any:
+    """Frog's analysis of the turns' texts (per text key), as the analysis stage makes it; None for English,
+    without Frog or with `--rules`. Kept on disk per Frog version and module set, so a rerun analyses only new
+    texts (the analysis is not part of the insights stage's timing, as in `oogst run`, where it is its own stage)."""
+    from pipeline.analysis.frog import choose
+    from pipeline.analysis.types import analyse_turns, from_dict, to_dict
+
+    if not USE_FROG:
+        return None
+    analyser, engine = choose(language)
+    if analyser is None or not isinstance(engine, dict):
+        return None
+    digest = hashlib.sha256(json.dumps(engine, sort_keys=True).encode()).hexdigest()[:12]
+    cache = _ANALYSIS_CACHE / f"{digest}.json"
+    known = from_dict(json.loads(cache.read_text(encoding="utf-8")), engine=engine) if cache.exists() else {}
+    texts = [t.text for t in turns.turns]
+    found = analyse_turns(texts, known, analyser=analyser)
+    if set(found) - set(known):
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(to_dict({**known, **found}, engine)), encoding="utf-8")
+        partial.replace(cache)
+    return found
 
 
 def run_insights(turns: Any, language: str) -> tuple[Any, float]:
-    """(Insights, seconds) of the insights stage with its default backend, on `SESSION_DATE`."""
+    """(Insights, seconds) of the insights stage with its default backend, on `SESSION_DATE`, with the analysis."""
+    analysis = analysis_of(turns, language)
     started = time.perf_counter()
-    result = extract_insights(turns, language=language, top=TOP, context=InsightContext(date=SESSION_DATE))
+    result = extract_insights(turns, language=language, top=TOP,
+                              context=InsightContext(date=SESSION_DATE, analysis=analysis))
     return result, time.perf_counter() - started
 
 
@@ -623,7 +658,11 @@ def main() -> int:
     parser.add_argument("--privacy", action=argparse.BooleanOptionalAction, default=True,
                         help="run bench_privacy.py for the pseudonymisation rows of the table (default on)")
     parser.add_argument("--verbose", action="store_true", help="also print every title of every conversation")
+    parser.add_argument("--rules", action="store_true",
+                        help="read Dutch with the word lists, as on a machine without Frog (default: Frog's analysis)")
     args = parser.parse_args()
+    global USE_FROG
+    USE_FROG = not args.rules
 
     data: Path = args.data or QMSUM / args.split
     out: dict[str, Any] = {"name": "quality", "title": "Quality of the top 7 and the summary", "split": args.split,
@@ -634,6 +673,7 @@ def main() -> int:
 
     started = time.perf_counter()
     out["load_average_start"] = os.getloadavg()[0]
+    out["dutch_analysis"] = "frog" if USE_FROG else "rules"
     qmsum_column: Column | None = None
 
     if not args.no_qmsum:
