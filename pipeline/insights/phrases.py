@@ -28,7 +28,8 @@ _TITLE_SOURCES = 5  # the theme's sentences a title may come from: the seed and 
 # theme"); a phrase said in the insight's own sentence names what the reader reads; a phrase of several words says
 # more than one word. Set by reading the tune set's titles (tests/data/insights/tune).
 W_RECURS, W_SEED, W_WORDS, W_WIDE = 0.08, 0.05, 0.04, 0.05
-W_PAIR = 0.05  # a second noun this close to the best one joins it
+W_PAIR = 0.05  # a second noun this close to the best one joins it (any second noun when no verb is found)
+_AROUND = 2  # turns either side of the insight's turn where a lone noun's verb may be found
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,7 @@ def _short_clause(parsed: Parsed) -> Phrase | None:
     content = [t for t in words if t.tag in {"N", "ADJ", "WW"} and _content(t)]
     last = words[-1]
     if len(content) < 2 or not any(t.tag == "WW" for t in words) or not _content(last) \
-            or last.lemma.lower() in _NEGATION \
+            or last.lemma.lower() in _NEGATION or "prenom" in last.tag_features \
             or last.is_finite_verb and last.lemma.lower() in _COPULAS | _AUXILIARY_HEADS:
         return None
     text = " ".join(t.text for t in tokens[kept[0]:kept[-1] + 1]).replace(" ,", ",")
@@ -359,23 +360,30 @@ def parsed_titles(groups: list[list[Sentence]], analysis: Analysis) -> list[str]
         # A phrase of several words first: one word is the last resort.
         ranked.sort(key=lambda item: (len(item[1].split()) > 1, item[0]), reverse=True)
         title = next((text for _, text in ranked if text.lower() not in used), "")
+        around = [s for s in analysis.sentences if abs(s.turn - seed.turn) <= _AROUND and s.parsed is not None]
         if title and " " not in title:
-            title = _with_its_verb(title, [*near, *wide]) or _pair(title, ranked, used) or title
+            # A lone noun: with the verb it is the object of in the theme or the turns around it, else with the
+            # theme's next noun (a close one first).
+            title = _with_its_verb(title, [*near, *wide]) or _with_its_verb(title, around) \
+                or _pair(title, ranked, used) or _pair(title, ranked, used, reach=1.0) or title
         if not title and group:
-            turn = group[0].turn
-            title = _most_said_noun(group, [s for s in analysis.sentences if abs(s.turn - turn) <= 1]) \
+            title = _most_said_noun(group, [s for s in around if abs(s.turn - seed.turn) <= 1]) \
                 or next((text for _, text in ranked), "")
+        if not title:  # nothing nameable in the parse: the keyphrases of the rules
+            from pipeline.insights.titles import theme_titles
+
+            title = theme_titles([group], analysis, "nl", parse=False)[0]
         used.add(title.lower())
         titles.append(title[:1].upper() + title[1:])
     return titles
 
 
-def _pair(noun: str, ranked: list[tuple[float, str]], used: set[str]) -> str:
-    """A lone noun joined with the theme's next noun when that ranks almost as high ("geheim en regie"): two
-    nouns of one theme name it better than one. "" when no other noun comes close (`W_PAIR`)."""
+def _pair(noun: str, ranked: list[tuple[float, str]], used: set[str], reach: float = W_PAIR) -> str:
+    """A lone noun joined with the theme's next noun when that ranks within `reach` of it ("geheim en regie"):
+    two nouns of one theme name it better than one. "" when no other noun comes that close."""
     best = next((value for value, text in ranked if text == noun), None)
     other = next((text for value, text in ranked if " " not in text and text.lower() != noun.lower()
-                  and best is not None and value >= best - W_PAIR), "")
+                  and best is not None and value >= best - reach), "")
     pair = f"{noun} en {other.lower()}" if other else ""
     return pair if pair.lower() not in used else ""
 

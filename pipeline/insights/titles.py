@@ -102,13 +102,13 @@ class _EncoderBackend:
         return _Backend()
 
 
-def theme_titles(groups: list[list[Sentence]], analysis: Analysis, lang: str) -> list[str]:
+def theme_titles(groups: list[list[Sentence]], analysis: Analysis, lang: str, parse: bool = True) -> list[str]:
     """A 2-5 word keyphrase per theme: KeyBERT ranks phrases of the theme's lesson sentences by closeness to the
     whole theme, on the same encoder; yake when KeyBERT is unavailable. With Frog's analysis the phrases come from
-    the parse (`parsed_titles`)."""
+    the parse (`parsed_titles`) unless `parse` is False."""
     if not groups:
         return []
-    if all(s.parsed is not None for group in groups for s in group[:1]):
+    if parse and all(s.parsed is not None for group in groups for s in group[:1]):
         from pipeline.insights.phrases import parsed_titles
 
         return parsed_titles(groups, analysis)
