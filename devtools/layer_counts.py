@@ -31,6 +31,30 @@ def _literals(path: Path) -> set[str]:
     return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
 
 
+def _is_label_dict(node: ast.AST) -> bool:
+    """{"nl": {...: "text"}, "en": {...}}: a table of texts per language spelled in Python."""
+    if not isinstance(node, ast.Dict) or not node.keys:
+        return False
+    languages = {k.value for k in node.keys if isinstance(k, ast.Constant)}
+    inner = [v for v in node.values if isinstance(v, ast.Dict)]
+    return languages >= {"nl", "en"} and len(inner) == len(node.values) and all(
+        isinstance(val, ast.Constant) and isinstance(val.value, str) for d in inner for val in d.values)
+
+
+def label_dictionaries(root: Path) -> list[str]:
+    """Where a label dictionary is spelled in pipeline/ (issue 23's target: none, the texts are in TOML files)."""
+    found = []
+    for path in sorted((root / "pipeline").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found += [f"{path.relative_to(root)}:{node.lineno}" for node in ast.walk(tree) if _is_label_dict(node)]
+    return found
+
+
+def text_sources(root: Path) -> list[str]:
+    """The files the fixed texts come from, one per language (pipeline/core/texts/<language>.toml)."""
+    return sorted(str(p.relative_to(root)) for p in (root / "pipeline" / "core" / "texts").glob("*.toml"))
+
+
 def counts(root: Path) -> dict[str, object]:
     package = root / "pipeline"
     modules = sorted(package.rglob("*.py"))
@@ -38,14 +62,14 @@ def counts(root: Path) -> dict[str, object]:
     lock_sites = []
     stage_lists = []
     extra_uses = []
-    label_dicts = []
     for path in modules:
         rel = str(path.relative_to(root))
         text = path.read_text(encoding="utf-8")
         for n, line in enumerate(text.splitlines(), 1):
             if re.search(r"\bsession_lock\(", line) and not line.lstrip().startswith(("def ", "#")):
                 lock_sites.append(f"{rel}:{n}")
-            if re.search(r"\.extra\b", line) and rel != "pipeline/core/types.py":
+            # a typed seam's own methods keep its open keys (`self.extra`, in core/types.py or core/layers.py)
+            if re.search(r"(?<!self)\.extra\b", line) and rel != "pipeline/core/types.py":
                 extra_uses.append(f"{rel}:{n}")
         tree = ast.parse(text)
         for node in ast.walk(tree):
@@ -57,12 +81,6 @@ def counts(root: Path) -> dict[str, object]:
             keys = {k.value for k in node.keys if isinstance(k, ast.Constant)} if isinstance(node, ast.Dict) else set()
             if set(STAGES) <= keys:  # a table keyed by stage (labels, progress words)
                 stage_lists.append(f"{rel}:{node.lineno}")
-            if isinstance(node, ast.Dict) and node.keys and {k.value for k in node.keys if isinstance(
-                    k, ast.Constant)} >= {"nl", "en"} and all(isinstance(v, ast.Dict) for v in node.values):
-                inner = [v for v in node.values if isinstance(v, ast.Dict)]
-                if all(isinstance(val, ast.Constant) and isinstance(val.value, str)
-                       for d in inner for val in d.values):
-                    label_dicts.append(f"{rel}:{node.lineno}")
     for path in sorted((package / "web" / "templates").glob("*.html")) if (package / "web").is_dir() else []:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if all(f"'{s}'" in line or f'"{s}"' in line for s in ("transcribe", "speakers", "draft")):
@@ -79,7 +97,8 @@ def counts(root: Path) -> dict[str, object]:
         pass
     return {"modules spelling an artefact file name": spelling, "session_lock( call sites": lock_sites,
             "places spelling the stage list": stage_lists, ".extra uses outside core/types.py": extra_uses,
-            "label dictionaries (nl/en dicts of texts)": label_dicts, f"modules under {TINY} lines": tiny,
+            "label dictionaries (nl/en dicts of texts in Python)": label_dictionaries(root),
+            "text sources (one file per language)": text_sources(root), f"modules under {TINY} lines": tiny,
             "duplicates pairs in pipeline/": duplicates}
 
 

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import AudioError, ConfigError, InputError
 from pipeline.core.language import date_from, session_name, title_from
 from pipeline.core.layers import apply_corrections, apply_edits
-from pipeline.core.progress import Reporter, SilentReporter
 from pipeline.core.session import (
     ANALYSIS,
     CHECKPOINT,
@@ -44,7 +43,7 @@ from pipeline.core.session import (
     cache_key,
 )
 from pipeline.core.settings import Settings
-from pipeline.core.stages import Extension, RunContext
+from pipeline.core.stages import Extension, Reporter, RunContext, SilentReporter
 from pipeline.core.types import SAMPLE_RATE, Transcript
 from pipeline.ingest.audio import is_audio_file, load_audio
 from pipeline.ingest.importers import SUFFIXES as TRANSCRIPT_SUFFIXES
@@ -107,12 +106,31 @@ class Transcribe(Stage):
 
     name = "transcribe"
 
+    def __init__(self) -> None:
+        self._imports: dict[int, Any] = {}
+
+    def imported(self, ctx: RunContext) -> tuple[Transcript, Any, str | None]:
+        """The transcript file read in its language (see `core.language.resolve_language`) and the line to say
+        about that language, once per run."""
+        if id(ctx) not in self._imports:
+            from pipeline.core.language import DEFAULT_LANGUAGE, resolve_language
+            from pipeline.ingest.importers import import_transcript
+
+            requested = ctx.settings.language
+            transcript, turns = import_transcript(ctx.source, language=requested)
+            given = ctx.settings.language_given or requested != DEFAULT_LANGUAGE  # another one was chosen somewhere
+            language, note = resolve_language(" ".join(t.text for t in turns.turns), requested, given=given)
+            if language != requested:
+                transcript, turns = import_transcript(ctx.source, language=language)
+            self._imports = {id(ctx): (transcript, turns, note)}
+        return self._imports[id(ctx)]
+
     def artefacts(self, ctx: RunContext) -> list[str]:
         return [TRANSCRIPT, DIARIZATION] if ctx.imported else [TRANSCRIPT]
 
     def key(self, ctx: RunContext, plugs: Sequence[Extension]) -> str:
-        if ctx.imported:
-            return cache_key("import", ctx.source_hash, ctx.settings.language, ctx.meta)
+        if ctx.imported:  # the language it is read in: the same key as before for a session whose language stays
+            return cache_key("import", ctx.source_hash, self.imported(ctx)[0].language, ctx.meta)
         return cache_key("asr", ctx.source_hash, transcribe_options(ctx.settings).cache_settings(), ctx.meta)
 
     def total(self, ctx: RunContext) -> float | None:
@@ -121,9 +139,9 @@ class Transcribe(Stage):
     def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
         session = ctx.session
         if ctx.imported:
-            from pipeline.ingest.importers import import_transcript
-
-            transcript, turns = import_transcript(ctx.source, language=ctx.settings.language)
+            transcript, turns, note = self.imported(ctx)
+            if note is not None:
+                log.warning("%s: %s", ctx.source.name, note)
             session.write(TRANSCRIPT, _with_meta(transcript, ctx).to_dict())
             session.write(DIARIZATION, turns.to_dict())
             return True
@@ -180,6 +198,9 @@ class Analyse(Stage):
 
     def artefacts(self, ctx: RunContext) -> list[str]:
         return [ANALYSIS]
+
+    def prepare(self, ctx: RunContext, plugs: Sequence[Extension]) -> None:
+        carry(ctx.session)  # corrections made on an earlier transcript go where their text is now, first
 
     def key(self, ctx: RunContext, plugs: Sequence[Extension]) -> str:
         from pipeline.analysis.frog import choose
@@ -289,7 +310,7 @@ class Insights(Stage):
         transcript = session.transcript()
         analysis, engine = session_analysis(session)
         context = InsightContext(date=ctx.recorded, words=() if ctx.imported else tuple(transcript.words),
-                                 analysis=analysis)
+                                 analysis=analysis, model=transcript.model)
         insights = extract_insights(turns, language=ctx.language(), backend=self.backend(ctx, plugs),
                                     progress=progress, context=context)
         insights = insights_with_phases(insights, turns).with_extra(analysis=engine)  # the phases, each insight's
@@ -324,12 +345,34 @@ class Draft(Stage):
         turns = session.turns()
         insights = apply_edits(session.insights(), session.edits())  # the facilitator's edits (web page), if any
         transcript = session.transcript()
-        words = None if ctx.imported else Recognition(transcript.words)  # an import has no probabilities: no marks
+        # an import has no probabilities: no marks; the marks use the thresholds of the model that heard the words
+        words = None if ctx.imported else Recognition(transcript.words, model=transcript.model)
         shared = next((s for plug in plugs if (s := plug.shared(ctx, turns, insights)) is not None), None)
         sections = [s for plug in plugs for s in plug.draft_sections(ctx, turns, insights, shared)]
         write_draft(session, turns, insights, title=ctx.title, date=ctx.recorded, words=words, shared=shared,
-                    sections=sections)
+                    sections=sections, recogniser="" if ctx.imported else transcript.recogniser)
         return True
+
+
+def carry(session: Session) -> None:
+    """Keep the corrections on the turns they belong to after a new transcript (another model) or new speakers: moved
+    where their text aligns, the others listed in corrections.json under "unplaced" with a warning. Before the analysis
+    and names keys are taken, so the keys see the corrections as they are applied."""
+    from pipeline.core.layers import carry_corrections
+
+    corrections, unplaced = session.corrections(), session.unplaced_corrections()
+    if not corrections and not unplaced:
+        return
+    placed, left = carry_corrections(session.diarization(), corrections, unplaced)
+    if placed != corrections or left != unplaced:
+        session.save_corrections(placed, left)
+        moved = sum(1 for key in placed if key not in corrections)
+        if moved:
+            log.info("%s: %d corrections moved to the turns they belong to now", session.name, moved)
+    if left:
+        log.warning("%s: %d correction%s made on an earlier transcript match%s no line of this one; kept in %s under "
+                    "\"unplaced\" (first: %r)", session.name, len(left), "" if len(left) == 1 else "s",
+                    "es" if len(left) == 1 else "", CORRECTIONS, str(left[0].get("text", ""))[:60])
 
 
 STAGES: tuple[Stage, ...] = (Transcribe(), Speakers(), Analyse(), Names(), Insights(), Draft())

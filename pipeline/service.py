@@ -23,21 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError, InputError, OogstError, SessionError
 from pipeline.core.language import session_name
-from pipeline.core.layers import apply_edits, save_correction, time_key
+from pipeline.core.layers import ActionEdit, AddedInsight, Edits, InsightEdit, apply_edits, time_key, with_correction
 from pipeline.core.lock import session_lock
-from pipeline.core.progress import Reporter
 from pipeline.core.session import MEMBER, Session
 from pipeline.core.settings import Settings
-from pipeline.core.types import (
-    TOP_N,
-    ActionEdit,
-    AddedInsight,
-    Edits,
-    InsightEdit,
-    Insights,
-    RunRequest,
-    Turns,
-)
+from pipeline.core.stages import Reporter
+from pipeline.core.types import TOP_N, Insights, RunRequest, Turns
+from pipeline.models.catalog import PRECISIONS as PRECISIONS  # what a session may choose (the web form)
 from pipeline.run import STAGE_NAMES, RunResult, run_stages
 
 if TYPE_CHECKING:
@@ -109,9 +101,11 @@ class Oogst:
             try:
                 request = dataclasses.replace(request, date=dt.date.fromisoformat(request.date).isoformat())
             except ValueError:
-                raise ConfigError(f"--date {request.date}: give the date as YYYY-MM-DD") from None
+                raise ConfigError(f"--date {request.date}: give the date as YYYY-MM-DD", "date_format",
+                                  value=request.date) from None
         if request.speakers is not None and not 1 <= request.speakers <= 10:
-            raise ConfigError(f"--speakers {request.speakers}: give a number from 1 to 10")
+            raise ConfigError(f"--speakers {request.speakers}: give a number from 1 to 10", "speakers_range",
+                              value=request.speakers)
         for value, option in ((request.start, "--from"), (request.until, "--until")):
             if value is not None and value not in STAGE_NAMES:
                 raise ConfigError(f"{option} {value}: unknown stage; choose one of {', '.join(STAGE_NAMES)}")
@@ -119,6 +113,8 @@ class Oogst:
             request = dataclasses.replace(request, series=check_name(request.series))
         if request.title is not None and len(request.title) > 200:
             request = dataclasses.replace(request, title=request.title[:200])
+        if request.model is not None:
+            request = dataclasses.replace(request, model=chosen_model(request.model))
         return request
 
     def settings_for(self, request: RunRequest) -> Settings:
@@ -127,6 +123,35 @@ class Oogst:
         if "vocabulary" in values:
             values["vocabulary"] = tuple(values["vocabulary"])
         return dataclasses.replace(self.settings, **values)
+
+    def run_settings(self, request: RunRequest) -> Settings:
+        """The settings a run of `request` uses: `settings_for`, with the session's own Whisper model unless the
+        request chooses one (the worker loads its recogniser from these)."""
+        settings = self.settings_for(request)
+        if request.model is None:
+            kept = session_model(Session(self.out_dir / session_name(Path(request.input))))
+            if kept is not None:
+                settings = dataclasses.replace(settings, model=kept)
+        return settings
+
+    def model_choices(self, kinds: Sequence[Mapping[str, Any]] | None = None) -> list[tuple[str, str]]:
+        """The Whisper models a new session can choose, the default first, as (form value, label). With a job
+        broker (`kinds`: the kinds of worker alive) each is `model@precision`, so the session goes to that kind of
+        worker; on one machine it is a model installed here."""
+        from pipeline.models.catalog import DEFAULT, MODELS, canonical
+        from pipeline.models.install import installed_models
+
+        default = canonical(self.settings.model or DEFAULT) or DEFAULT
+        if kinds is not None:
+            choices = [(f"{k['model']}@{k.get('compute_type')}",
+                        f"{k['model']} ({k.get('compute_type')}, {'GPU' if k.get('device') == 'cuda' else 'CPU'})")
+                       for k in kinds if k.get("model")]
+            if not any(value.split("@")[0] == default for value, _ in choices):
+                choices.append((f"{default}@{self.settings.compute_type}", f"{default} ({self.settings.compute_type})"))
+        else:
+            names = {p.name for p in installed_models(self.settings.models_dir) if p.backend == "faster-whisper"}
+            choices = [(name, name) for name in MODELS if name in names or name == default]
+        return sorted(choices, key=lambda c: c[0].split("@")[0] != default)
 
     def plugs(self, settings: Settings) -> list[Any]:
         """The extensions of a run: the series and pseudonymisation always (they decide from the session and
@@ -143,9 +168,12 @@ class Oogst:
 
     def run(self, request: RunRequest, *, reporter: Reporter | None = None, asr_backend: Any = None,
             force: bool = False) -> RunResult:
-        """Process one recording or transcript into outputs/<name>/, skipping what is up to date."""
+        """Process one recording or transcript into outputs/<name>/, skipping what is up to date.
+
+        A session keeps the Whisper model it was transcribed with unless the request chooses one (`--model`, the
+        new-session form): a changed default in the config never redoes an earlier session's transcription."""
         request = self.checked(request)
-        settings = self.settings_for(request)
+        settings = self.run_settings(request)
         path = Path(request.input)
         session = Session(self.out_dir / session_name(path))
         with session_lock(session.root, self.owner("run")):
@@ -170,13 +198,14 @@ class Oogst:
         """Correct one transcript line (turn `index`); an empty text, or the original one, removes the correction."""
         turns = session.turns()
         if not 0 <= index < len(turns.turns):
-            raise SessionError("that transcript line does not exist (any more); reload the page")
+            raise SessionError("that transcript line does not exist (any more); reload the page", "line_gone")
         turn = turns.turns[index]
         text = " ".join(text.split())[:5000]
         previous = session.corrections().get(time_key(turn.start), {})
         with self.locked(session, "correct"):
-            save_correction(session, turn.start, text, original=previous.get("original") or turn.text,
-                            speaker=turn.speaker)
+            session.save_corrections(with_correction(session.corrections(), turn.start, text,
+                                                     original=previous.get("original") or turn.text,
+                                                     speaker=turn.speaker))
         self._changed(session)
 
     # -- the top 7 and the actions ----------------------------------------------------------------------------------
@@ -200,7 +229,7 @@ class Oogst:
         if edit.do == "save":
             title, text = " ".join(edit.title.split())[:120], " ".join(edit.text.split())[:1000]
             if not text:
-                raise InputError("an insight needs a sentence; use Drop to leave it out")
+                raise InputError("an insight needs a sentence; use Drop to leave it out", "insight_needs_text")
             if key in added:
                 added[key] = dataclasses.replace(added[key], title=title or added[key].title, text=text)
                 edits = dataclasses.replace(edits, added=tuple(added.values()))
@@ -226,7 +255,7 @@ class Oogst:
                                                         " ".join(edit.due.split())[:80])}
             return dataclasses.replace(edits, actions=actions)
         else:
-            raise InputError(f"unknown change {edit.do!r}")
+            raise InputError(f"unknown change {edit.do!r}", "unknown_change", change=edit.do)
         if key and key in changes and changes[key].empty:
             del changes[key]
         return dataclasses.replace(edits, insights=changes)
@@ -234,7 +263,7 @@ class Oogst:
     def _promoted(self, session: Session, edits: Edits, line: int | None) -> Edits:
         turns = session.turns()
         if line is None or not 0 <= line < len(turns.turns):
-            raise SessionError("that transcript line does not exist (any more); reload the page")
+            raise SessionError("that transcript line does not exist (any more); reload the page", "line_gone")
         turn = turns.turns[line]
         corrected = session.corrections().get(time_key(turn.start), {}).get("text")
         text = corrected or turn.text
@@ -345,6 +374,37 @@ class Oogst:
         from pipeline.series.overview import forget
 
         return forget(self.out_dir, name, person)
+
+
+def chosen_model(model: str) -> str:
+    """A model chosen for a session: its catalog name (`whisper-large-v3` -> `large-v3`), or a local model folder or
+    checkpoint as given (the command line on this machine). A name of a model hub is refused with one line: nothing
+    is downloaded during a run."""
+    from pipeline.models.assemble import refused_name
+    from pipeline.models.catalog import canonical
+
+    name = canonical(model)
+    if name is not None:
+        return name
+    if Path(model).expanduser().exists():
+        return model
+    raise refused_name(model)
+
+
+def session_model(session: Session) -> str | None:
+    """The catalog name of the model the session's transcript was made with (None: none, imported, or a folder)."""
+    from pipeline.core.session import TRANSCRIPT
+    from pipeline.models.catalog import canonical
+
+    if not session.has(TRANSCRIPT):
+        return None
+    try:
+        data = session.read(TRANSCRIPT)
+    except OogstError:
+        return None
+    if not isinstance(data, dict) or data.get("imported") or not isinstance(data.get("model"), str):
+        return None
+    return canonical(data["model"])
 
 
 def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None = None, force: bool = False,

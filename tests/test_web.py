@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -49,7 +50,7 @@ def test_upload_transcript_runs_to_a_draft(tmp_path: Path, vtt: Path) -> None:
     assert "In de wachtrij" in client.get("/").text
     run_jobs(cfg)
     state = client.get(f"/s/{name}/progress.json").json()
-    assert state["status"] == "done" and state["stages"] == ["transcribe", "names", "insights", "draft"]
+    assert state["status"] == "done" and state["stages"] == ["transcribe", "analysis", "names", "insights", "draft"]
     listing = client.get("/").text
     assert "Intervisie West" in listing and "2025-03-04" in listing
     draft = client.get(f"/s/{name}/files/draft.docx")
@@ -65,23 +66,25 @@ def test_upload_over_the_limit_is_refused(tmp_path: Path) -> None:
     big.write_bytes(b"RIFF" + bytes(2 * 2**20))
     answer = upload(client, big)
     assert answer.status_code == 400
-    assert "larger than the limit of 1 MB" in answer.text and "max_upload_mb" in answer.text
+    assert "De upload is groter dan de grens van 1 MB" in answer.text and "max_upload_mb" in answer.text
     assert "Traceback" not in answer.text
     assert [p.name for p in cfg.out_dir.iterdir()] == [".uploads"]
     assert not list((cfg.out_dir / ".uploads").iterdir())
 
 
-def test_non_audio_upload_gets_the_cli_message(tmp_path: Path) -> None:
+def test_non_audio_upload_gets_a_message_naming_the_upload(tmp_path: Path) -> None:
     client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
     fake = tmp_path / "opname.m4a"
     fake.write_text("dit is geen geluid, maar een tekstbestand\n" * 50, encoding="utf-8")
     answer = upload(client, fake)
     assert answer.status_code == 400
-    assert "opname.m4a: not an audio or video file that can be read" in answer.text
+    assert "opname.m4a is geen audio- of videobestand dat te lezen is" in answer.text
     assert str(tmp_path) not in answer.text  # the message names the file as uploaded, not a server path
     pdf = tmp_path / "notulen.pdf"
     pdf.write_bytes(b"%PDF-1.4\n")
-    assert "notulen.pdf: not an audio or video file that can be read" in upload(client, pdf).text
+    assert "notulen.pdf is geen audio- of videobestand dat te lezen is" in upload(client, pdf).text
+    client.headers["Accept-Language"] = "en"
+    assert "notulen.pdf is not an audio or video file that can be read" in upload(client, pdf).text
     assert [p.name for p in cfg.out_dir.iterdir()] == [".uploads"]
     assert not cfg.queue.list()
 
@@ -126,7 +129,7 @@ def test_form_post_without_csrf_token_is_refused(tmp_path: Path) -> None:
     (cfg.out_dir / "sessie").mkdir()
     client.get("/")  # has a cookie, but posts no token
     answer = client.post("/s/sessie/delete", data={}, follow_redirects=False)
-    assert answer.status_code == 403 and "CSRF" in answer.text
+    assert answer.status_code == 403 and "Het formulier is verlopen" in answer.text
     wrong = client.post("/s/sessie/delete", data={"csrf": "0" * 64}, follow_redirects=False)
     assert wrong.status_code == 403
     assert (cfg.out_dir / "sessie").is_dir()
@@ -172,7 +175,7 @@ def test_delete_refuses_a_busy_session(tmp_path: Path, vtt: Path) -> None:
     client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
     name = upload(client, vtt).headers["location"].rsplit("/", 1)[-1]
     answer = client.post(f"/s/{name}/delete", data={"csrf": csrf(client, f"/s/{name}/delete")})
-    assert answer.status_code == 409 and "is busy" in answer.text
+    assert answer.status_code == 409 and f"Sessie {name} wordt nu verwerkt" in answer.text
     assert (cfg.out_dir / name).is_dir()
     assert json.loads(client.get(f"/s/{name}/progress.json").text)["status"] == "queued"
 
@@ -187,8 +190,8 @@ def test_other_host_names_are_refused_on_loopback(tmp_path: Path) -> None:
 def test_bad_form_values_are_one_line(tmp_path: Path, vtt: Path) -> None:
     client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
     answer = upload(client, vtt, speakers="veel")
-    assert answer.status_code == 400 and "give a number from 1 to 10" in answer.text
-    assert "give the date as YYYY-MM-DD" in upload(client, vtt, date="4 maart").text
+    assert answer.status_code == 400 and "geef een getal van 1 tot 10" in answer.text
+    assert "geef de datum als JJJJ-MM-DD" in upload(client, vtt, date="4 maart").text
     assert not cfg.queue.list()
 
 
@@ -204,7 +207,7 @@ def test_a_page_write_while_the_worker_holds_the_session_is_busy(tmp_path: Path)
     try:
         answer = client.post("/s/sessie/speakers", data={"csrf": csrf(client, "/s/sessie/speakers"),
                                                          "name_0": "Sanne"})
-        assert answer.status_code == 409 and "outputs/sessie is busy: the web worker" in answer.text
+        assert answer.status_code == 409 and "Sessie sessie is bezig: er wordt sinds" in answer.text
         assert not (root / "names.toml").exists()
     finally:
         holder.kill()
@@ -212,12 +215,13 @@ def test_a_page_write_while_the_worker_holds_the_session_is_busy(tmp_path: Path)
 
 
 def test_every_label_is_in_both_languages() -> None:
-    from pipeline.web.labels import LABELS, preferred_language
+    from pipeline.core.language import texts
+    from pipeline.web.app import preferred_language
 
-    assert set(LABELS["nl"]) == set(LABELS["en"])
+    assert set(texts("nl", "web")) == set(texts("en", "web"))
     templates = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "pipeline/web/templates").glob("*.html"))
     used = set(re.findall(r"\bt\.(\w+)", templates))
-    assert used <= set(LABELS["nl"]), sorted(used - set(LABELS["nl"]))
+    assert used <= set(texts("nl", "web")), sorted(used - set(texts("nl", "web")))
     assert preferred_language("en-US,en;q=0.9") == "en" and preferred_language("de-DE,nl;q=0.5,en;q=0.4") == "nl"
     assert preferred_language(None) == "nl" and preferred_language("fr") == "nl"
 
@@ -235,7 +239,7 @@ def test_a_recording_is_known_by_its_content_not_its_name(tmp_path: Path) -> Non
     assert (cfg.out_dir / "opname-van-telefoon" / "opname-van-telefoon.wav").is_file()
     notes = tmp_path / "notities.dat"
     notes.write_text("geen geluid\n" * 20, encoding="utf-8")
-    assert "opname.dat" not in (text := upload(client, notes).text) and "notities.dat: not an audio" in text
+    assert "opname.dat" not in (text := upload(client, notes).text) and "notities.dat is geen audio" in text
 
 
 def test_a_failed_job_can_be_processed_again_from_its_page(tmp_path: Path, vtt: Path) -> None:
@@ -243,8 +247,10 @@ def test_a_failed_job_can_be_processed_again_from_its_page(tmp_path: Path, vtt: 
     name = upload(client, vtt, title="West").headers["location"].rsplit("/", 1)[-1]
     job = cfg.queue.claim("test")
     cfg.queue.finish(job.id, "the worker ran out of memory; close other programs")
-    page = client.get(f"/s/{name}").text
-    assert "the worker ran out of memory" in page and 'id="rerun"' in page
+    page = html.unescape(client.get(f"/s/{name}").text)  # a message without a key: Dutch in general words
+    assert "Het verwerken is mislukt" in page and "out of memory" not in page and 'id="rerun"' in page
+    english = client.get(f"/s/{name}", headers={"Accept-Language": "en"}).text
+    assert "the worker ran out of memory" in english
     answer = client.post(f"/s/{name}/rerun", data={"csrf": csrf(client, f"/s/{name}")}, follow_redirects=False)
     assert answer.status_code == 303
     again = cfg.queue.list(name, limit=1)[0]

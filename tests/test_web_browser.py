@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email
 import json
-import tempfile
 import time
 from email import policy
 from pathlib import Path
@@ -19,30 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.web_helpers import ROOT, free_port, running_server, wait_for
+from tests.web_helpers import ROOT, chromium, free_port, running_server, wait_for
 
 SHOTS = ROOT / "outputs" / "screenshots"
 SAMPLE = ROOT / "recordings" / "voorbeeld-intervisie.ogg"
-
-
-def chromium(downloads: Path) -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--autoplay-policy=no-user-gesture-required", "--window-size=1280,1000", "--lang=nl-NL",
-                f"--user-data-dir={tempfile.mkdtemp(prefix='oogst-chromium-')}"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False,
-                                              "intl.accept_languages": "nl-NL,nl"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    driver.set_page_load_timeout(60)
-    return driver
 
 
 class Walk:
@@ -140,14 +119,14 @@ def test_the_whole_flow_in_a_browser(tmp_path: Path, models_dir: Path) -> None:
             assert "Nog geen sessies" in walk.text()
             walk.shot("sessies-leeg")
 
-            # -- a file that is no recording: the CLI's one-line message, no session ----------------------------
+            # -- a file that is no recording: one line in Dutch naming the file, no session ----------------------
             fake = tmp_path / "opname.m4a"
             fake.write_text("geen geluid\n" * 100, encoding="utf-8")
             walk.open("/new", "new session")
             walk.find("#file").send_keys(str(fake))
             walk.find("#upload").click()
             wait_for(lambda: walk.finds("#problem"), 30, "the error page")
-            assert "opname.m4a: not an audio or video file that can be read" in walk.find("#problem").text
+            assert "opname.m4a is geen audio- of videobestand dat te lezen is" in walk.find("#problem").text
             walk.shot("fout-geen-opname")
             assert [p.name for p in out.iterdir()] == [".uploads"]
 

@@ -55,7 +55,7 @@ def test_rerun_after_sending_keeps_the_sent_version_collectable(session, tmp_pat
     post(client, f"/s/{name}/insights", f"/s/{name}/insights", do="save", key=text_key(first["text"]),
          title="Nieuw", text="Een heel andere zin na het versturen.")
     stale = post(client, f"{review}/freeze", review)  # the draft is not rewritten yet: nothing to freeze
-    assert stale.status_code == 400 and "older than insights.json and the edits on it" in stale.text
+    assert stale.status_code == 400 and "is ouder dan de inzichten en de wijzigingen daarop" in stale.text
     run_jobs(cfg)
     assert (root / "sent" / "v1" / "draft.docx").read_bytes() == v1.read_bytes()
     with open(copies[0], "rb") as a, open(copies[1], "rb") as b:
@@ -86,7 +86,7 @@ def test_roster_and_mail_dry_run(session) -> None:
     assert 'value="Sanne"' in page and 'value="Joris"' in page  # filled from the speaker names
     answer = post(client, people, people, name_0="Sanne", email_0="sanne@example.nl", present_0="on",
                   name_1="Joris", email_1="", paste="Fatima Bakker <fatima@example.nl>\nnee-geen-adres")
-    assert answer.status_code == 400 and "pasted line 2" in answer.text  # one line, no traceback
+    assert answer.status_code == 400 and "Geplakte regel 2: " in answer.text  # one line, no traceback
     answer = post(client, people, people, name_0="Sanne", email_0="sanne@example.nl", present_0="on",
                   name_1="Joris", email_1="", paste="Fatima Bakker <fatima@example.nl>")
     assert answer.status_code == 303
@@ -132,7 +132,7 @@ def test_send_from_the_page_asks_before_a_second_send(session, monkeypatch: pyte
         assert sent.status_code == 303 and sent.headers["location"].endswith("notice=sent"), sent.text
         assert len(server.handler.messages) == 1 and server.handler.messages[0].rcpt_tos == ["sanne@example.nl"]
         again = post(client, mail, mail, do="send")
-        assert again.status_code == 409 and "was already mailed (1x" in again.text  # the resend question
+        assert again.status_code == 409 and "is al gemaild (1x" in again.text  # the resend question
         assert len(server.handler.messages) == 1
         assert post(client, mail, mail, do="send", again="on").status_code == 303
         assert len(server.handler.messages) == 2

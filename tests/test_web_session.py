@@ -121,7 +121,8 @@ def test_pages_of_an_unprocessed_session_say_so(tmp_path: Path) -> None:
     (cfg.out_dir / "leeg").mkdir()
     for url in ("/s/leeg/speakers", "/s/leeg/transcript", "/s/leeg/insights"):
         answer = client.get(url)
-        assert answer.status_code == 409 and ("not processed yet" in answer.text or "no insights yet" in answer.text)
+        assert answer.status_code == 409 and ("Sessie leeg is nog niet verwerkt" in answer.text
+                                              or "Sessie leeg heeft nog geen inzichten" in answer.text)
 
 
 @pytest.mark.slow

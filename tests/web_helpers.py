@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +79,28 @@ def running_server(out_dir: Path, state: Path, port: int, *, host: str = "127.0.
         if proc.poll() is None:
             stop_process(proc, 40)
         log.close()
+
+
+def chromium(downloads: Path, language: str = "nl") -> Any:
+    """A headless Chromium whose pages ask for `language` first (Accept-Language: nl-NL,nl or en-GB,en)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    tags = {"nl": "nl-NL,nl", "en": "en-GB,en"}[language]
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--autoplay-policy=no-user-gesture-required", "--window-size=1280,1000",
+                f"--lang={tags.split(',')[0]}", f"--user-data-dir={tempfile.mkdtemp(prefix='oogst-chromium-')}"):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False,
+                                              "intl.accept_languages": tags})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.set_page_load_timeout(60)
+    return driver
 
 
 def _answers(host: str, port: int) -> bool:

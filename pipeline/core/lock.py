@@ -23,6 +23,7 @@ from typing import Any
 from pipeline.core.errors import OogstError
 from pipeline.core.session import LOCK as LOCK_FILE  # the same names in a series folder
 from pipeline.core.session import LOCK_HOLDER as HOLDER_FILE
+from pipeline.core.session import SERIES_DIR
 
 
 class SessionBusyError(OogstError):
@@ -61,14 +62,16 @@ def is_locked(root: Path) -> bool:
     return False
 
 
-def _busy_message(root: Path, out_name: str) -> str:
+def _busy(root: Path, out_name: str) -> SessionBusyError:
     info = holder(root) or {}
     owner = info.get("owner") or "another process"
     since = str(info.get("since") or "")
     when = since[11:16] if len(since) >= 16 else "a moment ago"
     pid = f" (pid {info['pid']} on {info.get('host', '?')})" if info.get("pid") else ""
-    return (f"{out_name} is busy: {owner}{pid} has been processing it since {when}; wait for it to finish "
-            "or stop it")
+    key = "series_busy" if root.parent.name == SERIES_DIR else "busy"  # a series folder has the same lock
+    return SessionBusyError(f"{out_name} is busy: {owner}{pid} has been processing it since {when}; wait for it to "
+                            "finish or stop it", key if len(since) >= 16 else f"{key}_now", name=root.name,
+                            since=when)
 
 
 @contextmanager
@@ -92,7 +95,7 @@ def session_lock(root: Path, owner: str) -> Iterator[None]:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
-                raise SessionBusyError(_busy_message(root, f"{root.parent.name}/{root.name}")) from None
+                raise _busy(root, f"{root.parent.name}/{root.name}") from None
             _held[root] = (fd, 1)
     if not nested:
         info = {"owner": owner, "pid": os.getpid(), "host": socket.gethostname(), "since": _now(),

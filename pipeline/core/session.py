@@ -23,15 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import SessionError
-from pipeline.core.types import Edits, Insights, Transcript, Turns
+from pipeline.core.layers import Edits
+from pipeline.core.types import Insights, Transcript, Turns
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One file or folder of a session: its name, who writes it, and what it holds."""
+    """One file or folder Oogst writes: where, its name, who writes it, and what it holds."""
 
+    where: str  # session | sent | series
     name: str
     kind: str  # artefact (a stage writes it) | layer (a person's changes) | record | review | mail | internal | folder
     what: str
@@ -68,60 +70,58 @@ CLIPS_STAMP = "turns.sha"  # in .clips/: the hash of the turns.json the clips we
 LOCK = ".lock"
 LOCK_HOLDER = ".lock.json"
 
-LAYOUT: dict[str, Entry] = {e.name: e for e in (
-    Entry(TRANSCRIPT, "artefact", "what was said, word by word (transcribe stage; Whisper's output, never changed)"),
-    Entry(DIARIZATION, "artefact", "who spoke when, speakers labelled S1.. (speakers stage)"),
-    Entry(ANALYSIS, "artefact", "the Dutch language analysis of every turn: tokens, tags, lemmas, entities, "
-          "dependencies (analysis stage, Frog; per turn, by the text's hash)"),
-    Entry(TURNS, "artefact", "turns with names and corrections applied, and the intervision phases (names stage)"),
-    Entry(INSIGHTS, "artefact", "summary, ranked insights and action points (insights stage)"),
-    Entry(DRAFT, "artefact", "the Word draft for review (draft stage)"),
-    Entry(PSEUDONYMS, "record", "who is hidden behind which label in what is shared (draft stage, oogst hide)"),
-    Entry(RUN, "record", "the last run: source, seconds per stage, skipped stages"),
-    Entry(STAGES_FILE, "internal", "the stage cache: each stage's key and the hashes of what it wrote"),
-    Entry(CHECKPOINT, "internal", "transcription checkpoint: the segments decoded so far"),
-    Entry(NAMES, "layer", "speaker names (oogst names, the speakers page)"),
-    Entry(CORRECTIONS, "layer", "transcript lines corrected by hand (the transcript page)"),
-    Entry(EDITS, "layer", "the facilitator's changes to the top 7 and the actions (the top 7 page)"),
-    Entry(ROSTER, "layer", "the participants: name, e-mail address, present"),
-    Entry(MEMBER, "record", "the series the session belongs to"),
-    Entry(CARRIED, "record", "which earlier action each carried row of the draft is"),
-    Entry(VOICE_NAMES, "record", "names proposed from the series' voice profiles"),
-    Entry(VOICES_CACHE, "internal", "per speaker label, the summed voice embeddings (series with voices)"),
-    Entry(REVIEW, "review", "every comment of the returned copies, mapped and interpreted (collect)"),
-    Entry(FINAL, "review", "the final top 7 after the review (collect)"),
-    Entry(FINAL_DOCX, "review", "the final Word document (collect)"),
-    Entry(SENT, "folder", "the drafts as they went out: sent/v1/, sent/v2/, ..."),
-    Entry(RETURNED, "folder", "annotated copies uploaded on the review page"),
-    Entry(SENT_LEDGER, "mail", "every mail the SMTP server accepted"),
-    Entry(EML, "mail", "the last mail composed (dry run or sent)"),
-    Entry(CLIPS, "folder", "each speaker's clip, cut from the recording (web app)"),
-    Entry(LOCK, "internal", "the session's write lock (flock)"),
-    Entry(LOCK_HOLDER, "internal", "who holds the lock, for the 'busy' message"),
-)}
 DOWNLOADS = (DRAFT, FINAL_DOCX, EML)  # what the web app serves by name
-
-# -- a sent version: sent/vN/ ---------------------------------------------------------------------------------------
-VERSION_INFO = "version.json"
-SENT_LAYOUT: dict[str, Entry] = {e.name: e for e in (
-    Entry(INSIGHTS, "artefact", "the insights (with the edits) that went out"),
-    Entry(DRAFT, "artefact", "the draft that went out, stamped with its version"),
-    Entry(VERSION_INFO, "record", "version, insights hash, reason, draft hash, when it was frozen"),
-)}
-
-# -- the outputs folder and a series: outputs/.series/<name>/ ---------------------------------------------------------
-SERIES_DIR = ".series"
-UPLOADS_DIR = ".uploads"  # uploads being received and checked (web app)
+VERSION_INFO = "version.json"  # in a sent version sent/vN/
+SERIES_DIR = ".series"  # in the outputs folder: outputs/.series/<name>/
+UPLOADS_DIR = ".uploads"  # in the outputs folder: uploads being received and checked (web app)
 SERIES_FILE = "series.json"
 VOICE_PROFILES = "voices.json"
 OVERVIEW = "series.docx"
-SERIES_LAYOUT: dict[str, Entry] = {e.name: e for e in (
-    Entry(SERIES_FILE, "record", "the series: its sessions, their insights and actions, done marks"),
-    Entry(VOICE_PROFILES, "record", "voice profiles of named speakers (only when the series keeps them)"),
-    Entry(OVERVIEW, "artefact", "the series overview (oogst series show, the series page)"),
-    Entry(LOCK, "internal", "the series' write lock"),
-    Entry(LOCK_HOLDER, "internal", "who holds the lock"),
-)}
+
+# Every file and folder Oogst writes: where (a session folder, a sent version sent/vN/, a series folder), its name,
+# who writes it and what it holds.
+ENTRIES: tuple[Entry, ...] = (
+    Entry("session", TRANSCRIPT, "artefact", "what was said, word by word (transcribe stage; Whisper's output)"),
+    Entry("session", DIARIZATION, "artefact", "who spoke when, speakers labelled S1.. (speakers stage)"),
+    Entry("session", ANALYSIS, "artefact", "the Dutch language analysis of every turn: tokens, tags, lemmas, "
+          "entities, dependencies (analysis stage, Frog; per turn, by the text's hash)"),
+    Entry("session", TURNS, "artefact", "turns with names and corrections, and the intervision phases (names stage)"),
+    Entry("session", INSIGHTS, "artefact", "summary, ranked insights and action points (insights stage)"),
+    Entry("session", DRAFT, "artefact", "the Word draft for review (draft stage)"),
+    Entry("session", PSEUDONYMS, "record", "who is hidden behind which label in what is shared (draft, oogst hide)"),
+    Entry("session", RUN, "record", "the last run: source, seconds per stage, skipped stages"),
+    Entry("session", STAGES_FILE, "internal", "the stage cache: each stage's key and the hashes of what it wrote"),
+    Entry("session", CHECKPOINT, "internal", "transcription checkpoint: the segments decoded so far"),
+    Entry("session", NAMES, "layer", "speaker names (oogst names, the speakers page)"),
+    Entry("session", CORRECTIONS, "layer", "transcript lines corrected by hand (the transcript page)"),
+    Entry("session", EDITS, "layer", "the facilitator's changes to the top 7 and the actions (the top 7 page)"),
+    Entry("session", ROSTER, "layer", "the participants: name, e-mail address, present"),
+    Entry("session", MEMBER, "record", "the series the session belongs to"),
+    Entry("session", CARRIED, "record", "which earlier action each carried row of the draft is"),
+    Entry("session", VOICE_NAMES, "record", "names proposed from the series' voice profiles"),
+    Entry("session", VOICES_CACHE, "internal", "per speaker label, the summed voice embeddings (series with voices)"),
+    Entry("session", REVIEW, "review", "every comment of the returned copies, mapped and interpreted (collect)"),
+    Entry("session", FINAL, "review", "the final top 7 after the review (collect)"),
+    Entry("session", FINAL_DOCX, "review", "the final Word document (collect)"),
+    Entry("session", SENT, "folder", "the drafts as they went out: sent/v1/, sent/v2/, ..."),
+    Entry("session", RETURNED, "folder", "annotated copies uploaded on the review page"),
+    Entry("session", SENT_LEDGER, "mail", "every mail the SMTP server accepted"),
+    Entry("session", EML, "mail", "the last mail composed (dry run or sent)"),
+    Entry("session", CLIPS, "folder", "each speaker's clip, cut from the recording (web app)"),
+    Entry("session", LOCK, "internal", "the session's write lock (flock)"),
+    Entry("session", LOCK_HOLDER, "internal", "who holds the lock, for the 'busy' message"),
+    Entry("sent", INSIGHTS, "artefact", "the insights (with the edits) that went out"),
+    Entry("sent", DRAFT, "artefact", "the draft that went out, stamped with its version"),
+    Entry("sent", VERSION_INFO, "record", "version, insights hash, reason, draft hash, when it was frozen"),
+    Entry("series", SERIES_FILE, "record", "the series: its sessions, their insights and actions, done marks"),
+    Entry("series", VOICE_PROFILES, "record", "voice profiles of named speakers (only when the series keeps them)"),
+    Entry("series", OVERVIEW, "artefact", "the series overview (oogst series show, the series page)"),
+    Entry("series", LOCK, "internal", "the series' write lock"),
+    Entry("series", LOCK_HOLDER, "internal", "who holds the lock"),
+)
+LAYOUT = {e.name: e for e in ENTRIES if e.where == "session"}
+SENT_LAYOUT = {e.name: e for e in ENTRIES if e.where == "sent"}
+SERIES_LAYOUT = {e.name: e for e in ENTRIES if e.where == "series"}
 
 
 def series_folder(out_dir: Path, name: str) -> Path:
@@ -236,10 +236,23 @@ class Session:
         turns = _layer(self.path(CORRECTIONS)).get("turns", {})
         return turns if isinstance(turns, dict) else {}
 
-    def save_corrections(self, turns: dict[str, dict[str, Any]]) -> Path:
+    def save_corrections(self, turns: dict[str, dict[str, Any]],
+                         unplaced: list[dict[str, Any]] | None = None) -> Path:
+        """Write the corrections by turn (and, when given, those that fit no turn of the current transcript)."""
         data = _layer(self.path(CORRECTIONS))
         data["turns"] = turns
+        if unplaced is not None:
+            if unplaced:
+                data["unplaced"] = unplaced
+            else:
+                data.pop("unplaced", None)
         return self.write(CORRECTIONS, data)
+
+    def unplaced_corrections(self) -> list[dict[str, Any]]:
+        """Corrections made on an earlier transcript whose text aligns with no turn of the current one (kept, with
+        their old key, and listed: never dropped)."""
+        found = _layer(self.path(CORRECTIONS)).get("unplaced", [])
+        return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
 
     def roster(self) -> list[dict[str, Any]]:
         """The participants of the session: name, e-mail address (may be empty), present."""
@@ -280,7 +293,8 @@ class Session:
         """Hash of an artefact, used as part of the key of the stages that read it."""
         path = self.path(name)
         if not path.is_file():
-            raise SessionError(f"{path}: not found (run `oogst run` on the recording first)")
+            raise SessionError(f"{path}: not found (run `oogst run` on the recording first)", "file_missing",
+                               file=path.name, folder=self.name)
         return hash_file(path)
 
     def hash_if(self, name: str) -> str | None:
@@ -346,7 +360,8 @@ def _layer(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise SessionError(f"{path}: damaged ({exc}); fix it by hand or delete it to drop those changes") from None
+        raise SessionError(f"{path}: damaged ({exc}); fix it by hand or delete it to drop those changes",
+                           "file_damaged", file=path.name, folder=path.parent.name) from None
     return data if isinstance(data, dict) else {}
 
 
@@ -389,11 +404,13 @@ def read_json(path: Path) -> Any:
     """Read a JSON artefact, with a clear error when it is missing or damaged."""
     path = Path(path)
     if not path.is_file():
-        raise SessionError(f"{path}: not found (run the stage that writes it first, e.g. `oogst run`)")
+        raise SessionError(f"{path}: not found (run the stage that writes it first, e.g. `oogst run`)",
+                           "file_missing", file=path.name, folder=path.parent.name)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SessionError(f"{path}: damaged JSON ({exc}); delete it and re-run `oogst run --force`") from None
+        raise SessionError(f"{path}: damaged JSON ({exc}); delete it and re-run `oogst run --force`",
+                           "file_damaged", file=path.name, folder=path.parent.name) from None
 
 
 def hash_file(path: Path, chunk: int = 1 << 20) -> str:

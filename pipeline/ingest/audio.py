@@ -50,21 +50,23 @@ def load_audio(path: Path, *, progress: Callable[[float], None] | None = None) -
 
     path = Path(path)
     if not path.exists():
-        raise AudioError(f"{path}: file not found (check the name, or put the recording in recordings/)")
+        raise AudioError(f"{path}: file not found (check the name, or put the recording in recordings/)",
+                         "file_not_found", file=path.name)
     if path.is_dir():
         raise AudioError(f"{path}: is a folder, not a recording (give a file, or use `oogst run {path}` for all)")
     if path.stat().st_size == 0:
-        raise AudioError(f"{path}: the file is empty (0 bytes); copy or export the recording again")
+        raise AudioError(f"{path}: the file is empty (0 bytes); copy or export the recording again", "audio_empty",
+                         file=path.name)
     _check_riff(path)
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except av.FFmpegError:
         raise AudioError(f"{path}: not an audio or video file that can be read (damaged, or another kind of file); "
-                         "export the recording again as .m4a, .mp3 or .wav") from None
+                         "export the recording again as .m4a, .mp3 or .wav", "not_audio", file=path.name) from None
     with container:
         if not container.streams.audio:
             raise AudioError(f"{path}: no audio stream found (is this a video without sound?); "
-                             "export the recording with its sound track")
+                             "export the recording with its sound track", "no_audio_stream", file=path.name)
         stream = container.streams.audio[0]
         declared = _declared_seconds(container, stream)
         buffer = _Buffer(int((declared or 0) * SAMPLE_RATE * 1.02))
@@ -84,19 +86,22 @@ def load_audio(path: Path, *, progress: Callable[[float], None] | None = None) -
     if error is not None:
         if seconds == 0:
             raise AudioError(f"{path}: the audio data is corrupt and nothing could be decoded ({error}); "
-                             "export the recording again")
+                             "export the recording again", "audio_corrupt", file=path.name)
         raise AudioError(f"{path}: the audio data is corrupt or truncated after {clock(seconds)}; "
-                         "copy or export the recording again")
+                         "copy or export the recording again", "audio_corrupt_after", file=path.name,
+                         time=clock(seconds))
     if buffer.size == 0:
-        raise AudioError(f"{path}: contains no audio (zero length); check that the recording actually ran")
+        raise AudioError(f"{path}: contains no audio (zero length); check that the recording actually ran",
+                         "audio_zero", file=path.name)
     if declared and declared > 5 and seconds < TRUNCATED_SHARE * declared:
         raise AudioError(f"{path}: truncated: the file says {clock(declared)} but only {clock(seconds)} "
-                         "of audio is there; copy the file again (was the upload or copy finished?)")
+                         "of audio is there; copy the file again (was the upload or copy finished?)",
+                         "audio_truncated", file=path.name, declared=clock(declared), time=clock(seconds))
     audio = buffer.array()
     np.clip(audio, -1.0, 1.0, out=audio)
     if float(np.abs(audio).max()) < SILENCE_PEAK:
         raise AudioError(f"{path}: contains only silence ({clock(seconds)}); nothing to transcribe "
-                         "(was the microphone muted?)")
+                         "(was the microphone muted?)", "audio_silent", file=path.name, time=clock(seconds))
     if progress is not None:
         progress(1.0)
     log.info("decoded %s: %.1f s", path, seconds)
@@ -121,7 +126,8 @@ def _check_riff(path: Path) -> None:
                 have = size - fh.tell()
                 if length not in (0, 0xFFFFFFFF) and have < TRUNCATED_SHARE * length:
                     raise AudioError(f"{path}: truncated: the file says it holds {length} bytes of audio but only "
-                                     f"{have} are there; copy the file again (was the copy finished?)")
+                                     f"{have} are there; copy the file again (was the copy finished?)",
+                                     "wav_truncated", file=path.name, length=length, have=have)
                 return
             fh.seek(length + (length & 1), 1)
 

@@ -18,6 +18,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipeline.core.errors import TranscriptImportError
 from pipeline.core.types import Segment, Transcript, Turn, Turns, Word
@@ -50,9 +51,11 @@ def is_transcript_file(path: Path) -> bool:
     return Path(path).suffix.lower() in SUFFIXES
 
 
-def _error(path: Path, line: int | None, what: str, todo: str) -> TranscriptImportError:
+def _error(path: Path, line: int | None, what: str, todo: str, key: str | None = None,
+           **params: Any) -> TranscriptImportError:
+    """"PATH:LINE: what is wrong; what to do", and for a page the [messages] `key` with the file's name and line."""
     where = f"{path}:{line}" if line else f"{path}"
-    return TranscriptImportError(f"{where}: {what}; {todo}")
+    return TranscriptImportError(f"{where}: {what}; {todo}", key, file=path.name, line=line, **params)
 
 
 def _seconds(groups: tuple[str | None, ...]) -> float:
@@ -125,16 +128,18 @@ def _timed_cues(path: Path, lines: list[str], *, vtt: bool) -> list[Cue]:
         timing_at = next((i for i, line in enumerate(block[:3]) if "-->" in line), None)
         if timing_at is None:
             raise _error(path, first, f"expected a cue time like `{example}`, found {head[:40]!r}",
-                         "add the time line or remove the stray text")
+                         "add the time line or remove the stray text", "cue_time_expected", example=example,
+                         found=head[:40])
         number = first + timing_at
         match = _TIMING.match(block[timing_at])
         if not match:
             raise _error(path, number, f"cannot read the time {block[timing_at].strip()[:40]!r}",
-                         f"write it as `{example}`")
+                         f"write it as `{example}`", "cue_time_unreadable", example=example,
+                         found=block[timing_at].strip()[:40])
         start, end = _seconds(match.groups()[:4]), _seconds(match.groups()[4:8])
         if end < start:
             raise _error(path, number, f"the cue ends ({end:.3f} s) before it starts ({start:.3f} s)",
-                         "correct the time line")
+                         "correct the time line", "cue_backwards", end=f"{end:.3f}", start=f"{start:.3f}")
         payload = "\n".join(block[timing_at + 1:])
         voices = _VOICE.findall(payload) if vtt else []
         if voices:
@@ -160,7 +165,8 @@ def _vtt(path: Path, text: str) -> list[Cue]:
     head = next((line for line in lines if line.strip()), "")
     if not lines or not lines[0].strip().startswith("WEBVTT"):
         raise _error(path, 1, f"expected `WEBVTT` on the first line, found {head.strip()[:40]!r}",
-                     "is this really a WebVTT file? export it again, or rename it to .txt if it has `Name: text` lines")
+                     "is this really a WebVTT file? export it again, or rename it to .txt if it has `Name: text` lines",
+                     "vtt_header", found=head.strip()[:40])
     return _timed_cues(path, lines, vtt=True)
 
 
@@ -216,7 +222,8 @@ def _lines(path: Path, lines: list[str], numbers: list[int] | None = None) -> li
         if speaker is None:
             if not cues:
                 raise _error(path, number, f"expected `Name: text`, found {line[:40]!r}",
-                             "start each turn with the speaker's name and a colon, e.g. `Sanne: Goedemorgen`")
+                             "start each turn with the speaker's name and a colon, e.g. `Sanne: Goedemorgen`",
+                             "name_text_expected", found=line[:40])
             if start is not None:  # a stamped line without a name: the same speaker again
                 cues.append(Cue(number, start, None, cues[-1].speaker, said))
             else:
@@ -224,7 +231,8 @@ def _lines(path: Path, lines: list[str], numbers: list[int] | None = None) -> li
                 cues[-1] = Cue(last.line, last.start, last.end, last.speaker, f"{last.text} {said}".strip())
             continue
         if not said:
-            raise _error(path, number, f"{speaker!r} says nothing", "put the text after the colon on the same line")
+            raise _error(path, number, f"{speaker!r} says nothing", "put the text after the colon on the same line",
+                         "says_nothing", speaker=speaker)
         cues.append(Cue(number, start, None, speaker, said))
     return cues
 
@@ -239,7 +247,7 @@ def _docx(path: Path) -> list[Cue]:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
         raise _error(path, None, f"not a readable Word .docx file ({exc})",
-                     "open it in Word and save it as .docx, or save the text as .txt") from None
+                     "open it in Word and save it as .docx, or save the text as .txt", "docx_unreadable") from None
     # Reported line numbers are paragraph numbers; a soft line break splits a paragraph into lines.
     lines: list[str] = []
     numbers: list[int] = []
@@ -256,7 +264,8 @@ def _fill_times(path: Path, cues: list[Cue]) -> tuple[list[Cue], bool]:
     for a, b in zip(cues, cues[1:], strict=False):
         if a.start is not None and b.start is not None and b.start < a.start:
             raise _error(path, b.line, f"time {b.start:.0f} s comes before the previous line's {a.start:.0f} s",
-                         "put the lines in order or correct the time stamp")
+                         "put the lines in order or correct the time stamp", "time_order", time=f"{b.start:.0f}",
+                         previous=f"{a.start:.0f}")
     filled: list[Cue] = []
     cursor = 0.0
     for i, cue in enumerate(cues):
@@ -290,7 +299,7 @@ def import_transcript(path: Path, *, language: str = "nl", max_gap: float = 3.0)
     """Read a VTT/SRT/TXT/DOCX transcript into the same Transcript and Turns that ASR and diarization produce."""
     path = Path(path)
     if not path.is_file():
-        raise _error(path, None, "not found", "check the path")
+        raise _error(path, None, "not found", "check the path", "file_not_found")
     suffix = path.suffix.lower()
     if suffix == ".vtt":
         cues = _vtt(path, _read_text(path))
@@ -305,7 +314,7 @@ def import_transcript(path: Path, *, language: str = "nl", max_gap: float = 3.0)
                      f"give an audio file or a transcript ending in {', '.join(SUFFIXES)}")
     if not cues:
         raise _error(path, None, "no spoken text found",
-                     "the file needs cues with text, or `Name: text` lines")
+                     "the file needs cues with text, or `Name: text` lines", "no_text")
     cues, estimated = _fill_times(path, cues)
 
     unnamed = "Spreker 1" if language == "nl" else "Speaker 1"

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from pipeline.core.language import text_language
+from pipeline.core.language import text_language, texts
 from pipeline.core.types import PHASE_ORDER, Insight, Insights, Phase, PhaseResult, Turns
 from pipeline.insights.nlp import lexicon
 
@@ -39,12 +39,6 @@ if TYPE_CHECKING:
 
 ORDER = PHASE_ORDER
 PHASES_VERSION = "phases-3"  # part of the names stage's key: turns.json carries the phases; raise it when they change
-LABELS = {
-    "nl": {"opening": "Opening", "casus": "Casus ingebracht", "questions": "Verhelderende vragen",
-           "advice": "Analyse en advies", "reaction": "Reactie inbrenger", "closing": "Afsluitende ronde"},
-    "en": {"opening": "Opening", "casus": "Case brought in", "questions": "Clarifying questions",
-           "advice": "Analysis and advice", "reaction": "Case-bringer responds", "closing": "Closing round"},
-}
 NEXT_CASE_AFTER = ("advice", "reaction")  # a second casus in one session follows the first one's advice
 CASE_PHASES = ("casus", "questions", "advice", "reaction")  # what belongs to one case
 PLAN_PHASES = 3  # a turn naming this many phases lays out the session: a plan, not a move
@@ -195,40 +189,37 @@ def _case(talk: _Talk, turns: Turns, starts: Starts, finish: float, lang: str,
         return min(later, default=finish)
 
     if "casus" not in starts:
-        return None, {"nl": "niemand nodigt uit een casus in te brengen",
-                      "en": "nobody invites a case to be brought in"}[lang]
+        return None, texts(lang, "phase_evidence")["no_invite"]
     announced = len(starts) + closed
     casus_start = starts["casus"][0]
     bringer = talk.most(casus_start, until("casus"))
     if bringer is None or talk.share(bringer, casus_start, until("casus")) < HOLDS_CASE:
-        return None, {"nl": "na de uitnodiging voor een casus houdt niemand het woord",
-                      "en": "after the invitation to bring a case nobody holds the floor"}[lang]
+        return None, texts(lang, "phase_evidence")["nobody_holds"]
     name = turns.name(bringer)
     if "questions" not in starts:
         asked = talk.first_question(bringer, casus_start, until("questions"))
         if asked is not None:
-            starts["questions"] = (turns.turns[asked].start, {
-                "nl": f"patroon: vragen van anderen, beantwoord door {name}",
-                "en": f"pattern: questions from others, answered by {name}"}[lang])
+            starts["questions"] = (turns.turns[asked].start,
+                                   texts(lang, "phase_evidence")["answered"].format(name=name))
     if "advice" in starts and talk.share(bringer, starts["advice"][0], until("advice")) >= LISTENS:
         del starts["advice"]  # the case-bringer keeps talking: not an advice round
     if "reaction" not in starts and "advice" in starts:
         reacted = talk.reaction(bringer, starts["advice"][0], until("reaction"))
         if reacted is not None:
-            starts["reaction"] = (turns.turns[reacted].start, {"nl": f"patroon: {name} reageert na de adviezen",
-                                                               "en": f"pattern: {name} responds to the advice"}[lang])
+            starts["reaction"] = (turns.turns[reacted].start,
+                                  texts(lang, "phase_evidence")["pattern_reaction"].format(name=name))
     if ("questions" not in starts and "advice" not in starts) or announced < 2:
-        return None, {"nl": "een casus, maar geen aangekondigde vragen of adviesronde",
-                      "en": "a case, but no announced questions or advice round"}[lang]
+        return None, texts(lang, "phase_evidence")["no_rounds"]
     return name, None
 
 
 def detect_phases(turns: Turns, language: str) -> PhaseResult:
     """The intervision phases of a conversation, or none with the reason (a meeting, a community of practice)."""
     lang = text_language(language)
-    no = {"nl": "geen intervisiefasen gevonden: ", "en": "no intervision phases found: "}[lang]
+    words = texts(lang, "phase_evidence")
+    no = words["none_found"]
     if not turns.turns:
-        return PhaseResult((), no + {"nl": "geen beurten", "en": "no turns"}[lang])
+        return PhaseResult((), no + words["no_turns"])
     talk = _Talk(turns)
     begin, finish = turns.turns[0].start, max(t.end for t in turns.turns)
     cases: list[Starts] = []
@@ -267,13 +258,13 @@ def _result(kept: list[Starts], closing: tuple[float, str] | None, bringers: tup
         rows += [(start, phase, why, number) for phase, (start, why) in starts.items()]
     first = kept[0]["casus"][0]
     if first - begin >= MIN_OPENING:
-        rows.append((begin, "opening", {"nl": "het begin, tot de casus", "en": "the start, until the case"}[lang],
-                     None))
+        rows.append((begin, "opening", texts(lang, "phase_evidence")["start_until_case"], None))
     if closing is not None:
         rows.append((closing[0], "closing", closing[1], None))
     rows.sort(key=lambda row: row[0])
-    several = {"nl": " (casus {n})", "en": " (case {n})"}[lang] if len(kept) > 1 else ""
-    phases = [Phase(phase, LABELS[lang][phase] + (several.format(n=case) if case else ""), start,
+    several = texts(lang, "phase_evidence")["several"] if len(kept) > 1 else ""
+    labels = texts(lang, "phases")
+    phases = [Phase(phase, labels[phase] + (several.format(n=case) if case else ""), start,
                     rows[i + 1][0] if i + 1 < len(rows) else finish, why, case)
               for i, (start, phase, why, case) in enumerate(rows)]
     return PhaseResult(tuple(p for p in phases if p.end > p.start), None, bringers, found_by)
@@ -285,18 +276,11 @@ def _by_pattern(turns: Turns, lang: str) -> PhaseResult | None:
     if found is None:
         return None
     name = turns.name(found.bringer)
-    why = {"casus": {"nl": f"patroon: {name} houdt het woord ({found.told} woorden)",
-                     "en": f"pattern: {name} holds the floor ({found.told} words)"},
-           "questions": {"nl": f"patroon: {found.asked} vragen van anderen, beantwoord door {name}",
-                         "en": f"pattern: {found.asked} questions from others, answered by {name}"},
-           "advice": {"nl": f"patroon: de anderen om de beurt, {name} zwijgt",
-                      "en": f"pattern: the others in turn, {name} is silent"},
-           "reaction": {"nl": f"patroon: {name} reageert na de adviezen",
-                        "en": f"pattern: {name} responds to the advice"},
-           "closing": {"nl": "patroon: een rondje langs de groep aan het eind",
-                       "en": "pattern: a round of the group at the end"}}
-    starts: Starts = {phase: (at, why[phase][lang]) for phase, at in found.starts.items() if phase != "closing"}
-    closing = (found.starts["closing"], why["closing"][lang])
+    words = texts(lang, "phase_evidence")
+    why = {phase: words[f"pattern_{phase}"].format(name=name, told=found.told, asked=found.asked)
+           for phase in ("casus", "questions", "advice", "reaction", "closing")}
+    starts: Starts = {phase: (at, why[phase]) for phase, at in found.starts.items() if phase != "closing"}
+    closing = (found.starts["closing"], why["closing"])
     return _result([starts], closing, (name,), turns.turns[0].start, max(t.end for t in turns.turns), lang,
                    "pattern")
 

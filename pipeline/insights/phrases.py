@@ -369,11 +369,7 @@ def parsed_titles(groups: list[list[Sentence]], analysis: Analysis) -> list[str]
         if not title and group:
             title = _most_said_noun(group, [s for s in around if abs(s.turn - seed.turn) <= 1]) \
                 or next((text for _, text in ranked), "")
-        if not title:  # nothing nameable in the parse: the keyphrases of the rules
-            from pipeline.insights.titles import theme_titles
-
-            title = theme_titles([group], analysis, "nl", parse=False)[0]
-        used.add(title.lower())
+        used.add(title.lower())  # "" when nothing in the parse names it: titles.theme_titles asks the rules
         titles.append(title[:1].upper() + title[1:])
     return titles
 

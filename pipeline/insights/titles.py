@@ -111,7 +111,12 @@ def theme_titles(groups: list[list[Sentence]], analysis: Analysis, lang: str, pa
     if parse and all(s.parsed is not None for group in groups for s in group[:1]):
         from pipeline.insights.phrases import parsed_titles
 
-        return parsed_titles(groups, analysis)
+        parsed = parsed_titles(groups, analysis)
+        missing = [k for k, title in enumerate(parsed) if not title]  # nothing nameable in the parse: the rules
+        for k, title in zip(missing, theme_titles([groups[k] for k in missing], analysis, lang, parse=False),
+                            strict=True):
+            parsed[k] = title
+        return parsed
     import numpy as np
 
     stop = stop_words(lang)

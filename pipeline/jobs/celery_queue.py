@@ -17,6 +17,7 @@ worker finds them under its own mount of the share.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import time
@@ -34,13 +35,29 @@ if TYPE_CHECKING:
 
 P = "oogst:"
 TASK = "oogst.run_job"
-QUEUE_NAME = "oogst"
+QUEUE_NAME = "oogst"  # the queue of jobs that name no kind of worker (submitted by earlier versions)
+DEFAULT_KIND = ("base", "int8")
 DEFAULT_VISIBILITY_TIMEOUT = 600.0  # seconds before the broker hands an unacknowledged message out again
 _FORGET = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 class BrokerError(OogstError):
     """The broker (Redis) cannot be reached or refused a command."""
+
+
+def kind_queue(model: str, compute_type: str) -> str:
+    """The Celery queue of the workers that transcribe with this model in this precision (`oogst.large-v3.float16`):
+    a job goes only to the kind of worker its session needs, and so does a redelivered one."""
+    return f"{QUEUE_NAME}.{model}.{compute_type}"
+
+
+def queue_for(params: Mapping[str, Any]) -> str:
+    """The queue a job's message goes to: its kind's (`model`, `compute_type` in its parameters), else the queue of
+    earlier versions, which the workers of the default kind also serve."""
+    model, compute_type = params.get("model"), params.get("compute_type")
+    if not model and not compute_type:
+        return QUEUE_NAME
+    return kind_queue(str(model or DEFAULT_KIND[0]), str(compute_type or DEFAULT_KIND[1]))
 
 
 def shown_url(url: str) -> str:
@@ -170,45 +187,54 @@ class CeleryQueue:
             return int(self.db.zcount(f"{P}active", "-inf", f"({job_id}"))
 
     # -- the life of a job ----------------------------------------------------------------------------------
-    def submit(self, kind: str, session: str, input: str, params: Mapping[str, Any] | None = None) -> Job:
+    def _watched(self, key: str, body: Callable[[Any], Any]) -> Any:
+        """Run `body(pipe)` with `key` watched (a transaction), again when another client changed the key first."""
         import redis
 
+        with self._talk(), self.db.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    return body(pipe)
+                except redis.WatchError:
+                    continue
+
+    def submit(self, kind: str, session: str, input: str, params: Mapping[str, Any] | None = None) -> Job:
         stored = self._store_input(str(input))
         blob = json.dumps(dict(params or {}), sort_keys=True)
         digest = hashlib.sha256(json.dumps([kind, session, stored, blob]).encode("utf-8")).hexdigest()[:32]
         dedup = f"{P}dedup:{digest}"
-        with self._talk(), self.db.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(dedup)
-                    existing = pipe.get(dedup)
-                    if existing:
-                        fields = pipe.hgetall(f"{P}job:{existing}")
-                        if fields and fields["status"] in ("queued", "running"):
-                            pipe.reset()
-                            return self._job(fields)
-                    job_id = int(self.db.incr(f"{P}next"))
-                    pipe.multi()
-                    pipe.hset(f"{P}job:{job_id}", mapping={
-                        "id": job_id, "kind": kind, "session": session, "input": stored, "params": blob,
-                        "status": "queued", "attempts": 0, "progress": "{}", "submitted": time.time(),
-                        "digest": digest})
-                    pipe.set(dedup, job_id)
-                    pipe.zadd(f"{P}jobs", {str(job_id): job_id})
-                    pipe.zadd(f"{P}session:{session}", {str(job_id): job_id})
-                    pipe.zadd(f"{P}active", {str(job_id): job_id})
-                    pipe.execute()
-                    break
-                except redis.WatchError:
-                    continue
-        self._send(job_id)
-        job = self.get(job_id)
+
+        def add(pipe: Any) -> Job | int:
+            existing = pipe.get(dedup)
+            if existing:
+                fields = pipe.hgetall(f"{P}job:{existing}")
+                if fields and fields["status"] in ("queued", "running"):
+                    pipe.reset()
+                    return self._job(fields)
+            job_id = int(self.db.incr(f"{P}next"))
+            pipe.multi()
+            pipe.hset(f"{P}job:{job_id}", mapping={
+                "id": job_id, "kind": kind, "session": session, "input": stored, "params": blob,
+                "status": "queued", "attempts": 0, "progress": "{}", "submitted": time.time(), "digest": digest})
+            pipe.set(dedup, job_id)
+            pipe.zadd(f"{P}jobs", {str(job_id): job_id})
+            pipe.zadd(f"{P}session:{session}", {str(job_id): job_id})
+            pipe.zadd(f"{P}active", {str(job_id): job_id})
+            pipe.execute()
+            return job_id
+
+        added = self._watched(dedup, add)
+        if isinstance(added, Job):
+            return added
+        self._send(added, params or {})
+        job = self.get(added)
         assert job is not None
         return job
 
-    def _send(self, job_id: int) -> None:
+    def _send(self, job_id: int, params: Mapping[str, Any]) -> None:
         try:
-            self.app.send_task(TASK, args=[job_id], queue=QUEUE_NAME, retry=False)
+            self.app.send_task(TASK, args=[job_id], queue=queue_for(params), retry=False)
         except Exception as exc:  # kombu's OperationalError and friends: the job cannot reach a worker
             self.finish(job_id, f"could not hand the job to the broker ({type(exc).__name__})")
             raise BrokerError(f"{shown_url(self.url)}: cannot hand the job to the broker ({exc}); start it "
@@ -216,30 +242,24 @@ class CeleryQueue:
 
     def _update(self, job_id: int, decide: Callable[[Job], dict[str, Any] | None]) -> Job | None:
         """Change a job atomically: `decide` sees the current record and gives the fields to set (None: none)."""
-        import redis
-
         key = f"{P}job:{job_id}"
-        with self._talk(), self.db.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(key)
-                    fields = pipe.hgetall(key)
-                    if not fields:
-                        pipe.reset()
-                        return None
-                    change = decide(self._job(fields))
-                    if change is None:
-                        pipe.reset()
-                        return None
-                    pipe.multi()
-                    pipe.hset(key, mapping={k: ("" if v is None else v) for k, v in change.items()})
-                    if change.get("status") in ("done", "failed"):
-                        pipe.zrem(f"{P}active", str(job_id))
-                        pipe.eval(_FORGET, 1, f"{P}dedup:{fields.get('digest', '')}", str(job_id))
-                    pipe.execute()
-                    break
-                except redis.WatchError:
-                    continue
+
+        def change(pipe: Any) -> bool:
+            fields = pipe.hgetall(key)
+            new = decide(self._job(fields)) if fields else None
+            if new is None:  # no such job, or nothing to change: the caller hears None
+                pipe.reset()
+                return False
+            pipe.multi()
+            pipe.hset(key, mapping={k: ("" if v is None else v) for k, v in new.items()})
+            if new.get("status") in ("done", "failed"):
+                pipe.zrem(f"{P}active", str(job_id))
+                pipe.eval(_FORGET, 1, f"{P}dedup:{fields.get('digest', '')}", str(job_id))
+            pipe.execute()
+            return True
+
+        if not self._watched(key, change):
+            return None
         return self.get(job_id)
 
     def claim(self, worker: str, job_id: int | None = None) -> Job | None:
@@ -285,6 +305,29 @@ class CeleryQueue:
             self.db.hset(f"{P}job:{job_id}", mapping={"progress": json.dumps(dict(progress)),
                                                       "heartbeat": time.time()})
 
+    # -- the kinds of worker alive: what the new-session form offers with a broker ----------------------------
+    def announce(self, worker: str, kind: Mapping[str, Any]) -> None:
+        """A worker says which kind it is (model, precision, device); the record expires after two TTLs."""
+        with self._talk():
+            self.db.set(f"{P}worker:{worker}", json.dumps(dict(kind)), ex=max(1, int(2 * self.ttl)))
+
+    def kinds(self) -> builtins.list[dict[str, Any]]:
+        """The kinds of the workers alive now, each once (`model`, `compute_type`, `device`, `workers`)."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        with self._talk():
+            for key in self.db.scan_iter(match=f"{P}worker:*", count=100):
+                raw = self.db.get(key)
+                try:
+                    kind = json.loads(raw) if raw else None
+                except ValueError:
+                    kind = None
+                if not isinstance(kind, dict) or not kind.get("model"):
+                    continue
+                entry = found.setdefault((str(kind["model"]), str(kind.get("compute_type"))),
+                                         {**kind, "workers": 0})
+                entry["workers"] += 1
+        return sorted(found.values(), key=lambda k: (k["model"], str(k.get("compute_type"))))
+
     def finish(self, job_id: int, error: str | None = None) -> None:
         self._update(job_id, lambda job: {"status": "failed" if error else "done", "error": error,
                                           "finished": time.time()})
@@ -295,4 +338,4 @@ class CeleryQueue:
                                                  "attempts": max(job.attempts - 1, 0)}
                             if job.status == "running" else None)
         if back is not None and resend:
-            self._send(job_id)
+            self._send(job_id, back.params)

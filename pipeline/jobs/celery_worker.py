@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.lock import SessionBusyError, holder, session_lock
-from pipeline.jobs.celery_queue import QUEUE_NAME, TASK, CeleryQueue
+from pipeline.jobs.celery_queue import DEFAULT_KIND, QUEUE_NAME, TASK, CeleryQueue, kind_queue
 from pipeline.jobs.worker import OWNER, Worker
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,14 @@ def run_job(task: Any, job_id: int, *, worker: Worker, queue: CeleryQueue) -> st
             log.info("job %d runs on %s; looking again in %.0f s", job_id, current.worker, later)
             raise task.retry(countdown=later, max_retries=None)
         return "over"
+    mine = worker.kind()
+    wanted = (job.params.get("model"), job.params.get("compute_type"))
+    if any(wanted) and wanted != (mine["model"], mine["compute_type"]):
+        # a message in the wrong queue (a worker's config changed under it): to the queue of its kind, untouched
+        log.warning("job %d needs a %s/%s worker, this one is %s/%s; sending it to its queue", job.id, *wanted,
+                    mine["model"], mine["compute_type"])
+        queue.release(job.id, resend=True)
+        return "rerouted"
     job = dataclasses.replace(job, input=str(queue.local_input(job)))
     root = Path(worker.settings.out_dir) / job.session
     try:
@@ -95,9 +103,15 @@ def start_worker(queue: CeleryQueue, cli: dict[str, Any], *, config: Path | None
     def oogst_run_job(task: Any, job_id: int) -> str:
         return run_job(task, job_id, worker=worker, queue=queue)
 
+    kind = worker.kind()
+    queues = [kind_queue(kind["model"], kind["compute_type"])]
+    if (kind["model"], kind["compute_type"]) == DEFAULT_KIND:
+        queues.append(QUEUE_NAME)  # jobs submitted by earlier versions name no kind
+    announce(f"oogst worker {worker.name}: takes the jobs of {kind['model']} in {kind['compute_type']} on the "
+             f"{'GPU' if kind['device'] == 'cuda' else 'CPU'} (queue {', '.join(queues)})")
     stop = worker.start_beat()
     try:
         app.worker_main(["worker", "--pool=solo", "--concurrency=1", f"--hostname=oogst.{os.getpid()}@%h",
-                         "--without-gossip", "--without-mingle", f"--loglevel={loglevel}", "-Q", QUEUE_NAME])
+                         "--without-gossip", "--without-mingle", f"--loglevel={loglevel}", "-Q", ",".join(queues)])
     finally:
         stop.set()

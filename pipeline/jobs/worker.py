@@ -84,6 +84,13 @@ class JobReporter:
     def abort(self, session: str, stage: str) -> None:
         return None
 
+    def failed(self, error: OogstError) -> None:
+        """Keep the error's message with the job, so a page shows it in its own language (the job's `error` is the
+        English line the command line shows)."""
+        if error.message is not None:
+            self.state["message"] = error.message.to_dict()
+            self._write()
+
 
 class Worker:
     """Claims jobs from a queue and runs them with models kept loaded."""
@@ -103,6 +110,18 @@ class Worker:
         self.heartbeat_every = heartbeat_every
         self._backends: dict[tuple[Any, ...], Backend] = {}
         self.current: Job | None = None
+
+    def kind(self) -> dict[str, str]:
+        """What this worker transcribes with: its model (a name), precision and device. With a job broker it
+        serves only the jobs of its kind (`celery_queue.kind_queue`)."""
+        from pipeline.asr.options import GPU_TYPES
+        from pipeline.models.catalog import DEFAULT, canonical
+
+        model = self.settings.model
+        name = (canonical(model) or Path(model).name) if model else DEFAULT
+        compute_type = self.settings.compute_type
+        return {"model": name, "compute_type": compute_type,
+                "device": "cuda" if compute_type in GPU_TYPES else "cpu"}
 
     def backend_for(self, settings: Settings) -> Backend:
         """A loaded recogniser for these settings, kept for the next job."""
@@ -150,15 +169,17 @@ class Worker:
         from pipeline.ingest.audio import is_audio_file
 
         request = RunRequest.from_params(job.input, job.params)
+        reporter = JobReporter(self.queue, job.id)
         try:
             request = self.service.checked(request)
-            settings = self.service.settings_for(request)
+            settings = self.service.run_settings(request)
             # a re-run after names, corrections or edits: transcription is up to date, no recogniser needed
             wanted = is_audio_file(Path(request.input)) and not request.rerun and request.start in (None, "transcribe")
             backend = self.backend_for(settings) if wanted else None
-            self.service.run(request, reporter=JobReporter(self.queue, job.id), asr_backend=backend)
+            self.service.run(request, reporter=reporter, asr_backend=backend)
         except OogstError as exc:
             log.warning("job %d (%s) failed: %s", job.id, job.session, exc)
+            reporter.failed(exc)
             self.queue.finish(job.id, str(exc))
             return
         except Stopped:
@@ -176,10 +197,21 @@ class Worker:
             with session_lock(Path(self.settings.out_dir) / job.session, OWNER):
                 self.run(job)
         except SessionBusyError as exc:
+            JobReporter(self.queue, job.id).failed(exc)
             self.queue.finish(job.id, str(exc))
 
+    def _announce(self) -> None:
+        announce = getattr(self.queue, "announce", None)  # the distributed queue lists the kinds of worker alive
+        if announce is not None:
+            try:
+                announce(self.name, self.kind())
+            except OogstError as exc:
+                log.warning("could not tell the broker this worker's kind: %s", exc)
+
     def _beat(self, stop: threading.Event, parent: int | None) -> None:
+        self._announce()
         while not stop.wait(self.heartbeat_every):
+            self._announce()
             job = self.current
             if job is not None:
                 self.queue.heartbeat(job.id)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import ConfigError, require
-from pipeline.core.language import is_supported, text_language
+from pipeline.core.language import is_supported, text_language, texts
 from pipeline.core.session import PSEUDONYMS, Session
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Extension, RunContext
@@ -64,21 +64,10 @@ from pipeline.privacy.mapping import Pseudonyms, fold
 
 log = logging.getLogger(__name__)
 
-NOTES = {  # the line the draft shows under the participants (only when the model's text is used)
-    "nl": {"by": "Tekst van het taalmodel {model} ({server}): {parts}. Elk punt is nagelopen op wat er gezegd is",
-           "rest": "; de rest komt uit Oogsts eigen rangschikking", "summary": "de samenvatting",
-           "insights": "{k} van de {n} inzichten", "all": "de top {n}", "actions": "de actiepunten", "and": " en ",
-           "remote": " Namen zijn voor het versturen vervangen door labels."},
-    "en": {"by": "Text by the language model {model} ({server}): {parts}. Every point was checked against what was "
-                 "said", "rest": "; the rest comes from Oogst's own ranking", "summary": "the summary",
-           "insights": "{k} of the {n} insights", "all": "the top {n}", "actions": "the actions", "and": " and ",
-           "remote": " Names were replaced by labels before sending."},
-}
-
 
 def written_by_note(result: Insights, language: str, model: str, server: str, remote: bool) -> str | None:
     """What the model wrote, in the session's language; None when none of its text is used."""
-    words = NOTES[text_language(language)]
+    words = texts(language, "llm")
     sources = result.sources
     k = sum(1 for i in result.insights if i.source == "llm")
     parts = ([words["summary"]] if sources.get("summary") == "llm" and result.summary else []) + \
@@ -109,9 +98,9 @@ class LLMBackend:
 
     def cache_parts(self) -> tuple[Any, ...]:
         """What the insights stage's cache key adds for this backend: model, server, template (its text)."""
-        texts = tuple(load_template(self.template, lang).digest for lang in ("nl", "en")) \
+        digests = tuple(load_template(self.template, lang).digest for lang in ("nl", "en")) \
             if self.template in (None, *TEMPLATES) else (load_template(self.template, "nl").digest,)
-        return (self.model.name, self.model.server, self.template, texts, self.remote, self.hidden)
+        return (self.model.name, self.model.server, self.template, digests, self.remote, self.hidden)
 
     def extract(self, turns: Turns, *, language: str, top: int = TOP_N, progress: Progress | None = None,
                 context: InsightContext | None = None) -> Insights:
@@ -266,7 +255,7 @@ class _Run:
 
     # -- the artefact ----------------------------------------------------------------------------------------------
     def assemble(self, answer: _Answer, context: InsightContext, base: Any) -> Insights:
-        heard = Recognition(context.words)
+        heard = Recognition(context.words, model=context.model)
         restore = self.masker.restore
         distinct: list[Point] = []
         for point in answer.insights:  # the same quotes twice is one insight said twice, not two
@@ -284,6 +273,7 @@ class _Run:
         self.kept = len(insights) + len(actions) + len(summary)
         sources = {"summary": "llm", "actions": "llm"}
         extra: dict[str, Any] = {}
+        sections = None  # the model's summary has no paragraphs yet; the extractive one keeps its own
         if len(insights) < self.top or not summary or not actions:
             extractive: Insights = base()
             cited = {(round(self.sentences[i - 1].start, 3), self.sentences[i - 1].text)
@@ -296,13 +286,14 @@ class _Run:
                     insights.append(replace(item.mark(source="extractive"), rank=len(insights) + 1))
             if not summary:
                 summary, sources["summary"] = list(extractive.summary), "extractive"
+                sections = extractive.sections
             if not actions:
                 actions, sources["actions"] = list(extractive.actions), "extractive"
             if len(insights) < self.top and extractive.has("fewer_reason"):  # the same words, this count
                 messages = lexicon(self.language)["messages"]
                 extra["fewer_reason"] = messages["fewer"].format(n=len(insights)) if insights else messages["none"]
         return Insights(self.language, tuple(summary), tuple(insights), tuple(actions),
-                        {**extra, "sources": sources})
+                        {**extra, "sources": sources}, sections=sections)
 
     def _insight(self, rank: int, point: Point, heard: Recognition) -> Insight:
         order = list(point.quotes) + [i for i in point.ids if i not in point.quotes]

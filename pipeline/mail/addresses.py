@@ -24,21 +24,23 @@ def parse_address(text: str, where: str) -> Address:
     """One `Name <addr>` or bare address, strictly checked; `where` names its origin in the error."""
     raw = text.strip()
     if any(ch in raw for ch in "\r\n\x00"):
-        raise MailError(f"{where}: {raw!r} contains a line break ({_FORMS})")
+        raise MailError(f"{where}: {raw!r} contains a line break ({_FORMS})", "address_line_break", address=raw)
     match = _NAMED_RE.match(raw)
     name, addr = (match["name"].strip(), match["addr"].strip()) if match else ("", raw)
     if len(name) >= 2 and name[0] == name[-1] == '"':
         name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\").strip()
     if "<" in name or ">" in name:
-        raise MailError(f"{where}: {raw!r} has a stray < or > ({_FORMS})")
+        raise MailError(f"{where}: {raw!r} has a stray < or > ({_FORMS})", "address_brackets", address=raw)
     spec = check_addr_spec(addr)
     if spec is None:
-        raise MailError(f"{where}: {addr or raw!r} is not a valid e-mail address ({_FORMS})")
+        raise MailError(f"{where}: {addr or raw!r} is not a valid e-mail address ({_FORMS})", "address_invalid",
+                        address=addr or raw)
     local, domain = spec
     try:
         return Address(display_name=name, username=local, domain=domain)
     except (ValueError, IndexError, TypeError) as exc:
-        raise MailError(f"{where}: {raw!r} is not a valid e-mail address ({exc})") from None
+        raise MailError(f"{where}: {raw!r} is not a valid e-mail address ({exc})", "address_invalid",
+                        address=raw) from None
 
 
 def check_addr_spec(addr: str) -> tuple[str, str] | None:

@@ -13,7 +13,7 @@ from pipeline.core.errors import ConfigError, MailError
 from pipeline.core.session import SENT_LEDGER, Session
 from pipeline.mail.addresses import read_recipients
 from pipeline.mail.message import compose, write_eml
-from pipeline.mail.settings import PASSWORD_ENV, MailSettings, load_mail_settings, where_to_set
+from pipeline.mail.settings import ENV, PASSWORD_ENV, MailSettings, load_mail_settings, where_to_set
 from pipeline.mail.transport import SendResult, previous_sends, resend_question, send
 
 
@@ -65,13 +65,16 @@ def run_mail(session: Session, *, to: Sequence[str] = (), to_file: Path | None =
         to = [f"{p['name']} <{p['email']}>" for p in session.roster() if p.get("email")]
     recipients = read_recipients(list(to), to_file)
     if not recipients:
-        raise MailError("no recipients: give --to name@example.nl (repeatable) or --to-file participants.txt")
+        raise MailError("no recipients: give --to name@example.nl (repeatable) or --to-file participants.txt",
+                        "no_recipients")
     settings = load_mail_settings(env, config_path)
     if send and not settings.sender:
-        raise ConfigError(f"no sender address: set {where_to_set(settings, 'from')}")
+        raise ConfigError(f"no sender address: set {where_to_set(settings, 'from')}", "no_sender",
+                          env=ENV["from"])
     if send and not settings.host:
         raise ConfigError(f"no SMTP server set: set {where_to_set(settings, 'host')} "
-                          "(or leave out --send to write mail.eml and send that from your mail program)")
+                          "(or leave out --send to write mail.eml and send that from your mail program)", "no_smtp",
+                          env=ENV["host"])
     message = compose(session, recipients, sender=settings.sender, draft=draft)
     eml = write_eml(session, message)
     previous = tuple(previous_sends(session))
@@ -85,14 +88,16 @@ def run_mail(session: Session, *, to: Sequence[str] = (), to_file: Path | None =
     if question is not None and not yes:
         if confirm is None:
             raise MailError(f"{session.path(SENT_LEDGER)}: this session was already mailed; pass --yes to send it "
-                            "again (there is no terminal to ask)")
+                            "again (there is no terminal to ask)", "already_sent", name=session.name)
         if not confirm(question):
-            raise MailError(f"{session.path(SENT_LEDGER)}: already sent before; not sent again")
+            raise MailError(f"{session.path(SENT_LEDGER)}: already sent before; not sent again", "already_sent",
+                            name=session.name)
     password = env.get(PASSWORD_ENV) or None
     if settings.user and password is None:
         if password_prompt is None:
             raise ConfigError(f"no password for {settings.user} on {settings.host}: set {PASSWORD_ENV} or run "
-                              "`oogst mail --send` in a terminal so it can ask")
+                              "`oogst mail --send` in a terminal so it can ask", "no_password", user=settings.user,
+                              host=settings.host, env=PASSWORD_ENV)
         password = password_prompt(f"SMTP password for {settings.user} on {settings.host}: ") or None
     result = send_message_now(message, settings, password, session=session)
     return MailOutcome(eml=eml, subject=outcome.subject, recipients=outcome.recipients, draft=draft, sent=result,

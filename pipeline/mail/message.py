@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import MailError
-from pipeline.core.language import date_from, format_date, mail_texts, text_language, title_from
+from pipeline.core.language import date_from, format_date, text_language, texts, title_from
 from pipeline.core.session import (
     DRAFT,
     EML,
@@ -69,29 +69,33 @@ def load_content(session: Session, *, draft: bool = False) -> MailContent:
     if draft:
         if final.is_file():
             raise MailError(f"{final}: the review is already collected, so there is no draft to mail; "
-                            "leave out --draft to mail the final top 7")
+                            "leave out --draft to mail the final top 7", "mail_collected", name=session.name)
         source, attachment = session.path(INSIGHTS), session.path(DRAFT)
         sent = session.sent_versions()
         if sent:  # the draft as it was frozen when sent (review.versions)
             source, attachment = sent_file(sent[-1], INSIGHTS), sent_file(sent[-1], DRAFT)
         if not source.is_file():
-            raise MailError(f"{source}: not found, so there is no draft to mail yet; run `oogst run` first")
+            raise MailError(f"{source}: not found, so there is no draft to mail yet; run `oogst run` first",
+                            "mail_no_draft", name=session.name)
     else:
         source, attachment = final, session.path(FINAL_DOCX)
         if not final.is_file():
             raise MailError(f"{final}: not found: the review has not been collected yet, so there is no final top 7 "
                             f"to mail; run `oogst collect {session.name}` first (or pass --draft to mail the "
-                            "unreviewed draft, marked as a draft)")
+                            "unreviewed draft, marked as a draft)", "mail_no_final", name=session.name)
     if not attachment.is_file():
         step = "oogst run" if draft else f"oogst collect {session.name}"
-        raise MailError(f"{attachment}: not found, and the mail needs it as attachment; run `{step}` again")
+        raise MailError(f"{attachment}: not found, and the mail needs it as attachment; run `{step}` again",
+                        "mail_no_attachment", name=session.name, file=attachment.name)
     try:
         insights = Insights.from_dict(read_json(source))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise MailError(f"{source}: not an Oogst insights file ({type(exc).__name__}: {exc}); "
-                        "re-run the step that wrote it") from None
+                        "re-run the step that wrote it", "mail_bad_insights", name=session.name,
+                        file=source.name) from None
     if not insights.insights:
-        raise MailError(f"{source}: holds no insights, so there is nothing to mail")
+        raise MailError(f"{source}: holds no insights, so there is nothing to mail", "mail_no_insights",
+                        name=session.name)
 
     speakers: dict[str, str] = {}
     if session.has(TURNS):
@@ -109,7 +113,7 @@ def load_content(session: Session, *, draft: bool = False) -> MailContent:
     title = title_from(str(insights.title or transcript.get("title") or ""), keep_case=True)
     if not title and transcript.get("source"):
         title = title_from(Path(str(transcript["source"])).stem)
-    title = title or title_from(session.name) or mail_texts(language)["session"]
+    title = title or title_from(session.name) or texts(language, "mail")["session"]
     recorded = _session_date(session, transcript)
     return MailContent(language, title, recorded, insights, speakers, draft, source, attachment)
 
@@ -157,7 +161,7 @@ def attachment_name(content: MailContent) -> str:
 
 
 def subject_line(content: MailContent) -> str:
-    t = mail_texts(content.language)
+    t = texts(content.language, "mail")
     subject = t["subject"].format(n=len(content.top), title=content.title)
     if content.recorded:
         subject += f" ({format_date(content.recorded, content.language)})"
@@ -166,13 +170,18 @@ def subject_line(content: MailContent) -> str:
 
 def render_text(content: MailContent, filename: str) -> str:
     """The text/plain body."""
-    t = mail_texts(content.language)
+    t = texts(content.language, "mail")
     n = len(content.top)
     of_date = t["of_date"].format(date=format_date(content.recorded, content.language)) if content.recorded else ""
     intro = t["intro_draft" if content.draft else "intro"].format(n=n, title=content.title, of_date=of_date)
     out = [t["greeting"], "", *textwrap.wrap(intro, 76)]
     if content.draft:
         out += textwrap.wrap(t["draft_ask"], 76)
+    sections = content.insights.sections or ()
+    if sections:  # the summary's paragraphs: a phase of the intervision or a theme each
+        out += ["", t["summary"], "=" * len(t["summary"])]
+        for section in sections:
+            out += ["", section.heading, *textwrap.wrap(section.text, 76)]
     heading = t["top"].format(n=n)
     out += ["", heading, "=" * len(heading), ""]
     for insight in content.top:
@@ -197,7 +206,7 @@ def render_text(content: MailContent, filename: str) -> str:
 
 def render_html(content: MailContent, filename: str, subject: str) -> str:
     """The text/html body; every value from the session is escaped."""
-    t = mail_texts(content.language)
+    t = texts(content.language, "mail")
     e = html.escape
     n = len(content.top)
     of_date = t["of_date"].format(date=format_date(content.recorded, content.language)) if content.recorded else ""
@@ -211,6 +220,9 @@ def render_html(content: MailContent, filename: str, subject: str) -> str:
                      f"{e(t['draft_ask'])}</p>")
     else:
         parts.append(f"<p>{e(intro)}</p>")
+    if content.insights.sections:
+        parts.append(f"<h2>{e(t['summary'])}</h2>")
+        parts += [f"<h3>{e(section.heading)}</h3>\n<p>{e(section.text)}</p>" for section in content.insights.sections]
     parts.append(f"<h2>{e(t['top'].format(n=n))}</h2>\n<ol>")
     for insight in content.top:
         who = ", ".join(content.name(s) for s in insight.speakers)
@@ -244,7 +256,8 @@ def compose(session: Session, recipients: Sequence[Address], *, sender: str | Ad
     Raises MailError from the release gate when final.json is missing and `draft` is False.
     """
     if not recipients:
-        raise MailError("no recipients: give --to name@example.nl (repeatable) or --to-file participants.txt")
+        raise MailError("no recipients: give --to name@example.nl (repeatable) or --to-file participants.txt",
+                        "no_recipients")
     content = load_content(session, draft=draft)
     shared = load_shared(session, content.language)
     if shared is not None:  # pseudonymised session: the attachment already is; title, top 7 and actions too

@@ -72,10 +72,12 @@ def mail_settings(section: Mapping[str, Any], env: Mapping[str, str], used_path:
     security = str(values.get("security", "starttls")).strip().lower()
     if security not in SECURITY_MODES:
         raise ConfigError(f"SMTP security {security!r}{origin} is not one of starttls, ssl, none "
-                          "(set OOGST_SMTP_SECURITY or security in [smtp])")
+                          "(set OOGST_SMTP_SECURITY or security in [smtp])", "smtp_setting", setting="security",
+                          value=security)
     port = _int_setting(values.get("port", DEFAULT_PORTS[security]), "port", origin)
     if not 0 < port < 65536:
-        raise ConfigError(f"SMTP port {port}{origin} is out of range (use 587 for starttls, 465 for ssl)")
+        raise ConfigError(f"SMTP port {port}{origin} is out of range (use 587 for starttls, 465 for ssl)",
+                          "smtp_setting", setting="port", value=port)
     timeout = _float_setting(values.get("timeout", 30.0), "timeout", origin)
     user = str(values["user"]).strip() if values.get("user") else None
     sender = str(values["from"]).strip() if values.get("from") else None
@@ -83,7 +85,7 @@ def mail_settings(section: Mapping[str, Any], env: Mapping[str, str], used_path:
         try:
             sender = str(parse_address(sender, f"SMTP sender (OOGST_SMTP_FROM / from){origin}"))
         except MailError as exc:
-            raise ConfigError(str(exc)) from None
+            raise ConfigError(str(exc), "smtp_setting", setting="from", value=sender) from None
     elif user and "@" in user and check_addr_spec(user) is not None:
         sender = str(parse_address(user, f"SMTP user{origin}"))
     cafile = None
@@ -91,7 +93,8 @@ def mail_settings(section: Mapping[str, Any], env: Mapping[str, str], used_path:
         cafile = Path(str(values["cafile"])).expanduser()
         if not cafile.is_file():
             raise ConfigError(f"{cafile}: CA file not found (cafile in [smtp]{origin} or OOGST_SMTP_CAFILE "
-                              "must be a PEM file with the certificate authority of your mail server)")
+                              "must be a PEM file with the certificate authority of your mail server)",
+                              "smtp_setting", setting="cafile", value=cafile.name)
     return MailSettings(host=str(values.get("host", "")).strip(), port=port, user=user, security=security,
                         sender=sender, timeout=timeout, cafile=cafile, config_path=used_path)
 
@@ -100,16 +103,19 @@ def _int_setting(value: Any, name: str, origin: str) -> int:
     try:
         return int(str(value).strip())
     except ValueError:
-        raise ConfigError(f"SMTP {name} {value!r}{origin} is not a whole number") from None
+        raise ConfigError(f"SMTP {name} {value!r}{origin} is not a whole number", "smtp_setting", setting=name,
+                          value=value) from None
 
 
 def _float_setting(value: Any, name: str, origin: str) -> float:
     try:
         number = float(str(value).strip())
     except ValueError:
-        raise ConfigError(f"SMTP {name} {value!r}{origin} is not a number of seconds") from None
+        raise ConfigError(f"SMTP {name} {value!r}{origin} is not a number of seconds", "smtp_setting",
+                          setting=name, value=value) from None
     if number <= 0:
-        raise ConfigError(f"SMTP {name} {value!r}{origin} must be more than 0 seconds")
+        raise ConfigError(f"SMTP {name} {value!r}{origin} must be more than 0 seconds", "smtp_setting",
+                          setting=name, value=value)
     return number
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from pipeline.core.errors import ConfigError, MailError
 from pipeline.core.session import FINAL, SENT_LEDGER, Session
 from pipeline.mail.message import SOURCE_HEADER, recipients_of
-from pipeline.mail.settings import PASSWORD_ENV, MailSettings, where_to_set
+from pipeline.mail.settings import ENV, PASSWORD_ENV, MailSettings, where_to_set
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +43,27 @@ def send(message: EmailMessage, settings: MailSettings, password: str | None, *,
     """
     if not settings.host:
         raise ConfigError(f"no SMTP server set: set {where_to_set(settings, 'host')} "
-                          "(or leave out --send to write mail.eml and send that from your mail program)")
+                          "(or leave out --send to write mail.eml and send that from your mail program)", "no_smtp",
+                          env=ENV["host"])
     from_header = message.get("From")
     if from_header is None or not from_header.addresses:
-        raise ConfigError(f"no sender address: set {where_to_set(settings, 'from')}")
+        raise ConfigError(f"no sender address: set {where_to_set(settings, 'from')}", "no_sender", env=ENV["from"])
     sender = from_header.addresses[0]
     recipients = recipients_of(message)
     if not recipients:
-        raise MailError("the message has no recipients")
+        raise MailError("the message has no recipients", "no_recipients")
     question = resend_question(session, message)
     if question is not None and not confirm(question):
-        raise MailError(f"{session.path(SENT_LEDGER)}: already sent before; not sent again")
+        raise MailError(f"{session.path(SENT_LEDGER)}: already sent before; not sent again", "already_sent",
+                        name=session.name)
     if settings.user and not password:
         raise ConfigError(f"no password for {settings.user} on {settings.host}: set {PASSWORD_ENV} "
-                          "or run `oogst mail --send` in a terminal so it can ask")
+                          "or run `oogst mail --send` in a terminal so it can ask", "no_password", user=settings.user,
+                          host=settings.host, env=PASSWORD_ENV)
     if settings.security == "none" and settings.user and not _is_loopback(settings.host):
         raise ConfigError(f"{settings.where}: security = none would send your password unencrypted; "
-                          "use security = starttls (port 587) or ssl (port 465)")
+                          "use security = starttls (port 587) or ssl (port 465)", "smtp_unencrypted",
+                          where=settings.where)
 
     by_addr = {r.addr_spec.lower(): r for r in recipients}
     log.info("sending %s to %d recipients via %s (%s)", message.get("Message-ID"), len(recipients),
@@ -97,9 +101,10 @@ def send(message: EmailMessage, settings: MailSettings, password: str | None, *,
         who_not = "; ".join(f"{who} ({reply})" for who, reply in refused_pairs)
         if not accepted:
             raise MailError(f"{settings.where} refused every recipient, nothing was sent: {who_not}; "
-                            "check these addresses")
+                            "check these addresses", "smtp_all_refused", where=settings.where, refused=who_not)
         raise MailError(f"sent only partly: {', '.join(accepted)} got it; refused: {who_not}; fix those "
-                        f"addresses and send to them separately (recorded in {session.path(SENT_LEDGER)})")
+                        f"addresses and send to them separately (recorded in {session.path(SENT_LEDGER)})",
+                        "smtp_partly", accepted=", ".join(accepted), refused=who_not)
     return result
 
 
@@ -161,7 +166,8 @@ def _open(settings: MailSettings) -> smtplib.SMTP:
             smtp.ehlo()
             if not smtp.has_extn("starttls"):
                 raise MailError(f"{settings.where} does not offer STARTTLS: set security = ssl with port 465 "
-                                "if the server uses implicit TLS (ask your provider which one it uses)")
+                                "if the server uses implicit TLS (ask your provider which one it uses)",
+                                "smtp_no_starttls", where=settings.where)
             smtp.starttls(context=_context(settings))
             smtp.ehlo()
     except BaseException:
@@ -175,13 +181,13 @@ def _reply(code: int, text: bytes | str) -> str:
     return f"{code} {' '.join(message.split())}".strip()
 
 
-_REFUSALS: tuple[tuple[type[smtplib.SMTPResponseException], str], ...] = (
+_REFUSALS: tuple[tuple[type[smtplib.SMTPResponseException], str, str], ...] = (
     (smtplib.SMTPAuthenticationError, "{where}: login refused for user {user!r} ({reply}); check the user name and "
-                                      "{password_env} (many providers need an app password)"),
+                                      "{password_env} (many providers need an app password)", "smtp_login_refused"),
     (smtplib.SMTPSenderRefused, "{where} refused the sender {sender} ({reply}); set {from_setting} to the address "
-                                "of your mail account"),
+                                "of your mail account", "smtp_sender_refused"),
     (smtplib.SMTPDataError, "{where} refused the message ({reply}); nothing was sent (is the attachment too large "
-                            "for the server?)"),
+                            "for the server?)", "smtp_data_refused"),
 )
 
 
@@ -190,44 +196,52 @@ def _explain(exc: BaseException, settings: MailSettings, sender: Address) -> Mai
     where = settings.where
     if isinstance(exc, MailError):
         return exc
-    for kind, template in _REFUSALS:  # the server answered with a code: quote it and say what to change
+    for kind, template, key in _REFUSALS:  # the server answered with a code: quote it and say what to change
         if isinstance(exc, kind):
+            reply = _reply(exc.smtp_code, exc.smtp_error)
             return MailError(template.format(where=where, user=settings.user, password_env=PASSWORD_ENV,
                                              sender=sender.addr_spec, from_setting=where_to_set(settings, "from"),
-                                             reply=_reply(exc.smtp_code, exc.smtp_error)))
+                                             reply=reply), key, where=where, user=settings.user,
+                             sender=sender.addr_spec, reply=reply, env=PASSWORD_ENV)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return MailError(f"{where}: the server does not allow login on this connection ({exc}); check security "
-                         "(starttls on port 587 or ssl on port 465) or leave the user empty")
+                         "(starttls on port 587 or ssl on port 465) or leave the user empty", "smtp_no_login",
+                         where=where)
     if isinstance(exc, ssl.SSLCertVerificationError):
         reason = exc.verify_message or exc.reason or str(exc)
         return MailError(f"{where}: the TLS certificate of {settings.host} could not be verified ({reason}); "
                          f"check the host name, or if your organisation uses its own certificate authority set "
-                         f"{where_to_set(settings, 'cafile')} to its PEM file")
+                         f"{where_to_set(settings, 'cafile')} to its PEM file", "smtp_certificate", where=where,
+                         host=settings.host)
     if isinstance(exc, ssl.SSLError):
         hint = ("security = ssl needs the implicit-TLS port (465); for port 587 use security = starttls"
                 if settings.security == "ssl" else "check the port and security setting (starttls on 587, ssl on 465)")
-        return MailError(f"{where}: TLS handshake failed ({exc.reason or exc}); {hint}")
+        return MailError(f"{where}: TLS handshake failed ({exc.reason or exc}); {hint}", "smtp_tls", where=where)
     if isinstance(exc, socket.gaierror):
         return MailError(f"{settings.host}: SMTP server not found (DNS lookup failed: {exc.strerror}); check "
-                         f"{where_to_set(settings, 'host')} and your network connection")
+                         f"{where_to_set(settings, 'host')} and your network connection", "smtp_not_found",
+                         host=settings.host)
     timed_out = isinstance(exc, TimeoutError) or "timed out" in str(exc)
     if timed_out:
         hint = ("; if the server uses implicit TLS (port 465) set security = ssl"
                 if settings.security != "ssl" else "")
         return MailError(f"{where}: no answer from the SMTP server within {settings.timeout:g} s; check host, "
-                         f"port and your network (a firewall may block the port){hint}")
+                         f"port and your network (a firewall may block the port){hint}", "smtp_timeout", where=where,
+                         seconds=f"{settings.timeout:g}")
     if isinstance(exc, ConnectionRefusedError):
         return MailError(f"{where}: connection refused; check the host and port (587 for starttls, 465 for ssl) "
-                         "and that the server is up")
+                         "and that the server is up", "smtp_connection_refused", where=where)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return MailError(f"{where}: the server closed the connection ({exc}); check port and security "
-                         "(starttls on 587, ssl on 465)")
+                         "(starttls on 587, ssl on 465)", "smtp_closed", where=where)
     if isinstance(exc, smtplib.SMTPResponseException):
-        return MailError(f"{where}: the server answered {_reply(exc.smtp_code, exc.smtp_error)}; nothing was sent")
+        reply = _reply(exc.smtp_code, exc.smtp_error)
+        return MailError(f"{where}: the server answered {reply}; nothing was sent", "smtp_answer", where=where,
+                         reply=reply)
     if isinstance(exc, OSError):
         return MailError(f"{where}: cannot reach the SMTP server ({exc.strerror or exc}); check host, port and "
-                         "your network")
-    return MailError(f"{where}: sending failed ({exc})")
+                         "your network", "smtp_unreachable", where=where)
+    return MailError(f"{where}: sending failed ({exc})", "smtp_failed", where=where)
 
 
 log = logging.getLogger(__name__)
@@ -253,7 +267,8 @@ def previous_sends(session: Session) -> list[dict[str, Any]]:
     data = session.read(SENT_LEDGER)
     sends = data.get("sends") if isinstance(data, dict) else None
     if not isinstance(sends, list):
-        raise MailError(f"{path}: damaged (no \"sends\" list); check it by hand before sending again")
+        raise MailError(f"{path}: damaged (no \"sends\" list); check it by hand before sending again",
+                        "ledger_damaged", name=session.name)
     return [s for s in sends if isinstance(s, dict)]
 
 

@@ -25,22 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import ConfigError, SessionError
+from pipeline.core.language import texts
 from pipeline.core.session import INSIGHTS, PSEUDONYMS, TRANSCRIPT, Session, atomic_write_json, cache_key
 from pipeline.core.settings import PARTICIPANT_MODES
 
 log = logging.getLogger(__name__)
 
 NUMBERED = ("person", "school", "institution", "place", "name")  # "name": an unknown word of a file-name title
-UNNUMBERED = ("birthdate", "phone", "email", "url")
+UNNUMBERED = ("birthdate", "phone", "email", "url", "id")  # "id": a citizen service, file or patient number
 KINDS = NUMBERED + UNNUMBERED
-LABELS = {
-    "nl": {"person": "Persoon", "school": "School", "institution": "Instelling", "place": "Plaats",
-           "name": "Naam", "participant": "Deelnemer", "birthdate": "Geboortedatum", "phone": "Telefoon",
-           "email": "E-mail", "url": "Website"},
-    "en": {"person": "Person", "school": "School", "institution": "Institution", "place": "Place",
-           "name": "Name", "participant": "Participant", "birthdate": "Date of birth", "phone": "Phone",
-           "email": "E-mail", "url": "Website"},
-}
 KIND_WORDS = {"person": "person", "persoon": "person", "school": "school", "institution": "institution",
               "instelling": "institution", "place": "place", "plaats": "place"}
 PARTICLES = frozenset({"van", "de", "der", "den", "het", "ter", "ten", "te", "in", "'t", "op", "la", "le", "du",
@@ -54,7 +47,7 @@ ABOUT = ("Oogst's pseudonyms for this session (label <-> original). Never share 
 
 def label(kind: str, number: int, language: str) -> str:
     """ "[Persoon 1]", "[Geboortedatum]", "[Place 2]": the label of an entity in a language (nl, else English)."""
-    words = LABELS["nl" if language.lower().startswith("nl") else "en"]
+    words = texts(language, "privacy")
     return f"[{words[kind]} {number}]" if kind in NUMBERED or kind == "participant" else f"[{words[kind]}]"
 
 
@@ -137,13 +130,15 @@ class Pseudonyms:
             enabled, participants = data.get("pseudonymise"), data.get("participants")
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError,
                 AttributeError) as exc:
-            raise SessionError(f"{path}: damaged pseudonym list ({type(exc).__name__}: {exc}); {fix}") from None
+            raise SessionError(f"{path}: damaged pseudonym list ({type(exc).__name__}: {exc}); {fix}", "file_damaged",
+                               file=path.name, folder=path.parent.name) from None
         bad = [e.kind for e in entities if e.kind not in KINDS]
         if bad:
-            raise SessionError(f"{path}: unknown kind {bad[0]!r} (known: {', '.join(KINDS)}); {fix}")
+            raise SessionError(f"{path}: unknown kind {bad[0]!r} (known: {', '.join(KINDS)}); {fix}", "file_damaged",
+                               file=path.name, folder=path.parent.name)
         if participants is not None and participants not in PARTICIPANT_MODES:
             raise SessionError(f"{path}: participants = {participants!r} (known: {', '.join(PARTICIPANT_MODES)}); "
-                               f"{fix}")
+                               f"{fix}", "file_damaged", file=path.name, folder=path.parent.name)
         return cls(path, None if enabled is None else bool(enabled), participants, entities, unhidden)
 
     def save(self, language: str) -> Path:
@@ -181,6 +176,8 @@ class Pseudonyms:
             return None
         found = self.find(name)
         if found is not None:
+            if name[:1].islower() and not any(n[:1].islower() for n in found.names if fold(n) == fold(name)):
+                found.names.append(name)  # said in lower case too ("bram"): replaced in lower case from now on
             return found
         if kind == "person":
             # "Tims moeder": a Dutch possessive without apostrophe is tried without its s too

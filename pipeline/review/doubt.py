@@ -8,7 +8,7 @@ bookmarks are unaffected. The words come from the session's transcript.json thro
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pipeline.core.types import Insight
@@ -82,7 +82,7 @@ class Doubt:
                 run.font.underline = WD_UNDERLINE.DOTTED
                 self.count += 1
 
-    def add_note(self, doc: DocxDocument, lab: dict[str, str], before: Paragraph | None, after: Paragraph) -> None:
+    def add_note(self, doc: DocxDocument, lab: Mapping[str, str], before: Paragraph | None, after: Paragraph) -> None:
         """The one line that explains the mark: before `before` (the review note's last line), else after `after`."""
         if not self.count:
             return

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.errors import ReviewError, SessionError
-from pipeline.core.language import draft_labels
+from pipeline.core.errors import Message, ReviewError, SessionError
+from pipeline.core.language import texts
 from pipeline.core.session import DRAFT, FINAL, FINAL_DOCX, REVIEW, TURNS, Session, hash_file
 from pipeline.core.types import TOP_N, Insights
 from pipeline.privacy.shared import load_shared
@@ -94,12 +94,13 @@ def _read_one(path: Path, session: Session, insights: Insights, current_hash: st
     kind = props.get(docx_draft.PROP_KIND)
     other, other_hash = props.get(docx_draft.PROP_SESSION), props.get(docx_draft.PROP_INSIGHTS)
     if kind == "final":
-        raise _problem(path, FINAL_DOC)
+        raise _problem(path, FINAL_DOC, "copy_final")
     if other is not None and other_hash is not None:
         if other_hash != current_hash:
             if other != session.name:
-                raise _problem(path, OTHER_SESSION.format(other=other, this=session.name))
-            raise _problem(path, OLD_DRAFT)
+                raise _problem(path, OTHER_SESSION.format(other=other, this=session.name), "copy_other_session",
+                               other=other, name=session.name)
+            raise _problem(path, OLD_DRAFT, "copy_old_draft")
         if other not in (session.name, shown_name):  # shown_name: the session's name in a pseudonymised draft
             notes.append(f"{path}: " + FOLDER_RENAMED.format(other=other))
     else:
@@ -111,7 +112,7 @@ def _read_one(path: Path, session: Session, insights: Insights, current_hash: st
                 break
             matched += _match_text(paragraph.original, expected) is not None
         if not has_marks and matched < needed:
-            raise _problem(path, NO_MARK)
+            raise _problem(path, NO_MARK, "copy_no_mark")
         notes.append(f"{path}: " + NO_MARK_TEXT)
 
     digest = hash_file(path)
@@ -159,7 +160,7 @@ def _load_previous(session: Session, current_hash: str, current_files: set[str])
     except SessionError as exc:  # never drop the copies collected earlier without being told to
         raise ReviewError(f"{path}: damaged ({str(exc).split('(', 1)[-1].split(')')[0]}), so the copies collected "
                           f"earlier cannot be counted; repair it, or run `oogst collect {session.name} --fresh` "
-                          "with every returned copy to start over") from None
+                          "with every returned copy to start over", "review_damaged", name=session.name) from None
     if not isinstance(previous, dict) or previous.get("insights_hash") != current_hash:
         return [], [], []
     files = [f for f in previous.get("files", [])
@@ -201,14 +202,15 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
     for path in [Path(f) for f in files]:
         try:
             if not path.is_file():
-                raise _problem(path, "not found; check the path")
+                raise _problem(path, "not found; check the path", "copy_not_found")
             entry, file_records, file_changes, file_notes = _read_one(path, session, insights, current_hash, expected,
                                                                             shown_name)
         except ReviewProblem as exc:
             log.warning("%s", exc)
             problems.append(str(exc))
             problems_by_file.setdefault(str(path), []).append(str(exc))
-            file_entries.append({"file": str(path), "status": "rejected", "problem": str(exc)})
+            file_entries.append({"file": str(path), "status": "rejected", "problem": str(exc),
+                                 "message": exc.message.to_dict() if exc.message else None})
             continue
         if entry["sha256"] in seen_digests:
             note = f"{path}: the same file was given twice; read once"
@@ -285,7 +287,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         shown, lines = shared.insights(final), [shared.text(line) for line in lines]
         people, doc_title = [shared.name(p) or p for p in people], shared.text(doc_title, any_case=True)
     spec = docx_draft.DocSpec(
-        title=doc_title + draft_labels(insights.language)["final_suffix"], date=doc_date,
+        title=doc_title + texts(insights.language, "draft")["final_suffix"], date=doc_date,
         participants=tuple(people), session_name=shown_name or session.name,
         insights_hash=docx_draft.insights_hash(final), kind="final", review_note=False, missing_line=False,
         changes=tuple(lines), changes_heading=True)
@@ -294,8 +296,10 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
     log.info("collected %d comments from %d file(s); %d problem(s)", unique_comments, ok, len(problems))
     result = CollectResult(review_path, final_json, final_docx, problems, ok, len(records), len(unmapped), notes)
     if files and ok == 0:
+        first = next((e for e in file_entries if e.get("status") == "rejected"), {})
         raise ReviewError(f"none of the {len(files)} file(s) could be read: {problems[0]} "
-                          f"(all problems are in {review_path})")
+                          f"(all problems are in {review_path})", "none_readable", n=len(files),
+                          first=Message.from_dict(first.get("message")) or Message("copy_unusable", {"file": "?"}))
     return result
 
 

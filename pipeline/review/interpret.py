@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.core.language import draft_labels
+from pipeline.core.language import texts
 from pipeline.core.types import TOP_N, Insights
 from pipeline.review import draft as docx_draft
 from pipeline.review.ooxml import Target
@@ -117,7 +117,7 @@ def interpret(text: str, kind: str) -> Interpretation:
 
 # -- mapping by text when bookmarks are gone ------------------------------------------------------------------
 def _expected_texts(insights: Insights) -> list[tuple[str, Target]]:
-    lab = draft_labels(insights.language)
+    lab = texts(insights.language, "draft")
     expected: list[tuple[str, Target]] = [(normalise(lab["missing"]), Target("missing", None, "text"))]
     for insight in insights.insights[:TOP_N]:
         target = Target("insight", insight.rank, "text")

@@ -32,8 +32,9 @@ class ReviewProblem(ReviewError):
     """One returned file cannot be used; the message is one line naming the file and what to do."""
 
 
-def _problem(path: Path, what: str) -> ReviewProblem:
-    return ReviewProblem(f"{path}: {what}")
+def _problem(path: Path, what: str, key: str, **params: Any) -> ReviewProblem:
+    """"PATH: what is wrong", and for a page the [messages] `key` with the file's name (as returned)."""
+    return ReviewProblem(f"{path}: {what}", key, file=path.name, **params)
 
 
 NOT_DOCX = "is not a Word document (.docx){hint}; ask for the commented draft.docx back"
@@ -104,16 +105,16 @@ def _safe_parse(data: bytes, path: Path, part: str) -> Any:
 
     head = data[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in data.lower():
-        raise _problem(path, HOSTILE.format(part=part))
+        raise _problem(path, HOSTILE.format(part=part), "copy_hostile")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
                              dtd_validation=False, remove_comments=True, remove_pis=True)
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
-        raise _problem(path, CORRUPT.format(why=f"{part}: {str(exc).splitlines()[0][:80]}")) from None
+        raise _problem(path, CORRUPT.format(why=f"{part}: {str(exc).splitlines()[0][:80]}"), "copy_damaged") from None
     tree = root.getroottree()
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
-        raise _problem(path, HOSTILE.format(part=part))
+        raise _problem(path, HOSTILE.format(part=part), "copy_hostile")
     return root
 
 
@@ -121,41 +122,42 @@ def _open_package(path: Path) -> zipfile.ZipFile:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise _problem(path, f"cannot be read ({exc.strerror}); check the path") from None
+        raise _problem(path, f"cannot be read ({exc.strerror}); check the path", "copy_unreadable") from None
     if size > MAX_FILE:
-        raise _problem(path, TOO_BIG.format(why=f"{size // (1024 * 1024)} MB"))
+        raise _problem(path, TOO_BIG.format(why=f"{size // (1024 * 1024)} MB"), "copy_too_big")
     data = path.read_bytes()  # read once; the participant's file is never opened for writing
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an OLE container: encrypted OOXML or a .doc
-        raise _problem(path, ENCRYPTED if "EncryptionInfo".encode("utf-16-le") in data else OLD_DOC)
+        encrypted = "EncryptionInfo".encode("utf-16-le") in data
+        raise _problem(path, ENCRYPTED if encrypted else OLD_DOC, "copy_encrypted" if encrypted else "copy_old_doc")
     if not data.startswith(b"PK"):
-        hint = ""
+        hint, key = "", "not_docx"
         if data.startswith(b"%PDF"):
-            hint = " but a PDF"
+            hint, key = " but a PDF", "not_docx_pdf"
         elif data[:5].lower().startswith((b"{\\rtf",)):
-            hint = " but an RTF file"
+            hint, key = " but an RTF file", "not_docx_rtf"
         elif not data:
-            hint = " but an empty file"
-        raise _problem(path, NOT_DOCX.format(hint=hint))
+            hint, key = " but an empty file", "not_docx_empty"
+        raise _problem(path, NOT_DOCX.format(hint=hint), key)
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
         infos = package.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _problem(path, CORRUPT.format(why=f"broken zip: {exc}")) from None
+        raise _problem(path, CORRUPT.format(why=f"broken zip: {exc}"), "copy_damaged") from None
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED:
-        raise _problem(path, TOO_BIG.format(why=f"{total // (1024 * 1024)} MB unpacked"))
+        raise _problem(path, TOO_BIG.format(why=f"{total // (1024 * 1024)} MB unpacked"), "copy_too_big")
     for info in infos:
         if info.file_size > 1_000_000 and info.file_size > MAX_RATIO * max(1, info.compress_size):
             ratio = info.file_size // max(1, info.compress_size)
-            raise _problem(path, TOO_BIG.format(why=f"{info.filename} expands {ratio}x"))
+            raise _problem(path, TOO_BIG.format(why=f"{info.filename} expands {ratio}x"), "copy_too_big")
     names = {i.filename for i in infos}
     if "word/document.xml" not in names:
-        hint = ""
+        hint, key = "", "not_docx"
         if "content.xml" in names:
-            hint = " but an OpenDocument file (.odt): save it as Word (.docx)"
+            hint, key = " but an OpenDocument file (.odt): save it as Word (.docx)", "not_docx_odt"
         elif "xl/workbook.xml" in names or "ppt/presentation.xml" in names:
-            hint = " but an Excel/PowerPoint file"
-        raise _problem(path, NOT_DOCX.format(hint=hint))
+            hint, key = " but an Excel/PowerPoint file", "not_docx_office"
+        raise _problem(path, NOT_DOCX.format(hint=hint), key)
     return package
 
 
@@ -165,7 +167,7 @@ def _read_part(package: zipfile.ZipFile, name: str, path: Path) -> Any:
     except KeyError:
         return None
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise _problem(path, CORRUPT.format(why=f"{name}: {exc}")) from None
+        raise _problem(path, CORRUPT.format(why=f"{name}: {exc}"), "copy_damaged") from None
     return _safe_parse(data, path, name)
 
 
@@ -174,7 +176,7 @@ def target_from_bookmark(name: str) -> Target | None:
     if not name.startswith(docx_draft.BOOKMARK_PREFIX):
         return None
     rest = name[len(docx_draft.BOOKMARK_PREFIX):]
-    if m := re.fullmatch(r"insight_(\d+)", rest):
+    if m := re.fullmatch(r"insight_(\d+)(?:_theme)?", rest):  # the insight, or its theme's heading in the summary
         return Target("insight", int(m.group(1)), name)
     if m := re.fullmatch(r"summary_(\d+)", rest):
         return Target("summary", int(m.group(1)), name)
@@ -275,7 +277,7 @@ def read_docx(path: Path) -> DocxReading:
     document = _read_part(package, "word/document.xml", path)
     body = document.find(W + "body") if document is not None else None
     if body is None:
-        raise _problem(path, CORRUPT.format(why="word/document.xml has no body"))
+        raise _problem(path, CORRUPT.format(why="word/document.xml has no body"), "copy_damaged")
     paragraphs, anchors, changes = _walk_body(body)
 
     properties: dict[str, str] = {}

@@ -18,9 +18,9 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pipeline.core.language import clock, text_language
+from pipeline.core.language import clock, texts
 from pipeline.core.types import Phase, Turns
 
 if TYPE_CHECKING:
@@ -29,27 +29,6 @@ if TYPE_CHECKING:
 
 DOMINANT_SHARE = 0.5  # "more than half of the time": the issue's words, not a tuned figure
 DOMINANT_MIN_GROUP = 4  # in a pair or a trio one voice taking half is ordinary
-
-SPEAKING_LABELS: dict[str, dict[str, str]] = {
-    "nl": {
-        "heading": "Spreektijd",
-        "intro": "Hoe lang ieder aan het woord was: een schatting, bedoeld als gespreksstof en niet als oordeel.",
-        "who": "Wie", "share": "Aandeel", "time": "Spreektijd", "turns": "Beurten", "longest": "Langste beurt",
-        "axis": "minuten aan het woord", "axis_seconds": "seconden aan het woord",
-        "note": ("{name} was {share} van de tijd aan het woord, in een groep van {n}. Dat is niet goed of fout; "
-                 "misschien een punt om de volgende keer samen naar te kijken, bijvoorbeeld met een rondje "
-                 "waarin ieder eerst iets zegt."),
-    },
-    "en": {
-        "heading": "Speaking time",
-        "intro": "How long each person spoke: an estimate, meant to talk about, not as a judgement.",
-        "who": "Who", "share": "Share", "time": "Speaking time", "turns": "Turns", "longest": "Longest turn",
-        "axis": "minutes speaking", "axis_seconds": "seconds speaking",
-        "note": ("{name} spoke {share} of the time, in a group of {n}. That is neither right nor wrong; perhaps "
-                 "something to look at together next time, for instance with a round in which everyone speaks "
-                 "first."),
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -101,7 +80,7 @@ def chart_png(times: list[SpeakingTime], language: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # off-screen: no display, no pyplot state
     from matplotlib.figure import Figure
 
-    lab = SPEAKING_LABELS[text_language(language)]
+    lab = texts(language, "speaking")
     names = [p.name for p in times][::-1]
     in_minutes = max(p.seconds for p in times) >= 120
     minutes = [p.seconds / (60 if in_minutes else 1) for p in times][::-1]
@@ -121,27 +100,18 @@ def chart_png(times: list[SpeakingTime], language: str) -> bytes:
 
 def add_speaking_time(doc: DocxDocument, turns: Turns, language: str,
                       mark: Callable[[Paragraph, str], None] | None = None) -> None:
-    """The "Spreektijd" section: intro line, table, chart and (when it applies) the gentle note.
-
-    Args:
-        mark: bookmarks a paragraph under a name (the draft's bookmarks), so a comment on it is placed.
-    """
+    """The "Spreektijd" section: intro line, table, chart and (when it applies) the gentle note (`mark`: as in
+    `section_heading`)."""
     from docx.shared import Cm
 
     times = speaking_times(turns)
     if not times:
         return
-    lab = SPEAKING_LABELS[text_language(language)]
-    heading = doc.add_heading(lab["heading"], level=1)
-    if mark is not None:
-        mark(heading, "section_speaking")
+    lab = texts(language, "speaking")
+    section_heading(doc, lab["heading"], mark, "section_speaking")
     doc.add_paragraph(lab["intro"])
-    table = header_table(doc, (lab["who"], lab["share"], lab["time"], lab["turns"], lab["longest"]))
-    for person in times:
-        values = (person.name, percent(person.share), clock(person.seconds), str(person.turns),
-                  clock(person.longest))
-        for cell, value in zip(table.add_row().cells, values, strict=True):
-            cell.paragraphs[0].add_run(value)
+    table_rows(doc, (lab["who"], lab["share"], lab["time"], lab["turns"], lab["longest"]),
+               [(p.name, percent(p.share), clock(p.seconds), str(p.turns), clock(p.longest)) for p in times])
     doc.add_picture(io.BytesIO(chart_png(times, language)), width=Cm(14))
     if (most := dominant(times)) is not None:
         note = doc.add_paragraph()
@@ -156,6 +126,27 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 TABLE_STYLE = "Light Grid Accent 1"
+
+
+def section_heading(doc: DocxDocument, title: str, mark: Callable[[Paragraph, str], None] | None,
+                    bookmark: str) -> None:
+    """A section's heading; `mark` bookmarks a paragraph under a name (the draft's bookmarks), so a comment on it is
+    placed."""
+    heading = doc.add_heading(title, level=1)
+    if mark is not None:
+        mark(heading, bookmark)
+
+
+def table_rows(doc: DocxDocument, header: Sequence[str], rows: Sequence[Sequence[str]]) -> tuple[Table, list[Any]]:
+    """A house-style table with `header` and these rows of plain text; the table and each row's cells."""
+    table = header_table(doc, header)
+    cells = []
+    for values in rows:
+        row_cells = table.add_row().cells
+        for cell, value in zip(row_cells, values, strict=True):
+            cell.paragraphs[0].add_run(value)
+        cells.append(row_cells)
+    return table, cells
 
 
 def header_table(doc: DocxDocument, header: Sequence[str]) -> Table:
@@ -179,22 +170,6 @@ if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.text.paragraph import Paragraph
 
-TIMELINE_LABELS: dict[str, dict[str, str]] = {
-    "nl": {"heading": "Verloop van de sessie",
-           "intro": "De fasen van de intervisie zoals Oogst ze in het gesprek herkende, aan de aankondigingen en "
-                    "aan wie er aan het woord was. Klopt een grens niet? Zet er een opmerking bij.",
-           "intro_pattern": "De fasen van de intervisie zoals Oogst ze in het gesprek herkende. Er werd geen "
-                            "aankondiging verstaan; de fasen zijn herkend aan wie er aan het woord was en hoe lang. "
-                            "Klopt een grens niet? Zet er een opmerking bij.",
-           "phase": "Fase", "time": "Tijd", "length": "Duur", "axis": "minuten"},
-    "en": {"heading": "How the session went",
-           "intro": "The phases of the intervision as Oogst recognised them in the conversation, from what was "
-                    "announced and who was speaking. Is a boundary wrong? Add a comment.",
-           "intro_pattern": "The phases of the intervision as Oogst recognised them in the conversation. No "
-                            "announcement was understood; the phases were recognised from who was speaking and for "
-                            "how long. Is a boundary wrong? Add a comment.",
-           "phase": "Phase", "time": "Time", "length": "Length", "axis": "minutes"},
-}
 # One colour per phase, the same in every draft, so a group learns to read them.
 COLOURS = {"opening": "#A5A5A5", "casus": "#4472C4", "questions": "#5B9BD5", "advice": "#70AD47",
            "reaction": "#FFC000", "closing": "#ED7D31"}
@@ -215,7 +190,7 @@ def timeline_png(rows: list[Phase], language: str) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # off-screen: no display, no pyplot state
     from matplotlib.figure import Figure
 
-    lab = TIMELINE_LABELS[text_language(language)]
+    lab = texts(language, "timeline")
     figure = Figure(figsize=(6.0, 0.32 * len(rows) + 0.9), dpi=150)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
@@ -235,33 +210,24 @@ def timeline_png(rows: list[Phase], language: str) -> bytes:
 
 def add_phase_timeline(doc: DocxDocument, turns: Turns, language: str,
                        mark: Callable[[Paragraph, str], None] | None = None) -> None:
-    """The "Verloop van de sessie" section when the session has intervision phases; nothing otherwise.
-
-    Args:
-        mark: bookmarks a paragraph under a name (the draft's bookmarks), so a comment on it is placed.
-    """
+    """The "Verloop van de sessie" section when the session has intervision phases; nothing otherwise."""
     from docx.shared import Cm
 
     rows = phase_rows(turns)
     if not rows:
         return
-    lab = TIMELINE_LABELS[text_language(language)]
-    heading = doc.add_heading(lab["heading"], level=1)
-    if mark is not None:
-        mark(heading, "section_phases")
+    lab = texts(language, "timeline")
+    section_heading(doc, lab["heading"], mark, "section_phases")
     # heading, intro, chart and table move to the next page together rather than split
     intro = lab["intro_pattern"] if turns.phases is not None and turns.phases.found_by == "pattern" else lab["intro"]
     doc.add_paragraph(intro).paragraph_format.keep_with_next = True
     doc.add_picture(io.BytesIO(timeline_png(rows, language)), width=Cm(14))
     doc.paragraphs[-1].paragraph_format.keep_with_next = True
-    table = header_table(doc, (lab["phase"], lab["time"], lab["length"]))
-    for i, row in enumerate(rows, start=1):
-        cells = table.add_row().cells
-        values = (row.label, span(row), clock(row.end - row.start))
-        for cell, value in zip(cells, values, strict=True):
-            cell.paragraphs[0].add_run(value)
+    table, cells = table_rows(doc, (lab["phase"], lab["time"], lab["length"]),
+                              [(row.label, span(row), clock(row.end - row.start)) for row in rows])
+    for i, row_cells in enumerate(cells, start=1):
         if mark is not None:
-            mark(cells[0].paragraphs[0], f"phase_{i}")
+            mark(row_cells[0].paragraphs[0], f"phase_{i}")
     widths = (Cm(6.5), Cm(4.5), Cm(3.0))
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width

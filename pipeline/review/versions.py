@@ -82,10 +82,12 @@ def freeze_draft(session: Session, *, reason: str) -> DraftVersion:
     digest = insights_hash(insights)
     draft = session.path(DRAFT)
     if not draft.is_file():
-        raise SessionError(f"{draft}: not found, so there is no draft to send; run `oogst run` first")
+        raise SessionError(f"{draft}: not found, so there is no draft to send; run `oogst run` first", "no_draft",
+                           name=session.name)
     if _draft_hash(draft) != digest:
         raise SessionError(f"{draft}: older than insights.json and the edits on it; process the session again "
-                           "(`oogst run`, or the page's button) before sending the draft")
+                           "(`oogst run`, or the page's button) before sending the draft", "draft_stale",
+                           name=session.name)
     known = versions(session)
     for version in known:
         if version.insights_hash == digest:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.language import format_date, text_language
+from pipeline.core.language import format_date, texts
 from pipeline.core.types import Turns
 from pipeline.review.sections import header_table
 
@@ -32,23 +32,6 @@ _DONE = r"(?:klaar|gedaan|afgerond|voltooid|done|finished|completed)"
 DONE_RE = re.compile(rf"(?<!\w){_DONE}(?!\w)")
 NOT_DONE_RE = re.compile(rf"(?<!\w)(?:niet|geen|bijna|half|nooit|not|almost|nearly|never|hardly)\s+(?:\w+\s+)?{_DONE}"
                          r"(?!\w)")
-
-LABELS: dict[str, dict[str, str]] = {
-    "nl": {
-        "heading": "Vorige keer afgesproken",
-        "intro": ("Open actiepunten uit eerdere sessies van deze reeks. Is er een klaar? Zet dan een opmerking "
-                  "\u201cklaar\u201d of \u201cgedaan\u201d bij die regel; dan komt het volgende keer niet meer terug."),
-        "who": "Wie", "what": "Wat", "when": "Wanneer", "from": "Uit sessie", "mentioned": "Vandaag besproken",
-        "nobody": "(niet genoemd)", "not_mentioned": "\u2013",
-    },
-    "en": {
-        "heading": "Agreed last time",
-        "intro": ("Open action points from earlier sessions of this series. Is one done? Put a comment "
-                  "\u201cdone\u201d on its row; it is then no longer carried over."),
-        "who": "Who", "what": "What", "when": "When", "from": "From session", "mentioned": "Discussed today",
-        "nobody": "(not named)", "not_mentioned": "\u2013",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -211,7 +194,7 @@ def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], lan
         shown: how a text appears in the draft (a pseudonymised session: its labels for third parties).
         named: how a participant's name appears in it.
     """
-    lab = LABELS[text_language(language)]
+    lab = texts(language, "carried")
 
     def add(doc: DocxDocument, mark: Callable[[Paragraph, str], None]) -> None:
         from docx.shared import Cm

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import SessionError
-from pipeline.core.language import MONTHS, text_language
+from pipeline.core.language import MONTHS, text_language, texts
 from pipeline.core.session import OVERVIEW, Session, atomic_write_bytes, series_file
 from pipeline.review.sections import header_table, png_bytes
 from pipeline.series.actions import open_actions
@@ -29,26 +30,6 @@ from pipeline.series.voices import forget_voice
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
-
-
-LABELS = {
-    "nl": {"title": "Reeks {name}", "sessions": "{n} sessies, van {first} tot {last}",
-           "one": "1 sessie, op {first}", "attendance": "Aanwezigheid",
-           "who": "Wie", "speaking": "Spreektijd per sessie (aandeel van de spreektijd)",
-           "themes": "Thema's door de tijd", "theme": "Thema", "times": "Keer", "when": "Wanneer",
-           "actions": "Actiepunten", "what": "Wat", "from": "Uit sessie", "due": "Wanneer", "status": "Status",
-           "open": "open", "done": "gedaan (volgens {by}, {on})", "nobody": "(niet genoemd)",
-           "no_actions": "Er zijn in deze reeks geen actiepunten genoemd.", "axis": "aandeel van de spreektijd (%)",
-           "per_session": "Thema's per sessie"},
-    "en": {"title": "Series {name}", "sessions": "{n} sessions, from {first} to {last}",
-           "one": "1 session, on {first}", "attendance": "Attendance",
-           "who": "Who", "speaking": "Speaking time per session (share of the speaking time)",
-           "themes": "Themes over time", "theme": "Theme", "times": "Times", "when": "When",
-           "actions": "Action points", "what": "What", "from": "From session", "due": "When", "status": "Status",
-           "open": "open", "done": "done (says {by}, {on})", "nobody": "(not named)",
-           "no_actions": "No action points were mentioned in this series.", "axis": "share of the speaking time (%)",
-           "per_session": "Themes per session"},
-}
 
 
 def short_date(iso: str, language: str, year: bool = True) -> str:
@@ -141,7 +122,7 @@ class Overview:
 
     name: str
     language: str
-    labels: dict[str, str]
+    labels: Mapping[str, str]
     columns: list[str]  # the sessions' dates as shown, oldest first
     sessions: list[SessionRow]
     people: list[str]  # everyone who took part, in order of first appearance
@@ -172,7 +153,7 @@ def overview(data: dict[str, Any], language: str | None = None) -> Overview:
     sessions = ordered_sessions(data)
     spoken = str(sessions[0][1].get("language") or "nl") if sessions else "nl"
     shown = language or spoken
-    lab = LABELS[text_language(shown)]
+    lab = texts(shown, "overview")
     one_year = len({str(entry.get("date") or "")[:4] for _, entry in sessions}) <= 1
     columns = [short_date(str(entry.get("date") or name), shown, year=not one_year) for name, entry in sessions]
 

@@ -44,7 +44,7 @@ def check_name(name: str, what: str = "--series") -> str:
     name = name.strip()
     if not _NAME.fullmatch(name) or name.endswith((".", " ")):
         raise ConfigError(f"{what} {name!r}: use letters, digits, spaces, '-', '_' or '.' (at most 64, not "
-                          f"starting with a dot or '-'), e.g. {what} intervisie-west")
+                          f"starting with a dot or '-'), e.g. {what} intervisie-west", "series_name", name=name)
     return name
 
 
@@ -75,7 +75,8 @@ def load_series(root: Path) -> dict[str, Any]:
         data = None
     if not isinstance(data, dict):
         raise SessionError(f"{path}: damaged, not a series record; put back a copy from a backup, or move it "
-                           "aside and run `oogst run --series` on the sessions again")
+                           "aside and run `oogst run --series` on the sessions again", "series_damaged",
+                           name=Path(root).name)
     base = empty_series(Path(root).name)
     base.update(data)
     return base
@@ -87,7 +88,7 @@ def existing_series(out_dir: Path, name: str) -> Path:
     if not series_file(root, SERIES_FILE).is_file():
         known = known_series(out_dir)
         hint = f"known: {', '.join(known)}" if known else "start one with `oogst run --series NAME`"
-        raise SessionError(f"{root}: no series {name!r} in {out_dir} ({hint})")
+        raise SessionError(f"{root}: no series {name!r} in {out_dir} ({hint})", "no_series", name=name)
     return root
 
 

@@ -14,17 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.language import MONTHS, text_language
+from pipeline.core.language import MONTHS, text_language, texts
 from pipeline.series.actions import MIN_SHARED, content_words
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.text.paragraph import Paragraph
-
-LABELS = {
-    "nl": {"recurring": "Terugkerend thema ({n}e keer, sinds {since})", "new": "Nieuw thema in deze reeks"},
-    "en": {"recurring": "Recurring theme ({nth} time, since {since})", "new": "New theme in this series"},
-}
 
 
 @dataclass(frozen=True)
@@ -62,13 +57,16 @@ def theme_marks(insights: list[dict[str, Any]], earlier: list[tuple[str, dict[st
     return marks
 
 
-def ordinal(n: int) -> str:
+def ordinal(n: int, language: str = "en") -> str:
+    """3 -> "3e" in Dutch, "3rd" in English."""
+    if text_language(language) == "nl":
+        return f"{n}e"
     return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n if n % 100 not in (11, 12, 13) else 0, 'th') }"
 
 
 def mark_text(mark: ThemeMark, language: str, today: str) -> str:
     """"terugkerend thema (3e keer, sinds 4 maart)" or "nieuw thema"; the year only when it is another."""
-    lab = LABELS[text_language(language)]
+    lab = texts(language, "themes")
     if mark.times <= 1:
         return lab["new"]
     day = dt.date.fromisoformat(mark.since) if mark.since else None
@@ -77,7 +75,7 @@ def mark_text(mark: ThemeMark, language: str, today: str) -> str:
         since = f"{day.day} {MONTHS[text_language(language)][day.month - 1]}"
         if not today.startswith(str(day.year)):
             since += f" {day.year}"
-    return lab["recurring"].format(n=mark.times, nth=ordinal(mark.times), since=since or "?")
+    return lab["recurring"].format(nth=ordinal(mark.times, language), since=since or "?")
 
 
 def theme_annotations(marks: list[ThemeMark], language: str, today: str

@@ -84,7 +84,7 @@ def write_clips(session: Session) -> dict[int, Any]:
         recording = session.recording()
         if recording is None:
             raise SessionError(f"outputs/{session.name}: the recording is not in the session folder, so there are "
-                               "no clips")
+                               "no clips", "no_recording", name=session.name)
         audio = load_audio(recording)
         spans = clearest_turns(turns, heard_words(session))
         for row in rows:

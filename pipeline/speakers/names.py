@@ -57,11 +57,12 @@ def load_names(session: Session) -> dict[str, str]:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); write lines like `S1 = \"Sanne\"` under "
-                          "`[speakers]`, or delete the file and use `oogst names`") from None
+                          "`[speakers]`, or delete the file and use `oogst names`", "names_damaged",
+                          name=session.name) from None
     table = data.get("speakers", {})
     if not isinstance(table, dict) or not all(isinstance(v, str) and v.strip() for v in table.values()):
         raise ConfigError(f"{path}: [speakers] must map labels to names, like `S1 = \"Sanne\"`; "
-                          "correct it or delete the file and use `oogst names`")
+                          "correct it or delete the file and use `oogst names`", "names_damaged", name=session.name)
     return {str(k): re.sub(r"\s+", " ", v).strip() for k, v in table.items()}
 
 

@@ -27,14 +27,14 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from pipeline.core.errors import OogstError
+from pipeline.core.errors import Message, OogstError
+from pipeline.core.language import SUPPORTED, texts
 from pipeline.core.language import clock as language_clock
 from pipeline.core.lock import SessionBusyError
 from pipeline.core.session import Session
 from pipeline.core.settings import Settings
 from pipeline.jobs.queue import JobQueue
 from pipeline.service import Oogst
-from pipeline.web.labels import LABELS, preferred_language
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,12 @@ class WebConfig:
         return Path(self.settings.out_dir)
 
 
-class PageError(Exception):
-    """A one-line problem shown on an error page with a status code (never a traceback)."""
+class PageError(OogstError):
+    """A one-line problem of a page, shown on an error page with a status code (never a traceback): a [messages]
+    key and its parameters (its English text is the English page's)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
+    def __init__(self, key: str, status: int = 400, **params: Any) -> None:
+        super().__init__(Message(key, params).text("en"), key, **params)
         self.status = status
 
 
@@ -103,8 +104,7 @@ def rerun_job(queue: JobQueue, session: Session) -> None:
 
     recording = session.recording()
     if recording is None:
-        raise PageError(f"outputs/{session.name}: the recording is not in the session folder, so it cannot be "
-                        "processed again from this page; use `oogst run` with the recording", 409)
+        raise PageError("rerun_no_recording", 409, name=session.name)
     first = next((j for j in reversed(queue.list(session.name, limit=1000)) if not j.params.get("rerun")), None)
     params = dict(first.params) if first is not None else {}
     if member_of(session) is not None:  # the session folder keeps its series (and the series its voices choice)
@@ -116,8 +116,27 @@ def rerun_job(queue: JobQueue, session: Session) -> None:
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = request.state.lang
     html = _env.get_template(template).render(
-        t=LABELS[lang], lang=lang, csrf=request.state.csrf, csrf_field=CSRF_FIELD, path=request.url.path, **context)
+        t=texts(lang, "web"), lang=lang, csrf=request.state.csrf, csrf_field=CSRF_FIELD, path=request.url.path,
+        csrf_input=f'<input type="hidden" name="{CSRF_FIELD}" value="{request.state.csrf}">',  # hex token
+        **context)
     return HTMLResponse(html, status_code=status)
+
+
+def preferred_language(accept_language: str | None) -> str:
+    """"en" when the browser ranks English above Dutch, else "nl"."""
+    best: dict[str, float] = {}
+    for order, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        base = tag.strip().lower().split("-")[0]
+        if base in SUPPORTED and base not in best:
+            best[base] = q - order * 1e-3  # equal weights: the first named wins
+    return max(best, key=lambda k: best[k]) if best else "nl"
 
 
 def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:
@@ -130,13 +149,13 @@ def session_of(request: Request, *, must_exist: bool = True) -> Session:
     """The session named in the URL: a plain folder name under outputs/, never a path."""
     name = str(request.path_params.get("name", ""))
     if not SESSION_NAME.fullmatch(name) or name in (".", ".."):
-        raise PageError(f"{name!r}: not a session name (letters, digits, - _ . only)", 404)
+        raise PageError("not_session_name", 404, name=name)
     out_dir = config(request).out_dir.resolve()
     root = (out_dir / name).resolve()
     if root.parent != out_dir:
-        raise PageError(f"{name!r}: not a session name", 404)
+        raise PageError("not_session_name", 404, name=name)
     if must_exist and not root.is_dir():
-        raise PageError(f"outputs/{name}: no such session", 404)
+        raise PageError("no_session", 404, name=name)
     return Session(root)
 
 
@@ -164,18 +183,15 @@ def page(fn: Endpoint) -> Endpoint:
                 if request.method == "GET":
                     response = RedirectResponse(f"/login?next={request.url.path}", status_code=303)
                 else:
-                    response = PlainTextResponse("log in first (/login)", status_code=403)
+                    response = PlainTextResponse(Message("login_first").text(request.state.lang), status_code=403)
             elif request.method == "POST" and not await _csrf_ok(request, cfg.guard, None if fresh else browser_id):
-                response = error_page(request, "the form has expired or did not come from this page "
-                                               "(missing CSRF token); reload the page and try again", 403)
+                response = error_page(request, Message("csrf_expired").text(request.state.lang), 403)
             else:
                 response = await fn(request)
-        except PageError as exc:
-            response = error_page(request, str(exc), exc.status)
-        except SessionBusyError as exc:
-            response = error_page(request, str(exc), 409)
-        except OogstError as exc:
-            response = error_page(request, str(exc), 400)
+        except OogstError as exc:  # in the page's language: never a traceback, never a server path in Dutch
+            log.info("%s %s: %s", request.method, request.url.path, exc)  # the English line, with its paths
+            status = exc.status if isinstance(exc, PageError) else 409 if isinstance(exc, SessionBusyError) else 400
+            response = error_page(request, exc.text(request.state.lang), status)
         if fresh:
             response.set_cookie(COOKIE, browser_id, httponly=True, samesite="strict", path="/")
         response.headers.setdefault("Content-Security-Policy",

@@ -4,6 +4,7 @@ participants roster, and the mail (preview, dry run, send) with `oogst mail`'s r
 from __future__ import annotations
 
 import os
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.core.errors import OogstError
+from pipeline.core.errors import MailError, Message, OogstError, shown
+from pipeline.core.language import text_language
 from pipeline.core.session import DRAFT, EML, FINAL, RETURNED, REVIEW, TURNS, Session
 from pipeline.web.app import PageError, config, form, in_thread, oogst, page, render, session_of
 from pipeline.web.pages_sessions import session_info
@@ -24,20 +26,30 @@ def _nav(request: Request, session: Session) -> dict[str, Any]:
     return {"s": session_info(request, session), "has_turns": session.has(TURNS)}
 
 
-def review_state(session: Session) -> dict[str, Any]:
+def copy_problem(entry: dict[str, Any], language: str) -> str:
+    """A rejected copy's problem (review.json) in the page's language; review.json of an older version has only the
+    English line, so a Dutch page names the copy and says it could not be used."""
+    message = Message.from_dict(entry.get("message"))
+    if message is None and text_language(language) == "nl":
+        message = Message("copy_unusable", {"file": Path(str(entry.get("file", "?"))).name})
+    return shown(message, str(entry.get("problem", "")), language)
+
+
+def review_state(session: Session, language: str) -> dict[str, Any]:
     from pipeline.review.versions import versions
 
     final = session.read_if(FINAL)
     review = session.read_if(REVIEW)
     return {"versions": [v.name for v in versions(session)], "final": final,
-            "problems": [p for probs in (review or {}).get("problems", {}).values() for p in probs],
+            "problems": [copy_problem(f, language) for f in (review or {}).get("files", [])
+                         if f.get("status") == "rejected"],
             "files": [f for f in (review or {}).get("files", []) if f.get("status") == "ok"],
             "has_draft": session.has(DRAFT)}
 
 
 async def review_page(request: Request) -> Response:
     session = session_of(request)
-    return render(request, "review.html", **_nav(request, session), r=review_state(session),
+    return render(request, "review.html", **_nav(request, session), r=review_state(session, request.state.lang),
                   notice=request.query_params.get("notice"))
 
 
@@ -62,7 +74,7 @@ async def collect_copies(request: Request) -> Response:
     files = [f for f in upload.files if f.size > 0]
     if not files:
         upload.discard()
-        raise PageError("no files were uploaded; pick the annotated copies (.docx) the participants sent back")
+        raise PageError("no_copies")
     kept = []
     for f in files:
         target = _unique(folder, f.filename)
@@ -94,22 +106,31 @@ async def roster_page(request: Request) -> Response:
                   saved=request.query_params.get("saved"))
 
 
-def roster_from_form(data: dict[str, str]) -> list[dict[str, Any]]:
+def _address(text: str, place: Message) -> Address:
+    """An address of the form; a wrong one names its row or pasted line (`place`) in the page's language."""
     from pipeline.mail.addresses import parse_address
 
+    try:
+        return parse_address(text, "the participants form")
+    except MailError as exc:
+        raise PageError(place.key, **place.params, problem=exc.message or Message("address_invalid", {
+            "address": text})) from None
+
+
+def roster_from_form(data: dict[str, str]) -> list[dict[str, Any]]:
     people: list[dict[str, Any]] = []
     for n in range(200):
         if f"name_{n}" not in data:
             break
         name, email = " ".join(data[f"name_{n}"].split()), data.get(f"email_{n}", "").strip()
         if email:
-            email = parse_address(email, f"row {n + 1} ({name})").addr_spec
+            email = _address(email, Message("address_row", {"row": n + 1, "name": name})).addr_spec
         people.append({"name": name, "email": email, "present": data.get(f"present_{n}") == "on"})
     for number, line in enumerate(data.get("paste", "").splitlines(), 1):
         line = line.strip().strip(",;")
         if not line or line.startswith("#"):
             continue
-        address = parse_address(line, f"pasted line {number}")
+        address = _address(line, Message("address_pasted", {"line": number}))
         name = address.display_name or address.username
         known = next((p for p in people if p["name"].lower() == name.lower()), None)
         if known is not None:
@@ -139,8 +160,8 @@ def preview(request: Request, session: Session, draft: bool) -> dict[str, Any]:
 
     to = read_recipients(_recipients(session))
     settings = load_mail_settings(os.environ, config(request).settings.config_path)
-    shown = to or read_recipients(["preview@example.nl"])
-    message = compose(session, shown, sender=settings.sender, draft=draft)
+    addressed = to or read_recipients(["preview@example.nl"])
+    message = compose(session, addressed, sender=settings.sender, draft=draft)
     body = message.get_body(("plain",))
     return {"subject": str(message["Subject"]), "to": [str(a) for a in to], "sender": settings.sender or "",
             "text": body.get_content() if body is not None else "", "smtp": bool(settings.host)}
@@ -153,7 +174,7 @@ async def mail_page(request: Request) -> Response:
     try:
         mail = await in_thread(preview, request, session, draft)
     except OogstError as exc:
-        problem = str(exc)
+        problem = exc.text(request.state.lang)
     return render(request, "mail.html", **_nav(request, session), mail=mail, problem=problem, draft=draft,
                   eml=session.has(EML), notice=request.query_params.get("notice"))
 
@@ -168,10 +189,8 @@ async def mail_submit(request: Request) -> Response:
 
         earlier = previous_sends(session)
         if earlier:  # `oogst mail`'s resend question, asked the page's way
-            raise PageError(f"outputs/{session.name} was already mailed ({len(earlier)}x, last on "
-                            f"{str(earlier[-1].get('sent_at', '?'))[:16].replace('T', ' ')}); tick "
-                            f"\"{request.state.lang == 'en' and 'send again' or 'opnieuw versturen'}\" to send it "
-                            "once more", 409)
+            raise PageError("already_mailed", 409, name=session.name, times=len(earlier),
+                            last=str(earlier[-1].get("sent_at", "?"))[:16].replace("T", " "))
     outcome, _ = await in_thread(lambda: oogst(request).mail(
         session, to=_recipients(session, data.get("extra", "")), send=send, draft=draft,
         yes=data.get("again") == "on", env=os.environ, reason="mailed from the web page"))

@@ -26,16 +26,17 @@ def series_of_url(request: Request) -> Path:
     raw = str(request.path_params.get("name", ""))
     try:
         name = check_name(raw, "series")
-    except ConfigError as exc:
-        raise PageError(str(exc), 404) from None
+    except ConfigError:
+        raise PageError("not_series_name", 404, name=raw) from None
     parent = (config(request).out_dir / SERIES_DIR).resolve()
     root = (parent / name).resolve()
     if root.parent != parent or name != raw:
-        raise PageError(f"{raw!r}: not a series name", 404)
+        raise PageError("not_series_name", 404, name=raw)
     if not series_file(root, SERIES_FILE).is_file():
-        known = ", ".join(known_series(config(request).out_dir)) or "none yet"
-        raise PageError(f"no series {name!r} in this outputs folder (series: {known}); a session joins a series "
-                        "when it is uploaded with one", 404)
+        known = known_series(config(request).out_dir)
+        if known:
+            raise PageError("no_series_known", 404, name=name, known=", ".join(known))
+        raise PageError("no_series", 404, name=name)
     return root
 
 

@@ -24,7 +24,7 @@ LOW_CONFIDENCE = 0.5  # words Whisper gave less than this probability are marked
 
 def _turns(session: Session) -> Turns:
     if not session.has(TURNS):
-        raise PageError(f"outputs/{session.name}: not processed yet (no turns.json); wait for the job to finish", 409)
+        raise PageError("not_processed", 409, name=session.name)
     return session.turns()
 
 
@@ -39,12 +39,11 @@ def speaking_section(turns: Turns, lang: str) -> dict[str, Any]:
     """What the draft's "Spreektijd" shows (`review.sections`): the table, the chart as a data URI, the note."""
     import base64
 
-    from pipeline.core.language import clock
-    from pipeline.review.sections import SPEAKING_LABELS as LABELS
+    from pipeline.core.language import clock, texts
     from pipeline.review.sections import chart_png, dominant, percent, speaking_times
 
     times = speaking_times(turns)
-    lab = LABELS[lang if lang in LABELS else "en"]
+    lab = texts(lang, "speaking")
     most = dominant(times)
     return {"lab": lab, "rows": [{"name": p.name, "share": percent(p.share), "time": clock(p.seconds),
                                   "turns": p.turns, "longest": clock(p.longest)} for p in times],
@@ -65,10 +64,10 @@ async def clip(request: Request) -> Response:
     try:
         index = int(str(request.path_params["index"]))
     except ValueError:
-        raise PageError("no such clip", 404) from None
+        raise PageError("no_clip", 404) from None
     path = (await in_thread(write_clips, session)).get(index)
     if path is None or not path.is_file():
-        raise PageError("no such clip", 404)
+        raise PageError("no_clip", 404)
     return FileResponse(path, media_type="audio/wav")
 
 
@@ -77,7 +76,7 @@ async def audio(request: Request) -> Response:
     session = session_of(request)
     recording = session.recording()
     if recording is None or not _has_audio(session):
-        raise PageError(f"outputs/{session.name}: no recording in the session folder", 404)
+        raise PageError("no_recording", 404, name=session.name)
     return FileResponse(recording)
 
 
@@ -120,7 +119,7 @@ async def transcript(request: Request) -> Response:
     session = session_of(request)
     return render(request, "transcript.html", s=session_info(request, session), has_turns=True,
                   lines=transcript_lines(session), audio=_has_audio(session),
-                  saved=request.query_params.get("saved"))
+                  saved=request.query_params.get("saved"), unplaced=session.unplaced_corrections())
 
 
 async def correct_line(request: Request) -> Response:
@@ -130,7 +129,7 @@ async def correct_line(request: Request) -> Response:
     try:
         n = int(str(data.get("n", "")))
     except ValueError:
-        raise PageError("that transcript line does not exist (any more); reload the page", 409) from None
+        raise PageError("line_gone", 409) from None
     await in_thread(oogst(request).correct_line, session, n, str(data.get("text", "")))
     return RedirectResponse(f"/s/{session.name}/transcript?saved=1#t{n}", status_code=303)
 
@@ -138,7 +137,7 @@ async def correct_line(request: Request) -> Response:
 def shown(request: Request, session: Session) -> Insights:
     """insights.json with the edits, dropped ones kept (marked) so they can be restored."""
     if not session.has(INSIGHTS):
-        raise PageError(f"outputs/{session.name}: no insights yet; wait for the job to finish", 409)
+        raise PageError("no_insights_yet", 409, name=session.name)
     return oogst(request).shown_insights(session)
 
 
@@ -164,7 +163,7 @@ def edit_of(data: dict[str, str]) -> Edit:
         try:
             line = int(data.get("n", ""))
         except ValueError:
-            raise PageError("that transcript line does not exist (any more); reload the page", 409) from None
+            raise PageError("line_gone", 409) from None
     return Edit(data.get("do", ""), data.get("key", ""), data.get("title", ""), data.get("text", ""), line,
                 data.get("owner", ""), data.get("due", ""))
 

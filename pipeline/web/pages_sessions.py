@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -13,14 +14,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.core.errors import OogstError
-from pipeline.core.language import session_name
+from pipeline.core.errors import Message, OogstError, shown
+from pipeline.core.language import session_name, texts
 from pipeline.core.lock import is_locked
 from pipeline.core.session import (
     CHECKPOINT,
     DOWNLOADS,
     DRAFT,
     FINAL,
+    INSIGHTS,
     MEMBER,
     TRANSCRIPT,
     TURNS,
@@ -34,9 +36,11 @@ from pipeline.ingest.importers import SUFFIXES as TRANSCRIPT_SUFFIXES
 from pipeline.jobs.queue import Job
 from pipeline.run import STAGE_NAMES
 from pipeline.series.store import known_series, member_of
-from pipeline.service import LANGUAGES
+from pipeline.service import LANGUAGES, PRECISIONS
 from pipeline.web.app import PageError, config, form, in_thread, oogst, page, render, session_of
 from pipeline.web.upload import receive_upload
+
+log = logging.getLogger(__name__)
 
 
 def _read(session: Session, name: str) -> Any:
@@ -59,7 +63,8 @@ def session_info(request: Request, session: Session) -> dict[str, Any]:
     final = _read(session, FINAL)
     sent = [p.name for p in session.sent_versions()]
     if final is not None:
-        review = ("review_final", f"{len(final.get('reviewers', []))} reviewers")
+        words = texts(request.state.lang, "web")
+        review = ("review_final", words["reviewers_n"].format(n=len(final.get("reviewers", []))))
     elif sent:
         review = ("review_sent", sent[-1])
     else:
@@ -80,9 +85,15 @@ async def sessions_list(request: Request) -> Response:
 
 async def new_form(request: Request) -> Response:
     # pseudonymise = true in the config ticks the box; the facilitator can untick it for this session
-    return render(request, "new.html", values={}, problem=None,
-                  pseudonymise=bool(config(request).settings.pseudonymise),
-                  series=known_series(config(request).out_dir))
+    cfg = config(request)
+    return render(request, "new.html", values={}, problem=None, pseudonymise=bool(cfg.settings.pseudonymise),
+                  series=known_series(cfg.out_dir), models=await in_thread(model_choices, cfg))
+
+
+def model_choices(cfg: Any) -> list[tuple[str, str]]:
+    """The models the form offers: with a broker the kinds of worker alive, else those installed here."""
+    kinds = getattr(cfg.queue, "kinds", None)
+    return cfg.service.model_choices(kinds() if kinds is not None else None)
 
 
 def _free_name(out_dir: Path, name: str) -> str:
@@ -97,8 +108,8 @@ FORMAT_SUFFIX = {"wav": ".wav", "mp3": ".mp3", "ogg": ".ogg", "flac": ".flac", "
                  "mov,mp4,m4a,3gp,3g2,mj2": ".m4a", "aac": ".aac", "amr": ".amr", "asf": ".wma"}
 
 
-def check_input(path: Path, shown: str) -> str:
-    """Decode the upload with the CLI's own readers (their one-line error, naming the file as uploaded); returns
+def check_input(path: Path, named: str) -> str:
+    """Decode the upload with the CLI's own readers (their message, naming the file as uploaded); returns
     the suffix to keep it under: its own, or for audio with an unknown suffix the one its content says."""
     from pipeline.ingest.audio import is_audio_file, load_audio
 
@@ -117,36 +128,40 @@ def check_input(path: Path, shown: str) -> str:
         with av.open(str(path)) as container:
             found = FORMAT_SUFFIX.get(container.format.name)
         if found is None:
-            raise OogstError(f"{path}: a recording in a container Oogst does not keep ({container.format.name}); "
-                             "convert it to .m4a, .mp3 or .wav")
+            raise PageError("container_not_kept", file=named, format=container.format.name)
         return found
-    except OogstError as exc:
-        raise PageError(str(exc).replace(str(path), shown)) from None
+    except OogstError as exc:  # named as uploaded, not as saved in the staging folder
+        log.warning("upload %s: %s", named, exc)
+        raise PageError(exc.key or "upload_unusable", **{**exc.params, "file": named}) from None
 
 
 def request_from_form(input: str, fields: dict[str, str]) -> RunRequest:
     """The new-session form as a run request (checked by the service, as the command line's is)."""
     language = fields.get("language", "nl").strip() or "nl"
     if language not in LANGUAGES:
-        raise PageError(f"language {language!r}: choose nl, en or auto")
+        raise PageError("language_choice", value=language)
     speakers = None
     if fields.get("speakers", "").strip():
         try:
             speakers = int(fields["speakers"])
         except ValueError:
-            speakers = 0
+            raise PageError("speakers_range", value=fields["speakers"].strip()) from None
     voices = fields.get("remember_voices", "").strip()
     if voices not in ("", "1", "0"):
-        raise PageError(f"remember voices {voices!r}: choose on, off or as the series has it")
+        raise PageError("voices_choice")
     series = fields.get("series", "").strip() or None
     if voices and series is None:
-        raise PageError("remember voices: choose the series too; voice profiles are kept per series")
+        raise PageError("voices_need_series")
+    model, _, precision = fields.get("model", "").strip().partition("@")
+    if precision and precision not in PRECISIONS:
+        raise PageError("model_choice", value=f"{model}@{precision}")
     return RunRequest(input, title=fields.get("title", "").strip()[:200] or None,
                       date=fields.get("date", "").strip() or None, language=language, speakers=speakers,
                       vocabulary=tuple(w.strip() for w in fields.get("vocabulary", "").split(",") if w.strip())[:200],
                       # the box says it either way, like --pseudonymise / --no-pseudonymise (kept in pseudonyms.json)
                       pseudonymise=fields.get("pseudonymise") == "1", series=series,
-                      remember_voices=voices == "1" if voices else None)
+                      remember_voices=voices == "1" if voices else None, model=model or None,
+                      compute_type=precision or None)
 
 
 async def new_submit(request: Request) -> Response:
@@ -157,7 +172,7 @@ async def new_submit(request: Request) -> Response:
     try:
         files = [f for f in upload.files if f.field == "file" and f.size > 0]
         if not files:
-            raise PageError("no file was uploaded (or it was empty); pick a recording or a transcript")
+            raise PageError("no_upload")
         uploaded = files[0]
         checked_request = cfg.service.checked(request_from_form(uploaded.filename, upload.fields))
         suffix = Path(uploaded.filename).suffix.lower()
@@ -178,6 +193,10 @@ async def new_submit(request: Request) -> Response:
     finally:
         upload.discard()
     params = dataclasses.replace(checked_request, input=str(target.resolve())).to_params()
+    if hasattr(cfg.queue, "kinds"):  # a job broker: the job goes to the kind of worker its model needs
+        from pipeline.jobs.engines import job_kind
+
+        params.update(job_kind(checked_request, cfg.settings))
     cfg.queue.submit("run", name, str(target.resolve()), params)
     return RedirectResponse(f"/s/{name}", status_code=303)
 
@@ -187,7 +206,9 @@ def progress_state(request: Request, session: Session) -> dict[str, Any]:
     state: dict[str, Any] = {"status": "done" if session.has(DRAFT) else "none",
                              "stages": [s for s in STAGE_NAMES if s in session.stages()], "lines": []}
     if job is not None:
-        state.update(status=job.status, error=job.error, progress=job.progress, job=job.id, worker=job.worker,
+        error = shown(Message.from_dict(job.progress.get("message")), job.error, request.state.lang,
+                      generic="job_failed") if job.error else None
+        state.update(status=job.status, error=error, progress=job.progress, job=job.id, worker=job.worker,
                      ahead=config(request).queue.position(job.id) if job.status == "queued" else 0)
     partial = session.path(CHECKPOINT)
     if partial.is_file() and job is not None and job.active:
@@ -200,11 +221,27 @@ def progress_state(request: Request, session: Session) -> dict[str, Any]:
     return state
 
 
+def summary_view(session: Session) -> list[dict[str, Any]]:
+    """The summary's paragraphs for the overview page, each sentence linked to its transcript line."""
+    import bisect
+
+    from pipeline.core.layers import apply_edits
+
+    if not (session.has(INSIGHTS) and session.has(TURNS)):
+        return []
+    insights = apply_edits(session.insights(), session.edits())
+    starts = [t.start for t in session.turns().turns]
+    return [{"heading": part.heading, "lead": part.lead,
+             "sentences": [{"text": part.said(s), "start": s.start,
+                            "turn": max(bisect.bisect_right(starts, s.start + 0.01) - 1, 0)} for s in part.sentences]}
+            for part in insights.sections or ()]
+
+
 async def overview(request: Request) -> Response:
     session = session_of(request)
     info = session_info(request, session)
     return render(request, "session.html", s=info, state=progress_state(request, session), stages=STAGE_NAMES,
-                  recording=session.recording(), has_turns=session.has(TURNS))
+                  recording=session.recording(), has_turns=session.has(TURNS), summary=summary_view(session))
 
 
 async def progress_json(request: Request) -> Response:
@@ -216,10 +253,10 @@ async def download(request: Request) -> Response:
     name = str(request.path_params["file"])
     sent = re.fullmatch(r"sent-(v\d{1,4})\.docx", name)
     if name not in DOWNLOADS and sent is None:
-        raise PageError(f"{name}: not a file this page serves", 404)
+        raise PageError("no_download", 404, file=name)
     path = sent_file(session.sent_version(sent[1]), DRAFT) if sent else session.path(name)
     if not path.is_file():
-        raise PageError(f"outputs/{session.name}/{name}: not written yet", 404)
+        raise PageError("not_written", 404, file=name, name=session.name)
     return FileResponse(path, filename=f"{session.name}-{name}")
 
 
@@ -238,8 +275,7 @@ async def delete(request: Request) -> Response:
     session = session_of(request)
     job = latest_job(request, session)
     if job is not None and job.active:
-        raise PageError(f"outputs/{session.name} is busy: the web worker is processing it; wait for it to "
-                        "finish, then delete it", 409)
+        raise PageError("delete_busy", 409, name=session.name)
     await in_thread(oogst(request).delete, session)
     return RedirectResponse("/", status_code=303)
 

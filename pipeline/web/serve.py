@@ -13,15 +13,25 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from pipeline.core.errors import ConfigError
+from pipeline.core.errors import ConfigError, Message
 from pipeline.core.lock import stop_process
 from pipeline.core.settings import Settings
 from pipeline.jobs.engines import broker_url, open_queue
 from pipeline.jobs.queue import DEFAULT_TTL, JobQueue, SQLiteQueue, default_state_dir
-from pipeline.web.app import DEFAULT_MAX_UPLOAD_MB, HERE, Guard, WebConfig, is_loopback, load_secret
+from pipeline.web.app import (
+    DEFAULT_MAX_UPLOAD_MB,
+    HERE,
+    Guard,
+    WebConfig,
+    is_loopback,
+    load_secret,
+    preferred_language,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +49,23 @@ def create_app(cfg: WebConfig) -> Starlette:
         # reach this server through DNS rebinding
         hosts = ["127.0.0.1", "localhost", "::1", "[::1]"]
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={404: _unknown_page, 405: _unknown_page, Exception: _bug})
     app.state.config = cfg
     return app
+
+
+async def _unknown_page(request: Request, exc: Exception) -> Response:
+    """An address no page has (a mistyped link): one line in the browser's language, as every other problem."""
+    status = getattr(exc, "status_code", 404)
+    language = preferred_language(request.headers.get("accept-language"))
+    return PlainTextResponse(Message("page_not_found").text(language), status_code=status)
+
+
+async def _bug(request: Request, exc: Exception) -> Response:
+    """A bug: the traceback goes to the server's log (the exception is raised on), the page says so in its language."""
+    language = preferred_language(request.headers.get("accept-language"))
+    return PlainTextResponse(Message("generic").text(language), status_code=500)
 
 
 def web_config(settings: Settings, *, host: str, state_dir: Path, env: Mapping[str, str],

@@ -61,7 +61,8 @@ async def receive_upload(stream: AsyncIterator[bytes], content_type: str, folder
     kind, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
-        raise InputError("the upload is not a form with a file (multipart/form-data); use the page's form")
+        raise InputError("the upload is not a form with a file (multipart/form-data); use the page's form",
+                         "upload_not_form")
     folder.mkdir(parents=True, exist_ok=True)
     upload = Upload()
     state: dict[str, Any] = {"headers": {}, "field": b"", "value": b"", "name": None, "file": None,
@@ -96,13 +97,15 @@ async def receive_upload(stream: AsyncIterator[bytes], content_type: str, folder
             state["total"] += len(chunk)
             if state["total"] > max_bytes:
                 raise UploadTooLarge(f"the upload is larger than the limit of {max_bytes // 2**20} MB; split the "
-                                     "recording, or raise max_upload_mb in the [web] section of the config file")
+                                     "recording, or raise max_upload_mb in the [web] section of the config file",
+                                     "upload_too_large", mb=max_bytes // 2**20)
             state["target"].write(chunk)
             state["file"].size += len(chunk)
         else:
             state["data"] += chunk
             if len(state["data"]) > MAX_FIELD_BYTES:
-                raise InputError(f"form field {state['name']!r} is too long")
+                raise InputError(f"form field {state['name']!r} is too long", "upload_field_too_long",
+                                 field=state["name"])
 
     def on_part_end() -> None:
         if state["file"] is not None:
@@ -124,7 +127,7 @@ async def receive_upload(stream: AsyncIterator[bytes], content_type: str, folder
             state["target"].close()
         upload.discard()
         if isinstance(exc, MultipartParseError):
-            raise InputError(f"the upload was cut off or damaged ({exc}); try again") from None
+            raise InputError(f"the upload was cut off or damaged ({exc}); try again", "upload_broken") from None
         raise
     for f in upload.files:  # files are readable by the worker and the web app only
         os.chmod(f.path, 0o640)
