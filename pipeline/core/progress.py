@@ -1,5 +1,6 @@
 """How a stage runner reports progress: the `Reporter` protocol, a silent one, and the terminal's (a line per stage,
-a bar with ETA in audio seconds for the stages that walk the audio)."""
+a bar with ETA in audio seconds for the stages that walk the audio); and how a run is stopped at a safe point
+(`Reporter.check` raises `Interrupted`: a job cancelled or paused from the web page or `oogst jobs`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from typing import Any, Protocol
 
 from pipeline.core.language import texts
 
-__all__ = ["ConsoleReporter", "Reporter", "SilentReporter"]
+__all__ = ["ConsoleReporter", "Interrupted", "Reporter", "SilentReporter"]
+
+
+class Interrupted(Exception):
+    """The run was asked to stop ("cancel" or "pause") and stopped at a safe point: between stages, or inside a long
+    one between segments or windows. What was written stays (the stage cache, the transcription checkpoint)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"asked to {action}")
+        self.action = action
 
 
 class Reporter(Protocol):
@@ -26,6 +36,10 @@ class Reporter(Protocol):
         """The stage failed; close whatever begin() opened."""
         ...
 
+    def check(self) -> None:
+        """Raise `Interrupted` when the run must stop now; called between stages and often inside long ones."""
+        ...
+
 
 class SilentReporter:
     def begin(self, session: str, stage: str, total_seconds: float | None) -> Callable[[float], None] | None:
@@ -35,6 +49,9 @@ class SilentReporter:
         return None
 
     def abort(self, session: str, stage: str) -> None:
+        return None
+
+    def check(self) -> None:
         return None
 
 
@@ -63,6 +80,9 @@ class ConsoleReporter:
             bar.update(max(0.0, round(share * bar.total, 1) - bar.n))
 
         return progress
+
+    def check(self) -> None:
+        return None  # Ctrl-C stops the command line
 
     def abort(self, session: str, stage: str) -> None:
         if self._bar is not None:

@@ -48,7 +48,16 @@ def sweep(root: Path) -> None:
 def run_job(task: Any, job_id: int, *, worker: Worker, queue: CeleryQueue) -> str:
     """The body of the Celery task: take the job, run it under the session lock, or hand it back for later."""
     later = max(1.0, min(30.0, queue.ttl / 2))
-    job = queue.claim(worker.name, job_id=job_id)
+    job = None
+    ahead = queue.next_queued()  # a job a person moved ahead of this one runs first (one merely older is taken by
+    # the worker its own message went to)
+    if ahead is not None and ahead.id != job_id and ahead.rank != ahead.id \
+            and (mine := queue.get(job_id)) is not None and mine.status == "queued" and ahead.rank < mine.rank:
+        job = queue.claim(worker.name, job_id=ahead.id)
+        if job is not None:
+            queue.resend(job_id)  # this job keeps its ticket
+    if job is None:
+        job = queue.claim(worker.name, job_id=job_id)
     if job is None:
         current = queue.get(job_id)
         if current is not None and current.active:  # running on another worker, heartbeat fresh

@@ -7,6 +7,11 @@ process), sends heartbeats while a job runs, and reports stage, share done and E
 of `core.progress`. A job's parameters are a `RunRequest` (`pipeline.service.Oogst.run`). SIGTERM puts the
 running job back in the queue; when the parent (`oogst serve`) dies the worker stops too. A worker killed
 outright leaves a job whose heartbeat expires; the next claim queues it again.
+
+A person may cancel or pause the running job (the web page, `oogst jobs cancel`): the heartbeat thread reads that
+from the queue every second, and the run stops at its next safe point (`Reporter.check`: between stages, and
+between segments, windows and sentences inside them), keeps what it wrote (the stage cache, the transcription
+checkpoint), lets go of the session and tells the queue (`stopped`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import OogstError
 from pipeline.core.lock import SessionBusyError, session_lock
 from pipeline.core.lock import heartbeat as lock_heartbeat
+from pipeline.core.progress import Interrupted
 from pipeline.core.types import RunRequest
 from pipeline.jobs.queue import Job, JobQueue, SQLiteQueue
 
@@ -49,10 +55,14 @@ class Stopped(Exception):
 class JobReporter:
     """`pipeline.run.Reporter` that writes the stage, share done and ETA of a job into the queue."""
 
-    def __init__(self, queue: JobQueue, job_id: int, *, every: float = 0.5) -> None:
+    def __init__(self, queue: JobQueue, job_id: int, *, every: float = 0.5,
+                 asked: Callable[[], str | None] | None = None) -> None:
+        """`asked` says what a person asked of the job meanwhile ("cancel", "pause"; the worker's heartbeat
+        thread keeps it fresh), for `check`."""
         self.queue = queue
         self.job_id = job_id
         self.every = every
+        self.asked = asked or (lambda: None)
         self.state: dict[str, Any] = {"stage": None, "fraction": 0.0, "eta": None, "done": [], "skipped": []}
 
     def _write(self) -> None:
@@ -84,6 +94,11 @@ class JobReporter:
     def abort(self, session: str, stage: str) -> None:
         return None
 
+    def check(self) -> None:
+        action = self.asked()
+        if action is not None:
+            raise Interrupted(action)
+
     def failed(self, error: OogstError) -> None:
         """Keep the error's message with the job, so a page shows it in its own language (the job's `error` is the
         English line the command line shows)."""
@@ -96,7 +111,7 @@ class Worker:
     """Claims jobs from a queue and runs them with models kept loaded."""
 
     def __init__(self, queue: JobQueue, cli: dict[str, Any], *, config: Path | None = None, name: str | None = None,
-                 heartbeat_every: float = 5.0) -> None:
+                 heartbeat_every: float = 5.0, look_every: float = 1.0) -> None:
         """`cli` and `config` are the server's settings (as `load_settings` takes them); a job adds its own."""
         from pipeline.core.settings import load_settings
         from pipeline.service import Oogst
@@ -108,8 +123,10 @@ class Worker:
         self.service = Oogst(self.settings, front="worker")
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.heartbeat_every = heartbeat_every
+        self.look_every = min(look_every, heartbeat_every)  # how often the queue is asked whether to stop
         self._backends: dict[tuple[Any, ...], Backend] = {}
         self.current: Job | None = None
+        self._asked: dict[int, str] = {}  # job id -> "cancel"/"pause", as the heartbeat thread last read it
 
     def backend_for(self, settings: Settings) -> Backend:
         """A loaded recogniser for these settings, kept for the next job."""
@@ -157,7 +174,7 @@ class Worker:
         from pipeline.ingest.audio import is_audio_file
 
         request = RunRequest.from_params(job.input, job.params)
-        reporter = JobReporter(self.queue, job.id)
+        reporter = JobReporter(self.queue, job.id, asked=lambda: self._asked.get(job.id))
         try:
             request = self.service.checked(request)
             settings = self.service.settings_for(request)
@@ -169,6 +186,11 @@ class Worker:
             log.warning("job %d (%s) failed: %s", job.id, job.session, exc)
             reporter.failed(exc)
             self.queue.finish(job.id, str(exc))
+            return
+        except Interrupted as exc:  # a person cancelled or paused it: what was written stays
+            log.info("job %d (%s): %s at a safe point", job.id, job.session,
+                     "cancelled" if exc.action == "cancel" else "paused")
+            self.queue.stopped(job.id, exc.action)
             return
         except Stopped:
             raise
@@ -189,15 +211,33 @@ class Worker:
             self.queue.finish(job.id, str(exc))
 
     def _beat(self, stop: threading.Event, parent: int | None) -> None:
-        while not stop.wait(self.heartbeat_every):
+        last = time.monotonic()
+        while not stop.wait(self.look_every):
             job = self.current
             if job is not None:
-                self.queue.heartbeat(job.id)
-                lock_heartbeat(self.settings.out_dir / job.session)
+                beat = time.monotonic() - last >= self.heartbeat_every - 1e-3
+                last = time.monotonic() if beat else last
+                self._look(job, beat)
             if parent is not None and os.getppid() != parent:
                 log.warning("the server (pid %d) went away; stopping", parent)
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
+
+    def _look(self, job: Job, beat: bool) -> None:
+        """Send the heartbeat (when `beat`) and read whether a person asked the job to stop."""
+        try:
+            if beat:
+                action = self.queue.heartbeat(job.id)
+                lock_heartbeat(self.settings.out_dir / job.session)
+            else:
+                action = self.queue.asked(job.id)
+        except OogstError as exc:  # the broker is away for a moment: the next beat tries again
+            log.warning("job %d: no heartbeat (%s)", job.id, exc)
+            return
+        if action is not None:
+            self._asked[job.id] = action
+        else:
+            self._asked.pop(job.id, None)
 
     def start_beat(self, parent: int | None = None) -> threading.Event:
         """Send heartbeats for the current job from a thread until the returned event is set."""
