@@ -3,10 +3,12 @@ delete, login."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from starlette.routing import Route
 
 from pipeline.core.errors import Message, OogstError, shown
 from pipeline.core.language import session_name, texts
-from pipeline.core.lock import is_locked
+from pipeline.core.lock import SessionBusyError, is_locked
 from pipeline.core.session import (
     CHECKPOINT,
     DOWNLOADS,
@@ -194,6 +196,7 @@ def progress_state(request: Request, session: Session) -> dict[str, Any]:
         error = shown(Message.from_dict(job.progress.get("message")), job.error, request.state.lang,
                       generic="job_failed") if job.error else None
         state.update(status=job.status, error=error, progress=job.progress, job=job.id, worker=job.worker,
+                     stopping=job.stopping,
                      ahead=config(request).queue.position(job.id) if job.status == "queued" else 0)
     partial = session.path(CHECKPOINT)
     if partial.is_file() and job is not None and job.active:
@@ -240,12 +243,29 @@ async def delete_form(request: Request) -> Response:
     return render(request, "delete.html", s=session_info(request, session_of(request)))
 
 
+STOP_WAIT = 20.0  # seconds a delete waits for the worker to stop the session's running job
+
+
 async def delete(request: Request) -> Response:
+    """Delete the session; a job of it that waits is cancelled, a running one is cancelled and waited for (its
+    worker stops within seconds and lets go of the session)."""
     session = session_of(request)
-    job = latest_job(request, session)
-    if job is not None and job.active:
-        raise PageError("delete_busy", 409, name=session.name)
-    await in_thread(oogst(request).delete, session)
+    queue = config(request).queue
+    running = False
+    for job in await in_thread(queue.list, session.name, 50):
+        if job.active or job.status == "paused":
+            running |= job.status == "running"
+            await in_thread(queue.cancel, job.id)
+    deadline = time.monotonic() + (STOP_WAIT if running else 0)
+    while running and time.monotonic() < deadline:
+        jobs = await in_thread(queue.list, session.name, 50)
+        if not any(j.status == "running" for j in jobs) and not is_locked(session.root):
+            break
+        await asyncio.sleep(0.25)
+    try:
+        await in_thread(oogst(request).delete, session)
+    except SessionBusyError:
+        raise PageError("delete_busy", 409, name=session.name) from None
     return RedirectResponse("/", status_code=303)
 
 
