@@ -26,7 +26,7 @@ from pipeline.core.language import session_name
 from pipeline.core.layers import apply_edits, save_correction, time_key
 from pipeline.core.lock import session_lock
 from pipeline.core.progress import Reporter
-from pipeline.core.session import MEMBER, Session
+from pipeline.core.session import MEMBER, TURNS, Session
 from pipeline.core.settings import Settings
 from pipeline.core.types import (
     TOP_N,
@@ -157,6 +157,21 @@ class Oogst:
                               date=dt.date.fromisoformat(request.date) if request.date else None,
                               asr_backend=asr_backend, series=request.series,
                               remember_voices=request.remember_voices)
+
+    def cut_clips(self, session: Session) -> None:
+        """Each speaker's clip cut from the recording into .clips/ (the worker, after a run: the web app then only
+        serves files). Best effort: a problem is logged, the speakers page cuts them again when asked."""
+        from pipeline.ingest.audio import is_audio_file
+        from pipeline.speakers.clips import write_clips
+
+        recording = session.recording()
+        if recording is None or not is_audio_file(recording) or not session.has(TURNS):
+            return
+        try:
+            with self.locked(session, "clips"):
+                write_clips(session)
+        except (OogstError, OSError) as exc:
+            log.warning("%s: no clips cut (%s)", session.name, exc)
 
     # -- speakers and transcript -------------------------------------------------------------------------------------
     def name_speakers(self, session: Session, mapping: Mapping[str, str]) -> Turns:

@@ -181,7 +181,8 @@ class Worker:
             # a re-run after names, corrections or edits: transcription is up to date, no recogniser needed
             wanted = is_audio_file(Path(request.input)) and not request.rerun and request.start in (None, "transcribe")
             backend = self.backend_for(settings) if wanted else None
-            self.service.run(request, reporter=reporter, asr_backend=backend)
+            result = self.service.run(request, reporter=reporter, asr_backend=backend)
+            self.service.cut_clips(result.session)  # the speakers page serves them; the web process cuts nothing
         except OogstError as exc:
             log.warning("job %d (%s) failed: %s", job.id, job.session, exc)
             reporter.failed(exc)

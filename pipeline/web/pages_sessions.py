@@ -104,9 +104,11 @@ FORMAT_SUFFIX = {"wav": ".wav", "mp3": ".mp3", "ogg": ".ogg", "flac": ".flac", "
 
 
 def check_input(path: Path, named: str) -> str:
-    """Decode the upload with the CLI's own readers (their message, naming the file as uploaded); returns
-    the suffix to keep it under: its own, or for audio with an unknown suffix the one its content says."""
-    from pipeline.ingest.audio import is_audio_file, load_audio
+    """Check the upload with the CLI's own readers (their message, naming the file as uploaded): a transcript is
+    read, a recording probed (its container, a few seconds at its start and end: the web process never decodes a
+    whole recording, the worker does); returns the suffix to keep it under: its own, or for audio with an unknown
+    suffix the one its content says."""
+    from pipeline.ingest.audio import is_audio_file, probe_audio
 
     suffix = path.suffix.lower()
     try:
@@ -115,15 +117,12 @@ def check_input(path: Path, named: str) -> str:
 
             import_transcript(path)
             return suffix
-        load_audio(path)  # by content: a renamed or misnamed recording decodes all the same
+        probe = probe_audio(path)  # by content: a renamed or misnamed recording probes all the same
         if is_audio_file(path):
             return suffix
-        import av
-
-        with av.open(str(path)) as container:
-            found = FORMAT_SUFFIX.get(container.format.name)
+        found = FORMAT_SUFFIX.get(probe.format)
         if found is None:
-            raise PageError("container_not_kept", file=named, format=container.format.name)
+            raise PageError("container_not_kept", file=named, format=probe.format)
         return found
     except OogstError as exc:  # named as uploaded, not as saved in the staging folder
         log.warning("upload %s: %s", named, exc)
