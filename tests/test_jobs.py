@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.jobs.queue import SQLiteQueue, default_state_dir
+from pipeline.jobs.queue import Job, SQLiteQueue, default_state_dir
 from pipeline.jobs.worker import JobReporter, Worker
 
 VTT = "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Sanne>{a}</v>\n\n00:00:05.000 --> 00:00:09.000\n<v Joris>{b}</v>\n"
@@ -277,7 +277,7 @@ class SlowBackend:
 
 
 def test_a_cancelled_transcription_stops_between_segments_keeps_its_checkpoint_and_resumes(tmp_path: Path) -> None:
-    """The worker reads "cancel" (set here as its heartbeat thread would) and the run stops after the segment it is
+    """The worker reads "cancel" (here as its heartbeat thread does) and the run stops after the segment it is
     on: the checkpoint keeps the segments done, the session is free again, and a new job goes on from there."""
     from conftest import tone
 
@@ -293,7 +293,7 @@ def test_a_cancelled_transcription_stops_between_segments_keeps_its_checkpoint_a
 
     def cancel() -> None:
         queue.cancel(job.id)
-        w._asked[job.id] = "cancel"
+        w._look(w.current, beat=False)  # what the heartbeat thread does every second
 
     w.backend_for = lambda settings: SlowBackend(20, stop_after=6, on_stop=cancel)  # type: ignore[method-assign]
     w.serve(once=True)
@@ -314,7 +314,7 @@ def test_a_cancelled_transcription_stops_between_segments_keeps_its_checkpoint_a
         real_progress(job_id, state)
         if "transcribe" in state.get("done", []):
             queue.pause(job_id)
-            w._asked[job_id] = "pause"
+            w._look(w.current, beat=False)
 
     queue.progress = progress  # type: ignore[method-assign]
     w.serve(once=True)
@@ -327,16 +327,24 @@ def test_a_cancelled_transcription_stops_between_segments_keeps_its_checkpoint_a
 @pytest.mark.slow
 def test_a_paused_job_lets_the_next_one_run_and_then_goes_on(tmp_path: Path) -> None:
     """Paused at the safe point before its first stage, the job goes back to the queue as paused; the next job runs;
-    resumed, it runs to the end."""
+    resumed, it runs to the end (what the worker read before the pause does not stop it again)."""
     out = tmp_path / "outputs"
     queue = SQLiteQueue(tmp_path / "jobs.sqlite")
     long_ = queue.submit("run", "eerste", str(write_vtt(tmp_path / "eerste.vtt")))
     short = queue.submit("run", "tweede", str(write_vtt(tmp_path / "tweede.vtt")))
     w = Worker(queue, {"out_dir": out, "quiet": True})
-    w._asked[long_.id] = "pause"
+    run, paused = w.run, []
+
+    def pause_as_it_starts(job: Job) -> None:  # a person pauses it; the heartbeat thread reads that
+        if job.id == long_.id and not paused:
+            paused.append(job.id)
+            queue.pause(job.id)
+            w._look(job, beat=False)
+        run(job)
+
+    w.run = pause_as_it_starts  # type: ignore[method-assign]
     w.serve(once=True)
-    assert queue.get(long_.id).status == "paused" and queue.get(short.id).status == "done"
-    w._asked.clear()
+    assert paused and queue.get(long_.id).status == "paused" and queue.get(short.id).status == "done"
     queue.resume(long_.id)
     w.serve(once=True)
     assert queue.get(long_.id).status == "done"

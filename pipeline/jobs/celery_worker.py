@@ -70,7 +70,7 @@ def run_job(task: Any, job_id: int, *, worker: Worker, queue: CeleryQueue) -> st
         other = held_elsewhere(root, queue.ttl)
         if other:
             raise SessionBusyError(f"{job.session} is held by {other}")
-        worker.current = job
+        worker.take(job)
         log.info("job %d: %s %s (attempt %d)", job.id, job.kind, job.session, job.attempts)
         with session_lock(root, OWNER):
             if job.attempts > 1:
@@ -88,7 +88,7 @@ def run_job(task: Any, job_id: int, *, worker: Worker, queue: CeleryQueue) -> st
             log.warning("job %d: could not record the failure; its message comes back after the timeout", job.id)
         raise
     finally:
-        worker.current = None
+        worker.take(None)
     return "ran"
 
 

@@ -127,6 +127,7 @@ class Worker:
         self._backends: dict[tuple[Any, ...], Backend] = {}
         self.current: Job | None = None
         self._asked: dict[int, str] = {}  # job id -> "cancel"/"pause", as the heartbeat thread last read it
+        self._asking = threading.Lock()  # `current` and `_asked` change together (see `take`)
 
     def backend_for(self, settings: Settings) -> Backend:
         """A loaded recogniser for these settings, kept for the next job."""
@@ -235,10 +236,22 @@ class Worker:
         except OogstError as exc:  # the broker is away for a moment: the next beat tries again
             log.warning("job %d: no heartbeat (%s)", job.id, exc)
             return
-        if action is not None:
-            self._asked[job.id] = action
-        else:
-            self._asked.pop(job.id, None)
+        with self._asking:
+            if self.current is not job:  # read for a run that is over: a resumed job must not stop at once
+                return
+            if action is not None:
+                self._asked[job.id] = action
+            else:
+                self._asked.pop(job.id, None)
+
+    def take(self, job: Job | None) -> None:
+        """The job this worker runs from now on (None: none); what was asked of an earlier run is forgotten, so a
+        job paused and resumed runs, whatever the heartbeat thread read before."""
+        with self._asking:
+            for run in (self.current, job):
+                if run is not None:
+                    self._asked.pop(run.id, None)
+            self.current = job
 
     def start_beat(self, parent: int | None = None) -> threading.Event:
         """Send heartbeats for the current job from a thread until the returned event is set."""
@@ -257,7 +270,7 @@ class Worker:
                         return
                     time.sleep(poll)
                     continue
-                self.current = job
+                self.take(job)
                 log.info("job %d: %s %s", job.id, job.kind, job.session)
                 try:
                     self.run_locked(job)
@@ -265,7 +278,7 @@ class Worker:
                     self.queue.release(job.id)
                     raise
                 finally:
-                    self.current = None
+                    self.take(None)
         finally:
             stop.set()
 
