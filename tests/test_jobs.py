@@ -205,9 +205,11 @@ def test_cancel_pause_resume_and_first(tmp_path: Path) -> None:
     assert queue.pause(long_.id).status == "running"  # asked, not yet done
     assert queue.asked(long_.id) == "pause" and queue.heartbeat(long_.id) == "pause"
     assert queue.get(long_.id).stopping
+    queue.progress(long_.id, {"stage": "transcribe", "fraction": 0.18})
     queue.stopped(long_.id, "pause")
     paused = queue.get(long_.id)
     assert paused.status == "paused" and paused.attempts == 0 and not paused.active
+    assert paused.progress["fraction"] == 0.18  # how far it got, while it waits
     assert [j.id for j in queue.waiting()] == [later.id, short.id, long_.id]
     assert queue.claim("w1").id == later.id  # moved ahead; the paused one is left alone
     queue.finish(later.id)
@@ -216,6 +218,7 @@ def test_cancel_pause_resume_and_first(tmp_path: Path) -> None:
     assert queue.resume(long_.id).status == "queued"
     again = queue.claim("w1")
     assert again.id == long_.id and again.control is None
+    assert again.progress == {}  # the new run reports its own, not the 18 % of the run before the pause
     assert queue.cancel(long_.id).status == "running"
     queue.release(long_.id)  # the worker was stopped (a restart) before it reached a safe point: as asked
     assert queue.get(long_.id).status == "cancelled"

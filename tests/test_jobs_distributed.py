@@ -208,6 +208,7 @@ def test_cancel_pause_resume_and_first_through_the_brokers_state(redis_port: int
     assert [j.id for j in queue.waiting()] == [long_.id, later.id, short.id]
     assert queue.next_queued().id == later.id and queue.position(short.id) == 2
     assert queue.pause(long_.id).status == "running" and queue.heartbeat(long_.id) == "pause"
+    queue.progress(long_.id, {"stage": "transcribe", "fraction": 0.18})
     queue.stopped(long_.id, "pause")
     assert queue.get(long_.id).status == "paused" and queue.claim("w1") .id == later.id
     del sent[:]
@@ -215,7 +216,7 @@ def test_cancel_pause_resume_and_first_through_the_brokers_state(redis_port: int
     assert queue.cancel(short.id).status == "cancelled"
     assert queue.claim("w1", job_id=short.id) is None
     again = queue.claim("w2", job_id=long_.id)
-    assert again is not None and again.control is None
+    assert again is not None and again.control is None and again.progress == {}  # not the run before the pause's
     queue.cancel(long_.id)
     assert queue.asked(long_.id) == "cancel"
     time.sleep(0.4)  # its worker died before it read the flag

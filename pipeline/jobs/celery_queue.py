@@ -296,7 +296,7 @@ class CeleryQueue:
                             "error": f"the worker stopped {job.attempts} times while running this job (last: "
                                      f"{job.worker}); check that worker's log"}
             return {"status": "running", "worker": worker, "attempts": job.attempts + 1, "started": now,
-                    "heartbeat": now, "error": None, "control": None}
+                    "heartbeat": now, "error": None, "control": None, "progress": "{}"}  # a fresh run's
 
         job = self._update(job_id, take)
         return job if job is not None and job.status == "running" and job.worker == worker else None

@@ -249,7 +249,8 @@ class SQLiteQueue:
                 return None
             now = time.time()
             db.execute("UPDATE jobs SET status = 'running', worker = ?, attempts = attempts + 1, started = ?, "
-                       "heartbeat = ?, error = NULL, control = NULL WHERE id = ?", (worker, now, now, row["id"]))
+                       "heartbeat = ?, error = NULL, control = NULL, progress = '{}' WHERE id = ?",  # a fresh run's
+                       (worker, now, now, row["id"]))
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone()
         return self._job(row)
 
