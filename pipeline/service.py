@@ -23,21 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError, InputError, OogstError, SessionError
 from pipeline.core.language import session_name
-from pipeline.core.layers import apply_edits, save_correction, time_key
+from pipeline.core.layers import ActionEdit, AddedInsight, Edits, InsightEdit, apply_edits, time_key, with_correction
 from pipeline.core.lock import session_lock
-from pipeline.core.progress import Reporter
 from pipeline.core.session import MEMBER, TURNS, Session
 from pipeline.core.settings import Settings
-from pipeline.core.types import (
-    TOP_N,
-    ActionEdit,
-    AddedInsight,
-    Edits,
-    InsightEdit,
-    Insights,
-    RunRequest,
-    Turns,
-)
+from pipeline.core.stages import Reporter
+from pipeline.core.types import TOP_N, Insights, RunRequest, Turns
+from pipeline.models.catalog import PRECISIONS as PRECISIONS  # what a session may choose (the web form)
 from pipeline.run import STAGE_NAMES, RunResult, run_stages
 
 if TYPE_CHECKING:
@@ -121,6 +113,8 @@ class Oogst:
             request = dataclasses.replace(request, series=check_name(request.series))
         if request.title is not None and len(request.title) > 200:
             request = dataclasses.replace(request, title=request.title[:200])
+        if request.model is not None:
+            request = dataclasses.replace(request, model=chosen_model(request.model))
         return request
 
     def settings_for(self, request: RunRequest) -> Settings:
@@ -129,6 +123,35 @@ class Oogst:
         if "vocabulary" in values:
             values["vocabulary"] = tuple(values["vocabulary"])
         return dataclasses.replace(self.settings, **values)
+
+    def run_settings(self, request: RunRequest) -> Settings:
+        """The settings a run of `request` uses: `settings_for`, with the session's own Whisper model unless the
+        request chooses one (the worker loads its recogniser from these)."""
+        settings = self.settings_for(request)
+        if request.model is None:
+            kept = session_model(Session(self.out_dir / session_name(Path(request.input))))
+            if kept is not None:
+                settings = dataclasses.replace(settings, model=kept)
+        return settings
+
+    def model_choices(self, kinds: Sequence[Mapping[str, Any]] | None = None) -> list[tuple[str, str]]:
+        """The Whisper models a new session can choose, the default first, as (form value, label). With a job
+        broker (`kinds`: the kinds of worker alive) each is `model@precision`, so the session goes to that kind of
+        worker; on one machine it is a model installed here."""
+        from pipeline.models.catalog import DEFAULT, MODELS, canonical
+        from pipeline.models.install import installed_models
+
+        default = canonical(self.settings.model or DEFAULT) or DEFAULT
+        if kinds is not None:
+            choices = [(f"{k['model']}@{k.get('compute_type')}",
+                        f"{k['model']} ({k.get('compute_type')}, {'GPU' if k.get('device') == 'cuda' else 'CPU'})")
+                       for k in kinds if k.get("model")]
+            if not any(value.split("@")[0] == default for value, _ in choices):
+                choices.append((f"{default}@{self.settings.compute_type}", f"{default} ({self.settings.compute_type})"))
+        else:
+            names = {p.name for p in installed_models(self.settings.models_dir) if p.backend == "faster-whisper"}
+            choices = [(name, name) for name in MODELS if name in names or name == default]
+        return sorted(choices, key=lambda c: c[0].split("@")[0] != default)
 
     def plugs(self, settings: Settings) -> list[Any]:
         """The extensions of a run: the series and pseudonymisation always (they decide from the session and
@@ -145,9 +168,12 @@ class Oogst:
 
     def run(self, request: RunRequest, *, reporter: Reporter | None = None, asr_backend: Any = None,
             force: bool = False) -> RunResult:
-        """Process one recording or transcript into outputs/<name>/, skipping what is up to date."""
+        """Process one recording or transcript into outputs/<name>/, skipping what is up to date.
+
+        A session keeps the Whisper model it was transcribed with unless the request chooses one (`--model`, the
+        new-session form): a changed default in the config never redoes an earlier session's transcription."""
         request = self.checked(request)
-        settings = self.settings_for(request)
+        settings = self.run_settings(request)
         path = Path(request.input)
         session = Session(self.out_dir / session_name(path))
         with session_lock(session.root, self.owner("run")):
@@ -192,8 +218,9 @@ class Oogst:
         text = " ".join(text.split())[:5000]
         previous = session.corrections().get(time_key(turn.start), {})
         with self.locked(session, "correct"):
-            save_correction(session, turn.start, text, original=previous.get("original") or turn.text,
-                            speaker=turn.speaker)
+            session.save_corrections(with_correction(session.corrections(), turn.start, text,
+                                                     original=previous.get("original") or turn.text,
+                                                     speaker=turn.speaker))
         self._changed(session)
 
     # -- the top 7 and the actions ----------------------------------------------------------------------------------
@@ -362,6 +389,37 @@ class Oogst:
         from pipeline.series.overview import forget
 
         return forget(self.out_dir, name, person)
+
+
+def chosen_model(model: str) -> str:
+    """A model chosen for a session: its catalog name (`whisper-large-v3` -> `large-v3`), or a local model folder or
+    checkpoint as given (the command line on this machine). A name of a model hub is refused with one line: nothing
+    is downloaded during a run."""
+    from pipeline.models.assemble import refused_name
+    from pipeline.models.catalog import canonical
+
+    name = canonical(model)
+    if name is not None:
+        return name
+    if Path(model).expanduser().exists():
+        return model
+    raise refused_name(model)
+
+
+def session_model(session: Session) -> str | None:
+    """The catalog name of the model the session's transcript was made with (None: none, imported, or a folder)."""
+    from pipeline.core.session import TRANSCRIPT
+    from pipeline.models.catalog import canonical
+
+    if not session.has(TRANSCRIPT):
+        return None
+    try:
+        data = session.read(TRANSCRIPT)
+    except OogstError:
+        return None
+    if not isinstance(data, dict) or data.get("imported") or not isinstance(data.get("model"), str):
+        return None
+    return canonical(data["model"])
 
 
 def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None = None, force: bool = False,

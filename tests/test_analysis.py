@@ -302,3 +302,108 @@ def test_frog_dies_with_a_killed_oogst(tmp_path: Path):
         assert gone_within(pid, 10)
     finally:
         oogst.kill()
+
+
+# -- the analysis stage ------------------------------------------------------------------------------------------------
+WIJKTEAM = ROOT / "tests" / "data" / "phases" / "intervisie_wijkteam_nl.txt"
+
+
+class Counting:
+    """An analyser around Frog that counts the texts it was given."""
+
+    def __init__(self, frog: Frog) -> None:
+        self.frog, self.texts = frog, 0
+
+    def analyse(self, texts: Sequence[str], progress: Callable[[float], None] | None = None) -> list[list[Sentence]]:
+        self.texts += len(texts)
+        return self.frog.analyse(texts, progress=progress)
+
+    def describe(self) -> dict[str, object]:
+        return self.frog.describe()
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_the_analysis_stage_analyses_dutch_once_and_a_corrected_line_again(frog: Frog, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch):
+    """analysis.json holds Frog's sentences per turn; insights.json says Frog read it; after a line is corrected only
+    that turn goes to Frog again, and naming a speaker sends nothing."""
+    from pipeline.analysis import frog as frog_module
+    from pipeline.core.settings import Settings
+    from pipeline.service import Oogst, run_recording
+
+    counting = Counting(frog)
+    monkeypatch.setattr(frog_module, "shared_frog", lambda: counting)
+    settings = Settings(out_dir=tmp_path)
+    session = run_recording(WIJKTEAM, settings, until="insights").session
+    data = json.loads(session.path("analysis.json").read_text(encoding="utf-8"))
+    turns = session.turns()
+    assert data["engine"]["engine"] == "frog" and counting.texts == len({t.text for t in turns.turns})
+    assert set(data["texts"]) == {text_key(t.text) for t in turns.turns}
+    insights = json.loads(session.path("insights.json").read_text(encoding="utf-8"))
+    assert insights["analysis"]["engine"] == "frog" and insights["analysis"]["version"]
+    before = counting.texts
+    Oogst(settings).correct_line(session, 3, "Dit is een zin die ik met de hand heb verbeterd.")
+    again = run_recording(WIJKTEAM, settings, until="insights")
+    assert counting.texts == before + 1 and "analysis" in again.stage_seconds
+    Oogst(settings).name_speakers(session, {turns.turns[0].speaker: "Sanne Jansen"})
+    named = run_recording(WIJKTEAM, settings, until="insights")
+    assert counting.texts == before + 1 and "analysis" in named.skipped
+
+
+def test_without_frog_dutch_is_read_by_the_rules_and_says_so_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture):
+    """A machine without Frog: one warning line naming what to install, analysis.json and insights.json say
+    "rules", and a worker that later has Frog does not reuse those insights (the analyser is in their key)."""
+    from pipeline.analysis import frog as frog_module
+    from pipeline.core.settings import Settings
+    from pipeline.service import run_recording
+
+    monkeypatch.setattr(frog_module, "_warned", set())
+    monkeypatch.setattr(frog_module, "missing", lambda binary="frog": "the Frog program (frog) is not installed")
+    settings = Settings(out_dir=tmp_path)
+    with caplog.at_level("WARNING"):
+        session = run_recording(WIJKTEAM, settings, until="insights").session
+        run_recording(WIJKTEAM, settings, until="insights", force=True)
+    warnings = [r.getMessage() for r in caplog.records if "Frog" in r.getMessage()]
+    assert len(warnings) == 1 and "sudo apt-get install frog frogdata" in warnings[0]
+    assert json.loads(session.path("analysis.json").read_text(encoding="utf-8"))["engine"] == {"engine": "rules"}
+    assert json.loads(session.path("insights.json").read_text(encoding="utf-8"))["analysis"] == "rules"
+    monkeypatch.setattr(frog_module, "missing", lambda binary="frog": None)
+    monkeypatch.setattr(frog_module, "shared_frog", lambda: Counting(Frog(binary=str(install(tmp_path / "fake")))))
+    redone = run_recording(WIJKTEAM, settings, until="insights")
+    assert {"analysis", "insights"} <= set(redone.stage_seconds)  # the analyser changed: nothing of the rules kept
+
+
+def test_english_is_read_by_the_rules_without_starting_frog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from pipeline.analysis import frog as frog_module
+    from pipeline.core.settings import Settings
+    from pipeline.service import run_recording
+
+    def no_frog() -> Frog:
+        raise AssertionError("Frog started for English")
+
+    monkeypatch.setattr(frog_module, "shared_frog", no_frog)
+    english = ROOT / "tests" / "data" / "insights" / "tune" / "cop_youthwork_en.vtt"
+    session = run_recording(english, Settings(out_dir=tmp_path, language="en"), until="insights").session
+    assert json.loads(session.path("insights.json").read_text(encoding="utf-8"))["analysis"] == "rules"
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_with_the_analysis_the_insights_read_frogs_sentences(frog: Frog):
+    """The insights' sentences follow Frog's split, each a verbatim piece of its turn carrying Frog's tokens."""
+    from pipeline.core.types import Turn, Turns
+    from pipeline.insights.nlp import split_sentences
+
+    said = ["Nou ja, ik neem de resultaten mee naar de bouwvergadering. Dat spreken we af, toch?",
+            "Ja... eh, dan stuurt Joris het verslag naar Fatima in Zwolle!"]
+    turns = Turns({"S1": "Sanne", "S2": "Joris"}, (Turn("S1", 0.0, 6.0, said[0]), Turn("S2", 6.5, 10.0, said[1])))
+    analysis = analyse_turns(said, analyser=frog)
+    sentences = split_sentences(turns, "nl", analysis)
+    assert [s.turn for s in sentences] == [0, 0, 1] and all(s.parsed is not None for s in sentences)
+    assert all(s.text in turns.turns[s.turn].text for s in sentences)
+    assert sentences[0].text.endswith("bouwvergadering.") and "meenemen" in sentences[0].lemmas or \
+        "nemen" in sentences[0].lemmas
+    assert 0.0 <= sentences[0].start < sentences[1].start < sentences[1].end <= 6.0 <= sentences[2].start
+    assert split_sentences(turns, "nl", {}) == split_sentences(turns, "nl")  # without the analysis: as before

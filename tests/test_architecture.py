@@ -25,9 +25,9 @@ ALLOWED: dict[str, set[str]] = {
     "mail": {"core", "privacy"},
     "series": {"core", "insights", "speakers", "privacy", "review"},
     "run": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "review"},  # the stages; no plug
-    "service": {"core", "ingest", "analysis", "speakers", "insights", "privacy", "llm", "review", "mail", "series",
-                "run"},
-    "jobs": {"core", "ingest", "analysis", "asr", "run", "service"},
+    "service": {"core", "ingest", "analysis", "models", "speakers", "insights", "privacy", "llm", "review", "mail",
+                "series", "run"},
+    "jobs": {"core", "ingest", "analysis", "models", "asr", "run", "service"},
     "web": {"core", "ingest", "speakers", "review", "mail", "jobs", "series", "run", "service"},
     "cli": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run",
             "jobs", "web", "llm", "series", "service"},

@@ -67,7 +67,7 @@ def test_all_artefacts_and_names_reach_the_draft(full_run: Path) -> None:
 def test_rerun_skips_every_stage(full_run: Path, models_dir: Path, sample: Path) -> None:
     result = run_recording(sample, Settings(out_dir=full_run.parent, models_dir=models_dir))
     assert result.stage_seconds == {}
-    assert set(result.skipped) == {"transcribe", "speakers", "names", "insights", "draft"}
+    assert set(result.skipped) == {"transcribe", "speakers", "analysis", "names", "insights", "draft"}
 
 
 def test_names_flow_into_insights_and_draft(full_run: Path, models_dir: Path, sample: Path) -> None:

@@ -201,7 +201,7 @@ def test_cancel_pause_resume_and_first_through_the_brokers_state(redis_port: int
     queue = CeleryQueue(f"redis://127.0.0.1:{redis_port}/3", out_dir=tmp_path, ttl=0.3)
     queue.db.flushdb()
     sent: list[int] = []
-    queue._send = sent.append  # type: ignore[method-assign]  # no worker here: record the tickets
+    queue._send = lambda job_id, params: sent.append(job_id)  # type: ignore[method-assign]  # no worker: the tickets
     long_, short, later = (queue.submit("run", n, str(tmp_path / f"{n}.txt")) for n in ("lang", "kort", "later"))
     assert queue.claim("w1", job_id=long_.id) is not None
     queue.first(later.id)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.core.layers import apply_corrections, apply_edits, save_correction, text_key
+from pipeline.core.layers import Edits, apply_corrections, apply_edits, text_key, with_correction
 from pipeline.core.session import EDITS, Session
-from pipeline.core.types import Action, Edits, Insight, Insights, Turn, Turns
+from pipeline.core.types import Action, Insight, Insights, Turn, Turns
 
 
 def insights() -> Insights:
@@ -20,13 +20,14 @@ def test_corrections_replace_lines_by_start_time(tmp_path: Path) -> None:
     turns = Turns({"S1": "Sanne"}, (Turn("S1", 0.5, 2.0, "Goedemorgen allemaal."),
                                     Turn("S1", 3.0, 5.0, "Fijn dat jullie er zijn.")))
     session = Session(tmp_path)
-    save_correction(session, 3.0, "Fijn dat jullie  er zijn, allemaal.", original="Fijn dat jullie er zijn.",
-                    speaker="S1")
+    session.save_corrections(with_correction(session.corrections(), 3.0, "Fijn dat jullie  er zijn, allemaal.",
+                                             original="Fijn dat jullie er zijn.", speaker="S1"))
     fixed = apply_corrections(turns, session.corrections())
     assert [t.text for t in fixed.turns] == ["Goedemorgen allemaal.", "Fijn dat jullie er zijn, allemaal."]
     assert fixed.corrected == ("3.00",) and fixed.turns[1].start == 3.0
     assert fixed.to_dict()["corrected"] == ["3.00"]  # the key turns.json has had since the corrections existed
-    save_correction(session, 3.0, "Fijn dat jullie er zijn.", original="Fijn dat jullie er zijn.", speaker="S1")
+    session.save_corrections(with_correction(session.corrections(), 3.0, "Fijn dat jullie er zijn.",
+                                             original="Fijn dat jullie er zijn.", speaker="S1"))
     assert session.corrections() == {}  # back to the original: no correction kept
     assert apply_corrections(turns, {}) is turns
 

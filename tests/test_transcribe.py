@@ -12,7 +12,7 @@ from conftest import SHARED_DATA
 
 from pipeline.asr.options import TranscribeOptions, prompt_text
 from pipeline.asr.transcribe import _collapse_repeats, clean_segments, get_backend, transcribe
-from pipeline.core.errors import ConfigError
+from pipeline.core.errors import ConfigError, ModelError
 from pipeline.core.types import Segment, Word
 from pipeline.testing import ScriptedBackend
 
@@ -63,12 +63,25 @@ def test_prompt_from_vocabulary() -> None:
 
 
 @pytest.mark.parametrize("field,value,message", [
-    ("backend", "whisper.cpp", "unknown"), ("compute_type", "float16", "not supported"),
+    ("backend", "whisper.cpp", "unknown"), ("compute_type", "float8", "unknown"),
     ("language", "Nederlands", "language code"),
 ])
 def test_bad_options_are_config_errors(field: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         get_backend(TranscribeOptions(**{field: value}))
+
+
+def test_gpu_precision_without_a_gpu_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.models.catalog as catalog
+
+    monkeypatch.setattr(catalog, "cuda_devices", lambda: 0)
+    opts = TranscribeOptions(compute_type="float16")
+    assert opts.device == "cuda" and TranscribeOptions().device == "cpu"
+    with pytest.raises(ModelError, match="needs a CUDA GPU and none is found here") as info:
+        get_backend(opts)
+    assert "\n" not in str(info.value)
+    with pytest.raises(ConfigError, match="openai-whisper runs on the CPU"):
+        get_backend(TranscribeOptions(compute_type="float16", backend="openai-whisper"))
 
 
 # Words that make up much of any English sentence; a translation of the Dutch sample would be full of them.

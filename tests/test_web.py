@@ -50,7 +50,7 @@ def test_upload_transcript_runs_to_a_draft(tmp_path: Path, vtt: Path) -> None:
     assert "In de wachtrij" in client.get("/").text
     run_jobs(cfg)
     state = client.get(f"/s/{name}/progress.json").json()
-    assert state["status"] == "done" and state["stages"] == ["transcribe", "names", "insights", "draft"]
+    assert state["status"] == "done" and state["stages"] == ["transcribe", "analysis", "names", "insights", "draft"]
     listing = client.get("/").text
     assert "Intervisie West" in listing and "2025-03-04" in listing
     draft = client.get(f"/s/{name}/files/draft.docx")

@@ -148,8 +148,8 @@ def test_the_whole_flow_in_a_browser(tmp_path: Path, models_dir: Path) -> None:
             walk.shot("voortgang")
             wait_for(lambda: walk.find("#links").is_displayed(), 240, "the page to show the job is done")
             job = walk.state(name)
-            assert job["status"] == "done" and job["stages"] == ["transcribe", "speakers", "names", "insights",
-                                                                 "draft"]
+            assert job["status"] == "done" and job["stages"] == ["transcribe", "speakers", "analysis", "names",
+                                                                 "insights", "draft"]
             walk.shot("klaar")
 
             # -- speakers: play the clips, name two -----------------------------------------------------------

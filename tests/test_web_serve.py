@@ -69,7 +69,7 @@ def test_restart_in_the_middle_of_a_job_loses_nothing(tmp_path: Path, recording:
             final = wait_for(lambda: (s := job_state(client, name))["status"] in ("done", "failed") and s, 240,
                              "the job to finish after the restart")
             assert final["status"] == "done", final.get("error")
-            assert final["stages"] == ["transcribe", "speakers", "names", "insights", "draft"]
+            assert final["stages"] == ["transcribe", "speakers", "analysis", "names", "insights", "draft"]
             assert client.get(f"/s/{name}/files/draft.docx").content[:2] == b"PK"
     turns = json.loads((out / name / "turns.json").read_text(encoding="utf-8"))
     assert len(turns["speakers"]) == 2 and len(turns["turns"]) >= 4

@@ -164,9 +164,13 @@ def test_unknown_or_uncached_model_names_are_model_errors(tmp_path: Path, monkey
     from pipeline.asr.options import TranscribeOptions
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    with pytest.raises(ModelError, match="never downloads"):
+    with pytest.raises(ModelError, match="never downloads"):  # an official name, not in openai-whisper's cache
+        OpenAIWhisperBackend(TranscribeOptions(backend="openai-whisper", model="large-v2", models_dir=tmp_path))
+    with pytest.raises(ModelError, match=r"run `oogst models`"):  # base is the assembled model (none here)
         OpenAIWhisperBackend(TranscribeOptions(backend="openai-whisper", model="base", models_dir=tmp_path))
-    with pytest.raises(ModelError, match="no such file"):
+    with pytest.raises(ModelError, match=r"run `oogst models get large-v3 --backend openai-whisper`"):
+        OpenAIWhisperBackend(TranscribeOptions(backend="openai-whisper", model="large-v3", models_dir=tmp_path))
+    with pytest.raises(ModelError, match="not an installed model nor a model folder"):
         OpenAIWhisperBackend(TranscribeOptions(backend="openai-whisper", model=str(tmp_path / "nope.pt"),
                                                models_dir=tmp_path))
     damaged = tmp_path / "damaged.pt"

@@ -32,11 +32,12 @@ from typing import Any
 
 from pipeline.analysis.types import Sentence, Token, split_morphemes, split_tag
 from pipeline.core.errors import OogstError
+from pipeline.core.language import text_language
 from pipeline.core.lock import stop_process
 
 log = logging.getLogger(__name__)
 
-INSTALL = "install Debian's frog and frogdata: sudo apt-get install frog frogdata"
+INSTALL = "install Debian's frog, frogdata and uctodata: sudo apt-get install frog frogdata uctodata"
 SENTINEL = "OOGSTGRENS"
 PAD = "OOGSTVULLING"
 # Each pad sentence prints at least ~45 bytes; 256 of them are over 11 KB, more than Frog's 8 KB output buffer.
@@ -319,6 +320,23 @@ def _write(stream: Any, data: bytes) -> None:
 
 
 _shared: Frog | None = None
+RULES = "rules"  # the analysis without Frog: the word lists of the insights' lexicons
+_warned: set[str] = set()
+
+
+def choose(language: str) -> tuple[Frog | None, dict[str, Any] | str]:
+    """The analyser of a session's language and its description for cache keys and insights.json: Frog for Dutch
+    when it is installed; otherwise None and "rules" (today's word lists), said once per process in one line."""
+    if text_language(language) != "nl":
+        return None, RULES
+    problem = missing()
+    if problem is not None:
+        if problem not in _warned:
+            _warned.add(problem)
+            log.warning("%s: Dutch is read with the word lists instead of Frog's analysis; %s", problem, INSTALL)
+        return None, RULES
+    frog = shared_frog()
+    return frog, frog.describe()
 
 
 def shared_frog() -> Frog:

@@ -13,16 +13,18 @@ import numpy as np
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.types import Segment
+from pipeline.models.catalog import CPU_TYPES, GPU_TYPES, PRECISIONS
 
 BACKENDS = ("faster-whisper", "openai-whisper")
-COMPUTE_TYPES = ("float32", "int8", "int8_float32")
+COMPUTE_TYPES = PRECISIONS  # CPU_TYPES on the CPU; GPU_TYPES run CTranslate2 on a CUDA GPU
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
 @dataclass(frozen=True)
 class TranscribeOptions:
     language: str = "nl"  # a Whisper language code, or "auto" to detect (never translates)
-    model: str | None = None  # None: the assembled default; else a CTranslate2 dir, a model name, or a .pt path
+    model: str | None = None  # None: the assembled default; else an installed model's name, a CTranslate2 folder,
+    # or with openai-whisper a .pt path (a model hub name is refused: nothing is downloaded during a run)
     backend: str = "faster-whisper"
     # int8 + BatchedInferencePipeline: on real Dutch voices the same word error rate as float32 sequential at 0.29x
     # its time on a quiet 2-core machine (bench/results/20261125-202338-decoding-quiet.json; README, Speed).
@@ -42,7 +44,20 @@ class TranscribeOptions:
 
     @property
     def model_label(self) -> str:
-        return self.model or "whisper-base"
+        """The model's name as transcript.json records it (`whisper-large-v3`, a folder's name): never a path."""
+        from pipeline.models.catalog import canonical, folder_name
+
+        if self.model is None:
+            return "whisper-base"
+        name = canonical(self.model)
+        if name is not None and not Path(self.model).expanduser().exists():
+            return folder_name(name)
+        return Path(self.model).name.removesuffix(".pt") or self.model
+
+    @property
+    def device(self) -> str:
+        """Where faster-whisper runs: a GPU precision (float16) means the CUDA GPU, anything else the CPU."""
+        return "cuda" if self.compute_type in GPU_TYPES else "cpu"
 
     def cpu_threads(self) -> int:
         return self.threads or os.cpu_count() or 1
@@ -61,8 +76,11 @@ def validate(opts: TranscribeOptions) -> None:
     if opts.backend not in BACKENDS:
         raise ConfigError(f"--backend {opts.backend}: unknown; choose one of {', '.join(BACKENDS)}")
     if opts.compute_type not in COMPUTE_TYPES:
-        raise ConfigError(f"--compute-type {opts.compute_type}: not supported on CPU here; "
-                          f"choose one of {', '.join(COMPUTE_TYPES)}")
+        raise ConfigError(f"--compute-type {opts.compute_type}: unknown; choose one of {', '.join(CPU_TYPES)} "
+                          f"(CPU) or {', '.join(GPU_TYPES)} (a CUDA GPU)")
+    if opts.device == "cuda" and opts.backend != "faster-whisper":
+        raise ConfigError(f"--compute-type {opts.compute_type} is for faster-whisper on a CUDA GPU; openai-whisper "
+                          "runs on the CPU here")
     if opts.language != "auto" and not re.fullmatch(r"[a-z]{2,3}", opts.language):
         raise ConfigError(f"--language {opts.language}: give a language code such as nl or en, or auto")
 

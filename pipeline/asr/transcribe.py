@@ -78,6 +78,10 @@ def transcribe(audio: np.ndarray, opts: TranscribeOptions, progress: Callable[[f
     if progress is not None:
         progress(1.0)
     extra: dict[str, Any] = {"backend": backend.name}
+    for key in ("model_sha256", "precision"):  # the model by its hash, never a path; a scripted backend has neither
+        value = getattr(backend, key, None)
+        if value:
+            extra[key] = value
     if stats:
         extra["filtered"] = stats
     return Transcript(language if language != "auto" else "nl", duration, backend.model_name, tuple(done), extra)

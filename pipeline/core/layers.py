@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import replace
+import re
+from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from typing import Any
 
-from pipeline.core.session import Session
-from pipeline.core.types import Action, Edits, Insight, Insights, Quote, Turns
+from pipeline.core.types import Action, Insight, Insights, Quote, Turns, _open
 
 
 def text_key(text: str) -> str:
@@ -56,18 +57,166 @@ def apply_corrections(turns: Turns, corrections: dict[str, dict[str, Any]]) -> T
     return replace(turns, turns=tuple(changed), corrected=tuple(time_key(t) for t in fixed))
 
 
-def save_correction(session: Session, start: float, text: str, *, original: str, speaker: str) -> None:
-    """Record a corrected line (an empty text, or the original one, removes the correction)."""
-    turns = session.corrections()
+ALIGNS = 0.6  # share of words in common (difflib ratio) for a correction's text to belong to a turn
+REACH = 120.0  # seconds around its old place in which a correction's turn is looked for
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _alignment(entry: dict[str, Any], text: str) -> float:
+    """How well a turn's text matches a correction: the better of its original (what the old model heard) and its
+    corrected text (what was said, which a better model may hear)."""
+    turn = _words(text)
+    return max(SequenceMatcher(None, _words(str(entry.get(side, ""))), turn, autojunk=False).ratio()
+               for side in ("original", "text"))
+
+
+def carry_corrections(turns: Turns, corrections: dict[str, dict[str, Any]],
+                      unplaced: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Corrections made on an earlier transcript, placed on the turns of the current one (a new model, another
+    number of speakers): each stays on the turn at its time when that turn's text still aligns with it, else goes
+    to the turn within `REACH` seconds whose text aligns best (at least `ALIGNS`), with `original` the new turn's
+    text and `moved_from` its old key. Those that align with no turn, and earlier unplaced ones that still do not,
+    are returned as unplaced: kept and listed, never dropped.
+
+    Args:
+        unplaced: corrections that did not fit an earlier transcript (tried again here).
+    """
+    by_key = {time_key(t.start): t for t in turns.turns}
+    placed: dict[str, dict[str, Any]] = {}
+    left: list[dict[str, Any]] = []
+    pending = [(key, entry) for key, entry in corrections.items()]
+    pending += [(str(e.get("key", "")), {k: v for k, v in e.items() if k != "key"}) for e in unplaced]
+    for key, entry in pending:
+        here = by_key.get(key)
+        if here is not None and key not in placed and _alignment(entry, here.text) >= ALIGNS:
+            placed[key] = entry
+            continue
+        try:
+            was = float(key)
+        except ValueError:
+            was = None
+        near = [t for t in turns.turns if was is None or abs(t.start - was) <= REACH]
+        scored = sorted(((_alignment(entry, t.text), -abs(t.start - (was or t.start)), t) for t in near
+                         if time_key(t.start) not in placed), key=lambda x: (x[0], x[1]), reverse=True)
+        if scored and scored[0][0] >= ALIGNS:
+            turn = scored[0][2]
+            placed[time_key(turn.start)] = {**entry, "original": turn.text, "moved_from": key,
+                                            "speaker": turn.speaker}
+        else:
+            left.append({"key": key, **entry})
+    return placed, left
+
+
+def with_correction(corrections: dict[str, dict[str, Any]], start: float, text: str, *, original: str,
+                    speaker: str) -> dict[str, dict[str, Any]]:
+    """corrections.json's lines with this line corrected (an empty text, or the original one, removes it)."""
+    turns = dict(corrections)
     if text.strip() and " ".join(text.split()) != " ".join(original.split()):
         turns[time_key(start)] = {"text": " ".join(text.split()), "original": original, "speaker": speaker,
                                   "at": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
     else:
         turns.pop(time_key(start), None)
-    session.save_corrections(turns)
+    return turns
 
 
-# -- top 7 and action edits ------------------------------------------------------------------------------------
+# -- the facilitator's edits on the top 7 and the actions (edits.json, `core.layers`) ----------------------------------
+@dataclass(frozen=True)
+class InsightEdit:
+    """A change to one insight: new wording, new title, dropped (None: not changed)."""
+
+    text: str | None = None
+    title: str | None = None
+    dropped: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("title", self.title), ("text", self.text), ("dropped", self.dropped))
+                if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> InsightEdit:
+        return cls(d.get("text"), d.get("title"), d.get("dropped"))
+
+    @property
+    def empty(self) -> bool:
+        return not self.to_dict()
+
+
+@dataclass(frozen=True)
+class AddedInsight:
+    """A transcript line the facilitator promoted to an insight."""
+
+    key: str  # "added-<turn start>"
+    text: str
+    title: str
+    speakers: tuple[str, ...] = ()
+    speaker: str = ""
+    start: float = 0.0
+    end: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "text": self.text, "title": self.title, "speakers": list(self.speakers),
+                "speaker": self.speaker, "start": self.start, "end": self.end}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AddedInsight:
+        return cls(str(d["key"]), str(d["text"]), str(d.get("title") or str(d["text"])[:40]),
+                   tuple(d.get("speakers", [])), str(d.get("speaker") or ""), float(d.get("start", 0.0)),
+                   float(d.get("end", 0.0)))
+
+
+@dataclass(frozen=True)
+class ActionEdit:
+    """A new owner or due date for an action ("" clears it)."""
+
+    owner: str | None = None
+    due: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in (("owner", self.owner), ("due", self.due)) if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ActionEdit:
+        return cls(d.get("owner"), d.get("due"))
+
+
+@dataclass(frozen=True)
+class Edits:
+    """edits.json: `{"insights": {"<key>": {...}}, "order": ["<key>", ...], "added": [...], "actions": {...}}`."""
+
+    insights: dict[str, InsightEdit] = field(default_factory=dict)
+    order: tuple[str, ...] | None = None  # None: the ranking's order
+    added: tuple[AddedInsight, ...] = ()
+    actions: dict[str, ActionEdit] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.insights or self.order is not None or self.added or self.actions or self.extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.insights:
+            out["insights"] = {k: e.to_dict() for k, e in self.insights.items()}
+        if self.order is not None:
+            out["order"] = list(self.order)
+        if self.added:
+            out["added"] = [a.to_dict() for a in self.added]
+        if self.actions:
+            out["actions"] = {k: e.to_dict() for k, e in self.actions.items()}
+        return {**out, **self.extra}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Edits:
+        return cls({str(k): InsightEdit.from_dict(v) for k, v in (d.get("insights") or {}).items()},
+                   tuple(d["order"]) if isinstance(d.get("order"), list) else None,
+                   tuple(AddedInsight.from_dict(a) for a in d.get("added") or []),
+                   {str(k): ActionEdit.from_dict(v) for k, v in (d.get("actions") or {}).items()},
+                   _open(d, {"insights", "order", "added", "actions"}))
+
+
+# -- top 7 and action edits applied -----------------------------------------------------------------------------
 def apply_edits(insights: Insights, edits: Edits, *, keep_dropped: bool = False) -> Insights:
     """insights.json with the facilitator's edits applied: wording, order, dropped, added, action owner/due.
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import SessionError
-from pipeline.core.types import Edits, Insights, Transcript, Turns
+from pipeline.core.layers import Edits
+from pipeline.core.types import Insights, Transcript, Turns
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Entry:
 # -- a session folder ------------------------------------------------------------------------------------------------
 TRANSCRIPT = "transcript.json"
 DIARIZATION = "diarization.json"
+ANALYSIS = "analysis.json"
 TURNS = "turns.json"
 INSIGHTS = "insights.json"
 DRAFT = "draft.docx"
@@ -81,6 +83,8 @@ OVERVIEW = "series.docx"
 ENTRIES: tuple[Entry, ...] = (
     Entry("session", TRANSCRIPT, "artefact", "what was said, word by word (transcribe stage; Whisper's output)"),
     Entry("session", DIARIZATION, "artefact", "who spoke when, speakers labelled S1.. (speakers stage)"),
+    Entry("session", ANALYSIS, "artefact", "the Dutch language analysis of every turn: tokens, tags, lemmas, "
+          "entities, dependencies (analysis stage, Frog; per turn, by the text's hash)"),
     Entry("session", TURNS, "artefact", "turns with names and corrections, and the intervision phases (names stage)"),
     Entry("session", INSIGHTS, "artefact", "summary, ranked insights and action points (insights stage)"),
     Entry("session", DRAFT, "artefact", "the Word draft for review (draft stage)"),
@@ -232,10 +236,23 @@ class Session:
         turns = _layer(self.path(CORRECTIONS)).get("turns", {})
         return turns if isinstance(turns, dict) else {}
 
-    def save_corrections(self, turns: dict[str, dict[str, Any]]) -> Path:
+    def save_corrections(self, turns: dict[str, dict[str, Any]],
+                         unplaced: list[dict[str, Any]] | None = None) -> Path:
+        """Write the corrections by turn (and, when given, those that fit no turn of the current transcript)."""
         data = _layer(self.path(CORRECTIONS))
         data["turns"] = turns
+        if unplaced is not None:
+            if unplaced:
+                data["unplaced"] = unplaced
+            else:
+                data.pop("unplaced", None)
         return self.write(CORRECTIONS, data)
+
+    def unplaced_corrections(self) -> list[dict[str, Any]]:
+        """Corrections made on an earlier transcript whose text aligns with no turn of the current one (kept, with
+        their old key, and listed: never dropped)."""
+        found = _layer(self.path(CORRECTIONS)).get("unplaced", [])
+        return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
 
     def roster(self) -> list[dict[str, Any]]:
         """The participants of the session: name, e-mail address (may be empty), present."""

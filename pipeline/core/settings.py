@@ -18,6 +18,7 @@ and an unknown section or key is a one-line error that names it:
     broker = "redis://queue.example.nl:6379/0"
 
     [web]                       # the web app
+    [models]                    # oogst models get: mirror = "https://models.example.nl/oogst/"
 
 Passwords and API keys never come from a file: a key that looks like one is refused (they come from the
 environment or a prompt). Stages receive the values they need; they never read os.environ themselves.
@@ -44,6 +45,7 @@ class Settings:
     out_dir: Path = Path("outputs")
     models_dir: Path = Path("models")
     language: str = "nl"
+    language_given: bool = False  # --language, OOGST_LANGUAGE or the file said it (else an import's text may decide)
     model: str | None = None
     backend: str = "faster-whisper"
     compute_type: str = "int8"  # with batched: the default decoding, chosen on real Dutch voices (see README, Speed)
@@ -73,7 +75,7 @@ class Settings:
         return dict(self.sections.get(name, {}))
 
 
-_FILE_ONLY = {"config_path", "sections"}
+_FILE_ONLY = {"config_path", "sections", "language_given"}
 LLM_KEYS = {"llm_url": "url", "llm_model": "model", "llm_template": "template", "llm_context": "context",
             "llm_timeout": "timeout", "allow_remote": "allow_remote"}  # Settings field -> key in [llm]
 _FILE_ONLY |= set(LLM_KEYS) | {"llm_api_key"}
@@ -84,6 +86,7 @@ SECTIONS: dict[str, frozenset[str]] = {
     "llm": frozenset(LLM_KEYS.values()),
     "queue": frozenset({"broker_url", "broker", "visibility_timeout", "ttl"}),  # see pipeline.jobs.engines
     "web": frozenset({"host", "port", "max_upload_mb"}),
+    "models": frozenset({"mirror"}),  # oogst models get: a served copy of a models/ folder (OOGST_MODELS_MIRROR)
 }
 ENV = {
     "out_dir": "OOGST_OUT_DIR",
@@ -228,8 +231,11 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     for name, value in (cli or {}).items():
         if value is not None and (name in SECTIONS["oogst"] or name in LLM_KEYS):
             values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    values["language_given"] = "language" in values
     if env.get("OOGST_BROKER_URL"):  # the distributed job queue (pipeline.jobs.engines): env beats [queue]
         sections.setdefault("queue", {})["broker"] = env["OOGST_BROKER_URL"]
+    if env.get("OOGST_MODELS_MIRROR"):  # where `oogst models get` downloads from: env beats [models]
+        sections.setdefault("models", {})["mirror"] = env["OOGST_MODELS_MIRROR"]
     if values.get("cache_dir") is None:
         base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
         values["cache_dir"] = Path(base).expanduser() / "oogst"

@@ -79,6 +79,16 @@ class Transcript:
         """The words' times are spread evenly over their cue (an imported transcript): no real word timing."""
         return bool(self.extra.get("words_estimated"))
 
+    @property
+    def recogniser(self) -> str:
+        """The model behind this transcript in words for the draft's last line: `Whisper large-v3 (faster-whisper,
+        float16, sha256 e5b1a55b89c1)`; never a path (transcript.json holds none)."""
+        details = [str(v) for v in (self.extra.get("backend"), self.extra.get("precision")) if v]
+        digest = self.extra.get("model_sha256")
+        if digest:
+            details.append(f"sha256 {str(digest)[:12]}")
+        return f"Whisper {self.model.removeprefix('whisper-')}" + (f" ({', '.join(details)})" if details else "")
+
     def with_extra(self, **keys: Any) -> Transcript:
         """The same transcript with these open metadata keys added (e.g. the session's source, date, title)."""
         return replace(self, extra={**self.extra, **keys})
@@ -333,6 +343,59 @@ class Action:
 
 
 @dataclass(frozen=True)
+class SummarySentence:
+    """A sentence of the summary: what someone said (cleaned of fillers), who, and when."""
+
+    text: str
+    speaker: str
+    start: float
+    end: float
+    line: int | None = None  # its line in `summary` (1-based: the draft's bookmark oogst_summary_<line>)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "speaker": self.speaker, "start": _f(self.start), "end": _f(self.end),
+                "line": self.line}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SummarySentence:
+        return cls(str(d["text"]), str(d.get("speaker") or ""), float(d.get("start", 0.0)), float(d.get("end", 0.0)),
+                   d.get("line"))
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    """A paragraph of the summary: a phase of an intervision (or a theme), a linking phrase naming who and which
+    phase, and the sentences said (insights.json's `summary_sections`)."""
+
+    heading: str
+    phase: str | None  # an intervision's phase (PHASE_ORDER), None for a theme or the agreements
+    lead: str  # the linking phrase ("" for none)
+    sentences: tuple[SummarySentence, ...]
+    person: str = ""  # whom the linking phrase names (the case-bringer); others' sentences name their speaker
+
+    def said(self, sentence: SummarySentence) -> str:
+        """A sentence as the paragraph shows it: with its speaker in brackets unless the lead names them."""
+        if not sentence.speaker or sentence.speaker == self.person:
+            return sentence.text
+        return f"{sentence.text[:-1] if sentence.text[-1:] in '.!' else sentence.text} ({sentence.speaker})" + \
+            (sentence.text[-1] if sentence.text[-1:] in ".!" else "")
+
+    @property
+    def text(self) -> str:
+        """The paragraph as running text."""
+        return " ".join([self.lead] * bool(self.lead) + [self.said(s) for s in self.sentences])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"heading": self.heading, "phase": self.phase, "lead": self.lead, "person": self.person,
+                "text": self.text, "sentences": [s.to_dict() for s in self.sentences]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SummarySection:
+        return cls(str(d.get("heading") or ""), d.get("phase"), str(d.get("lead") or ""),
+                   tuple(SummarySentence.from_dict(s) for s in d.get("sentences", [])), str(d.get("person") or ""))
+
+
+@dataclass(frozen=True)
 class Insights:
     """insights.json (and final.json, which adds keys): language, summary, ranked insights, actions, phases."""
 
@@ -342,6 +405,7 @@ class Insights:
     actions: tuple[Action, ...]
     extra: dict[str, Any] = field(default_factory=dict)  # open metadata: "generated_by", "fewer_reason", ...
     phases: PhaseResult | None = None  # the conversation's phases, as in turns.json
+    sections: tuple[SummarySection, ...] | None = None  # the summary as paragraphs ("summary_sections")
 
     @property
     def llm_error(self) -> str | None:
@@ -383,109 +447,18 @@ class Insights:
     def to_dict(self) -> dict[str, Any]:
         return {"language": self.language, "summary": list(self.summary),
                 "insights": [i.to_dict() for i in self.insights],
-                "actions": [a.to_dict() for a in self.actions], **self.extra,
-                **(self.phases.to_dict() if self.phases is not None else {})}
+                "actions": [a.to_dict() for a in self.actions],
+                **({"summary_sections": [s.to_dict() for s in self.sections]} if self.sections is not None else {}),
+                **self.extra, **(self.phases.to_dict() if self.phases is not None else {})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Insights:
-        known = {"language", "summary", "insights", "actions", *PhaseResult.KEYS}
+        known = {"language", "summary", "insights", "actions", "summary_sections", *PhaseResult.KEYS}
+        sections = d.get("summary_sections")
         return cls(str(d["language"]), tuple(d.get("summary", [])),
                    tuple(Insight.from_dict(i) for i in d.get("insights", [])),
-                   tuple(Action.from_dict(a) for a in d.get("actions", [])), _open(d, known), PhaseResult.from_dict(d))
-
-
-# -- the facilitator's edits on the top 7 and the actions (edits.json, `core.layers`) ----------------------------------
-@dataclass(frozen=True)
-class InsightEdit:
-    """A change to one insight: new wording, new title, dropped (None: not changed)."""
-
-    text: str | None = None
-    title: str | None = None
-    dropped: bool | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in (("title", self.title), ("text", self.text), ("dropped", self.dropped))
-                if v is not None}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> InsightEdit:
-        return cls(d.get("text"), d.get("title"), d.get("dropped"))
-
-    @property
-    def empty(self) -> bool:
-        return not self.to_dict()
-
-
-@dataclass(frozen=True)
-class AddedInsight:
-    """A transcript line the facilitator promoted to an insight."""
-
-    key: str  # "added-<turn start>"
-    text: str
-    title: str
-    speakers: tuple[str, ...] = ()
-    speaker: str = ""
-    start: float = 0.0
-    end: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "text": self.text, "title": self.title, "speakers": list(self.speakers),
-                "speaker": self.speaker, "start": self.start, "end": self.end}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> AddedInsight:
-        return cls(str(d["key"]), str(d["text"]), str(d.get("title") or str(d["text"])[:40]),
-                   tuple(d.get("speakers", [])), str(d.get("speaker") or ""), float(d.get("start", 0.0)),
-                   float(d.get("end", 0.0)))
-
-
-@dataclass(frozen=True)
-class ActionEdit:
-    """A new owner or due date for an action ("" clears it)."""
-
-    owner: str | None = None
-    due: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in (("owner", self.owner), ("due", self.due)) if v is not None}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ActionEdit:
-        return cls(d.get("owner"), d.get("due"))
-
-
-@dataclass(frozen=True)
-class Edits:
-    """edits.json: `{"insights": {"<key>": {...}}, "order": ["<key>", ...], "added": [...], "actions": {...}}`."""
-
-    insights: dict[str, InsightEdit] = field(default_factory=dict)
-    order: tuple[str, ...] | None = None  # None: the ranking's order
-    added: tuple[AddedInsight, ...] = ()
-    actions: dict[str, ActionEdit] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __bool__(self) -> bool:
-        return bool(self.insights or self.order is not None or self.added or self.actions or self.extra)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.insights:
-            out["insights"] = {k: e.to_dict() for k, e in self.insights.items()}
-        if self.order is not None:
-            out["order"] = list(self.order)
-        if self.added:
-            out["added"] = [a.to_dict() for a in self.added]
-        if self.actions:
-            out["actions"] = {k: e.to_dict() for k, e in self.actions.items()}
-        return {**out, **self.extra}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Edits:
-        return cls({str(k): InsightEdit.from_dict(v) for k, v in (d.get("insights") or {}).items()},
-                   tuple(d["order"]) if isinstance(d.get("order"), list) else None,
-                   tuple(AddedInsight.from_dict(a) for a in d.get("added") or []),
-                   {str(k): ActionEdit.from_dict(v) for k, v in (d.get("actions") or {}).items()},
-                   _open(d, {"insights", "order", "added", "actions"}))
+                   tuple(Action.from_dict(a) for a in d.get("actions", [])), _open(d, known), PhaseResult.from_dict(d),
+                   tuple(SummarySection.from_dict(s) for s in sections) if isinstance(sections, list) else None)
 
 
 # -- one run of one input: the CLI's call and a job's parameters ------------------------------------------------------
@@ -508,10 +481,13 @@ class RunRequest:
     series: str | None = None
     remember_voices: bool | None = None
     rerun: bool = False  # a re-run after names, corrections or edits: the transcription is up to date
+    model: str | None = None  # the Whisper model chosen for this session (a name; None: the session's, else default)
+    compute_type: str | None = None  # its precision (with a job broker: which kind of worker runs it)
 
     PARAMS = ("title", "date", "language", "speakers", "vocabulary", "names", "pseudonymise", "participants",
-              "start", "series", "remember_voices", "rerun")
-    SETTINGS = ("language", "speakers", "vocabulary", "names", "pseudonymise", "participants")  # what it may set
+              "start", "series", "remember_voices", "rerun", "model", "compute_type")
+    SETTINGS = ("language", "speakers", "vocabulary", "names", "pseudonymise", "participants", "model",
+                "compute_type")  # what it may set
 
     def to_params(self) -> dict[str, Any]:
         """The job's parameters: the given values only (None, "", empty and a False `rerun` are left out)."""
@@ -537,4 +513,7 @@ class RunRequest:
 
     def settings_values(self) -> dict[str, Any]:
         """The settings this request sets for its run (the rest come from the front end's settings)."""
-        return {k: getattr(self, k) for k in self.SETTINGS if getattr(self, k) not in (None, "", (), {})}
+        values = {k: getattr(self, k) for k in self.SETTINGS if getattr(self, k) not in (None, "", (), {})}
+        if "language" in values:
+            values["language_given"] = True  # an imported transcript is then read in it, whatever its text
+        return values

@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import TypeVar
 
@@ -30,11 +31,36 @@ from pipeline.core.types import Word
 
 LOW_PROBABILITY = 0.55  # a word under it is more often wrong than right (bench/calibrate_confidence.py: 0.5497)
 SENTENCE_LOW = 0.80  # a sentence whose mean is under it is more often garbled than not (same script: 0.7995)
+MEASURED_ON = "whisper-base"  # the model the two thresholds were fitted for
 SLACK = 2.0  # seconds around a sentence's interpolated span in which its words are looked for
 REACH = 15.0  # seconds after a start in which a text without an end (an action) is looked for
 
 _TOKEN = re.compile(r"[\w']+")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """A recogniser's word probabilities read the same way only for the model they were fitted on: per model, the
+    probability under which a word is marked doubtful and the mean under which a sentence is."""
+
+    word: float
+    sentence: float
+    measured: bool  # fitted on this model (False: base's values, until measured)
+
+
+# Per model, as transcript.json names it. Only base is measured (bench/calibrate_confidence.py on real-nl); every
+# other model uses base's values until it is (README, "Recognition errors").
+THRESHOLDS = {MEASURED_ON: Thresholds(LOW_PROBABILITY, SENTENCE_LOW, True)}
+
+
+def thresholds_for(model: str | None) -> Thresholds:
+    """The thresholds for a model: its own when measured, else base's (marked as not measured)."""
+    found = THRESHOLDS.get(model or MEASURED_ON)
+    if found is not None:
+        return found
+    base = THRESHOLDS[MEASURED_ON]
+    return Thresholds(base.word, base.sentence, measured=False)
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:
@@ -51,8 +77,10 @@ def aggregate(probabilities: Sequence[float]) -> float | None:
 class Recognition:
     """A session's recognised words, looked up by time and text."""
 
-    def __init__(self, words: Sequence[Word], *, slack: float = SLACK) -> None:
+    def __init__(self, words: Sequence[Word], *, slack: float = SLACK, model: str | None = None) -> None:
+        """`model`: the recogniser that gave the words (transcript.json's `model`), for its thresholds."""
         self.slack = slack
+        self.thresholds = thresholds_for(model)
         # one entry per token of a word: (token, probability, start, end); a word such as "zo'n-achtig" gives two
         self._tokens = [(tok, w.probability, w.start, w.end)
                         for w in whole_words(words) for tok, _, _ in tokens(w.word)]
@@ -92,9 +120,11 @@ class Recognition:
         return aggregate([p for _, _, p in self.probabilities(text, start, end) if p is not None])
 
     def doubtful(self, text: str, start: float, end: float | None = None,
-                 threshold: float = LOW_PROBABILITY) -> list[tuple[int, int]]:
-        """Character spans of the tokens of `text` recognised with a probability under `threshold`."""
-        return [(a, b) for a, b, p in self.probabilities(text, start, end) if p is not None and p < threshold]
+                 threshold: float | None = None) -> list[tuple[int, int]]:
+        """Character spans of the tokens of `text` recognised with a probability under `threshold` (default: the
+        model's word threshold)."""
+        limit = self.thresholds.word if threshold is None else threshold
+        return [(a, b) for a, b, p in self.probabilities(text, start, end) if p is not None and p < limit]
 
 
 def whole_words(words: Sequence[Word]) -> list[Word]:

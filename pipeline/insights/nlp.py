@@ -19,17 +19,18 @@ import re
 import threading
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pipeline.core.errors import ModelError
 from pipeline.core.language import text_language
+from pipeline.core.types import Turns
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from pipeline.core.types import Turns
+    from pipeline.analysis.types import Sentence as Parsed
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ class Sentence:
     start: float
     end: float
     lemmas: tuple[str, ...]  # lower-cased lemmas of the word tokens
+    parsed: Parsed | None = None  # Frog's analysis of this sentence (Dutch with Frog), else None
 
     @property
     def words(self) -> int:
@@ -124,8 +126,15 @@ class Sentence:
         return self.text.rstrip().endswith("?")
 
 
-def split_sentences(turns: Turns, language: str) -> list[Sentence]:
-    """Every turn split into sentences; a sentence's times are interpolated by character offset inside its turn."""
+def split_sentences(turns: Turns, language: str, analysis: Mapping[str, list[Parsed]] | None = None
+                    ) -> list[Sentence]:
+    """Every turn split into sentences; a sentence's times are interpolated by character offset inside its turn.
+
+    With Frog's analysis (`analysis.types.text_key` of a turn's text -> its sentences) the sentences are Frog's,
+    each carrying its tokens (`parsed`), lemmas from Frog; a turn the analysis lacks is split as without it.
+    """
+    if analysis:
+        return _parsed_sentences(turns, language, analysis)
     nlp = get_nlp(language)
     texts = [t.text for t in turns.turns]
     sentences: list[Sentence] = []
@@ -144,6 +153,41 @@ def split_sentences(turns: Turns, language: str) -> list[Sentence]:
                 index=len(sentences), turn=turn_index, label=turn.speaker, speaker=turns.name(turn.speaker),
                 text=text, start=turn.start + span * lead / length, end=turn.start + span * tail / length,
                 lemmas=lemmas))
+    return sentences
+
+
+def _parsed_sentences(turns: Turns, language: str, analysis: Mapping[str, list[Parsed]]) -> list[Sentence]:
+    from pipeline.analysis.types import text_key
+
+    sentences: list[Sentence] = []
+    for turn_index, turn in enumerate(turns.turns):
+        parsed = analysis.get(text_key(turn.text))
+        if parsed is None:
+            one = Turns(turns.speakers, (turn,))
+            for sentence in split_sentences(one, language):
+                sentences.append(replace(sentence, index=len(sentences), turn=turn_index))
+            continue
+        length = max(len(turn.text), 1)
+        span = max(turn.end - turn.start, 0.0)
+        at = 0
+        for frog_sentence in parsed:
+            first = last = None
+            for token in frog_sentence.tokens:  # each token found in the verbatim text, in order
+                found = turn.text.find(token.text, at)
+                if found < 0:
+                    continue  # Frog normalised it (quotes, ellipses): the span still runs from first to last
+                first = found if first is None else first
+                at = last = found + len(token.text)
+            if first is None or last is None:
+                continue
+            text = turn.text[first:last]
+            if not any(ch.isalnum() for ch in text):
+                continue
+            lemmas = tuple(t.lemma.lower() for t in frog_sentence.tokens if any(ch.isalpha() for ch in t.text))
+            sentences.append(Sentence(
+                index=len(sentences), turn=turn_index, label=turn.speaker, speaker=turns.name(turn.speaker),
+                text=text, start=turn.start + span * first / length, end=turn.start + span * last / length,
+                lemmas=lemmas, parsed=frog_sentence))
     return sentences
 
 

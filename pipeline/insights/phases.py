@@ -26,11 +26,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from pipeline.core.language import text_language, texts
 from pipeline.core.types import PHASE_ORDER, Insight, Insights, Phase, PhaseResult, Turns
 from pipeline.insights.nlp import lexicon
+
+if TYPE_CHECKING:
+    from pipeline.analysis.types import Sentence as Parsed
 
 ORDER = PHASE_ORDER
 PHASES_VERSION = "phases-3"  # part of the names stage's key: turns.json carries the phases; raise it when they change
@@ -306,8 +311,12 @@ def with_phases(insights: Insights, result: PhaseResult) -> Insights:
     return replace(insights, insights=tuple(tagged), phases=result)
 
 
-def turns_with_phases(turns: Turns, language: str) -> Turns:
-    """turns.json with the phases added (`phases`, `phases_found`, `phases_reason` or `case_bringers`)."""
+def turns_with_phases(turns: Turns, language: str, *, analysis: Mapping[str, list[Parsed]] | None = None) -> Turns:
+    """turns.json with the phases added (`phases`, `phases_found`, `phases_reason` or `case_bringers`).
+
+    Args:
+        analysis: Frog's sentences per turn text (`analysis.types.text_key`), None when the rules read Dutch.
+    """
     return replace(turns, phases=detect_phases(turns, language))
 
 

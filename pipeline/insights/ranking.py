@@ -187,6 +187,10 @@ class Analysis:
 
     def summary(self, seeds: Sequence[int]) -> list[str]:
         """5-10 sentences in conversation order: the casus and the themes of the chosen insights."""
+        return [f"{s.speaker}: {clean_sentence(s.text, self.lang)}" for s in self.summary_sentences(seeds)]
+
+    def summary_sentences(self, seeds: Sequence[int]) -> list[Sentence]:
+        """The sentences of `summary`, in conversation order."""
         import numpy as np
 
         pool = [p for p in range(len(self.candidates))
@@ -216,8 +220,7 @@ class Analysis:
                 break
             picked.append(best)
         ordered = sorted(picked, key=lambda p: self.sentences[self._index(p)].start)
-        lines = [self.sentences[self._index(p)] for p in ordered]
-        return [f"{s.speaker}: {clean_sentence(s.text, self.lang)}" for s in lines]
+        return [self.sentences[self._index(p)] for p in ordered]
 
 
 _EMBEDDING_WEIGHT = 0.35

@@ -39,13 +39,29 @@ if TYPE_CHECKING:
 
 P = "oogst:"
 TASK = "oogst.run_job"
-QUEUE_NAME = "oogst"
+QUEUE_NAME = "oogst"  # the queue of jobs that name no kind of worker (submitted by earlier versions)
+DEFAULT_KIND = ("base", "int8")
 DEFAULT_VISIBILITY_TIMEOUT = 600.0  # seconds before the broker hands an unacknowledged message out again
 _FORGET = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 class BrokerError(OogstError):
     """The broker (Redis) cannot be reached or refused a command."""
+
+
+def kind_queue(model: str, compute_type: str) -> str:
+    """The Celery queue of the workers that transcribe with this model in this precision (`oogst.large-v3.float16`):
+    a job goes only to the kind of worker its session needs, and so does a redelivered one."""
+    return f"{QUEUE_NAME}.{model}.{compute_type}"
+
+
+def queue_for(params: Mapping[str, Any]) -> str:
+    """The queue a job's message goes to: its kind's (`model`, `compute_type` in its parameters), else the queue of
+    earlier versions, which the workers of the default kind also serve."""
+    model, compute_type = params.get("model"), params.get("compute_type")
+    if not model and not compute_type:
+        return QUEUE_NAME
+    return kind_queue(str(model or DEFAULT_KIND[0]), str(compute_type or DEFAULT_KIND[1]))
 
 
 def shown_url(url: str) -> str:
@@ -228,18 +244,20 @@ class CeleryQueue:
         added = self._watched(dedup, add)
         if isinstance(added, Job):
             return added
-        self._send(added)
+        self._send(added, params or {})
         job = self.get(added)
         assert job is not None
         return job
 
     def resend(self, job_id: int) -> None:
         """Send the job's message again (it gave its ticket to a job moved ahead of it)."""
-        self._send(job_id)
+        job = self.get(job_id)
+        if job is not None:
+            self._send(job_id, job.params)
 
-    def _send(self, job_id: int) -> None:
+    def _send(self, job_id: int, params: Mapping[str, Any]) -> None:
         try:
-            self.app.send_task(TASK, args=[job_id], queue=QUEUE_NAME, retry=False)
+            self.app.send_task(TASK, args=[job_id], queue=queue_for(params), retry=False)
         except Exception as exc:  # kombu's OperationalError and friends: the job cannot reach a worker
             self.finish(job_id, f"could not hand the job to the broker ({type(exc).__name__})")
             raise BrokerError(f"{shown_url(self.url)}: cannot hand the job to the broker ({exc}); start it "
@@ -319,6 +337,29 @@ class CeleryQueue:
             self.db.hset(f"{P}job:{job_id}", mapping={"progress": json.dumps(dict(progress)),
                                                       "heartbeat": time.time()})
 
+    # -- the kinds of worker alive: what the new-session form offers with a broker ----------------------------
+    def announce(self, worker: str, kind: Mapping[str, Any]) -> None:
+        """A worker says which kind it is (model, precision, device); the record expires after two TTLs."""
+        with self._talk():
+            self.db.set(f"{P}worker:{worker}", json.dumps(dict(kind)), ex=max(1, int(2 * self.ttl)))
+
+    def kinds(self) -> builtins.list[dict[str, Any]]:
+        """The kinds of the workers alive now, each once (`model`, `compute_type`, `device`, `workers`)."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        with self._talk():
+            for key in self.db.scan_iter(match=f"{P}worker:*", count=100):
+                raw = self.db.get(key)
+                try:
+                    kind = json.loads(raw) if raw else None
+                except ValueError:
+                    kind = None
+                if not isinstance(kind, dict) or not kind.get("model"):
+                    continue
+                entry = found.setdefault((str(kind["model"]), str(kind.get("compute_type"))),
+                                         {**kind, "workers": 0})
+                entry["workers"] += 1
+        return sorted(found.values(), key=lambda k: (k["model"], str(k.get("compute_type"))))
+
     def finish(self, job_id: int, error: str | None = None) -> None:
         self._update(job_id, lambda job: {"status": "failed" if error else "done", "error": error,
                                           "finished": time.time()})
@@ -335,7 +376,7 @@ class CeleryQueue:
 
         after = self._update(job_id, back)
         if after is not None and after.status == "queued" and resend:
-            self._send(job_id)
+            self._send(job_id, after.params)
 
     @staticmethod
     def _stopped_fields(job: Job, action: str) -> dict[str, Any]:
@@ -373,7 +414,7 @@ class CeleryQueue:
         before = self.get(job_id)
         self._update(job_id, decide)
         if before is not None and before.status == "paused":
-            self._send(job_id)  # a new ticket: the paused job's message was dropped
+            self._send(job_id, before.params)  # a new ticket: the paused job's message was dropped
         return self.get(job_id)
 
     def first(self, job_id: int) -> Job | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.lock import SessionBusyError, holder, session_lock
-from pipeline.jobs.celery_queue import QUEUE_NAME, TASK, CeleryQueue
+from pipeline.jobs.celery_queue import DEFAULT_KIND, QUEUE_NAME, TASK, CeleryQueue, kind_queue, queue_for
 from pipeline.jobs.worker import OWNER, Worker
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,8 @@ def run_job(task: Any, job_id: int, *, worker: Worker, queue: CeleryQueue) -> st
     ahead = queue.next_queued()  # a job a person moved ahead of this one runs first (one merely older is taken by
     # the worker its own message went to)
     if ahead is not None and ahead.id != job_id and ahead.rank != ahead.id \
-            and (mine := queue.get(job_id)) is not None and mine.status == "queued" and ahead.rank < mine.rank:
+            and (mine := queue.get(job_id)) is not None and mine.status == "queued" and ahead.rank < mine.rank \
+            and queue_for(ahead.params) == queue_for(mine.params):  # a job for another kind of worker waits for it
         job = queue.claim(worker.name, job_id=ahead.id)
         if job is not None:
             queue.resend(job_id)  # this job keeps its ticket
@@ -64,6 +65,14 @@ def run_job(task: Any, job_id: int, *, worker: Worker, queue: CeleryQueue) -> st
             log.info("job %d runs on %s; looking again in %.0f s", job_id, current.worker, later)
             raise task.retry(countdown=later, max_retries=None)
         return "over"
+    kind = worker.kind()
+    wanted = (job.params.get("model"), job.params.get("compute_type"))
+    if any(wanted) and wanted != (kind["model"], kind["compute_type"]):
+        # a message in the wrong queue (a worker's config changed under it): to the queue of its kind, untouched
+        log.warning("job %d needs a %s/%s worker, this one is %s/%s; sending it to its queue", job.id, *wanted,
+                    kind["model"], kind["compute_type"])
+        queue.release(job.id, resend=True)
+        return "rerouted"
     job = dataclasses.replace(job, input=str(queue.local_input(job)))
     root = Path(worker.settings.out_dir) / job.session
     try:
@@ -104,9 +113,15 @@ def start_worker(queue: CeleryQueue, cli: dict[str, Any], *, config: Path | None
     def oogst_run_job(task: Any, job_id: int) -> str:
         return run_job(task, job_id, worker=worker, queue=queue)
 
+    kind = worker.kind()
+    queues = [kind_queue(kind["model"], kind["compute_type"])]
+    if (kind["model"], kind["compute_type"]) == DEFAULT_KIND:
+        queues.append(QUEUE_NAME)  # jobs submitted by earlier versions name no kind
+    announce(f"oogst worker {worker.name}: takes the jobs of {kind['model']} in {kind['compute_type']} on the "
+             f"{'GPU' if kind['device'] == 'cuda' else 'CPU'} (queue {', '.join(queues)})")
     stop = worker.start_beat()
     try:
         app.worker_main(["worker", "--pool=solo", "--concurrency=1", f"--hostname=oogst.{os.getpid()}@%h",
-                         "--without-gossip", "--without-mingle", f"--loglevel={loglevel}", "-Q", QUEUE_NAME])
+                         "--without-gossip", "--without-mingle", f"--loglevel={loglevel}", "-Q", ",".join(queues)])
     finally:
         stop.set()

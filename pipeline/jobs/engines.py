@@ -56,10 +56,31 @@ def open_queue(settings: Settings, env: Mapping[str, str] | None = None) -> JobQ
                        visibility_timeout=_seconds(settings, "visibility_timeout", DEFAULT_VISIBILITY_TIMEOUT))
 
 
-def run_worker(settings: Settings, *, announce: Callable[[str], None]) -> int:
-    """`oogst worker`: a Celery worker with a broker, else the embedded worker loop; runs until stopped."""
+def worker_precision(settings: Settings, gpus: int) -> str:
+    """The precision `oogst worker` transcribes in: float16 on a machine with a CUDA GPU (unless the config already
+    names a GPU precision), else the configured one. `CUDA_VISIBLE_DEVICES=` keeps a GPU machine's worker on the CPU."""
+    from pipeline.asr.options import GPU_TYPES
+
+    if gpus and settings.compute_type not in GPU_TYPES:
+        return "float16"
+    return settings.compute_type
+
+
+def run_worker(settings: Settings, *, announce: Callable[[str], None], gpus: int | None = None) -> int:
+    """`oogst worker`: a Celery worker with a broker, else the embedded worker loop; runs until stopped.
+
+    Args:
+        gpus: CUDA GPUs on this machine (None: ask CTranslate2); with one the worker transcribes in float16 there.
+    """
+    from pipeline.models.catalog import cuda_devices
+
+    gpus = cuda_devices() if gpus is None else gpus
+    precision = worker_precision(settings, gpus)
     cli: dict[str, Any] = {"out_dir": Path(settings.out_dir).resolve(), "models_dir":
-                           Path(settings.models_dir).resolve(), "quiet": True}
+                           Path(settings.models_dir).resolve(), "quiet": True, "compute_type": precision}
+    if precision != settings.compute_type:
+        announce(f"oogst worker: {gpus} CUDA GPU{'s' if gpus > 1 else ''} found: transcribing in {precision} on the "
+                 "GPU (CUDA_VISIBLE_DEVICES= keeps it on the CPU)")
     queue = open_queue(settings)
     Path(settings.out_dir).mkdir(parents=True, exist_ok=True)
     if isinstance(queue, SQLiteQueue):
@@ -111,13 +132,28 @@ def shared_input(path: Path, out_dir: Path) -> Path:
     return target
 
 
+def job_kind(request: RunRequest, settings: Settings) -> dict[str, str]:
+    """The kind of worker a session needs with a broker: its model (a name) and precision, from the request or
+    else the submitter's settings. A model folder cannot travel: the workers have their own models/."""
+    from pipeline.models.catalog import DEFAULT, canonical
+
+    model = request.model or settings.model
+    name = canonical(model) if model else DEFAULT
+    if name is None:
+        raise ConfigError(f"--model {model}: with a job broker give an installed model's name (base, small, medium, "
+                          "large-v3, large-v3-turbo); the workers use their own models/ folder")
+    return {"model": name, "compute_type": request.compute_type or settings.compute_type}
+
+
 def submit_inputs(queue: JobQueue, settings: Settings, requests: list[RunRequest]) -> list[Job]:
-    """One "run" job per request, with its input copied to the shared outputs folder first."""
+    """One "run" job per request, with its input copied to the shared outputs folder first; each goes to the
+    kind of worker (model, precision) its session needs."""
     jobs = []
     for request in requests:
         path = Path(request.input)
+        kind = job_kind(request, settings)
         target = shared_input(path, Path(settings.out_dir))
-        jobs.append(queue.submit("run", session_name(path), str(target), request.to_params()))
+        jobs.append(queue.submit("run", session_name(path), str(target), {**request.to_params(), **kind}))
     return jobs
 
 

@@ -4,7 +4,7 @@
 
 It keeps the speech recogniser loaded between jobs (the speaker and sentence encoders cache themselves in the
 process), sends heartbeats while a job runs, and reports stage, share done and ETA through the `Reporter` protocol
-of `core.progress`. A job's parameters are a `RunRequest` (`pipeline.service.Oogst.run`). SIGTERM puts the
+of `core.stages`. A job's parameters are a `RunRequest` (`pipeline.service.Oogst.run`). SIGTERM puts the
 running job back in the queue; when the parent (`oogst serve`) dies the worker stops too. A worker killed
 outright leaves a job whose heartbeat expires; the next claim queues it again.
 
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import OogstError
 from pipeline.core.lock import SessionBusyError, session_lock
 from pipeline.core.lock import heartbeat as lock_heartbeat
-from pipeline.core.progress import Interrupted
+from pipeline.core.stages import Interrupted
 from pipeline.core.types import RunRequest
 from pipeline.jobs.queue import Job, JobQueue, SQLiteQueue
 
@@ -129,6 +129,18 @@ class Worker:
         self._asked: dict[int, str] = {}  # job id -> "cancel"/"pause", as the heartbeat thread last read it
         self._asking = threading.Lock()  # `current` and `_asked` change together (see `take`)
 
+    def kind(self) -> dict[str, str]:
+        """What this worker transcribes with: its model (a name), precision and device. With a job broker it
+        serves only the jobs of its kind (`celery_queue.kind_queue`)."""
+        from pipeline.asr.options import GPU_TYPES
+        from pipeline.models.catalog import DEFAULT, canonical
+
+        model = self.settings.model
+        name = (canonical(model) or Path(model).name) if model else DEFAULT
+        compute_type = self.settings.compute_type
+        return {"model": name, "compute_type": compute_type,
+                "device": "cuda" if compute_type in GPU_TYPES else "cpu"}
+
     def backend_for(self, settings: Settings) -> Backend:
         """A loaded recogniser for these settings, kept for the next job."""
         from pipeline.asr.transcribe import get_backend
@@ -178,7 +190,7 @@ class Worker:
         reporter = JobReporter(self.queue, job.id, asked=lambda: self._asked.get(job.id))
         try:
             request = self.service.checked(request)
-            settings = self.service.settings_for(request)
+            settings = self.service.run_settings(request)
             # a re-run after names, corrections or edits: transcription is up to date, no recogniser needed
             wanted = is_audio_file(Path(request.input)) and not request.rerun and request.start in (None, "transcribe")
             backend = self.backend_for(settings) if wanted else None
@@ -212,13 +224,24 @@ class Worker:
             JobReporter(self.queue, job.id).failed(exc)
             self.queue.finish(job.id, str(exc))
 
+    def _announce(self) -> None:
+        announce = getattr(self.queue, "announce", None)  # the distributed queue lists the kinds of worker alive
+        if announce is not None:
+            try:
+                announce(self.name, self.kind())
+            except OogstError as exc:
+                log.warning("could not tell the broker this worker's kind: %s", exc)
+
     def _beat(self, stop: threading.Event, parent: int | None) -> None:
+        self._announce()
         last = time.monotonic()
         while not stop.wait(self.look_every):
+            beat = time.monotonic() - last >= self.heartbeat_every - 1e-3
+            if beat:
+                last = time.monotonic()
+                self._announce()
             job = self.current
             if job is not None:
-                beat = time.monotonic() - last >= self.heartbeat_every - 1e-3
-                last = time.monotonic() if beat else last
                 self._look(job, beat)
             if parent is not None and os.getppid() != parent:
                 log.warning("the server (pid %d) went away; stopping", parent)

@@ -255,7 +255,7 @@ class _Run:
 
     # -- the artefact ----------------------------------------------------------------------------------------------
     def assemble(self, answer: _Answer, context: InsightContext, base: Any) -> Insights:
-        heard = Recognition(context.words)
+        heard = Recognition(context.words, model=context.model)
         restore = self.masker.restore
         distinct: list[Point] = []
         for point in answer.insights:  # the same quotes twice is one insight said twice, not two
@@ -273,6 +273,7 @@ class _Run:
         self.kept = len(insights) + len(actions) + len(summary)
         sources = {"summary": "llm", "actions": "llm"}
         extra: dict[str, Any] = {}
+        sections = None  # the model's summary has no paragraphs yet; the extractive one keeps its own
         if len(insights) < self.top or not summary or not actions:
             extractive: Insights = base()
             cited = {(round(self.sentences[i - 1].start, 3), self.sentences[i - 1].text)
@@ -285,13 +286,14 @@ class _Run:
                     insights.append(replace(item.mark(source="extractive"), rank=len(insights) + 1))
             if not summary:
                 summary, sources["summary"] = list(extractive.summary), "extractive"
+                sections = extractive.sections
             if not actions:
                 actions, sources["actions"] = list(extractive.actions), "extractive"
             if len(insights) < self.top and extractive.has("fewer_reason"):  # the same words, this count
                 messages = lexicon(self.language)["messages"]
                 extra["fewer_reason"] = messages["fewer"].format(n=len(insights)) if insights else messages["none"]
         return Insights(self.language, tuple(summary), tuple(insights), tuple(actions),
-                        {**extra, "sources": sources})
+                        {**extra, "sources": sources}, sections=sections)
 
     def _insight(self, rank: int, point: Point, heard: Recognition) -> Insight:
         order = list(point.quotes) + [i for i in point.ids if i not in point.quotes]

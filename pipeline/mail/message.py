@@ -177,6 +177,11 @@ def render_text(content: MailContent, filename: str) -> str:
     out = [t["greeting"], "", *textwrap.wrap(intro, 76)]
     if content.draft:
         out += textwrap.wrap(t["draft_ask"], 76)
+    sections = content.insights.sections or ()
+    if sections:  # the summary's paragraphs: a phase of the intervision or a theme each
+        out += ["", t["summary"], "=" * len(t["summary"])]
+        for section in sections:
+            out += ["", section.heading, *textwrap.wrap(section.text, 76)]
     heading = t["top"].format(n=n)
     out += ["", heading, "=" * len(heading), ""]
     for insight in content.top:
@@ -215,6 +220,9 @@ def render_html(content: MailContent, filename: str, subject: str) -> str:
                      f"{e(t['draft_ask'])}</p>")
     else:
         parts.append(f"<p>{e(intro)}</p>")
+    if content.insights.sections:
+        parts.append(f"<h2>{e(t['summary'])}</h2>")
+        parts += [f"<h3>{e(section.heading)}</h3>\n<p>{e(section.text)}</p>" for section in content.insights.sections]
     parts.append(f"<h2>{e(t['top'].format(n=n))}</h2>\n<ol>")
     for insight in content.top:
         who = ", ".join(content.name(s) for s in insight.speakers)

@@ -113,6 +113,8 @@ def assemble(models_dir: Path = Path("models"), *, install: bool = True,
     models_dir = Path(models_dir)
     statuses: list[ModelStatus] = []
     for name, entry in load_manifest(models_dir).items():
+        if "sources" not in entry:  # downloaded on request (`oogst models get`), never assembled here
+            continue
         target = models_dir / name
         if is_assembled(target):
             source = json.loads((target / MARKER).read_text(encoding="utf-8"))["source"]
@@ -137,36 +139,56 @@ def assemble(models_dir: Path = Path("models"), *, install: bool = True,
 
 
 def verify(models_dir: Path = Path("models")) -> list[str]:
-    """Full check of every assembled file against its recorded sha256; returns the problems found."""
+    """Full check of every assembled or installed file against its recorded sha256; returns the problems found."""
     problems = []
-    for name in load_manifest(models_dir):
-        target = Path(models_dir) / name
-        if not is_assembled(target):
-            problems.append(f"{target}: not assembled (run `oogst models`)")
+    models_dir = Path(models_dir)
+    for name, entry in load_manifest(models_dir).items():
+        if "sources" in entry and not is_assembled(models_dir / name):
+            problems.append(f"{models_dir / name}: not assembled (run `oogst models`)")
+    for target in sorted(p for p in models_dir.iterdir() if p.is_dir() and (p / MARKER).is_file()) \
+            if models_dir.is_dir() else []:
+        try:
+            files = json.loads((target / MARKER).read_text(encoding="utf-8"))["files"]
+        except (OSError, ValueError, KeyError):
+            problems.append(f"{target / MARKER}: damaged (install the model again with --force)")
             continue
-        files = json.loads((target / MARKER).read_text(encoding="utf-8"))["files"]
         for fname, meta in files.items():
-            if hash_file(target / fname) != meta["sha256"]:
-                problems.append(f"{target / fname}: checksum mismatch (run `oogst models --force`)")
+            if not (target / fname).is_file() or hash_file(target / fname) != meta["sha256"]:
+                problems.append(f"{target / fname}: checksum mismatch (run `oogst models --force`, or get or add "
+                                "that model again with --force)")
     return problems
 
 
+def refused_name(model: str) -> ModelError:
+    """The one line for a --model that is neither installed nor a folder: Oogst never downloads during a run."""
+    from pipeline.models.catalog import MODELS
+
+    return ModelError(f"--model {model}: not an installed model nor a model folder, and Oogst never downloads during "
+                      f"a run; install it first: `oogst models get NAME` ({', '.join(MODELS)}) or "
+                      "`oogst models add FOLDER`", "model_unknown", model=model)
+
+
 def resolve_ct2_model(model: str | None, models_dir: Path) -> str:
-    """A CTranslate2 model directory for `--model` (None: the assembled default), or a name for the hub."""
-    if model is None:
-        target = Path(models_dir) / DEFAULT_ASR
+    """The CTranslate2 model folder for `--model`: None or `base` is the assembled default, a name (`large-v3`) an
+    installed model, else a folder faster-whisper can load. Anything else (a model hub name) is refused."""
+    from pipeline.models.catalog import DEFAULT, canonical, folder_name
+
+    name = DEFAULT if model is None else canonical(model)
+    if name is not None and (model is None or not Path(model).expanduser().is_dir()):
+        target = Path(models_dir) / folder_name(name)
         if not is_assembled(target):
-            raise ModelError(f"{target}: the Whisper model is not assembled yet; run `make models` "
-                             "(or `oogst models`)")
+            if name == DEFAULT:
+                raise ModelError(f"{target}: the Whisper model is not assembled yet; run `make models` "
+                                 "(or `oogst models`)")
+            raise ModelError(f"--model {model}: not installed in {models_dir}; run `oogst models get {name}` first "
+                             "(Oogst never downloads during a run)", "model_not_installed", model=name)
         return str(target)
+    assert model is not None
     path = Path(model).expanduser()
     if path.is_dir():
-        if not (path / "model.bin").is_file():
-            raise ModelError(f"{path}: not a CTranslate2 Whisper model (no model.bin); give a folder that "
-                             "faster-whisper can load, or a model name such as small")
+        for needed in ("model.bin", "tokenizer.json"):
+            if not (path / needed).is_file():
+                raise ModelError(f"{path}: not a complete CTranslate2 Whisper model (no {needed}); give a folder "
+                                 "that faster-whisper can load offline, or install one with `oogst models add`")
         return str(path)
-    if path.suffix or "/" in model and not model.count("/") == 1:
-        raise ModelError(f"--model {model}: no such model folder")
-    # A faster-whisper name ("small", "Systran/faster-whisper-small"): only works with a network.
-    log.warning("--model %s is not a local folder: faster-whisper will try to download it", model)
-    return model
+    raise refused_name(model)

@@ -249,15 +249,24 @@ def convert_ct2_to_openai(ct2_dir: Path, out_pt: Path) -> Path:
 
 # -- loading and verifying ------------------------------------------------------------------------------------
 def _official_alignment_heads(path: Path) -> bytes | None:
-    """openai-whisper's alignment heads for an official checkpoint (e.g. ~/.cache/whisper/base.pt), by its sha256."""
+    """openai-whisper's alignment heads for an official checkpoint, by its sha256: one in openai-whisper's cache
+    (~/.cache/whisper/base.pt, hashed now), or one `oogst models get` installed (its record names it and holds the
+    sha256 checked at the install)."""
     import whisper
 
-    name = path.stem
+    name, digest = path.stem, None
+    record = path.with_suffix(".json")
+    if record.is_file():
+        try:
+            info = json.loads(record.read_text(encoding="utf-8"))
+            name, digest = str(info.get("openai_name") or name), info.get("sha256")
+        except (OSError, ValueError, AttributeError):
+            pass
     url = whisper._MODELS.get(name)
     if url is None or name not in whisper._ALIGNMENT_HEADS:
         return None
     expected = url.split("/")[-2]
-    return whisper._ALIGNMENT_HEADS[name] if hash_file(path) == expected else None
+    return whisper._ALIGNMENT_HEADS[name] if (digest or hash_file(path)) == expected else None
 
 
 def load_openai_model(path: Path, device: str = "cpu") -> Any:

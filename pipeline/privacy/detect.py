@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.core.errors import require
+from pipeline.privacy.spoken import spoken_contacts
 
 log = logging.getLogger(__name__)
 
-PRIORITY = {"email": 0, "url": 0, "phone": 0, "birthdate": 0, "school": 1, "institution": 1, "place": 2,
+PRIORITY = {"email": 0, "url": 0, "phone": 0, "birthdate": 0, "id": 1, "school": 1, "institution": 1, "place": 2,
             "person": 3}
 
 
@@ -77,7 +78,8 @@ _ORG_AFTER = re.compile(rf"(?<![\w-])(?i:(?P<kw>{_SCHOOL_WORDS}|{_INSTITUTION_WO
 _ORG_COMPOUND = re.compile(r"\b[A-ZÀ-Þ][a-zà-ÿ]{2,}(?P<kw>school|college|ziekenhuis|kliniek)\b")
 _GENERIC_ORGS = frozenset({"basisschool", "hogeschool", "kleuterschool", "middelbareschool", "zomerschool",
                            "avondschool", "vakschool", "dagschool", "highschool", "preschool"})
-_NAME_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:van|de|der|den|het|ter|ten|te|op|von|da|di|du|le|la|'t)\s+)*{_CAP})*")
+PARTICLE_WORDS = frozenset("van de der den het ter ten te op von da di du le la 't".split())  # inside a name
+_NAME_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:{'|'.join(sorted(PARTICLE_WORDS))})\s+)*{_CAP})*")
 _PLACE_CUE = re.compile(r"(?i)(?:\b(?:in|uit|naar|bij|from|near|outside|around)\s+)$")
 _PERSON_CUE = re.compile(r"(?i)(?:\b(?:mr|mrs|ms|miss|dr|mx|dhr|mevr|meneer|mevrouw|juf|meester)\.?\s+)$")
 NOT_NAMES = frozenset("""
@@ -88,7 +90,8 @@ god ok oke oké okay teams zoom word excel outlook powerpoint google whatsapp yo
 kerst pasen christmas easter mum mom dad mam pap sir madam year groep ja nee yes no hi hello hoi dag
 ik i i'm i've i'll i'd
 mr mrs ms miss dr mx dhr mevr meneer mevrouw juf meester
-""".split())
+haha hahaha hihi hmm hm ehm uhm uh eh nou tja jeetje joh oeps oh ah au wow yeah yep nope
+""".split())  # the last line: interjections and fillers, which a tagger may take for a name at a sentence start
 
 
 def _stop_words(language: str) -> frozenset[str]:
@@ -113,7 +116,7 @@ def _org_kind(keyword: str) -> str:
 class RuleDetector:
     """Rules and capitalised-name heuristics (see the module docstring); works for every language."""
 
-    name = "rules-1"
+    name = "rules-2"
 
     def __init__(self, language: str = "nl") -> None:
         self.language = language
@@ -130,6 +133,7 @@ class RuleDetector:
         for pattern in (_BIRTH_BEFORE, _BIRTH_AFTER):
             spans += [Span(m.start("date"), m.end("date"), "birthdate", m.group("date"))
                       for m in pattern.finditer(text)]
+        spans += [Span(start, end, kind, text[start:end]) for start, end, kind in spoken_contacts(text)]
         return resolve(spans)
 
     def _name_word(self, word: str) -> bool:
@@ -199,6 +203,8 @@ _DEDUCE_KINDS = (("email", "email"), ("url", "url"), ("telefoon", "phone"), ("zi
 
 def deduce_kind(tag: str) -> str | None:
     """deduce's tag -> our kind; dates and ages are left to the rules (only birth dates are hidden)."""
+    if tag in ("bsn", "id"):  # a citizen service number; any number of 7 digits or more
+        return "id"
     return next((kind for key, kind in _DEDUCE_KINDS if key in tag), None)
 
 
@@ -230,7 +236,7 @@ def load_deduce(cache_dir: Path) -> Any:
 class DeduceDetector:
     """Dutch: deduce's persons, places, institutions, phones, e-mail and URLs, merged with `RuleDetector`."""
 
-    name = "deduce-3.0.6+rules-1"
+    name = "deduce-3.0.6+rules-2"
 
     def __init__(self, cache_dir: Path, language: str = "nl") -> None:
         self.deduce = load_deduce(cache_dir)  # first: without deduce, fail before the rules' start-up

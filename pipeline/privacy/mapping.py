@@ -32,7 +32,7 @@ from pipeline.core.settings import PARTICIPANT_MODES
 log = logging.getLogger(__name__)
 
 NUMBERED = ("person", "school", "institution", "place", "name")  # "name": an unknown word of a file-name title
-UNNUMBERED = ("birthdate", "phone", "email", "url")
+UNNUMBERED = ("birthdate", "phone", "email", "url", "id")  # "id": a citizen service, file or patient number
 KINDS = NUMBERED + UNNUMBERED
 KIND_WORDS = {"person": "person", "persoon": "person", "school": "school", "institution": "institution",
               "instelling": "institution", "place": "place", "plaats": "place"}
@@ -176,6 +176,8 @@ class Pseudonyms:
             return None
         found = self.find(name)
         if found is not None:
+            if name[:1].islower() and not any(n[:1].islower() for n in found.names if fold(n) == fold(name)):
+                found.names.append(name)  # said in lower case too ("bram"): replaced in lower case from now on
             return found
         if kind == "person":
             # "Tims moeder": a Dutch possessive without apostrophe is tried without its s too

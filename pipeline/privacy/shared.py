@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.session import INSIGHTS, PSEUDONYMS, TURNS, Session
+from pipeline.core.session import ANALYSIS, INSIGHTS, PSEUDONYMS, TURNS, Session
 from pipeline.core.stages import Extension, RunContext
-from pipeline.core.types import Action, Insight, Insights, Quote, Turn, Turns
+from pipeline.core.types import Action, Insight, Insights, Quote, SummarySection, Turn, Turns
 from pipeline.privacy.detect import Detector, RuleDetector, Span, resolve
 from pipeline.privacy.mapping import (
     NUMBERED,
@@ -35,6 +35,9 @@ from pipeline.privacy.mapping import (
 
 log = logging.getLogger(__name__)
 
+# An article or determiner before a lower-case word: a common noun, not the name spelt the same ("de roos")
+_COMMON_NOUN_BEFORE = re.compile(r"(?i)(?<!\w)(?:de|het|een|deze|dit|elke|geen|the|a|an|this|every)"
+                                 r"\s+$")
 _GENERIC_SPEAKER = re.compile(r"(?i)^(?:spreker|speaker|s)\s*\d+$")
 _ENDING = r"(?P<end>(?:[bcdfghjklmnpqrstvwxz]?(?:je|tje|pje|kje|etje|ie|y|ke))?(?:['\u2019]s|['\u2019]|s)?)"
 
@@ -123,10 +126,14 @@ class Shared:
                 given = entity.names if not implied else [p for n in entity.names for p in name_parts(n)] \
                     if entity.kind == "person" else []
                 for name in given:
-                    if fold(name) and fold(name) not in protected and not pseudonyms.is_unhidden(name) \
-                            and fold(name) not in names:
+                    if not fold(name) or fold(name) in protected or pseudonyms.is_unhidden(name):
+                        continue
+                    known = names.get(fold(name))
+                    if known is None:
                         names[fold(name)] = _Name(text, entity.kind == "person", name[:1].islower())
                         spellings.add(name)
+                    elif name[:1].islower() and not known.lower_ok and known.replacement == text:
+                        names[fold(name)] = replace(known, lower_ok=True)  # "bram" said as well as "Bram"
         self.names = names
         pattern = "|".join(r"\s+".join(re.escape(w) for w in s.split()) for s in sorted(spellings, key=len,
                                                                                           reverse=True))
@@ -149,6 +156,8 @@ class Shared:
                 found = self.names.get(fold(m.group("name")))
                 if found is None or not (m.group("name")[:1].isupper() or found.lower_ok):
                     continue
+                if m.group("name")[:1].islower() and _COMMON_NOUN_BEFORE.search(text[:m.start()]):
+                    continue  # "de roos", "the rose": a name said in lower case, here a common noun
                 possessive = m.group("end").endswith(("s", "'", "\u2019")) and not m.group("end").endswith("ies")
                 shown = found.replacement + ("'s" if possessive and found.person else "")
                 end = m.end() if found.person else m.end("name")
@@ -209,9 +218,17 @@ class Shared:
         return replace(action, owner=owner, text=self.text(action.text),
                        due=self.text(action.due) if action.due else action.due)
 
+    def _section(self, section: SummarySection) -> SummarySection:
+        said = tuple(replace(s, text=self.text(s.text), speaker=self.name(s.speaker) or s.speaker)
+                     for s in section.sentences)
+        return replace(section, heading=self.text(section.heading), lead=self.text(section.lead), sentences=said,
+                       person=self.name(section.person) or section.person if section.person else "")
+
     def insights(self, insights: Insights) -> Insights:
-        """Summary, top 7 (titles, texts, speakers, quotes) and actions in their shareable form."""
-        shared = replace(insights, summary=tuple(self.text(s) for s in insights.summary),
+        """Summary (lines and paragraphs), top 7 (titles, texts, speakers, quotes) and actions in their shareable
+        form."""
+        sections = tuple(self._section(s) for s in insights.sections) if insights.sections is not None else None
+        shared = replace(insights, summary=tuple(self.text(s) for s in insights.summary), sections=sections,
                          insights=tuple(self._insight(i) for i in insights.insights),
                          actions=tuple(self._action(a) for a in insights.actions))
         reviewers = insights.reviewers
@@ -221,14 +238,17 @@ class Shared:
 # -- building and loading ------------------------------------------------------------------------------------------
 def _detect_all(detector: Detector, texts: Sequence[str], pseudonyms: Pseudonyms, protected: set[str]) -> int:
     """Add what the detector finds in `texts` to the mapping; new entities are numbered by first appearance."""
-    found: list[Span] = []
-    for text in texts:
-        found += [s for s in detector.detect(text) if fold(s.text) not in protected
-                  and not _GENERIC_SPEAKER.match(s.text)]
+    batch = getattr(detector, "detect_texts", None)  # a detector that reads the session at once (Frog's)
+    per_text = batch(texts) if batch is not None else [detector.detect(text) for text in texts]
+    # a participant's name, also with a particle or a title ("van Bas", "mevrouw Jansen"), is not a third party
+    found = [s for spans in per_text for s in spans if fold(s.text) not in protected
+             and not _GENERIC_SPEAKER.match(s.text) and not (name_tokens(s.text) and all(
+                 t in protected for t in name_tokens(s.text)))]
     order: dict[str, int] = {}
     for span in found:
         order.setdefault(fold(span.text), len(order))
-    unique = {(fold(s.text), s.kind): s for s in reversed(found)}
+    # a spelling in lower case is kept apart: the shared texts then replace the name in lower case too ("bram")
+    unique = {(fold(s.text), s.kind, s.text[:1].islower()): s for s in reversed(found)}
     before = {id(e) for e in pseudonyms.entities}
     # full names first, so "Tim" can join "Tim de Vries"
     for span in sorted(unique.values(), key=lambda s: (-len(name_tokens(s.text)), order[fold(s.text)])):
@@ -307,16 +327,33 @@ def load_shared(session: Session, language: str | None = None) -> Shared | None:
     return Shared(pseudonyms, lang, participant_names(turns, insights))
 
 
-def detector_for(language: str, cache_dir: Path) -> Detector:
-    """deduce + rules for Dutch, rules for every other language."""
+def detector_for(language: str, cache_dir: Path, analysis: dict[str, Any] | None = None) -> Detector:
+    """Dutch: Frog's analysis (the session's `analysis`, else Frog on the texts it is given) + deduce + rules, or
+    deduce + rules without Frog; every other language: the rules."""
     if language.lower().startswith("nl"):
+        from pipeline.analysis.frog import choose
         from pipeline.privacy.detect import DeduceDetector
 
-        return DeduceDetector(cache_dir / "deduce", language)
+        base = DeduceDetector(cache_dir / "deduce", language)
+        frog, _engine = choose(language)
+        if frog is None and not analysis:
+            return base
+        from pipeline.privacy.names import FrogDetector
+
+        return FrogDetector(base, analysis, frog)
     return RuleDetector(language)
 
 
-DETECTOR_VERSION = "deduce-3.0.6+rules-1"  # part of the draft's key when pseudonymised: raise it when detection changes
+def session_analysis(session: Session) -> dict[str, Any] | None:
+    """The session's Frog analysis per text key (analysis.json), or None when the rules read it."""
+    from pipeline.analysis.types import from_dict
+
+    data = session.read_if(ANALYSIS)
+    return (from_dict(data) or None) if isinstance(data, dict) else None
+
+
+# part of the draft's key when pseudonymised: raise it when detection changes
+DETECTOR_VERSION = "frog-names-1+deduce-3.0.6+rules-2"
 
 
 class PrivacyPlug(Extension):
@@ -341,7 +378,8 @@ class PrivacyPlug(Extension):
     def shared(self, ctx: RunContext, turns: Any, insights: Any) -> Shared | None:
         if self.pseudonyms is None:
             return None
-        detector = detector_for(insights.language, ctx.settings.cache_dir or Path(".cache"))
+        detector = detector_for(insights.language, ctx.settings.cache_dir or Path(".cache"),
+                                session_analysis(ctx.session))
         return prepare_shared(ctx.session, turns, insights, title=ctx.title, detector=detector,
                               pseudonyms=self.pseudonyms, title_from_file=not ctx.title_given)
 

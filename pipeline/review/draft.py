@@ -4,7 +4,8 @@ The draft carries two things `review.collect` relies on, both plain Word feature
 when they save:
 - custom document properties `OogstSession` (session name), `OogstInsights` (hash of the insights the draft was
   made from) and `OogstKind` ("draft" or "final"), so a copy from another session is recognised;
-- a bookmark around every unit a comment can be about (`oogst_insight_<rank>`, `oogst_summary_<i>`,
+- a bookmark around every unit a comment can be about (`oogst_insight_<rank>`, its theme's heading in the summary
+  `oogst_insight_<rank>_theme`, `oogst_summary_<i>`,
   `oogst_action_<i>_<col>`, `oogst_missing`, `oogst_turn_<i>`, ...), so a comment maps to its insight even when
   LibreOffice renumbers comment ids.
 
@@ -212,6 +213,7 @@ class DocSpec:
     missing_line: bool = True
     changes: tuple[str, ...] = ()  # final.docx: one line per change
     changes_heading: bool = False
+    recogniser: str = ""  # the speech recognition model behind the transcript, named on the last line
 
 
 def _add_insight(doc: DocxDocument, insight: Insight, lab: Mapping[str, str], marks: _Bookmarks, doubt: Doubt) -> None:
@@ -265,6 +267,7 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
     """
     import docx
     from docx.enum.text import WD_BREAK
+    from docx.shared import Pt
 
     lab = texts(insights.language, "draft")
     marks = _Bookmarks()
@@ -311,8 +314,22 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
 
     if insights.summary:
         marks.wrap(doc.add_heading(lab["summary"], level=1), f"{BOOKMARK_PREFIX}section_summary")
-        for i, sentence in enumerate(insights.summary, start=1):
-            marks.wrap(doc.add_paragraph(sentence), f"{BOOKMARK_PREFIX}summary_{i}")
+        shown = set()
+        themes = {i.title: i.rank for i in insights.insights}
+        for part in insights.sections or ():  # the summary as paragraphs: a phase or a theme each
+            heading = doc.add_heading(part.heading, level=2)
+            if part.phase is None and part.heading in themes:  # a comment on a theme's heading is about its insight
+                marks.wrap(heading, f"{BOOKMARK_PREFIX}insight_{themes[part.heading]}_theme")
+            if part.lead:
+                doc.add_paragraph().add_run(part.lead).italic = True
+            for said in part.sentences:
+                if said.line is None or not 0 < said.line <= len(insights.summary):
+                    continue
+                shown.add(said.line)
+                marks.wrap(doc.add_paragraph(part.said(said)), f"{BOOKMARK_PREFIX}summary_{said.line}")
+        for i, line in enumerate(insights.summary, start=1):
+            if i not in shown:  # a summary without sections (made before them), or a line no section holds
+                marks.wrap(doc.add_paragraph(line), f"{BOOKMARK_PREFIX}summary_{i}")
 
     marks.wrap(doc.add_heading(lab["top"], level=1), f"{BOOKMARK_PREFIX}section_top")
     for insight in insights.insights[:TOP_N]:
@@ -345,6 +362,12 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
             marks.wrap(para, f"{BOOKMARK_PREFIX}turn_{i}")
 
     doubt.add_note(doc, lab, note_before, meta)
+    if spec.recogniser:
+        last = doc.add_paragraph()
+        run = last.add_run(lab["recognised_by"].format(model=spec.recogniser))
+        run.italic = True
+        run.font.size = Pt(8)
+        marks.wrap(last, f"{BOOKMARK_PREFIX}recogniser")
     _add_footer_page_numbers(doc, lab)
     return doc
 
@@ -357,7 +380,7 @@ def save_document(doc: DocxDocument, path: Path) -> Path:
 
 def write_draft(session: Session, turns: Turns, insights: Insights, *, title: str, date: datetime.date,
                 path: Path | None = None, words: DoubtfulWords | None = None, shared: Shared | None = None,
-                sections: Sequence[Section] = ()) -> Path:
+                sections: Sequence[Section] = (), recogniser: str = "") -> Path:
     """Write the review draft (default `<session>/draft.docx`) and return its path.
 
     Args:
@@ -365,6 +388,7 @@ def write_draft(session: Session, turns: Turns, insights: Insights, *, title: st
         shared: the session is pseudonymised: every text (title, session name in the properties, turns,
             insights) goes through it; the draft still carries the hash of the original insights for `collect`.
         sections: added after the action points (`Section`), e.g. a series' earlier actions.
+        recogniser: the speech recognition model, named on the draft's last line (empty: no line).
     """
     target = Path(path) if path is not None else session.path(DRAFT)
     source_hash, name = insights_hash(insights), session.name
@@ -372,7 +396,7 @@ def write_draft(session: Session, turns: Turns, insights: Insights, *, title: st
         turns, insights = shared.turns(turns), shared.insights(insights)
         title, name = shared.text(title, any_case=True), shared.text(session.name, any_case=True)
     spec = DocSpec(title=title, date=date, participants=tuple(participants(turns, insights)),
-                   session_name=name, insights_hash=source_hash)
+                   session_name=name, insights_hash=source_hash, recogniser=recogniser)
     save_document(build_document(spec, insights, turns, words, sections), target)
     log.info("wrote %s (%d insights, %d turns)", target, min(TOP_N, len(insights.insights)), len(turns.turns))
     return target

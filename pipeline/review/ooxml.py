@@ -176,7 +176,7 @@ def target_from_bookmark(name: str) -> Target | None:
     if not name.startswith(docx_draft.BOOKMARK_PREFIX):
         return None
     rest = name[len(docx_draft.BOOKMARK_PREFIX):]
-    if m := re.fullmatch(r"insight_(\d+)", rest):
+    if m := re.fullmatch(r"insight_(\d+)(?:_theme)?", rest):  # the insight, or its theme's heading in the summary
         return Target("insight", int(m.group(1)), name)
     if m := re.fullmatch(r"summary_(\d+)", rest):
         return Target("summary", int(m.group(1)), name)

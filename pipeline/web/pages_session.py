@@ -167,7 +167,8 @@ async def transcript(request: Request) -> Response:
                   lines=await in_thread(transcript_lines, session, first, last), audio=_has_audio(session),
                   saved=request.query_params.get("saved"), pages=pages if len(pages) > 1 else [],
                   span={"first": first + 1, "last": last, "total": total},
-                  earlier=first - PAGE_TURNS if first else None, later=last if last < total else None)
+                  earlier=first - PAGE_TURNS if first else None, later=last if last < total else None,
+                  unplaced=session.unplaced_corrections())
 
 
 async def correct_line(request: Request) -> Response:

@@ -24,6 +24,7 @@ from pipeline.core.session import (
     DOWNLOADS,
     DRAFT,
     FINAL,
+    INSIGHTS,
     MEMBER,
     TRANSCRIPT,
     TURNS,
@@ -37,7 +38,7 @@ from pipeline.ingest.importers import SUFFIXES as TRANSCRIPT_SUFFIXES
 from pipeline.jobs.queue import Job
 from pipeline.run import STAGE_NAMES
 from pipeline.series.store import known_series, member_of
-from pipeline.service import LANGUAGES
+from pipeline.service import LANGUAGES, PRECISIONS
 from pipeline.web.app import PageError, config, form, in_thread, oogst, page, render, session_of
 from pipeline.web.upload import receive_upload
 
@@ -86,9 +87,15 @@ async def sessions_list(request: Request) -> Response:
 
 async def new_form(request: Request) -> Response:
     # pseudonymise = true in the config ticks the box; the facilitator can untick it for this session
-    return render(request, "new.html", values={}, problem=None,
-                  pseudonymise=bool(config(request).settings.pseudonymise),
-                  series=known_series(config(request).out_dir))
+    cfg = config(request)
+    return render(request, "new.html", values={}, problem=None, pseudonymise=bool(cfg.settings.pseudonymise),
+                  series=known_series(cfg.out_dir), models=await in_thread(model_choices, cfg))
+
+
+def model_choices(cfg: Any) -> list[tuple[str, str]]:
+    """The models the form offers: with a broker the kinds of worker alive, else those installed here."""
+    kinds = getattr(cfg.queue, "kinds", None)
+    return cfg.service.model_choices(kinds() if kinds is not None else None)
 
 
 def _free_name(out_dir: Path, name: str) -> str:
@@ -146,12 +153,16 @@ def request_from_form(input: str, fields: dict[str, str]) -> RunRequest:
     series = fields.get("series", "").strip() or None
     if voices and series is None:
         raise PageError("voices_need_series")
+    model, _, precision = fields.get("model", "").strip().partition("@")
+    if precision and precision not in PRECISIONS:
+        raise PageError("model_choice", value=f"{model}@{precision}")
     return RunRequest(input, title=fields.get("title", "").strip()[:200] or None,
                       date=fields.get("date", "").strip() or None, language=language, speakers=speakers,
                       vocabulary=tuple(w.strip() for w in fields.get("vocabulary", "").split(",") if w.strip())[:200],
                       # the box says it either way, like --pseudonymise / --no-pseudonymise (kept in pseudonyms.json)
                       pseudonymise=fields.get("pseudonymise") == "1", series=series,
-                      remember_voices=voices == "1" if voices else None)
+                      remember_voices=voices == "1" if voices else None, model=model or None,
+                      compute_type=precision or None)
 
 
 async def new_submit(request: Request) -> Response:
@@ -183,6 +194,10 @@ async def new_submit(request: Request) -> Response:
     finally:
         upload.discard()
     params = dataclasses.replace(checked_request, input=str(target.resolve())).to_params()
+    if hasattr(cfg.queue, "kinds"):  # a job broker: the job goes to the kind of worker its model needs
+        from pipeline.jobs.engines import job_kind
+
+        params.update(job_kind(checked_request, cfg.settings))
     cfg.queue.submit("run", name, str(target.resolve()), params)
     return RedirectResponse(f"/s/{name}", status_code=303)
 
@@ -208,11 +223,27 @@ def progress_state(request: Request, session: Session) -> dict[str, Any]:
     return state
 
 
+def summary_view(session: Session) -> list[dict[str, Any]]:
+    """The summary's paragraphs for the overview page, each sentence linked to its transcript line."""
+    import bisect
+
+    from pipeline.core.layers import apply_edits
+
+    if not (session.has(INSIGHTS) and session.has(TURNS)):
+        return []
+    insights = apply_edits(session.insights(), session.edits())
+    starts = [t.start for t in session.turns().turns]
+    return [{"heading": part.heading, "lead": part.lead,
+             "sentences": [{"text": part.said(s), "start": s.start,
+                            "turn": max(bisect.bisect_right(starts, s.start + 0.01) - 1, 0)} for s in part.sentences]}
+            for part in insights.sections or ()]
+
+
 async def overview(request: Request) -> Response:
     session = session_of(request)
     info = session_info(request, session)
     return render(request, "session.html", s=info, state=progress_state(request, session), stages=STAGE_NAMES,
-                  recording=session.recording(), has_turns=session.has(TURNS))
+                  recording=session.recording(), has_turns=session.has(TURNS), summary=summary_view(session))
 
 
 async def progress_json(request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""The default speech recogniser: faster-whisper (CTranslate2) on the CPU, Silero VAD, word times.
+"""The default speech recogniser: faster-whisper (CTranslate2) on the CPU (or a CUDA GPU with float16), Silero VAD,
+word times.
 
 Guards against what users of Whisper tools complain about most:
 - silent translation: the language is `nl` unless the user asks for `auto`, and the task is always "transcribe";
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,15 +34,22 @@ class FasterWhisperBackend:
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         from pipeline.models.assemble import resolve_ct2_model
+        from pipeline.models.catalog import cuda_devices
+        from pipeline.models.install import identity
 
+        if opts.device == "cuda" and not cuda_devices():
+            raise ModelError(f"--compute-type {opts.compute_type} needs a CUDA GPU and none is found here; use int8 "
+                             "or float32 on the CPU", "gpu_missing", precision=opts.compute_type)
         location = resolve_ct2_model(opts.model, opts.models_dir)
         self.model_name = opts.model_label
+        self.model_sha256 = identity(Path(location))[1]
+        self.precision = opts.compute_type
         try:
-            self._model = WhisperModel(location, device="cpu", compute_type=opts.compute_type,
+            self._model = WhisperModel(location, device=opts.device, compute_type=opts.compute_type,
                                        cpu_threads=opts.cpu_threads())
         except (RuntimeError, ValueError, OSError) as exc:
-            raise ModelError(f"{location}: cannot load the Whisper model ({exc}); "
-                             "run `make models` (or `oogst models`) to assemble it again") from None
+            raise ModelError(f"{location}: cannot load the Whisper model on the {opts.device} ({exc}); "
+                             "assemble or install it again (`oogst models`, `oogst models get NAME --force`)") from None
         self._pipeline = BatchedInferencePipeline(self._model) if opts.batched else None
 
     def transcribe(self, audio: np.ndarray, opts: TranscribeOptions) -> tuple[str, Iterator[Segment]]:

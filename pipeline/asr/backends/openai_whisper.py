@@ -28,18 +28,29 @@ CHUNK_SECONDS = 180.0  # audio handed to whisper.transcribe at a time (memory is
 
 
 def _resolve_checkpoint(opts: TranscribeOptions) -> Path:
-    """The .pt file for the options: the assembled default, a CTranslate2 dir (converted), a .pt or a cached name."""
+    """The .pt file for the options: the assembled default, an installed model by name (its downloaded checkpoint,
+    else its CTranslate2 folder converted once), a CTranslate2 folder (converted), a .pt, or a name already in
+    openai-whisper's own cache. Nothing is downloaded."""
+    from pipeline.models.assemble import refused_name
+    from pipeline.models.catalog import DEFAULT, canonical, folder_name
+
     models_dir = Path(opts.models_dir)
-    if opts.model is None:
-        default_ct2 = models_dir / "whisper-base"
-        pt = openai_checkpoint_path(models_dir, default_ct2)
+    candidate = Path(opts.model).expanduser() if opts.model is not None else None
+    name = DEFAULT if opts.model is None else canonical(opts.model)
+    if name is not None and (candidate is None or not candidate.exists()):
+        ct2 = models_dir / folder_name(name)
+        pt = openai_checkpoint_path(models_dir, ct2)
         if pt.is_file():
             return pt
-        if (default_ct2 / "model.bin").is_file():
-            log.info("converting %s for openai-whisper (one time)", default_ct2)
-            return ensure_openai_checkpoint(models_dir, default_ct2)
-        raise ModelError(f"{pt}: not found; run `oogst models` (or `make models`) to assemble the models")
-    candidate = Path(opts.model).expanduser()
+        if (ct2 / "model.bin").is_file():
+            log.info("converting %s for openai-whisper (one time)", ct2)
+            return ensure_openai_checkpoint(models_dir, ct2)
+        if name == DEFAULT:
+            raise ModelError(f"{pt}: not found; run `oogst models` (or `make models`) to assemble the models")
+        raise ModelError(f"--model {opts.model}: not installed in {models_dir}; run `oogst models get {name} "
+                         "--backend openai-whisper` (or `oogst models get " + name + "`, converted on first use)",
+                         "model_not_installed", model=name)
+    assert candidate is not None and opts.model is not None
     if candidate.is_dir():
         if not (candidate / "model.bin").is_file():
             raise ModelError(f"{candidate}: neither a CTranslate2 model folder (no model.bin) nor a .pt checkpoint")
@@ -52,10 +63,7 @@ def _resolve_checkpoint(opts: TranscribeOptions) -> Path:
         cached = Path(os.getenv("XDG_CACHE_HOME", Path.home() / ".cache")) / "whisper" / f"{opts.model}.pt"
         if cached.is_file():
             return cached
-        raise ModelError(f"--model {opts.model}: not in {cached.parent} and Oogst never downloads models; "
-                         "give a .pt path or leave --model out to use the assembled model")
-    raise ModelError(f"--model {opts.model}: no such file or folder (openai-whisper needs a .pt checkpoint, a "
-                     "CTranslate2 model folder or a name already in ~/.cache/whisper)")
+    raise refused_name(opts.model)
 
 
 class OpenAIWhisperBackend:
@@ -72,8 +80,11 @@ class OpenAIWhisperBackend:
         import torch
 
         torch.set_num_threads(opts.threads or os.cpu_count() or 1)
+        from pipeline.models.install import identity
+
         self.checkpoint = _resolve_checkpoint(opts)
-        self.model_name = self.checkpoint.stem
+        self.model_name, self.model_sha256 = identity(self.checkpoint)
+        self.precision = "float32"
         self.model = load_openai_model(self.checkpoint)
         self.chunk_seconds = CHUNK_SECONDS
 

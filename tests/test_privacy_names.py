@@ -1,0 +1,182 @@
+"""Names for pseudonymising beyond capitals (#24): Frog's analysis, lower-case names, sentence starts, names known in
+the session, and contact details as a transcript writes them.
+
+Sentences here are written for these tests; the detector's figures come from bench/bench_privacy.py's report sets,
+never from these. The `slow`, `needs_system("frog")` tests run Debian's Frog (with the rules as the base detector, so
+deduce's start-up is not paid); the others use a hand-made analysis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.analysis.types import Sentence, Token, text_key
+from pipeline.privacy.detect import RuleDetector, Span
+from pipeline.privacy.mapping import Pseudonyms
+from pipeline.privacy.names import FrogDetector, Lexicon
+from pipeline.privacy.shared import Shared, _detect_all
+
+
+def _tok(text: str, tag: str, features: str = "", head: int | None = None, relation: str = "",
+         entity: str = "", lemma: str = "") -> Token:
+    return Token(text, lemma or text.lower(), (), tag, tuple(f for f in features.split(",") if f), 0.9, entity, "",
+                 head, relation)
+
+
+# "ik belde met bram ." and "de bram zat vast ." (a bramble, say: an article before it) as Frog would parse them
+BRAM = Sentence((_tok("ik", "VNW", "pers,pron,nomin", 1, "su"), _tok("belde", "WW", "pv,verl,ev", None, "ROOT",
+                                                                   lemma="bellen"),
+                 _tok("met", "VZ", "init", 1, "mod"), _tok("bram", "N", "soort,ev", 2, "obj1"),
+                 _tok(".", "LET", "", 3, "punct")))
+THE_BRAM = Sentence((_tok("de", "LID", "bep", 1, "det"), _tok("bram", "N", "soort,ev", 2, "su"),
+                     _tok("zat", "WW", "pv,verl,ev", None, "ROOT"), _tok("vast", "ADJ", "vrij", 2, "predc"),
+                     _tok(".", "LET", "", 2, "punct")))
+LEXICON = Lexicon({"roos": 37, "bos": 356, "bram": 0}, {"roos": 62, "bram": 224, "bos": 108, "zwolle": 160})
+
+
+def test_the_lexicon_says_which_lower_case_words_are_mostly_names(tmp_path):
+    lex = tmp_path / "x.lex"
+    lex.write_text("224 Bram SPEC(deeleigen):224 \n356 bos N(soort,ev,basis,onz,stan):356 \n"
+                   "114 Bos N(soort,ev,basis,onz,stan):6 SPEC(deeleigen):108 \n215 HAVO SPEC(deeleigen):211 \n"
+                   "6 havo N(soort,ev,basis,onz,stan):6 \n", encoding="utf-8")
+    lexicon = Lexicon.read(lex)
+    assert lexicon.name_like("bram") is True and lexicon.name_like("Bos") is False
+    assert lexicon.name_like("havo") is False  # an abbreviation in capitals is no proper name
+    assert lexicon.name_like("tjabbe") is None
+
+
+def test_a_lower_case_name_is_caught_and_known_in_the_session_but_not_after_an_article():
+    texts = ["ik belde met bram.", "de bram zat vast."]
+    analysis = {text_key(texts[0]): [BRAM], text_key(texts[1]): [THE_BRAM]}
+    detector = FrogDetector(RuleDetector("nl"), analysis, None, LEXICON)
+    first, second = detector.detect_texts(texts)
+    assert [(s.kind, s.text) for s in first] == [("person", "bram")]
+    assert second == []  # "de bram": a common noun, though the name is known in the session
+
+
+def test_names_known_in_the_session_are_caught_in_lower_case_elsewhere():
+    texts = ["Ik sprak Bram gisteren.", "en bram ook, maar de bram niet", "Ik sprak Bos.", "en bos ook"]
+    lexicon = Lexicon({"bos": 356}, {"bos": 108})  # "bos" is mostly a word: a capital found it, not a name list
+    found = FrogDetector(RuleDetector("nl"), {}, None, lexicon).detect_texts(texts)
+    assert [[s.text for s in spans] for spans in found] == [["Bram"], ["bram"], ["Bos"], []]
+
+
+def test_a_lower_case_spelling_joins_its_person_and_is_replaced_in_lower_case(tmp_path):
+    pseudonyms = Pseudonyms(tmp_path / "pseudonyms.json", True, "keep")
+    _detect_all(FrogDetector(RuleDetector("nl"), {}, None, LEXICON), ["Ik sprak Bram gisteren.", "Bram belt."],
+                pseudonyms, set())
+    entity = pseudonyms.add_detected("bram", "person")
+    assert entity is not None and entity.names == ["Bram", "bram"]
+    shared = Shared(pseudonyms, "nl", ["Sanne"])
+    assert shared.text("ik belde met bram, de bram zat vast") == "ik belde met [Persoon 1], de bram zat vast"
+    # without the lower-case spelling a lower-case word is left alone, as before
+    only = Pseudonyms(tmp_path / "other.json", True, "keep")
+    only.add_detected("Bram", "person")
+    assert Shared(only, "nl", []).text("ik belde met bram") == "ik belde met bram"
+
+
+def test_a_participant_with_a_particle_or_title_is_no_third_party(tmp_path):
+    class Fixed:
+        name = "fixed"
+
+        def detect(self, text: str) -> list[Span]:
+            return [Span(0, 7, "person", "van Bas"), Span(8, 16, "person", "Opa Kees")]
+
+    pseudonyms = Pseudonyms(tmp_path / "pseudonyms.json", True, "keep")
+    _detect_all(Fixed(), ["van Bas Opa Kees"], pseudonyms, Shared.protected_names(["Bas", "Kees"]))
+    assert [e.names for e in pseudonyms.entities] == [["Opa Kees"]]  # a grandfather named like a participant
+
+
+# -- contact details as a transcript writes them -----------------------------------------------------------------
+@pytest.mark.parametrize(("language", "text", "expected"), [
+    ("nl", "Bel haar op nul zes twaalf vierendertig vijfenzestig achtenzeventig, na vijf uur.",
+     [("phone", "nul zes twaalf vierendertig vijfenzestig achtenzeventig")]),
+    ("nl", "of plus eenendertig zes twaalf vierendertig vijfenzestig achtenzeventig",
+     [("phone", "plus eenendertig zes twaalf vierendertig vijfenzestig achtenzeventig")]),
+    ("en", "ring oh seven seven double oh nine oh oh one two three", [("phone", "oh seven seven double oh nine oh oh "
+                                                                      "one two three")]),
+    ("nl", "Haar mail is jan punt de vries apenstaartje gmail punt com, zeg maar.",
+     [("email", "jan punt de vries apenstaartje gmail punt com")]),
+    ("en", "email liam dot carter at example dot co dot uk please", [("email", "liam dot carter at example dot co "
+                                                                       "dot uk")]),
+    ("nl", "of mail petra.smit @ zorggroep.nl", [("email", "petra.smit @ zorggroep.nl")]),
+    ("nl", "het dossiernummer is vier vijf zes zeven acht negen", [("id", "vier vijf zes zeven acht negen")]),
+    ("en", "her NHS number is 943 476 5919", [("id", "943 476 5919")]),
+    ("nl", "ze woont op de kerkstraat 14 in de wijk", [("place", "kerkstraat 14")]),
+    ("en", "she lives at 14 church street now", [("place", "14 church street")]),
+    # ordinary numbers and the word "at" stay
+    ("nl", "Ik had drie of vier keer gebeld en toen twee weken niets gehoord; de hele weg 3 keer.", []),
+    ("en", "We met at the station at nine and talked for twenty minutes; at home dot the i.", []),
+])
+def test_contact_details_said_aloud(language, text, expected):
+    assert [(s.kind, s.text) for s in RuleDetector(language).contacts(text)] == expected
+
+
+def test_an_id_number_has_a_label_in_both_languages(tmp_path):
+    pseudonyms = Pseudonyms(tmp_path / "pseudonyms.json", True, "keep")
+    assert Shared(pseudonyms, "nl", []).text("BSN-nummer 12345678") == "BSN-nummer [Nummer]"
+    assert Shared(pseudonyms, "en", []).text("patient number 1234567") == "patient number [ID number]"
+
+
+# -- with Frog ---------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def frog_detector():
+    from pipeline.analysis.frog import shared_frog
+
+    return FrogDetector(RuleDetector("nl"), None, shared_frog())
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_frog_finds_names_the_rules_miss(frog_detector):
+    texts = ["ik heb gisteren met bram gebeld over zijn moeder.",  # lower case, as Whisper may write it
+             "we zijn met de hele klas naar amersfoort geweest.",
+             "Roos zei dat het thuis niet goed gaat.",  # a name that is a word, at a sentence start
+             "Eindhoven is een mooie stad.",
+             "Henk van der Berg werkt daar al jaren.",
+             "de roos in de tuin bloeit weer.",  # a common noun
+             "Haha. Pak maar een kop koffie. Super, dank je.",  # a sentence start's capital is no name
+             "Tjabbe belde gisteren nog.",  # a name no list knows, the subject of a verb of communication
+             "ik heb met sanne van der meer gebeld.",  # a full name in lower case ("meer" is also a word)
+             "ze woont al jaren in apeldoorn.",  # Frog's tagger guesses a plural: the lexicon knows better
+             "Storm zei dat hij niet meer wilde.",  # a word, but as the subject of "zeggen" a name
+             "Lucertis heeft hem aangemeld."]  # the main verb under an auxiliary
+    found = [[(s.kind, s.text) for s in spans] for spans in frog_detector.detect_texts(texts)]
+    assert found[0] == [("person", "bram")]
+    assert found[1] == [("place", "amersfoort")]
+    assert found[2] == [("person", "Roos")]
+    assert found[3] == [("place", "Eindhoven")]
+    assert found[4] == [("person", "Henk van der Berg")]
+    assert found[5] == [] and found[6] == []
+    assert found[7] == [("person", "Tjabbe")]
+    assert found[8] == [("person", "sanne van der meer")] and found[9] == [("place", "apeldoorn")]
+    assert found[10] == [("person", "Storm")] and found[11] == [("person", "Lucertis")]
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_a_session_with_frog_keeps_participants_and_hides_lower_case_names(frog_detector, tmp_path):
+    texts = ["Sanne, wil jij beginnen?", "Ja. Ik heb een leerling, Daan, en daan loopt steeds weg.",
+             "ik heb met sanne en met zijn moeder Ellen gebeld."]
+    pseudonyms = Pseudonyms(tmp_path / "pseudonyms.json", True, "keep")
+    _detect_all(frog_detector, texts, pseudonyms, Shared.protected_names(["Sanne", "Joris"]))
+    shared = Shared(pseudonyms, "nl", ["Sanne", "Joris"])
+    shown = [shared.text(t) for t in texts]
+    assert shown[0] == "Sanne, wil jij beginnen?"
+    assert "Daan" not in shown[1] and "daan" not in shown[1] and shown[1].count("[Persoon 1]") == 2
+    assert shown[2] == "ik heb met sanne en met zijn moeder [Persoon 2] gebeld."
+
+
+def test_without_frog_dutch_keeps_deduce_and_the_rules(monkeypatch, tmp_path):
+    import pipeline.analysis.frog as frog
+    from pipeline.privacy import detect
+    from pipeline.privacy.shared import detector_for
+
+    monkeypatch.setattr(frog, "missing", lambda binary="frog": "the Frog program (frog) is not installed")
+    monkeypatch.setattr(detect, "load_deduce", lambda cache_dir: object())
+    chosen = detector_for("nl", Path(tmp_path))
+    assert chosen.name == "deduce-3.0.6+rules-2"
+    assert detector_for("nl", Path(tmp_path), {"k": []}).name == "frog+deduce-3.0.6+rules-2"
+    assert detector_for("en", Path(tmp_path)).name == "rules-2"
