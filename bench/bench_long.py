@@ -10,8 +10,8 @@ again and again with a second of silence between until at least 95 % of the leng
 a 16 kHz WAV a file at a time. --quick: 10 minutes only. --against REV: the longest recording
 also through `git archive REV` (run from its own folder, with this checkout's models). Memory: peak RSS of the
 process (`wait4`) and of its process tree (sampled; Frog is a child), and the growth per hour against the decoded
-audio itself (16 kHz float32: 225 MiB an hour). Takes about 20 minutes for 120 minutes on 2 idle cores, twice that
-with --against. Run it alone.
+audio itself (16 kHz float32: 225 MiB an hour). About 20 minutes on 2 idle cores (estimated, not yet run whole),
+twice that with --against. Run it alone.
 """
 
 from __future__ import annotations
