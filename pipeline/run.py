@@ -443,8 +443,8 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
     decoded: list[np.ndarray] = []  # decoded once, only when a stage needs it
 
     def audio() -> np.ndarray:
-        if not decoded:
-            decoded.append(load_audio(path))
+        if not decoded:  # a cancel or pause while decoding stops it (a long recording takes a while)
+            decoded.append(load_audio(path, progress=lambda _share: reporter.check()))
         return decoded[0]
 
     ctx = RunContext(session, settings, path, imported,
@@ -468,9 +468,11 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
             result.skipped.append(stage.name)
             reporter.end(session.name, stage.name, 0.0, True)
             continue
+        reporter.check()  # a safe point: the stages before are written and recorded
         began = time.perf_counter()
         try:
-            cacheable = stage.run(ctx, plugs, reporter.begin(session.name, stage.name, stage.total(ctx)))
+            cacheable = stage.run(ctx, plugs, checked(reporter, reporter.begin(session.name, stage.name,
+                                                                               stage.total(ctx))))
         except BaseException:
             reporter.abort(session.name, stage.name)
             raise
@@ -487,6 +489,17 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
     session.write(RUN, {"source": path.name, "stages": result.stage_seconds, "skipped": result.skipped,
                         "finished": dt.datetime.now().isoformat(timespec="seconds")})
     return result
+
+
+def checked(reporter: Reporter, progress: Progress) -> Callable[[float], None]:
+    """The stage's progress callback, checking first whether the run must stop (`Reporter.check`): the stages
+    call it between segments, windows and sentences, so a cancelled job stops within seconds."""
+    def report(share: float) -> None:
+        reporter.check()
+        if progress is not None:
+            progress(share)
+
+    return report
 
 
 def keep_edited(session: Session, written: dict[str, str]) -> None:

@@ -20,31 +20,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.errors import ConfigError, EditConflict, InputError, OogstError, SessionError
+from pipeline.core.editing import Edit as Edit  # the web pages build it
+from pipeline.core.editing import edited
+from pipeline.core.errors import ConfigError, EditConflict, OogstError, SessionError
 from pipeline.core.language import session_name
-from pipeline.core.layers import (
-    ADDED,
-    ActionEdit,
-    AddedAction,
-    AddedInsight,
-    Edits,
-    InsightEdit,
-    action_id,
-    apply_edits,
-    edited_actions,
-    text_key,
-    time_key,
-    with_correction,
-)
+from pipeline.core.layers import apply_edits, edited_actions, time_key, with_correction
 from pipeline.core.lock import SessionBusyError, session_lock
-from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, ROSTER, TRANSCRIPT, Session
+from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, ROSTER, TRANSCRIPT, TURNS, Session
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Reporter
-from pipeline.core.types import TOP_N, Action, Insights, Recognised, RunRequest, Turns
+from pipeline.core.types import Action, Insights, Recognised, RunRequest, Turns
 from pipeline.models.catalog import PRECISIONS as PRECISIONS  # what a session may choose (the web form)
 from pipeline.run import STAGE_NAMES, RunResult, run_stages
 
@@ -69,20 +57,6 @@ def _gate(root: Path) -> threading.RLock:
 
 OWNERS = {"cli": "oogst {op}", "web": "the web page", "worker": "the web worker"}  # for the "busy" message
 LANGUAGES = ("nl", "en", "auto")  # what the web form offers; the command line takes any Whisper code
-
-
-@dataclass(frozen=True)
-class Edit:
-    """One change on the top 7 page: `do` is save, drop, restore, up, down or promote (an insight), action (an
-    action's wording, owner and due date), drop_action, restore_action or add_action."""
-
-    do: str
-    key: str = ""
-    title: str = ""
-    text: str = ""
-    line: int | None = None  # promote: the transcript line (turn index)
-    owner: str = ""
-    due: str = ""
 
 
 class Oogst:
@@ -241,6 +215,21 @@ class Oogst:
                               asr_backend=asr_backend, series=request.series,
                               remember_voices=request.remember_voices)
 
+    def cut_clips(self, session: Session) -> None:
+        """Each speaker's clip cut from the recording into .clips/ (the worker, after a run: the web app then only
+        serves files). Best effort: a problem is logged, the speakers page cuts them again when asked."""
+        from pipeline.ingest.audio import is_audio_file
+        from pipeline.speakers.clips import write_clips
+
+        recording = session.recording()
+        if recording is None or not is_audio_file(recording) or not session.has(TURNS):
+            return
+        try:
+            with self.locked(session, "clips"):
+                write_clips(session)
+        except (OogstError, OSError) as exc:
+            log.warning("%s: no clips cut (%s)", session.name, exc)
+
     # -- speakers and transcript -------------------------------------------------------------------------------------
     def name_speakers(self, session: Session, mapping: Mapping[str, str], *, base: str | None = None) -> Turns:
         """`oogst names`: merge the names into names.toml and rewrite turns.json (no stage runs again). `base`:
@@ -288,106 +277,8 @@ class Oogst:
         """One change on the top 7 or the actions, kept in edits.json; the draft follows. `base`: the version of
         edits.json the page showed, checked."""
         with self.locked(session, "edit", layer=EDITS, base=base):
-            session.save_edits(self._edited(session, session.edits(), edit))
+            session.save_edits(edited(session, session.edits(), edit))
         self._changed(session)
-
-    def _order(self, session: Session, edits: Edits) -> list[str]:
-        # without edits yet the insights carry no keys: a key is the hash of the text as found
-        return [i.key or text_key(i.text) for i in apply_edits(session.insights(), edits, keep_dropped=True).insights]
-
-    def _edited(self, session: Session, edits: Edits, edit: Edit) -> Edits:
-        changes = dict(edits.insights)
-        added = {a.key: a for a in edits.added}
-        key, entry = edit.key, changes.get(edit.key, InsightEdit())
-        if edit.do == "save":
-            title, text = " ".join(edit.title.split())[:120], " ".join(edit.text.split())[:1000]
-            if not text:
-                raise InputError("an insight needs a sentence; use Drop to leave it out", "insight_needs_text")
-            if key in added:
-                added[key] = dataclasses.replace(added[key], title=title or added[key].title, text=text)
-                edits = dataclasses.replace(edits, added=tuple(added.values()))
-            else:
-                changes[key] = dataclasses.replace(entry, title=title, text=text)
-        elif edit.do in ("drop", "restore"):
-            if key in added and edit.do == "drop":
-                edits = dataclasses.replace(edits, added=tuple(a for a in edits.added if a.key != key))
-            else:
-                changes[key] = dataclasses.replace(entry, dropped=edit.do == "drop")
-        elif edit.do in ("up", "down"):
-            order = self._order(session, edits)
-            if key in order:
-                at = order.index(key)
-                other = at - 1 if edit.do == "up" else at + 1
-                if 0 <= other < len(order):
-                    order[at], order[other] = order[other], order[at]
-                edits = dataclasses.replace(edits, order=tuple(order))
-        elif edit.do == "promote":
-            edits = self._promoted(session, edits, edit.line)
-        elif edit.do in ("action", "drop_action", "restore_action", "add_action"):
-            return self._action_edited(session, edits, edit)
-        else:
-            raise InputError(f"unknown change {edit.do!r}", "unknown_change", change=edit.do)
-        if key and key in changes and changes[key].empty:
-            del changes[key]
-        return dataclasses.replace(edits, insights=changes)
-
-    def _action_edited(self, session: Session, edits: Edits, edit: Edit) -> Edits:
-        """An action reworded, given an owner or due date, dropped, restored or added (by its id)."""
-        owner, due = " ".join(edit.owner.split())[:80], " ".join(edit.due.split())[:80]
-        text = " ".join(edit.text.split())[:1000]
-        added = {a.id: a for a in edits.added_actions}
-        if edit.do == "add_action" or (edit.do == "action" and edit.key in added):
-            if not text:
-                raise InputError("an action point needs a text; use Drop to leave it out", "action_needs_text")
-            if edit.do == "add_action":
-                used = [int(k[len(ADDED):]) for k in added if k[len(ADDED):].isdigit()]
-                used.append(int(edits.extra.get("last_action", 0)))
-                number = max(used) + 1  # never reused, so a done mark for a dropped one cannot move to a new one
-                added[f"{ADDED}{number}"] = AddedAction(f"{ADDED}{number}", text, owner, due)
-                edits = dataclasses.replace(edits, extra={**edits.extra, "last_action": number})
-            else:
-                added[edit.key] = AddedAction(edit.key, text, owner, due)
-            return dataclasses.replace(edits, added_actions=tuple(added.values()))
-        if edit.key in added:  # an added action dropped: it goes
-            if edit.do == "drop_action":
-                return dataclasses.replace(edits, added_actions=tuple(a for a in added.values() if a.id != edit.key))
-            return edits
-        original = next((a for a in session.insights().actions if action_id(a) == edit.key), None)
-        if original is None:
-            raise SessionError("that action point is not there any more; reload the page", "action_gone")
-        entry = edits.actions.get(edit.key, ActionEdit())
-        if edit.do == "action":
-            if not text:
-                raise InputError("an action point needs a text; use Drop to leave it out", "action_needs_text")
-            def changed(value: str, was: str | None) -> str | None:  # unchanged: the found one (and its due day)
-                return None if value == " ".join((was or "").split()) else value
-
-            entry = dataclasses.replace(entry, owner=changed(owner, original.owner), due=changed(due, original.due),
-                                        text=changed(text, original.text))
-        else:
-            entry = dataclasses.replace(entry, dropped=True if edit.do == "drop_action" else None)
-        actions = {**edits.actions, edit.key: entry}
-        if entry.empty:
-            del actions[edit.key]
-        return dataclasses.replace(edits, actions=actions)
-
-    def _promoted(self, session: Session, edits: Edits, line: int | None) -> Edits:
-        turns = session.turns()
-        if line is None or not 0 <= line < len(turns.turns):
-            raise SessionError("that transcript line does not exist (any more); reload the page", "line_gone")
-        turn = turns.turns[line]
-        corrected = session.corrections().get(time_key(turn.start), {}).get("text")
-        text = corrected or turn.text
-        new_key = f"{ADDED}{time_key(turn.start)}"
-        if any(a.key == new_key for a in edits.added):
-            return edits
-        who = turns.name(turn.speaker)
-        edits = dataclasses.replace(edits, added=(*edits.added, AddedInsight(
-            new_key, text, " ".join(text.split()[:5]), (who,), who, turn.start, turn.end)))
-        order = self._order(session, edits)
-        order.remove(new_key)
-        at = min(TOP_N, len(order))
-        return dataclasses.replace(edits, order=tuple(order[:at] + [new_key] + order[at:]))
 
     # -- review and mail ----------------------------------------------------------------------------------------------
     def send_draft(self, session: Session, *, reason: str) -> DraftVersion:

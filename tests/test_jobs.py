@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.jobs.queue import SQLiteQueue, default_state_dir
+from pipeline.jobs.queue import Job, SQLiteQueue, default_state_dir
 from pipeline.jobs.worker import JobReporter, Worker
 
 VTT = "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Sanne>{a}</v>\n\n00:00:05.000 --> 00:00:09.000\n<v Joris>{b}</v>\n"
@@ -189,3 +189,193 @@ def test_run_with_a_broker_leaves_decoding_to_the_workers(tmp_path: Path, capsys
     assert main(["run", "--fast", str(write_vtt(tmp_path / "a.vtt")), "--out-dir", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("oogst: error: --fast: with a job broker the workers decode") and err.count("\n") == 1
+
+
+def test_cancel_pause_resume_and_first(tmp_path: Path) -> None:
+    """A queued job is cancelled or paused at once; a running one is asked (its worker reads it with the
+    heartbeat) and stopped by the worker; a person's order beats the submission order."""
+    queue = SQLiteQueue(tmp_path / "jobs.sqlite")
+    long_ = queue.submit("run", "lang", "/x/lang.m4a")
+    short = queue.submit("run", "kort", "/x/kort.vtt")
+    later = queue.submit("run", "later", "/x/later.vtt")
+    assert queue.claim("w1").id == long_.id
+    assert queue.position(later.id) == 2
+    assert queue.first(later.id).rank < queue.get(short.id).rank
+    assert queue.position(later.id) == 1 and queue.position(short.id) == 2  # behind the running one only
+    assert queue.pause(long_.id).status == "running"  # asked, not yet done
+    assert queue.asked(long_.id) == "pause" and queue.heartbeat(long_.id) == "pause"
+    assert queue.get(long_.id).stopping
+    queue.progress(long_.id, {"stage": "transcribe", "fraction": 0.18})
+    queue.stopped(long_.id, "pause")
+    paused = queue.get(long_.id)
+    assert paused.status == "paused" and paused.attempts == 0 and not paused.active
+    assert paused.progress["fraction"] == 0.18  # how far it got, while it waits
+    assert [j.id for j in queue.waiting()] == [later.id, short.id, long_.id]
+    assert queue.claim("w1").id == later.id  # moved ahead; the paused one is left alone
+    queue.finish(later.id)
+    assert queue.cancel(short.id).status == "cancelled"  # queued: at once
+    assert queue.claim("w1") is None
+    assert queue.resume(long_.id).status == "queued"
+    again = queue.claim("w1")
+    assert again.id == long_.id and again.control is None
+    assert again.progress == {}  # the new run reports its own, not the 18 % of the run before the pause
+    assert queue.cancel(long_.id).status == "running"
+    queue.release(long_.id)  # the worker was stopped (a restart) before it reached a safe point: as asked
+    assert queue.get(long_.id).status == "cancelled"
+    assert queue.claim("w2") is None  # a cancelled job stays cancelled
+
+
+def test_a_job_asked_to_stop_whose_worker_died_is_stopped(tmp_path: Path) -> None:
+    queue = SQLiteQueue(tmp_path / "jobs.sqlite", ttl=0.2)
+    job = queue.submit("run", "a", "/x/a.m4a")
+    queue.claim("w1")
+    queue.cancel(job.id)
+    time.sleep(0.3)  # w1 died before it read the flag
+    assert queue.claim("w2") is None and queue.get(job.id).status == "cancelled"
+
+
+def test_an_old_queue_file_gets_the_new_columns(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "jobs.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript("CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, session TEXT NOT "
+                     "NULL, input TEXT NOT NULL, params TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL DEFAULT "
+                     "'queued', attempts INTEGER NOT NULL DEFAULT 0, error TEXT, progress TEXT NOT NULL DEFAULT "
+                     "'{}', submitted REAL NOT NULL, started REAL, finished REAL, worker TEXT, heartbeat REAL);"
+                     "INSERT INTO jobs (kind, session, input, submitted) VALUES ('run', 'oud', '/x/oud.vtt', 1.0);")
+    db.commit()
+    db.close()
+    queue = SQLiteQueue(path)
+    old = queue.get(1)
+    assert old.status == "queued" and old.rank == 1.0 and old.control is None
+    assert queue.claim("w1").id == 1
+
+
+
+class SlowBackend:
+    """Replays one-second segments and, after `stop_after` of them, does what a person's cancel does to the worker."""
+
+    name = "scripted"
+    model_name = "scripted"
+
+    def __init__(self, duration: int, stop_after: int | None = None, on_stop: object = None) -> None:
+        self.duration, self.stop_after, self.on_stop = duration, stop_after, on_stop
+        self.calls: list[float] = []
+
+    def transcribe(self, audio, opts):  # type: ignore[no-untyped-def]
+        from pipeline.core.types import SAMPLE_RATE, Segment, Word
+
+        offset = self.duration - len(audio) / SAMPLE_RATE
+        self.calls.append(offset)
+
+        def segments():  # type: ignore[no-untyped-def]
+            for n, second in enumerate(range(int(round(offset)), self.duration)):
+                if self.stop_after is not None and n == self.stop_after:
+                    self.on_stop()  # type: ignore[operator]
+                start = second - offset
+                yield Segment(start, start + 0.9, f"zin {second}", (Word(start, start + 0.9, f" zin{second}", 0.9),))
+
+        return "nl", segments()
+
+
+def test_a_cancelled_transcription_stops_between_segments_keeps_its_checkpoint_and_resumes(tmp_path: Path) -> None:
+    """The worker reads "cancel" (here as its heartbeat thread does) and the run stops after the segment it is
+    on: the checkpoint keeps the segments done, the session is free again, and a new job goes on from there."""
+    from conftest import tone
+
+    from devtools.synth import write_wav
+    from pipeline.core.lock import session_lock
+    from pipeline.core.session import CHECKPOINT, TRANSCRIPT
+
+    out = tmp_path / "outputs"
+    wav = write_wav(tmp_path / "lang.wav", tone(20.0))
+    queue = SQLiteQueue(tmp_path / "jobs.sqlite")
+    job = queue.submit("run", "lang", str(wav))
+    w = Worker(queue, {"out_dir": out, "quiet": True})
+
+    def cancel() -> None:
+        queue.cancel(job.id)
+        w._look(w.current, beat=False)  # what the heartbeat thread does every second
+
+    w.backend_for = lambda settings: SlowBackend(20, stop_after=6, on_stop=cancel)  # type: ignore[method-assign]
+    w.serve(once=True)
+    stopped = queue.get(job.id)
+    assert stopped.status == "cancelled" and stopped.error is None
+    kept = (out / "lang" / CHECKPOINT).read_text(encoding="utf-8").splitlines()
+    assert len(kept) == 2 + 7  # header, language, the six segments before the cancel and the one it was on
+    assert not (out / "lang" / TRANSCRIPT).exists()
+    with session_lock(out / "lang", "test"):  # the worker let go of the session
+        pass
+    again = queue.submit("run", "lang", str(wav))
+    assert again.id != job.id
+    resumed = SlowBackend(20)
+    w.backend_for = lambda settings: resumed  # type: ignore[method-assign]
+    real_progress = queue.progress
+
+    def progress(job_id: int, state: dict) -> None:  # pause it once transcribed: the later stages need models
+        real_progress(job_id, state)
+        if "transcribe" in state.get("done", []):
+            queue.pause(job_id)
+            w._look(w.current, beat=False)
+
+    queue.progress = progress  # type: ignore[method-assign]
+    w.serve(once=True)
+    assert queue.get(again.id).status == "paused"  # at the safe point after the transcription
+    assert resumed.calls and resumed.calls[0] > 6  # it went on after the last kept segment
+    assert (out / "lang" / TRANSCRIPT).is_file() and not (out / "lang" / CHECKPOINT).exists()
+    assert "zin 19" in (out / "lang" / TRANSCRIPT).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_paused_job_lets_the_next_one_run_and_then_goes_on(tmp_path: Path) -> None:
+    """Paused at the safe point before its first stage, the job goes back to the queue as paused; the next job runs;
+    resumed, it runs to the end (what the worker read before the pause does not stop it again)."""
+    out = tmp_path / "outputs"
+    queue = SQLiteQueue(tmp_path / "jobs.sqlite")
+    long_ = queue.submit("run", "eerste", str(write_vtt(tmp_path / "eerste.vtt")))
+    short = queue.submit("run", "tweede", str(write_vtt(tmp_path / "tweede.vtt")))
+    w = Worker(queue, {"out_dir": out, "quiet": True})
+    run, paused = w.run, []
+
+    def pause_as_it_starts(job: Job) -> None:  # a person pauses it; the heartbeat thread reads that
+        if job.id == long_.id and not paused:
+            paused.append(job.id)
+            queue.pause(job.id)
+            w._look(job, beat=False)
+        run(job)
+
+    w.run = pause_as_it_starts  # type: ignore[method-assign]
+    w.serve(once=True)
+    assert paused and queue.get(long_.id).status == "paused" and queue.get(short.id).status == "done"
+    queue.resume(long_.id)
+    w.serve(once=True)
+    assert queue.get(long_.id).status == "done"
+
+
+def test_oogst_jobs_cancels_pauses_resumes_and_moves_ahead(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.cli import main
+
+    monkeypatch.delenv("OOGST_BROKER_URL", raising=False)
+    monkeypatch.setenv("OOGST_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    out = tmp_path / "outputs"
+    queue = SQLiteQueue(default_state_dir(out) / "jobs.sqlite")
+    running = queue.submit("run", "lang", str(tmp_path / "lang.wav"))
+    waiting = queue.submit("run", "kort", str(tmp_path / "kort.vtt"))
+    queue.claim("werkplek:12")
+    assert main(["jobs", "cancel", "lang", "--out-dir", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith(f"#{running.id} lang: asked to cancel; its worker (werkplek:12) stops")
+    assert main(["jobs", "--out-dir", str(out)]) == 0
+    assert "(asked to cancel)" in capsys.readouterr().out
+    assert main(["jobs", "pause", f"#{waiting.id}", "--out-dir", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == f"#{waiting.id} kort: paused"
+    assert main(["jobs", "resume", "kort", "--out-dir", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == f"#{waiting.id} kort: queued"
+    assert main(["jobs", "resume", "kort", "--out-dir", str(out)]) == 1  # nothing paused any more
+    err = capsys.readouterr().err
+    assert err.startswith("oogst: error: kort: no job to resume") and err.count("\n") == 1
+    assert main(["jobs", "cancel", "--out-dir", str(out)]) == 1
+    assert "give a job number or a session name" in capsys.readouterr().err

@@ -191,6 +191,40 @@ def test_queue_takes_a_job_once_and_gives_up_after_three_stopped_workers(redis_p
     queue.db.flushdb()
 
 
+@pytest.mark.needs_service("redis-server")
+def test_cancel_pause_resume_and_first_through_the_brokers_state(redis_port: int, tmp_path: Path) -> None:
+    """The same rules as the embedded queue, in Redis: a queued job is cancelled or paused at once, a running one is
+    asked through its record (its worker reads it with the heartbeat), a person's order beats the submission order,
+    and a cancelled job whose worker stopped stays cancelled."""
+    from pipeline.jobs.celery_queue import CeleryQueue
+
+    queue = CeleryQueue(f"redis://127.0.0.1:{redis_port}/3", out_dir=tmp_path, ttl=0.3)
+    queue.db.flushdb()
+    sent: list[int] = []
+    queue._send = lambda job_id, params: sent.append(job_id)  # type: ignore[method-assign]  # no worker: the tickets
+    long_, short, later = (queue.submit("run", n, str(tmp_path / f"{n}.txt")) for n in ("lang", "kort", "later"))
+    assert queue.claim("w1", job_id=long_.id) is not None
+    queue.first(later.id)
+    assert [j.id for j in queue.waiting()] == [long_.id, later.id, short.id]
+    assert queue.next_queued().id == later.id and queue.position(short.id) == 2
+    assert queue.pause(long_.id).status == "running" and queue.heartbeat(long_.id) == "pause"
+    queue.progress(long_.id, {"stage": "transcribe", "fraction": 0.18})
+    queue.stopped(long_.id, "pause")
+    assert queue.get(long_.id).status == "paused" and queue.claim("w1") .id == later.id
+    del sent[:]
+    assert queue.resume(long_.id).status == "queued" and sent == [long_.id]  # a new ticket for it
+    assert queue.cancel(short.id).status == "cancelled"
+    assert queue.claim("w1", job_id=short.id) is None
+    again = queue.claim("w2", job_id=long_.id)
+    assert again is not None and again.control is None and again.progress == {}  # not the run before the pause's
+    queue.cancel(long_.id)
+    assert queue.asked(long_.id) == "cancel"
+    time.sleep(0.4)  # its worker died before it read the flag
+    assert queue.claim("w3", job_id=long_.id) is None and queue.get(long_.id).status == "cancelled"
+    assert [j.id for j in queue.waiting()] == [later.id]  # the others are over
+    queue.db.flushdb()
+
+
 def test_an_unreachable_broker_is_one_line_naming_it(tmp_path: Path) -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"
     env = {**os.environ, "OOGST_BROKER_URL": url, "OOGST_CONFIG": str(tmp_path / "none.toml")}
@@ -271,6 +305,42 @@ def test_a_bad_input_fails_once_with_its_one_line_error(cluster: Cluster, tmp_pa
 
 @pytest.mark.slow
 @pytest.mark.needs_service("redis-server")
+def test_oogst_jobs_cancel_stops_a_running_job_within_seconds(cluster: Cluster, tmp_path: Path) -> None:
+    """`oogst jobs cancel SESSION` on any machine: the worker reads it from the broker with its heartbeat, stops at
+    the next safe point and lets go of the session; the job stays cancelled and the session can be run again."""
+    path = transcript(tmp_path / "afbreken.txt", long_lines(4))
+    queue = cluster.queue()
+    assert cluster.oogst("run", "--no-wait", str(path)).returncode == 0
+    job = queue.list("afbreken")[0]
+    deadline = time.monotonic() + 120
+    while True:
+        job = queue.get(job.id)  # type: ignore[assignment]
+        if job.status == "running" and job.progress.get("stage") == "insights":
+            break
+        assert job.active and time.monotonic() < deadline, (job, cluster.log(0), cluster.log(1))
+        time.sleep(0.05)
+    asked = time.monotonic()
+    said = cluster.oogst("jobs", "cancel", "afbreken")
+    assert said.returncode == 0 and "asked to cancel" in said.stdout, said.stderr
+    while queue.get(job.id).status == "running":  # type: ignore[union-attr]
+        assert time.monotonic() - asked < 30, (cluster.log(0), cluster.log(1))
+        time.sleep(0.1)
+    stopped_after = time.monotonic() - asked
+    assert queue.get(job.id).status == "cancelled"  # type: ignore[union-attr]
+    assert stopped_after < 15, stopped_after
+    assert not (cluster.out / "afbreken" / ".lock.json").exists()  # the worker let go
+    time.sleep(2 * VISIBILITY)  # nothing brings it back: not the broker's redelivery, not another worker
+    assert queue.get(job.id).status == "cancelled"  # type: ignore[union-attr]
+    listed = cluster.oogst("jobs", "--session", "afbreken")
+    assert "cancelled" in listed.stdout
+    again = cluster.oogst("run", str(path))  # run again: the stages done before the cancel are kept
+    assert again.returncode == 0, again.stderr
+    run = json.loads((cluster.out / "afbreken" / "run.json").read_text(encoding="utf-8"))
+    assert "transcribe" in run["skipped"] and "insights" in run["stages"]
+
+
+@pytest.mark.slow
+@pytest.mark.needs_service("redis-server")
 def test_a_job_whose_worker_is_killed_completes_on_the_other(cluster: Cluster, tmp_path: Path) -> None:
     path = transcript(tmp_path / "lang.txt", long_lines(3))  # long enough to be caught mid-job
     queue = cluster.queue()
@@ -331,5 +401,6 @@ def test_the_web_page_submits_to_the_broker_and_shows_the_worker(redis_port: int
     cfg.queue.progress(job.id, {"stage": "insights", "fraction": 0.4})
     state = client.get(f"/s/{name}/progress.json").json()
     assert state["status"] == "running" and state["worker"] == "werkstation-3:4242"
-    assert "op werkstation-3:4242" in client.get(f"/s/{name}").text
+    assert "werkstation-3:4242" in client.get("/jobs").text  # the queue page names the worker
+    assert "werkstation-3:4242" not in client.get(f"/s/{name}").text  # the session page does not
     cfg.queue.db.flushdb()  # type: ignore[attr-defined]

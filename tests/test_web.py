@@ -56,8 +56,13 @@ def test_upload_transcript_runs_to_a_draft(tmp_path: Path, vtt: Path) -> None:
     draft = client.get(f"/s/{name}/files/draft.docx")
     assert draft.status_code == 200 and draft.content[:2] == b"PK"
     assert "attachment" in draft.headers["content-disposition"]
-    # the same name again gets its own folder
-    assert upload(client, vtt).headers["location"] == f"/s/{name}-2"
+    # the same file again asks first (issue 25); another file of the same name gets its own folder
+    again = upload(client, vtt)
+    assert again.status_code == 409 and name in again.text
+    other = tmp_path / "other" / vtt.name
+    other.parent.mkdir()
+    other.write_text(VTT.replace("samen bespreekt", "samen doet"), encoding="utf-8")
+    assert upload(client, other).headers["location"] == f"/s/{name}-2"
 
 
 def test_upload_over_the_limit_is_refused(tmp_path: Path) -> None:
@@ -171,13 +176,20 @@ def test_non_loopback_without_password_generates_one(tmp_path: Path) -> None:
     assert local.guard.password is None
 
 
-def test_delete_refuses_a_busy_session(tmp_path: Path, vtt: Path) -> None:
+def test_delete_cancels_the_job_and_refuses_while_its_worker_still_holds_the_session(
+        tmp_path: Path, vtt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.web import pages_sessions
+    from tests.web_helpers import held_elsewhere
+
+    monkeypatch.setattr(pages_sessions, "STOP_WAIT", 0.5)
     client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
     name = upload(client, vtt).headers["location"].rsplit("/", 1)[-1]
-    answer = client.post(f"/s/{name}/delete", data={"csrf": csrf(client, f"/s/{name}/delete")})
-    assert answer.status_code == 409 and f"Sessie {name} wordt nu verwerkt" in answer.text
+    cfg.queue.claim("vm:1")
+    with held_elsewhere(cfg.out_dir / name):  # its worker has not reached a safe point yet
+        answer = client.post(f"/s/{name}/delete", data={"csrf": csrf(client, f"/s/{name}/delete")})
+    assert answer.status_code == 409 and f"Sessie {name} wordt nog gestopt" in answer.text
     assert (cfg.out_dir / name).is_dir()
-    assert json.loads(client.get(f"/s/{name}/progress.json").text)["status"] == "queued"
+    assert json.loads(client.get(f"/s/{name}/progress.json").text)["stopping"] is True
 
 
 def test_other_host_names_are_refused_on_loopback(tmp_path: Path) -> None:

@@ -315,17 +315,24 @@ def test_every_error_page_speaks_the_browsers_language(tmp_path: Path, monkeypat
     client_walk(client, walk, walk.steps, language)
 
 
-def test_a_failed_job_and_a_busy_delete_speak_dutch(tmp_path: Path) -> None:
+def test_a_failed_job_and_a_busy_delete_speak_dutch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What the worker and the queue say reaches the page in its language: a job that failed with a message, one
-    that failed without (an internal error), and deleting a session whose job is still queued."""
+    that failed without (an internal error), and deleting a session whose worker has not let go of it yet."""
+    from pipeline.web import pages_sessions
+    from tests.web_helpers import held_elsewhere
+
+    monkeypatch.setattr(pages_sessions, "STOP_WAIT", 0.5)
     client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
     source = tmp_path / "2025-03-04_overleg.vtt"
     source.write_text(VTT, encoding="utf-8")
     name = upload(client, source).headers["location"].rsplit("/", 1)[-1]
-    answer = client.post(f"/s/{name}/delete", data={"csrf": csrf(client)}, follow_redirects=False)
+    with held_elsewhere(cfg.out_dir / name):
+        answer = client.post(f"/s/{name}/delete", data={"csrf": csrf(client)}, follow_redirects=False)
     assert answer.status_code == 409
-    check(Step("verwijderen terwijl het wacht", "", [msg("delete_busy", name=name)]), _problems(answer, "problem"),
+    check(Step("verwijderen terwijl het stopt", "", [msg("delete_busy", name=name)]), _problems(answer, "problem"),
           "nl", cfg.out_dir)
+    source.write_text(VTT.replace("Ik ga", "Ik wil"), encoding="utf-8")  # another file (the same one asks first)
+    name = upload(client, source).headers["location"].rsplit("/", 1)[-1]  # the first one's job was cancelled
     # the upload is changed before the worker gets to it: the job fails with the importer's message
     (cfg.out_dir / name / f"{name}.vtt").write_text("Hallo allemaal.\n", encoding="utf-8")
     run_jobs(cfg)

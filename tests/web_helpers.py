@@ -56,6 +56,20 @@ def upload(client: TestClient | httpx.Client, path: Path, **fields: Any) -> http
                            data={k: str(v) for k, v in fields.items()}, follow_redirects=False)
 
 
+@contextmanager
+def held_elsewhere(root: Path) -> Iterator[None]:
+    """The session's lock held by another process (a worker that has not stopped yet) while the block runs."""
+    code = ("import sys, time; from pipeline.core.lock import session_lock\n"
+            "with session_lock(sys.argv[1], 'the web worker'):\n    print('held', flush=True); time.sleep(600)")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(root)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -114,7 +114,7 @@ def run_on_queue(args: argparse.Namespace, settings: Any, requests: list[RunRequ
     for job in final:
         if job.status == "done" and not settings.quiet:
             print(f"{job.session}: done -> {out_dir / job.session}/")
-    return 1 if any(job.status == "failed" for job in final) else 0
+    return 1 if any(job.status != "done" for job in final) else 0  # failed, cancelled or paused
 
 
 def add_run(sub: Any) -> None:
@@ -200,9 +200,15 @@ def add_queue_commands(sub: Any) -> None:
         return run_worker(settings_of(args, models_dir=args.models_dir), announce=err)
 
     def cmd_jobs(args: argparse.Namespace) -> int:
-        from pipeline.jobs.engines import jobs_lines, open_queue
+        from pipeline.jobs.engines import control_jobs, jobs_lines, open_queue
 
-        print(*jobs_lines(open_queue(settings_of(args)), limit=args.limit, session=args.session), sep="\n")
+        queue = open_queue(settings_of(args))
+        if args.action is not None:
+            if not args.target:
+                raise ConfigError(f"oogst jobs {args.action}: give a job number or a session name (see `oogst jobs`)")
+            print(*control_jobs(queue, args.action, args.target), sep="\n")
+            return 0
+        print(*jobs_lines(queue, limit=args.limit, session=args.session), sep="\n")
         return 0
 
     def cmd_status(args: argparse.Namespace) -> int:
@@ -221,9 +227,18 @@ def add_queue_commands(sub: Any) -> None:
     add_common(worker)
     worker.set_defaults(func=cmd_worker)
 
-    jobs = sub.add_parser("jobs", help="list jobs: queued, running (worker, stage, %%), done, failed",
+    jobs = sub.add_parser("jobs", help="list jobs (queued, running, paused, done, failed, cancelled); cancel, pause, "
+                                       "resume or move one ahead",
                           description="The newest jobs of the queue first (the broker's, or the embedded one): "
-                                      "queued, running (on which worker, which stage, how far), done, failed (why).")
+                                      "queued, running (on which worker, which stage, how far), paused, done, failed "
+                                      "(why), cancelled. `oogst jobs cancel JOB|SESSION` cancels a job (a running one "
+                                      "stops within seconds at a safe point and keeps its transcription checkpoint); "
+                                      "pause puts it back in the queue as paused (resume: it goes on where it was); "
+                                      "first moves a waiting job to the front.")
+    jobs.add_argument("action", nargs="?", choices=["cancel", "pause", "resume", "first"],
+                      help="do this to a job instead of listing them")
+    jobs.add_argument("target", nargs="?", metavar="JOB|SESSION",
+                      help="the job's number (as `oogst jobs` lists it) or a session name: all its jobs")
     jobs.add_argument("--session", help="only this session's jobs")
     jobs.add_argument("--limit", type=int, default=50, help="how many (default 50)")
     add_common(jobs)

@@ -69,8 +69,9 @@ def _busy(root: Path, out_name: str) -> SessionBusyError:
     when = since[11:16] if len(since) >= 16 else "a moment ago"
     pid = f" (pid {info['pid']} on {info.get('host', '?')})" if info.get("pid") else ""
     key = "series_busy" if root.parent.name == SERIES_DIR else "busy"  # a series folder has the same lock
+    stop = "stop it" if key == "series_busy" else f"stop it (a job: oogst jobs cancel {root.name})"
     return SessionBusyError(f"{out_name} is busy: {owner}{pid} has been processing it since {when}; wait for it to "
-                            "finish or stop it", key if len(since) >= 16 else f"{key}_now", name=root.name,
+                            f"finish or {stop}", key if len(since) >= 16 else f"{key}_now", name=root.name,
                             since=when)
 
 

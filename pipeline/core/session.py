@@ -66,7 +66,7 @@ RETURNED = "returned"
 SENT_LEDGER = "sent.json"
 EML = "mail.eml"
 CLIPS = ".clips"
-CLIPS_STAMP = "turns.sha"  # in .clips/: the hash of the turns.json the clips were cut for
+CLIPS_STAMP = "spans.json"  # in .clips/: the recording and the spans the clips were cut from
 LOCK = ".lock"
 LOCK_HOLDER = ".lock.json"
 

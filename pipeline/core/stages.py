@@ -14,7 +14,8 @@ through an `Extension` at named points instead of being called from inside the s
 Each point contributes its key parts at a fixed place in its stage's recipe, so a session made before stays fresh.
 
 How a run reports progress: the `Reporter` protocol, a silent one, and the terminal's (a line per stage, a bar with
-ETA in audio seconds for the stages that walk the audio).
+ETA in audio seconds for the stages that walk the audio); and how a run is stopped at a safe point
+(`Reporter.check` raises `Interrupted`: a job cancelled or paused from the web page or `oogst jobs`).
 """
 
 from __future__ import annotations
@@ -115,7 +116,16 @@ class Extension:
         return None
 
 
-__all__ = ["ConsoleReporter", "Reporter", "SilentReporter"]
+__all__ = ["ConsoleReporter", "Interrupted", "Reporter", "SilentReporter"]
+
+
+class Interrupted(Exception):
+    """The run was asked to stop ("cancel" or "pause") and stopped at a safe point: between stages, or inside a long
+    one between segments or windows. What was written stays (the stage cache, the transcription checkpoint)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"asked to {action}")
+        self.action = action
 
 
 class Reporter(Protocol):
@@ -132,6 +142,10 @@ class Reporter(Protocol):
         """The stage failed; close whatever begin() opened."""
         ...
 
+    def check(self) -> None:
+        """Raise `Interrupted` when the run must stop now; called between stages and often inside long ones."""
+        ...
+
 
 class SilentReporter:
     def begin(self, session: str, stage: str, total_seconds: float | None) -> Callable[[float], None] | None:
@@ -141,6 +155,9 @@ class SilentReporter:
         return None
 
     def abort(self, session: str, stage: str) -> None:
+        return None
+
+    def check(self) -> None:
         return None
 
 
@@ -169,6 +186,9 @@ class ConsoleReporter:
             bar.update(max(0.0, round(share * bar.total, 1) - bar.n))
 
         return progress
+
+    def check(self) -> None:
+        return None  # Ctrl-C stops the command line
 
     def abort(self, session: str, stage: str) -> None:
         if self._bar is not None:

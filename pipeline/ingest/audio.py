@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,24 +50,14 @@ def load_audio(path: Path, *, progress: Callable[[float], None] | None = None) -
     import av
 
     path = Path(path)
-    if not path.exists():
-        raise AudioError(f"{path}: file not found (check the name, or put the recording in recordings/)",
-                         "file_not_found", file=path.name)
-    if path.is_dir():
-        raise AudioError(f"{path}: is a folder, not a recording (give a file, or use `oogst run {path}` for all)")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{path}: the file is empty (0 bytes); copy or export the recording again", "audio_empty",
-                         file=path.name)
-    _check_riff(path)
+    _check_file(path)
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except av.FFmpegError:
-        raise AudioError(f"{path}: not an audio or video file that can be read (damaged, or another kind of file); "
-                         "export the recording again as .m4a, .mp3 or .wav", "not_audio", file=path.name) from None
+        raise _not_audio(path) from None
     with container:
         if not container.streams.audio:
-            raise AudioError(f"{path}: no audio stream found (is this a video without sound?); "
-                             "export the recording with its sound track", "no_audio_stream", file=path.name)
+            raise _no_audio_stream(path)
         stream = container.streams.audio[0]
         declared = _declared_seconds(container, stream)
         buffer = _Buffer(int((declared or 0) * SAMPLE_RATE * 1.02))
@@ -106,6 +97,131 @@ def load_audio(path: Path, *, progress: Callable[[float], None] | None = None) -
         progress(1.0)
     log.info("decoded %s: %.1f s", path, seconds)
     return audio
+
+
+PROBE_SECONDS = 5.0  # what the upload check decodes at the start (and at the end) of a recording
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a look at a recording's container found: its audio codec, duration and container format."""
+
+    format: str  # ffmpeg's name of the container, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    codec: str
+    seconds: float | None  # as the file declares it (None: it does not say)
+    video: bool
+
+
+def probe_audio(path: Path, *, seconds: float = PROBE_SECONDS) -> Probe:
+    """Check a recording without decoding all of it: the container and its audio stream, a few seconds of audio at
+    the start and, when the file declares its duration, a moment near the end (a copy or upload cut off). The same
+    errors as `load_audio` for what it sees; a recording that is silent throughout is only found by decoding it all.
+    Memory and time do not grow with the recording's length (the web app's upload check)."""
+    import av
+
+    path = Path(path)
+    _check_file(path)
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except av.FFmpegError:
+        raise _not_audio(path) from None
+    with container:
+        if not container.streams.audio:
+            raise _no_audio_stream(path)
+        stream = container.streams.audio[0]
+        declared = _declared_seconds(container, stream)
+        probe = Probe(container.format.name, stream.codec_context.name, declared, bool(container.streams.video))
+        decoded, _, error = _decode_some(container, stream, seconds)
+        if decoded == 0:
+            if error is not None:
+                raise AudioError(f"{path}: the audio data is corrupt and nothing could be decoded ({error}); "
+                                 "export the recording again", "audio_corrupt", file=path.name)
+            raise AudioError(f"{path}: contains no audio (zero length); check that the recording actually ran",
+                             "audio_zero", file=path.name)
+        if declared and declared > 4 * seconds and stream.time_base:
+            try:
+                container.seek(int((declared - seconds) / stream.time_base), stream=stream)
+                tail, reached, error = _decode_some(container, stream, 0.5)
+            except av.FFmpegError as exc:
+                tail, reached, error = 0.0, None, str(exc)
+            # nothing there, or the seek fell back to where the data ends (a cut-off .mp3 still declares it all)
+            if tail == 0 or (reached is not None and reached < TRUNCATED_SHARE * declared):
+                raise AudioError(f"{path}: truncated: the file says {clock(declared)} but its end cannot be read "
+                                 f"({error or 'no audio there'}); copy the file again (was the upload or copy "
+                                 "finished?)", "audio_end_missing", file=path.name, declared=clock(declared))
+    return probe
+
+
+def _decode_some(container: object, stream: object, seconds: float) -> tuple[float, float | None, str | None]:
+    """Decode up to `seconds` of audio from where the container is: (seconds decoded, the time in the recording
+    reached when the frames say, the decoder's error)."""
+    import av
+
+    got, reached = 0.0, None
+    try:
+        for frame in container.decode(stream):  # type: ignore[attr-defined]
+            length = frame.samples / (frame.sample_rate or SAMPLE_RATE)
+            got += length
+            reached = frame.time + length if frame.time is not None else reached
+            if got >= seconds:
+                break
+    except av.FFmpegError as exc:
+        return got, reached, str(exc)
+    return got, reached, None
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise AudioError(f"{path}: file not found (check the name, or put the recording in recordings/)",
+                         "file_not_found", file=path.name)
+    if path.is_dir():
+        raise AudioError(f"{path}: is a folder, not a recording (give a file, or use `oogst run {path}` for all)")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: the file is empty (0 bytes); copy or export the recording again", "audio_empty",
+                         file=path.name)
+    _check_riff(path)
+
+
+def _not_audio(path: Path) -> AudioError:
+    return AudioError(f"{path}: not an audio or video file that can be read (damaged, or another kind of file); "
+                      "export the recording again as .m4a, .mp3 or .wav", "not_audio", file=path.name)
+
+
+def _no_audio_stream(path: Path) -> AudioError:
+    return AudioError(f"{path}: no audio stream found (is this a video without sound?); "
+                      "export the recording with its sound track", "no_audio_stream", file=path.name)
+
+
+def load_span(path: Path, start: float, end: float) -> np.ndarray:
+    """Decode only `start`..`end` seconds of a recording to 16 kHz mono float32 (seeking there: a clip of a
+    two-hour recording costs what the clip costs)."""
+    import av
+
+    path = Path(path)
+    with av.open(str(path), metadata_errors="ignore") as container:
+        if not container.streams.audio:
+            raise _no_audio_stream(path)
+        stream = container.streams.audio[0]
+        if start > 1 and stream.time_base:
+            container.seek(int((start - 1) / stream.time_base), stream=stream)  # lands at or before it
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        pieces: list[np.ndarray] = []
+        at: float | None = None  # the recording's time of the next resampled sample
+        try:
+            for frame in container.decode(stream):
+                if at is None:
+                    at = float(frame.time) if frame.time is not None else 0.0
+                for out in resampler.resample(frame):
+                    pieces.append(out.to_ndarray().reshape(-1))
+                if at + sum(len(x) for x in pieces) / SAMPLE_RATE >= end:
+                    break
+        except av.FFmpegError as exc:
+            if not pieces:
+                raise AudioError(f"{path}: cannot read {clock(start)}-{clock(end)} ({exc})", "audio_corrupt",
+                                 file=path.name) from None
+    audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    first = max(0, int(round((start - (at or 0.0)) * SAMPLE_RATE)))
+    return np.clip(audio[first: first + int(round((end - start) * SAMPLE_RATE))], -1.0, 1.0)
 
 
 def _check_riff(path: Path) -> None:

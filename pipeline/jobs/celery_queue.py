@@ -4,15 +4,19 @@ Celery carries one message per job to the workers (late acknowledgement: a messa
 job is over, so a worker that dies leaves it to be delivered again; prefetch 1: a worker holds one job at a time).
 The job's state lives in the same Redis, under `oogst:*`, so every machine sees it:
 
-    oogst:job:<id>      hash: the `Job` fields (params and progress as JSON)
+    oogst:job:<id>      hash: the `Job` fields (params and progress as JSON; `control`: a person's cancel or pause
+                        of the running job, which its worker reads with its heartbeat)
     oogst:jobs          sorted set of every job id; oogst:session:<name> the ids of one session
-    oogst:active        sorted set of queued and running ids (the order of the queue)
+    oogst:active        sorted set of queued, running and paused ids, scored by rank (the order of the queue)
     oogst:dedup:<hash>  the id of the queued or running job with this kind, session, input and parameters
 
 A delivered message runs its job only after `claim(worker, job_id=...)` took it in Redis: a job that another
 worker runs with a fresh heartbeat is not taken (the message comes back later), so a redelivery after the broker's
-visibility timeout never runs a live job twice. Inputs under the outputs folder are stored relative to it, so a
-worker finds them under its own mount of the share.
+visibility timeout never runs a live job twice. A message is a job's ticket to a worker: when a person moved
+another queued job ahead of it, the worker runs that one first and sends the ticket again (`run_job`), so the queue's
+order holds across the broker's first-in-first-out delivery; a paused job's message is dropped and resuming sends a
+new one. Inputs under the outputs folder are stored relative to it, so a worker finds them under its own mount of the
+share.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pipeline.core.errors import OogstError
-from pipeline.jobs.queue import DEFAULT_TTL, MAX_ATTEMPTS, Job
+from pipeline.jobs.queue import ACTIONS, DEFAULT_TTL, MAX_ATTEMPTS, OVER, Job
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -160,7 +164,8 @@ class CeleryQueue:
                    json.loads(fields.get("params") or "{}"), fields["status"], int(fields.get("attempts") or 0),
                    fields.get("error") or None, json.loads(fields.get("progress") or "{}"),
                    float(fields.get("submitted") or 0), number("started"), number("finished"),
-                   fields.get("worker") or None, number("heartbeat"))
+                   fields.get("worker") or None, number("heartbeat"), fields.get("control") or None,
+                   float(fields.get("rank") or fields["id"]))
 
     def get(self, job_id: int) -> Job | None:
         with self._talk():
@@ -183,8 +188,19 @@ class CeleryQueue:
 
     def position(self, job_id: int) -> int:
         """How many queued or running jobs are ahead of this one."""
+        ahead = 0
+        for job in self.waiting():
+            if job.id == job_id:
+                return ahead
+            ahead += job.active
+        return ahead
+
+    def waiting(self) -> builtins.list[Job]:
         with self._talk():
-            return int(self.db.zcount(f"{P}active", "-inf", f"({job_id}"))
+            ids = self.db.zrange(f"{P}active", 0, -1)
+        order = {"running": 0, "queued": 1, "paused": 2}
+        jobs = [j for j in self._many(ids) if j.status in order]
+        return sorted(jobs, key=lambda j: (order[j.status], j.rank, j.id))
 
     # -- the life of a job ----------------------------------------------------------------------------------
     def _watched(self, key: str, body: Callable[[Any], Any]) -> Any:
@@ -216,7 +232,8 @@ class CeleryQueue:
             pipe.multi()
             pipe.hset(f"{P}job:{job_id}", mapping={
                 "id": job_id, "kind": kind, "session": session, "input": stored, "params": blob,
-                "status": "queued", "attempts": 0, "progress": "{}", "submitted": time.time(), "digest": digest})
+                "status": "queued", "attempts": 0, "progress": "{}", "submitted": time.time(), "digest": digest,
+                "rank": job_id})
             pipe.set(dedup, job_id)
             pipe.zadd(f"{P}jobs", {str(job_id): job_id})
             pipe.zadd(f"{P}session:{session}", {str(job_id): job_id})
@@ -231,6 +248,12 @@ class CeleryQueue:
         job = self.get(added)
         assert job is not None
         return job
+
+    def resend(self, job_id: int) -> None:
+        """Send the job's message again (it gave its ticket to a job moved ahead of it)."""
+        job = self.get(job_id)
+        if job is not None:
+            self._send(job_id, job.params)
 
     def _send(self, job_id: int, params: Mapping[str, Any]) -> None:
         try:
@@ -252,7 +275,7 @@ class CeleryQueue:
                 return False
             pipe.multi()
             pipe.hset(key, mapping={k: ("" if v is None else v) for k, v in new.items()})
-            if new.get("status") in ("done", "failed"):
+            if new.get("status") in OVER:
                 pipe.zrem(f"{P}active", str(job_id))
                 pipe.eval(_FORGET, 1, f"{P}dedup:{fields.get('digest', '')}", str(job_id))
             pipe.execute()
@@ -284,21 +307,30 @@ class CeleryQueue:
             if job.status == "running":
                 if job.heartbeat is not None and now - job.heartbeat < self.ttl:
                     return None  # alive on another worker
+                if job.control in ACTIONS:  # asked to stop, and its worker is gone: as asked
+                    return self._stopped_fields(job, job.control)
                 if job.attempts >= self.max_attempts:
                     return {"status": "failed", "finished": now,
                             "error": f"the worker stopped {job.attempts} times while running this job (last: "
                                      f"{job.worker}); check that worker's log"}
             return {"status": "running", "worker": worker, "attempts": job.attempts + 1, "started": now,
-                    "heartbeat": now, "error": None}
+                    "heartbeat": now, "error": None, "control": None, "progress": "{}"}  # a fresh run's
 
         job = self._update(job_id, take)
         return job if job is not None and job.status == "running" and job.worker == worker else None
 
-    def heartbeat(self, job_id: int) -> None:
+    def heartbeat(self, job_id: int) -> str | None:
         with self._talk():
             key = f"{P}job:{job_id}"
-            if self.db.hget(key, "status") == "running":
+            status, control = self.db.hmget(key, "status", "control")
+            if status == "running":
                 self.db.hset(key, "heartbeat", time.time())
+        return control if status == "running" and control in ACTIONS else None
+
+    def asked(self, job_id: int) -> str | None:
+        with self._talk():
+            status, control = self.db.hmget(f"{P}job:{job_id}", "status", "control")
+        return control if status == "running" and control in ACTIONS else None
 
     def progress(self, job_id: int, progress: Mapping[str, Any]) -> None:
         with self._talk():
@@ -333,9 +365,78 @@ class CeleryQueue:
                                           "finished": time.time()})
 
     def release(self, job_id: int, *, resend: bool = True) -> None:
-        """Put a running job back in the queue (and, unless its message is retried anyway, send it again)."""
-        back = self._update(job_id, lambda job: {"status": "queued", "worker": None,
-                                                 "attempts": max(job.attempts - 1, 0)}
-                            if job.status == "running" else None)
-        if back is not None and resend:
-            self._send(job_id, back.params)
+        """Put a running job back in the queue (and, unless its message is retried anyway, send it again); a job a
+        person asked to stop is cancelled or paused instead."""
+        def back(job: Job) -> dict[str, Any] | None:
+            if job.status != "running":
+                return None
+            if job.control in ACTIONS:
+                return self._stopped_fields(job, job.control)
+            return {"status": "queued", "worker": None, "attempts": max(job.attempts - 1, 0)}
+
+        after = self._update(job_id, back)
+        if after is not None and after.status == "queued" and resend:
+            self._send(job_id, after.params)
+
+    @staticmethod
+    def _stopped_fields(job: Job, action: str) -> dict[str, Any]:
+        if action == "cancel":
+            return {"status": "cancelled", "control": None, "finished": time.time()}
+        return {"status": "paused", "control": None, "worker": None, "attempts": max(job.attempts - 1, 0)}
+
+    def stopped(self, job_id: int, action: str) -> None:
+        self._update(job_id, lambda job: self._stopped_fields(job, action))
+
+    def cancel(self, job_id: int) -> Job | None:
+        def decide(job: Job) -> dict[str, Any] | None:
+            if job.status == "running":
+                return {"control": "cancel"}
+            return self._stopped_fields(job, "cancel") if job.status in ("queued", "paused") else None
+
+        self._update(job_id, decide)
+        return self.get(job_id)
+
+    def pause(self, job_id: int) -> Job | None:
+        def decide(job: Job) -> dict[str, Any] | None:
+            if job.status == "running":
+                return {"control": "pause"}
+            return {"status": "paused"} if job.status == "queued" else None  # its message is dropped on delivery
+
+        self._update(job_id, decide)
+        return self.get(job_id)
+
+    def resume(self, job_id: int) -> Job | None:
+        def decide(job: Job) -> dict[str, Any] | None:
+            if job.status == "paused":
+                return {"status": "queued"}
+            return {"control": None} if job.status == "running" and job.control == "pause" else None
+
+        before = self.get(job_id)
+        self._update(job_id, decide)
+        if before is not None and before.status == "paused":
+            self._send(job_id, before.params)  # a new ticket: the paused job's message was dropped
+        return self.get(job_id)
+
+    def first(self, job_id: int) -> Job | None:
+        def to_front(pipe: Any) -> None:
+            fields = pipe.hgetall(f"{P}job:{job_id}")
+            if not fields or fields["status"] not in ("queued", "paused"):
+                pipe.reset()
+                return
+            ids = pipe.zrange(f"{P}active", 0, -1)
+            front = pipe.zrange(f"{P}active", 0, 0, withscores=True)
+            low = float(front[0][1]) if front else 0.0
+            if ids and ids[0] == str(job_id):
+                pipe.reset()
+                return
+            pipe.multi()
+            pipe.hset(f"{P}job:{job_id}", "rank", low - 1)
+            pipe.zadd(f"{P}active", {str(job_id): low - 1})
+            pipe.execute()
+
+        self._watched(f"{P}active", to_front)
+        return self.get(job_id)
+
+    def next_queued(self) -> Job | None:
+        """The queued job that runs next, by the queue's order."""
+        return next((j for j in self.waiting() if j.status == "queued"), None)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.lock import SessionBusyError, holder, session_lock
-from pipeline.jobs.celery_queue import DEFAULT_KIND, QUEUE_NAME, TASK, CeleryQueue, kind_queue
+from pipeline.jobs.celery_queue import DEFAULT_KIND, QUEUE_NAME, TASK, CeleryQueue, kind_queue, queue_for
 from pipeline.jobs.worker import OWNER, Worker
 
 log = logging.getLogger(__name__)
@@ -48,19 +48,29 @@ def sweep(root: Path) -> None:
 def run_job(task: Any, job_id: int, *, worker: Worker, queue: CeleryQueue) -> str:
     """The body of the Celery task: take the job, run it under the session lock, or hand it back for later."""
     later = max(1.0, min(30.0, queue.ttl / 2))
-    job = queue.claim(worker.name, job_id=job_id)
+    job = None
+    ahead = queue.next_queued()  # a job a person moved ahead of this one runs first (one merely older is taken by
+    # the worker its own message went to)
+    if ahead is not None and ahead.id != job_id and ahead.rank != ahead.id \
+            and (mine := queue.get(job_id)) is not None and mine.status == "queued" and ahead.rank < mine.rank \
+            and queue_for(ahead.params) == queue_for(mine.params):  # a job for another kind of worker waits for it
+        job = queue.claim(worker.name, job_id=ahead.id)
+        if job is not None:
+            queue.resend(job_id)  # this job keeps its ticket
+    if job is None:
+        job = queue.claim(worker.name, job_id=job_id)
     if job is None:
         current = queue.get(job_id)
         if current is not None and current.active:  # running on another worker, heartbeat fresh
             log.info("job %d runs on %s; looking again in %.0f s", job_id, current.worker, later)
             raise task.retry(countdown=later, max_retries=None)
         return "over"
-    mine = worker.kind()
+    kind = worker.kind()
     wanted = (job.params.get("model"), job.params.get("compute_type"))
-    if any(wanted) and wanted != (mine["model"], mine["compute_type"]):
+    if any(wanted) and wanted != (kind["model"], kind["compute_type"]):
         # a message in the wrong queue (a worker's config changed under it): to the queue of its kind, untouched
         log.warning("job %d needs a %s/%s worker, this one is %s/%s; sending it to its queue", job.id, *wanted,
-                    mine["model"], mine["compute_type"])
+                    kind["model"], kind["compute_type"])
         queue.release(job.id, resend=True)
         return "rerouted"
     job = dataclasses.replace(job, input=str(queue.local_input(job)))
@@ -69,7 +79,7 @@ def run_job(task: Any, job_id: int, *, worker: Worker, queue: CeleryQueue) -> st
         other = held_elsewhere(root, queue.ttl)
         if other:
             raise SessionBusyError(f"{job.session} is held by {other}")
-        worker.current = job
+        worker.take(job)
         log.info("job %d: %s %s (attempt %d)", job.id, job.kind, job.session, job.attempts)
         with session_lock(root, OWNER):
             if job.attempts > 1:
@@ -87,7 +97,7 @@ def run_job(task: Any, job_id: int, *, worker: Worker, queue: CeleryQueue) -> st
             log.warning("job %d: could not record the failure; its message comes back after the timeout", job.id)
         raise
     finally:
-        worker.current = None
+        worker.take(None)
     return "ran"
 
 

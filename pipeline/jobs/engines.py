@@ -165,9 +165,12 @@ def describe(job: Job) -> str:
         words = texts("en", "status")  # the command line speaks English
         doing = f"{words.get(stage, stage)} {100 * float(progress.get('fraction') or 0):.0f}%" if stage else "starting"
         eta = f", about {progress['eta']:.0f} s left" if progress.get("eta") else ""
-        return f"running on {job.worker}: {doing}{eta}"
+        stopping = f" (asked to {job.control})" if job.stopping else ""
+        return f"running on {job.worker}: {doing}{eta}{stopping}"
     if job.status == "failed":
         return f"failed: {job.error}"
+    if job.status in ("paused", "cancelled"):
+        return job.status
     if job.status == "done":
         return f"done at {when(job.finished)}"
     return "queued"
@@ -203,6 +206,32 @@ def jobs_lines(queue: JobQueue, *, limit: int = 50, session: str | None = None) 
     for job in jobs:
         tries = f" (attempt {job.attempts})" if job.attempts > 1 else ""
         lines.append(f"#{job.id:<5} {when(job.submitted):>5}  {job.session:<28} {describe(job)}{tries}")
+    return lines
+
+
+CONTROLS = {"cancel": ("queued", "running", "paused"), "pause": ("queued", "running"), "resume": ("paused",),
+            "first": ("queued", "paused")}  # what `oogst jobs ACTION` acts on
+
+
+def control_jobs(queue: JobQueue, action: str, target: str) -> list[str]:
+    """`oogst jobs cancel|pause|resume|first JOB|SESSION`: the job with that number, or every job of that session
+    the action applies to; one line per job saying what happened."""
+    number = target.removeprefix("#")
+    if number.isdigit():
+        job = queue.get(int(number))
+        jobs = [job] if job is not None and job.status in CONTROLS[action] else []
+    else:
+        jobs = [j for j in queue.list(target, limit=1000) if j.status in CONTROLS[action]]
+    if not jobs:
+        raise InputError(f"{target}: no job to {action} (give a job number or a session name; see `oogst jobs`)")
+    lines = []
+    for job in sorted(jobs, key=lambda j: j.id):
+        after = getattr(queue, action)(job.id) or job
+        if after.stopping:
+            state = f"asked to {action}; its worker ({after.worker}) stops at the next safe point, within seconds"
+        else:
+            state = "moved to the front of the queue" if action == "first" else after.status
+        lines.append(f"#{job.id} {job.session}: {state}")
     return lines
 
 

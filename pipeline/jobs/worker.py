@@ -4,9 +4,14 @@
 
 It keeps the speech recogniser loaded between jobs (the speaker and sentence encoders cache themselves in the
 process), sends heartbeats while a job runs, and reports stage, share done and ETA through the `Reporter` protocol
-of `core.progress`. A job's parameters are a `RunRequest` (`pipeline.service.Oogst.run`). SIGTERM puts the
+of `core.stages`. A job's parameters are a `RunRequest` (`pipeline.service.Oogst.run`). SIGTERM puts the
 running job back in the queue; when the parent (`oogst serve`) dies the worker stops too. A worker killed
 outright leaves a job whose heartbeat expires; the next claim queues it again.
+
+A person may cancel or pause the running job (the web page, `oogst jobs cancel`): the heartbeat thread reads that
+from the queue every second, and the run stops at its next safe point (`Reporter.check`: between stages, and
+between segments, windows and sentences inside them), keeps what it wrote (the stage cache, the transcription
+checkpoint), lets go of the session and tells the queue (`stopped`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import OogstError
 from pipeline.core.lock import SessionBusyError, session_lock
 from pipeline.core.lock import heartbeat as lock_heartbeat
+from pipeline.core.stages import Interrupted
 from pipeline.core.types import RunRequest
 from pipeline.jobs.queue import Job, JobQueue, SQLiteQueue
 
@@ -49,10 +55,14 @@ class Stopped(Exception):
 class JobReporter:
     """`pipeline.run.Reporter` that writes the stage, share done and ETA of a job into the queue."""
 
-    def __init__(self, queue: JobQueue, job_id: int, *, every: float = 0.5) -> None:
+    def __init__(self, queue: JobQueue, job_id: int, *, every: float = 0.5,
+                 asked: Callable[[], str | None] | None = None) -> None:
+        """`asked` says what a person asked of the job meanwhile ("cancel", "pause"; the worker's heartbeat
+        thread keeps it fresh), for `check`."""
         self.queue = queue
         self.job_id = job_id
         self.every = every
+        self.asked = asked or (lambda: None)
         self.state: dict[str, Any] = {"stage": None, "fraction": 0.0, "eta": None, "done": [], "skipped": []}
 
     def _write(self) -> None:
@@ -84,6 +94,11 @@ class JobReporter:
     def abort(self, session: str, stage: str) -> None:
         return None
 
+    def check(self) -> None:
+        action = self.asked()
+        if action is not None:
+            raise Interrupted(action)
+
     def failed(self, error: OogstError) -> None:
         """Keep the error's message with the job, so a page shows it in its own language (the job's `error` is the
         English line the command line shows)."""
@@ -96,7 +111,7 @@ class Worker:
     """Claims jobs from a queue and runs them with models kept loaded."""
 
     def __init__(self, queue: JobQueue, cli: dict[str, Any], *, config: Path | None = None, name: str | None = None,
-                 heartbeat_every: float = 5.0) -> None:
+                 heartbeat_every: float = 5.0, look_every: float = 1.0) -> None:
         """`cli` and `config` are the server's settings (as `load_settings` takes them); a job adds its own."""
         from pipeline.core.settings import load_settings
         from pipeline.service import Oogst
@@ -108,8 +123,11 @@ class Worker:
         self.service = Oogst(self.settings, front="worker")
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.heartbeat_every = heartbeat_every
+        self.look_every = min(look_every, heartbeat_every)  # how often the queue is asked whether to stop
         self._backends: dict[tuple[Any, ...], Backend] = {}
         self.current: Job | None = None
+        self._asked: dict[int, str] = {}  # job id -> "cancel"/"pause", as the heartbeat thread last read it
+        self._asking = threading.Lock()  # `current` and `_asked` change together (see `take`)
 
     def kind(self) -> dict[str, str]:
         """What this worker transcribes with: its model (a name), precision and device. With a job broker it
@@ -169,18 +187,24 @@ class Worker:
         from pipeline.ingest.audio import is_audio_file
 
         request = RunRequest.from_params(job.input, job.params)
-        reporter = JobReporter(self.queue, job.id)
+        reporter = JobReporter(self.queue, job.id, asked=lambda: self._asked.get(job.id))
         try:
             request = self.service.checked(request)
             settings = self.service.run_settings(request)
             # a re-run after names, corrections or edits: transcription is up to date, no recogniser needed
             wanted = is_audio_file(Path(request.input)) and not request.rerun and request.start in (None, "transcribe")
             backend = self.backend_for(settings) if wanted else None
-            self.service.run(request, reporter=reporter, asr_backend=backend)
+            result = self.service.run(request, reporter=reporter, asr_backend=backend)
+            self.service.cut_clips(result.session)  # the speakers page serves them; the web process cuts nothing
         except OogstError as exc:
             log.warning("job %d (%s) failed: %s", job.id, job.session, exc)
             reporter.failed(exc)
             self.queue.finish(job.id, str(exc))
+            return
+        except Interrupted as exc:  # a person cancelled or paused it: what was written stays
+            log.info("job %d (%s): %s at a safe point", job.id, job.session,
+                     "cancelled" if exc.action == "cancel" else "paused")
+            self.queue.stopped(job.id, exc.action)
             return
         except Stopped:
             raise
@@ -210,16 +234,47 @@ class Worker:
 
     def _beat(self, stop: threading.Event, parent: int | None) -> None:
         self._announce()
-        while not stop.wait(self.heartbeat_every):
-            self._announce()
+        last = time.monotonic()
+        while not stop.wait(self.look_every):
+            beat = time.monotonic() - last >= self.heartbeat_every - 1e-3
+            if beat:
+                last = time.monotonic()
+                self._announce()
             job = self.current
             if job is not None:
-                self.queue.heartbeat(job.id)
-                lock_heartbeat(self.settings.out_dir / job.session)
+                self._look(job, beat)
             if parent is not None and os.getppid() != parent:
                 log.warning("the server (pid %d) went away; stopping", parent)
                 os.kill(os.getpid(), signal.SIGTERM)
                 return
+
+    def _look(self, job: Job, beat: bool) -> None:
+        """Send the heartbeat (when `beat`) and read whether a person asked the job to stop."""
+        try:
+            if beat:
+                action = self.queue.heartbeat(job.id)
+                lock_heartbeat(self.settings.out_dir / job.session)
+            else:
+                action = self.queue.asked(job.id)
+        except OogstError as exc:  # the broker is away for a moment: the next beat tries again
+            log.warning("job %d: no heartbeat (%s)", job.id, exc)
+            return
+        with self._asking:
+            if self.current is not job:  # read for a run that is over: a resumed job must not stop at once
+                return
+            if action is not None:
+                self._asked[job.id] = action
+            else:
+                self._asked.pop(job.id, None)
+
+    def take(self, job: Job | None) -> None:
+        """The job this worker runs from now on (None: none); what was asked of an earlier run is forgotten, so a
+        job paused and resumed runs, whatever the heartbeat thread read before."""
+        with self._asking:
+            for run in (self.current, job):
+                if run is not None:
+                    self._asked.pop(run.id, None)
+            self.current = job
 
     def start_beat(self, parent: int | None = None) -> threading.Event:
         """Send heartbeats for the current job from a thread until the returned event is set."""
@@ -238,7 +293,7 @@ class Worker:
                         return
                     time.sleep(poll)
                     continue
-                self.current = job
+                self.take(job)
                 log.info("job %d: %s %s", job.id, job.kind, job.session)
                 try:
                     self.run_locked(job)
@@ -246,7 +301,7 @@ class Worker:
                     self.queue.release(job.id)
                     raise
                 finally:
-                    self.current = None
+                    self.take(None)
         finally:
             stop.set()
 

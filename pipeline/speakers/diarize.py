@@ -47,7 +47,8 @@ class SpeakerWindows:
 
 
 def speech_regions(audio: np.ndarray, *, min_silence: float = 0.25, pad: float = 0.05,
-                   chunk_seconds: float = 600.0) -> list[tuple[float, float]]:
+                   chunk_seconds: float = 600.0,
+                   progress: Callable[[float], None] | None = None) -> list[tuple[float, float]]:
     """Speech regions in seconds, by Silero VAD (the model shipped inside faster-whisper)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
@@ -65,6 +66,8 @@ def speech_regions(audio: np.ndarray, *, min_silence: float = 0.25, pad: float =
                 regions[-1] = (regions[-1][0], end)
             else:
                 regions.append((start, end))
+        if progress is not None:
+            progress(min(1.0, (offset + chunk) / len(audio)))
     return regions
 
 
@@ -282,8 +285,7 @@ def diarize(audio: np.ndarray, transcript: Transcript, *, num_speakers: int | No
     if not words:
         report(1.0)
         return Turns({}, (), {"diarization": {"speakers": 0, "forced": num_speakers is not None}})
-    regions = speech_regions(audio)
-    report(0.1)
+    regions = speech_regions(audio, progress=lambda f: report(0.1 * f))
     windows = embed_windows(audio, regions, progress=lambda f: report(0.1 + 0.8 * f))
     path, k = label_words(words, windows, num_speakers=num_speakers, max_speakers=max_speakers)
     report(0.95)

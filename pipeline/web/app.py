@@ -134,7 +134,10 @@ def oogst(request: Request) -> Oogst:
 
 def rerun_job(queue: JobQueue, session: Session) -> None:
     """Queue the session again with the parameters of its first job (a changed title or language would make the
-    stage cache redo the transcription); only stages whose inputs changed run."""
+    stage cache redo the transcription); only stages whose inputs changed run. A session whose transcription was
+    cancelled or paused before it ended is not a re-run: the worker loads its recogniser and goes on from the
+    checkpoint."""
+    from pipeline.core.session import TRANSCRIPT
     from pipeline.series.store import member_of
 
     recording = session.recording()
@@ -145,7 +148,9 @@ def rerun_job(queue: JobQueue, session: Session) -> None:
     if member_of(session) is not None:  # the session folder keeps its series (and the series its voices choice)
         params.pop("series", None)
         params.pop("remember_voices", None)
-    queue.submit("run", session.name, str(recording.resolve()), {**params, "rerun": True})
+    if session.has(TRANSCRIPT):
+        params["rerun"] = True
+    queue.submit("run", session.name, str(recording.resolve()), params)
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -5,8 +5,11 @@ change goes through the service, and the draft is rewritten."""
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import logging
 import re
+import sys
 from typing import Any
 
 from starlette.requests import Request
@@ -19,9 +22,11 @@ from pipeline.core.layers import text_key, time_key
 from pipeline.core.session import CORRECTIONS, EDITS, INSIGHTS, NAMES, TURNS, Session
 from pipeline.core.types import TOP_N, Insight, Insights, Recognised, Turns
 from pipeline.service import Edit
-from pipeline.speakers.clips import heard_words, speaker_rows, write_clips
+from pipeline.speakers.clips import heard_words, ready_clips, speaker_rows
 from pipeline.web.app import PageError, form, in_thread, oogst, page, render, session_of, version_of
 from pipeline.web.pages_sessions import conflict_page, session_info
+
+log = logging.getLogger(__name__)
 
 
 def _turns(session: Session) -> Turns:
@@ -74,13 +79,32 @@ async def speakers(request: Request) -> Response:
                   speaking=speaking_section(turns, request.state.lang), version=session.version(NAMES))
 
 
+_cutting: dict[str, asyncio.Lock] = {}  # per session: one helper process cuts its clips, the other requests wait
+
+
 async def clip(request: Request) -> Response:
+    """A speaker's clip, as the worker cut it; a session cut before (or run by `oogst run`) gets its clips from a
+    short-lived helper process (`python -m pipeline.speakers.clips`): the web process never decodes audio."""
     session = session_of(request)
     try:
         index = int(str(request.path_params["index"]))
     except ValueError:
         raise PageError("no_clip", 404) from None
-    path = (await in_thread(write_clips, session)).get(index)
+    clips = await in_thread(ready_clips, session)
+    if clips is None:
+        if session.recording() is None:
+            raise PageError("no_recording", 404, name=session.name)
+        async with _cutting.setdefault(session.name, asyncio.Lock()):
+            clips = await in_thread(ready_clips, session)
+            if clips is None:
+                helper = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "pipeline.speakers.clips", str(session.root),
+                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+                _, said = await asyncio.wait_for(helper.communicate(), timeout=300)
+                if helper.returncode:
+                    log.warning("clips of %s: %s", session.name, said.decode(errors="replace").strip())
+                clips = await in_thread(ready_clips, session)
+    path = (clips or {}).get(index)
     if path is None or not path.is_file():
         raise PageError("no_clip", 404)
     return FileResponse(path, media_type="audio/wav")
@@ -114,18 +138,25 @@ async def name_speakers(request: Request) -> Response:
     return RedirectResponse(f"/s/{session.name}/speakers?saved=1", status_code=303)
 
 
-def transcript_lines(session: Session, low: float = 0.0) -> list[dict[str, Any]]:
-    """Turns for the page: speaker, time, text as words (those under probability `low` marked: the model's word
-    threshold, `Oogst.recognition`; 0 marks none, for a caller that reads only the text), the correction if any."""
+PAGE_TURNS = 100  # transcript lines per page: a 2-hour session's page stays small and fast
+
+
+def transcript_lines(session: Session, first: int = 0, last: int | None = None,
+                     low: float = 0.0) -> list[dict[str, Any]]:
+    """Turns `first`..`last` for the page: speaker, time, text as words (those under probability `low` marked: the
+    model's word threshold, `Oogst.recognition`; 0 marks none, for a caller that reads only the text), the
+    correction if any."""
     turns = _turns(session)
-    words = heard_words(session)
+    words = sorted(heard_words(session), key=lambda w: (w.start + w.end) / 2)
+    middles = [(w.start + w.end) / 2 for w in words]
     corrections = session.corrections()
     lines = []
-    for n, turn in enumerate(turns.turns):
+    for n, turn in enumerate(turns.turns[first:last], first):
         correction = corrections.get(time_key(turn.start))
         tokens: list[tuple[str, bool]] = []
         if correction is None:
-            inside = [w for w in words if turn.start - 0.01 <= (w.start + w.end) / 2 <= turn.end + 0.01]
+            inside = words[bisect.bisect_left(middles, turn.start - 0.01):
+                           bisect.bisect_right(middles, turn.end + 0.01)]
             tokens = [(w.word.strip(), w.probability < low) for w in inside]
             if " ".join(t for t, _ in tokens).split() != turn.text.split():
                 tokens = [(turn.text, False)]  # the turn text was changed since: show it as it is
@@ -136,12 +167,30 @@ def transcript_lines(session: Session, low: float = 0.0) -> list[dict[str, Any]]
     return lines
 
 
+def page_of(n: int) -> int:
+    """The first line of the transcript page that shows line `n`."""
+    return n - n % PAGE_TURNS
+
+
 async def transcript(request: Request) -> Response:
+    """The transcript a page of PAGE_TURNS lines at a time (`?from=N`), with links to the other pages."""
     session = session_of(request)
     recognition = oogst(request).recognition(session)
+    total = len(_turns(session).turns)
+    try:
+        first = page_of(max(0, int(request.query_params.get("from", "0"))))
+    except ValueError:
+        first = 0
+    first = min(first, page_of(max(0, total - 1)))
+    last = min(total, first + PAGE_TURNS)
+    pages = [{"from": start, "n": start // PAGE_TURNS + 1, "here": start == first}
+             for start in range(0, total, PAGE_TURNS)]
+    low = recognition.word_low if recognition else 0.0
     return render(request, "transcript.html", s=session_info(request, session), has_turns=True,
-                  lines=transcript_lines(session, recognition.word_low if recognition else 0.0),
-                  audio=_has_audio(session), saved=request.query_params.get("saved"),
+                  lines=await in_thread(transcript_lines, session, first, last, low), audio=_has_audio(session),
+                  saved=request.query_params.get("saved"), pages=pages if len(pages) > 1 else [],
+                  span={"first": first + 1, "last": last, "total": total},
+                  earlier=first - PAGE_TURNS if first else None, later=last if last < total else None,
                   version=session.version(CORRECTIONS), edits_version=session.version(EDITS),
                   unplaced=session.unplaced_corrections())
 
@@ -157,13 +206,13 @@ async def correct_line(request: Request) -> Response:
     try:
         await in_thread(oogst(request).correct_line, session, n, data.get("text", ""), base=version_of(data))
     except EditConflict as exc:
-        line = next((line for line in transcript_lines(session) if line["n"] == n), None)
+        line = next((line for line in transcript_lines(session, n, n + 1) if line["n"] == n), None)
         if line is None:
             raise PageError("line_gone", 409) from None
-        return conflict_page(request, session, exc, data, back=f"/s/{session.name}/transcript#t{n}", rows=[
-            {"what": f"{clock(line['start'])} {line['speaker']}", "theirs": line["text"],
-             "yours": data.get("text", "")}])
-    return RedirectResponse(f"/s/{session.name}/transcript?saved=1#t{n}", status_code=303)
+        return conflict_page(request, session, exc, data, back=f"/s/{session.name}/transcript?from={page_of(n)}#t{n}",
+                             rows=[{"what": f"{clock(line['start'])} {line['speaker']}", "theirs": line["text"],
+                                    "yours": data.get("text", "")}])
+    return RedirectResponse(f"/s/{session.name}/transcript?from={page_of(n)}&saved=1#t{n}", status_code=303)
 
 
 def shown(request: Request, session: Session) -> Insights:

@@ -3,11 +3,13 @@ delete, login."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import logging
 import math
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from starlette.routing import Route
 
 from pipeline.core.errors import EditConflict, Message, OogstError, shown
 from pipeline.core.language import session_name, texts
-from pipeline.core.lock import is_locked
+from pipeline.core.lock import SessionBusyError, is_locked
 from pipeline.core.session import (
     CHECKPOINT,
     DOWNLOADS,
@@ -112,9 +114,11 @@ FORMAT_SUFFIX = {"wav": ".wav", "mp3": ".mp3", "ogg": ".ogg", "flac": ".flac", "
 
 
 def check_input(path: Path, named: str) -> str:
-    """Decode the upload with the CLI's own readers (their message, naming the file as uploaded); returns
-    the suffix to keep it under: its own, or for audio with an unknown suffix the one its content says."""
-    from pipeline.ingest.audio import is_audio_file, load_audio
+    """Check the upload with the CLI's own readers (their message, naming the file as uploaded): a transcript is
+    read, a recording probed (its container, a few seconds at its start and end: the web process never decodes a
+    whole recording, the worker does); returns the suffix to keep it under: its own, or for audio with an unknown
+    suffix the one its content says."""
+    from pipeline.ingest.audio import is_audio_file, probe_audio
 
     suffix = path.suffix.lower()
     try:
@@ -123,15 +127,12 @@ def check_input(path: Path, named: str) -> str:
 
             import_transcript(path)
             return suffix
-        load_audio(path)  # by content: a renamed or misnamed recording decodes all the same
+        probe = probe_audio(path)  # by content: a renamed or misnamed recording probes all the same
         if is_audio_file(path):
             return suffix
-        import av
-
-        with av.open(str(path)) as container:
-            found = FORMAT_SUFFIX.get(container.format.name)
+        found = FORMAT_SUFFIX.get(probe.format)
         if found is None:
-            raise PageError("container_not_kept", file=named, format=container.format.name)
+            raise PageError("container_not_kept", file=named, format=probe.format)
         return found
     except OogstError as exc:  # named as uploaded, not as saved in the staging folder
         log.warning("upload %s: %s", named, exc)
@@ -260,11 +261,12 @@ def progress_state(request: Request, session: Session) -> dict[str, Any]:
     job = latest_job(request, session)
     state: dict[str, Any] = {"status": "done" if session.has(DRAFT) else "none",
                              "stages": [s for s in STAGE_NAMES if s in session.stages()], "lines": [],
-                             "error": None}  # a session `oogst run` made has no job
+                             "error": None, "stopping": False}  # a session `oogst run` made has no job
     if job is not None:
         error = shown(Message.from_dict(job.progress.get("message")), job.error, request.state.lang,
                       generic="job_failed") if job.error else None
         state.update(status=job.status, error=error, progress=job.progress, job=job.id, worker=job.worker,
+                     stopping=job.stopping,
                      ahead=config(request).queue.position(job.id) if job.status == "queued" else 0)
     partial = session.path(CHECKPOINT)
     if partial.is_file() and job is not None and job.active:
@@ -338,12 +340,29 @@ async def delete_form(request: Request) -> Response:
     return render(request, "delete.html", s=session_info(request, session_of(request)))
 
 
+STOP_WAIT = 20.0  # seconds a delete waits for the worker to stop the session's running job
+
+
 async def delete(request: Request) -> Response:
+    """Delete the session; a job of it that waits is cancelled, a running one is cancelled and waited for (its
+    worker stops within seconds and lets go of the session)."""
     session = session_of(request)
-    job = latest_job(request, session)
-    if job is not None and job.active:
-        raise PageError("delete_busy", 409, name=session.name)
-    await in_thread(oogst(request).delete, session)
+    queue = config(request).queue
+    running = False
+    for job in await in_thread(queue.list, session.name, 50):
+        if job.active or job.status == "paused":
+            running |= job.status == "running"
+            await in_thread(queue.cancel, job.id)
+    deadline = time.monotonic() + (STOP_WAIT if running else 0)
+    while running and time.monotonic() < deadline:
+        jobs = await in_thread(queue.list, session.name, 50)
+        if not any(j.status == "running" for j in jobs) and not is_locked(session.root):
+            break
+        await asyncio.sleep(0.25)
+    try:
+        await in_thread(oogst(request).delete, session)
+    except SessionBusyError:
+        raise PageError("delete_busy", 409, name=session.name) from None
     return RedirectResponse("/", status_code=303)
 
 

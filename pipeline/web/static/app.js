@@ -1,4 +1,4 @@
-// Oogst's own JavaScript: live progress, drag-and-drop upload, play the recording from a transcript line.
+// Oogst's own JavaScript: live progress (server-sent events), drag-and-drop upload, play the recording from a transcript line.
 "use strict";
 
 function clock(s) {
@@ -8,16 +8,14 @@ function clock(s) {
 }
 
 function watchProgress() {
+  // Server-sent events (text/event-stream) while a job is queued or running; polling where EventSource is missing.
   const box = document.getElementById("progress");
   if (!box) return;
   const labels = JSON.parse(document.getElementById("labels").textContent);
   const status = document.getElementById("status"), bar = document.getElementById("bar");
   const detail = document.getElementById("detail"), lines = document.getElementById("lines");
-  async function poll() {
-    let state;
-    try {
-      state = await (await fetch(box.dataset.url, {credentials: "same-origin"})).json();
-    } catch (e) { setTimeout(poll, 2000); return; }
+  const live = s => s === "queued" || s === "running";
+  function show(state) {
     status.textContent = labels[state.status] || "";
     status.className = "badge " + state.status;
     const p = state.progress || {};
@@ -26,8 +24,6 @@ function watchProgress() {
       li.classList.toggle("done", done.has(li.dataset.stage));
       li.classList.toggle("active", state.status === "running" && p.stage === li.dataset.stage);
     });
-    const worker = document.getElementById("worker");
-    if (worker) worker.textContent = state.status === "running" && state.worker ? labels.on_worker + " " + state.worker : "";
     if (state.status === "running" && p.stage) {
       bar.hidden = false;
       bar.value = p.fraction || 0;
@@ -47,15 +43,26 @@ function watchProgress() {
       para.textContent = clock(l.start) + "  " + l.text;
       return para;
     }));
-    if (state.status === "failed" && state.error && !document.getElementById("job-error")) {
-      const err = document.createElement("p");
-      err.className = "problem"; err.id = "job-error"; err.textContent = state.error;
-      box.appendChild(err);
-    }
-    if (state.status === "done" && box.dataset.status !== "done") { location.reload(); return; }
-    if (state.status === "queued" || state.status === "running") setTimeout(poll, 1000);
+    // over, paused, or asked to stop: the page as the server renders it now (its buttons and notes change)
+    const changed = (live(state.status) ? !live(box.dataset.status) : state.status !== box.dataset.status)
+      || String(!!state.stopping) !== box.dataset.stopping;
+    if (changed) { location.reload(); return false; }
+    return live(state.status);
   }
-  if (box.dataset.status === "queued" || box.dataset.status === "running") poll();
+  if (!live(box.dataset.status)) return;
+  if (window.EventSource && box.dataset.events) {
+    const events = new EventSource(box.dataset.events);
+    events.onmessage = e => { if (!show(JSON.parse(e.data))) events.close(); };
+    return;
+  }
+  async function poll() {
+    let state;
+    try {
+      state = await (await fetch(box.dataset.url, {credentials: "same-origin"})).json();
+    } catch (e) { setTimeout(poll, 2000); return; }
+    if (show(state)) setTimeout(poll, 1000);
+  }
+  poll();
 }
 
 function dragAndDrop() {
