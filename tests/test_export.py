@@ -240,3 +240,35 @@ def test_session_page_downloads_every_format(tmp_path: Path) -> None:
     assert "Anna de Vries" in real.text
     wrong = client.get(f"/s/{NAME}/export", params={"format": "exe"})
     assert wrong.status_code == 400 and "Onbekend exportformaat" in wrong.text and "Traceback" not in wrong.text
+
+
+@pytest.mark.needs_system("chromium", "chromedriver")
+def test_export_block_fits_a_phone_and_downloads_in_chromium(tmp_path: Path) -> None:
+    from tests.web_helpers import chromium, free_port, make_client, running_server, wait_for
+
+    out, state, port, downloads = tmp_path / "outputs", tmp_path / "state", free_port(), tmp_path / "downloads"
+    downloads.mkdir()
+    _, cfg = make_client(out, state / "oogst")  # the queue `oogst serve` finds under XDG_STATE_HOME
+    processed(cfg, make_session(out, pseudonymised=True))
+    with running_server(out, state, port):
+        driver = chromium(downloads)
+        try:
+            driver.set_window_size(390, 844)
+            driver.get(f"http://127.0.0.1:{port}/s/{NAME}")
+            width = driver.execute_script("return document.documentElement.clientWidth")
+            block = driver.execute_script(
+                "const r = document.getElementById('export').getBoundingClientRect();"
+                "const b = [...document.querySelectorAll('#export button, #export label')]"
+                ".map(e => e.getBoundingClientRect());"
+                "return {left: r.left, right: r.right, widest: Math.max(...b.map(x => x.right)),"
+                " scroll: document.documentElement.scrollWidth, buttons: b.length};")
+            assert block["buttons"] == 7 and block["left"] >= 0, block
+            assert block["right"] <= width and block["widest"] <= width and block["scroll"] <= width, (width, block)
+            driver.execute_script("document.getElementById('export').scrollIntoView()")
+            driver.save_screenshot(str(tmp_path / "export-390.png"))
+            driver.execute_script("document.getElementById('export-originals').click();"
+                                  "document.getElementById('export-srt').click()")
+            got = wait_for(lambda: [p for p in downloads.glob("*.srt")], 30, "the .srt download")
+            assert got[0].name == f"{NAME}-transcript.srt" and "Anna de Vries" in got[0].read_text(encoding="utf-8")
+        finally:
+            driver.quit()
