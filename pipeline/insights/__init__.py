@@ -1,8 +1,9 @@
 """Turns -> summary, ranked insights and action points (insights.json).
 
 `nlp` (sentences, encoder, lexicons, kinds of statement by meaning), `features` (per sentence), `ranking` (themes,
-MMR, summary), `titles`, `clauses`, `actions`, `duedates`, `aboutness`, `confidence`, `extract` (the InsightBackend
-protocol, the extractive backend and `extract_insights`), and `phases` (the intervision phases of a conversation,
-for turns.json and insights.json, from announcements or, when none is heard, from the turn-taking alone).
+MMR, summary), `titles`, `clauses` (commitments by word order), `readings` (Dutch commitments by Frog's parse),
+`actions`, `duedates`, `aboutness`, `confidence`, `extract` (the InsightBackend protocol, the extractive backend and
+`extract_insights`), and `phases` (the intervision phases of a conversation, for turns.json and insights.json, from
+announcements or, when none is heard, from the turn-taking alone).
 May import `pipeline.core` only.
 """

@@ -71,6 +71,9 @@ def rules(language: str) -> Rules:
     words = {k: frozenset(data[k]) for k in ("first_person", "group", "second_person", "third_person", "openers",
                                                 "subordinators", "conditional", "particles", "yes")}
     words["not_infinitive"] = frozenset(data.get("not_infinitive", ()))
+    words["plain_future"] = frozenset(data.get("plain_future", ()))
+    words["not_task_verbs"] = frozenset(data.get("not_task_verbs", ()))
+    words["adverbs"] = frozenset(data.get("adverbs", ()))
     finite: dict[str, str] = {}
     infinitives: set[str] = set()
     third: set[str] = set()
@@ -172,7 +175,7 @@ def commitment(text: str, lang: str, is_name: NameTest, has_due: Callable[[str],
     for clause in clauses(toks, r.lang):
         span = text[clause[0].start:clause[-1].start + len(clause[-1].text)]
         found = _dutch(clause, r, is_name, toks, has_due(span)) if r.lang == "nl" \
-            else _english(clause, r, is_name, toks)
+            else _english(clause, r, is_name, toks, has_due(span))
         if found is None:
             continue
         who, name, f = found
@@ -255,8 +258,8 @@ def _infinitive(word: str, r: Rules) -> bool:
     return len(word) >= 5 and word.endswith("en") and word not in r.words["not_infinitive"]
 
 
-def _english(clause: list[Token], r: Rules, is_name: NameTest,
-             toks: list[Token]) -> tuple[str, str | None, str] | None:
+def _english(clause: list[Token], r: Rules, is_name: NameTest, toks: list[Token],
+             dated: bool = False) -> tuple[str, str | None, str] | None:
     lows = [t.low for t in clause]
     if lows[0] in r.words["subordinators"]:
         return None
@@ -280,9 +283,16 @@ def _english(clause: list[Token], r: Rules, is_name: NameTest,
                     return (subject[0], subject[1], ing) if ing else None
                 if _task_after(rest, r):
                     return subject[0], subject[1], aux
+                verb = next((t.low for t in clause[s + 1 + n:] if t.low not in r.words["adverbs"]), None)
+                if dated and aux in r.words["plain_future"] and verb and verb.isalpha() \
+                        and verb not in r.words["not_task_verbs"]:
+                    # "I will interview two starters before our next meeting": a plain future with a day commits,
+                    # whatever the verb (but "be", "have", "see" name no task)
+                    return subject[0], subject[1], aux
                 break  # "I'll I'll fix it": a later subject may still carry the task
         else:
             verb = lows[s + 1] if s + 1 < len(lows) else ""
             if r.finite.get(verb) == "task":
                 return subject[0], subject[1], verb
     return None
+
