@@ -12,7 +12,7 @@ from pipeline.core.types import TOP_N
 if TYPE_CHECKING:
     from pipeline.export import Material
 
-_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+_SPECIAL = re.compile(r"([\\`*_<>#|]|\](?=[(\[]))")  # a label "[Deelnemer 1]" stays readable; "](" is no link
 
 
 def inline(text: str) -> str:
