@@ -65,6 +65,9 @@ def test_txt_is_the_corrected_transcript_with_names_and_times(oogst: Oogst) -> N
     assert "[00:00:05] Anna de Vries: Welkom allemaal." in text
     assert f"[00:00:12] Bram Jansen: {CORRECTED}" in text and "eigenaar voelt van een cliënt" not in text
     assert len(text.splitlines()) == 3 + 23  # title, date, blank line; a line per turn
+    oogst.name_speakers(session, {"S4": "Dirk de Boer"})  # the speakers page: names.toml, then turns.json
+    renamed = oogst.export(session, "txt").data.decode("utf-8")
+    assert "] Dirk de Boer: Werkt dat ook als die persoon ziek is?" in renamed and "Dirk Bakker:" not in renamed
 
 
 def test_vtt_and_srt_parse_with_subtitle_libraries_in_short_cues(oogst: Oogst) -> None:
