@@ -15,30 +15,57 @@ import dataclasses
 import datetime as dt
 import logging
 import shutil
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.core.errors import ConfigError, InputError, OogstError, SessionError
+from pipeline.core.errors import ConfigError, EditConflict, InputError, OogstError, SessionError
 from pipeline.core.language import session_name
-from pipeline.core.layers import ActionEdit, AddedInsight, Edits, InsightEdit, apply_edits, time_key, with_correction
-from pipeline.core.lock import session_lock
-from pipeline.core.session import MEMBER, Session
+from pipeline.core.layers import (
+    ADDED,
+    ActionEdit,
+    AddedAction,
+    AddedInsight,
+    Edits,
+    InsightEdit,
+    action_id,
+    apply_edits,
+    edited_actions,
+    text_key,
+    time_key,
+    with_correction,
+)
+from pipeline.core.lock import SessionBusyError, session_lock
+from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, ROSTER, Session
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Reporter
-from pipeline.core.types import TOP_N, Insights, RunRequest, Turns
+from pipeline.core.types import TOP_N, Action, Insights, RunRequest, Turns
 from pipeline.models.catalog import PRECISIONS as PRECISIONS  # what a session may choose (the web form)
 from pipeline.run import STAGE_NAMES, RunResult, run_stages
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from pipeline.export import Export
     from pipeline.mail.command import MailOutcome
+    from pipeline.mail.message import DraftCopy
     from pipeline.review.final import CollectResult
     from pipeline.review.versions import DraftVersion
 
 log = logging.getLogger(__name__)
+
+_GATES: dict[Path, threading.RLock] = {}  # per session folder, for the threads of one process
+_GATES_GUARD = threading.Lock()
+
+
+def _gate(root: Path) -> threading.RLock:
+    with _GATES_GUARD:
+        return _GATES.setdefault(Path(root).resolve(), threading.RLock())
+
 
 OWNERS = {"cli": "oogst {op}", "web": "the web page", "worker": "the web worker"}  # for the "busy" message
 LANGUAGES = ("nl", "en", "auto")  # what the web form offers; the command line takes any Whisper code
@@ -46,7 +73,8 @@ LANGUAGES = ("nl", "en", "auto")  # what the web form offers; the command line t
 
 @dataclass(frozen=True)
 class Edit:
-    """One change on the top 7 page: `do` is save, drop, restore, up, down, promote or action."""
+    """One change on the top 7 page: `do` is save, drop, restore, up, down or promote (an insight), action (an
+    action's wording, owner and due date), drop_action, restore_action or add_action."""
 
     do: str
     key: str = ""
@@ -61,12 +89,15 @@ class Oogst:
     """The operations on the sessions of one outputs folder, for one front end."""
 
     def __init__(self, settings: Settings, *, front: str = "cli",
-                 rerun: Callable[[Session], None] | None = None) -> None:
+                 rerun: Callable[[Session], None] | None = None, wait: float = 0.0) -> None:
         """`front` names who is writing, for the message another writer gets; `rerun` is called after a change
-        that makes insights and draft stale (the web app queues a re-run; None: the user runs `oogst run`)."""
+        that makes insights and draft stale (the web app queues a re-run; None: the user runs `oogst run`);
+        `wait`: seconds a change waits for another writer to finish (the web app: a re-run holds the session for
+        seconds after every save) before it is refused as busy (0: at once, the command line)."""
         self.settings = settings
         self.front = front
         self.rerun = rerun
+        self.wait = wait
 
     @property
     def out_dir(self) -> Path:
@@ -76,9 +107,34 @@ class Oogst:
         return OWNERS.get(self.front, self.front).format(op=op)
 
     @contextmanager
-    def locked(self, session: Session, op: str) -> Iterator[None]:
-        with session_lock(session.root, self.owner(op)):
-            yield
+    def locked(self, session: Session, op: str, *, layer: str | None = None, base: str | None = None
+               ) -> Iterator[None]:
+        """Hold the session's lock; with `base`, the version of `layer` the change was made on, first check that
+        nothing was saved in between (`EditConflict` otherwise: a save never silently undoes another)."""
+        gate = _gate(session.root)  # the flock is per process: two requests of the web app take turns here
+        if not (gate.acquire(timeout=self.wait) if self.wait > 0 else gate.acquire(blocking=False)):
+            raise SessionBusyError(f"{session.name} is busy: another change is being saved; try again", "busy_now",
+                                   name=session.name)
+        try:
+            deadline = time.monotonic() + self.wait
+            with ExitStack() as held:
+                while True:
+                    try:
+                        held.enter_context(session_lock(session.root, self.owner(op)))
+                        break
+                    except SessionBusyError:
+                        if time.monotonic() >= deadline:
+                            raise
+                        time.sleep(0.25)
+                if layer is not None and base is not None and base != session.version(layer):
+                    raise EditConflict(session.name, layer, session.version(layer))
+                yield
+        finally:
+            gate.release()
+
+    def version(self, session: Session, layer: str) -> str:
+        """The version of a layer (names, corrections, edits, roster) a page's form carries (`core.session`)."""
+        return session.version(layer)
 
     def session(self, ref: str | Path) -> Session:
         return Session.open(ref, self.out_dir)
@@ -186,24 +242,26 @@ class Oogst:
                               remember_voices=request.remember_voices)
 
     # -- speakers and transcript -------------------------------------------------------------------------------------
-    def name_speakers(self, session: Session, mapping: Mapping[str, str]) -> Turns:
-        """`oogst names`: merge the names into names.toml and rewrite turns.json (no stage runs again)."""
+    def name_speakers(self, session: Session, mapping: Mapping[str, str], *, base: str | None = None) -> Turns:
+        """`oogst names`: merge the names into names.toml and rewrite turns.json (no stage runs again). `base`:
+        the version of names.toml the names were typed on (a page's form), checked."""
         from pipeline.speakers.names import apply_names
 
-        with self.locked(session, "names"):
+        with self.locked(session, "names", layer=NAMES, base=base):
             turns = apply_names(session, dict(mapping))
         self._changed(session)
         return turns
 
-    def correct_line(self, session: Session, index: int, text: str) -> None:
-        """Correct one transcript line (turn `index`); an empty text, or the original one, removes the correction."""
+    def correct_line(self, session: Session, index: int, text: str, *, base: str | None = None) -> None:
+        """Correct one transcript line (turn `index`); an empty text, or the original one, removes the correction.
+        `base`: the version of corrections.json the page showed, checked."""
         turns = session.turns()
         if not 0 <= index < len(turns.turns):
             raise SessionError("that transcript line does not exist (any more); reload the page", "line_gone")
         turn = turns.turns[index]
         text = " ".join(text.split())[:5000]
         previous = session.corrections().get(time_key(turn.start), {})
-        with self.locked(session, "correct"):
+        with self.locked(session, "correct", layer=CORRECTIONS, base=base):
             session.save_corrections(with_correction(session.corrections(), turn.start, text,
                                                      original=previous.get("original") or turn.text,
                                                      speaker=turn.speaker))
@@ -214,14 +272,20 @@ class Oogst:
         """insights.json with the edits, dropped ones kept (marked) so they can be restored."""
         return apply_edits(session.insights(), session.edits(), keep_dropped=True)
 
-    def edit(self, session: Session, edit: Edit) -> None:
-        """One change on the top 7 or the actions, kept in edits.json; the draft follows."""
-        with self.locked(session, "edit"):
+    def shown_actions(self, session: Session) -> list[tuple[Action, bool]]:
+        """The actions with the edits, each with its id and whether it was dropped (kept so it can be restored)."""
+        return edited_actions(session.insights().actions, session.edits())
+
+    def edit(self, session: Session, edit: Edit, *, base: str | None = None) -> None:
+        """One change on the top 7 or the actions, kept in edits.json; the draft follows. `base`: the version of
+        edits.json the page showed, checked."""
+        with self.locked(session, "edit", layer=EDITS, base=base):
             session.save_edits(self._edited(session, session.edits(), edit))
         self._changed(session)
 
     def _order(self, session: Session, edits: Edits) -> list[str]:
-        return [i.key or "" for i in apply_edits(session.insights(), edits, keep_dropped=True).insights]
+        # without edits yet the insights carry no keys: a key is the hash of the text as found
+        return [i.key or text_key(i.text) for i in apply_edits(session.insights(), edits, keep_dropped=True).insights]
 
     def _edited(self, session: Session, edits: Edits, edit: Edit) -> Edits:
         changes = dict(edits.insights)
@@ -251,15 +315,53 @@ class Oogst:
                 edits = dataclasses.replace(edits, order=tuple(order))
         elif edit.do == "promote":
             edits = self._promoted(session, edits, edit.line)
-        elif edit.do == "action":
-            actions = {**edits.actions, key: ActionEdit(" ".join(edit.owner.split())[:80],
-                                                        " ".join(edit.due.split())[:80])}
-            return dataclasses.replace(edits, actions=actions)
+        elif edit.do in ("action", "drop_action", "restore_action", "add_action"):
+            return self._action_edited(session, edits, edit)
         else:
             raise InputError(f"unknown change {edit.do!r}", "unknown_change", change=edit.do)
         if key and key in changes and changes[key].empty:
             del changes[key]
         return dataclasses.replace(edits, insights=changes)
+
+    def _action_edited(self, session: Session, edits: Edits, edit: Edit) -> Edits:
+        """An action reworded, given an owner or due date, dropped, restored or added (by its id)."""
+        owner, due = " ".join(edit.owner.split())[:80], " ".join(edit.due.split())[:80]
+        text = " ".join(edit.text.split())[:1000]
+        added = {a.id: a for a in edits.added_actions}
+        if edit.do == "add_action" or (edit.do == "action" and edit.key in added):
+            if not text:
+                raise InputError("an action point needs a text; use Drop to leave it out", "action_needs_text")
+            if edit.do == "add_action":
+                used = [int(k[len(ADDED):]) for k in added if k[len(ADDED):].isdigit()]
+                used.append(int(edits.extra.get("last_action", 0)))
+                number = max(used) + 1  # never reused, so a done mark for a dropped one cannot move to a new one
+                added[f"{ADDED}{number}"] = AddedAction(f"{ADDED}{number}", text, owner, due)
+                edits = dataclasses.replace(edits, extra={**edits.extra, "last_action": number})
+            else:
+                added[edit.key] = AddedAction(edit.key, text, owner, due)
+            return dataclasses.replace(edits, added_actions=tuple(added.values()))
+        if edit.key in added:  # an added action dropped: it goes
+            if edit.do == "drop_action":
+                return dataclasses.replace(edits, added_actions=tuple(a for a in added.values() if a.id != edit.key))
+            return edits
+        original = next((a for a in session.insights().actions if action_id(a) == edit.key), None)
+        if original is None:
+            raise SessionError("that action point is not there any more; reload the page", "action_gone")
+        entry = edits.actions.get(edit.key, ActionEdit())
+        if edit.do == "action":
+            if not text:
+                raise InputError("an action point needs a text; use Drop to leave it out", "action_needs_text")
+            def changed(value: str, was: str | None) -> str | None:  # unchanged: the found one (and its due day)
+                return None if value == " ".join((was or "").split()) else value
+
+            entry = dataclasses.replace(entry, owner=changed(owner, original.owner), due=changed(due, original.due),
+                                        text=changed(text, original.text))
+        else:
+            entry = dataclasses.replace(entry, dropped=True if edit.do == "drop_action" else None)
+        actions = {**edits.actions, edit.key: entry}
+        if entry.empty:
+            del actions[edit.key]
+        return dataclasses.replace(edits, actions=actions)
 
     def _promoted(self, session: Session, edits: Edits, line: int | None) -> Edits:
         turns = session.turns()
@@ -268,7 +370,7 @@ class Oogst:
         turn = turns.turns[line]
         corrected = session.corrections().get(time_key(turn.start), {}).get("text")
         text = corrected or turn.text
-        new_key = f"added-{time_key(turn.start)}"
+        new_key = f"{ADDED}{time_key(turn.start)}"
         if any(a.key == new_key for a in edits.added):
             return edits
         who = turns.name(turn.speaker)
@@ -302,24 +404,62 @@ class Oogst:
     def mail(self, session: Session, *, to: Sequence[str] = (), to_file: Path | None = None, send: bool = False,
              draft: bool = False, yes: bool = False, env: Mapping[str, str] | None = None,
              password_prompt: Callable[[str], str] | None = None,
-             confirm: Callable[[str], bool] | None = None, reason: str = "oogst mail --draft"
-             ) -> tuple[MailOutcome, DraftVersion | None]:
-        """`oogst mail`: an unreviewed draft is frozen first (what goes out is kept as sent/vN), then the mail is
-        composed, written as mail.eml and, with `send`, sent. Returns the outcome and the version frozen."""
+             confirm: Callable[[str], bool] | None = None, reason: str = "oogst mail --draft",
+             facilitator: str | None = None) -> tuple[MailOutcome, DraftVersion | None]:
+        """`oogst mail`: the mail is composed, written as mail.eml and, with `send`, sent. An unreviewed draft that
+        is sent is frozen first (what goes out is kept as sent/vN); a dry run freezes nothing and shows the draft as
+        it is. Returns the outcome and the version frozen. `facilitator`: "Name <address>" (default: the
+        settings'), the name under the mail and its From when SMTP names no sender."""
         from pipeline.mail import run_mail
+        from pipeline.mail.message import DraftCopy
         from pipeline.review.versions import freeze_draft
 
         version = None
         with self.locked(session, "mail"):
+            copy = None
             if draft and session.final() is None:
-                version = freeze_draft(session, reason=reason)
+                if send:
+                    version = freeze_draft(session, reason=reason)
+                    copy = DraftCopy(version.insights(), version.source, version.draft)
+                else:
+                    copy = self.draft_copy(session)
             outcome = run_mail(session, to=to, to_file=to_file, send=send, draft=draft, yes=yes, env=env,
                                config_path=self.settings.config_path, password_prompt=password_prompt,
-                               confirm=confirm)
+                               confirm=confirm, facilitator=facilitator or self.settings.facilitator, copy=copy)
         return outcome, version
 
-    def save_roster(self, session: Session, people: list[dict[str, Any]]) -> None:
-        with self.locked(session, "participants"):
+    def draft_copy(self, session: Session) -> DraftCopy | None:
+        """The draft a draft mail shows without sending: the sent version it is (stamped), or the draft as it is now,
+        edits and all (SessionError while draft.docx is older than the edits); None before there is one."""
+        from pipeline.core.session import DRAFT, INSIGHTS
+        from pipeline.mail.message import DraftCopy
+        from pipeline.review.versions import current_draft, sent_as_is
+
+        if not session.has(INSIGHTS) or not session.has(DRAFT):
+            return None  # the mail says there is no draft yet
+        version = sent_as_is(session)
+        if version is not None:
+            return DraftCopy(version.insights(), version.source, version.draft)
+        insights, draft = current_draft(session)
+        return DraftCopy(insights, session.path(INSIGHTS), draft)
+
+    def mail_preview(self, session: Session, to: Sequence[str], *, facilitator: str | None = None,
+                     env: Mapping[str, str] | None = None) -> EmailMessage:
+        """The mail as it would go out now (the final top 7, or else the draft as it is), for a page to show."""
+        from pipeline.mail.addresses import read_recipients
+        from pipeline.mail.command import sender_and_signature
+        from pipeline.mail.message import compose
+        from pipeline.mail.settings import load_mail_settings
+
+        settings = load_mail_settings(env or {}, self.settings.config_path)
+        sender, signature = sender_and_signature(settings, facilitator or self.settings.facilitator)
+        draft = session.final() is None
+        return compose(session, read_recipients(list(to)) or read_recipients(["preview@example.nl"]), sender=sender,
+                       draft=draft, signature=signature, copy=self.draft_copy(session) if draft else None)
+
+    def save_roster(self, session: Session, people: list[dict[str, Any]], *, base: str | None = None) -> None:
+        """The participants (roster.json); `base`: the version the page showed, checked."""
+        with self.locked(session, "participants", layer=ROSTER, base=base):
             session.save_roster(people)
 
     # -- privacy ----------------------------------------------------------------------------------------------------
@@ -336,6 +476,18 @@ class Oogst:
             return unhide(session, names)
 
     # -- sessions and series -------------------------------------------------------------------------------------------
+    def sessions_with(self, size: int, sha256: str) -> list[Session]:
+        """The sessions whose kept recording (or transcript) is this very file: same size, same sha256 (only a
+        recording of the same size is read)."""
+        from pipeline.core.session import hash_file, sessions_in
+
+        found = []
+        for folder in sessions_in(self.out_dir):
+            recording = Session(folder).recording()
+            if recording is not None and recording.stat().st_size == size and hash_file(recording) == sha256:
+                found.append(Session(folder))
+        return found
+
     def delete(self, session: Session) -> None:
         """Delete the session folder with its recording, and take it out of its series."""
         from pipeline.series.store import member_of

@@ -112,11 +112,13 @@ def test_ics_parses_with_icalendar_one_event_per_dated_action_and_stable_uids(oo
     assert "Intervisie team (30 november 2026)" in str(bram["DESCRIPTION"])
     assert "\u2013 Bram Jansen" in str(bram["DESCRIPTION"])  # the line it was said in
     oogst.edit(session, Edit("action", key=text_key("Notitie voor de manager over overdracht in de planning"),
-                             owner="Anna de Vries", due="2027-03-19"))  # the top 7 page: another owner and day
+                             owner="Anna de Vries", due="2027-03-19", text="Notitie voor de manager schrijven"))
+    # the top 7 page: another owner, day and wording; the action keeps its id, the event its UID
     again = icalendar.Calendar.from_ical(oogst.export(session, "ics").data).walk("VEVENT")
     assert sorted(str(e["UID"]) for e in again) == sorted(str(e["UID"]) for e in events)
     moved = next(e for e in again if str(e["SUMMARY"]).startswith("Anna"))  # the edited action: same event
     assert moved.decoded("DTSTART") == dt.date(2027, 3, 19)
+    assert str(moved["SUMMARY"]) == "Anna de Vries: Notitie voor de manager schrijven"
 
 
 def test_md_says_draft_until_there_is_a_final(oogst: Oogst) -> None:

@@ -184,6 +184,33 @@ def test_collect_maps_counts_and_reranks(copies):
     assert [p.text.split(":")[0] for p in numbered] == [i["title"] for i in final["insights"]]
 
 
+def test_the_review_starts_from_the_order_as_sent():
+    """The facilitator moved "Vierde" (scored lower by the ranking) above "Derde" before sending: the final keeps
+    that order unless votes move it, and what changed names the rank as sent."""
+    from pipeline.core.types import Insight
+    from pipeline.review.aggregate import _aggregate, _changes
+
+    scores = {"Eerste": 0.9, "Tweede": 0.8, "Vierde": 0.5, "Derde": 0.7}
+    sent = Insights("nl", (), tuple(Insight(rank, title, f"{title} zin.", (), score, ())
+                                    for rank, (title, score) in enumerate(scores.items(), 1)), ())
+
+    def vote(rank: int, person: str, value: int) -> dict:
+        return {"id": f"{person}:{rank}", "person": person, "author": person, "file": "x", "order": rank,
+                "target": {"kind": "insight", "index": rank}, "duplicate_of": None,
+                "interpretation": {"kind": "vote", "vote": value, "rewording": None, "explicit": False}}
+
+    quiet = _aggregate([vote(1, "An", 1)], sent)
+    assert [e["insight"].title for e in quiet["entries"]] == list(scores)  # not put back by the scores
+    assert [e["original_rank"] for e in quiet["entries"]] == [1, 2, 3, 4]
+    assert _changes(quiet["entries"], quiet, "nl", 1)[1]["text"] == (
+        "De top 4 is niet veranderd: de volgorde is die van het verstuurde concept.")
+    moved = _aggregate([vote(3, "An", -1), vote(3, "Bo", -1)], sent)
+    assert [e["insight"].title for e in moved["entries"]] == ["Eerste", "Tweede", "Derde", "Vierde"]
+    texts = [c["text"] for c in _changes(moved["entries"], moved, "nl", 2)]
+    assert "\u201cVierde\u201d daalt van 3 in het verstuurde concept naar 4 (0x eens, 2x oneens)." in texts
+    assert "Uitgangspunt is de volgorde van het concept zoals het verstuurd is" in texts[0]
+
+
 def _rezip(src: Path, dst: Path, replace: dict[str, bytes | None]) -> Path:
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():

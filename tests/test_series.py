@@ -18,6 +18,7 @@ from docx_helpers import CommentSpec, add_comments
 
 from pipeline.cli import main
 from pipeline.core.errors import ConfigError, SessionError
+from pipeline.core.layers import text_key
 from pipeline.core.session import Session
 from pipeline.core.settings import Settings
 from pipeline.review.final import collect
@@ -135,8 +136,8 @@ def test_series_of_three_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["collect", "--out-dir", str(out), second.name, str(copy)]) == 0
     assert "marked done by Carla Smit" in capsys.readouterr().err
     done = load_series(series_root(out, "west"))["done"]
-    assert set(done) == {f"{first.name}#{n}" for n, a in enumerate(json.loads(
-        first.path("insights.json").read_text())["actions"], start=1) if a["text"].startswith("Ik stuur vrijdag")}
+    assert set(done) == {f"{first.name}#{text_key(a['text'])}" for a in json.loads(
+        first.path("insights.json").read_text())["actions"] if a["text"].startswith("Ik stuur vrijdag")}
 
     # session 3: Bram's action is no longer carried; Carla's (not done) and Dirk's (session 2) are
     assert main(["run", "-q", "--out-dir", str(out), "--series", "west", str(files[2])]) == 0
@@ -315,7 +316,7 @@ def comment_on_row(src: Path, dst: Path, start: str, text: str, author: str) -> 
 
 def action_key(session: Session, start: str) -> str:
     actions = json.loads(session.path("insights.json").read_text())["actions"]
-    return next(f"{session.name}#{n}" for n, a in enumerate(actions, start=1) if a["text"].startswith(start))
+    return next(f"{session.name}#{text_key(a['text'])}" for a in actions if a["text"].startswith(start))
 
 
 def test_a_comment_on_a_carried_row_marks_that_action_after_the_draft_is_drawn_again(tmp_path: Path) -> None:

@@ -114,14 +114,15 @@ def test_send_collect_and_mail_give_the_same_session_from_the_cli_and_the_web_ap
     client, _ = make_client(web, tmp_path / "state")
     mail, review = f"/s/{NAME}/mail", f"/s/{NAME}/review"
 
-    # send the draft: frozen as v1 and a dry-run mail of it
+    # a dry-run mail of the draft: written as mail.eml, nothing frozen (only sending freezes)
     assert main(["mail", NAME, "--draft", "--to", ADDRESS, "--out-dir", str(cli)]) == 0
     assert _post(client, mail, do="dryrun", extra=ADDRESS).status_code == 303
+    assert not (cli / NAME / "sent").exists() and not (web / NAME / "sent").exists()
 
-    # a participant's copy of v1 with a vote, collected
-    insights = json.loads((cli / NAME / "sent" / "v1" / "insights.json").read_text(encoding="utf-8"))
+    # a participant's copy of the draft with a vote, collected
+    insights = json.loads((cli / NAME / "insights.json").read_text(encoding="utf-8"))
     first = insights["insights"][0]
-    copy = add_comments(cli / NAME / "sent" / "v1" / "draft.docx", tmp_path / "terug-an.docx",
+    copy = add_comments(cli / NAME / "draft.docx", tmp_path / "terug-an.docx",
                         [CommentSpec(first["title"], "+1 eens", "Annelies")])
     assert main(["collect", NAME, str(copy), "--out-dir", str(cli)]) == 0
     before = json.loads((web / ".series" / "groep" / "series.json").read_text(encoding="utf-8"))
@@ -139,7 +140,7 @@ def test_send_collect_and_mail_give_the_same_session_from_the_cli_and_the_web_ap
 
     by_cli, by_web = _folder(cli / NAME), _folder(web / NAME)
     assert set(by_cli) == set(by_web)
-    assert {"sent/v1/draft.docx", "review.json", "final.json", "final.docx", "mail.eml"} <= set(by_cli)
+    assert {"review.json", "final.json", "final.docx", "mail.eml"} <= set(by_cli)
     for name in by_cli:
         assert by_cli[name] == by_web[name], f"{name} differs between the CLI and the web app"
     assert _folder(cli / ".series") == _folder(web / ".series")

@@ -32,6 +32,7 @@ def make_client(out_dir: Path, state: Path, *, password: str | None = None, max_
     settings = Settings(out_dir=out_dir, models_dir=ROOT / "models", sections=sections)
     env = {"OOGST_WEB_PASSWORD": password} if password else {}
     cfg = web_config(settings, host=host, state_dir=state, env=env, announce=lambda line: None)
+    cfg.service.wait = 0.5  # a save waits for a busy session (SAVE_WAIT); these tests hold it on purpose
     return TestClient(create_app(cfg), base_url=f"http://{host}:8000"), cfg
 
 

@@ -110,6 +110,17 @@ class SessionError(OogstError):
     """A session folder lacks an artefact a command needs, or an artefact is damaged."""
 
 
+class EditConflict(SessionError):
+    """A save made on a page that was older than what is saved now (another tab or window saved in between): refused,
+    so nothing saved there is overwritten unseen. `layer` is the file, `version` the one saved now."""
+
+    def __init__(self, session: str, layer: str, version: str) -> None:
+        super().__init__(f"{session}: {layer} was changed since this page was loaded (another tab or window saved "
+                         "it); reload the page and make the change again", "edit_conflict", name=session)
+        self.layer = layer
+        self.version = version
+
+
 class ReviewError(OogstError):
     """A returned, annotated .docx cannot be read."""
 

@@ -10,10 +10,13 @@ stage and `oogst collect` apply them:
 
     {"insights": {"<key>": {"text": …, "title": …, "dropped": true}}, "order": ["<key>", …],
      "added": [{"key": "added-1", "text", "title", "speakers", "start", "end"}],
-     "actions": {"<key>": {"owner": …, "due": …}}}
+     "actions": {"<id>": {"owner": …, "due": …, "text": …, "dropped": true}},
+     "added_actions": [{"id": "added-1", "text", "owner", "due"}]}
 
 A key is a short hash of the original text, so an edit stays with its insight when ranks change, and an edit whose
-insight is gone after a re-run is simply not applied.
+insight is gone after a re-run is simply not applied. An action's id is made the same way (`action_id`), or
+"added-<n>" for one the facilitator added: it stays when other actions are added, dropped or reworded, so a
+series' done mark keeps pointing at the right one.
 """
 
 from __future__ import annotations
@@ -27,10 +30,23 @@ from typing import Any
 
 from pipeline.core.types import Action, Insight, Insights, Quote, Turns, _open
 
+ADDED = "added-"  # the ids of insights and actions the facilitator added
+
 
 def text_key(text: str) -> str:
     """A stable key for an insight or action: a short hash of its original text."""
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:12]
+
+
+def action_id(action: Action) -> str:
+    """An action's id: the one it carries (`apply_edits` gives every action one), else the key of its text, which
+    is what an action of insights.json, or of a file written before ids, has."""
+    return action.id or text_key(action.text)
+
+
+def is_added(action: Action) -> bool:
+    """An action the facilitator added (typed on the top 7 page, not found in the conversation)."""
+    return (action.id or "").startswith(ADDED)
 
 
 def time_key(seconds: float) -> str:
@@ -169,31 +185,58 @@ class AddedInsight:
 
 @dataclass(frozen=True)
 class ActionEdit:
-    """A new owner or due date for an action ("" clears it)."""
+    """A change to one action: new owner or due date ("" clears it), new wording, dropped (None: not changed)."""
 
     owner: str | None = None
     due: str | None = None
+    text: str | None = None
+    dropped: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in (("owner", self.owner), ("due", self.due)) if v is not None}
+        return {k: v for k, v in (("owner", self.owner), ("due", self.due), ("text", self.text),
+                                  ("dropped", self.dropped)) if v is not None}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ActionEdit:
-        return cls(d.get("owner"), d.get("due"))
+        return cls(d.get("owner"), d.get("due"), d.get("text"), d.get("dropped"))
+
+    @property
+    def empty(self) -> bool:
+        return not self.to_dict()
+
+
+@dataclass(frozen=True)
+class AddedAction:
+    """An action the facilitator added on the top 7 page."""
+
+    id: str  # "added-<n>": never reused in the session, so a series' done mark keeps pointing at it
+    text: str
+    owner: str = ""
+    due: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "text": self.text, "owner": self.owner, "due": self.due}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AddedAction:
+        return cls(str(d["id"]), str(d["text"]), str(d.get("owner") or ""), str(d.get("due") or ""))
 
 
 @dataclass(frozen=True)
 class Edits:
-    """edits.json: `{"insights": {"<key>": {...}}, "order": ["<key>", ...], "added": [...], "actions": {...}}`."""
+    """edits.json: `{"insights": {"<key>": {...}}, "order": ["<key>", ...], "added": [...], "actions": {...},
+    "added_actions": [...]}`."""
 
     insights: dict[str, InsightEdit] = field(default_factory=dict)
     order: tuple[str, ...] | None = None  # None: the ranking's order
     added: tuple[AddedInsight, ...] = ()
     actions: dict[str, ActionEdit] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    added_actions: tuple[AddedAction, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.insights or self.order is not None or self.added or self.actions or self.extra)
+        return bool(self.insights or self.order is not None or self.added or self.actions or self.extra
+                    or self.added_actions)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -205,6 +248,8 @@ class Edits:
             out["added"] = [a.to_dict() for a in self.added]
         if self.actions:
             out["actions"] = {k: e.to_dict() for k, e in self.actions.items()}
+        if self.added_actions:
+            out["added_actions"] = [a.to_dict() for a in self.added_actions]
         return {**out, **self.extra}
 
     @classmethod
@@ -213,7 +258,8 @@ class Edits:
                    tuple(d["order"]) if isinstance(d.get("order"), list) else None,
                    tuple(AddedInsight.from_dict(a) for a in d.get("added") or []),
                    {str(k): ActionEdit.from_dict(v) for k, v in (d.get("actions") or {}).items()},
-                   _open(d, {"insights", "order", "added", "actions"}))
+                   _open(d, {"insights", "order", "added", "actions", "added_actions"}),
+                   tuple(AddedAction.from_dict(a) for a in d.get("added_actions") or []))
 
 
 # -- top 7 and action edits applied -----------------------------------------------------------------------------
@@ -246,13 +292,24 @@ def apply_edits(insights: Insights, edits: Edits, *, keep_dropped: bool = False)
     order = {key: n for n, key in enumerate(edits.order or ())}
     ranked = sorted(enumerate(pool), key=lambda p: (order.get(p[1].key or "", len(order) + p[0]), p[0]))
     kept = tuple(replace(insight, rank=rank) for rank, (_, insight) in enumerate(ranked, 1))
-    actions = []
-    for action in insights.actions:
-        new = edits.actions.get(text_key(action.text))
+    actions = tuple(action for action, dropped in edited_actions(insights.actions, edits) if not dropped)
+    return replace(insights, insights=kept, actions=actions).with_extra(edited=True)
+
+
+def edited_actions(actions: tuple[Action, ...], edits: Edits) -> list[tuple[Action, bool]]:
+    """The actions with the facilitator's changes (owner, due date, wording), each with its id and whether it was
+    dropped; the added ones after them. A reworded or added action was typed: it has no recognition confidence."""
+    out: list[tuple[Action, bool]] = []
+    for action in actions:
+        key = action_id(action)
+        new = edits.actions.get(key)
         if new:
             owner = (new.owner if new.owner is not None else action.owner) or None
             due = (new.due if new.due is not None else action.due) or None
-            action = Action(owner, action.text, due, action.start, action.due_date if new.due is None else None,
-                            action.confidence)
-        actions.append(action)
-    return replace(insights, insights=kept, actions=tuple(actions)).with_extra(edited=True)
+            text = new.text or action.text
+            action = Action(owner, text, due, action.start, action.due_date if new.due is None else None,
+                            action.confidence if text == action.text else None, key)
+        out.append((replace(action, id=key), bool(new and new.dropped)))
+    for added in edits.added_actions:
+        out.append((Action(added.owner or None, added.text, added.due or None, 0.0, id=added.id), False))
+    return out

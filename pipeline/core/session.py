@@ -71,12 +71,21 @@ LOCK = ".lock"
 LOCK_HOLDER = ".lock.json"
 
 DOWNLOADS = (DRAFT, FINAL_DOCX, EML)  # what the web app serves by name
+EDITED = (NAMES, CORRECTIONS, EDITS, ROSTER)  # the layers people edit in forms: each save names its version
 VERSION_INFO = "version.json"  # in a sent version sent/vN/
 SERIES_DIR = ".series"  # in the outputs folder: outputs/.series/<name>/
 UPLOADS_DIR = ".uploads"  # in the outputs folder: uploads being received and checked (web app)
+HELD_UPLOADS = "held-*"  # in .uploads/: an upload of a file already in a session, kept while the facilitator is asked
+FACILITATOR = "facilitator.json"  # in the web app's state folder: the facilitator as asked on the mail page
 SERIES_FILE = "series.json"
 VOICE_PROFILES = "voices.json"
 OVERVIEW = "series.docx"
+
+
+def held_upload(token: str) -> tuple[str, str]:
+    """The names in .uploads/ of a held upload (`HELD_UPLOADS`): the file, and what the form said with it."""
+    return f"held-{token}.part", f"held-{token}.json"
+
 
 # Every file and folder Oogst writes: where (a session folder, a sent version sent/vN/, a series folder), its name,
 # who writes it and what it holds.
@@ -264,6 +273,13 @@ class Session:
         clean = [{"name": str(p["name"]).strip(), "email": str(p.get("email") or "").strip(),
                   "present": bool(p.get("present", True))} for p in people if str(p.get("name", "")).strip()]
         return self.write(ROSTER, {"participants": clean})
+
+    def version(self, name: str) -> str:
+        """The version of a layer people edit (`EDITED`): a short hash of the file, "0" while there is none. A form
+        carries the version it was made on; the service refuses a save made on another one."""
+        if name not in EDITED:
+            raise ValueError(f"{name!r} is not a layer people edit (core.session.EDITED)")
+        return (self.hash_if(name) or "0")[:16]
 
     def language(self, default: str) -> str:
         """The language spoken, as transcript.json says (else `default`)."""

@@ -9,6 +9,7 @@ and an unknown section or key is a one-line error that names it:
     out_dir = "~/Documents/oogst"
     vocabulary = ["intervisie", "casus", "inbrenger"]
     pseudonymise = true         # third parties -> labels in what is shared (participants = keep|initials|labels)
+    facilitator = "Sanne de Vries <sanne@example.nl>"   # the name under a mail (and its From without [smtp] from)
 
     [smtp]                      # oogst mail (see pipeline.mail.settings)
     host = "smtp.example.nl"
@@ -67,6 +68,7 @@ class Settings:
     llm_timeout: float | None = None  # [llm] timeout: seconds per request
     allow_remote: bool = False  # [llm] allow_remote, --allow-remote: a server outside the private network
     llm_api_key: str | None = field(default=None, repr=False)  # only from OOGST_LLM_API_KEY
+    facilitator: str | None = None  # "Name <address>": the name under a mail and its From without an SMTP sender
     config_path: Path | None = None  # the config file the values came from (None: no file)
     sections: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)  # [smtp], [llm], ... as read
 
@@ -103,6 +105,7 @@ ENV = {
     "insights": "OOGST_INSIGHTS",
     "llm_url": "OOGST_LLM_URL",
     "llm_model": "OOGST_LLM_MODEL",
+    "facilitator": "OOGST_FACILITATOR",
 }
 PARTICIPANT_MODES = ("keep", "initials", "labels")
 SECRET_ENV = {"smtp": "OOGST_SMTP_PASSWORD", "llm": "OOGST_LLM_API_KEY", "web": "OOGST_WEB_PASSWORD"}

@@ -331,15 +331,17 @@ class Action:
     start: float
     due_date: str | None = None  # ISO day the due words name, when the session date was known
     confidence: float | None = None  # mean recogniser probability of the words of `text`; None: not known
+    id: str | None = None  # stays when others are added, dropped or reworded (`layers.action_id`); None: not set
 
     def to_dict(self) -> dict[str, Any]:
-        return _with_confidence({"owner": self.owner, "text": self.text, "due": self.due, "start": _f(self.start),
-                                 "due_date": self.due_date}, self.confidence)
+        out = _with_confidence({"owner": self.owner, "text": self.text, "due": self.due, "start": _f(self.start),
+                                "due_date": self.due_date}, self.confidence)
+        return out if self.id is None else {**out, "id": self.id}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Action:
         return cls(d.get("owner"), str(d["text"]), d.get("due"), float(d.get("start", 0.0)), d.get("due_date"),
-                   _confidence(d.get("confidence")))
+                   _confidence(d.get("confidence")), str(d["id"]) if d.get("id") else None)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.core.errors import ConfigError, OogstError, SessionError
 from pipeline.core.language import date_from, text_language, title_from
-from pipeline.core.layers import apply_corrections, apply_edits, text_key
+from pipeline.core.layers import action_id, apply_corrections, apply_edits
 from pipeline.core.session import INSIGHTS, TRANSCRIPT, TURNS, Session, atomic_write_bytes
 from pipeline.core.types import Insights, Transcript, Turns, Word
 
@@ -48,7 +48,7 @@ class Material:
     insights: Insights | None  # the final top 7, else the draft's (with the edits); None: no insights yet
     final: bool  # True: `insights` is the final top 7 after the review
     pseudonymised: bool  # True: names and third parties are shown as labels
-    action_keys: tuple[str, ...] = ()  # per action, `layers.text_key` of its original text: its identity
+    action_keys: tuple[str, ...] = ()  # per action, its id (`layers.action_id`), taken before pseudonymising
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def material(session: Session, *, originals: bool = False) -> Material:
         day = dt.date.fromisoformat(str(recorded)[:10]) if recorded else date_from(session.name)
     except ValueError:
         day = date_from(session.name)
-    keys = tuple(text_key(a.text) for a in insights.actions) if insights is not None else ()
+    keys = tuple(action_id(a) for a in insights.actions) if insights is not None else ()
     shared = None if originals else load_shared(session, language)
     name = session.name
     if shared is not None:

@@ -2,9 +2,9 @@
 folded at 75 octets (never inside a UTF-8 character), `\\ ; ,` and newlines escaped in text values.
 
 One all-day event (`DTSTART;VALUE=DATE`) per dated action on its due date, the owner in the SUMMARY, the session's
-title and the quote in the DESCRIPTION. Its UID is derived from the session's folder name and the action's identity
-(`layers.text_key` of its original text, the key edits.json uses for it), so a second export updates the same
-events in a calendar instead of adding them again. An action without a due date is left out (and counted).
+title and the quote in the DESCRIPTION. Its UID is derived from the session's folder name and the action's id
+(`layers.action_id`: it stays when the action is reworded or others are added), so a second export updates the
+same events in a calendar instead of adding them again. An action without a due date is left out (and counted).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING
 
 from pipeline.core.language import format_date, texts
-from pipeline.core.layers import text_key
+from pipeline.core.layers import action_id
 from pipeline.core.types import Action
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def due_day(action: Action) -> dt.date | None:
 
 
 def uid(session: str, key: str) -> str:
-    """Stable per session and action (`key`: the action's `text_key`): the same on every export."""
+    """Stable per session and action (`key`: the action's id, `layers.action_id`): the same on every export."""
     digest = hashlib.sha256(f"{session}\x00{key}".encode()).hexdigest()[:32]
     return f"oogst-{digest}@{UID_DOMAIN}"
 
@@ -98,7 +98,7 @@ def to_ics(what: Material, *, now: dt.datetime | None = None) -> tuple[str, int]
         owner = action.owner or lab["nobody"]
         description = "\n".join([session_line, _quote(what, action),
                                  *([f"{lab['when']}: {action.due}"] if action.due else [])])
-        key = what.action_keys[n] if n < len(what.action_keys) else text_key(action.text)
+        key = what.action_keys[n] if n < len(what.action_keys) else action_id(action)
         lines += ["BEGIN:VEVENT", f"UID:{uid(what.session, key)}", f"DTSTAMP:{stamp}",
                   f"DTSTART;VALUE=DATE:{day.strftime('%Y%m%d')}",
                   f"DTEND;VALUE=DATE:{(day + dt.timedelta(days=1)).strftime('%Y%m%d')}",

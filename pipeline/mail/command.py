@@ -11,8 +11,8 @@ from typing import Any
 
 from pipeline.core.errors import ConfigError, MailError
 from pipeline.core.session import SENT_LEDGER, Session
-from pipeline.mail.addresses import read_recipients
-from pipeline.mail.message import compose, write_eml
+from pipeline.mail.addresses import parse_address, read_recipients
+from pipeline.mail.message import DraftCopy, compose, write_eml
 from pipeline.mail.settings import ENV, PASSWORD_ENV, MailSettings, load_mail_settings, where_to_set
 from pipeline.mail.transport import SendResult, previous_sends, resend_question, send
 
@@ -49,16 +49,31 @@ class MailOutcome:
         return lines
 
 
+def sender_and_signature(settings: MailSettings, facilitator: str | None) -> tuple[str | None, str]:
+    """Who the mail is from and the name under it: the SMTP sender (the account that sends) or else the facilitator;
+    the facilitator's name, else the sender's."""
+    person = parse_address(facilitator, "the facilitator ([oogst] facilitator)") if facilitator else None
+    sender = settings.sender or (str(person) if person is not None and person.addr_spec else None)
+    name = person.display_name if person is not None else ""
+    if not name and sender:
+        name = parse_address(sender, "the sender").display_name
+    return sender, name
+
+
 def run_mail(session: Session, *, to: Sequence[str] = (), to_file: Path | None = None, send: bool = False,
              draft: bool = False, yes: bool = False, env: Mapping[str, str] | None = None,
              config_path: Path | None = None, password_prompt: Callable[[str], str] | None = None,
-             confirm: Callable[[str], bool] | None = None) -> MailOutcome:
+             confirm: Callable[[str], bool] | None = None, facilitator: str | None = None,
+             copy: DraftCopy | None = None) -> MailOutcome:
     """`oogst mail`: compose, always write mail.eml, and with `send` send it over SMTP.
 
     Args:
         env: the environment (OOGST_SMTP_*); the CLI passes os.environ.
         password_prompt: asks for the SMTP password (getpass.getpass); None when there is no terminal.
         confirm: asks yes/no before a second send; None when there is no terminal (then only `yes` sends again).
+        facilitator: "Name <address>" ([oogst] facilitator): the name under the mail, and its From when SMTP names
+            no sender.
+        copy: the draft a draft mail carries (`message.load_content`).
     """
     env = env if env is not None else {}
     if not to and to_file is None:  # the participants roster the web page keeps (roster.json)
@@ -68,14 +83,15 @@ def run_mail(session: Session, *, to: Sequence[str] = (), to_file: Path | None =
         raise MailError("no recipients: give --to name@example.nl (repeatable) or --to-file participants.txt",
                         "no_recipients")
     settings = load_mail_settings(env, config_path)
-    if send and not settings.sender:
+    sender, signature = sender_and_signature(settings, facilitator)
+    if send and not sender:
         raise ConfigError(f"no sender address: set {where_to_set(settings, 'from')}", "no_sender",
                           env=ENV["from"])
     if send and not settings.host:
         raise ConfigError(f"no SMTP server set: set {where_to_set(settings, 'host')} "
                           "(or leave out --send to write mail.eml and send that from your mail program)", "no_smtp",
                           env=ENV["host"])
-    message = compose(session, recipients, sender=settings.sender, draft=draft)
+    message = compose(session, recipients, sender=sender, draft=draft, signature=signature, copy=copy)
     eml = write_eml(session, message)
     previous = tuple(previous_sends(session))
     outcome = MailOutcome(eml=eml, subject=str(message["Subject"]), recipients=tuple(recipients), draft=draft,

@@ -54,6 +54,7 @@ class MailContent:
     draft: bool
     source: Path  # final.json or, for a draft, insights.json
     attachment: Path  # final.docx or draft.docx
+    signature: str = ""  # the name under the closing greeting (the facilitator's)
 
     def name(self, label: str | None) -> str:
         return self.speakers.get(label or "") or (label or "")
@@ -63,8 +64,22 @@ class MailContent:
         return sorted(self.insights.insights, key=lambda i: i.rank)[:TOP_N]
 
 
-def load_content(session: Session, *, draft: bool = False) -> MailContent:
-    """Read what the mail needs from a session; the release gate lives here."""
+@dataclass(frozen=True)
+class DraftCopy:
+    """The draft a draft mail carries, as the caller chose it (`service`: the version frozen for a send, or for a
+    dry run the draft as it is, edits and all): its insights, the file they come from, the .docx to attach."""
+
+    insights: Insights
+    source: Path
+    attachment: Path
+
+
+def load_content(session: Session, *, draft: bool = False, copy: DraftCopy | None = None) -> MailContent:
+    """Read what the mail needs from a session; the release gate lives here.
+
+    Args:
+        copy: for a draft mail, the draft to mail; None: the last sent version, else insights.json and draft.docx.
+    """
     final = session.path(FINAL)
     if draft:
         if final.is_file():
@@ -72,7 +87,9 @@ def load_content(session: Session, *, draft: bool = False) -> MailContent:
                             "leave out --draft to mail the final top 7", "mail_collected", name=session.name)
         source, attachment = session.path(INSIGHTS), session.path(DRAFT)
         sent = session.sent_versions()
-        if sent:  # the draft as it was frozen when sent (review.versions)
+        if copy is not None:
+            source, attachment = copy.source, copy.attachment
+        elif sent:  # the draft as it was frozen when sent (review.versions)
             source, attachment = sent_file(sent[-1], INSIGHTS), sent_file(sent[-1], DRAFT)
         if not source.is_file():
             raise MailError(f"{source}: not found, so there is no draft to mail yet; run `oogst run` first",
@@ -88,7 +105,7 @@ def load_content(session: Session, *, draft: bool = False) -> MailContent:
         raise MailError(f"{attachment}: not found, and the mail needs it as attachment; run `{step}` again",
                         "mail_no_attachment", name=session.name, file=attachment.name)
     try:
-        insights = Insights.from_dict(read_json(source))
+        insights = copy.insights if draft and copy is not None else Insights.from_dict(read_json(source))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise MailError(f"{source}: not an Oogst insights file ({type(exc).__name__}: {exc}); "
                         "re-run the step that wrote it", "mail_bad_insights", name=session.name,
@@ -154,7 +171,8 @@ def _votes(insight: Insight, t: Mapping[str, str]) -> str:
 
 
 def attachment_name(content: MailContent) -> str:
-    kind = "concept" if content.draft and content.language == "nl" else ("draft" if content.draft else "top7")
+    top = f"top{len(content.top)}"  # "top6" when six are left
+    kind = "concept" if content.draft and content.language == "nl" else ("draft" if content.draft else top)
     stem = re.sub(r"[^\w\-]+", "-", content.title, flags=re.ASCII).strip("-").lower() or "oogst"
     day = f"-{content.recorded.isoformat()}" if content.recorded else ""
     return f"{stem}{day}-{kind}.docx"
@@ -200,7 +218,8 @@ def render_text(content: MailContent, filename: str) -> str:
         out.append(f"- {t['who']}: {content.name(action.owner) or t['open']}")
         out += textwrap.wrap(f"{t['what']}: {action.text}", 76, initial_indent="  ", subsequent_indent="    ")
         out += [f"  {t['when']}: {action.due or t['open']}", ""]
-    out += [t["attached"].format(file=filename), "", t["closing"], "", "-- ", t["footer"], ""]
+    out += [t["attached"].format(file=filename), "", t["closing"], *([content.signature] if content.signature else []),
+            "", "-- ", t["footer"], ""]
     return "\n".join(out)
 
 
@@ -244,21 +263,27 @@ def render_html(content: MailContent, filename: str, subject: str) -> str:
         parts.append("</table>")
     else:
         parts.append(f"<p>{e(t['no_actions'])}</p>")
-    parts += [f"<p>{e(t['attached'].format(file=filename))}</p>", f"<p>{e(t['closing'])}</p>",
+    closing = e(t["closing"]) + (f"<br>{e(content.signature)}" if content.signature else "")
+    parts += [f"<p>{e(t['attached'].format(file=filename))}</p>", f"<p>{closing}</p>",
               f'<p style="color:#888; font-size: 12px;">{e(t["footer"])}</p>', "</body></html>", ""]
     return "\n".join(parts)
 
 
 def compose(session: Session, recipients: Sequence[Address], *, sender: str | Address | None,
-            draft: bool = False, when: datetime | None = None) -> EmailMessage:
+            draft: bool = False, when: datetime | None = None, signature: str = "",
+            copy: DraftCopy | None = None) -> EmailMessage:
     """The mail for a session: text + HTML alternatives and the .docx attached.
 
     Raises MailError from the release gate when final.json is missing and `draft` is False.
+
+    Args:
+        signature: the name under the closing greeting (the facilitator's).
+        copy: the draft a draft mail carries (`load_content`).
     """
     if not recipients:
         raise MailError("no recipients: give --to name@example.nl (repeatable) or --to-file participants.txt",
                         "no_recipients")
-    content = load_content(session, draft=draft)
+    content = replace(load_content(session, draft=draft, copy=copy), signature=signature)
     shared = load_shared(session, content.language)
     if shared is not None:  # pseudonymised session: the attachment already is; title, top 7 and actions too
         content = replace(content, title=shared.text(content.title, any_case=True),

@@ -1,9 +1,10 @@
 """From interpreted comments to the final ranking: one vote per person, rewordings, added insights, what changed.
 
-Ranking rule (RANKING_RULE): final score = normalised draft score (0..1 across the insights) + net votes / number
-of reviewers. A rewording is adopted when it is explicit (or proposed by two people) and the insight has no more
-down than up votes; a missing insight is added when at least MIN_SUPPORT_NEW people propose it (similar wording)
-and then ranks with the median draft score of the top 7 plus its proposers as up votes.
+Ranking rule (RANKING_RULE): the review starts from the draft's order as it was sent (the facilitator's order, not
+the model's scores): base score = 1 for the first insight down to 0 for the last, evenly spaced; final score = base
++ net votes / number of reviewers. A rewording is adopted when it is explicit (or proposed by two people) and the
+insight has no more down than up votes; a missing insight is added when at least MIN_SUPPORT_NEW people propose it
+(similar wording) and then ranks with the median base score of the top 7 plus its proposers as up votes.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from pipeline.core.language import texts
 from pipeline.core.types import TOP_N, Insight, Insights
 from pipeline.review.interpret import ANONYMOUS, author_key, interpret, normalise
 
@@ -25,12 +27,12 @@ REWORD_SIMILAR = 0.85
 PROPOSAL_SIMILAR = 0.6
 
 RANKING_RULE = (
-    f"final score = normalised draft score (0..1) + {VOTE_WEIGHT} x (up - down) / reviewers; "
-    "ties keep the draft order. "
+    "the review starts from the draft's order as sent: base score = 1 for the first insight down to 0 for the last, "
+    f"evenly spaced; final score = base + {VOTE_WEIGHT} x (up - down) / reviewers; ties keep the draft order. "
     "One vote per person per insight (latest wins). A rewording is adopted when it is explicit (beter:/voorstel:/"
     "liever:/quoted, or the same wording from 2 people) and the insight has no more down than up votes. A missing "
     f"insight is added when at least {MIN_SUPPORT_NEW} people propose it (similar wording); it ranks with the "
-    "median draft score of the top 7 and its proposers as up votes."
+    "median base score of the top 7 and its proposers as up votes."
 )
 
 
@@ -128,13 +130,9 @@ def _aggregate(records: list[dict[str, Any]], insights: Insights) -> dict[str, A
         if parent and r["interpretation"]["vote"] > 0 and parent in by_id:
             reply_support.setdefault(parent, set()).add(r["person"])
 
-    pool = list(insights.insights)
-    scores = [i.score for i in pool]
-    lo, hi = (min(scores), max(scores)) if scores else (0.0, 0.0)
+    pool = sorted(insights.insights, key=lambda i: i.rank)  # the order as sent: the facilitator's, edits and all
 
     def norm_score(insight: Insight, position: int) -> float:
-        if hi > lo:
-            return (insight.score - lo) / (hi - lo)
         return 1.0 - position / max(1, len(pool) - 1)
 
     n_reviewers = max(1, len(reviewers))
@@ -213,59 +211,46 @@ def _final_insight(entry: dict[str, Any], rank: int, display: dict[str, str]) ->
 
 def _changes(entries: list[dict[str, Any]], aggregate: dict[str, Any], language: str,
              n_comments: int) -> list[dict[str, Any]]:
-    en = language.lower().startswith("en")
+    """What changed and why, in the session's language; ranks are compared with the draft's order as sent."""
+    lab = texts(language, "changes")
     display = aggregate["display"]
     names = ", ".join(display.get(p, p) for p in aggregate["reviewers"])
+    top = min(TOP_N, len(entries))  # "Top 6" when six insights went out and none was added
     changes: list[dict[str, Any]] = []
 
     def tally(e: dict[str, Any]) -> str:
-        return (f"{len(e['up'])}x agree, {len(e['down'])}x disagree" if en
-                else f"{len(e['up'])}x eens, {len(e['down'])}x oneens")
+        return lab["tally"].format(up=len(e["up"]), down=len(e["down"]))
 
     count = len(aggregate["reviewers"])
-    changes.append({"kind": "summary", "text": (
-        f"Comments from {count} participant(s): {names} ({n_comments} comments)." if en
-        else f"Commentaar van {count} deelnemer(s): {names} ({n_comments} opmerkingen).")})
+    changes.append({"kind": "summary", "text": lab["summary"].format(n=count, names=names, comments=n_comments)})
     for new_rank, e in enumerate(entries, start=1):
         title = e["insight"].title
         old = e["original_rank"]
         in_top = new_rank <= TOP_N
         if e["added"] and in_top:
             who = ", ".join(display.get(p, p) for p in e["up"])
-            changes.append({"kind": "added", "title": title, "new_rank": new_rank, "text": (
-                f"New: \u201c{title}\u201d at {new_rank} (proposed by {who})." if en
-                else f"Nieuw: \u201c{title}\u201d op {new_rank} (voorgesteld door {who}).")})
+            changes.append({"kind": "added", "title": title, "new_rank": new_rank,
+                            "text": lab["added"].format(title=title, rank=new_rank, who=who)})
             continue
         if e["added"]:
             continue
         if old is not None and old <= TOP_N and not in_top:
-            changes.append({"kind": "dropped", "title": title, "old_rank": old, "text": (
-                f"\u201c{title}\u201d dropped out of the top 7 (was {old}; {tally(e)})." if en
-                else f"\u201c{title}\u201d valt uit de top 7 (was {old}; {tally(e)}).")})
+            changes.append({"kind": "dropped", "title": title, "old_rank": old,
+                            "text": lab["dropped"].format(title=title, top=top, old=old, tally=tally(e))})
         elif old is not None and old > TOP_N and in_top:
-            changes.append({"kind": "came_in", "title": title, "old_rank": old, "new_rank": new_rank, "text": (
-                f"\u201c{title}\u201d comes into the top 7 at {new_rank} (was {old})." if en
-                else f"\u201c{title}\u201d komt in de top 7 op {new_rank} (was {old}).")})
+            changes.append({"kind": "came_in", "title": title, "old_rank": old, "new_rank": new_rank,
+                            "text": lab["came_in"].format(title=title, top=top, rank=new_rank, old=old)})
         elif in_top and old is not None and old != new_rank:
-            up = new_rank < old
-            verb = ("moves up" if up else "moves down") if en else ("stijgt" if up else "daalt")
-            changes.append({"kind": "moved_up" if up else "moved_down", "title": title, "old_rank": old,
-                            "new_rank": new_rank, "text": (
-                                f"\u201c{title}\u201d {verb} from {old} to {new_rank} ({tally(e)})." if en
-                                else f"\u201c{title}\u201d {verb} van {old} naar {new_rank} ({tally(e)}).")})
+            kind = "moved_up" if new_rank < old else "moved_down"
+            changes.append({"kind": kind, "title": title, "old_rank": old, "new_rank": new_rank,
+                            "text": lab[kind].format(title=title, old=old, rank=new_rank, tally=tally(e))})
         if in_top and e["rewording"]:
-            by = ", ".join(e["rewording"]["by"])
-            changes.append({"kind": "reworded", "title": title, "text": (
-                f"\u201c{title}\u201d reworded, proposed by {by}." if en
-                else f"\u201c{title}\u201d anders geformuleerd, voorstel van {by}.")})
+            changes.append({"kind": "reworded", "title": title,
+                            "text": lab["reworded"].format(title=title, by=", ".join(e["rewording"]["by"]))})
     for p in aggregate["proposals"]:
         if not p["added"]:
-            who = ", ".join(p["proposed_by"])
-            changes.append({"kind": "not_added", "text": (
-                f"Proposed but not added (needs {MIN_SUPPORT_NEW} people): \u201c{p['text']}\u201d ({who})." if en
-                else f"Voorgesteld maar niet toegevoegd (daarvoor zijn {MIN_SUPPORT_NEW} mensen nodig): "
-                     f"\u201c{p['text']}\u201d ({who}).")})
+            changes.append({"kind": "not_added", "text": lab["not_added"].format(
+                n=MIN_SUPPORT_NEW, text=p["text"], who=", ".join(p["proposed_by"]))})
     if len(changes) == 1 + sum(1 for c in changes if c["kind"] == "not_added"):
-        changes.insert(1, {"kind": "unchanged", "text": "The top 7 is unchanged." if en
-                           else "De top 7 is niet veranderd."})
+        changes.insert(1, {"kind": "unchanged", "text": lab["unchanged"].format(top=top)})
     return changes

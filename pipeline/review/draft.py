@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from pipeline.core.language import format_date, texts
+from pipeline.core.layers import is_added
 from pipeline.core.session import DRAFT, Session, atomic_write_bytes, cache_key
 from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
 from pipeline.review.doubt import Doubt, DoubtfulWords
@@ -59,8 +60,11 @@ def timestamp(seconds: float) -> str:
 
 
 def insights_hash(insights: Insights) -> str:
-    """The identity of an insights artefact as embedded in a draft (stable across JSON formatting)."""
-    return cache_key(Insights.from_dict(insights.to_dict()).to_dict())[:32]
+    """The identity of an insights artefact as embedded in a draft (stable across JSON formatting). The actions' ids
+    are bookkeeping, not content: a draft written before actions had ids is still the same draft."""
+    data = Insights.from_dict(insights.to_dict()).to_dict()
+    data["actions"] = [{k: v for k, v in action.items() if k != "id"} for action in data["actions"]]
+    return cache_key(data)[:32]
 
 
 def participants(turns: Turns, insights: Insights) -> list[str]:
@@ -248,7 +252,8 @@ def _add_actions(doc: DocxDocument, actions: Sequence[Action], lab: Mapping[str,
         cells = table.add_row().cells
         values = (action.owner or lab["nobody"], action.text, action.due or "")
         for col, (cell, value) in enumerate(zip(cells, values, strict=True)):
-            doubt.add(cell.paragraphs[0], value, doubt.spans(value, action.start) if col == 1 else ())
+            heard = col == 1 and not is_added(action)  # one the facilitator added was typed, never heard
+            doubt.add(cell.paragraphs[0], value, doubt.spans(value, action.start) if heard else ())
             marks.wrap(cell.paragraphs[0], f"{BOOKMARK_PREFIX}action_{i}_{col}")
 
 
@@ -331,7 +336,8 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
             if i not in shown:  # a summary without sections (made before them), or a line no section holds
                 marks.wrap(doc.add_paragraph(line), f"{BOOKMARK_PREFIX}summary_{i}")
 
-    marks.wrap(doc.add_heading(lab["top"], level=1), f"{BOOKMARK_PREFIX}section_top")
+    top = min(TOP_N, len(insights.insights))  # "Top 6" when the facilitator dropped one
+    marks.wrap(doc.add_heading(lab["top"].format(n=top), level=1), f"{BOOKMARK_PREFIX}section_top")
     for insight in insights.insights[:TOP_N]:
         _add_insight(doc, insight, lab, marks, doubt)
     if spec.missing_line:

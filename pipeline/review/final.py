@@ -10,10 +10,11 @@ How a comment is understood (see README, "Collecting comments"):
 - Counting: one vote per person per insight (people are matched by normalised author name; the latest comment
   wins), so sending several copies changes nothing.
 
-Ranking rule (RANKING_RULE): final score = normalised draft score (0..1 across the insights) + net votes / number
-of reviewers. A rewording is adopted when it is explicit (or proposed by two people) and the insight has no more
-down than up votes; a missing insight is added when at least MIN_SUPPORT_NEW people propose it (similar wording)
-and then ranks with the median draft score of the top 7 plus its proposers as up votes.
+Ranking rule (RANKING_RULE): the review starts from the draft's order as it was sent (the facilitator's order):
+base score = 1 for the first insight down to 0 for the last; final score = base + net votes / number of reviewers.
+A rewording is adopted when it is explicit (or proposed by two people) and the insight has no more down than up
+votes; a missing insight is added when at least MIN_SUPPORT_NEW people propose it (similar wording) and then ranks
+with the median base score of the top 7 plus its proposers as up votes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 from pipeline.core.errors import Message, ReviewError, SessionError
 from pipeline.core.language import texts
+from pipeline.core.layers import action_id
 from pipeline.core.session import DRAFT, FINAL, FINAL_DOCX, REVIEW, TURNS, Session, hash_file
 from pipeline.core.types import TOP_N, Insights
 from pipeline.privacy.shared import load_shared
@@ -81,6 +83,8 @@ def _target_dict(target: Target | None, insights: Insights) -> dict[str, Any] | 
     if target.kind == "insight":
         insight = next((i for i in insights.insights if i.rank == target.index), None)
         out["title"] = insight.title if insight else None
+    if target.kind == "action" and target.index is not None and 0 < target.index <= len(insights.actions):
+        out["id"] = action_id(insights.actions[target.index - 1])  # the series' done marks follow the id
     return out
 
 
@@ -287,7 +291,8 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         shown, lines = shared.insights(final), [shared.text(line) for line in lines]
         people, doc_title = [shared.name(p) or p for p in people], shared.text(doc_title, any_case=True)
     spec = docx_draft.DocSpec(
-        title=doc_title + texts(insights.language, "draft")["final_suffix"], date=doc_date,
+        title=doc_title + texts(insights.language, "draft")["final_suffix"].format(n=len(final_insights)),
+        date=doc_date,
         participants=tuple(people), session_name=shown_name or session.name,
         insights_hash=docx_draft.insights_hash(final), kind="final", review_note=False, missing_line=False,
         changes=tuple(lines), changes_heading=True)

@@ -48,6 +48,11 @@ class DraftVersion:
     def draft(self) -> Path:
         return sent_file(self.folder, DRAFT)
 
+    @property
+    def source(self) -> Path:
+        """Its insights.json."""
+        return sent_file(self.folder, INSIGHTS)
+
     def insights(self) -> Insights:
         return Insights.from_dict(read_json(sent_file(self.folder, INSIGHTS)))
 
@@ -66,6 +71,13 @@ def versions(session: Session) -> list[DraftVersion]:
     return found
 
 
+def sent_as_is(session: Session) -> DraftVersion | None:
+    """The sent version that draft.docx is (the same insights): its stamped copy is what to download or mail."""
+    draft = session.path(DRAFT)
+    digest = _draft_hash(draft) if draft.is_file() else None
+    return next((v for v in reversed(versions(session)) if v.insights_hash == digest), None) if digest else None
+
+
 def _draft_hash(path: Path) -> str | None:
     try:
         return read_docx(path).properties.get(PROP_INSIGHTS)
@@ -73,21 +85,28 @@ def _draft_hash(path: Path) -> str | None:
         return None
 
 
+def current_draft(session: Session) -> tuple[Insights, Path]:
+    """The insights (with the edits) and draft.docx as they are now. Raises SessionError when there is no draft,
+    or when draft.docx does not match the current insights and edits yet (process again first)."""
+    insights = current_insights(session)
+    draft = session.path(DRAFT)
+    if not draft.is_file():
+        raise SessionError(f"{draft}: not found, so there is no draft to send; run `oogst run` first", "no_draft",
+                           name=session.name)
+    if _draft_hash(draft) != insights_hash(insights):
+        raise SessionError(f"{draft}: older than insights.json and the edits on it; process the session again "
+                           "(`oogst run`, or the page's button) before sending the draft", "draft_stale",
+                           name=session.name)
+    return insights, draft
+
+
 def freeze_draft(session: Session, *, reason: str) -> DraftVersion:
     """Keep the current draft and its insights as the next sent version (or the existing one, if unchanged).
 
     Raises SessionError when draft.docx does not match the current insights and edits (process again first).
     """
-    insights = current_insights(session)
+    insights, draft = current_draft(session)
     digest = insights_hash(insights)
-    draft = session.path(DRAFT)
-    if not draft.is_file():
-        raise SessionError(f"{draft}: not found, so there is no draft to send; run `oogst run` first", "no_draft",
-                           name=session.name)
-    if _draft_hash(draft) != digest:
-        raise SessionError(f"{draft}: older than insights.json and the edits on it; process the session again "
-                           "(`oogst run`, or the page's button) before sending the draft", "draft_stale",
-                           name=session.name)
     known = versions(session)
     for version in known:
         if version.insights_hash == digest:

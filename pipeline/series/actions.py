@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.language import format_date, texts
 from pipeline.core.types import Turns
 from pipeline.review.sections import header_table
+from pipeline.series.store import action_key
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -36,7 +37,7 @@ NOT_DONE_RE = re.compile(rf"(?<!\w)(?:niet|geen|bijna|half|nooit|not|almost|near
 
 @dataclass(frozen=True)
 class OpenAction:
-    key: str  # "<session>#<number>"
+    key: str  # "<session>#<id>" (`store.action_key`)
     owner: str | None
     text: str
     due: str | None
@@ -62,8 +63,14 @@ def is_done_comment(text: str) -> bool:
     return bool(DONE_RE.search(norm)) and not NOT_DONE_RE.search(norm)
 
 
-def done_marks(session: str, review: dict[str, Any], carried: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Action key -> who marked it done, from a session's review.json (its own actions and the carried ones)."""
+def done_marks(session: str, review: dict[str, Any], carried: dict[str, str],
+               ids: dict[int, str] | None = None) -> dict[str, dict[str, Any]]:
+    """Action key -> who marked it done, from a session's review.json (its own actions and the carried ones).
+
+    Args:
+        ids: the id of each row of the draft's own actions (1, 2, ...), for a review.json whose targets do not name
+            it; a row without one keeps the row's number (`store.upgrade_key` reads it).
+    """
     marks: dict[str, dict[str, Any]] = {}
     for comment in review.get("comments", []):
         if comment.get("duplicate_of") or not is_done_comment(str(comment.get("text") or "")):
@@ -71,7 +78,8 @@ def done_marks(session: str, review: dict[str, Any], carried: dict[str, str]) ->
         target = comment.get("target") or {}
         key = None
         if target.get("kind") == "action" and target.get("index"):
-            key = f"{session}#{target['index']}"
+            row = int(target["index"])
+            key = f"{session}#{target.get('id') or (ids or {}).get(row) or row}"
         elif m := re.fullmatch(r"oogst_(carried_[0-9a-f]+)(?:_\d+)?", str(target.get("via") or "")):
             key = carried.get(m.group(1))
         if key:
@@ -85,7 +93,7 @@ def open_actions(earlier: list[tuple[str, dict[str, Any]]], done: dict[str, Any]
     found = []
     for name, entry in earlier:
         for action in entry.get("actions", []):
-            key = f"{name}#{action['number']}"
+            key = action_key(name, action)
             if key not in done:
                 found.append(OpenAction(key, action.get("owner"), str(action["text"]), action.get("due"), name,
                                         str(entry.get("date") or ""), str(entry.get("title") or name),

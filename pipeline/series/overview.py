@@ -19,6 +19,7 @@ from pipeline.review.sections import header_table, png_bytes
 from pipeline.series.actions import open_actions
 from pipeline.series.snapshot import refresh_series, register
 from pipeline.series.store import (
+    action_key,
     existing_series,
     load_series,
     member_of,
@@ -183,7 +184,7 @@ def overview(data: dict[str, Any], language: str | None = None) -> Overview:
     actions = []
     for k, (name, entry) in enumerate(sessions):
         for action in entry.get("actions", []):
-            mark = done.get(f"{name}#{action['number']}")
+            mark = done.get(action_key(name, action))
             status = lab["open"] if mark is None else lab["done"].format(
                 by=mark.get("by") or "?", on=short_date(str(data["sessions"].get(mark.get("session"), {})
                                                             .get("date") or ""), shown, not one_year))

@@ -9,13 +9,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.layers import apply_edits
+from pipeline.core.errors import SessionError
+from pipeline.core.layers import action_id, apply_edits
 from pipeline.core.session import CARRIED, FINAL, REVIEW, TRANSCRIPT, Session
 from pipeline.core.types import TOP_N, Insights
 from pipeline.review.draft import participants
 from pipeline.review.sections import speaking_times
 from pipeline.series.actions import done_marks
-from pipeline.series.store import mark_gone, now, update_series
+from pipeline.series.store import mark_gone, now, update_series, upgrade_key
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,8 @@ def snapshot(session: Session) -> dict[str, Any]:
         "participants": participants(turns, insights),
         "insights": [{"rank": i.rank, "title": i.title, "text": i.text, "speakers": list(i.speakers)}
                      for i in insights.insights[:TOP_N]],
-        "actions": [{"number": n, "owner": a.owner, "text": a.text, "due": a.due, "due_date": a.due_date,
-                     "start": a.start} for n, a in enumerate(insights.actions, start=1)],
+        "actions": [{"number": n, "id": action_id(a), "owner": a.owner, "text": a.text, "due": a.due,
+                     "due_date": a.due_date, "start": a.start} for n, a in enumerate(insights.actions, start=1)],
         "speaking": [{"name": p.name, "seconds": round(p.seconds, 1), "share": round(p.share, 4), "turns": p.turns,
                       "longest": round(p.longest, 1)} for p in speaking_times(turns)],
         "reviewed": session.has(FINAL),
@@ -51,11 +52,17 @@ def snapshot(session: Session) -> dict[str, Any]:
     }
 
 
-def _done_in(folder: Path) -> dict[str, dict[str, Any]]:
+def _done_in(folder: Path, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The done marks of a session's collected comments, by action key (keys of before action ids upgraded)."""
     session = Session(folder)
     if not session.has(REVIEW):
         return {}
-    return done_marks(session.name, session.read(REVIEW), session.read_if(CARRIED) or {})
+    try:  # the rows of the draft's own actions: the version the comments were read against
+        ids = {n: action_id(a) for n, a in enumerate(session_insights(session).actions, start=1)}
+    except (SessionError, KeyError, ValueError):
+        ids = {}
+    marks = done_marks(session.name, session.read(REVIEW), session.read_if(CARRIED) or {}, ids)
+    return {upgrade_key(data, key): mark for key, mark in marks.items()}
 
 
 def register(root: Path, session: Session, *, owner: str, remember_voices: bool | None = None) -> dict[str, Any]:
@@ -99,5 +106,5 @@ def gather_done(data: dict[str, Any], out_dir: Path) -> None:
     """Add the done marks of every member session's collected comments (also those collected in the web app)."""
     for name in data["sessions"]:
         if (Path(out_dir) / name).is_dir():
-            for key, mark in _done_in(Path(out_dir) / name).items():
+            for key, mark in _done_in(Path(out_dir) / name, data).items():
                 data["done"].setdefault(key, mark)

@@ -5,8 +5,10 @@ series.json:
     {"name", "remember_voices": bool,
      "sessions": {"<session>": {"date", "title", "participants", "insights", "actions", "speaking", "updated"}},
                   (a session whose folder is gone: {"date", "gone"})
-     "done": {"<session>#<action number>": {"session", "by", "comment", "at"}}}
-Keys are only added, like the session artefacts.
+     "done": {"<session>#<action id>": {"session", "by", "comment", "at"}}}
+Keys are only added, like the session artefacts. An action point is known by its session and its id
+(`core.layers.action_id`), which stays when other actions are added, dropped or reworded; a series written when
+actions were known by their number ("<session>#3") is read with those keys turned into ids (`upgrade_key`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.errors import ConfigError, SessionError
+from pipeline.core.layers import text_key
 from pipeline.core.lock import SessionBusyError, session_lock
 from pipeline.core.session import (
     MEMBER,
@@ -79,7 +82,36 @@ def load_series(root: Path) -> dict[str, Any]:
                            name=Path(root).name)
     base = empty_series(Path(root).name)
     base.update(data)
+    _ids_for_numbers(base)
     return base
+
+
+def action_key(session: str, action: dict[str, Any]) -> str:
+    """The series' key of a session's action point, "<session>#<id>" (a snapshot's action, `snapshot.snapshot`)."""
+    return f"{session}#{action.get('id') or text_key(str(action.get('text', '')))}"
+
+
+def upgrade_key(data: dict[str, Any], key: str) -> str:
+    """A key of the time actions were known by their number ("<session>#3": the third action of that session's
+    snapshot) as its key by id; any other key as it is."""
+    session, sep, ref = key.rpartition("#")
+    if not sep or not ref.isdigit() or len(ref) > 6:  # an id is 12 hex digits, or "added-<n>"
+        return key
+    entry = data.get("sessions", {}).get(session, {})
+    found = next((a for a in entry.get("actions", []) if a.get("number") == int(ref)), None)
+    return action_key(session, found) if found is not None else key
+
+
+def _ids_for_numbers(data: dict[str, Any]) -> None:
+    """A series written before actions had ids: each snapshot's actions get theirs, the done marks move to them."""
+    for entry in data.get("sessions", {}).values():
+        for action in entry.get("actions", []):
+            action.setdefault("id", text_key(str(action.get("text", ""))))
+    done = data.get("done", {})
+    for key in list(done):
+        new = upgrade_key(data, key)
+        if new != key:
+            done.setdefault(new, done.pop(key))
 
 
 def existing_series(out_dir: Path, name: str) -> Path:

@@ -12,10 +12,13 @@ import asyncio
 import hashlib
 import hmac
 import ipaddress
+import json
 import logging
 import os
 import re
 import secrets
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +34,7 @@ from pipeline.core.errors import Message, OogstError
 from pipeline.core.language import SUPPORTED, texts
 from pipeline.core.language import clock as language_clock
 from pipeline.core.lock import SessionBusyError
-from pipeline.core.session import Session
+from pipeline.core.session import FACILITATOR, Session
 from pipeline.core.settings import Settings
 from pipeline.jobs.queue import JobQueue
 from pipeline.service import Oogst
@@ -41,6 +44,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SESSION_NAME = re.compile(r"^[\w][\w.\-]{0,150}$", flags=re.UNICODE)
 DEFAULT_MAX_UPLOAD_MB = 4096
+SAVE_WAIT = 15.0  # seconds a save waits for the worker's re-run of the session (after the last save) to finish
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -54,14 +58,45 @@ class WebConfig:
     guard: Guard
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 2**20
     host: str = "127.0.0.1"  # the address the server listens on
+    state_dir: Path | None = None  # the state folder (the queue, the signing secret, the facilitator as asked)
     service: Oogst = field(init=False)
+    logins: Throttle = field(init=False)  # failed logins per address (`Throttle`)
 
     def __post_init__(self) -> None:
-        self.service = Oogst(self.settings, front="web", rerun=lambda session: rerun_job(self.queue, session))
+        self.service = Oogst(self.settings, front="web", rerun=lambda session: rerun_job(self.queue, session),
+                             wait=SAVE_WAIT)
+        self.logins = Throttle(LOGIN_ATTEMPTS, LOGIN_WINDOW)
 
     @property
     def out_dir(self) -> Path:
         return Path(self.settings.out_dir)
+
+    def facilitator(self) -> tuple[str | None, str]:
+        """Who mails ("Name <address>") and where that was said: "config" ([oogst] facilitator or
+        OOGST_FACILITATOR), "asked" (on the mail page, kept in the state folder), or "" (not yet)."""
+        if self.settings.facilitator:
+            return self.settings.facilitator, "config"
+        path = self._facilitator_file()
+        if path is not None and path.is_file():
+            try:
+                value = json.loads(path.read_text(encoding="utf-8")).get("facilitator")
+            except (OSError, ValueError, AttributeError):
+                value = None
+            if isinstance(value, str) and value.strip():
+                return value.strip(), "asked"
+        return None, ""
+
+    def save_facilitator(self, value: str) -> None:
+        """Keep the facilitator as asked on the mail page (the config file, when it says, wins)."""
+        from pipeline.core.session import atomic_write_json
+
+        path = self._facilitator_file()
+        if path is None:
+            raise PageError("facilitator_not_kept")
+        atomic_write_json(path, {"facilitator": value})
+
+    def _facilitator_file(self) -> Path | None:
+        return Path(self.state_dir) / FACILITATOR if self.state_dir is not None else None
 
 
 class PageError(OogstError):
@@ -139,10 +174,22 @@ def preferred_language(accept_language: str | None) -> str:
     return max(best, key=lambda k: best[k]) if best else "nl"
 
 
-def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:
+def back_to(request: Request) -> str:
+    """The page a form came from (this app's), else the sessions list."""
     referer = urlsplit(request.headers.get("referer", ""))
-    back = referer.path if referer.netloc == request.url.netloc and referer.path.startswith("/") else "/"
-    return render(request, "error.html", status=status, message=message, back=back)
+    return referer.path if referer.netloc == request.url.netloc and referer.path.startswith("/") else "/"
+
+
+def error_page(request: Request, message: str, status: int = 400) -> HTMLResponse:
+    return render(request, "error.html", status=status, message=message, back=back_to(request))
+
+
+def retry_page(request: Request, message: str) -> HTMLResponse:
+    """A form sent while its session was busy (a re-run after the last change): the message, and the same form to
+    send again, filled in as it was."""
+    fields = [(k, str(v)) for k, v in form(request).multi_items() if k != CSRF_FIELD and isinstance(v, str)]
+    return render(request, "retry.html", status=409, message=message, fields=fields, action=request.url.path,
+                  back=back_to(request))
 
 
 def session_of(request: Request, *, must_exist: bool = True) -> Session:
@@ -162,6 +209,12 @@ def session_of(request: Request, *, must_exist: bool = True) -> Session:
 def form(request: Request) -> FormData:
     data: FormData = request.state.form
     return data
+
+
+def version_of(data: FormData | dict[str, str]) -> str | None:
+    """The version of the layer a form was made on (its hidden field), None when the form has none."""
+    value = str(data.get("version") or "").strip()
+    return value or None
 
 
 def page(fn: Endpoint) -> Endpoint:
@@ -191,9 +244,14 @@ def page(fn: Endpoint) -> Endpoint:
         except OogstError as exc:  # in the page's language: never a traceback, never a server path in Dutch
             log.info("%s %s: %s", request.method, request.url.path, exc)  # the English line, with its paths
             status = exc.status if isinstance(exc, PageError) else 409 if isinstance(exc, SessionBusyError) else 400
-            response = error_page(request, exc.text(request.state.lang), status)
+            if isinstance(exc, SessionBusyError) and request.method == "POST" and request.state.form:
+                response = retry_page(request, exc.text(request.state.lang))  # what was typed is not lost
+            else:
+                response = error_page(request, exc.text(request.state.lang), status)
         if fresh:
             response.set_cookie(COOKIE, browser_id, httponly=True, samesite="strict", path="/")
+        # every page shows a session as it is now: the back button after a send or a delete asks again
+        response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("Content-Security-Policy",
                                     "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; "
                                     "frame-ancestors 'none'; form-action 'self'")
@@ -228,6 +286,49 @@ async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 COOKIE = "oogst_id"
 CSRF_FIELD = "csrf"
+LOGIN_ATTEMPTS = 5  # failed logins from one address ...
+LOGIN_WINDOW = 300.0  # ... within this many seconds; then it waits until the oldest is this old
+
+
+class Throttle:
+    """Attempts that failed, per key (an address), within a time window: more than `limit` and the key waits until
+    the oldest leaves the window. One mechanism for everything guessed at (the login; later participants' links)."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failed: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str) -> list[float]:
+        now = self.clock()
+        recent = [t for t in self._failed.get(key, []) if now - t < self.window]
+        if recent:
+            self._failed[key] = recent
+        else:
+            self._failed.pop(key, None)
+        return recent
+
+    def wait(self, key: str) -> float:
+        """Seconds `key` must wait before it may try again (0: it may)."""
+        with self._lock:
+            recent = self._recent(key)
+            return 0.0 if len(recent) < self.limit else max(0.0, recent[0] + self.window - self.clock())
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._failed.setdefault(key, []).append(self.clock())
+            if len(self._failed) > 10000:  # a flood of addresses: forget the stalest
+                for stale in sorted(self._failed, key=lambda k: self._failed[k][-1])[:5000]:
+                    del self._failed[stale]
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failed.pop(key, None)
+
+
+def client_key(request: Request) -> str:
+    """Who is trying: the address the request came from."""
+    return request.client.host if request.client is not None else "?"
 
 
 def is_loopback(host: str) -> bool:

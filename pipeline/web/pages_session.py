@@ -11,13 +11,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from pipeline.core.errors import EditConflict, InputError, SessionError
+from pipeline.core.language import clock, texts
 from pipeline.core.layers import text_key, time_key
-from pipeline.core.session import INSIGHTS, TURNS, Session
+from pipeline.core.session import CORRECTIONS, EDITS, INSIGHTS, NAMES, TURNS, Session
 from pipeline.core.types import TOP_N, Insights, Turns
 from pipeline.service import Edit
 from pipeline.speakers.clips import heard_words, speaker_rows, write_clips
-from pipeline.web.app import PageError, form, in_thread, oogst, page, render, session_of
-from pipeline.web.pages_sessions import session_info
+from pipeline.web.app import PageError, form, in_thread, oogst, page, render, session_of, version_of
+from pipeline.web.pages_sessions import conflict_page, session_info
 
 LOW_CONFIDENCE = 0.5  # words Whisper gave less than this probability are marked
 
@@ -51,12 +53,25 @@ def speaking_section(turns: Turns, lang: str) -> dict[str, Any]:
             "note": lab["note"].format(name=most.name, share=percent(most.share), n=len(times)) if most else ""}
 
 
+def named_rows(turns: Turns) -> list[dict[str, Any]]:
+    """The speakers page's rows: a speaker without a name yet ("Spreker 1") gets an empty field with that as its
+    placeholder, so typing a name does not add to it."""
+    from pipeline.speakers.diarize import default_names
+
+    labels = list(turns.speakers)
+    defaults = set(default_names(labels, "nl").values()) | set(default_names(labels, "en").values())
+    rows = speaker_rows(turns)
+    for row in rows:
+        row["value"] = "" if row["name"] in defaults else row["name"]
+    return rows
+
+
 async def speakers(request: Request) -> Response:
     session = session_of(request)
     turns = _turns(session)
     return render(request, "speakers.html", s=session_info(request, session), has_turns=True,
-                  rows=speaker_rows(turns), audio=_has_audio(session), saved=request.query_params.get("saved"),
-                  speaking=speaking_section(turns, request.state.lang))
+                  rows=named_rows(turns), audio=_has_audio(session), saved=request.query_params.get("saved"),
+                  speaking=speaking_section(turns, request.state.lang), version=session.version(NAMES))
 
 
 async def clip(request: Request) -> Response:
@@ -82,15 +97,20 @@ async def audio(request: Request) -> Response:
 
 async def name_speakers(request: Request) -> Response:
     session = session_of(request)
-    data = form(request)
+    data = {k: str(v) for k, v in form(request).items()}
     rows = speaker_rows(_turns(session))
     mapping = {}
     for row in rows:
-        given = " ".join(str(data.get(f"name_{row['index']}", "")).split())
+        given = " ".join(data.get(f"name_{row['index']}", "").split())
         if given and given != row["name"]:
             mapping[row["label"]] = given[:80]
     if mapping:
-        await in_thread(oogst(request).name_speakers, session, mapping)  # what `oogst names` does
+        try:  # what `oogst names` does
+            await in_thread(oogst(request).name_speakers, session, mapping, base=version_of(data))
+        except EditConflict as exc:
+            return conflict_page(request, session, exc, data, back=f"/s/{session.name}/speakers", rows=[
+                {"what": row["label"], "theirs": row["name"],
+                 "yours": " ".join(data.get(f"name_{row['index']}", "").split()) or row["name"]} for row in rows])
     return RedirectResponse(f"/s/{session.name}/speakers?saved=1", status_code=303)
 
 
@@ -119,18 +139,27 @@ async def transcript(request: Request) -> Response:
     session = session_of(request)
     return render(request, "transcript.html", s=session_info(request, session), has_turns=True,
                   lines=transcript_lines(session), audio=_has_audio(session),
-                  saved=request.query_params.get("saved"), unplaced=session.unplaced_corrections())
+                  saved=request.query_params.get("saved"), version=session.version(CORRECTIONS),
+                  edits_version=session.version(EDITS), unplaced=session.unplaced_corrections())
 
 
 async def correct_line(request: Request) -> Response:
     session = session_of(request)
-    data = form(request)
+    data = {k: str(v) for k, v in form(request).items()}
     _turns(session)
     try:
-        n = int(str(data.get("n", "")))
+        n = int(data.get("n", ""))
     except ValueError:
         raise PageError("line_gone", 409) from None
-    await in_thread(oogst(request).correct_line, session, n, str(data.get("text", "")))
+    try:
+        await in_thread(oogst(request).correct_line, session, n, data.get("text", ""), base=version_of(data))
+    except EditConflict as exc:
+        line = next((line for line in transcript_lines(session) if line["n"] == n), None)
+        if line is None:
+            raise PageError("line_gone", 409) from None
+        return conflict_page(request, session, exc, data, back=f"/s/{session.name}/transcript#t{n}", rows=[
+            {"what": f"{clock(line['start'])} {line['speaker']}", "theirs": line["text"],
+             "yours": data.get("text", "")}])
     return RedirectResponse(f"/s/{session.name}/transcript?saved=1#t{n}", status_code=303)
 
 
@@ -141,19 +170,48 @@ def shown(request: Request, session: Session) -> Insights:
     return oogst(request).shown_insights(session)
 
 
-async def insights_page(request: Request) -> Response:
-    session = session_of(request)
-    current = shown(request, session)
+def insight_items(current: Insights) -> list[dict[str, Any]]:
+    """The top 7 page's insights, numbered as the draft numbers them: a dropped one has no number and leaves no
+    gap."""
     items: list[dict[str, Any]] = []
+    number = 0
     for insight in current.insights:
-        items.append({"key": insight.key or text_key(insight.text), "rank": insight.rank, "title": insight.title,
-                      "text": insight.text, "speakers": ", ".join(insight.speakers), "edited": insight.edited,
-                      "dropped": insight.dropped, "original": insight.original_text,
+        if not insight.dropped:
+            number += 1
+        items.append({"key": insight.key or text_key(insight.text), "number": None if insight.dropped else number,
+                      "title": insight.title, "text": insight.text, "speakers": ", ".join(insight.speakers),
+                      "edited": insight.edited, "dropped": insight.dropped, "original": insight.original_text,
                       "confidence": insight.confidence})
-    actions = [{"key": text_key(a.text), "owner": a.owner or "", "due": a.due or "", "text": a.text}
-               for a in current.actions]
-    return render(request, "insights.html", s=session_info(request, session), has_turns=True, items=items,
-                  actions=actions, top_n=TOP_N, saved=request.query_params.get("saved"))
+    return items
+
+
+def action_items(request: Request, session: Session) -> list[dict[str, Any]]:
+    """The actions with the edits, dropped ones kept (marked) so they can be restored."""
+    found = {text_key(a.text): a for a in session.insights().actions}
+    items = []
+    for action, dropped in oogst(request).shown_actions(session):
+        original = found.get(action.id or "")
+        items.append({"key": action.id, "owner": action.owner or "", "due": action.due or "", "text": action.text,
+                      "dropped": dropped, "added": original is None,
+                      "edited": original is not None and original.text != action.text,
+                      "original": original.text if original is not None else None})
+    return items
+
+
+def insights_page_response(request: Request, session: Session, *, problem: dict[str, Any] | None = None,
+                           status: int = 200) -> Response:
+    """The top 7 page; `problem`: a change that could not be saved ({"key", "text", "fields"}), shown at its item
+    with the form as it was filled in."""
+    items = insight_items(shown(request, session))
+    count = min(TOP_N, sum(1 for item in items if not item["dropped"]))
+    return render(request, "insights.html", status=status, s=session_info(request, session), has_turns=True,
+                  items=items, actions=action_items(request, session), top_n=TOP_N, count=count,
+                  saved=request.query_params.get("saved") if problem is None else None, problem=problem,
+                  version=session.version(EDITS))
+
+
+async def insights_page(request: Request) -> Response:
+    return insights_page_response(request, session_of(request))
 
 
 def edit_of(data: dict[str, str]) -> Edit:
@@ -168,12 +226,51 @@ def edit_of(data: dict[str, str]) -> Edit:
                 data.get("owner", ""), data.get("due", ""))
 
 
+def edit_conflict_rows(request: Request, session: Session, data: dict[str, str]) -> list[dict[str, Any]]:
+    """What a change from an older top 7 page touches, as saved now and as that page would save it."""
+    words = texts(request.state.lang, "web")
+    items = insight_items(shown(request, session))
+    actions = action_items(request, session)
+    item = next((i for i in items if i["key"] == data.get("key")), None)
+    action = next((a for a in actions if a["key"] == data.get("key")), None)
+    do = data.get("do", "")
+    if do == "save":
+        return [{"what": words["title"], "theirs": item["title"] if item else "", "yours": data.get("title", "")},
+                {"what": words["sentence"], "theirs": item["text"] if item else "", "yours": data.get("text", "")}]
+    if do == "action":
+        return [{"what": words[field], "theirs": action[key] if action else "", "yours": data.get(key, "")}
+                for field, key in (("action", "text"), ("owner", "owner"), ("due", "due"))]
+    if do in ("drop_action", "restore_action", "add_action"):
+        listed = "\n".join(f"– {a['text']}" for a in actions if not a["dropped"])
+        what = data.get("text", "") if do == "add_action" else (action["text"] if action else "")
+        return [{"what": words["actions"], "theirs": listed, "yours": f"{words[do]}: {what}"}]
+    top = "\n".join(f"{i['number']}. {i['title']}" for i in items if not i["dropped"])
+    if do == "promote":
+        lines = transcript_lines(session)
+        n = edit_of(data).line
+        what = next((line["text"] for line in lines if line["n"] == n), "")
+    else:
+        what = item["title"] if item else ""
+    return [{"what": words["top7"], "theirs": top, "yours": f"{words.get(do, do)}: {what}"}]
+
+
 async def edit(request: Request) -> Response:
     session = session_of(request)
     data = {k: str(v) for k, v in form(request).items()}
     shown(request, session)
-    await in_thread(oogst(request).edit, session, edit_of(data))
+    try:
+        await in_thread(oogst(request).edit, session, edit_of(data), base=version_of(data))
+    except EditConflict as exc:
+        return conflict_page(request, session, exc, data, back=f"/s/{session.name}/insights",
+                             rows=edit_conflict_rows(request, session, data))
+    except (InputError, SessionError) as exc:  # the page again, filled in as it was, the problem at its item
+        if exc.key not in ("insight_needs_text", "action_needs_text"):
+            raise
+        problem = {"key": data.get("key") or data.get("do"), "text": exc.text(request.state.lang), "fields": data}
+        return insights_page_response(request, session, problem=problem, status=400)
     anchor = f"#i-{data.get('key')}" if data.get("key") else ""
+    if data.get("do", "").endswith("action"):
+        anchor = f"#a-{data.get('key')}" if data.get("key") else "#actions"
     return RedirectResponse(f"/s/{session.name}/insights?saved=1{anchor}", status_code=303)
 
 

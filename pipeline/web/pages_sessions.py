@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.core.errors import Message, OogstError, shown
+from pipeline.core.errors import EditConflict, Message, OogstError, shown
 from pipeline.core.language import session_name, texts
 from pipeline.core.lock import is_locked
 from pipeline.core.session import (
@@ -22,12 +23,14 @@ from pipeline.core.session import (
     DOWNLOADS,
     DRAFT,
     FINAL,
+    HELD_UPLOADS,
     INSIGHTS,
     MEMBER,
     TRANSCRIPT,
     TURNS,
     UPLOADS_DIR,
     Session,
+    held_upload,
     sent_file,
     sessions_in,
 )
@@ -37,7 +40,7 @@ from pipeline.jobs.queue import Job
 from pipeline.run import STAGE_NAMES
 from pipeline.series.store import known_series, member_of
 from pipeline.service import LANGUAGES, PRECISIONS
-from pipeline.web.app import PageError, config, form, in_thread, oogst, page, render, session_of
+from pipeline.web.app import PageError, client_key, config, form, in_thread, oogst, page, render, session_of
 from pipeline.web.upload import receive_upload
 
 log = logging.getLogger(__name__)
@@ -174,14 +177,30 @@ async def new_submit(request: Request) -> Response:
         if not files:
             raise PageError("no_upload")
         uploaded = files[0]
-        checked_request = cfg.service.checked(request_from_form(uploaded.filename, upload.fields))
-        suffix = Path(uploaded.filename).suffix.lower()
-        checked = staging / f"{uploaded.path.stem}{suffix}"
-        uploaded.path.rename(checked)
-        uploaded.path = checked
-        suffix = await in_thread(check_input, checked, uploaded.filename)
+        cfg.service.checked(request_from_form(uploaded.filename, upload.fields))
+        same = await in_thread(cfg.service.sessions_with, uploaded.size, uploaded.sha256)
+        if same:  # the same file again: ask before it becomes a second session (the upload is kept meanwhile)
+            token = await in_thread(hold_upload, staging, uploaded.path, uploaded.filename, upload.fields)
+            upload.files.remove(uploaded)  # kept for the answer: not discarded below
+            return render(request, "duplicate.html", status=409, token=token, file=uploaded.filename,
+                          same=[session_info(request, s) for s in same])
+        name = await in_thread(new_session, cfg, staging, uploaded.path, uploaded.filename, upload.fields)
+    finally:
+        upload.discard()
+    return RedirectResponse(f"/s/{name}", status_code=303)
+
+
+def new_session(cfg: Any, staging: Path, path: Path, filename: str, fields: dict[str, str]) -> str:
+    """Check an uploaded file with the readers of `oogst run`, keep it in a new session folder and queue its job;
+    the session's name."""
+    checked_request = cfg.service.checked(request_from_form(filename, fields))
+    suffix = Path(filename).suffix.lower()
+    checked = staging / f"{path.stem}{suffix}"
+    path.rename(checked)
+    try:
+        suffix = check_input(checked, filename)
         while True:  # two uploads of the same name at once each get their own folder
-            name = _free_name(cfg.out_dir, session_name(Path(uploaded.filename)))
+            name = _free_name(cfg.out_dir, session_name(Path(filename)))
             root = cfg.out_dir / name
             try:
                 root.mkdir(parents=True)
@@ -191,20 +210,57 @@ async def new_submit(request: Request) -> Response:
         target = root / f"{name}{suffix}"
         checked.rename(target)
     finally:
-        upload.discard()
+        checked.unlink(missing_ok=True)
     params = dataclasses.replace(checked_request, input=str(target.resolve())).to_params()
     if hasattr(cfg.queue, "kinds"):  # a job broker: the job goes to the kind of worker its model needs
         from pipeline.jobs.engines import job_kind
 
         params.update(job_kind(checked_request, cfg.settings))
     cfg.queue.submit("run", name, str(target.resolve()), params)
+    return name
+
+
+HELD_HOURS = 24  # an upload held for the question "the same file again?" is kept this long
+
+
+def hold_upload(staging: Path, path: Path, filename: str, fields: dict[str, str]) -> str:
+    """Keep an upload while the facilitator is asked whether a second session of it is wanted; its token."""
+    import secrets
+    import time
+
+    for old in staging.glob(HELD_UPLOADS):  # questions nobody answered
+        if time.time() - old.stat().st_mtime > HELD_HOURS * 3600:
+            old.unlink(missing_ok=True)
+    token = secrets.token_hex(12)
+    held, info = held_upload(token)
+    path.rename(staging / held)
+    (staging / info).write_text(json.dumps({"filename": filename, "fields": fields}),
+                                                encoding="utf-8")
+    return token
+
+
+async def new_again(request: Request) -> Response:
+    """The same file again, and the facilitator wants a new session of it all the same."""
+    cfg = config(request)
+    staging = cfg.out_dir / UPLOADS_DIR
+    token = str(form(request).get("token", ""))
+    held, info = (staging / n for n in held_upload(token))
+    if not re.fullmatch(r"[0-9a-f]{24}", token) or not held.is_file() or not info.is_file():
+        raise PageError("upload_gone", 404)
+    kept = json.loads(info.read_text(encoding="utf-8"))
+    info.unlink()
+    try:
+        name = await in_thread(new_session, cfg, staging, held, str(kept["filename"]), dict(kept["fields"]))
+    finally:
+        held.unlink(missing_ok=True)
     return RedirectResponse(f"/s/{name}", status_code=303)
 
 
 def progress_state(request: Request, session: Session) -> dict[str, Any]:
     job = latest_job(request, session)
     state: dict[str, Any] = {"status": "done" if session.has(DRAFT) else "none",
-                             "stages": [s for s in STAGE_NAMES if s in session.stages()], "lines": []}
+                             "stages": [s for s in STAGE_NAMES if s in session.stages()], "lines": [],
+                             "error": None}  # a session `oogst run` made has no job
     if job is not None:
         error = shown(Message.from_dict(job.progress.get("message")), job.error, request.state.lang,
                       generic="job_failed") if job.error else None
@@ -240,8 +296,12 @@ def summary_view(session: Session) -> list[dict[str, Any]]:
 async def overview(request: Request) -> Response:
     session = session_of(request)
     info = session_info(request, session)
+    from pipeline.ingest.audio import is_audio_file
+
+    recording = session.recording()
     return render(request, "session.html", s=info, state=progress_state(request, session), stages=STAGE_NAMES,
-                  recording=session.recording(), has_turns=session.has(TURNS), summary=summary_view(session))
+                  recording=recording, has_turns=session.has(TURNS), summary=summary_view(session),
+                  audio=recording is not None and is_audio_file(recording))  # a transcript has no voices to hear
 
 
 async def progress_json(request: Request) -> Response:
@@ -257,6 +317,12 @@ async def download(request: Request) -> Response:
     path = sent_file(session.sent_version(sent[1]), DRAFT) if sent else session.path(name)
     if not path.is_file():
         raise PageError("not_written", 404, file=name, name=session.name)
+    if name == DRAFT:  # the draft as frozen, stamped with its version, once it was sent
+        from pipeline.review.versions import sent_as_is
+
+        version = await in_thread(sent_as_is, session)
+        if version is not None:
+            return FileResponse(version.draft, filename=f"{session.name}-draft-{version.name}.docx")
     return FileResponse(path, filename=f"{session.name}-{name}")
 
 
@@ -289,9 +355,32 @@ async def login(request: Request) -> Response:
     target = str(data.get("next") or "/")
     if not target.startswith("/") or target.startswith(("//", "/\\")):
         target = "/"
-    if config(request).guard.log_in(request.state.browser_id, str(data.get("password", ""))):
+    cfg, who = config(request), client_key(request)
+    wait = cfg.logins.wait(who)
+    if wait:  # guessing the password: this address waits, whatever it types
+        minutes = max(1, math.ceil(wait / 60))
+        return render(request, "login.html", status=429, problem=False, wait=minutes, next=target)
+    if cfg.guard.log_in(request.state.browser_id, str(data.get("password", ""))):
+        cfg.logins.succeeded(who)
         return RedirectResponse(target, status_code=303)
+    cfg.logins.failed(who)
     return render(request, "login.html", status=403, problem=True, next=target)
+
+
+def conflict_page(request: Request, session: Session, exc: EditConflict, fields: dict[str, str], *, back: str,
+                  rows: list[dict[str, Any]]) -> Response:
+    """A save made on an older page: what is saved now and what this page would save, side by side; the
+    facilitator keeps what is saved (back to the page) or saves theirs over it (the same form, on the new version).
+
+    Args:
+        rows: {"what", "theirs", "yours"} per thing the save touches.
+    """
+    kept = [(k, v) for k, v in fields.items() if k not in ("csrf", "version")]
+    for row in rows:
+        row["differs"] = " ".join(str(row["theirs"]).split()) != " ".join(str(row["yours"]).split())
+    return render(request, "conflict.html", status=409, s=session_info(request, session),
+                  has_turns=session.has(TURNS), rows=rows, fields=kept, version=exc.version,
+                  action=request.url.path, back=back)
 
 
 def routes() -> list[Route]:
@@ -299,6 +388,7 @@ def routes() -> list[Route]:
         Route("/", page(sessions_list)),
         Route("/new", page(new_form)),
         Route("/new", page(new_submit), methods=["POST"]),
+        Route("/new/again", page(new_again), methods=["POST"]),
         Route("/login", page(login_form)),
         Route("/login", page(login), methods=["POST"]),
         Route("/s/{name}", page(overview)),

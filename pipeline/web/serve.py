@@ -87,7 +87,7 @@ def web_config(settings: Settings, *, host: str, state_dir: Path, env: Mapping[s
     if broker_url(settings):  # the distributed queue: jobs go to `oogst worker`s on the broker
         queue = open_queue(settings, env)
     return WebConfig(settings, queue, Guard(load_secret(state_dir), password), max_upload_bytes=max_mb * 2**20,
-                     host=host)
+                     host=host, state_dir=state_dir)
 
 
 def start_worker(settings: Settings, queue_path: Path, *, ttl: float = DEFAULT_TTL) -> subprocess.Popen[bytes]:

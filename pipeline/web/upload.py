@@ -6,6 +6,8 @@ caller names (the outputs' own disk), cleans its name and stops reading as soon 
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import re
 import secrets
@@ -33,6 +35,11 @@ class UploadedFile:
     filename: str  # cleaned: no folders, no control characters
     path: Path  # where it was written (a temporary name in the target folder)
     size: int = 0
+    digest: Any = dataclasses.field(default_factory=hashlib.sha256, repr=False)  # sha256 of the file, as it came
+
+    @property
+    def sha256(self) -> str:
+        return str(self.digest.hexdigest())
 
 
 @dataclass
@@ -101,6 +108,7 @@ async def receive_upload(stream: AsyncIterator[bytes], content_type: str, folder
                                      "upload_too_large", mb=max_bytes // 2**20)
             state["target"].write(chunk)
             state["file"].size += len(chunk)
+            state["file"].digest.update(chunk)
         else:
             state["data"] += chunk
             if len(state["data"]) > MAX_FIELD_BYTES:

@@ -99,4 +99,30 @@ function markCurrentTab() {
   document.querySelectorAll(".tabs a").forEach(a => { if (a.getAttribute("href") === location.pathname) a.setAttribute("aria-current", "page"); });
 }
 
-document.addEventListener("DOMContentLoaded", () => { watchProgress(); dragAndDrop(); uploadWithProgress(); playFromLines(); markCurrentTab(); });
+function submitOnce() {
+  // A double click would send the same change twice; the second, made on the page before the first, is refused.
+  document.querySelectorAll("form[method=post]").forEach(form => {
+    if (form.id === "upload-form") return;
+    form.addEventListener("submit", () => {
+      setTimeout(() => form.querySelectorAll("button[type=submit]").forEach(b => { b.disabled = true; }), 0);
+    });
+  });
+}
+
+function showProblem() {
+  // A form that came back with a problem: bring it into view, select the pasted line that was wrong.
+  const problem = document.getElementById("problem");
+  if (problem && problem.scrollIntoView) problem.scrollIntoView({block: "center"});
+  const box = document.querySelector("textarea[data-bad-line]");
+  if (!box) return;
+  const lines = box.value.split("\n"), n = parseInt(box.dataset.badLine, 10) - 1;
+  if (!(n >= 0 && n < lines.length)) return;
+  const start = lines.slice(0, n).reduce((sum, line) => sum + line.length + 1, 0);
+  box.focus();
+  box.setSelectionRange(start, start + lines[n].length);
+}
+
+// A page from the back/forward cache would show the session as it was before a send or a delete: ask again.
+window.addEventListener("pageshow", ev => { if (ev.persisted) location.reload(); });
+
+document.addEventListener("DOMContentLoaded", () => { watchProgress(); dragAndDrop(); uploadWithProgress(); playFromLines(); markCurrentTab(); submitOnce(); showProblem(); });
