@@ -135,7 +135,8 @@ def add_session_commands(sub: Any) -> None:
     export.add_argument("--format", required=True, metavar="FORMAT",
                         help="txt, docx, vtt, srt, md or ics")
     export.add_argument("--out", metavar="FILE",
-                        help="where to write it (default: <session>-<what>.<format> in the current folder)")
+                        help="where to write it (default: <session>-<what>.<format> in the current folder; "
+                             "a folder: that name in it)")
     export.add_argument("--originals", action="store_true",
                         help="a pseudonymised session with its real names (default: the labels)")
     export.add_argument("--force", action="store_true", help="overwrite FILE when it exists")
