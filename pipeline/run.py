@@ -337,7 +337,7 @@ class Draft(Stage):
                          *[part for plug in plugs for part in plug.draft_key(ctx)])
 
     def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
-        from pipeline.insights.confidence import Recognition
+        from pipeline.insights.confidence import Recognition, recognised
         from pipeline.review.draft import write_draft
 
         session = ctx.session
@@ -347,10 +347,12 @@ class Draft(Stage):
         transcript = session.transcript()
         # an import has no probabilities: no marks; the marks use the thresholds of the model that heard the words
         words = None if ctx.imported else Recognition(transcript.words, model=transcript.model)
+        recognition = None if ctx.imported else recognised(transcript.words, transcript.model)  # warns when poor
         shared = next((s for plug in plugs if (s := plug.shared(ctx, turns, insights)) is not None), None)
         sections = [s for plug in plugs for s in plug.draft_sections(ctx, turns, insights, shared)]
         write_draft(session, turns, insights, title=ctx.title, date=ctx.recorded, words=words, shared=shared,
-                    sections=sections, recogniser="" if ctx.imported else transcript.recogniser)
+                    sections=sections, recogniser="" if ctx.imported else transcript.recogniser,
+                    recognition=recognition)
         return True
 
 

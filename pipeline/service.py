@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import shutil
 import threading
@@ -40,10 +41,10 @@ from pipeline.core.layers import (
     with_correction,
 )
 from pipeline.core.lock import SessionBusyError, session_lock
-from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, ROSTER, Session
+from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, ROSTER, TRANSCRIPT, Session
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Reporter
-from pipeline.core.types import TOP_N, Action, Insights, RunRequest, Turns
+from pipeline.core.types import TOP_N, Action, Insights, Recognised, RunRequest, Turns
 from pipeline.models.catalog import PRECISIONS as PRECISIONS  # what a session may choose (the web form)
 from pipeline.run import STAGE_NAMES, RunResult, run_stages
 
@@ -266,6 +267,14 @@ class Oogst:
                                                      original=previous.get("original") or turn.text,
                                                      speaker=turn.speaker))
         self._changed(session)
+
+    def recognition(self, session: Session) -> Recognised | None:
+        """How well the session's speech was recognised, for the warnings (None: not transcribed yet, or an
+        imported transcript, which has no word probabilities)."""
+        if not session.has(TRANSCRIPT):
+            return None
+        stat = session.path(TRANSCRIPT).stat()
+        return _recognised(session.root, stat.st_mtime_ns, stat.st_size)
 
     # -- the top 7 and the actions ----------------------------------------------------------------------------------
     def shown_insights(self, session: Session) -> Insights:
@@ -535,6 +544,15 @@ class Oogst:
         from pipeline.export import export
 
         return export(session, fmt, originals=originals)
+
+
+@functools.lru_cache(maxsize=16)
+def _recognised(root: Path, mtime_ns: int, size: int) -> Recognised | None:
+    """`Oogst.recognition` of one version of a transcript.json (a long session's pages do not parse it again)."""
+    from pipeline.insights.confidence import recognised
+
+    transcript = Session(root).transcript()
+    return None if transcript.words_estimated else recognised(transcript.words, transcript.model)
 
 
 def chosen_model(model: str) -> str:

@@ -255,3 +255,14 @@ def test_a_failed_job_can_be_processed_again_from_its_page(tmp_path: Path, vtt: 
     assert answer.status_code == 303
     again = cfg.queue.list(name, limit=1)[0]
     assert again.status == "queued" and again.id != job.id and again.params["title"] == "West"
+
+
+def test_a_session_oogst_run_made_opens_in_the_web_app(tmp_path: Path) -> None:
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    folder = cfg.out_dir / "vergadering"
+    folder.mkdir(parents=True)
+    for artefact in ("transcript.json", "turns.json", "insights.json"):  # no job in the web app's queue
+        (folder / artefact).write_bytes((ROOT / "tests" / "data" / "session" / artefact).read_bytes())
+    page = client.get("/s/vergadering")
+    assert page.status_code == 200, page.text
+    assert 'href="/s/vergadering/transcript"' in page.text and 'id="job-error"' not in page.text

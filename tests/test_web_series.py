@@ -7,6 +7,7 @@ The sessions are transcripts written here (the real pipeline from import on; no 
 from __future__ import annotations
 
 import json
+import re
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,7 @@ def test_upload_into_a_series_and_the_series_page(tmp_path: Path) -> None:
     copy.save(str(tmp_path / "carla.docx"))
     collect(second, [tmp_path / "carla.docx"])
 
-    listing = client.get("/series").text
+    listing = re.sub(r' data-label="[^"]*"', "", client.get("/series").text)  # the cells' names for a phone
     assert 'href="/series/intervisie%20west"' in listing and "<td>2</td>" in listing
     page = client.get("/series/intervisie%20west")
     assert page.status_code == 200, page.text
@@ -116,7 +117,7 @@ def test_upload_into_a_series_and_the_series_page(tmp_path: Path) -> None:
     (tmp_path / "series.docx").write_bytes(answer.content)
     attendance, speaking, themes, actions = cells(tmp_path / "series.docx")
     assert speaking[0] == ["Wie", "4 maart", "1 april"]
-    shown = unescape(html)
+    shown = re.sub(r' data-label="[^"]*"', "", unescape(html))
     for row in speaking[1:]:
         assert f"<tr><td>{row[0]}</td>" + "".join(f'<td class="num">{c}</td>' for c in row[1:]) in shown
     for row in themes[1:]:

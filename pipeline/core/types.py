@@ -463,6 +463,30 @@ class Insights:
                    tuple(SummarySection.from_dict(s) for s in sections) if isinstance(sections, list) else None)
 
 
+@dataclass(frozen=True)
+class Recognised:
+    """How well a session's speech was recognised, from transcript.json's word probabilities: what the session
+    page, the top 7 page and the draft warn with. Made by `insights.confidence.recognised`, which holds the
+    thresholds; they travel with it so no front end spells them."""
+
+    words: int  # Whisper's words (pieces joined into whole words)
+    uncertain: int  # of them, those under `word_low`
+    poor: bool  # so many uncertain that the top 7 is likely built on misheard words
+    word_low: float  # a word under this probability is uncertain (marked on the transcript page and in the draft)
+    sentence_low: float  # a text whose words' mean probability is under this was probably misheard
+    mean_log: float = 0.0  # the words' mean log-probability, which `poor` is judged by
+
+    @property
+    def share(self) -> float:
+        """The share of the words that is uncertain."""
+        return self.uncertain / self.words if self.words else 0.0
+
+    def unsure(self, insight: Insight) -> bool:
+        """Built on uncertain words: its text's mean word probability is low, and nobody reworded it since."""
+        reworded = insight.original_text is not None and insight.text != insight.original_text
+        return not reworded and insight.confidence is not None and insight.confidence < self.sentence_low
+
+
 # -- one run of one input: the CLI's call and a job's parameters ------------------------------------------------------
 @dataclass(frozen=True)
 class RunRequest:

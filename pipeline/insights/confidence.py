@@ -16,22 +16,32 @@ only reports):
   words, the mean follows a clip's word error rate best (Spearman);
 - a sentence is doubtful when its confidence is under `SENTENCE_LOW`, the mean under which a sentence more often
   than not has a quarter or more of its words wrong. Within a theme, the insights prefer sentences above it.
+
+A whole session was recognised poorly when the mean log-probability of its words is under `POOR_MEAN_LOG`
+(`recognised`): of the share of doubtful words, the mean probability and the mean log-probability, it follows a
+stretch's word error rate best, and -0.57 tells stretches with half or more of their words wrong from the others
+best, on 30-second stretches of real and synthetic Dutch speech, clean and degraded
+(`python bench/calibrate_recognition.py`, bench/README.md). The session page, the top 7 page and the draft then say
+so, with the number of doubtful words.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import TypeVar
 
-from pipeline.core.types import Word
+from pipeline.core.types import Recognised, Word
 
 LOW_PROBABILITY = 0.55  # a word under it is more often wrong than right (bench/calibrate_confidence.py: 0.5497)
 SENTENCE_LOW = 0.80  # a sentence whose mean is under it is more often garbled than not (same script: 0.7995)
 MEASURED_ON = "whisper-base"  # the model the two thresholds were fitted for
+POOR_MEAN_LOG = -0.57  # words' mean log-probability under it: poorly recognised (bench/calibrate_recognition.py)
+MIN_WORDS = 25  # fewer words say too little to warn about a whole session
 SLACK = 2.0  # seconds around a sentence's interpolated span in which its words are looked for
 REACH = 15.0  # seconds after a start in which a text without an end (an action) is looked for
 
@@ -125,6 +135,21 @@ class Recognition:
         model's word threshold)."""
         limit = self.thresholds.word if threshold is None else threshold
         return [(a, b) for a, b, p in self.probabilities(text, start, end) if p is not None and p < limit]
+
+
+def recognised(words: Sequence[Word], model: str | None = None) -> Recognised | None:
+    """How well a session was recognised: its whole words, how many are doubtful (under the model's word
+    threshold), and whether that is poor (None: no words with probabilities, e.g. an imported transcript).
+
+    `POOR_MEAN_LOG` was measured on `MEASURED_ON` only; other models use it until they are measured."""
+    whole = whole_words(words)
+    if not whole:
+        return None
+    limits = thresholds_for(model)
+    uncertain = sum(1 for w in whole if w.probability < limits.word)
+    mean_log = sum(math.log(max(w.probability, 1e-6)) for w in whole) / len(whole)
+    poor = len(whole) >= MIN_WORDS and mean_log < POOR_MEAN_LOG
+    return Recognised(len(whole), uncertain, poor, limits.word, limits.sentence, round(mean_log, 4))
 
 
 def whole_words(words: Sequence[Word]) -> list[Word]:

@@ -28,9 +28,9 @@ from xml.sax.saxutils import escape
 from pipeline.core.language import format_date, texts
 from pipeline.core.layers import is_added
 from pipeline.core.session import DRAFT, Session, atomic_write_bytes, cache_key
-from pipeline.core.types import TOP_N, Action, Insight, Insights, Turns
+from pipeline.core.types import TOP_N, Action, Insight, Insights, Recognised, Turns
 from pipeline.review.doubt import Doubt, DoubtfulWords
-from pipeline.review.sections import add_phase_timeline, add_speaking_time, header_table
+from pipeline.review.sections import add_phase_timeline, add_speaking_time, header_table, percent
 
 if TYPE_CHECKING:  # python-docx is imported inside the functions that need it
     from docx.document import Document as DocxDocument
@@ -220,7 +220,8 @@ class DocSpec:
     recogniser: str = ""  # the speech recognition model behind the transcript, named on the last line
 
 
-def _add_insight(doc: DocxDocument, insight: Insight, lab: Mapping[str, str], marks: _Bookmarks, doubt: Doubt) -> None:
+def _add_insight(doc: DocxDocument, insight: Insight, lab: Mapping[str, str], marks: _Bookmarks, doubt: Doubt,
+                 unsure: bool = False) -> None:
     head = doc.add_paragraph(style="List Number")
     bid = marks.start(head, f"{BOOKMARK_PREFIX}insight_{insight.rank}")
     if insight.title:
@@ -238,6 +239,9 @@ def _add_insight(doc: DocxDocument, insight: Insight, lab: Mapping[str, str], ma
         spans = doubt.spans(quote.text.strip(), quote.start, quote.end)
         doubt.add(para, quote_text(quote), spans, offset=1, italic=True, size=10)  # offset: the opening quote mark
         last = para
+    if unsure:  # built on words the recogniser was unsure of: say so under it, inside its bookmark
+        last = doc.add_paragraph(style="List Continue")
+        last.add_run(lab["insight_unsure"]).italic = True
     marks.end(last, bid)
 
 
@@ -263,12 +267,15 @@ Section = Callable[["DocxDocument", Callable[["Paragraph", str], None]], None]
 
 
 def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
-                   words: DoubtfulWords | None = None, sections: Sequence[Section] = ()) -> DocxDocument:
+                   words: DoubtfulWords | None = None, sections: Sequence[Section] = (),
+                   recognition: Recognised | None = None) -> DocxDocument:
     """The python-docx Document of a draft (turns given: transcript appendix, speaking time) or final document.
 
     Args:
         words: the recogniser's doubtful words (None for an imported transcript, and for final.docx): marked.
         sections: added after the action points, in order.
+        recognition: how well the session was recognised: a poor one gets a warning under the heading, and
+            insights built on uncertain words a line saying so (None: no warning).
     """
     import docx
     from docx.enum.text import WD_BREAK
@@ -299,6 +306,12 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
         meta.add_run().add_break()
         meta.add_run(str(written_by["note"])).italic = True
     marks.wrap(meta, f"{BOOKMARK_PREFIX}meta")
+    if recognition is not None and recognition.poor:
+        warning = doc.add_paragraph()
+        warning.add_run(lab["poor_recognition_lead"]).bold = True
+        warning.add_run(lab["poor_recognition"].format(uncertain=recognition.uncertain, words=recognition.words,
+                                                       share=percent(recognition.share)))
+        marks.wrap(warning, f"{BOOKMARK_PREFIX}recognition")
 
     if spec.review_note:
         heading = doc.add_heading(lab["howto"], level=1)
@@ -339,7 +352,7 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
     top = min(TOP_N, len(insights.insights))  # "Top 6" when the facilitator dropped one
     marks.wrap(doc.add_heading(lab["top"].format(n=top), level=1), f"{BOOKMARK_PREFIX}section_top")
     for insight in insights.insights[:TOP_N]:
-        _add_insight(doc, insight, lab, marks, doubt)
+        _add_insight(doc, insight, lab, marks, doubt, recognition is not None and recognition.unsure(insight))
     if spec.missing_line:
         missing = doc.add_paragraph()
         missing.add_run(lab["missing"]).bold = True
@@ -386,7 +399,7 @@ def save_document(doc: DocxDocument, path: Path) -> Path:
 
 def write_draft(session: Session, turns: Turns, insights: Insights, *, title: str, date: datetime.date,
                 path: Path | None = None, words: DoubtfulWords | None = None, shared: Shared | None = None,
-                sections: Sequence[Section] = (), recogniser: str = "") -> Path:
+                sections: Sequence[Section] = (), recogniser: str = "", recognition: Recognised | None = None) -> Path:
     """Write the review draft (default `<session>/draft.docx`) and return its path.
 
     Args:
@@ -395,6 +408,7 @@ def write_draft(session: Session, turns: Turns, insights: Insights, *, title: st
             insights) goes through it; the draft still carries the hash of the original insights for `collect`.
         sections: added after the action points (`Section`), e.g. a series' earlier actions.
         recogniser: the speech recognition model, named on the draft's last line (empty: no line).
+        recognition: how well the session was recognised (`build_document`); None for an imported transcript.
     """
     target = Path(path) if path is not None else session.path(DRAFT)
     source_hash, name = insights_hash(insights), session.name
@@ -403,6 +417,6 @@ def write_draft(session: Session, turns: Turns, insights: Insights, *, title: st
         title, name = shared.text(title, any_case=True), shared.text(session.name, any_case=True)
     spec = DocSpec(title=title, date=date, participants=tuple(participants(turns, insights)),
                    session_name=name, insights_hash=source_hash, recogniser=recogniser)
-    save_document(build_document(spec, insights, turns, words, sections), target)
+    save_document(build_document(spec, insights, turns, words, sections, recognition), target)
     log.info("wrote %s (%d insights, %d turns)", target, min(TOP_N, len(insights.insights)), len(turns.turns))
     return target

@@ -5,6 +5,8 @@ change goes through the service, and the draft is rewritten."""
 
 from __future__ import annotations
 
+import bisect
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -15,13 +17,11 @@ from pipeline.core.errors import EditConflict, InputError, SessionError
 from pipeline.core.language import clock, texts
 from pipeline.core.layers import text_key, time_key
 from pipeline.core.session import CORRECTIONS, EDITS, INSIGHTS, NAMES, TURNS, Session
-from pipeline.core.types import TOP_N, Insights, Turns
+from pipeline.core.types import TOP_N, Insight, Insights, Recognised, Turns
 from pipeline.service import Edit
 from pipeline.speakers.clips import heard_words, speaker_rows, write_clips
 from pipeline.web.app import PageError, form, in_thread, oogst, page, render, session_of, version_of
 from pipeline.web.pages_sessions import conflict_page, session_info
-
-LOW_CONFIDENCE = 0.5  # words Whisper gave less than this probability are marked
 
 
 def _turns(session: Session) -> Turns:
@@ -114,8 +114,9 @@ async def name_speakers(request: Request) -> Response:
     return RedirectResponse(f"/s/{session.name}/speakers?saved=1", status_code=303)
 
 
-def transcript_lines(session: Session) -> list[dict[str, Any]]:
-    """Turns for the page: speaker, time, text as words (uncertain ones marked), the correction if any."""
+def transcript_lines(session: Session, low: float = 0.0) -> list[dict[str, Any]]:
+    """Turns for the page: speaker, time, text as words (those under probability `low` marked: the model's word
+    threshold, `Oogst.recognition`; 0 marks none, for a caller that reads only the text), the correction if any."""
     turns = _turns(session)
     words = heard_words(session)
     corrections = session.corrections()
@@ -125,7 +126,7 @@ def transcript_lines(session: Session) -> list[dict[str, Any]]:
         tokens: list[tuple[str, bool]] = []
         if correction is None:
             inside = [w for w in words if turn.start - 0.01 <= (w.start + w.end) / 2 <= turn.end + 0.01]
-            tokens = [(w.word.strip(), w.probability < LOW_CONFIDENCE) for w in inside]
+            tokens = [(w.word.strip(), w.probability < low) for w in inside]
             if " ".join(t for t, _ in tokens).split() != turn.text.split():
                 tokens = [(turn.text, False)]  # the turn text was changed since: show it as it is
         text = correction["text"] if correction else turn.text
@@ -137,10 +138,12 @@ def transcript_lines(session: Session) -> list[dict[str, Any]]:
 
 async def transcript(request: Request) -> Response:
     session = session_of(request)
+    recognition = oogst(request).recognition(session)
     return render(request, "transcript.html", s=session_info(request, session), has_turns=True,
-                  lines=transcript_lines(session), audio=_has_audio(session),
-                  saved=request.query_params.get("saved"), version=session.version(CORRECTIONS),
-                  edits_version=session.version(EDITS), unplaced=session.unplaced_corrections())
+                  lines=transcript_lines(session, recognition.word_low if recognition else 0.0),
+                  audio=_has_audio(session), saved=request.query_params.get("saved"),
+                  version=session.version(CORRECTIONS), edits_version=session.version(EDITS),
+                  unplaced=session.unplaced_corrections())
 
 
 async def correct_line(request: Request) -> Response:
@@ -170,18 +173,30 @@ def shown(request: Request, session: Session) -> Insights:
     return oogst(request).shown_insights(session)
 
 
-def insight_items(current: Insights) -> list[dict[str, Any]]:
+def source_line(turns: Turns, insight: Insight) -> int | None:
+    """The transcript line (turn index) of the quote the insight's text was taken from (most words in common)."""
+    said = set(re.findall(r"\w+", insight.text.lower()))
+    quote = max(insight.quotes, key=lambda q: len(said & set(re.findall(r"\w+", q.text.lower()))), default=None)
+    if quote is None:
+        return None
+    return max(0, bisect.bisect_right([turn.start for turn in turns.turns], quote.start + 0.01) - 1)
+
+
+def insight_items(current: Insights, recognition: Recognised | None = None,
+                  turns: Turns | None = None) -> list[dict[str, Any]]:
     """The top 7 page's insights, numbered as the draft numbers them: a dropped one has no number and leaves no
-    gap."""
+    gap; with `recognition`, those built on uncertain words are marked (`unsure`, with their transcript `line`)."""
     items: list[dict[str, Any]] = []
     number = 0
     for insight in current.insights:
         if not insight.dropped:
             number += 1
+        unsure = recognition is not None and recognition.unsure(insight)
         items.append({"key": insight.key or text_key(insight.text), "number": None if insight.dropped else number,
                       "title": insight.title, "text": insight.text, "speakers": ", ".join(insight.speakers),
                       "edited": insight.edited, "dropped": insight.dropped, "original": insight.original_text,
-                      "confidence": insight.confidence})
+                      "confidence": insight.confidence, "unsure": unsure,
+                      "line": source_line(turns, insight) if unsure and turns is not None else None})
     return items
 
 
@@ -202,12 +217,13 @@ def insights_page_response(request: Request, session: Session, *, problem: dict[
                            status: int = 200) -> Response:
     """The top 7 page; `problem`: a change that could not be saved ({"key", "text", "fields"}), shown at its item
     with the form as it was filled in."""
-    items = insight_items(shown(request, session))
+    recognition = oogst(request).recognition(session)
+    items = insight_items(shown(request, session), recognition, _turns(session) if recognition else None)
     count = min(TOP_N, sum(1 for item in items if not item["dropped"]))
     return render(request, "insights.html", status=status, s=session_info(request, session), has_turns=True,
                   items=items, actions=action_items(request, session), top_n=TOP_N, count=count,
                   saved=request.query_params.get("saved") if problem is None else None, problem=problem,
-                  version=session.version(EDITS))
+                  version=session.version(EDITS), recognition=recognition)
 
 
 async def insights_page(request: Request) -> Response:

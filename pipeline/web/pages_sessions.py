@@ -301,7 +301,8 @@ async def overview(request: Request) -> Response:
     recording = session.recording()
     return render(request, "session.html", s=info, state=progress_state(request, session), stages=STAGE_NAMES,
                   recording=recording, has_turns=session.has(TURNS), summary=summary_view(session),
-                  audio=recording is not None and is_audio_file(recording))  # a transcript has no voices to hear
+                  audio=recording is not None and is_audio_file(recording),  # a transcript has no voices to hear
+                  recognition=oogst(request).recognition(session))
 
 
 async def progress_json(request: Request) -> Response:
