@@ -1,6 +1,7 @@
 """Intervision phases: boundaries found against known ones, and "no phases" on conversations that are no intervision.
 
     python bench/bench_phases.py [--out-dir DIR] [--quick] [--qmsum DIR] [--meetings N] [--verbose]
+                                 [--sets report report2 tune] [--analysis auto|rules]
 
 Intervision fixtures (`tests/data/phases/*.expected.json`): per phase the seconds between the start found and the
 expected one (issue 15 asks for 20 s at most), tune and report set apart, among them the sample recording through
@@ -13,6 +14,10 @@ No intervision: the communities of practice, learning networks, team meeting, mo
 communities of the insights sets (also with their cues garbled), and the QMSum train and val meetings (real English
 meetings, `../shared/data/qmsum`; `--quick`: the first 10 of train). Details on stderr, the table on stdout, the
 figures in `DIR/phases.json` (bench_quality.py puts its headline figures in its table).
+
+Dutch is read as `oogst run` reads it: with Frog's analysis when Frog is installed (`--analysis rules`: the word
+lists, as on a machine without Frog). `--sets tune` scores only what may be tuned on (the tune files, the tune
+fixture and the sample, QMSum train), so the report sets are only ever scored at the end, never looked at.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ sys.path.insert(0, str(HERE))
 
 import quality_metrics as qm  # noqa: E402
 
+from pipeline.analysis.types import Sentence  # noqa: E402
 from pipeline.core.types import Turn, Turns  # noqa: E402
 from pipeline.ingest.importers import import_transcript  # noqa: E402
 from pipeline.insights.phases import ORDER, PhaseResult, detect_phases, without_cues  # noqa: E402
@@ -46,6 +52,25 @@ NOT_INTERVISION = ["tune/cop_youthwork_en.vtt", "tune/leerkring_nachtdienst_nl.t
                    "report/monoloog_praktijkbegeleiders_nl.txt"]
 # Older intervisions without annotated boundaries: only whether phases are found is shown.
 UNANNOTATED = ["report/intervisie_onderwijs_nl.txt", "tune/intervisie_docenten_nl.txt"]
+
+
+def analysis_of(turns: Turns, language: str, mode: str) -> dict[str, list[Sentence]] | None:
+    """Frog's analysis of the turns, as the analysis stage makes it (None: the rules read them); read the one way the
+    benches read Dutch, `bench_quality.analysis_of` (`mode` "rules" is its `--rules`)."""
+    import bench_quality
+
+    bench_quality.RULES_ONLY = mode == "rules"
+    return bench_quality.analysis_of(turns, language)
+
+
+def phases_of(turns: Turns, language: str, mode: str) -> PhaseResult:
+    return detect_phases(turns, language, analysis=analysis_of(turns, language, mode))
+
+
+def fixture_in(part: str, sets: list[str]) -> bool:
+    """Whether a fixture of tests/data/phases (set "tune", "report" or "sample (ASR)") is scored with these sets:
+    the sample goes with the tune set (its turn-taking was looked at when the pattern path was written)."""
+    return part.split()[0] in sets or (part.startswith("sample") and "tune" in sets)
 
 
 def transcript_of(expected: Path) -> Path:
@@ -73,11 +98,11 @@ def offsets(result: PhaseResult, expected: list[dict]) -> dict[str, float | None
     return qm.phase_offsets(((p.phase, p.start) for p in result.phases), expected)
 
 
-def insights_set_files() -> tuple[list[tuple[str, Path, dict]], list[tuple[str, Path, str]]]:
+def insights_set_files(sets: list[str]) -> tuple[list[tuple[str, Path, dict]], list[tuple[str, Path, str]]]:
     """(set, transcript, expected) of the insights sets' intervisions with annotated phases, and (set, transcript,
     language) of their conversations that are no intervision."""
     annotated, negative = [], []
-    for part in SETS:
+    for part in sets:
         for expected_path in sorted((INSIGHTS / part).glob("*.expected.json")):
             data = json.loads(expected_path.read_text(encoding="utf-8"))
             stem = expected_path.name.removesuffix(".expected.json")
@@ -95,7 +120,8 @@ def score_row(name: str, part: str, data: dict, cues: str, result: PhaseResult, 
     return {"conversation": name, "set": part, "language": data["language"], "method": data.get("method"),
             "cues": cues, "found_by": result.found_by, "within": qm.within(off, tolerance), "phases": len(off),
             "tolerance": tolerance, "right": f"{qm.within(off, tolerance)}/{len(off)}", "seconds_off": off,
-            "case_bringers": list(result.case_bringers), "expected_bringer": data["case_bringer"]}
+            "case_bringers": list(result.case_bringers), "expected_bringer": data["case_bringer"],
+            "method_found": result.method}
 
 
 def show(name: str, result: PhaseResult) -> None:
@@ -107,13 +133,14 @@ def show(name: str, result: PhaseResult) -> None:
 def intervision_table(rows: list[dict], tolerance: float, method: bool = False) -> list[str]:
     """A row per intervision and cue condition: seconds off per phase, case-bringer found and expected."""
     order = ", ".join(ORDER)
-    lines = [f"| intervision | set |{' method |' if method else ''} cues | found by | within {tolerance:.0f} s | "
-             f"seconds off ({order}) | case-bringer |",
+    kind = " method (found) |" if method else ""
+    lines = [f"| intervision | set |{kind} cues | found by | within {tolerance:.0f} s | seconds off ({order}) | "
+             "case-bringer |",
              "|---|---|---|---|---|---|---|" + ("---|" if method else "")]
     for row in rows:
         off = ", ".join("-" if phase not in row["seconds_off"] else "missed" if row["seconds_off"][phase] is None
                         else f"{row['seconds_off'][phase]:+.1f}" for phase in ORDER)  # "-": not in this session
-        kind = f" {row['method']} |" if method else ""
+        kind = f" {row['method']} ({row.get('method_found') or '-'}) |" if method else ""
         lines.append(f"| {row['conversation']} | {row['set']} |{kind} {row['cues']} | {row['found_by'] or '-'} | "
                      f"{row['right']} | {off} | {', '.join(row['case_bringers'])} "
                      f"(expected {row['expected_bringer']}) |")
@@ -150,35 +177,44 @@ def main() -> int:
     parser.add_argument("--qmsum", type=Path, default=ROOT.parent / "shared" / "data" / "qmsum")
     parser.add_argument("--meetings", type=int, default=None, help="at most this many meetings per QMSum split")
     parser.add_argument("--verbose", action="store_true", help="every phase found, on stderr")
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS),
+                        help="which sets to score (default all; `--sets tune` while tuning: the tune files, the tune "
+                             "fixture and the sample, and QMSum train only)")
+    parser.add_argument("--analysis", choices=("auto", "rules"), default="auto",
+                        help="auto: Frog's analysis for Dutch when Frog is installed (as `oogst run`); rules: none")
     args = parser.parse_args()
     rows: list[dict] = []
     for expected in sorted(PHASES.glob("*.expected.json")):
         data = json.loads(expected.read_text(encoding="utf-8"))
+        if not fixture_in(data["set"], args.sets):
+            continue
         turns = load(transcript_of(expected), data["language"])
         for cues in ("as said", "cues garbled"):
             if cues != "as said":
                 turns = without_cues(turns, data["language"])
-            result = detect_phases(turns, data["language"])
+            result = phases_of(turns, data["language"], args.analysis)
             rows.append(score_row(expected.name.removesuffix(".expected.json"), data["set"], data, cues, result,
                                   TOLERANCE))
             if args.verbose:
                 show(f"{expected.name} ({cues})", result)
-    annotated, not_intervision = insights_set_files()
+    annotated, not_intervision = insights_set_files(args.sets)
     set_rows: list[dict] = []
     for part, transcript, data in annotated:
         turns = load(transcript, data["language"])
         for cues, said in (("as said", turns), ("cues garbled", without_cues(turns, data["language"]))):
-            result = detect_phases(said, data["language"])
+            result = phases_of(said, data["language"], args.analysis)
             set_rows.append(score_row(transcript.stem, part, data, cues, result, TOLERANCE_SETS))
             if args.verbose:
                 show(f"{part}/{transcript.name} ({cues})", result)
     unannotated = {}
     for name in UNANNOTATED:
+        if name.split("/")[0] not in args.sets:
+            continue
         path = INSIGHTS / name
         language = "nl" if path.stem.endswith("_nl") else "en"
-        result = detect_phases(load(path, language), language)
+        result = phases_of(load(path, language), language, args.analysis)
         unannotated[name] = [p.phase for p in result.phases] or result.reason
-    sample = detect_phases(sample_turns(), "nl")
+    sample = phases_of(sample_turns(), "nl", args.analysis)
     if args.verbose:
         show("voorbeeld-intervisie (script)", sample)
     negatives: dict[str, list[str]] = {}  # conversation group -> those with phases found (should be none)
@@ -190,14 +226,15 @@ def main() -> int:
                                   ("cues garbled", "the same, cues garbled", without_cues(turns, language))):
             negatives.setdefault(group, [])
             counts[group] = counts.get(group, 0) + 1
-            result = detect_phases(said, language)
+            result = phases_of(said, language, args.analysis)
             negative_rows.append({"conversation": path.stem, "set": part, "language": language, "cues": cues,
                                   "found": result.found})
             if result.found:
                 negatives[group].append(f"{part}/{path.name}")
                 if args.verbose:
                     show(f"{part}/{path.name} ({cues})", result)
-    for split in (("train",) if args.quick else ("train", "val")):
+    splits = ["train"] if args.quick else ["train"] * ("tune" in args.sets) + ["val"] * (args.sets != ["tune"])
+    for split in splits:
         folder = args.qmsum / split
         if not folder.is_dir():
             print(f"{folder}: not found, QMSum {split} left out", file=sys.stderr)

@@ -606,13 +606,16 @@ def report_columns(scored: dict[str, list[dict[str, Any]]], sets: tuple[str, ...
     return columns
 
 
-def run_child(name: str, out_dir: Path, quick: bool) -> dict[str, Any] | None:
-    """Run bench_<name>.py (its own contract: --out-dir, --quick) and return its JSON; None when it failed."""
+def run_child(name: str, out_dir: Path, quick: bool, sets: list[str] | None = None) -> dict[str, Any] | None:
+    """Run bench_<name>.py (its own contract: --out-dir, --quick; bench_phases.py also --sets, and --analysis rules
+    with --rules) and return its JSON; None when it failed."""
     produced = out_dir / f"{name}.json"
     produced.unlink(missing_ok=True)
     log(f"running bench_{name}.py for its figures in the table")
     done = subprocess.run([sys.executable, str(HERE / f"bench_{name}.py"), "--out-dir", str(out_dir),
-                           *(["--quick"] if quick else [])], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                           *(["--quick"] if quick else []), *(["--sets", *sets] if sets else []),
+                           *(["--analysis", "rules"] if RULES_ONLY and name == "phases" else [])],
+                          cwd=ROOT, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0 or not produced.is_file():
         log(f"bench_{name}.py failed (exit code {done.returncode})")
         return None
@@ -737,7 +740,7 @@ def main() -> int:
     children: dict[str, dict[str, Any] | None] = {}
     for name, wanted in (("phases", args.phases), ("privacy", args.privacy)):
         if wanted:
-            children[name] = run_child(name, args.out_dir, args.quick)
+            children[name] = run_child(name, args.out_dir, args.quick, args.sets if name == "phases" else None)
             failed = failed or children[name] is None
             if children[name] is not None:
                 out[name] = children[name]

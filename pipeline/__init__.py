@@ -10,8 +10,8 @@ Packages and modules, each part importing only those listed before it (see READM
     asr       options, transcribe (audio -> Transcript: guards, checkpoint), backends (faster_whisper,
               openai_whisper)
     speakers  diarize, clustering, names, clips
-    insights  nlp, features, ranking, titles, clauses, readings, actions, duedates, aboutness, confidence, extract,
-              phases, summary
+    insights  nlp, features, ranking, titles, phrases, clauses, readings, actions, duedates, aboutness, confidence,
+              extract, phases, summary, methods
     privacy   mapping, detect, spoken, names, shared
     llm       transport, prompts, grounding, masking, backend
     review    draft, doubt, sections, ooxml, interpret, aggregate, final, versions

@@ -1,20 +1,30 @@
 """Intervision phases: found within 20 s of the known boundaries, on the sample's script, never forced on a meeting
-that is no intervision; turns.json and insights.json gain them, each insight its phase, the draft a timeline."""
+that is no intervision; turns.json and insights.json gain them, each insight its phase, the draft a timeline.
+
+With Frog's analysis (Dutch) the phases come from the turn-taking around the case-bringer and the moves, with the
+method the group follows: the `slow`, `needs_system("frog")` tests run Debian's Frog on the tune set's intervisions
+of four methods; fast tests read Frog's captured output (tests/data/phases/frog-moves.tsv)."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import docx
 import pytest
 
+from pipeline.analysis.frog import Frog, parse_output
+from pipeline.analysis.types import Sentence as Parsed
+from pipeline.analysis.types import analyse_turns
+from pipeline.core.language import texts
 from pipeline.core.session import Session, read_json
 from pipeline.core.settings import Settings
-from pipeline.core.types import Insights, Turn, Turns
+from pipeline.core.types import Insights, PhaseResult, Turn, Turns
 from pipeline.ingest.importers import import_transcript
+from pipeline.insights import methods
 from pipeline.insights.extract import ExtractiveBackend
 from pipeline.insights.phases import (
     ORDER,
@@ -280,9 +290,10 @@ def test_phase_at_a_moment():
     assert phase_at(rows, round(rows[-1].end, 2)) == "closing" and phase_at(rows, 99999.0) is None
 
 
-def draft_of(tmp_path: Path, turns: Turns, language: str) -> tuple[docx.document.Document, Insights]:
+def draft_of(tmp_path: Path, turns: Turns, language: str, analysis: dict[str, list[Parsed]] | None = None
+             ) -> tuple[docx.document.Document, Insights]:
     """turns.json and insights.json as the stages write them, and the draft read back from the .docx file."""
-    turns = turns_with_phases(turns, language)
+    turns = turns_with_phases(turns, language, analysis=analysis)
     insights = ExtractiveBackend(encoder=WordHashEncoder()).extract(turns, language=language)
     insights = insights_with_phases(insights, turns)
     session = Session.create(tmp_path, "sessie")
@@ -345,3 +356,191 @@ def test_the_stage_runner_writes_the_phases(tmp_path):
     assert all("phase" in i for i in insights["insights"])
     doc = docx.Document(str(session.path("draft.docx")))
     assert "Verloop van de sessie" in [p.text for p in doc.paragraphs]
+
+
+# -- with Frog's analysis: the methods groups use ---------------------------------------------------------------------
+
+TUNE = DATA / "insights" / "tune"
+METHOD_FILES = ["balint_verpleging_nl", "roddel_onderwijs_nl", "incident_zorg_nl", "socratisch_sociaalwerk_nl"]
+TOLERANCE_METHODS = 30.0  # seconds: issue 24's "within ±30 s" for the new intervisions
+
+
+def moves() -> dict[str, Parsed]:
+    """Frog's own output (`frog -t -n --skip=ac`, Frog 0.20) for the sentences of frog-moves.tsv, by text."""
+    sentences = parse_output((PHASES / "frog-moves.tsv").read_text(encoding="utf-8"))
+    return {" ".join(t.text for t in s.tokens if t.tag != "LET"): s for s in sentences}
+
+
+def test_steering_moves_are_read_from_the_tags():
+    """An imperative, a proposal in "we", a question to the group, a verbless announcement steer the session; an
+    inverted statement, a past event in "we" and a statement about oneself do not."""
+    said = moves()
+    assert methods.steering(said["Vertel maar"]) == "imperative"
+    assert methods.steering(said["Dan gaan we rond"]) == "proposal"
+    assert methods.steering(said["Laten we afronden"]) == "proposal"
+    assert methods.steering(said["Wie begint"]) == "group question"
+    assert methods.steering(said["Nog vragen"]) == "short question"
+    assert methods.steering(said["Dan eerst vragen om informatie"]) == "announcement"
+    for text in ("Dan ga ik weer zitten", "We hebben die doos samen uitgezocht",
+                 "Ik zou in ieder geval meteen de bereikbaarheidsdienst bellen"):
+        assert methods.steering(said[text]) is None, text
+
+
+def test_the_closing_is_named_by_its_lemma_the_last_step_or_what_you_take_along():
+    said = moves()
+    lemmas = ["afronden", "afsluiten"]
+    assert methods.names_closing(said["We ronden af"], lemmas)  # Frog tags "ronden" a noun: verb and particle still
+    assert methods.names_closing(said["Laten we afronden"], lemmas)
+    assert methods.names_closing(said["Dan de laatste stap wat leren we hier in het algemeen van"], lemmas)
+    assert methods.names_closing(said["Nog een kort rondje wat neem je mee"], lemmas)
+    assert not methods.names_closing(said["Ik neem mee dat ik zelf ook altijd naar de makkelijke ja loop"], lemmas)
+    assert not methods.names_closing(said["Dan gaan we rond"], lemmas)
+
+
+def test_a_case_announced_and_what_one_would_do():
+    said = moves()
+    assert methods.announces(said["Ja ik heb wel iemand"])
+    assert not methods.announces(said["Ik heb niet echt iets geloof ik"])
+    assert methods._would(said["Ik zou in ieder geval meteen de bereikbaarheidsdienst bellen"])
+    assert not methods._would(said["Dan belt hij liever Marloes over een slangetje"])
+
+
+def test_the_method_keys_are_added_and_the_old_ones_kept():
+    """turns.json and insights.json gain "method" (and "method_reason"); every key they had stays as it was."""
+    turns, _ = fixture("intervisie_wijkteam_nl")
+    result = detect_phases(turns, "nl")  # the rules: no analysis
+    out = result.to_dict()
+    assert list(out)[:4] == ["phases", "phases_found", "case_bringers", "phases_found_by"]
+    assert out["phases_found_by"] == "cues" and out["method"] is None and "Frog" in out["method_reason"]
+    assert [p["label"] for p in out["phases"]][1:3] == ["Casus ingebracht", "Verhelderende vragen"]
+    back = PhaseResult.from_dict(json.loads(json.dumps(out)))
+    assert back is not None and back.to_dict() == out and back.method_reason == result.method_reason
+    none = detect_phases(talk("Anna: Hallo.", "Bas: Hoi."), "nl").to_dict()
+    assert none["phases_found"] is False and none["method"] is None and "method_reason" not in none
+    old = {k: v for k, v in out.items() if k not in ("method", "method_reason")}  # a turns.json before the method
+    before = PhaseResult.from_dict(old)
+    assert before is not None and before.method is None and before.to_dict() == {**old, "method": None}
+
+
+@pytest.fixture(scope="module")
+def frog() -> Iterator[Frog]:
+    with Frog() as client:
+        yield client
+
+
+def tune_file(name: str) -> tuple[Turns, dict]:
+    path = next(p for p in TUNE.iterdir() if p.stem == name and not p.name.endswith(".json"))
+    expected_path = TUNE / f"{name}.expected.json"
+    expected = json.loads(expected_path.read_text(encoding="utf-8")) if expected_path.is_file() else {}
+    return import_transcript(path, language="nl")[1], expected
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+@pytest.mark.parametrize("name", METHOD_FILES)
+def test_frog_reads_the_phases_and_the_method_of_each_method(frog: Frog, name: str):
+    """The tune set's Balint group, roddelmethode, incident method and socratic dialogue: every phase start within
+    30 s, the case-bringer, the method and its own step names (a Balint group's exploration is the advice phase
+    labelled "Verkenning"), from the turn-taking and the moves, also with the cue phrases blanked out."""
+    turns, expected = tune_file(name)
+    for said in (turns, without_cues(turns, "nl")):
+        result = detect_phases(said, "nl", analysis=analyse_turns([t.text for t in said.turns], analyser=frog))
+        assert result.found_by == "analysis" and result.case_bringers == (expected["case_bringer"],)
+        assert result.method == expected["method"], result.method_reason
+        found = {p.phase: p for p in result.phases}
+        assert list(found) == list(ORDER)
+        for row in expected["phases"]:
+            assert abs(found[row["phase"]].start - row["start"]) <= TOLERANCE_METHODS, (row, found[row["phase"]])
+        assert [p.label for p in result.phases] == [texts("nl", "method_steps")[f"{result.method}_{p}"] for p in ORDER]
+    labels = {p.phase: p.label for p in result.phases}
+    assert {"balint": labels["advice"] == "Verkenning", "roddelmethode": labels["advice"] == "Roddelronde",
+            "incident": labels["reaction"] == "Wat er echt gebeurde",
+            "socratisch": labels["casus"] == "Het voorbeeld"}[result.method]
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_frog_keeps_the_free_intervision_within_20_seconds(frog: Frog):
+    turns, expected = fixture("intervisie_wijkteam_nl")
+    result = detect_phases(turns, "nl", analysis=analyse_turns([t.text for t in turns.turns], analyser=frog))
+    assert result.found_by == "analysis" and result.method == "vrij" and "spreken Erik aan" in str(result.method_reason)
+    found = {p.phase: p for p in result.phases}
+    for row in expected["phases"]:
+        assert abs(found[row["phase"]].start - row["start"]) <= TOLERANCE, (row, found[row["phase"]])
+    assert [p.label for p in result.phases] == ["Opening", "Casus ingebracht", "Verhelderende vragen",
+                                                "Analyse en advies", "Reactie inbrenger", "Afsluitende ronde"]
+    assert found["casus"].evidence.startswith("Erik: \u201cJa, als niemand anders iets heeft, wil ik graag een casus")
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+@pytest.mark.parametrize("name", ["plg_vo_nl", "leerkring_nachtdienst_nl"])
+def test_frog_finds_no_phases_in_a_learning_community(frog: Frog, name: str):
+    """A professional learning community and a learning circle: people tell and ask, but nobody's case is
+    explored while its teller listens. No phases, no method, and why."""
+    turns, _ = tune_file(name)
+    for said in (turns, without_cues(turns, "nl")):
+        result = detect_phases(said, "nl", analysis=analyse_turns([t.text for t in said.turns], analyser=frog))
+        out = result.to_dict()
+        assert not result.found and out["phases_found"] is False and out["method"] is None
+        assert out["phases_reason"].startswith("geen intervisiefasen gevonden: ")
+        assert out["method_reason"] == out["phases_reason"]
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_frog_leaves_a_short_free_intervision_to_the_cues(frog: Frog):
+    """The tune set's untimed teachers' intervision has no reaction at length: the cues' phases, read as free
+    intervision (the others speak to Rutger)."""
+    turns, _ = tune_file("intervisie_docenten_nl")
+    analysis = analyse_turns([t.text for t in turns.turns], analyser=frog)
+    result = detect_phases(turns, "nl", analysis=analysis)
+    assert [p.phase for p in result.phases] == ["casus", "questions", "advice", "closing"]
+    assert result.found_by == "cues" and result.method == "vrij" and result.case_bringers == ("Rutger",)
+    with_phases = turns_with_phases(turns, "nl", analysis=analysis)
+    assert with_phases.to_dict()["method"] == "vrij"
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_the_draft_names_a_balint_groups_steps(frog: Frog, tmp_path):
+    turns, _ = tune_file("balint_verpleging_nl")
+    doc, insights = draft_of(tmp_path, turns, "nl", analyse_turns([t.text for t in turns.turns], analyser=frog))
+    assert insights.phases is not None and insights.phases.method == "balint"
+    assert insights.to_dict()["method"] == "balint"
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "Fase")
+    assert [row.cells[0].text for row in table.rows[1:]] == ["Opening", "Inbreng van de casus", "Feitelijke vragen",
+                                                             "Verkenning", "Terugkeer inbrenger", "Afronding"]
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[texts.index("Verloop van de sessie") + 1].endswith("Werkvorm: Balintgroep.")
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_frog_a_listeners_question_inside_the_casus_does_not_split_it(frog: Frog):
+    """"Ah. Woont hij daar helemaal alleen?" - "Ja, helemaal alleen. En vorige week ...": the casus still starts
+    where the case-bringer took it up, the questions after she finished telling."""
+    turns, expected = tune_file("balint_verpleging_nl")
+    asked = tuple(dataclasses.replace(t, text="Ah. Woont hij daar helemaal alleen?") if t.text == "Ah." else
+                  dataclasses.replace(t, text="Ja, helemaal alleen. " + t.text)
+                  if t.text.startswith("En vorige week zei hij letterlijk") else t for t in turns.turns)
+    said = dataclasses.replace(turns, turns=asked)
+    result = detect_phases(said, "nl", analysis=analyse_turns([t.text for t in said.turns], analyser=frog))
+    found = {p.phase: p.start for p in result.phases}
+    for row in expected["phases"]:
+        assert abs(found[row["phase"]] - row["start"]) <= TOLERANCE_METHODS, (row, found)
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_frog_a_long_explanation_of_the_method_is_not_the_casus(frog: Frog):
+    """Whoever steers the session does not bring the case, however long the method is explained."""
+    turns, expected = tune_file("incident_zorg_nl")
+    explained = " ".join(["Het gaat erom dat we eerst goed luisteren en pas daarna ons eigen oordeel geven."] * 15)
+    longer = tuple(dataclasses.replace(t, text=f"{t.text} {explained}") if t.text.startswith("Oké. We doen vandaag")
+                   else t for t in turns.turns)
+    said = dataclasses.replace(turns, turns=longer)
+    result = detect_phases(said, "nl", analysis=analyse_turns([t.text for t in said.turns], analyser=frog))
+    assert result.case_bringers == (expected["case_bringer"],) and result.found_by == "analysis"
+    found = {p.phase: p.start for p in result.phases}
+    assert abs(found["casus"] - next(r["start"] for r in expected["phases"] if r["phase"] == "casus")) <= 30

@@ -159,9 +159,12 @@ class PhaseResult:
     phases: tuple[Phase, ...]
     reason: str | None = None  # why none were found
     case_bringers: tuple[str, ...] = ()  # display names, one per case
-    found_by: str | None = None  # "cues" (announced moves) or "pattern" (the turn-taking alone); None: not found
+    found_by: str | None = None  # "cues" (announced moves), "pattern" (the turn-taking alone) or "analysis" (the
+    # turn-taking and the moves in Frog's analysis); None: not found
+    method: str | None = None  # balint, roddelmethode, incident, socratisch, vrij; None: not recognised
+    method_reason: str | None = None  # why this method, or why none was recognised
 
-    KEYS = ("phases", "phases_found", "phases_reason", "case_bringers", "phases_found_by")
+    KEYS = ("phases", "phases_found", "phases_reason", "case_bringers", "phases_found_by", "method", "method_reason")
 
     @property
     def found(self) -> bool:
@@ -176,6 +179,9 @@ class PhaseResult:
             out["case_bringers"] = list(self.case_bringers)
         if self.found and self.found_by:
             out["phases_found_by"] = self.found_by
+        out["method"] = self.method
+        if self.method_reason:
+            out["method_reason"] = self.method_reason
         return out
 
     @classmethod
@@ -184,7 +190,8 @@ class PhaseResult:
         if "phases_found" not in d:
             return None
         return cls(tuple(Phase.from_dict(p) for p in d.get("phases", [])), d.get("phases_reason"),
-                   tuple(d.get("case_bringers", ())), d.get("phases_found_by"))
+                   tuple(d.get("case_bringers", ())), d.get("phases_found_by"), d.get("method"),
+                   d.get("method_reason"))
 
 
 def _open(d: dict[str, Any], known: set[str] | tuple[str, ...]) -> dict[str, Any]:

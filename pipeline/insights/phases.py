@@ -20,6 +20,11 @@ as "dan plan me naar de art niet schonderd"), the phases are found from the turn
 only when the whole session follows the method, in order, with every part of it. Their evidence says
 "patroon"/"pattern" and `phases_found_by` is "pattern" (else "cues"). Anything less is "no phases found" with the
 reason of the cue path.
+
+With Frog's analysis (Dutch) the phases come first from the turn-taking around the case-bringer and the moves the
+analysis shows, whatever the method calls its steps (`insights.methods`, `phases_found_by` "analysis"), with the
+method the group follows (`method`: balint, roddelmethode, incident, socratisch, vrij) and its own step names as the
+labels; when that finds no case, or the cues find two, the reading above, with the method read the same way.
 """
 
 from __future__ import annotations
@@ -32,13 +37,14 @@ from typing import TYPE_CHECKING
 
 from pipeline.core.language import text_language, texts
 from pipeline.core.types import PHASE_ORDER, Insight, Insights, Phase, PhaseResult, Turns
-from pipeline.insights.nlp import lexicon
+from pipeline.insights import methods
+from pipeline.insights.nlp import lexicon, split_sentences
 
 if TYPE_CHECKING:
     from pipeline.analysis.types import Sentence as Parsed
 
 ORDER = PHASE_ORDER
-PHASES_VERSION = "phases-3"  # part of the names stage's key: turns.json carries the phases; raise it when they change
+PHASES_VERSION = "phases-4"  # part of the names stage's key: turns.json carries the phases; raise it when they change
 NEXT_CASE_AFTER = ("advice", "reaction")  # a second casus in one session follows the first one's advice
 CASE_PHASES = ("casus", "questions", "advice", "reaction")  # what belongs to one case
 PLAN_PHASES = 3  # a turn naming this many phases lays out the session: a plan, not a move
@@ -213,13 +219,46 @@ def _case(talk: _Talk, turns: Turns, starts: Starts, finish: float, lang: str,
     return name, None
 
 
-def detect_phases(turns: Turns, language: str) -> PhaseResult:
-    """The intervision phases of a conversation, or none with the reason (a meeting, a community of practice)."""
+def detect_phases(turns: Turns, language: str, *, analysis: Mapping[str, list[Parsed]] | None = None) -> PhaseResult:
+    """The intervision phases of a conversation, or none with the reason (a meeting, a community of practice).
+
+    Args:
+        analysis: Frog's sentences per turn text; with it (Dutch) the phases come from the turn-taking around the
+            case-bringer and the moves Frog's analysis shows (`insights.methods`), with the method and its step
+            names; without it, from the `[phases]` phrases and the turn-taking as before.
+    """
     lang = text_language(language)
     words = texts(lang, "phase_evidence")
     no = words["none_found"]
     if not turns.turns:
         return PhaseResult((), no + words["no_turns"])
+    by_cues = _by_cues(turns, lang, no)
+    if analysis is None or lang != "nl":
+        return replace(by_cues, method_reason=words["method_dutch_only"] if by_cues.found else None)
+    talk = methods.Talk(turns, split_sentences(turns, lang, analysis))
+    data = lexicon(lang)["phases"]
+    structure, why = methods.find_case(talk, data["closing_lemmas"], _patterns(lang)["closing"])
+    if structure is not None and len(by_cues.case_bringers) < 2:  # two announced cases: the cues' reading
+        starts = dict(structure.starts)
+        closing = starts.pop("closing", None)
+        result = _result([starts], closing, (turns.name(structure.bringer),), turns.turns[0].start,
+                         max(t.end for t in turns.turns), lang, "analysis")
+    elif by_cues.found:
+        result = by_cues
+    else:
+        return replace(by_cues, reason=no + why, method_reason=no + why)
+    bringer = next((t.speaker for t in turns.turns if turns.name(t.speaker) == result.case_bringers[0]), None)
+    first = {p.phase: p.start for p in result.phases if p.case in (None, 1)}
+    method, reason = methods.recognise(talk, bringer, first) if bringer is not None else ("vrij", "")
+    if method in methods.STEPPED:
+        names, generic = texts(lang, "method_steps"), texts(lang, "phases")
+        result = replace(result, phases=tuple(
+            replace(p, label=names[f"{method}_{p.phase}"] + p.label[len(generic[p.phase]):]) for p in result.phases))
+    return replace(result, method=method, method_reason=reason)
+
+
+def _by_cues(turns: Turns, lang: str, no: str) -> PhaseResult:
+    """The phases from the `[phases]` phrases checked against the turn-taking, else from the turn-taking alone."""
     talk = _Talk(turns)
     begin, finish = turns.turns[0].start, max(t.end for t in turns.turns)
     cases: list[Starts] = []
@@ -317,7 +356,7 @@ def turns_with_phases(turns: Turns, language: str, *, analysis: Mapping[str, lis
     Args:
         analysis: Frog's sentences per turn text (`analysis.types.text_key`), None when the rules read Dutch.
     """
-    return replace(turns, phases=detect_phases(turns, language))
+    return replace(turns, phases=detect_phases(turns, language, analysis=analysis))
 
 
 def insights_with_phases(insights: Insights, turns: Turns) -> Insights:

@@ -102,11 +102,21 @@ class _EncoderBackend:
         return _Backend()
 
 
-def theme_titles(groups: list[list[Sentence]], analysis: Analysis, lang: str) -> list[str]:
+def theme_titles(groups: list[list[Sentence]], analysis: Analysis, lang: str, parse: bool = True) -> list[str]:
     """A 2-5 word keyphrase per theme: KeyBERT ranks phrases of the theme's lesson sentences by closeness to the
-    whole theme, on the same encoder; yake when KeyBERT is unavailable."""
+    whole theme, on the same encoder; yake when KeyBERT is unavailable. With Frog's analysis the phrases come from
+    the parse (`parsed_titles`) unless `parse` is False."""
     if not groups:
         return []
+    if parse and all(s.parsed is not None for group in groups for s in group[:1]):
+        from pipeline.insights.phrases import parsed_titles
+
+        parsed = parsed_titles(groups, analysis)
+        missing = [k for k, title in enumerate(parsed) if not title]  # nothing nameable in the parse: the rules
+        for k, title in zip(missing, theme_titles([groups[k] for k in missing], analysis, lang, parse=False),
+                            strict=True):
+            parsed[k] = title
+        return parsed
     import numpy as np
 
     stop = stop_words(lang)

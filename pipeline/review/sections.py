@@ -220,6 +220,10 @@ def add_phase_timeline(doc: DocxDocument, turns: Turns, language: str,
     section_heading(doc, lab["heading"], mark, "section_phases")
     # heading, intro, chart and table move to the next page together rather than split
     intro = lab["intro_pattern"] if turns.phases is not None and turns.phases.found_by == "pattern" else lab["intro"]
+    names = texts(language, "methods")
+    method = turns.phases.method if turns.phases is not None else None
+    if method in names:  # the method the group followed (Dutch, with Frog's analysis), whose steps the labels name
+        intro += " " + lab["method"].format(name=names[str(method)])
     doc.add_paragraph(intro).paragraph_format.keep_with_next = True
     doc.add_picture(io.BytesIO(timeline_png(rows, language)), width=Cm(14))
     doc.paragraphs[-1].paragraph_format.keep_with_next = True
