@@ -16,6 +16,7 @@ Packages and modules, each part importing only those listed before it (see READM
     llm       transport, prompts, grounding, masking, backend
     review    draft, doubt, sections, ooxml, interpret, aggregate, final, versions
     mail      addresses, settings, message, transport, command
+    export    transcript, document, markdown, calendar
     series    store, snapshot, actions, themes, overview, stage, voices
     run       the stage runner: one recording -> a session folder, stage by stage
     service   the application service: the operations a person can do, with their lock and follow-ups

@@ -39,6 +39,7 @@ from pipeline.run import STAGE_NAMES, RunResult, run_stages
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
+    from pipeline.export import Export
     from pipeline.mail.command import MailOutcome
     from pipeline.mail.message import DraftCopy
     from pipeline.review.final import CollectResult
@@ -426,6 +427,14 @@ class Oogst:
         from pipeline.series.overview import forget
 
         return forget(self.out_dir, name, person)
+
+    # -- exports ----------------------------------------------------------------------------------------------------
+    def export(self, session: Session, fmt: str, *, originals: bool = False) -> Export:
+        """`oogst export`, the session page's Export links: the corrected transcript (txt, docx, vtt, srt), the top 7
+        (md) or the dated actions (ics) as bytes with a safe file name; pseudonymised unless `originals`."""
+        from pipeline.export import export
+
+        return export(session, fmt, originals=originals)
 
 
 @functools.lru_cache(maxsize=16)

@@ -23,14 +23,15 @@ ALLOWED: dict[str, set[str]] = {
     "llm": {"core", "insights", "privacy"},
     "review": {"core", "privacy"},
     "mail": {"core", "privacy"},
+    "export": {"core", "privacy", "review"},  # transcript, top 7 and calendar files for other programs
     "series": {"core", "insights", "speakers", "privacy", "review"},
     "run": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "review"},  # the stages; no plug
     "service": {"core", "ingest", "analysis", "models", "speakers", "insights", "privacy", "llm", "review", "mail",
-                "series", "run"},
+                "series", "run", "export"},
     "jobs": {"core", "ingest", "analysis", "models", "asr", "run", "service"},
     "web": {"core", "ingest", "speakers", "review", "mail", "jobs", "series", "run", "service"},
     "cli": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run",
-            "jobs", "web", "llm", "series", "service"},
+            "jobs", "web", "llm", "series", "service", "export"},
     "testing": {"core", "asr"},
 }
 

@@ -1,5 +1,5 @@
-"""The commands on one session after it ran: `oogst names`, `hide`, `unhide`, `collect` and `mail`; and a group's
-series: `oogst series show NAME`, `oogst series forget NAME PERSON`."""
+"""The commands on one session after it ran: `oogst names`, `hide`, `unhide`, `collect`, `mail` and `export`; and a
+group's series: `oogst series show NAME`, `oogst series forget NAME PERSON`."""
 
 from __future__ import annotations
 
@@ -71,6 +71,21 @@ def cmd_mail(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from pipeline.export import write_export
+
+    oogst = service(args)
+    session = oogst.session(args.session)
+    result = oogst.export(session, args.format, originals=args.originals)
+    path = write_export(result, Path(args.out) if args.out else Path.cwd() / result.filename, force=args.force)
+    if result.left_out:
+        err(f"  note: {result.left_out} action point(s) without a due date left out of the calendar")
+    if args.format.lower().lstrip(".") == "md" and not result.final:
+        err("  note: no final top 7 yet (run `oogst collect`), so this is the draft's")
+    print(f"-> {path}")
+    return 0
+
+
 def add_session_commands(sub: Any) -> None:
     names = on_session(sub, "names", cmd_names,
                        help="give speakers their names (S1=Sanne …) without redoing anything",
@@ -110,6 +125,21 @@ def add_session_commands(sub: Any) -> None:
     mail.add_argument("--send", action="store_true", help="send it over SMTP (see README for the settings)")
     mail.add_argument("--draft", action="store_true", help="allow mailing the unreviewed draft")
     mail.add_argument("--yes", action="store_true", help="do not ask before sending again")
+
+    export = on_session(sub, "export", cmd_export,
+                        help="write the transcript, the top 7 or the dated actions for another program",
+                        description="Export the corrected transcript with names and times (txt, docx, vtt, srt: "
+                                    "subtitles with the speaker), the final top 7 with its action points (md; the "
+                                    "draft's while there is no final) or the action points with a due date as "
+                                    "calendar events (ics). A pseudonymised session exports its labels.")
+    export.add_argument("--format", required=True, metavar="FORMAT",
+                        help="txt, docx, vtt, srt, md or ics")
+    export.add_argument("--out", metavar="FILE",
+                        help="where to write it (default: <session>-<what>.<format> in the current folder; "
+                             "a folder: that name in it)")
+    export.add_argument("--originals", action="store_true",
+                        help="a pseudonymised session with its real names (default: the labels)")
+    export.add_argument("--force", action="store_true", help="overwrite FILE when it exists")
 
 
 def cmd_series(args: argparse.Namespace) -> int:

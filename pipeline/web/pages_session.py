@@ -339,6 +339,15 @@ async def edit(request: Request) -> Response:
     return RedirectResponse(f"/s/{session.name}/insights?saved=1{anchor}", status_code=303)
 
 
+async def export_file(request: Request) -> Response:
+    """A download of the Export block: `?format=txt|docx|vtt|srt|md|ics`, `&originals=1` for real names."""
+    session = session_of(request)
+    result = await in_thread(oogst(request).export, session, str(request.query_params.get("format", "")),
+                             originals=request.query_params.get("originals") == "1")
+    return Response(result.data, media_type=result.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{result.filename}"'})
+
+
 def routes() -> list[Route]:
     return [
         Route("/s/{name}/speakers", page(speakers)),
@@ -349,4 +358,5 @@ def routes() -> list[Route]:
         Route("/s/{name}/transcript", page(correct_line), methods=["POST"]),
         Route("/s/{name}/insights", page(insights_page)),
         Route("/s/{name}/insights", page(edit), methods=["POST"]),
+        Route("/s/{name}/export", page(export_file)),
     ]
