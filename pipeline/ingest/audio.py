@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,11 +47,11 @@ class _Buffer:
         return self.data[: self.size].copy()
 
 
-def load_audio(path: Path, *, progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """Decode `path` (any common audio/video format) to 16 kHz mono float32 samples in [-1, 1]."""
+@contextmanager
+def _opened(path: Path) -> Iterator[tuple[Any, Any]]:
+    """The container and its first audio stream, or the one-line errors of a file that is none."""
     import av
 
-    path = Path(path)
     _check_file(path)
     try:
         container = av.open(str(path), metadata_errors="ignore")
@@ -58,7 +60,15 @@ def load_audio(path: Path, *, progress: Callable[[float], None] | None = None) -
     with container:
         if not container.streams.audio:
             raise _no_audio_stream(path)
-        stream = container.streams.audio[0]
+        yield container, container.streams.audio[0]
+
+
+def load_audio(path: Path, *, progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """Decode `path` (any common audio/video format) to 16 kHz mono float32 samples in [-1, 1]."""
+    import av
+
+    path = Path(path)
+    with _opened(path) as (container, stream):
         declared = _declared_seconds(container, stream)
         buffer = _Buffer(int((declared or 0) * SAMPLE_RATE * 1.02))
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
@@ -120,15 +130,7 @@ def probe_audio(path: Path, *, seconds: float = PROBE_SECONDS) -> Probe:
     import av
 
     path = Path(path)
-    _check_file(path)
-    try:
-        container = av.open(str(path), metadata_errors="ignore")
-    except av.FFmpegError:
-        raise _not_audio(path) from None
-    with container:
-        if not container.streams.audio:
-            raise _no_audio_stream(path)
-        stream = container.streams.audio[0]
+    with _opened(path) as (container, stream):
         declared = _declared_seconds(container, stream)
         probe = Probe(container.format.name, stream.codec_context.name, declared, bool(container.streams.video))
         decoded, _, error = _decode_some(container, stream, seconds)

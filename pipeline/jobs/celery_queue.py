@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pipeline.core.errors import OogstError
-from pipeline.jobs.queue import ACTIONS, DEFAULT_TTL, MAX_ATTEMPTS, OVER, Job
+from pipeline.jobs.queue import ACTIONS, DEFAULT_TTL, MAX_ATTEMPTS, OVER, Job, jobs_ahead
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -188,12 +188,7 @@ class CeleryQueue:
 
     def position(self, job_id: int) -> int:
         """How many queued or running jobs are ahead of this one."""
-        ahead = 0
-        for job in self.waiting():
-            if job.id == job_id:
-                return ahead
-            ahead += job.active
-        return ahead
+        return jobs_ahead(self.waiting(), job_id)
 
     def waiting(self) -> builtins.list[Job]:
         with self._talk():

@@ -69,6 +69,16 @@ class Job:
                 "finished": self.finished, "worker": self.worker, "control": self.control}
 
 
+def jobs_ahead(waiting: list[Job], job_id: int) -> int:
+    """How many of the queued or running jobs in `waiting` (in their order) are ahead of `job_id`."""
+    ahead = 0
+    for job in waiting:
+        if job.id == job_id:
+            return ahead
+        ahead += job.active
+    return ahead
+
+
 class JobQueue(Protocol):
     """What the web app and the worker need from a queue engine."""
 
@@ -355,12 +365,7 @@ class SQLiteQueue:
 
     def position(self, job_id: int) -> int:
         """How many queued or running jobs are ahead of this one."""
-        ahead = 0
-        for job in self.waiting():
-            if job.id == job_id:
-                return ahead
-            ahead += job.active
-        return ahead
+        return jobs_ahead(self.waiting(), job_id)
 
 
 def when(timestamp: float | None) -> str:
