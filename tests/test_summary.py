@@ -108,3 +108,6 @@ def test_a_vote_on_a_themes_heading_in_the_summary_counts_for_its_insight(tmp_pa
     assert review["reviewers"] == ["Fatima"]
     assert review["comments"][0]["target"]["index"] == ranks[theme]
     assert review["comments"][0]["target"]["kind"] == "insight"
+    final = json.loads(session.path("final.json").read_text(encoding="utf-8"))
+    summary = next(c["text"] for c in final["changes"] if c["kind"] == "summary")
+    assert summary.startswith("Comments from 1 participant: Fatima (1 comment).")  # one, not "participant(s)"

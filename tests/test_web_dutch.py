@@ -217,7 +217,7 @@ def prepare(root: Path) -> Walk:
         Step("geen naam van een reeks", "/series/-west", [msg("not_series_name", name="-west")], status=404),
         # -- the words of the pages themselves ------------------------------------------------------------------------
         Step("meelezers", "/s/intervisie/review", [label("reviewers")], status=200, where="main"),
-        Step("meelezers in de lijst", "/", [label("reviewers_n", n=1)], status=200, where="main"),
+        Step("meelezers in de lijst", "/", [label("reviewers_n_one", n=1)], status=200, where="main"),
     ]
     return walk
 

@@ -69,6 +69,11 @@ def texts(language: str | None, section: str) -> Mapping[str, str]:
     return _texts(text_language(language))[section]
 
 
+def counted(words: Mapping[str, str], key: str, n: int, **params: object) -> str:
+    """`words[key]` with its count: `<key>_one` when n is 1 and the section has it ("1 meelezer", "2 meelezers")."""
+    return words.get(f"{key}_one" if n == 1 else key, words[key]).format(n=n, **params)
+
+
 @functools.cache
 def _texts(language: str) -> dict[str, Mapping[str, str]]:
     source = resources.files("pipeline.core").joinpath("texts", f"{language}.toml").read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from pipeline.core.language import texts
+from pipeline.core.language import counted, texts
 from pipeline.core.types import TOP_N, Insight, Insights
 from pipeline.review.interpret import ANONYMOUS, author_key, interpret, normalise
 
@@ -222,7 +222,8 @@ def _changes(entries: list[dict[str, Any]], aggregate: dict[str, Any], language:
         return lab["tally"].format(up=len(e["up"]), down=len(e["down"]))
 
     count = len(aggregate["reviewers"])
-    changes.append({"kind": "summary", "text": lab["summary"].format(n=count, names=names, comments=n_comments)})
+    changes.append({"kind": "summary", "text": lab["summary"].format(
+        people=counted(lab, "people", count), names=names, notes=counted(lab, "notes", n_comments))})
     for new_rank, e in enumerate(entries, start=1):
         title = e["insight"].title
         old = e["original_rank"]

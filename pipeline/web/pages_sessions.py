@@ -18,7 +18,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from pipeline.core.errors import EditConflict, Message, OogstError, shown
-from pipeline.core.language import session_name, texts
+from pipeline.core.language import counted, session_name, texts
 from pipeline.core.lock import SessionBusyError, is_locked
 from pipeline.core.session import (
     CHECKPOINT,
@@ -69,7 +69,7 @@ def session_info(request: Request, session: Session) -> dict[str, Any]:
     sent = [p.name for p in session.sent_versions()]
     if final is not None:
         words = texts(request.state.lang, "web")
-        review = ("review_final", words["reviewers_n"].format(n=len(final.get("reviewers", []))))
+        review = ("review_final", counted(words, "reviewers_n", len(final.get("reviewers", []))))
     elif sent:
         review = ("review_sent", sent[-1])
     else:
