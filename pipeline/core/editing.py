@@ -88,10 +88,10 @@ def _action_edited(session: Session, edits: Edits, edit: Edit) -> Edits:
             raise InputError("an action point needs a text; use Drop to leave it out", "action_needs_text")
         if edit.do == "add_action":
             used = [int(k[len(ADDED):]) for k in added if k[len(ADDED):].isdigit()]
-            used.append(int(edits.extra.get("last_action", 0)))
+            used.append(edits.last_action)
             number = max(used) + 1  # never reused, so a done mark for a dropped one cannot move to a new one
             added[f"{ADDED}{number}"] = AddedAction(f"{ADDED}{number}", text, owner, due)
-            edits = dataclasses.replace(edits, extra={**edits.extra, "last_action": number})
+            edits = dataclasses.replace(edits, last_action=number)
         else:
             added[edit.key] = AddedAction(edit.key, text, owner, due)
         return dataclasses.replace(edits, added_actions=tuple(added.values()))

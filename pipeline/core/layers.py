@@ -225,7 +225,7 @@ class AddedAction:
 @dataclass(frozen=True)
 class Edits:
     """edits.json: `{"insights": {"<key>": {...}}, "order": ["<key>", ...], "added": [...], "actions": {...},
-    "added_actions": [...]}`."""
+    "added_actions": [...], "last_action": n}`."""
 
     insights: dict[str, InsightEdit] = field(default_factory=dict)
     order: tuple[str, ...] | None = None  # None: the ranking's order
@@ -233,10 +233,11 @@ class Edits:
     actions: dict[str, ActionEdit] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     added_actions: tuple[AddedAction, ...] = ()
+    last_action: int = 0  # the number of the last action added (added-<n>): never reused
 
     def __bool__(self) -> bool:
         return bool(self.insights or self.order is not None or self.added or self.actions or self.extra
-                    or self.added_actions)
+                    or self.added_actions or self.last_action)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -250,6 +251,8 @@ class Edits:
             out["actions"] = {k: e.to_dict() for k, e in self.actions.items()}
         if self.added_actions:
             out["added_actions"] = [a.to_dict() for a in self.added_actions]
+        if self.last_action:
+            out["last_action"] = self.last_action
         return {**out, **self.extra}
 
     @classmethod
@@ -258,8 +261,9 @@ class Edits:
                    tuple(d["order"]) if isinstance(d.get("order"), list) else None,
                    tuple(AddedInsight.from_dict(a) for a in d.get("added") or []),
                    {str(k): ActionEdit.from_dict(v) for k, v in (d.get("actions") or {}).items()},
-                   _open(d, {"insights", "order", "added", "actions", "added_actions"}),
-                   tuple(AddedAction.from_dict(a) for a in d.get("added_actions") or []))
+                   _open(d, {"insights", "order", "added", "actions", "added_actions", "last_action"}),
+                   tuple(AddedAction.from_dict(a) for a in d.get("added_actions") or []),
+                   int(d.get("last_action") or 0))
 
 
 # -- top 7 and action edits applied -----------------------------------------------------------------------------
