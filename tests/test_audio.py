@@ -101,6 +101,20 @@ def test_truncated_file(tmp_path: Path, out_dir: Path, capsys: pytest.CaptureFix
     assert_one_line_error(*run_cli(["run", str(path), "--out-dir", str(out_dir)], capsys), path, "truncated")
 
 
+@pytest.mark.parametrize("seconds", [25.0, 34.0, 60.0, 600.0])
+def test_the_upload_check_passes_a_whole_recording_and_refuses_it_cut_off(tmp_path: Path, seconds: float) -> None:
+    """probe_audio (the web app's upload check) reads near the end: a whole recording just over the probe's reach
+    (25-60 s) passes, the same with its second half cut off is refused as truncated."""
+    from pipeline.ingest.audio import probe_audio
+
+    whole = write_wav(tmp_path / "whole.wav", tone(seconds))
+    assert abs((probe_audio(whole).seconds or 0) - seconds) < 0.1
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])  # the header still says the whole length
+    with pytest.raises(AudioError, match="truncated"):
+        probe_audio(cut)
+
+
 def test_corrupt_data(tmp_path: Path, out_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = encode(tmp_path / "good.m4a", tone(20.0), "aac", "ipod")
     data = bytearray(good.read_bytes())

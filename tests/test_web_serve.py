@@ -82,8 +82,12 @@ def test_two_uploads_queue_and_run_one_at_a_time(tmp_path: Path, recording: Path
     out, state, port = tmp_path / "outputs", tmp_path / "state", free_port()
     with running_server(out, state, port):
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            other = tmp_path / recording.name  # another recording of the same name (the same file asks first)
+            data = bytearray(recording.read_bytes())
+            data[-2:] = b"\x01\x00"  # its last sample differs
+            other.write_bytes(bytes(data))
             first = upload(client, recording).headers["location"].rsplit("/", 1)[-1]
-            second = upload(client, recording).headers["location"].rsplit("/", 1)[-1]
+            second = upload(client, other).headers["location"].rsplit("/", 1)[-1]
             assert first != second
             assert job_state(client, first)["status"] in ("queued", "running")
             waiting = job_state(client, second)

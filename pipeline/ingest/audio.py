@@ -141,13 +141,14 @@ def probe_audio(path: Path, *, seconds: float = PROBE_SECONDS) -> Probe:
             raise AudioError(f"{path}: contains no audio (zero length); check that the recording actually ran",
                              "audio_zero", file=path.name)
         if declared and declared > 4 * seconds and stream.time_base:
+            target = declared - seconds  # where the check reads: the data must reach (nearly) there
             try:
-                container.seek(int((declared - seconds) / stream.time_base), stream=stream)
+                container.seek(int(target / stream.time_base), stream=stream)
                 tail, reached, error = _decode_some(container, stream, 0.5)
             except av.FFmpegError as exc:
                 tail, reached, error = 0.0, None, str(exc)
             # nothing there, or the seek fell back to where the data ends (a cut-off .mp3 still declares it all)
-            if tail == 0 or (reached is not None and reached < TRUNCATED_SHARE * declared):
+            if tail == 0 or (reached is not None and reached < TRUNCATED_SHARE * target):
                 raise AudioError(f"{path}: truncated: the file says {clock(declared)} but its end cannot be read "
                                  f"({error or 'no audio there'}); copy the file again (was the upload or copy "
                                  "finished?)", "audio_end_missing", file=path.name, declared=clock(declared))
@@ -286,7 +287,6 @@ def _declared_seconds(container: object, stream: object) -> float | None:
     if container_duration:
         return float(container_duration) / 1_000_000  # av.time_base
     return None
-
 
 
 def is_audio_file(path: Path) -> bool:

@@ -1,10 +1,13 @@
 """Recurring and new themes: each insight of a session compared with the insights of the earlier sessions.
 
-Two insights are the same theme when their titles share a content word and title plus sentence share at least two
-(content words: spaCy lookup lemmas without stop words, the same words the action follow-up matches on). The
-title is the insight's 2-5 word theme, so a shared title word keeps two insights that merely share everyday words
-("team", "gesprek") apart; the second shared word keeps a one-word coincidence apart. The rule is the action
-follow-up's "two shared content words", not a figure tuned on a fixture.
+Two insights are the same theme when a content word of one's title is in the other (its title or its sentence) and
+title plus sentence share at least two (content words: spaCy lookup lemmas without stop words, the same words the
+action follow-up matches on). The title is the insight's 2-5 word theme, so a title word keeps two insights that
+merely share everyday words ("team", "gesprek") apart; the second shared word keeps a one-word coincidence apart.
+The title word may stand in the other's sentence: a title names the theme in its own words (with Frog's parse, a
+phrase of the sentence: "Gesprek met de teamleider" for a sentence about the teamleider and the werkdruk), so the
+same theme is often in the other's sentence and not in its title. The rule is the action follow-up's "two shared
+content words", not a figure tuned on a fixture.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ def theme_words(title: str, text: str, language: str) -> ThemeWords:
 
 
 def same_theme(a: ThemeWords, b: ThemeWords) -> bool:
-    return bool(a.title & b.title) and len(a.all & b.all) >= MIN_SHARED
+    return bool(a.title & b.all or b.title & a.all) and len(a.all & b.all) >= MIN_SHARED
 
 
 @dataclass(frozen=True)
