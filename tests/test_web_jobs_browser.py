@@ -65,7 +65,7 @@ def test_a_long_job_is_paused_moved_behind_cancelled_and_deleted_in_the_browser(
     shorts = []
     for n in ("kort-a", "kort-b"):
         shorts.append(tmp_path / f"{n}.vtt")
-        shorts[-1].write_text(SHORT, encoding="utf-8")
+        shorts[-1].write_text(SHORT.replace("praten.", f"praten ({n})."), encoding="utf-8")  # two files, not one twice
     name = "2025-06-02_lange-sessie"
     seconds: dict[str, float] = {}
     with running_server(out, state, port) as server:
