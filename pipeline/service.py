@@ -73,6 +73,7 @@ class Oogst:
         self.front = front
         self.rerun = rerun
         self.wait = wait
+        self.state_dir: Path | None = None  # the state folder (participants' answers); the front end sets it
 
     @property
     def out_dir(self) -> Path:
@@ -296,10 +297,70 @@ class Oogst:
         from pipeline.review.final import collect
         from pipeline.series.overview import after_collect
 
+        answers = self.browser_answers(session)
         with self.locked(session, "collect"):
             result = collect(session, [Path(f) for f in files], title=title, date=date,
-                             keep_previous=keep_previous)
+                             keep_previous=keep_previous, answers=answers)
         return result, after_collect(session)
+
+    # -- the review round in the browser (pipeline.review.round) ---------------------------------------------------
+    def answer_store(self, *, create: bool = True) -> Any:
+        """The participants' answers (`review.answers.AnswerStore`) in the state folder; None when there is none
+        yet and `create` is False."""
+        from pipeline.review.answers import ANSWERS_FILE, AnswerStore
+
+        if self.state_dir is None:
+            if create:
+                raise ConfigError("no state folder for the participants' answers (a front end sets one)")
+            return None
+        path = self.state_dir / ANSWERS_FILE
+        return AnswerStore(path) if create or path.is_file() else None
+
+    def browser_answers(self, session: Session) -> Any:
+        """What the session's participants answered in the browser, for `collect` (None: nobody was invited)."""
+        from pipeline.review.browser import BrowserAnswers
+
+        store = self.answer_store(create=False)
+        return BrowserAnswers(store, session.name) if store is not None else None
+
+    def invite(self, session: Session, *, names: Sequence[str] = (), everyone: bool = False,
+               base_url: str | None = None, send: bool = True, dry_run: bool = False, reminder: bool = False,
+               env: Mapping[str, str] | None = None, facilitator: str | None = None) -> Any:
+        """`oogst invite`: a personal link to the sent version for each participant (those named, else those
+        present), mailed with the deadline when `send` (else only shown); `reminder`: only to those who have not
+        answered yet, each with a new link. Returns `mail.round.Invited`."""
+        from pipeline.mail.command import sender_and_signature
+        from pipeline.mail.invite import Invited, Invitee, link_base, send_invitations
+        from pipeline.mail.settings import PASSWORD_ENV, load_mail_settings
+        from pipeline.review.round import answered, chosen_people, latest_sent, make_links, sent_title
+
+        env = env if env is not None else {}
+        version = latest_sent(session)
+        people = chosen_people(session, names, everyone=everyone)
+        store = self.answer_store()
+        if reminder:
+            done = answered(store, session.name)
+            invited = {i.participant for i in store.invitations(session.name)}
+            people = [p for p in people if p["name"] in invited and p["name"] not in done]
+        if dry_run:
+            return Invited(version.name, tuple(Invitee(p["name"], p.get("email", "")) for p in people), True)
+        base = link_base(base_url or self.settings.section("web").get("public_url"))
+        mail = load_mail_settings(env, self.settings.config_path) if send else None
+        sender, signature = sender_and_signature(mail, facilitator or self.settings.facilitator) if mail else (None, "")
+        insights = version.insights()
+        with self.locked(session, "invite"):
+            links = [(p["name"], p.get("email", ""), link, invitation.deadline)
+                     for p, link, invitation in make_links(session, store, version, people, base)]
+            return send_invitations(session, links, version=version.name, title=sent_title(session, version),
+                                    language=insights.language, mail=mail, password=env.get(PASSWORD_ENV),
+                                    sender=sender, signature=signature, reminder=reminder)
+
+    def review_round(self, session: Session) -> list[dict[str, Any]]:
+        """Per participant: invited, opened, answered, approved (the facilitator's review page)."""
+        from pipeline.review.round import round_state
+
+        store = self.answer_store(create=False)
+        return round_state(store, session.name, session.roster()) if store is not None else []
 
     def mail(self, session: Session, *, to: Sequence[str] = (), to_file: Path | None = None, send: bool = False,
              draft: bool = False, yes: bool = False, env: Mapping[str, str] | None = None,

@@ -106,9 +106,14 @@ def settings_of(args: argparse.Namespace, **cli: Any) -> Settings:
 
 def service(args: argparse.Namespace, **cli: Any) -> Oogst:
     """The application service, as the command line uses it (no re-run after a change: `oogst run` does that)."""
+    import os
+
+    from pipeline.jobs.queue import default_state_dir
     from pipeline.service import Oogst
 
-    return Oogst(settings_of(args, **cli), front="cli")
+    oogst = Oogst(settings_of(args, **cli), front="cli")
+    oogst.state_dir = default_state_dir(oogst.out_dir, os.environ)  # where `oogst serve` keeps the answers
+    return oogst
 
 
 def err(line: str) -> None:
