@@ -65,6 +65,7 @@ class WebConfig:
     def __post_init__(self) -> None:
         self.service = Oogst(self.settings, front="web", rerun=lambda session: rerun_job(self.queue, session),
                              wait=SAVE_WAIT)
+        self.service.state_dir = self.state_dir  # the participants' answers live there
         self.logins = Throttle(LOGIN_ATTEMPTS, LOGIN_WINDOW)
 
     @property

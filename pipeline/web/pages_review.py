@@ -57,7 +57,8 @@ async def review_page(request: Request) -> Response:
     notice = request.query_params.get("notice")
     return render(request, "review.html", **_nav(request, session), r=review_state(session, request.state.lang),
                   notice=notice if notice and re.fullmatch(r"v\d{1,4}", notice) else None,
-                  before=request.query_params.get("before") == "1")
+                  before=request.query_params.get("before") == "1", invited=None,
+                  round=oogst(request).review_round(session), p=texts(request.state.lang, "participant"))
 
 
 async def freeze(request: Request) -> Response:

@@ -1,0 +1,226 @@
+"""Participants review in the browser (issue 26): the answer store, invitations (a real SMTP server on loopback),
+the participant's page (/p/TOKEN: what a token opens and what not), and browser answers counted by `collect` exactly
+as the same answers given as Word comments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import json
+import re
+import shutil
+import time
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx_helpers import CommentSpec, add_comments
+from test_docx_draft import DATE, make_session
+
+from pipeline.core.errors import OogstError
+from pipeline.core.session import Session, read_json
+from pipeline.core.settings import Settings
+from pipeline.review import draft as docx_draft
+from pipeline.review.answers import AnswerStore, token_hash
+from pipeline.service import Oogst
+from tests.web_helpers import ROOT
+
+MISSING = "Zet hier een opmerking"  # a piece of the draft's "Mist er iets?" line
+REWORDING = "De tijd voor een goede overdracht moet vast in het rooster staan."
+PROPOSAL = "De werkdruk maakt een goede overdracht bijna onmogelijk."
+ROSTER = [{"name": "An de Wit", "email": "an@example.nl", "present": True},
+          {"name": "Bo Smit", "email": "bo@example.nl", "present": True},
+          {"name": "Cor Kok", "email": "cor@example.nl", "present": False}]
+# what An and Bo say, per insight rank: An agrees with 1 and 2 and rewords 3; Bo disagrees with 1, proposes a
+# missing insight and approves the whole
+AN = {1: "agree", 2: "agree"}
+BO = {1: "disagree"}
+
+
+def sent_session(root: Path, name: str = "intervisie-2026-03-05") -> tuple[Oogst, Session]:
+    """A session whose draft was sent (sent/v1), with its roster; the service with a state folder."""
+    session, turns, insights = make_session(root / "outputs", name)
+    docx_draft.write_draft(session, turns, insights, title="Intervisie overdracht", date=DATE)
+    oogst = Oogst(Settings(out_dir=root / "outputs", models_dir=ROOT / "models"))
+    oogst.state_dir = root / "state"
+    oogst.send_draft(session, reason="test")
+    oogst.save_roster(session, ROSTER)
+    return oogst, session
+
+
+def answer_in_store(store: AnswerStore, links: dict[str, str]) -> None:
+    """The two participants' answers, saved the way the page saves them."""
+    an = store.find(links["An de Wit"].rsplit("/", 1)[1])
+    bo = store.find(links["Bo Smit"].rsplit("/", 1)[1])
+    assert an is not None and bo is not None
+    for rank, vote in AN.items():
+        store.save(an, f"insight:{rank}", "vote", vote)
+    store.save(an, "insight:3", "wording", REWORDING)
+    for rank, vote in BO.items():
+        store.save(bo, f"insight:{rank}", "vote", vote)
+    store.save(bo, "missing", "text", PROPOSAL)
+    store.save(bo, "all", "approve", "1")
+
+
+def word_copies(session: Session, folder: Path) -> list[Path]:
+    """The same answers as Word comments on the sent copy."""
+    titles = {i.rank: i.title for i in session.insights().insights}
+    sent = session.sent_version("v1") / "draft.docx"
+    words = {"agree": "eens", "disagree": "oneens"}
+    an = [CommentSpec(titles[r], words[v], "An de Wit") for r, v in AN.items()]
+    an.append(CommentSpec(titles[3], f"beter: {REWORDING}", "An de Wit"))
+    bo = [CommentSpec(titles[r], words[v], "Bo Smit") for r, v in BO.items()]
+    bo.append(CommentSpec(MISSING, PROPOSAL, "Bo Smit"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return [add_comments(sent, folder / "an.docx", an), add_comments(sent, folder / "bo.docx", bo)]
+
+
+def comparable(final: dict[str, Any]) -> dict[str, Any]:
+    """What the review decided: the order, texts, votes, rewordings, changes and proposals."""
+    return {"insights": [(i["rank"], i["title"], i["text"], i["votes"], i.get("reworded_by"), i.get("original_rank"))
+                         for i in final["insights"]],
+            "changes": [c["text"] for c in final["changes"]], "reviewers": final["reviewers"],
+            "proposals": [(p["text"], p["proposed_by"], p["added"]) for p in final["proposals"]]}
+
+
+def test_browser_answers_make_the_same_final_as_word_comments(tmp_path: Path) -> None:
+    oogst, session = sent_session(tmp_path / "browser")
+    invited = oogst.invite(session, base_url="http://127.0.0.1:8000", send=False)
+    assert invited.version == "v1" and [p.name for p in invited.people] == ["An de Wit", "Bo Smit"]  # present only
+    links = {p.name: str(p.link) for p in invited.people}
+    answer_in_store(oogst.answer_store(), links)
+    oogst.collect(session, [])
+    by_browser = read_json(session.path("final.json"))
+    review = read_json(session.path("review.json"))
+    assert [a["name"] for a in review["approvals"]] == ["Bo Smit"]
+    assert all(c["source"] == "browser" and c["file"] is None for c in review["comments"])
+
+    word, other = sent_session(tmp_path / "word")
+    word.collect(other, word_copies(other, tmp_path / "copies"))
+    by_word = read_json(other.path("final.json"))
+    assert comparable(by_browser) == comparable(by_word)
+    third = next(i for i in by_browser["insights"] if i.get("reworded_by"))
+    assert third["text"] == REWORDING and third["reworded_by"] == ["An de Wit"]
+    first = next(i for i in by_browser["insights"] if i["original_rank"] == 1)
+    assert first["votes"]["voters"] == {"An de Wit": 1, "Bo Smit": -1}
+
+    # Word copies keep working next to the browser: An's later Word vote on insight 2 counts once, as the latest
+    copy = add_comments(session.sent_version("v1") / "draft.docx", tmp_path / "an-later.docx",
+                        [CommentSpec(session.insights().insights[1].title, "oneens", "an de wit")],
+                        dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1))
+    oogst.collect(session, [copy])
+    second = next(i for i in read_json(session.path("final.json"))["insights"]
+                  if i["title"] == session.insights().insights[1].title)
+    assert second["votes"]["voters"] == {"An de Wit": -1}
+
+
+def test_links_resend_expiry_and_revocation(tmp_path: Path) -> None:
+    store = AnswerStore(tmp_path / "answers.sqlite")
+    token, first = store.invite("s", "v1", "h", "An", days=14, now=1000.0)
+    assert len(token) >= 43 and first.token_hash == token_hash(token)  # 256 bits; only the hash is kept
+    assert token not in (tmp_path / "answers.sqlite").read_bytes().decode("latin-1")
+    store.save(first, "insight:1", "vote", "agree")
+    again, second = store.invite("s", "v1", "h", "An")  # a lost link sent again
+    assert store.find(token).state() == "revoked" and store.find(again).state() == "ok"
+    assert store.answers_of("s", "v1", "An") == {("insight:1", "vote"): "agree"}  # nothing lost
+    assert store.find("x" * 43) is None
+    _, old = store.invite("s", "v1", "h", "Bo", days=1, now=time.time() - 2 * 86400)
+    assert old.state() == "expired"
+    assert [i.participant for i in store.invitations("s")] == ["Bo", "An"] or {
+        i.participant for i in store.invitations("s")} == {"An", "Bo"}
+
+
+def test_invite_refuses_plain_http_links_and_an_unsent_draft(tmp_path: Path) -> None:
+    oogst, session = sent_session(tmp_path)
+    for url in ("http://oogst.example.nl", "ftp://127.0.0.1", None):
+        with pytest.raises(OogstError) as refused:
+            oogst.invite(session, base_url=url, send=False)
+        assert "https" in str(refused.value) and "\n" not in str(refused.value)
+    assert oogst.invite(session, base_url="https://oogst.example.nl/", send=False).people[0].link.startswith(
+        "https://oogst.example.nl/p/")
+    fresh, _turns, _insights = make_session(tmp_path / "other", "nog-niet-verstuurd")
+    with pytest.raises(OogstError, match="not sent yet"):
+        oogst.invite(fresh, base_url="https://oogst.example.nl", send=False)
+
+
+def test_the_invitation_mail_reaches_smtp_with_a_working_link(tmp_path: Path) -> None:
+    from mail_helpers import smtp_server
+
+    from tests.web_helpers import make_client
+
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    oogst, session = sent_session(tmp_path)
+    oogst.state_dir = cfg.state_dir
+    with smtp_server() as server:
+        env = {"OOGST_SMTP_HOST": server.host, "OOGST_SMTP_PORT": str(server.port), "OOGST_SMTP_SECURITY": "none",
+               "OOGST_SMTP_FROM": "Begeleider <begeleider@example.nl>"}
+        invited = oogst.invite(session, base_url="http://127.0.0.1:8000", env=env, everyone=True)
+    assert [p.mailed for p in invited.people] == [True, True, True]
+    assert sorted(m.rcpt_tos[0] for m in server.handler.messages) == ["an@example.nl", "bo@example.nl",
+                                                                       "cor@example.nl"]
+    first = server.handler.messages[0]
+    mail = email.message_from_bytes(first.content, policy=policy.default)
+    body = mail.get_body(("plain",)).get_content()
+    link = re.search(r"http://127\.0\.0\.1:8000/p/[\w-]+", body)[0]
+    assert "Intervisie overdracht" in mail["Subject"] and "Reageren kan tot en met" in body
+    page = client.get(link)
+    assert page.status_code == 200 and "Warme overdracht" in page.text and "Mist er iets?" in page.text
+    named = {"an@example.nl": "An de Wit", "bo@example.nl": "Bo Smit", "cor@example.nl": "Cor Kok"}
+    assert named[first.rcpt_tos[0]] in page.text  # the link is that participant's
+    ledger = read_json(session.path("invitations.json"))
+    assert len(ledger["mails"]) == 3 and all(m["mailed"] for m in ledger["mails"])
+    assert "/p/" not in json.dumps(ledger)  # the ledger never keeps a link
+    assert not session.path("sent.json").exists()  # sent.json stays the record of the top-7 mail
+
+    # a reminder goes only to those who have not answered: An answers, Bo and Cor get a new link
+    store = oogst.answer_store()
+    an = next(p for p in invited.people if p.name == "An de Wit")
+    store.save(store.find(str(an.link).rsplit("/", 1)[1]), "insight:2", "vote", "agree")
+    with smtp_server() as server:
+        env["OOGST_SMTP_PORT"] = str(server.port)
+        reminded = oogst.invite(session, base_url="http://127.0.0.1:8000", env=env, everyone=True, reminder=True)
+    assert [p.name for p in reminded.people] == ["Bo Smit", "Cor Kok"]
+    assert sorted(m.rcpt_tos[0] for m in server.handler.messages) == ["bo@example.nl", "cor@example.nl"]
+    old = {p.name: str(p.link) for p in invited.people}
+    assert client.get(old["An de Wit"]).status_code == 200  # not reminded: her link still works
+    assert client.get(old["Bo Smit"]).status_code == 410  # the reminder's new link replaced his
+    assert [m["kind"] for m in read_json(session.path("invitations.json"))["mails"]] == ["invite"] * 3 + [
+        "reminder"] * 2
+
+
+def test_a_token_opens_its_page_only(tmp_path: Path) -> None:
+    from tests.web_helpers import make_client
+
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state", password="geheim", host="0.0.0.0")
+    oogst, a = sent_session(tmp_path, "sessie-a")
+    shutil.copytree(a.root, cfg.out_dir / "sessie-b")
+    oogst.state_dir = cfg.state_dir
+    base = "http://0.0.0.0:8000"
+    an = oogst.invite(a, base_url="https://oogst.example.nl", send=False).people[0]
+    token = str(an.link).rsplit("/", 1)[1]
+    page = client.get(f"/p/{token}")
+    assert page.status_code == 200 and page.headers["referrer-policy"] == "no-referrer"
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)[1]
+    saved = client.post(f"/p/{token}", data={"csrf": csrf, "item": "insight:2", "vote": "agree",
+                                             "wording": "", "remark": "Goed punt"}, follow_redirects=False)
+    assert saved.status_code == 303
+    again = client.get(saved.headers["location"]).text  # reloaded (or on a second device): the answers are there
+    assert re.search(r'id="agree-2" checked', again) and "Goed punt" in again and "Bewaard." in again
+    assert client.post(f"/p/{token}", data={"item": "insight:1", "vote": "agree"}).status_code == 403  # no CSRF
+    for path in (f"/p/{token}/../s/sessie-b", f"/p/{token}/sessie-b", f"/p/{token}x", "/p/sessie-b",
+                 f"/p/{token}/files/draft.docx"):
+        assert client.get(path, follow_redirects=False).status_code == 404, path
+    for path in ("/s/sessie-a/review", "/s/sessie-b", "/s/sessie-a/files/draft.docx", "/"):
+        answer = client.get(path, follow_redirects=False)  # the participant's browser is not logged in
+        assert answer.status_code in (303, 403, 404) and "/login" in answer.headers.get("location", "/login"), path
+    assert base
+    # a new link stops the old one: a page that says what to do
+    oogst.invite(a, names=["An de Wit"], base_url="https://oogst.example.nl", send=False)
+    revoked = client.get(f"/p/{token}")
+    assert revoked.status_code == 410 and "nieuwe link" in revoked.text and "Warme overdracht" not in revoked.text
+    store = oogst.answer_store()
+    _, _ = store.invite("sessie-a", "v1", "x", "Bo Smit", days=-1)
+    expired_token, _inv = store.invite("sessie-a", "v1", store.version_hashes("sessie-a")["v1"], "Cor Kok", days=-1)
+    expired = client.get(f"/p/{expired_token}")
+    assert expired.status_code == 410 and "verlopen" in expired.text and "Vraag de begeleider" in expired.text
