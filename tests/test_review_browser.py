@@ -224,3 +224,38 @@ def test_a_token_opens_its_page_only(tmp_path: Path) -> None:
     expired_token, _inv = store.invite("sessie-a", "v1", store.version_hashes("sessie-a")["v1"], "Cor Kok", days=-1)
     expired = client.get(f"/p/{expired_token}")
     assert expired.status_code == 410 and "verlopen" in expired.text and "Vraag de begeleider" in expired.text
+
+
+def test_oogst_invite_on_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+
+    oogst, session = sent_session(tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text('[web]\npublic_url = "https://oogst.example.nl"\n', encoding="utf-8")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    common = ["--out-dir", str(tmp_path / "outputs"), "--config", str(config)]
+    assert main(["invite", session.name, "--dry-run", *common]) == 0
+    assert "An de Wit <an@example.nl>: would get a link to v1" in capsys.readouterr().out
+    assert not (tmp_path / "xdg" / "oogst" / "answers.sqlite").exists() or not AnswerStore(
+        tmp_path / "xdg" / "oogst" / "answers.sqlite").invitations(session.name)
+    assert main(["invite", session.name, "--no-mail", "--to", "cor kok", *common]) == 0
+    out = capsys.readouterr().out
+    assert re.fullmatch(r"Cor Kok: not mailed: https://oogst\.example\.nl/p/[\w-]{43}\n", out), out
+    store = AnswerStore(tmp_path / "xdg" / "oogst" / "answers.sqlite")  # where `oogst serve` looks
+    assert [i.participant for i in store.invitations(session.name)] == ["Cor Kok"]
+    assert main(["invite", session.name, "--to", "Dirk", *common]) == 1
+    assert "Dirk: not among the participants" in capsys.readouterr().err
+
+
+def test_guessing_tokens_is_limited_per_address(tmp_path: Path) -> None:
+    from tests.web_helpers import make_client
+
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    oogst, session = sent_session(tmp_path)
+    oogst.state_dir = cfg.state_dir
+    link = str(oogst.invite(session, base_url="http://127.0.0.1:8000", send=False).people[0].link)
+    for n in range(20):
+        assert client.get(f"/p/{'a' * 40}{n:03d}").status_code == 404
+    assert client.get(f"/p/{'b' * 43}").status_code == 429
+    assert client.get(link).status_code == 429  # a right token waits too: the guesser's address is held back

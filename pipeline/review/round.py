@@ -103,6 +103,6 @@ def round_state(store: AnswerStore, session: str, roster: Sequence[Mapping[str, 
                     "deadline": invitation.deadline.isoformat() if invitation is not None else None,
                     "opened": bool(invitation and invitation.opened), "answered": name in answered_by,
                     "approved": name in approved,
-                    "when": dt.datetime.fromtimestamp(invitation.created).isoformat(timespec="minutes")
+                    "when": dt.datetime.fromtimestamp(invitation.created).strftime("%Y-%m-%d %H:%M")
                     if invitation is not None else None})
     return out
