@@ -259,3 +259,60 @@ def test_guessing_tokens_is_limited_per_address(tmp_path: Path) -> None:
         assert client.get(f"/p/{'a' * 40}{n:03d}").status_code == 404
     assert client.get(f"/p/{'b' * 43}").status_code == 429
     assert client.get(link).status_code == 429  # a right token waits too: the guesser's address is held back
+
+
+def test_the_review_page_invites_and_shows_the_links_in_dutch(tmp_path: Path) -> None:
+    from tests.web_helpers import csrf, make_client
+
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    oogst, session = sent_session(tmp_path)
+    oogst.save_roster(session, [*ROSTER[:2], {"name": "Dirk", "email": "", "present": True}])
+    review = f"/s/{session.name}/review"
+    assert "Nog niemand uitgenodigd." in client.get(review).text
+    page = client.post(f"{review}/invite", data={"csrf": csrf(client, review), "do": "invite"},
+                       headers={"accept-language": "nl"})
+    assert page.status_code == 200
+    links = re.findall(r'value="(http://127\.0\.0\.1:8000/p/[\w-]+)"', page.text)
+    assert len(links) == 3 and page.text.count("(geef de link zelf door)") == 3  # no mail server set here
+    assert "no e-mail address" not in page.text
+    shown = client.get(review).text
+    assert shown.count('data-name="') == 3 and "Reacties verwerken" in shown
+    assert "/p/" not in shown  # the links are shown once, right after inviting; never kept
+    assert client.get(links[2]).status_code == 200
+
+
+def test_twenty_participants_answering_at_once_lose_nothing(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.web_helpers import make_client
+
+    _client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    oogst, session = sent_session(tmp_path)
+    people = [{"name": f"Deelnemer {n}", "email": "", "present": True} for n in range(20)]
+    oogst.save_roster(session, people)
+    oogst.state_dir = cfg.state_dir
+    links = [str(p.link) for p in oogst.invite(session, base_url="http://127.0.0.1:8000", send=False).people]
+
+    def answer(link: str) -> None:
+        from starlette.testclient import TestClient
+
+        from pipeline.web.serve import create_app
+
+        client = TestClient(create_app(cfg), base_url="http://127.0.0.1:8000")
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(link).text)[1]
+        for rank in range(1, 8):
+            vote = "agree" if (rank + len(link)) % 2 else "disagree"
+            answer = client.post(link, data={"csrf": token, "item": f"insight:{rank}", "vote": vote,
+                                             "remark": f"opmerking {rank}"}, follow_redirects=False)
+            assert answer.status_code == 303, answer.text
+        assert client.post(link, data={"csrf": token, "item": "all", "approve": "1"},
+                           follow_redirects=False).status_code == 303
+
+    with ThreadPoolExecutor(20) as pool:
+        list(pool.map(answer, links))
+    oogst.collect(session, [])
+    review = read_json(session.path("review.json"))
+    assert len(review["approvals"]) == 20
+    assert len([c for c in review["comments"] if c["interpretation"]["kind"] == "vote"]) == 20 * 7
+    assert len([c for c in review["comments"] if c["interpretation"]["kind"] == "remark"]) == 20 * 7
+    assert all(row["answered"] and row["approved"] for row in oogst.review_round(session))
