@@ -316,3 +316,30 @@ def test_twenty_participants_answering_at_once_lose_nothing(tmp_path: Path) -> N
     assert len([c for c in review["comments"] if c["interpretation"]["kind"] == "vote"]) == 20 * 7
     assert len([c for c in review["comments"] if c["interpretation"]["kind"] == "remark"]) == 20 * 7
     assert all(row["answered"] and row["approved"] for row in oogst.review_round(session))
+
+
+def test_a_public_url_puts_the_facilitator_pages_behind_the_password(tmp_path: Path) -> None:
+    """Behind a TLS proxy the app listens on 127.0.0.1, yet the world reaches it: with a public URL the facilitator's
+    pages need the password, the public host is accepted and participants' pages open without it."""
+    from starlette.testclient import TestClient
+
+    from pipeline.web.serve import create_app, web_config
+
+    said: list[str] = []
+    settings = Settings(out_dir=tmp_path / "outputs", models_dir=ROOT / "models",
+                        sections={"web": {"public_url": "https://oogst.example.nl"}})
+    cfg = web_config(settings, host="127.0.0.1", state_dir=tmp_path / "state", env={}, announce=said.append)
+    assert cfg.guard.password and any("password" in line for line in said)
+    _oogst, session = sent_session(tmp_path)
+    link = str(cfg.service.invite(session, send=False).people[0].link)  # the base from [web] public_url
+    assert link.startswith("https://oogst.example.nl/p/")
+    client = TestClient(create_app(cfg), base_url="https://oogst.example.nl")
+    assert client.get("/", follow_redirects=False).headers["location"].startswith("/login")
+    assert client.get(f"/s/{session.name}/review", follow_redirects=False).status_code == 303
+    assert client.get(link.removeprefix("https://oogst.example.nl")).status_code == 200
+    other = TestClient(create_app(cfg), base_url="https://elders.example.org")
+    assert other.get(link.removeprefix("https://oogst.example.nl")).status_code == 400  # another host: refused
+    plain = Settings(out_dir=tmp_path / "outputs", models_dir=ROOT / "models",
+                     sections={"web": {"public_url": "http://oogst.example.nl"}})
+    with pytest.raises(OogstError, match="https"):
+        web_config(plain, host="127.0.0.1", state_dir=tmp_path / "state", env={}, announce=said.append)
