@@ -355,6 +355,13 @@ class Oogst:
                                     language=insights.language, mail=mail, password=env.get(PASSWORD_ENV),
                                     sender=sender, signature=signature, reminder=reminder)
 
+    def close_round(self, session: Session) -> tuple[CollectResult, list[str]]:
+        """Close the review round in the browser (the links say so; answers stay as they are) and collect."""
+        store = self.answer_store(create=False)
+        if store is not None:
+            store.close(session.name)
+        return self.collect(session, [])
+
     def review_round(self, session: Session) -> list[dict[str, Any]]:
         """Per participant: invited, opened, answered, approved (the facilitator's review page)."""
         from pipeline.review.round import round_state

@@ -343,3 +343,23 @@ def test_a_public_url_puts_the_facilitator_pages_behind_the_password(tmp_path: P
                      sections={"web": {"public_url": "http://oogst.example.nl"}})
     with pytest.raises(OogstError, match="https"):
         web_config(plain, host="127.0.0.1", state_dir=tmp_path / "state", env={}, announce=said.append)
+
+
+def test_closing_the_round_collects_and_the_links_say_so(tmp_path: Path) -> None:
+    from tests.web_helpers import csrf, make_client
+
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    oogst, session = sent_session(tmp_path)
+    oogst.state_dir = cfg.state_dir
+    links = {p.name: str(p.link) for p in oogst.invite(session, base_url="http://127.0.0.1:8000", send=False).people}
+    answer_in_store(oogst.answer_store(), links)
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(links["Bo Smit"]).text)[1]
+    review = f"/s/{session.name}/review"
+    closed = client.post(f"{review}/close", data={"csrf": csrf(client, review)}, follow_redirects=False)
+    assert closed.status_code == 303 and session.has("final.json")
+    assert [a["name"] for a in read_json(session.path("review.json"))["approvals"]] == ["Bo Smit"]
+    page = client.get(links["Bo Smit"])
+    assert page.status_code == 410 and "gesloten" in page.text
+    late = client.post(links["Bo Smit"], data={"csrf": token, "item": "all", "approve": ""}, follow_redirects=False)
+    assert late.status_code == 410  # no answer changes after the round closed
+    assert oogst.answer_store().answers_of(session.name, "v1", "Bo Smit")[("all", "approve")] == "1"

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS invitations (
     created REAL NOT NULL,
     expires REAL NOT NULL,
     revoked REAL,
-    opened REAL
+    opened REAL,
+    closed REAL
 );
 CREATE INDEX IF NOT EXISTS invitations_session ON invitations (session, participant);
 CREATE TABLE IF NOT EXISTS answers (
@@ -76,11 +77,14 @@ class Invitation:
     expires: float
     revoked: float | None = None
     opened: float | None = None
+    closed: float | None = None  # the facilitator closed the round
 
     def state(self, now: float | None = None) -> str:
-        """"ok", "revoked" or "expired"."""
+        """"ok", "revoked", "closed" or "expired"."""
         if self.revoked is not None:
             return "revoked"
+        if self.closed is not None:
+            return "closed"
         return "expired" if (now if now is not None else time.time()) >= self.expires else "ok"
 
     @property
@@ -149,6 +153,12 @@ class AnswerStore:
                 query, args = query + " AND participant = ?", (*args, participant)
             return db.execute(query, args).rowcount
 
+    def close(self, session: str) -> int:
+        """Close a session's round: its links show that it is closed, answers can no longer change."""
+        with self._db() as db:
+            return db.execute("UPDATE invitations SET closed = ? WHERE session = ? AND revoked IS NULL "
+                              "AND closed IS NULL", (time.time(), session)).rowcount
+
     def invitations(self, session: str) -> list[Invitation]:
         """The latest invitation of each participant of a session, in the order they were invited."""
         with self._db() as db:
@@ -207,7 +217,7 @@ class AnswerStore:
 
 def _invitation(row: sqlite3.Row) -> Invitation:
     return Invitation(row["token_hash"], row["session"], row["version"], row["insights_hash"], row["participant"],
-                      row["email"], row["created"], row["expires"], row["revoked"], row["opened"])
+                      row["email"], row["created"], row["expires"], row["revoked"], row["opened"], row["closed"])
 
 
 def _with_opened(invitation: Invitation, opened: float) -> Invitation:

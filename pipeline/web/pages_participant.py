@@ -172,9 +172,17 @@ async def collect_answers(request: Request) -> Response:
     return RedirectResponse(f"/s/{session.name}/review#final", status_code=303)
 
 
+async def close_round(request: Request) -> Response:
+    """Close the round (the links say so) and count the answers into the final."""
+    session = session_of(request)
+    await in_thread(oogst(request).close_round, session)
+    return RedirectResponse(f"/s/{session.name}/review#final", status_code=303)
+
+
 def routes() -> list[Route]:
     return [
         Route("/p/{token}", participant_page, methods=["GET", "POST"]),
         Route("/s/{name}/review/invite", page(invite_page), methods=["POST"]),
         Route("/s/{name}/review/answers", page(collect_answers), methods=["POST"]),
+        Route("/s/{name}/review/close", page(close_round), methods=["POST"]),
     ]
