@@ -72,6 +72,8 @@ def test_two_participants_answer_on_their_phones_into_the_same_review(tmp_path: 
                 assert second.find_element(By.ID, "missing-text").get_attribute("value") == PROPOSAL
                 assert second.find_elements(By.ID, "approved")
                 # the facilitator's review page: who answered and approved; then the answers are processed
+                second.get(f"{base}/s/{session.name}/review")
+                check_width(second, "the review page", 390)
                 screen(second, 1280, 1000)
                 second.get(f"{base}/s/{session.name}/review")
                 rows = {r.get_attribute("data-name"): r.text for r in
