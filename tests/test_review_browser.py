@@ -363,3 +363,19 @@ def test_closing_the_round_collects_and_the_links_say_so(tmp_path: Path) -> None
     late = client.post(links["Bo Smit"], data={"csrf": token, "item": "all", "approve": ""}, follow_redirects=False)
     assert late.status_code == 410  # no answer changes after the round closed
     assert oogst.answer_store().answers_of(session.name, "v1", "Bo Smit")[("all", "approve")] == "1"
+
+
+def test_oogst_collect_without_copies_counts_the_browser_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    oogst, session = sent_session(tmp_path)
+    common = ["--out-dir", str(tmp_path / "outputs")]
+    assert main(["collect", session.name, *common]) == 1  # nobody invited, nothing collected: one line
+    assert "nothing to collect" in capsys.readouterr().err
+    oogst.state_dir = tmp_path / "xdg" / "oogst"
+    links = {p.name: str(p.link) for p in oogst.invite(session, base_url="https://o.example.nl", send=False).people}
+    answer_in_store(oogst.answer_store(), links)
+    assert main(["collect", session.name, *common]) == 0
+    assert read_json(session.path("final.json"))["reviewers"] == ["An de Wit", "Bo Smit"]

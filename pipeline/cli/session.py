@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cli import add_common, date, err, on_session, service
-from pipeline.core.session import PSEUDONYMS, TURNS
+from pipeline.core.errors import ReviewError
+from pipeline.core.session import PSEUDONYMS, REVIEW, TURNS
 
 
 def cmd_names(args: argparse.Namespace) -> int:
@@ -38,6 +39,9 @@ def cmd_hide(args: argparse.Namespace) -> int:
 def cmd_collect(args: argparse.Namespace) -> int:
     oogst = service(args)
     session = oogst.session(args.session)
+    if not args.files and oogst.browser_answers(session) is None and not session.has(REVIEW):
+        raise ReviewError(f"{session.name}: nothing to collect; give the returned copies (ANNOTATED.docx ...)",
+                          "collect_nothing", name=session.name)
     result, series_notes = oogst.collect(session, [Path(f) for f in args.files], title=args.title,
                                          date=date(args.date), keep_previous=not args.fresh)
     for note in result.notes + series_notes:
@@ -129,7 +133,9 @@ def add_session_commands(sub: Any) -> None:
                          description="Read every comment from the returned, annotated copies of draft.docx "
                                      "and write review.json, final.json and final.docx. The returned files "
                                      "are never changed.")
-    collect.add_argument("files", nargs="+", metavar="ANNOTATED.docx")
+    collect.add_argument("files", nargs="*", metavar="ANNOTATED.docx",
+                         help="returned copies (none: only the answers given in the browser, see `oogst invite`, "
+                              "and the copies collected before)")
     collect.add_argument("--fresh", action="store_true", help="forget copies collected earlier and start over")
     collect.add_argument("--title", help="title for final.docx (default: the draft's)")
     collect.add_argument("--date", help="date YYYY-MM-DD for final.docx (default: the draft's)")
