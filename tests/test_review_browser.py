@@ -208,6 +208,9 @@ def test_a_token_opens_its_page_only(tmp_path: Path) -> None:
     again = client.get(saved.headers["location"]).text  # reloaded (or on a second device): the answers are there
     assert re.search(r'id="agree-2" checked', again) and "Goed punt" in again and "Bewaard." in again
     assert client.post(f"/p/{token}", data={"item": "insight:1", "vote": "agree"}).status_code == 403  # no CSRF
+    copy = client.get(f"/p/{token}/answers.txt")  # a copy of their own answers to keep
+    assert copy.status_code == 200 and "attachment" in copy.headers["content-disposition"]
+    assert "2. Warme overdracht\n   Eens\n   Opmerking: Goed punt\n" in copy.text and "An de Wit" in copy.text
     for path in (f"/p/{token}/../s/sessie-b", f"/p/{token}/sessie-b", f"/p/{token}x", "/p/sessie-b",
                  f"/p/{token}/files/draft.docx"):
         assert client.get(path, follow_redirects=False).status_code == 404, path

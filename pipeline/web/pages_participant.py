@@ -119,6 +119,36 @@ async def participant_page(request: Request) -> Response:
     return _respond(request, HTMLResponse(html), browser_id, fresh)
 
 
+async def answers_copy(request: Request) -> Response:
+    """The participant's own answers as plain text (a copy to keep); the same token, nothing else."""
+    token = str(request.path_params.get("token", ""))
+    if _throttle(request).wait(client_key(request)) > 0:
+        return PlainTextResponse("429", status_code=429, headers=HEADERS)
+    store = oogst(request).answer_store(create=False)
+    invitation = store.find(token) if store is not None and TOKEN.fullmatch(token) else None
+    session = Session(config(request).out_dir / invitation.session) if invitation is not None else None
+    if invitation is None or session is None or not session.root.is_dir() or invitation.state() == "revoked":
+        return _not_found(request)
+    insights, title = await in_thread(_version_insights, session, invitation)
+    words = texts(insights.language, "participant")
+    answers = store.answers_of(invitation.session, invitation.version, invitation.participant)
+    lines = [words["page_title"].format(title=title), words["hello"].format(name=invitation.participant), ""]
+    labels = {"agree": words["agree"], "disagree": words["disagree"]}
+    for insight in insights.insights[:TOP_N]:
+        item = item_of("insight", insight.rank)
+        given = [labels.get(answers.get((item, "vote"), ""), "")]
+        given += [f"{words['wording']}: {answers[(item, 'wording')]}" if (item, "wording") in answers else "",
+                  f"{words['remark']}: {answers[(item, 'remark')]}" if (item, "remark") in answers else ""]
+        lines += [f"{insight.rank}. {insight.title}", *([f"   {g}" for g in given if g] or ["   –"])]
+    if ("missing", "text") in answers:
+        lines += ["", words["missing"], f"   {answers[('missing', 'text')]}"]
+    if answers.get(("all", "approve")) == "1":
+        lines += ["", words["approved"]]
+    response = PlainTextResponse("\n".join(lines) + "\n", headers={
+        **HEADERS, "Content-Disposition": 'attachment; filename="antwoorden.txt"'})
+    return response
+
+
 def _version_insights(session: Session, invitation: Invitation) -> tuple[Any, str]:
     from pipeline.review.round import shown_version
 
@@ -182,6 +212,7 @@ async def close_round(request: Request) -> Response:
 def routes() -> list[Route]:
     return [
         Route("/p/{token}", participant_page, methods=["GET", "POST"]),
+        Route("/p/{token}/answers.txt", answers_copy),
         Route("/s/{name}/review/invite", page(invite_page), methods=["POST"]),
         Route("/s/{name}/review/answers", page(collect_answers), methods=["POST"]),
         Route("/s/{name}/review/close", page(close_round), methods=["POST"]),
