@@ -267,17 +267,21 @@ class Oogst:
         return preview(session.turns(), _diarization(session), session.corrections(), session.replacements(), rule)
 
     def replace(self, session: Session, find: str, replacement: str, *, whole_word: bool = True,
-                match_case: bool = False, base: str | None = None) -> list[ReplacedLine]:
+                match_case: bool = False, base: str | None = None,
+                lines: Sequence[int] | None = None) -> list[ReplacedLine]:
         """Find and replace across the transcript, kept as a rule in replacements.json (the names stage applies it
         after the line corrections, also to a later transcription); the lines it changed. `base`: the version of
-        replacements.json the preview was made on, checked."""
+        replacements.json the preview was made on, and `lines` the lines it listed, checked (`EditConflict`
+        when they differ now: only what was previewed changes)."""
         from pipeline.core.replace import MAX_RULES, new_rule, preview
 
         rule = new_rule(find, replacement, whole_word=whole_word, match_case=match_case)
         with self.locked(session, "replace", layer=REPLACEMENTS, base=base):
             rules = session.replacements()
-            lines = preview(session.turns(), _diarization(session), session.corrections(), rules, rule)
-            if not lines:
+            found = preview(session.turns(), _diarization(session), session.corrections(), rules, rule)
+            if lines is not None and [line.n for line in found] != list(lines):
+                raise EditConflict(session.name, REPLACEMENTS, session.version(REPLACEMENTS))
+            if not found:
                 raise InputError(f"no line of the transcript has {rule.find!r}; nothing replaced", "replace_none",
                                  find=rule.find)
             if len(rules) >= MAX_RULES:
@@ -285,7 +289,7 @@ class Oogst:
                                  "replace_full", n=MAX_RULES)
             session.save_replacements([*rules, rule])
         self._changed(session)
-        return lines
+        return found
 
     def replacements(self, session: Session) -> list[Rule]:
         """The session's find-and-replace rules, in the order they are applied (`oogst replace --list`)."""
