@@ -87,6 +87,10 @@ def _cased(found: str, replacement: str) -> str:
 
 def replaced(text: str, rule: Rule) -> tuple[str, int]:
     """`text` with every match of `rule` replaced, and the number of matches."""
+    first = rule.find.split()[0] if rule.find.split() else rule.find
+    if (first not in text) if rule.match_case else (first.lower() not in text.lower()):
+        return text, 0  # most lines do not have it: no regular expression for them
+
     def swap(match: re.Match[str]) -> str:
         return rule.replace if rule.match_case else _cased(match.group(0), rule.replace)
 
@@ -166,6 +170,13 @@ def preview(turns: Turns, base: Turns | None, corrections: Mapping[str, Mapping[
     if base is None:
         return []
     before = shown_texts(turns, base, corrections, rules)
-    after = shown_texts(turns, base, corrections, [*rules, rule])
-    return [ReplacedLine(n, turn.start, turns.name(turn.speaker), old, new)
-            for n, (turn, old, new) in enumerate(zip(turns.turns, before, after, strict=True)) if old != new]
+    made = _when(rule.made)
+    found = []
+    for n, (turn, old) in enumerate(zip(turns.turns, before, strict=True)):
+        at = _when((corrections.get(time_key(turn.start)) or {}).get("at"))
+        if at is not None and made is not None and at >= made:
+            continue  # corrected at or after the rule: the line keeps its text (as in `line_text`)
+        new = replaced(old, rule)[0]
+        if new != old:
+            found.append(ReplacedLine(n, turn.start, turns.name(turn.speaker), old, new))
+    return found

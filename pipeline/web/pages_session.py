@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import dataclasses
 import logging
 import re
 import sys
@@ -151,12 +152,13 @@ def transcript_lines(session: Session, first: int = 0, last: int | None = None,
     words = sorted(heard_words(session), key=lambda w: (w.start + w.end) / 2)
     middles = [(w.start + w.end) / 2 for w in words]
     corrections = session.corrections()
-    shown = shown_texts(turns, session.diarization() if session.has(DIARIZATION) else None, corrections,
+    page = dataclasses.replace(turns, turns=turns.turns[first:last])
+    shown = shown_texts(page, session.diarization() if session.has(DIARIZATION) else None, corrections,
                         session.replacements())  # corrections and find-and-replace rules, as the names stage does
     lines = []
     for n, turn in enumerate(turns.turns[first:last], first):
         correction = corrections.get(time_key(turn.start))
-        text = shown[n]
+        text = shown[n - first]
         tokens: list[tuple[str, bool]] = []
         if correction is None:
             inside = words[bisect.bisect_left(middles, turn.start - 0.01):
