@@ -5,7 +5,6 @@ stage applies after the line corrections, on every re-run and on the lines of a 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -169,30 +168,36 @@ def test_a_line_corrected_after_the_rule_keeps_its_text_and_one_before_gets_the_
     assert after[2].startswith("So Fatima's")
 
 
-def test_oogst_replace_on_the_command_line(tmp_path: Path) -> None:
+def test_oogst_replace_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+
     oogst, session, _ = small_session(tmp_path)
     out = str(tmp_path / "out")
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "pipeline.cli", "replace", *args, "--out-dir", out],
-                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+    def cli(*args: str) -> tuple[int, str, str]:
+        code = main(["replace", *args, "--out-dir", out])
+        printed = capsys.readouterr()
+        return code, printed.out, printed.err
 
-    preview = cli("fakima", "Fakima", "Fatima", "--preview")
-    assert preview.returncode == 0, preview.stderr
-    assert "4 lines" in preview.stdout and "0:22" in preview.stdout and "FATIMA?" in preview.stdout
+    code, printed, _ = cli("fakima", "Fakima", "Fatima", "--preview")
+    assert code == 0 and "4 lines would change" in printed and "0:22" in printed and "FATIMA?" in printed
     assert not session.has(REPLACEMENTS)
-    part = cli("fakima", "Fakima", "Fatima", "--part-of-word", "--match-case", "--preview")
-    assert "Fatimaatje" in part.stdout and "FATIMA" not in part.stdout and "fatima plans" not in part.stdout
-    done = cli("fakima", "Fakima", "Fatima")
-    assert done.returncode == 0 and "4 lines" in done.stdout
-    listed = cli("fakima", "--list")
-    assert listed.returncode == 0 and "1. Fakima → Fatima" in listed.stdout, listed.stdout
-    missing = cli("fakima", "Fakima", "Fatima")
-    assert missing.returncode == 1 and "nothing" in missing.stderr and "Traceback" not in missing.stderr
-    wrong = cli("fakima", "--remove", "3")
-    assert wrong.returncode == 1 and "no replacement 3" in wrong.stderr
-    removed = cli("fakima", "--remove", "1")
-    assert removed.returncode == 0 and session.replacements() == []
-    bad = cli("fakima", "Fakima")
-    assert bad.returncode != 0 and "Traceback" not in bad.stderr
-    shutil.rmtree(tmp_path / "out")
+    _, printed, _ = cli("fakima", "Fakima", "Fatima", "--part-of-word", "--match-case", "--preview")
+    assert "Fatimaatje" in printed and "FATIMA" not in printed and "fatima plans" not in printed
+    code, printed, _ = cli("fakima", "Fakima", "Fatima")
+    assert code == 0 and "4 lines changed" in printed
+    code, printed, _ = cli("fakima", "--list")
+    assert code == 0 and "1. Fakima → Fatima" in printed
+    code, _, error = cli("fakima", "Fakima", "Fatima")
+    assert code == 1 and "nothing replaced" in error
+    code, _, error = cli("fakima", "--remove", "3")
+    assert code == 1 and "no replacement 3" in error
+    code, _, _ = cli("fakima", "--remove", "1")
+    assert code == 0 and session.replacements() == []
+    code, _, error = cli("fakima", "Fakima")
+    assert code == 1 and "give the word to find and what it should become" in error
+    # the real command: one line and exit code 1, never a traceback
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "replace", "fakima", "Fakima", "Fakima",
+                           "--out-dir", out], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 1 and "replaced by itself" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
