@@ -72,6 +72,9 @@ def test_the_transcript_page_previews_replaces_and_undoes(tmp_path: Path) -> Non
     after = lines_of(page)
     assert [n for n in before if before[n] != after[n]] == CHANGED  # the page shows the rule at once
     assert after[3] == "What have you tried so far, FATIMA?" and "Fakimaatje" in after[4]
+    marked = re.findall(r'<div class="turn" id="t(\d+)">(?:(?!<div class="turn").)*?title="([^"]*)">⇄ vervangen', page,
+                        re.S)
+    assert [(int(n), unescape(was)) for n, was in marked] == [(n, before[n]) for n in CHANGED]
 
     # a preview made before that rule: refused, and shown again as the lines are now (none left)
     stale = client.post("/s/fakima/replace", data={"csrf": token, "version": version[1] or version[2],

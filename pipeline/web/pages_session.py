@@ -153,8 +153,10 @@ def transcript_lines(session: Session, first: int = 0, last: int | None = None,
     middles = [(w.start + w.end) / 2 for w in words]
     corrections = session.corrections()
     page = dataclasses.replace(turns, turns=turns.turns[first:last])
-    shown = shown_texts(page, session.diarization() if session.has(DIARIZATION) else None, corrections,
-                        session.replacements())  # corrections and find-and-replace rules, as the names stage does
+    heard = session.diarization() if session.has(DIARIZATION) else None
+    rules = session.replacements()
+    shown = shown_texts(page, heard, corrections, rules)  # corrections and find-and-replace rules, as the names stage
+    plain = shown_texts(page, heard, corrections, []) if rules else shown  # without the rules: what they changed
     lines = []
     for n, turn in enumerate(turns.turns[first:last], first):
         correction = corrections.get(time_key(turn.start))
@@ -168,7 +170,8 @@ def transcript_lines(session: Session, first: int = 0, last: int | None = None,
                 tokens = [(text, False)]  # the turn text was changed since: show it as it is
         lines.append({"n": n, "start": turn.start, "end": turn.end, "speaker": turns.name(turn.speaker),
                       "text": text, "tokens": tokens or [(text, False)], "corrected": correction is not None,
-                      "original": correction.get("original") if correction else None})
+                      "original": correction.get("original") if correction else None,
+                      "replaced": plain[n - first] if plain[n - first] != text else None})
     return lines
 
 
