@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.editing import Edit as Edit  # the web pages build it
 from pipeline.core.editing import edited
-from pipeline.core.errors import ConfigError, EditConflict, OogstError, SessionError
+from pipeline.core.errors import ConfigError, EditConflict, InputError, OogstError, SessionError
 from pipeline.core.language import session_name
 from pipeline.core.layers import apply_edits, edited_actions, time_key, with_correction
 from pipeline.core.lock import SessionBusyError, session_lock
-from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, ROSTER, TRANSCRIPT, TURNS, Session
+from pipeline.core.replace import ReplacedLine, Rule
+from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, REPLACEMENTS, ROSTER, TRANSCRIPT, TURNS, Session
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Reporter
 from pipeline.core.types import Action, Insights, Recognised, RunRequest, Turns
@@ -258,6 +259,55 @@ class Oogst:
                                                      speaker=turn.speaker))
         self._changed(session)
 
+    def replace_preview(self, session: Session, find: str, replacement: str, *, whole_word: bool = True,
+                        match_case: bool = False) -> list[ReplacedLine]:
+        """The transcript lines a find-and-replace rule would change, before and after (nothing is saved)."""
+        from pipeline.core.replace import new_rule, preview
+
+        rule = new_rule(find, replacement, whole_word=whole_word, match_case=match_case)
+        return preview(session.turns(), _diarization(session), session.corrections(), session.replacements(), rule)
+
+    def replace(self, session: Session, find: str, replacement: str, *, whole_word: bool = True,
+                match_case: bool = False, base: str | None = None,
+                lines: Sequence[int] | None = None) -> list[ReplacedLine]:
+        """Find and replace across the transcript, kept as a rule in replacements.json (the names stage applies it
+        after the line corrections, also to a later transcription); the lines it changed. `base`: the version of
+        replacements.json the preview was made on, and `lines` the lines it listed, checked (`EditConflict`
+        when they differ now: only what was previewed changes)."""
+        from pipeline.core.replace import MAX_RULES, new_rule, preview
+
+        rule = new_rule(find, replacement, whole_word=whole_word, match_case=match_case)
+        with self.locked(session, "replace", layer=REPLACEMENTS, base=base):
+            rules = session.replacements()
+            found = preview(session.turns(), _diarization(session), session.corrections(), rules, rule)
+            if lines is not None and [line.n for line in found] != list(lines):
+                raise EditConflict(session.name, REPLACEMENTS, session.version(REPLACEMENTS))
+            if not found:
+                raise InputError(f"no line of the transcript has {rule.find!r}; nothing replaced", "replace_none",
+                                 find=rule.find)
+            if len(rules) >= MAX_RULES:
+                raise InputError(f"this session has {MAX_RULES} replacements already; remove one first",
+                                 "replace_full", n=MAX_RULES)
+            session.save_replacements([*rules, rule])
+        self._changed(session)
+        return found
+
+    def replacements(self, session: Session) -> list[Rule]:
+        """The session's find-and-replace rules, in the order they are applied (`oogst replace --list`)."""
+        return session.replacements()
+
+    def remove_replacement(self, session: Session, number: int, *, base: str | None = None) -> Rule:
+        """Undo a find-and-replace rule (numbered from 1, as listed): its lines read as before it."""
+        with self.locked(session, "replace", layer=REPLACEMENTS, base=base):
+            rules = session.replacements()
+            if not 1 <= number <= len(rules):
+                raise InputError(f"there is no replacement {number} (this session has {len(rules)}; see "
+                                 "`oogst replace SESSION --list`)", "replace_gone", n=number, total=len(rules))
+            gone = rules.pop(number - 1)
+            session.save_replacements(rules)
+        self._changed(session)
+        return gone
+
     def recognition(self, session: Session) -> Recognised | None:
         """How well the session's speech was recognised, for the warnings (None: not transcribed yet, or an
         imported transcript, which has no word probabilities)."""
@@ -305,16 +355,10 @@ class Oogst:
 
     # -- the review round in the browser (pipeline.review.round) ---------------------------------------------------
     def answer_store(self, *, create: bool = True) -> Any:
-        """The participants' answers (`review.answers.AnswerStore`) in the state folder; None when there is none
-        yet and `create` is False."""
-        from pipeline.review.answers import ANSWERS_FILE, AnswerStore
+        """The participants' answers in the state folder (`review.answers`; None: none yet and not `create`)."""
+        from pipeline.review.answers import open_store
 
-        if self.state_dir is None:
-            if create:
-                raise ConfigError("no state folder for the participants' answers (a front end sets one)")
-            return None
-        path = self.state_dir / ANSWERS_FILE
-        return AnswerStore(path) if create or path.is_file() else None
+        return open_store(self.state_dir, create=create)
 
     def browser_answers(self, session: Session) -> Any:
         """What the session's participants answered in the browser, for `collect` (None: nobody was invited)."""
@@ -326,33 +370,25 @@ class Oogst:
     def invite(self, session: Session, *, names: Sequence[str] = (), everyone: bool = False,
                base_url: str | None = None, send: bool = True, dry_run: bool = False, reminder: bool = False,
                env: Mapping[str, str] | None = None, facilitator: str | None = None) -> Any:
-        """`oogst invite`: a personal link to the sent version for each participant (those named, else those
-        present), mailed with the deadline when `send` (else only shown); `reminder`: only to those who have not
-        answered yet, each with a new link. Returns `mail.round.Invited`."""
+        """`oogst invite`: a link to the sent version for each participant (named, else present), mailed with the
+        deadline when `send`; `reminder`: a new link to those who have not answered. Returns `mail.invite.Invited`."""
         from pipeline.mail.command import sender_and_signature
         from pipeline.mail.invite import Invited, Invitee, link_base, send_invitations
         from pipeline.mail.settings import PASSWORD_ENV, load_mail_settings
-        from pipeline.review.round import answered, chosen_people, latest_sent, make_links, sent_title
+        from pipeline.review.round import chosen_people, latest_sent, make_links, sent_title
 
-        env = env if env is not None else {}
-        version = latest_sent(session)
-        people = chosen_people(session, names, everyone=everyone)
-        store = self.answer_store()
-        if reminder:
-            done = answered(store, session.name)
-            invited = {i.participant for i in store.invitations(session.name)}
-            people = [p for p in people if p["name"] in invited and p["name"] not in done]
+        env, version, store = env if env is not None else {}, latest_sent(session), self.answer_store()
+        people = chosen_people(session, names, everyone=everyone, remind=store if reminder else None)
         if dry_run:
             return Invited(version.name, tuple(Invitee(p["name"], p.get("email", "")) for p in people), True)
         base = link_base(base_url or self.settings.section("web").get("public_url"))
         mail = load_mail_settings(env, self.settings.config_path) if send else None
         sender, signature = sender_and_signature(mail, facilitator or self.settings.facilitator) if mail else (None, "")
-        insights = version.insights()
         with self.locked(session, "invite"):
             links = [(p["name"], p.get("email", ""), link, invitation.deadline)
                      for p, link, invitation in make_links(session, store, version, people, base)]
             return send_invitations(session, links, version=version.name, title=sent_title(session, version),
-                                    language=insights.language, mail=mail, password=env.get(PASSWORD_ENV),
+                                    language=version.insights().language, mail=mail, password=env.get(PASSWORD_ENV),
                                     sender=sender, signature=signature, reminder=reminder)
 
     def close_round(self, session: Session) -> tuple[CollectResult, list[str]]:
@@ -366,8 +402,7 @@ class Oogst:
         """Per participant: invited, opened, answered, approved (the facilitator's review page)."""
         from pipeline.review.round import round_state
 
-        store = self.answer_store(create=False)
-        return round_state(store, session.name, session.roster()) if store is not None else []
+        return round_state(self.answer_store(create=False), session.name, session.roster())
 
     def mail(self, session: Session, *, to: Sequence[str] = (), to_file: Path | None = None, send: bool = False,
              draft: bool = False, yes: bool = False, env: Mapping[str, str] | None = None,
@@ -503,6 +538,13 @@ class Oogst:
         from pipeline.export import export
 
         return export(session, fmt, originals=originals)
+
+
+def _diarization(session: Session) -> Turns | None:
+    """diarization.json, what was heard before any correction (None for a session the stages did not make)."""
+    from pipeline.core.session import DIARIZATION
+
+    return session.diarization() if session.has(DIARIZATION) else None
 
 
 @functools.lru_cache(maxsize=16)

@@ -215,6 +215,18 @@ class AnswerStore:
         return [dict(r) for r in rows]
 
 
+def open_store(state_dir: Path | None, *, create: bool = True) -> AnswerStore | None:
+    """The store in the state folder; None when there is none yet and not `create` (or no state folder given)."""
+    from pipeline.core.errors import ConfigError
+
+    if state_dir is None:
+        if create:
+            raise ConfigError("no state folder for the participants' answers (a front end sets one)")
+        return None
+    path = Path(state_dir) / ANSWERS_FILE
+    return AnswerStore(path) if create or path.is_file() else None
+
+
 def _invitation(row: sqlite3.Row) -> Invitation:
     return Invitation(row["token_hash"], row["session"], row["version"], row["insights_hash"], row["participant"],
                       row["email"], row["created"], row["expires"], row["revoked"], row["opened"], row["closed"])

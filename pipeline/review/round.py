@@ -26,8 +26,19 @@ def latest_sent(session: Session) -> Any:
     return known[-1]
 
 
-def chosen_people(session: Session, names: Sequence[str] = (), *, everyone: bool = False) -> list[dict[str, Any]]:
-    """The roster's participants to invite: those named, else everyone present (or everyone)."""
+def chosen_people(session: Session, names: Sequence[str] = (), *, everyone: bool = False,
+                  remind: AnswerStore | None = None) -> list[dict[str, Any]]:
+    """The roster's participants to invite: those named, else everyone present (or everyone); with `remind`, only
+    those of them invited before who have not answered."""
+    people = _chosen(session, names, everyone=everyone)
+    if remind is None:
+        return people
+    done = answered(remind, session.name)
+    invited = {i.participant for i in remind.invitations(session.name)}
+    return [p for p in people if p["name"] in invited and p["name"] not in done]
+
+
+def _chosen(session: Session, names: Sequence[str] = (), *, everyone: bool = False) -> list[dict[str, Any]]:
     from pipeline.review.interpret import author_key
 
     roster = session.roster()
@@ -87,9 +98,11 @@ def shown_version(session: Session, name: str, digest: str) -> tuple[Any, str]:
     return shared.insights(insights), shared.text(title, any_case=True)
 
 
-def round_state(store: AnswerStore, session: str, roster: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def round_state(store: AnswerStore | None, session: str, roster: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per participant of the roster (and anyone invited since dropped from it): invited, opened, answered,
-    approved, with the link's state."""
+    approved, with the link's state (nothing when nobody was ever invited: no store)."""
+    if store is None:
+        return []
     invitations = {i.participant: i for i in store.invitations(session)}
     rows = store.answers(session)
     answered_by = {r["participant"] for r in rows}
