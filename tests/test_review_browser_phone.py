@@ -22,7 +22,8 @@ def save(driver: Any, button: str) -> None:
     from selenium.webdriver.common.by import By
 
     driver.find_element(By.ID, button).click()
-    wait_for(lambda: "saved=" in driver.current_url, 30, f"{button} to be saved")
+    # the page after the redirect says this form was saved (the address alone may still be the last save's)
+    wait_for(lambda: driver.find_elements(By.ID, button.replace("save-", "saved-")), 30, f"{button} to be saved")
 
 
 @pytest.mark.slow
