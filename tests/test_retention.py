@@ -268,3 +268,29 @@ def test_the_commands(world: tuple[Oogst, Path, Path], monkeypatch: pytest.Monke
     assert main(["forget", "groep", "Piet", "--dry-run", *common]) == 0
     assert "would rewrite oud/turns.json" in capsys.readouterr().out
     assert "Piet" in (out / "oud" / "turns.json").read_text(encoding="utf-8")
+
+
+def test_the_pages(world: tuple[Oogst, Path, Path]) -> None:
+    from web_helpers import csrf, make_client
+
+    oogst, out, tmp = world
+    client, cfg = make_client(out, tmp / "state")
+    listing = client.get("/").text
+    assert 'id="retention-offer"' in listing  # no choice made yet: offered on the sessions page
+    assert 'id="retention-plan"' not in client.get("/s/oud").text
+    token = csrf(client, "/settings")
+    bad = client.post("/settings/retention", data={"csrf": token, "enabled": "1", "days": "veel", "after": "mail"})
+    assert bad.status_code == 400 and 'id="settings-problem"' in bad.text and "Traceback" not in bad.text
+    saved = client.post("/settings/retention", data={"csrf": token, "enabled": "1", "days": "30", "after": "mail",
+                                                    "copies_days": ""}, follow_redirects=False)
+    assert saved.status_code == 303 and oogst.retention_policy(tmp / "state") == Policy(30, "mail", None, True, "page")
+    page = client.get("/s/oud").text
+    assert 'id="retention-plan"' in page and "De opname" in page and "vandaag" in page  # due since 2026-02-09
+    assert "Verdwijnt de komende week" in client.get("/").text
+    held = client.post("/s/vast/hold", data={"csrf": token, "do": "release"}, follow_redirects=False)
+    assert held.status_code == 303 and not oogst.session("vast").root.joinpath("retention.json").read_text(
+        encoding="utf-8").count("true")
+    preview = client.post("/series/groep/forget", data={"csrf": token, "person": "Piet", "do": "preview"})
+    assert "oud/turns.json" in preview.text and "Piet" in (out / "oud" / "turns.json").read_text(encoding="utf-8")
+    done = client.post("/series/groep/forget", data={"csrf": token, "person": "Piet", "do": "forget"})
+    assert 'id="forget-done"' in done.text and "Piet" not in (out / "oud" / "turns.json").read_text(encoding="utf-8")
