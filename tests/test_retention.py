@@ -294,3 +294,53 @@ def test_the_pages(world: tuple[Oogst, Path, Path]) -> None:
     assert "oud/turns.json" in preview.text and "Piet" in (out / "oud" / "turns.json").read_text(encoding="utf-8")
     done = client.post("/series/groep/forget", data={"csrf": token, "person": "Piet", "do": "forget"})
     assert 'id="forget-done"' in done.text and "Piet" not in (out / "oud" / "turns.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.needs_system("chromium", "chromedriver")
+def test_the_pages_fit_a_phone_and_serve_sweeps_at_start(world: tuple[Oogst, Path, Path]) -> None:
+    """A real `oogst serve` (its worker sweeps once at start, then daily) and a real Chromium at 390 px and desktop
+    width: the settings page, the session page's "Wat verdwijnt wanneer", the sessions page's week list and the
+    forget page fit; screenshots go to outputs/screenshots/retention-*.png."""
+    from selenium.webdriver.common.by import By
+
+    from tests.test_web_phone import DESKTOP, PHONE, SHOTS, check_width, screen, shot
+    from tests.web_helpers import ROOT, chromium, free_port, running_server, wait_for
+
+    oogst, out, tmp = world
+    soon = (dt.datetime.now(UTC) - dt.timedelta(days=26)).isoformat(timespec="seconds")
+    _session(tmp, "binnenkort-met-een-lange-naam-voor-de-telefoon", mailed=soon)
+    state = tmp / "state"
+    save_policy(state / "oogst", Policy(days=30, after="mail", copies_days=90))  # XDG_STATE_HOME/oogst
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    with running_server(out, state, port):
+        wait_for(lambda: not (out / "oud" / "oud.wav").exists(), 60, "the worker's sweep at start")
+        assert (out / "vast" / "vast.wav").is_file()  # on hold
+        driver = chromium(tmp / "downloads")
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for width in (PHONE, DESKTOP):
+                screen(driver, width)
+                for path, name in (("/settings", "settings"), ("/s/oud", "session-swept"),
+                                   ("/s/binnenkort-met-een-lange-naam-voor-de-telefoon", "session"),
+                                   ("/s/vast", "session-held"), ("/", "sessions"),
+                                   ("/series/groep/forget", "forget")):
+                    driver.get(base + path)
+                    assert driver.find_element(By.TAG_NAME, "h1").text, path
+                    check_width(driver, path, width)
+                    shot(driver, SHOTS / f"retention-{name}-{width}.png", width, 2400)
+                driver.get(base + "/s/binnenkort-met-een-lange-naam-voor-de-telefoon")
+                plan_text = driver.find_element(By.ID, "retention-plan").text
+                assert "De opname" in plan_text and "Teruggestuurde exemplaren" in plan_text
+                driver.get(base + "/")
+                assert "binnenkort" in driver.find_element(By.ID, "retention-week").text
+                driver.get(base + "/series/groep/forget")
+                driver.find_element(By.ID, "forget-person").send_keys("Piet")
+                driver.find_element(By.ID, "forget-preview").click()
+                wait_for(lambda: driver.find_elements(By.ID, "forget-changes"), 30, "the dry run's list")
+                check_width(driver, "/series/groep/forget (dry run)", width)
+                shot(driver, SHOTS / f"retention-forget-preview-{width}.png", width, 2400)
+        finally:
+            driver.quit()
+    assert "Piet" in (out / "oud" / "turns.json").read_text(encoding="utf-8")  # a dry run changes nothing
+    assert ROOT.is_dir()

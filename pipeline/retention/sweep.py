@@ -122,7 +122,8 @@ def _remove(session: Session, items: list[Due], now: dt.datetime) -> None:
         if item.what == "recording":
             data["recording"] = item.path.name
     data.setdefault("removed", []).append({"at": now.isoformat(timespec="seconds"),
-                                           "files": [str(i.path.relative_to(session.root)) for i in items]})
+                                           "files": [str(i.path.relative_to(session.root)) for i in items],
+                                           "what": [i.what for i in items]})
     session.write(RETENTION, data)
 
 

@@ -41,12 +41,20 @@ def retention_view(request: Request, session: Session) -> dict[str, Any]:
     words = texts(lang, "retention")
     policy = policy_of(request)
     now = dt.datetime.now(dt.UTC)
-    rows = [{"what": words[f"what_{d.what}"], "when": _when(d.when, now, lang, words), "kind": d.what}
-            for d in plan(session, policy)]
+    rows: dict[str, list[str]] = {}  # by date, in the plan's order: the sound first, then the copies
+    for item in plan(session, policy):
+        rows.setdefault(_when(item.when, now, lang, words), []).append(str(words[f"what_{item.what}"]))
     removed = [{"date": format_date(dt.date.fromisoformat(str(e.get("at", ""))[:10]), lang),
-                "files": ", ".join(str(f) for f in e.get("files", []))}
+                "files": _listed([str(words.get(f"what_{w}", w)) for w in e.get("what", [])] or
+                                 [str(f) for f in e.get("files", [])])}
                for e in record(session).get("removed", []) if str(e.get("at", ""))[:10]]
-    return {"r": words, "on": policy.on, "held": held(session), "rows": rows, "removed": removed}
+    return {"r": words, "on": policy.on, "held": held(session), "removed": removed,
+            "rows": [{"when": when, "what": _listed(what)} for when, what in rows.items()]}
+
+
+def _listed(items: list[str]) -> str:
+    """"De opname, fragmenten per spreker, stemkenmerken": the first as it is, the others in lower case."""
+    return ", ".join([items[0]] + [i[:1].lower() + i[1:] for i in items[1:]]) if items else ""
 
 
 def week_view(request: Request) -> dict[str, Any]:
@@ -55,13 +63,14 @@ def week_view(request: Request) -> dict[str, Any]:
     lang = request.state.lang
     words = texts(lang, "retention")
     now = dt.datetime.now(dt.UTC)
-    going = []
+    going: dict[tuple[str, str], list[str]] = {}  # (session, when) -> what goes then
     for folder in sorted(sessions_in(config(request).out_dir)):
         for item in plan(Session(folder), policy):
             if item.when is not None and item.when <= now + WEEK:
-                going.append({"session": folder.name, "what": words[f"what_{item.what}"],
-                              "when": _when(item.when, now, lang, words)})
-    return {"r": words, "chosen": policy.source != "default", "on": policy.on, "going": going}
+                going.setdefault((folder.name, _when(item.when, now, lang, words)), []).append(
+                    str(words[f"what_{item.what}"]))
+    return {"r": words, "chosen": policy.source != "default", "on": policy.on,
+            "going": [{"session": name, "when": when, "what": _listed(what)} for (name, when), what in going.items()]}
 
 
 async def settings_page(request: Request) -> Response:
