@@ -286,7 +286,9 @@ def test_the_pages(world: tuple[Oogst, Path, Path]) -> None:
     assert saved.status_code == 303 and oogst.retention_policy(tmp / "state") == Policy(30, "mail", None, True, "page")
     page = client.get("/s/oud").text
     assert 'id="retention-plan"' in page and "De opname" in page and "vandaag" in page  # due since 2026-02-09
-    assert "Verdwijnt de komende week" in client.get("/").text
+    listing = client.get("/").text
+    assert "Verdwijnt de komende week" in listing and "Opname verdwijnt: 11 december" not in listing
+    assert "Opname verdwijnt: vandaag" in listing  # each session's row says when its recording goes
     held = client.post("/s/vast/hold", data={"csrf": token, "do": "release"}, follow_redirects=False)
     assert held.status_code == 303 and not oogst.session("vast").root.joinpath("retention.json").read_text(
         encoding="utf-8").count("true")

@@ -64,12 +64,15 @@ def week_view(request: Request) -> dict[str, Any]:
     words = texts(lang, "retention")
     now = dt.datetime.now(dt.UTC)
     going: dict[tuple[str, str], list[str]] = {}  # (session, when) -> what goes then
+    first: dict[str, str] = {}  # session -> when its recording goes (the list's row)
     for folder in sorted(sessions_in(config(request).out_dir)):
         for item in plan(Session(folder), policy):
+            if item.what == "recording":
+                first[folder.name] = words["row_recording"].format(when=_when(item.when, now, lang, words))
             if item.when is not None and item.when <= now + WEEK:
                 going.setdefault((folder.name, _when(item.when, now, lang, words)), []).append(
                     str(words[f"what_{item.what}"]))
-    return {"r": words, "chosen": policy.source != "default", "on": policy.on,
+    return {"r": words, "chosen": policy.source != "default", "on": policy.on, "rows": first,
             "going": [{"session": name, "when": when, "what": _listed(what)} for (name, when), what in going.items()]}
 
 
