@@ -292,6 +292,10 @@ def test_the_pages(world: tuple[Oogst, Path, Path]) -> None:
     held = client.post("/s/vast/hold", data={"csrf": token, "do": "release"}, follow_redirects=False)
     assert held.status_code == 303 and not oogst.session("vast").root.joinpath("retention.json").read_text(
         encoding="utf-8").count("true")
+    oogst.sweep(POLICY, now=dt.datetime(2026, 2, 20, tzinfo=UTC))  # the recording of oud goes
+    again = client.post("/s/oud/rerun", data={"csrf": token}, follow_redirects=False)
+    assert again.status_code == 303  # the later stages are queued again, from where the recording was
+    assert [(j.input, j.params.get("rerun")) for j in cfg.queue.waiting()] == [(str(out / "oud" / "oud.wav"), True)]
     preview = client.post("/series/groep/forget", data={"csrf": token, "person": "Piet", "do": "preview"})
     assert "oud/turns.json" in preview.text and "Piet" in (out / "oud" / "turns.json").read_text(encoding="utf-8")
     done = client.post("/series/groep/forget", data={"csrf": token, "person": "Piet", "do": "forget"})
