@@ -208,6 +208,8 @@ def _texts(root: Path) -> str:
             for part in message.walk():
                 if part.get_content_maintype() == "text":
                     parts.append(part.get_content())  # type: ignore[attr-defined]
+        elif path.suffix == ".json":  # as JSON, so a name written as \u escapes counts too
+            parts.append(json.dumps(json.loads(path.read_bytes()), ensure_ascii=False))
         else:
             parts.append(path.read_bytes().decode("utf-8", "replace"))
     return "\n".join(parts)
@@ -221,6 +223,9 @@ def test_forget_a_person_across_the_series(world: tuple[Oogst, Path, Path]) -> N
     add_comments(session.path("draft.docx"), session.path("returned") / "terug-Inês.docx",  # a comment's author
                  [CommentSpec("Casus", "Eens, zegt Inês.", "Inês Došen", "ID")])
     assert "Inês Došen" in _texts(out) and "Inês" in _texts(out)
+    review = out / "vast" / "review.json"  # written by another program, with \u escapes: found all the same
+    review.write_text(json.dumps({"comments": [{"author": "Inês Došen", "text": "Eens."}]}), encoding="utf-8")
+    assert "Inês" not in review.read_text(encoding="utf-8")
     before = _files(out)
 
     dry = oogst.forget_person("groep", "Inês Došen", dry_run=True)

@@ -40,7 +40,7 @@ from pipeline.core.session import (
 from pipeline.series.store import existing_series, load_series, member_of, series_lock
 from pipeline.series.voices import load_profiles, person_key, save_profiles
 
-TEXT_SUFFIXES = {".json", ".toml", ".txt", ".vtt", ".srt", ".md", ".csv", ".ics"}
+TEXT_SUFFIXES = {".json", ".jsonl", ".toml", ".txt", ".vtt", ".srt", ".md", ".csv", ".ics"}
 SKIP = {".lock", ".lock.json", STAGES_FILE}  # the lock, and the stage cache (hashes only; recorded again after)
 
 
@@ -169,16 +169,17 @@ def rewritten(path: Path, pattern: Names, label: str) -> tuple[bytes, int] | Non
     if suffix not in TEXT_SUFFIXES:
         return None
     text = data.decode("utf-8", errors="replace")
-    replaced, found = pattern.subn(label, text)
-    if not found:
-        return data, 0
-    if suffix == ".json":
+    if suffix == ".json":  # read as JSON: a name written as \u escapes is found too
         try:
-            content = json.dumps(_json(json.loads(text), pattern, label), ensure_ascii=False, indent=2) + "\n"
-            return content.encode("utf-8"), found
+            value = json.loads(text)
         except ValueError:
-            pass
-    return replaced.encode("utf-8"), found
+            value = None
+        if value is not None:
+            found = pattern.subn(label, json.dumps(value, ensure_ascii=False))[1]
+            content = json.dumps(_json(value, pattern, label), ensure_ascii=False, indent=2) + "\n"
+            return (content.encode("utf-8"), found) if found else (data, 0)
+    replaced, found = pattern.subn(label, text)
+    return (replaced.encode("utf-8"), found) if found else (data, 0)
 
 
 def series_sessions(out_dir: Path, name: str) -> list[Session]:
@@ -191,9 +192,11 @@ def series_sessions(out_dir: Path, name: str) -> list[Session]:
     return [Session(Path(out_dir) / n) for n in sorted(found)]
 
 
-def forget_files(folder: Path, pattern: Names, label: str, changes: Forgotten, *, dry_run: bool) -> None:
+def forget_files(folder: Path, pattern: Names, label: str, changes: Forgotten, *, dry_run: bool,
+                 skip: tuple[Path, ...] = ()) -> None:
     """Rewrite every file under `folder` that holds the name (a file name with the name is renamed too)."""
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in SKIP and not p.is_symlink()):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name not in SKIP and not p.is_symlink()
+                       and p not in skip):
         if CLIPS in path.relative_to(folder).parts:
             continue
         result = rewritten(path, pattern, label)
@@ -258,7 +261,8 @@ def forget_person(out_dir: Path, series: str, person: str, *, label: str, dry_ru
             data = load_series(root)
             data["forgotten"] = [k for k in data.get("forgotten", []) if k != person_key(person)]
             atomic_write_json(series_file(root, SERIES_FILE), data)
-        forget_files(root, pattern, label, changes, dry_run=dry_run)
+        profile = (series_file(root, VOICE_PROFILES),) if theirs else ()  # listed as deleted: their profile goes
+        forget_files(root, pattern, label, changes, dry_run=dry_run, skip=profile)
     return changes
 
 
