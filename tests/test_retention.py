@@ -301,12 +301,15 @@ def test_the_pages(world: tuple[Oogst, Path, Path]) -> None:
     again = client.post("/s/oud/rerun", data={"csrf": token}, follow_redirects=False)
     assert again.status_code == 303  # the later stages are queued again, from where the recording was
     assert [(j.input, j.params.get("rerun")) for j in cfg.queue.waiting()] == [(str(out / "oud" / "oud.wav"), True)]
+    speakers = client.get("/s/oud/speakers")  # named as for a transcript: no clips to play, no error
+    assert speakers.status_code == 200 and "<audio" not in speakers.text and 'name="name_' in speakers.text
     preview = client.post("/series/groep/forget", data={"csrf": token, "person": "Piet", "do": "preview"})
     assert "oud/turns.json" in preview.text and "Piet" in (out / "oud" / "turns.json").read_text(encoding="utf-8")
     done = client.post("/series/groep/forget", data={"csrf": token, "person": "Piet", "do": "forget"})
     assert 'id="forget-done"' in done.text and "Piet" not in (out / "oud" / "turns.json").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.needs_system("chromium", "chromedriver")
 def test_the_pages_fit_a_phone_and_serve_sweeps_at_start(world: tuple[Oogst, Path, Path]) -> None:
     """A real `oogst serve` (its worker sweeps once at start, then daily) and a real Chromium at 390 px and desktop
