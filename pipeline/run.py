@@ -5,7 +5,7 @@ Stages and their artefacts (`STAGES`, the one list of them):
     speakers    diarization.json  (who spoke when, labels S1..; imported transcripts: names from the file)
     analysis    analysis.json     (Dutch: Frog's analysis of every turn's corrected text, per turn by its hash;
                                    other languages, or no Frog: "rules", the word lists)
-    names       turns.json        (diarization + names.toml / --names + corrections + phases; cheap)
+    names       turns.json        (diarization + names.toml / --names + corrections + find and replace + phases; cheap)
     insights    insights.json
     draft       draft.docx
 Each stage is a small object that owns its inputs, outputs, cache key and version. A stage runs when its key (hash
@@ -36,6 +36,7 @@ from pipeline.core.session import (
     EDITS,
     INSIGHTS,
     NAMES,
+    REPLACEMENTS,
     RUN,
     TRANSCRIPT,
     TURNS,
@@ -186,8 +187,13 @@ class Speakers(Stage):
 
 
 def corrected_texts(session: Session) -> list[str]:
-    """Every turn's text with the corrections made by hand (what the analysis and the names stage read)."""
-    return [t.text for t in apply_corrections(session.diarization(), session.corrections()).turns]
+    """Every turn's text with the corrections made by hand and the find-and-replace rules (what the analysis and the
+    names stage read)."""
+    from pipeline.core.replace import apply_rules
+
+    corrections = session.corrections()
+    turns = apply_corrections(session.diarization(), corrections)
+    return [t.text for t in apply_rules(turns, session.replacements(), corrections).turns]
 
 
 class Analyse(Stage):
@@ -253,9 +259,11 @@ class Names(Stage):
         corrections = session.hash_if(CORRECTIONS)
         return cache_key("names", PHASES_VERSION, ctx.language(), session.artefact_hash(DIARIZATION),
                          session.hash_if(NAMES), ctx.settings.names, *([corrections] if corrections else []),
-                         *[part for plug in plugs for part in plug.names_key(ctx)], session.artefact_hash(ANALYSIS))
+                         *[part for plug in plugs for part in plug.names_key(ctx)], session.artefact_hash(ANALYSIS),
+                         *([rules] if (rules := session.hash_if(REPLACEMENTS)) else []))
 
     def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
+        from pipeline.core.replace import apply_rules
         from pipeline.insights.phases import turns_with_phases
         from pipeline.speakers.names import load_names, resolve_labels, with_names
 
@@ -266,6 +274,7 @@ class Names(Stage):
         proposed = {label: name for plug in plugs for label, name in plug.proposed_names(ctx).items()}
         turns = with_names(turns, {**proposed, **load_names(session), **given})
         turns = apply_corrections(turns, session.corrections())  # lines corrected by hand (web page)
+        turns = apply_rules(turns, session.replacements(), session.corrections())  # find and replace, after them
         analysis, _ = session_analysis(session)
         session.write(TURNS, turns_with_phases(turns, ctx.language(), analysis=analysis).to_dict())
         return True

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.editing import Edit as Edit  # the web pages build it
 from pipeline.core.editing import edited
-from pipeline.core.errors import ConfigError, EditConflict, OogstError, SessionError
+from pipeline.core.errors import ConfigError, EditConflict, InputError, OogstError, SessionError
 from pipeline.core.language import session_name
 from pipeline.core.layers import apply_edits, edited_actions, time_key, with_correction
 from pipeline.core.lock import SessionBusyError, session_lock
-from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, ROSTER, TRANSCRIPT, TURNS, Session
+from pipeline.core.replace import ReplacedLine, Rule
+from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, REPLACEMENTS, ROSTER, TRANSCRIPT, TURNS, Session
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Reporter
 from pipeline.core.types import Action, Insights, Recognised, RunRequest, Turns
@@ -260,6 +261,55 @@ class Oogst:
                                                      speaker=turn.speaker))
         self._changed(session)
 
+    def replace_preview(self, session: Session, find: str, replacement: str, *, whole_word: bool = True,
+                        match_case: bool = False) -> list[ReplacedLine]:
+        """The transcript lines a find-and-replace rule would change, before and after (nothing is saved)."""
+        from pipeline.core.replace import new_rule, preview
+
+        rule = new_rule(find, replacement, whole_word=whole_word, match_case=match_case)
+        return preview(session.turns(), _diarization(session), session.corrections(), session.replacements(), rule)
+
+    def replace(self, session: Session, find: str, replacement: str, *, whole_word: bool = True,
+                match_case: bool = False, base: str | None = None,
+                lines: Sequence[int] | None = None) -> list[ReplacedLine]:
+        """Find and replace across the transcript, kept as a rule in replacements.json (the names stage applies it
+        after the line corrections, also to a later transcription); the lines it changed. `base`: the version of
+        replacements.json the preview was made on, and `lines` the lines it listed, checked (`EditConflict`
+        when they differ now: only what was previewed changes)."""
+        from pipeline.core.replace import MAX_RULES, new_rule, preview
+
+        rule = new_rule(find, replacement, whole_word=whole_word, match_case=match_case)
+        with self.locked(session, "replace", layer=REPLACEMENTS, base=base):
+            rules = session.replacements()
+            found = preview(session.turns(), _diarization(session), session.corrections(), rules, rule)
+            if lines is not None and [line.n for line in found] != list(lines):
+                raise EditConflict(session.name, REPLACEMENTS, session.version(REPLACEMENTS))
+            if not found:
+                raise InputError(f"no line of the transcript has {rule.find!r}; nothing replaced", "replace_none",
+                                 find=rule.find)
+            if len(rules) >= MAX_RULES:
+                raise InputError(f"this session has {MAX_RULES} replacements already; remove one first",
+                                 "replace_full", n=MAX_RULES)
+            session.save_replacements([*rules, rule])
+        self._changed(session)
+        return found
+
+    def replacements(self, session: Session) -> list[Rule]:
+        """The session's find-and-replace rules, in the order they are applied (`oogst replace --list`)."""
+        return session.replacements()
+
+    def remove_replacement(self, session: Session, number: int, *, base: str | None = None) -> Rule:
+        """Undo a find-and-replace rule (numbered from 1, as listed): its lines read as before it."""
+        with self.locked(session, "replace", layer=REPLACEMENTS, base=base):
+            rules = session.replacements()
+            if not 1 <= number <= len(rules):
+                raise InputError(f"there is no replacement {number} (this session has {len(rules)}; see "
+                                 "`oogst replace SESSION --list`)", "replace_gone", n=number, total=len(rules))
+            gone = rules.pop(number - 1)
+            session.save_replacements(rules)
+        self._changed(session)
+        return gone
+
     def recognition(self, session: Session) -> Recognised | None:
         """How well the session's speech was recognised, for the warnings (None: not transcribed yet, or an
         imported transcript, which has no word probabilities)."""
@@ -478,6 +528,13 @@ class Oogst:
         from pipeline.export import export
 
         return export(session, fmt, originals=originals)
+
+
+def _diarization(session: Session) -> Turns | None:
+    """diarization.json, what was heard before any correction (None for a session the stages did not make)."""
+    from pipeline.core.session import DIARIZATION
+
+    return session.diarization() if session.has(DIARIZATION) else None
 
 
 @functools.lru_cache(maxsize=16)
