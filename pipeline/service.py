@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from pipeline.export import Export
     from pipeline.mail.command import MailOutcome
     from pipeline.mail.message import DraftCopy
+    from pipeline.retention.forget import Forgotten
+    from pipeline.retention.policy import Policy
+    from pipeline.retention.sweep import Swept
     from pipeline.review.final import CollectResult
     from pipeline.review.versions import DraftVersion
 
@@ -477,6 +480,46 @@ class Oogst:
         from pipeline.series.overview import forget
 
         return forget(self.out_dir, name, person)
+
+    # -- retention ----------------------------------------------------------------------------------------------------
+    def retention_policy(self, state_dir: Path | None = None) -> Policy:
+        """The retention policy in force: the settings page's (in the state folder), else [retention] of the config."""
+        from pipeline.retention.policy import load_policy
+
+        return load_policy(self.settings.section("retention"), state_dir)
+
+    def hold(self, session: Session, hold: bool = True) -> None:
+        """Put a session on hold (the retention policy never deletes anything of it), or take it off hold."""
+        from pipeline.retention.sweep import set_hold
+
+        with self.locked(session, "hold"):
+            set_hold(session, hold)
+
+    def sweep(self, policy: Policy, *, now: dt.datetime | None = None, busy: Sequence[str] = (),
+              dry_run: bool = False) -> Swept:
+        """`oogst retention`, the daily sweep: delete the sound of the sessions past their date (and, with
+        copies_days, returned copies and sent versions); the series drop the voices of those sessions. `busy`: the
+        sessions and input files of queued, running or paused jobs, left alone."""
+        from pipeline.retention.sweep import sweep
+        from pipeline.series.store import series_root
+        from pipeline.series.voices import drop_sessions
+
+        def drop(series: str, session: str) -> None:
+            drop_sessions(series_root(self.out_dir, series), {session}, owner=self.owner("retention"))
+
+        return sweep(self.out_dir, policy, now=now, busy=busy, dry_run=dry_run,
+                     locked=lambda session: self.locked(session, "retention"), series_changed=drop)
+
+    def forget_person(self, series: str, person: str, *, label: str | None = None, dry_run: bool = False
+                      ) -> Forgotten:
+        """`oogst forget`, the series page's "Forget a person": their voice profile, clips and roster entries
+        deleted, their name replaced by `label` in every kept file of the series (each session under its lock)."""
+        from pipeline.core.language import texts
+        from pipeline.retention.forget import forget_person
+
+        label = (label or "").strip() or texts(self.settings.language, "retention")["forgotten_label"]
+        return forget_person(self.out_dir, series, person, label=label, dry_run=dry_run,
+                             locked=lambda session: self.locked(session, "forget"))
 
     # -- exports ----------------------------------------------------------------------------------------------------
     def export(self, session: Session, fmt: str, *, originals: bool = False) -> Export:
