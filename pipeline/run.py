@@ -450,8 +450,15 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
                          "nor a transcript (.vtt .srt .txt .docx); convert it or rename it")
     session = Session.create(settings.out_dir, session_name(path))
     decoded: list[np.ndarray] = []  # decoded once, only when a stage needs it
+    gone = not path.is_file() and session.removed_recording() is not None  # the retention policy deleted it
+    if gone:
+        date = date or dt.date.fromisoformat(str(session.read(TRANSCRIPT).get("recorded")))
 
     def audio() -> np.ndarray:
+        if gone:
+            raise InputError(f"{session.name}: the recording was deleted by the retention policy; this step needs "
+                             "the sound: run the session again from its recording, or use the stages after it",
+                             "recording_removed", name=session.name)
         if not decoded:  # a cancel or pause while decoding stops it (a long recording takes a while)
             decoded.append(load_audio(path, progress=lambda _share: reporter.check()))
         return decoded[0]
@@ -468,6 +475,12 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
         if index > last:
             break
         if not stage.applies(ctx):
+            continue
+        if gone and stage.name in (Transcribe.name, Speakers.name):
+            if index >= redo_from or not all(session.has(a) for a in stage.artefacts(ctx)):
+                audio()  # the one-line error: this stage needs the sound
+            result.skipped.append(stage.name)  # kept from before the recording went: the sound cannot redo it
+            reporter.end(session.name, stage.name, 0.0, True)
             continue
         stage.prepare(ctx, plugs)
         if index >= redo_from:

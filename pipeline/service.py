@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from pipeline.export import Export
     from pipeline.mail.command import MailOutcome
     from pipeline.mail.message import DraftCopy
+    from pipeline.retention.forget import Forgotten
+    from pipeline.retention.policy import Policy
+    from pipeline.retention.sweep import Swept
     from pipeline.review.final import CollectResult
     from pipeline.review.versions import DraftVersion
 
@@ -340,69 +343,29 @@ class Oogst:
         with self.locked(session, "send"):
             return freeze_draft(session, reason=reason)
 
-    def collect(self, session: Session, files: Sequence[Path], *, title: str | None = None,
+    def collect(self, session: Session, files: Sequence[Path], *, title: str | None = None, close: bool = False,
                 date: dt.date | None = None, keep_previous: bool = True) -> tuple[CollectResult, list[str]]:
-        """`oogst collect`: read the returned copies into review.json, final.json and final.docx, then keep the
-        reviewed session in its series. Returns the result and the series' notes (actions marked done)."""
+        """`oogst collect`: the returned copies and the browser answers (`close`: the round ends) into review.json,
+        final.json, final.docx, then the series. Returns the result and the series' notes (actions marked done)."""
+        from pipeline.review.browser import answers_for
         from pipeline.review.final import collect
         from pipeline.series.overview import after_collect
 
-        answers = self.browser_answers(session)
+        answers = answers_for(self.state_dir, session.name, close=close)
         with self.locked(session, "collect"):
             result = collect(session, [Path(f) for f in files], title=title, date=date,
                              keep_previous=keep_previous, answers=answers)
         return result, after_collect(session)
 
-    # -- the review round in the browser (pipeline.review.round) ---------------------------------------------------
-    def answer_store(self, *, create: bool = True) -> Any:
-        """The participants' answers in the state folder (`review.answers`; None: none yet and not `create`)."""
-        from pipeline.review.answers import open_store
+    def invite(self, session: Session, *, env: Mapping[str, str] | None = None, send: bool = True,
+               facilitator: str | None = None, **options: Any) -> Any:
+        """`oogst invite`: `review.round.invite` (names, everyone, base_url, reminder, dry_run) under the lock."""
+        from pipeline.mail.invite import InviteMailer
+        from pipeline.review.round import invite
 
-        return open_store(self.state_dir, create=create)
-
-    def browser_answers(self, session: Session) -> Any:
-        """What the session's participants answered in the browser, for `collect` (None: nobody was invited)."""
-        from pipeline.review.browser import BrowserAnswers
-
-        store = self.answer_store(create=False)
-        return BrowserAnswers(store, session.name) if store is not None else None
-
-    def invite(self, session: Session, *, names: Sequence[str] = (), everyone: bool = False,
-               base_url: str | None = None, send: bool = True, dry_run: bool = False, reminder: bool = False,
-               env: Mapping[str, str] | None = None, facilitator: str | None = None) -> Any:
-        """`oogst invite`: a link to the sent version for each participant (named, else present), mailed with the
-        deadline when `send`; `reminder`: a new link to those who have not answered. Returns `mail.invite.Invited`."""
-        from pipeline.mail.command import sender_and_signature
-        from pipeline.mail.invite import Invited, Invitee, link_base, send_invitations
-        from pipeline.mail.settings import PASSWORD_ENV, load_mail_settings
-        from pipeline.review.round import chosen_people, latest_sent, make_links, sent_title
-
-        env, version, store = env if env is not None else {}, latest_sent(session), self.answer_store()
-        people = chosen_people(session, names, everyone=everyone, remind=store if reminder else None)
-        if dry_run:
-            return Invited(version.name, tuple(Invitee(p["name"], p.get("email", "")) for p in people), True)
-        base = link_base(base_url or self.settings.section("web").get("public_url"))
-        mail = load_mail_settings(env, self.settings.config_path) if send else None
-        sender, signature = sender_and_signature(mail, facilitator or self.settings.facilitator) if mail else (None, "")
+        mailer = InviteMailer(self.settings, env or {}, send=send, facilitator=facilitator)
         with self.locked(session, "invite"):
-            links = [(p["name"], p.get("email", ""), link, invitation.deadline)
-                     for p, link, invitation in make_links(session, store, version, people, base)]
-            return send_invitations(session, links, version=version.name, title=sent_title(session, version),
-                                    language=version.insights().language, mail=mail, password=env.get(PASSWORD_ENV),
-                                    sender=sender, signature=signature, reminder=reminder)
-
-    def close_round(self, session: Session) -> tuple[CollectResult, list[str]]:
-        """Close the review round in the browser (the links say so; answers stay as they are) and collect."""
-        store = self.answer_store(create=False)
-        if store is not None:
-            store.close(session.name)
-        return self.collect(session, [])
-
-    def review_round(self, session: Session) -> list[dict[str, Any]]:
-        """Per participant: invited, opened, answered, approved (the facilitator's review page)."""
-        from pipeline.review.round import round_state
-
-        return round_state(self.answer_store(create=False), session.name, session.roster())
+            return invite(session, self.state_dir, mailer, **options)
 
     def mail(self, session: Session, *, to: Sequence[str] = (), to_file: Path | None = None, send: bool = False,
              draft: bool = False, yes: bool = False, env: Mapping[str, str] | None = None,
@@ -530,6 +493,46 @@ class Oogst:
         from pipeline.series.overview import forget
 
         return forget(self.out_dir, name, person)
+
+    # -- retention ----------------------------------------------------------------------------------------------------
+    def retention_policy(self, state_dir: Path | None = None) -> Policy:
+        """The retention policy in force: the settings page's (in the state folder), else [retention] of the config."""
+        from pipeline.retention.policy import load_policy
+
+        return load_policy(self.settings.section("retention"), state_dir)
+
+    def hold(self, session: Session, hold: bool = True) -> None:
+        """Put a session on hold (the retention policy never deletes anything of it), or take it off hold."""
+        from pipeline.retention.sweep import set_hold
+
+        with self.locked(session, "hold"):
+            set_hold(session, hold)
+
+    def sweep(self, policy: Policy, *, now: dt.datetime | None = None, busy: Sequence[str] = (),
+              dry_run: bool = False) -> Swept:
+        """`oogst retention`, the daily sweep: delete the sound of the sessions past their date (and, with
+        copies_days, returned copies and sent versions); the series drop the voices of those sessions. `busy`: the
+        sessions and input files of queued, running or paused jobs, left alone."""
+        from pipeline.retention.sweep import sweep
+        from pipeline.series.store import series_root
+        from pipeline.series.voices import drop_sessions
+
+        def drop(series: str, session: str) -> None:
+            drop_sessions(series_root(self.out_dir, series), {session}, owner=self.owner("retention"))
+
+        return sweep(self.out_dir, policy, now=now, busy=busy, dry_run=dry_run,
+                     locked=lambda session: self.locked(session, "retention"), series_changed=drop)
+
+    def forget_person(self, series: str, person: str, *, label: str | None = None, dry_run: bool = False
+                      ) -> Forgotten:
+        """`oogst forget`, the series page's "Forget a person": their voice profile, clips and roster entries
+        deleted, their name replaced by `label` in every kept file of the series (each session under its lock)."""
+        from pipeline.core.language import texts
+        from pipeline.retention.forget import forget_person
+
+        label = (label or "").strip() or texts(self.settings.language, "retention")["forgotten_label"]
+        return forget_person(self.out_dir, series, person, label=label, dry_run=dry_run,
+                             locked=lambda session: self.locked(session, "forget"))
 
     # -- exports ----------------------------------------------------------------------------------------------------
     def export(self, session: Session, fmt: str, *, originals: bool = False) -> Export:

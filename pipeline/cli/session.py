@@ -12,6 +12,7 @@ from typing import Any
 from pipeline.cli import add_common, date, err, on_session, service
 from pipeline.core.errors import ReviewError
 from pipeline.core.session import PSEUDONYMS, REVIEW, TURNS
+from pipeline.review.answers import existing_store
 
 
 def cmd_names(args: argparse.Namespace) -> int:
@@ -39,7 +40,7 @@ def cmd_hide(args: argparse.Namespace) -> int:
 def cmd_collect(args: argparse.Namespace) -> int:
     oogst = service(args)
     session = oogst.session(args.session)
-    if not args.files and oogst.browser_answers(session) is None and not session.has(REVIEW):
+    if not args.files and existing_store(oogst.state_dir) is None and not session.has(REVIEW):
         raise ReviewError(f"{session.name}: nothing to collect; give the returned copies (ANNOTATED.docx ...)",
                           "collect_nothing", name=session.name)
     result, series_notes = oogst.collect(session, [Path(f) for f in args.files], title=args.title,

@@ -72,6 +72,7 @@ CLIPS = ".clips"
 CLIPS_STAMP = "spans.json"  # in .clips/: the recording and the spans the clips were cut from
 LOCK = ".lock"
 LOCK_HOLDER = ".lock.json"
+RETENTION = "retention.json"
 
 DOWNLOADS = (DRAFT, FINAL_DOCX, EML)  # what the web app serves by name
 EDITED = (NAMES, CORRECTIONS, EDITS, ROSTER,
@@ -81,6 +82,7 @@ SERIES_DIR = ".series"  # in the outputs folder: outputs/.series/<name>/
 UPLOADS_DIR = ".uploads"  # in the outputs folder: uploads being received and checked (web app)
 HELD_UPLOADS = "held-*"  # in .uploads/: an upload of a file already in a session, kept while the facilitator is asked
 FACILITATOR = "facilitator.json"  # in the web app's state folder: the facilitator as asked on the mail page
+RETENTION_POLICY = "retention-policy.json"  # in the state folder: the retention policy chosen on the settings page
 SERIES_FILE = "series.json"
 VOICE_PROFILES = "voices.json"
 OVERVIEW = "series.docx"
@@ -127,6 +129,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("session", CLIPS, "folder", "each speaker's clip, cut from the recording (web app)"),
     Entry("session", LOCK, "internal", "the session's write lock (flock)"),
     Entry("session", LOCK_HOLDER, "internal", "who holds the lock, for the 'busy' message"),
+    Entry("session", RETENTION, "record", "the retention policy's hold and what its sweeps deleted (oogst retention)"),
     Entry("sent", INSIGHTS, "artefact", "the insights (with the edits) that went out"),
     Entry("sent", DRAFT, "artefact", "the draft that went out, stamped with its version"),
     Entry("sent", VERSION_INFO, "record", "version, insights hash, reason, draft hash, when it was frozen"),
@@ -316,6 +319,12 @@ class Session:
     def sent_version(self, name: str) -> Path:
         """The folder of a new or existing sent version (`v3`)."""
         return self.path(SENT) / name
+
+    def removed_recording(self) -> Path | None:
+        """Where the recording was that the retention policy deleted (None: not deleted, or never audio)."""
+        data = self.read_if(RETENTION)
+        name = data.get("recording") if isinstance(data, dict) else None
+        return self.root / Path(str(name)).name if name and self.recording() is None else None
 
     def recording(self) -> Path | None:
         """The recording or transcript kept in the session folder (`<name>.<suffix>`), if any."""

@@ -11,6 +11,7 @@ import datetime as dt
 import ipaddress
 import logging
 import smtplib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email import policy
 from email.headerregistry import Address
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 from pipeline.core.errors import ConfigError
 from pipeline.core.language import format_date, texts
 from pipeline.core.session import INVITATIONS, Session
+from pipeline.core.settings import Settings
 from pipeline.mail.addresses import parse_address
 from pipeline.mail.settings import MailSettings
 
@@ -156,6 +158,35 @@ def send_invitations(session: Session, links: list[tuple[str, str, str, dt.date]
     record_invitations(session, "reminder" if reminder else "invite", version, people,
                        mail.where if mail is not None else "")
     return Invited(version, tuple(people))
+
+
+class InviteMailer:
+    """What `review.round.invite` needs from mail: the links' base (checked), and the invitations mailed when
+    `send` (else only recorded, the links to pass on)."""
+
+    def __init__(self, settings: Settings, env: Mapping[str, str], *, send: bool = True,
+                 facilitator: str | None = None) -> None:
+        from pipeline.mail.command import sender_and_signature
+        from pipeline.mail.settings import PASSWORD_ENV, load_mail_settings
+
+        self.public_url = settings.section("web").get("public_url")
+        self.mail = load_mail_settings(env, settings.config_path) if send else None
+        self.password = env.get(PASSWORD_ENV)
+        self.sender, self.signature = (sender_and_signature(self.mail, facilitator or settings.facilitator)
+                                       if self.mail is not None else (None, ""))
+
+    def base(self, url: str | None) -> str:
+        return link_base(url or self.public_url)
+
+    def planned(self, version: str, people: list[dict[str, Any]]) -> Invited:
+        """A dry run: who would get a link (none is made)."""
+        return Invited(version, tuple(Invitee(p["name"], p.get("email", "")) for p in people), True)
+
+    def send(self, session: Session, links: list[tuple[str, str, str, dt.date]], *, version: str, title: str,
+             language: str, reminder: bool) -> Invited:
+        return send_invitations(session, links, version=version, title=title, language=language, mail=self.mail,
+                                password=self.password, sender=self.sender, signature=self.signature,
+                                reminder=reminder)
 
 
 def record_invitations(session: Session, kind: str, version: str, invitees: list[Invitee], server: str) -> None:

@@ -215,16 +215,19 @@ class AnswerStore:
         return [dict(r) for r in rows]
 
 
-def open_store(state_dir: Path | None, *, create: bool = True) -> AnswerStore | None:
-    """The store in the state folder; None when there is none yet and not `create` (or no state folder given)."""
+def open_store(state_dir: Path | None) -> AnswerStore:
+    """The store in the state folder, made when there is none yet."""
     from pipeline.core.errors import ConfigError
 
     if state_dir is None:
-        if create:
-            raise ConfigError("no state folder for the participants' answers (a front end sets one)")
-        return None
-    path = Path(state_dir) / ANSWERS_FILE
-    return AnswerStore(path) if create or path.is_file() else None
+        raise ConfigError("no state folder for the participants' answers (a front end sets one)")
+    return AnswerStore(Path(state_dir) / ANSWERS_FILE)
+
+
+def existing_store(state_dir: Path | None) -> AnswerStore | None:
+    """The store in the state folder, None while nobody was ever invited (nothing is made)."""
+    path = Path(state_dir) / ANSWERS_FILE if state_dir is not None else None
+    return AnswerStore(path) if path is not None and path.is_file() else None
 
 
 def _invitation(row: sqlite3.Row) -> Invitation:

@@ -8,11 +8,12 @@ its `text` is what the same answer would say as a Word comment ("eens", "beter: 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pipeline.core.language import texts
 from pipeline.core.types import Insights
-from pipeline.review.answers import AnswerStore, iso
+from pipeline.review.answers import AnswerStore, existing_store, iso
 
 SOURCE = "browser"
 
@@ -89,3 +90,14 @@ class BrowserAnswers:
         return [{"name": r["participant"], "at": iso(r["saved"]), "source": SOURCE}
                 for r in self._rows_for(insights_hash(insights)) if r["item"] == "all" and r["field"] == "approve"
                 and r["value"] == "1"]
+
+
+def answers_for(state_dir: Path | None, session: str, *, close: bool = False) -> BrowserAnswers | None:
+    """A session's browser answers for `collect` (None: nobody was ever invited); `close` ends its round first (the
+    links then say so, answers no longer change)."""
+    store = existing_store(state_dir)
+    if store is None:
+        return None
+    if close:
+        store.close(session)
+    return BrowserAnswers(store, session)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from pipeline.core.errors import ReviewError
 from pipeline.core.session import Session
-from pipeline.review.answers import DEFAULT_DAYS, AnswerStore, Invitation
+from pipeline.review.answers import DEFAULT_DAYS, AnswerStore, Invitation, open_store
 
 
 def latest_sent(session: Session) -> Any:
@@ -59,6 +60,33 @@ def _chosen(session: Session, names: Sequence[str] = (), *, everyone: bool = Fal
 def answered(store: AnswerStore, session: str) -> set[str]:
     """The participants who answered anything (an approval included)."""
     return {row["participant"] for row in store.answers(session)}
+
+
+class Mailer(Protocol):
+    """What inviting needs from mail (`mail.invite.InviteMailer`, plugged in by the service)."""
+
+    def base(self, url: str | None) -> str: ...
+
+    def planned(self, version: str, people: list[dict[str, Any]]) -> Any: ...
+
+    def send(self, session: Session, links: list[tuple[str, str, str, Any]], *, version: str, title: str,
+             language: str, reminder: bool) -> Any: ...
+
+
+def invite(session: Session, state_dir: Path | None, mailer: Mailer, *, names: Sequence[str] = (),
+           everyone: bool = False, base_url: str | None = None, reminder: bool = False,
+           dry_run: bool = False) -> Any:
+    """A personal link to the last sent version for each participant (those named, else those present; `reminder`:
+    those invited who have not answered, with a new link), mailed by `mailer` with the deadline. The caller holds
+    the session's lock. Returns `mail.invite.Invited`."""
+    version, store = latest_sent(session), open_store(state_dir)
+    people = chosen_people(session, names, everyone=everyone, remind=store if reminder else None)
+    if dry_run:
+        return mailer.planned(version.name, people)
+    links = [(p["name"], p.get("email", ""), link, invitation.deadline)
+             for p, link, invitation in make_links(session, store, version, people, mailer.base(base_url))]
+    return mailer.send(session, links, version=version.name, title=sent_title(session, version),
+                       language=version.insights().language, reminder=reminder)
 
 
 def make_links(session: Session, store: AnswerStore, version: Any, people: list[dict[str, Any]], base: str, *,

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from pipeline.core.language import format_date, texts
 from pipeline.core.session import Session
 from pipeline.core.types import TOP_N
-from pipeline.review.answers import Invitation
+from pipeline.review.answers import Invitation, existing_store
 from pipeline.review.browser import item_of
 from pipeline.web.app import (
     COOKIE,
@@ -78,10 +78,10 @@ async def participant_page(request: Request) -> Response:
     throttle = _throttle(request)
     if throttle.wait(client_key(request)) > 0:
         return PlainTextResponse("429", status_code=429, headers={**HEADERS, "Retry-After": str(int(GUESS_WINDOW))})
-    store = oogst(request).answer_store(create=False)
+    store = existing_store(config(request).state_dir)
     invitation = store.find(token) if store is not None and TOKEN.fullmatch(token) else None
     session = Session(config(request).out_dir / invitation.session) if invitation is not None else None
-    if invitation is None or session is None or not session.root.is_dir():
+    if store is None or invitation is None or session is None or not session.root.is_dir():
         return _not_found(request)
     cfg = config(request)
     browser_id = request.cookies.get(COOKIE)
@@ -124,10 +124,11 @@ async def answers_copy(request: Request) -> Response:
     token = str(request.path_params.get("token", ""))
     if _throttle(request).wait(client_key(request)) > 0:
         return PlainTextResponse("429", status_code=429, headers=HEADERS)
-    store = oogst(request).answer_store(create=False)
+    store = existing_store(config(request).state_dir)
     invitation = store.find(token) if store is not None and TOKEN.fullmatch(token) else None
     session = Session(config(request).out_dir / invitation.session) if invitation is not None else None
-    if invitation is None or session is None or not session.root.is_dir() or invitation.state() == "revoked":
+    if (store is None or invitation is None or session is None or not session.root.is_dir()
+            or invitation.state() == "revoked"):
         return _not_found(request)
     insights, title = await in_thread(_version_insights, session, invitation)
     words = texts(insights.language, "participant")
@@ -176,7 +177,7 @@ def _save(store: Any, invitation: Invitation, data: dict[str, str]) -> str:
 async def invite_page(request: Request) -> Response:
     """Invite (or remind) the participants; the page shows the links, mailed or to pass on."""
     from pipeline.mail.settings import load_mail_settings
-    from pipeline.web.pages_review import _nav, review_state
+    from pipeline.web.pages_review import _nav, review_state, round_rows
 
     session = session_of(request)
     data = request.state.form
@@ -191,7 +192,7 @@ async def invite_page(request: Request) -> Response:
                                                             reminder=remind,
                                                             facilitator=cfg.facilitator()[0]))
     return render(request, "review.html", **_nav(request, session), r=review_state(session, request.state.lang),
-                  notice=None, before=False, invited=invited, round=oogst(request).review_round(session),
+                  notice=None, before=False, invited=invited, round=round_rows(request, session),
                   p=texts(request.state.lang, "participant"))
 
 
@@ -205,7 +206,7 @@ async def collect_answers(request: Request) -> Response:
 async def close_round(request: Request) -> Response:
     """Close the round (the links say so) and count the answers into the final."""
     session = session_of(request)
-    await in_thread(oogst(request).close_round, session)
+    await in_thread(lambda: oogst(request).collect(session, [], close=True))
     return RedirectResponse(f"/s/{session.name}/review#final", status_code=303)
 
 
