@@ -18,11 +18,14 @@ Packages and modules, each part importing only those listed before it (see READM
     mail      addresses, settings, message, transport, command
     export    transcript, document, markdown, calendar
     series    store, snapshot, actions, themes, overview, stage, voices
+    search    index (the word index across sessions, FTS5, kept up to date lazily), meaning (by sentence vectors;
+              the web app's requests answered by the worker)
     run       the stage runner: one recording -> a session folder, stage by stage
     service   the application service: the operations a person can do, with their lock and follow-ups
     jobs      queue, worker, celery_queue, celery_worker, engines
-    web       app, pages_sessions, pages_session, pages_review, pages_series, pages_jobs, upload, serve
-    cli       `oogst`: __init__ (parser, serve), models, run, session, __main__
+    web       app, pages_sessions, pages_session, pages_review, pages_series, pages_jobs, pages_search, upload,
+              serve
+    cli       `oogst`: __init__ (parser, serve), models, run, session, search, __main__
     testing   fakes for fast tests (a scripted speech recogniser, a bag-of-words sentence encoder)
 """
 

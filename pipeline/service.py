@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from pipeline.mail.message import DraftCopy
     from pipeline.review.final import CollectResult
     from pipeline.review.versions import DraftVersion
+    from pipeline.search.index import Hit, SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +65,18 @@ class Oogst:
     """The operations on the sessions of one outputs folder, for one front end."""
 
     def __init__(self, settings: Settings, *, front: str = "cli",
-                 rerun: Callable[[Session], None] | None = None, wait: float = 0.0) -> None:
+                 rerun: Callable[[Session], None] | None = None, wait: float = 0.0,
+                 state_dir: Path | None = None) -> None:
         """`front` names who is writing, for the message another writer gets; `rerun` is called after a change
         that makes insights and draft stale (the web app queues a re-run; None: the user runs `oogst run`);
         `wait`: seconds a change waits for another writer to finish (the web app: a re-run holds the session for
-        seconds after every save) before it is refused as busy (0: at once, the command line)."""
+        seconds after every save) before it is refused as busy (0: at once, the command line); `state_dir`: the
+        state folder (the queue's, where the search index lives; None: `core.session.state_folder`)."""
         self.settings = settings
         self.front = front
         self.rerun = rerun
         self.wait = wait
+        self.state_dir = state_dir
 
     @property
     def out_dir(self) -> Path:
@@ -435,6 +439,52 @@ class Oogst:
         from pipeline.export import export
 
         return export(session, fmt, originals=originals)
+
+    # -- search across sessions -------------------------------------------------------------------------------------
+    def search_index(self) -> SearchIndex:
+        """The search index of the outputs folder, in the state folder (pseudonymised sessions with their labels
+        unless `[search] originals = true`)."""
+        from pipeline.core.session import SEARCH_INDEX, state_folder
+        from pipeline.search.index import SearchIndex
+
+        state = Path(self.state_dir) if self.state_dir is not None else state_folder(self.out_dir)
+        originals = str(self.settings.section("search").get("originals", "")).lower() in ("true", "1", "yes")
+        return SearchIndex(state / SEARCH_INDEX, self.out_dir, originals=originals)
+
+    def _series_filter(self, series: str | None) -> str | None:
+        from pipeline.series.store import check_name, existing_series
+
+        if not series:
+            return None
+        existing_series(self.out_dir, check_name(series))
+        return check_name(series)
+
+    def search(self, query: str, *, series: str | None = None, limit: int = 30) -> list[Hit]:
+        """`oogst search`, the search page: the transcript lines, insights and actions of every session (or of one
+        series) holding the words, best first; the index follows the sessions' changes first."""
+        return self.search_index().words(query, series=self._series_filter(series), limit=limit)
+
+    def search_meaning(self, query: str, *, series: str | None = None, limit: int = 10,
+                       encoder: Any = None) -> list[Hit]:
+        """`oogst search --meaning`: the texts closest in meaning, ranked here with the sentence encoder (loaded
+        now unless given; the web app asks the worker instead: `ask_meaning`)."""
+        from pipeline.insights.nlp import default_encoder
+        from pipeline.search.meaning import meaning
+
+        return meaning(self.search_index(), query, encoder or default_encoder(), series=self._series_filter(series),
+                       limit=limit)
+
+    def ask_meaning(self, query: str, *, series: str | None = None) -> int:
+        """A meaning search left for the worker, which has the encoder loaded; its number for `meaning_answer`."""
+        from pipeline.search.meaning import ask
+
+        return ask(self.search_index(), query, self._series_filter(series))
+
+    def meaning_answer(self, number: int) -> tuple[list[Hit] | None, str | None]:
+        """The worker's answer to `ask_meaning` ((None, None) while it has none)."""
+        from pipeline.search.meaning import answer
+
+        return answer(self.search_index(), number)
 
 
 @functools.lru_cache(maxsize=16)

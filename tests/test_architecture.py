@@ -26,12 +26,13 @@ ALLOWED: dict[str, set[str]] = {
     "export": {"core", "privacy", "review"},  # transcript, top 7 and calendar files for other programs
     "series": {"core", "insights", "speakers", "privacy", "review"},
     "run": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "review"},  # the stages; no plug
+    "search": {"core", "insights", "privacy", "review", "export", "series"},  # across sessions: words, meaning
     "service": {"core", "ingest", "analysis", "models", "speakers", "insights", "privacy", "llm", "review", "mail",
-                "series", "run", "export"},
-    "jobs": {"core", "ingest", "analysis", "models", "asr", "run", "service"},
-    "web": {"core", "ingest", "speakers", "review", "mail", "jobs", "series", "run", "service"},
+                "series", "run", "export", "search"},
+    "jobs": {"core", "ingest", "analysis", "models", "asr", "run", "service", "search"},
+    "web": {"core", "ingest", "speakers", "review", "mail", "jobs", "series", "run", "service", "search"},
     "cli": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run",
-            "jobs", "web", "llm", "series", "service", "export"},
+            "jobs", "web", "llm", "series", "service", "export", "search"},
     "testing": {"core", "asr"},
 }
 

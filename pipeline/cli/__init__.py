@@ -36,6 +36,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli.models import add_models
     from pipeline.cli.run import add_queue_commands, add_run
+    from pipeline.cli.search import add_search
     from pipeline.cli.session import add_series_commands, add_session_commands
 
     parser = argparse.ArgumentParser(
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_session_commands(sub)
     add_series_commands(sub)
+    add_search(sub)
 
     serve = sub.add_parser("serve", help="the whole flow in a local web page (http://127.0.0.1:8000)",
                            description="Start the web app and its worker: upload recordings, follow progress, name "
