@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipeline.core.layers import with_correction
 from pipeline.core.session import Session
+from pipeline.core.types import Transcript
 
 DATA = Path(__file__).parent / "data" / "session"
 HANDOVER = "2026-11-30_intervisie-zorg"  # the sample: handovers between teams (no series)
@@ -36,8 +37,10 @@ def _turns_file(root: Path, turns: list[tuple[str, float, str]], names: dict[str
     data = {"speakers": names, "turns": [{"speaker": s, "start": t, "end": t + 6.0, "text": text}
                                          for s, t, text in turns]}
     (root / "turns.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    (root / "transcript.json").write_text(json.dumps({"language": "nl" if names.get("S1") != "Alex" else "en",
-                                                      "segments": [], "recorded": root.name[:10]}), encoding="utf-8")
+    language = "en" if names.get("S1") == "Alex" else "nl"
+    data = Transcript(language, turns[-1][1] + 6.0, "scripted", (), {}).to_dict()
+    data["recorded"] = root.name[:10]
+    (root / "transcript.json").write_text(json.dumps(data), encoding="utf-8")
 
 
 def make_sessions(out_dir: Path, *, pseudonymised: bool = False) -> dict[str, Path]:
@@ -70,3 +73,20 @@ def correct(root: Path, start: float, text: str, original: str, speaker: str) ->
     """A line correction as the transcript page saves it."""
     session = Session(root)
     session.save_corrections(with_correction(session.corrections(), start, text, original=original, speaker=speaker))
+
+
+LONG = "2026-03-10_intervisie-lang"
+LONG_LINE = 123  # on the transcript's second page (100 lines a page)
+LONG_TEXT = "We moeten de ouderavond in maart veel beter voorbereiden met het hele team."
+
+
+def long_session(out_dir: Path, lines: int = 150) -> Path:
+    """A session of `lines` turns whose line LONG_LINE, corrected by hand, is the only one about the parents' evening
+    in March (the original line says something else: only the corrected transcript has it)."""
+    root = out_dir / LONG
+    root.mkdir(parents=True)
+    turns = [("S1" if n % 2 else "S2", 5.0 * n, f"Regel {n} gaat over het rooster van week {n % 9 + 1}.")
+             for n in range(lines)]
+    _turns_file(root, turns, {"S1": "Noor", "S2": "Pieter"})
+    correct(root, 5.0 * LONG_LINE, LONG_TEXT, turns[LONG_LINE][2], turns[LONG_LINE][0])
+    return root
