@@ -157,3 +157,29 @@ def test_the_search_page_links_to_the_moment(tmp_path: Path, language: str) -> N
     assert f'href="/s/{HANDOVER}/insights#a-' in action and f'href="/s/{HANDOVER}/insights#i-' in action
     empty = client.get("/search", params={"q": "zzzq"}, headers=headers).text
     assert ("Geen van de sessies" if language == "nl" else "None of the sessions") in empty
+
+
+def test_an_idle_worker_embeds_new_sessions_ahead(tmp_path: Path, encoder) -> None:
+    from pipeline.search.meaning import start_answering
+
+    make_sessions(tmp_path / "outputs")
+    index = service(tmp_path).search_index()
+    index.refresh()
+
+    def embedded() -> tuple[int, int]:
+        with index.db() as db:
+            return (db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0],
+                    db.execute("SELECT COUNT(DISTINCT hash) FROM units").fetchone()[0])
+
+    busy = start_answering(index, lambda: encoder, idle=lambda: False)  # a job runs: nothing is embedded ahead
+    time.sleep(1.0)
+    busy.set()
+    assert embedded()[0] == 0
+    stop = start_answering(index, lambda: encoder, idle=lambda: True)
+    try:
+        deadline = time.monotonic() + 60
+        while (counts := embedded())[0] < counts[1] and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+    assert counts[0] == counts[1] > 40  # every text has its vector before anyone asked

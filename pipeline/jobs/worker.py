@@ -315,7 +315,7 @@ class Worker:
         from pipeline.search.meaning import start_answering
 
         try:
-            return start_answering(self.service.search_index())
+            return start_answering(self.service.search_index(), idle=lambda: self.current is None)
         except (OogstError, OSError) as exc:
             log.warning("no meaning search in this worker: %s", exc)
             return None

@@ -5,7 +5,9 @@ the parents' evening that shares none of its words.
 Vectors are kept in the index file by the text's hash (`index.text_hash`): a text is embedded once, whatever session
 it is in, and a correction embeds only the corrected line again. The encoder is loaded where it already is, the
 worker: the web app puts a request in the `asks` table (`ask`) and reads the answer (`answer`); the worker's thread
-(`serve_asks`) answers them. The command line (`oogst search --meaning`) ranks in its own process (`meaning`).
+(`serve_asks`) answers them, and while the worker has no job it embeds the texts of new and changed sessions ahead,
+a batch at a time (embedding a one-hour session takes minutes on a small CPU; a request embeds at most `ASK_EMBED`
+texts itself). The command line (`oogst search --meaning`) ranks in its own process (`meaning`), embedding all.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 BATCH = 64
 KEEP_ASKS = 3600.0  # seconds an answered or unanswered request is kept
 STALE = 120.0  # seconds after which a request nobody answered is left (the page has stopped waiting)
+ASK_EMBED = 256  # texts without a vector a web request embeds at most (the rest: in the worker's idle time)
 _cache: dict[tuple[str, int], tuple[np.ndarray, list[dict[str, Any]]]] = {}
 _cache_lock = threading.Lock()
 
@@ -38,11 +41,14 @@ def _vectors_of(encoder: Encoder, texts: list[str]) -> np.ndarray:
     return np.asarray(fresh(texts) if fresh is not None else encoder.embed(texts), dtype=np.float32)
 
 
-def embed_missing(index: SearchIndex, encoder: Encoder, *, batch: int = BATCH) -> int:
-    """Embed every indexed text that has no vector yet; returns how many were embedded."""
+def embed_missing(index: SearchIndex, encoder: Encoder, *, batch: int = BATCH, limit: int | None = None) -> int:
+    """Embed the indexed texts that have no vector yet (at most `limit`, newest sessions first); returns how many
+    were embedded."""
     with index.db() as db:
         todo = {row["hash"]: row["text"] for row in db.execute(
-            "SELECT u.hash, u.text FROM units u LEFT JOIN vectors v ON v.hash = u.hash WHERE v.hash IS NULL")}
+            "SELECT u.hash, u.text FROM units u LEFT JOIN vectors v ON v.hash = u.hash WHERE v.hash IS NULL "
+            "ORDER BY u.session DESC" + (" LIMIT ?" if limit is not None else ""),
+            (limit,) if limit is not None else ())}
     items = list(todo.items())
     for i in range(0, len(items), batch):
         chunk = items[i:i + batch]
@@ -80,12 +86,14 @@ def matrix(index: SearchIndex) -> tuple[np.ndarray, list[dict[str, Any]]]:
 
 
 def meaning(index: SearchIndex, query: str, encoder: Encoder, *, series: str | None = None,
-            limit: int = 10) -> list[Hit]:
-    """The `limit` texts closest in meaning to `query`, best first (the index brought up to date first)."""
+            limit: int = 10, embed_limit: int | None = None) -> list[Hit]:
+    """The `limit` texts closest in meaning to `query`, best first (the index brought up to date first; with
+    `embed_limit`, at most that many texts without a vector are embedded now, the others are left out until the
+    worker's idle time has embedded them)."""
     if not query.strip():
         return []
     index.refresh()
-    embed_missing(index, encoder)
+    embed_missing(index, encoder, limit=embed_limit)
     vectors, rows = matrix(index)
     if not rows:
         return []
@@ -126,7 +134,7 @@ def answer_waiting(index: SearchIndex, encoder: Callable[[], Encoder]) -> int:
     for row in waiting:
         error = None
         try:
-            hits = meaning(index, row["query"], encoder(), series=row["series"])
+            hits = meaning(index, row["query"], encoder(), series=row["series"], embed_limit=ASK_EMBED)
         except OogstError as exc:
             hits, error = [], str(exc)
         with index.write() as db:
@@ -136,21 +144,32 @@ def answer_waiting(index: SearchIndex, encoder: Callable[[], Encoder]) -> int:
 
 
 def serve_asks(index: SearchIndex, encoder: Callable[[], Encoder], stop: threading.Event, *,
-               poll: float = 0.25) -> None:
-    """Answer meaning searches until `stop` is set (the worker's thread, beside the job it runs)."""
+               poll: float = 0.25, idle: Callable[[], bool] | None = None, fill_every: float = 30.0) -> None:
+    """Answer meaning searches until `stop` is set (the worker's thread, beside the job it runs). While `idle` says
+    the worker has no job, the texts of new or changed sessions are embedded a batch at a time (checked every
+    `fill_every` seconds), so a search seldom waits for them."""
+    last_fill = 0.0
     while not stop.wait(poll):
         try:
-            answer_waiting(index, encoder)
+            if answer_waiting(index, encoder):
+                continue
+            if idle is not None and idle() and now() - last_fill >= fill_every:
+                index.refresh()
+                if not embed_missing(index, encoder(), limit=BATCH):
+                    last_fill = now()  # all embedded: look again later; otherwise the next batch at once
         except Exception:  # a bug must not stop the worker's jobs; the page says no answer came
             log.exception("search: a meaning search failed")
 
 
-def start_answering(index: SearchIndex, encoder: Callable[[], Encoder] | None = None) -> threading.Event:
-    """`serve_asks` in a daemon thread (with the shared encoder unless given); set the returned event to stop it."""
+def start_answering(index: SearchIndex, encoder: Callable[[], Encoder] | None = None,
+                    idle: Callable[[], bool] | None = None) -> threading.Event:
+    """`serve_asks` in a daemon thread (with the shared encoder unless given; embedding ahead while `idle`); set
+    the returned event to stop it."""
     if encoder is None:
         from pipeline.insights.nlp import default_encoder
 
         encoder = default_encoder
     stop = threading.Event()
-    threading.Thread(target=serve_asks, args=(index, encoder, stop), name="oogst-search", daemon=True).start()
+    threading.Thread(target=serve_asks, args=(index, encoder, stop), kwargs={"idle": idle}, name="oogst-search",
+                     daemon=True).start()
     return stop
