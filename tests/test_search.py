@@ -183,3 +183,16 @@ def test_an_idle_worker_embeds_new_sessions_ahead(tmp_path: Path, encoder) -> No
     finally:
         stop.set()
     assert counts[0] == counts[1] > 40  # every text has its vector before anyone asked
+
+
+def test_vectors_embedded_later_reach_a_warm_meaning_search(tmp_path: Path, encoder) -> None:
+    from pipeline.search.meaning import embed_missing, meaning
+
+    make_sessions(tmp_path / "outputs")
+    index = service(tmp_path).search_index()
+    query = "ik ben uitgeput en moe na het werk"
+    first = meaning(index, query, encoder, embed_limit=5, limit=50)  # a web request: only 5 texts embedded now
+    assert len(first) == 5 and (PARENTS, "turn", "6") not in places(first)
+    assert embed_missing(index, encoder) >= 40  # the worker's idle time embeds the rest
+    later = meaning(index, query, encoder, embed_limit=0, limit=3)  # nothing embedded by the request itself
+    assert places(later)[0] == (PARENTS, "turn", "6")  # the matrix in memory was read again

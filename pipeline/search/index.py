@@ -173,7 +173,8 @@ class SearchIndex:
         return "|".join(parts)
 
     def generation(self) -> int:
-        """A number that changes whenever a session is indexed again (the meaning search's vectors follow it)."""
+        """A number that changes whenever a session is indexed again or vectors are added (the meaning search's
+        matrix in memory follows it)."""
         with self.db() as db:
             row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
         return int(row["value"]) if row is not None else 0
@@ -192,12 +193,13 @@ class SearchIndex:
             with self.write() as db:
                 db.execute("DELETE FROM units WHERE session = ?", (name,))
                 db.execute("DELETE FROM sessions WHERE name = ?", (name,))
-                self._bump(db)
+                self.bump(db)
             changed += 1
         return changed
 
     @staticmethod
-    def _bump(db: sqlite3.Connection) -> None:
+    def bump(db: sqlite3.Connection) -> None:
+        """A new generation (inside a write): texts or their vectors changed."""
         db.execute("INSERT INTO meta (key, value) VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE SET "
                    "value = CAST(value AS INTEGER) + 1")
 
@@ -220,7 +222,7 @@ class SearchIndex:
             db.execute("INSERT OR REPLACE INTO sessions (name, stamp, series, title, day, pseudonymised) VALUES "
                        "(?, ?, ?, ?, ?, ?)", (session.name, stamp, meta["series"], meta["title"], meta["day"],
                                               meta["pseudonymised"]))
-            self._bump(db)
+            self.bump(db)
         return 1
 
     # -- asking -------------------------------------------------------------------------------------------------

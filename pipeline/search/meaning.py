@@ -33,6 +33,7 @@ STALE = 120.0  # seconds after which a request nobody answered is left (the page
 ASK_EMBED = 256  # texts without a vector a web request embeds at most (the rest: in the worker's idle time)
 _cache: dict[tuple[str, int], tuple[np.ndarray, list[dict[str, Any]]]] = {}
 _cache_lock = threading.Lock()
+_complete: dict[str, int] = {}  # per index file, the generation at which every text had its vector
 
 
 def _vectors_of(encoder: Encoder, texts: list[str]) -> np.ndarray:
@@ -57,6 +58,7 @@ def embed_missing(index: SearchIndex, encoder: Encoder, *, batch: int = BATCH, l
             db.executemany("INSERT OR REPLACE INTO vectors (hash, vector) VALUES (?, ?)",
                            [(key, vector.astype(np.float32).tobytes()) for (key, _), vector in
                             zip(chunk, vectors, strict=True)])
+            index.bump(db)  # a matrix kept in memory no longer holds every vector
     return len(items)
 
 
@@ -93,7 +95,11 @@ def meaning(index: SearchIndex, query: str, encoder: Encoder, *, series: str | N
     if not query.strip():
         return []
     index.refresh()
-    embed_missing(index, encoder, limit=embed_limit)
+    where = str(index.path.resolve())
+    if _complete.get(where) != index.generation():  # a warm query does not look for texts to embed
+        done = embed_missing(index, encoder, limit=embed_limit)
+        if embed_limit is None or done < embed_limit:
+            _complete[where] = index.generation()
     vectors, rows = matrix(index)
     if not rows:
         return []
