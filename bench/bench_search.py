@@ -131,7 +131,7 @@ def main() -> int:
         oogst = Oogst(Settings(out_dir=out), state_dir=Path(tmp) / "state")
 
         began = time.perf_counter()
-        first = oogst.search("budget")
+        first = oogst.search_index().words("budget")
         figures["build_s"] = build = time.perf_counter() - began
         index = oogst.search_index()
         figures["index_mb"] = index.path.stat().st_size / 2**20 + sum(
@@ -140,8 +140,8 @@ def main() -> int:
 
         rows = []
         for query in WORD_QUERIES:
-            median, slowest, hits = timed(lambda q=query: oogst.search(q))
-            s_median, _, s_hits = timed(lambda q=query: oogst.search(q, series=SERIES))
+            median, slowest, hits = timed(lambda q=query: oogst.search_index().words(q))
+            s_median, _, s_hits = timed(lambda q=query: oogst.search_index().words(q, series=SERIES))
             rows.append({"query": query, "median_s": median, "slowest_s": slowest, "hits": len(hits),  # type: ignore
                          "series_median_s": s_median, "series_hits": len(s_hits)})  # type: ignore[arg-type]
         figures["word"] = rows
@@ -153,7 +153,7 @@ def main() -> int:
         changed.save_corrections(with_correction(changed.corrections(), turn.start, "A corrected line about the "
                                                  "budget.", original=turn.text, speaker=turn.speaker))
         began = time.perf_counter()
-        oogst.search("budget")
+        oogst.search_index().words("budget")
         figures["after_change_s"] = time.perf_counter() - began
 
         # meaning: the real encoder on `embed` sessions, random unit vectors for the rest
@@ -187,11 +187,11 @@ def main() -> int:
                                [(key, v.tobytes()) for key, v in zip(missing[i:i + 5000], chunk, strict=True)])
         meaning_search._cache.clear()
         began = time.perf_counter()
-        hits = oogst.search_meaning(MEANING_QUERIES[0], encoder=encoder)
+        hits = meaning_search.meaning(oogst.search_index(), MEANING_QUERIES[0], encoder=encoder)
         figures["meaning_first_s"] = time.perf_counter() - began
         warm = []
         for query in MEANING_QUERIES:
-            median, slowest, _ = timed(lambda q=query: oogst.search_meaning(q, encoder=encoder))
+            median, slowest, _ = timed(lambda q=query: meaning_search.meaning(oogst.search_index(), q, encoder=encoder))
             warm.append({"query": query, "median_s": median, "slowest_s": slowest})
         figures["meaning"] = warm
         figures["meaning_top"] = [h.text for h in hits[:3]]

@@ -14,6 +14,7 @@ from pipeline.cli import main
 from pipeline.core.errors import OogstError
 from pipeline.core.settings import Settings
 from pipeline.search.index import match_query, stem
+from pipeline.search.meaning import answer, ask, meaning
 from pipeline.service import Oogst
 from tests.search_helpers import ENGLISH, HANDOVER, PARENTS, SERIES, correct, make_sessions
 from tests.web_helpers import make_client
@@ -44,65 +45,67 @@ def test_stems_and_queries() -> None:
 def test_words_find_the_session_and_the_moment(tmp_path: Path) -> None:
     make_sessions(tmp_path / "outputs")
     oogst = service(tmp_path)
-    hits = oogst.search("ouderavonden")  # the plural finds the singular too
+    hits = oogst.search_index().words("ouderavonden")  # the plural finds the singular too
     assert places(hits)[:3] == [(PARENTS, "turn", "0"), (PARENTS, "turn", "1"), (PARENTS, "turn", "3")]
     assert hits[1].speaker == "Youssef" and hits[1].start == 11.0 and hits[1].day == "2026-04-14"
     assert ("ouderavond", True) in hits[1].parts()
-    assert places(oogst.search("gesprek"))[0] == (PARENTS, "turn", "2")  # gesprekken
-    client = oogst.search("client")  # without the diaeresis: cliënt, cliënten
+    assert places(oogst.search_index().words("gesprek"))[0] == (PARENTS, "turn", "2")  # gesprekken
+    client = oogst.search_index().words("client")  # without the diaeresis: cliënt, cliënten
     assert client and all(h.session == HANDOVER for h in client) and len(client) >= 5
-    kinds = {h.kind for h in oogst.search("checklist")}
+    kinds = {h.kind for h in oogst.search_index().words("checklist")}
     assert kinds == {"turn", "insight", "action"}  # the top 7 and the actions are searched too
-    assert places(oogst.search('"warme overdracht"'))[0][0] == HANDOVER
-    assert [h.session for h in oogst.search("budget training")] == [ENGLISH]
-    in_series = oogst.search("ouders", series=SERIES)
+    assert places(oogst.search_index().words('"warme overdracht"'))[0][0] == HANDOVER
+    assert [h.session for h in oogst.search_index().words("budget training")] == [ENGLISH]
+    in_series = oogst.search_index().words("ouders", series=SERIES)
     assert in_series and all(h.series == SERIES for h in in_series)
-    assert oogst.search("overdracht", series=SERIES) == []
-    assert oogst.search("zzzq ouderavond")[0].session == PARENTS  # no place has both words: any of them
-    assert oogst.search('"') == []
-    assert places(oogst.search("NEAR( overdracht* OR"))[0][0] == HANDOVER  # FTS5 syntax typed is only words
+    assert oogst.search_index().words("overdracht", series=SERIES) == []
+    assert oogst.search_index().words("zzzq ouderavond")[0].session == PARENTS  # no place has both words: any of them
+    assert oogst.search_index().words('"') == []
+    typed = oogst.search_index().words("NEAR( overdracht* OR")  # FTS5 syntax typed is only words
+    assert places(typed)[0][0] == HANDOVER
     with pytest.raises(OogstError, match="no series 'nope'"):
-        oogst.search("ouders", series="nope")
+        oogst.search_index().words("ouders", series="nope")
 
 
 def test_the_index_follows_corrections_names_and_deletions(tmp_path: Path) -> None:
     roots = make_sessions(tmp_path / "outputs")
     oogst = service(tmp_path)
-    assert oogst.search("kerstvakantie")
-    assert oogst.search("voorjaarsvakantie") == []
+    assert oogst.search_index().words("kerstvakantie")
+    assert oogst.search_index().words("voorjaarsvakantie") == []
     correct(roots["parents"], 42.0, "Dat doe ik, ik bel de directeur voor de voorjaarsvakantie.",
             "Dat doe ik, ik bel de directeur van De Regenboog voor de kerstvakantie.", "S3")
-    assert places(oogst.search("voorjaarsvakantie")) == [(PARENTS, "turn", "5")]  # what the transcript page shows
-    assert oogst.search("kerstvakantie") == []
+    found = oogst.search_index().words("voorjaarsvakantie")
+    assert places(found) == [(PARENTS, "turn", "5")]  # what the transcript page shows
+    assert oogst.search_index().words("kerstvakantie") == []
     oogst.name_speakers(oogst.session(PARENTS), {"S3": "Ilse van Dam"})
-    assert oogst.search("voorjaarsvakantie")[0].speaker == "Ilse van Dam"
+    assert oogst.search_index().words("voorjaarsvakantie")[0].speaker == "Ilse van Dam"
     shutil.rmtree(roots["english"])
-    assert oogst.search("budget") == []
+    assert oogst.search_index().words("budget") == []
     assert oogst.search_index().counts()[0] == 2
 
 
 def test_a_pseudonymised_session_is_found_by_its_labels_unless_chosen(tmp_path: Path) -> None:
     make_sessions(tmp_path / "outputs", pseudonymised=True)
     labels = service(tmp_path)
-    hits = labels.search("ouderavond")
+    hits = labels.search_index().words("ouderavond")
     assert hits and all(h.speaker.startswith("[") for h in hits if h.session == PARENTS)
-    assert labels.search("Youssef") == []  # the real name is not in the index
+    assert labels.search_index().words("Youssef") == []  # the real name is not in the index
     originals = Oogst(Settings(out_dir=tmp_path / "outputs", sections={"search": {"originals": True}}),
                       state_dir=tmp_path / "state")
-    assert [h.speaker for h in originals.search("Youssef")][:1] == ["Youssef"]
-    assert labels.search("Youssef") == []  # and back: the choice is part of what was indexed
+    assert [h.speaker for h in originals.search_index().words("Youssef")][:1] == ["Youssef"]
+    assert labels.search_index().words("Youssef") == []  # and back: the choice is part of what was indexed
 
 
 def test_meaning_finds_a_paraphrase(tmp_path: Path, encoder) -> None:
     make_sessions(tmp_path / "outputs")
     oogst = service(tmp_path)
-    assert oogst.search("uitgeput moe") == []  # no word in common
-    hits = oogst.search_meaning("ik ben uitgeput en moe na het werk", encoder=encoder, limit=3)
+    assert oogst.search_index().words("uitgeput moe") == []  # no word in common
+    hits = meaning(oogst.search_index(), "ik ben uitgeput en moe na het werk", encoder=encoder, limit=3)
     assert places(hits)[0] == (PARENTS, "turn", "6")  # "... na een lange werkdag gewoon op, geen energie meer"
-    hits = oogst.search_meaning("de nieuwe begeleider leert de cliënt kennen", encoder=encoder, limit=3)
+    hits = meaning(oogst.search_index(), "de nieuwe begeleider leert de cliënt kennen", encoder=encoder, limit=3)
     assert hits[0].session == HANDOVER
-    assert oogst.search_meaning("money for courses", encoder=encoder, limit=1)[0].session == ENGLISH
-    only = oogst.search_meaning("ik ben uitgeput", encoder=encoder, series=SERIES, limit=20)
+    assert meaning(oogst.search_index(), "money for courses", encoder=encoder, limit=1)[0].session == ENGLISH
+    only = meaning(oogst.search_index(), "ik ben uitgeput", encoder=encoder, series=SERIES, limit=20)
     assert only and {h.session for h in only} == {PARENTS}
 
 
@@ -111,16 +114,16 @@ def test_the_worker_answers_what_the_web_app_asks(tmp_path: Path, encoder) -> No
 
     make_sessions(tmp_path / "outputs")
     oogst = service(tmp_path)
-    number = oogst.ask_meaning("te weinig ouders komen naar school")
-    assert oogst.meaning_answer(number) == (None, None)  # nobody answered yet
+    number = ask(oogst.search_index(), "te weinig ouders komen naar school")
+    assert answer(oogst.search_index(), number) == (None, None)  # nobody answered yet
     stop = start_answering(oogst.search_index(), lambda: encoder)
     try:
         deadline = time.monotonic() + 60
-        while (answer := oogst.meaning_answer(number))[0] is None and time.monotonic() < deadline:
+        while (answered := answer(oogst.search_index(), number))[0] is None and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         stop.set()
-    hits, error = answer
+    hits, error = answered
     assert error is None and hits and hits[0].session == PARENTS
 
 
@@ -186,7 +189,7 @@ def test_an_idle_worker_embeds_new_sessions_ahead(tmp_path: Path, encoder) -> No
 
 
 def test_vectors_embedded_later_reach_a_warm_meaning_search(tmp_path: Path, encoder) -> None:
-    from pipeline.search.meaning import embed_missing, meaning
+    from pipeline.search.meaning import embed_missing
 
     make_sessions(tmp_path / "outputs")
     index = service(tmp_path).search_index()

@@ -25,9 +25,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     oogst = service(args)
     if args.meaning:
         err("  loading the sentence encoder (the web app asks its worker, which has it loaded)…")
-        hits = oogst.search_meaning(query, series=args.series, limit=args.limit)
+        from pipeline.search.meaning import meaning
+
+        hits = meaning(oogst.search_index(), query, series=args.series, limit=args.limit)
     else:
-        hits = oogst.search(query, series=args.series, limit=args.limit)
+        hits = oogst.search_index().words(query, series=args.series, limit=args.limit)
     if not hits:
         print(f"nothing found for {query!r}" + (f" in series {args.series}" if args.series else ""))
         return 0

@@ -227,7 +227,9 @@ class SearchIndex:
 
     # -- asking -------------------------------------------------------------------------------------------------
     def words(self, query: str, *, series: str | None = None, limit: int = 30) -> list[Hit]:
-        """The best `limit` places holding every word typed (or, when none holds all, any of them), best first."""
+        """`oogst search`, the search page: the best `limit` places (of one series) holding every word typed (or,
+        when none holds all, any of them), best first; the index follows the sessions' changes first."""
+        series = checked_series(self.out_dir, series)
         self.refresh()
         hits = self._match(match_query(query), series, limit)
         if not hits and len(_WORD.findall(query)) > 1:
@@ -266,6 +268,26 @@ class SearchIndex:
             sessions = db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
             units = db.execute("SELECT COUNT(*) FROM units").fetchone()[0]
         return int(sessions), int(units)
+
+
+def open_index(out_dir: Path, state_dir: Path | None, section: dict[str, Any]) -> SearchIndex:
+    """The index of an outputs folder in its state folder (None: `core.session.state_folder`); `section`: the
+    config's [search] (`originals = true`: a pseudonymised session's real names; otherwise its labels)."""
+    from pipeline.core.session import SEARCH_INDEX, state_folder
+
+    state = Path(state_dir) if state_dir is not None else state_folder(out_dir)
+    originals = str(section.get("originals", "")).lower() in ("true", "1", "yes")
+    return SearchIndex(state / SEARCH_INDEX, out_dir, originals=originals)
+
+
+def checked_series(out_dir: Path, series: str | None) -> str | None:
+    """A series to search in, checked (a one-line SessionError naming the known ones), or None: all sessions."""
+    from pipeline.series.store import check_name, existing_series
+
+    if not series:
+        return None
+    existing_series(out_dir, check_name(series))
+    return check_name(series)
 
 
 def session_units(session: Session, *, originals: bool = False

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pipeline.core.errors import OogstError
-from pipeline.search.index import Hit, SearchIndex, dumps, loads, now
+from pipeline.search.index import Hit, SearchIndex, checked_series, dumps, loads, now
 
 if TYPE_CHECKING:
     from pipeline.insights.nlp import Encoder
@@ -87,13 +87,19 @@ def matrix(index: SearchIndex) -> tuple[np.ndarray, list[dict[str, Any]]]:
     return found, rows
 
 
-def meaning(index: SearchIndex, query: str, encoder: Encoder, *, series: str | None = None,
+def meaning(index: SearchIndex, query: str, encoder: Encoder | None = None, *, series: str | None = None,
             limit: int = 10, embed_limit: int | None = None) -> list[Hit]:
-    """The `limit` texts closest in meaning to `query`, best first (the index brought up to date first; with
+    """`oogst search --meaning`: the `limit` texts closest in meaning to `query`, best first, with `encoder` (None:
+    the shared one, loaded here) and the index brought up to date first; with
     `embed_limit`, at most that many texts without a vector are embedded now, the others are left out until the
     worker's idle time has embedded them)."""
+    series = checked_series(index.out_dir, series)
     if not query.strip():
         return []
+    if encoder is None:
+        from pipeline.insights.nlp import default_encoder
+
+        encoder = default_encoder()
     index.refresh()
     where = str(index.path.resolve())
     if _complete.get(where) != index.generation():  # a warm query does not look for texts to embed
@@ -116,6 +122,7 @@ def meaning(index: SearchIndex, query: str, encoder: Encoder, *, series: str | N
 # -- the web app asks, the worker answers -----------------------------------------------------------------------
 def ask(index: SearchIndex, query: str, series: str | None = None) -> int:
     """Leave a meaning search for the worker; returns the request's number (`answer` reads the result)."""
+    series = checked_series(index.out_dir, series)
     with index.write() as db:
         db.execute("DELETE FROM asks WHERE submitted < ?", (now() - KEEP_ASKS,))
         cursor = db.execute("INSERT INTO asks (query, series, submitted) VALUES (?, ?, ?)",

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from pipeline.core.language import clock
 from pipeline.search.index import Hit
+from pipeline.search.meaning import answer, ask
 from pipeline.series.store import known_series
 from pipeline.web.app import PageError, config, in_thread, oogst, page, render
 from pipeline.web.pages_session import PAGE_TURNS
@@ -45,21 +46,21 @@ def _query(request: Request) -> tuple[str, str | None]:
 
 async def search_page(request: Request) -> Response:
     query, series = _query(request)
-    service = oogst(request)
+    index = oogst(request).search_index()
     words: list[Hit] = []
-    ask = None
+    number = None
     meaning: list[Hit] | None = None
     if query:
-        words = await in_thread(service.search, query, series=series)
+        words = await in_thread(index.words, query, series=series)
         asked = request.query_params.get("ask", "")
         if asked.isdigit():  # a page without script reloads to see the meaning results
-            ask = int(asked)
-            meaning, _ = await in_thread(service.meaning_answer, ask)
+            number = int(asked)
+            meaning, _ = await in_thread(answer, index, number)
         else:
-            ask = await in_thread(service.ask_meaning, query, series=series)
+            number = await in_thread(ask, index, query, series)
     seen = {(h.session, h.kind, h.ref) for h in words}
     return render(request, "search.html", query=query, series=series, all_series=known_series(config(request).out_dir),
-                  words=shown(words), ask=ask,
+                  words=shown(words), ask=number,
                   meaning=None if meaning is None else shown([h for h in meaning
                                                                if (h.session, h.kind, h.ref) not in seen]))
 
@@ -69,7 +70,7 @@ async def meaning_part(request: Request) -> Response:
     number = str(request.path_params.get("n", ""))
     if not number.isdigit():
         raise PageError("page_not_found", 404)
-    hits, error = await in_thread(oogst(request).meaning_answer, int(number))
+    hits, error = await in_thread(answer, oogst(request).search_index(), int(number))
     if hits is None:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
     skip = {tuple(key.split("|", 2)) for key in request.query_params.getlist("seen")}
