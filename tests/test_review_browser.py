@@ -24,6 +24,7 @@ from pipeline.core.settings import Settings
 from pipeline.review import draft as docx_draft
 from pipeline.review.answers import AnswerStore, open_store, token_hash
 from pipeline.review.round import round_state
+from pipeline.rounds import invite
 from pipeline.service import Oogst
 from tests.web_helpers import ROOT
 
@@ -87,7 +88,7 @@ def comparable(final: dict[str, Any]) -> dict[str, Any]:
 
 def test_browser_answers_make_the_same_final_as_word_comments(tmp_path: Path) -> None:
     oogst, session = sent_session(tmp_path / "browser")
-    invited = oogst.invite(session, base_url="http://127.0.0.1:8000", send=False)
+    invited = invite(oogst, session, base_url="http://127.0.0.1:8000", send=False)
     assert invited.version == "v1" and [p.name for p in invited.people] == ["An de Wit", "Bo Smit"]  # present only
     links = {p.name: str(p.link) for p in invited.people}
     answer_in_store(open_store(oogst.state_dir), links)
@@ -136,13 +137,13 @@ def test_invite_refuses_plain_http_links_and_an_unsent_draft(tmp_path: Path) -> 
     oogst, session = sent_session(tmp_path)
     for url in ("http://oogst.example.nl", "ftp://127.0.0.1", None):
         with pytest.raises(OogstError) as refused:
-            oogst.invite(session, base_url=url, send=False)
+            invite(oogst, session, base_url=url, send=False)
         assert "https" in str(refused.value) and "\n" not in str(refused.value)
-    assert oogst.invite(session, base_url="https://oogst.example.nl/", send=False).people[0].link.startswith(
+    assert invite(oogst, session, base_url="https://oogst.example.nl/", send=False).people[0].link.startswith(
         "https://oogst.example.nl/p/")
     fresh, _turns, _insights = make_session(tmp_path / "other", "nog-niet-verstuurd")
     with pytest.raises(OogstError, match="not sent yet"):
-        oogst.invite(fresh, base_url="https://oogst.example.nl", send=False)
+        invite(oogst, fresh, base_url="https://oogst.example.nl", send=False)
 
 
 def test_the_invitation_mail_reaches_smtp_with_a_working_link(tmp_path: Path) -> None:
@@ -156,7 +157,7 @@ def test_the_invitation_mail_reaches_smtp_with_a_working_link(tmp_path: Path) ->
     with smtp_server() as server:
         env = {"OOGST_SMTP_HOST": server.host, "OOGST_SMTP_PORT": str(server.port), "OOGST_SMTP_SECURITY": "none",
                "OOGST_SMTP_FROM": "Begeleider <begeleider@example.nl>"}
-        invited = oogst.invite(session, base_url="http://127.0.0.1:8000", env=env, everyone=True)
+        invited = invite(oogst, session, base_url="http://127.0.0.1:8000", env=env, everyone=True)
     assert [p.mailed for p in invited.people] == [True, True, True]
     assert sorted(m.rcpt_tos[0] for m in server.handler.messages) == ["an@example.nl", "bo@example.nl",
                                                                        "cor@example.nl"]
@@ -180,7 +181,7 @@ def test_the_invitation_mail_reaches_smtp_with_a_working_link(tmp_path: Path) ->
     store.save(store.find(str(an.link).rsplit("/", 1)[1]), "insight:2", "vote", "agree")
     with smtp_server() as server:
         env["OOGST_SMTP_PORT"] = str(server.port)
-        reminded = oogst.invite(session, base_url="http://127.0.0.1:8000", env=env, everyone=True, reminder=True)
+        reminded = invite(oogst, session, base_url="http://127.0.0.1:8000", env=env, everyone=True, reminder=True)
     assert [p.name for p in reminded.people] == ["Bo Smit", "Cor Kok"]
     assert sorted(m.rcpt_tos[0] for m in server.handler.messages) == ["bo@example.nl", "cor@example.nl"]
     old = {p.name: str(p.link) for p in invited.people}
@@ -198,7 +199,7 @@ def test_a_token_opens_its_page_only(tmp_path: Path) -> None:
     shutil.copytree(a.root, cfg.out_dir / "sessie-b")
     oogst.state_dir = cfg.state_dir
     base = "http://0.0.0.0:8000"
-    an = oogst.invite(a, base_url="https://oogst.example.nl", send=False).people[0]
+    an = invite(oogst, a, base_url="https://oogst.example.nl", send=False).people[0]
     token = str(an.link).rsplit("/", 1)[1]
     page = client.get(f"/p/{token}")
     assert page.status_code == 200 and page.headers["referrer-policy"] == "no-referrer"
@@ -220,7 +221,7 @@ def test_a_token_opens_its_page_only(tmp_path: Path) -> None:
         assert answer.status_code in (303, 403, 404) and "/login" in answer.headers.get("location", "/login"), path
     assert base
     # a new link stops the old one: a page that says what to do
-    oogst.invite(a, names=["An de Wit"], base_url="https://oogst.example.nl", send=False)
+    invite(oogst, a, names=["An de Wit"], base_url="https://oogst.example.nl", send=False)
     revoked = client.get(f"/p/{token}")
     assert revoked.status_code == 410 and "nieuwe link" in revoked.text and "Warme overdracht" not in revoked.text
     store = open_store(oogst.state_dir)
@@ -258,7 +259,7 @@ def test_guessing_tokens_is_limited_per_address(tmp_path: Path) -> None:
     client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
     oogst, session = sent_session(tmp_path)
     oogst.state_dir = cfg.state_dir
-    link = str(oogst.invite(session, base_url="http://127.0.0.1:8000", send=False).people[0].link)
+    link = str(invite(oogst, session, base_url="http://127.0.0.1:8000", send=False).people[0].link)
     for n in range(20):
         assert client.get(f"/p/{'a' * 40}{n:03d}").status_code == 404
     assert client.get(f"/p/{'b' * 43}").status_code == 429
@@ -295,7 +296,7 @@ def test_twenty_participants_answering_at_once_lose_nothing(tmp_path: Path) -> N
     people = [{"name": f"Deelnemer {n}", "email": "", "present": True} for n in range(20)]
     oogst.save_roster(session, people)
     oogst.state_dir = cfg.state_dir
-    links = [str(p.link) for p in oogst.invite(session, base_url="http://127.0.0.1:8000", send=False).people]
+    links = [str(p.link) for p in invite(oogst, session, base_url="http://127.0.0.1:8000", send=False).people]
 
     def answer(link: str) -> None:
         from starlette.testclient import TestClient
@@ -336,7 +337,7 @@ def test_a_public_url_puts_the_facilitator_pages_behind_the_password(tmp_path: P
     cfg = web_config(settings, host="127.0.0.1", state_dir=tmp_path / "state", env={}, announce=said.append)
     assert cfg.guard.password and any("password" in line for line in said)
     _oogst, session = sent_session(tmp_path)
-    link = str(cfg.service.invite(session, send=False).people[0].link)  # the base from [web] public_url
+    link = str(invite(cfg.service, session, send=False).people[0].link)  # the base from [web] public_url
     assert link.startswith("https://oogst.example.nl/p/")
     client = TestClient(create_app(cfg), base_url="https://oogst.example.nl")
     assert client.get("/", follow_redirects=False).headers["location"].startswith("/login")
@@ -356,7 +357,7 @@ def test_closing_the_round_collects_and_the_links_say_so(tmp_path: Path) -> None
     client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
     oogst, session = sent_session(tmp_path)
     oogst.state_dir = cfg.state_dir
-    links = {p.name: str(p.link) for p in oogst.invite(session, base_url="http://127.0.0.1:8000", send=False).people}
+    links = {p.name: str(p.link) for p in invite(oogst, session, base_url="http://127.0.0.1:8000", send=False).people}
     answer_in_store(open_store(oogst.state_dir), links)
     token = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get(links["Bo Smit"]).text)[1]
     review = f"/s/{session.name}/review"
@@ -380,7 +381,7 @@ def test_oogst_collect_without_copies_counts_the_browser_answers(tmp_path: Path,
     assert main(["collect", session.name, *common]) == 1  # nobody invited, nothing collected: one line
     assert "nothing to collect" in capsys.readouterr().err
     oogst.state_dir = tmp_path / "xdg" / "oogst"
-    links = {p.name: str(p.link) for p in oogst.invite(session, base_url="https://o.example.nl", send=False).people}
+    links = {p.name: str(p.link) for p in invite(oogst, session, base_url="https://o.example.nl", send=False).people}
     answer_in_store(open_store(oogst.state_dir), links)
     assert main(["collect", session.name, *common]) == 0
     assert read_json(session.path("final.json"))["reviewers"] == ["An de Wit", "Bo Smit"]

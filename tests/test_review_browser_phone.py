@@ -13,6 +13,7 @@ from test_review_browser import AN, BO, PROPOSAL, REWORDING, comparable, sent_se
 from test_web_phone import check_width, screen, shot
 
 from pipeline.core.session import read_json
+from pipeline.rounds import invite
 from tests.web_helpers import ROOT, chromium, free_port, running_server, wait_for
 
 SHOTS = ROOT / "outputs" / "screenshots"
@@ -36,7 +37,7 @@ def test_two_participants_answer_on_their_phones_into_the_same_review(tmp_path: 
     oogst.state_dir = state / "oogst"  # where `oogst serve` keeps them ($XDG_STATE_HOME/oogst)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    invited = oogst.invite(session, base_url=base, send=False)
+    invited = invite(oogst, session, base_url=base, send=False)
     links = {p.name: str(p.link) for p in invited.people}
     SHOTS.mkdir(parents=True, exist_ok=True)
     with running_server(tmp_path / "outputs", state, port):

@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli.replace import add_replace
     from pipeline.cli.retention import add_retention_commands
     from pipeline.cli.run import add_queue_commands, add_run
+    from pipeline.cli.search import add_search
     from pipeline.cli.session import add_series_commands, add_session_commands
 
     parser = argparse.ArgumentParser(
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_session_commands(sub)
     add_replace(sub)
     add_series_commands(sub)
+    add_search(sub)
 
     serve = sub.add_parser("serve", help="the whole flow in a local web page (http://127.0.0.1:8000)",
                            description="Start the web app and its worker: upload recordings, follow progress, name "
@@ -115,14 +117,9 @@ def settings_of(args: argparse.Namespace, **cli: Any) -> Settings:
 
 def service(args: argparse.Namespace, **cli: Any) -> Oogst:
     """The application service, as the command line uses it (no re-run after a change: `oogst run` does that)."""
-    import os
-
-    from pipeline.jobs.queue import default_state_dir
     from pipeline.service import Oogst
 
-    oogst = Oogst(settings_of(args, **cli), front="cli")
-    oogst.state_dir = default_state_dir(oogst.out_dir, os.environ)  # where `oogst serve` keeps the answers
-    return oogst
+    return Oogst(settings_of(args, **cli), front="cli")
 
 
 def err(line: str) -> None:

@@ -40,7 +40,7 @@ def cmd_hide(args: argparse.Namespace) -> int:
 def cmd_collect(args: argparse.Namespace) -> int:
     oogst = service(args)
     session = oogst.session(args.session)
-    if not args.files and existing_store(oogst.state_dir) is None and not session.has(REVIEW):
+    if not args.files and existing_store(oogst.state_dir, oogst.out_dir) is None and not session.has(REVIEW):
         raise ReviewError(f"{session.name}: nothing to collect; give the returned copies (ANNOTATED.docx ...)",
                           "collect_nothing", name=session.name)
     result, series_notes = oogst.collect(session, [Path(f) for f in args.files], title=args.title,
@@ -77,9 +77,11 @@ def cmd_mail(args: argparse.Namespace) -> int:
 
 
 def cmd_invite(args: argparse.Namespace) -> int:
+    from pipeline.rounds import invite
+
     oogst = service(args)
     session = oogst.session(args.session)
-    invited = oogst.invite(session, names=args.to or [], everyone=args.all, base_url=args.public_url,
+    invited = invite(oogst, session, names=args.to or [], everyone=args.all, base_url=args.public_url,
                            send=not args.no_mail, dry_run=args.dry_run, reminder=args.remind, env=os.environ)
     if not invited.people:
         err("nobody to invite (see the participants: `present`, or name them with --to)")

@@ -215,19 +215,24 @@ class AnswerStore:
         return [dict(r) for r in rows]
 
 
-def open_store(state_dir: Path | None) -> AnswerStore:
-    """The store in the state folder, made when there is none yet."""
-    from pipeline.core.errors import ConfigError
-
-    if state_dir is None:
-        raise ConfigError("no state folder for the participants' answers (a front end sets one)")
-    return AnswerStore(Path(state_dir) / ANSWERS_FILE)
+def open_store(state_dir: Path | None, out_dir: Path | None = None) -> AnswerStore:
+    """The store in the state folder (None: the outputs folder's, `core.session.state_folder`), made when new."""
+    return AnswerStore(_folder(state_dir, out_dir) / ANSWERS_FILE)
 
 
-def existing_store(state_dir: Path | None) -> AnswerStore | None:
+def existing_store(state_dir: Path | None, out_dir: Path | None = None) -> AnswerStore | None:
     """The store in the state folder, None while nobody was ever invited (nothing is made)."""
-    path = Path(state_dir) / ANSWERS_FILE if state_dir is not None else None
-    return AnswerStore(path) if path is not None and path.is_file() else None
+    path = _folder(state_dir, out_dir) / ANSWERS_FILE
+    return AnswerStore(path) if path.is_file() else None
+
+
+def _folder(state_dir: Path | None, out_dir: Path | None) -> Path:
+    from pipeline.core.errors import ConfigError
+    from pipeline.core.session import state_folder
+
+    if state_dir is None and out_dir is None:
+        raise ConfigError("no state folder for the participants' answers (a front end sets one)")
+    return Path(state_dir) if state_dir is not None else state_folder(Path(str(out_dir)))
 
 
 def _invitation(row: sqlite3.Row) -> Invitation:

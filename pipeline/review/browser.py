@@ -92,12 +92,12 @@ class BrowserAnswers:
                 and r["value"] == "1"]
 
 
-def answers_for(state_dir: Path | None, session: str, *, close: bool = False) -> BrowserAnswers | None:
+def answers_for(state_dir: Path | None, session: Path, *, close: bool = False) -> BrowserAnswers | None:
     """A session's browser answers for `collect` (None: nobody was ever invited); `close` ends its round first (the
     links then say so, answers no longer change)."""
-    store = existing_store(state_dir)
+    store = existing_store(state_dir, Path(session).parent)  # `session`: its folder in the outputs folder
     if store is None:
         return None
     if close:
-        store.close(session)
-    return BrowserAnswers(store, session)
+        store.close(Path(session).name)
+    return BrowserAnswers(store, Path(session).name)

@@ -79,7 +79,7 @@ def invite(session: Session, state_dir: Path | None, mailer: Mailer, *, names: S
     """A personal link to the last sent version for each participant (those named, else those present; `reminder`:
     those invited who have not answered, with a new link), mailed by `mailer` with the deadline. The caller holds
     the session's lock. Returns `mail.invite.Invited`."""
-    version, store = latest_sent(session), open_store(state_dir)
+    version, store = latest_sent(session), open_store(state_dir, session.root.parent)
     people = chosen_people(session, names, everyone=everyone, remind=store if reminder else None)
     if dry_run:
         return mailer.planned(version.name, people)

@@ -78,7 +78,7 @@ async def participant_page(request: Request) -> Response:
     throttle = _throttle(request)
     if throttle.wait(client_key(request)) > 0:
         return PlainTextResponse("429", status_code=429, headers={**HEADERS, "Retry-After": str(int(GUESS_WINDOW))})
-    store = existing_store(config(request).state_dir)
+    store = existing_store(oogst(request).state_dir, config(request).out_dir)
     invitation = store.find(token) if store is not None and TOKEN.fullmatch(token) else None
     session = Session(config(request).out_dir / invitation.session) if invitation is not None else None
     if store is None or invitation is None or session is None or not session.root.is_dir():
@@ -124,7 +124,7 @@ async def answers_copy(request: Request) -> Response:
     token = str(request.path_params.get("token", ""))
     if _throttle(request).wait(client_key(request)) > 0:
         return PlainTextResponse("429", status_code=429, headers=HEADERS)
-    store = existing_store(config(request).state_dir)
+    store = existing_store(oogst(request).state_dir, config(request).out_dir)
     invitation = store.find(token) if store is not None and TOKEN.fullmatch(token) else None
     session = Session(config(request).out_dir / invitation.session) if invitation is not None else None
     if (store is None or invitation is None or session is None or not session.root.is_dir()
@@ -177,6 +177,7 @@ def _save(store: Any, invitation: Invitation, data: dict[str, str]) -> str:
 async def invite_page(request: Request) -> Response:
     """Invite (or remind) the participants; the page shows the links, mailed or to pass on."""
     from pipeline.mail.settings import load_mail_settings
+    from pipeline.rounds import invite
     from pipeline.web.pages_review import _nav, review_state, round_rows
 
     session = session_of(request)
@@ -188,7 +189,7 @@ async def invite_page(request: Request) -> Response:
     env = dict(os.environ)
     send = bool(load_mail_settings(env, cfg.settings.config_path).host)
     base = cfg.settings.section("web").get("public_url") or f"{request.url.scheme}://{request.url.netloc}"
-    invited = await in_thread(lambda: oogst(request).invite(session, base_url=str(base), send=send, env=env,
+    invited = await in_thread(lambda: invite(oogst(request), session, base_url=str(base), send=send, env=env,
                                                             reminder=remind,
                                                             facilitator=cfg.facilitator()[0]))
     return render(request, "review.html", **_nav(request, session), r=review_state(session, request.state.lang),

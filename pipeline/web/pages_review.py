@@ -57,7 +57,8 @@ def round_rows(request: Request, session: Session) -> list[dict[str, Any]]:
     from pipeline.review.answers import existing_store
     from pipeline.review.round import round_state
 
-    return round_state(existing_store(config(request).state_dir), session.name, session.roster())
+    store = existing_store(oogst(request).state_dir, config(request).out_dir)
+    return round_state(store, session.name, session.roster())
 
 
 async def review_page(request: Request) -> Response:
