@@ -15,8 +15,9 @@ Packages and modules, each part importing only those listed before it (see READM
               extract, phases, summary, methods
     privacy   mapping, detect, spoken, names, shared
     llm       transport, prompts, grounding, masking, backend
-    review    draft, doubt, sections, ooxml, interpret, aggregate, final, versions
-    mail      addresses, settings, message, transport, command
+    review    draft, doubt, sections, ooxml, interpret, aggregate, final, versions, answers, browser,
+              round
+    mail      addresses, settings, message, transport, command, invite
     export    transcript, document, markdown, calendar
     series    store, snapshot, actions, themes, overview, stage, voices
     search    index (the word index across sessions, FTS5, kept up to date lazily), meaning (by sentence vectors;
@@ -24,9 +25,10 @@ Packages and modules, each part importing only those listed before it (see READM
     retention policy (what goes when), sweep (the daily sweep, hold, ledger), forget (a person across a series)
     run       the stage runner: one recording -> a session folder, stage by stage
     service   the application service: the operations a person can do, with their lock and follow-ups
+    rounds    the review round in the browser: inviting (review's links, mail's invitations), under the lock
     jobs      queue, worker, celery_queue, celery_worker, engines
     web       app, pages_sessions, pages_session, pages_replace, pages_review, pages_series, pages_jobs,
-              pages_retention, pages_search, upload, serve
+              pages_retention, pages_search, pages_participant, upload, serve
     cli       `oogst`: __init__ (parser, serve), models, run, session, replace, retention, search,
               __main__
     testing   fakes for fast tests (a scripted speech recogniser, a bag-of-words sentence encoder)

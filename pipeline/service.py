@@ -346,16 +346,16 @@ class Oogst:
         with self.locked(session, "send"):
             return freeze_draft(session, reason=reason)
 
-    def collect(self, session: Session, files: Sequence[Path], *, title: str | None = None,
+    def collect(self, session: Session, files: Sequence[Path], *, title: str | None = None, close: bool = False,
                 date: dt.date | None = None, keep_previous: bool = True) -> tuple[CollectResult, list[str]]:
-        """`oogst collect`: read the returned copies into review.json, final.json and final.docx, then keep the
-        reviewed session in its series. Returns the result and the series' notes (actions marked done)."""
+        """`oogst collect`: the returned copies and the browser answers (`close`: the round ends) into review.json,
+        final.json, final.docx, then the series. Returns the result and the series' notes (actions marked done)."""
         from pipeline.review.final import collect
         from pipeline.series.overview import after_collect
 
         with self.locked(session, "collect"):
             result = collect(session, [Path(f) for f in files], title=title, date=date,
-                             keep_previous=keep_previous)
+                             keep_previous=keep_previous, answers=(self.state_dir, close))
         return result, after_collect(session)
 
     def mail(self, session: Session, *, to: Sequence[str] = (), to_file: Path | None = None, send: bool = False,

@@ -30,11 +30,12 @@ ALLOWED: dict[str, set[str]] = {
     "search": {"core", "insights", "privacy", "review", "export", "series"},  # across sessions: words, meaning
     "service": {"core", "ingest", "analysis", "models", "speakers", "insights", "privacy", "llm", "review", "mail",
                 "series", "run", "export", "retention", "search"},
+    "rounds": {"core", "review", "mail", "service"},  # the review round in the browser: review + mail, locked
     "jobs": {"core", "ingest", "analysis", "models", "asr", "run", "service", "retention", "search"},
     "web": {"core", "ingest", "speakers", "review", "mail", "jobs", "series", "run", "service", "retention",
-            "search"},
+            "search", "rounds"},
     "cli": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run",
-            "jobs", "web", "llm", "series", "service", "export", "retention", "search"},
+            "jobs", "web", "llm", "series", "service", "export", "retention", "search", "rounds"},
     "testing": {"core", "asr"},
 }
 

@@ -29,6 +29,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from pipeline.web.serve import serve  # without the web extra: one line naming it (pipeline.web)
 
     settings = settings_of(args, models_dir=args.models_dir)
+    if args.public_url:  # the base of participants' links (`oogst invite`, the review page): wins over [web]
+        settings.sections["web"] = {**settings.section("web"), "public_url": args.public_url}
     return serve(settings, host=args.host, port=args.port,
                  announce=lambda line: print(line, file=sys.stderr, flush=True))
 
@@ -64,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                                        "(OOGST_WEB_PASSWORD, else one is generated and printed).")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, or host in [web])")
     serve.add_argument("--port", type=int, help="port (default 8000, or port in [web])")
+    serve.add_argument("--public-url", metavar="URL",
+                       help="the https address participants reach this app on (their review links; default "
+                            "public_url in [web])")
     add_models_dir(serve)
     add_common(serve)
     serve.set_defaults(func=cmd_serve)

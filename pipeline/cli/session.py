@@ -1,5 +1,5 @@
-"""The commands on one session after it ran: `oogst names`, `hide`, `unhide`, `collect`, `mail` and `export`; and a
-group's series: `oogst series show NAME`, `oogst series forget NAME PERSON`."""
+"""The commands on one session after it ran: `oogst names`, `hide`, `unhide`, `collect`, `invite`, `mail` and
+`export`; and a group's series: `oogst series show NAME`, `oogst series forget NAME PERSON`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cli import add_common, date, err, on_session, service
-from pipeline.core.session import PSEUDONYMS, TURNS
+from pipeline.core.errors import ReviewError
+from pipeline.core.session import PSEUDONYMS, REVIEW, TURNS
+from pipeline.review.answers import existing_store
 
 
 def cmd_names(args: argparse.Namespace) -> int:
@@ -38,6 +40,9 @@ def cmd_hide(args: argparse.Namespace) -> int:
 def cmd_collect(args: argparse.Namespace) -> int:
     oogst = service(args)
     session = oogst.session(args.session)
+    if not args.files and existing_store(oogst.state_dir, oogst.out_dir) is None and not session.has(REVIEW):
+        raise ReviewError(f"{session.name}: nothing to collect; give the returned copies (ANNOTATED.docx ...)",
+                          "collect_nothing", name=session.name)
     result, series_notes = oogst.collect(session, [Path(f) for f in args.files], title=args.title,
                                          date=date(args.date), keep_previous=not args.fresh)
     for note in result.notes + series_notes:
@@ -69,6 +74,25 @@ def cmd_mail(args: argparse.Namespace) -> int:
         err(f"draft {frozen.name} frozen in {frozen.folder}")
     print(outcome.summary)
     return 0
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    from pipeline.rounds import invite
+
+    oogst = service(args)
+    session = oogst.session(args.session)
+    invited = invite(oogst, session, names=args.to or [], everyone=args.all, base_url=args.public_url,
+                           send=not args.no_mail, dry_run=args.dry_run, reminder=args.remind, env=os.environ)
+    if not invited.people:
+        err("nobody to invite (see the participants: `present`, or name them with --to)")
+        return 1
+    for person in invited.people:
+        if invited.dry_run:
+            print(f"{person.name} <{person.email or 'no address'}>: would get a link to {invited.version}")
+        else:
+            how = "mailed" if person.mailed else f"not mailed ({person.problem})" if person.problem else "not mailed"
+            print(f"{person.name}: {how}: {person.link}")
+    return 1 if any(p.problem for p in invited.people) else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -112,7 +136,9 @@ def add_session_commands(sub: Any) -> None:
                          description="Read every comment from the returned, annotated copies of draft.docx "
                                      "and write review.json, final.json and final.docx. The returned files "
                                      "are never changed.")
-    collect.add_argument("files", nargs="+", metavar="ANNOTATED.docx")
+    collect.add_argument("files", nargs="*", metavar="ANNOTATED.docx",
+                         help="returned copies (none: only the answers given in the browser, see `oogst invite`, "
+                              "and the copies collected before)")
     collect.add_argument("--fresh", action="store_true", help="forget copies collected earlier and start over")
     collect.add_argument("--title", help="title for final.docx (default: the draft's)")
     collect.add_argument("--date", help="date YYYY-MM-DD for final.docx (default: the draft's)")
@@ -125,6 +151,20 @@ def add_session_commands(sub: Any) -> None:
     mail.add_argument("--send", action="store_true", help="send it over SMTP (see README for the settings)")
     mail.add_argument("--draft", action="store_true", help="allow mailing the unreviewed draft")
     mail.add_argument("--yes", action="store_true", help="do not ask before sending again")
+
+    invite = on_session(sub, "invite", cmd_invite,
+                        help="invite participants to review the sent draft in their browser (a link each)",
+                        description="Give each participant present (see the participants page) a personal link to "
+                                    "the last sent version of the draft, and mail it with the deadline. The links "
+                                    "start with public_url in [web] (or --public-url), which must be https. The "
+                                    "browser answers count in `oogst collect` like Word comments.")
+    invite.add_argument("--to", action="append", metavar="NAME", help="only this participant (repeat for more)")
+    invite.add_argument("--all", action="store_true", help="also the participants not marked present")
+    invite.add_argument("--public-url", metavar="URL", help="the base of the links (default: public_url in [web])")
+    invite.add_argument("--remind", action="store_true",
+                        help="a new link to those invited who have not answered yet (their old link stops)")
+    invite.add_argument("--no-mail", action="store_true", help="do not mail: print the links to pass on")
+    invite.add_argument("--dry-run", action="store_true", help="only show who would get a link; make none")
 
     export = on_session(sub, "export", cmd_export,
                         help="write the transcript, the top 7 or the dated actions for another program",

@@ -66,6 +66,7 @@ FINAL_DOCX = "final.docx"
 SENT = "sent"
 RETURNED = "returned"
 SENT_LEDGER = "sent.json"
+INVITATIONS = "invitations.json"
 EML = "mail.eml"
 CLIPS = ".clips"
 CLIPS_STAMP = "spans.json"  # in .clips/: the recording and the spans the clips were cut from
@@ -124,6 +125,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("session", RETURNED, "folder", "annotated copies uploaded on the review page"),
     Entry("session", SENT_LEDGER, "mail", "every mail the SMTP server accepted"),
     Entry("session", EML, "mail", "the last mail composed (dry run or sent)"),
+    Entry("session", INVITATIONS, "mail", "every invitation to review in the browser: to whom, when, mailed or not "
+          "(oogst invite; never the link itself)"),
     Entry("session", CLIPS, "folder", "each speaker's clip, cut from the recording (web app)"),
     Entry("session", LOCK, "internal", "the session's write lock (flock)"),
     Entry("session", LOCK_HOLDER, "internal", "who holds the lock, for the 'busy' message"),

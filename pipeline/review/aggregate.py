@@ -39,11 +39,11 @@ RANKING_RULE = (
 
 def _person(record: dict[str, Any]) -> str:
     key = author_key(record["author"])
-    return key if key not in ANONYMOUS else f"anonymous:{record['file_sha256'][:10]}"
+    return key if key not in ANONYMOUS else f"anonymous:{(record.get('file_sha256') or record['id'])[:10]}"
 
 
 def _sort_key(record: dict[str, Any]) -> tuple[str, str, int]:
-    return (record.get("date") or "", record["file"], record["order"])
+    return (record.get("date") or "", record.get("file") or "", record["order"])  # a browser answer has no file
 
 
 def _interpret_all(records: list[dict[str, Any]]) -> None:
@@ -52,7 +52,8 @@ def _interpret_all(records: list[dict[str, Any]]) -> None:
     for record in sorted(records, key=_sort_key):
         target = record.get("target") or {}
         kind = target.get("kind") or "unmapped"
-        record["interpretation"] = interpret(record["text"], kind).to_dict()
+        given = record.get("given")  # a browser answer is understood already (the page asked)
+        record["interpretation"] = dict(given) if isinstance(given, dict) else interpret(record["text"], kind).to_dict()
         record["person"] = _person(record)
         # the same comment in two copies (LibreOffice renumbers ids): same person, text and anchor
         same = (record["person"], normalise(record["text"]), kind, target.get("index"),

@@ -33,6 +33,7 @@ from pipeline.core.types import TOP_N, Insights
 from pipeline.privacy.shared import load_shared
 from pipeline.review import draft as docx_draft
 from pipeline.review.aggregate import RANKING_RULE, _aggregate, _changes, _final_insight, _interpret_all
+from pipeline.review.browser import answers_for
 from pipeline.review.interpret import _expected_texts, _match_text
 from pipeline.review.ooxml import (
     FINAL_DOC,
@@ -178,15 +179,18 @@ def _load_previous(session: Session, current_hash: str, current_files: set[str])
 
 
 def collect(session: Session, files: list[Path], *, title: str | None = None, date: datetime.date | None = None,
-            keep_previous: bool = True) -> CollectResult:
+            keep_previous: bool = True, answers: tuple[Path | None, bool] | None = None) -> CollectResult:
     """Read the returned copies, write review.json, final.json and final.docx; problems per file are reported.
 
     Args:
         keep_previous: also count the copies collected by an earlier run (kept in review.json), so copies can be
             collected as they come in; False starts from `files` only.
+        answers: (the state folder, close the round): the participants' answers in the browser (`review.browser`)
+            are counted like comments.
     """
+    browser = answers_for(answers[0], session.root, close=answers[1]) if answers is not None else None
     # the version the copies were written from (sent/vN/ when the draft was sent; insights.json + edits.json else)
-    insights = review_base(session, [Path(f) for f in files])
+    insights = review_base(session, [Path(f) for f in files], browser.hashes() if browser is not None else ())
     current_hash = docx_draft.insights_hash(insights)
     expected = _expected_texts(insights)
     shared = load_shared(session, insights.language)  # a pseudonymised session: its drafts show labels
@@ -237,6 +241,8 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         records += old_records
         changes += old_changes
 
+    if browser is not None:
+        records += browser.records(insights)
     _interpret_all(records)
     aggregate = _aggregate(records, insights)
     entries = aggregate["entries"]
@@ -253,13 +259,14 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         "collected_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "files": file_entries,
         "reviewers": [aggregate["display"].get(p, p) for p in aggregate["reviewers"]],
-        "comments": sorted(records, key=lambda r: (r["file"], r["order"])),
+        "comments": sorted(records, key=lambda r: (r.get("file") or "", r["order"])),
         "unmapped": unmapped,
         "tracked_changes": changes,
         "proposals": aggregate["proposals"],
         "problems": problems_by_file,
         "notes": notes_by_file,
         "rules": RANKING_RULE,
+        "approvals": browser.approvals(insights) if browser is not None else [],
     }
     final = replace(insights, insights=final_insights).with_extra(**{
         "session": session.name,

@@ -12,6 +12,7 @@ import io
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -140,15 +141,17 @@ def stamp_version(docx: bytes, version: str) -> bytes:
     return out.getvalue()
 
 
-def review_base(session: Session, files: list[Path]) -> Insights:
+def review_base(session: Session, files: list[Path], answered: Sequence[str] = ()) -> Insights:
     """The insights the returned copies are read against: the version most of them were written from (the
-    latest on a tie); without any match, the one collected before, else the current insights."""
+    latest on a tie); without any match, the one collected before, else the current insights. `answered`: the
+    insights hash each participant answering in the browser answered on (one each, counted like a copy)."""
     current = current_insights(session)
     candidates: dict[str, tuple[int, Insights | DraftVersion]] = {}
     for order, version in enumerate(versions(session)):
         candidates[version.insights_hash] = (order, version)
     candidates[insights_hash(current)] = (len(candidates), current)
     counts = Counter(h for h in (_draft_hash(f) for f in files if Path(f).is_file()) if h in candidates)
+    counts.update(h for h in answered if h in candidates)
     chosen: str | None = None
     if counts:
         chosen = max(counts, key=lambda h: (counts[h], candidates[h][0]))

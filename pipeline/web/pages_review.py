@@ -52,12 +52,22 @@ def review_state(session: Session, language: str) -> dict[str, Any]:
             "has_draft": session.has(DRAFT)}
 
 
+def round_rows(request: Request, session: Session) -> list[dict[str, Any]]:
+    """Per participant of the review round in the browser: invited, opened, answered, approved."""
+    from pipeline.review.answers import existing_store
+    from pipeline.review.round import round_state
+
+    store = existing_store(oogst(request).state_dir, config(request).out_dir)
+    return round_state(store, session.name, session.roster())
+
+
 async def review_page(request: Request) -> Response:
     session = session_of(request)
     notice = request.query_params.get("notice")
     return render(request, "review.html", **_nav(request, session), r=review_state(session, request.state.lang),
                   notice=notice if notice and re.fullmatch(r"v\d{1,4}", notice) else None,
-                  before=request.query_params.get("before") == "1")
+                  before=request.query_params.get("before") == "1", invited=None,
+                  round=round_rows(request, session), p=texts(request.state.lang, "participant"))
 
 
 async def freeze(request: Request) -> Response:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -40,6 +41,7 @@ def create_app(cfg: WebConfig) -> Starlette:
     """The app over `cfg`: the routes of the pages modules and the static files."""
     from pipeline.web import (
         pages_jobs,
+        pages_participant,
         pages_replace,
         pages_retention,
         pages_review,
@@ -51,13 +53,16 @@ def create_app(cfg: WebConfig) -> Starlette:
 
     routes: list[BaseRoute] = []
     for module in (pages_sessions, pages_session, pages_replace, pages_review, pages_series, pages_jobs,
-                   pages_retention, pages_search):
+                   pages_retention, pages_search, pages_participant):
         routes += module.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
     middleware = []
     if is_loopback(cfg.host):  # no password then: refuse other host names, so a web page elsewhere cannot
         # reach this server through DNS rebinding
         hosts = ["127.0.0.1", "localhost", "::1", "[::1]"]
+        public = urlsplit(str(cfg.settings.section("web").get("public_url") or "")).hostname
+        if public:  # behind a TLS proxy: participants' links name the public host (the pages need the password)
+            hosts.append(public)
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={404: _unknown_page, 405: _unknown_page, Exception: _bug})
@@ -87,7 +92,12 @@ def web_config(settings: Settings, *, host: str, state_dir: Path, env: Mapping[s
     except (TypeError, ValueError):
         raise ConfigError(f"[web] max_upload_mb = {section.get('max_upload_mb')!r}: give a number of MB") from None
     password = None
-    if not is_loopback(host):
+    public_url = section.get("public_url")
+    if public_url:
+        from pipeline.mail.invite import link_base
+
+        link_base(str(public_url))  # https (or loopback), else a one-line error before anything starts
+    if not is_loopback(host) or public_url:  # a public address reaches the facilitator's pages through the proxy
         password = env.get("OOGST_WEB_PASSWORD") or None
         if password is None:
             password = secrets.token_urlsafe(12)
