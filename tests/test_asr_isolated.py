@@ -229,3 +229,27 @@ def test_the_real_worker_cancels_and_pauses_whisper_within_seconds(tmp_path: Pat
                  load=round(os.getloadavg()[0], 1))
     timings.write_text(json.dumps(known, indent=2) + "\n", encoding="utf-8")
     assert seconds["cancel"] < 15 and seconds["pause"] < 15, seconds
+
+
+def test_the_recogniser_dies_with_its_worker_even_in_the_middle_of_a_batch(tmp_path: Path) -> None:
+    """A worker killed outright (SIGKILL, out of memory) leaves no recogniser decoding a batch nobody will read."""
+    script = ("import sys, numpy as np\n"
+              "from pipeline.asr.isolated import IsolatedBackend\nfrom pipeline.asr.options import TranscribeOptions\n"
+              "from tests.test_asr_isolated import busy\n"
+              "b = IsolatedBackend(TranscribeOptions(), make=busy)\n"
+              "_, segments = b.transcribe(np.zeros(16000, np.float32), TranscribeOptions())\n"
+              "print(b.pid, flush=True)\nlist(segments)\n")
+    root = Path(__file__).resolve().parent.parent
+    worker = subprocess.Popen([sys.executable, "-c", script], cwd=root, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        recogniser = int(worker.stdout.readline())  # type: ignore[union-attr]
+        assert not gone(recogniser)
+        worker.kill()
+        worker.wait(10)
+        deadline = time.monotonic() + 10
+        while not gone(recogniser) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert gone(recogniser)
+    finally:
+        worker.kill()

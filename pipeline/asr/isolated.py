@@ -183,6 +183,7 @@ def serve(conn: Connection) -> None:
     import sys
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C on `oogst serve` reaches the whole group: the parent decides
+    _die_with_parent()
     try:
         sys.path[:] = conn.recv()  # where the parent found `make` (a test's scripted backend, say)
         opts, make = conn.recv()
@@ -208,6 +209,16 @@ def serve(conn: Connection) -> None:
         except Exception as exc:
             log.exception("transcription failed in the recogniser's process")
             conn.send(("error", _sendable(exc)))
+
+
+def _die_with_parent() -> None:
+    """On Linux, the kernel kills this process when the worker dies (even by SIGKILL): no batch runs on unasked."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _transcribe(conn: Connection, backend: Backend, opts: TranscribeOptions) -> tuple[str, Iterator[Segment]]:
