@@ -10,8 +10,9 @@ outright leaves a job whose heartbeat expires; the next claim queues it again.
 
 A person may cancel or pause the running job (the web page, `oogst jobs cancel`): the heartbeat thread reads that
 from the queue every second, and the run stops at its next safe point (`Reporter.check`: between stages, and
-between segments, windows and sentences inside them), keeps what it wrote (the stage cache, the transcription
-checkpoint), lets go of the session and tells the queue (`stopped`).
+between segments, windows and sentences inside them; the recogniser, which runs in a child process
+(`asr.isolated`), is killed at once, even in the middle of a batch), keeps what it wrote (the stage cache, the
+transcription checkpoint), lets go of the session and tells the queue (`stopped`).
 """
 
 from __future__ import annotations
