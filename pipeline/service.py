@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.editing import Edit as Edit  # the web pages build it
 from pipeline.core.editing import edited
-from pipeline.core.errors import ConfigError, EditConflict, OogstError, SessionError
+from pipeline.core.errors import ConfigError, EditConflict, InputError, OogstError, SessionError
 from pipeline.core.language import session_name
 from pipeline.core.layers import apply_edits, edited_actions, time_key, with_correction
 from pipeline.core.lock import SessionBusyError, session_lock
-from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, ROSTER, TRANSCRIPT, TURNS, Session
+from pipeline.core.replace import ReplacedLine, Rule
+from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, REPLACEMENTS, ROSTER, TRANSCRIPT, TURNS, Session
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Reporter
 from pipeline.core.types import Action, Insights, Recognised, RunRequest, Turns
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
     from pipeline.export import Export
     from pipeline.mail.command import MailOutcome
     from pipeline.mail.message import DraftCopy
+    from pipeline.retention.forget import Forgotten
+    from pipeline.retention.policy import Policy
+    from pipeline.retention.sweep import Swept
     from pipeline.review.final import CollectResult
     from pipeline.review.versions import DraftVersion
 
@@ -257,6 +261,55 @@ class Oogst:
                                                      speaker=turn.speaker))
         self._changed(session)
 
+    def replace_preview(self, session: Session, find: str, replacement: str, *, whole_word: bool = True,
+                        match_case: bool = False) -> list[ReplacedLine]:
+        """The transcript lines a find-and-replace rule would change, before and after (nothing is saved)."""
+        from pipeline.core.replace import new_rule, preview
+
+        rule = new_rule(find, replacement, whole_word=whole_word, match_case=match_case)
+        return preview(session.turns(), _diarization(session), session.corrections(), session.replacements(), rule)
+
+    def replace(self, session: Session, find: str, replacement: str, *, whole_word: bool = True,
+                match_case: bool = False, base: str | None = None,
+                lines: Sequence[int] | None = None) -> list[ReplacedLine]:
+        """Find and replace across the transcript, kept as a rule in replacements.json (the names stage applies it
+        after the line corrections, also to a later transcription); the lines it changed. `base`: the version of
+        replacements.json the preview was made on, and `lines` the lines it listed, checked (`EditConflict`
+        when they differ now: only what was previewed changes)."""
+        from pipeline.core.replace import MAX_RULES, new_rule, preview
+
+        rule = new_rule(find, replacement, whole_word=whole_word, match_case=match_case)
+        with self.locked(session, "replace", layer=REPLACEMENTS, base=base):
+            rules = session.replacements()
+            found = preview(session.turns(), _diarization(session), session.corrections(), rules, rule)
+            if lines is not None and [line.n for line in found] != list(lines):
+                raise EditConflict(session.name, REPLACEMENTS, session.version(REPLACEMENTS))
+            if not found:
+                raise InputError(f"no line of the transcript has {rule.find!r}; nothing replaced", "replace_none",
+                                 find=rule.find)
+            if len(rules) >= MAX_RULES:
+                raise InputError(f"this session has {MAX_RULES} replacements already; remove one first",
+                                 "replace_full", n=MAX_RULES)
+            session.save_replacements([*rules, rule])
+        self._changed(session)
+        return found
+
+    def replacements(self, session: Session) -> list[Rule]:
+        """The session's find-and-replace rules, in the order they are applied (`oogst replace --list`)."""
+        return session.replacements()
+
+    def remove_replacement(self, session: Session, number: int, *, base: str | None = None) -> Rule:
+        """Undo a find-and-replace rule (numbered from 1, as listed): its lines read as before it."""
+        with self.locked(session, "replace", layer=REPLACEMENTS, base=base):
+            rules = session.replacements()
+            if not 1 <= number <= len(rules):
+                raise InputError(f"there is no replacement {number} (this session has {len(rules)}; see "
+                                 "`oogst replace SESSION --list`)", "replace_gone", n=number, total=len(rules))
+            gone = rules.pop(number - 1)
+            session.save_replacements(rules)
+        self._changed(session)
+        return gone
+
     def recognition(self, session: Session) -> Recognised | None:
         """How well the session's speech was recognised, for the warnings (None: not transcribed yet, or an
         imported transcript, which has no word probabilities)."""
@@ -428,6 +481,46 @@ class Oogst:
 
         return forget(self.out_dir, name, person)
 
+    # -- retention ----------------------------------------------------------------------------------------------------
+    def retention_policy(self, state_dir: Path | None = None) -> Policy:
+        """The retention policy in force: the settings page's (in the state folder), else [retention] of the config."""
+        from pipeline.retention.policy import load_policy
+
+        return load_policy(self.settings.section("retention"), state_dir)
+
+    def hold(self, session: Session, hold: bool = True) -> None:
+        """Put a session on hold (the retention policy never deletes anything of it), or take it off hold."""
+        from pipeline.retention.sweep import set_hold
+
+        with self.locked(session, "hold"):
+            set_hold(session, hold)
+
+    def sweep(self, policy: Policy, *, now: dt.datetime | None = None, busy: Sequence[str] = (),
+              dry_run: bool = False) -> Swept:
+        """`oogst retention`, the daily sweep: delete the sound of the sessions past their date (and, with
+        copies_days, returned copies and sent versions); the series drop the voices of those sessions. `busy`: the
+        sessions and input files of queued, running or paused jobs, left alone."""
+        from pipeline.retention.sweep import sweep
+        from pipeline.series.store import series_root
+        from pipeline.series.voices import drop_sessions
+
+        def drop(series: str, session: str) -> None:
+            drop_sessions(series_root(self.out_dir, series), {session}, owner=self.owner("retention"))
+
+        return sweep(self.out_dir, policy, now=now, busy=busy, dry_run=dry_run,
+                     locked=lambda session: self.locked(session, "retention"), series_changed=drop)
+
+    def forget_person(self, series: str, person: str, *, label: str | None = None, dry_run: bool = False
+                      ) -> Forgotten:
+        """`oogst forget`, the series page's "Forget a person": their voice profile, clips and roster entries
+        deleted, their name replaced by `label` in every kept file of the series (each session under its lock)."""
+        from pipeline.core.language import texts
+        from pipeline.retention.forget import forget_person
+
+        label = (label or "").strip() or texts(self.settings.language, "retention")["forgotten_label"]
+        return forget_person(self.out_dir, series, person, label=label, dry_run=dry_run,
+                             locked=lambda session: self.locked(session, "forget"))
+
     # -- exports ----------------------------------------------------------------------------------------------------
     def export(self, session: Session, fmt: str, *, originals: bool = False) -> Export:
         """`oogst export`, the session page's Export links: the corrected transcript (txt, docx, vtt, srt), the top 7
@@ -435,6 +528,13 @@ class Oogst:
         from pipeline.export import export
 
         return export(session, fmt, originals=originals)
+
+
+def _diarization(session: Session) -> Turns | None:
+    """diarization.json, what was heard before any correction (None for a session the stages did not make)."""
+    from pipeline.core.session import DIARIZATION
+
+    return session.diarization() if session.has(DIARIZATION) else None
 
 
 @functools.lru_cache(maxsize=16)
