@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from pipeline.retention.sweep import Swept
     from pipeline.review.final import CollectResult
     from pipeline.review.versions import DraftVersion
+    from pipeline.search.index import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +69,18 @@ class Oogst:
     """The operations on the sessions of one outputs folder, for one front end."""
 
     def __init__(self, settings: Settings, *, front: str = "cli",
-                 rerun: Callable[[Session], None] | None = None, wait: float = 0.0) -> None:
+                 rerun: Callable[[Session], None] | None = None, wait: float = 0.0,
+                 state_dir: Path | None = None) -> None:
         """`front` names who is writing, for the message another writer gets; `rerun` is called after a change
         that makes insights and draft stale (the web app queues a re-run; None: the user runs `oogst run`);
         `wait`: seconds a change waits for another writer to finish (the web app: a re-run holds the session for
-        seconds after every save) before it is refused as busy (0: at once, the command line)."""
+        seconds after every save) before it is refused as busy (0: at once, the command line); `state_dir`: the
+        state folder (the queue's, where the search index lives; None: `core.session.state_folder`)."""
         self.settings = settings
         self.front = front
         self.rerun = rerun
         self.wait = wait
+        self.state_dir = state_dir
 
     @property
     def out_dir(self) -> Path:
@@ -528,6 +532,12 @@ class Oogst:
         from pipeline.export import export
 
         return export(session, fmt, originals=originals)
+
+    # -- search across sessions (the operations are the index's: words, and in `search.meaning` ask and answer) ---
+    def search_index(self) -> SearchIndex:
+        from pipeline.search.index import open_index
+
+        return open_index(self.out_dir, self.state_dir, self.settings.section("search"))
 
 
 def _diarization(session: Session) -> Turns | None:
