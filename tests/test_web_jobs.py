@@ -51,12 +51,20 @@ def test_cancel_pause_and_resume_from_the_session_page(tmp_path: Path) -> None:
     assert answer.status_code == 303 and answer.headers["location"] == "/s/lang"
     page = client.get("/s/lang").text
     assert "Stopt zo" in page and 'id="pause-job"' not in page  # asked; the worker stops at its next safe point
+    assert '<p id="status" class="badge running stopping">Wordt gepauzeerd…</p>' in page  # taken, at once
+    assert client.get("/s/lang/progress.json").json()["control"] == "pause"  # the page's script says the same
     cfg.queue.stopped(job.id, "pause")  # what the worker does at that point
     page = client.get("/s/lang").text
     assert "Gepauzeerd" in page and 'id="resume-job"' in page and "gaat verder waar ze was" in page
     assert cfg.queue.claim("vm:1").session == "kort"  # the next one goes first
     post(client, f"/jobs/{job.id}/resume", "/s/lang")
     assert client.get("/s/lang/progress.json").json()["status"] == "queued"
+    running = cfg.queue.claim("vm:1")
+    assert running is not None and running.id == job.id
+    post(client, f"/jobs/{job.id}/cancel", "/s/lang")
+    assert "Wordt geannuleerd…" in client.get("/s/lang").text
+    assert "Cancelling…" in client.get("/s/lang", headers={"Accept-Language": "en"}).text
+    cfg.queue.stopped(job.id, "cancel")
     post(client, f"/jobs/{job.id}/cancel", "/s/lang")
     state = client.get("/s/lang/progress.json").json()
     assert state["status"] == "cancelled"

@@ -1,9 +1,10 @@
-"""A long job in a real headless Chromium against a real `oogst serve`: a facilitator's day with two tabs. A 20-minute
+"""A long job in a real headless Chromium against a real `oogst serve`: a facilitator's day with two tabs. A 15-minute
 recording is transcribing; in a second tab the queue shows it (with its worker) and two short sessions behind it, the
-second moved ahead; the long one is paused (the short ones run, in the new order), resumed (it goes on from its
-checkpoint), cancelled (within seconds, the checkpoint kept), stays cancelled across a restart, is continued and
-then deleted while it runs. Progress arrives as server-sent events. The session and queue pages are checked at
-desktop width and at 390 px; screenshots go to outputs/screenshots/jobs-*.png."""
+second moved ahead; the long one is paused (the page says "Wordt gepauzeerd…" at once, then "Gepauzeerd" within
+seconds; the short ones run, in the new order), resumed (it goes on from its checkpoint), cancelled (within seconds,
+the checkpoint kept), stays cancelled across a restart, is continued and then deleted while it runs. Progress
+arrives as server-sent events. The session and queue pages are checked at desktop width and at 390 px; screenshots
+go to outputs/screenshots/jobs-*.png."""
 
 from __future__ import annotations
 
@@ -49,7 +50,9 @@ def at_both_widths(walk: Walk, name: str) -> None:
 
 
 def status(walk: Walk) -> str:
-    return str(walk.find("#status").text)
+    """The status line, read in one step: the page reloads itself the moment the worker has stopped."""
+    return str(walk.driver.execute_script("const s = document.getElementById('status');"
+                                          "return s ? s.textContent.trim() : '';"))
 
 
 @pytest.mark.slow
@@ -61,7 +64,9 @@ def test_a_long_job_is_paused_moved_behind_cancelled_and_deleted_in_the_browser(
     SHOTS.mkdir(parents=True, exist_ok=True)
     out, state, port, downloads = tmp_path / "outputs", tmp_path / "state", free_port(), tmp_path / "downloads"
     downloads.mkdir()
-    recording = long_recording(tmp_path / "2025-06-02_lange-sessie.wav", 20)
+    # The sample four times (14:47; was 22 minutes): a batch of the batched recogniser's speech chunks for the pause,
+    # one for the resume and more still to go at the cancel (a stop kills the recogniser at once, no batch awaited)
+    recording = long_recording(tmp_path / "2025-06-02_lange-sessie.wav", 12)
     shorts = []
     for n in ("kort-a", "kort-b"):
         shorts.append(tmp_path / f"{n}.vtt")
@@ -103,6 +108,9 @@ def test_a_long_job_is_paused_moved_behind_cancelled_and_deleted_in_the_browser(
             driver.switch_to.window(first_tab)
             began = time.monotonic()
             walk.find("#pause-job").click()
+            wait_for(lambda: status(walk) in ("Wordt gepauzeerd…", "Gepauzeerd"), 10, "the pause to be taken")
+            seconds["pause-taken"] = time.monotonic() - began
+            driver.save_screenshot(str(SHOTS / "jobs-pauzeren-desktop.png"))  # what the click shows at once
             wait_for(lambda: status(walk) == "Gepauzeerd", 120, "the job to pause")
             seconds["pause"] = time.monotonic() - began
             kept = (out / name / CHECKPOINT).read_text(encoding="utf-8").splitlines()
@@ -125,6 +133,8 @@ def test_a_long_job_is_paused_moved_behind_cancelled_and_deleted_in_the_browser(
             # -- cancel: it stops within seconds, the checkpoint stays --------------------------------------------
             began = time.monotonic()
             walk.find("#cancel-job").click()
+            wait_for(lambda: status(walk) in ("Wordt geannuleerd…", "Geannuleerd"), 10, "the cancel to be taken")
+            seconds["cancel-taken"] = time.monotonic() - began
             wait_for(lambda: status(walk) == "Geannuleerd", 120, "the job to stop")
             seconds["cancel"] = time.monotonic() - began
             assert (out / name / CHECKPOINT).is_file() and walk.finds("#cancelled-note")
@@ -156,8 +166,13 @@ def test_a_long_job_is_paused_moved_behind_cancelled_and_deleted_in_the_browser(
             assert walk.state("kort-a")["status"] == "done"
         finally:
             driver.quit()
-    (SHOTS / "jobs-timings.json").write_text(json.dumps(seconds, indent=2) + "\n", encoding="utf-8")
+    timings = SHOTS / "jobs-timings.json"  # test_asr_isolated adds the worker's own figures
+    known = json.loads(timings.read_text(encoding="utf-8")) if timings.is_file() else {}
+    timings.write_text(json.dumps({**known, **{k: round(v, 2) for k, v in seconds.items()}}, indent=2) + "\n",
+                       encoding="utf-8")
     jobs = SQLiteQueue(state / "oogst" / "jobs.sqlite").list(name)
     assert {j.status for j in jobs} == {"cancelled"}  # the first, and the continued one the delete stopped
-    # How long a pause and a cancel took (click to the page saying so) is written to jobs-timings.json, not asserted:
-    # on this shared machine at load 5-14 it was 47 s and 44 s (a batch of the batched recogniser runs to its end).
+    # How long a pause and a cancel took, click to the page saying so (jobs-timings.json): 47 s and 44 s when the
+    # worker waited for the recogniser's batch to end; now its process is killed at once. 15 s leaves room for a
+    # loaded machine.
+    assert seconds["pause"] < 15 and seconds["cancel"] < 15, seconds

@@ -10,8 +10,9 @@ outright leaves a job whose heartbeat expires; the next claim queues it again.
 
 A person may cancel or pause the running job (the web page, `oogst jobs cancel`): the heartbeat thread reads that
 from the queue every second, and the run stops at its next safe point (`Reporter.check`: between stages, and
-between segments, windows and sentences inside them), keeps what it wrote (the stage cache, the transcription
-checkpoint), lets go of the session and tells the queue (`stopped`).
+between segments, windows and sentences inside them; the recogniser, which runs in a child process
+(`asr.isolated`), is killed at once, even in the middle of a batch), keeps what it wrote (the stage cache, the
+transcription checkpoint), lets go of the session and tells the queue (`stopped`).
 """
 
 from __future__ import annotations
@@ -145,15 +146,23 @@ class Worker:
                 "device": "cuda" if compute_type in GPU_TYPES else "cpu"}
 
     def backend_for(self, settings: Settings) -> Backend:
-        """A loaded recogniser for these settings, kept for the next job."""
+        """A loaded recogniser for these settings, kept for the next job. faster-whisper runs in a child process
+        (`asr.isolated`) that a cancel or pause kills at once; openai-whisper runs here."""
         from pipeline.asr.transcribe import get_backend
         from pipeline.run import transcribe_options
 
         opts = transcribe_options(settings)
         key = (opts.backend, opts.model, str(opts.models_dir), opts.compute_type, opts.threads, opts.batched)
         if key not in self._backends:
-            self._backends.clear()  # one model in memory at a time
-            self._backends[key] = get_backend(opts)
+            for old in self._backends.values():  # one model in memory at a time
+                getattr(old, "stop", lambda: None)()
+            self._backends.clear()
+            if opts.backend == "faster-whisper":
+                from pipeline.asr.isolated import IsolatedBackend
+
+                self._backends[key] = IsolatedBackend(opts)
+            else:
+                self._backends[key] = get_backend(opts)
         return self._backends[key]
 
     def warm_up(self) -> float:
@@ -187,6 +196,7 @@ class Worker:
 
     def run(self, job: Job) -> None:
         """Run one claimed job to done or failed (Stopped propagates: the job goes back to the queue)."""
+        from pipeline.asr.isolated import IsolatedBackend
         from pipeline.ingest.audio import is_audio_file
 
         request = RunRequest.from_params(job.input, job.params)
@@ -197,6 +207,8 @@ class Worker:
             # a re-run after names, corrections or edits: transcription is up to date, no recogniser needed
             wanted = is_audio_file(Path(request.input)) and not request.rerun and request.start in (None, "transcribe")
             backend = self.backend_for(settings) if wanted else None
+            if isinstance(backend, IsolatedBackend):
+                backend.check = reporter.check  # asked while the recogniser's process works
             result = self.service.run(request, reporter=reporter, asr_backend=backend)
             self.service.cut_clips(result.session)  # the speakers page serves them; the web process cuts nothing
         except OogstError as exc:

@@ -269,7 +269,7 @@ def progress_state(request: Request, session: Session) -> dict[str, Any]:
         error = shown(Message.from_dict(job.progress.get("message")), job.error, request.state.lang,
                       generic="job_failed") if job.error else None
         state.update(status=job.status, error=error, progress=job.progress, job=job.id, worker=job.worker,
-                     stopping=job.stopping,
+                     stopping=job.stopping, control=job.control if job.stopping else None,
                      ahead=config(request).queue.position(job.id) if job.status == "queued" else 0)
     partial = session.path(CHECKPOINT)
     if partial.is_file() and job is not None and job.active:

@@ -53,6 +53,13 @@ class FasterWhisperBackend:
         self._pipeline = BatchedInferencePipeline(self._model) if opts.batched else None
 
     def transcribe(self, audio: np.ndarray, opts: TranscribeOptions) -> tuple[str, Iterator[Segment]]:
+        spans = audio_chunks(audio, PIECE_SECONDS)
+        return self.transcribe_pieces(((start / SAMPLE_RATE, audio[start:end]) for start, end in spans), opts)
+
+    def transcribe_pieces(self, pieces: Iterator[tuple[float, np.ndarray]],
+                          opts: TranscribeOptions) -> tuple[str, Iterator[Segment]]:
+        """`transcribe` on a recording given as (start in seconds, samples) pieces of about `PIECE_SECONDS`,
+        each taken when the one before is done (`asr.isolated` sends them to its child process one by one)."""
         language = None if opts.language == "auto" else opts.language
         kwargs: dict[str, Any] = dict(
             language=language, task="transcribe", beam_size=opts.beam_size, word_timestamps=True,
@@ -75,19 +82,19 @@ class FasterWhisperBackend:
         # faster-whisper computes the features of everything it is given at once (and the batched pipeline keeps
         # every speech chunk's features), so it gets the recording in pieces cut at quiet moments: memory stays
         # flat however long the recording is.
-        pieces = list(audio_chunks(audio, PIECE_SECONDS))
-        first_start, first_end = pieces[0]
-        segments, info = run(audio[first_start:first_end], kwargs)
+        pieces = iter(pieces)
+        offset, first = next(pieces)
+        segments, info = run(first, kwargs)
         if language is None:
             log.warning("language detected: %s (probability %.2f); pass --language to fix it",
                         info.language, info.language_probability)
         rest = {**kwargs, "language": info.language}  # one recording, one language
 
         def generate() -> Iterator[Segment]:
-            yield from (_segment(s) for s in segments)
-            for start, end in pieces[1:]:
-                more, _ = run(audio[start:end], rest)
-                yield from (shift_segment(_segment(s), start / SAMPLE_RATE) for s in more)
+            yield from (shift_segment(_segment(s), offset) if offset else _segment(s) for s in segments)
+            for start, piece in pieces:
+                more, _ = run(piece, rest)
+                yield from (shift_segment(_segment(s), start) for s in more)
 
         return info.language, generate()
 

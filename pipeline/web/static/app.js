@@ -16,8 +16,9 @@ function watchProgress() {
   const detail = document.getElementById("detail"), lines = document.getElementById("lines");
   const live = s => s === "queued" || s === "running";
   function show(state) {
-    status.textContent = labels[state.status] || "";
-    status.className = "badge " + state.status;
+    const stopping = state.stopping && (state.control === "pause" ? labels.pausing : labels.cancelling);
+    status.textContent = stopping || labels[state.status] || "";
+    status.className = "badge " + state.status + (stopping ? " stopping" : "");
     const p = state.progress || {};
     const done = new Set([...(state.stages || []), ...(p.done || []), ...(p.skipped || [])]);
     document.querySelectorAll("#stages li").forEach(li => {
@@ -49,6 +50,13 @@ function watchProgress() {
     if (changed) { location.reload(); return false; }
     return live(state.status);
   }
+  const controls = document.getElementById("job-controls");
+  if (controls) controls.addEventListener("submit", ev => {
+    // Pause or cancel: say at once that it was asked; the page then follows the job to its new state.
+    const asked = ev.submitter && ev.submitter.id === "pause-job" ? labels.pausing
+      : ev.submitter && ev.submitter.id === "cancel-job" ? labels.cancelling : null;
+    if (asked) { status.textContent = asked; status.classList.add("stopping"); }
+  });
   if (!live(box.dataset.status)) return;
   if (window.EventSource && box.dataset.events) {
     const events = new EventSource(box.dataset.events);
