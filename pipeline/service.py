@@ -522,7 +522,7 @@ class Oogst:
         from pipeline.retention.forget import forget_person
 
         label = (label or "").strip() or texts(self.settings.language, "retention")["forgotten_label"]
-        return forget_person(self.out_dir, series, person, label=label, dry_run=dry_run,
+        return forget_person(self.out_dir, series, person, label=label, dry_run=dry_run, state_dir=self.state_dir,
                              locked=lambda session: self.locked(session, "forget"))
 
     # -- exports ----------------------------------------------------------------------------------------------------

@@ -253,6 +253,36 @@ def test_forget_a_person_across_the_series(world: tuple[Oogst, Path, Path]) -> N
     assert session.turns().speakers["S2"] == "Jan-Willem"
 
 
+def test_forget_a_person_clears_the_state_folders_stores(world: tuple[Oogst, Path, Path],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The participants' answers and the search index live beside the sessions, in the state folder: forgetting a
+    person deletes their invitations and answers (the others' stay) and takes their name out of the index, also out
+    of the bytes on disk."""
+    from pipeline.review.answers import open_store
+
+    oogst, out, tmp = world
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp / "state"))
+    store = open_store(None, out)
+    for person in ("Inês Došen", "Piet"):
+        _, invitation = store.invite("oud", "v1", "h", person, f"{person[:3]}@example.nl")
+        store.save(invitation, "insight-1", "remark", f"Goed punt, zegt {person}.")
+    index = oogst.search_index()
+    index.refresh()
+    assert index.words("Inês"), "the index holds her name before"
+    dry = oogst.forget_person("groep", "Inês Došen", dry_run=True)
+    assert dry.answers == 2 and dry.indexed > 0 and index.words("Inês")
+    assert any("participants' answers" in line for line in dry.lines(out, True))
+
+    done = oogst.forget_person("groep", "Inês Došen")
+    assert done.answers == 2
+    left = store.answers("oud")
+    assert left and {a["participant"] for a in left} == {"Piet"}
+    assert [i.participant for i in store.invitations("oud")] == ["Piet"]
+    assert index.words("Inês") == [] and index.words("Oud-deelnemer")  # indexed again from the rewritten files
+    for path in (tmp / "state" / "oogst").iterdir():
+        assert "Inês".encode() not in path.read_bytes(), path.name
+
+
 def test_the_commands(world: tuple[Oogst, Path, Path], monkeypatch: pytest.MonkeyPatch,
                       capsys: pytest.CaptureFixture[str]) -> None:
     from pipeline.cli import main

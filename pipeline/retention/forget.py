@@ -54,6 +54,8 @@ class Forgotten:
     deleted: list[Path] = field(default_factory=list)  # voice profile entry, clips, cached voices
     roster: list[str] = field(default_factory=list)  # sessions whose roster listed them
     sessions: list[str] = field(default_factory=list)
+    answers: int = 0  # their invitations and browser answers in the state folder
+    indexed: int = 0  # the series' texts taken out of the search index (indexed again from the rewritten files)
 
     def lines(self, out_dir: Path, dry_run: bool) -> list[str]:
         would = "would " if dry_run else ""
@@ -61,6 +63,10 @@ class Forgotten:
         rows += [f"  {would}delete {p.relative_to(out_dir)}" for p in self.deleted]
         rows += [f"  {would}rewrite {p.relative_to(out_dir)} (name {n}x)" for p, n in self.rewritten]
         rows += [f"  roster of {s}: entry {'would be ' if dry_run else ''}removed" for s in self.roster]
+        if self.answers:
+            rows.append(f"  {would}delete {self.answers} invitation(s) and answer(s) of theirs (participants' answers)")
+        if self.indexed:
+            rows.append(f"  {would}take {self.indexed} text(s) of the series out of the search index")
         return rows
 
 
@@ -215,11 +221,13 @@ def forget_files(folder: Path, pattern: Names, label: str, changes: Forgotten, *
 
 
 def forget_person(out_dir: Path, series: str, person: str, *, label: str, dry_run: bool = False,
-                  locked: Any = None) -> Forgotten:
+                  locked: Any = None, state_dir: Path | None = None) -> Forgotten:
     """Forget `person` in every session of `series` and in the series itself.
 
     Args:
         locked: holds a session's lock (the service's `locked`); every session is changed under its own lock.
+        state_dir: the state folder (None: the outputs folder's), whose participants' answers and search index also
+            hold the person's name.
     """
     from contextlib import nullcontext
 
@@ -263,7 +271,29 @@ def forget_person(out_dir: Path, series: str, person: str, *, label: str, dry_ru
             atomic_write_json(series_file(root, SERIES_FILE), data)
         profile = (series_file(root, VOICE_PROFILES),) if theirs else ()  # listed as deleted: their profile goes
         forget_files(root, pattern, label, changes, dry_run=dry_run, skip=profile)
+    forget_in_state(out_dir, state_dir, person, changes, dry_run=dry_run)
     return changes
+
+
+def forget_in_state(out_dir: Path, state_dir: Path | None, person: str, changes: Forgotten, *, dry_run: bool) -> None:
+    """The state folder's stores: the person's invitations and browser answers go; the series' sessions leave the
+    search index (indexed again, from the rewritten files, on the next search). Neither store is made when absent."""
+    from pipeline.core.session import SEARCH_INDEX, state_folder
+    from pipeline.review.answers import existing_store
+    from pipeline.search.index import SearchIndex
+
+    sessions = set(changes.sessions)
+    store = existing_store(state_dir, out_dir)
+    if store is not None:
+        changes.answers = store.forget(sessions, lambda name: person_key(name) == person_key(person), dry_run=dry_run)
+    index_path = (Path(state_dir) if state_dir is not None else state_folder(out_dir)) / SEARCH_INDEX
+    if index_path.is_file():
+        index = SearchIndex(index_path, out_dir)
+        with index.db() as db:
+            changes.indexed = sum(db.execute("SELECT COUNT(*) FROM units WHERE session = ?", (name,)).fetchone()[0]
+                                  for name in sessions)
+        if not dry_run:
+            index.drop(sessions)
 
 
 def _remove(path: Path) -> None:

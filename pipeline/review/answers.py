@@ -153,6 +153,27 @@ class AnswerStore:
                 query, args = query + " AND participant = ?", (*args, participant)
             return db.execute(query, args).rowcount
 
+    def forget(self, sessions: set[str], is_person: Any, *, dry_run: bool = False) -> int:
+        """Delete the invitations and answers of one participant (`is_person(name) -> bool`) in these sessions (forget
+        a person); returns how many rows went (would go). Deleted content is overwritten on disk (secure_delete)."""
+        gone = 0
+        with self._db() as db:
+            db.execute("PRAGMA secure_delete = ON")
+            db.execute("BEGIN IMMEDIATE")
+            for table in ("invitations", "answers"):
+                rows = db.execute(f"SELECT DISTINCT session, participant FROM {table}").fetchall()
+                for row in rows:
+                    if row["session"] in sessions and is_person(row["participant"]):
+                        if dry_run:
+                            gone += db.execute(f"SELECT COUNT(*) FROM {table} WHERE session = ? AND participant = ?",
+                                               (row["session"], row["participant"])).fetchone()[0]
+                            continue
+                        gone += db.execute(f"DELETE FROM {table} WHERE session = ? AND participant = ?",
+                                           (row["session"], row["participant"])).rowcount
+            db.execute("COMMIT")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and out of the write-ahead log
+        return gone
+
     def close(self, session: str) -> int:
         """Close a session's round: its links show that it is closed, answers can no longer change."""
         with self._db() as db:

@@ -197,6 +197,22 @@ class SearchIndex:
             changed += 1
         return changed
 
+    def drop(self, sessions: set[str]) -> int:
+        """Take these sessions out of the index (forget a person: their texts are indexed again from the rewritten
+        files on the next search); deleted content is overwritten on disk. Returns how many texts went."""
+        gone = 0
+        with self.db() as db:
+            db.execute("PRAGMA secure_delete = ON")  # per connection: set before the transaction
+            db.execute("BEGIN IMMEDIATE")
+            for name in sorted(sessions):
+                gone += db.execute("DELETE FROM units WHERE session = ?", (name,)).rowcount
+                db.execute("DELETE FROM sessions WHERE name = ?", (name,))
+            db.execute("INSERT INTO units (units) VALUES ('optimize')")  # rewrite the full-text index without them
+            self.bump(db)
+            db.execute("COMMIT")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and out of the write-ahead log
+        return gone
+
     @staticmethod
     def bump(db: sqlite3.Connection) -> None:
         """A new generation (inside a write): texts or their vectors changed."""
