@@ -29,10 +29,20 @@ from pipeline.core.errors import ConfigError, EditConflict, OogstError, SessionE
 from pipeline.core.language import session_name
 from pipeline.core.layers import apply_edits, edited_actions, time_key, with_correction
 from pipeline.core.lock import SessionBusyError, session_lock
-from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, ROSTER, TRANSCRIPT, TURNS, Session
+from pipeline.core.session import (
+    CORRECTIONS,
+    EDITS,
+    MEMBER,
+    NAMES,
+    ROSTER,
+    SPEAKER_CHANGES,
+    TRANSCRIPT,
+    TURNS,
+    Session,
+)
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Reporter
-from pipeline.core.types import Action, Insights, Recognised, RunRequest, Turns
+from pipeline.core.types import Action, Insights, Recognised, RunRequest, Turn, Turns
 from pipeline.models.catalog import PRECISIONS as PRECISIONS  # what a session may choose (the web form)
 from pipeline.run import STAGE_NAMES, RunResult, run_stages
 
@@ -250,12 +260,48 @@ class Oogst:
             raise SessionError("that transcript line does not exist (any more); reload the page", "line_gone")
         turn = turns.turns[index]
         text = " ".join(text.split())[:5000]
-        previous = session.corrections().get(time_key(turn.start), {})
+        key = correction_key(session, turn)
+        previous = session.corrections().get(key, {})
         with self.locked(session, "correct", layer=CORRECTIONS, base=base):
             session.save_corrections(with_correction(session.corrections(), turn.start, text,
                                                      original=previous.get("original") or turn.text,
-                                                     speaker=turn.speaker))
+                                                     speaker=turn.speaker, key=key))
         self._changed(session)
+
+    def change_speaker(self, session: Session, op: str, *, turn: str = "", speaker: str = "", word: int = 0,
+                       source: str = "", into: str = "", base: str | None = None) -> dict[str, Any]:
+        """`oogst speakers`, the transcript and speakers pages: move turn `turn` to `speaker` ("new": a new one),
+        split it at word `word` (from 1) giving the rest to `speaker`, or merge speaker `source` into `into`; kept in
+        speaker-changes.json, turns.json shows it at once, insights and draft follow. `base`: the layer's version."""
+        from pipeline.speakers.per_turn import apply_change, make_change
+
+        with self.locked(session, "speakers", layer=SPEAKER_CHANGES, base=base):
+            turns = session.turns()
+            change = make_change(turns, op, turn=turn, speaker=speaker, word=word, source=source, into=into)
+            changed = apply_change(turns, change)
+            assert changed is not None  # make_change checked it against these turns
+            if op == "split":
+                _split_correction(session, turns, change)
+            session.save_speaker_changes([*session.speaker_changes(), change])
+            session.write(TURNS, changed.to_dict())  # what the names stage writes too, on the re-run
+        self._changed(session)
+        return change
+
+    def undo_speaker_change(self, session: Session, *, base: str | None = None) -> dict[str, Any]:
+        """Undo the last change of speaker-changes.json (turns.json as before it; insights and draft follow)."""
+        from pipeline.speakers.per_turn import undo_change
+
+        with self.locked(session, "speakers", layer=SPEAKER_CHANGES, base=base):
+            changes = session.speaker_changes()
+            if not changes:
+                raise SessionError(f"{session.name}: no speaker change to undo", "undo_nothing", name=session.name)
+            turns = session.turns()
+            if changes[-1].get("op") == "split":
+                _join_corrections(session, turns, changes[-1])
+            session.save_speaker_changes(changes[:-1])
+            session.write(TURNS, undo_change(turns, changes[-1]).to_dict())
+        self._changed(session)
+        return changes[-1]
 
     def recognition(self, session: Session) -> Recognised | None:
         """How well the session's speech was recognised, for the warnings (None: not transcribed yet, or an
@@ -435,6 +481,52 @@ class Oogst:
         from pipeline.export import export
 
         return export(session, fmt, originals=originals)
+
+
+def correction_key(session: Session, turn: Turn) -> str:
+    """The key of a turn's correction in corrections.json: its start (`time_key`), or its id when it is a part of a
+    split turn (the names stage applies those after the speaker changes)."""
+    from pipeline.speakers.per_turn import split_ids
+
+    return turn.id if turn.id in split_ids(session.speaker_changes()) else time_key(turn.start)
+
+
+def _split_correction(session: Session, turns: Turns, change: dict[str, Any]) -> None:
+    """A turn corrected by its id (itself a part of a split turn) split again: each part keeps its corrected words."""
+    from pipeline.speakers.per_turn import split_id
+
+    corrections = session.corrections()
+    entry = corrections.get(str(change["turn"]))
+    if entry is None:
+        return
+    words = str(entry.get("text", "")).split()
+    first, rest = words[:change["word"]], words[change["word"]:]
+    corrections[str(change["turn"])] = {**entry, "text": " ".join(first)}
+    corrections[split_id(str(change["turn"]), change["word"])] = {**entry, "text": " ".join(rest), "original": ""}
+    session.save_corrections(corrections)
+
+
+def _join_corrections(session: Session, turns: Turns, change: dict[str, Any]) -> None:
+    """A split undone whose parts were corrected by their ids: the whole turn keeps their corrected words, as one
+    correction by its start (nothing a person typed is lost with the split)."""
+    from pipeline.speakers.per_turn import split_id
+
+    parts = (str(change["turn"]), split_id(str(change["turn"]), int(change.get("word", 0))))
+    corrections = session.corrections()
+    if not any(part in corrections for part in parts):
+        return
+    shown = {t.id: t for t in turns.turns}
+    if parts[0] not in shown:
+        return
+    first = shown[parts[0]]
+    key = time_key(first.start)
+    whole = " ".join(shown[p].text for p in parts if p in shown)
+    original = corrections.get(key, {}).get("original") or next(
+        (t.text for t in session.diarization().turns if t.id == parts[0]), whole)
+    for part in parts:
+        corrections.pop(part, None)
+    session.save_corrections(with_correction(corrections, first.start, whole, original=original,
+                                             speaker=first.speaker))
 
 
 @functools.lru_cache(maxsize=16)

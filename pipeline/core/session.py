@@ -52,6 +52,7 @@ STAGES_FILE = ".stages.json"
 CHECKPOINT = ".transcript.partial.jsonl"
 NAMES = "names.toml"
 CORRECTIONS = "corrections.json"
+SPEAKER_CHANGES = "speaker-changes.json"
 EDITS = "edits.json"
 ROSTER = "roster.json"
 MEMBER = "series.json"
@@ -71,7 +72,7 @@ LOCK = ".lock"
 LOCK_HOLDER = ".lock.json"
 
 DOWNLOADS = (DRAFT, FINAL_DOCX, EML)  # what the web app serves by name
-EDITED = (NAMES, CORRECTIONS, EDITS, ROSTER)  # the layers people edit in forms: each save names its version
+EDITED = (NAMES, CORRECTIONS, EDITS, ROSTER, SPEAKER_CHANGES)  # layers edited in forms: each save names its version
 VERSION_INFO = "version.json"  # in a sent version sent/vN/
 SERIES_DIR = ".series"  # in the outputs folder: outputs/.series/<name>/
 UPLOADS_DIR = ".uploads"  # in the outputs folder: uploads being received and checked (web app)
@@ -103,6 +104,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("session", CHECKPOINT, "internal", "transcription checkpoint: the segments decoded so far"),
     Entry("session", NAMES, "layer", "speaker names (oogst names, the speakers page)"),
     Entry("session", CORRECTIONS, "layer", "transcript lines corrected by hand (the transcript page)"),
+    Entry("session", SPEAKER_CHANGES, "layer", "turns moved or split to another speaker, speakers merged, in order "
+          "(the transcript and speakers pages, oogst speakers)"),
     Entry("session", EDITS, "layer", "the facilitator's changes to the top 7 and the actions (the top 7 page)"),
     Entry("session", ROSTER, "layer", "the participants: name, e-mail address, present"),
     Entry("session", MEMBER, "record", "the series the session belongs to"),
@@ -262,6 +265,16 @@ class Session:
         their old key, and listed: never dropped)."""
         found = _layer(self.path(CORRECTIONS)).get("unplaced", [])
         return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+
+    def speaker_changes(self) -> list[dict[str, Any]]:
+        """speaker-changes.json's changes in the order they were made (`speakers.per_turn`)."""
+        found = _layer(self.path(SPEAKER_CHANGES)).get("changes", [])
+        return [c for c in found if isinstance(c, dict)] if isinstance(found, list) else []
+
+    def save_speaker_changes(self, changes: list[dict[str, Any]]) -> Path:
+        data = _layer(self.path(SPEAKER_CHANGES))
+        data["changes"] = changes
+        return self.write(SPEAKER_CHANGES, data)
 
     def roster(self) -> list[dict[str, Any]]:
         """The participants of the session: name, e-mail address (may be empty), present."""
