@@ -9,7 +9,7 @@ Packages and modules, each part importing only those listed before it (see READM
               Whisper models, this machine, the recommendation), fetch (resumable download), install (get, add)
     asr       options, transcribe (audio -> Transcript: guards, checkpoint), backends (faster_whisper,
               openai_whisper)
-    speakers  diarize, clustering, names, clips
+    speakers  diarize, clustering, names, clips, per_turn
     insights  nlp, features, ranking, titles, phrases, clauses, readings, actions, duedates, aboutness, confidence,
               extract, phases, summary, methods
     privacy   mapping, detect, spoken, names, shared
