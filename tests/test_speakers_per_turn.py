@@ -148,3 +148,16 @@ def test_the_cli_lists_moves_merges_and_undoes(tmp_path: Path, oogst: Oogst) -> 
     assert [t.speaker for t in session.turns().turns] == ["Anna", "Ben", "Anna", "Carl", "Ben"]
     assert json.loads(session.path(SPEAKER_CHANGES).read_text())["changes"] == []
     assert not session.corrections() and not session.has(CORRECTIONS) and session.has(DIARIZATION)
+
+
+def test_draft_bookmarks_name_turns_by_id_and_old_numbered_ones_still_read() -> None:
+    from pipeline.review.ooxml import Target, target_from_bookmark
+    from pipeline.series.actions import OpenAction, find_mentions
+
+    assert target_from_bookmark("oogst_turn_t2500w9") == Target("transcript", None, "oogst_turn_t2500w9", "t2500w9")
+    assert target_from_bookmark("oogst_turn_12") == Target("transcript", 12, "oogst_turn_12")  # a draft sent before
+    turns = Turns.from_dict({"speakers": {"S1": "Anna"}, "turns": [
+        {"speaker": "S1", "start": 1.0, "end": 2.0, "text": "Goedemorgen allemaal."},
+        {"speaker": "S1", "start": 3.0, "end": 9.0, "text": "De checklist voor de overdracht heb ik gemaakt."}]})
+    action = OpenAction("s#1", None, "Een checklist voor de overdracht maken", None, "s", "2026-03-01", "s")
+    assert find_mentions([action], turns, "nl")["s#1"].turn == "t300"

@@ -145,7 +145,8 @@ def turn_id(start: float) -> str:
 
 def with_ids(turns: Sequence[Turn]) -> tuple[Turn, ...]:
     """The turns, each with an id: those without one (diarization.json, a turns.json written before ids) get
-    `turn_id` of their start, made unique in order ("-2", "-3" for turns that start at the same moment)."""
+    `turn_id` of their start, made unique in order ("_2", "_3" for turns that start at the same moment; a Word
+    bookmark name takes no "-")."""
     taken = {t.id for t in turns if t.id}
     out = []
     for turn in turns:
@@ -154,7 +155,7 @@ def with_ids(turns: Sequence[Turn]) -> tuple[Turn, ...]:
             n = 1
             while new in taken:
                 n += 1
-                new = f"{base}-{n}"
+                new = f"{base}_{n}"
             taken.add(new)
             turn = replace(turn, id=new)
         out.append(turn)
