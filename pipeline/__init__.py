@@ -21,7 +21,8 @@ Packages and modules, each part importing only those listed before it (see READM
     run       the stage runner: one recording -> a session folder, stage by stage
     service   the application service: the operations a person can do, with their lock and follow-ups
     jobs      queue, worker, celery_queue, celery_worker, engines
-    web       app, pages_sessions, pages_session, pages_review, pages_series, pages_jobs, upload, serve
+    web       app, pages_sessions, pages_session, pages_review, pages_series, pages_jobs, pages_speakers, upload,
+              serve
     cli       `oogst`: __init__ (parser, serve), models, run, session, __main__
     testing   fakes for fast tests (a scripted speech recogniser, a bag-of-words sentence encoder)
 """

@@ -18,10 +18,10 @@ from starlette.routing import Route
 
 from pipeline.core.errors import EditConflict, InputError, SessionError
 from pipeline.core.language import clock, texts
-from pipeline.core.layers import text_key, time_key
-from pipeline.core.session import CORRECTIONS, EDITS, INSIGHTS, NAMES, TURNS, Session
+from pipeline.core.layers import text_key
+from pipeline.core.session import CORRECTIONS, EDITS, INSIGHTS, NAMES, SPEAKER_CHANGES, TURNS, Session
 from pipeline.core.types import TOP_N, Insight, Insights, Recognised, Turns
-from pipeline.service import Edit
+from pipeline.service import Edit, correction_key
 from pipeline.speakers.clips import heard_words, ready_clips, speaker_rows
 from pipeline.web.app import PageError, form, in_thread, oogst, page, render, session_of, version_of
 from pipeline.web.pages_sessions import conflict_page, session_info
@@ -76,7 +76,8 @@ async def speakers(request: Request) -> Response:
     turns = _turns(session)
     return render(request, "speakers.html", s=session_info(request, session), has_turns=True,
                   rows=named_rows(turns), audio=_has_audio(session), saved=request.query_params.get("saved"),
-                  speaking=speaking_section(turns, request.state.lang), version=session.version(NAMES))
+                  speaking=speaking_section(turns, request.state.lang), version=session.version(NAMES),
+                  who=speaker_form(session))
 
 
 _cutting: dict[str, asyncio.Lock] = {}  # per session: one helper process cuts its clips, the other requests wait
@@ -141,6 +142,14 @@ async def name_speakers(request: Request) -> Response:
 PAGE_TURNS = 100  # transcript lines per page: a 2-hour session's page stays small and fast
 
 
+def speaker_form(session: Session) -> dict[str, Any]:
+    """What the transcript and speakers pages need for their speaker controls (`pages_speakers`): the speakers a
+    line can go to (label, shown name), the layer's version and how many changes it holds."""
+    turns = _turns(session)
+    return {"choices": [{"label": label, "name": turns.name(label)} for label in turns.speakers],
+            "version": session.version(SPEAKER_CHANGES), "changes": len(session.speaker_changes())}
+
+
 def transcript_lines(session: Session, first: int = 0, last: int | None = None,
                      low: float = 0.0) -> list[dict[str, Any]]:
     """Turns `first`..`last` for the page: speaker, time, text as words (those under probability `low` marked: the
@@ -152,7 +161,7 @@ def transcript_lines(session: Session, first: int = 0, last: int | None = None,
     corrections = session.corrections()
     lines = []
     for n, turn in enumerate(turns.turns[first:last], first):
-        correction = corrections.get(time_key(turn.start))
+        correction = corrections.get(correction_key(session, turn))
         tokens: list[tuple[str, bool]] = []
         if correction is None:
             inside = words[bisect.bisect_left(middles, turn.start - 0.01):
@@ -161,7 +170,8 @@ def transcript_lines(session: Session, first: int = 0, last: int | None = None,
             if " ".join(t for t, _ in tokens).split() != turn.text.split():
                 tokens = [(turn.text, False)]  # the turn text was changed since: show it as it is
         text = correction["text"] if correction else turn.text
-        lines.append({"n": n, "start": turn.start, "end": turn.end, "speaker": turns.name(turn.speaker),
+        lines.append({"n": n, "id": turn.id, "label": turn.speaker, "start": turn.start, "end": turn.end,
+                      "speaker": turns.name(turn.speaker),
                       "text": text, "tokens": tokens or [(text, False)], "corrected": correction is not None,
                       "original": correction.get("original") if correction else None})
     return lines
@@ -192,7 +202,7 @@ async def transcript(request: Request) -> Response:
                   span={"first": first + 1, "last": last, "total": total},
                   earlier=first - PAGE_TURNS if first else None, later=last if last < total else None,
                   version=session.version(CORRECTIONS), edits_version=session.version(EDITS),
-                  unplaced=session.unplaced_corrections())
+                  unplaced=session.unplaced_corrections(), who=speaker_form(session))
 
 
 async def correct_line(request: Request) -> Response:

@@ -38,10 +38,10 @@ log = logging.getLogger(__name__)
 
 def create_app(cfg: WebConfig) -> Starlette:
     """The app over `cfg`: the routes of the pages modules and the static files."""
-    from pipeline.web import pages_jobs, pages_review, pages_series, pages_session, pages_sessions
+    from pipeline.web import pages_jobs, pages_review, pages_series, pages_session, pages_sessions, pages_speakers
 
     routes: list[BaseRoute] = []
-    for module in (pages_sessions, pages_session, pages_review, pages_series, pages_jobs):
+    for module in (pages_sessions, pages_session, pages_review, pages_series, pages_jobs, pages_speakers):
         routes += module.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
     middleware = []
