@@ -128,7 +128,7 @@ class Turn(SpeakerSpan):
     """A turn: `speaker` is a label ("S1"..) or, for imported transcripts, the name itself; `id` stays the same on
     every re-run (`turn_id`: from the start of the diarization's turn; a part split off gets `<id>w<word>`)."""
 
-    id: str = ""
+    id: str = field(default="", compare=False)  # derived from the start: two turns alike are equal with or without
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "id": self.id} if self.id else super().to_dict()
