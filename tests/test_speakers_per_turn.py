@@ -161,3 +161,24 @@ def test_draft_bookmarks_name_turns_by_id_and_old_numbered_ones_still_read() -> 
         {"speaker": "S1", "start": 3.0, "end": 9.0, "text": "De checklist voor de overdracht heb ik gemaakt."}]})
     action = OpenAction("s#1", None, "Een checklist voor de overdracht maken", None, "s", "2026-03-01", "s")
     assert find_mentions([action], turns, "nl")["s#1"].turn == "t300"
+
+
+def test_the_web_form_splits_a_line_and_refuses_a_wrong_word_or_an_old_page(tmp_path: Path, oogst: Oogst) -> None:
+    from tests.web_helpers import csrf, make_client
+
+    session = run_until_names(tmp_path, oogst)
+    (session.root / "handover.txt").write_text(SCRIPT, encoding="utf-8")  # kept in its folder, as an upload is
+    client, _ = make_client(session.out_dir, tmp_path / "state")
+    page = client.get("/s/handover/transcript", headers={"accept-language": "nl"}).text
+    assert 'name="turn" value="t2500"' in page and '<option value="new">nieuwe spreker</option>' in page
+    token, version = csrf(client, "/s/handover/transcript"), session.version(SPEAKER_CHANGES)
+    form = {"csrf": token, "version": version, "do": "move", "turn": "t2500", "speaker": "new", "word": "twee"}
+    wrong = client.post("/s/handover/speakers/change", data=form, headers={"accept-language": "nl"})
+    assert wrong.status_code == 400 and "vanaf woord" in wrong.text and "Traceback" not in wrong.text
+    done = client.post("/s/handover/speakers/change", data={**form, "word": "10"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].endswith("saved=1#t3"), done.text[-1500:]
+    assert [(t.id, t.speaker) for t in session.turns().turns][3:5] == [("t2500", "Carl"), ("t2500w9", "S1")]
+    stale = client.post("/s/handover/speakers/change", data={**form, "word": "", "turn": "t900", "speaker": "Anna"})
+    assert stale.status_code == 409 and session.turns().turns[1].speaker == "Ben"  # made on the page before: asked
+    page = client.get("/s/handover/speakers").text
+    assert 'id="merge-speakers"' in page and 'id="undo-speaker"' in page
