@@ -182,3 +182,26 @@ def test_the_web_form_splits_a_line_and_refuses_a_wrong_word_or_an_old_page(tmp_
     assert stale.status_code == 409 and session.turns().turns[1].speaker == "Ben"  # made on the page before: asked
     page = client.get("/s/handover/speakers").text
     assert 'id="merge-speakers"' in page and 'id="undo-speaker"' in page
+
+
+def test_a_merged_speakers_voice_goes_into_the_persons_series_profile(tmp_path: Path) -> None:
+    import numpy as np
+
+    from pipeline.series.voices import learn, load_profiles
+    from pipeline.speakers.per_turn import merged_into
+
+    assert merged_into([{"op": "merge", "from": "S3", "into": "S2"}, {"op": "move", "turn": "t1", "speaker": "S1"},
+                        {"op": "merge", "from": "S2", "into": "S1"}]) == {"S3": "S1", "S2": "S1"}
+    session = Session.create(tmp_path / "outputs", "sessie")
+    session.write(TURNS, {"speakers": {"S1": "Sanne", "S2": "Joris"}, "turns": [
+        {"speaker": "S1", "start": 0.0, "end": 9.0, "text": "een"}, {"speaker": "S2", "start": 9.0, "end": 19.0,
+                                                                      "text": "twee"}]})
+    session.save_speaker_changes([{"op": "merge", "from": "S3", "into": "S1"}])
+    root = tmp_path / "outputs" / ".series" / "groep"
+    root.mkdir(parents=True)
+    sums = {"S1": (np.ones(4, np.float32), 10), "S2": (np.full(4, 2.0, np.float32), 12),
+            "S3": (np.full(4, 3.0, np.float32), 5)}  # by the diarization's labels: S3 was merged into Sanne
+    learn(root, session, sums, owner="test")
+    profiles = load_profiles(root)
+    assert profiles["Sanne"]["sessions"]["sessie"] == {"sum": [4.0] * 4, "windows": 15}
+    assert profiles["Joris"]["sessions"]["sessie"]["windows"] == 12

@@ -57,6 +57,18 @@ def split_ids(changes: Sequence[dict[str, Any]]) -> set[str]:
     return found
 
 
+def merged_into(changes: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Each speaker label merged away -> the label it is part of now (merges of merges followed); the series puts
+    the merged label's voice into that speaker's profile."""
+    into: dict[str, str] = {}
+    for change in changes:
+        if change.get("op") == "merge":
+            source, target = str(change.get("from")), str(change.get("into"))
+            into = {label: target if now == source else now for label, now in into.items()}
+            into[source] = target
+    return into
+
+
 def _with_speaker(speakers: dict[str, str], label: str) -> dict[str, str]:
     return speakers if label in speakers else {**speakers, label: label}
 
