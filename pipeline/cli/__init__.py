@@ -2,8 +2,8 @@
 operation and prints where the result is; argparse lives only here.
 
 Commands by module: `run` (oogst run, here or on the queue; worker, jobs, status), `session` (names, hide, unhide,
-collect, mail; series show, series forget), `models` (models, models get/add/list), and in this module `serve`, with
-what every command shares
+collect, mail; series show, series forget), `replace`, `models` (models, models get/add/list), `retention`
+(retention, forget), and in this module `serve`, with what every command shares
 (the one settings loader, --out-dir/--config, a session's positional argument, the service for the command line).
 An expected failure (OogstError) is one line on stderr and exit code 1; anything else is a bug and keeps its
 traceback.
@@ -35,6 +35,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli.models import add_models
+    from pipeline.cli.replace import add_replace
+    from pipeline.cli.retention import add_retention_commands
     from pipeline.cli.run import add_queue_commands, add_run
     from pipeline.cli.session import add_series_commands, add_session_commands
 
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_models(sub)
 
     add_session_commands(sub)
+    add_replace(sub)
     add_series_commands(sub)
 
     serve = sub.add_parser("serve", help="the whole flow in a local web page (http://127.0.0.1:8000)",
@@ -64,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     add_queue_commands(sub)  # worker, jobs, status
+    add_retention_commands(sub)  # retention, forget
     return parser
 
 

@@ -44,7 +44,7 @@ def cmd_speakers(args: argparse.Namespace) -> int:
             print(f"{turn.id:>10}  {turn.start:8.2f}  {turns.name(turn.speaker)} ({turn.speaker}): {turn.text}")
         return 0
     if what == "undo":
-        change = oogst.undo_speaker_change(session)
+        change = oogst.change_speaker(session, "undo")
         print(f"undone: {change['op']} {change.get('turn') or change.get('from')}")
     elif what == "merge":
         oogst.change_speaker(session, "merge", source=rest[0], into=rest[1])

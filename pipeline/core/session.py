@@ -24,6 +24,7 @@ from typing import Any
 
 from pipeline.core.errors import SessionError
 from pipeline.core.layers import Edits
+from pipeline.core.replace import Rule
 from pipeline.core.types import Insights, Transcript, Turns
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ CHECKPOINT = ".transcript.partial.jsonl"
 NAMES = "names.toml"
 CORRECTIONS = "corrections.json"
 SPEAKER_CHANGES = "speaker-changes.json"
+REPLACEMENTS = "replacements.json"
 EDITS = "edits.json"
 ROSTER = "roster.json"
 MEMBER = "series.json"
@@ -70,14 +72,17 @@ CLIPS = ".clips"
 CLIPS_STAMP = "spans.json"  # in .clips/: the recording and the spans the clips were cut from
 LOCK = ".lock"
 LOCK_HOLDER = ".lock.json"
+RETENTION = "retention.json"
 
 DOWNLOADS = (DRAFT, FINAL_DOCX, EML)  # what the web app serves by name
-EDITED = (NAMES, CORRECTIONS, EDITS, ROSTER, SPEAKER_CHANGES)  # layers edited in forms: each save names its version
+EDITED = (NAMES, CORRECTIONS, EDITS, ROSTER,
+          REPLACEMENTS, SPEAKER_CHANGES)  # the layers people edit in forms: each save names its version
 VERSION_INFO = "version.json"  # in a sent version sent/vN/
 SERIES_DIR = ".series"  # in the outputs folder: outputs/.series/<name>/
 UPLOADS_DIR = ".uploads"  # in the outputs folder: uploads being received and checked (web app)
 HELD_UPLOADS = "held-*"  # in .uploads/: an upload of a file already in a session, kept while the facilitator is asked
 FACILITATOR = "facilitator.json"  # in the web app's state folder: the facilitator as asked on the mail page
+RETENTION_POLICY = "retention-policy.json"  # in the state folder: the retention policy chosen on the settings page
 SERIES_FILE = "series.json"
 VOICE_PROFILES = "voices.json"
 OVERVIEW = "series.docx"
@@ -106,6 +111,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("session", CORRECTIONS, "layer", "transcript lines corrected by hand (the transcript page)"),
     Entry("session", SPEAKER_CHANGES, "layer", "turns moved or split to another speaker, speakers merged, in order "
           "(the transcript and speakers pages, oogst speakers)"),
+    Entry("session", REPLACEMENTS, "layer", "find-and-replace rules over the whole transcript, applied after the "
+          "line corrections (oogst replace, the transcript page)"),
     Entry("session", EDITS, "layer", "the facilitator's changes to the top 7 and the actions (the top 7 page)"),
     Entry("session", ROSTER, "layer", "the participants: name, e-mail address, present"),
     Entry("session", MEMBER, "record", "the series the session belongs to"),
@@ -122,6 +129,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("session", CLIPS, "folder", "each speaker's clip, cut from the recording (web app)"),
     Entry("session", LOCK, "internal", "the session's write lock (flock)"),
     Entry("session", LOCK_HOLDER, "internal", "who holds the lock, for the 'busy' message"),
+    Entry("session", RETENTION, "record", "the retention policy's hold and what its sweeps deleted (oogst retention)"),
     Entry("sent", INSIGHTS, "artefact", "the insights (with the edits) that went out"),
     Entry("sent", DRAFT, "artefact", "the draft that went out, stamped with its version"),
     Entry("sent", VERSION_INFO, "record", "version, insights hash, reason, draft hash, when it was frozen"),
@@ -276,6 +284,17 @@ class Session:
         data["changes"] = changes
         return self.write(SPEAKER_CHANGES, data)
 
+    def replacements(self) -> list[Rule]:
+        """replacements.json's find-and-replace rules, in the order they are applied (`core.replace`)."""
+        rules = _layer(self.path(REPLACEMENTS)).get("rules", [])
+        return [Rule.from_dict(r) for r in rules if isinstance(r, dict) and str(r.get("find", "")).strip()
+                ] if isinstance(rules, list) else []
+
+    def save_replacements(self, rules: list[Rule]) -> Path:
+        data = _layer(self.path(REPLACEMENTS))
+        data["rules"] = [rule.to_dict() for rule in rules]
+        return self.write(REPLACEMENTS, data)
+
     def roster(self) -> list[dict[str, Any]]:
         """The participants of the session: name, e-mail address (may be empty), present."""
         people = _layer(self.path(ROSTER)).get("participants", [])
@@ -310,6 +329,12 @@ class Session:
     def sent_version(self, name: str) -> Path:
         """The folder of a new or existing sent version (`v3`)."""
         return self.path(SENT) / name
+
+    def removed_recording(self) -> Path | None:
+        """Where the recording was that the retention policy deleted (None: not deleted, or never audio)."""
+        data = self.read_if(RETENTION)
+        name = data.get("recording") if isinstance(data, dict) else None
+        return self.root / Path(str(name)).name if name and self.recording() is None else None
 
     def recording(self) -> Path | None:
         """The recording or transcript kept in the session folder (`<name>.<suffix>`), if any."""

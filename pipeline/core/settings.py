@@ -20,6 +20,7 @@ and an unknown section or key is a one-line error that names it:
 
     [web]                       # the web app
     [models]                    # oogst models get: mirror = "https://models.example.nl/oogst/"
+    [retention]                 # off by default: days = 30 (recordings go 30 days after the final was mailed)
 
 Passwords and API keys never come from a file: a key that looks like one is refused (they come from the
 environment or a prompt). Stages receive the values they need; they never read os.environ themselves.
@@ -89,6 +90,7 @@ SECTIONS: dict[str, frozenset[str]] = {
     "queue": frozenset({"broker_url", "broker", "visibility_timeout", "ttl"}),  # see pipeline.jobs.engines
     "web": frozenset({"host", "port", "max_upload_mb"}),
     "models": frozenset({"mirror"}),  # oogst models get: a served copy of a models/ folder (OOGST_MODELS_MIRROR)
+    "retention": frozenset({"days", "after", "copies_days", "enabled"}),  # see pipeline.retention.policy
 }
 ENV = {
     "out_dir": "OOGST_OUT_DIR",

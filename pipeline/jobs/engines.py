@@ -104,6 +104,10 @@ def run_worker(settings: Settings, *, announce: Callable[[str], None], gpus: int
     assert isinstance(queue, CeleryQueue)
     announce(f"oogst worker: broker {shown_url(queue.url)}, sessions in {cli['out_dir']} (stop: Ctrl-C or "
              "SIGTERM, after the current job)")
+    from pipeline.jobs.worker import daily_sweep
+    from pipeline.service import Oogst
+
+    daily_sweep(Oogst(settings, front="worker"), queue)  # the retention policy's daily sweep
     start_worker(queue, cli, config=settings.config_path, announce=announce)
     return 0
 
@@ -263,3 +267,4 @@ def status_lines(queue: JobQueue, out_dir: Path, session: str | None = None) -> 
             state = "final top 7 collected"
         lines.append(f"{name:<30} {state}" + (f"  [{', '.join(have)}]" if have else ""))
     return lines or [f"no sessions in {out_dir}"]
+

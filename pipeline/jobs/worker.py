@@ -34,11 +34,13 @@ from pipeline.core.lock import SessionBusyError, session_lock
 from pipeline.core.lock import heartbeat as lock_heartbeat
 from pipeline.core.stages import Interrupted
 from pipeline.core.types import RunRequest
-from pipeline.jobs.queue import Job, JobQueue, SQLiteQueue
+from pipeline.jobs.queue import Job, JobQueue, SQLiteQueue, default_state_dir
 
 if TYPE_CHECKING:
     from pipeline.asr.options import Backend
     from pipeline.core.settings import Settings
+    from pipeline.retention.sweep import Swept
+    from pipeline.service import Oogst
 
 log = logging.getLogger(__name__)
 
@@ -283,8 +285,10 @@ class Worker:
         return stop
 
     def serve(self, *, parent: int | None = None, poll: float = 0.5, once: bool = False) -> None:
-        """Claim and run jobs until stopped (or, with `once`, until the queue is empty)."""
+        """Claim and run jobs until stopped (or, with `once`, until the queue is empty); the retention policy's
+        daily sweep runs on a thread meanwhile."""
         stop = self.start_beat(parent)
+        sweeping = None if once else daily_sweep(self.service, self.queue)
         try:
             while True:
                 job = self.queue.claim(self.name)
@@ -304,6 +308,40 @@ class Worker:
                     self.take(None)
         finally:
             stop.set()
+            if sweeping is not None:
+                sweeping.stop()
+
+
+# -- the retention sweep (oogst retention, daily in oogst serve and oogst worker) ---------------------------------
+def busy_with(queue: JobQueue) -> list[str]:
+    """The sessions and input files of the jobs queued, running or paused: the retention sweep leaves them alone."""
+    jobs = queue.waiting()
+    return [j.session for j in jobs] + [str(Path(j.input).resolve()) for j in jobs if j.input]
+
+
+def retention_sweep(service: Oogst, queue: JobQueue, state_dir: Path | None = None, *, dry_run: bool = False,
+                    now: Any = None) -> Swept:
+    """One sweep with the policy in force (the settings page's in `state_dir`, else [retention])."""
+    state = state_dir if state_dir is not None else (
+        queue.path.parent if isinstance(queue, SQLiteQueue) else default_state_dir(service.out_dir))
+    return service.sweep(service.retention_policy(state), now=now, busy=busy_with(queue), dry_run=dry_run)
+
+
+def daily_sweep(service: Oogst, queue: JobQueue) -> Any:
+    """The sweep once now and then once a day on a thread (returns the `Daily`; its `stop` ends it). Off while the
+    policy is off: each day's sweep reads the policy again."""
+    from pipeline.retention.sweep import Daily
+
+    def job() -> None:
+        try:
+            swept = retention_sweep(service, queue)
+        except OogstError as exc:
+            log.warning("retention sweep: %s", exc)
+            return
+        for line in swept.lines(service.out_dir, dry_run=False) if swept.removed or swept.skipped else ():
+            log.info("retention: %s", line)
+
+    return Daily(job).start()
 
 
 def stop_on_signal(signum: int, frame: FrameType | None) -> None:

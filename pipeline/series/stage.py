@@ -127,7 +127,7 @@ class SeriesPlug(Extension):
         self.name = series_of(ctx.session, ctx.series, ctx.remember_voices)  # a later run keeps the series
 
     def propose_names(self, ctx: RunContext) -> None:
-        if self.name and not ctx.imported:
+        if self.name and not ctx.imported and ctx.session.removed_recording() is None:
             propose_names(ctx.settings.out_dir, self.name, ctx.session, ctx.audio)
 
     def proposed_names(self, ctx: RunContext) -> dict[str, str]:
@@ -147,5 +147,6 @@ class SeriesPlug(Extension):
 
     def finish(self, ctx: RunContext) -> None:
         if self.name and ctx.reaches("insights"):
-            keep_session(ctx.settings.out_dir, self.name, ctx.session, audio=None if ctx.imported else ctx.audio,
+            gone = ctx.imported or ctx.session.removed_recording() is not None  # no sound: the voices stay as they are
+            keep_session(ctx.settings.out_dir, self.name, ctx.session, audio=None if gone else ctx.audio,
                          remember_voices=ctx.remember_voices)

@@ -23,11 +23,14 @@ from dataclasses import replace
 from typing import Any
 
 from pipeline.core.errors import OogstError
+from pipeline.core.layers import time_key, with_correction
+from pipeline.core.session import SPEAKER_CHANGES, TURNS, Session
 from pipeline.core.types import Turn, Turns
 
 log = logging.getLogger(__name__)
 
 OPS = ("move", "split", "merge")
+LAYER = SPEAKER_CHANGES  # the layer's name in the session folder (`core.session`)
 
 
 class SpeakerChangeError(OogstError):
@@ -202,3 +205,76 @@ def label_of(turns: Turns, speaker: str) -> str:
         raise SpeakerChangeError(f"no speaker {speaker!r} in this session (known: {known or 'none'})",
                                  "speaker_unknown", speaker=speaker)
     return found[0]
+
+
+# -- the line corrections of split turns (corrections.json, `core.layers`) ----------------------------------------
+def correction_key(session: Session, turn: Turn) -> str:
+    """The key of a turn's correction in corrections.json: its start (`time_key`), or its id when it is a part of a
+    split turn (the names stage applies those after the speaker changes)."""
+    return turn.id if turn.id in split_ids(session.speaker_changes()) else time_key(turn.start)
+
+
+def split_correction(session: Session, change: dict[str, Any]) -> None:
+    """A turn corrected by its id (itself a part of a split turn) split again: each part keeps its corrected words."""
+    corrections = session.corrections()
+    entry = corrections.get(str(change["turn"]))
+    if entry is None:
+        return
+    words = str(entry.get("text", "")).split()
+    first, rest = words[:change["word"]], words[change["word"]:]
+    corrections[str(change["turn"])] = {**entry, "text": " ".join(first)}
+    corrections[split_id(str(change["turn"]), change["word"])] = {**entry, "text": " ".join(rest), "original": ""}
+    session.save_corrections(corrections)
+
+
+def join_corrections(session: Session, turns: Turns, change: dict[str, Any]) -> None:
+    """A split undone whose parts were corrected by their ids: the whole turn keeps their corrected words, as one
+    correction by its start (nothing a person typed is lost with the split)."""
+    parts = (str(change["turn"]), split_id(str(change["turn"]), int(change.get("word", 0))))
+    corrections = session.corrections()
+    if not any(part in corrections for part in parts):
+        return
+    shown = {t.id: t for t in turns.turns}
+    if parts[0] not in shown:
+        return
+    first = shown[parts[0]]
+    key = time_key(first.start)
+    whole = " ".join(shown[p].text for p in parts if p in shown)
+    original = corrections.get(key, {}).get("original") or next(
+        (t.text for t in session.diarization().turns if t.id == parts[0]), whole)
+    for part in parts:
+        corrections.pop(part, None)
+    session.save_corrections(with_correction(corrections, first.start, whole, original=original,
+                                             speaker=first.speaker))
+
+
+# -- the operations, under the session's lock (`service.Oogst.change_speaker`) --------------------------------------
+def record_change(session: Session, op: str, *, turn: str = "", speaker: str = "", word: int = 0, source: str = "",
+                  into: str = "") -> dict[str, Any]:
+    """Move turn `turn` to `speaker` ("new": a new one), split it at word `word` (from 1) giving the rest to
+    `speaker`, or merge speaker `source` into `into`: checked, added to speaker-changes.json, turns.json rewritten
+    (what the names stage writes on the re-run); "undo": `undo_last`. The caller holds the session's lock."""
+    if op == "undo":
+        return undo_last(session)
+    turns = session.turns()
+    change = make_change(turns, op, turn=turn, speaker=speaker, word=word, source=source, into=into)
+    changed = apply_change(turns, change)
+    assert changed is not None  # make_change checked it against these turns
+    if op == "split":
+        split_correction(session, change)
+    session.save_speaker_changes([*session.speaker_changes(), change])
+    session.write(TURNS, changed.to_dict())
+    return change
+
+
+def undo_last(session: Session) -> dict[str, Any]:
+    """Drop the last change of speaker-changes.json and put turns.json back as it was before it."""
+    changes = session.speaker_changes()
+    if not changes:
+        raise SpeakerChangeError(f"{session.name}: no speaker change to undo", "undo_nothing", name=session.name)
+    turns = session.turns()
+    if changes[-1].get("op") == "split":
+        join_corrections(session, turns, changes[-1])
+    session.save_speaker_changes(changes[:-1])
+    session.write(TURNS, undo_change(turns, changes[-1]).to_dict())
+    return changes[-1]

@@ -140,7 +140,7 @@ def rerun_job(queue: JobQueue, session: Session) -> None:
     from pipeline.core.session import TRANSCRIPT
     from pipeline.series.store import member_of
 
-    recording = session.recording()
+    recording = session.recording() or session.removed_recording()  # gone by the retention policy: later stages
     if recording is None:
         raise PageError("rerun_no_recording", 409, name=session.name)
     first = next((j for j in reversed(queue.list(session.name, limit=1000)) if not j.params.get("rerun")), None)

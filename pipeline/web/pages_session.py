@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import dataclasses
 import logging
 import re
 import sys
@@ -19,10 +20,22 @@ from starlette.routing import Route
 from pipeline.core.errors import EditConflict, InputError, SessionError
 from pipeline.core.language import clock, texts
 from pipeline.core.layers import text_key
-from pipeline.core.session import CORRECTIONS, EDITS, INSIGHTS, NAMES, SPEAKER_CHANGES, TURNS, Session
+from pipeline.core.replace import shown_texts
+from pipeline.core.session import (
+    CORRECTIONS,
+    DIARIZATION,
+    EDITS,
+    INSIGHTS,
+    NAMES,
+    REPLACEMENTS,
+    SPEAKER_CHANGES,
+    TURNS,
+    Session,
+)
 from pipeline.core.types import TOP_N, Insight, Insights, Recognised, Turns
-from pipeline.service import Edit, correction_key
+from pipeline.service import Edit
 from pipeline.speakers.clips import heard_words, ready_clips, speaker_rows
+from pipeline.speakers.per_turn import correction_key, split_ids
 from pipeline.web.app import PageError, form, in_thread, oogst, page, render, session_of, version_of
 from pipeline.web.pages_sessions import conflict_page, session_info
 
@@ -159,21 +172,30 @@ def transcript_lines(session: Session, first: int = 0, last: int | None = None,
     words = sorted(heard_words(session), key=lambda w: (w.start + w.end) / 2)
     middles = [(w.start + w.end) / 2 for w in words]
     corrections = session.corrections()
+    page = dataclasses.replace(turns, turns=turns.turns[first:last])
+    heard = session.diarization() if session.has(DIARIZATION) else None
+    rules = session.replacements()
+    split = split_ids(session.speaker_changes())
+    shown = shown_texts(page, heard, corrections, rules)  # corrections and find-and-replace rules, as the names stage
+    plain = shown_texts(page, heard, corrections, []) if rules else shown  # without the rules: what they changed
     lines = []
     for n, turn in enumerate(turns.turns[first:last], first):
         correction = corrections.get(correction_key(session, turn))
+        text = shown[n - first]
+        if turn.id in split:  # a part of a split turn: the layers above cannot rebuild it from diarization.json
+            text = str(correction["text"]) if correction else turn.text
         tokens: list[tuple[str, bool]] = []
         if correction is None:
             inside = words[bisect.bisect_left(middles, turn.start - 0.01):
                            bisect.bisect_right(middles, turn.end + 0.01)]
             tokens = [(w.word.strip(), w.probability < low) for w in inside]
-            if " ".join(t for t, _ in tokens).split() != turn.text.split():
-                tokens = [(turn.text, False)]  # the turn text was changed since: show it as it is
-        text = correction["text"] if correction else turn.text
+            if " ".join(t for t, _ in tokens).split() != text.split():
+                tokens = [(text, False)]  # the turn text was changed since: show it as it is
         lines.append({"n": n, "id": turn.id, "label": turn.speaker, "start": turn.start, "end": turn.end,
                       "speaker": turns.name(turn.speaker),
                       "text": text, "tokens": tokens or [(text, False)], "corrected": correction is not None,
-                      "original": correction.get("original") if correction else None})
+                      "original": correction.get("original") if correction else None,
+                      "replaced": plain[n - first] if plain[n - first] != text else None})
     return lines
 
 
@@ -202,7 +224,9 @@ async def transcript(request: Request) -> Response:
                   span={"first": first + 1, "last": last, "total": total},
                   earlier=first - PAGE_TURNS if first else None, later=last if last < total else None,
                   version=session.version(CORRECTIONS), edits_version=session.version(EDITS),
-                  unplaced=session.unplaced_corrections(), who=speaker_form(session))
+                  unplaced=session.unplaced_corrections(), rules=session.replacements(),
+                  replace_version=session.version(REPLACEMENTS), replaced=request.query_params.get("replaced"),
+                  undone=request.query_params.get("undone"), who=speaker_form(session))
 
 
 async def correct_line(request: Request) -> Response:

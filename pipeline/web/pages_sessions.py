@@ -85,7 +85,10 @@ def session_info(request: Request, session: Session) -> dict[str, Any]:
 
 async def sessions_list(request: Request) -> Response:
     folders = sorted(sessions_in(config(request).out_dir), key=lambda p: p.stat().st_mtime, reverse=True)
-    return render(request, "sessions.html", sessions=[session_info(request, Session(p)) for p in folders])
+    from pipeline.web.pages_retention import week_view
+
+    return render(request, "sessions.html", sessions=[session_info(request, Session(p)) for p in folders],
+                  week=week_view(request))
 
 
 async def new_form(request: Request) -> Response:
@@ -299,12 +302,13 @@ async def overview(request: Request) -> Response:
     session = session_of(request)
     info = session_info(request, session)
     from pipeline.ingest.audio import is_audio_file
+    from pipeline.web.pages_retention import retention_view
 
     recording = session.recording()
     return render(request, "session.html", s=info, state=progress_state(request, session), stages=STAGE_NAMES,
                   recording=recording, has_turns=session.has(TURNS), summary=summary_view(session),
                   audio=recording is not None and is_audio_file(recording),  # a transcript has no voices to hear
-                  recognition=oogst(request).recognition(session))
+                  recognition=oogst(request).recognition(session), retention=retention_view(request, session))
 
 
 async def progress_json(request: Request) -> Response:

@@ -39,7 +39,7 @@ async def change_speakers(request: Request) -> Response:
         back = f"/s/{session.name}/transcript?from={page_of(index)}"
     try:
         if do == "undo":
-            await in_thread(service.undo_speaker_change, session, base=base)
+            await in_thread(service.change_speaker, session, "undo", base=base)
         elif do == "merge":
             await in_thread(service.change_speaker, session, "merge", source=data.get("from", ""),
                             into=data.get("into", ""), base=base)

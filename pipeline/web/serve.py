@@ -38,10 +38,20 @@ log = logging.getLogger(__name__)
 
 def create_app(cfg: WebConfig) -> Starlette:
     """The app over `cfg`: the routes of the pages modules and the static files."""
-    from pipeline.web import pages_jobs, pages_review, pages_series, pages_session, pages_sessions, pages_speakers
+    from pipeline.web import (
+        pages_jobs,
+        pages_replace,
+        pages_retention,
+        pages_review,
+        pages_series,
+        pages_session,
+        pages_sessions,
+        pages_speakers,
+    )
 
     routes: list[BaseRoute] = []
-    for module in (pages_sessions, pages_session, pages_review, pages_series, pages_jobs, pages_speakers):
+    for module in (pages_sessions, pages_session, pages_replace, pages_review, pages_series, pages_jobs,
+                   pages_retention, pages_speakers):
         routes += module.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
     middleware = []
@@ -116,9 +126,16 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     where = f"queue in {state}" if worker is not None else "jobs go to the broker: start `oogst worker`s on it"
     announce(f"Oogst is running on http://{shown}:{port}/ (sessions in {Path(settings.out_dir).resolve()}, "
              f"{where}); stop with Ctrl-C")
+    sweeping = None
+    if worker is None:  # jobs go to the broker's workers (each sweeps daily too); this server sweeps as well
+        from pipeline.jobs.worker import daily_sweep
+
+        sweeping = daily_sweep(cfg.service, cfg.queue)
     try:
         uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
     finally:
         if worker is not None:
             stop_process(worker, 30)
+        if sweeping is not None:
+            sweeping.stop()
     return 0
