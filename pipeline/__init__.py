@@ -19,13 +19,16 @@ Packages and modules, each part importing only those listed before it (see READM
     mail      addresses, settings, message, transport, command
     export    transcript, document, markdown, calendar
     series    store, snapshot, actions, themes, overview, stage, voices
+    search    index (the word index across sessions, FTS5, kept up to date lazily), meaning (by sentence vectors;
+              the web app's requests answered by the worker)
     retention policy (what goes when), sweep (the daily sweep, hold, ledger), forget (a person across a series)
     run       the stage runner: one recording -> a session folder, stage by stage
     service   the application service: the operations a person can do, with their lock and follow-ups
     jobs      queue, worker, celery_queue, celery_worker, engines
     web       app, pages_sessions, pages_session, pages_replace, pages_review, pages_series, pages_jobs,
-              pages_retention, pages_speakers, upload, serve
-    cli       `oogst`: __init__ (parser, serve), models, run, session, replace, retention, __main__
+              pages_retention, pages_search, pages_speakers, upload, serve
+    cli       `oogst`: __init__ (parser, serve), models, run, session, replace, retention, search,
+              __main__
     testing   fakes for fast tests (a scripted speech recogniser, a bag-of-words sentence encoder)
 """
 

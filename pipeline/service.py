@@ -35,6 +35,7 @@ from pipeline.core.settings import Settings
 from pipeline.core.stages import Reporter
 from pipeline.core.types import Action, Insights, Recognised, RunRequest, Turns
 from pipeline.models.catalog import PRECISIONS as PRECISIONS  # what a session may choose (the web form)
+from pipeline.models.catalog import session_model as session_model  # moved there: service.py under 600 lines
 from pipeline.run import STAGE_NAMES, RunResult, run_stages
 from pipeline.speakers.per_turn import correction_key
 
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from pipeline.retention.sweep import Swept
     from pipeline.review.final import CollectResult
     from pipeline.review.versions import DraftVersion
+    from pipeline.search.index import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +71,18 @@ class Oogst:
     """The operations on the sessions of one outputs folder, for one front end."""
 
     def __init__(self, settings: Settings, *, front: str = "cli",
-                 rerun: Callable[[Session], None] | None = None, wait: float = 0.0) -> None:
+                 rerun: Callable[[Session], None] | None = None, wait: float = 0.0,
+                 state_dir: Path | None = None) -> None:
         """`front` names who is writing, for the message another writer gets; `rerun` is called after a change
         that makes insights and draft stale (the web app queues a re-run; None: the user runs `oogst run`);
         `wait`: seconds a change waits for another writer to finish (the web app: a re-run holds the session for
-        seconds after every save) before it is refused as busy (0: at once, the command line)."""
+        seconds after every save) before it is refused as busy (0: at once, the command line); `state_dir`: the
+        state folder (the queue's, where the search index lives; None: `core.session.state_folder`)."""
         self.settings = settings
         self.front = front
         self.rerun = rerun
         self.wait = wait
+        self.state_dir = state_dir
 
     @property
     def out_dir(self) -> Path:
@@ -541,6 +546,12 @@ class Oogst:
 
         return export(session, fmt, originals=originals)
 
+    # -- search across sessions (the operations are the index's: words, and in `search.meaning` ask and answer) ---
+    def search_index(self) -> SearchIndex:
+        from pipeline.search.index import open_index
+
+        return open_index(self.out_dir, self.state_dir, self.settings.section("search"))
+
 
 def _diarization(session: Session) -> Turns | None:
     """diarization.json, what was heard before any correction (None for a session the stages did not make)."""
@@ -571,22 +582,6 @@ def chosen_model(model: str) -> str:
     if Path(model).expanduser().exists():
         return model
     raise refused_name(model)
-
-
-def session_model(session: Session) -> str | None:
-    """The catalog name of the model the session's transcript was made with (None: none, imported, or a folder)."""
-    from pipeline.core.session import TRANSCRIPT
-    from pipeline.models.catalog import canonical
-
-    if not session.has(TRANSCRIPT):
-        return None
-    try:
-        data = session.read(TRANSCRIPT)
-    except OogstError:
-        return None
-    if not isinstance(data, dict) or data.get("imported") or not isinstance(data.get("model"), str):
-        return None
-    return canonical(data["model"])
 
 
 def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None = None, force: bool = False,

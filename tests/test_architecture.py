@@ -27,12 +27,14 @@ ALLOWED: dict[str, set[str]] = {
     "series": {"core", "insights", "speakers", "privacy", "review"},
     "retention": {"core", "ingest", "privacy", "series"},  # the retention policy and its sweep, forget a person
     "run": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "review"},  # the stages; no plug
+    "search": {"core", "insights", "privacy", "review", "export", "series"},  # across sessions: words, meaning
     "service": {"core", "ingest", "analysis", "models", "speakers", "insights", "privacy", "llm", "review", "mail",
-                "series", "run", "export", "retention"},
-    "jobs": {"core", "ingest", "analysis", "models", "asr", "run", "service", "retention"},
-    "web": {"core", "ingest", "speakers", "review", "mail", "jobs", "series", "run", "service", "retention"},
+                "series", "run", "export", "retention", "search"},
+    "jobs": {"core", "ingest", "analysis", "models", "asr", "run", "service", "retention", "search"},
+    "web": {"core", "ingest", "speakers", "review", "mail", "jobs", "series", "run", "service", "retention",
+            "search"},
     "cli": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run",
-            "jobs", "web", "llm", "series", "service", "export", "retention"},
+            "jobs", "web", "llm", "series", "service", "export", "retention", "search"},
     "testing": {"core", "asr"},
 }
 

@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.cli.replace import add_replace
     from pipeline.cli.retention import add_retention_commands
     from pipeline.cli.run import add_queue_commands, add_run
+    from pipeline.cli.search import add_search
     from pipeline.cli.session import add_series_commands, add_session_commands
 
     parser = argparse.ArgumentParser(
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_session_commands(sub)
     add_replace(sub)
     add_series_commands(sub)
+    add_search(sub)
 
     serve = sub.add_parser("serve", help="the whole flow in a local web page (http://127.0.0.1:8000)",
                            description="Start the web app and its worker: upload recordings, follow progress, name "

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,7 @@ SERIES_DIR = ".series"  # in the outputs folder: outputs/.series/<name>/
 UPLOADS_DIR = ".uploads"  # in the outputs folder: uploads being received and checked (web app)
 HELD_UPLOADS = "held-*"  # in .uploads/: an upload of a file already in a session, kept while the facilitator is asked
 FACILITATOR = "facilitator.json"  # in the web app's state folder: the facilitator as asked on the mail page
+SEARCH_INDEX = "search.sqlite"  # in the state folder: the search index across sessions (pipeline.search)
 RETENTION_POLICY = "retention-policy.json"  # in the state folder: the retention policy chosen on the settings page
 SERIES_FILE = "series.json"
 VOICE_PROFILES = "voices.json"
@@ -166,6 +167,15 @@ def sent_file(folder: Path, name: str) -> Path:
 def is_session_folder(path: Path) -> bool:
     """A folder of the outputs folder that may be a session (not .series, .uploads or another hidden folder)."""
     return path.is_dir() and not path.name.startswith(".")
+
+
+def state_folder(out_dir: Path, env: Mapping[str, str] | None = None) -> Path:
+    """The state folder (the job queue, the search index): $XDG_STATE_HOME/oogst when set, else `.oogst-state` next
+    to the outputs folder. Never inside a session folder; on a local disk (SQLite locking)."""
+    env = os.environ if env is None else env
+    if env.get("XDG_STATE_HOME"):
+        return Path(env["XDG_STATE_HOME"]).expanduser() / "oogst"
+    return Path(out_dir).expanduser().resolve().parent / ".oogst-state"
 
 
 def sessions_in(out_dir: Path) -> list[Path]:

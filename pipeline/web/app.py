@@ -63,8 +63,10 @@ class WebConfig:
     logins: Throttle = field(init=False)  # failed logins per address (`Throttle`)
 
     def __post_init__(self) -> None:
+        queue_file = getattr(self.queue, "path", None)  # the search index lives beside the worker's queue
+        state = self.state_dir or (Path(queue_file).parent if queue_file else None)
         self.service = Oogst(self.settings, front="web", rerun=lambda session: rerun_job(self.queue, session),
-                             wait=SAVE_WAIT)
+                             wait=SAVE_WAIT, state_dir=state)
         self.logins = Throttle(LOGIN_ATTEMPTS, LOGIN_WINDOW)
 
     @property

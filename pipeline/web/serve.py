@@ -43,6 +43,7 @@ def create_app(cfg: WebConfig) -> Starlette:
         pages_replace,
         pages_retention,
         pages_review,
+        pages_search,
         pages_series,
         pages_session,
         pages_sessions,
@@ -51,7 +52,7 @@ def create_app(cfg: WebConfig) -> Starlette:
 
     routes: list[BaseRoute] = []
     for module in (pages_sessions, pages_session, pages_replace, pages_review, pages_series, pages_jobs,
-                   pages_retention, pages_speakers):
+                   pages_retention, pages_search, pages_speakers):
         routes += module.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
     middleware = []

@@ -129,7 +129,29 @@ function showProblem() {
   box.setSelectionRange(start, start + lines[n].length);
 }
 
+function watchMeaning() {
+  // The search page: the meaning results come from the worker (it has the sentence encoder loaded); ask for them
+  // until they are there, under the word results the page already shows. After 20 s say why it takes long.
+  const box = document.getElementById("meaning-results");
+  if (!box || !box.dataset.url) return;
+  const began = Date.now();
+  function poll() {
+    fetch(box.dataset.url, {credentials: "same-origin", cache: "no-store"}).then(r => {
+      const wait = document.getElementById("meaning-wait");
+      if (r.status === 200) return r.text().then(html => {
+        const list = document.createElement("div");
+        list.id = "meaning-list";
+        list.innerHTML = html;  // rendered and escaped by the server
+        if (wait) wait.replaceWith(list);
+      });
+      if (Date.now() - began > 20000 && wait) wait.textContent = box.dataset.waiting;
+      if (Date.now() - began < 120000) setTimeout(poll, Date.now() - began > 20000 ? 3000 : 400);
+    }).catch(() => setTimeout(poll, 3000));
+  }
+  poll();
+}
+
 // A page from the back/forward cache would show the session as it was before a send or a delete: ask again.
 window.addEventListener("pageshow", ev => { if (ev.persisted) location.reload(); });
 
-document.addEventListener("DOMContentLoaded", () => { watchProgress(); dragAndDrop(); uploadWithProgress(); playFromLines(); markCurrentTab(); submitOnce(); showProblem(); });
+document.addEventListener("DOMContentLoaded", () => { watchProgress(); dragAndDrop(); uploadWithProgress(); playFromLines(); markCurrentTab(); submitOnce(); showProblem(); watchMeaning(); });
