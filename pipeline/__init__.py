@@ -10,7 +10,7 @@ Packages and modules, each part importing only those listed before it (see READM
               Whisper models, this machine, the recommendation), fetch (resumable download), install (get, add)
     asr       options, transcribe (audio -> Transcript: guards, checkpoint), backends (faster_whisper,
               openai_whisper), isolated (the worker's recogniser in a child process: a stop kills it)
-    speakers  diarize, clustering, names, clips
+    speakers  diarize, clustering, names, clips, per_turn
     insights  nlp, features, ranking, titles, phrases, clauses, readings, actions, duedates, aboutness, confidence,
               extract, phases, summary, methods
     privacy   mapping, detect, spoken, names, shared
@@ -28,7 +28,7 @@ Packages and modules, each part importing only those listed before it (see READM
     rounds    the review round in the browser: inviting (review's links, mail's invitations), under the lock
     jobs      queue, worker, celery_queue, celery_worker, engines
     web       app, pages_sessions, pages_session, pages_replace, pages_review, pages_series, pages_jobs,
-              pages_retention, pages_search, pages_participant, upload, serve
+              pages_retention, pages_search, pages_participant, pages_speakers, upload, serve
     cli       `oogst`: __init__ (parser, serve), models, run, session, replace, retention, search,
               __main__
     testing   fakes for fast tests (a scripted speech recogniser, a bag-of-words sentence encoder)

@@ -38,6 +38,7 @@ from pipeline.core.session import (
     NAMES,
     REPLACEMENTS,
     RUN,
+    SPEAKER_CHANGES,
     TRANSCRIPT,
     TURNS,
     Session,
@@ -45,7 +46,7 @@ from pipeline.core.session import (
 )
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Extension, Reporter, RunContext, SilentReporter
-from pipeline.core.types import SAMPLE_RATE, Transcript
+from pipeline.core.types import SAMPLE_RATE, Transcript, Turns
 from pipeline.ingest.audio import is_audio_file, load_audio
 from pipeline.ingest.importers import SUFFIXES as TRANSCRIPT_SUFFIXES
 
@@ -257,8 +258,10 @@ class Names(Stage):
 
         session = ctx.session
         corrections = session.hash_if(CORRECTIONS)
+        changes = session.hash_if(SPEAKER_CHANGES)
         return cache_key("names", PHASES_VERSION, ctx.language(), session.artefact_hash(DIARIZATION),
                          session.hash_if(NAMES), ctx.settings.names, *([corrections] if corrections else []),
+                         *([changes] if changes else []),
                          *[part for plug in plugs for part in plug.names_key(ctx)], session.artefact_hash(ANALYSIS),
                          *([rules] if (rules := session.hash_if(REPLACEMENTS)) else []))
 
@@ -272,12 +275,29 @@ class Names(Stage):
         names = ctx.settings.names
         given = resolve_labels(turns, names, source="--names") if names else {}
         proposed = {label: name for plug in plugs for label, name in plug.proposed_names(ctx).items()}
-        turns = with_names(turns, {**proposed, **load_names(session), **given})
+        chosen = {**proposed, **load_names(session), **given}
+        turns = with_names(turns, {label: name for label, name in chosen.items() if label in turns.speakers})
         turns = apply_corrections(turns, session.corrections())  # lines corrected by hand (web page)
         turns = apply_rules(turns, session.replacements(), session.corrections())  # find and replace, after them
+        turns = speakers_per_turn(session, turns, chosen)  # moved, split, merged (after the line corrections)
         analysis, _ = session_analysis(session)
         session.write(TURNS, turns_with_phases(turns, ctx.language(), analysis=analysis).to_dict())
         return True
+
+
+def speakers_per_turn(session: Session, turns: Turns, names: dict[str, str]) -> Turns:
+    """The names stage's step for speaker-changes.json: the changes in the order they were made, then the lines
+    corrected on a part of a split turn (keyed by its id), then the names of the speakers a change made."""
+    from pipeline.core.layers import apply_id_corrections
+    from pipeline.speakers.names import with_names
+    from pipeline.speakers.per_turn import apply_speaker_changes
+
+    changes = session.speaker_changes()
+    if not changes:
+        return turns
+    turns = apply_id_corrections(apply_speaker_changes(turns, changes), session.corrections())
+    gone = {str(c.get("from")) for c in changes if c.get("op") == "merge"}
+    return with_names(turns, {label: name for label, name in names.items() if label not in gone})
 
 
 class Insights(Stage):

@@ -27,7 +27,7 @@ from pipeline.core.editing import Edit as Edit  # the web pages build it
 from pipeline.core.editing import edited
 from pipeline.core.errors import ConfigError, EditConflict, InputError, OogstError, SessionError
 from pipeline.core.language import session_name
-from pipeline.core.layers import apply_edits, edited_actions, time_key, with_correction
+from pipeline.core.layers import apply_edits, edited_actions, with_correction
 from pipeline.core.lock import SessionBusyError, session_lock
 from pipeline.core.replace import ReplacedLine, Rule
 from pipeline.core.session import CORRECTIONS, EDITS, MEMBER, NAMES, REPLACEMENTS, ROSTER, TRANSCRIPT, TURNS, Session
@@ -35,7 +35,9 @@ from pipeline.core.settings import Settings
 from pipeline.core.stages import Reporter
 from pipeline.core.types import Action, Insights, Recognised, RunRequest, Turns
 from pipeline.models.catalog import PRECISIONS as PRECISIONS  # what a session may choose (the web form)
+from pipeline.models.catalog import session_model as session_model  # moved there: service.py under 600 lines
 from pipeline.run import STAGE_NAMES, RunResult, run_stages
+from pipeline.speakers.per_turn import correction_key
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -258,12 +260,23 @@ class Oogst:
             raise SessionError("that transcript line does not exist (any more); reload the page", "line_gone")
         turn = turns.turns[index]
         text = " ".join(text.split())[:5000]
-        previous = session.corrections().get(time_key(turn.start), {})
+        key = correction_key(session, turn)
+        previous = session.corrections().get(key, {})
         with self.locked(session, "correct", layer=CORRECTIONS, base=base):
             session.save_corrections(with_correction(session.corrections(), turn.start, text,
                                                      original=previous.get("original") or turn.text,
-                                                     speaker=turn.speaker))
+                                                     speaker=turn.speaker, key=key))
         self._changed(session)
+
+    def change_speaker(self, session: Session, op: str, *, base: str | None = None, **what: Any) -> dict[str, Any]:
+        """`oogst speakers`, the transcript and speakers pages: a turn moved or split, two speakers merged, or "undo"
+        the last change (`speakers.per_turn.record_change`); turns.json shows it at once, insights and draft follow."""
+        from pipeline.speakers.per_turn import LAYER, record_change
+
+        with self.locked(session, "speakers", layer=LAYER, base=base):
+            change = record_change(session, op, **what)
+        self._changed(session)
+        return change
 
     def replace_preview(self, session: Session, find: str, replacement: str, *, whole_word: bool = True,
                         match_case: bool = False) -> list[ReplacedLine]:
@@ -569,22 +582,6 @@ def chosen_model(model: str) -> str:
     if Path(model).expanduser().exists():
         return model
     raise refused_name(model)
-
-
-def session_model(session: Session) -> str | None:
-    """The catalog name of the model the session's transcript was made with (None: none, imported, or a folder)."""
-    from pipeline.core.session import TRANSCRIPT
-    from pipeline.models.catalog import canonical
-
-    if not session.has(TRANSCRIPT):
-        return None
-    try:
-        data = session.read(TRANSCRIPT)
-    except OogstError:
-        return None
-    if not isinstance(data, dict) or data.get("imported") or not isinstance(data.get("model"), str):
-        return None
-    return canonical(data["model"])
 
 
 def run_recording(path: Path, settings: Settings, *, reporter: Reporter | None = None, force: bool = False,

@@ -137,6 +137,8 @@ def test_collect_maps_counts_and_reranks(copies):
     assert find("Ik help Dirk hiermee")["target"]["kind"] == "action"
     assert find("Ik help Dirk hiermee")["target"]["index"] == 2
     assert find("Hier bedoelde ik iets anders mee")["target"]["kind"] == "transcript"
+    assert find("Hier bedoelde ik iets anders mee")["target"]["turn"] == "t10282"  # by the turn's id (issue 27)
+    assert find("Hier bedoelde ik iets anders mee")["target"]["via"] == "oogst_turn_t10282"
     assert find("Supervisie door de manager")["target"]["kind"] == "missing"
     assert "niemand zich eigenaar voelt" in find("Helemaal oneens")["anchor_text"]
     assert find("+1")["date"].startswith("2026-03-07")

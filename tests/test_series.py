@@ -118,7 +118,8 @@ def test_series_of_three_sessions(tmp_path: Path, capsys: pytest.CaptureFixture[
     doc = docx.Document(str(second.path("draft.docx")))
     anchors = doc.element.body.xpath(".//w:hyperlink/@w:anchor")
     turns = json.loads(second.path("turns.json").read_text())["turns"]
-    linked = [turns[int(a.rsplit("_", 1)[1]) - 1] for a in anchors]
+    by_id = {t["id"]: t for t in turns}
+    linked = [by_id[a.removeprefix("oogst_turn_")] for a in anchors]  # by the turn's id (issue 27)
     assert any(t["start"] == 15.0 and t["speaker"] == "Bram" for t in linked)
     marks = set(doc.element.body.xpath(".//w:bookmarkStart/@w:name"))
     assert {a for a in anchors} <= marks

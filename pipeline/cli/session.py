@@ -1,5 +1,5 @@
-"""The commands on one session after it ran: `oogst names`, `hide`, `unhide`, `collect`, `invite`, `mail` and
-`export`; and a group's series: `oogst series show NAME`, `oogst series forget NAME PERSON`."""
+"""The commands on one session after it ran: `oogst names`, `speakers`, `hide`, `unhide`, `collect`, `invite`,
+`mail` and `export`; and a group's series: `oogst series show NAME`, `oogst series forget NAME PERSON`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,39 @@ def cmd_names(args: argparse.Namespace) -> int:
     for label, name in turns.speakers.items():
         print(f"{label} = {name}")
     print(f"-> {session.path(TURNS)} (run `oogst run` again to carry the names into insights and draft)")
+    return 0
+
+
+def cmd_speakers(args: argparse.Namespace) -> int:
+    """`oogst speakers SESSION move|split|merge|undo|list`: speakers per turn (speaker-changes.json)."""
+    from pipeline.core.errors import ConfigError
+
+    oogst = service(args)
+    session = oogst.session(args.session)
+    what, rest = args.change, list(args.values)
+    wanted = {"move": 2, "split": 3, "merge": 2, "undo": 0, "list": 0}
+    usage = {"move": "move TURN SPEAKER", "split": "split TURN WORD SPEAKER", "merge": "merge SPEAKER INTO",
+             "undo": "undo", "list": "list"}
+    if what not in wanted or len(rest) != wanted[what]:
+        raise ConfigError(f"oogst speakers {' '.join([what, *rest])}: expected one of: "
+                          + "; ".join(usage.values()) + " (SPEAKER: a label like S2, a name, or new)")
+    if what == "list":
+        turns = session.turns()
+        for turn in turns.turns:
+            print(f"{turn.id:>10}  {turn.start:8.2f}  {turns.name(turn.speaker)} ({turn.speaker}): {turn.text}")
+        return 0
+    if what == "undo":
+        change = oogst.change_speaker(session, "undo")
+        print(f"undone: {change['op']} {change.get('turn') or change.get('from')}")
+    elif what == "merge":
+        oogst.change_speaker(session, "merge", source=rest[0], into=rest[1])
+    elif what == "move":
+        oogst.change_speaker(session, "move", turn=rest[0], speaker=rest[1])
+    else:
+        if not rest[1].isdigit():
+            raise ConfigError(f"{rest[1]}: WORD is the number of the word the second part starts with (2 or more)")
+        oogst.change_speaker(session, "split", turn=rest[0], word=int(rest[1]), speaker=rest[2])
+    print(f"-> {session.path(TURNS)} (run `oogst run` again to carry it into insights, speaking time and draft)")
     return 0
 
 
@@ -116,6 +149,16 @@ def add_session_commands(sub: Any) -> None:
                        description="Rename speaker labels in a session; the names are kept in "
                                    "names.toml and carried into insights, draft and mail.")
     names.add_argument("assignments", nargs="+", metavar="S1=NAME")
+
+    speakers = on_session(sub, "speakers", cmd_speakers,
+                          help="move or split a turn to another speaker, merge two speakers, undo",
+                          description="Fix who spoke per turn, kept in speaker-changes.json (the diarization is "
+                                      "never changed) and applied on every run: `list` shows each turn's id; "
+                                      "`move TURN SPEAKER`; `split TURN WORD SPEAKER` (the second part, from word "
+                                      "number WORD, goes to SPEAKER); `merge SPEAKER INTO`; `undo` (the last "
+                                      "change). SPEAKER: a label (S2), a name, or `new`.")
+    speakers.add_argument("change", metavar="list|move|split|merge|undo")
+    speakers.add_argument("values", nargs="*", metavar="ARG")
 
     hide = on_session(sub, "hide", cmd_hide,
                       help="always hide these names in what is shared (\"Tim=Timmie\" ties spellings)",

@@ -73,6 +73,27 @@ def apply_corrections(turns: Turns, corrections: dict[str, dict[str, Any]]) -> T
     return replace(turns, turns=tuple(changed), corrected=tuple(time_key(t) for t in fixed))
 
 
+def is_time_key(key: str) -> bool:
+    """A correction keyed by its turn's start (`time_key`), not by a turn id (a part split off, `speakers.per_turn`)."""
+    try:
+        float(key)
+    except ValueError:
+        return False
+    return True
+
+
+def apply_id_corrections(turns: Turns, corrections: dict[str, dict[str, Any]]) -> Turns:
+    """Turns with the lines corrected that are keyed by a turn id: parts of a split turn, corrected after the split
+    (applied after the speaker changes; their start is added to `corrected`)."""
+    by_id = {key: entry for key, entry in corrections.items() if not is_time_key(key)
+             and str(entry.get("text", "")).strip()}
+    if not by_id:
+        return turns
+    changed = tuple(replace(t, text=str(by_id[t.id]["text"]).strip()) if t.id in by_id else t for t in turns.turns)
+    fixed = [time_key(t.start) for t in turns.turns if t.id in by_id]
+    return replace(turns, turns=changed, corrected=tuple(dict.fromkeys((*turns.corrected, *fixed))))
+
+
 ALIGNS = 0.6  # share of words in common (difflib ratio) for a correction's text to belong to a turn
 REACH = 120.0  # seconds around its old place in which a correction's turn is looked for
 
@@ -106,6 +127,9 @@ def carry_corrections(turns: Turns, corrections: dict[str, dict[str, Any]],
     pending = [(key, entry) for key, entry in corrections.items()]
     pending += [(str(e.get("key", "")), {k: v for k, v in e.items() if k != "key"}) for e in unplaced]
     for key, entry in pending:
+        if not is_time_key(key) and key:  # a part of a split turn, by its id: the speaker changes place it
+            placed[key] = entry
+            continue
         here = by_key.get(key)
         if here is not None and key not in placed and _alignment(entry, here.text) >= ALIGNS:
             placed[key] = entry
@@ -127,14 +151,16 @@ def carry_corrections(turns: Turns, corrections: dict[str, dict[str, Any]],
 
 
 def with_correction(corrections: dict[str, dict[str, Any]], start: float, text: str, *, original: str,
-                    speaker: str) -> dict[str, dict[str, Any]]:
-    """corrections.json's lines with this line corrected (an empty text, or the original one, removes it)."""
+                    speaker: str, key: str | None = None) -> dict[str, dict[str, Any]]:
+    """corrections.json's lines with this line corrected (an empty text, or the original one, removes it). `key`:
+    a turn id instead of the start (a part of a split turn)."""
     turns = dict(corrections)
+    key = key or time_key(start)
     if text.strip() and " ".join(text.split()) != " ".join(original.split()):
-        turns[time_key(start)] = {"text": " ".join(text.split()), "original": original, "speaker": speaker,
-                                  "at": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+        turns[key] = {"text": " ".join(text.split()), "original": original, "speaker": speaker,
+                      "at": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
     else:
-        turns.pop(time_key(start), None)
+        turns.pop(key, None)
     return turns
 
 

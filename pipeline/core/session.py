@@ -53,6 +53,7 @@ STAGES_FILE = ".stages.json"
 CHECKPOINT = ".transcript.partial.jsonl"
 NAMES = "names.toml"
 CORRECTIONS = "corrections.json"
+SPEAKER_CHANGES = "speaker-changes.json"
 REPLACEMENTS = "replacements.json"
 EDITS = "edits.json"
 ROSTER = "roster.json"
@@ -76,7 +77,7 @@ RETENTION = "retention.json"
 
 DOWNLOADS = (DRAFT, FINAL_DOCX, EML)  # what the web app serves by name
 EDITED = (NAMES, CORRECTIONS, EDITS, ROSTER,
-          REPLACEMENTS)  # the layers people edit in forms: each save names its version
+          REPLACEMENTS, SPEAKER_CHANGES)  # the layers people edit in forms: each save names its version
 VERSION_INFO = "version.json"  # in a sent version sent/vN/
 SERIES_DIR = ".series"  # in the outputs folder: outputs/.series/<name>/
 UPLOADS_DIR = ".uploads"  # in the outputs folder: uploads being received and checked (web app)
@@ -110,6 +111,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("session", CHECKPOINT, "internal", "transcription checkpoint: the segments decoded so far"),
     Entry("session", NAMES, "layer", "speaker names (oogst names, the speakers page)"),
     Entry("session", CORRECTIONS, "layer", "transcript lines corrected by hand (the transcript page)"),
+    Entry("session", SPEAKER_CHANGES, "layer", "turns moved or split to another speaker, speakers merged, in order "
+          "(the transcript and speakers pages, oogst speakers)"),
     Entry("session", REPLACEMENTS, "layer", "find-and-replace rules over the whole transcript, applied after the "
           "line corrections (oogst replace, the transcript page)"),
     Entry("session", EDITS, "layer", "the facilitator's changes to the top 7 and the actions (the top 7 page)"),
@@ -283,6 +286,16 @@ class Session:
         their old key, and listed: never dropped)."""
         found = _layer(self.path(CORRECTIONS)).get("unplaced", [])
         return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+
+    def speaker_changes(self) -> list[dict[str, Any]]:
+        """speaker-changes.json's changes in the order they were made (`speakers.per_turn`)."""
+        found = _layer(self.path(SPEAKER_CHANGES)).get("changes", [])
+        return [c for c in found if isinstance(c, dict)] if isinstance(found, list) else []
+
+    def save_speaker_changes(self, changes: list[dict[str, Any]]) -> Path:
+        data = _layer(self.path(SPEAKER_CHANGES))
+        data["changes"] = changes
+        return self.write(SPEAKER_CHANGES, data)
 
     def replacements(self) -> list[Rule]:
         """replacements.json's find-and-replace rules, in the order they are applied (`core.replace`)."""

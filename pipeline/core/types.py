@@ -6,6 +6,7 @@ The JSON keys are a public interface (see README, "Artefacts"): keys are only ev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Self
 
@@ -124,7 +125,41 @@ class SpeakerSpan:
 
 @dataclass(frozen=True)
 class Turn(SpeakerSpan):
-    """A turn: `speaker` is a label ("S1"..) or, for imported transcripts, the name itself."""
+    """A turn: `speaker` is a label ("S1"..) or, for imported transcripts, the name itself; `id` stays the same on
+    every re-run (`turn_id`: from the start of the diarization's turn; a part split off gets `<id>w<word>`)."""
+
+    id: str = field(default="", compare=False)  # derived from the start: two turns alike are equal with or without
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "id": self.id} if self.id else super().to_dict()
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Self:
+        return cls(str(d["speaker"]), float(d["start"]), float(d["end"]), str(d["text"]), str(d.get("id") or ""))
+
+
+def turn_id(start: float) -> str:
+    """A turn's id from the start of its turn in diarization.json (centiseconds): the same on every re-run."""
+    return f"t{round(float(start) * 100)}"
+
+
+def with_ids(turns: Sequence[Turn]) -> tuple[Turn, ...]:
+    """The turns, each with an id: those without one (diarization.json, a turns.json written before ids) get
+    `turn_id` of their start, made unique in order ("_2", "_3" for turns that start at the same moment; a Word
+    bookmark name takes no "-")."""
+    taken = {t.id for t in turns if t.id}
+    out = []
+    for turn in turns:
+        if not turn.id:
+            base = new = turn_id(turn.start)
+            n = 1
+            while new in taken:
+                n += 1
+                new = f"{base}_{n}"
+            taken.add(new)
+            turn = replace(turn, id=new)
+        out.append(turn)
+    return tuple(out)
 
 
 PHASE_ORDER = ("opening", "casus", "questions", "advice", "reaction", "closing")  # an intervision's phases
@@ -224,7 +259,7 @@ class Turns:
     def from_dict(cls, d: dict[str, Any]) -> Turns:
         known = {"speakers", "turns", "corrected", *PhaseResult.KEYS}
         return cls({str(k): str(v) for k, v in d["speakers"].items()},
-                   tuple(Turn.from_dict(t) for t in d["turns"]), _open(d, known),
+                   with_ids([Turn.from_dict(t) for t in d["turns"]]), _open(d, known),
                    tuple(str(c) for c in d.get("corrected", ())), PhaseResult.from_dict(d))
 
 

@@ -23,6 +23,10 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.core.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -235,3 +239,20 @@ def recommend(machine: Machine) -> Recommendation:
     base = MODELS[DEFAULT]
     return Recommendation(DEFAULT, "cpu", "int8", base.cpu_rtf(machine.cores),
                           "no larger model is fast enough or fits in memory here")
+
+
+def session_model(session: Session) -> str | None:
+    """The catalog name of the model a session's transcript was made with (None: none, imported, or a folder;
+    moved here from `service`, which keeps the name)."""
+    from pipeline.core.errors import OogstError
+    from pipeline.core.session import TRANSCRIPT
+
+    if not session.has(TRANSCRIPT):
+        return None
+    try:
+        data = session.read(TRANSCRIPT)
+    except OogstError:
+        return None
+    if not isinstance(data, dict) or data.get("imported") or not isinstance(data.get("model"), str):
+        return None
+    return canonical(data["model"])

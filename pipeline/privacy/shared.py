@@ -19,7 +19,7 @@ from typing import Any
 
 from pipeline.core.session import ANALYSIS, INSIGHTS, PSEUDONYMS, TURNS, Session
 from pipeline.core.stages import Extension, RunContext
-from pipeline.core.types import Action, Insight, Insights, Quote, SummarySection, Turn, Turns
+from pipeline.core.types import Action, Insight, Insights, Quote, SummarySection, Turns
 from pipeline.privacy.detect import Detector, RuleDetector, Span, resolve
 from pipeline.privacy.mapping import (
     NUMBERED,
@@ -203,7 +203,7 @@ class Shared:
     def turns(self, turns: Turns) -> Turns:
         speakers = {label_: self.name(n) or n for label_, n in turns.speakers.items()}
         return replace(turns, speakers=speakers,
-                       turns=tuple(Turn(t.speaker, t.start, t.end, self.text(t.text)) for t in turns.turns))
+                       turns=tuple(replace(t, text=self.text(t.text)) for t in turns.turns))
 
     def _quote(self, quote: Quote) -> Quote:
         return replace(quote, speaker=self.name(quote.speaker) or quote.speaker, text=self.text(quote.text))

@@ -6,7 +6,7 @@ when they save:
   made from) and `OogstKind` ("draft" or "final"), so a copy from another session is recognised;
 - a bookmark around every unit a comment can be about (`oogst_insight_<rank>`, its theme's heading in the summary
   `oogst_insight_<rank>_theme`, `oogst_summary_<i>`,
-  `oogst_action_<i>_<col>`, `oogst_missing`, `oogst_turn_<i>`, ...), so a comment maps to its insight even when
+  `oogst_action_<i>_<col>`, `oogst_missing`, `oogst_turn_<turn id>`, ...), so a comment maps to its insight even when
   LibreOffice renumbers comment ids.
 
 Words the recogniser was unsure of (`DoubtfulWords`, from the session's transcript.json) are shown grey with a
@@ -372,13 +372,13 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
     if turns is not None and turns.turns:
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         marks.wrap(doc.add_heading(lab["appendix"], level=1), f"{BOOKMARK_PREFIX}section_appendix")
-        for i, turn in enumerate(turns.turns, start=1):
+        for turn in turns.turns:
             para = doc.add_paragraph()
             para.add_run(f"{timestamp(turn.start)} ")
             para.add_run(f"{turns.name(turn.speaker)}: ").bold = True
             text = turn.text.strip()
             doubt.add(para, text, doubt.spans(text, turn.start, turn.end))
-            marks.wrap(para, f"{BOOKMARK_PREFIX}turn_{i}")
+            marks.wrap(para, f"{BOOKMARK_PREFIX}turn_{turn.id}")  # by id: a comment stays with its turn
 
     doubt.add_note(doc, lab, note_before, meta)
     if spec.recogniser:

@@ -81,6 +81,8 @@ def _target_dict(target: Target | None, insights: Insights) -> dict[str, Any] | 
     if target is None:
         return None
     out: dict[str, Any] = {"kind": target.kind, "index": target.index, "via": target.label}
+    if target.turn is not None:
+        out["turn"] = target.turn
     if target.kind == "insight":
         insight = next((i for i in insights.insights if i.rank == target.index), None)
         out["title"] = insight.title if insight else None

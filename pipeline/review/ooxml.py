@@ -58,8 +58,9 @@ FOLDER_RENAMED = "was made for session folder {other!r}; the insights are identi
 @dataclass(frozen=True)
 class Target:
     kind: str  # insight | summary | action | transcript | missing | other
-    index: int | None = None  # insight rank, summary/action/turn number
+    index: int | None = None  # insight rank, summary/action number; a turn's number in a draft made before turn ids
     label: str = ""  # bookmark name or matched text
+    turn: str | None = None  # a transcript turn's id (turns.json)
 
 
 @dataclass(frozen=True)
@@ -182,8 +183,10 @@ def target_from_bookmark(name: str) -> Target | None:
         return Target("summary", int(m.group(1)), name)
     if m := re.fullmatch(r"action_(\d+)_\d+", rest):
         return Target("action", int(m.group(1)), name)
-    if m := re.fullmatch(r"turn_(\d+)", rest):
+    if m := re.fullmatch(r"turn_(\d+)", rest):  # a draft made before turn ids: the turn's number
         return Target("transcript", int(m.group(1)), name)
+    if m := re.fullmatch(r"turn_(t\w+)", rest):
+        return Target("transcript", None, name, m.group(1))
     if rest == "missing":
         return Target("missing", None, name)
     return Target("other", None, name)

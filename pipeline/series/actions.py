@@ -49,7 +49,7 @@ class OpenAction:
 
 @dataclass(frozen=True)
 class Mention:
-    turn: int  # 1-based index in turns.json (the draft's bookmark oogst_turn_<n>)
+    turn: str  # the turn's id in turns.json (the draft's bookmark oogst_turn_<id>)
     start: float
     speaker: str
     text: str
@@ -148,7 +148,7 @@ def find_mentions(actions: list[OpenAction], turns: Turns, language: str) -> dic
             best, best_shared = i, shared
         if best is not None:
             turn = turns.turns[best]
-            found[action.key] = Mention(best + 1, turn.start, turns.name(turn.speaker), turn.text.strip())
+            found[action.key] = Mention(turn.id, turn.start, turns.name(turn.speaker), turn.text.strip())
     return found
 
 

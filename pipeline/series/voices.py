@@ -253,7 +253,16 @@ def learn(root: Path, session: Session, sums: dict[str, tuple[np.ndarray, int]],
     (so a corrected name moves the voice to the right person)."""
     import numpy as np
 
+    from pipeline.speakers.per_turn import merged_into
+
     named = _named(session.turns())
+    into = merged_into(session.speaker_changes())  # a speaker merged into another: its voice is that person's too
+    if into:
+        merged: dict[str, tuple[np.ndarray, int]] = {}
+        for label, (total, count) in sums.items():
+            was = merged.get(into.get(label, label))
+            merged[into.get(label, label)] = (total, count) if was is None else (was[0] + total, was[1] + count)
+        sums = merged
     with series_lock(root, owner):
         forgotten = set(load_series(root).get("forgotten", []))  # `oogst series forget`: never learned again
         profiles = load_profiles(root)

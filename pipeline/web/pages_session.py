@@ -19,12 +19,23 @@ from starlette.routing import Route
 
 from pipeline.core.errors import EditConflict, InputError, SessionError
 from pipeline.core.language import clock, texts
-from pipeline.core.layers import text_key, time_key
+from pipeline.core.layers import text_key
 from pipeline.core.replace import shown_texts
-from pipeline.core.session import CORRECTIONS, DIARIZATION, EDITS, INSIGHTS, NAMES, REPLACEMENTS, TURNS, Session
+from pipeline.core.session import (
+    CORRECTIONS,
+    DIARIZATION,
+    EDITS,
+    INSIGHTS,
+    NAMES,
+    REPLACEMENTS,
+    SPEAKER_CHANGES,
+    TURNS,
+    Session,
+)
 from pipeline.core.types import TOP_N, Insight, Insights, Recognised, Turns
 from pipeline.service import Edit
 from pipeline.speakers.clips import heard_words, ready_clips, speaker_rows
+from pipeline.speakers.per_turn import correction_key, split_ids
 from pipeline.web.app import PageError, form, in_thread, oogst, page, render, session_of, version_of
 from pipeline.web.pages_sessions import conflict_page, session_info
 
@@ -78,7 +89,8 @@ async def speakers(request: Request) -> Response:
     turns = _turns(session)
     return render(request, "speakers.html", s=session_info(request, session), has_turns=True,
                   rows=named_rows(turns), audio=_has_audio(session), saved=request.query_params.get("saved"),
-                  speaking=speaking_section(turns, request.state.lang), version=session.version(NAMES))
+                  speaking=speaking_section(turns, request.state.lang), version=session.version(NAMES),
+                  who=speaker_form(session))
 
 
 _cutting: dict[str, asyncio.Lock] = {}  # per session: one helper process cuts its clips, the other requests wait
@@ -143,6 +155,14 @@ async def name_speakers(request: Request) -> Response:
 PAGE_TURNS = 100  # transcript lines per page: a 2-hour session's page stays small and fast
 
 
+def speaker_form(session: Session) -> dict[str, Any]:
+    """What the transcript and speakers pages need for their speaker controls (`pages_speakers`): the speakers a
+    line can go to (label, shown name), the layer's version and how many changes it holds."""
+    turns = _turns(session)
+    return {"choices": [{"label": label, "name": turns.name(label)} for label in turns.speakers],
+            "version": session.version(SPEAKER_CHANGES), "changes": len(session.speaker_changes())}
+
+
 def transcript_lines(session: Session, first: int = 0, last: int | None = None,
                      low: float = 0.0) -> list[dict[str, Any]]:
     """Turns `first`..`last` for the page: speaker, time, text as words (those under probability `low` marked: the
@@ -155,12 +175,15 @@ def transcript_lines(session: Session, first: int = 0, last: int | None = None,
     page = dataclasses.replace(turns, turns=turns.turns[first:last])
     heard = session.diarization() if session.has(DIARIZATION) else None
     rules = session.replacements()
+    split = split_ids(session.speaker_changes())
     shown = shown_texts(page, heard, corrections, rules)  # corrections and find-and-replace rules, as the names stage
     plain = shown_texts(page, heard, corrections, []) if rules else shown  # without the rules: what they changed
     lines = []
     for n, turn in enumerate(turns.turns[first:last], first):
-        correction = corrections.get(time_key(turn.start))
+        correction = corrections.get(correction_key(session, turn))
         text = shown[n - first]
+        if turn.id in split:  # a part of a split turn: the layers above cannot rebuild it from diarization.json
+            text = str(correction["text"]) if correction else turn.text
         tokens: list[tuple[str, bool]] = []
         if correction is None:
             inside = words[bisect.bisect_left(middles, turn.start - 0.01):
@@ -168,7 +191,8 @@ def transcript_lines(session: Session, first: int = 0, last: int | None = None,
             tokens = [(w.word.strip(), w.probability < low) for w in inside]
             if " ".join(t for t, _ in tokens).split() != text.split():
                 tokens = [(text, False)]  # the turn text was changed since: show it as it is
-        lines.append({"n": n, "start": turn.start, "end": turn.end, "speaker": turns.name(turn.speaker),
+        lines.append({"n": n, "id": turn.id, "label": turn.speaker, "start": turn.start, "end": turn.end,
+                      "speaker": turns.name(turn.speaker),
                       "text": text, "tokens": tokens or [(text, False)], "corrected": correction is not None,
                       "original": correction.get("original") if correction else None,
                       "replaced": plain[n - first] if plain[n - first] != text else None})
@@ -202,7 +226,7 @@ async def transcript(request: Request) -> Response:
                   version=session.version(CORRECTIONS), edits_version=session.version(EDITS),
                   unplaced=session.unplaced_corrections(), rules=session.replacements(),
                   replace_version=session.version(REPLACEMENTS), replaced=request.query_params.get("replaced"),
-                  undone=request.query_params.get("undone"))
+                  undone=request.query_params.get("undone"), who=speaker_form(session))
 
 
 async def correct_line(request: Request) -> Response:

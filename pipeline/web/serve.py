@@ -49,11 +49,12 @@ def create_app(cfg: WebConfig) -> Starlette:
         pages_series,
         pages_session,
         pages_sessions,
+        pages_speakers,
     )
 
     routes: list[BaseRoute] = []
     for module in (pages_sessions, pages_session, pages_replace, pages_review, pages_series, pages_jobs,
-                   pages_retention, pages_search, pages_participant):
+                   pages_retention, pages_search, pages_participant, pages_speakers):
         routes += module.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
     middleware = []
