@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "mail": {"core", "privacy"},
     "export": {"core", "privacy", "review"},  # transcript, top 7 and calendar files for other programs
     "series": {"core", "insights", "speakers", "privacy", "review"},
-    "retention": {"core", "ingest", "privacy", "series"},  # the retention policy and its sweep, forget a person
+    "retention": {"core", "ingest", "privacy", "review", "series", "search"},  # the policy, its sweep, forget a person
     "run": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "review"},  # the stages; no plug
     "search": {"core", "insights", "privacy", "review", "export", "series"},  # across sessions: words, meaning
     "service": {"core", "ingest", "analysis", "models", "speakers", "insights", "privacy", "llm", "review", "mail",
