@@ -142,6 +142,21 @@ def test_hide_and_unhide_commands(tmp_path, capsys):
     assert "pseudonyms.json: damaged pseudonym list" in err and "Traceback" not in err
 
 
+def test_hiding_a_participants_name_says_it_stays_shown(tmp_path, capsys):
+    """Participants are kept by default ("keep"): hiding one's first name changes nothing in what is shared, and
+    `oogst hide` says so instead of printing a label as if it were hidden."""
+    session = tmp_path / "sessie"
+    session.mkdir()
+    turns = Turns({"S1": "Bram Jansen"}, (Turn("S1", 0, 4, "Ik breng een casus in over Ellen."),))
+    (session / "turns.json").write_text(json.dumps(turns.to_dict()), encoding="utf-8")
+    assert main(["hide", str(session), "Bram", "Ellen"]) == 0
+    out = capsys.readouterr().out
+    assert "note: Bram: a participant's name" in out and "--participants initials" in out
+    assert "note: Ellen" not in out  # a third party: hidden as asked, no note
+    shared = Shared(Pseudonyms.load(session / "pseudonyms.json"), "nl", ["Bram Jansen"])
+    assert shared.text("Bram vertelt over Ellen.") == "Bram vertelt over [Persoon 2]."  # what the note says
+
+
 # -- end to end ------------------------------------------------------------------------------------------------------
 NL_ORIGINALS = ["Tim", "Timmie", "Tims", "Vries", "Ellen", "Bakker", "Daan", "Daantje", "Regenboog", "Zwolle",
                 "14 februari 2015", "06-12345678", "ellen.bakker@gmail.com"]

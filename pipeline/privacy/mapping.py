@@ -291,10 +291,25 @@ def hide(session: Session, arguments: Sequence[str], kind: str = "person") -> li
         pseudonyms.enabled = True
         lines.append("pseudonymisation is now on for this session")
     language = session_language(session)
+    kept = _participants_kept(session, pseudonyms)
     for entity in pseudonyms.hide(groups, chosen):
         lines.append(f"{label(entity.kind, entity.number, language)} = {' = '.join(entity.names)}")
+        named = [n for n in entity.names if fold(n) in kept]
+        if named:  # "keep": a participant's name (or a part of it) is never replaced in what is shared
+            lines.append(f"  note: {', '.join(named)}: a participant's name, shown as is while participants are kept; "
+                         "to hide participants too: oogst run RECORDING --participants initials (or labels)")
     pseudonyms.save(language)
     return lines
+
+
+def _participants_kept(session: Session, pseudonyms: Pseudonyms) -> set[str]:
+    """The participants' names and name parts (folded) that the shared texts never replace ("keep", the default)."""
+    from pipeline.core.session import TURNS
+    from pipeline.privacy.shared import Shared, participant_names
+
+    if (pseudonyms.participants or "keep") != "keep" or not session.has(TURNS):
+        return set()
+    return Shared.protected_names(participant_names(session.turns()))
 
 
 def unhide(session: Session, names: Sequence[str]) -> list[str]:
