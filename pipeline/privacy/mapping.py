@@ -302,14 +302,23 @@ def hide(session: Session, arguments: Sequence[str], kind: str = "person") -> li
     return lines
 
 
+def protected_names(participants: Iterable[str]) -> set[str]:
+    """Participants' names and their name parts (folded): never taken for a third party (mode "keep")."""
+    out: set[str] = set()
+    for name in participants:
+        out.add(fold(name))
+        out |= {t for t in name_tokens(name) if len(t) > 1}
+    return out
+
+
 def _participants_kept(session: Session, pseudonyms: Pseudonyms) -> set[str]:
-    """The participants' names and name parts (folded) that the shared texts never replace ("keep", the default)."""
+    """The speakers' names and name parts (folded) that the shared texts never replace ("keep", the default)."""
     from pipeline.core.session import TURNS
-    from pipeline.privacy.shared import Shared, participant_names
 
     if (pseudonyms.participants or "keep") != "keep" or not session.has(TURNS):
         return set()
-    return Shared.protected_names(participant_names(session.turns()))
+    turns = session.turns()
+    return protected_names({turns.name(t.speaker) for t in turns.turns} | {n for n in turns.speakers.values() if n})
 
 
 def unhide(session: Session, names: Sequence[str]) -> list[str]:

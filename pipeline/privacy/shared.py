@@ -30,6 +30,7 @@ from pipeline.privacy.mapping import (
     fold,
     label,
     name_tokens,
+    protected_names,
     session_choice,
 )
 
@@ -143,11 +144,7 @@ class Shared:
     @staticmethod
     def protected_names(participants: Iterable[str]) -> set[str]:
         """Participants' names and their name parts: never taken for a third party (mode "keep")."""
-        out: set[str] = set()
-        for name in participants:
-            out.add(fold(name))
-            out |= {t for t in name_tokens(name) if len(t) > 1}
-        return out
+        return protected_names(participants)
 
     def _spans(self, text: str) -> list[Span]:
         spans = [Span(s.start, s.end, s.kind, label(s.kind, 0, self.language)) for s in self.rules.contacts(text)]
