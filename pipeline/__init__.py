@@ -2,7 +2,8 @@
 
 Packages and modules, each part importing only those listed before it (see README, "Architecture"):
     core      errors, types, session (the layout of the outputs folder, the stage cache), settings, language,
-              lock, layers, editing, replace (find and replace in the transcript), stages (the runner's context,
+              lock, layers, editing, replace (find and replace in the transcript), database (the state folder's
+              SQLite files), stages (the runner's context,
               extension points, progress reporters)
     ingest    audio (any audio/video -> 16 kHz mono float32), importers (.vtt .srt .txt .docx)
     analysis  frog (Frog, GPL-3, as a separate process, its output parsed), types (tokens, sentences, per turn)

@@ -20,10 +20,12 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from pipeline.core.database import connect, transaction
 
 STATUSES = ("queued", "running", "paused", "done", "failed", "cancelled")
 OVER = ("done", "failed", "cancelled")
@@ -192,25 +194,13 @@ class SQLiteQueue:
                     db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
             db.execute("UPDATE jobs SET rank = id WHERE rank IS NULL")
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        try:
-            yield db
-        finally:
-            db.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with connect(self.path) as db, transaction(db):
+            yield db
 
     @staticmethod
     def _job(row: sqlite3.Row) -> Job:

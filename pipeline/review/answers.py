@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.database import connect
+
 DEFAULT_DAYS = 14  # how long a link works
 ANSWERS_FILE = "answers.sqlite"  # in the state folder (never in a session folder: no session lock needed)
 FIELDS = ("vote", "wording", "remark", "text", "approve")  # what a participant can answer per item
@@ -103,14 +105,10 @@ class AnswerStore:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        try:
+        with connect(self.path) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA busy_timeout=30000")
             yield db
-        finally:
-            db.close()
 
     # -- invitations -----------------------------------------------------------------------------------------------
     def invite(self, session: str, version: str, insights_hash: str, participant: str, email: str = "", *,

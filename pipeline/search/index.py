@@ -21,11 +21,12 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.database import connect, transaction
 from pipeline.core.errors import OogstError
 from pipeline.core.layers import text_key
 from pipeline.core.session import (
@@ -140,25 +141,13 @@ class SearchIndex:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
 
-    @contextmanager
-    def db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        try:
-            yield db
-        finally:
-            db.close()
+    def db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        with self.db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with connect(self.path) as db, transaction(db):
+            yield db
 
     # -- keeping it up to date ----------------------------------------------------------------------------------
     def stamp(self, session: Session) -> str:
