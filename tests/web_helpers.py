@@ -132,7 +132,8 @@ def wait_for(check: Any, seconds: float, what: str) -> Any:
         try:
             value = check()
         except Exception as exc:  # the page re-rendered between finding an element and reading it: look again
-            if type(exc).__name__ not in ("StaleElementReferenceException", "NoSuchElementException"):
+            stale = "does not belong to the document" in str(exc)  # Chromium's word for it in a script's element
+            if type(exc).__name__ not in ("StaleElementReferenceException", "NoSuchElementException") and not stale:
                 raise
             value = None
         if value:
