@@ -122,7 +122,10 @@ def test_draft_carries_identity_and_anchors(draft):
     targets = {(p.target.kind, p.target.index) for p in reading.paragraphs if p.target}
     assert {("insight", r) for r in range(1, 8)} <= targets
     assert ("insight", 8) not in targets
-    assert {("summary", 1), ("summary", 3), ("missing", None), ("action", 4), ("transcript", 23)} <= targets
+    assert {("summary", 1), ("summary", 3), ("missing", None), ("action", 4)} <= targets
+    # the transcript's turns are marked by their stable ids (turns.json), not by their number
+    marked = {p.target.turn for p in reading.paragraphs if p.target and p.target.kind == "transcript"}
+    assert marked == {turn.id for turn in turns.turns} and ("transcript", 23) not in targets
     # every paragraph of an insight (title line, who, quotes) points to that insight
     quote_para = next(p for p in reading.paragraphs if insights.insights[2].quotes[1].text in p.text)
     assert (quote_para.target.kind, quote_para.target.index) == ("insight", 3)
