@@ -449,7 +449,7 @@ def _in_chromium(base: str, walk: Walk, language: str, downloads: Path) -> None:
         browser_walk(driver, base, walk, walk.login, language)
         driver.get(base + "/login")
         driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
         wait_for(lambda: not driver.current_url.rstrip("/").endswith("/login"), 30, "the login")
         browser_walk(driver, base, walk, walk.steps, language)
     finally:
