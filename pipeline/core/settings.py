@@ -28,6 +28,7 @@ environment or a prompt). Stages receive the values they need; they never read o
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -246,3 +247,13 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
         base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".cache")
         values["cache_dir"] = Path(base).expanduser() / "oogst"
     return Settings(**values, config_path=path, sections={k: v for k, v in sections.items() if k != "oogst"})
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.1, ::1 and localhost: only this machine can connect."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

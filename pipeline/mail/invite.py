@@ -8,7 +8,6 @@ a token sent over plain http on a network could be read on the way.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import logging
 import smtplib
 from collections.abc import Mapping
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 from pipeline.core.errors import ConfigError
 from pipeline.core.language import format_date, texts
 from pipeline.core.session import INVITATIONS, Session
-from pipeline.core.settings import Settings
+from pipeline.core.settings import Settings, is_loopback
 from pipeline.mail.addresses import parse_address
 from pipeline.mail.settings import MailSettings
 
@@ -40,20 +39,11 @@ def link_base(url: str | None) -> str:
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
         return url.strip().rstrip("/")
-    if parts.scheme == "http" and _loopback(host):
+    if parts.scheme == "http" and is_loopback(host):
         return url.strip().rstrip("/")
     raise ConfigError(f"{url}: participants' links must start with https:// (http only to this machine, "
                       "127.0.0.1); put the app behind a TLS proxy and give its https address", "invite_not_https",
                       url=url)
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def participant_link(base: str, token: str) -> str:

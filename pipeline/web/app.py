@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import os
@@ -337,15 +336,6 @@ def client_key(request: Request) -> str:
     """Who is trying: the address the request came from."""
     return request.client.host if request.client is not None else "?"
 
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.1, ::1 and localhost: only this machine can connect."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def load_secret(state_dir: Path) -> bytes:

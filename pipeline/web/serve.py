@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from pipeline.core.errors import ConfigError, Message
 from pipeline.core.lock import stop_process
-from pipeline.core.settings import Settings
+from pipeline.core.settings import Settings, is_loopback
 from pipeline.jobs.engines import broker_url, open_queue
 from pipeline.jobs.queue import DEFAULT_TTL, JobQueue, SQLiteQueue, default_state_dir
 from pipeline.web.app import (
@@ -29,7 +29,6 @@ from pipeline.web.app import (
     HERE,
     Guard,
     WebConfig,
-    is_loopback,
     load_secret,
     preferred_language,
 )
