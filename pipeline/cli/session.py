@@ -71,19 +71,25 @@ def cmd_hide(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
+    from pipeline.rounds import collect, gate
+
     oogst = service(args)
     session = oogst.session(args.session)
     if not args.files and existing_store(oogst.state_dir, oogst.out_dir) is None and not session.has(REVIEW):
         raise ReviewError(f"{session.name}: nothing to collect; give the returned copies (ANNOTATED.docx ...)",
                           "collect_nothing", name=session.name)
-    result, series_notes = oogst.collect(session, [Path(f) for f in args.files], title=args.title,
-                                         date=date(args.date), keep_previous=not args.fresh)
+    result, series_notes = collect(oogst, session, [Path(f) for f in args.files], close=args.close,
+                                   title=args.title, date=date(args.date), keep_previous=not args.fresh)
     for note in result.notes + series_notes:
         err(f"  note: {note}")
     for problem in result.problems:
         err(f"oogst: error: {problem}")
     print(f"{result.comments} comments from {result.files_read} file(s), "
           f"{result.unmapped} not tied to an insight (kept in review.json)")
+    approvals = gate(oogst, session)
+    if approvals.rule.needed or approvals.approved:
+        waiting = f"; not yet: {', '.join(approvals.waiting)}" if approvals.rule.needed and approvals.waiting else ""
+        print(f"Approval: {approvals.line('en')}{waiting}")
     for path in (result.review, result.final_json, result.final_docx):
         print(f"-> {path}")
     return 1 if result.problems else 0
@@ -177,11 +183,16 @@ def add_session_commands(sub: Any) -> None:
 
     collect = on_session(sub, "collect", cmd_collect, help="read participants' comments from returned .docx copies",
                          description="Read every comment from the returned, annotated copies of draft.docx "
-                                     "and write review.json, final.json and final.docx. The returned files "
-                                     "are never changed.")
+                                     "and the answers given in the browser (`oogst invite`), and write "
+                                     "review.json (with who approved), final.json and final.docx. The returned "
+                                     "files are never changed.")
     collect.add_argument("files", nargs="*", metavar="ANNOTATED.docx",
                          help="returned copies (none: only the answers given in the browser, see `oogst invite`, "
                               "and the copies collected before)")
+    collect.add_argument("--close", action="store_true",
+                         help="close the review round in the browser first: the links stop taking answers (as "
+                              "\"close the round\" on the review page; a round whose deadline passed is closed "
+                              "anyway)")
     collect.add_argument("--fresh", action="store_true", help="forget copies collected earlier and start over")
     collect.add_argument("--title", help="title for final.docx (default: the draft's)")
     collect.add_argument("--date", help="date YYYY-MM-DD for final.docx (default: the draft's)")
