@@ -7,7 +7,8 @@ SMTP password comes from the environment or a prompt and is never written, logge
 final is sent only once enough present participants approved it (`approval`), and the mail says who approved.
 
 Modules, each importing only those above it: `addresses` (recipients), `settings` ([smtp] + OOGST_SMTP_*),
-`approval` (the approval gate), `message` (content, bodies, .eml), `ledger` (sent.json), `transport` (SMTP), `command` (`oogst mail`).
+`approval` (the approval gate), `message` (content, bodies, .eml), `ledger` (sent.json), `transport` (SMTP),
+`command` (`oogst mail`).
 May import `pipeline.core` and `pipeline.privacy` (a pseudonymised session's mail shows labels).
 """
 

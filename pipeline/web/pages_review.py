@@ -121,7 +121,9 @@ async def collect_copies(request: Request) -> Response:
         kept.append(target)
     try:
         # `oogst collect`: problems per file land in review.json; the series follows at once
-        await in_thread(oogst(request).collect, session, kept)
+        from pipeline.rounds import collect
+
+        await in_thread(collect, oogst(request), session, kept)
     except OogstError:
         for path in kept:
             path.unlink(missing_ok=True)
