@@ -199,7 +199,9 @@ def add_session_commands(sub: Any) -> None:
 
     mail = on_session(sub, "mail", cmd_mail, help="mail the final top 7 (writes mail.eml; --send sends it)",
                       description="Compose the mail with the final top 7, action points and final.docx "
-                                  "attached. Without --send it only writes outputs/<session>/mail.eml.")
+                                  "attached (and who approved it in the browser). Without --send it only writes "
+                                  "outputs/<session>/mail.eml. With approval in [review] of the config file, "
+                                  "--send waits until enough of the participants present approved.")
     mail.add_argument("--to", action="append", metavar="ADDRESS", help="a recipient (repeat for more)")
     mail.add_argument("--to-file", metavar="FILE", help="a file with one address per line")
     mail.add_argument("--send", action="store_true", help="send it over SMTP (see README for the settings)")
