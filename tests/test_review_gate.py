@@ -121,8 +121,12 @@ def test_oogst_collect_close_on_the_command_line(tmp_path: Path, monkeypatch: py
     links = {p.name: str(p.link) for p in invite(oogst, session, base_url="http://127.0.0.1:8000", send=False).people}
     answer_in_store(open_store(oogst.state_dir), links)
     config = tmp_path / "config.toml"
-    config.write_text('[review]\napproval = "all"\n', encoding="utf-8")
     common = ["--out-dir", str(tmp_path / "outputs"), "--config", str(config)]
+    config.write_text('[review]\napproval = "most"\n', encoding="utf-8")
+    assert main(["collect", session.name, "--close", *common]) == 1  # a wrong value: one line, nothing collected
+    assert "approval = 'most'" in capsys.readouterr().err and not session.has("final.json")
+    assert all(i.closed is None for i in open_store(oogst.state_dir).invitations(session.name))
+    config.write_text('[review]\napproval = "all"\n', encoding="utf-8")
     assert main(["collect", session.name, "--close", *common]) == 0
     out = capsys.readouterr().out
     assert "Approval: 1 of 2 present participants approved; 2 required; not yet: An de Wit" in out

@@ -71,10 +71,12 @@ def cmd_hide(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from pipeline.rounds import collect, gate
+    from pipeline.mail.approval import approval_rule, approval_state
+    from pipeline.rounds import collect
 
     oogst = service(args)
     session = oogst.session(args.session)
+    rule = approval_rule(oogst.settings.section("review"), oogst.settings.config_path)  # wrong: before collecting
     if not args.files and existing_store(oogst.state_dir, oogst.out_dir) is None and not session.has(REVIEW):
         raise ReviewError(f"{session.name}: nothing to collect; give the returned copies (ANNOTATED.docx ...)",
                           "collect_nothing", name=session.name)
@@ -86,7 +88,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
         err(f"oogst: error: {problem}")
     print(f"{result.comments} comments from {result.files_read} file(s), "
           f"{result.unmapped} not tied to an insight (kept in review.json)")
-    approvals = gate(oogst, session)
+    approvals = approval_state(session, rule)
     if approvals.rule.needed or approvals.approved:
         waiting = f"; not yet: {', '.join(approvals.waiting)}" if approvals.rule.needed and approvals.waiting else ""
         print(f"Approval: {approvals.line('en')}{waiting}")
