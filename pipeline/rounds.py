@@ -42,6 +42,6 @@ def close(oogst: Oogst, session: Session, files: Sequence[Path] = (), **options:
 
 def gate(oogst: Oogst, session: Session) -> Any:
     """The approval gate as it stands ([review] approval against review.json's approvals): `ApprovalState`."""
-    from pipeline.mail.approval import approval_rule, approval_state
+    from pipeline.mail.approval import approval_state, configured
 
-    return approval_state(session, approval_rule(oogst.settings.section("review"), oogst.settings.config_path))
+    return approval_state(session, configured(oogst.settings))

@@ -71,12 +71,12 @@ def cmd_hide(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from pipeline.mail.approval import approval_rule, approval_state
+    from pipeline.mail.approval import approval_state, configured
     from pipeline.rounds import collect
 
     oogst = service(args)
     session = oogst.session(args.session)
-    rule = approval_rule(oogst.settings.section("review"), oogst.settings.config_path)  # wrong: before collecting
+    rule = configured(oogst.settings)  # a wrong [review] approval stops here, before anything is collected
     if not args.files and existing_store(oogst.state_dir, oogst.out_dir) is None and not session.has(REVIEW):
         raise ReviewError(f"{session.name}: nothing to collect; give the returned copies (ANNOTATED.docx ...)",
                           "collect_nothing", name=session.name)

@@ -3,7 +3,7 @@
 the round). `[review] approval` in the config file says how many: "none" (the default: no approval needed),
 "all" (every present participant) or a share such as 0.6 (rounded up: 3 of 4).
 
-    rule = approval_rule(settings.section("review"))
+    rule = configured(settings)            # [review] approval of the settings (approval_rule: of a section)
     state = approval_state(session, rule)   # who approved, who not yet, how many are required
     check_approvals(session, rule)          # MailError with who has not approved and what to do
 """
@@ -20,6 +20,7 @@ from typing import Any
 from pipeline.core.errors import ConfigError, MailError
 from pipeline.core.language import texts
 from pipeline.core.session import REVIEW, Session
+from pipeline.core.settings import Settings
 
 RULES = ("none", "all")  # or a share: a number above 0 and at most 1
 
@@ -56,6 +57,11 @@ def approval_rule(section: Mapping[str, Any], where: Path | str | None = None) -
                           "participants that must approve, a number above 0 and at most 1 (0.6: 3 of 4)",
                           "approval_setting", value=str(value))
     return ApprovalRule(share)
+
+
+def configured(settings: Settings) -> ApprovalRule:
+    """The rule of the settings' [review] section (ConfigError naming the config file when it is wrong)."""
+    return approval_rule(settings.section("review"), settings.config_path)
 
 
 def _key(name: str) -> str:

@@ -303,11 +303,10 @@ def mail_page_response(request: Request, session: Session, *, problem: str | Non
 def gate_problem(request: Request, session: Session) -> str | None:
     """Why the final cannot be mailed yet for lack of approvals ([review] approval): who has not approved, what to
     do; None when it can."""
-    from pipeline.mail.approval import approval_rule, check_approvals
+    from pipeline.mail.approval import check_approvals, configured
 
-    settings = oogst(request).settings
     try:
-        check_approvals(session, approval_rule(settings.section("review"), settings.config_path))
+        check_approvals(session, configured(oogst(request).settings))
     except (MailError, ConfigError) as exc:
         return exc.text(request.state.lang)
     return None
