@@ -215,7 +215,8 @@ def add_session_commands(sub: Any) -> None:
                         description="Give each participant present (see the participants page) a personal link to "
                                     "the last sent version of the draft, and mail it with the deadline. The links "
                                     "start with public_url in [web] (or --public-url), which must be https. The "
-                                    "browser answers count in `oogst collect` like Word comments.")
+                                    "browser answers count in `oogst collect` like Word comments; `oogst collect "
+                                    "SESSION --close` closes the round.")
     invite.add_argument("--to", action="append", metavar="NAME", help="only this participant (repeat for more)")
     invite.add_argument("--all", action="store_true", help="also the participants not marked present")
     invite.add_argument("--public-url", metavar="URL", help="the base of the links (default: public_url in [web])")
