@@ -31,6 +31,7 @@ from pipeline.web.app import (
     WebConfig,
     load_secret,
     preferred_language,
+    trusted_proxies,
 )
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,10 @@ def web_config(settings: Settings, *, host: str, state_dir: Path, env: Mapping[s
     queue: JobQueue = SQLiteQueue(state_dir / "jobs.sqlite", ttl=ttl)
     if broker_url(settings):  # the distributed queue: jobs go to `oogst worker`s on the broker
         queue = open_queue(settings, env)
+    proxies = trusted_proxies(section.get("trusted_proxy"))
+    secure = urlsplit(str(public_url or "")).scheme == "https"  # reached over TLS: the cookie never goes in clear
     return WebConfig(settings, queue, Guard(load_secret(state_dir), password), max_upload_bytes=max_mb * 2**20,
-                     host=host, state_dir=state_dir)
+                     host=host, state_dir=state_dir, secure_cookies=secure, trusted_proxies=proxies)
 
 
 def start_worker(settings: Settings, queue_path: Path, *, ttl: float = DEFAULT_TTL) -> subprocess.Popen[bytes]:
@@ -142,7 +145,10 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
 
         sweeping = daily_sweep(cfg.service, cfg.queue)
     try:
-        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+        # proxy_headers off: uvicorn would believe X-Forwarded-For from any loopback peer; the app reads it itself,
+        # only from [web] trusted_proxy (web.app.client_key)
+        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5,
+                    proxy_headers=False)
     finally:
         if worker is not None:
             stop_process(worker, 30)
