@@ -122,9 +122,10 @@ def running_nginx(folder: Path, site: str) -> Iterator[None]:
                     "events { worker_connections 64; }\n"
                     f"http {{\naccess_log {folder / 'access.log'};\n{temps}{site}\n}}\n", encoding="utf-8")
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    checked = subprocess.run([nginx, "-t", "-q", "-p", str(folder), "-c", str(conf)], capture_output=True, text=True)
+    common = [nginx, "-e", str(folder / "error.log"), "-p", str(folder), "-c", str(conf)]  # -e: not /var/log
+    checked = subprocess.run([*common, "-t", "-q"], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
-    proc = subprocess.Popen([nginx, "-p", str(folder), "-c", str(conf), "-g", "daemon off;"],
+    proc = subprocess.Popen([*common, "-g", "daemon off;"],
                             stderr=subprocess.PIPE, text=True)
     try:
         yield
