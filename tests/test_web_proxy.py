@@ -31,9 +31,9 @@ PASSWORD = "proxy-geheim"
 GUESSES = 20  # pages_participant.GUESSES: unknown tokens from one address before it waits
 
 
-def proxied_config(tmp_path: Path, **web: object) -> WebConfig:
+def proxied_config(tmp_path: Path, host: str = "127.0.0.1", **web: object) -> WebConfig:
     settings = Settings(out_dir=tmp_path / "outputs", models_dir=ROOT / "models", sections={"web": dict(web)})
-    return web_config(settings, host="127.0.0.1", state_dir=tmp_path / "state",
+    return web_config(settings, host=host, state_dir=tmp_path / "state",
                       env={"OOGST_WEB_PASSWORD": PASSWORD}, announce=lambda line: None)
 
 
@@ -59,7 +59,7 @@ def test_a_spoofed_forwarded_for_from_a_peer_that_is_not_the_proxy_is_ignored(tm
     assert guess(proxy, 99) == 404  # no header: the proxy's own address, not yet held back
 
     # without trusted_proxy the header counts from nobody, loopback neither (uvicorn's own reading is off)
-    plain = TestClient(create_app(proxied_config(tmp_path / "plain")), client=("127.0.0.1", 40002),
+    plain = TestClient(create_app(proxied_config(tmp_path / "plain", host="0.0.0.0")), client=("127.0.0.1", 40002),
                        base_url="http://127.0.0.1:8000")
     for n in range(GUESSES):
         assert guess(plain, n, spoof=f"192.0.2.{n}") == 404
@@ -77,6 +77,22 @@ def test_cookies_are_secure_when_the_public_url_is_https(tmp_path: Path) -> None
         assert "secure" in cookie.split("; ") and "httponly" in cookie.split("; "), (path, cookie)
     local = TestClient(create_app(proxied_config(tmp_path / "local")), base_url="http://127.0.0.1:8000")
     assert "secure" not in local.get("/").headers["set-cookie"].lower()  # plain http on this machine: no TLS
+
+
+def test_a_proxy_in_front_of_an_app_without_password_is_refused(tmp_path: Path) -> None:
+    """On 127.0.0.1 without a public URL the app asks no password; a reverse proxy in front of it would open the
+    facilitator's pages to the world, so a request that says it was forwarded gets one line on what to do."""
+    local = proxied_config(tmp_path / "local")
+    assert local.guard.password is None
+    client = TestClient(create_app(local), base_url="http://127.0.0.1:8000")
+    assert client.get("/").status_code == 200  # this machine's browser
+    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "Forwarded", "X-Real-IP"):
+        refused = client.get("/", headers={header: "for=198.51.100.1" if header == "Forwarded" else "198.51.100.1"})
+        assert refused.status_code == 403 and "--public-url" in refused.text and "\n" not in refused.text.strip()
+    dutch = client.get("/", headers={"X-Forwarded-For": "198.51.100.1", "Accept-Language": "nl"})
+    assert "wachtwoord" in dutch.text
+    # naming the proxy is saying the world reaches the app: the password is needed then too
+    assert proxied_config(tmp_path / "proxy", trusted_proxy="127.0.0.1").guard.password == PASSWORD
 
 
 def test_trusted_proxy_must_be_an_address(tmp_path: Path) -> None:
