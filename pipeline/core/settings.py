@@ -90,7 +90,8 @@ SECTIONS: dict[str, frozenset[str]] = {
     "smtp": frozenset({"host", "port", "user", "security", "from", "sender", "timeout", "cafile"}),
     "llm": frozenset(LLM_KEYS.values()),
     "queue": frozenset({"broker_url", "broker", "visibility_timeout", "ttl"}),  # see pipeline.jobs.engines
-    "web": frozenset({"host", "port", "max_upload_mb", "public_url"}),  # public_url: participants' links
+    "web": frozenset({"host", "port", "max_upload_mb", "public_url",  # public_url: participants' links
+                      "trusted_proxy"}),  # the reverse proxy whose X-Forwarded-For names the client
     "models": frozenset({"mirror"}),  # oogst models get: a served copy of a models/ folder (OOGST_MODELS_MIRROR)
     "search": frozenset({"originals"}),  # oogst search: index a pseudonymised session's real names (pipeline.search)
     "retention": frozenset({"days", "after", "copies_days", "enabled"}),  # see pipeline.retention.policy

@@ -66,7 +66,8 @@ def _not_found(request: Request) -> Response:
 
 def _respond(request: Request, response: Response, browser_id: str, fresh: bool) -> Response:
     if fresh:
-        response.set_cookie(COOKIE, browser_id, httponly=True, samesite="lax", path="/p/")
+        response.set_cookie(COOKIE, browser_id, httponly=True, samesite="lax", path="/p/",
+                            secure=config(request).secure_cookies)
     for key, value in HEADERS.items():
         response.headers.setdefault(key, value)
     return response
