@@ -203,6 +203,7 @@ def test_a_token_opens_its_page_only(tmp_path: Path) -> None:
     token = str(an.link).rsplit("/", 1)[1]
     page = client.get(f"/p/{token}")
     assert page.status_code == 200 and page.headers["referrer-policy"] == "no-referrer"
+    assert "Alleen de begeleider ziet ze" in page.text  # no facilitator configured: not "de begeleider (de begeleider)"
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)[1]
     saved = client.post(f"/p/{token}", data={"csrf": csrf, "item": "insight:2", "vote": "agree",
                                              "wording": "", "remark": "Goed punt"}, follow_redirects=False)

@@ -113,7 +113,8 @@ async def participant_page(request: Request) -> Response:
     store.opened(invitation)
     answers = store.answers_of(invitation.session, invitation.version, invitation.participant)
     facilitator, _where = cfg.facilitator()
-    who = (facilitator.split("<")[0].strip() if facilitator else "") or words["facilitator"]
+    named = facilitator.split("<")[0].strip() if facilitator else ""
+    who = f"{words['facilitator']} ({named})" if named else words["facilitator"]
     html = _env.get_template("participant.html").render(
         lang=language, p=words, name=invitation.participant, insights=insights, answers=answers, csrf=csrf,
         csrf_field=CSRF_FIELD, token=token, top=min(TOP_N, len(insights.insights)), item_of=item_of,
