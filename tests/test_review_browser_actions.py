@@ -113,8 +113,11 @@ def test_a_version_sent_during_the_round_carries_the_answers_over(tmp_path: Path
     client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
     oogst, session = session_with_carried(tmp_path)
     oogst.state_dir = cfg.state_dir
-    link = str(invite(oogst, session, base_url="http://127.0.0.1:8000", send=False).people[0].link)
+    links = {p.name: str(p.link) for p in invite(oogst, session, base_url="http://127.0.0.1:8000",
+                                                  send=False).people}
+    link = links["An de Wit"]
     before = {i.rank: i for i in session.insights().insights}
+    post(client, links["Bo Smit"], item="insight:2", vote="disagree", wording="", remark="")
     post(client, link, item="insight:4", vote="agree", wording="", remark="")  # dropped in v2
     post(client, link, item="insight:5", vote="agree", wording="", remark="")  # becomes 4
     post(client, link, item="insight:3", vote="disagree", wording="", remark="Te vaag")  # reworded in v2
@@ -144,10 +147,27 @@ def test_a_version_sent_during_the_round_carries_the_answers_over(tmp_path: Path
     again = post(client, link, item="insight:7", vote="agree", wording="", remark="")
     assert "bijgewerkt" not in again  # said once: they answered on the new version
 
+    # Bo never came back; the reminder's new link (to v2) brings his answer along and says what changed
+    bo = str(invite(oogst, session, names=["Bo Smit"], base_url="http://127.0.0.1:8000", send=False,
+                    reminder=False).people[0].link)
+    assert bo != links["Bo Smit"] and client.get(links["Bo Smit"]).status_code == 410
+    page = client.get(bo).text
+    assert re.search(r'id="disagree-2" checked', page) and 'id="updated"' in page
+
     oogst.collect(session, [])
     review = read_json(session.path("review.json"))
     assert review["insights_hash"] == oogst.send_draft(session, reason="test").insights_hash  # counted on v2
     votes = {(c["target"]["title"], c["interpretation"]["vote"]) for c in review["comments"]
              if c["target"]["kind"] == "insight" and c["interpretation"]["kind"] == "vote"}
-    assert votes == {(before[5].title, 1), (before[3].title, -1), (before[8].title, 1)}
+    assert votes == {(before[5].title, 1), (before[3].title, -1), (before[8].title, 1), (before[2].title, -1)}
     assert read_json(session.path("final.json"))["action_checks"][0]["not_right"] == ["An de Wit"]
+
+
+def test_a_comment_saying_an_action_is_not_right_is_a_down_vote() -> None:
+    from pipeline.review.interpret import interpret
+
+    for text in ("klopt niet", "Klopt helemaal niet.", "Dit klopt niet: het was Dirk", "onjuist", "niet juist",
+                 "not right", "That's wrong", "incorrect"):
+        assert interpret(text, "action").vote == -1, text
+    for text in ("klopt", "Klopt, maar de datum is later", "eens"):
+        assert interpret(text, "action").vote == 1, text

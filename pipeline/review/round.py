@@ -94,7 +94,10 @@ def make_links(session: Session, store: AnswerStore, version: Any, people: list[
     """A new link to `version` for each of `people` (their earlier link stops working; answers given with it
     stay): (person, link, invitation) each."""
     made = []
+    earlier = {i.participant: i for i in store.invitations(session.name)}
     for person in people:
+        if person["name"] in earlier:  # invited on an older version: what they answered there comes along
+            follow_latest(session, store, earlier[person["name"]])
         token, invitation = store.invite(session.name, version.name, version.insights_hash, person["name"],
                                          person.get("email", ""), days=days)
         made.append((person, f"{base}/p/{token}", invitation))
