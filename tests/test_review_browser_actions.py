@@ -73,6 +73,7 @@ def test_action_answers_count_as_the_same_word_comments(tmp_path: Path) -> None:
     an, bo = links["An de Wit"], links["Bo Smit"]
     page = client.get(an).text
     assert "Klopt actiepunt 1?" in page and "Vorige keer afgesproken" in page and EARLIER.text in page
+    assert "Download een kopie van je antwoorden</a>" in page  # not the texts mapping's own copy method
     page = post(client, an, item="action:1", vote="disagree", remark=WHY)
     assert re.search(r'id="wrong-1" checked', page) and WHY in page and 'id="saved-action-1"' in page
     post(client, an, item="action:2", vote="agree", remark="")
