@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from docx_helpers import CommentSpec, add_comments
 from test_docx_draft import DATE, make_session
 from test_review_browser import ROSTER
@@ -172,3 +173,49 @@ def test_a_comment_saying_an_action_is_not_right_is_a_down_vote() -> None:
         assert interpret(text, "action").vote == -1, text
     for text in ("klopt", "Klopt, maar de datum is later", "eens"):
         assert interpret(text, "action").vote == 1, text
+
+
+def test_an_answer_posted_by_the_page_script_is_saved_and_answered_with_json(tmp_path: Path) -> None:
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    oogst, session = session_with_carried(tmp_path)
+    oogst.state_dir = cfg.state_dir
+    link = str(invite(oogst, session, base_url="http://127.0.0.1:8000", send=False).people[0].link)
+    page = client.get(link).text
+    assert '<script src="/static/app.js" defer></script>' in page
+    assert page.count("data-autosave") == page.count('<form method="post"') - 1 == 13  # not the approval
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page)[1]
+    json_post = {"accept": "application/json"}
+    answer = client.post(link, data={"csrf": token, "item": "action:2", "vote": "disagree", "remark": WHY},
+                         headers=json_post, follow_redirects=False)
+    assert answer.status_code == 200 and answer.json() == {"saved": "action:2", "message": "Bewaard."}
+    assert re.search(r'id="wrong-2" checked', client.get(link).text)  # kept, as the plain form keeps it
+    assert client.post(link, data={"csrf": token, "item": "nothing"}, headers=json_post).status_code == 400
+    assert client.post(link, data={"item": "action:2", "vote": "agree"}, headers=json_post).status_code == 403
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("chromium", "chromedriver")
+def test_with_javascript_a_choice_is_saved_without_leaving_the_page(tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.web_helpers import chromium, free_port, running_server, wait_for
+
+    oogst, session = session_with_carried(tmp_path)
+    state = tmp_path / "state"
+    oogst.state_dir = state / "oogst"  # where `oogst serve` keeps them
+    port = free_port()
+    link = str(invite(oogst, session, base_url=f"http://127.0.0.1:{port}", send=False).people[0].link)
+    with running_server(tmp_path / "outputs", state, port):
+        driver = chromium(tmp_path / "an")
+        try:
+            driver.set_window_size(390, 844)
+            driver.get(link)
+            driver.execute_script("window.stayed = 'yes';")  # gone if the page were loaded again
+            driver.find_element(By.ID, "wrong-1").click()
+            wait_for(lambda: driver.find_elements(By.ID, "saved-action-1")
+                     and driver.find_element(By.ID, "saved-action-1").text == "Bewaard.", 30, "the autosave")
+            assert driver.execute_script("return window.stayed") == "yes"
+            driver.get(link)
+            assert driver.find_element(By.ID, "wrong-1").is_selected()
+        finally:
+            driver.quit()

@@ -3,7 +3,8 @@ disagree / a better wording / a remark, per action point right / not right with 
 carried from earlier sessions of the series, "Mist er iets?" and an explicit approval. A version sent during the
 round replaces the one the link was made for: the answers on what stayed carry over and the page says what changed.
 No account, no JavaScript needed (plain forms, POST-redirect-GET, a CSRF token), in the session's language, phone
-first.
+first. With JavaScript on, `static/app.js` saves each answer as it is given (the same form, posted by fetch and
+answered with JSON) and says "Bewaard." without reloading the page.
 
 The token opens this page only: no facilitator page, no other session, no download. Answers go to the answer store
 (`review.answers`), never under the session's lock, so twenty participants and a running job never wait on each
@@ -17,7 +18,7 @@ import re
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from pipeline.core.language import format_date, texts
@@ -112,6 +113,9 @@ async def participant_page(request: Request) -> Response:
         item = await in_thread(_save, store, invitation, {k: str(v) for k, v in data.items()})
         if item:
             store.update_seen(invitation)  # they answer on the new version: "since your last visit" is said
+        if "application/json" in request.headers.get("accept", ""):  # app.js saved it without leaving the page
+            return _respond(request, JSONResponse({"saved": item, "message": words["saved"] if item else ""},
+                                                  status_code=200 if item else 400), browser_id, fresh)
         anchor = f"#{item.partition(':')[2] if item.startswith('carried:') else item.replace(':', '-')}" if item else ""
         return _respond(request, RedirectResponse(f"/p/{token}?saved={item}{anchor}", status_code=303),
                         browser_id, fresh)
