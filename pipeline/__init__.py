@@ -18,7 +18,7 @@ Packages and modules, each part importing only those listed before it (see READM
     llm       transport, prompts, grounding, masking, backend
     review    draft, doubt, sections, ooxml, interpret, aggregate, final, versions, answers, browser,
               round, items, action_checks
-    mail      addresses, settings, message, transport, command, invite
+    mail      addresses, settings, approval, message, transport, command, invite
     export    transcript, document, markdown, calendar
     series    store, snapshot, actions, themes, overview, stage, voices
     search    index (the word index across sessions, FTS5, kept up to date lazily), meaning (by sentence vectors;

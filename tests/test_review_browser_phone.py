@@ -80,7 +80,8 @@ def test_two_participants_answer_on_their_phones_into_the_same_review(tmp_path: 
                 second.get(f"{base}/s/{session.name}/review")
                 rows = {r.get_attribute("data-name"): r.text for r in
                         second.find_elements(By.CSS_SELECTOR, "#round-table tbody tr")}
-                assert rows["An de Wit"].count("✓") == 2 and rows["Bo Smit"].count("✓") == 3
+                # present, opened, answered (and approved)
+                assert rows["An de Wit"].count("✓") == 3 and rows["Bo Smit"].count("✓") == 4
                 assert "✓" not in rows["Cor Kok"]
                 second.find_element(By.ID, "collect-answers").click()
                 wait_for(lambda: second.find_elements(By.ID, "final-heading"), 60, "the final top 7")

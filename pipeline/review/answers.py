@@ -204,6 +204,18 @@ class AnswerStore:
         return [i if i.opened is not None or i.participant not in first_opened
                 else _with_opened(i, first_opened[i.participant]) for i in latest.values()]
 
+    def deadline(self, session: str) -> float | None:
+        """When a session's round ends by itself: the last expiry of the links that still work (a reminder's new
+        link moves it on); None when no link works (nobody invited, all revoked or closed)."""
+        working = [i.expires for i in self.invitations(session) if i.revoked is None and i.closed is None]
+        return max(working) if working else None
+
+    def round_over(self, session: str, now: float | None = None) -> bool:
+        """True when a session's round ended by its deadline: every working link has expired (it counts as closed:
+        links show that, collecting closes it)."""
+        deadline = self.deadline(session)
+        return deadline is not None and (time.time() if now is None else now) >= deadline
+
     def version_hashes(self, session: str) -> dict[str, str]:
         """Sent version -> its insights hash, for every version a session's participants were invited on."""
         with self._db() as db:

@@ -114,11 +114,11 @@ class BrowserAnswers:
 
 def answers_for(state_dir: Path | None, session: Path, *, close: bool = False) -> BrowserAnswers | None:
     """A session's browser answers for `collect` (None: nobody was ever invited); `close` ends its round first (the
-    links then say so, answers no longer change)."""
+    links then say so, answers no longer change), as does a round whose deadline passed."""
     store = existing_store(state_dir, Path(session).parent)  # `session`: its folder in the outputs folder
     if store is None:
         return None
-    if close:
+    if close or store.round_over(Path(session).name):
         store.close(Path(session).name)
     from pipeline.core.session import Session
     from pipeline.review.round import follow_all

@@ -130,14 +130,16 @@ def shown_version(session: Session, name: str, digest: str) -> tuple[Any, str]:
 
 
 def round_state(store: AnswerStore | None, session: str, roster: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Per participant of the roster (and anyone invited since dropped from it): invited, opened, answered,
-    approved, with the link's state (nothing when nobody was ever invited: no store)."""
+    """Per participant of the roster (and anyone invited since dropped from it): present, invited, opened,
+    answered, approved (in the store now; the gate counts review.json's, written when collecting), with the link's
+    state (nothing when nobody was ever invited: no store)."""
     if store is None:
         return []
     invitations = {i.participant: i for i in store.invitations(session)}
     rows = store.answers(session)
     answered_by = {r["participant"] for r in rows}
     approved = {r["participant"] for r in rows if r["item"] == "all" and r["field"] == "approve" and r["value"] == "1"}
+    present = {str(p["name"]): bool(p.get("present", True)) for p in roster}
     names = [str(p["name"]) for p in roster] + [n for n in invitations if n not in {p["name"] for p in roster}]
     out = []
     for name in names:
@@ -146,7 +148,7 @@ def round_state(store: AnswerStore | None, session: str, roster: Sequence[Mappin
                     "state": invitation.state() if invitation is not None else None,
                     "deadline": invitation.deadline.isoformat() if invitation is not None else None,
                     "opened": bool(invitation and invitation.opened), "answered": name in answered_by,
-                    "approved": name in approved,
+                    "approved": name in approved, "present": present.get(name, False),
                     "when": dt.datetime.fromtimestamp(invitation.created).strftime("%Y-%m-%d %H:%M")
                     if invitation is not None else None})
     return out

@@ -94,6 +94,8 @@ async def participant_page(request: Request) -> Response:
     browser_id = browser_id or cfg.guard.new_id()
     csrf = cfg.guard.csrf_token(browser_id)
     state = invitation.state()
+    if state == "expired" and store.round_over(invitation.session):
+        state = "round_over"  # the round's deadline passed: it counts as closed
     if state == "ok":  # a version sent since the invitation: the page shows it, the answers carried over
         invitation = await in_thread(follow_latest, session, store, invitation)
     insights, title = await in_thread(_version_insights, session, invitation)
@@ -224,7 +226,7 @@ async def invite_page(request: Request) -> Response:
     """Invite (or remind) the participants; the page shows the links, mailed or to pass on."""
     from pipeline.mail.settings import load_mail_settings
     from pipeline.rounds import invite
-    from pipeline.web.pages_review import _nav, review_state, round_rows
+    from pipeline.web.pages_review import _nav, review_state, round_gate, round_rows
 
     session = session_of(request)
     data = request.state.form
@@ -238,22 +240,27 @@ async def invite_page(request: Request) -> Response:
     invited = await in_thread(lambda: invite(oogst(request), session, base_url=str(base), send=send, env=env,
                                                             reminder=remind,
                                                             facilitator=cfg.facilitator()[0]))
-    return render(request, "review.html", **_nav(request, session), r=review_state(session, request.state.lang),
+    return render(request, "review.html", **_nav(request, session),
+                  r=review_state(session, request.state.lang, round_gate(request, session)),
                   notice=None, before=False, invited=invited, round=round_rows(request, session),
                   p=texts(request.state.lang, "participant"))
 
 
 async def collect_answers(request: Request) -> Response:
     """Count the browser answers (and the copies collected before) into review.json, final.json, final.docx."""
+    from pipeline.rounds import collect
+
     session = session_of(request)
-    await in_thread(oogst(request).collect, session, [])
+    await in_thread(collect, oogst(request), session)
     return RedirectResponse(f"/s/{session.name}/review#final", status_code=303)
 
 
 async def close_round(request: Request) -> Response:
     """Close the round (the links say so) and count the answers into the final."""
+    from pipeline.rounds import close
+
     session = session_of(request)
-    await in_thread(lambda: oogst(request).collect(session, [], close=True))
+    await in_thread(close, oogst(request), session)
     return RedirectResponse(f"/s/{session.name}/review#final", status_code=303)
 
 
