@@ -94,7 +94,10 @@ def make_links(session: Session, store: AnswerStore, version: Any, people: list[
     """A new link to `version` for each of `people` (their earlier link stops working; answers given with it
     stay): (person, link, invitation) each."""
     made = []
+    earlier = {i.participant: i for i in store.invitations(session.name)}
     for person in people:
+        if person["name"] in earlier:  # invited on an older version: what they answered there comes along
+            follow_latest(session, store, earlier[person["name"]])
         token, invitation = store.invite(session.name, version.name, version.insights_hash, person["name"],
                                          person.get("email", ""), days=days)
         made.append((person, f"{base}/p/{token}", invitation))
@@ -149,3 +152,38 @@ def round_state(store: AnswerStore | None, session: str, roster: Sequence[Mappin
                     "when": dt.datetime.fromtimestamp(invitation.created).strftime("%Y-%m-%d %H:%M")
                     if invitation is not None else None})
     return out
+
+
+def shown_carried(session: Session, name: str) -> tuple[Any, ...]:
+    """The carried action rows of a sent version as its draft shows them (`review.items.CarriedRow`)."""
+    from pipeline.review.items import carried_rows
+    from pipeline.review.versions import DraftVersion
+
+    return carried_rows(DraftVersion(name, session.sent_version(name), "").draft)
+
+
+def follow_latest(session: Session, store: AnswerStore, invitation: Invitation) -> Invitation:
+    """When a newer version was sent since the participant was invited, their link opens that one and their answers
+    on what still exists carry over (`AnswerStore.move`); the page then says what changed. Returns the invitation as
+    it is now."""
+    from pipeline.review.items import carry_over
+    from pipeline.review.versions import DraftVersion, versions
+
+    known = versions(session)
+    if not known or known[-1].name == invitation.version:
+        return invitation
+    if invitation.version not in {v.name for v in known}:
+        return invitation  # a version this session no longer has: nothing to carry from
+    latest = known[-1]
+    old = DraftVersion(invitation.version, session.sent_version(invitation.version), invitation.insights_hash)
+    old_shown, _ = shown_version(session, old.name, old.insights_hash)
+    new_shown, _ = shown_version(session, latest.name, latest.insights_hash)
+    update = carry_over(old.insights(), latest.insights(), shown_carried(session, old.name),
+                        shown_carried(session, latest.name), old_shown=old_shown, new_shown=new_shown)
+    return store.move(invitation, latest.name, latest.insights_hash, update.items, update.to_dict())
+
+
+def follow_all(session: Session, store: AnswerStore) -> None:
+    """Every participant's link to the latest sent version, their answers carried over (before collecting)."""
+    for invitation in store.invitations(session.name):
+        follow_latest(session, store, invitation)
