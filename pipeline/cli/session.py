@@ -123,7 +123,8 @@ def cmd_invite(args: argparse.Namespace) -> int:
     oogst = service(args)
     session = oogst.session(args.session)
     invited = invite(oogst, session, names=args.to or [], everyone=args.all, base_url=args.public_url,
-                           send=not args.no_mail, dry_run=args.dry_run, reminder=args.remind, env=os.environ)
+                           send=not args.no_mail, dry_run=args.dry_run, reminder=args.remind, env=os.environ,
+                           show_quotes=args.show_quotes, show_group=args.show_group)
     if not invited.people:
         err("nobody to invite (see the participants: `present`, or name them with --to)")
         return 1
@@ -224,6 +225,12 @@ def add_session_commands(sub: Any) -> None:
                         help="a new link to those invited who have not answered yet (their old link stops)")
     invite.add_argument("--no-mail", action="store_true", help="do not mail: print the links to pass on")
     invite.add_argument("--dry-run", action="store_true", help="only show who would get a link; make none")
+    invite.add_argument("--show-quotes", action=argparse.BooleanOptionalAction, default=None,
+                        help="show participants the transcript lines behind each insight (kept for the session; "
+                             "default: not shown)")
+    invite.add_argument("--show-group", action=argparse.BooleanOptionalAction, default=None,
+                        help="show participants the others' votes and suggested wordings, without names (kept for "
+                             "the session; default: not shown)")
 
     export = on_session(sub, "export", cmd_export,
                         help="write the transcript, the top 7 or the dated actions for another program",

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.core.errors import ReviewError
-from pipeline.core.session import Session
+from pipeline.core.session import INVITATIONS, Session
 from pipeline.review.answers import DEFAULT_DAYS, AnswerStore, Invitation, open_store
 
 
@@ -57,6 +57,44 @@ def _chosen(session: Session, names: Sequence[str] = (), *, everyone: bool = Fal
     return [p for p in roster if everyone or p.get("present", True)]
 
 
+SHOWN = ("quotes", "group")  # what participants see only when the facilitator opts in, per session
+
+
+def shown(session: Session) -> dict[str, bool]:
+    """The session's opt-ins for the participants' pages: `quotes` (the transcript lines behind each insight) and
+    `group` (the others' votes and suggested wordings, without names); both off unless the facilitator chose them."""
+    data = session.read_if(INVITATIONS)
+    chosen = data.get("shown", {}) if isinstance(data, dict) else {}
+    return {key: bool(chosen.get(key, False)) for key in SHOWN} if isinstance(chosen, dict) else dict.fromkeys(SHOWN,
+                                                                                                              False)
+
+
+def choose_shown(session: Session, *, quotes: bool | None = None, group: bool | None = None) -> dict[str, bool]:
+    """Set the opt-ins that are given (None keeps the earlier choice), in the invitations ledger; the caller holds the
+    session's lock. Returns the choices as they are now."""
+    now = shown(session)
+    wanted = {**now, **{k: v for k, v in (("quotes", quotes), ("group", group)) if v is not None}}
+    if wanted != now:
+        data = session.read_if(INVITATIONS)
+        session.write(INVITATIONS, {**(data if isinstance(data, dict) else {}), "shown": wanted})
+    return wanted
+
+
+def group_answers(store: AnswerStore, session: str, version: str, participant: str) -> dict[str, dict[str, Any]]:
+    """Per item of `version`, what the other participants answered, without their names: votes counted
+    (`agree`, `disagree`) and the wordings they suggested."""
+    group: dict[str, dict[str, Any]] = {}
+    for row in store.answers(session):
+        if row["version"] != version or row["participant"] == participant:
+            continue
+        seen = group.setdefault(row["item"], {"agree": 0, "disagree": 0, "wordings": []})
+        if row["field"] == "vote" and row["value"] in ("agree", "disagree"):
+            seen[row["value"]] += 1
+        elif row["field"] == "wording":
+            seen["wordings"].append(row["value"])
+    return group
+
+
 def answered(store: AnswerStore, session: str) -> set[str]:
     """The participants who answered anything (an approval included)."""
     return {row["participant"] for row in store.answers(session)}
@@ -75,7 +113,7 @@ class Mailer(Protocol):
 
 def invite(session: Session, state_dir: Path | None, mailer: Mailer, *, names: Sequence[str] = (),
            everyone: bool = False, base_url: str | None = None, reminder: bool = False,
-           dry_run: bool = False) -> Any:
+           dry_run: bool = False, show_quotes: bool | None = None, show_group: bool | None = None) -> Any:
     """A personal link to the last sent version for each participant (those named, else those present; `reminder`:
     those invited who have not answered, with a new link), mailed by `mailer` with the deadline. The caller holds
     the session's lock. Returns `mail.invite.Invited`."""
@@ -83,6 +121,7 @@ def invite(session: Session, state_dir: Path | None, mailer: Mailer, *, names: S
     people = chosen_people(session, names, everyone=everyone, remind=store if reminder else None)
     if dry_run:
         return mailer.planned(version.name, people)
+    choose_shown(session, quotes=show_quotes, group=show_group)
     links = [(p["name"], p.get("email", ""), link, invitation.deadline)
              for p, link, invitation in make_links(session, store, version, people, mailer.base(base_url))]
     return mailer.send(session, links, version=version.name, title=sent_title(session, version),

@@ -21,12 +21,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.core.language import format_date, texts
+from pipeline.core.language import clock, format_date, texts
 from pipeline.core.session import Session
 from pipeline.core.types import TOP_N
 from pipeline.review.answers import Invitation, existing_store
 from pipeline.review.browser import item_of
-from pipeline.review.round import follow_latest, shown_carried
+from pipeline.review.round import follow_latest, group_answers, shown, shown_carried
 from pipeline.web.app import (
     COOKIE,
     CSRF_FIELD,
@@ -128,7 +128,10 @@ async def participant_page(request: Request) -> Response:
     named = facilitator.split("<")[0].strip() if facilitator else ""
     who = f"{words['facilitator']} ({named})" if named else words["facilitator"]
     carried = await in_thread(shown_carried, session, invitation.version)
-    html = _env.get_template("participant.html").render(
+    show = shown(session)  # the facilitator's opt-ins: the quoted lines, the group's answers
+    group = group_answers(store, invitation.session, invitation.version, invitation.participant) if show["group"] \
+        else {}
+    html = _env.get_template("participant.html").render(show=show, group=group, clock=clock,
         lang=language, p=words, name=invitation.participant, insights=insights, answers=answers, csrf=csrf,
         csrf_field=CSRF_FIELD, token=token, top=min(TOP_N, len(insights.insights)), item_of=item_of,
         saved=request.query_params.get("saved"), title=title, carried=carried,
@@ -239,9 +242,12 @@ async def invite_page(request: Request) -> Response:
     env = dict(os.environ)
     send = bool(load_mail_settings(env, cfg.settings.config_path).host)
     base = cfg.settings.section("web").get("public_url") or f"{request.url.scheme}://{request.url.netloc}"
+    chosen = data.get("shown") == "1"  # the form's two opt-ins (an unchecked box sends nothing)
     invited = await in_thread(lambda: invite(oogst(request), session, base_url=str(base), send=send, env=env,
                                                             reminder=remind,
-                                                            facilitator=cfg.facilitator()[0]))
+                                                            facilitator=cfg.facilitator()[0],
+                                             show_quotes=(data.get("show_quotes") == "1") if chosen else None,
+                                             show_group=(data.get("show_group") == "1") if chosen else None))
     return render(request, "review.html", **_nav(request, session),
                   r=review_state(session, request.state.lang, round_gate(request, session)),
                   notice=None, before=False, invited=invited, round=round_rows(request, session),

@@ -39,6 +39,7 @@ def copy_problem(entry: dict[str, Any], language: str) -> str:
 
 def review_state(session: Session, language: str, gate: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the review page shows; `gate`: the approval gate's state (`round_gate`)."""
+    from pipeline.review.round import shown
     from pipeline.review.versions import sent_as_is, versions
 
     final = session.read_if(FINAL)
@@ -50,7 +51,7 @@ def review_state(session: Session, language: str, gate: dict[str, Any] | None = 
             "problems": [copy_problem(f, language) for f in (review or {}).get("files", [])
                          if f.get("status") == "rejected"],
             "files": [f for f in (review or {}).get("files", []) if f.get("status") == "ok"],
-            "has_draft": session.has(DRAFT), "gate": gate}
+            "has_draft": session.has(DRAFT), "gate": gate, "shown": shown(session)}
 
 
 def round_rows(request: Request, session: Session) -> list[dict[str, Any]]:
