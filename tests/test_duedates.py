@@ -104,3 +104,8 @@ def test_days_counted_from_the_session(due: str, session: datetime.date, iso: st
 def test_the_verb_begin_is_no_edge_of_a_past_week() -> None:
     """"Ik begin deze week met de gesprekken": the start of this week has passed, so no day (as "deze week")."""
     assert said("Ik begin deze week met de gesprekken.", "nl")[1] is None
+
+
+def test_the_verb_begin_is_not_the_start_of_a_week() -> None:
+    assert said("Ik begin volgende week met de nieuwe werkwijze.", "nl") == ("volgende week", "2026-11-30")
+    assert said("Begin volgende week bel ik haar.", "nl") == ("Begin volgende week", "2026-11-30")

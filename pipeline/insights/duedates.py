@@ -59,10 +59,20 @@ def due_expression(text: str, language: str) -> str | None:
     Tuesday"), else the first that is a deadline ("deze week"), or None: in "ik maak deze week een overzicht en
     vrijdag ga ik ermee naar haar toe" the day said is vrijdag."""
     lang = text_language(language)
-    found = [match.group(0) for match in DUE[lang].finditer(text)
+    found = [_without_verb(match.group(0), text[:match.start()], lang) for match in DUE[lang].finditer(text)
              if (" " in match.group(0).strip() or not _OF_A_DAY[lang].search(text[:match.start()]))
              and not _PAST_DAY[lang].search(text[:match.start()])]
     return next((due for due in found if due_date(due, _ANY_DAY, lang) is not None), found[0] if found else None)
+
+
+# "begin" right after a subject pronoun is the verb ("ik begin volgende week met ..."), not the start of the week.
+_SUBJECT_BEFORE = {"nl": re.compile(r"\b(?:ik|je|jij|u|we|wij|ze|zij|hij|jullie)\s+$", re.IGNORECASE)}
+
+
+def _without_verb(found: str, before: str, lang: str) -> str:
+    if lang in _SUBJECT_BEFORE and found.lower().startswith("begin ") and _SUBJECT_BEFORE[lang].search(before):
+        return found[len("begin "):]
+    return found
 
 
 _ANY_DAY = datetime.date(2001, 1, 1)  # a reference date, to ask whether words name one day at all
