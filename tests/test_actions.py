@@ -329,6 +329,7 @@ NOT_COMMITMENTS = [
     "Dan krijg ik morgen weer dat gesprek.",  # receiving
     "Ik wacht tot donderdag af wat ze zegt.",  # waiting
     "Ik slaap morgen lekker uit.",
+    "Ik merk dat ik morgen weer tegen dat gesprek opzie.",  # a particle of the clause inside is not the verb's
 ]
 
 

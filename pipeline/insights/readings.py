@@ -318,7 +318,10 @@ def _read_clause(parsed: Parsed, spans: list[tuple[int, int]], text: str, span: 
     if carrier is not None:
         task = toks[carrier].lemma.lower()
     else:
-        task = parsed.verb_lemma(verb).lower() if finite.tag == "WW" else lemma
+        # its separated particle joined, from this clause only ("Ik merk dat ik er tegen opzie": not "tegenmerken")
+        task = ("".join(toks[k].lemma for k in parsed.dependents(verb, "svp")
+                        if i <= k < end and toks[k].tag in {"VZ", "BW", "ADJ"} and " " not in toks[k].lemma)
+                + finite.lemma).lower() if finite.tag == "WW" else lemma
         particle = next((low[k] for k in range(verb + 1, end)
                          if toks[k].tag == "VZ" and "fin" in toks[k].tag_features and low[k] in r.words["particles"]),
                         None)
