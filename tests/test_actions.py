@@ -289,6 +289,7 @@ COMMITMENTS = [
     ("Volgende week ben ik er niet, dus ik mail het vrijdag al.", "Sanne", "vrijdag"),  # "al": earlier than planned
     ("Ik bel haar morgen, maar ik weet niet of ze opneemt.", "Sanne", "morgen"),  # a doubt about something else
     ("Ik ga het eind volgende week aan het team voorleggen.", "Sanne", "het eind volgende week"),
+    ("Ik heb besloten dat ik haar morgen bel.", "Sanne", "morgen"),  # the speaker's decision: the task inside
 ]
 NOT_COMMITMENTS = [
     "Ik bel altijd eerst de ouders voordat ik iets doe.",  # a habit
@@ -330,6 +331,8 @@ NOT_COMMITMENTS = [
     "Ik wacht tot donderdag af wat ze zegt.",  # waiting
     "Ik slaap morgen lekker uit.",
     "Ik merk dat ik morgen weer tegen dat gesprek opzie.",  # a particle of the clause inside is not the verb's
+    "Stel, ik bel haar morgen en ze neemt niet op.",  # a supposition
+    "We hebben vorige keer afgesproken dat Joris het voor vrijdag rondstuurt.",  # an earlier meeting's agreement
 ]
 
 

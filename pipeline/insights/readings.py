@@ -153,6 +153,10 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
         if reading.who == "speaker" and reading.verb in data["hedge_verbs"] and reading.last - reading.first <= 2:
             hedged = True  # "..., denk ik"
             continue
+        if reading.who is None and reading.verb in data["supposition_verbs"] and reading.last == reading.first and (
+                not readings):
+            counterfactual = True  # "Stel, ik bel haar morgen en ...": an imperative of supposing opens a supposition
+            continue
         inner = next((k for k in range(reading.last + 1, b) if _subordinate(toks[k])), None)
         if inner is not None:
             condition(inner, b)
@@ -160,7 +164,13 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
                 reading.pronoun_object):
             retracted = True  # "Eigenlijk wil ik haar bellen, maar ik durf het niet": the plan taken back
         readings.append(reading)
-        if reading.verb in data["agreement_verbs"] and reading.complement == "dat" and inner is not None:
+        # "we spreken af dat ...", and the speaker's own decision in the perfect, "ik heb besloten dat ..." (not "we
+        # hebben afgesproken dat ...", which may recall an agreement of an earlier meeting)
+        decided = reading.mood == "perfect" and reading.who == "speaker" and any(
+            toks[k].tag == "WW" and "vd" in toks[k].tag_features and toks[k].lemma.lower() in data["agreement_verbs"]
+            for k in range(reading.first, reading.last + 1))
+        agreeing = reading.verb in data["agreement_verbs"] or decided
+        if agreeing and reading.complement == "dat" and inner is not None:
             agreed = _read_clause(parsed, spans, text, (inner + 1, b), None, is_name, verb_last=True)
             if agreed is not None:
                 readings.append(agreed)  # "we spreken af dat Joris het rooster rondstuurt"
