@@ -109,3 +109,8 @@ def test_the_verb_begin_is_no_edge_of_a_past_week() -> None:
 def test_the_verb_begin_is_not_the_start_of_a_week() -> None:
     assert said("Ik begin volgende week met de nieuwe werkwijze.", "nl") == ("volgende week", "2026-11-30")
     assert said("Begin volgende week bel ik haar.", "nl") == ("Begin volgende week", "2026-11-30")
+
+
+def test_an_ordinal_after_other_words() -> None:
+    assert due_date("voor de volgende bijeenkomst op de 12e", WEDNESDAY, "nl") == datetime.date(2026, 12, 12)
+    assert due_date("before the next meeting on the 12th", WEDNESDAY, "en") == datetime.date(2026, 12, 12)

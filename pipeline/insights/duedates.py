@@ -148,8 +148,9 @@ def _calendar_date(words: str, session: datetime.date, lang: str) -> datetime.da
     number = re.search(r"\b(\d{1,2})(?:st|nd|rd|th|e|de|ste)?\b", words)
     if month and number:
         return _on_or_after(session, month, int(number.group(1)))
-    ordinal = re.search(r"\b(?:de|the) (\w+)\b", words) if lang == "nl" or not month else None
-    day = (_ordinal(ordinal.group(1)) if lang == "nl" else _english_ordinal(ordinal.group(1))) if ordinal else None
+    read = _ordinal if lang == "nl" else _english_ordinal
+    day = next((d for m in re.finditer(r"\b(?:de|the) (\w+)\b", words) if (d := read(m.group(1))) is not None),
+               None)  # "voor de volgende keer op de 12e": the 12th
     if day is None:
         return None
     nearest = _day_of_month(session, day)
