@@ -5,8 +5,10 @@ Word, and the facilitator uploads his copy and closes the round on the review pa
 changed" and `review.json` must equal what the same answers give when all of them are Word comments (a twin
 session collected from Word copies only).
 
-Screenshots of An's page on the phone and of the facilitator's review page go to outputs/screenshots; with
-OOGST_DOCS_SCREENSHOTS=1 also to docs/ (participant-390.png, review-round.png, shown in the README)."""
+Screenshots of the participants' phone screens (the top of An's page, her rewording saved, Bo's missing insight and
+the approval below it) and of the facilitator's review page after closing go to outputs/screenshots; with
+OOGST_DOCS_SCREENSHOTS=1 also to docs/, where the README shows them:
+`OOGST_DOCS_SCREENSHOTS=1 python -m pytest tests/test_review_round_walk.py`."""
 
 from __future__ import annotations
 
@@ -90,6 +92,16 @@ def answer(driver: Any, click: str, note: str) -> None:
     wait_for(lambda: driver.find_element(By.ID, note).text == SAVED, 30, f"{click} to be saved")
 
 
+PHONE_SHOTS = ("participant-390.png", "participant-wording-390.png", "participant-missing-390.png")
+
+
+def phone_shot(driver: Any, section: str | None, name: str) -> None:
+    """What the phone's screen (390x844) shows with `section` at its top (None: the page's top)."""
+    driver.execute_script("const e = arguments[0] && document.getElementById(arguments[0]);"
+                          "if (e) e.scrollIntoView({block: 'start'}); else window.scrollTo(0, 0);", section)
+    driver.save_screenshot(str(SHOTS / name))
+
+
 @pytest.mark.slow
 @pytest.mark.needs_system("chromium", "chromedriver")
 def test_three_phones_and_a_word_copy_make_the_same_review_as_word_comments(tmp_path: Path) -> None:
@@ -105,7 +117,6 @@ def test_three_phones_and_a_word_copy_make_the_same_review_as_word_comments(tmp_
     links = {p.name: str(p.link) for p in invite(oogst, session, base_url=base, send=False).people}
     assert sorted(links) == sorted(r["name"] for r in ROSTER)  # all four present: all four get a link
     copy = dirk_copy(session, tmp_path / "dirk")
-    docs = os.environ.get("OOGST_DOCS_SCREENSHOTS") == "1"
     SHOTS.mkdir(parents=True, exist_ok=True)
     with running_server(tmp_path / "browser" / "outputs", state, port):
         driver = chromium(tmp_path / "downloads")  # one Chromium, a window per participant
@@ -132,14 +143,16 @@ def test_three_phones_and_a_word_copy_make_the_same_review_as_word_comments(tmp_
             to("An de Wit").find_element(By.ID, "wording-3").send_keys(REWORDING)
             to("Cor Kok").find_element(By.ID, "approve").click()
             answer(to("Bo Smit"), "save-missing", "saved-missing")
+            phone_shot(driver, "missing", "participant-missing-390.png")
             answer(to("An de Wit"), "save-3", "saved-3")
+            phone_shot(driver, "insight-3", "participant-wording-390.png")
             wait_for(lambda: to("Cor Kok").find_elements(By.ID, "approved"), 30, "Cor's approval")
             # a reload loses nothing
             page = to("An de Wit")
             page.get(links["An de Wit"])
             assert page.find_element(By.ID, "agree-2").is_selected()
             assert page.find_element(By.ID, "wording-3").get_attribute("value") == REWORDING
-            shot(page, SHOTS / "walk-participant-390.png", 390, 4000)
+            phone_shot(page, None, "participant-390.png")
             page = to("Bo Smit")
             page.get(links["Bo Smit"])
             assert page.find_element(By.ID, "disagree-2").is_selected()
@@ -162,7 +175,7 @@ def test_three_phones_and_a_word_copy_make_the_same_review_as_word_comments(tmp_
             WebDriverWait(desk, 60).until(expected_conditions.staleness_of(before))
             wait_for(lambda: desk.find_elements(By.ID, "final-heading"), 60, "the final top 7 after closing")
             check_width(desk, "the review page", 1280)
-            shot(desk, SHOTS / "walk-review-1280.png", 1280, 2400)
+            shot(desk, SHOTS / "review-round.png", 1280, 2400)
             # the round is closed: the links say so
             closed = to("An de Wit")
             closed.get(links["An de Wit"])
@@ -192,7 +205,6 @@ def test_three_phones_and_a_word_copy_make_the_same_review_as_word_comments(tmp_
     assert [(p["text"], p["proposed_by"], p["added"]) for p in by_browser["proposals"]] == [
         (PROPOSAL, ["Bo Smit", "Dirk Jansen"], True)]  # two people proposed it: added
     assert any(PROPOSAL in i["text"] for i in by_browser["insights"])
-    if docs:
-        for name, target in (("walk-participant-390.png", "participant-390.png"),
-                             ("walk-review-1280.png", "review-round.png")):
-            (DOCS / target).write_bytes((SHOTS / name).read_bytes())
+    if os.environ.get("OOGST_DOCS_SCREENSHOTS") == "1":  # looked at, then kept in docs/ for the README
+        for name in (*PHONE_SHOTS, "review-round.png"):
+            (DOCS / name).write_bytes((SHOTS / name).read_bytes())
