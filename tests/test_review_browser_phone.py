@@ -1,7 +1,7 @@
 """Two participants review the sent draft at the same time on a phone (a real headless Chromium at 390x844 against
 a real `oogst serve`), the facilitator processes the answers on the review page, and the final equals what the same
-answers give as Word comments. A screenshot of the participant's page at 390 px goes to outputs/screenshots (docs/
-keeps a copy)."""
+answers give as Word comments. A screenshot of the participant's page at 390 px goes to outputs/screenshots (the
+README's come from test_review_round_walk.py)."""
 
 from __future__ import annotations
 
