@@ -6,7 +6,7 @@ changed" and `review.json` must equal what the same answers give when all of the
 session collected from Word copies only).
 
 Screenshots of the participants' phone screens (the top of An's page, her rewording saved, Bo's missing insight and
-the approval below it) and of the facilitator's review page after closing go to outputs/screenshots; with
+the approval below it) and of the facilitator's review page after closing go to outputs/screenshots/walk-*.png; with
 OOGST_DOCS_SCREENSHOTS=1 also to docs/, where the README shows them:
 `OOGST_DOCS_SCREENSHOTS=1 python -m pytest tests/test_review_round_walk.py`."""
 
@@ -99,7 +99,7 @@ def phone_shot(driver: Any, section: str | None, name: str) -> None:
     """What the phone's screen (390x844) shows with `section` at its top (None: the page's top)."""
     driver.execute_script("const e = arguments[0] && document.getElementById(arguments[0]);"
                           "if (e) e.scrollIntoView({block: 'start'}); else window.scrollTo(0, 0);", section)
-    driver.save_screenshot(str(SHOTS / name))
+    driver.save_screenshot(str(SHOTS / f"walk-{name}"))
 
 
 @pytest.mark.slow
@@ -159,14 +159,16 @@ def test_three_phones_and_a_word_copy_make_the_same_review_as_word_comments(tmp_
             assert not page.find_elements(By.ID, "approved")  # Bo did not approve
 
             # the facilitator, at a desktop: the round's table, Dirk's Word copy uploaded, the round closed
-            desk = to("Cor Kok")
+            desk = driver
+            desk.switch_to.new_window("window")
             screen(desk, 1280, 1000)
             review = f"{base}/s/{session.name}/review"
             desk.get(review)
             rows = {r.get_attribute("data-name"): r.text for r in
                     desk.find_elements(By.CSS_SELECTOR, "#round-table tbody tr")}
             # present, opened, answered, approved
-            assert [rows[n].count("✓") for n in links] == [3, 3, 4, 1], rows
+            assert {n: row.count("✓") for n, row in rows.items()} == {
+                "An de Wit": 3, "Bo Smit": 3, "Cor Kok": 4, "Dirk Jansen": 1}, rows  # Dirk answers in Word
             desk.find_element(By.ID, "copies").send_keys(str(copy))
             desk.find_element(By.ID, "collect").click()
             wait_for(lambda: desk.find_elements(By.ID, "final-heading"), 60, "the final top 7")
@@ -175,7 +177,7 @@ def test_three_phones_and_a_word_copy_make_the_same_review_as_word_comments(tmp_
             WebDriverWait(desk, 60).until(expected_conditions.staleness_of(before))
             wait_for(lambda: desk.find_elements(By.ID, "final-heading"), 60, "the final top 7 after closing")
             check_width(desk, "the review page", 1280)
-            shot(desk, SHOTS / "review-round.png", 1280, 2400)
+            shot(desk, SHOTS / "walk-review-round.png", 1280, 2400)
             # the round is closed: the links say so
             closed = to("An de Wit")
             closed.get(links["An de Wit"])
@@ -207,4 +209,4 @@ def test_three_phones_and_a_word_copy_make_the_same_review_as_word_comments(tmp_
     assert any(PROPOSAL in i["text"] for i in by_browser["insights"])
     if os.environ.get("OOGST_DOCS_SCREENSHOTS") == "1":  # looked at, then kept in docs/ for the README
         for name in (*PHONE_SHOTS, "review-round.png"):
-            (DOCS / name).write_bytes((SHOTS / name).read_bytes())
+            (DOCS / name).write_bytes((SHOTS / f"walk-{name}").read_bytes())
