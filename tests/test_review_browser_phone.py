@@ -23,8 +23,10 @@ def save(driver: Any, button: str) -> None:
     from selenium.webdriver.common.by import By
 
     driver.find_element(By.ID, button).click()
-    # the page after the redirect says this form was saved (the address alone may still be the last save's)
-    wait_for(lambda: driver.find_elements(By.ID, button.replace("save-", "saved-")), 30, f"{button} to be saved")
+    # the page says this form was saved: after the redirect, or (JavaScript on) when the script's post came back; the
+    # script shows its note at once with "…", so the note's being there is not enough
+    note = button.replace("save-", "saved-")
+    wait_for(lambda: driver.find_element(By.ID, note).text == "Bewaard.", 30, f"{button} to be saved")
 
 
 @pytest.mark.slow
