@@ -40,6 +40,13 @@ BO = {2: "disagree"}  # and the missing insight PROPOSAL
 DIRK = {5: "disagree", 7: "agree"}  # in Word, and the same missing insight (two people: it is added)
 WORD = {"agree": "eens", "disagree": "oneens"}
 SAVED = "Bewaard."
+FIRST_TRY = "Tijd voor de overdracht hoort in het rooster."
+# a phone on a slow network: the page's first post leaves 1.5 s late; `window.pending` counts the posts on their way
+SLOW_FIRST_POST = """
+const send = window.fetch; let first = true; window.pending = 0;
+window.fetch = (...args) => { window.pending++; const wait = first ? 1500 : 0; first = false;
+  return new Promise(done => setTimeout(done, wait)).then(() => send(...args)).finally(() => { window.pending--; }); };
+"""
 
 
 def round_session(root: Path) -> tuple[Oogst, Session]:
@@ -106,6 +113,7 @@ def phone_shot(driver: Any, section: str | None, name: str) -> None:
 @pytest.mark.needs_system("chromium", "chromedriver")
 def test_three_phones_and_a_word_copy_make_the_same_review_as_word_comments(tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
@@ -140,11 +148,19 @@ def test_three_phones_and_a_word_copy_make_the_same_review_as_word_comments(tmp_
             answer(to("Bo Smit"), "disagree-2", "saved-2")
             answer(to("An de Wit"), "agree-2", "saved-2")
             to("Bo Smit").find_element(By.ID, "missing-text").send_keys(PROPOSAL)
-            to("An de Wit").find_element(By.ID, "wording-3").send_keys(REWORDING)
+            # An writes a first wording and leaves the field (saved at once, but her phone's network holds that post
+            # back), then writes it better and presses Bewaar: the better one must count, not the one sent first
+            page = to("An de Wit")
+            page.execute_script(SLOW_FIRST_POST)
+            page.find_element(By.ID, "wording-3").send_keys(FIRST_TRY)
+            page.find_element(By.ID, "remark-3").click()
+            page.find_element(By.ID, "wording-3").send_keys(Keys.CONTROL, "a")
+            page.find_element(By.ID, "wording-3").send_keys(REWORDING)
             to("Cor Kok").find_element(By.ID, "approve").click()
             answer(to("Bo Smit"), "save-missing", "saved-missing")
             phone_shot(driver, "missing", "participant-missing-390.png")
             answer(to("An de Wit"), "save-3", "saved-3")
+            wait_for(lambda: driver.execute_script("return window.pending === 0"), 30, "An's posts to arrive")
             phone_shot(driver, "insight-3", "participant-wording-390.png")
             wait_for(lambda: to("Cor Kok").find_elements(By.ID, "approved"), 30, "Cor's approval")
             # a reload loses nothing
