@@ -1,6 +1,7 @@
 """A whole review round in a real browser (issue 26, "Done when"): three participants answer at the same time on a
 phone (a real headless Chromium at 390x844, one window each, against a real `oogst serve`): An agrees with two
-insights and rewords a third, Bo disagrees with one and adds a missing insight, Cor only approves; Dirk comments in
+insights and rewords a third (correcting her first wording while its save is held back by a slow network), Bo
+disagrees with one and adds a missing insight, Cor only approves; Dirk comments in
 Word, and the facilitator uploads his copy and closes the round on the review page (desktop). The final top 7, "what
 changed" and `review.json` must equal what the same answers give when all of them are Word comments (a twin
 session collected from Word copies only).
