@@ -166,7 +166,8 @@ function autosave() {
   // without JavaScript; when it fails the form is sent the plain way, so nothing is lost.
   document.querySelectorAll("form[data-autosave]").forEach(form => {
     const button = form.querySelector("button[type=submit]");
-    let sent = null;
+    let sent = null, last = Promise.resolve();  // one post of a form at a time, in the order given: a slow earlier
+                                                // post must not arrive after, and undo, a later one
     function say(text) {
       if (!button) return;
       const id = button.id.replace(/^save-/, "saved-");
@@ -182,14 +183,15 @@ function autosave() {
     }
     function save() {
       const body = new URLSearchParams(new FormData(form));
-      if (sent === body.toString()) return Promise.resolve();
+      if (sent === body.toString()) return last;
       sent = body.toString();
       say("…");
-      return fetch(form.action, {method: "POST", body: body, credentials: "same-origin", cache: "no-store",
-                                 headers: {"Accept": "application/json"}})
+      last = last.then(() => fetch(form.action, {method: "POST", body: body, credentials: "same-origin",
+                                                 cache: "no-store", headers: {"Accept": "application/json"}})
         .then(r => r.ok ? r.json() : Promise.reject(r.status))
-        .then(answer => say(answer.message))
-        .catch(() => { sent = null; HTMLFormElement.prototype.submit.call(form); });
+        .then(answer => { if (sent === body.toString()) say(answer.message); })
+        .catch(() => { sent = null; HTMLFormElement.prototype.submit.call(form); }));
+      return last;
     }
     form.addEventListener("submit", ev => { ev.preventDefault(); save(); });
     form.querySelectorAll("input[type=radio]").forEach(input => input.addEventListener("change", save));
