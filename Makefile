@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := recordings/voorbeeld-intervisie.ogg
-APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno openssl chromium chromium-driver redis-server \
+APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno poppler-utils openssl chromium chromium-driver redis-server \
                 frog frogdata uctodata nginx-light
 # Frog (GPL-3) analyses Dutch as a separate program; uctodata is its tokeniser's rules (only recommended by frog).
 FROG_PACKAGES := frog frogdata uctodata
@@ -50,7 +50,8 @@ frog:
 serve: models
 	$(BIN)/oogst serve
 
-# Test-only system tools: espeak-ng speaks the test audio, LibreOffice re-saves and renders .docx files,
+# Test-only system tools: espeak-ng speaks the test audio, LibreOffice re-saves and renders .docx files (poppler-utils'
+# pdftoppm turns the PDF into PNG pages),
 # openssl makes the self-signed certificate for the SMTP tests, chromium + chromium-driver run the browser tests,
 # redis-server is the broker of the distributed-queue tests (tests/test_jobs_distributed.py), frog + frogdata + uctodata
 # the Dutch analysis (tests/test_analysis.py), nginx-light the TLS reverse proxy of deploy/nginx-oogst.conf in front
@@ -58,6 +59,7 @@ serve: models
 sysdeps:
 	@missing=""; command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui python3-uno"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \

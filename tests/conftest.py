@@ -38,8 +38,9 @@ def models_dir() -> Path:
 
 
 # Debian packages behind the tools that `needs_system` tests use; `make sysdeps` installs them.
-SYSTEM_PACKAGES = {"espeak-ng": "espeak-ng", "soffice": "libreoffice-writer-nogui python3-uno", "openssl": "openssl",
-                   "chromium": "chromium", "chromedriver": "chromium-driver", "frog": "frog frogdata uctodata",
+SYSTEM_PACKAGES = {"espeak-ng": "espeak-ng", "soffice": "libreoffice-writer-nogui python3-uno",
+                   "pdftoppm": "poppler-utils", "openssl": "openssl", "chromium": "chromium",
+                   "chromedriver": "chromium-driver", "frog": "frog frogdata uctodata",
                    "nginx": "nginx-light"}
 # Services a `needs_service` test starts itself on a free loopback port: the command and its Debian package.
 SERVICES = {"redis-server": "redis-server"}

@@ -173,7 +173,7 @@ def test_docx_opens_in_python_docx(oogst: Oogst) -> None:
                                             "casus van Bram over de overdracht tussen teams."
 
 
-@pytest.mark.needs_system("soffice")
+@pytest.mark.needs_system("soffice", "pdftoppm")
 def test_docx_renders_in_libreoffice(oogst: Oogst, tmp_path: Path) -> None:
     from tests.docx_helpers import convert_to_pdf, pdf_page_count
 

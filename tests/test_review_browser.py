@@ -375,6 +375,18 @@ def test_closing_the_round_collects_and_the_links_say_so(tmp_path: Path) -> None
     late = client.post(links["Bo Smit"], data={"csrf": token, "item": "all", "approve": ""}, follow_redirects=False)
     assert late.status_code == 410  # no answer changes after the round closed
     assert open_store(oogst.state_dir).answers_of(session.name, "v1", "Bo Smit")[("all", "approve")] == "1"
+    # closed stays closed: the page says so and offers only to reopen; inviting or reminding is refused in one line
+    shown = client.get(review).text
+    assert 'id="round-closed"' in shown and 'id="reopen"' in shown and 'id="remind"' not in shown
+    for how in ({}, {"reminder": True}):
+        with pytest.raises(OogstError, match=r"closed on \d{4}-\d\d-\d\d .*--reopen"):
+            invite(oogst, session, base_url="http://127.0.0.1:8000", send=False, **how)
+    refused = client.post(f"{review}/invite", data={"csrf": csrf(client, review), "do": "remind"})
+    assert "is gesloten op" in refused.text and "/p/" not in refused.text
+    reopened = client.post(f"{review}/invite", data={"csrf": csrf(client, review), "do": "reopen"})
+    fresh = re.findall(r'value="http://127\.0\.0\.1:8000(/p/[\w-]+)"', reopened.text)
+    assert len(fresh) == 2 and client.get(fresh[0]).status_code == 200  # the new links work
+    assert 'id="round-closed"' not in client.get(review).text
 
 
 def test_oogst_collect_without_copies_counts_the_browser_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

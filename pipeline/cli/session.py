@@ -124,7 +124,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
     session = oogst.session(args.session)
     invited = invite(oogst, session, names=args.to or [], everyone=args.all, base_url=args.public_url,
                            send=not args.no_mail, dry_run=args.dry_run, reminder=args.remind, env=os.environ,
-                           show_quotes=args.show_quotes, show_group=args.show_group)
+                           show_quotes=args.show_quotes, show_group=args.show_group, reopen=args.reopen)
     if not invited.people:
         err("nobody to invite (see the participants: `present`, or name them with --to)")
         return 1
@@ -225,6 +225,9 @@ def add_session_commands(sub: Any) -> None:
                         help="a new link to those invited who have not answered yet (their old link stops)")
     invite.add_argument("--no-mail", action="store_true", help="do not mail: print the links to pass on")
     invite.add_argument("--dry-run", action="store_true", help="only show who would get a link; make none")
+    invite.add_argument("--reopen", action="store_true",
+                        help="invite again after the round on this version was closed (new links; answers can change "
+                             "again until the next collect)")
     invite.add_argument("--show-quotes", action=argparse.BooleanOptionalAction, default=None,
                         help="show participants the transcript lines behind each insight (kept for the session; "
                              "default: not shown)")

@@ -89,10 +89,10 @@ _THIS = {"nl": r"(?:deze|de|dit|het)", "en": r"(?:this|the)"}
 _END = {"nl": r"eind(?:e)?", "en": r"end"}
 _BEGIN = {"nl": r"begin", "en": r"(?:beginning|start|early)"}
 _MIDDLE = {"nl": r"(?:half|midden)", "en": r"(?:mid|middle of)"}
-_UNIT = {"nl": {"dag": "day", "dagen": "day", "week": "week", "weken": "week", "maand": "month", "maanden": "month",
-                "jaar": "year"},
-         "en": {"day": "day", "days": "day", "week": "week", "weeks": "week", "month": "month", "months": "month",
-                "year": "year"}}
+# A span's unit from its word, Dutch and English in one table (no word means two things across the two languages).
+_UNIT = {"dag": "day", "dagen": "day", "weken": "week", "maand": "month", "maanden": "month", "jaar": "year",
+         "day": "day", "days": "day", "week": "week", "weeks": "week", "month": "month", "months": "month",
+         "year": "year"}
 _FEASTS = {"nl": ((r"kerst(?:mis)?\b", 12, 25), (r"nieuwjaar|oud en nieuw", 1, 1)),
            "en": ((r"christmas\b", 12, 25), (r"new year", 1, 1))}
 _WEEKEND = {"nl": r"weekend", "en": r"weekend"}
@@ -196,7 +196,7 @@ def _edge(words: str, session: datetime.date, lang: str) -> datetime.date | None
         return None
     end, begin = edge.group(1) is not None, edge.group(2) is not None
     shift = 1 if edge.group(4) and re.fullmatch(_NEXT[lang], edge.group(4)) else 0
-    unit = _UNIT[lang].get(edge.group(5))
+    unit = _UNIT.get(edge.group(5))
     month = _month_in(" " + edge.group(5) + " ", lang)
     if unit == "week":
         monday = _monday(session, shift)
@@ -261,7 +261,7 @@ def _span(words: str, session: datetime.date, lang: str) -> datetime.date | None
     span = re.search(r"\b(?:over|binnen|in|within) (\w+) (\w+)\b", words)
     if span is None:
         return None
-    count, unit = _count(span.group(1)), _UNIT[lang].get(span.group(2))
+    count, unit = _count(span.group(1)), _UNIT.get(span.group(2))
     if count is None or unit is None:
         return None
     if unit == "month":

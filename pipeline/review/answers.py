@@ -210,6 +210,14 @@ class AnswerStore:
         working = [i.expires for i in self.invitations(session) if i.revoked is None and i.closed is None]
         return max(working) if working else None
 
+    def closed_on(self, session: str, version: str) -> float | None:
+        """When the facilitator closed the round on `version` of a session (its links closed and none working), else
+        None."""
+        links = [i for i in self.invitations(session) if i.version == version]
+        if not links or any(i.revoked is None and i.closed is None for i in links):
+            return None
+        return max((i.closed for i in links if i.closed is not None), default=None)
+
     def round_over(self, session: str, now: float | None = None) -> bool:
         """True when a session's round ended by its deadline: every working link has expired (it counts as closed:
         links show that, collecting closes it)."""

@@ -113,11 +113,19 @@ class Mailer(Protocol):
 
 def invite(session: Session, state_dir: Path | None, mailer: Mailer, *, names: Sequence[str] = (),
            everyone: bool = False, base_url: str | None = None, reminder: bool = False,
-           dry_run: bool = False, show_quotes: bool | None = None, show_group: bool | None = None) -> Any:
+           dry_run: bool = False, show_quotes: bool | None = None, show_group: bool | None = None,
+           reopen: bool = False) -> Any:
     """A personal link to the last sent version for each participant (those named, else those present; `reminder`:
     those invited who have not answered, with a new link), mailed by `mailer` with the deadline. The caller holds
     the session's lock. Returns `mail.invite.Invited`."""
     version, store = latest_sent(session), open_store(state_dir, session.root.parent)
+    closed = store.closed_on(session.name, version.name)
+    if closed is not None and not reopen and not dry_run:  # new links would let answers change after the final
+        day = dt.datetime.fromtimestamp(closed).date().isoformat()
+        raise ReviewError(f"{session.name}: the review round on {version.name} was closed on {day} and its answers "
+                          "are in the final; send a new version of the draft to start a new round, or reopen this "
+                          "one (`oogst invite --reopen`, \"Ronde heropenen\" on the review page)", "invite_closed",
+                          name=session.name, version=version.name, day=day)
     people = chosen_people(session, names, everyone=everyone, remind=store if reminder else None)
     if dry_run:
         return mailer.planned(version.name, people)

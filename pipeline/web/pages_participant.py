@@ -231,7 +231,7 @@ async def invite_page(request: Request) -> Response:
     """Invite (or remind) the participants; the page shows the links, mailed or to pass on."""
     from pipeline.mail.settings import load_mail_settings
     from pipeline.rounds import invite
-    from pipeline.web.pages_review import _nav, review_state, round_gate, round_rows
+    from pipeline.web.pages_review import _nav, review_state, round_closed, round_gate, round_rows
 
     session = session_of(request)
     data = request.state.form
@@ -247,10 +247,12 @@ async def invite_page(request: Request) -> Response:
                                                             reminder=remind,
                                                             facilitator=cfg.facilitator()[0],
                                              show_quotes=(data.get("show_quotes") == "1") if chosen else None,
-                                             show_group=(data.get("show_group") == "1") if chosen else None))
+                                             show_group=(data.get("show_group") == "1") if chosen else None,
+                                             reopen=data.get("do") == "reopen"))
     return render(request, "review.html", **_nav(request, session),
                   r=review_state(session, request.state.lang, round_gate(request, session)),
                   notice=None, before=False, invited=invited, round=round_rows(request, session),
+                  closed=round_closed(request, session),
                   p=texts(request.state.lang, "participant"))
 
 

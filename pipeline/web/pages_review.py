@@ -63,6 +63,19 @@ def round_rows(request: Request, session: Session) -> list[dict[str, Any]]:
     return round_state(store, session.name, session.roster())
 
 
+def round_closed(request: Request, session: Session) -> str | None:
+    """The day the facilitator closed the round on the last sent version (ISO date), else None."""
+    import datetime as dt
+
+    from pipeline.review.answers import existing_store
+    from pipeline.review.versions import versions
+
+    store = existing_store(oogst(request).state_dir, config(request).out_dir)
+    known = versions(session)
+    closed = store.closed_on(session.name, known[-1].name) if store is not None and known else None
+    return dt.datetime.fromtimestamp(closed).date().isoformat() if closed is not None else None
+
+
 def round_gate(request: Request, session: Session) -> dict[str, Any]:
     """The approval gate ([review] approval) as review.json counted it: "3 of 4 present participants approved; 4
     required", who has not approved yet, and whether the final can be mailed."""
@@ -85,7 +98,8 @@ async def review_page(request: Request) -> Response:
                   r=review_state(session, request.state.lang, round_gate(request, session)),
                   notice=notice if notice and re.fullmatch(r"v\d{1,4}", notice) else None,
                   before=request.query_params.get("before") == "1", invited=None,
-                  round=round_rows(request, session), p=texts(request.state.lang, "participant"))
+                  round=round_rows(request, session), closed=round_closed(request, session),
+                  p=texts(request.state.lang, "participant"))
 
 
 async def freeze(request: Request) -> Response:
