@@ -143,7 +143,7 @@ def test_the_names_stage_carries_them_in_the_session_folder(tmp_path: Path, capl
     with caplog.at_level("WARNING"):
         carry(session)
     data = json.loads(session.path(CORRECTIONS).read_text(encoding="utf-8"))
-    assert list(data["turns"]) == ["0.30"] and [u["key"] for u in data["unplaced"]] == ["9.50"]
+    assert list(data["turns"]) == ["t30"] and [u["key"] for u in data["unplaced"]] == ["9.50"]  # by the id now
     assert session.unplaced_corrections()[0]["text"] == "Dat vind ik een goed plan, Joris."
     assert "1 correction made on an earlier transcript matches no line of this one" in caplog.text
     before = session.path(CORRECTIONS).read_bytes()

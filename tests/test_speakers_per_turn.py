@@ -94,7 +94,7 @@ def test_moved_split_and_merged_speakers_survive_a_rerun_and_undo(tmp_path: Path
     assert [(i, who) for i, who, _ in ids_and_speakers(session)] == [
         ("t200", "Anna"), ("t900", "Ben"), ("t1700", "Anna"), ("t2500", "Carl"), ("t3100", "Ben")]
     joined = "Does that also work when that person is sick? Then it all stops."  # both parts' corrections kept
-    assert session.turns().turns[3].text == joined and session.corrections()["25.00"]["text"] == joined
+    assert session.turns().turns[3].text == joined and session.corrections()["t2500"]["text"] == joined
     oogst.run(RunRequest(str(tmp_path / "handover.txt"), language="en", until="names"))
     assert session.turns().turns[3].text == joined
     assert [(i, who) for i, who, _ in ids_and_speakers(session)] == [

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from pipeline.core.errors import EditConflict, InputError, SessionError
 from pipeline.core.language import clock, texts
-from pipeline.core.layers import text_key
+from pipeline.core.layers import correction_of, text_key
 from pipeline.core.replace import shown_texts
 from pipeline.core.session import (
     CORRECTIONS,
@@ -35,7 +35,7 @@ from pipeline.core.session import (
 from pipeline.core.types import TOP_N, Insight, Insights, Recognised, Turns
 from pipeline.service import Edit
 from pipeline.speakers.clips import heard_words, ready_clips, speaker_rows
-from pipeline.speakers.per_turn import correction_key, split_ids
+from pipeline.speakers.per_turn import split_ids
 from pipeline.web.app import PageError, form, in_thread, oogst, page, render, session_of, version_of
 from pipeline.web.pages_sessions import conflict_page, session_info
 
@@ -180,7 +180,7 @@ def transcript_lines(session: Session, first: int = 0, last: int | None = None,
     plain = shown_texts(page, heard, corrections, []) if rules else shown  # without the rules: what they changed
     lines = []
     for n, turn in enumerate(turns.turns[first:last], first):
-        correction = corrections.get(correction_key(session, turn))
+        correction = correction_of(corrections, turn)  # by id (by start in a file written before ids)
         text = shown[n - first]
         if turn.id in split:  # a part of a split turn: the layers above cannot rebuild it from diarization.json
             text = str(correction["text"]) if correction else turn.text
