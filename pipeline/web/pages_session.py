@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from pipeline.core.errors import EditConflict, InputError, SessionError
 from pipeline.core.language import clock, texts
-from pipeline.core.layers import correction_of, text_key
+from pipeline.core.layers import correction_of, key_time, text_key
 from pipeline.core.replace import shown_texts
 from pipeline.core.session import (
     CORRECTIONS,
@@ -213,6 +213,9 @@ async def transcript(request: Request) -> Response:
         first = page_of(max(0, int(request.query_params.get("from", "0"))))
     except ValueError:
         first = 0
+    wanted = request.query_params.get("turn")  # a turn by its id (a search result): the page that holds it now
+    if wanted:
+        first = next((page_of(n) for n, t in enumerate(_turns(session).turns) if t.id == wanted), first)
     first = min(first, page_of(max(0, total - 1)))
     last = min(total, first + PAGE_TURNS)
     pages = [{"from": start, "n": start // PAGE_TURNS + 1, "here": start == first}
@@ -224,7 +227,8 @@ async def transcript(request: Request) -> Response:
                   span={"first": first + 1, "last": last, "total": total},
                   earlier=first - PAGE_TURNS if first else None, later=last if last < total else None,
                   version=session.version(CORRECTIONS), edits_version=session.version(EDITS),
-                  unplaced=session.unplaced_corrections(), rules=session.replacements(),
+                  unplaced=[{**e, "when": key_time(str(e.get("key", ""))) or 0.0}  # a start or a turn id
+                            for e in session.unplaced_corrections()], rules=session.replacements(),
                   replace_version=session.version(REPLACEMENTS), replaced=request.query_params.get("replaced"),
                   undone=request.query_params.get("undone"), who=speaker_form(session))
 
