@@ -464,7 +464,7 @@ def stage_range(start: str | None, until: str | None) -> tuple[int, int]:
 def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (), reporter: Reporter | None = None,
                force: bool = False, start: str | None = None, until: str | None = None, title: str | None = None,
                date: dt.date | None = None, asr_backend: Any = None, series: str | None = None,
-               remember_voices: bool | None = None) -> RunResult:
+               remember_voices: bool | None = None, keep_heard: bool = False) -> RunResult:
     """Process one recording or transcript file into outputs/<name>/, skipping what is up to date.
 
     The caller holds the session's lock (`service.Oogst.run`). Args:
@@ -480,11 +480,15 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
                          "nor a transcript (.vtt .srt .txt .docx); convert it or rename it")
     session = Session.create(settings.out_dir, session_name(path))
     decoded: list[np.ndarray] = []  # decoded once, only when a stage needs it
-    gone = not path.is_file() and session.removed_recording() is not None  # the retention policy deleted it
+    removed = session.removed_recording() is not None  # the retention policy deleted it
+    gone = not path.is_file() and (removed or keep_heard)  # or a follow-up without the recording at hand
     if gone:
         date = date or dt.date.fromisoformat(str(session.read(TRANSCRIPT).get("recorded")))
 
     def audio() -> np.ndarray:
+        if gone and not removed:
+            raise InputError(f"{session.name}: this step needs the sound and the recording is not in the session "
+                             "folder: run `oogst run` on the recording", "recording_not_here", name=session.name)
         if gone:
             raise InputError(f"{session.name}: the recording was deleted by the retention policy; this step needs "
                              "the sound: run the session again from its recording, or use the stages after it",
@@ -497,7 +501,7 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
                      date or date_from(session.name) or dt.date.fromtimestamp(path.stat().st_mtime),
                      title or title_from(session.name) or session.name, title is not None, audio,
                      lambda stage: STAGE_NAMES.index(stage) <= last, asr_backend, series, remember_voices,
-                     session.recorded(Draft.name))  # read before --from/--force drop the record: keep_edited
+                     session.recorded(Draft.name), sound=not gone)  # the record read before --from drops it
     for plug in plugs:
         plug.start(ctx)
     result = RunResult(session)
@@ -506,12 +510,14 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
             break
         if not stage.applies(ctx):
             continue
-        if gone and stage.name in (Transcribe.name, Speakers.name):
-            if index >= redo_from or not all(session.has(a) for a in stage.artefacts(ctx)):
+        if (gone or keep_heard) and stage.name in (Transcribe.name, Speakers.name):
+            kept = index < redo_from and all(session.has(a) for a in stage.artefacts(ctx))
+            if gone and not kept:
                 audio()  # the one-line error: this stage needs the sound
-            result.skipped.append(stage.name)  # kept from before the recording went: the sound cannot redo it
-            reporter.end(session.name, stage.name, 0.0, True)
-            continue
+            if kept:  # kept from before the recording went (the sound cannot redo it), or as asked (`keep_heard`)
+                result.skipped.append(stage.name)
+                reporter.end(session.name, stage.name, 0.0, True)
+                continue
         stage.prepare(ctx, plugs)
         if index >= redo_from:
             session.invalidate(stage.name)

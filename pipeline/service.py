@@ -224,7 +224,7 @@ class Oogst:
                               start=request.start, until=request.until, title=request.title,
                               date=dt.date.fromisoformat(request.date) if request.date else None,
                               asr_backend=asr_backend, series=request.series,
-                              remember_voices=request.remember_voices)
+                              remember_voices=request.remember_voices, keep_heard=request.keep_heard)
 
     def cut_clips(self, session: Session) -> None:
         """Each speaker's clip cut from the recording into .clips/ (the worker, after a run: the web app then only

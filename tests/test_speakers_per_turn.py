@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.errors import OogstError
-from pipeline.core.session import CORRECTIONS, DIARIZATION, SPEAKER_CHANGES, TURNS, Session
+from pipeline.core.session import (
+    CORRECTIONS,
+    DIARIZATION,
+    DRAFT,
+    INSIGHTS,
+    SPEAKER_CHANGES,
+    TRANSCRIPT,
+    TURNS,
+    Session,
+)
 from pipeline.core.settings import Settings
 from pipeline.core.types import RunRequest, Turns, turn_id
 from pipeline.service import Oogst
@@ -133,8 +142,8 @@ def test_the_cli_lists_moves_merges_and_undoes(tmp_path: Path, oogst: Oogst) -> 
     session = run_until_names(tmp_path, oogst)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "pipeline.cli", "speakers", str(session.root), *args],
-                              cwd=ROOT, capture_output=True, text=True)
+        return subprocess.run([sys.executable, "-m", "pipeline.cli", "speakers", str(session.root), *args,
+                               "--no-run"], cwd=ROOT, capture_output=True, text=True)  # the follow-up: below
 
     listed = cli("list")
     assert listed.returncode == 0 and "t900" in listed.stdout and "Ben" in listed.stdout
@@ -265,3 +274,29 @@ def test_a_correction_follows_its_line_when_a_new_transcript_shifts_the_times() 
     placed, left = carry_corrections(new, corrections, [])
     assert left == [] and list(placed) == ["t930"] and placed["t930"]["moved_from"] == "t900"
     assert carry_corrections(old, corrections, []) == (corrections, [])  # same times: nothing moves
+
+
+def draft_text(session: Session) -> str:
+    from docx import Document
+
+    doc = Document(str(session.path(DRAFT)))
+    cells = [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+@pytest.mark.slow  # the insights stage's sentence encoder (about 30 s on a busy machine)
+def test_oogst_speakers_brings_insights_speaking_time_and_draft_up_to_date(
+        tmp_path: Path, oogst: Oogst, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+
+    source = tmp_path / "handover.txt"
+    source.write_text(SCRIPT, encoding="utf-8")
+    oogst.run(RunRequest(str(source), language="en"))  # the whole run: insights and draft
+    session = oogst.session("handover")
+    assert "Carl" in draft_text(session) and session.has(INSIGHTS)
+    heard = [session.path(name).read_bytes() for name in (TRANSCRIPT, DIARIZATION)]
+    assert main(["speakers", str(session.root), "merge", "Carl", "Ben"]) == 0  # in this process: the encoder is loaded
+    assert "brought up to date" in capsys.readouterr().out
+    assert "Carl" not in draft_text(session)  # speaking time and the transcript appendix: Carl's turns are Ben's
+    assert "Carl" not in json.dumps(session.read(INSIGHTS))
+    assert [session.path(name).read_bytes() for name in (TRANSCRIPT, DIARIZATION)] == heard  # kept as heard
