@@ -191,6 +191,13 @@ def test_the_web_form_splits_a_line_and_refuses_a_wrong_word_or_an_old_page(tmp_
     assert stale.status_code == 409 and session.turns().turns[1].speaker == "Ben"  # made on the page before: asked
     page = client.get("/s/handover/speakers").text
     assert 'id="merge-speakers"' in page and 'id="undo-speaker"' in page
+    # a line corrected on a page shown before the split: its number (4) is another line now; its turn id is not
+    fixed = "Then the team leader takes over. The main thing is that it is written down."
+    corrected = client.post("/s/handover/transcript", data={"csrf": token, "version": session.version(CORRECTIONS),
+                                                            "n": "4", "turn": "t3100", "text": fixed},
+                            follow_redirects=False)
+    assert corrected.status_code == 303 and corrected.headers["location"].endswith("saved=1#t5")
+    assert {k: v["text"] for k, v in session.corrections().items()} == {"t3100": fixed}
 
 
 def test_a_merged_speakers_voice_goes_into_the_persons_series_profile(tmp_path: Path) -> None:

@@ -147,6 +147,7 @@ class ReplacedLine:
     speaker: str
     before: str
     after: str
+    id: str = ""  # the turn's id: where the line is after a split or merge renumbered the lines
 
 
 def shown_texts(turns: Turns, base: Turns | None, corrections: Mapping[str, Mapping[str, Any]],
@@ -179,5 +180,5 @@ def preview(turns: Turns, base: Turns | None, corrections: Mapping[str, Mapping[
             continue  # corrected at or after the rule: the line keeps its text (as in `line_text`)
         new = replaced(old, rule)[0]
         if new != old:
-            found.append(ReplacedLine(n, turn.start, turns.name(turn.speaker), old, new))
+            found.append(ReplacedLine(n, turn.start, turns.name(turn.speaker), old, new, turn.id))
     return found

@@ -241,6 +241,8 @@ async def correct_line(request: Request) -> Response:
         n = int(data.get("n", ""))
     except ValueError:
         raise PageError("line_gone", 409) from None
+    if data.get("turn"):  # the line by its turn id: a split or merge since the page was shown renumbered the lines
+        n = next((i for i, t in enumerate(_turns(session).turns) if t.id == data["turn"]), -1)
     try:
         await in_thread(oogst(request).correct_line, session, n, data.get("text", ""), base=version_of(data))
     except EditConflict as exc:
