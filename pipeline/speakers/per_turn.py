@@ -11,8 +11,9 @@ A turn is named by its id (`core.types.turn_id`), which stays the same on every 
 `word`, counted from 0), so a change survives every re-run; a change whose turn is gone (another `--speakers`) is
 skipped with a warning and kept. Line corrections are keyed by turn id too (corrections.json): a corrected turn
 that is split has its correction cut the same way, each part's words under the part's id, applied after the split
-(`split_correction`; undo joins them again); a move or merge leaves the correction on its turn. "was", "turns" and "name" are what undo restores; the names stage
-reads only op, turn, speaker, word, from and into. Undo drops the last change.
+(`split_correction`; undo joins them again); a move or merge leaves the correction on its turn. "was", "turns" and
+"name" are what undo restores; the names stage reads only op, turn, speaker, word, from and into. Undo drops the
+last change.
 """
 
 from __future__ import annotations
