@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := recordings/voorbeeld-intervisie.ogg
 APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno openssl chromium chromium-driver redis-server \
-                frog frogdata uctodata
+                frog frogdata uctodata nginx-light
 # Frog (GPL-3) analyses Dutch as a separate program; uctodata is its tokeniser's rules (only recommended by frog).
 FROG_PACKAGES := frog frogdata uctodata
 
@@ -53,7 +53,8 @@ serve: models
 # Test-only system tools: espeak-ng speaks the test audio, LibreOffice re-saves and renders .docx files,
 # openssl makes the self-signed certificate for the SMTP tests, chromium + chromium-driver run the browser tests,
 # redis-server is the broker of the distributed-queue tests (tests/test_jobs_distributed.py), frog + frogdata + uctodata
-# the Dutch analysis (tests/test_analysis.py).
+# the Dutch analysis (tests/test_analysis.py), nginx-light the TLS reverse proxy of deploy/nginx-oogst.conf in front
+# of the app (tests/test_web_proxy.py).
 sysdeps:
 	@missing=""; command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui python3-uno"; \
@@ -61,6 +62,7 @@ sysdeps:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	command -v frog >/dev/null || missing="$$missing $(FROG_PACKAGES)"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "make: missing system packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \

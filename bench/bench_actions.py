@@ -5,8 +5,8 @@ conversation is imported and read as `bench_quality.py` reads it (Frog's analysi
 date 2026-11-23), but only the insights stage's first step runs: sentences and `extract_actions`, without the
 embeddings of the top 7, so a run over every Dutch conversation takes a few minutes instead of half an hour on a
 busy machine. Scored with `quality_metrics.score_report`, the same matching as the quality bench's headline table.
-`--verbose` lists the wrong and missed actions, for the tune set only: the report sets are scored, never looked at
-(their rows keep only the counts). `--quick`: the tune set only.
+`--verbose` lists the wrong and missed actions and the wrong dues, for the tune set only: the report sets are scored,
+never looked at (their rows keep only the counts). `--quick`: the tune set only.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def measure(transcript: Path, expected_path: Path) -> dict:
             "expected": score.actions_expected, "matched": score.actions_matched, "owners": score.owners_right,
             "dues_said": score.dues_said, "dues_right": score.dues_said_right,
             "not_action_lines": score.not_actions_hit,
-            "wrong": score.details["actions_wrong"], "missed": score.details["actions_missed"]}
+            "wrong": score.details["actions_wrong"], "missed": score.details["actions_missed"],
+            "dues_wrong": score.details["dues_wrong"]}
 
 
 def table(rows: list[dict]) -> str:
@@ -77,12 +78,12 @@ def main() -> int:
                 continue
             row = {"set": name, **measure(transcript, expected)}
             if name != "tune":
-                row.pop("wrong"), row.pop("missed")  # report sets: scored, never looked at
+                row.pop("wrong"), row.pop("missed"), row.pop("dues_wrong")  # report sets: scored, never looked at
             rows.append(row)
             bq.log(f"{name}/{row['file']}: given {row['given']}, right {row['matched']} of {row['expected']}, "
                    f"due {row['dues_right']}/{row['dues_said']}")
             if args.verbose and name == "tune":
-                for item in row["wrong"] + row["missed"]:
+                for item in row["wrong"] + row["missed"] + row["dues_wrong"]:
                     bq.log(f"    {item}")
     text = table(rows)
     print(text)

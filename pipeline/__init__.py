@@ -17,8 +17,8 @@ Packages and modules, each part importing only those listed before it (see READM
     privacy   mapping, detect, spoken, names, shared
     llm       transport, prompts, grounding, masking, backend
     review    draft, doubt, sections, ooxml, interpret, aggregate, final, versions, answers, browser,
-              round
-    mail      addresses, settings, message, transport, command, invite
+              round, items, action_checks
+    mail      addresses, settings, approval, message, transport, command, invite
     export    transcript, document, markdown, calendar
     series    store, snapshot, actions, themes, overview, stage, voices
     search    index (the word index across sessions, FTS5, kept up to date lazily), meaning (by sentence vectors;

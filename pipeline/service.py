@@ -382,6 +382,7 @@ class Oogst:
         it is. Returns the outcome and the version frozen. `facilitator`: "Name <address>" (default: the
         settings'), the name under the mail and its From when SMTP names no sender."""
         from pipeline.mail import run_mail
+        from pipeline.mail.approval import configured
         from pipeline.mail.message import DraftCopy
         from pipeline.review.versions import freeze_draft
 
@@ -396,7 +397,8 @@ class Oogst:
                     copy = self.draft_copy(session)
             outcome = run_mail(session, to=to, to_file=to_file, send=send, draft=draft, yes=yes, env=env,
                                config_path=self.settings.config_path, password_prompt=password_prompt,
-                               confirm=confirm, facilitator=facilitator or self.settings.facilitator, copy=copy)
+                               confirm=confirm, facilitator=facilitator or self.settings.facilitator, copy=copy,
+                               approval=configured(self.settings))
         return outcome, version
 
     def draft_copy(self, session: Session) -> DraftCopy | None:

@@ -39,7 +39,8 @@ def models_dir() -> Path:
 
 # Debian packages behind the tools that `needs_system` tests use; `make sysdeps` installs them.
 SYSTEM_PACKAGES = {"espeak-ng": "espeak-ng", "soffice": "libreoffice-writer-nogui python3-uno", "openssl": "openssl",
-                   "chromium": "chromium", "chromedriver": "chromium-driver", "frog": "frog frogdata uctodata"}
+                   "chromium": "chromium", "chromedriver": "chromium-driver", "frog": "frog frogdata uctodata",
+                   "nginx": "nginx-light"}
 # Services a `needs_service` test starts itself on a free loopback port: the command and its Debian package.
 SERVICES = {"redis-server": "redis-server"}
 # Data from outside the project (QMSum, real-nl) that `needs_data` tests read; see its README.md. It lives beside
@@ -52,7 +53,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     that is missing: CI must not go green on it. `make test-fast` leaves them out."""
     for marker in item.iter_markers("needs_system"):
         for tool in marker.args:
-            if shutil.which(tool) is None:
+            if shutil.which(tool) is None and shutil.which(tool, path="/usr/sbin:/sbin") is None:  # nginx: sbin
                 pytest.fail(f"{tool} is not installed: run `make sysdeps` (Debian: {SYSTEM_PACKAGES.get(tool, tool)})",
                             pytrace=False)
     for marker in item.iter_markers("needs_service"):

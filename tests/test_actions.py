@@ -286,6 +286,10 @@ COMMITMENTS = [
     ("Joris, jij belt de school over de nieuwe regeling.", "Joris", None),
     ("Mijn voorstel: we spreken af dat Joris de planning voor vrijdag rondstuurt.", "Joris", "voor vrijdag"),
     ("Vanaf volgende maand bespreken we bij elk overleg één casus.", "iedereen", "volgende maand"),
+    ("Volgende week ben ik er niet, dus ik mail het vrijdag al.", "Sanne", "vrijdag"),  # "al": earlier than planned
+    ("Ik bel haar morgen, maar ik weet niet of ze opneemt.", "Sanne", "morgen"),  # a doubt about something else
+    ("Ik ga het eind volgende week aan het team voorleggen.", "Sanne", "het eind volgende week"),
+    ("Ik heb besloten dat ik haar morgen bel.", "Sanne", "morgen"),  # the speaker's decision: the task inside
 ]
 NOT_COMMITMENTS = [
     "Ik bel altijd eerst de ouders voordat ik iets doe.",  # a habit
@@ -319,6 +323,16 @@ NOT_COMMITMENTS = [
     "Ik ga beginnen met een kort rondje.",  # the meeting's own course
     "Als hij boos wordt, mag je zeggen: ik bel u morgen terug.",  # advice: what one may say
     "Vorige week dinsdag bel ik haar op en dan zegt ze nee.",  # the past told in the present
+    "Ik moet morgen vroeg op.",  # a modal without its infinitive names no task
+    "Eigenlijk wil ik haar morgen bellen, maar ik durf het niet.",  # a plan taken back by "maar ... niet"
+    "Ik verheug me op volgende week.",  # a feeling about what comes
+    "Ik kijk er volgende week naar uit.",
+    "Dan krijg ik morgen weer dat gesprek.",  # receiving
+    "Ik wacht tot donderdag af wat ze zegt.",  # waiting
+    "Ik slaap morgen lekker uit.",
+    "Ik merk dat ik morgen weer tegen dat gesprek opzie.",  # a particle of the clause inside is not the verb's
+    "Stel, ik bel haar morgen en ze neemt niet op.",  # a supposition
+    "We hebben vorige keer afgesproken dat Joris het voor vrijdag rondstuurt.",  # an earlier meeting's agreement
 ]
 
 

@@ -100,7 +100,8 @@ class Cluster:
         self.workers.append(worker)
         return worker
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    # Readiness, not speed: a worker imports Celery and the pipeline; under a loaded CI machine that took over 60 s.
+    def wait_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         for i, worker in enumerate(self.workers):
             while b" ready." not in (self.root / f"worker{i}.log").read_bytes():

@@ -203,6 +203,7 @@ def test_a_token_opens_its_page_only(tmp_path: Path) -> None:
     token = str(an.link).rsplit("/", 1)[1]
     page = client.get(f"/p/{token}")
     assert page.status_code == 200 and page.headers["referrer-policy"] == "no-referrer"
+    assert "Alleen de begeleider ziet ze" in page.text  # no facilitator configured: not "de begeleider (de begeleider)"
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)[1]
     saved = client.post(f"/p/{token}", data={"csrf": csrf, "item": "insight:2", "vote": "agree",
                                              "wording": "", "remark": "Goed punt"}, follow_redirects=False)
@@ -249,6 +250,11 @@ def test_oogst_invite_on_the_command_line(tmp_path: Path, monkeypatch: pytest.Mo
     assert re.fullmatch(r"Cor Kok: not mailed: https://oogst\.example\.nl/p/[\w-]{43}\n", out), out
     store = AnswerStore(tmp_path / "xdg" / "oogst" / "answers.sqlite")  # where `oogst serve` looks
     assert [i.participant for i in store.invitations(session.name)] == ["Cor Kok"]
+    assert read_json(session.path("invitations.json")).get("shown", {}).get("quotes") is not True  # off by default
+    assert main(["invite", session.name, "--no-mail", "--to", "Cor Kok", "--show-quotes", *common]) == 0
+    assert read_json(session.path("invitations.json"))["shown"] == {"quotes": True, "group": False}
+    assert main(["invite", session.name, "--no-mail", "--to", "Cor Kok", *common]) == 0  # kept when not said
+    assert read_json(session.path("invitations.json"))["shown"] == {"quotes": True, "group": False}
     assert main(["invite", session.name, "--to", "Dirk", *common]) == 1
     assert "Dirk: not among the participants" in capsys.readouterr().err
 
@@ -385,3 +391,44 @@ def test_oogst_collect_without_copies_counts_the_browser_answers(tmp_path: Path,
     answer_in_store(open_store(oogst.state_dir), links)
     assert main(["collect", session.name, *common]) == 0
     assert read_json(session.path("final.json"))["reviewers"] == ["An de Wit", "Bo Smit"]
+
+
+def test_quoted_lines_and_the_groups_answers_only_when_the_facilitator_opts_in(tmp_path: Path) -> None:
+    """Off by default (a token opens no transcript and no other participant's answers); the review page's two boxes
+    (or `oogst invite --show-quotes --show-group`) turn them on for the session, kept beside the invitation mails;
+    the group's answers are counted without names and leave out the participant's own."""
+    from tests.web_helpers import csrf, make_client
+
+    client, cfg = make_client(tmp_path / "outputs", tmp_path / "state")
+    oogst, session = sent_session(tmp_path)
+    oogst.state_dir = cfg.state_dir
+    quote = session.insights().insights[0].quotes[0].text
+    links = {p.name: str(p.link) for p in invite(oogst, session, base_url="https://oogst.example.nl",
+                                                  send=False).people}
+    store = open_store(oogst.state_dir)
+    answer_in_store(store, links)
+    bo_page = client.get("/p/" + links["Bo Smit"].rsplit("/", 1)[1]).text
+    assert 'id="quotes-1"' not in bo_page and quote not in bo_page and 'id="group-1"' not in bo_page
+    review = f"/s/{session.name}/review"
+    page = client.post(f"{review}/invite", data={"csrf": csrf(client, review), "do": "invite", "shown": "1",
+                                                 "show_quotes": "1", "show_group": "1"})
+    assert page.status_code == 200 and 'id="show-quotes" checked' in client.get(review).text
+    ledger = read_json(session.path("invitations.json"))
+    assert ledger["shown"] == {"quotes": True, "group": True} and ledger["mails"]  # the mails' record is kept
+    links = {p.name: str(p.link) for p in invite(oogst, session, names=["An de Wit", "Bo Smit"],
+                                                  base_url="https://oogst.example.nl", send=False).people}
+    bo_page = client.get("/p/" + links["Bo Smit"].rsplit("/", 1)[1]).text
+    assert 'id="quotes-1"' in bo_page and quote in bo_page
+    group_1 = re.search(r'id="group-1">(.*?)</p>', bo_page, re.S)[1]
+    assert "De anderen: 1 eens, 0 oneens." in group_1 and "An de Wit" not in group_1  # An's vote, not Bo's own
+    assert REWORDING in re.search(r'id="group-3">(.*?)</p>', bo_page, re.S)[1]
+    an_page = client.get("/p/" + links["An de Wit"].rsplit("/", 1)[1]).text
+    assert "De anderen: 0 eens, 1 oneens." in re.search(r'id="group-1">(.*?)</p>', an_page, re.S)[1]
+    # the boxes unticked: both off again (a reminder, which has no boxes, would keep them)
+    page = client.post(f"{review}/invite", data={"csrf": csrf(client, review), "do": "invite", "shown": "1"})
+    assert read_json(session.path("invitations.json"))["shown"] == {"quotes": False, "group": False}
+    fresh = re.findall(r'value="http://127\.0\.0\.1:8000(/p/[\w-]+)"', page.text)
+    assert len(fresh) == 2
+    for link in fresh:
+        again = client.get(link).text
+        assert "Warme overdracht" in again and quote not in again and 'id="group-1"' not in again

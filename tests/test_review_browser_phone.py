@@ -1,7 +1,7 @@
 """Two participants review the sent draft at the same time on a phone (a real headless Chromium at 390x844 against
 a real `oogst serve`), the facilitator processes the answers on the review page, and the final equals what the same
-answers give as Word comments. A screenshot of the participant's page at 390 px goes to outputs/screenshots (docs/
-keeps a copy)."""
+answers give as Word comments. A screenshot of the participant's page at 390 px goes to outputs/screenshots (the
+README's come from test_review_round_walk.py)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ def save(driver: Any, button: str) -> None:
     from selenium.webdriver.common.by import By
 
     driver.find_element(By.ID, button).click()
-    # the page after the redirect says this form was saved (the address alone may still be the last save's)
-    wait_for(lambda: driver.find_elements(By.ID, button.replace("save-", "saved-")), 30, f"{button} to be saved")
+    # the page says this form was saved: after the redirect, or (JavaScript on) when the script's post came back; the
+    # script shows its note at once with "…", so the note's being there is not enough
+    note = button.replace("save-", "saved-")
+    wait_for(lambda: driver.find_element(By.ID, note).text == "Bewaard.", 30, f"{button} to be saved")
 
 
 @pytest.mark.slow
@@ -80,7 +82,8 @@ def test_two_participants_answer_on_their_phones_into_the_same_review(tmp_path: 
                 second.get(f"{base}/s/{session.name}/review")
                 rows = {r.get_attribute("data-name"): r.text for r in
                         second.find_elements(By.CSS_SELECTOR, "#round-table tbody tr")}
-                assert rows["An de Wit"].count("✓") == 2 and rows["Bo Smit"].count("✓") == 3
+                # present, opened, answered (and approved)
+                assert rows["An de Wit"].count("✓") == 3 and rows["Bo Smit"].count("✓") == 4
                 assert "✓" not in rows["Cor Kok"]
                 second.find_element(By.ID, "collect-answers").click()
                 wait_for(lambda: second.find_elements(By.ID, "final-heading"), 60, "the final top 7")

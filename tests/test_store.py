@@ -92,3 +92,14 @@ def test_open_unknown_session(tmp_path: Path) -> None:
         Session.open("nope", tmp_path)
     Session.create(tmp_path, "ja")
     assert Session.open("ja", tmp_path).name == "ja"
+
+
+def test_recording_is_the_sound_when_a_transcript_of_the_same_name_lies_beside_it(tmp_path: Path) -> None:
+    """An export saved into the session folder (`<name>.txt`) sorts before `<name>.wav`: the sound is still the
+    recording; a session imported from a transcript alone keeps that transcript."""
+    session = Session(tmp_path / "2025-03-04_sessie")
+    session.root.mkdir()
+    (session.root / "2025-03-04_sessie.txt").write_text("Spreker 1: hallo\n", encoding="utf-8")
+    assert session.recording() == session.root / "2025-03-04_sessie.txt"
+    (session.root / "2025-03-04_sessie.wav").write_bytes(b"RIFF")
+    assert session.recording() == session.root / "2025-03-04_sessie.wav"

@@ -78,14 +78,15 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(out_dir: Path, state: Path, port: int, *, host: str = "127.0.0.1",
-                   env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
-    """`oogst serve` in its own process (server + worker), stopped with SIGTERM like Ctrl-C."""
+                   env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> Iterator[subprocess.Popen[str]]:
+    """`oogst serve` in its own process (server + worker), stopped with SIGTERM like Ctrl-C; `args` go to
+    `oogst serve` (--public-url, --trusted-proxy)."""
     full_env = {**os.environ, "XDG_STATE_HOME": str(state), "OOGST_CONFIG": str(state / "none.toml"),
                 **(env or {})}
     state.mkdir(parents=True, exist_ok=True)
     log = open(state / "serve.log", "a")  # the worker logs a lot: a pipe nobody reads would block it
     proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "serve", "--out-dir", str(out_dir),
-                             "--host", host, "--port", str(port), "--models-dir", str(ROOT / "models")],
+                             "--host", host, "--port", str(port), "--models-dir", str(ROOT / "models"), *args],
                             cwd=ROOT, env=full_env, stderr=log, text=True)
     try:
         wait_for(lambda: _answers(host, port), 30, "the server to start")

@@ -31,6 +31,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = settings_of(args, models_dir=args.models_dir)
     if args.public_url:  # the base of participants' links (`oogst invite`, the review page): wins over [web]
         settings.sections["web"] = {**settings.section("web"), "public_url": args.public_url}
+    if args.trusted_proxy:  # the reverse proxy in front (deploy/): its X-Forwarded-For names the client
+        settings.sections["web"] = {**settings.section("web"), "trusted_proxy": args.trusted_proxy}
     return serve(settings, host=args.host, port=args.port,
                  announce=lambda line: print(line, file=sys.stderr, flush=True))
 
@@ -68,7 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000, or port in [web])")
     serve.add_argument("--public-url", metavar="URL",
                        help="the https address participants reach this app on (their review links; default "
-                            "public_url in [web])")
+                            "public_url in [web]); cookies are then Secure")
+    serve.add_argument("--trusted-proxy", metavar="ADDRESS",
+                       help="the reverse proxy's address as this app sees it (e.g. 127.0.0.1): only its "
+                            "X-Forwarded-For names the client for rate limiting (default trusted_proxy in [web]; "
+                            "none: the connection's own address)")
     add_models_dir(serve)
     add_common(serve)
     serve.set_defaults(func=cmd_serve)

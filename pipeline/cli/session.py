@@ -105,19 +105,27 @@ def cmd_hide(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
+    from pipeline.mail.approval import approval_state, configured
+    from pipeline.rounds import collect
+
     oogst = service(args)
     session = oogst.session(args.session)
+    rule = configured(oogst.settings)  # a wrong [review] approval stops here, before anything is collected
     if not args.files and existing_store(oogst.state_dir, oogst.out_dir) is None and not session.has(REVIEW):
         raise ReviewError(f"{session.name}: nothing to collect; give the returned copies (ANNOTATED.docx ...)",
                           "collect_nothing", name=session.name)
-    result, series_notes = oogst.collect(session, [Path(f) for f in args.files], title=args.title,
-                                         date=date(args.date), keep_previous=not args.fresh)
+    result, series_notes = collect(oogst, session, [Path(f) for f in args.files], close=args.close,
+                                   title=args.title, date=date(args.date), keep_previous=not args.fresh)
     for note in result.notes + series_notes:
         err(f"  note: {note}")
     for problem in result.problems:
         err(f"oogst: error: {problem}")
     print(f"{result.comments} comments from {result.files_read} file(s), "
           f"{result.unmapped} not tied to an insight (kept in review.json)")
+    approvals = approval_state(session, rule)
+    if approvals.rule.needed or approvals.approved:
+        waiting = f"; not yet: {', '.join(approvals.waiting)}" if approvals.rule.needed and approvals.waiting else ""
+        print(f"Approval: {approvals.line('en')}{waiting}")
     for path in (result.review, result.final_json, result.final_docx):
         print(f"-> {path}")
     return 1 if result.problems else 0
@@ -149,7 +157,8 @@ def cmd_invite(args: argparse.Namespace) -> int:
     oogst = service(args)
     session = oogst.session(args.session)
     invited = invite(oogst, session, names=args.to or [], everyone=args.all, base_url=args.public_url,
-                           send=not args.no_mail, dry_run=args.dry_run, reminder=args.remind, env=os.environ)
+                           send=not args.no_mail, dry_run=args.dry_run, reminder=args.remind, env=os.environ,
+                           show_quotes=args.show_quotes, show_group=args.show_group)
     if not invited.people:
         err("nobody to invite (see the participants: `present`, or name them with --to)")
         return 1
@@ -217,18 +226,25 @@ def add_session_commands(sub: Any) -> None:
 
     collect = on_session(sub, "collect", cmd_collect, help="read participants' comments from returned .docx copies",
                          description="Read every comment from the returned, annotated copies of draft.docx "
-                                     "and write review.json, final.json and final.docx. The returned files "
-                                     "are never changed.")
+                                     "and the answers given in the browser (`oogst invite`), and write "
+                                     "review.json (with who approved), final.json and final.docx. The returned "
+                                     "files are never changed.")
     collect.add_argument("files", nargs="*", metavar="ANNOTATED.docx",
                          help="returned copies (none: only the answers given in the browser, see `oogst invite`, "
                               "and the copies collected before)")
+    collect.add_argument("--close", action="store_true",
+                         help="close the review round in the browser first: the links stop taking answers (as "
+                              "\"close the round\" on the review page; a round whose deadline passed is closed "
+                              "anyway)")
     collect.add_argument("--fresh", action="store_true", help="forget copies collected earlier and start over")
     collect.add_argument("--title", help="title for final.docx (default: the draft's)")
     collect.add_argument("--date", help="date YYYY-MM-DD for final.docx (default: the draft's)")
 
     mail = on_session(sub, "mail", cmd_mail, help="mail the final top 7 (writes mail.eml; --send sends it)",
                       description="Compose the mail with the final top 7, action points and final.docx "
-                                  "attached. Without --send it only writes outputs/<session>/mail.eml.")
+                                  "attached (and who approved it in the browser). Without --send it only writes "
+                                  "outputs/<session>/mail.eml. With approval in [review] of the config file, "
+                                  "--send waits until enough of the participants present approved.")
     mail.add_argument("--to", action="append", metavar="ADDRESS", help="a recipient (repeat for more)")
     mail.add_argument("--to-file", metavar="FILE", help="a file with one address per line")
     mail.add_argument("--send", action="store_true", help="send it over SMTP (see README for the settings)")
@@ -240,7 +256,8 @@ def add_session_commands(sub: Any) -> None:
                         description="Give each participant present (see the participants page) a personal link to "
                                     "the last sent version of the draft, and mail it with the deadline. The links "
                                     "start with public_url in [web] (or --public-url), which must be https. The "
-                                    "browser answers count in `oogst collect` like Word comments.")
+                                    "browser answers count in `oogst collect` like Word comments; `oogst collect "
+                                    "SESSION --close` closes the round.")
     invite.add_argument("--to", action="append", metavar="NAME", help="only this participant (repeat for more)")
     invite.add_argument("--all", action="store_true", help="also the participants not marked present")
     invite.add_argument("--public-url", metavar="URL", help="the base of the links (default: public_url in [web])")
@@ -248,6 +265,12 @@ def add_session_commands(sub: Any) -> None:
                         help="a new link to those invited who have not answered yet (their old link stops)")
     invite.add_argument("--no-mail", action="store_true", help="do not mail: print the links to pass on")
     invite.add_argument("--dry-run", action="store_true", help="only show who would get a link; make none")
+    invite.add_argument("--show-quotes", action=argparse.BooleanOptionalAction, default=None,
+                        help="show participants the transcript lines behind each insight (kept for the session; "
+                             "default: not shown)")
+    invite.add_argument("--show-group", action=argparse.BooleanOptionalAction, default=None,
+                        help="show participants the others' votes and suggested wordings, without names (kept for "
+                             "the session; default: not shown)")
 
     export = on_session(sub, "export", cmd_export,
                         help="write the transcript, the top 7 or the dated actions for another program",

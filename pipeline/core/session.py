@@ -57,6 +57,9 @@ SPEAKER_CHANGES = "speaker-changes.json"
 REPLACEMENTS = "replacements.json"
 EDITS = "edits.json"
 ROSTER = "roster.json"
+# Text kept as a session's source (an imported transcript) or saved beside a recording (an export): never preferred to
+# the sound when both carry the session's name.
+TEXT_SUFFIXES = frozenset({".vtt", ".srt", ".txt", ".docx", ".md", ".ics"})
 MEMBER = "series.json"
 CARRIED = "series-carried.json"
 VOICE_NAMES = "voice-names.json"
@@ -351,8 +354,9 @@ class Session:
         return self.root / Path(str(name)).name if name and self.recording() is None else None
 
     def recording(self) -> Path | None:
-        """The recording or transcript kept in the session folder (`<name>.<suffix>`), if any."""
-        for path in sorted(self.root.glob(f"{self.name}.*")):
+        """The recording or transcript kept in the session folder (`<name>.<suffix>`), if any; a recording before a
+        transcript file of the same name (say an exported `<name>.txt` saved beside it)."""
+        for path in sorted(self.root.glob(f"{self.name}.*"), key=lambda p: (p.suffix.lower() in TEXT_SUFFIXES, p.name)):
             if path.is_file() and path.suffix not in (".json", ".toml", ".eml") and path.name not in LAYOUT:
                 return path
         return None

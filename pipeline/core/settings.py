@@ -21,6 +21,7 @@ and an unknown section or key is a one-line error that names it:
     [web]                       # the web app
     [models]                    # oogst models get: mirror = "https://models.example.nl/oogst/"
     [retention]                 # off by default: days = 30 (recordings go 30 days after the final was mailed)
+    [review]                    # approval = "none" (default) | "all" | 0.6: who must approve before the final mail
 
 Passwords and API keys never come from a file: a key that looks like one is refused (they come from the
 environment or a prompt). Stages receive the values they need; they never read os.environ themselves.
@@ -89,10 +90,12 @@ SECTIONS: dict[str, frozenset[str]] = {
     "smtp": frozenset({"host", "port", "user", "security", "from", "sender", "timeout", "cafile"}),
     "llm": frozenset(LLM_KEYS.values()),
     "queue": frozenset({"broker_url", "broker", "visibility_timeout", "ttl"}),  # see pipeline.jobs.engines
-    "web": frozenset({"host", "port", "max_upload_mb", "public_url"}),  # public_url: participants' links
+    "web": frozenset({"host", "port", "max_upload_mb", "public_url",  # public_url: participants' links
+                      "trusted_proxy"}),  # the reverse proxy whose X-Forwarded-For names the client
     "models": frozenset({"mirror"}),  # oogst models get: a served copy of a models/ folder (OOGST_MODELS_MIRROR)
     "search": frozenset({"originals"}),  # oogst search: index a pseudonymised session's real names (pipeline.search)
     "retention": frozenset({"days", "after", "copies_days", "enabled"}),  # see pipeline.retention.policy
+    "review": frozenset({"approval"}),  # the approval gate before the final mail (pipeline.mail.approval)
 }
 ENV = {
     "out_dir": "OOGST_OUT_DIR",

@@ -78,6 +78,7 @@ class ParsedSentence:
     counterfactual: bool  # a condition in the past ("als ik meer tijd had, ...")
     hedged: bool  # a parenthetical "denk ik", "hoop ik"
     question: bool
+    retracted: bool = False  # a clause after "maar" negates it as a whole: "..., maar ik durf het niet"
 
 
 def _offsets(parsed: Parsed, text: str) -> list[tuple[int, int]]:
@@ -118,7 +119,7 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
     toks = parsed.tokens
     spans = _offsets(parsed, text)
     readings: list[Reading] = []
-    conditional = counterfactual = hedged = False
+    conditional = counterfactual = hedged = retracted = False
 
     def condition(at: int, end: int) -> None:
         nonlocal conditional, counterfactual
@@ -152,15 +153,29 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
         if reading.who == "speaker" and reading.verb in data["hedge_verbs"] and reading.last - reading.first <= 2:
             hedged = True  # "..., denk ik"
             continue
+        if reading.who is None and reading.verb in data["supposition_verbs"] and reading.last == reading.first and (
+                not readings):
+            counterfactual = True  # "Stel, ik bel haar morgen en ...": an imperative of supposing opens a supposition
+            continue
         inner = next((k for k in range(reading.last + 1, b) if _subordinate(toks[k])), None)
         if inner is not None:
             condition(inner, b)
+        if readings and toks[a].text.lower() == "maar" and reading.negated and reading.complement is None and (
+                reading.pronoun_object):
+            retracted = True  # "Eigenlijk wil ik haar bellen, maar ik durf het niet": the plan taken back
         readings.append(reading)
-        if reading.verb in data["agreement_verbs"] and reading.complement == "dat" and inner is not None:
+        # "we spreken af dat ...", and the speaker's own decision in the perfect, "ik heb besloten dat ..." (not "we
+        # hebben afgesproken dat ...", which may recall an agreement of an earlier meeting)
+        decided = reading.mood == "perfect" and reading.who == "speaker" and any(
+            toks[k].tag == "WW" and "vd" in toks[k].tag_features and toks[k].lemma.lower() in data["agreement_verbs"]
+            for k in range(reading.first, reading.last + 1))
+        agreeing = reading.verb in data["agreement_verbs"] or decided
+        if agreeing and reading.complement == "dat" and inner is not None:
             agreed = _read_clause(parsed, spans, text, (inner + 1, b), None, is_name, verb_last=True)
             if agreed is not None:
                 readings.append(agreed)  # "we spreken af dat Joris het rooster rondstuurt"
-    return ParsedSentence(tuple(readings), conditional, counterfactual, hedged, text.rstrip().endswith("?"))
+    return ParsedSentence(tuple(readings), conditional, counterfactual, hedged, text.rstrip().endswith("?"),
+                          retracted)
 
 
 def _subordinate(tok: Word) -> bool:
@@ -282,8 +297,8 @@ def _mood(toks: tuple[Word, ...], verb: int, lemma: str, scope: range, who: str 
         return ("intent", last) if last is not None else ("wish", None)
     if lemma == "moeten" and last is not None:
         return "obligation", last
-    if lemma in {"kunnen", "mogen", "hoeven"}:
-        return "modal", None
+    if lemma in {"kunnen", "mogen", "hoeven"} or (lemma in {"moeten", "zullen"} and last is None):
+        return "modal", None  # "ik moet morgen vroeg op": a modal without its infinitive names no task
     if lemma == "laten" and last is not None and who == "group":
         return "hortative", last
     if lemma == "komen" and last is not None:
@@ -313,7 +328,10 @@ def _read_clause(parsed: Parsed, spans: list[tuple[int, int]], text: str, span: 
     if carrier is not None:
         task = toks[carrier].lemma.lower()
     else:
-        task = parsed.verb_lemma(verb).lower() if finite.tag == "WW" else lemma
+        # its separated particle joined, from this clause only ("Ik merk dat ik er tegen opzie": not "tegenmerken")
+        task = ("".join(toks[k].lemma for k in parsed.dependents(verb, "svp")
+                        if i <= k < end and toks[k].tag in {"VZ", "BW", "ADJ"} and " " not in toks[k].lemma)
+                + finite.lemma).lower() if finite.tag == "WW" else lemma
         particle = next((low[k] for k in range(verb + 1, end)
                          if toks[k].tag == "VZ" and "fin" in toks[k].tag_features and low[k] in r.words["particles"]),
                         None)
@@ -370,7 +388,7 @@ def parsed_commitment(sentence: ParsedSentence, *, dated: bool, follows_plan: bo
             tense is a plan ("daar bel ik haar zelf over").
         closing: it is said in the closing round ("wat neem je mee?").
     """
-    if sentence.question or sentence.counterfactual or sentence.hedged:
+    if sentence.question or sentence.counterfactual or sentence.hedged or sentence.retracted:
         return None
     r = rules("nl")
     data = lexicon("nl")["actions"]
@@ -392,8 +410,11 @@ def _commits(c: Reading, sentence: ParsedSentence, r: Rules, data: dict[str, Any
     own_day = due_expression(c.text, "nl")
     if (c.immediate and own_day is None) or (c.habitual and (own_day is None or _BARE_DAY.fullmatch(own_day))):
         return False  # "ik deel even mijn scherm", "meestal stuur ik het op maandag"; not "vanaf volgende maand ..."
-    if c.already or (c.who == "group" and c.mood != "future" and own_day is not None
-                     and own_day.lower() in data["today_words"]):
+    # "al" with a coming day is earlier than planned ("ik mail het vrijdag al"); without one, or with "op maandag"
+    # (any Monday), it is so already ("daar zie ik op maandag al tegen op")
+    any_weekday = own_day is not None and bool(_BARE_DAY.fullmatch(own_day)) and own_day.lower().startswith("op ")
+    if (c.already and (own_day is None or any_weekday)) or (c.who == "group" and c.mood != "future" and own_day
+                                                             and own_day.lower() in data["today_words"]):
         return False  # "vandaag doen we de roddelmethode": the meeting itself
     if c.meeting_object or r.matches("hospitality", c.text):
         return False

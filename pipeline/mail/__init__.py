@@ -3,10 +3,12 @@
 The release gate: a session is only mailed from `final.json` (written by `oogst collect` after the review); the
 unreviewed `insights.json` goes out only when the caller asks for a draft, and then subject and body say so. The
 SMTP password comes from the environment or a prompt and is never written, logged or put in a message.
-`sent.json` records every send the server accepted, so a second send asks first.
+`sent.json` records every send the server accepted, so a second send asks first. With `[review] approval` set, the
+final is sent only once enough present participants approved it (`approval`), and the mail says who approved.
 
 Modules, each importing only those above it: `addresses` (recipients), `settings` ([smtp] + OOGST_SMTP_*),
-`message` (content, bodies, .eml), `ledger` (sent.json), `transport` (SMTP), `command` (`oogst mail`).
+`approval` (the approval gate), `message` (content, bodies, .eml), `ledger` (sent.json), `transport` (SMTP),
+`command` (`oogst mail`).
 May import `pipeline.core` and `pipeline.privacy` (a pseudonymised session's mail shows labels).
 """
 

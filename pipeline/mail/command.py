@@ -12,6 +12,7 @@ from typing import Any
 from pipeline.core.errors import ConfigError, MailError
 from pipeline.core.session import SENT_LEDGER, Session
 from pipeline.mail.addresses import parse_address, read_recipients
+from pipeline.mail.approval import ApprovalRule, ApprovalState, approval_state, check_approvals
 from pipeline.mail.message import DraftCopy, compose, write_eml
 from pipeline.mail.settings import ENV, PASSWORD_ENV, MailSettings, load_mail_settings, where_to_set
 from pipeline.mail.transport import SendResult, previous_sends, resend_question, send
@@ -27,6 +28,7 @@ class MailOutcome:
     draft: bool
     sent: SendResult | None = None
     previous: tuple[dict[str, Any], ...] = field(default_factory=tuple)  # earlier sends from sent.json
+    approvals: ApprovalState | None = None  # the approval gate of a final mail ([review] approval)
 
     @property
     def summary(self) -> str:
@@ -46,6 +48,9 @@ class MailOutcome:
             if self.previous:
                 last = self.previous[-1]
                 lines.append(f"Note: already sent {len(self.previous)}x, last on {last.get('sent_at', '?')}")
+            if self.approvals is not None and not self.approvals.open:
+                waiting = ", ".join(self.approvals.waiting) or "-"
+                lines.append(f"Note: --send waits for approval: {self.approvals.line('en')}; not yet: {waiting}")
         return lines
 
 
@@ -64,7 +69,7 @@ def run_mail(session: Session, *, to: Sequence[str] = (), to_file: Path | None =
              draft: bool = False, yes: bool = False, env: Mapping[str, str] | None = None,
              config_path: Path | None = None, password_prompt: Callable[[str], str] | None = None,
              confirm: Callable[[str], bool] | None = None, facilitator: str | None = None,
-             copy: DraftCopy | None = None) -> MailOutcome:
+             copy: DraftCopy | None = None, approval: ApprovalRule | None = None) -> MailOutcome:
     """`oogst mail`: compose, always write mail.eml, and with `send` send it over SMTP.
 
     Args:
@@ -74,6 +79,8 @@ def run_mail(session: Session, *, to: Sequence[str] = (), to_file: Path | None =
         facilitator: "Name <address>" ([oogst] facilitator): the name under the mail, and its From when SMTP names
             no sender.
         copy: the draft a draft mail carries (`message.load_content`).
+        approval: [review] approval: how many present participants must approve before the final is sent (None:
+            none); a dry run still writes mail.eml and says what the gate waits for.
     """
     env = env if env is not None else {}
     if not to and to_file is None:  # the participants roster the web page keeps (roster.json)
@@ -92,10 +99,13 @@ def run_mail(session: Session, *, to: Sequence[str] = (), to_file: Path | None =
                           "(or leave out --send to write mail.eml and send that from your mail program)", "no_smtp",
                           env=ENV["host"])
     message = compose(session, recipients, sender=sender, draft=draft, signature=signature, copy=copy)
+    rule = approval if approval is not None and not draft else ApprovalRule()
+    if send:
+        check_approvals(session, rule)
     eml = write_eml(session, message)
     previous = tuple(previous_sends(session))
     outcome = MailOutcome(eml=eml, subject=str(message["Subject"]), recipients=tuple(recipients), draft=draft,
-                          previous=previous)
+                          previous=previous, approvals=approval_state(session, rule) if rule.needed else None)
     if not send:
         return outcome
 
@@ -117,7 +127,7 @@ def run_mail(session: Session, *, to: Sequence[str] = (), to_file: Path | None =
         password = password_prompt(f"SMTP password for {settings.user} on {settings.host}: ") or None
     result = send_message_now(message, settings, password, session=session)
     return MailOutcome(eml=eml, subject=outcome.subject, recipients=outcome.recipients, draft=draft, sent=result,
-                       previous=previous)
+                       previous=previous, approvals=outcome.approvals)
 
 
 def send_message_now(message: EmailMessage, settings: MailSettings, password: str | None, *,

@@ -187,4 +187,4 @@ def record_invitations(session: Session, kind: str, version: str, invitees: list
     for person in invitees:
         mails.append({"kind": kind, "version": version, "name": person.name, "to": person.email, "at": now,
                       "mailed": person.mailed, "problem": person.problem, "server": server if person.mailed else None})
-    session.write(INVITATIONS, {"mails": mails})
+    session.write(INVITATIONS, {**(data if isinstance(data, dict) else {}), "mails": mails})

@@ -34,6 +34,7 @@ from pipeline.core.session import (
 )
 from pipeline.core.types import TOP_N, Insight, Insights
 from pipeline.mail.addresses import parse_address
+from pipeline.mail.approval import approvers, joined
 from pipeline.privacy.shared import load_shared
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class MailContent:
     source: Path  # final.json or, for a draft, insights.json
     attachment: Path  # final.docx or draft.docx
     signature: str = ""  # the name under the closing greeting (the facilitator's)
+    approved: tuple[str, ...] = ()  # who approved the final in the browser (review.json's approvals)
 
     def name(self, label: str | None) -> str:
         return self.speakers.get(label or "") or (label or "")
@@ -132,7 +134,8 @@ def load_content(session: Session, *, draft: bool = False, copy: DraftCopy | Non
         title = title_from(Path(str(transcript["source"])).stem)
     title = title or title_from(session.name) or texts(language, "mail")["session"]
     recorded = _session_date(session, transcript)
-    return MailContent(language, title, recorded, insights, speakers, draft, source, attachment)
+    return MailContent(language, title, recorded, insights, speakers, draft, source, attachment,
+                       approved=() if draft else approvers(session))
 
 
 def _session_date(session: Session, transcript: Mapping[str, Any]) -> date | None:
@@ -218,9 +221,16 @@ def render_text(content: MailContent, filename: str) -> str:
         out.append(f"- {t['who']}: {content.name(action.owner) or t['open']}")
         out += textwrap.wrap(f"{t['what']}: {action.text}", 76, initial_indent="  ", subsequent_indent="    ")
         out += [f"  {t['when']}: {action.due or t['open']}", ""]
+    if content.approved:
+        out += [*textwrap.wrap(approved_line(content), 76), ""]
     out += [t["attached"].format(file=filename), "", t["closing"], *([content.signature] if content.signature else []),
             "", "-- ", t["footer"], ""]
     return "\n".join(out)
+
+
+def approved_line(content: MailContent) -> str:
+    """"Akkoord gegeven door: An, Bo en Cor." in the mail's language."""
+    return texts(content.language, "approval")["mailed_by"].format(names=joined(content.approved, content.language))
 
 
 def render_html(content: MailContent, filename: str, subject: str) -> str:
@@ -263,6 +273,8 @@ def render_html(content: MailContent, filename: str, subject: str) -> str:
         parts.append("</table>")
     else:
         parts.append(f"<p>{e(t['no_actions'])}</p>")
+    if content.approved:
+        parts.append(f'<p id="approved">{e(approved_line(content))}</p>')
     closing = e(t["closing"]) + (f"<br>{e(content.signature)}" if content.signature else "")
     parts += [f"<p>{e(t['attached'].format(file=filename))}</p>", f"<p>{closing}</p>",
               f'<p style="color:#888; font-size: 12px;">{e(t["footer"])}</p>', "</body></html>", ""]
@@ -288,7 +300,8 @@ def compose(session: Session, recipients: Sequence[Address], *, sender: str | Ad
     if shared is not None:  # pseudonymised session: the attachment already is; title, top 7 and actions too
         content = replace(content, title=shared.text(content.title, any_case=True),
                           insights=shared.insights(content.insights),
-                          speakers={k: shared.name(v) or v for k, v in content.speakers.items()})
+                          speakers={k: shared.name(v) or v for k, v in content.speakers.items()},
+                          approved=tuple(shared.name(n) or n for n in content.approved))
     subject = subject_line(content)
     filename = attachment_name(content)
     message = EmailMessage(policy=policy.SMTP)

@@ -27,7 +27,7 @@ from pipeline.core.database import connect
 
 DEFAULT_DAYS = 14  # how long a link works
 ANSWERS_FILE = "answers.sqlite"  # in the state folder (never in a session folder: no session lock needed)
-FIELDS = ("vote", "wording", "remark", "text", "approve")  # what a participant can answer per item
+FIELDS = ("vote", "wording", "remark", "text", "approve", "done")  # what a participant can answer per item
 MAX_TEXT = 4000
 
 SCHEMA = """
@@ -54,6 +54,16 @@ CREATE TABLE IF NOT EXISTS answers (
     value TEXT NOT NULL,
     saved REAL NOT NULL,
     PRIMARY KEY (session, version, participant, item, field)
+);
+CREATE TABLE IF NOT EXISTS updates (
+    session TEXT NOT NULL,
+    participant TEXT NOT NULL,
+    old_version TEXT NOT NULL,
+    version TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    at REAL NOT NULL,
+    seen REAL,
+    PRIMARY KEY (session, participant, version)
 );
 """
 
@@ -158,7 +168,7 @@ class AnswerStore:
         with self._db() as db:
             db.execute("PRAGMA secure_delete = ON")
             db.execute("BEGIN IMMEDIATE")
-            for table in ("invitations", "answers"):
+            for table in ("invitations", "answers", "updates"):
                 rows = db.execute(f"SELECT DISTINCT session, participant FROM {table}").fetchall()
                 for row in rows:
                     if row["session"] in sessions and is_person(row["participant"]):
@@ -194,6 +204,18 @@ class AnswerStore:
         return [i if i.opened is not None or i.participant not in first_opened
                 else _with_opened(i, first_opened[i.participant]) for i in latest.values()]
 
+    def deadline(self, session: str) -> float | None:
+        """When a session's round ends by itself: the last expiry of the links that still work (a reminder's new
+        link moves it on); None when no link works (nobody invited, all revoked or closed)."""
+        working = [i.expires for i in self.invitations(session) if i.revoked is None and i.closed is None]
+        return max(working) if working else None
+
+    def round_over(self, session: str, now: float | None = None) -> bool:
+        """True when a session's round ended by its deadline: every working link has expired (it counts as closed:
+        links show that, collecting closes it)."""
+        deadline = self.deadline(session)
+        return deadline is not None and (time.time() if now is None else now) >= deadline
+
     def version_hashes(self, session: str) -> dict[str, str]:
         """Sent version -> its insights hash, for every version a session's participants were invited on."""
         with self._db() as db:
@@ -219,6 +241,52 @@ class AnswerStore:
             if old is not None and old["value"] == value:
                 return  # unchanged: its time stays the time it was given
             db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)", (*key, value, now))
+
+    def move(self, invitation: Invitation, version: str, insights_hash: str, items: dict[str, str],
+             changes: dict[str, Any]) -> Invitation:
+        """A new version was sent during the round: the participant's links now open `version`, and their answers on
+        the items that still exist (`items`: old item -> new item) carry over with the time they were given (an
+        answer already given on the new version stays). The answers on the old version are kept. Returns the
+        invitation as it is now (unchanged when another request moved it first)."""
+        import json
+        from dataclasses import replace
+
+        old = invitation.version
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT version FROM invitations WHERE token_hash = ?",
+                             (invitation.token_hash,)).fetchone()
+            if row is None or row["version"] != old:
+                db.execute("COMMIT")
+                return replace(invitation, version=row["version"] if row else old)
+            db.execute("UPDATE invitations SET version = ?, insights_hash = ? WHERE session = ? AND participant = ? "
+                       "AND version = ?", (version, insights_hash, invitation.session, invitation.participant, old))
+            rows = db.execute("SELECT item, field, value, saved FROM answers WHERE session = ? AND version = ? "
+                              "AND participant = ?", (invitation.session, old, invitation.participant)).fetchall()
+            for r in rows:
+                if r["item"] in items:
+                    db.execute("INSERT OR IGNORE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               (invitation.session, version, invitation.participant, items[r["item"]], r["field"],
+                                r["value"], r["saved"]))
+            db.execute("INSERT OR REPLACE INTO updates VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                       (invitation.session, invitation.participant, old, version, json.dumps(changes), time.time()))
+            db.execute("COMMIT")
+        return replace(invitation, version=version, insights_hash=insights_hash)
+
+    def update_of(self, invitation: Invitation) -> dict[str, Any] | None:
+        """What changed since the version the participant answered on, until they answer on the new one."""
+        import json
+
+        with self._db() as db:
+            row = db.execute("SELECT changes FROM updates WHERE session = ? AND participant = ? AND version = ? "
+                             "AND seen IS NULL", (invitation.session, invitation.participant,
+                                                  invitation.version)).fetchone()
+        return json.loads(row["changes"]) if row is not None else None
+
+    def update_seen(self, invitation: Invitation) -> None:
+        with self._db() as db:
+            db.execute("UPDATE updates SET seen = ? WHERE session = ? AND participant = ? AND seen IS NULL",
+                       (time.time(), invitation.session, invitation.participant))
 
     def answers_of(self, session: str, version: str, participant: str) -> dict[tuple[str, str], str]:
         """(item, field) -> value of one participant."""

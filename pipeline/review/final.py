@@ -32,6 +32,7 @@ from pipeline.core.session import DRAFT, FINAL, FINAL_DOCX, REVIEW, TURNS, Sessi
 from pipeline.core.types import TOP_N, Insights
 from pipeline.privacy.shared import load_shared
 from pipeline.review import draft as docx_draft
+from pipeline.review.action_checks import action_checks, check_changes
 from pipeline.review.aggregate import RANKING_RULE, _aggregate, _changes, _final_insight, _interpret_all
 from pipeline.review.browser import answers_for
 from pipeline.review.interpret import _expected_texts, _match_text
@@ -253,6 +254,8 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
             for rank, e in enumerate(entries[TOP_N:], TOP_N + 1)]
     unique_comments = sum(1 for r in records if r.get("duplicate_of") is None)
     change_list = _changes(entries, aggregate, insights.language, unique_comments)
+    checks = action_checks(records, insights, aggregate["display"])  # actions someone said are not right
+    change_list += check_changes(checks, insights.language)
     unmapped = [r for r in records if not r.get("target") or r["target"]["kind"] == "other"]
 
     review = {
@@ -278,6 +281,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
         "changes": change_list,
         "not_in_top": rest,
         "proposals": aggregate["proposals"],
+        "action_checks": checks,
     })
     review_path = session.write(REVIEW, review)
     final_json = session.write(FINAL, final.to_dict())
@@ -296,6 +300,7 @@ def collect(session: Session, files: list[Path], *, title: str | None = None, da
     if shared is not None:  # names reviewers wrote (rewordings, proposals) are hidden too
         written = [i.text for i in final.insights if i.reworded_by or i.added]
         written += [t for p in aggregate["proposals"] for t in [p.get("text", ""), *p.get("variants", [])]]
+        written += [r["text"] for c in checks for r in c["remarks"]]
         shared = shared.learn(written, review["reviewers"])
         shown, lines = shared.insights(final), [shared.text(line) for line in lines]
         people, doc_title = [shared.name(p) or p for p in people], shared.text(doc_title, any_case=True)

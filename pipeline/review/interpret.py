@@ -22,7 +22,10 @@ ANONYMOUS = {"", "unknown", "onbekend", "author", "auteur", "user", "gebruiker",
 _VOTE_END = r"(?=$|[^\w])"
 DOWN_RE = re.compile(
     r"^(?:-\s?1|👎|(?:ik\s+ben\s+het\s+)?(?:er\s+)?(?:helemaal\s+|totaal\s+)?niet\s+(?:mee\s+)?eens"
-    r"|(?:helemaal\s+|totaal\s+)?(?:mee\s+)?oneens|niet\s+akkoord|nee|no|(?:i\s+)?(?:strongly\s+)?disagreed?)"
+    r"|(?:helemaal\s+|totaal\s+)?(?:mee\s+)?oneens|niet\s+akkoord|nee|no|(?:i\s+)?(?:strongly\s+)?disagreed?"
+    # "klopt niet" (the participant's page's "not right" on an action) before UP_RE's "klopt" reads it as agreeing
+    r"|(?:dit\s+|dat\s+|het\s+)?klopt\s+(?:helemaal\s+|echt\s+)?niet|(?:dat\s+is\s+)?(?:niet\s+juist|onjuist)"
+    r"|(?:that'?s\s+|this\s+is\s+|it'?s\s+)?(?:not\s+right|not\s+correct|incorrect|wrong))"
     + _VOTE_END)
 UP_RE = re.compile(
     r"^(?:\+\s?1|👍|(?:ik\s+ben\s+het\s+)?(?:er\s+)?(?:helemaal\s+|volledig\s+|zeker\s+)?(?:mee\s+)?eens"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -29,7 +30,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from pipeline.core.errors import Message, OogstError
+from pipeline.core.errors import ConfigError, Message, OogstError
 from pipeline.core.language import SUPPORTED, texts
 from pipeline.core.language import clock as language_clock
 from pipeline.core.lock import SessionBusyError
@@ -46,6 +47,7 @@ DEFAULT_MAX_UPLOAD_MB = 4096
 SAVE_WAIT = 15.0  # seconds a save waits for the worker's re-run of the session (after the last save) to finish
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass
@@ -58,6 +60,8 @@ class WebConfig:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_MB * 2**20
     host: str = "127.0.0.1"  # the address the server listens on
     state_dir: Path | None = None  # the state folder (the queue, the signing secret, the facilitator as asked)
+    secure_cookies: bool = False  # the public URL is https: cookies only over TLS (`Secure`)
+    trusted_proxies: tuple[IPNetwork, ...] = ()  # [web] trusted_proxy: whose X-Forwarded-For names the client
     service: Oogst = field(init=False)
     logins: Throttle = field(init=False)  # failed logins per address (`Throttle`)
 
@@ -255,7 +259,8 @@ def page(fn: Endpoint) -> Endpoint:
             else:
                 response = error_page(request, exc.text(request.state.lang), status)
         if fresh:
-            response.set_cookie(COOKIE, browser_id, httponly=True, samesite="strict", path="/")
+            response.set_cookie(COOKIE, browser_id, httponly=True, samesite="strict", path="/",
+                                secure=cfg.secure_cookies)
         # every page shows a session as it is now: the back button after a send or a delete asks again
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("Content-Security-Policy",
@@ -333,8 +338,46 @@ class Throttle:
 
 
 def client_key(request: Request) -> str:
-    """Who is trying: the address the request came from."""
-    return request.client.host if request.client is not None else "?"
+    """Who is trying: the address the request came from. Behind the configured proxy (`[web] trusted_proxy`) that
+    is the last address in X-Forwarded-For that is not a proxy of ours (the one our proxy saw: whatever a client
+    put before it is its own say); from any other peer the header is ignored, so nobody picks their own key."""
+    peer = request.client.host if request.client is not None else "?"
+    proxies = config(request).trusted_proxies
+    if not proxies or not _within(peer, proxies):
+        return peer
+    for part in reversed(",".join(request.headers.getlist("x-forwarded-for")).split(",")):
+        address = part.strip()
+        if not address:
+            continue
+        if not _within(address, proxies):
+            try:
+                return str(ipaddress.ip_address(address))
+            except ValueError:  # not an address (a proxy that writes names): the peer, as without a proxy
+                return peer
+    return peer
+
+
+def _within(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == net.version and ip in net for net in networks)
+
+
+def trusted_proxies(value: Any) -> tuple[IPNetwork, ...]:
+    """`[web] trusted_proxy`: an address ("127.0.0.1"), a network ("10.0.0.0/8") or a list of them; none: ()."""
+    items = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else [value]
+    networks = []
+    for item in items:
+        if item is None or item == "":
+            continue
+        try:
+            networks.append(ipaddress.ip_network(str(item).strip(), strict=False))
+        except ValueError:
+            raise ConfigError(f"[web] trusted_proxy = {item!r}: give the reverse proxy's IP address as the app sees "
+                              'it (e.g. "127.0.0.1" when nginx runs on this machine)') from None
+    return tuple(networks)
 
 
 

@@ -1,6 +1,10 @@
 """The participant's page, `/p/{token}`: the sent version's summary, top 7 and action points, and per insight agree /
-disagree / a better wording / a remark, "Mist er iets?" and an explicit approval. No account, no JavaScript needed
-(plain forms, POST-redirect-GET, a CSRF token), in the session's language, phone first.
+disagree / a better wording / a remark, per action point right / not right with a remark, "done" for the actions
+carried from earlier sessions of the series, "Mist er iets?" and an explicit approval. A version sent during the
+round replaces the one the link was made for: the answers on what stayed carry over and the page says what changed.
+No account, no JavaScript needed (plain forms, POST-redirect-GET, a CSRF token), in the session's language, phone
+first. With JavaScript on, `static/app.js` saves each answer as it is given (the same form, posted by fetch and
+answered with JSON) and says "Bewaard." without reloading the page.
 
 The token opens this page only: no facilitator page, no other session, no download. Answers go to the answer store
 (`review.answers`), never under the session's lock, so twenty participants and a running job never wait on each
@@ -14,14 +18,15 @@ import re
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.core.language import format_date, texts
+from pipeline.core.language import clock, format_date, texts
 from pipeline.core.session import Session
 from pipeline.core.types import TOP_N
 from pipeline.review.answers import Invitation, existing_store
 from pipeline.review.browser import item_of
+from pipeline.review.round import follow_latest, group_answers, shown, shown_carried
 from pipeline.web.app import (
     COOKIE,
     CSRF_FIELD,
@@ -66,7 +71,8 @@ def _not_found(request: Request) -> Response:
 
 def _respond(request: Request, response: Response, browser_id: str, fresh: bool) -> Response:
     if fresh:
-        response.set_cookie(COOKIE, browser_id, httponly=True, samesite="lax", path="/p/")
+        response.set_cookie(COOKIE, browser_id, httponly=True, samesite="lax", path="/p/",
+                            secure=config(request).secure_cookies)
     for key, value in HEADERS.items():
         response.headers.setdefault(key, value)
     return response
@@ -88,10 +94,14 @@ async def participant_page(request: Request) -> Response:
     fresh = browser_id is None
     browser_id = browser_id or cfg.guard.new_id()
     csrf = cfg.guard.csrf_token(browser_id)
+    state = invitation.state()
+    if state == "expired" and store.round_over(invitation.session):
+        state = "round_over"  # the round's deadline passed: it counts as closed
+    if state == "ok":  # a version sent since the invitation: the page shows it, the answers carried over
+        invitation = await in_thread(follow_latest, session, store, invitation)
     insights, title = await in_thread(_version_insights, session, invitation)
     language = insights.language
     words = texts(language, "participant")
-    state = invitation.state()
     if state != "ok":
         message = words[state].format(date=format_date(invitation.deadline, language))
         html = _env.get_template("participant_closed.html").render(lang=language, p=words, message=message)
@@ -104,17 +114,28 @@ async def participant_page(request: Request) -> Response:
             return _respond(request, PlainTextResponse(Message("csrf_expired").text(language), status_code=403),
                             browser_id, fresh)
         item = await in_thread(_save, store, invitation, {k: str(v) for k, v in data.items()})
-        anchor = f"#{item.replace(':', '-')}" if item else ""
+        if item:
+            store.update_seen(invitation)  # they answer on the new version: "since your last visit" is said
+        if "application/json" in request.headers.get("accept", ""):  # app.js saved it without leaving the page
+            return _respond(request, JSONResponse({"saved": item, "message": words["saved"] if item else ""},
+                                                  status_code=200 if item else 400), browser_id, fresh)
+        anchor = f"#{item.partition(':')[2] if item.startswith('carried:') else item.replace(':', '-')}" if item else ""
         return _respond(request, RedirectResponse(f"/p/{token}?saved={item}{anchor}", status_code=303),
                         browser_id, fresh)
     store.opened(invitation)
     answers = store.answers_of(invitation.session, invitation.version, invitation.participant)
     facilitator, _where = cfg.facilitator()
-    who = (facilitator.split("<")[0].strip() if facilitator else "") or words["facilitator"]
-    html = _env.get_template("participant.html").render(
+    named = facilitator.split("<")[0].strip() if facilitator else ""
+    who = f"{words['facilitator']} ({named})" if named else words["facilitator"]
+    carried = await in_thread(shown_carried, session, invitation.version)
+    show = shown(session)  # the facilitator's opt-ins: the quoted lines, the group's answers
+    group = group_answers(store, invitation.session, invitation.version, invitation.participant) if show["group"] \
+        else {}
+    html = _env.get_template("participant.html").render(show=show, group=group, clock=clock,
         lang=language, p=words, name=invitation.participant, insights=insights, answers=answers, csrf=csrf,
         csrf_field=CSRF_FIELD, token=token, top=min(TOP_N, len(insights.insights)), item_of=item_of,
-        saved=request.query_params.get("saved"), title=title,
+        saved=request.query_params.get("saved"), title=title, carried=carried,
+        updated=_updated(store.update_of(invitation), words),
         deadline=format_date(invitation.deadline, language), who=who)
     return _respond(request, HTMLResponse(html), browser_id, fresh)
 
@@ -141,6 +162,21 @@ async def answers_copy(request: Request) -> Response:
         given += [f"{words['wording']}: {answers[(item, 'wording')]}" if (item, "wording") in answers else "",
                   f"{words['remark']}: {answers[(item, 'remark')]}" if (item, "remark") in answers else ""]
         lines += [f"{insight.rank}. {insight.title}", *([f"   {g}" for g in given if g] or ["   –"])]
+    views = {"agree": words["right"], "disagree": words["wrong"]}
+    if insights.actions:
+        lines += ["", words["actions"]]
+    for n, action in enumerate(insights.actions, start=1):
+        item = item_of("action", n)
+        given = [views.get(answers.get((item, "vote"), ""), ""),
+                 f"{words['remark']}: {answers[(item, 'remark')]}" if (item, "remark") in answers else ""]
+        lines += [f"{n}. {action.text}", *([f"   {g}" for g in given if g] or ["   –"])]
+    carried = shown_carried(session, invitation.version)
+    if carried:
+        lines += ["", words["carried"]]
+    for row in carried:
+        given = [words["done"] if answers.get((row.item, "done")) == "1" else "",
+                 f"{words['remark']}: {answers[(row.item, 'remark')]}" if (row.item, "remark") in answers else ""]
+        lines += [f"- {row.text}", *([f"   {g}" for g in given if g] or ["   –"])]
     if ("missing", "text") in answers:
         lines += ["", words["missing"], f"   {answers[('missing', 'text')]}"]
     if answers.get(("all", "approve")) == "1":
@@ -148,6 +184,16 @@ async def answers_copy(request: Request) -> Response:
     response = PlainTextResponse("\n".join(lines) + "\n", headers={
         **HEADERS, "Content-Disposition": 'attachment; filename="antwoorden.txt"'})
     return response
+
+
+def _updated(changes: dict[str, Any] | None, words: Any) -> str | None:
+    """"Sinds je laatste bezoek is de versie bijgewerkt: ..." for a version sent since the participant's visit."""
+    if changes is None:
+        return None
+    parts = [words[f"updated_{key}"].format(items=", ".join(f"\u201c{t}\u201d" for t in changes[key]))
+             for key in ("reworded", "new", "gone") if changes.get(key)]
+    parts += [words[f"updated_{key}"] for key in ("moved", "actions") if changes.get(key)]
+    return str(words["updated"]).format(changes="; ".join(parts) or words["updated_none"])
 
 
 def _version_insights(session: Session, invitation: Invitation) -> tuple[Any, str]:
@@ -164,6 +210,13 @@ def _save(store: Any, invitation: Invitation, data: dict[str, str]) -> str:
         store.save(invitation, item, "vote", vote if vote in ("agree", "disagree") else "")
         store.save(invitation, item, "wording", data.get("wording", ""))
         store.save(invitation, item, "remark", data.get("remark", ""))
+    elif re.fullmatch(r"action:\d{1,3}", item):  # klopt / klopt niet, and why
+        vote = data.get("vote", "")
+        store.save(invitation, item, "vote", vote if vote in ("agree", "disagree") else "")
+        store.save(invitation, item, "remark", data.get("remark", ""))
+    elif re.fullmatch(r"carried:carried_[0-9a-f]{6,40}", item):  # an earlier session's action: done?
+        store.save(invitation, item, "done", "1" if data.get("done") == "1" else "")
+        store.save(invitation, item, "remark", data.get("remark", ""))
     elif item == "missing":
         store.save(invitation, item, "text", data.get("text", ""))
     elif item == "all":
@@ -178,7 +231,7 @@ async def invite_page(request: Request) -> Response:
     """Invite (or remind) the participants; the page shows the links, mailed or to pass on."""
     from pipeline.mail.settings import load_mail_settings
     from pipeline.rounds import invite
-    from pipeline.web.pages_review import _nav, review_state, round_rows
+    from pipeline.web.pages_review import _nav, review_state, round_gate, round_rows
 
     session = session_of(request)
     data = request.state.form
@@ -189,25 +242,33 @@ async def invite_page(request: Request) -> Response:
     env = dict(os.environ)
     send = bool(load_mail_settings(env, cfg.settings.config_path).host)
     base = cfg.settings.section("web").get("public_url") or f"{request.url.scheme}://{request.url.netloc}"
+    chosen = data.get("shown") == "1"  # the form's two opt-ins (an unchecked box sends nothing)
     invited = await in_thread(lambda: invite(oogst(request), session, base_url=str(base), send=send, env=env,
                                                             reminder=remind,
-                                                            facilitator=cfg.facilitator()[0]))
-    return render(request, "review.html", **_nav(request, session), r=review_state(session, request.state.lang),
+                                                            facilitator=cfg.facilitator()[0],
+                                             show_quotes=(data.get("show_quotes") == "1") if chosen else None,
+                                             show_group=(data.get("show_group") == "1") if chosen else None))
+    return render(request, "review.html", **_nav(request, session),
+                  r=review_state(session, request.state.lang, round_gate(request, session)),
                   notice=None, before=False, invited=invited, round=round_rows(request, session),
                   p=texts(request.state.lang, "participant"))
 
 
 async def collect_answers(request: Request) -> Response:
     """Count the browser answers (and the copies collected before) into review.json, final.json, final.docx."""
+    from pipeline.rounds import collect
+
     session = session_of(request)
-    await in_thread(oogst(request).collect, session, [])
+    await in_thread(collect, oogst(request), session)
     return RedirectResponse(f"/s/{session.name}/review#final", status_code=303)
 
 
 async def close_round(request: Request) -> Response:
     """Close the round (the links say so) and count the answers into the final."""
+    from pipeline.rounds import close
+
     session = session_of(request)
-    await in_thread(lambda: oogst(request).collect(session, [], close=True))
+    await in_thread(close, oogst(request), session)
     return RedirectResponse(f"/s/{session.name}/review#final", status_code=303)
 
 

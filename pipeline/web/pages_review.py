@@ -37,7 +37,9 @@ def copy_problem(entry: dict[str, Any], language: str) -> str:
     return shown(message, str(entry.get("problem", "")), language)
 
 
-def review_state(session: Session, language: str) -> dict[str, Any]:
+def review_state(session: Session, language: str, gate: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the review page shows; `gate`: the approval gate's state (`round_gate`)."""
+    from pipeline.review.round import shown
     from pipeline.review.versions import sent_as_is, versions
 
     final = session.read_if(FINAL)
@@ -49,7 +51,7 @@ def review_state(session: Session, language: str) -> dict[str, Any]:
             "problems": [copy_problem(f, language) for f in (review or {}).get("files", [])
                          if f.get("status") == "rejected"],
             "files": [f for f in (review or {}).get("files", []) if f.get("status") == "ok"],
-            "has_draft": session.has(DRAFT)}
+            "has_draft": session.has(DRAFT), "gate": gate, "shown": shown(session)}
 
 
 def round_rows(request: Request, session: Session) -> list[dict[str, Any]]:
@@ -61,10 +63,26 @@ def round_rows(request: Request, session: Session) -> list[dict[str, Any]]:
     return round_state(store, session.name, session.roster())
 
 
+def round_gate(request: Request, session: Session) -> dict[str, Any]:
+    """The approval gate ([review] approval) as review.json counted it: "3 of 4 present participants approved; 4
+    required", who has not approved yet, and whether the final can be mailed."""
+    from pipeline.rounds import gate
+
+    language = request.state.lang
+    try:
+        state = gate(oogst(request), session)
+    except ConfigError as exc:
+        return {"line": exc.text(language), "open": False, "needed": True, "waiting": "", "problem": True}
+    waiting = ", ".join(state.waiting) if state.rule.needed and state.collected else ""
+    return {"line": state.line(language), "open": state.open, "needed": state.rule.needed, "problem": False,
+            "waiting": texts(language, "approval")["waiting"].format(names=waiting) if waiting else ""}
+
+
 async def review_page(request: Request) -> Response:
     session = session_of(request)
     notice = request.query_params.get("notice")
-    return render(request, "review.html", **_nav(request, session), r=review_state(session, request.state.lang),
+    return render(request, "review.html", **_nav(request, session),
+                  r=review_state(session, request.state.lang, round_gate(request, session)),
                   notice=notice if notice and re.fullmatch(r"v\d{1,4}", notice) else None,
                   before=request.query_params.get("before") == "1", invited=None,
                   round=round_rows(request, session), p=texts(request.state.lang, "participant"))
@@ -104,7 +122,9 @@ async def collect_copies(request: Request) -> Response:
         kept.append(target)
     try:
         # `oogst collect`: problems per file land in review.json; the series follows at once
-        await in_thread(oogst(request).collect, session, kept)
+        from pipeline.rounds import collect
+
+        await in_thread(collect, oogst(request), session, kept)
     except OogstError:
         for path in kept:
             path.unlink(missing_ok=True)
@@ -274,9 +294,23 @@ def mail_page_response(request: Request, session: Session, *, problem: str | Non
             except MailError:
                 person = {"name": facilitator, "email": ""}
     notice = request.query_params.get("notice") if problem is None else None
+    if problem is None and shown is None and not draft:
+        problem = gate_problem(request, session)
     return render(request, "mail.html", status=status, **_nav(request, session), mail=mail,
                   problem=problem or shown, draft=draft, eml=session.has(EML), notice=notice,
                   extra=extra, facilitator=facilitator, said=said, person=person, env=ENV_NAMES)
+
+
+def gate_problem(request: Request, session: Session) -> str | None:
+    """Why the final cannot be mailed yet for lack of approvals ([review] approval): who has not approved, what to
+    do; None when it can."""
+    from pipeline.mail.approval import check_approvals, configured
+
+    try:
+        check_approvals(session, configured(oogst(request).settings))
+    except (MailError, ConfigError) as exc:
+        return exc.text(request.state.lang)
+    return None
 
 
 ENV_NAMES = {"host": "OOGST_SMTP_HOST", "from": "OOGST_SMTP_FROM", "password": "OOGST_SMTP_PASSWORD"}

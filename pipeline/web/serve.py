@@ -12,12 +12,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipeline.core.errors import ConfigError, Message
 from pipeline.core.lock import stop_process
@@ -32,6 +34,7 @@ from pipeline.web.app import (
     WebConfig,
     load_secret,
     preferred_language,
+    trusted_proxies,
 )
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,8 @@ def create_app(cfg: WebConfig) -> Starlette:
         routes += module.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
     middleware = []
+    if cfg.guard.password is None:  # reached through a reverse proxy all the same: refused, with what to do
+        middleware.append(Middleware(RefuseForwarded))
     if is_loopback(cfg.host):  # no password then: refuse other host names, so a web page elsewhere cannot
         # reach this server through DNS rebinding
         hosts = ["127.0.0.1", "localhost", "::1", "[::1]"]
@@ -69,6 +74,26 @@ def create_app(cfg: WebConfig) -> Starlette:
                     exception_handlers={404: _unknown_page, 405: _unknown_page, Exception: _bug})
     app.state.config = cfg
     return app
+
+
+FORWARDING = {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded", b"x-real-ip"}
+
+
+class RefuseForwarded:
+    """The app runs without a password (on loopback, no public URL, no trusted proxy), yet a request says it came
+    through a reverse proxy (its forwarding headers): the facilitator's pages would be open to whoever reaches the
+    proxy. Refused with one line saying what to do; a browser on this machine never sends these headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and any(name in FORWARDING for name, _value in scope["headers"]):
+            language = preferred_language(Headers(scope=scope).get("accept-language"))
+            response = PlainTextResponse(Message("proxy_without_password").text(language), status_code=403)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 async def _unknown_page(request: Request, exc: Exception) -> Response:
@@ -98,7 +123,9 @@ def web_config(settings: Settings, *, host: str, state_dir: Path, env: Mapping[s
         from pipeline.mail.invite import link_base
 
         link_base(str(public_url))  # https (or loopback), else a one-line error before anything starts
-    if not is_loopback(host) or public_url:  # a public address reaches the facilitator's pages through the proxy
+    proxies = trusted_proxies(section.get("trusted_proxy"))
+    # a public address, or a proxy in front: the world reaches the facilitator's pages through it
+    if not is_loopback(host) or public_url or proxies:
         password = env.get("OOGST_WEB_PASSWORD") or None
         if password is None:
             password = secrets.token_urlsafe(12)
@@ -107,8 +134,9 @@ def web_config(settings: Settings, *, host: str, state_dir: Path, env: Mapping[s
     queue: JobQueue = SQLiteQueue(state_dir / JOB_QUEUE, ttl=ttl)
     if broker_url(settings):  # the distributed queue: jobs go to `oogst worker`s on the broker
         queue = open_queue(settings, env)
+    secure = urlsplit(str(public_url or "")).scheme == "https"  # reached over TLS: the cookie never goes in clear
     return WebConfig(settings, queue, Guard(load_secret(state_dir), password), max_upload_bytes=max_mb * 2**20,
-                     host=host, state_dir=state_dir)
+                     host=host, state_dir=state_dir, secure_cookies=secure, trusted_proxies=proxies)
 
 
 def start_worker(settings: Settings, queue_path: Path, *, ttl: float = DEFAULT_TTL) -> subprocess.Popen[bytes]:
@@ -143,7 +171,10 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
 
         sweeping = daily_sweep(cfg.service, cfg.queue)
     try:
-        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+        # proxy_headers off: uvicorn would believe X-Forwarded-For from any loopback peer; the app reads it itself,
+        # only from [web] trusted_proxy (web.app.client_key)
+        uvicorn.run(create_app(cfg), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5,
+                    proxy_headers=False)
     finally:
         if worker is not None:
             stop_process(worker, 30)

@@ -1,4 +1,5 @@
-// Oogst's own JavaScript: live progress (server-sent events), drag-and-drop upload, play the recording from a transcript line.
+// Oogst's own JavaScript: live progress (server-sent events), drag-and-drop upload, play the recording from a transcript line,
+// a participant's answers saved as they are given.
 "use strict";
 
 function clock(s) {
@@ -117,7 +118,7 @@ function markCurrentTab() {
 function submitOnce() {
   // A double click would send the same change twice; the second, made on the page before the first, is refused.
   document.querySelectorAll("form[method=post]").forEach(form => {
-    if (form.id === "upload-form") return;
+    if (form.id === "upload-form" || form.hasAttribute("data-autosave")) return;
     form.addEventListener("submit", () => {
       setTimeout(() => form.querySelectorAll("button[type=submit]").forEach(b => { b.disabled = true; }), 0);
     });
@@ -159,7 +160,49 @@ function watchMeaning() {
   poll();
 }
 
+function autosave() {
+  // The participant's page: each form (an insight, an action point, "Mist er iets?") is posted as it is answered,
+  // a choice at once, a text when the field is left, and "Bewaard." shows without leaving the page. The same POST as
+  // without JavaScript; when it fails the form is sent the plain way, so nothing is lost.
+  document.querySelectorAll("form[data-autosave]").forEach(form => {
+    const button = form.querySelector("button[type=submit]");
+    let sent = null, last = Promise.resolve();  // one post of a form at a time, in the order given: a slow earlier
+                                                // post must not arrive after, and undo, a later one
+    function say(text) {
+      if (!button) return;
+      const id = button.id.replace(/^save-/, "saved-");
+      let note = document.getElementById(id);
+      if (!note) {
+        note = document.createElement("span");
+        note.id = id;
+        note.className = "saved";
+        note.setAttribute("role", "status");
+        button.after(note);
+      }
+      note.textContent = text;
+    }
+    function save() {
+      const body = new URLSearchParams(new FormData(form));
+      if (sent === body.toString()) return last;
+      sent = body.toString();
+      say("…");
+      last = last.then(() => fetch(form.action, {method: "POST", body: body, credentials: "same-origin",
+                                                 cache: "no-store", headers: {"Accept": "application/json"}})
+        .then(r => r.ok ? r.json() : Promise.reject(r.status))
+        .then(answer => { if (sent === body.toString()) say(answer.message); })
+        .catch(() => { sent = null; HTMLFormElement.prototype.submit.call(form); }));
+      return last;
+    }
+    form.addEventListener("submit", ev => { ev.preventDefault(); save(); });
+    form.querySelectorAll("input[type=radio]").forEach(input => input.addEventListener("change", save));
+    form.querySelectorAll("textarea").forEach(box => {
+      box.addEventListener("change", save);
+      box.addEventListener("input", () => { sent = null; say(""); });
+    });
+  });
+}
+
 // A page from the back/forward cache would show the session as it was before a send or a delete: ask again.
 window.addEventListener("pageshow", ev => { if (ev.persisted) location.reload(); });
 
-document.addEventListener("DOMContentLoaded", () => { watchProgress(); dragAndDrop(); uploadWithProgress(); playFromLines(); markCurrentTab(); submitOnce(); showProblem(); watchMeaning(); });
+document.addEventListener("DOMContentLoaded", () => { watchProgress(); dragAndDrop(); uploadWithProgress(); playFromLines(); markCurrentTab(); submitOnce(); showProblem(); watchMeaning(); autosave(); });
