@@ -191,9 +191,10 @@ def corrected_texts(session: Session) -> list[str]:
     """Every turn's text with the corrections made by hand and the find-and-replace rules (what the analysis and the
     names stage read)."""
     from pipeline.core.replace import apply_rules
+    from pipeline.speakers.per_turn import split_ids
 
     corrections = session.corrections()
-    turns = apply_corrections(session.diarization(), corrections)
+    turns = apply_corrections(session.diarization(), corrections, later=split_ids(session.speaker_changes()))
     return [t.text for t in apply_rules(turns, session.replacements(), corrections).turns]
 
 
@@ -250,6 +251,9 @@ class Names(Stage):
         return [TURNS]
 
     def prepare(self, ctx: RunContext, plugs: Sequence[Extension]) -> None:
+        from pipeline.speakers.per_turn import migrate_corrections
+
+        migrate_corrections(ctx.session)  # `--from names`: the analysis stage did not rewrite them by ids
         for plug in plugs:
             plug.propose_names(ctx)
 
@@ -269,6 +273,7 @@ class Names(Stage):
         from pipeline.core.replace import apply_rules
         from pipeline.insights.phases import turns_with_phases
         from pipeline.speakers.names import load_names, resolve_labels, with_names
+        from pipeline.speakers.per_turn import split_ids
 
         session = ctx.session
         turns = session.diarization()
@@ -277,7 +282,8 @@ class Names(Stage):
         proposed = {label: name for plug in plugs for label, name in plug.proposed_names(ctx).items()}
         chosen = {**proposed, **load_names(session), **given}
         turns = with_names(turns, {label: name for label, name in chosen.items() if label in turns.speakers})
-        turns = apply_corrections(turns, session.corrections())  # lines corrected by hand (web page)
+        parts = split_ids(session.speaker_changes())  # their corrections wait for the split
+        turns = apply_corrections(turns, session.corrections(), later=parts)  # lines corrected by hand (web page)
         turns = apply_rules(turns, session.replacements(), session.corrections())  # find and replace, after them
         turns = speakers_per_turn(session, turns, chosen)  # moved, split, merged (after the line corrections)
         analysis, _ = session_analysis(session)
@@ -290,12 +296,12 @@ def speakers_per_turn(session: Session, turns: Turns, names: dict[str, str]) -> 
     corrected on a part of a split turn (keyed by its id), then the names of the speakers a change made."""
     from pipeline.core.layers import apply_id_corrections
     from pipeline.speakers.names import with_names
-    from pipeline.speakers.per_turn import apply_speaker_changes
+    from pipeline.speakers.per_turn import apply_speaker_changes, split_ids
 
     changes = session.speaker_changes()
     if not changes:
         return turns
-    turns = apply_id_corrections(apply_speaker_changes(turns, changes), session.corrections())
+    turns = apply_id_corrections(apply_speaker_changes(turns, changes), session.corrections(), split_ids(changes))
     gone = {str(c.get("from")) for c in changes if c.get("op") == "merge"}
     return with_names(turns, {label: name for label, name in names.items() if label not in gone})
 
@@ -387,14 +393,18 @@ class Draft(Stage):
 
 def carry(session: Session) -> None:
     """Keep the corrections on the turns they belong to after a new transcript (another model) or new speakers: moved
-    where their text aligns, the others listed in corrections.json under "unplaced" with a warning. Before the analysis
-    and names keys are taken, so the keys see the corrections as they are applied."""
+    where their text aligns, the others listed in corrections.json under "unplaced" with a warning; a file keyed by
+    the turns' starts (before turn ids) is rewritten by ids first. Before the analysis and names keys are taken, so
+    the keys see the corrections as they are applied."""
     from pipeline.core.layers import carry_corrections
+    from pipeline.speakers.per_turn import migrate_corrections, split_ids
 
+    migrate_corrections(session)
     corrections, unplaced = session.corrections(), session.unplaced_corrections()
     if not corrections and not unplaced:
         return
-    placed, left = carry_corrections(session.diarization(), corrections, unplaced)
+    placed, left = carry_corrections(session.diarization(), corrections, unplaced,
+                                     parts=split_ids(session.speaker_changes()))
     if placed != corrections or left != unplaced:
         session.save_corrections(placed, left)
         moved = sum(1 for key in placed if key not in corrections)
@@ -454,7 +464,7 @@ def stage_range(start: str | None, until: str | None) -> tuple[int, int]:
 def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (), reporter: Reporter | None = None,
                force: bool = False, start: str | None = None, until: str | None = None, title: str | None = None,
                date: dt.date | None = None, asr_backend: Any = None, series: str | None = None,
-               remember_voices: bool | None = None) -> RunResult:
+               remember_voices: bool | None = None, keep_heard: bool = False) -> RunResult:
     """Process one recording or transcript file into outputs/<name>/, skipping what is up to date.
 
     The caller holds the session's lock (`service.Oogst.run`). Args:
@@ -470,11 +480,15 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
                          "nor a transcript (.vtt .srt .txt .docx); convert it or rename it")
     session = Session.create(settings.out_dir, session_name(path))
     decoded: list[np.ndarray] = []  # decoded once, only when a stage needs it
-    gone = not path.is_file() and session.removed_recording() is not None  # the retention policy deleted it
+    removed = session.removed_recording() is not None  # the retention policy deleted it
+    gone = not path.is_file() and (removed or keep_heard)  # or a follow-up without the recording at hand
     if gone:
         date = date or dt.date.fromisoformat(str(session.read(TRANSCRIPT).get("recorded")))
 
     def audio() -> np.ndarray:
+        if gone and not removed:
+            raise InputError(f"{session.name}: this step needs the sound and the recording is not in the session "
+                             "folder: run `oogst run` on the recording", "recording_not_here", name=session.name)
         if gone:
             raise InputError(f"{session.name}: the recording was deleted by the retention policy; this step needs "
                              "the sound: run the session again from its recording, or use the stages after it",
@@ -487,7 +501,7 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
                      date or date_from(session.name) or dt.date.fromtimestamp(path.stat().st_mtime),
                      title or title_from(session.name) or session.name, title is not None, audio,
                      lambda stage: STAGE_NAMES.index(stage) <= last, asr_backend, series, remember_voices,
-                     session.recorded(Draft.name))  # read before --from/--force drop the record: keep_edited
+                     session.recorded(Draft.name), sound=not gone)  # the record read before --from drops it
     for plug in plugs:
         plug.start(ctx)
     result = RunResult(session)
@@ -496,12 +510,14 @@ def run_stages(path: Path, settings: Settings, *, plugs: Sequence[Extension] = (
             break
         if not stage.applies(ctx):
             continue
-        if gone and stage.name in (Transcribe.name, Speakers.name):
-            if index >= redo_from or not all(session.has(a) for a in stage.artefacts(ctx)):
+        if (gone or keep_heard) and stage.name in (Transcribe.name, Speakers.name):
+            kept = index < redo_from and all(session.has(a) for a in stage.artefacts(ctx))
+            if gone and not kept:
                 audio()  # the one-line error: this stage needs the sound
-            result.skipped.append(stage.name)  # kept from before the recording went: the sound cannot redo it
-            reporter.end(session.name, stage.name, 0.0, True)
-            continue
+            if kept:  # kept from before the recording went (the sound cannot redo it), or as asked (`keep_heard`)
+                result.skipped.append(stage.name)
+                reporter.end(session.name, stage.name, 0.0, True)
+                continue
         stage.prepare(ctx, plugs)
         if index >= redo_from:
             session.invalidate(stage.name)

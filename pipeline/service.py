@@ -37,7 +37,7 @@ from pipeline.core.types import Action, Insights, Recognised, RunRequest, Turns
 from pipeline.models.catalog import PRECISIONS as PRECISIONS  # what a session may choose (the web form)
 from pipeline.models.catalog import session_model as session_model  # moved there: service.py under 600 lines
 from pipeline.run import STAGE_NAMES, RunResult, run_stages
-from pipeline.speakers.per_turn import correction_key
+from pipeline.speakers.per_turn import correction_key, migrate_corrections
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
@@ -224,7 +224,7 @@ class Oogst:
                               start=request.start, until=request.until, title=request.title,
                               date=dt.date.fromisoformat(request.date) if request.date else None,
                               asr_backend=asr_backend, series=request.series,
-                              remember_voices=request.remember_voices)
+                              remember_voices=request.remember_voices, keep_heard=request.keep_heard)
 
     def cut_clips(self, session: Session) -> None:
         """Each speaker's clip cut from the recording into .clips/ (the worker, after a run: the web app then only
@@ -260,9 +260,10 @@ class Oogst:
             raise SessionError("that transcript line does not exist (any more); reload the page", "line_gone")
         turn = turns.turns[index]
         text = " ".join(text.split())[:5000]
-        key = correction_key(session, turn)
-        previous = session.corrections().get(key, {})
+        key = correction_key(session, turn)  # its id: the correction stays with it when it is moved, split or merged
         with self.locked(session, "correct", layer=CORRECTIONS, base=base):
+            migrate_corrections(session)  # a file keyed by starts (before ids) rewritten by ids first
+            previous = session.corrections().get(key, {})
             session.save_corrections(with_correction(session.corrections(), turn.start, text,
                                                      original=previous.get("original") or turn.text,
                                                      speaker=turn.speaker, key=key))

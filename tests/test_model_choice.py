@@ -143,7 +143,7 @@ def test_the_names_stage_carries_them_in_the_session_folder(tmp_path: Path, capl
     with caplog.at_level("WARNING"):
         carry(session)
     data = json.loads(session.path(CORRECTIONS).read_text(encoding="utf-8"))
-    assert list(data["turns"]) == ["0.30"] and [u["key"] for u in data["unplaced"]] == ["9.50"]
+    assert list(data["turns"]) == ["t30"] and [u["key"] for u in data["unplaced"]] == ["9.50"]  # by the id now
     assert session.unplaced_corrections()[0]["text"] == "Dat vind ik een goed plan, Joris."
     assert "1 correction made on an earlier transcript matches no line of this one" in caplog.text
     before = session.path(CORRECTIONS).read_bytes()
@@ -232,7 +232,9 @@ def test_the_transcript_page_lists_corrections_that_fit_no_line(tmp_path: Path) 
     run_jobs(cfg)
     session = Session(cfg.out_dir / "kort")
     session.save_corrections({}, [{"key": "75.00", "text": "Dat vind ik een goed plan, Joris.",
-                                   "original": "Dat vind ik een goed plan van je."}])
+                                   "original": "Dat vind ik een goed plan van je."},
+                                  {"key": "t8050", "text": "Tot volgende week.", "original": "Tot volgende wee."}])
     page = client.get("/s/kort/transcript").text
     assert 'id="unplaced"' in page and "passen bij geen regel van dit transcript" in page
     assert "1:15" in page and "Dat vind ik een goed plan, Joris." in page
+    assert "1:20" in page  # one keyed by a turn id: at the moment the id names

@@ -269,12 +269,28 @@ def test_forget_a_person_clears_the_state_folders_stores(world: tuple[Oogst, Pat
     index = oogst.search_index()
     index.refresh()
     assert index.words("Inês"), "the index holds her name before"
+    from pipeline.jobs.queue import SQLiteQueue
+
+    queue = SQLiteQueue(tmp / "state" / "oogst" / "jobs.sqlite")  # the web app's queue: titles, names, errors
+    over = queue.submit("run", "oud", str(tmp / "opname-Inês.wav"), {"title": "Intervisie met Inês Došen",
+                                                                      "names": {"S1": "Inês Došen", "S5": "Piet"}})
+    queue.claim("w1")
+    queue.finish(over.id, "opname-Inês.wav: no audio stream found")
+    waiting = queue.submit("run", "vast", str(tmp / "vast.wav"), {"title": "Met Inês", "rerun": True})
+    other = queue.submit("run", "vast", str(tmp / "vast.wav"), {"title": "Met Piet"})
     dry = oogst.forget_person("groep", "Inês Došen", dry_run=True)
     assert dry.answers == 2 and dry.indexed > 0 and index.words("Inês")
+    assert dry.jobs == 2 and queue.get(over.id).params["title"] == "Intervisie met Inês Došen"  # listed, not changed
     assert any("participants' answers" in line for line in dry.lines(out, True))
+    assert any("2 job record(s)" in line for line in dry.lines(out, True))
 
     done = oogst.forget_person("groep", "Inês Došen")
-    assert done.answers == 2
+    assert done.answers == 2 and done.jobs == 2
+    ended = queue.get(over.id)
+    assert ended.params == {"title": "Intervisie met Oud-deelnemer", "names": {"S1": "Oud-deelnemer", "S5": "Piet"}}
+    assert ended.error == "opname-Oud-deelnemer.wav: no audio stream found" and "Inês" not in ended.input
+    assert queue.get(waiting.id).params["title"] == "Met Oud-deelnemer" and queue.get(waiting.id).status == "queued"
+    assert queue.get(other.id).params == {"title": "Met Piet"}  # the others' jobs as they were
     left = store.answers("oud")
     assert left and {a["participant"] for a in left} == {"Piet"}
     assert [i.participant for i in store.invitations("oud")] == ["Piet"]

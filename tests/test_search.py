@@ -46,10 +46,10 @@ def test_words_find_the_session_and_the_moment(tmp_path: Path) -> None:
     make_sessions(tmp_path / "outputs")
     oogst = service(tmp_path)
     hits = oogst.search_index().words("ouderavonden")  # the plural finds the singular too
-    assert places(hits)[:3] == [(PARENTS, "turn", "0"), (PARENTS, "turn", "1"), (PARENTS, "turn", "3")]
+    assert places(hits)[:3] == [(PARENTS, "turn", "t400"), (PARENTS, "turn", "t1100"), (PARENTS, "turn", "t2700")]
     assert hits[1].speaker == "Youssef" and hits[1].start == 11.0 and hits[1].day == "2026-04-14"
     assert ("ouderavond", True) in hits[1].parts()
-    assert places(oogst.search_index().words("gesprek"))[0] == (PARENTS, "turn", "2")  # gesprekken
+    assert places(oogst.search_index().words("gesprek"))[0] == (PARENTS, "turn", "t1950")  # gesprekken (by id)
     client = oogst.search_index().words("client")  # without the diaeresis: cliënt, cliënten
     assert client and all(h.session == HANDOVER for h in client) and len(client) >= 5
     kinds = {h.kind for h in oogst.search_index().words("checklist")}
@@ -75,7 +75,7 @@ def test_the_index_follows_corrections_names_and_deletions(tmp_path: Path) -> No
     correct(roots["parents"], 42.0, "Dat doe ik, ik bel de directeur voor de voorjaarsvakantie.",
             "Dat doe ik, ik bel de directeur van De Regenboog voor de kerstvakantie.", "S3")
     found = oogst.search_index().words("voorjaarsvakantie")
-    assert places(found) == [(PARENTS, "turn", "5")]  # what the transcript page shows
+    assert places(found) == [(PARENTS, "turn", "t4200")]  # what the transcript page shows
     assert oogst.search_index().words("kerstvakantie") == []
     oogst.name_speakers(oogst.session(PARENTS), {"S3": "Ilse van Dam"})
     assert oogst.search_index().words("voorjaarsvakantie")[0].speaker == "Ilse van Dam"
@@ -101,7 +101,7 @@ def test_meaning_finds_a_paraphrase(tmp_path: Path, encoder) -> None:
     oogst = service(tmp_path)
     assert oogst.search_index().words("uitgeput moe") == []  # no word in common
     hits = meaning(oogst.search_index(), "ik ben uitgeput en moe na het werk", encoder=encoder, limit=3)
-    assert places(hits)[0] == (PARENTS, "turn", "6")  # "... na een lange werkdag gewoon op, geen energie meer"
+    assert places(hits)[0] == (PARENTS, "turn", "t5000")  # "... na een lange werkdag gewoon op, geen energie meer"
     hits = meaning(oogst.search_index(), "de nieuwe begeleider leert de cliënt kennen", encoder=encoder, limit=3)
     assert hits[0].session == HANDOVER
     assert meaning(oogst.search_index(), "money for courses", encoder=encoder, limit=1)[0].session == ENGLISH
@@ -146,7 +146,7 @@ def test_the_search_page_links_to_the_moment(tmp_path: Path, language: str) -> N
     headers = {"accept-language": "en-GB,en" if language == "en" else "nl-NL,nl"}
     page = client.get("/search", params={"q": "ouderavonden"}, headers=headers)
     assert page.status_code == 200
-    assert f'href="/s/{PARENTS}/transcript?from=0#t1"' in page.text
+    assert f'href="/s/{PARENTS}/transcript?turn=t1100#turn-t1100"' in page.text  # by the turn's id
     assert "<mark>ouderavond</mark>" in page.text
     assert ("Op betekenis" if language == "nl" else "By meaning") in page.text
     front = client.get("/", headers=headers).text  # every page's header has the box; the search page its own
@@ -195,7 +195,25 @@ def test_vectors_embedded_later_reach_a_warm_meaning_search(tmp_path: Path, enco
     index = service(tmp_path).search_index()
     query = "ik ben uitgeput en moe na het werk"
     first = meaning(index, query, encoder, embed_limit=5, limit=50)  # a web request: only 5 texts embedded now
-    assert len(first) == 5 and (PARENTS, "turn", "6") not in places(first)
+    assert len(first) == 5 and (PARENTS, "turn", "t5000") not in places(first)
     assert embed_missing(index, encoder) >= 40  # the worker's idle time embeds the rest
     later = meaning(index, query, encoder, embed_limit=0, limit=3)  # nothing embedded by the request itself
-    assert places(later)[0] == (PARENTS, "turn", "6")  # the matrix in memory was read again
+    assert places(later)[0] == (PARENTS, "turn", "t5000")  # the matrix in memory was read again
+
+
+def test_a_result_links_to_its_line_by_id_after_a_split_renumbered_the_lines(tmp_path: Path) -> None:
+    roots = make_sessions(tmp_path / "outputs")
+    oogst = service(tmp_path)
+    session = oogst.session(roots["parents"].name)
+    oogst.change_speaker(session, "split", turn="t1100", word=4, speaker="new")  # line 1 becomes lines 1 and 2
+    hit = next(h for h in oogst.search_index().words("digitale ouderavond") if h.kind == "turn")
+    assert hit.ref == "t2700"  # by id: the index refreshed after the split, the id did not change
+    client, _ = make_client(tmp_path / "outputs", tmp_path / "state")
+    page = client.get("/search", params={"q": "digitale ouderavond"}).text
+    href = f"/s/{PARENTS}/transcript?turn=t2700#turn-t2700"
+    assert f'href="{href}"' in page
+    transcript = client.get(href.split("#")[0]).text
+    line = transcript.split('id="turn-t2700"')[1].split('class="turn"')[0]
+    assert "digitale ouderavond" in line
+    assert 'id="turn-t2700"' in transcript.split('<div class="turn" id="t4">')[1].split('class="turn"')[0]
+    # the line's number moved from 3 to 4 (the old #t3 would land on another line); its id stayed

@@ -41,7 +41,7 @@ def test_a_search_from_the_page_lands_on_the_turn(tmp_path: Path) -> None:
             wait_for(lambda: "/search?" in driver.current_url and walk.finds("#word-results"), 30, "the results")
             hits = walk.finds("#word-results li.hit")
             assert [(h.get_attribute("data-session"), h.get_attribute("data-ref")) for h in hits] == [
-                (LONG, str(LONG_LINE))]  # only the corrected line holds both words
+                (LONG, f"t{500 * LONG_LINE}")]  # only the corrected line holds both words (by its turn id)
             wait_for(lambda: walk.finds("#meaning-list"), 120, "the worker's meaning results")
             meaning = [h.get_attribute("data-session") for h in walk.finds("#meaning-list li.hit")]
             assert PARENTS in meaning  # the other sessions' parents' evenings, found by meaning
@@ -52,12 +52,14 @@ def test_a_search_from_the_page_lands_on_the_turn(tmp_path: Path) -> None:
             driver.save_screenshot(str(SHOTS / "search-results-390.png"))
 
             hits[0].find_element(By.TAG_NAME, "a").click()
-            wait_for(lambda: f"#t{LONG_LINE}" in driver.current_url and walk.finds(f"#t{LONG_LINE}"), 30,
+            wait_for(lambda: f"#turn-t{500 * LONG_LINE}" in driver.current_url and walk.finds(f"#t{LONG_LINE}"), 30,
                      "the transcript page")
-            assert "from=100" in driver.current_url
-            target = driver.execute_script("const t = document.querySelector(':target'); return t && t.id")
-            assert target == f"t{LONG_LINE}"
+            assert f"turn=t{500 * LONG_LINE}" in driver.current_url  # the page that holds the turn, found by its id
+            target = driver.execute_script("const t = document.querySelector(':target'); "
+                                           "return t && t.closest('.turn').id")
+            assert target == f"t{LONG_LINE}"  # the anchor by id is inside the line (on the second page)
             line = walk.find(f"#t{LONG_LINE}")
+            assert line.value_of_css_property("background-color") != "rgba(0, 0, 0, 0)"  # highlighted
             assert "ouderavond in maart" in line.text
             top = driver.execute_script("return arguments[0].getBoundingClientRect().top", line)
             assert -2 <= top < 900  # scrolled to it

@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.errors import OogstError
-from pipeline.core.session import CORRECTIONS, DIARIZATION, SPEAKER_CHANGES, TURNS, Session
+from pipeline.core.session import (
+    CORRECTIONS,
+    DIARIZATION,
+    DRAFT,
+    INSIGHTS,
+    SPEAKER_CHANGES,
+    TRANSCRIPT,
+    TURNS,
+    Session,
+)
 from pipeline.core.settings import Settings
 from pipeline.core.types import RunRequest, Turns, turn_id
 from pipeline.service import Oogst
@@ -94,7 +103,7 @@ def test_moved_split_and_merged_speakers_survive_a_rerun_and_undo(tmp_path: Path
     assert [(i, who) for i, who, _ in ids_and_speakers(session)] == [
         ("t200", "Anna"), ("t900", "Ben"), ("t1700", "Anna"), ("t2500", "Carl"), ("t3100", "Ben")]
     joined = "Does that also work when that person is sick? Then it all stops."  # both parts' corrections kept
-    assert session.turns().turns[3].text == joined and session.corrections()["25.00"]["text"] == joined
+    assert session.turns().turns[3].text == joined and session.corrections()["t2500"]["text"] == joined
     oogst.run(RunRequest(str(tmp_path / "handover.txt"), language="en", until="names"))
     assert session.turns().turns[3].text == joined
     assert [(i, who) for i, who, _ in ids_and_speakers(session)] == [
@@ -133,8 +142,8 @@ def test_the_cli_lists_moves_merges_and_undoes(tmp_path: Path, oogst: Oogst) -> 
     session = run_until_names(tmp_path, oogst)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "pipeline.cli", "speakers", str(session.root), *args],
-                              cwd=ROOT, capture_output=True, text=True)
+        return subprocess.run([sys.executable, "-m", "pipeline.cli", "speakers", str(session.root), *args,
+                               "--no-run"], cwd=ROOT, capture_output=True, text=True)  # the follow-up: below
 
     listed = cli("list")
     assert listed.returncode == 0 and "t900" in listed.stdout and "Ben" in listed.stdout
@@ -182,6 +191,13 @@ def test_the_web_form_splits_a_line_and_refuses_a_wrong_word_or_an_old_page(tmp_
     assert stale.status_code == 409 and session.turns().turns[1].speaker == "Ben"  # made on the page before: asked
     page = client.get("/s/handover/speakers").text
     assert 'id="merge-speakers"' in page and 'id="undo-speaker"' in page
+    # a line corrected on a page shown before the split: its number (4) is another line now; its turn id is not
+    fixed = "Then the team leader takes over. The main thing is that it is written down."
+    corrected = client.post("/s/handover/transcript", data={"csrf": token, "version": session.version(CORRECTIONS),
+                                                            "n": "4", "turn": "t3100", "text": fixed},
+                            follow_redirects=False)
+    assert corrected.status_code == 303 and corrected.headers["location"].endswith("saved=1#t5")
+    assert {k: v["text"] for k, v in session.corrections().items()} == {"t3100": fixed}
 
 
 def test_a_merged_speakers_voice_goes_into_the_persons_series_profile(tmp_path: Path) -> None:
@@ -205,3 +221,89 @@ def test_a_merged_speakers_voice_goes_into_the_persons_series_profile(tmp_path: 
     profiles = load_profiles(root)
     assert profiles["Sanne"]["sessions"]["sessie"] == {"sum": [4.0] * 4, "windows": 15}
     assert profiles["Joris"]["sessions"]["sessie"]["windows"] == 12
+
+
+def test_a_correction_is_keyed_by_turn_id_and_stays_through_move_merge_split_and_rerun(tmp_path: Path,
+                                                                                       oogst: Oogst) -> None:
+    session = run_until_names(tmp_path, oogst)
+    fixed = "Thanks. The handover often fails because nobody feels responsible for the client."
+    oogst.correct_line(session, 1, fixed)
+    assert list(session.corrections()) == ["t900"]  # by the turn's id, not its start
+    oogst.change_speaker(session, "move", turn="t900", speaker="Carl")
+    oogst.change_speaker(session, "merge", source="Anna", into="Ben")
+    oogst.change_speaker(session, "split", turn="t900", word=2, speaker="Ben")
+    assert {k: v["text"] for k, v in session.corrections().items()} == {
+        "t900": "Thanks.", "t900w1": fixed.split(" ", 1)[1]}  # each part keeps its corrected words
+    expected = [("t900", "Carl", "Thanks."), ("t900w1", "Ben", fixed.split(" ", 1)[1])]
+    assert transcript_texts(session)[1:3] == [text for _, _, text in expected]  # the page, before a run
+    oogst.run(RunRequest(str(tmp_path / "handover.txt"), language="en", until="names"))
+    assert ids_and_speakers(session)[1:3] == expected  # the names stage applies them the same way
+    assert session.read(TURNS)["corrected_ids"] == ["t900", "t900w1"]
+
+
+def test_an_old_corrections_file_keyed_by_start_still_works_and_is_rewritten_by_ids(tmp_path: Path,
+                                                                                   oogst: Oogst) -> None:
+    session = run_until_names(tmp_path, oogst)
+    # a session made before ids: lines keyed by their start; turn 25.00 corrected, then split (main's semantics:
+    # the correction applied to the whole line before the split)
+    session.write(SPEAKER_CHANGES, {"changes": [{"op": "split", "turn": "t2500", "word": 9, "speaker": "Ben",
+                                                 "was": "Carl", "at": "2026-12-01T10:00:00+01:00"}]})
+    session.write(CORRECTIONS, {"turns": {
+        "9.00": {"text": "Thanks. It goes wrong.", "original": said(1), "speaker": "S2", "at": "2026-12-01T10:00:00"},
+        "25.00": {"text": "Does that also work when that person is sick? Then it all stops.", "original": said(3),
+                  "speaker": "S3", "at": "2026-12-01T10:00:00"}}})
+    page = transcript_texts(session)  # read before any run: by start
+    assert page[1] == "Thanks. It goes wrong."
+    oogst.run(RunRequest(str(tmp_path / "handover.txt"), language="en", until="names"))
+    assert json.loads(session.path(CORRECTIONS).read_text(encoding="utf-8"))["turns"].keys() == {
+        "t900", "t2500", "t2500w9"}  # rewritten by ids on the next run
+    assert [text for _, _, text in ids_and_speakers(session)] == [
+        said(0), "Thanks. It goes wrong.", said(2), "Does that also work when that person is sick?",
+        "Then it all stops.", said(4)]
+    assert transcript_texts(session)[4] == "Then it all stops."
+
+
+def transcript_texts(session: Session) -> list[str]:
+    from pipeline.web.pages_session import transcript_lines
+
+    return [line["text"] for line in transcript_lines(session)]
+
+
+def test_a_correction_follows_its_line_when_a_new_transcript_shifts_the_times() -> None:
+    from pipeline.core.layers import carry_corrections
+
+    old = Turns.from_dict({"speakers": {"S1": "S1"}, "turns": [
+        {"speaker": "S1", "start": 9.0, "end": 12.0, "text": "the handover often goes wrong"}]})
+    new = Turns.from_dict({"speakers": {"S1": "S1"}, "turns": [
+        {"speaker": "S1", "start": 2.1, "end": 8.7, "text": "welcome everyone"},
+        {"speaker": "S1", "start": 9.3, "end": 12.2, "text": "the handover often goes wrong"}]})
+    corrections = {old.turns[0].id: {"text": "the hand-over often goes wrong", "original": old.turns[0].text}}
+    placed, left = carry_corrections(new, corrections, [])
+    assert left == [] and list(placed) == ["t930"] and placed["t930"]["moved_from"] == "t900"
+    assert carry_corrections(old, corrections, []) == (corrections, [])  # same times: nothing moves
+
+
+def draft_text(session: Session) -> str:
+    from docx import Document
+
+    doc = Document(str(session.path(DRAFT)))
+    cells = [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+@pytest.mark.slow  # the insights stage's sentence encoder (about 30 s on a busy machine)
+def test_oogst_speakers_brings_insights_speaking_time_and_draft_up_to_date(
+        tmp_path: Path, oogst: Oogst, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli import main
+
+    source = tmp_path / "handover.txt"
+    source.write_text(SCRIPT, encoding="utf-8")
+    oogst.run(RunRequest(str(source), language="en"))  # the whole run: insights and draft
+    session = oogst.session("handover")
+    assert "Carl" in draft_text(session) and session.has(INSIGHTS)
+    heard = [session.path(name).read_bytes() for name in (TRANSCRIPT, DIARIZATION)]
+    assert main(["speakers", str(session.root), "merge", "Carl", "Ben"]) == 0  # in this process: the encoder is loaded
+    assert "brought up to date" in capsys.readouterr().out
+    assert "Carl" not in draft_text(session)  # speaking time and the transcript appendix: Carl's turns are Ben's
+    assert "Carl" not in json.dumps(session.read(INSIGHTS))
+    assert [session.path(name).read_bytes() for name in (TRANSCRIPT, DIARIZATION)] == heard  # kept as heard

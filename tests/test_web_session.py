@@ -57,13 +57,13 @@ def test_a_correction_survives_reruns_and_reaches_the_draft(processed) -> None:
     client.post("/s/intervisie/transcript", data={"csrf": token, "n": "1",
                                                   "text": "Ik ga volgende week met mijn teamleider praten."})
     corrections = json.loads((root / "corrections.json").read_text(encoding="utf-8"))
-    assert corrections["turns"]["6.00"]["original"].endswith("leidinggevende praten.")
+    assert corrections["turns"]["t600"]["original"].endswith("leidinggevende praten.")  # by the turn's id
     transcript = (root / "transcript.json").read_text(encoding="utf-8")
     run_jobs(cfg)
     assert (root / "transcript.json").read_text(encoding="utf-8") == transcript  # Whisper's output untouched
     turns = json.loads((root / "turns.json").read_text(encoding="utf-8"))
     assert turns["turns"][1]["text"] == "Ik ga volgende week met mijn teamleider praten."
-    assert turns["corrected"] == ["6.00"]
+    assert turns["corrected"] == ["6.00"] and turns["corrected_ids"] == ["t600"]  # the starts, as before; the ids
     assert "teamleider" in docx_text(root / "draft.docx")
     assert "✔ verbeterd" in client.get("/s/intervisie/transcript").text
     # a forced re-run from the start keeps it

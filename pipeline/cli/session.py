@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.cli import add_common, date, err, on_session, service
 from pipeline.core.errors import ReviewError
-from pipeline.core.session import PSEUDONYMS, REVIEW, TURNS
+from pipeline.core.session import PSEUDONYMS, REVIEW, TURNS, Session
+
+if TYPE_CHECKING:
+    from pipeline.service import Oogst
 from pipeline.review.answers import existing_store
 
 
@@ -27,12 +31,39 @@ def cmd_names(args: argparse.Namespace) -> int:
     return 0
 
 
+def follow_up(oogst: Oogst, session: Session, quiet: bool = False) -> None:
+    """The command line's follow-up of a change (`Oogst.rerun`; the web app queues a re-run job instead): the
+    session run again here from its own copy of the recording with the title and date it has, transcription and
+    speaker detection kept (`RunRequest.keep_heard`), so names, insights, speaking time, the series' voices and
+    the draft follow; only the stages whose inputs changed run. Without the recording in the session folder (a
+    session made by `oogst run`) the series' voices stay as they are until `oogst run` on the recording."""
+    from pipeline.core.language import title_from
+    from pipeline.core.session import TRANSCRIPT
+    from pipeline.core.stages import ConsoleReporter
+    from pipeline.core.types import RunRequest
+
+    heard = session.read(TRANSCRIPT)
+    if session.root.parent.resolve() != oogst.out_dir.resolve():  # a session given by its path: its own folder
+        from pipeline.service import Oogst
+
+        oogst = Oogst(dataclasses.replace(oogst.settings, out_dir=session.root.parent), state_dir=oogst.state_dir)
+    # `oogst run` keeps no copy (the web app does): then the stages after speaker detection run without the sound
+    recording = session.recording() or session.removed_recording() or session.root / str(heard.get("source"))
+    title = str(heard.get("title") or "") or None
+    oogst.run(RunRequest(str(recording), title=None if title == title_from(session.name) else title,
+                         date=str(heard["recorded"]) if heard.get("recorded") else None, keep_heard=True),
+              reporter=ConsoleReporter(quiet))
+
+
 def cmd_speakers(args: argparse.Namespace) -> int:
-    """`oogst speakers SESSION move|split|merge|undo|list`: speakers per turn (speaker-changes.json)."""
+    """`oogst speakers SESSION move|split|merge|undo|list`: speakers per turn (speaker-changes.json), then the
+    follow-up the web app does too (`follow_up`, which the service calls after the change) unless `--no-run`."""
     from pipeline.core.errors import ConfigError
 
     oogst = service(args)
     session = oogst.session(args.session)
+    if not args.no_run:
+        oogst.rerun = lambda changed: follow_up(oogst, changed, oogst.settings.quiet)
     what, rest = args.change, list(args.values)
     wanted = {"move": 2, "split": 3, "merge": 2, "undo": 0, "list": 0}
     usage = {"move": "move TURN SPEAKER", "split": "split TURN WORD SPEAKER", "merge": "merge SPEAKER INTO",
@@ -56,7 +87,10 @@ def cmd_speakers(args: argparse.Namespace) -> int:
         if not rest[1].isdigit():
             raise ConfigError(f"{rest[1]}: WORD is the number of the word the second part starts with (2 or more)")
         oogst.change_speaker(session, "split", turn=rest[0], word=int(rest[1]), speaker=rest[2])
-    print(f"-> {session.path(TURNS)} (run `oogst run` again to carry it into insights, speaking time and draft)")
+    if args.no_run:
+        print(f"-> {session.path(TURNS)} (run `oogst run` again to carry it into insights, speaking time and draft)")
+    else:
+        print(f"-> {session.path(TURNS)}, insights, speaking time and draft brought up to date")
     return 0
 
 
@@ -165,9 +199,15 @@ def add_session_commands(sub: Any) -> None:
                                       "never changed) and applied on every run: `list` shows each turn's id; "
                                       "`move TURN SPEAKER`; `split TURN WORD SPEAKER` (the second part, from word "
                                       "number WORD, goes to SPEAKER); `merge SPEAKER INTO`; `undo` (the last "
-                                      "change). SPEAKER: a label (S2), a name, or `new`.")
+                                      "change). SPEAKER: a label (S2), a name, or `new`. Then the session runs "
+                                      "again (as the web app does): names, insights, speaking time, the series' "
+                                      "voices and the draft follow; `--no-run` skips that.")
     speakers.add_argument("change", metavar="list|move|split|merge|undo")
     speakers.add_argument("values", nargs="*", metavar="ARG")
+    speakers.add_argument("--no-run", action="store_true",
+                          help="only record the change; by default insights, speaking time, the series' voices and "
+                               "the draft follow at once (the session run again, transcription and speaker "
+                               "detection kept)")
 
     hide = on_session(sub, "hide", cmd_hide,
                       help="always hide these names in what is shared (\"Tim=Timmie\" ties spellings)",

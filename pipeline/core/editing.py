@@ -16,6 +16,7 @@ from pipeline.core.layers import (
     InsightEdit,
     action_id,
     apply_edits,
+    correction_of,
     text_key,
     time_key,
 )
@@ -123,7 +124,7 @@ def _promoted(session: Session, edits: Edits, line: int | None) -> Edits:
     if line is None or not 0 <= line < len(turns.turns):
         raise SessionError("that transcript line does not exist (any more); reload the page", "line_gone")
     turn = turns.turns[line]
-    corrected = session.corrections().get(time_key(turn.start), {}).get("text")
+    corrected = (correction_of(session.corrections(), turn) or {}).get("text")
     text = corrected or turn.text
     new_key = f"{ADDED}{time_key(turn.start)}"
     if any(a.key == new_key for a in edits.added):

@@ -3,7 +3,12 @@
 `corrections.json` holds transcript lines corrected by hand; the names stage applies them to turns.json, so they
 reach insights and draft and survive every re-run (transcript.json, Whisper's output, is never changed):
 
-    {"turns": {"12.34": {"text": "corrected line", "original": "what Whisper heard", "speaker": "S1", "at": "…"}}}
+    {"turns": {"t1234": {"text": "corrected line", "original": "what Whisper heard", "speaker": "S1", "at": "…"}}}
+
+A line is keyed by its turn's id (`core.types.turn_id`, e.g. "t1234"; a part of a split turn "t1234w7"), so a
+correction stays on its line when the turn is moved, split or merged to another speaker. A file written before ids
+keys a line by its turn's start ("12.34", `time_key`): it is still read (`correction_of`) and rewritten by ids on
+the session's next run or change (`speakers.per_turn.migrate_corrections`).
 
 `edits.json` holds the facilitator's changes to the top 7 and the actions, on top of insights.json; the draft
 stage and `oogst collect` apply them:
@@ -24,11 +29,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import Any
 
-from pipeline.core.types import Action, Insight, Insights, Quote, Turns, _open
+from pipeline.core.types import Action, Insight, Insights, Quote, Turn, Turns, _open
 
 ADDED = "added-"  # the ids of insights and actions the facilitator added
 
@@ -50,31 +56,55 @@ def is_added(action: Action) -> bool:
 
 
 def time_key(seconds: float) -> str:
-    """The key of a turn in corrections.json: its start time (turns are never renumbered by a rename)."""
+    """A turn's start as corrections.json keyed lines before turn ids (and as turns.json's "corrected" lists them)."""
     return f"{seconds:.2f}"
 
 
 # -- transcript corrections ----------------------------------------------------------------------------------
-def apply_corrections(turns: Turns, corrections: dict[str, dict[str, Any]]) -> Turns:
-    """Turns with corrected lines in place of what the recogniser heard (marked `corrected` in turns.json)."""
+def correction_of(corrections: Mapping[str, Mapping[str, Any]], turn: Turn) -> Mapping[str, Any] | None:
+    """A turn's correction: by its id, else (a file written before ids, not yet rewritten) by its start."""
+    found = corrections.get(turn.id) if turn.id else None
+    return found if found is not None else corrections.get(time_key(turn.start))
+
+
+def line_key(turn: Turn) -> str:
+    """The key corrections.json gives a turn's line: its id (its start for a turn without one)."""
+    return turn.id or time_key(turn.start)
+
+
+def key_time(key: str) -> float | None:
+    """The moment a correction's key names: a start ("12.34") or a turn's id ("t1234", "t1234_2"); None for a part
+    of a split turn ("t1234w7") or anything else."""
+    if is_time_key(key):
+        return float(key)
+    found = re.fullmatch(r"t(\d+)(?:_\d+)?", key)
+    return int(found[1]) / 100 if found else None
+
+
+def apply_corrections(turns: Turns, corrections: Mapping[str, dict[str, Any]], *,
+                      later: Collection[str] = ()) -> Turns:
+    """Turns with corrected lines in place of what the recogniser heard (marked `corrected` in turns.json, by start,
+    and `corrected_ids`). `later`: ids whose corrections wait for the speaker changes (the parts of a split turn,
+    `apply_id_corrections`)."""
     if not corrections:
         return turns
     changed = []
-    fixed: list[float] = []
+    fixed: list[Turn] = []
     for turn in turns.turns:
-        entry = corrections.get(time_key(turn.start))
+        entry = None if turn.id in later else correction_of(corrections, turn)
         if entry and str(entry.get("text", "")).strip():
             changed.append(replace(turn, text=str(entry["text"]).strip()))
-            fixed.append(turn.start)
+            fixed.append(turn)
         else:
             changed.append(turn)
     if not fixed:
         return replace(turns, turns=tuple(changed))
-    return replace(turns, turns=tuple(changed), corrected=tuple(time_key(t) for t in fixed))
+    return replace(turns, turns=tuple(changed), corrected=tuple(time_key(t.start) for t in fixed),
+                   extra={**turns.extra, "corrected_ids": [t.id for t in fixed]})
 
 
 def is_time_key(key: str) -> bool:
-    """A correction keyed by its turn's start (`time_key`), not by a turn id (a part split off, `speakers.per_turn`)."""
+    """A correction keyed by its turn's start (`time_key`, a file written before turn ids), not by a turn id."""
     try:
         float(key)
     except ValueError:
@@ -82,16 +112,19 @@ def is_time_key(key: str) -> bool:
     return True
 
 
-def apply_id_corrections(turns: Turns, corrections: dict[str, dict[str, Any]]) -> Turns:
-    """Turns with the lines corrected that are keyed by a turn id: parts of a split turn, corrected after the split
-    (applied after the speaker changes; their start is added to `corrected`)."""
-    by_id = {key: entry for key, entry in corrections.items() if not is_time_key(key)
+def apply_id_corrections(turns: Turns, corrections: Mapping[str, dict[str, Any]], parts: Collection[str]) -> Turns:
+    """Turns with the lines corrected that are parts of a split turn (ids `parts`): applied after the speaker
+    changes; their start is added to `corrected`, their id to `corrected_ids`."""
+    by_id = {key: entry for key, entry in corrections.items() if key in parts
              and str(entry.get("text", "")).strip()}
     if not by_id:
         return turns
     changed = tuple(replace(t, text=str(by_id[t.id]["text"]).strip()) if t.id in by_id else t for t in turns.turns)
-    fixed = [time_key(t.start) for t in turns.turns if t.id in by_id]
-    return replace(turns, turns=changed, corrected=tuple(dict.fromkeys((*turns.corrected, *fixed))))
+    fixed = [t for t in turns.turns if t.id in by_id]
+    ids = [*turns.extra.get("corrected_ids", []), *(t.id for t in fixed)]
+    return replace(turns, turns=changed, corrected=tuple(dict.fromkeys((*turns.corrected,
+                                                                        *(time_key(t.start) for t in fixed)))),
+                   extra={**turns.extra, "corrected_ids": list(dict.fromkeys(ids))})
 
 
 ALIGNS = 0.6  # share of words in common (difflib ratio) for a correction's text to belong to a turn
@@ -110,41 +143,40 @@ def _alignment(entry: dict[str, Any], text: str) -> float:
                for side in ("original", "text"))
 
 
-def carry_corrections(turns: Turns, corrections: dict[str, dict[str, Any]],
-                      unplaced: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+def carry_corrections(turns: Turns, corrections: dict[str, dict[str, Any]], unplaced: list[dict[str, Any]], *,
+                      parts: Collection[str] = ()) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Corrections made on an earlier transcript, placed on the turns of the current one (a new model, another
-    number of speakers): each stays on the turn at its time when that turn's text still aligns with it, else goes
-    to the turn within `REACH` seconds whose text aligns best (at least `ALIGNS`), with `original` the new turn's
-    text and `moved_from` its old key. Those that align with no turn, and earlier unplaced ones that still do not,
-    are returned as unplaced: kept and listed, never dropped.
+    number of speakers, times shifted): each stays on its turn (by id, or by start for a file written before ids)
+    when that turn's text still aligns with it, else goes to the turn within `REACH` seconds of the moment its key
+    names whose text aligns best (at least `ALIGNS`), keyed by that turn's id, with `original` the new turn's text
+    and `moved_from` its old key. Those that align with no turn, and earlier unplaced ones that still do not, are
+    returned as unplaced: kept and listed, never dropped.
 
     Args:
         unplaced: corrections that did not fit an earlier transcript (tried again here).
+        parts: ids of the parts of split turns (`speakers.per_turn.split_ids`): the speaker changes place them.
     """
-    by_key = {time_key(t.start): t for t in turns.turns}
+    by_key = {line_key(t): t for t in turns.turns}
+    by_key.update({time_key(t.start): t for t in turns.turns if time_key(t.start) not in by_key})
     placed: dict[str, dict[str, Any]] = {}
     left: list[dict[str, Any]] = []
     pending = [(key, entry) for key, entry in corrections.items()]
     pending += [(str(e.get("key", "")), {k: v for k, v in e.items() if k != "key"}) for e in unplaced]
     for key, entry in pending:
-        if not is_time_key(key) and key:  # a part of a split turn, by its id: the speaker changes place it
+        if key in parts or (key and key_time(key) is None):  # a part of a split turn: the speaker changes place it
             placed[key] = entry
             continue
         here = by_key.get(key)
-        if here is not None and key not in placed and _alignment(entry, here.text) >= ALIGNS:
-            placed[key] = entry
+        if here is not None and line_key(here) not in placed and _alignment(entry, here.text) >= ALIGNS:
+            placed[line_key(here)] = entry
             continue
-        try:
-            was = float(key)
-        except ValueError:
-            was = None
+        was = key_time(key)
         near = [t for t in turns.turns if was is None or abs(t.start - was) <= REACH]
-        scored = sorted(((_alignment(entry, t.text), -abs(t.start - (was or t.start)), t) for t in near
-                         if time_key(t.start) not in placed), key=lambda x: (x[0], x[1]), reverse=True)
+        scored = sorted(((_alignment(entry, t.text), -abs(t.start - (was if was is not None else t.start)), t)
+                         for t in near if line_key(t) not in placed), key=lambda x: (x[0], x[1]), reverse=True)
         if scored and scored[0][0] >= ALIGNS:
             turn = scored[0][2]
-            placed[time_key(turn.start)] = {**entry, "original": turn.text, "moved_from": key,
-                                            "speaker": turn.speaker}
+            placed[line_key(turn)] = {**entry, "original": turn.text, "moved_from": key, "speaker": turn.speaker}
         else:
             left.append({"key": key, **entry})
     return placed, left
@@ -153,8 +185,10 @@ def carry_corrections(turns: Turns, corrections: dict[str, dict[str, Any]],
 def with_correction(corrections: dict[str, dict[str, Any]], start: float, text: str, *, original: str,
                     speaker: str, key: str | None = None) -> dict[str, dict[str, Any]]:
     """corrections.json's lines with this line corrected (an empty text, or the original one, removes it). `key`:
-    a turn id instead of the start (a part of a split turn)."""
+    the turn's id (what is written; without one, its start as before ids); a key by its start goes with it."""
     turns = dict(corrections)
+    if key and key != time_key(start):
+        turns.pop(time_key(start), None)
     key = key or time_key(start)
     if text.strip() and " ".join(text.split()) != " ".join(original.split()):
         turns[key] = {"text": " ".join(text.split()), "original": original, "speaker": speaker,

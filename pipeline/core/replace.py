@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pipeline.core.errors import InputError
-from pipeline.core.layers import time_key
+from pipeline.core.layers import correction_of, time_key
 from pipeline.core.types import Turn, Turns
 
 MAX_RULES = 200
@@ -120,20 +120,22 @@ def line_text(heard: str, correction: Mapping[str, Any] | None, rules: Sequence[
 
 def apply_rules(turns: Turns, rules: Sequence[Rule], corrections: Mapping[str, Mapping[str, Any]]) -> Turns:
     """Turns after `apply_corrections` with the rules applied (the names stage); the turns a rule changed are
-    listed in turns.json's "replaced" (their `layers.time_key`)."""
+    listed in turns.json's "replaced" (their `layers.time_key`) and "replaced_ids" (their ids)."""
     if not rules:
         return turns
     changed: list[Turn] = []
     keys: list[str] = []
+    ids: list[str] = []
     for turn in turns.turns:
-        key = time_key(turn.start)
-        text = line_text(turn.text, corrections.get(key), rules)
+        text = line_text(turn.text, correction_of(corrections, turn), rules)
         if text != turn.text:
-            keys.append(key)
+            keys.append(time_key(turn.start))
+            ids.append(turn.id)
             turn = replace(turn, text=text)
         changed.append(turn)
-    extra = {k: v for k, v in turns.extra.items() if k != "replaced"}
-    return replace(turns, turns=tuple(changed), extra={**extra, **({"replaced": keys} if keys else {})})
+    extra = {k: v for k, v in turns.extra.items() if k not in ("replaced", "replaced_ids")}
+    return replace(turns, turns=tuple(changed),
+                   extra={**extra, **({"replaced": keys, "replaced_ids": ids} if keys else {})})
 
 
 @dataclass(frozen=True)
@@ -145,20 +147,20 @@ class ReplacedLine:
     speaker: str
     before: str
     after: str
+    id: str = ""  # the turn's id: where the line is after a split or merge renumbered the lines
 
 
 def shown_texts(turns: Turns, base: Turns | None, corrections: Mapping[str, Mapping[str, Any]],
                 rules: Sequence[Rule]) -> list[str]:
     """Every line of turns.json as the layers make it now (what the names stage will write), for the pages:
     `base` is diarization.json (what was heard); without it turns.json's text with its correction is all there is."""
-    heard = {time_key(t.start): t.text for t in base.turns} if base is not None else {}
+    heard = {t.id: t.text for t in base.turns} if base is not None else {}
     out = []
     for turn in turns.turns:
-        key = time_key(turn.start)
-        if key in heard:
-            out.append(line_text(heard[key], corrections.get(key), rules))
+        if turn.id in heard:
+            out.append(line_text(heard[turn.id], correction_of(corrections, turn), rules))
         else:  # a turn the layers cannot rebuild: as written, with its correction
-            correction = corrections.get(key)
+            correction = correction_of(corrections, turn)
             out.append(str(correction["text"]) if correction and str(correction.get("text", "")).strip()
                        else turn.text)
     return out
@@ -173,10 +175,10 @@ def preview(turns: Turns, base: Turns | None, corrections: Mapping[str, Mapping[
     made = _when(rule.made)
     found = []
     for n, (turn, old) in enumerate(zip(turns.turns, before, strict=True)):
-        at = _when((corrections.get(time_key(turn.start)) or {}).get("at"))
+        at = _when((correction_of(corrections, turn) or {}).get("at"))
         if at is not None and made is not None and at >= made:
             continue  # corrected at or after the rule: the line keeps its text (as in `line_text`)
         new = replaced(old, rule)[0]
         if new != old:
-            found.append(ReplacedLine(n, turn.start, turns.name(turn.speaker), old, new))
+            found.append(ReplacedLine(n, turn.start, turns.name(turn.speaker), old, new, turn.id))
     return found

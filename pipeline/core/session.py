@@ -87,6 +87,7 @@ UPLOADS_DIR = ".uploads"  # in the outputs folder: uploads being received and ch
 HELD_UPLOADS = "held-*"  # in .uploads/: an upload of a file already in a session, kept while the facilitator is asked
 FACILITATOR = "facilitator.json"  # in the web app's state folder: the facilitator as asked on the mail page
 SEARCH_INDEX = "search.sqlite"  # in the state folder: the search index across sessions (pipeline.search)
+JOB_QUEUE = "jobs.sqlite"  # in the state folder: the embedded job queue (pipeline.jobs.queue)
 RETENTION_POLICY = "retention-policy.json"  # in the state folder: the retention policy chosen on the settings page
 SERIES_FILE = "series.json"
 VOICE_PROFILES = "voices.json"

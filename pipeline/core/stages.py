@@ -52,6 +52,7 @@ class RunContext:
     series: str | None = None  # --series (None: keep the session's)
     remember_voices: bool | None = None
     written_draft: dict[str, str] = field(default_factory=dict)  # the draft stage's record before --from/--force
+    sound: bool = True  # False: the recording is gone (retention) or not at hand (a follow-up): keep what needs it
     _source_hash: str | None = None
 
     @property

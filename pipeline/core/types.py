@@ -551,6 +551,7 @@ class RunRequest:
     rerun: bool = False  # a re-run after names, corrections or edits: the transcription is up to date
     model: str | None = None  # the Whisper model chosen for this session (a name; None: the session's, else default)
     compute_type: str | None = None  # its precision (with a job broker: which kind of worker runs it)
+    keep_heard: bool = False  # keep transcription and speaker detection as they are (a follow-up; not a job's)
 
     PARAMS = ("title", "date", "language", "speakers", "vocabulary", "names", "pseudonymise", "participants",
               "start", "series", "remember_voices", "rerun", "model", "compute_type")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import ConfigError, InputError, require
 from pipeline.core.language import session_name, texts
-from pipeline.core.session import hash_file
+from pipeline.core.session import JOB_QUEUE, hash_file
 from pipeline.core.types import RunRequest
 from pipeline.jobs.queue import DEFAULT_TTL, Job, JobQueue, SQLiteQueue, default_state_dir, when
 
@@ -48,7 +48,7 @@ def open_queue(settings: Settings, env: Mapping[str, str] | None = None) -> JobQ
     ttl = _seconds(settings, "ttl", DEFAULT_TTL)
     url = broker_url(settings)
     if url is None:
-        return SQLiteQueue(default_state_dir(Path(settings.out_dir), env) / "jobs.sqlite", ttl=ttl)
+        return SQLiteQueue(default_state_dir(Path(settings.out_dir), env) / JOB_QUEUE, ttl=ttl)
     require("queue", "a broker URL (OOGST_BROKER_URL or broker in [queue])")
     from pipeline.jobs.celery_queue import DEFAULT_VISIBILITY_TIMEOUT, CeleryQueue
 

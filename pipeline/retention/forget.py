@@ -55,6 +55,7 @@ class Forgotten:
     roster: list[str] = field(default_factory=list)  # sessions whose roster listed them
     sessions: list[str] = field(default_factory=list)
     answers: int = 0  # their invitations and browser answers in the state folder
+    jobs: int = 0  # records of the series' jobs in the job queue that named them (input, title, names, error)
     indexed: int = 0  # the series' texts taken out of the search index (indexed again from the rewritten files)
 
     def lines(self, out_dir: Path, dry_run: bool) -> list[str]:
@@ -65,6 +66,8 @@ class Forgotten:
         rows += [f"  roster of {s}: entry {'would be ' if dry_run else ''}removed" for s in self.roster]
         if self.answers:
             rows.append(f"  {would}delete {self.answers} invitation(s) and answer(s) of theirs (participants' answers)")
+        if self.jobs:
+            rows.append(f"  {would}rewrite {self.jobs} job record(s) of the series in the job queue")
         if self.indexed:
             rows.append(f"  {would}take {self.indexed} text(s) of the series out of the search index")
         return rows
@@ -272,7 +275,51 @@ def forget_person(out_dir: Path, series: str, person: str, *, label: str, dry_ru
         profile = (series_file(root, VOICE_PROFILES),) if theirs else ()  # listed as deleted: their profile goes
         forget_files(root, pattern, label, changes, dry_run=dry_run, skip=profile)
     forget_in_state(out_dir, state_dir, person, changes, dry_run=dry_run)
+    changes.jobs = forget_in_queue(state_dir, out_dir, set(changes.sessions),
+                                   pattern, label, dry_run=dry_run)
     return changes
+
+
+OVER = ("done", "failed", "cancelled")  # `jobs.queue.OVER`: a job no worker will run again
+
+
+def forget_in_queue(state_dir: Path | None, out_dir: Path, sessions: set[str], pattern: Names, label: str, *,
+                    dry_run: bool) -> int:
+    """The embedded job queue's records of the series' sessions (`jobs.queue.SQLiteQueue`'s table, which this
+    package may not import): their name replaced by `label` in the title, names and other parameters, the error
+    and the progress, and in the input path of a job that is over (a queued or running job keeps the file it runs);
+    deleted content overwritten on disk (secure_delete, WAL checkpoint). Returns how many jobs changed (would
+    change); no queue file is made when absent. A distributed queue (Celery) keeps its records in its broker."""
+    from pipeline.core.database import connect
+    from pipeline.core.session import JOB_QUEUE, state_folder
+
+    path = (Path(state_dir) if state_dir is not None else state_folder(out_dir)) / JOB_QUEUE
+    if not path.is_file() or not sessions:
+        return 0
+    changed = 0
+    with connect(path) as db:
+        db.execute("PRAGMA secure_delete = ON")  # per connection: before the transaction
+        db.execute("BEGIN IMMEDIATE")
+        marks = ",".join("?" * len(sessions))
+        rows = db.execute(f"SELECT id, status, input, params, error, progress FROM jobs WHERE session IN ({marks})",
+                          sorted(sessions)).fetchall()
+        for row in rows:
+            new = {"params": json.dumps(_json(json.loads(row["params"] or "{}"), pattern, label), sort_keys=True),
+                   "progress": json.dumps(_json(json.loads(row["progress"] or "{}"), pattern, label)),
+                   "error": pattern.sub(label, row["error"]) if row["error"] else row["error"],
+                   "input": pattern.sub(label, row["input"]) if row["status"] in OVER else row["input"]}
+            if json.loads(new["params"]) == json.loads(row["params"] or "{}") and \
+                    json.loads(new["progress"]) == json.loads(row["progress"] or "{}") and \
+                    new["error"] == row["error"] and new["input"] == row["input"]:
+                continue
+            changed += 1
+            if not dry_run:
+                db.execute("UPDATE jobs SET params = ?, progress = ?, error = ?, input = ? WHERE id = ?",
+                           (new["params"], new["progress"], new["error"], new["input"], row["id"]))
+        db.execute("COMMIT")
+        if not dry_run:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and out of the write-ahead log
+    return changed
 
 
 def forget_in_state(out_dir: Path, state_dir: Path | None, person: str, changes: Forgotten, *, dry_run: bool) -> None:

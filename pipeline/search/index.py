@@ -71,7 +71,7 @@ class Hit:
 
     session: str
     kind: str  # "turn", "insight" or "action"
-    ref: str  # a turn's index in turns.json; an insight's or action's key (the top 7 page's anchors)
+    ref: str  # a turn's id (`core.types.turn_id`; its index in an index made before ids); an insight's or action's key
     start: float | None  # seconds into the recording (a turn, an action); None for an insight
     speaker: str
     text: str
@@ -306,7 +306,8 @@ def session_units(session: Session, *, originals: bool = False
     if what.turns is not None:
         for n, turn in enumerate(what.turns.turns):
             if turn.text.strip():
-                rows.append(("turn", str(n), turn.start, what.turns.name(turn.speaker), " ".join(turn.text.split())))
+                rows.append(("turn", turn.id or str(n), turn.start, what.turns.name(turn.speaker),
+                             " ".join(turn.text.split())))
     if what.insights is not None:
         for insight in what.insights.insights:
             text = " ".join(f"{insight.title}. {insight.text}".split()) if insight.title else insight.text

@@ -127,7 +127,7 @@ class SeriesPlug(Extension):
         self.name = series_of(ctx.session, ctx.series, ctx.remember_voices)  # a later run keeps the series
 
     def propose_names(self, ctx: RunContext) -> None:
-        if self.name and not ctx.imported and ctx.session.removed_recording() is None:
+        if self.name and not ctx.imported and ctx.sound and ctx.session.removed_recording() is None:
             propose_names(ctx.settings.out_dir, self.name, ctx.session, ctx.audio)
 
     def proposed_names(self, ctx: RunContext) -> dict[str, str]:
@@ -147,6 +147,6 @@ class SeriesPlug(Extension):
 
     def finish(self, ctx: RunContext) -> None:
         if self.name and ctx.reaches("insights"):
-            gone = ctx.imported or ctx.session.removed_recording() is not None  # no sound: the voices stay as they are
+            gone = ctx.imported or not ctx.sound or ctx.session.removed_recording() is not None  # voices stay
             keep_session(ctx.settings.out_dir, self.name, ctx.session, audio=None if gone else ctx.audio,
                          remember_voices=ctx.remember_voices)

@@ -7,10 +7,13 @@ changes in the order they were made (diarization.json, the diarizer's output, is
                  {"op": "merge", "from": "S4", "into": "S1", "turns": ["t2043w7"], "name": "S4", "at": "…"}]}
 
 A turn is named by its id (`core.types.turn_id`), which stays the same on every re-run; a part split off is
-`<id>w<word>`. The names stage applies the list in order after the line corrections (a split cuts the corrected
-text at word `word`, counted from 0), so a change survives every re-run; a change whose turn is gone (another
-`--speakers`) is skipped with a warning and kept. "was", "turns" and "name" are what undo restores; the names stage
-reads only op, turn, speaker, word, from and into. Undo drops the last change.
+`<id>w<word>`. The names stage applies the list in order after the line corrections (a split cuts the line at word
+`word`, counted from 0), so a change survives every re-run; a change whose turn is gone (another `--speakers`) is
+skipped with a warning and kept. Line corrections are keyed by turn id too (corrections.json): a corrected turn
+that is split has its correction cut the same way, each part's words under the part's id, applied after the split
+(`split_correction`; undo joins them again); a move or merge leaves the correction on its turn. "was", "turns" and
+"name" are what undo restores; the names stage reads only op, turn, speaker, word, from and into. Undo drops the
+last change.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ from dataclasses import replace
 from typing import Any
 
 from pipeline.core.errors import OogstError
-from pipeline.core.layers import time_key, with_correction
-from pipeline.core.session import SPEAKER_CHANGES, TURNS, Session
+from pipeline.core.layers import is_time_key, time_key, with_correction
+from pipeline.core.session import DIARIZATION, SPEAKER_CHANGES, TURNS, Session
 from pipeline.core.types import Turn, Turns
 
 log = logging.getLogger(__name__)
@@ -207,15 +210,48 @@ def label_of(turns: Turns, speaker: str) -> str:
     return found[0]
 
 
-# -- the line corrections of split turns (corrections.json, `core.layers`) ----------------------------------------
+# -- the line corrections by turn id (corrections.json, `core.layers`) -----------------------------------------------
 def correction_key(session: Session, turn: Turn) -> str:
-    """The key of a turn's correction in corrections.json: its start (`time_key`), or its id when it is a part of a
-    split turn (the names stage applies those after the speaker changes)."""
-    return turn.id if turn.id in split_ids(session.speaker_changes()) else time_key(turn.start)
+    """The key of a turn's correction in corrections.json: its id (a part of a split turn has its own)."""
+    return turn.id or time_key(turn.start)
+
+
+def migrate_corrections(session: Session) -> bool:
+    """corrections.json written before turn ids (lines keyed by their start) rewritten by ids: a line whose turn of
+    diarization.json starts there gets that turn's id; one of a turn split since is cut the way the split cut the
+    line (the parts keyed by their ids, a part corrected by its id already keeps that). Keys that name no turn stay
+    (the next run places them by their text, `layers.carry_corrections`). True when the file was rewritten; the
+    caller holds the session's lock (or runs the session)."""
+    corrections = session.corrections()
+    old = [key for key in corrections if is_time_key(key)]
+    if not old or not session.has(DIARIZATION):
+        return False
+    heard = session.diarization()
+    at = {time_key(t.start): t for t in heard.turns}
+    changes = session.speaker_changes()
+    migrated = {key: entry for key, entry in corrections.items() if key not in old}
+    for key in old:
+        entry, turn = corrections[key], at.get(key)
+        if turn is None:
+            migrated.setdefault(key, entry)
+            continue
+        splits = [c for c in changes if c.get("op") == "split" and str(c.get("turn", "")).split("w")[0] == turn.id]
+        if not splits:
+            migrated.setdefault(turn.id, entry)
+            continue
+        # the correction applied to the whole line before the splits: cut its text the way they cut the line
+        alone = Turns({turn.speaker: turn.speaker},
+                      (replace(turn, text=str(entry.get("text", "")) or turn.text),))
+        for part in apply_speaker_changes(alone, splits).turns:
+            migrated.setdefault(part.id, {**entry, "text": part.text, **({"original": ""} if part.id != turn.id
+                                                                          else {})})
+    session.save_corrections(migrated)
+    log.info("%s: %d line corrections now keyed by turn id", session.name, len(old))
+    return True
 
 
 def split_correction(session: Session, change: dict[str, Any]) -> None:
-    """A turn corrected by its id (itself a part of a split turn) split again: each part keeps its corrected words."""
+    """A corrected turn split: each part keeps its corrected words, by its id (applied after the split)."""
     corrections = session.corrections()
     entry = corrections.get(str(change["turn"]))
     if entry is None:
@@ -228,8 +264,8 @@ def split_correction(session: Session, change: dict[str, Any]) -> None:
 
 
 def join_corrections(session: Session, turns: Turns, change: dict[str, Any]) -> None:
-    """A split undone whose parts were corrected by their ids: the whole turn keeps their corrected words, as one
-    correction by its start (nothing a person typed is lost with the split)."""
+    """A split undone whose parts were corrected: the whole turn keeps their corrected words, as one correction by
+    its id (nothing a person typed is lost with the split)."""
     parts = (str(change["turn"]), split_id(str(change["turn"]), int(change.get("word", 0))))
     corrections = session.corrections()
     if not any(part in corrections for part in parts):
@@ -238,14 +274,12 @@ def join_corrections(session: Session, turns: Turns, change: dict[str, Any]) -> 
     if parts[0] not in shown:
         return
     first = shown[parts[0]]
-    key = time_key(first.start)
     whole = " ".join(shown[p].text for p in parts if p in shown)
-    original = corrections.get(key, {}).get("original") or next(
-        (t.text for t in session.diarization().turns if t.id == parts[0]), whole)
+    original = next((t.text for t in session.diarization().turns if t.id == parts[0]), whole)
     for part in parts:
         corrections.pop(part, None)
     session.save_corrections(with_correction(corrections, first.start, whole, original=original,
-                                             speaker=first.speaker))
+                                             speaker=first.speaker, key=first.id))
 
 
 # -- the operations, under the session's lock (`service.Oogst.change_speaker`) --------------------------------------
@@ -254,6 +288,7 @@ def record_change(session: Session, op: str, *, turn: str = "", speaker: str = "
     """Move turn `turn` to `speaker` ("new": a new one), split it at word `word` (from 1) giving the rest to
     `speaker`, or merge speaker `source` into `into`: checked, added to speaker-changes.json, turns.json rewritten
     (what the names stage writes on the re-run); "undo": `undo_last`. The caller holds the session's lock."""
+    migrate_corrections(session)
     if op == "undo":
         return undo_last(session)
     turns = session.turns()

@@ -4,12 +4,13 @@
 leaves a meaning search for the worker, which has the sentence encoder loaded (the web process never loads it); the
 page's script asks `/search/meaning/N` until the answer is there and adds it under the word results (without script,
 a link reloads the page with the answer). Every result links to its moment: the transcript page that holds the turn,
-at the turn's anchor, or the insight or action on the top 7 page.
+at the turn's anchor by its id (`#turn-t1234`), or the insight or action on the top 7 page.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,9 +27,12 @@ MAX_QUERY = 200
 
 
 def link(hit: Hit) -> str:
-    """Where a result is shown: the transcript page holding the turn, at its anchor; the top 7 page's item."""
+    """Where a result is shown: the transcript page holding the turn, at its anchor by the turn's id (so the link
+    lands on its line after a split or merge renumbered the lines); the top 7 page's item."""
     if hit.kind == "turn":
-        n = int(hit.ref)
+        if not hit.ref.isdigit():
+            return f"/s/{hit.session}/transcript?turn={quote(hit.ref)}#turn-{quote(hit.ref)}"
+        n = int(hit.ref)  # a line's number (an index made before turn ids, until it is refreshed)
         return f"/s/{hit.session}/transcript?from={n - n % PAGE_TURNS}#t{n}"
     return f"/s/{hit.session}/insights#{'i' if hit.kind == 'insight' else 'a'}-{hit.ref}"
 

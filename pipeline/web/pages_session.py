@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from pipeline.core.errors import EditConflict, InputError, SessionError
 from pipeline.core.language import clock, texts
-from pipeline.core.layers import text_key
+from pipeline.core.layers import correction_of, key_time, text_key
 from pipeline.core.replace import shown_texts
 from pipeline.core.session import (
     CORRECTIONS,
@@ -35,7 +35,7 @@ from pipeline.core.session import (
 from pipeline.core.types import TOP_N, Insight, Insights, Recognised, Turns
 from pipeline.service import Edit
 from pipeline.speakers.clips import heard_words, ready_clips, speaker_rows
-from pipeline.speakers.per_turn import correction_key, split_ids
+from pipeline.speakers.per_turn import split_ids
 from pipeline.web.app import PageError, form, in_thread, oogst, page, render, session_of, version_of
 from pipeline.web.pages_sessions import conflict_page, session_info
 
@@ -180,7 +180,7 @@ def transcript_lines(session: Session, first: int = 0, last: int | None = None,
     plain = shown_texts(page, heard, corrections, []) if rules else shown  # without the rules: what they changed
     lines = []
     for n, turn in enumerate(turns.turns[first:last], first):
-        correction = corrections.get(correction_key(session, turn))
+        correction = correction_of(corrections, turn)  # by id (by start in a file written before ids)
         text = shown[n - first]
         if turn.id in split:  # a part of a split turn: the layers above cannot rebuild it from diarization.json
             text = str(correction["text"]) if correction else turn.text
@@ -213,6 +213,9 @@ async def transcript(request: Request) -> Response:
         first = page_of(max(0, int(request.query_params.get("from", "0"))))
     except ValueError:
         first = 0
+    wanted = request.query_params.get("turn")  # a turn by its id (a search result): the page that holds it now
+    if wanted:
+        first = next((page_of(n) for n, t in enumerate(_turns(session).turns) if t.id == wanted), first)
     first = min(first, page_of(max(0, total - 1)))
     last = min(total, first + PAGE_TURNS)
     pages = [{"from": start, "n": start // PAGE_TURNS + 1, "here": start == first}
@@ -224,7 +227,8 @@ async def transcript(request: Request) -> Response:
                   span={"first": first + 1, "last": last, "total": total},
                   earlier=first - PAGE_TURNS if first else None, later=last if last < total else None,
                   version=session.version(CORRECTIONS), edits_version=session.version(EDITS),
-                  unplaced=session.unplaced_corrections(), rules=session.replacements(),
+                  unplaced=[{**e, "when": key_time(str(e.get("key", ""))) or 0.0}  # a start or a turn id
+                            for e in session.unplaced_corrections()], rules=session.replacements(),
                   replace_version=session.version(REPLACEMENTS), replaced=request.query_params.get("replaced"),
                   undone=request.query_params.get("undone"), who=speaker_form(session))
 
@@ -237,6 +241,8 @@ async def correct_line(request: Request) -> Response:
         n = int(data.get("n", ""))
     except ValueError:
         raise PageError("line_gone", 409) from None
+    if data.get("turn"):  # the line by its turn id: a split or merge since the page was shown renumbered the lines
+        n = next((i for i, t in enumerate(_turns(session).turns) if t.id == data["turn"]), -1)
     try:
         await in_thread(oogst(request).correct_line, session, n, data.get("text", ""), base=version_of(data))
     except EditConflict as exc:

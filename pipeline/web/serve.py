@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pipeline.core.errors import ConfigError, Message
 from pipeline.core.lock import stop_process
+from pipeline.core.session import JOB_QUEUE
 from pipeline.core.settings import Settings, is_loopback
 from pipeline.jobs.engines import broker_url, open_queue
 from pipeline.jobs.queue import DEFAULT_TTL, JobQueue, SQLiteQueue, default_state_dir
@@ -130,7 +131,7 @@ def web_config(settings: Settings, *, host: str, state_dir: Path, env: Mapping[s
             password = secrets.token_urlsafe(12)
             announce(f"password for this run (set OOGST_WEB_PASSWORD to choose one): {password}")
     Path(settings.out_dir).mkdir(parents=True, exist_ok=True)
-    queue: JobQueue = SQLiteQueue(state_dir / "jobs.sqlite", ttl=ttl)
+    queue: JobQueue = SQLiteQueue(state_dir / JOB_QUEUE, ttl=ttl)
     if broker_url(settings):  # the distributed queue: jobs go to `oogst worker`s on the broker
         queue = open_queue(settings, env)
     secure = urlsplit(str(public_url or "")).scheme == "https"  # reached over TLS: the cookie never goes in clear
