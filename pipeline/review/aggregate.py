@@ -87,11 +87,23 @@ def _group(items: list[dict[str, Any]], key: str, threshold: float) -> list[list
     return groups
 
 
-def _title_from(text: str) -> str:
+# Words a title does not end on (it would stop mid-phrase: "Werkdruk maakt een goede" once); articles, conjunctions,
+# prepositions and the commonest adjectives before a noun, in both languages.
+_OPEN_ENDS = {"de", "het", "een", "en", "of", "maar", "van", "voor", "met", "op", "in", "aan", "naar", "bij", "om",
+              "te", "goede", "goed", "nieuwe", "eigen", "elke", "ieder", "iedere", "the", "a", "an", "and", "or",
+              "but", "for", "with", "on", "at", "to", "by", "good", "new", "own", "every", "each"}
+
+
+def _title_from(text: str, most: int = 8) -> str:
+    """A proposed insight's title: its first sentence when short, else its first words, never ending on an article,
+    preposition or adjective."""
     words = re.sub(r"[.!?].*$", "", text.strip(), flags=re.S).split()
     if len(words) > 2 and words[0].lower() in {"de", "het", "een", "the", "a", "an"}:
         words = words[1:]  # "De werkdruk maakt ..." -> "Werkdruk maakt ..."
-    title = " ".join(words[:4])
+    words = [w.strip(",;:") for w in words[:most]]
+    while len(words) > 1 and words[-1].lower() in _OPEN_ENDS:
+        words.pop()
+    title = " ".join(words)
     return (title[:1].upper() + title[1:]) if title else text[:40]
 
 
