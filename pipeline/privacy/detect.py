@@ -76,6 +76,13 @@ _NAME_AFTER = rf"(?:\s+(?:(?:de|het|the|De|Het|The|St\.?|Sint)\s+)?{_CAP}(?:\s+{
 _ORG_BEFORE = re.compile(rf"(?:{_CAP}\s+){{1,3}}(?i:(?P<kw>{_SCHOOL_WORDS}|{_INSTITUTION_WORDS}))\b")
 _ORG_AFTER = re.compile(rf"(?<![\w-])(?i:(?P<kw>{_SCHOOL_WORDS}|{_INSTITUTION_WORDS})){_NAME_AFTER}")
 _ORG_COMPOUND = re.compile(r"\b[A-ZÀ-Þ][a-zà-ÿ]{2,}(?P<kw>school|college|ziekenhuis|kliniek)\b")
+# An abbreviation in capitals that names a kind of organisation, followed by its own name: "ROC Midden Nederland",
+# "VV Zwaluwen", "CBS De Regenboog", "GGZ Centraal"; an old genitive "'s" before a capitalised word is always part of
+# a proper name ("'s Heeren Loo", "'s-Hertogenbosch").
+_ORG_ACRONYM = re.compile(rf"(?<![\w-])(?P<kw>[A-Z]{{2,5}})\s+(?:(?:[Dd]e|[Hh]et|'t)\s+)?{_CAP}(?:\s+{_CAP}){{0,2}}")
+_SCHOOL_ACRONYMS = frozenset("ROC MBO HBO CBS OBS PCBS RKBS KBS IKC SBO SO VSO BS ISK".split())
+_NOT_ORG_ACRONYMS = frozenset("OK TV PC CV WC AD NB PS BV NV VS EU US UK NL".split())
+_OLD_GENITIVE = re.compile(r"(?<!\w)['\u2019]s(?P<hyphen>[ -])[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}")
 _GENERIC_ORGS = frozenset({"basisschool", "hogeschool", "kleuterschool", "middelbareschool", "zomerschool",
                            "avondschool", "vakschool", "dagschool", "highschool", "preschool"})
 PARTICLE_WORDS = frozenset("van de der den het ter ten te op von da di du le la 't".split())  # inside a name
@@ -167,6 +174,21 @@ class RuleDetector:
                 if not any(self._name_word(w) and w.lower() != keyword for w in found.split()):
                     continue  # "Mijn school", "de basisschool": no name
                 spans.append(Span(trimmed[0], trimmed[1], _org_kind(keyword), found))
+        for m in _ORG_ACRONYM.finditer(text):
+            acronym = m.group("kw")
+            if acronym in _NOT_ORG_ACRONYMS or acronym.lower() in self.stop:
+                continue
+            end = m.end()
+            while end > m.start("kw") and not self._name_word(text[:end].split()[-1]) \
+                    and text[:end].split()[-1].lower() not in ("nederland", "holland", "brabant"):
+                end = m.start() + text[m.start():end].rstrip().rfind(" ")  # a stop word at the end is no name
+            if end <= m.end("kw"):
+                continue
+            kind = "school" if acronym in _SCHOOL_ACRONYMS else "institution"
+            spans.append(Span(m.start(), end, kind, text[m.start():end]))
+        for m in _OLD_GENITIVE.finditer(text):
+            kind = "place" if m.group("hyphen") == "-" else "institution"
+            spans.append(Span(m.start(), m.end(), kind, m.group()))
         return spans
 
     def names(self, text: str) -> list[Span]:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.privacy.detect import NOT_NAMES, PARTICLE_WORDS, Span, resolve
+from pipeline.privacy.mapping import PARTICLES, TITLES
 
 if TYPE_CHECKING:
     from pipeline.analysis.types import Analyser, Sentence, Token
@@ -116,6 +117,45 @@ def shared_lexicon() -> Lexicon | None:
     return Lexicon.read(path)
 
 
+class NameLists:
+    """deduce's lists of Dutch first names and surnames (shipped in its package, read as data), folded."""
+
+    def __init__(self, first: frozenset[str], surnames: frozenset[str], common: frozenset[str]) -> None:
+        self.first = first
+        self.surnames = surnames
+        self.common = common  # deduce's common words that are also names ("bos", "storm")
+
+    def first_name(self, word: str) -> bool:
+        """A first name, also a double one ("dirk-jan"), that is not one of deduce's common words."""
+        folded = word.lower()
+        parts = folded.split("-")
+        return folded not in self.common and all(p in self.first for p in parts) and all(len(p) > 1 for p in parts)
+
+    @classmethod
+    def read(cls, folder: Path) -> NameLists:
+        def items(*parts: str) -> frozenset[str]:
+            path = folder.joinpath(*parts, "items.txt")
+            try:
+                return frozenset(line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines()
+                                 if line.strip())
+            except OSError:
+                return frozenset()
+
+        return cls(items("names", "lst_first_name"), items("names", "lst_surname"),
+                   items("whitelist", "lst_common_word"))
+
+
+@functools.cache
+def shared_name_lists() -> NameLists:
+    """deduce's name lists, read once per process (empty without deduce: no import, only its data files)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("deduce")
+    if spec is None or spec.origin is None:
+        return NameLists(frozenset(), frozenset(), frozenset())
+    return NameLists.read(Path(spec.origin).parent / "data" / "lookup" / "src")
+
+
 # -- one sentence ----------------------------------------------------------------------------------------------
 def align(text: str, sentence: Sentence, at: int = 0) -> tuple[list[tuple[int, int] | None], int]:
     """Each token's (start, end) in `text`, searched from `at` in order (None when Frog changed the token, e.g. a
@@ -168,8 +208,9 @@ class SentenceNames:
     """The names in one analysed sentence of a text (see the module docstring)."""
 
     def __init__(self, text: str, sentence: Sentence, offsets: list[tuple[int, int] | None],
-                 lexicon: Lexicon | None, stop: frozenset[str]) -> None:
+                 lexicon: Lexicon | None, stop: frozenset[str], lists: NameLists | None = None) -> None:
         self.text = text
+        self.lists = lists
         self.sentence = sentence
         self.offsets = offsets
         self.lexicon = lexicon
@@ -256,11 +297,37 @@ class SentenceNames:
             if not token.text.islower() or not token.text.replace("-", "").isalpha() or len(token.text) < 3 \
                     or token.tag not in ("N", "SPEC") or "vreemd" in token.tag_features:  # "exit tickets"
                 continue
-            if self._word(i) and self.lexicon is not None \
-                    and self.lexicon.name_like(token.text, LOWER_CASE_RATIO) is True \
-                    and not _used_as_noun(self.sentence, i, known_word=token.text in self.lexicon.lower):
+            if not self._word(i):
+                continue
+            known = self.lexicon.name_like(token.text, LOWER_CASE_RATIO) if self.lexicon is not None else None
+            # a first name from deduce's list that Frog's lexicon does not know mainly as a word ("fatima",
+            # "dirk-jan"; not "roos", "storm")
+            listed = self.lists is not None and self.lists.first_name(token.text) and (
+                self.lexicon is None or self.lexicon.name_like(token.text) is not False)
+            if (known is True or listed) and not _used_as_noun(
+                    self.sentence, i, known_word=self.lexicon is not None and token.text in self.lexicon.lower):
                 found.append((i, self._surname(i) or i))
         return found
+
+    def titled(self) -> list[Span]:
+        """A name after a title, in any case ("meneer visser", "juf bakker", "mevrouw el amrani", "de heer de
+        groot"): the particles and the word after it, when that word is no verb, pronoun or other function word."""
+        tokens, spans = self.sentence.tokens, []
+        for i, token in enumerate(tokens):
+            title = token.text.lower().rstrip(".")
+            if not (title in TITLES or title == "heer" and i > 0 and tokens[i - 1].text.lower() == "de"):
+                continue
+            j = i + 1
+            while j < len(tokens) and tokens[j].text.lower() in PARTICLES and j - i <= 3:
+                j += 1
+            if j >= len(tokens) or not self._word(j) or tokens[j].tag == "WW" or tokens[j].text.lower() in TITLES \
+                    or not tokens[j].text.replace("-", "").isalpha():
+                continue
+            last = self._surname(j) if tokens[j].text.islower() else None
+            span = self._span(i + 1, last or j, "person")
+            if span is not None:
+                spans.append(span)
+        return spans
 
     def _surname(self, i: int) -> int | None:
         """After a lower-case first name, a surname with its particles in lower case ("sanne van der meer",
@@ -342,11 +409,13 @@ class FrogDetector:
 
     def __init__(self, base: Detector, analysis: dict[str, list[Sentence]] | None = None,
                  analyser: Analyser | None = None, lexicon: Lexicon | None = None, *,
-                 stop: frozenset[str] | None = None, read_lexicon: bool = True) -> None:
+                 stop: frozenset[str] | None = None, read_lexicon: bool = True,
+                 lists: NameLists | None = None) -> None:
         self.base = base
         self.analysis = dict(analysis or {})
         self.analyser = analyser
         self.lexicon = lexicon if lexicon is not None or not read_lexicon else shared_lexicon()
+        self.lists = lists if lists is not None or not read_lexicon else shared_name_lists()
         base_stop = getattr(getattr(base, "rules", base), "stop", None)
         self.stop = stop if stop is not None else base_stop if base_stop is not None else NOT_NAMES
         self.name = f"frog+{base.name}"
@@ -366,7 +435,7 @@ class FrogDetector:
         out, at = [], 0
         for sentence in self.analysis.get(text_key(text), []):
             offsets, at = align(text, sentence, at)
-            out.append(SentenceNames(text, sentence, offsets, self.lexicon, self.stop))
+            out.append(SentenceNames(text, sentence, offsets, self.lexicon, self.stop, self.lists))
         return out
 
     def detect(self, text: str) -> list[Span]:
@@ -390,7 +459,7 @@ class FrogDetector:
                 if not any(a <= start and end <= b for a, b in covered):  # places)
                     spans.append(Span(start, end, "person", text[start:end]))
             for sentence in sentences:
-                spans += sentence.entities() + sentence.person_roles()
+                spans += sentence.entities() + sentence.person_roles() + sentence.titled()
             found.append(resolve(spans))
         return self._known_in_session(texts, found, parsed)
 
