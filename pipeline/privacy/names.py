@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.privacy.detect import NOT_NAMES, PARTICLE_WORDS, Span, resolve
-from pipeline.privacy.mapping import PARTICLES, TITLES
+from pipeline.privacy.mapping import DIMINUTIVE, PARTICLES, TITLES
 
 if TYPE_CHECKING:
     from pipeline.analysis.types import Analyser, Sentence, Token
@@ -53,6 +53,12 @@ PERSON_PREPOSITIONS = frozenset({"met", "tegen", "aan", "voor", "bij", "van", "o
 # lower case: "bram", "zwolle", "mark", "kok" are; "roos" (62 to 37), "hoorn", "west", "laken" are not (they are
 # still names when capitalised mid-sentence, at a sentence start as Frog's persons, or known in the session).
 LOWER_CASE_RATIO = 2.0
+# A surname that is also a word ("bakker", "koster") is taken for a name in a person's role when the lexicon saw it as
+# a proper name at least half as often as a word (not "dokter", "meester": a person's role, but a word).
+SURNAME_RATIO = 0.5
+# Verbs whose "in/uit/naar X" is where someone lives or comes from ("verhuisd naar houten").
+PLACE_VERBS = frozenset("wonen verhuizen opgroeien geboren verblijven logeren komen vertrekken trekken".split())
+PLACE_PREPOSITIONS = frozenset({"in", "uit", "naar", "vanuit"})
 _FUNCTION_TAGS = frozenset({"LID", "VNW", "VZ", "VG", "LET", "TW", "BW", "TSW"})
 
 
@@ -120,10 +126,12 @@ def shared_lexicon() -> Lexicon | None:
 class NameLists:
     """deduce's lists of Dutch first names and surnames (shipped in its package, read as data), folded."""
 
-    def __init__(self, first: frozenset[str], surnames: frozenset[str], common: frozenset[str]) -> None:
+    def __init__(self, first: frozenset[str], surnames: frozenset[str], common: frozenset[str],
+                 places: frozenset[str] = frozenset()) -> None:
         self.first = first
         self.surnames = surnames
         self.common = common  # deduce's common words that are also names ("bos", "storm")
+        self.places = places  # residences and municipalities
 
     def first_name(self, word: str) -> bool:
         """A first name, also a double one ("dirk-jan"), that is not one of deduce's common words."""
@@ -131,6 +139,20 @@ class NameLists:
         parts = folded.split("-")
         return folded not in self.common and all(p in self.first for p in parts) and all(len(p) > 1 for p in parts)
 
+    def pet_name(self, word: str) -> bool:
+        """A first name or its diminutive ("Sjaakie", "Pietje", "Anneke")."""
+        folded = word.lower()
+        if self.first_name(folded):
+            return True
+        for ending in sorted(DIMINUTIVE, key=len, reverse=True):
+            stem = folded[:-len(ending)]
+            if folded.endswith(ending) and len(stem) > 2 and (self.first_name(stem) or self.first_name(stem[:-1])
+                                                                and stem[-1] == stem[-2]):
+                return True  # "Pietje", "Sjaakie"; "Bobbie" (Bob)
+        return False
+
+    def surname(self, word: str) -> bool:
+        return word.lower() in self.surnames and word.lower() not in self.common
     @classmethod
     def read(cls, folder: Path) -> NameLists:
         def items(*parts: str) -> frozenset[str]:
@@ -142,7 +164,9 @@ class NameLists:
                 return frozenset()
 
         return cls(items("names", "lst_first_name"), items("names", "lst_surname"),
-                   items("whitelist", "lst_common_word"))
+                   items("whitelist", "lst_common_word"),
+                   items("locations", "lst_placename", "lst_residence")
+                   | items("locations", "lst_placename", "lst_municipality"))
 
 
 @functools.cache
@@ -309,6 +333,45 @@ class SentenceNames:
                 found.append((i, self._surname(i) or i))
         return found
 
+    def listed(self) -> list[Span]:
+        """A first name (or its pet form) from deduce's list at the start of a sentence, where the rules do not
+        trust a capital: "Sjaakie komt altijd te laat"; not a word Frog's lexicon knows mainly in lower case."""
+        tokens, spans = self.sentence.tokens, []
+        for i, token in enumerate(tokens):
+            if not self._starts(i) or not token.text[:1].isupper() or token.tag not in ("N", "SPEC") \
+                    or not self._word(i) or self.lists is None or not self.lists.pet_name(token.text):
+                continue
+            if self.lexicon is not None and self.lexicon.name_like(token.text) is False:
+                continue
+            if not _used_as_noun(self.sentence, i):
+                span = self._span(i, i, "person")
+                if span is not None:
+                    spans.append(span)
+        return spans
+
+    def places(self) -> list[Span]:
+        """A place from deduce's list in lower case after "in/uit/naar" where someone lives, moves or comes from
+        ("we zijn naar houten verhuisd", "ze woont in zeist"); not before a noun ("in houten kisten")."""
+        tokens, spans = self.sentence.tokens, []
+        for i, token in enumerate(tokens):
+            if i == 0 or not token.text.islower() or self.lists is None or token.text not in self.lists.places \
+                    or token.text in self.lists.common or not self._word(i):
+                continue
+            before = tokens[i - 1]
+            if before.tag != "VZ" or before.text.lower() not in PLACE_PREPOSITIONS:
+                continue
+            if i + 1 < len(tokens) and tokens[i + 1].tag in ("N", "ADJ", "SPEC"):
+                continue
+            verb = before.head if before.head is not None else token.head
+            if verb is None or not any(self.sentence.verb_lemma(v).lower() in PLACE_VERBS
+                                       for v in [verb, *self.sentence.dependents(verb, "vc")]
+                                       if tokens[v].tag == "WW"):
+                continue
+            span = self._span(i, i, "place")
+            if span is not None:
+                spans.append(span)
+        return spans
+
     def titled(self) -> list[Span]:
         """A name after a title, in any case ("meneer visser", "juf bakker", "mevrouw el amrani", "de heer de
         groot"): the particles and the word after it, when that word is no verb, pronoun or other function word."""
@@ -380,7 +443,12 @@ class SentenceNames:
             # in the subject ("Storm zei": a common noun cannot speak; "Mama zei" is tagged a noun); a noun no
             # lexicon knows ("tjabbe", "Lucertis")
             person = proper and (known is not False or token.entity_type == "PER" or token.relation == "su")
-            if (person or known is None and token.tag in ("N", "SPEC")) \
+            # a surname that is also a word, bare and singular where a common noun needs an article ("bakker zei",
+            # "ik belde met visser")
+            surname = self.lists is not None and self.lists.surname(token.text) and token.tag in ("N", "SPEC") \
+                and "mv" not in token.tag_features and self.lexicon is not None \
+                and self.lexicon.name_like(token.text, SURNAME_RATIO) is True
+            if (person or surname or known is None and token.tag in ("N", "SPEC")) \
                     and not _used_as_noun(self.sentence, i):
                 span = self._span(i, i, "person")
                 if span is not None:
@@ -459,7 +527,8 @@ class FrogDetector:
                 if not any(a <= start and end <= b for a, b in covered):  # places)
                     spans.append(Span(start, end, "person", text[start:end]))
             for sentence in sentences:
-                spans += sentence.entities() + sentence.person_roles() + sentence.titled()
+                spans += (sentence.entities() + sentence.person_roles() + sentence.titled() + sentence.listed()
+                          + sentence.places())
             found.append(resolve(spans))
         return self._known_in_session(texts, found, parsed)
 
