@@ -174,21 +174,22 @@ class RuleDetector:
                 if not any(self._name_word(w) and w.lower() != keyword for w in found.split()):
                     continue  # "Mijn school", "de basisschool": no name
                 spans.append(Span(trimmed[0], trimmed[1], _org_kind(keyword), found))
-        for m in _ORG_ACRONYM.finditer(text):
-            acronym = m.group("kw")
-            if acronym in _NOT_ORG_ACRONYMS or acronym.lower() in self.stop:
-                continue
-            end = m.end()
-            while end > m.start("kw") and not self._name_word(text[:end].split()[-1]) \
-                    and text[:end].split()[-1].lower() not in ("nederland", "holland", "brabant"):
-                end = m.start() + text[m.start():end].rstrip().rfind(" ")  # a stop word at the end is no name
-            if end <= m.end("kw"):
-                continue
-            kind = "school" if acronym in _SCHOOL_ACRONYMS else "institution"
-            spans.append(Span(m.start(), end, kind, text[m.start():end]))
-        for m in _OLD_GENITIVE.finditer(text):
-            kind = "place" if m.group("hyphen") == "-" else "institution"
-            spans.append(Span(m.start(), m.end(), kind, m.group()))
+        if self.language.startswith("nl"):  # Dutch abbreviations and spelling; English has its own "'s"
+            for m in _ORG_ACRONYM.finditer(text):
+                acronym = m.group("kw")
+                if acronym in _NOT_ORG_ACRONYMS or acronym.lower() in self.stop:
+                    continue
+                end = m.end()
+                while end > m.start("kw") and not self._name_word(text[:end].split()[-1]) \
+                        and text[:end].split()[-1].lower() not in ("nederland", "holland", "brabant"):
+                    end = m.start() + text[m.start():end].rstrip().rfind(" ")  # a stop word at the end is no name
+                if end <= m.end("kw"):
+                    continue
+                kind = "school" if acronym in _SCHOOL_ACRONYMS else "institution"
+                spans.append(Span(m.start(), end, kind, text[m.start():end]))
+            for m in _OLD_GENITIVE.finditer(text):
+                kind = "place" if m.group("hyphen") == "-" else "institution"
+                spans.append(Span(m.start(), m.end(), kind, m.group()))
         return spans
 
     def names(self, text: str) -> list[Span]:

@@ -59,6 +59,8 @@ SURNAME_RATIO = 0.5
 # Verbs whose "in/uit/naar X" is where someone lives or comes from ("verhuisd naar houten").
 PLACE_VERBS = frozenset("wonen verhuizen opgroeien geboren verblijven logeren komen vertrekken trekken".split())
 PLACE_PREPOSITIONS = frozenset({"in", "uit", "naar", "vanuit"})
+# Particles between a title and a surname: not the prepositions that start a place ("meneer op kamer vier")
+_TITLE_PARTICLES = PARTICLES - {"op", "in", "te"}
 _FUNCTION_TAGS = frozenset({"LID", "VNW", "VZ", "VG", "LET", "TW", "BW", "TSW"})
 
 
@@ -381,7 +383,7 @@ class SentenceNames:
             if not (title in TITLES or title == "heer" and i > 0 and tokens[i - 1].text.lower() == "de"):
                 continue
             j = i + 1
-            while j < len(tokens) and tokens[j].text.lower() in PARTICLES and j - i <= 3:
+            while j < len(tokens) and tokens[j].text.lower() in _TITLE_PARTICLES and j - i <= 3:
                 j += 1
             if j >= len(tokens) or not self._word(j) or tokens[j].tag == "WW" or tokens[j].text.lower() in TITLES \
                     or not tokens[j].text.replace("-", "").isalpha():
