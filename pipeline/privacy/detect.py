@@ -78,7 +78,7 @@ _ORG_AFTER = re.compile(rf"(?<![\w-])(?i:(?P<kw>{_SCHOOL_WORDS}|{_INSTITUTION_WO
 _ORG_COMPOUND = re.compile(r"\b[A-ZÀ-Þ][a-zà-ÿ]{2,}(?P<kw>school|college|ziekenhuis|kliniek)\b")
 # An abbreviation in capitals that names a kind of organisation, followed by its own name: "ROC Midden Nederland",
 # "VV Zwaluwen", "CBS De Regenboog", "GGZ Centraal"; an old genitive "'s" before a capitalised word is always part of
-# a proper name ("'s Heeren Loo", "'s-Hertogenbosch").
+# a proper name ("'s Koningshof", "'s-Hertogenbosch").
 _ORG_ACRONYM = re.compile(rf"(?<![\w-])(?P<kw>[A-Z]{{2,5}})\s+(?:(?:[Dd]e|[Hh]et|'t)\s+)?{_CAP}(?:\s+{_CAP}){{0,2}}")
 _SCHOOL_ACRONYMS = frozenset("ROC MBO HBO CBS OBS PCBS RKBS KBS IKC SBO SO VSO BS ISK".split())
 _NOT_ORG_ACRONYMS = frozenset("OK TV PC CV WC AD NB PS BV NV VS EU US UK NL".split())
@@ -123,7 +123,7 @@ def _org_kind(keyword: str) -> str:
 class RuleDetector:
     """Rules and capitalised-name heuristics (see the module docstring); works for every language."""
 
-    name = "rules-2"
+    name = "rules-3"
 
     def __init__(self, language: str = "nl") -> None:
         self.language = language
@@ -259,7 +259,7 @@ def load_deduce(cache_dir: Path) -> Any:
 class DeduceDetector:
     """Dutch: deduce's persons, places, institutions, phones, e-mail and URLs, merged with `RuleDetector`."""
 
-    name = "deduce-3.0.6+rules-2"
+    name = "deduce-3.0.6+rules-3"
 
     def __init__(self, cache_dir: Path, language: str = "nl") -> None:
         self.deduce = load_deduce(cache_dir)  # first: without deduce, fail before the rules' start-up

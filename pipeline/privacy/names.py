@@ -53,7 +53,7 @@ PERSON_PREPOSITIONS = frozenset({"met", "tegen", "aan", "voor", "bij", "van", "o
 # lower case: "bram", "zwolle", "mark", "kok" are; "roos" (62 to 37), "hoorn", "west", "laken" are not (they are
 # still names when capitalised mid-sentence, at a sentence start as Frog's persons, or known in the session).
 LOWER_CASE_RATIO = 2.0
-# A surname that is also a word ("bakker", "koster") is taken for a name in a person's role when the lexicon saw it as
+# A surname that is also a word ("koster", "boer") is taken for a name in a person's role when the lexicon saw it as
 # a proper name at least half as often as a word (not "dokter", "meester": a person's role, but a word).
 SURNAME_RATIO = 0.5
 # Verbs whose "in/uit/naar X" is where someone lives or comes from ("verhuisd naar houten").
@@ -326,7 +326,7 @@ class SentenceNames:
             if not self._word(i):
                 continue
             known = self.lexicon.name_like(token.text, LOWER_CASE_RATIO) if self.lexicon is not None else None
-            # a first name from deduce's list that Frog's lexicon does not know mainly as a word ("fatima",
+            # a first name from deduce's list that Frog's lexicon does not know mainly as a word ("yasmina",
             # "dirk-jan"; not "roos", "storm")
             listed = self.lists is not None and self.lists.first_name(token.text) and (
                 self.lexicon is None or self.lexicon.name_like(token.text) is not False)
@@ -375,7 +375,7 @@ class SentenceNames:
         return spans
 
     def titled(self) -> list[Span]:
-        """A name after a title, in any case ("meneer visser", "juf bakker", "mevrouw el amrani", "de heer de
+        """A name after a title, in any case ("meneer mulder", "juf koster", "mevrouw el amrani", "de heer de
         groot"): the particles and the word after it, when that word is no verb, pronoun or other function word."""
         tokens, spans = self.sentence.tokens, []
         for i, token in enumerate(tokens):
@@ -445,8 +445,8 @@ class SentenceNames:
             # in the subject ("Storm zei": a common noun cannot speak; "Mama zei" is tagged a noun); a noun no
             # lexicon knows ("tjabbe", "Lucertis")
             person = proper and (known is not False or token.entity_type == "PER" or token.relation == "su")
-            # a surname that is also a word, bare and singular where a common noun needs an article ("bakker zei",
-            # "ik belde met visser")
+            # a surname that is also a word, bare and singular where a common noun needs an article ("koster zei",
+            # "ik belde met mulder")
             surname = self.lists is not None and self.lists.surname(token.text) and token.tag in ("N", "SPEC") \
                 and "mv" not in token.tag_features and self.lexicon is not None \
                 and self.lexicon.name_like(token.text, SURNAME_RATIO) is True

@@ -61,7 +61,7 @@ def _capitalised(text: str) -> str:
 
 
 def _initial(name: str) -> str:
-    """The letter whose case tells a name from a word: the first, after an old genitive ("'s Heeren Loo")."""
+    """The letter whose case tells a name from a word: the first, after an old genitive ("'s Koningshof")."""
     return re.sub(r"^['\u2019][st][\s-]+", "", name)[:1]
 
 
@@ -356,7 +356,7 @@ def session_analysis(session: Session) -> dict[str, Any] | None:
 
 
 # part of the draft's key when pseudonymised: raise it when detection changes
-DETECTOR_VERSION = "frog-names-1+deduce-3.0.6+rules-2"
+DETECTOR_VERSION = "frog-names-2+deduce-3.0.6+rules-3"
 
 
 class PrivacyPlug(Extension):

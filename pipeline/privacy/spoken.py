@@ -36,10 +36,12 @@ _ID_CUE = re.compile(r"(?i)\b(?:bsn|bsn-nummer|burgerservicenummer|sofinummer|do
                      r"registratienummer|zaaknummer|polisnummer|personeelsnummer|nhs|national insurance|"
                      r"(?:patient|client|case|student|pupil|customer|reference|policy|registration|id|"
                      r"identification|social security)\s+(?:number|no\.?))\b")
-_EMAIL_AT = re.compile(r"(?i)\s*(?:\bat\b|\bapenstaartje\b|@|\(at\)|\[at\])\s*")
+_EMAIL_AT = re.compile(r"(?i)\s*(?:\bat(?:[\s-]teken)?\b|\bapen?staart(?:je)?(?:[\s-]teken)?\b|@|\(at\)|\[at\])"
+                       r"\s*")  # "apestaartje" and "apenstaartje" are both said and written
 _DOT = r"(?:\s*(?:\bpunt\b|\bdot\b|\.)\s*)"
-_DOMAIN = re.compile(rf"(?i)^(?P<domain>[a-z0-9][\w-]*(?:{_DOT}[a-z0-9][\w-]*)*?){_DOT}(?P<tld>nl|com|org|net|be|"
-                     rf"eu|info|uk|de|nu|edu|gov|io|fr)(?!\w)")
+_DASH = r"(?:\s+(?:streepje|min|koppelteken|dash|hyphen)\s+)"
+_DOMAIN = re.compile(rf"(?i)^(?P<domain>[a-z0-9][\w-]*(?:(?:{_DOT}|{_DASH})[a-z0-9][\w-]*)*?){_DOT}"
+                     rf"(?P<tld>nl|com|org|net|be|eu|info|uk|de|nu|edu|gov|io|fr)(?!\w)")
 _JOINER = frozenset({"punt", "dot", "streepje", "dash", "underscore", "liggend", "min", "hyphen"})
 _PARTICLES = frozenset({"van", "de", "der", "den", "ter", "ten", "te", "het", "'t", "op"})
 _STREET = re.compile(r"(?i)(?<![\w-])[a-zà-ÿ][\w'-]*?(?:straat|laan|weg|plein|gracht|singel|kade|dijk|steeg|dreef|"
@@ -209,7 +211,7 @@ def _eleven_test(piece: str) -> bool:
 
 
 def _spoken_street(text: str) -> list[Found]:
-    """A street name ending in a street word and a house number said in words ("Oudegracht honderdzesendertig",
+    """A street name ending in a street word and a house number said in words ("Nieuwegracht tweeënveertig",
     "kastanjelaan drieëntwintig"); "een" alone is an article, not a number."""
     spans = []
     for match in _STREET_WORDS.finditer(text):
