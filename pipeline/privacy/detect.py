@@ -57,7 +57,7 @@ def resolve(spans: Sequence[Span]) -> list[Span]:
 # -- rules ---------------------------------------------------------------------------------------------------------
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)]")
-_PHONE = re.compile(r"(?<![\w+])(?:\+|00|0)\d(?:[\s\-./()]{0,2}\d){8,12}(?!\w)")
+_PHONE = re.compile(r"(?<![\w+])(?:\+|00|0)\d(?:[\s\-./()]{0,3}\d){8,12}(?!\w)")  # "030 - 234 56 78"
 _MONTHS = ("januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|jan|feb|mrt|"
            "apr|jun|jul|aug|sep|sept|okt|nov|dec|january|february|march|may|june|july|august|october|")
 _MONTHS += "oct"

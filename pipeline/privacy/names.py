@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.privacy.detect import NOT_NAMES, PARTICLE_WORDS, Span, resolve
-from pipeline.privacy.mapping import DIMINUTIVE, PARTICLES, TITLES
+from pipeline.privacy.lists import NameLists, shared_name_lists
+from pipeline.privacy.mapping import PARTICLES, TITLES
 
 if TYPE_CHECKING:
     from pipeline.analysis.types import Analyser, Sentence, Token
@@ -125,63 +126,6 @@ def shared_lexicon() -> Lexicon | None:
     return Lexicon.read(path)
 
 
-class NameLists:
-    """deduce's lists of Dutch first names and surnames (shipped in its package, read as data), folded."""
-
-    def __init__(self, first: frozenset[str], surnames: frozenset[str], common: frozenset[str],
-                 places: frozenset[str] = frozenset()) -> None:
-        self.first = first
-        self.surnames = surnames
-        self.common = common  # deduce's common words that are also names ("bos", "storm")
-        self.places = places  # residences and municipalities
-
-    def first_name(self, word: str) -> bool:
-        """A first name, also a double one ("dirk-jan"), that is not one of deduce's common words."""
-        folded = word.lower()
-        parts = folded.split("-")
-        return folded not in self.common and all(p in self.first for p in parts) and all(len(p) > 1 for p in parts)
-
-    def pet_name(self, word: str) -> bool:
-        """A first name or its diminutive ("Sjaakie", "Pietje", "Anneke")."""
-        folded = word.lower()
-        if self.first_name(folded):
-            return True
-        for ending in sorted(DIMINUTIVE, key=len, reverse=True):
-            stem = folded[:-len(ending)]
-            if folded.endswith(ending) and len(stem) > 2 and (self.first_name(stem) or self.first_name(stem[:-1])
-                                                                and stem[-1] == stem[-2]):
-                return True  # "Pietje", "Sjaakie"; "Bobbie" (Bob)
-        return False
-
-    def surname(self, word: str) -> bool:
-        return word.lower() in self.surnames and word.lower() not in self.common
-    @classmethod
-    def read(cls, folder: Path) -> NameLists:
-        def items(*parts: str) -> frozenset[str]:
-            path = folder.joinpath(*parts, "items.txt")
-            try:
-                return frozenset(line.strip().lower() for line in path.read_text(encoding="utf-8").splitlines()
-                                 if line.strip())
-            except OSError:
-                return frozenset()
-
-        return cls(items("names", "lst_first_name"), items("names", "lst_surname"),
-                   items("whitelist", "lst_common_word"),
-                   items("locations", "lst_placename", "lst_residence")
-                   | items("locations", "lst_placename", "lst_municipality"))
-
-
-@functools.cache
-def shared_name_lists() -> NameLists:
-    """deduce's name lists, read once per process (empty without deduce: no import, only its data files)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("deduce")
-    if spec is None or spec.origin is None:
-        return NameLists(frozenset(), frozenset(), frozenset())
-    return NameLists.read(Path(spec.origin).parent / "data" / "lookup" / "src")
-
-
 # -- one sentence ----------------------------------------------------------------------------------------------
 def align(text: str, sentence: Sentence, at: int = 0) -> tuple[list[tuple[int, int] | None], int]:
     """Each token's (start, end) in `text`, searched from `at` in order (None when Frog changed the token, e.g. a
@@ -218,8 +162,9 @@ def _used_as_noun(sentence: Sentence, i: int, *, known_word: bool = True) -> boo
     token = sentence.tokens[i]
     if "mv" in token.tag_features and known_word:
         return True
-    if any(sentence.tokens[d].relation == "det" for d in sentence.dependents(i)):
-        return True
+    after_noun = i > 0 and sentence.tokens[i - 1].tag == "N" and "soort" in sentence.tokens[i - 1].tag_features
+    if not after_noun and any(sentence.tokens[d].relation == "det" for d in sentence.dependents(i)):
+        return True  # the article of "mijn collega ahmed" is the noun's: a name in apposition
     if i > 0:
         before = sentence.tokens[i - 1]
         if before.tag == "LID" or before.tag == "VNW" and ("det" in before.tag_features or "bez" in
@@ -320,9 +265,13 @@ class SentenceNames:
         a name, with the surname that may follow it."""
         found = []
         for i, token in enumerate(self.sentence.tokens):
+            # the tagger's guess from the ending of a word it never saw in lower case ("ahmed" as a past tense) is
+            # no evidence against a name its lexicon and deduce's list know
+            guessed = self.lexicon is not None and token.text not in self.lexicon.lower and token.tag == "WW" \
+                and self.lists is not None and self.lists.first_name(token.text)
             if not token.text.islower() or not token.text.replace("-", "").isalpha() or len(token.text) < 3 \
-                    or token.tag not in ("N", "SPEC") or "vreemd" in token.tag_features:  # "exit tickets"
-                continue
+                    or token.tag not in ("N", "SPEC") and not guessed or "vreemd" in token.tag_features:
+                continue  # "vreemd": "exit tickets"
             if not self._word(i):
                 continue
             known = self.lexicon.name_like(token.text, LOWER_CASE_RATIO) if self.lexicon is not None else None
