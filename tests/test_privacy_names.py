@@ -139,7 +139,9 @@ def test_contact_details_said_aloud(language, text, expected):
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("Ze zit op ROC Midden Nederland, de opleiding zorg.", [("school", "ROC Midden Nederland")]),
+    ("Ze zit op ROC Friese Poort, de opleiding zorg.", [("school", "ROC Friese Poort")]),
+    ("Hij is aangemeld bij GGZ Noord Holland.", [("institution", "GGZ Noord Holland")]),
+    ("Hij speelt bij VV Zwaluwen Maar niet lang.", [("institution", "VV Zwaluwen")]),
     ("Hij voetbalt bij VV Zwaluwen, twee keer per week.", [("institution", "VV Zwaluwen")]),
     ("Ze gaat naar CBS De Regenboog.", [("school", "CBS De Regenboog")]),
     ("Hij woont in een huis van 's Koningshof.", [("institution", "'s Koningshof")]),

@@ -76,9 +76,9 @@ _NAME_AFTER = rf"(?:\s+(?:(?:de|het|the|De|Het|The|St\.?|Sint)\s+)?{_CAP}(?:\s+{
 _ORG_BEFORE = re.compile(rf"(?:{_CAP}\s+){{1,3}}(?i:(?P<kw>{_SCHOOL_WORDS}|{_INSTITUTION_WORDS}))\b")
 _ORG_AFTER = re.compile(rf"(?<![\w-])(?i:(?P<kw>{_SCHOOL_WORDS}|{_INSTITUTION_WORDS})){_NAME_AFTER}")
 _ORG_COMPOUND = re.compile(r"\b[A-ZÀ-Þ][a-zà-ÿ]{2,}(?P<kw>school|college|ziekenhuis|kliniek)\b")
-# An abbreviation in capitals that names a kind of organisation, followed by its own name: "ROC Midden Nederland",
-# "VV Zwaluwen", "CBS De Regenboog", "GGZ Centraal"; an old genitive "'s" before a capitalised word is always part of
-# a proper name ("'s Koningshof", "'s-Hertogenbosch").
+# An abbreviation in capitals that names a kind of organisation, followed by its own name: "ROC Friese Poort",
+# "VV Zwaluwen", "CBS De Regenboog", "GGZ Noord Holland"; an old genitive "'s" before a capitalised word is always
+# part of a proper name ("'s Koningshof", "'s-Hertogenbosch").
 _ORG_ACRONYM = re.compile(rf"(?<![\w-])(?P<kw>[A-Z]{{2,5}})\s+(?:(?:[Dd]e|[Hh]et|'t)\s+)?{_CAP}(?:\s+{_CAP}){{0,2}}")
 _SCHOOL_ACRONYMS = frozenset("ROC MBO HBO CBS OBS PCBS RKBS KBS IKC SBO SO VSO BS ISK".split())
 _NOT_ORG_ACRONYMS = frozenset("OK TV PC CV WC AD NB PS BV NV VS EU US UK NL".split())
@@ -127,7 +127,8 @@ class RuleDetector:
 
     def __init__(self, language: str = "nl") -> None:
         self.language = language
-        self.stop = _stop_words(language) | NOT_NAMES
+        self.function_words = _stop_words(language)
+        self.stop = self.function_words | NOT_NAMES
 
     def contacts(self, text: str) -> list[Span]:
         """E-mail addresses, URLs, phone numbers and birth dates: what is never a participant."""
@@ -180,9 +181,8 @@ class RuleDetector:
                 if acronym in _NOT_ORG_ACRONYMS or acronym.lower() in self.stop:
                     continue
                 end = m.end()
-                while end > m.start("kw") and not self._name_word(text[:end].split()[-1]) \
-                        and text[:end].split()[-1].lower() not in ("nederland", "holland", "brabant"):
-                    end = m.start() + text[m.start():end].rstrip().rfind(" ")  # a stop word at the end is no name
+                while end > m.start("kw") and text[:end].split()[-1].lower() in self.function_words:
+                    end = m.start() + text[m.start():end].rstrip().rfind(" ")  # "VV Zwaluwen Maar": no name
                 if end <= m.end("kw"):
                     continue
                 kind = "school" if acronym in _SCHOOL_ACRONYMS else "institution"
