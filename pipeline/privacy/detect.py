@@ -57,7 +57,7 @@ def resolve(spans: Sequence[Span]) -> list[Span]:
 # -- rules ---------------------------------------------------------------------------------------------------------
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)]")
-_PHONE = re.compile(r"(?<![\w+])(?:\+|00|0)\d(?:[\s\-./()]{0,2}\d){8,12}(?!\w)")
+_PHONE = re.compile(r"(?<![\w+])(?:\+|00|0)\d(?:[\s\-./()]{0,3}\d){8,12}(?!\w)")  # "030 - 234 56 78"
 _MONTHS = ("januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|jan|feb|mrt|"
            "apr|jun|jul|aug|sep|sept|okt|nov|dec|january|february|march|may|june|july|august|october|")
 _MONTHS += "oct"
@@ -76,6 +76,13 @@ _NAME_AFTER = rf"(?:\s+(?:(?:de|het|the|De|Het|The|St\.?|Sint)\s+)?{_CAP}(?:\s+{
 _ORG_BEFORE = re.compile(rf"(?:{_CAP}\s+){{1,3}}(?i:(?P<kw>{_SCHOOL_WORDS}|{_INSTITUTION_WORDS}))\b")
 _ORG_AFTER = re.compile(rf"(?<![\w-])(?i:(?P<kw>{_SCHOOL_WORDS}|{_INSTITUTION_WORDS})){_NAME_AFTER}")
 _ORG_COMPOUND = re.compile(r"\b[A-ZÀ-Þ][a-zà-ÿ]{2,}(?P<kw>school|college|ziekenhuis|kliniek)\b")
+# An abbreviation in capitals that names a kind of organisation, followed by its own name: "ROC Friese Poort",
+# "VV Zwaluwen", "CBS De Regenboog", "GGZ Noord Holland"; an old genitive "'s" before a capitalised word is always
+# part of a proper name ("'s Koningshof", "'s-Hertogenbosch").
+_ORG_ACRONYM = re.compile(rf"(?<![\w-])(?P<kw>[A-Z]{{2,5}})\s+(?:(?:[Dd]e|[Hh]et|'t)\s+)?{_CAP}(?:\s+{_CAP}){{0,2}}")
+_SCHOOL_ACRONYMS = frozenset("ROC MBO HBO CBS OBS PCBS RKBS KBS IKC SBO SO VSO BS ISK".split())
+_NOT_ORG_ACRONYMS = frozenset("OK TV PC CV WC AD NB PS BV NV VS EU US UK NL".split())
+_OLD_GENITIVE = re.compile(r"(?<!\w)['\u2019]s(?P<hyphen>[ -])[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}")
 _GENERIC_ORGS = frozenset({"basisschool", "hogeschool", "kleuterschool", "middelbareschool", "zomerschool",
                            "avondschool", "vakschool", "dagschool", "highschool", "preschool"})
 PARTICLE_WORDS = frozenset("van de der den het ter ten te op von da di du le la 't".split())  # inside a name
@@ -116,11 +123,12 @@ def _org_kind(keyword: str) -> str:
 class RuleDetector:
     """Rules and capitalised-name heuristics (see the module docstring); works for every language."""
 
-    name = "rules-2"
+    name = "rules-3"
 
     def __init__(self, language: str = "nl") -> None:
         self.language = language
-        self.stop = _stop_words(language) | NOT_NAMES
+        self.function_words = _stop_words(language)
+        self.stop = self.function_words | NOT_NAMES
 
     def contacts(self, text: str) -> list[Span]:
         """E-mail addresses, URLs, phone numbers and birth dates: what is never a participant."""
@@ -167,6 +175,21 @@ class RuleDetector:
                 if not any(self._name_word(w) and w.lower() != keyword for w in found.split()):
                     continue  # "Mijn school", "de basisschool": no name
                 spans.append(Span(trimmed[0], trimmed[1], _org_kind(keyword), found))
+        if self.language.startswith("nl"):  # Dutch abbreviations and spelling; English has its own "'s"
+            for m in _ORG_ACRONYM.finditer(text):
+                acronym = m.group("kw")
+                if acronym in _NOT_ORG_ACRONYMS or acronym.lower() in self.stop:
+                    continue
+                end = m.end()
+                while end > m.start("kw") and text[:end].split()[-1].lower() in self.function_words:
+                    end = m.start() + text[m.start():end].rstrip().rfind(" ")  # "VV Zwaluwen Maar": no name
+                if end <= m.end("kw"):
+                    continue
+                kind = "school" if acronym in _SCHOOL_ACRONYMS else "institution"
+                spans.append(Span(m.start(), end, kind, text[m.start():end]))
+            for m in _OLD_GENITIVE.finditer(text):
+                kind = "place" if m.group("hyphen") == "-" else "institution"
+                spans.append(Span(m.start(), m.end(), kind, m.group()))
         return spans
 
     def names(self, text: str) -> list[Span]:
@@ -236,7 +259,7 @@ def load_deduce(cache_dir: Path) -> Any:
 class DeduceDetector:
     """Dutch: deduce's persons, places, institutions, phones, e-mail and URLs, merged with `RuleDetector`."""
 
-    name = "deduce-3.0.6+rules-2"
+    name = "deduce-3.0.6+rules-3"
 
     def __init__(self, cache_dir: Path, language: str = "nl") -> None:
         self.deduce = load_deduce(cache_dir)  # first: without deduce, fail before the rules' start-up

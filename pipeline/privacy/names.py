@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.privacy.detect import NOT_NAMES, PARTICLE_WORDS, Span, resolve
+from pipeline.privacy.lists import NameLists, shared_name_lists
+from pipeline.privacy.mapping import PARTICLES, TITLES
 
 if TYPE_CHECKING:
     from pipeline.analysis.types import Analyser, Sentence, Token
@@ -52,6 +54,14 @@ PERSON_PREPOSITIONS = frozenset({"met", "tegen", "aan", "voor", "bij", "van", "o
 # lower case: "bram", "zwolle", "mark", "kok" are; "roos" (62 to 37), "hoorn", "west", "laken" are not (they are
 # still names when capitalised mid-sentence, at a sentence start as Frog's persons, or known in the session).
 LOWER_CASE_RATIO = 2.0
+# A surname that is also a word ("koster", "boer") is taken for a name in a person's role when the lexicon saw it as
+# a proper name at least half as often as a word (not "dokter", "meester": a person's role, but a word).
+SURNAME_RATIO = 0.5
+# Verbs whose "in/uit/naar X" is where someone lives or comes from ("verhuisd naar houten").
+PLACE_VERBS = frozenset("wonen verhuizen opgroeien geboren verblijven logeren komen vertrekken trekken".split())
+PLACE_PREPOSITIONS = frozenset({"in", "uit", "naar", "vanuit"})
+# Particles between a title and a surname: not the prepositions that start a place ("meneer op kamer vier")
+_TITLE_PARTICLES = PARTICLES - {"op", "in", "te"}
 _FUNCTION_TAGS = frozenset({"LID", "VNW", "VZ", "VG", "LET", "TW", "BW", "TSW"})
 
 
@@ -152,8 +162,9 @@ def _used_as_noun(sentence: Sentence, i: int, *, known_word: bool = True) -> boo
     token = sentence.tokens[i]
     if "mv" in token.tag_features and known_word:
         return True
-    if any(sentence.tokens[d].relation == "det" for d in sentence.dependents(i)):
-        return True
+    after_noun = i > 0 and sentence.tokens[i - 1].tag == "N" and "soort" in sentence.tokens[i - 1].tag_features
+    if not after_noun and any(sentence.tokens[d].relation == "det" for d in sentence.dependents(i)):
+        return True  # the article of "mijn collega ahmed" is the noun's: a name in apposition
     if i > 0:
         before = sentence.tokens[i - 1]
         if before.tag == "LID" or before.tag == "VNW" and ("det" in before.tag_features or "bez" in
@@ -168,8 +179,9 @@ class SentenceNames:
     """The names in one analysed sentence of a text (see the module docstring)."""
 
     def __init__(self, text: str, sentence: Sentence, offsets: list[tuple[int, int] | None],
-                 lexicon: Lexicon | None, stop: frozenset[str]) -> None:
+                 lexicon: Lexicon | None, stop: frozenset[str], lists: NameLists | None = None) -> None:
         self.text = text
+        self.lists = lists
         self.sentence = sentence
         self.offsets = offsets
         self.lexicon = lexicon
@@ -253,14 +265,83 @@ class SentenceNames:
         a name, with the surname that may follow it."""
         found = []
         for i, token in enumerate(self.sentence.tokens):
+            # the tagger's guess from the ending of a word it never saw in lower case ("ahmed" as a past tense) is
+            # no evidence against a name its lexicon and deduce's list know
+            guessed = self.lexicon is not None and token.text not in self.lexicon.lower and token.tag == "WW" \
+                and self.lists is not None and self.lists.first_name(token.text)
             if not token.text.islower() or not token.text.replace("-", "").isalpha() or len(token.text) < 3 \
-                    or token.tag not in ("N", "SPEC") or "vreemd" in token.tag_features:  # "exit tickets"
+                    or token.tag not in ("N", "SPEC") and not guessed or "vreemd" in token.tag_features:
+                continue  # "vreemd": "exit tickets"
+            if not self._word(i):
                 continue
-            if self._word(i) and self.lexicon is not None \
-                    and self.lexicon.name_like(token.text, LOWER_CASE_RATIO) is True \
-                    and not _used_as_noun(self.sentence, i, known_word=token.text in self.lexicon.lower):
+            known = self.lexicon.name_like(token.text, LOWER_CASE_RATIO) if self.lexicon is not None else None
+            # a first name from deduce's list that Frog's lexicon does not know mainly as a word ("yasmina",
+            # "dirk-jan"; not "roos", "storm")
+            listed = self.lists is not None and self.lists.first_name(token.text) and (
+                self.lexicon is None or self.lexicon.name_like(token.text) is not False)
+            if (known is True or listed) and not _used_as_noun(
+                    self.sentence, i, known_word=self.lexicon is not None and token.text in self.lexicon.lower):
                 found.append((i, self._surname(i) or i))
         return found
+
+    def listed(self) -> list[Span]:
+        """A first name (or its pet form) from deduce's list at the start of a sentence, where the rules do not
+        trust a capital: "Sjaakie komt altijd te laat"; not a word Frog's lexicon knows mainly in lower case."""
+        tokens, spans = self.sentence.tokens, []
+        for i, token in enumerate(tokens):
+            if not self._starts(i) or not token.text[:1].isupper() or token.tag not in ("N", "SPEC") \
+                    or not self._word(i) or self.lists is None or not self.lists.pet_name(token.text):
+                continue
+            if self.lexicon is not None and self.lexicon.name_like(token.text) is False:
+                continue
+            if not _used_as_noun(self.sentence, i):
+                span = self._span(i, i, "person")
+                if span is not None:
+                    spans.append(span)
+        return spans
+
+    def places(self) -> list[Span]:
+        """A place from deduce's list in lower case after "in/uit/naar" where someone lives, moves or comes from
+        ("we zijn naar houten verhuisd", "ze woont in zeist"); not before a noun ("in houten kisten")."""
+        tokens, spans = self.sentence.tokens, []
+        for i, token in enumerate(tokens):
+            if i == 0 or not token.text.islower() or self.lists is None or token.text not in self.lists.places \
+                    or token.text in self.lists.common or not self._word(i):
+                continue
+            before = tokens[i - 1]
+            if before.tag != "VZ" or before.text.lower() not in PLACE_PREPOSITIONS:
+                continue
+            if i + 1 < len(tokens) and tokens[i + 1].tag in ("N", "ADJ", "SPEC"):
+                continue
+            verb = before.head if before.head is not None else token.head
+            if verb is None or not any(self.sentence.verb_lemma(v).lower() in PLACE_VERBS
+                                       for v in [verb, *self.sentence.dependents(verb, "vc")]
+                                       if tokens[v].tag == "WW"):
+                continue
+            span = self._span(i, i, "place")
+            if span is not None:
+                spans.append(span)
+        return spans
+
+    def titled(self) -> list[Span]:
+        """A name after a title, in any case ("meneer mulder", "juf koster", "mevrouw el amrani", "de heer de
+        groot"): the particles and the word after it, when that word is no verb, pronoun or other function word."""
+        tokens, spans = self.sentence.tokens, []
+        for i, token in enumerate(tokens):
+            title = token.text.lower().rstrip(".")
+            if not (title in TITLES or title == "heer" and i > 0 and tokens[i - 1].text.lower() == "de"):
+                continue
+            j = i + 1
+            while j < len(tokens) and tokens[j].text.lower() in _TITLE_PARTICLES and j - i <= 3:
+                j += 1
+            if j >= len(tokens) or not self._word(j) or tokens[j].tag == "WW" or tokens[j].text.lower() in TITLES \
+                    or not tokens[j].text.replace("-", "").isalpha():
+                continue
+            last = self._surname(j) if tokens[j].text.islower() else None
+            span = self._span(i + 1, last or j, "person")
+            if span is not None:
+                spans.append(span)
+        return spans
 
     def _surname(self, i: int) -> int | None:
         """After a lower-case first name, a surname with its particles in lower case ("sanne van der meer",
@@ -313,7 +394,12 @@ class SentenceNames:
             # in the subject ("Storm zei": a common noun cannot speak; "Mama zei" is tagged a noun); a noun no
             # lexicon knows ("tjabbe", "Lucertis")
             person = proper and (known is not False or token.entity_type == "PER" or token.relation == "su")
-            if (person or known is None and token.tag in ("N", "SPEC")) \
+            # a surname that is also a word, bare and singular where a common noun needs an article ("koster zei",
+            # "ik belde met mulder")
+            surname = self.lists is not None and self.lists.surname(token.text) and token.tag in ("N", "SPEC") \
+                and "mv" not in token.tag_features and self.lexicon is not None \
+                and self.lexicon.name_like(token.text, SURNAME_RATIO) is True
+            if (person or surname or known is None and token.tag in ("N", "SPEC")) \
                     and not _used_as_noun(self.sentence, i):
                 span = self._span(i, i, "person")
                 if span is not None:
@@ -342,11 +428,13 @@ class FrogDetector:
 
     def __init__(self, base: Detector, analysis: dict[str, list[Sentence]] | None = None,
                  analyser: Analyser | None = None, lexicon: Lexicon | None = None, *,
-                 stop: frozenset[str] | None = None, read_lexicon: bool = True) -> None:
+                 stop: frozenset[str] | None = None, read_lexicon: bool = True,
+                 lists: NameLists | None = None) -> None:
         self.base = base
         self.analysis = dict(analysis or {})
         self.analyser = analyser
         self.lexicon = lexicon if lexicon is not None or not read_lexicon else shared_lexicon()
+        self.lists = lists if lists is not None or not read_lexicon else shared_name_lists()
         base_stop = getattr(getattr(base, "rules", base), "stop", None)
         self.stop = stop if stop is not None else base_stop if base_stop is not None else NOT_NAMES
         self.name = f"frog+{base.name}"
@@ -366,7 +454,7 @@ class FrogDetector:
         out, at = [], 0
         for sentence in self.analysis.get(text_key(text), []):
             offsets, at = align(text, sentence, at)
-            out.append(SentenceNames(text, sentence, offsets, self.lexicon, self.stop))
+            out.append(SentenceNames(text, sentence, offsets, self.lexicon, self.stop, self.lists))
         return out
 
     def detect(self, text: str) -> list[Span]:
@@ -390,7 +478,8 @@ class FrogDetector:
                 if not any(a <= start and end <= b for a, b in covered):  # places)
                     spans.append(Span(start, end, "person", text[start:end]))
             for sentence in sentences:
-                spans += sentence.entities() + sentence.person_roles()
+                spans += (sentence.entities() + sentence.person_roles() + sentence.titled() + sentence.listed()
+                          + sentence.places())
             found.append(resolve(spans))
         return self._known_in_session(texts, found, parsed)
 

@@ -60,6 +60,11 @@ def _capitalised(text: str) -> str:
     return re.sub(r"\b\w", lambda m: m.group().upper() if len(m.group().upper()) == 1 else m.group(), text)
 
 
+def _initial(name: str) -> str:
+    """The letter whose case tells a name from a word: the first, after an old genitive ("'s Koningshof")."""
+    return re.sub(r"^['\u2019][st][\s-]+", "", name)[:1]
+
+
 @dataclass(frozen=True)
 class _Name:
     replacement: str
@@ -151,9 +156,10 @@ class Shared:
         if self.pattern is not None:
             for m in self.pattern.finditer(text):
                 found = self.names.get(fold(m.group("name")))
-                if found is None or not (m.group("name")[:1].isupper() or found.lower_ok):
+                initial = _initial(m.group("name"))
+                if found is None or not (initial.isupper() or found.lower_ok):
                     continue
-                if m.group("name")[:1].islower() and _COMMON_NOUN_BEFORE.search(text[:m.start()]):
+                if initial.islower() and _COMMON_NOUN_BEFORE.search(text[:m.start()]):
                     continue  # "de roos", "the rose": a name said in lower case, here a common noun
                 possessive = m.group("end").endswith(("s", "'", "\u2019")) and not m.group("end").endswith("ies")
                 shown = found.replacement + ("'s" if possessive and found.person else "")
@@ -350,7 +356,7 @@ def session_analysis(session: Session) -> dict[str, Any] | None:
 
 
 # part of the draft's key when pseudonymised: raise it when detection changes
-DETECTOR_VERSION = "frog-names-1+deduce-3.0.6+rules-2"
+DETECTOR_VERSION = "frog-names-2+deduce-3.0.6+rules-3"
 
 
 class PrivacyPlug(Extension):
