@@ -490,13 +490,13 @@ def test_final_keeps_recognition_confidence_except_for_rewordings(tmp_path):
 
 
 def test_a_proposed_insights_title_does_not_stop_mid_phrase() -> None:
-    """The title of an insight a participant adds: the short sentence whole, a long one cut before an article,
+    """The title of an insight a participant adds: a short sentence whole, a long one cut before an article,
     preposition or adjective (it read "Werkdruk maakt een goede" once)."""
     from pipeline.review.aggregate import _title_from
 
-    assert _title_from("De werkdruk maakt een goede overdracht bijna onmogelijk.") == \
-        "Werkdruk maakt een goede overdracht bijna onmogelijk"
-    assert _title_from("We should agree on a clear owner for every handover between teams.") == \
-        "We should agree on a clear owner"
+    said = "De werkdruk maakt een goede overdracht bijna onmogelijk."
+    assert _title_from(said) == "Werkdruk maakt een goede overdracht"
+    assert _title_from("We should agree on a clear owner for every handover between teams.") == "We should agree"
+    assert _title_from("Een vaste vervanger bij ziekte.") == "Vaste vervanger bij ziekte"
     long = _title_from("Ik mis het punt dat de leiding van het team ook verantwoordelijk is voor de overdracht")
     assert long.split()[-1].lower() not in {"de", "het", "van", "voor", "een"} and len(long.split()) <= 8

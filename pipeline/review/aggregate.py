@@ -94,13 +94,13 @@ _OPEN_ENDS = {"de", "het", "een", "en", "of", "maar", "van", "voor", "met", "op"
               "but", "for", "with", "on", "at", "to", "by", "good", "new", "own", "every", "each"}
 
 
-def _title_from(text: str, most: int = 8) -> str:
-    """A proposed insight's title: its first sentence when short, else its first words, never ending on an article,
-    preposition or adjective."""
+def _title_from(text: str, most: int = 5, whole: int = 6) -> str:
+    """A proposed insight's title: its first sentence when it has at most `whole` words, else its first `most`
+    words, never ending on an article, preposition or adjective."""
     words = re.sub(r"[.!?].*$", "", text.strip(), flags=re.S).split()
     if len(words) > 2 and words[0].lower() in {"de", "het", "een", "the", "a", "an"}:
         words = words[1:]  # "De werkdruk maakt ..." -> "Werkdruk maakt ..."
-    words = [w.strip(",;:") for w in words[:most]]
+    words = [w.strip(",;:") for w in (words if len(words) <= whole else words[:most])]
     while len(words) > 1 and words[-1].lower() in _OPEN_ENDS:
         words.pop()
     title = " ".join(words)
