@@ -15,9 +15,9 @@ import pytest
 from pipeline.core.errors import OogstError
 from pipeline.core.session import CORRECTIONS, DIARIZATION, SPEAKER_CHANGES, TURNS, Session
 from pipeline.core.settings import Settings
-from pipeline.core.types import RunRequest, Turns, turn_id
+from pipeline.core.types import RunRequest, Turn, Turns, Word, turn_id
 from pipeline.service import Oogst
-from pipeline.speakers.per_turn import apply_speaker_changes
+from pipeline.speakers.per_turn import apply_speaker_changes, split_at
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = """[00:00:02] Anna: Welcome everyone, today we talk about the handover between the two teams.
@@ -205,3 +205,17 @@ def test_a_merged_speakers_voice_goes_into_the_persons_series_profile(tmp_path: 
     profiles = load_profiles(root)
     assert profiles["Sanne"]["sessions"]["sessie"] == {"sum": [4.0] * 4, "windows": 15}
     assert profiles["Joris"]["sessions"]["sessie"]["windows"] == 12
+
+
+def test_a_split_is_cut_where_the_recogniser_heard_the_word() -> None:
+    turn = Turn("S1", 10.0, 20.0, "een twee drie vier", id="t1000")
+    heard = (Word(9.0, 9.8, " eerder", 0.9), Word(10.0, 10.4, " een", 0.9), Word(10.5, 11.0, " twee", 0.9),
+             Word(11.0, 11.5, " drie", 0.9), Word(17.2, 19.5, " vier", 0.9), Word(25.0, 26.0, " later", 0.9))
+    first, second = split_at(turn, 3, "S2", heard)  # type: ignore[misc]
+    assert (first.end, second.start, first.text, second.text) == (17.2, 17.2, "een twee drie", "vier")
+    assert (second.speaker, second.id, second.end) == ("S2", "t1000w3", 20.0)
+    without = split_at(turn, 3, "S2")  # no word times (an imported transcript): by the share of characters
+    assert without is not None and without[1].start == round(10.0 + 10.0 * 14 / 18, 3)
+    corrected = Turn("S1", 10.0, 20.0, "een twee drie vier vijf", id="t1000")  # other words than were heard
+    assert split_at(corrected, 3, "S2", heard)[1].start == round(10.0 + 10.0 * 14 / 23, 3)  # type: ignore[index]
+    assert split_at(turn, 4, "S2", heard) is None
