@@ -181,7 +181,11 @@ def serve_search(queue: CeleryQueue, index: SearchIndex, encoder: Callable[[], A
     def oogst_meaning(number: int, query: str, series: str | None = None) -> int:
         return answer_ask(queue, index, encoder, number, query, series)
 
-    controller = app.WorkController(app=app, pool="solo", concurrency=1, queues=[SEARCH_QUEUE],
+    class SearchConsumer(app.WorkController):  # type: ignore[name-defined,misc]
+        def should_use_eventloop(self) -> bool:
+            return False  # the blocking loop: the process's one event loop (kombu's hub) is the job consumer's
+
+    controller = SearchConsumer(app=app, pool="solo", concurrency=1, queues=[SEARCH_QUEUE],
                                     hostname=f"oogst-search.{os.getpid()}@{socket.gethostname()}",
                                     without_heartbeat=True, without_mingle=True, without_gossip=True,
                                     loglevel=logging.WARNING)
