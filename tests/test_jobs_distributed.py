@@ -263,6 +263,7 @@ def test_a_meaning_search_is_a_task_a_worker_answers_for_the_cli_and_the_page(cl
     assert asked.returncode == 0, asked.stderr + cluster.log(0) + cluster.log(1)
     assert "asking a worker" in asked.stderr and "loading the sentence encoder" not in asked.stderr
     assert asked.stdout.splitlines()[0].startswith(f"{PARENTS}  ")  # no word of the query needed
+    assert len(asked.stdout.splitlines()) == 3  # --limit reaches the worker
 
     def page(url: str, within: float) -> TestClient:
         settings = Settings(out_dir=cluster.out, sections={"queue": {"broker": url},

@@ -27,7 +27,8 @@ def by_meaning(oogst: Any, query: str, args: argparse.Namespace) -> list[Any]:
         from pipeline.jobs.engines import open_queue
         from pipeline.jobs.search import answer_within, meaning_asks, wait_for_answer
 
-        asks = meaning_asks(open_queue(oogst.settings), index, answer_within(oogst.settings.section("search")))
+        asks = meaning_asks(open_queue(oogst.settings), index, answer_within(oogst.settings.section("search")),
+                            limit=args.limit)
         err(f"  asking a worker (at most {asks.within:.0f} s)…")
         return wait_for_answer(asks, query, args.series)[:args.limit]
     err("  loading the sentence encoder (the web app asks its worker, which has it loaded)…")

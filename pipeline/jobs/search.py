@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 SEARCH_TASK = "oogst.meaning"
 SEARCH_QUEUE = "oogst.search"  # consumed by every worker's search thread, never behind a job
 ANSWER_WITHIN = 30.0  # seconds a meaning search waits for a worker, unless [search] answer_within says otherwise
+LIMIT = 10  # results a meaning search gives (the page's; `oogst search --limit` asks for its own)
 NO_WORKER = "no_worker"  # `answer`'s error when no worker answered in time (a page shows its own words for it)
 
 
@@ -75,10 +76,12 @@ def _key(number: int) -> str:
 class CeleryAsks:
     """A meaning search as a Celery task for the workers; its answer in Redis beside the jobs' state."""
 
-    def __init__(self, queue: CeleryQueue, index: SearchIndex, within: float = ANSWER_WITHIN) -> None:
+    def __init__(self, queue: CeleryQueue, index: SearchIndex, within: float = ANSWER_WITHIN,
+                 limit: int = LIMIT) -> None:
         self.queue = queue
         self.index = index
         self.within = within
+        self.limit = limit
 
     def ask(self, query: str, series: str | None = None) -> int:
         series = checked_series(self.index.out_dir, series)
@@ -89,7 +92,8 @@ class CeleryAsks:
             db.hset(_key(number), mapping={"query": query, "series": series or "", "submitted": time.time()})
             db.expire(_key(number), int(KEEP_ASKS))
         try:  # high priority on Redis is a queue of its own, which a thread of every worker consumes
-            self.queue.app.send_task(SEARCH_TASK, args=[number, query, series or None], queue=SEARCH_QUEUE,
+            self.queue.app.send_task(SEARCH_TASK, args=[number, query, series or None, self.limit],
+                                     queue=SEARCH_QUEUE,
                                      expires=self.within, retry=False)
         except Exception as exc:  # kombu's OperationalError and friends
             from pipeline.jobs.celery_queue import BrokerError, shown_url
@@ -122,8 +126,10 @@ def answer_within(settings_section: Mapping[str, Any]) -> float:
     return seconds
 
 
-def meaning_asks(queue: JobQueue, index: SearchIndex, within: float = ANSWER_WITHIN) -> MeaningAsks:
-    """How this queue's workers are asked: Celery with a broker, else the index file's table."""
+def meaning_asks(queue: JobQueue, index: SearchIndex, within: float = ANSWER_WITHIN,
+                 limit: int = LIMIT) -> MeaningAsks:
+    """How this queue's workers are asked: Celery with a broker (at most `limit` results), else the index file's
+    table (the page's ten)."""
     from pipeline.jobs.queue import SQLiteQueue
 
     if isinstance(queue, SQLiteQueue):
@@ -131,7 +137,7 @@ def meaning_asks(queue: JobQueue, index: SearchIndex, within: float = ANSWER_WIT
     from pipeline.jobs.celery_queue import CeleryQueue
 
     assert isinstance(queue, CeleryQueue)
-    return CeleryAsks(queue, index, within)
+    return CeleryAsks(queue, index, within, limit)
 
 
 def wait_for_answer(asks: MeaningAsks, query: str, series: str | None = None, *, poll: float = 0.2) -> list[Hit]:
@@ -153,13 +159,13 @@ def wait_for_answer(asks: MeaningAsks, query: str, series: str | None = None, *,
 
 # -- the worker's side ------------------------------------------------------------------------------------------
 def answer_ask(queue: CeleryQueue, index: SearchIndex, encoder: Callable[[], Any] | None, number: int, query: str,
-               series: str | None) -> int:
+               series: str | None, limit: int = LIMIT) -> int:
     """The body of the `oogst.meaning` task: rank (with the process's shared encoder unless `encoder` gives one),
     and keep the answer in Redis for the asker; returns the number of hits."""
     error = None
     try:
         hits = meaning(index, query, encoder() if encoder is not None else None, series=series,
-                       embed_limit=ASK_EMBED)
+                       limit=max(1, min(int(limit), 100)), embed_limit=ASK_EMBED)
     except OogstError as exc:
         hits, error = [], str(exc)
     with queue._talk():
@@ -178,8 +184,8 @@ def serve_search(queue: CeleryQueue, index: SearchIndex, encoder: Callable[[], A
     app.conf.update(task_acks_late=False, task_reject_on_worker_lost=False)  # a query is not worth redoing
 
     @app.task(name=SEARCH_TASK, ignore_result=True)
-    def oogst_meaning(number: int, query: str, series: str | None = None) -> int:
-        return answer_ask(queue, index, encoder, number, query, series)
+    def oogst_meaning(number: int, query: str, series: str | None = None, limit: int = LIMIT) -> int:
+        return answer_ask(queue, index, encoder, number, query, series, limit)
 
     class SearchConsumer(app.WorkController):  # type: ignore[name-defined,misc]
         def should_use_eventloop(self) -> bool:
