@@ -296,12 +296,13 @@ def speakers_per_turn(session: Session, turns: Turns, names: dict[str, str]) -> 
     corrected on a part of a split turn (keyed by its id), then the names of the speakers a change made."""
     from pipeline.core.layers import apply_id_corrections
     from pipeline.speakers.names import with_names
-    from pipeline.speakers.per_turn import apply_speaker_changes, split_ids
+    from pipeline.speakers.per_turn import apply_speaker_changes, recognised_words, split_ids
 
     changes = session.speaker_changes()
     if not changes:
         return turns
-    turns = apply_id_corrections(apply_speaker_changes(turns, changes), session.corrections(), split_ids(changes))
+    turns = apply_id_corrections(apply_speaker_changes(turns, changes, recognised_words(session)),
+                                 session.corrections(), split_ids(changes))
     gone = {str(c.get("from")) for c in changes if c.get("op") == "merge"}
     return with_names(turns, {label: name for label, name in names.items() if label not in gone})
 

@@ -87,7 +87,7 @@ class Cluster:
         self.url = f"redis://127.0.0.1:{port}/{db}"
         self.config = root / "config.toml"
         self.config.write_text(f'[oogst]\nout_dir = "{self.out}"\n[queue]\nbroker = "{self.url}"\nttl = {TTL}\n'
-                               f"visibility_timeout = {VISIBILITY}\n", encoding="utf-8")
+                               f"visibility_timeout = {VISIBILITY}\n[search]\nanswer_within = 90\n", encoding="utf-8")
         self.env = {**os.environ, "OOGST_CONFIG": str(self.config), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                     "PYTHONPATH": str(ROOT), "OOGST_MODELS_DIR": str(root / "no-models")}  # transcripts only
         self.env.pop("OOGST_BROKER_URL", None)
@@ -244,6 +244,57 @@ def test_without_a_broker_celery_is_not_imported(tmp_path: Path) -> None:
                           capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "no jobs"
+
+
+@pytest.mark.slow
+@pytest.mark.needs_service("redis-server")
+def test_a_meaning_search_is_a_task_a_worker_answers_for_the_cli_and_the_page(cluster: Cluster,
+                                                                              tmp_path: Path) -> None:
+    """`oogst search --meaning` and the search page with a broker: a worker (encoder loaded) answers through Celery;
+    without a worker, one line after [search] answer_within seconds."""
+    from starlette.testclient import TestClient
+
+    from pipeline.core.settings import Settings
+    from pipeline.web.serve import create_app, web_config
+    from tests.search_helpers import PARENTS, make_sessions
+
+    make_sessions(cluster.out)
+    asked = cluster.oogst("search", "--meaning", "te weinig ouders komen naar school", "--limit", "3")
+    assert asked.returncode == 0, asked.stderr + cluster.log(0) + cluster.log(1)
+    assert "asking a worker" in asked.stderr and "loading the sentence encoder" not in asked.stderr
+    assert asked.stdout.splitlines()[0].startswith(f"{PARENTS}  ")  # no word of the query needed
+    assert len(asked.stdout.splitlines()) == 3  # --limit reaches the worker
+
+    def page(url: str, within: float) -> TestClient:
+        settings = Settings(out_dir=cluster.out, sections={"queue": {"broker": url},
+                                                           "search": {"answer_within": within}})
+        cfg = web_config(settings, host="127.0.0.1", state_dir=tmp_path / f"state{within}", env={},
+                         announce=lambda line: None)
+        return TestClient(create_app(cfg), base_url="http://127.0.0.1:8000")
+
+    def meaning_part(client: TestClient, query: str) -> str:
+        shown = client.get("/search", params={"q": query})
+        number = re.search(r'data-url="/search/meaning/(\d+)', shown.text)
+        assert shown.status_code == 200 and number, shown.text
+        deadline = time.monotonic() + 100
+        while (part := client.get(f"/search/meaning/{number[1]}")).status_code == 204:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        return part.text
+
+    found = meaning_part(page(cluster.url, 90), "ik ben uitgeput en moe na het werk")
+    assert f'data-session="{PARENTS}" data-kind="turn" data-ref="6"' in found  # "… geen energie meer"
+    nobody = f"{cluster.url[:-1]}5"  # a database no worker listens on
+    assert 'id="no-worker">Geen verwerker gaf antwoord' in meaning_part(page(nobody, 1), "ouders betrekken")
+    alone = tmp_path / "alone.toml"
+    alone.write_text(f'[oogst]\nout_dir = "{cluster.out}"\n[queue]\nbroker = "{nobody}"\n[search]\n'
+                     "answer_within = 1\n", encoding="utf-8")
+    began = time.monotonic()
+    none = subprocess.run([sys.executable, "-m", "pipeline.cli", "search", "--meaning", "ouders"], cwd=ROOT,
+                          env={**cluster.env, "OOGST_CONFIG": str(alone)}, text=True, capture_output=True, timeout=60)
+    assert none.returncode == 1 and "Traceback" not in none.stderr
+    assert "no worker answered the meaning search within 1 s" in none.stderr.strip().splitlines()[-1]
+    assert time.monotonic() - began < 30
 
 
 @pytest.mark.slow

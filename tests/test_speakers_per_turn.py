@@ -24,9 +24,9 @@ from pipeline.core.session import (
     Session,
 )
 from pipeline.core.settings import Settings
-from pipeline.core.types import RunRequest, Turns, turn_id
+from pipeline.core.types import RunRequest, Turn, Turns, Word, turn_id
 from pipeline.service import Oogst
-from pipeline.speakers.per_turn import apply_speaker_changes
+from pipeline.speakers.per_turn import apply_speaker_changes, split_at
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = """[00:00:02] Anna: Welcome everyone, today we talk about the handover between the two teams.
@@ -307,3 +307,17 @@ def test_oogst_speakers_brings_insights_speaking_time_and_draft_up_to_date(
     assert "Carl" not in draft_text(session)  # speaking time and the transcript appendix: Carl's turns are Ben's
     assert "Carl" not in json.dumps(session.read(INSIGHTS))
     assert [session.path(name).read_bytes() for name in (TRANSCRIPT, DIARIZATION)] == heard  # kept as heard
+
+
+def test_a_split_is_cut_where_the_recogniser_heard_the_word() -> None:
+    turn = Turn("S1", 10.0, 20.0, "een twee drie vier", id="t1000")
+    heard = (Word(9.0, 9.8, " eerder", 0.9), Word(10.0, 10.4, " een", 0.9), Word(10.5, 11.0, " twee", 0.9),
+             Word(11.0, 11.5, " drie", 0.9), Word(17.2, 19.5, " vier", 0.9), Word(25.0, 26.0, " later", 0.9))
+    first, second = split_at(turn, 3, "S2", heard)  # type: ignore[misc]
+    assert (first.end, second.start, first.text, second.text) == (17.2, 17.2, "een twee drie", "vier")
+    assert (second.speaker, second.id, second.end) == ("S2", "t1000w3", 20.0)
+    without = split_at(turn, 3, "S2")  # no word times (an imported transcript): by the share of characters
+    assert without is not None and without[1].start == round(10.0 + 10.0 * 14 / 18, 3)
+    corrected = Turn("S1", 10.0, 20.0, "een twee drie vier vijf", id="t1000")  # other words than were heard
+    assert split_at(corrected, 3, "S2", heard)[1].start == round(10.0 + 10.0 * 14 / 23, 3)  # type: ignore[index]
+    assert split_at(turn, 4, "S2", heard) is None

@@ -16,18 +16,36 @@ def hms(seconds: float | None) -> str:
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
+def by_meaning(oogst: Any, query: str, args: argparse.Namespace) -> list[Any]:
+    """With a broker, a worker (it has the sentence encoder loaded) answers, as for the web app; without one, this
+    process loads the encoder and ranks."""
+    from pipeline.cli import err
+    from pipeline.jobs.engines import broker_url
+
+    index = oogst.search_index()
+    if broker_url(oogst.settings):
+        from pipeline.jobs.engines import open_queue
+        from pipeline.jobs.search import answer_within, meaning_asks, wait_for_answer
+
+        asks = meaning_asks(open_queue(oogst.settings), index, answer_within(oogst.settings.section("search")),
+                            limit=args.limit)
+        err(f"  asking a worker (at most {asks.within:.0f} s)…")
+        return wait_for_answer(asks, query, args.series)[:args.limit]
+    err("  loading the sentence encoder (the web app asks its worker, which has it loaded)…")
+    from pipeline.search.meaning import meaning
+
+    return list(meaning(index, query, series=args.series, limit=args.limit))
+
+
 def cmd_search(args: argparse.Namespace) -> int:
-    from pipeline.cli import err, service
+    from pipeline.cli import service
 
     query = " ".join(args.query).strip()
     if not query:
         raise InputError("oogst search: give the words to look for, e.g. oogst search ouderavond")
     oogst = service(args)
     if args.meaning:
-        err("  loading the sentence encoder (the web app asks its worker, which has it loaded)…")
-        from pipeline.search.meaning import meaning
-
-        hits = meaning(oogst.search_index(), query, series=args.series, limit=args.limit)
+        hits = by_meaning(oogst, query, args)
     else:
         hits = oogst.search_index().words(query, series=args.series, limit=args.limit)
     if not hits:
@@ -53,7 +71,8 @@ def add_search(sub: Any) -> None:
     search.add_argument("query", nargs="+", metavar="QUERY", help="the words to look for")
     search.add_argument("--series", metavar="NAME", help="only the sessions of this series")
     search.add_argument("--meaning", action="store_true",
-                        help="rank by meaning with the sentence encoder (a paraphrase finds it)")
+                        help="rank by meaning with the sentence encoder (a paraphrase finds it); with a job broker "
+                             "a worker answers, within [search] answer_within seconds (default 30)")
     search.add_argument("--limit", type=int, default=20, metavar="N", help="at most N results (default 20)")
     add_common(search)
     search.set_defaults(func=cmd_search)

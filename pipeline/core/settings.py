@@ -93,7 +93,8 @@ SECTIONS: dict[str, frozenset[str]] = {
     "web": frozenset({"host", "port", "max_upload_mb", "public_url",  # public_url: participants' links
                       "trusted_proxy"}),  # the reverse proxy whose X-Forwarded-For names the client
     "models": frozenset({"mirror"}),  # oogst models get: a served copy of a models/ folder (OOGST_MODELS_MIRROR)
-    "search": frozenset({"originals"}),  # oogst search: index a pseudonymised session's real names (pipeline.search)
+    "search": frozenset({"originals", "answer_within"}),  # oogst search: index a pseudonymised session's real names;
+    # seconds a meaning search waits for a worker (pipeline.search, pipeline.jobs.search)
     "retention": frozenset({"days", "after", "copies_days", "enabled"}),  # see pipeline.retention.policy
     "review": frozenset({"approval"}),  # the approval gate before the final mail (pipeline.mail.approval)
 }

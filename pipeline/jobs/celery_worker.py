@@ -3,7 +3,8 @@
 The `Worker` and its loaded models live as long as the process, so the recogniser and the encoders stay warm
 between jobs. A delivered message runs its job only when `CeleryQueue.claim` takes it; a job that another worker
 runs with a fresh heartbeat, or whose session folder another machine holds (`.lock.json` with a fresh heartbeat),
-is retried later instead: the broker's visibility timeout alone never decides that a job is free.
+is retried later instead: the broker's visibility timeout alone never decides that a job is free. A second
+consumer on a thread answers meaning searches (`jobs.search.serve_search`) while a job runs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.errors import OogstError
 from pipeline.core.lock import SessionBusyError, holder, session_lock
 from pipeline.jobs.celery_queue import DEFAULT_KIND, QUEUE_NAME, TASK, CeleryQueue, kind_queue, queue_for
 from pipeline.jobs.worker import OWNER, Worker
@@ -120,8 +122,17 @@ def start_worker(queue: CeleryQueue, cli: dict[str, Any], *, config: Path | None
     announce(f"oogst worker {worker.name}: takes the jobs of {kind['model']} in {kind['compute_type']} on the "
              f"{'GPU' if kind['device'] == 'cuda' else 'CPU'} (queue {', '.join(queues)})")
     stop = worker.start_beat()
+    searching = None
+    try:
+        from pipeline.jobs.search import serve_search
+
+        searching = serve_search(queue, worker.service.search_index())
+    except (OogstError, OSError) as exc:
+        log.warning("no meaning search in this worker: %s", exc)
     try:
         app.worker_main(["worker", "--pool=solo", "--concurrency=1", f"--hostname=oogst.{os.getpid()}@%h",
                          "--without-gossip", "--without-mingle", f"--loglevel={loglevel}", "-Q", ",".join(queues)])
     finally:
         stop.set()
+        if searching is not None:
+            searching.stop(in_sighandler=False)

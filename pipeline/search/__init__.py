@@ -6,5 +6,6 @@ core, insights (the sentence encoder), privacy, review, export (what the pages s
 to date lazily on every search by comparing the artefacts' times and sizes with what was indexed; pseudonymised
 sessions are indexed with their labels unless `[search] originals = true`. `meaning` ranks the same texts by their
 sentence vectors (the encoder the insights stage loads); the web app asks the worker for it through a small table of
-requests in the same file (`asks`), the worker answers from its thread (`serve_asks`).
+requests in the same file (`asks`), the worker answers from its thread (`serve_asks`); with a job broker the request
+is a Celery task instead (`jobs.search`).
 """

@@ -7,7 +7,8 @@ it is in, and a correction embeds only the corrected line again. The encoder is 
 worker: the web app puts a request in the `asks` table (`ask`) and reads the answer (`answer`); the worker's thread
 (`serve_asks`) answers them, and while the worker has no job it embeds the texts of new and changed sessions ahead,
 a batch at a time (embedding a one-hour session takes minutes on a small CPU; a request embeds at most `ASK_EMBED`
-texts itself). The command line (`oogst search --meaning`) ranks in its own process (`meaning`), embedding all.
+texts itself). The command line (`oogst search --meaning`) ranks in its own process (`meaning`), embedding all;
+with a job broker both ask a worker through Celery instead (`jobs.search`).
 """
 
 from __future__ import annotations

@@ -8,12 +8,13 @@ changes in the order they were made (diarization.json, the diarizer's output, is
 
 A turn is named by its id (`core.types.turn_id`), which stays the same on every re-run; a part split off is
 `<id>w<word>`. The names stage applies the list in order after the line corrections (a split cuts the line at word
-`word`, counted from 0), so a change survives every re-run; a change whose turn is gone (another `--speakers`) is
-skipped with a warning and kept. Line corrections are keyed by turn id too (corrections.json): a corrected turn
-that is split has its correction cut the same way, each part's words under the part's id, applied after the split
-(`split_correction`; undo joins them again); a move or merge leaves the correction on its turn. "was", "turns" and
-"name" are what undo restores; the names stage reads only op, turn, speaker, word, from and into. Undo drops the
-last change.
+`word`, counted from 0, at the time the recogniser heard that word, interpolated when it has no word times or the
+line was corrected to other words), so a change survives every re-run; a change whose turn is gone (another
+`--speakers`) is skipped with a warning and kept. Line corrections are keyed by turn id too (corrections.json): a
+corrected turn that is split has its correction cut the same way, each part's words under the part's id, applied
+after the split (`split_correction`; undo joins them again); a move or merge leaves the correction on its turn.
+"was", "turns" and "name" are what undo restores; the names stage reads only op, turn, speaker, word, from and into.
+Undo drops the last change.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from typing import Any
 
 from pipeline.core.errors import OogstError
 from pipeline.core.layers import is_time_key, time_key, with_correction
-from pipeline.core.session import DIARIZATION, SPEAKER_CHANGES, TURNS, Session
-from pipeline.core.types import Turn, Turns
+from pipeline.core.session import DIARIZATION, SPEAKER_CHANGES, TRANSCRIPT, TURNS, Session
+from pipeline.core.types import Turn, Turns, Word
 
 log = logging.getLogger(__name__)
 
@@ -83,20 +84,38 @@ def _index(turns: Turns, turn_id: str) -> int | None:
     return next((i for i, t in enumerate(turns.turns) if t.id == turn_id), None)
 
 
-def split_at(turn: Turn, word: int, speaker: str) -> tuple[Turn, Turn] | None:
+def words_of(turn: Turn, words: Sequence[Word]) -> list[Word]:
+    """The recogniser's words heard in this turn (their middle inside it), in order."""
+    return [w for w in words if turn.start <= (w.start + w.end) / 2 < turn.end]
+
+
+def cut_time(turn: Turn, word: int, words: Sequence[Word] = ()) -> float:
+    """When word `word` (0-based) of the turn's text begins: the recogniser's start of that word when it heard the
+    turn's words one for one (a turn not corrected to another number of words), else placed by the share of
+    characters before it."""
+    text = turn.text.split()
+    heard = words_of(turn, words)
+    if len(heard) == len(text) and turn.start < heard[word].start < turn.end:
+        return round(heard[word].start, 3)
+    first, second = " ".join(text[:word]), " ".join(text[word:])
+    return round(turn.start + (turn.end - turn.start) * (len(first) + 1) / (len(first) + 1 + len(second)), 3)
+
+
+def split_at(turn: Turn, word: int, speaker: str, words: Sequence[Word] = ()) -> tuple[Turn, Turn] | None:
     """The turn cut before word `word` (0-based): the first part keeps its id and speaker, the second gets
-    `split_id` and `speaker`; its start is placed by the share of characters before the cut (None: no such cut)."""
-    words = turn.text.split()
-    if not 0 < word < len(words):
+    `split_id` and `speaker`; the cut is at the word's time (`cut_time`: the recogniser's `words`, when they match
+    the text, else interpolated) (None: no such cut)."""
+    text = turn.text.split()
+    if not 0 < word < len(text):
         return None
-    first, second = " ".join(words[:word]), " ".join(words[word:])
-    at = round(turn.start + (turn.end - turn.start) * (len(first) + 1) / (len(first) + 1 + len(second)), 3)
-    return (replace(turn, end=at, text=first), replace(turn, speaker=speaker, start=at, text=second,
-                                                          id=split_id(turn.id, word)))
+    at = cut_time(turn, word, words)
+    return (replace(turn, end=at, text=" ".join(text[:word])),
+            replace(turn, speaker=speaker, start=at, text=" ".join(text[word:]), id=split_id(turn.id, word)))
 
 
-def apply_change(turns: Turns, change: dict[str, Any]) -> Turns | None:
-    """The turns with one change applied (None: its turn or speaker is not in these turns)."""
+def apply_change(turns: Turns, change: dict[str, Any], words: Sequence[Word] = ()) -> Turns | None:
+    """The turns with one change applied (None: its turn or speaker is not in these turns); `words`: the
+    recogniser's (transcript.json), where a split is cut."""
     op = change.get("op")
     if op == "merge":
         source, into = str(change.get("from", "")), str(change.get("into", ""))
@@ -112,7 +131,7 @@ def apply_change(turns: Turns, change: dict[str, Any]) -> Turns | None:
     if op == "move":
         changed: tuple[Turn, ...] = (replace(turn, speaker=speaker),)
     elif op == "split":
-        parts = split_at(turn, int(change.get("word", 0)), speaker)
+        parts = split_at(turn, int(change.get("word", 0)), speaker, words)
         if parts is None:
             return None
         changed = parts
@@ -122,10 +141,11 @@ def apply_change(turns: Turns, change: dict[str, Any]) -> Turns | None:
                    speakers=_with_speaker(turns.speakers, speaker))
 
 
-def apply_speaker_changes(turns: Turns, changes: Sequence[dict[str, Any]]) -> Turns:
-    """The turns with every change of speaker-changes.json applied in order; one whose turn is gone is skipped."""
+def apply_speaker_changes(turns: Turns, changes: Sequence[dict[str, Any]], words: Sequence[Word] = ()) -> Turns:
+    """The turns with every change of speaker-changes.json applied in order; one whose turn is gone is skipped.
+    `words`: the recogniser's (`recognised_words`), where a split is cut."""
     for change in changes:
-        changed = apply_change(turns, change)
+        changed = apply_change(turns, change, words)
         if changed is None:
             log.warning("speaker change %s of %s no longer fits these turns (another number of speakers?); skipped, "
                         "kept in the layer", change.get("op"), change.get("turn") or change.get("from"))
@@ -283,6 +303,15 @@ def join_corrections(session: Session, turns: Turns, change: dict[str, Any]) -> 
 
 
 # -- the operations, under the session's lock (`service.Oogst.change_speaker`) --------------------------------------
+def recognised_words(session: Session) -> tuple[Word, ...]:
+    """The recogniser's words with their times (transcript.json); none for an imported transcript, whose words are
+    spread evenly over a cue (an estimate: the share of characters places a cut better)."""
+    if not session.has(TRANSCRIPT):
+        return ()
+    transcript = session.transcript()
+    return () if transcript.extra.get("words_estimated") else tuple(transcript.words)
+
+
 def record_change(session: Session, op: str, *, turn: str = "", speaker: str = "", word: int = 0, source: str = "",
                   into: str = "") -> dict[str, Any]:
     """Move turn `turn` to `speaker` ("new": a new one), split it at word `word` (from 1) giving the rest to
@@ -293,7 +322,7 @@ def record_change(session: Session, op: str, *, turn: str = "", speaker: str = "
         return undo_last(session)
     turns = session.turns()
     change = make_change(turns, op, turn=turn, speaker=speaker, word=word, source=source, into=into)
-    changed = apply_change(turns, change)
+    changed = apply_change(turns, change, recognised_words(session))
     assert changed is not None  # make_change checked it against these turns
     if op == "split":
         split_correction(session, change)

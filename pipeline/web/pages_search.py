@@ -1,7 +1,8 @@
 """Pages: search across sessions (`oogst search` as a page), from the box in every page's header.
 
 `/search?q=…&series=…` shows the word results at once (the index in the state folder, brought up to date first) and
-leaves a meaning search for the worker, which has the sentence encoder loaded (the web process never loads it); the
+leaves a meaning search for the worker, which has the sentence encoder loaded (the web process never loads it; with a
+broker a Celery task, `jobs.search`, and a line saying so when no worker answered in time); the
 page's script asks `/search/meaning/N` until the answer is there and adds it under the word results (without script,
 a link reloads the page with the answer). Every result links to its moment: the transcript page that holds the turn,
 at the turn's anchor by its id (`#turn-t1234`), or the insight or action on the top 7 page.
@@ -17,13 +18,20 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipeline.core.language import clock
+from pipeline.jobs.search import NO_WORKER, MeaningAsks, answer_within, meaning_asks
 from pipeline.search.index import Hit
-from pipeline.search.meaning import answer, ask
 from pipeline.series.store import known_series
 from pipeline.web.app import PageError, config, in_thread, oogst, page, render
 from pipeline.web.pages_session import PAGE_TURNS
 
 MAX_QUERY = 200
+
+
+def asks(request: Request) -> MeaningAsks:
+    """How a meaning search reaches a worker: the embedded queue's table, or a Celery task with a broker."""
+    service = oogst(request)
+    return meaning_asks(config(request).queue, service.search_index(),
+                        answer_within(service.settings.section("search")))
 
 
 def link(hit: Hit) -> str:
@@ -51,6 +59,7 @@ def _query(request: Request) -> tuple[str, str | None]:
 async def search_page(request: Request) -> Response:
     query, series = _query(request)
     index = oogst(request).search_index()
+    asking = asks(request)
     words: list[Hit] = []
     number = None
     meaning: list[Hit] | None = None
@@ -59,9 +68,9 @@ async def search_page(request: Request) -> Response:
         asked = request.query_params.get("ask", "")
         if asked.isdigit():  # a page without script reloads to see the meaning results
             number = int(asked)
-            meaning, _ = await in_thread(answer, index, number)
+            meaning, _ = await in_thread(asking.answer, number)
         else:
-            number = await in_thread(ask, index, query, series)
+            number = await in_thread(asking.ask, query, series)
     seen = {(h.session, h.kind, h.ref) for h in words}
     return render(request, "search.html", query=query, series=series, all_series=known_series(config(request).out_dir),
                   words=shown(words), ask=number,
@@ -74,12 +83,12 @@ async def meaning_part(request: Request) -> Response:
     number = str(request.path_params.get("n", ""))
     if not number.isdigit():
         raise PageError("page_not_found", 404)
-    hits, error = await in_thread(answer, oogst(request).search_index(), int(number))
+    hits, error = await in_thread(asks(request).answer, int(number))
     if hits is None:
         return Response(status_code=204, headers={"Cache-Control": "no-store"})
     skip = {tuple(key.split("|", 2)) for key in request.query_params.getlist("seen")}
     kept = [h for h in hits if (h.session, h.kind, h.ref) not in skip]
-    return render(request, "_meaning.html", meaning=shown(kept), failed=bool(error))
+    return render(request, "_meaning.html", meaning=shown(kept), failed=bool(error), no_worker=error == NO_WORKER)
 
 
 def routes() -> list[Route]:
