@@ -40,14 +40,15 @@ AN = {1: "agree", 2: "agree"}
 BO = {1: "disagree"}
 
 
-def sent_session(root: Path, name: str = "intervisie-2026-03-05") -> tuple[Oogst, Session]:
+def sent_session(root: Path, name: str = "intervisie-2026-03-05",
+                 roster: list[dict[str, Any]] = ROSTER) -> tuple[Oogst, Session]:
     """A session whose draft was sent (sent/v1), with its roster; the service with a state folder."""
     session, turns, insights = make_session(root / "outputs", name)
     docx_draft.write_draft(session, turns, insights, title="Intervisie overdracht", date=DATE)
     oogst = Oogst(Settings(out_dir=root / "outputs", models_dir=ROOT / "models"))
     oogst.state_dir = root / "state"
     oogst.send_draft(session, reason="test")
-    oogst.save_roster(session, ROSTER)
+    oogst.save_roster(session, roster)
     return oogst, session
 
 

@@ -19,13 +19,10 @@ from typing import Any
 
 import pytest
 from docx_helpers import CommentSpec, add_comments
-from test_docx_draft import DATE, make_session
-from test_review_browser import MISSING, PROPOSAL, REWORDING, comparable
+from test_review_browser import MISSING, PROPOSAL, REWORDING, comparable, sent_session
 from test_web_phone import check_width, screen, shot
 
 from pipeline.core.session import Session, read_json
-from pipeline.core.settings import Settings
-from pipeline.review import draft as docx_draft
 from pipeline.rounds import invite
 from pipeline.service import Oogst
 from tests.web_helpers import ROOT, chromium, free_port, running_server, wait_for
@@ -52,13 +49,7 @@ window.fetch = (...args) => { window.pending++; const wait = first ? 1500 : 0; f
 
 def round_session(root: Path) -> tuple[Oogst, Session]:
     """The sent draft (sent/v1) of a realistic session (an intervision on handovers), four present participants."""
-    session, turns, insights = make_session(root / "outputs")
-    docx_draft.write_draft(session, turns, insights, title="Intervisie overdracht", date=DATE)
-    oogst = Oogst(Settings(out_dir=root / "outputs", models_dir=ROOT / "models"))
-    oogst.state_dir = root / "state"
-    oogst.send_draft(session, reason="test")
-    oogst.save_roster(session, ROSTER)
-    return oogst, session
+    return sent_session(root, roster=ROSTER)
 
 
 def dirk_copy(session: Session, folder: Path) -> Path:

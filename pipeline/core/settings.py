@@ -261,3 +261,15 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def positive_seconds(section: Mapping[str, Any], where: str, key: str, default: float) -> float:
+    """A setting in seconds (`[where] key`, else `default`); ConfigError unless it is a number above 0."""
+    value = section.get(key, default)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if seconds <= 0:
+        raise ConfigError(f"[{where}] {key} = {value!r}: give a number of seconds above 0")
+    return seconds

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.core.errors import ConfigError, InputError, require
 from pipeline.core.language import session_name, texts
 from pipeline.core.session import JOB_QUEUE, hash_file
+from pipeline.core.settings import positive_seconds
 from pipeline.core.types import RunRequest
 from pipeline.jobs.queue import DEFAULT_TTL, Job, JobQueue, SQLiteQueue, default_state_dir, when
 
@@ -33,14 +34,7 @@ def broker_url(settings: Settings) -> str | None:
 
 
 def _seconds(settings: Settings, key: str, default: float) -> float:
-    value = settings.section("queue").get(key, default)
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = 0.0
-    if seconds <= 0:
-        raise ConfigError(f"[queue] {key} = {value!r}: give a number of seconds above 0")
-    return seconds
+    return positive_seconds(settings.section("queue"), "queue", key, default)
 
 
 def open_queue(settings: Settings, env: Mapping[str, str] | None = None) -> JobQueue:

@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pipeline.core.errors import ConfigError, OogstError
+from pipeline.core.errors import OogstError
+from pipeline.core.settings import positive_seconds
 from pipeline.search.index import Hit, SearchIndex, checked_series, dumps, loads
 from pipeline.search.meaning import ASK_EMBED, KEEP_ASKS, answer, ask, meaning
 
@@ -116,14 +117,7 @@ class CeleryAsks:
 
 def answer_within(settings_section: Mapping[str, Any]) -> float:
     """`[search] answer_within`: seconds a meaning search waits for a worker (default 30)."""
-    value = settings_section.get("answer_within", ANSWER_WITHIN)
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = 0.0
-    if seconds <= 0:
-        raise ConfigError(f"[search] answer_within = {value!r}: give a number of seconds above 0")
-    return seconds
+    return positive_seconds(settings_section, "search", "answer_within", ANSWER_WITHIN)
 
 
 def meaning_asks(queue: JobQueue, index: SearchIndex, within: float = ANSWER_WITHIN,
