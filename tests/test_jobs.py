@@ -379,3 +379,42 @@ def test_oogst_jobs_cancels_pauses_resumes_and_moves_ahead(tmp_path: Path, capsy
     assert err.startswith("oogst: error: kort: no job to resume") and err.count("\n") == 1
     assert main(["jobs", "cancel", "--out-dir", str(out)]) == 1
     assert "give a job number or a session name" in capsys.readouterr().err
+
+
+def test_the_same_recording_handed_in_at_once_is_copied_once_and_whole(tmp_path: Path) -> None:
+    """Several submitters copy one recording into the shared outputs folder at the same moment (each `oogst run
+    --no-wait` does): each gets the session's copy, it is whole, no partial copy is left, and another file of that
+    name is still refused. Two processes once shared one `.partial` name and the second crashed."""
+    import os
+    import random
+
+    from pipeline.core.errors import InputError
+    from pipeline.jobs.engines import shared_input
+
+    recording = tmp_path / "in" / "2026-03-05_sessie.wav"
+    recording.parent.mkdir()
+    recording.write_bytes(random.Random(5).randbytes(8_000_000))
+    out = tmp_path / "outputs"
+    start, results, errors = threading.Barrier(6), [], []
+
+    def hand_in() -> None:
+        start.wait()
+        try:
+            results.append(shared_input(recording, out))
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever went wrong
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hand_in) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(set(results)) == 1
+    copy = results[0]
+    assert copy.read_bytes() == recording.read_bytes() and os.listdir(copy.parent) == [copy.name]
+    other = tmp_path / "other" / recording.name
+    other.parent.mkdir()
+    other.write_bytes(b"RIFF another recording")
+    with pytest.raises(InputError, match="already holds another file"):
+        shared_input(other, out)
+    assert copy.read_bytes() == recording.read_bytes()

@@ -25,7 +25,7 @@ from test_web_phone import check_width, screen, shot
 from pipeline.core.session import Session, read_json
 from pipeline.rounds import invite
 from pipeline.service import Oogst
-from tests.web_helpers import ROOT, chromium, free_port, running_server, wait_for
+from tests.web_helpers import ROOT, chromium, free_port, gone, running_server, wait_for
 
 SHOTS = ROOT / "outputs" / "screenshots"
 DOCS = ROOT / "docs"
@@ -106,8 +106,6 @@ def phone_shot(driver: Any, section: str | None, name: str) -> None:
 def test_three_phones_and_a_word_copy_make_the_same_review_as_word_comments(tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.wait import WebDriverWait
 
     oogst, session = round_session(tmp_path / "browser")
     state = tmp_path / "browser" / "state"
@@ -182,7 +180,7 @@ def test_three_phones_and_a_word_copy_make_the_same_review_as_word_comments(tmp_
             wait_for(lambda: desk.find_elements(By.ID, "final-heading"), 60, "the final top 7")
             before = desk.find_element(By.ID, "final-heading")
             desk.find_element(By.ID, "close-round").click()
-            WebDriverWait(desk, 60).until(expected_conditions.staleness_of(before))
+            wait_for(lambda: gone(before), 60, "the review page after closing")
             wait_for(lambda: desk.find_elements(By.ID, "final-heading"), 60, "the final top 7 after closing")
             check_width(desk, "the review page", 1280)
             shot(desk, SHOTS / "walk-review-round.png", 1280, 2400)

@@ -141,3 +141,16 @@ def wait_for(check: Any, seconds: float, what: str) -> Any:
             return value
         time.sleep(0.3)
     raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
+
+
+def gone(element: Any) -> bool:
+    """True once `element` has left the page (the next page loaded). Chromium says so as a stale element or, while
+    the new page is being built, as a node that "does not belong to the document" (selenium's `staleness_of`
+    lets that second form through as an error)."""
+    try:
+        element.is_enabled()
+    except Exception as exc:
+        if type(exc).__name__ == "StaleElementReferenceException" or "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False

@@ -7,7 +7,9 @@ No broker configured: the embedded `SQLiteQueue` in the state folder (the one `o
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -124,9 +126,24 @@ def shared_input(path: Path, out_dir: Path) -> Path:
         raise InputError(f"{path}: {target} already holds another file of that name; rename the input or move "
                          "that file away")
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    shutil.copy2(path, partial)  # copy2 keeps the file date: the session date may come from it
-    partial.replace(target)
+    # a partial copy of this process's own: two people handing in the same recording at once each copy it, and the
+    # first whole copy wins (a hard link never replaces a file that appeared meanwhile)
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    os.close(handle)
+    partial = Path(name)
+    try:
+        shutil.copy2(path, partial)  # copy2 keeps the file date: the session date may come from it
+        try:
+            os.link(partial, target)
+        except FileExistsError:
+            if hash_file(target) != hash_file(path):
+                raise InputError(f"{path}: {target} already holds another file of that name; rename the input or "
+                                 "move that file away") from None
+        except OSError:  # a file system without hard links
+            if not target.exists():
+                partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
 
 
