@@ -462,12 +462,14 @@ class Oogst:
         return found
 
     def delete(self, session: Session) -> None:
-        """Delete the session folder with its recording, and take it out of its series."""
+        """Delete the session folder with its recording, its browser answers and search texts; leave its series."""
+        from pipeline.retention.forget import drop_session_in_state
         from pipeline.series.store import member_of
 
         series = member_of(session) if session.has(MEMBER) else None
         with self.locked(session, "delete"):
             shutil.rmtree(session.root)
+            drop_session_in_state(self.out_dir, self.state_dir, session.name)  # its answers and search texts too
         self.leave_series(series, session.name)
 
     def leave_series(self, name: str | None, session: str) -> None:

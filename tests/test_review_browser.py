@@ -445,3 +445,20 @@ def test_quoted_lines_and_the_groups_answers_only_when_the_facilitator_opts_in(t
     for link in fresh:
         again = client.get(link).text
         assert "Warme overdracht" in again and quote not in again and 'id="group-1"' not in again
+
+
+def test_deleting_a_session_deletes_its_invitations_and_answers(tmp_path: Path) -> None:
+    """The participant's page says the answers go with the session: deleting it empties answers.sqlite of it (and
+    leaves another session's answers alone)."""
+    oogst, session = sent_session(tmp_path)
+    _other_oogst, other = sent_session(tmp_path, "intervisie-2026-04-02")
+    for each in (session, other):
+        links = {p.name: str(p.link) for p in invite(oogst, each, base_url="https://oogst.example.nl",
+                                                      send=False).people}
+        answer_in_store(open_store(oogst.state_dir), links)
+    store = open_store(oogst.state_dir)
+    assert store.answers(session.name) and store.invitations(session.name)
+    oogst.delete(session)
+    assert not session.root.exists()
+    assert store.answers(session.name) == [] and store.invitations(session.name) == []
+    assert store.answers(other.name) and store.invitations(other.name)

@@ -325,22 +325,42 @@ def forget_in_queue(state_dir: Path | None, out_dir: Path, sessions: set[str], p
 def forget_in_state(out_dir: Path, state_dir: Path | None, person: str, changes: Forgotten, *, dry_run: bool) -> None:
     """The state folder's stores: the person's invitations and browser answers go; the series' sessions leave the
     search index (indexed again, from the rewritten files, on the next search). Neither store is made when absent."""
-    from pipeline.core.session import SEARCH_INDEX, state_folder
     from pipeline.review.answers import existing_store
-    from pipeline.search.index import SearchIndex
 
     sessions = set(changes.sessions)
     store = existing_store(state_dir, out_dir)
     if store is not None:
         changes.answers = store.forget(sessions, lambda name: person_key(name) == person_key(person), dry_run=dry_run)
-    index_path = (Path(state_dir) if state_dir is not None else state_folder(out_dir)) / SEARCH_INDEX
-    if index_path.is_file():
-        index = SearchIndex(index_path, out_dir)
+    index = _search_index(out_dir, state_dir)
+    if index is not None:
         with index.db() as db:
             changes.indexed = sum(db.execute("SELECT COUNT(*) FROM units WHERE session = ?", (name,)).fetchone()[0]
                                   for name in sessions)
         if not dry_run:
             index.drop(sessions)
+
+
+def drop_session_in_state(out_dir: Path, state_dir: Path | None, name: str) -> None:
+    """A deleted session leaves the state folder's stores too: every invitation and browser answer of it (the
+    participant's page promises they go with the session) and its texts in the search index, overwritten on disk.
+    Neither store is made when absent."""
+    from pipeline.review.answers import existing_store
+
+    store = existing_store(state_dir, out_dir)
+    if store is not None:
+        store.forget({name}, lambda _participant: True)
+    index = _search_index(out_dir, state_dir)
+    if index is not None:
+        index.drop({name})
+
+
+def _search_index(out_dir: Path, state_dir: Path | None) -> Any:
+    """The search index of the state folder (`search.index.SearchIndex`) when it exists, else None."""
+    from pipeline.core.session import SEARCH_INDEX, state_folder
+    from pipeline.search.index import SearchIndex
+
+    index_path = (Path(state_dir) if state_dir is not None else state_folder(out_dir)) / SEARCH_INDEX
+    return SearchIndex(index_path, out_dir) if index_path.is_file() else None
 
 
 def _remove(path: Path) -> None:
