@@ -22,6 +22,7 @@ from pipeline.asr.options import TranscribeOptions
 from pipeline.core.errors import ModelError
 from pipeline.core.stages import Interrupted
 from pipeline.core.types import SAMPLE_RATE, Segment, Word
+from tests.test_jobs import pause_once_transcribed
 
 BUSY = 60.0  # seconds a scripted batch takes: far longer than any stop may
 
@@ -149,15 +150,7 @@ def test_the_worker_cancels_a_job_whose_recogniser_is_in_the_middle_of_a_batch(t
             pass
         backend.make = quick
         again = queue.submit("run", "lang", str(wav))
-        real_progress = queue.progress
-
-        def progress(job_id: int, state: dict) -> None:  # pause it once transcribed: the later stages need models
-            real_progress(job_id, state)
-            if "transcribe" in state.get("done", []):
-                queue.pause(job_id)
-                w._look(w.current, beat=False)
-
-        queue.progress = progress  # type: ignore[method-assign]
+        pause_once_transcribed(queue, w)
         w.serve(once=True)
         assert queue.get(again.id).status == "paused", queue.get(again.id).error
         assert "zin 20" in (out / "lang" / TRANSCRIPT).read_text(encoding="utf-8")

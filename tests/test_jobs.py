@@ -311,15 +311,7 @@ def test_a_cancelled_transcription_stops_between_segments_keeps_its_checkpoint_a
     assert again.id != job.id
     resumed = SlowBackend(20)
     w.backend_for = lambda settings: resumed  # type: ignore[method-assign]
-    real_progress = queue.progress
-
-    def progress(job_id: int, state: dict) -> None:  # pause it once transcribed: the later stages need models
-        real_progress(job_id, state)
-        if "transcribe" in state.get("done", []):
-            queue.pause(job_id)
-            w._look(w.current, beat=False)
-
-    queue.progress = progress  # type: ignore[method-assign]
+    pause_once_transcribed(queue, w)
     w.serve(once=True)
     assert queue.get(again.id).status == "paused"  # at the safe point after the transcription
     assert resumed.calls and resumed.calls[0] > 6  # it went on after the last kept segment
@@ -418,3 +410,17 @@ def test_the_same_recording_handed_in_at_once_is_copied_once_and_whole(tmp_path:
     with pytest.raises(InputError, match="already holds another file"):
         shared_input(other, out)
     assert copy.read_bytes() == recording.read_bytes()
+
+
+
+def pause_once_transcribed(queue: SQLiteQueue, w: Worker) -> None:
+    """Pause the worker's job at the safe point after its transcription (the later stages need models)."""
+    real_progress = queue.progress
+
+    def progress(job_id: int, state: dict) -> None:
+        real_progress(job_id, state)
+        if "transcribe" in state.get("done", []):
+            queue.pause(job_id)
+            w._look(w.current, beat=False)
+
+    queue.progress = progress  # type: ignore[method-assign]

@@ -12,13 +12,8 @@ import pytest
 
 from tests.search_helpers import LONG, LONG_LINE, PARENTS, long_session, make_sessions
 from tests.test_web_browser import SHOTS, Walk
+from tests.test_web_transcript_browser import PHONE, width
 from tests.web_helpers import chromium, free_port, running_server, wait_for
-
-PHONE = 390
-
-
-def width(walk: Walk) -> int:
-    return int(walk.driver.execute_script("return document.documentElement.scrollWidth"))
 
 
 @pytest.mark.needs_system("chromium", "chromedriver")
