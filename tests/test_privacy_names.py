@@ -127,12 +127,34 @@ def test_a_participant_with_a_particle_or_title_is_no_third_party(tmp_path):
     ("nl", "mail maar naar yasmina apestaartje hotmail punt com", [("email", "yasmina apestaartje hotmail punt com")]),
     ("nl", "het is j punt de boer at-teken kpnmail punt nl", [("email", "j punt de boer at-teken kpnmail punt nl")]),
     ("nl", "mail naar info at de streepje linde punt nl", [("email", "info at de streepje linde punt nl")]),
+    # Dutch says the unit before the tens, so "nul twintig, zes ..." is two groups; a spoken dash inside an id; a
+    # preposition before a spoken address; a domain said as two words; codes, postcodes, streets named after people;
+    # a month by its number or as an ordinal (#24, names5)
+    ("nl", "bel de buurvrouw, nul dertig, vijf een twee, zeven zeven acht een", [("phone", "nul dertig, vijf een twee, "
+                                                                                 "zeven zeven acht een")]),
+    ("nl", "zijn leerlingnummer is drie drie acht, streepje, vijf vijf een", [("id", "drie drie acht, streepje, vijf "
+                                                                                "vijf een")]),
+    ("nl", "stuur het aan petra punt smit apenstaartje zorg punt nl", [("email", "petra punt smit apenstaartje zorg "
+                                                                                "punt nl")]),
+    ("nl", "mail naar secretariaat at het anker punt nl", [("email", "secretariaat at het anker punt nl")]),
+    ("nl", "Haar zaaknummer is Z-2021-0387, dat staat op de brief.", [("id", "Z-2021-0387")]),
+    ("en", "The file says 44871-K on the front.", [("id", "44871-K")]),
+    ("nl", "Het adres is 3512 JK, vlak bij het station; postcode 2011 ab.",
+     [("place", "3512 JK"), ("place", "2011 ab")]),
+    ("nl", "Ze woont aan de Pieter de Hoochlaan 4 in de flat.", [("place", "Pieter de Hoochlaan 4")]),
+    ("nl", "hij is geboren op drie vier tweeduizend acht", [("birthdate", "drie vier tweeduizend acht")]),
+    ("nl", "ze is geboren op de tweede van de elfde twee duizend twaalf", [("birthdate", "de tweede van de elfde twee "
+                                                                             "duizend twaalf")]),
+    ("en", "he was born on the fifth of June two thousand and ten", [("birthdate", "the fifth of June two thousand "
+                                                                                   "and ten")]),
     # a date that is no birth date, "een" after a street, a number that fails the eleven test, an id word too far
     ("nl", "Op twaalf maart hebben we intervisie; ik liep de kerkstraat een keer door met 123456789 mensen.", []),
     ("nl", "Het dossiernummer weet ik niet. Wel dat er vier vijf zes zeven acht negen mensen waren.", []),
     # ordinary numbers and the word "at" stay
     ("nl", "Ik had drie of vier keer gebeld en toen twee weken niets gehoord; de hele weg 3 keer.", []),
     ("en", "We met at the station at nine and talked for twenty minutes; at home dot the i.", []),
+    ("nl", "In 2019-2020 kwam COVID-19, in het jaar 1500 AD; de 12 A4-tjes; drie vier keer; groep vier vijf.", []),
+    ("nl", "Ze is geboren in een gezin van drie, vier kinderen, en werd op twee drie plaatsen opgevangen.", []),
 ])
 def test_contact_details_said_aloud(language, text, expected):
     assert [(s.kind, s.text) for s in RuleDetector(language).contacts(text)] == expected

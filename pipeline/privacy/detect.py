@@ -87,6 +87,7 @@ _GENERIC_ORGS = frozenset({"basisschool", "hogeschool", "kleuterschool", "middel
                            "avondschool", "vakschool", "dagschool", "highschool", "preschool"})
 PARTICLE_WORDS = frozenset("van de der den het ter ten te op von da di du le la 't".split())  # inside a name
 _NAME_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:{'|'.join(sorted(PARTICLE_WORDS))})\s+)*{_CAP})*")
+_STREET_NAME_BEFORE = re.compile(rf"(?<![\w'-])(?P<word>{_CAP})\s+(?:(?:{'|'.join(sorted(PARTICLE_WORDS))})\s+)*$")
 _PLACE_CUE = re.compile(r"(?i)(?:\b(?:in|uit|naar|bij|from|near|outside|around)\s+)$")
 _PERSON_CUE = re.compile(r"(?i)(?:\b(?:mr|mrs|ms|miss|dr|mx|dhr|mevr|meneer|mevrouw|juf|meester)\.?\s+)$")
 NOT_NAMES = frozenset("""
@@ -141,7 +142,12 @@ class RuleDetector:
         for pattern in (_BIRTH_BEFORE, _BIRTH_AFTER):
             spans += [Span(m.start("date"), m.end("date"), "birthdate", m.group("date"))
                       for m in pattern.finditer(text)]
-        spans += [Span(start, end, kind, text[start:end]) for start, end, kind in spoken_contacts(text)]
+        for start, end, kind in spoken_contacts(text):
+            if kind == "place":  # a street named after someone: "Johan de Wittlaan 27", "Van Baerlestraat 12"
+                before = _STREET_NAME_BEFORE.search(text[:start])
+                if before is not None and before.group("word").lower() not in self.stop:
+                    start = before.start()
+            spans.append(Span(start, end, kind, text[start:end]))
         return resolve(spans)
 
     def _name_word(self, word: str) -> bool:
