@@ -174,6 +174,18 @@ def test_organisations_named_by_an_abbreviation_or_an_old_genitive(text, expecte
     assert [(s.kind, s.text) for s in RuleDetector("nl").detect(text)] == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("we phoned mrs holloway and she was not surprised", [("person", "holloway")]),  # a title in lower case
+    ("i spoke to jayden's nan on monday", [("person", "jayden")]),  # a name before a family member
+    ("Mr said nothing, and the teacher's mum and everyone's parents came", []),  # words, not names
+    ("she lives at flat two, nineteen mill road now", [("place", "flat two, nineteen mill road")]),
+    ("we bought an eighteen gig drive; thirty five percent is way off; a nine nine square grid", []),
+])
+def test_english_names_after_a_title_or_before_a_family_member(text, expected):
+    """English has no analysis: spaCy's lexeme probabilities say which lower-case words are mostly names."""
+    assert [(s.kind, s.text) for s in RuleDetector("en").detect(text)] == expected
+
+
 def test_an_old_genitive_name_is_replaced_in_the_shared_text(tmp_path):
     pseudonyms = Pseudonyms(tmp_path / "pseudonyms.json", True, "keep")
     text = "Hij woont in een huis van 's Koningshof, in 's-Hertogenbosch."

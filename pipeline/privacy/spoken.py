@@ -62,6 +62,13 @@ _POSTCODE = re.compile(r"(?<![\w-])[1-9]\d{3}\s?(?!SA|SD|SS|AD|BC)[A-Z]{2}(?![\w
                        r"(?P<lower>[1-9]\d{3}\s?[a-z]{2})(?!\w)")
 _STREET_EN = re.compile(r"(?i)(?<!\w)\d{1,4}[a-z]?\s+(?:[a-z][\w'-]+\s+){1,2}(?:street|road|lane|avenue|drive|close|"
                         r"way|crescent|grove|terrace|square|gardens|court|place)(?!\w)")
+# a house number in words ("twelve", "twenty-one"; not "one", an article's stand-in), with the flat before it
+# ("flat three, twelve church lane"); only before a street word that names nothing else ("way", "drive" do)
+_EN_NUMBER = (r"(?:\d{1,4}[a-z]?|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|"
+              r"five|six|seven|eight|nine))?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+              r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)")
+_STREET_EN_SAID = re.compile(rf"(?i)(?<!\w)(?:flat\s+{_EN_NUMBER},?\s+)?{_EN_NUMBER}\s+(?:[a-z][\w'-]+\s+){{1,2}}"
+                             r"(?:street|road|lane|avenue|close|crescent|grove|terrace|gardens)(?!\w)")
 
 
 _DUTCH_UNITS = {k: v for k, v in _UNITS.items() if k in ("nul een één twee drie vier vijf zes zeven acht negen")}
@@ -218,7 +225,7 @@ def spoken_contacts(text: str) -> list[Found]:
             spans.append((m.start(), m.end(), "id"))
     spans += [(m.start("lower"), m.end(), "place") if m.group("lower") else (m.start(), m.end(), "place")
               for m in _POSTCODE.finditer(text)]
-    for pattern in (_STREET, _STREET_EN):
+    for pattern in (_STREET, _STREET_EN, _STREET_EN_SAID):
         spans += [(m.start(), m.end(), "place") for m in pattern.finditer(text)]
     spans += _spoken_street(text)
     spans += [(start, end, "birthdate") for start, end in spoken_birthdates(text)]
