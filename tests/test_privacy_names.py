@@ -291,3 +291,30 @@ def test_without_frog_dutch_keeps_deduce_and_the_rules(monkeypatch, tmp_path):
     assert chosen.name == "deduce-3.0.6+rules-3"
     assert detector_for("nl", Path(tmp_path), {"k": []}).name == "frog+deduce-3.0.6+rules-3"
     assert detector_for("en", Path(tmp_path)).name == "rules-3"
+
+
+@pytest.mark.slow
+@pytest.mark.needs_system("frog")
+def test_frog_names_given_by_their_place_in_the_sentence(frog_detector):
+    """#24, names5: a naming verb, a bare first name as subject, a name before "z'n", a compound naming a school,
+    street or neighbourhood the lexicon does not know, a word no lexicon knows after a preposition."""
+    texts = ["ze heet noor met twee o's en ze is pas elf",  # the name a naming verb gives, in lower case
+             "Van Dam, zo heet die buurman, heeft ook gebeld.",
+             "Beer is pas zes maar hij slaat al van zich af.",  # a first name that is a word, bare as the subject
+             "ik heb toen noah z'n vader gebeld",  # a name before a possessive
+             "ze zit nu op de vlinderschool in de bloemenbuurt",  # compounds the lexicon does not know
+             "hij traint twee keer per week bij zwoekadi",  # a word no lexicon knows after a preposition
+             # no name: a common noun with an article or an adjective, what something is called, the season, a
+             # pronoun or an article before "z'n", compounds that are words, a compound of known words
+             "De beer in de dierentuin sliep. Het heet gewoon intervisie. Het was winter in de klas.",
+             "Iedereen z'n eigen tempo, de jongen z'n fiets.",
+             "Hij zit op de basisschool in een woonwijk, in een zijstraat.",
+             "We hadden een keukentafelgesprek bij zorgbalansteams."]
+    found = [[(s.kind, s.text) for s in spans] for spans in frog_detector.detect_texts(texts)]
+    assert found[0] == [("person", "noor")]
+    assert found[1] == [("person", "Van Dam")]
+    assert found[2] == [("person", "Beer")]
+    assert found[3] == [("person", "noah")]
+    assert found[4] == [("school", "vlinderschool"), ("place", "bloemenbuurt")]
+    assert [text for _kind, text in found[5]] == ["zwoekadi"]
+    assert found[6:] == [[]] * 4

@@ -89,7 +89,8 @@ _NOT_ORG_ACRONYMS = frozenset("OK TV PC CV WC AD NB PS BV NV VS EU US UK NL".spl
 _OLD_GENITIVE = re.compile(r"(?<!\w)['\u2019]s(?P<hyphen>[ -])[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}")
 _GENERIC_ORGS = frozenset({"basisschool", "hogeschool", "kleuterschool", "middelbareschool", "zomerschool",
                            "avondschool", "vakschool", "dagschool", "highschool", "preschool"})
-PARTICLE_WORDS = frozenset("van de der den het ter ten te op von da di du le la 't".split())  # inside a name
+# inside a name; "el", "al", "bin", "ibn", "abu" in Arabic names ("Ilias el Amrani")
+PARTICLE_WORDS = frozenset("van de der den het ter ten te op von da di du le la 't el al bin ibn abu".split())
 _NAME_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:{'|'.join(sorted(PARTICLE_WORDS))})\s+)*{_CAP})*")
 _STREET_NAME_BEFORE = re.compile(rf"(?<![\w'-])(?P<word>{_CAP})\s+(?:(?:{'|'.join(sorted(PARTICLE_WORDS))})\s+)*$")
 # English, where no analysis reads the parse: a name in lower case after a title ("mrs fletcher"), and a word before
@@ -114,23 +115,37 @@ haha hahaha hihi hmm hm ehm uhm uh eh nou tja jeetje joh oeps oh ah au wow yeah 
 
 
 @functools.cache
-def english_names() -> frozenset[str]:
+def _english_case() -> tuple[frozenset[str], frozenset[str]]:
     """English words (lower case) that spaCy's lexeme probabilities (spacy-lookups-data, from a large web corpus)
-    give as more likely capitalised than in lower case: "kayla", "fletcher", "baker"; not "teacher", "hope"."""
+    give as more likely capitalised than in lower case ("kayla", "fletcher", "baker"; not "teacher", "hope"), and
+    those more likely in lower case ("mute", "wiki")."""
     import gzip
     import importlib.util
 
     spec = importlib.util.find_spec("spacy_lookups_data")
     if spec is None or spec.origin is None:
-        return frozenset()
+        return frozenset(), frozenset()
     path = Path(spec.origin).parent / "data" / "en_lexeme_prob.json.gz"
     try:
         with gzip.open(path, "rt", encoding="utf-8") as stream:
             prob: dict[str, float] = json.load(stream)
     except OSError:
-        return frozenset()
-    return frozenset(word.lower() for word, p in prob.items() if word[:1].isupper() and word[1:].islower()
-                     and word.isalpha() and p > prob.get(word.lower(), -100.0))
+        return frozenset(), frozenset()
+    names = frozenset(word.lower() for word, p in prob.items() if word[:1].isupper() and word[1:].islower()
+                      and word.isalpha() and p > prob.get(word.lower(), -100.0))
+    words = frozenset(word for word, p in prob.items() if word.islower() and word.isalpha()
+                      and p >= prob.get(word.capitalize(), -100.0))
+    return names, words
+
+
+def english_names() -> frozenset[str]:
+    """English words more often capitalised than not (see `_english_case`)."""
+    return _english_case()[0]
+
+
+def english_words() -> frozenset[str]:
+    """English words more often in lower case than capitalised ("mute", "wiki"): loan words in Dutch speech."""
+    return _english_case()[1]
 
 
 def _stop_words(language: str) -> frozenset[str]:

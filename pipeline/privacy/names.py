@@ -13,6 +13,12 @@ What the analysis adds to deduce and the rules (`detect.py`), which only see cap
   ("tjabbe belde", "ik help femke", "praat met X").
 - Names known in the session: a name caught once is caught elsewhere in the session in any case ("Bram" in one
   turn, "bram" in another), unless it is used as a common noun there ("de roos").
+- Names given by their place in the sentence (names5): what a naming verb gives ("ze heet sarah", "De Haan, zo heet
+  die leraar"); a first name that is also a word as the bare singular subject of a finite verb ("Bloem is pas
+  vijf", where the word would need an article); a word before "z'n"/"zijn" and a noun ("thijs z'n moeder"); a
+  compound naming a school, street or neighbourhood that the lexicon does not know as a word ("de sterrenschool",
+  "de paulus potterstraat"); a word the lexicon never saw, and no compound of words it knows, after a preposition
+  ("bij kenamju").
 Participants are left to the caller (the protected names). Frog's lexicon is read as data from frogdata's files
 (GPL-3; nothing of Frog is linked), once per process.
 """
@@ -60,6 +66,15 @@ SURNAME_RATIO = 0.5
 # Verbs whose "in/uit/naar X" is where someone lives or comes from ("verhuisd naar houten").
 PLACE_VERBS = frozenset("wonen verhuizen opgroeien geboren verblijven logeren komen vertrekken trekken".split())
 PLACE_PREPOSITIONS = frozenset({"in", "uit", "naar", "vanuit"})
+# Verbs that give a name: "ze heet sarah", "hij heet eigenlijk Pieter", "De Haan, zo heet die leraar".
+NAMING_VERBS = frozenset({"heten", "noemen"})
+# The last part of a compound that names a kind of place or organisation; such a compound that Frog's lexicon does
+# not know as an ordinary word ("sterrenschool", "potterstraat") is the name of one ("basisschool", "zijstraat",
+# "woonwijk" are words)
+KIND_ENDINGS = (("school", "school"), ("college", "school"), ("lyceum", "school"), ("straat", "place"),
+                ("laan", "place"), ("plein", "place"), ("gracht", "place"), ("singel", "place"), ("kade", "place"),
+                ("dijk", "place"), ("wijk", "place"), ("buurt", "place"))
+_POSSESSIVES = frozenset({"z'n", "zijn", "d'r", "haar", "der"})
 # Particles between a title and a surname: not the prepositions that start a place ("meneer op kamer vier")
 _TITLE_PARTICLES = PARTICLES - {"op", "in", "te"}
 _FUNCTION_TAGS = frozenset({"LID", "VNW", "VZ", "VG", "LET", "TW", "BW", "TSW"})
@@ -71,6 +86,22 @@ class Lexicon:
     def __init__(self, lower: dict[str, int], proper: dict[str, int]) -> None:
         self.lower = lower
         self.proper = proper
+
+    def compound(self, word: str, depth: int = 0) -> bool:
+        """Two (or three) words the lexicon knows in lower case, joined with or without a linking -s-, -e- or -en-
+        ("zorgbalans", "keukentafelgesprek"): a Dutch compound, not a name the lexicon never saw."""
+        folded = word.lower()
+
+        def seen(part: str) -> bool:
+            return part in self.lower
+
+        for cut in range(3, len(folded) - 2):
+            left, right = folded[:cut], folded[cut:]
+            if not (seen(right) or len(right) >= 6 and depth < 1 and self.compound(right, depth + 1)):
+                continue
+            if seen(left) or left[-1] in "se" and seen(left[:-1]) or left.endswith("en") and seen(left[:-2]):
+                return True
+        return False
 
     def name_like(self, word: str, ratio: float = 1.0) -> bool | None:
         """True when the word is more often (`ratio` times as often) a proper name than a lower-case word; None when
@@ -289,7 +320,9 @@ class SentenceNames:
         trust a capital: "Sjaakie komt altijd te laat"; not a word Frog's lexicon knows mainly in lower case."""
         tokens, spans = self.sentence.tokens, []
         for i, token in enumerate(tokens):
-            if not self._starts(i) or not token.text[:1].isupper() or token.tag not in ("N", "SPEC") \
+            # the tagger's guess from the ending of a word its lexicon never saw ("Ferhat" as a past participle)
+            guessed = token.tag == "WW" and self.lexicon is not None and token.text.lower() not in self.lexicon.lower
+            if not self._starts(i) or not token.text[:1].isupper() or token.tag not in ("N", "SPEC") and not guessed \
                     or not self._word(i) or self.lists is None or not self.lists.pet_name(token.text):
                 continue
             if self.lexicon is not None and self.lexicon.name_like(token.text) is False:
@@ -372,6 +405,153 @@ class SentenceNames:
             todo += self.sentence.dependents(at, "vc")
         return False
 
+    def _name_end(self, i: int) -> int:
+        """The last token of a name that starts at i: its particles and capitalised words ("Daan de Boer"), or a
+        lower-case surname after a lower-case first name."""
+        tokens = self.sentence.tokens
+        if tokens[i].text.islower():
+            return self._surname(i) or i
+        j = i
+        while j + 1 < len(tokens) and self.offsets[j + 1] is not None and (
+                tokens[j + 1].text[:1].isupper() and self._word(j + 1)
+                or tokens[j + 1].text.lower() in PARTICLE_WORDS and j + 2 < len(tokens)
+                and tokens[j + 2].text[:1].isupper()):
+            j += 1
+        while tokens[j].text.lower() in PARTICLE_WORDS:
+            j -= 1
+        return j
+
+    def named(self) -> list[Span]:
+        """The name a naming verb gives ("ze heet sarah", "hoe heet hij, Daan de Boer", "noemen ze hem Pietje"), and
+        a name set before ", zo heet/noemen ..." ("De Haan, zo heet die leraar")."""
+        tokens, spans = self.sentence.tokens, []
+        for i, token in enumerate(tokens):
+            if token.tag != "WW" or self.sentence.verb_lemma(i).lower() not in NAMING_VERBS:
+                continue
+            if i >= 2 and tokens[i - 1].lemma.lower() == "zo" and tokens[i - 2].text == ",":
+                first = next((k for k in range(i - 2) if tokens[k].tag != "LET"), None)
+                if first is not None and self._word(first) and all(self._word(k) or self._particle(k)
+                                                                    or tokens[k].text.lower() in PARTICLE_WORDS
+                                                                    for k in range(first, i - 2)):
+                    span = self._span(first, i - 3, "person")
+                    if span is not None:
+                        spans.append(span)
+                continue
+            j = i + 1  # past the subject or object pronoun, adverbs and a comma: "heet hij, ...", "heet eigenlijk"
+            while j < len(tokens) and (tokens[j].tag == "BW" or tokens[j].text == ","
+                                       or tokens[j].tag == "VNW" and "pers" in tokens[j].tag_features):
+                j += 1
+            if j >= len(tokens) or not self._word(j) or tokens[j].tag not in ("N", "SPEC", "ADJ", "WW") \
+                    or _used_as_noun(self.sentence, j):
+                continue
+            if tokens[j].tag in ("ADJ", "WW") and not (self.lexicon is not None
+                                                        and self.lexicon.name_like(tokens[j].text) is not False):
+                continue  # "hij heet gewoon", "het heet werken": no name
+            span = self._span(j, self._name_end(j), "person")
+            if span is not None:
+                spans.append(span)
+        return spans
+
+    def bare_subjects(self) -> list[Span]:
+        """A first name that is also a word, as the bare singular subject of a finite verb, where the word would
+        need an article ("Bloem is pas vijf", "toen kwam storm binnen"; not "de storm", "het was storm")."""
+        tokens, spans = self.sentence.tokens, list[Span]()
+        if self.lists is None or self.lexicon is None:
+            return spans
+        for i, token in enumerate(tokens):
+            if token.relation != "su" or token.head is None or not tokens[token.head].is_finite_verb \
+                    or token.tag not in ("N", "SPEC") or "mv" in token.tag_features or not self._word(i):
+                continue
+            folded = token.text.lower()
+            if i > 0 and tokens[i - 1].text.lower() in _POSSESSIVES | {"mijn", "m'n", "jouw", "je", "onze", "ons",
+                                                                       "hun", "jullie", "uw"}:
+                continue  # "Kemal zijn broer": a possessive the tagger took for a verb
+            if folded not in self.lists.first or not self.lexicon.proper.get(folded) \
+                    or _used_as_noun(self.sentence, i) or any(self.sentence.tokens[d].relation not in ("app", "punct")
+                                                              for d in self.sentence.dependents(i)):
+                continue  # "storm van gisteren", "roos in de tuin": a noun with its own modifiers
+            span = self._span(i, i, "person")
+            if span is not None:
+                spans.append(span)
+        return spans
+
+    def possessors(self) -> list[Span]:
+        """A name before a possessive pronoun and a noun, as Dutch says it ("thijs z'n moeder", "Kemal zijn
+        broer"): a bare word that is no pronoun or article and not known to Frog's lexicon mainly as a word."""
+        tokens, spans = self.sentence.tokens, []
+        for i in range(len(tokens) - 2):
+            if tokens[i + 1].text.lower() not in _POSSESSIVES or tokens[i + 2].tag != "N" or not self._word(i) \
+                    or tokens[i].tag not in ("N", "SPEC", "ADJ", "WW") or _used_as_noun(self.sentence, i):
+                continue
+            folded = tokens[i].text.lower()
+            known = self.lexicon.name_like(folded) if self.lexicon is not None else None
+            listed = self.lists is not None and (self.lists.first_name(folded) or self.lists.surname(folded))
+            if known is True or known is None and tokens[i].tag in ("N", "SPEC") or listed and known is not False:
+                span = self._span(i, i, "person")
+                if span is not None:
+                    spans.append(span)
+        return spans
+
+    def kind_compounds(self) -> list[Span]:
+        """A compound naming a school, street or neighbourhood that Frog's lexicon does not know as an ordinary
+        word, in any case ("de sterrenschool", "in de schilderswijk", "de paulus potterstraat")."""
+        tokens, spans = self.sentence.tokens, list[Span]()
+        if self.lexicon is None:
+            return spans
+        for i, token in enumerate(tokens):
+            folded = token.text.lower()
+            ending = next((kind for end, kind in KIND_ENDINGS if folded.endswith(end) and len(folded) > len(end) + 2),
+                          None)
+            if ending is None or not token.text.isalpha() or self.offsets[i] is None:
+                continue
+            known = self.lexicon.name_like(folded)
+            if known is False:
+                continue  # "basisschool", "zijstraat", "woonwijk"
+            if known is True and (token.tag not in ("N", "SPEC") or "mv" in token.tag_features):
+                continue  # the tag of a word the lexicon never saw is a guess from its ending ("potterstraat" a verb)
+            first = i
+            while first > 0 and self.offsets[first - 1] is not None and self.lists is not None and (
+                    self.lists.first_name(tokens[first - 1].text) or self.lists.surname(tokens[first - 1].text)
+                    or tokens[first - 1].text.lower() in PARTICLE_WORDS and first - 1 > 0
+                    and (self.lists.first_name(tokens[first - 2].text) or tokens[first - 2].text[:1].isupper())):
+                first -= 1  # "paulus potterstraat", "Johan de Wittlaan"
+            while tokens[first].text.lower() in PARTICLE_WORDS and first < i:
+                first += 1
+            span = self._span(first, i, ending)
+            if span is not None:
+                spans.append(span)
+        return spans
+
+    def unknown_names(self) -> list[Span]:
+        """A lower-case word that Frog's lexicon never saw in either case and that is no compound of words it knows
+        ("bij kenamju", "op de ichthus"), with or without its accents, and no English word ("mute"), after a
+        preposition: the name of a club, school or person."""
+        tokens, spans = self.sentence.tokens, list[Span]()
+        if self.lexicon is None:
+            return spans
+        for i, token in enumerate(tokens):
+            folded = token.text.lower()
+            if not token.text.islower() or not token.text.isalpha() or len(folded) < 4 or not self._word(i) \
+                    or token.tag not in ("N", "SPEC") or self.lexicon.name_like(folded) is not None \
+                    or self.lexicon.name_like(_plain(folded)) is not None or self.lexicon.compound(folded) \
+                    or "mv" in token.tag_features:
+                continue  # "háár" is "haar" stressed; a compound; a word the lexicon knows
+            from pipeline.privacy.detect import english_words
+
+            if folded in english_words():
+                continue  # an English word said in Dutch ("op mute")
+            before = i - 1
+            while before >= 0 and tokens[before].tag == "LID":
+                before -= 1
+            if before < 0 or tokens[before].tag != "VZ" or before + 1 < i and i + 1 < len(tokens) \
+                    and tokens[i + 1].tag == "N":
+                continue
+            kind = "institution" if before < i - 1 else "person"
+            span = self._span(i, i, kind)
+            if span is not None:
+                spans.append(span)
+        return spans
+
     def person_roles(self) -> list[Span]:
         """Subjects and objects of a verb of communication or care that are proper names or unknown words."""
         spans = []
@@ -399,12 +579,22 @@ class SentenceNames:
             surname = self.lists is not None and self.lists.surname(token.text) and token.tag in ("N", "SPEC") \
                 and "mv" not in token.tag_features and self.lexicon is not None \
                 and self.lexicon.name_like(token.text, SURNAME_RATIO) is True
-            if (person or surname or known is None and token.tag in ("N", "SPEC")) \
+            # a first name from deduce's list that the lexicon has not seen twice as a word ("zeg tegen mo")
+            first = self.lists is not None and self.lists.first_name(token.text) and self.lexicon is not None \
+                and self.lexicon.lower.get(token.text.lower(), 0) < 2
+            if (person or surname or first or known is None and token.tag in ("N", "SPEC")) \
                     and not _used_as_noun(self.sentence, i):
                 span = self._span(i, i, "person")
                 if span is not None:
                     spans.append(span)
         return spans
+
+
+def _plain(word: str) -> str:
+    """The word without accents ("háár" -> "haar")."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
 
 
 # -- the detector ------------------------------------------------------------------------------------------------
@@ -479,7 +669,8 @@ class FrogDetector:
                     spans.append(Span(start, end, "person", text[start:end]))
             for sentence in sentences:
                 spans += (sentence.entities() + sentence.person_roles() + sentence.titled() + sentence.listed()
-                          + sentence.places())
+                          + sentence.places() + sentence.named() + sentence.bare_subjects() + sentence.possessors()
+                          + sentence.kind_compounds() + sentence.unknown_names())
             found.append(resolve(spans))
         return self._known_in_session(texts, found, parsed)
 
