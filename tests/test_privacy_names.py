@@ -288,9 +288,9 @@ def test_without_frog_dutch_keeps_deduce_and_the_rules(monkeypatch, tmp_path):
     monkeypatch.setattr(frog, "missing", lambda binary="frog": "the Frog program (frog) is not installed")
     monkeypatch.setattr(detect, "load_deduce", lambda cache_dir: object())
     chosen = detector_for("nl", Path(tmp_path))
-    assert chosen.name == "deduce-3.0.6+rules-3"
-    assert detector_for("nl", Path(tmp_path), {"k": []}).name == "frog+deduce-3.0.6+rules-3"
-    assert detector_for("en", Path(tmp_path)).name == "rules-3"
+    assert chosen.name == "deduce-3.0.6+rules-4"
+    assert detector_for("nl", Path(tmp_path), {"k": []}).name == "frog+deduce-3.0.6+rules-4"
+    assert detector_for("en", Path(tmp_path)).name == "rules-4"
 
 
 @pytest.mark.slow

@@ -170,7 +170,7 @@ def _org_kind(keyword: str) -> str:
 class RuleDetector:
     """Rules and capitalised-name heuristics (see the module docstring); works for every language."""
 
-    name = "rules-3"
+    name = "rules-4"
 
     def __init__(self, language: str = "nl") -> None:
         self.language = language
@@ -316,7 +316,7 @@ def load_deduce(cache_dir: Path) -> Any:
 class DeduceDetector:
     """Dutch: deduce's persons, places, institutions, phones, e-mail and URLs, merged with `RuleDetector`."""
 
-    name = "deduce-3.0.6+rules-3"
+    name = "deduce-3.0.6+rules-4"
 
     def __init__(self, cache_dir: Path, language: str = "nl") -> None:
         self.deduce = load_deduce(cache_dir)  # first: without deduce, fail before the rules' start-up

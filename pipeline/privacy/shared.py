@@ -357,7 +357,7 @@ def session_analysis(session: Session) -> dict[str, Any] | None:
 
 
 # part of the draft's key when pseudonymised: raise it when detection changes
-DETECTOR_VERSION = "frog-names-2+deduce-3.0.6+rules-3"
+DETECTOR_VERSION = "frog-names-3+deduce-3.0.6+rules-4"
 
 
 class PrivacyPlug(Extension):
