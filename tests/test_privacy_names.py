@@ -14,9 +14,10 @@ import pytest
 
 from pipeline.analysis.types import Sentence, Token, text_key
 from pipeline.privacy.detect import RuleDetector, Span
+from pipeline.privacy.lexicon import Lexicon
 from pipeline.privacy.lists import NameLists
 from pipeline.privacy.mapping import Pseudonyms
-from pipeline.privacy.names import FrogDetector, Lexicon
+from pipeline.privacy.names import FrogDetector
 from pipeline.privacy.shared import Shared, _detect_all
 
 
