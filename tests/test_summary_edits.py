@@ -210,3 +210,18 @@ def test_a_paragraph_the_rerun_no_longer_has_is_dropped_with_a_note(processed: P
     assert MINE not in docx.Document(str(session.path("draft.docx"))).element.body.xml
     back_to_said(oogst, session, key)  # the note taken away
     assert not session.edits()
+
+
+def test_a_rewritten_paragraph_is_pseudonymised_like_the_rest(tmp_path: Path) -> None:
+    """A pseudonymised session's draft and mail go through `Shared.insights`: the facilitator's words too."""
+    from pipeline.privacy.mapping import Pseudonyms
+    from pipeline.privacy.shared import Shared
+
+    pseudonyms = Pseudonyms(tmp_path / "pseudonyms.json", True, "keep")
+    pseudonyms.add_detected("Tim de Vries", "person")
+    session = write_session(tmp_path)
+    key = section_keys(sections())[1]
+    edits = Edits.from_dict({"summary": {key: {"text": "De groep dacht aan Tim de Vries, zijn zoon."}}})
+    shared = Shared(pseudonyms, "nl", ["Joris", "Pieter"]).insights(apply_edits(session.insights(), edits))
+    assert shared.sections is not None and shared.sections[1].text == "De groep dacht aan [Persoon 1], zijn zoon."
+    assert shared.to_dict()["summary_sections"][1]["edited"] is True
