@@ -23,7 +23,8 @@ def rewrite(oogst: Oogst, session: Session, key: str, text: str, *, base: str | 
     at = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     with oogst.locked(session, "edit", layer=EDITS, base=base):
         session.save_edits(section_edited(session, session.edits(), key, text, at=at))
-    oogst._changed(session)
+    if oogst.rerun is not None:  # the draft follows: the web app queues a re-run, the CLI leaves it to `oogst run`
+        oogst.rerun(session)
 
 
 def back_to_said(oogst: Oogst, session: Session, key: str, *, base: str | None = None) -> None:
