@@ -14,7 +14,10 @@ Donderdag print ik een nieuw kaartje") and of the request otherwise ("Ja, doe ik
 ("Zal ik ... ?" / "Graag.") the asker's, at the moment the asker says it again ("Doe ik morgen."). Not actions:
 questions nobody accepted, a request or a "yes" inside a hypothetical ("ik zou zeggen: wil je ...?"), an answer that
 only judges ("Ja, die vind ik mooi"), expectations about others ("ik ga ervan uit dat hij belt"), the past,
-hypotheticals, habits, takeaways ("dat neem ik mee") and meeting procedure ("X brengt een casus in").
+hypotheticals, habits, takeaways ("dat neem ik mee"), meeting procedure ("X brengt een casus in"), a joke taken back
+("... Nee, grapje.") and a task of someone who is not in the meeting. With the parse, a question that hands a task
+to a participant by name ("Dan mailt Yvonne ...?") is a request to her; her "Dat doe ik vandaag nog" after a task
+given by name, and a "Dan ..." going on from the plan just said, are that same action.
 
 The owner is a display name (or the group's word); `due` is the time expression as spoken, and `due_date` the ISO
 day it names when the session date is known (`duedates.due_date`).
