@@ -27,9 +27,10 @@ Packages and modules, each part importing only those listed before it (see READM
     run       the stage runner: one recording -> a session folder, stage by stage
     service   the application service: the operations a person can do, with their lock and follow-ups
     rounds    the review round in the browser: inviting (review's links, mail's invitations), under the lock
+    paragraphs the summary's paragraphs in the facilitator's words (the edits layer), under the lock
     jobs      queue, worker, celery_queue, celery_worker, engines, search (a meaning search asked of the workers)
     web       app, pages_sessions, pages_session, pages_replace, pages_review, pages_series, pages_jobs,
-              pages_retention, pages_search, pages_participant, pages_speakers, upload, serve
+              pages_retention, pages_search, pages_participant, pages_speakers, pages_summary, upload, serve
     cli       `oogst`: __init__ (parser, serve), models, run, session, replace, retention, search,
               __main__
     testing   fakes for fast tests (a scripted speech recogniser, a bag-of-words sentence encoder)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.core.errors import AudioError, ConfigError, InputError
 from pipeline.core.language import date_from, session_name, title_from
-from pipeline.core.layers import apply_corrections, apply_edits
+from pipeline.core.layers import apply_corrections, apply_edits, carry_section_edits
 from pipeline.core.session import (
     ANALYSIS,
     CHECKPOINT,
@@ -46,7 +46,7 @@ from pipeline.core.session import (
 )
 from pipeline.core.settings import Settings
 from pipeline.core.stages import Extension, Reporter, RunContext, SilentReporter
-from pipeline.core.types import SAMPLE_RATE, Transcript, Turns
+from pipeline.core.types import SAMPLE_RATE, SummarySection, Transcript, Turns
 from pipeline.ingest.audio import is_audio_file, load_audio
 from pipeline.ingest.importers import SUFFIXES as TRANSCRIPT_SUFFIXES
 
@@ -351,6 +351,7 @@ class Insights(Stage):
                                     progress=progress, context=context)
         insights = insights_with_phases(insights, turns).with_extra(analysis=engine)  # the phases, each insight's
         session.write(INSIGHTS, insights.to_dict())
+        carry_paragraphs(session, insights.sections)
         return insights.llm_error is None  # the extractive stand-in is not cached: the next run asks the model
 
 
@@ -415,6 +416,19 @@ def carry(session: Session) -> None:
         log.warning("%s: %d correction%s made on an earlier transcript match%s no line of this one; kept in %s under "
                     "\"unplaced\" (first: %r)", session.name, len(left), "" if len(left) == 1 else "s",
                     "es" if len(left) == 1 else "", CORRECTIONS, str(left[0].get("text", ""))[:60])
+
+
+def carry_paragraphs(session: Session, sections: tuple[SummarySection, ...] | None) -> None:
+    """The summary's paragraphs the facilitator rewrote, after new insights: kept where their paragraph (same phase
+    and heading) is still there, else moved to edits.json's "summary_dropped" with a warning (the overview page
+    names them)."""
+    edits, now = session.edits(), dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    carried = carry_section_edits(edits, sections, now=now)
+    if carried is not edits:
+        session.save_edits(carried)
+        gone = [e.heading for e in carried.summary_dropped[len(edits.summary_dropped):]]
+        log.warning("%s: the summary has no paragraph %s any more; your text for it is kept in %s under "
+                    "\"summary_dropped\"", session.name, ", ".join(repr(h) for h in gone), EDITS)
 
 
 STAGES: tuple[Stage, ...] = (Transcribe(), Speakers(), Analyse(), Names(), Insights(), Draft())

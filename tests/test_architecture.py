@@ -31,11 +31,12 @@ ALLOWED: dict[str, set[str]] = {
     "service": {"core", "ingest", "analysis", "models", "speakers", "insights", "privacy", "llm", "review", "mail",
                 "series", "run", "export", "retention", "search"},
     "rounds": {"core", "review", "mail", "service"},  # the review round in the browser: review + mail, locked
+    "paragraphs": {"core", "service"},  # the summary's paragraphs rewritten (edits layer), locked
     "jobs": {"core", "ingest", "analysis", "models", "asr", "run", "service", "retention", "search"},
     "web": {"core", "ingest", "speakers", "review", "mail", "jobs", "series", "run", "service", "retention",
-            "search", "rounds"},
+            "search", "rounds", "paragraphs"},
     "cli": {"core", "ingest", "analysis", "models", "asr", "speakers", "insights", "privacy", "review", "mail", "run",
-            "jobs", "web", "llm", "series", "service", "export", "retention", "search", "rounds"},
+            "jobs", "web", "llm", "series", "service", "export", "retention", "search", "rounds", "paragraphs"},
     "testing": {"core", "asr"},
 }
 

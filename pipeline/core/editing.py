@@ -14,9 +14,11 @@ from pipeline.core.layers import (
     AddedInsight,
     Edits,
     InsightEdit,
+    SectionEdit,
     action_id,
     apply_edits,
     correction_of,
+    section_keys,
     text_key,
     time_key,
 )
@@ -136,3 +138,20 @@ def _promoted(session: Session, edits: Edits, line: int | None) -> Edits:
     order.remove(new_key)
     at = min(TOP_N, len(order))
     return dataclasses.replace(edits, order=tuple(order[:at] + [new_key] + order[at:]))
+
+
+def section_edited(session: Session, edits: Edits, key: str, text: str, *, at: str = "") -> Edits:
+    """edits.json with the summary's paragraph `key` (`layers.section_key`) in the facilitator's words; an empty
+    text, or the paragraph as said, takes the edit back ("back to what was said"), and so does one for a paragraph
+    a re-run dropped (its note goes). `at`: when (ISO)."""
+    text = " ".join(text.split())[:4000]
+    dropped = tuple(e for e in edits.summary_dropped if e.key != key)
+    sections = session.insights().sections or ()
+    found = dict(zip(section_keys(sections), sections, strict=True)).get(key)
+    changes = {k: e for k, e in edits.summary.items() if k != key}
+    if found is None:
+        if len(dropped) == len(edits.summary_dropped) and key not in edits.summary:
+            raise SessionError("that paragraph is not in the summary (any more); reload the page", "section_gone")
+    elif text and text != " ".join(found.said_text.split()):
+        changes[key] = SectionEdit(text, found.heading, found.phase, found.said_text, at)
+    return dataclasses.replace(edits, summary=changes, summary_dropped=dropped)

@@ -16,12 +16,18 @@ stage and `oogst collect` apply them:
     {"insights": {"<key>": {"text": …, "title": …, "dropped": true}}, "order": ["<key>", …],
      "added": [{"key": "added-1", "text", "title", "speakers", "start", "end"}],
      "actions": {"<id>": {"owner": …, "due": …, "text": …, "dropped": true}},
-     "added_actions": [{"id": "added-1", "text", "owner", "due"}]}
+     "added_actions": [{"id": "added-1", "text", "owner", "due"}],
+     "summary": {"<section key>": {"text": …, "heading": …, "phase": …, "original": …, "at": …}},
+     "summary_dropped": [{"key": …, "text": …, "heading": …, "phase": …, "original": …, "at": …, "dropped_at": …}]}
 
 A key is a short hash of the original text, so an edit stays with its insight when ranks change, and an edit whose
 insight is gone after a re-run is simply not applied. An action's id is made the same way (`action_id`), or
 "added-<n>" for one the facilitator added: it stays when other actions are added, dropped or reworded, so a
 series' done mark keeps pointing at the right one.
+
+A paragraph of the summary (`summary_sections`) the facilitator rewrote is keyed by its phase and heading
+(`section_key`): the edit stays with it through a re-run that still has that paragraph, and a re-run whose summary
+no longer has it moves the edit to "summary_dropped" (`carry_section_edits`), kept for the overview page's note.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import Any
 
-from pipeline.core.types import Action, Insight, Insights, Quote, Turn, Turns, _open
+from pipeline.core.types import Action, Insight, Insights, Quote, SummarySection, Turn, Turns, _open
 
 ADDED = "added-"  # the ids of insights and actions the facilitator added
 
@@ -283,9 +289,35 @@ class AddedAction:
 
 
 @dataclass(frozen=True)
+class SectionEdit:
+    """A paragraph of the summary in the facilitator's words: which one (heading, phase) and what it said then."""
+
+    text: str
+    heading: str = ""
+    phase: str | None = None
+    original: str = ""  # the paragraph as said when it was rewritten
+    at: str = ""  # when (ISO, local time)
+    key: str = ""  # its section's key (`section_key`); set in "summary_dropped", where the list has no keys
+    dropped_at: str = ""  # when a re-run's summary no longer had its paragraph (in "summary_dropped")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"text": self.text, "heading": self.heading, "phase": self.phase, "original": self.original,
+               "at": self.at}
+        if self.dropped_at:
+            out["dropped_at"] = self.dropped_at
+        return {"key": self.key, **out} if self.key else out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SectionEdit:
+        return cls(str(d.get("text") or ""), str(d.get("heading") or ""), d.get("phase"),
+                   str(d.get("original") or ""), str(d.get("at") or ""), str(d.get("key") or ""),
+                   str(d.get("dropped_at") or ""))
+
+
+@dataclass(frozen=True)
 class Edits:
     """edits.json: `{"insights": {"<key>": {...}}, "order": ["<key>", ...], "added": [...], "actions": {...},
-    "added_actions": [...], "last_action": n}`."""
+    "added_actions": [...], "last_action": n, "summary": {"<section key>": {...}}, "summary_dropped": [...]}`."""
 
     insights: dict[str, InsightEdit] = field(default_factory=dict)
     order: tuple[str, ...] | None = None  # None: the ranking's order
@@ -294,10 +326,12 @@ class Edits:
     extra: dict[str, Any] = field(default_factory=dict)
     added_actions: tuple[AddedAction, ...] = ()
     last_action: int = 0  # the number of the last action added (added-<n>): never reused
+    summary: dict[str, SectionEdit] = field(default_factory=dict)  # the summary's paragraphs rewritten
+    summary_dropped: tuple[SectionEdit, ...] = ()  # rewritten paragraphs a re-run's summary no longer has
 
     def __bool__(self) -> bool:
         return bool(self.insights or self.order is not None or self.added or self.actions or self.extra
-                    or self.added_actions or self.last_action)
+                    or self.added_actions or self.last_action or self.summary or self.summary_dropped)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -313,6 +347,10 @@ class Edits:
             out["added_actions"] = [a.to_dict() for a in self.added_actions]
         if self.last_action:
             out["last_action"] = self.last_action
+        if self.summary:
+            out["summary"] = {k: e.to_dict() for k, e in self.summary.items()}
+        if self.summary_dropped:
+            out["summary_dropped"] = [e.to_dict() for e in self.summary_dropped]
         return {**out, **self.extra}
 
     @classmethod
@@ -321,9 +359,12 @@ class Edits:
                    tuple(d["order"]) if isinstance(d.get("order"), list) else None,
                    tuple(AddedInsight.from_dict(a) for a in d.get("added") or []),
                    {str(k): ActionEdit.from_dict(v) for k, v in (d.get("actions") or {}).items()},
-                   _open(d, {"insights", "order", "added", "actions", "added_actions", "last_action"}),
+                   _open(d, {"insights", "order", "added", "actions", "added_actions", "last_action", "summary",
+                             "summary_dropped"}),
                    tuple(AddedAction.from_dict(a) for a in d.get("added_actions") or []),
-                   int(d.get("last_action") or 0))
+                   int(d.get("last_action") or 0),
+                   {str(k): SectionEdit.from_dict(v) for k, v in (d.get("summary") or {}).items()},
+                   tuple(SectionEdit.from_dict(e) for e in d.get("summary_dropped") or []))
 
 
 # -- top 7 and action edits applied -----------------------------------------------------------------------------
@@ -357,7 +398,8 @@ def apply_edits(insights: Insights, edits: Edits, *, keep_dropped: bool = False)
     ranked = sorted(enumerate(pool), key=lambda p: (order.get(p[1].key or "", len(order) + p[0]), p[0]))
     kept = tuple(replace(insight, rank=rank) for rank, (_, insight) in enumerate(ranked, 1))
     actions = tuple(action for action, dropped in edited_actions(insights.actions, edits) if not dropped)
-    return replace(insights, insights=kept, actions=actions).with_extra(edited=True)
+    return replace(insights, insights=kept, actions=actions,
+                   sections=edited_sections(insights.sections, edits)).with_extra(edited=True)
 
 
 def edited_actions(actions: tuple[Action, ...], edits: Edits) -> list[tuple[Action, bool]]:
@@ -377,3 +419,42 @@ def edited_actions(actions: tuple[Action, ...], edits: Edits) -> list[tuple[Acti
     for added in edits.added_actions:
         out.append((Action(added.owner or None, added.text, added.due or None, 0.0, id=added.id), False))
     return out
+
+
+# -- the summary's paragraphs rewritten (edits.json "summary") ----------------------------------------------------
+def section_keys(sections: Collection[SummarySection]) -> list[str]:
+    """The key of each paragraph, in order (`section_key`)."""
+    seen: dict[str, int] = {}
+    keys = []
+    for section in sections:
+        base = text_key(f"{section.phase or ''}\n{section.heading}")
+        seen[base] = seen.get(base, 0) + 1
+        keys.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return keys
+
+
+def section_key(sections: Collection[SummarySection], section: SummarySection) -> str:
+    """A paragraph's key: a short hash of its phase and heading (the n-th with the same ones gets "-n"), so a
+    facilitator's text stays with "the advice" or a theme when a re-run picks other sentences for it."""
+    return section_keys(sections)[list(sections).index(section)]
+
+
+def edited_sections(sections: tuple[SummarySection, ...] | None, edits: Edits
+                    ) -> tuple[SummarySection, ...] | None:
+    """The summary's paragraphs with the facilitator's text in place of those they rewrote."""
+    if not sections or not edits.summary:
+        return sections
+    return tuple(replace(section, written=edits.summary[key].text) if key in edits.summary else section
+                 for key, section in zip(section_keys(sections), sections, strict=True))
+
+
+def carry_section_edits(edits: Edits, sections: tuple[SummarySection, ...] | None, *, now: str) -> Edits:
+    """After a re-run of the insights: the rewritten paragraphs whose paragraph (same phase and heading) is still
+    there stay; the others move to `summary_dropped` (with `now`, when), where the overview page names them."""
+    keys = set(section_keys(sections or ()))
+    gone = {key: edit for key, edit in edits.summary.items() if key not in keys}
+    if not gone:
+        return edits
+    kept = {key: edit for key, edit in edits.summary.items() if key in keys}
+    dropped = tuple(replace(edit, key=key, dropped_at=now) for key, edit in gone.items())
+    return replace(edits, summary=kept, summary_dropped=(*edits.summary_dropped, *dropped))

@@ -416,6 +416,7 @@ class SummarySection:
     lead: str  # the linking phrase ("" for none)
     sentences: tuple[SummarySentence, ...]
     person: str = ""  # whom the linking phrase names (the case-bringer); others' sentences name their speaker
+    written: str | None = None  # the facilitator's paragraph in its place (edits.json "summary"); None: as said
 
     def said(self, sentence: SummarySentence) -> str:
         """A sentence as the paragraph shows it: with its speaker in brackets unless the lead names them."""
@@ -425,18 +426,25 @@ class SummarySection:
             (sentence.text[-1] if sentence.text[-1:] in ".!" else "")
 
     @property
-    def text(self) -> str:
-        """The paragraph as running text."""
+    def said_text(self) -> str:
+        """The paragraph as running text, as said: the linking phrase and the sentences."""
         return " ".join([self.lead] * bool(self.lead) + [self.said(s) for s in self.sentences])
 
+    @property
+    def text(self) -> str:
+        """The paragraph as shown: the facilitator's when they wrote one, else as said."""
+        return self.said_text if self.written is None else self.written
+
     def to_dict(self) -> dict[str, Any]:
+        edited = {} if self.written is None else {"edited": True, "original_text": self.said_text}
         return {"heading": self.heading, "phase": self.phase, "lead": self.lead, "person": self.person,
-                "text": self.text, "sentences": [s.to_dict() for s in self.sentences]}
+                "text": self.text, "sentences": [s.to_dict() for s in self.sentences], **edited}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SummarySection:
         return cls(str(d.get("heading") or ""), d.get("phase"), str(d.get("lead") or ""),
-                   tuple(SummarySentence.from_dict(s) for s in d.get("sentences", [])), str(d.get("person") or ""))
+                   tuple(SummarySentence.from_dict(s) for s in d.get("sentences", [])), str(d.get("person") or ""),
+                   str(d["text"]) if d.get("edited") else None)
 
 
 @dataclass(frozen=True)

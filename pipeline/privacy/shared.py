@@ -225,7 +225,8 @@ class Shared:
         said = tuple(replace(s, text=self.text(s.text), speaker=self.name(s.speaker) or s.speaker)
                      for s in section.sentences)
         return replace(section, heading=self.text(section.heading), lead=self.text(section.lead), sentences=said,
-                       person=self.name(section.person) or section.person if section.person else "")
+                       person=self.name(section.person) or section.person if section.person else "",
+                       written=self.text(section.written) if section.written is not None else None)
 
     def insights(self, insights: Insights) -> Insights:
         """Summary (lines and paragraphs), top 7 (titles, texts, speakers, quotes) and actions in their shareable

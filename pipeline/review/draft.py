@@ -338,6 +338,13 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
             heading = doc.add_heading(part.heading, level=2)
             if part.phase is None and part.heading in themes:  # a comment on a theme's heading is about its insight
                 marks.wrap(heading, f"{BOOKMARK_PREFIX}insight_{themes[part.heading]}_theme")
+            lines = [s.line for s in part.sentences if s.line is not None and 0 < s.line <= len(insights.summary)]
+            if part.written is not None:  # the facilitator's paragraph in its place, a comment on it on its 1st line
+                shown.update(lines)
+                paragraph = doc.add_paragraph(part.written)
+                if lines:
+                    marks.wrap(paragraph, f"{BOOKMARK_PREFIX}summary_{lines[0]}")
+                continue
             if part.lead:
                 doc.add_paragraph().add_run(part.lead).italic = True
             for said in part.sentences:

@@ -24,6 +24,7 @@ from pipeline.core.session import (
     CHECKPOINT,
     DOWNLOADS,
     DRAFT,
+    EDITS,
     FINAL,
     HELD_UPLOADS,
     INSIGHTS,
@@ -283,19 +284,30 @@ def progress_state(request: Request, session: Session) -> dict[str, Any]:
 
 
 def summary_view(session: Session) -> list[dict[str, Any]]:
-    """The summary's paragraphs for the overview page, each sentence linked to its transcript line."""
+    """The summary's paragraphs for the overview page, each sentence linked to its transcript line; one the
+    facilitator rewrote (`paragraphs`) shows their text, linked to the moment its first sentence was said."""
     import bisect
 
-    from pipeline.core.layers import apply_edits
+    from pipeline.paragraphs import shown_sections
 
     if not (session.has(INSIGHTS) and session.has(TURNS)):
         return []
-    insights = apply_edits(session.insights(), session.edits())
     starts = [t.start for t in session.turns().turns]
-    return [{"heading": part.heading, "lead": part.lead,
-             "sentences": [{"text": part.said(s), "start": s.start,
-                            "turn": max(bisect.bisect_right(starts, s.start + 0.01) - 1, 0)} for s in part.sentences]}
-            for part in insights.sections or ()]
+
+    def turn(start: float) -> int:
+        return max(bisect.bisect_right(starts, start + 0.01) - 1, 0)
+
+    return [{"key": key, "heading": part.heading, "lead": part.lead, "text": part.text, "said": part.said_text,
+             "edited": part.written is not None,
+             "start": part.sentences[0].start if part.sentences else None,
+             "turn": turn(part.sentences[0].start) if part.sentences else None,
+             "sentences": [{"text": part.said(s), "start": s.start, "turn": turn(s.start)} for s in part.sentences]}
+            for key, part in shown_sections(session)]
+
+
+def dropped_paragraphs(session: Session) -> list[dict[str, Any]]:
+    """The facilitator's paragraphs a re-run's summary no longer has (edits.json "summary_dropped"), for the note."""
+    return [{"key": e.key, "heading": e.heading, "text": e.text} for e in session.edits().summary_dropped]
 
 
 async def overview(request: Request) -> Response:
@@ -307,6 +319,8 @@ async def overview(request: Request) -> Response:
     recording = session.recording()
     return render(request, "session.html", s=info, state=progress_state(request, session), stages=STAGE_NAMES,
                   recording=recording, has_turns=session.has(TURNS), summary=summary_view(session),
+                  dropped=dropped_paragraphs(session), edits_version=oogst(request).version(session, EDITS),
+                  saved=request.query_params.get("saved"), problem=None,
                   audio=recording is not None and is_audio_file(recording),  # a transcript has no voices to hear
                   recognition=oogst(request).recognition(session), retention=retention_view(request, session))
 

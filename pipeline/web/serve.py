@@ -53,11 +53,12 @@ def create_app(cfg: WebConfig) -> Starlette:
         pages_session,
         pages_sessions,
         pages_speakers,
+        pages_summary,
     )
 
     routes: list[BaseRoute] = []
     for module in (pages_sessions, pages_session, pages_replace, pages_review, pages_series, pages_jobs,
-                   pages_retention, pages_search, pages_participant, pages_speakers):
+                   pages_retention, pages_search, pages_participant, pages_speakers, pages_summary):
         routes += module.routes()
     routes.append(Mount("/static", StaticFiles(directory=HERE / "static"), name="static"))
     middleware = []
