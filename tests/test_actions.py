@@ -392,6 +392,17 @@ def test_what_the_conversation_adds_to_the_parse(frog: Frog) -> None:
                                             ("Fatima", "Doe ik morgen.")), "nl", NAMES, WEDNESDAY)
     assert [(a.owner, a.due, a.start) for a in restated] == [("Fatima", "morgen", 20.0)]
     assert restated[0].text.startswith("Zal ik het schema")
+    # an offer about something from the past is no request of its own, yet the pro-form that commits to it later
+    # says its task with the offer's words, not "Doe ik vanavond." alone; a pro-form after a mere question stays
+    offer = "Zal ik de lijst met tips nog mailen die we de vorige keer hebben gemaakt?"
+    recalled = extract_actions(conversation(frog, ("Fatima", offer), ("Sanne", "Graag."),
+                                            ("Fatima", "Doe ik vanavond.")), "nl", NAMES, WEDNESDAY)
+    assert [(a.owner, a.due, a.start) for a in recalled] == [("Fatima", "vanavond", 20.0)]
+    assert recalled[0].text.startswith("Zal ik de lijst met tips")
+    asked = extract_actions(conversation(frog, ("Sanne", "Hoe ging het gesprek met de moeder?"),
+                                         ("Fatima", "Goed, ze was rustig."), ("Fatima", "Dat doe ik morgen wel.")),
+                            "nl", NAMES, WEDNESDAY)
+    assert [a.text for a in asked] == ["Dat doe ik morgen wel."]
     # a polite "zou" still asks; an offer declined, or a question answered with a judgement, is no action
     assert actions(("Sanne", "Pieter, zou jij dat willen uitzoeken?"), ("Pieter", "Ja, prima.")) == [("Pieter", None)]
     assert actions(("Pieter", "Zal ik de notulen maken?"), ("Sanne", "Nee hoor, dat doet Joris al.")) == []

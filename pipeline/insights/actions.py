@@ -327,9 +327,23 @@ def extract_actions(sentences: list[Sentence], language: str, names: Iterable[st
             if actions[-1].due is None and due is not None:  # "Dat doe ik vandaag nog.": the day of the task given
                 actions[-1] = _action(found.owner, _sentence_at(sentences, actions[-1]), due, date, lang)
             continue
-        if add(_action(found.owner, sentence, due, date, lang)):
+        asked = _asked_before(k, talk) if talk.proform(k) else None
+        # "Zal ik dat artikel nog rondsturen, waar we het vorige keer over hadden? / Graag. / Doe ik morgen.": the
+        # question's words say the task, committed at the pro-form
+        if add(_action(found.owner, sentences[asked] if asked is not None else sentence, due, date, lang,
+                       at=sentence)):
             given[k] = len(actions) - 1
     return actions
+
+
+def _asked_before(k: int, talk: _Talk) -> int | None:
+    """The nearest offer or request with a task ("Zal ik ...?", "Kun jij ...?") in the `_LOOKBACK` sentences before
+    pro-form k ("Doe ik morgen."), whose words then say what the pro-form commits to; None when there is none."""
+    def asks(j: int) -> bool:
+        low = talk.sentences[j].text.strip().lower().replace("’", "'")
+        return (talk.sentences[j].is_question and (talk.r.matches("offer", low) or talk.r.matches("request", low))
+                and talk.has_task(j))
+    return next((j for j in range(k - 1, max(k - 1 - _LOOKBACK, -1), -1) if asks(j)), None)
 
 
 def _action(owner: str, sentence: Sentence, due: str | None, date: datetime.date | None, lang: str,
