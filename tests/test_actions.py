@@ -283,13 +283,20 @@ COMMITMENTS = [
     ("Ik zal het protocol voor maandag rondsturen.", "Sanne", "voor maandag"),
     ("Ik moet donderdag de teamleider nog spreken over het rooster.", "Sanne", "donderdag"),
     ("Mocht het nodig zijn, dan bel ik haar zelf.", "Sanne", None),
-    ("Joris, jij belt de school over de nieuwe regeling.", "Joris", None),
+    ("Joris, jij belt de school vrijdag over de nieuwe regeling.", "Joris", "vrijdag"),
     ("Mijn voorstel: we spreken af dat Joris de planning voor vrijdag rondstuurt.", "Joris", "voor vrijdag"),
     ("Vanaf volgende maand bespreken we bij elk overleg één casus.", "iedereen", "volgende maand"),
     ("Volgende week ben ik er niet, dus ik mail het vrijdag al.", "Sanne", "vrijdag"),  # "al": earlier than planned
     ("Ik bel haar morgen, maar ik weet niet of ze opneemt.", "Sanne", "morgen"),  # a doubt about something else
     ("Ik ga het eind volgende week aan het team voorleggen.", "Sanne", "het eind volgende week"),
     ("Ik heb besloten dat ik haar morgen bel.", "Sanne", "morgen"),  # the speaker's decision: the task inside
+    ("Ik zorg dat de ouders het nieuwe rooster krijgen.", "Sanne", None),  # an undertaking, without a day
+    ("Ik beloof dat ik het protocol doorlees.", "Sanne", None),
+    # an agreement binds from now on: everyone's new habit is the group's task
+    ("We spreken af dat iedereen elke ochtend het logboek bijwerkt.", "iedereen", None),
+    ("Ik neem de formulieren mee naar mijn eigen teamoverleg, woensdag.", "Sanne", "woensdag"),  # "eigen": a goal
+    ("Ik neem het voorstel mee naar de klassenraad van maandag.", "Sanne", "klassenraad van maandag"),
+    ("Wacht, nog één ding: ik mail morgen de roosters naar Pieter.", "Sanne", "morgen"),  # "wacht" holds the floor
 ]
 NOT_COMMITMENTS = [
     "Ik bel altijd eerst de ouders voordat ik iets doe.",  # a habit
@@ -320,6 +327,9 @@ NOT_COMMITMENTS = [
     "Vandaag doen we de incidentmethode.",  # the meeting's own agenda
     "Ik stuur het verslag rond.",  # a present tense that looks nowhere ahead: it may be how it goes
     "Sanne, draai je stoel maar om.",  # an instruction in the meeting
+    "Pieter, jij kijkt alleen toe.",  # a role in the meeting: an address is no day
+    "Als je iets gaat uitproberen, meld het dan, dan zet ik het op de lijst.",  # the chair's rule for the meeting
+    "Bouke belt de leverancier morgen.",  # someone not in the meeting owns no action point of it
     "Ik ga beginnen met een kort rondje.",  # the meeting's own course
     "Als hij boos wordt, mag je zeggen: ik bel u morgen terug.",  # advice: what one may say
     "Vorige week dinsdag bel ik haar op en dan zegt ze nee.",  # the past told in the present
@@ -333,6 +343,11 @@ NOT_COMMITMENTS = [
     "Ik merk dat ik morgen weer tegen dat gesprek opzie.",  # a particle of the clause inside is not the verb's
     "Stel, ik bel haar morgen en ze neemt niet op.",  # a supposition
     "We hebben vorige keer afgesproken dat Joris het voor vrijdag rondstuurt.",  # an earlier meeting's agreement
+    "Ze spreken af dat hun teamleider elke week de cijfers bijhoudt.",  # others' agreement
+    "We spreken af dat wat in deze kring gezegd wordt, hier blijft.",  # a norm: nobody's task
+    "Ik zorg altijd dat de koffie klaarstaat.",  # a habit
+    "En dan bel ik de directeur om drie uur 's nachts. Nee, grapje.",  # a joke taken back
+    "Morgen mail ik het hele bestuur een gedicht... nee, dat neem ik terug.",
 ]
 
 
@@ -377,11 +392,29 @@ def test_what_the_conversation_adds_to_the_parse(frog: Frog) -> None:
                                             ("Fatima", "Doe ik morgen.")), "nl", NAMES, WEDNESDAY)
     assert [(a.owner, a.due, a.start) for a in restated] == [("Fatima", "morgen", 20.0)]
     assert restated[0].text.startswith("Zal ik het schema")
+    # an offer about something from the past is no request of its own, yet the pro-form that commits to it later
+    # says its task with the offer's words, not "Doe ik vanavond." alone; a pro-form after a mere question stays
+    offer = "Zal ik de lijst met tips nog mailen die we de vorige keer hebben gemaakt?"
+    recalled = extract_actions(conversation(frog, ("Fatima", offer), ("Sanne", "Graag."),
+                                            ("Fatima", "Doe ik vanavond.")), "nl", NAMES, WEDNESDAY)
+    assert [(a.owner, a.due, a.start) for a in recalled] == [("Fatima", "vanavond", 20.0)]
+    assert recalled[0].text.startswith("Zal ik de lijst met tips")
+    asked = extract_actions(conversation(frog, ("Sanne", "Hoe ging het gesprek met de moeder?"),
+                                         ("Fatima", "Goed, ze was rustig."), ("Fatima", "Dat doe ik morgen wel.")),
+                            "nl", NAMES, WEDNESDAY)
+    assert [a.text for a in asked] == ["Dat doe ik morgen wel."]
     # a polite "zou" still asks; an offer declined, or a question answered with a judgement, is no action
     assert actions(("Sanne", "Pieter, zou jij dat willen uitzoeken?"), ("Pieter", "Ja, prima.")) == [("Pieter", None)]
     assert actions(("Pieter", "Zal ik de notulen maken?"), ("Sanne", "Nee hoor, dat doet Joris al.")) == []
     assert actions(("Sanne", "Wil je haar morgen zelf bellen?"), ("Joris", "Ja, dat vind ik een mooie vraag.")) == []
     assert actions(("Sanne", "Joris, wil je reageren op de adviezen?"), ("Joris", "Ja.")) == []  # now, in the meeting
+    # a verbless addition names the time of the commitment before it
+    assert actions(("Joris", "Dan stuur ik jullie het overzicht. Na de kerstvakantie, als alles klaar is.")) == [
+        ("Joris", "Na de kerstvakantie")]
+    # a question that hands a task to someone by name is a request to that person
+    assert actions(("Sanne", "Dan belt Joris de gemeente over de subsidie?"), ("Joris", "Ja, dat doe ik. Voor dinsdag.")
+                   ) == [("Joris", "Voor dinsdag")]
+    assert actions(("Sanne", "Dan belt Joris de gemeente over de subsidie?"), ("Pieter", "Ja, goed idee.")) == []
     # in the round of plans a present tense is a plan; in the closing round an undated intention is a takeaway
     plans = [("Joris", "Het was een lange dag met veel gedoe op de afdeling."), ("Pieter", "Dat snap ik wel."),
              ("Sanne", "Oké, wat gaan we doen?"), ("Fatima", "Ik zoek het protocol op en zet het in de map."),

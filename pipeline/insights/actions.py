@@ -14,7 +14,10 @@ Donderdag print ik een nieuw kaartje") and of the request otherwise ("Ja, doe ik
 ("Zal ik ... ?" / "Graag.") the asker's, at the moment the asker says it again ("Doe ik morgen."). Not actions:
 questions nobody accepted, a request or a "yes" inside a hypothetical ("ik zou zeggen: wil je ...?"), an answer that
 only judges ("Ja, die vind ik mooi"), expectations about others ("ik ga ervan uit dat hij belt"), the past,
-hypotheticals, habits, takeaways ("dat neem ik mee") and meeting procedure ("X brengt een casus in").
+hypotheticals, habits, takeaways ("dat neem ik mee"), meeting procedure ("X brengt een casus in"), a joke taken back
+("... Nee, grapje.") and a task of someone who is not in the meeting. With the parse, a question that hands a task
+to a participant by name ("Dan mailt Yvonne ...?") is a request to her; her "Dat doe ik vandaag nog" after a task
+given by name, and a "Dan ..." going on from the plan just said, are that same action.
 
 The owner is a display name (or the group's word); `due` is the time expression as spoken, and `due_date` the ISO
 day it names when the session date is known (`duedates.due_date`).
@@ -122,6 +125,57 @@ class _Talk:
     def due(self, text: str) -> str | None:
         return due_expression(text, self.lang)
 
+    def afterthought(self, k: int) -> str | None:
+        """The day said in a verbless addition right after sentence k in its turn ("Dan stuur ik jullie de
+        afspraken. Volgende week, als ik terug ben."): the time of sentence k's commitment (parsed Dutch only)."""
+        nxt = k + 1
+        if nxt >= len(self.sentences) or self.sentences[nxt].turn != self.sentences[k].turn:
+            return None
+        parsed = self.parsed(nxt)
+        if parsed is None or parsed.clauses or parsed.question:
+            return None
+        return self.due(self.sentences[nxt].text)
+
+    def taken_back(self, k: int, reading: Reading) -> bool:
+        """Is sentence k's commitment taken back as a joke: "nee" and then a word of retraction, after the clause or
+        opening the next sentence of the turn ("... stuur ik jou de rekening. Nee, grapje.")?"""
+        words = set(lexicon("nl")["actions"]["retraction"])
+        tails = []
+        sentence = self.sentences[k].parsed
+        if sentence is not None:
+            tails.append((sentence, reading.last + 1))
+        nxt = k + 1
+        following = self.sentences[nxt].parsed if nxt < len(self.sentences) else None
+        if following is not None and self.sentences[nxt].turn == self.sentences[k].turn:
+            tails.append((following, 0))
+        for parsed, begin in tails:
+            toks = parsed.tokens
+            nee = next((i for i in range(begin, len(toks)) if toks[i].text.lower() == "nee"), None)
+            if nee is None or (begin == 0 and any(t.tag != "LET" for t in toks[:nee])):
+                continue  # the next sentence must open with "nee"
+            for i in range(nee + 1, len(toks)):
+                # the verb with its separable particle, attached by the parser or not ("dat neem ik terug")
+                verbs = {parsed.verb_lemma(i).lower()} | {(toks[j].lemma + toks[i].lemma).lower()
+                                                          for j in range(i + 1, len(toks))
+                                                          if toks[j].text.lower() in self.r.words["particles"]}
+                if toks[i].lemma.lower() in words or (toks[i].tag == "WW" and verbs & words):
+                    return True
+        return False
+
+    def named_request(self, k: int) -> str | None:
+        """The participant a question hands a task to by name ("Dan mailt Yvonne een voorstel naar de planner?"),
+        as displayed; None for any other question (parsed Dutch only)."""
+        parsed = self.parsed(k)
+        if parsed is None:
+            return None
+        data = lexicon("nl")["actions"]
+        for c in parsed.clauses:
+            if c.who == "name" and c.name and c.mood in {"present", "future"} and not c.negated and (
+                    c.verb not in data["not_task_verbs"] and c.verb not in data["course_verbs"]
+                    and (c.verb not in data["motion_verbs"] or c.destination)):
+                return self.is_name.display(c.name)
+        return None
+
     def commitment(self, k: int, *, answers: bool = False, follows_plan: bool = False) -> _Found | None:
         """Who commits in sentence k, the clause's character start and the parse's reading, or None."""
         sentence = self.sentences[k]
@@ -130,10 +184,13 @@ class _Talk:
             return None
         parsed = self.parsed(k)
         if parsed is not None:
-            reading = parsed_commitment(parsed, dated=self.due(sentence.text) is not None, follows_plan=follows_plan,
+            dated = self.due(sentence.text) is not None or self.afterthought(k) is not None
+            reading = parsed_commitment(parsed, dated=dated, follows_plan=follows_plan,
                                         answers=answers, planning=self.planning(k), closing=k > self.closing)
             if reading is None:
                 return None
+            if reading.who == "name" and reading.name and reading.name.split()[0].lower() not in self.is_name.known:
+                return None  # "Bouke werkt in hetzelfde gebouw": an action point is owned by someone in the meeting
             owner = self._owner(sentence, reading.who, reading.name, text)
             return _Found(owner, reading.start, reading) if owner else None
         if sentence.words < 3 or _excluded(text, self.r):
@@ -220,10 +277,13 @@ def extract_actions(sentences: list[Sentence], language: str, names: Iterable[st
     actions: list[Action] = []
     done: set[int] = set()  # sentences already part of an action (an answer to a request, an offer's restatement)
     frames: dict[int, tuple[str, str | None]] = {}  # per turn: what its sentences so far set, and the time named
+    given: dict[int, int] = {}  # sentence index -> index in `actions` of the action it gave
 
-    def add(action: Action) -> None:
+    def add(action: Action) -> bool:
         if not r.matches("hospitality", action.text) and not any(_same(action, other) for other in actions):
             actions.append(action)
+            return True
+        return False
 
     for k, sentence in enumerate(sentences):
         if k in done:
@@ -246,12 +306,44 @@ def extract_actions(sentences: list[Sentence], language: str, names: Iterable[st
         # zet het in de agenda" has none); "dan ..." takes the time just said ("Morgenavond heb ik dienst, dan ga
         # ik naar hem toe").
         due = talk.due(sentence.text[found.start:])
-        if due is None and found.reading is not None and found.reading.opener:
+        if due is None and found.reading is not None and found.reading.opener and not _conditional(talk.parsed(k)):
             due = talk.due(sentence.text[:found.start]) or (state[1] if follows and state else None)
+        if found.reading is not None and due is None:
+            due = talk.afterthought(k)
         if found.reading is not None and talk.proform(k) and _elaborated(k, talk, found.owner):
             continue  # "Dat ga ik doen. Ik maak deze week een overzicht ...": the next sentence says what
-        add(_action(found.owner, sentence, due, date, lang))
+        if found.reading is not None and talk.taken_back(k, found.reading):
+            continue
+        previous = given.get(k - 1)
+        if (found.reading is not None and found.reading.opener in lexicon("nl")["actions"]["sequencers"]
+                and previous is not None and sentences[k - 1].turn == sentence.turn
+                and actions[previous].owner == found.owner and not _conditional(talk.parsed(k))):
+            # "We spreken af dat we ... opschrijven. Dan kijken we daar de volgende keer naar.": how the plan just
+            # said goes on, one action
+            if actions[previous].due is None and due is not None:
+                actions[previous] = _action(found.owner, sentences[k - 1], due, date, lang)
+            continue
+        if found.reading is not None and talk.proform(k) and actions and _accepts(k, talk, actions[-1], found.owner):
+            if actions[-1].due is None and due is not None:  # "Dat doe ik vandaag nog.": the day of the task given
+                actions[-1] = _action(found.owner, _sentence_at(sentences, actions[-1]), due, date, lang)
+            continue
+        asked = _asked_before(k, talk) if talk.proform(k) else None
+        # "Zal ik dat artikel nog rondsturen, waar we het vorige keer over hadden? / Graag. / Doe ik morgen.": the
+        # question's words say the task, committed at the pro-form
+        if add(_action(found.owner, sentences[asked] if asked is not None else sentence, due, date, lang,
+                       at=sentence)):
+            given[k] = len(actions) - 1
     return actions
+
+
+def _asked_before(k: int, talk: _Talk) -> int | None:
+    """The nearest offer or request with a task ("Zal ik ...?", "Kun jij ...?") in the `_LOOKBACK` sentences before
+    pro-form k ("Doe ik morgen."), whose words then say what the pro-form commits to; None when there is none."""
+    def asks(j: int) -> bool:
+        low = talk.sentences[j].text.strip().lower().replace("’", "'")
+        return (talk.sentences[j].is_question and (talk.r.matches("offer", low) or talk.r.matches("request", low))
+                and talk.has_task(j))
+    return next((j for j in range(k - 1, max(k - 1 - _LOOKBACK, -1), -1) if asks(j)), None)
 
 
 def _action(owner: str, sentence: Sentence, due: str | None, date: datetime.date | None, lang: str,
@@ -261,6 +353,22 @@ def _action(owner: str, sentence: Sentence, due: str | None, date: datetime.date
     when = due_date(due, date, lang)
     return Action(owner=owner, text=_clean(sentence.text, lang), due=due, start=round((at or sentence).start, 3),
                   due_date=when.isoformat() if when else None)
+
+
+def _accepts(k: int, talk: _Talk, last: Action, owner: str) -> bool:
+    """Is sentence k's pro-form ("Dat doe ik vandaag nog.") its speaker accepting the task another speaker just gave
+    them by name ("Dan mailt Margriet de teamleider ...")?"""
+    before = [j for j in range(max(0, k - 3), k) if abs(talk.sentences[j].start - last.start) < 1e-3]
+    return bool(before) and last.owner == owner and talk.sentences[before[0]].label != talk.sentences[k].label
+
+
+def _conditional(parsed: ParsedSentence | None) -> bool:
+    """"Als ze akkoord zijn, dan organiseer ik ...": its "dan" takes up the condition, it goes on from nothing."""
+    return parsed is not None and parsed.conditional
+
+
+def _sentence_at(sentences: list[Sentence], action: Action) -> Sentence:
+    return next(s for s in sentences if abs(s.start - action.start) < 1e-3)
 
 
 def _elaborated(k: int, talk: _Talk, owner: str) -> bool:
@@ -286,7 +394,8 @@ def _accepted(k: int, talk: _Talk, done: set[int]) -> tuple[str, int, int, str |
     low = sentence.text.strip().lower().replace("’", "'")
     request, offer = r.matches("request", low), r.matches("offer", low)
     open_call = lang == "nl" and re.match(r"^(?:en |dan )?wie\b", low) is not None and talk.due(low) is not None
-    if not (request or offer or open_call) or not talk.has_task(k) or talk.excluded_question(k, open_call):
+    named = None if request or offer or open_call else talk.named_request(k)
+    if not (request or offer or open_call or named) or not talk.has_task(k) or talk.excluded_question(k, open_call):
         return None
     if any(_WOULD[lang].search(sentences[j].text) for j in talk.turn_of(k) if j < k):
         return None  # "ik zou zeggen: wil je haar morgen zelf bellen?": a question inside a hypothetical
@@ -295,12 +404,14 @@ def _accepted(k: int, talk: _Talk, done: set[int]) -> tuple[str, int, int, str |
     if answer_index is None or sentence.turn + 2 < sentences[answer_index].turn:
         return None
     answer = sentences[answer_index]
+    if named is not None and answer.speaker != named:
+        return None  # "Dan mailt Yvonne ...?" is hers to accept
     if open_call:
         if not (talk.proform(answer_index) or re.match(r"^(?:ik|ja,? ik)\b", answer.text.strip().lower())):
             return None
     elif not _is_yes(answer.text, r) or _JUDGING[lang].search(answer.text):
         return None
-    if request or open_call:
+    if request or open_call or named:
         vocative = re.match(r"\s*([A-ZÀ-Ý][\w-]+),", sentence.text)
         if request and vocative and talk.is_name(Token(vocative.group(1), vocative.group(1).lower(), 0), True):
             owner = talk.is_name.display(vocative.group(1))

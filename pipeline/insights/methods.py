@@ -69,13 +69,16 @@ PART = 1 / 20  # the round after the questions is a real part of the session
 ROUNDS_LEFT = 3  # a closing round found from the turn-taking alone comes at the end: three rounds' worth of runs
 LONG_TURN = 30.0  # seconds: in a longer turn a move starts at its own sentence, not at the turn's start
 BACKCHANNEL = 3  # words: "ja", "hm hm" between two turns of one speaker does not take the floor
-# Set between the tune set's methods (one conversation each, tests/data/insights/tune, and the free intervisions
-# intervisie_docenten_nl and tests/data/phases/intervisie_wijkteam_nl): the share of the others' sentences in the
-# round that speak to the case-bringer (2nd person or imperative: free advice 0.24 and 0.62, the other methods
-# 0.07-0.15), that say what the speaker would do ("ik zou": the incident method 0.17, the others 0.01-0.04 and 0.07-
-# 0.09 in free advice), and that speak of her (her name, her pronoun: the roddelmethode 0.35, the Balint group 0.11,
-# where the patient's pronoun comes more often, 0.18).
-ADDRESSED = 0.2
+# Set between the tune set's methods (tests/data/insights/tune: a Balint group, two of the roddelmethode, two
+# incident methods, three socratic dialogues, and the free intervisions intervisie_docenten_nl and
+# tests/data/phases/intervisie_wijkteam_nl), read with the method's name blanked out: the share of the others'
+# sentences in the round that speak to the case-bringer (a full 2nd person or an imperative: free advice 0.10 and
+# 0.24, the other methods 0.01-0.06), that say what the speaker would do ("ik zou", "ik had ... gebeld": the
+# incident method 0.11 and 0.20, the others 0.01-0.05, free advice 0.07-0.09), and that speak of her (her name, her
+# pronoun: the roddelmethode 0.33 and 0.35, the Balint group 0.11, where the patient's pronoun comes more often,
+# 0.18). Each class has one or two conversations: the margins are thin (left out, docenten or the second incident
+# method would be read as another method).
+ADDRESSED = 0.08
 WOULD = 0.1
 ABOUT = 0.2
 
@@ -142,8 +145,8 @@ def steering(sentence: Parsed) -> str | None:
             return "group question"  # "Wie begint?", "Wat willen jullie nog van Esra weten?"
         if not finite:
             return "short question"  # "Nog vragen?", "Nog meer?"
-    if not finite and k > 0 and tokens[words[0]].lemma.lower() in ("dan", "nu", "eerst"):
-        return "announcement"  # "Dan eerst vragen om informatie.", "Dan de laatste stap: ..."
+    if not finite and any(tokens[words[j]].lemma.lower() in ("dan", "nu", "eerst") for j in range(k)):
+        return "announcement"  # "Dan eerst vragen om informatie.", "Dan de laatste stap: ...", "En nu de zin."
     return None
 
 
@@ -281,18 +284,22 @@ def _tellings(talk: Talk, begin: float, finish: float) -> list[tuple[int, int, i
     return sorted(best.values(), reverse=True)
 
 
-def _answers(runs: list[Run], bringer: str, told: int) -> list[int]:
-    """The case-bringer's runs that answer a question, one exchange after another from the casus on (another
-    asks, she answers; up to three remarks of others in between)."""
+def _answers(runs: list[Run], bringer: str, told: int, people: int, median: int) -> list[int]:
+    """The case-bringer's runs that answer a question, one exchange after another from the casus on (others
+    ask, she answers): up to four runs of others before each answer, one of them a question; up to a round's
+    worth when none of them is told at length (a question asked again or relayed after a hitch; before the first,
+    which example to take or how the step goes)."""
     found: list[int] = []
     at = told + 1
     while True:
-        asked = next((j for j in range(at, min(at + 4, len(runs) - 1))
-                      if runs[j].speaker != bringer and runs[j].asks and runs[j + 1].speaker == bringer), None)
-        if asked is None or any(runs[x].speaker == bringer for x in range(at, asked)):
+        answer = next((j for j in range(at, len(runs)) if runs[j].speaker == bringer), None)
+        if answer is None or not any(runs[x].asks for x in range(at, answer)):
             return found
-        found.append(asked + 1)
-        at = asked + 2
+        short = all(runs[x].words < TOLD * median for x in range(at, answer))
+        if answer > at + (max(4, people) if short else 4):
+            return found
+        found.append(answer)
+        at = answer + 1
 
 
 def find_case(talk: Talk, closing: Sequence[str], closing_cues: re.Pattern[str]) -> tuple[Structure | None, str]:
@@ -341,11 +348,17 @@ def _case(talk: Talk, telling: tuple[int, int, int], begin: float, finish: float
         starts["casus"] = (talk.at(invited), talk.quote(invited))
     else:
         starts["casus"] = (runs[tell].start, _say("tells", name=name, words=telling[0]))
-    answers = _answers(runs, bringer, told)
+    answers = _answers(runs, bringer, told, people, talk.median)
     if len(answers) < 2:
         return None, _say("no_questions", name=name)
     starts["questions"] = (runs[told + 1].start, _say("questions", name=name))
     main = answers[-1] + 1
+    # The next step may open with a question to her ("En nu de zin. Sjoerd, wat was er niet goed?"): the questions
+    # end at a verbless announcement in the runs that asked her last answer.
+    opened = next((j for j in range(answers[-2] + 1, answers[-1]) if len(answers) > 2 and runs[j].speaker != bringer
+                   and any(s.parsed is not None and steering(s.parsed) == "announcement"
+                           for i in range(runs[j].first, runs[j].last + 1) for s in talk.steers[i])), None)
+    main = opened if opened is not None else main
     if main >= len(runs):
         return None, _say("talk_ends", name=name)
     # The round starts at the first steering move after the questions that answers no question ("Nog vragen?
@@ -357,7 +370,7 @@ def _case(talk: Talk, telling: tuple[int, int, int], begin: float, finish: float
                  and not (runs[j - 1].speaker != bringer and runs[j - 1].asks)), None)
     starts["advice"] = (talk.at(move), talk.quote(move)) if move is not None else \
         (runs[main].start, _say("questions_stop", name=name))
-    back = _comes_back(runs, bringer, main, talk.median)
+    back = _comes_back(talk, bringer, main, first_name)
     if back is None:
         return None, _say("no_return", name=name)
     prompted = _prompt(talk, runs, back, first_name)
@@ -373,8 +386,8 @@ def _case(talk: Talk, telling: tuple[int, int, int], begin: float, finish: float
         return None, _say("another_tells")
     closed = _closing(talk, bringer, starts["reaction"][0], closing, closing_cues, people)
     # She listens: under half an equal share of the round; up to an equal share when a facilitator's moves mark
-    # where the round starts, where she is asked back and the closing (she is asked along, as in a socratic dialogue)
-    steered = move is not None and prompted is not None and closed is not None
+    # where the round starts and where she is asked back (she is asked along, as in a socratic dialogue)
+    steered = move is not None and prompted is not None
     if own >= words / (len(speakers) if steered else 2 * len(speakers)):
         return None, _say("joins_in", name=name)
     at = _round_at_the_end(runs, bringer, back + 1, people) if closed is None else None
@@ -385,17 +398,21 @@ def _case(talk: Talk, telling: tuple[int, int, int], begin: float, finish: float
     return Structure(bringer, starts), ""
 
 
-def _comes_back(runs: list[Run], bringer: str, main: int, median: int) -> int | None:
+def _comes_back(talk: Talk, bringer: str, main: int, first_name: str) -> int | None:
     """The run where the case-bringer comes back: her first run, after the round reached two thirds of the others,
-    told at length (30 words and twice her longest word in the round); from her first word back when a short prompt
-    sits in between."""
+    told at length (30 words and twice her longest word in the round), or of 30 words right after the one who
+    steers the session gave her the floor back by her name (she was asked along in the round, as in a socratic
+    dialogue: "Sjoerd, past het?"); from her first word back when a short prompt sits in between."""
+    runs, median, leads = talk.runs, talk.median, talk.facilitator()
     longest, others = 0, set()
     group = len({r.speaker for r in runs}) - 1
     for j in range(main, len(runs)):
         run = runs[j]
         if run.speaker != bringer:
             others.add(run.speaker)
-        elif len(others) >= max(2, math.ceil(REACHES * group - 1e-9)) and run.words >= max(REACTS, TOLD * longest):
+        elif len(others) >= max(2, math.ceil(REACHES * group - 1e-9)) and run.words >= REACTS and (
+                run.words >= TOLD * longest or (leads is not None and runs[j - 1].speaker == leads
+                                                and _prompt(talk, runs, j, first_name, named=True) is not None)):
             while j - 2 >= main and runs[j - 1].speaker != bringer and runs[j - 1].words < TOLD * median \
                     and runs[j - 2].speaker == bringer:
                 j -= 2  # "Pfoe. Dat was heftig." - "Neem je tijd. Wat raakte je?" - the reaction at length
@@ -405,18 +422,23 @@ def _comes_back(runs: list[Run], bringer: str, main: int, median: int) -> int | 
     return None
 
 
-def _prompt(talk: Talk, runs: list[Run], back: int, first_name: str) -> tuple[float, str] | None:
+def _prompt(talk: Talk, runs: list[Run], back: int, first_name: str, *,
+            named: bool = False) -> tuple[float, str] | None:
     """The reaction's start at the prompt that asks the case-bringer back: the last sentences before her return
-    that ask a question or name her ("Marloes, schuif maar weer aan. ... Wat raakte je?")."""
+    that ask a question or name her ("Marloes, schuif maar weer aan. ... Wat raakte je?"); with `named`, only a
+    prompt that names her."""
     before = runs[back - 1]
     if before.speaker == runs[back].speaker:
         return None
-    hit = None
+    hit, called = None, False
     for sentence in reversed(talk.said(before)):
-        if not (sentence.is_question or re.search(rf"\b{re.escape(first_name)}\b", sentence.text)):
+        names = re.search(rf"\b{re.escape(first_name)}\b", sentence.text) is not None
+        if not (sentence.is_question or names):
             break
-        hit = sentence
-    return (talk.at(hit), talk.quote(hit)) if hit is not None else None
+        hit, called = sentence, called or names
+    if hit is None or (named and not called):
+        return None
+    return talk.at(hit), talk.quote(hit)
 
 
 def _closing(talk: Talk, bringer: str, after: float, closing: Sequence[str], cues: re.Pattern[str],
@@ -552,15 +574,25 @@ def _about(sentence: Sentence, first_name: re.Pattern[str] | None, gender: str |
 
 
 def _addresses(sentence: Parsed) -> bool:
-    """The sentence speaks to someone: a 2nd person singular pronoun, or an imperative."""
-    return any(_you(t) for t in sentence.tokens) or steering(sentence) == "imperative"
+    """The sentence speaks to someone: a full 2nd person singular pronoun (jij, jou, jouw: the reduced "je" is as
+    often the generic "you", "dan bel je ook", and peers say "jij", not "u", which speaks to a client in quoted
+    words), or an imperative."""
+    return any(_you(t) and "vol" in t.tag_features and "2b" not in t.tag_features for t in sentence.tokens) \
+        or steering(sentence) == "imperative"
 
 
 def _would(sentence: Parsed) -> bool:
-    """"ik zou ...", "wij zouden ...": what the speaker would do (the conditional with a 1st person subject)."""
+    """"ik zou ...", "wij zouden ...", "ik had eerst mijn teamleider gebeld": what the speaker would do or would have
+    done (the conditional, or the past perfect, with a 1st person subject)."""
     tokens = sentence.tokens
     for i, token in enumerate(tokens):
-        if token.lemma == "zullen" and "verl" in token.tag_features \
-                and any(_is(tokens[j], "VNW", "pers", "1") for j in sentence.dependents(i, "su")):
+        if not (token.is_finite_verb and "verl" in token.tag_features
+                and any(_is(tokens[j], "VNW", "pers", "1") for j in sentence.dependents(i, "su"))):
+            continue
+        if token.lemma == "zullen":
+            return True
+        if token.lemma == "hebben" and any(tokens[j].tag == "WW" and ("vd" in tokens[j].tag_features
+                                                                       or "inf" in tokens[j].tag_features)
+                                           for j in sentence.dependents(i, "vc")):
             return True
     return False

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from pipeline.analysis.types import Sentence as Parsed
 
 ORDER = PHASE_ORDER
-PHASES_VERSION = "phases-4"  # part of the names stage's key: turns.json carries the phases; raise it when they change
+PHASES_VERSION = "phases-5"  # part of the names stage's key: turns.json carries the phases; raise it when they change
 NEXT_CASE_AFTER = ("advice", "reaction")  # a second casus in one session follows the first one's advice
 CASE_PHASES = ("casus", "questions", "advice", "reaction")  # what belongs to one case
 PLAN_PHASES = 3  # a turn naming this many phases lays out the session: a plan, not a move

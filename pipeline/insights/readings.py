@@ -14,7 +14,7 @@ lists of `lexicons/nl.toml`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from pipeline.core.language import WEEKDAYS
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 _BREAKS = {",", ";", ":", "...", "…", '"', "“", "”", "–", "-", "(", ")", ".", "!", "?"}
 _SPLITTERS = {"en", "maar", "want", "dus"}  # coordinating conjunctions (Frog tags them VG(neven); "dus" is BW)
+_PLURAL_SUBJECTS = {"we", "wij", "jullie", "ze", "zij"}
 _PRONOUN_SUBJECTS = {"ik", "jij", "je", "u", "we", "wij", "hij", "zij", "ze", "jullie", "men", "iemand", "niemand"}
 _WH_ADVERBS = {"hoe", "waar", "waarom", "wanneer", "hoelang"}
 # A weekday alone ("op maandag") may be every Monday: it does not make a habit a plan, "volgende week" does.
@@ -67,6 +68,7 @@ class Reading:
     meeting_object: bool  # "de tijd", "mijn scherm", "het woord", "de beurt"
     pronoun_object: bool  # no noun in the clause, or its object a demonstrative ("dat neem ik mee")
     text: str  # the clause's words as said
+    agreed: bool = False  # the clause agreed on in "we spreken af dat ...": the agreement made now is its anchor
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ class ParsedSentence:
     hedged: bool  # a parenthetical "denk ik", "hoop ik"
     question: bool
     retracted: bool = False  # a clause after "maar" negates it as a whole: "..., maar ik durf het niet"
+    instruction: bool = False  # an imperative of more than one word: "zeg het dan ook, dan zet ik ...", "Slaap er
+    # een nacht over, ik bel je morgen": a rule for the meeting, or words voiced to someone, not a plan
 
 
 def _offsets(parsed: Parsed, text: str) -> list[tuple[int, int]]:
@@ -104,7 +108,9 @@ def _segments(toks: tuple[Word, ...]) -> list[tuple[int, int]]:
             if begin < i:
                 segments.append((begin, i))
             begin = i + 1
-        elif i > begin and ((tok.tag == "VG" and "neven" in tok.tag_features and low != "of") or low in _SPLITTERS):
+        elif i > begin and ((tok.tag == "VG" and "neven" in tok.tag_features and low != "of")
+                            or low in _SPLITTERS) and not (
+                low == "maar" and i + 1 < len(toks) and toks[i + 1].tag == "TW"):  # "maar één ...": only
             segments.append((begin, i))
             begin = i
     if begin < len(toks):
@@ -119,7 +125,7 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
     toks = parsed.tokens
     spans = _offsets(parsed, text)
     readings: list[Reading] = []
-    conditional = counterfactual = hedged = retracted = False
+    conditional = counterfactual = hedged = retracted = instruction = False
 
     def condition(at: int, end: int) -> None:
         nonlocal conditional, counterfactual
@@ -131,9 +137,13 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
     colon = next((k for k, tok in enumerate(toks) if tok.text == ":"), None)
     for a, b in _segments(toks):
         if colon is not None and colon < a and any(
-                c.last < colon and (c.mood in {"past", "conditional", "modal"} or c.who in {None, "other", "addressee"}
-                                    or c.verb in data["course_verbs"]) for c in readings):
-            break  # "Ik voelde het als: als ik wegga, ...", "je mag zeggen: ik bel u terug", "vraag haar: ...": said
+                c.last < colon and (c.mood in {"past", "perfect", "conditional", "modal"}
+                                    or c.who in {"other", "addressee"} or (c.who is None and c.last > c.first)
+                                    or c.verb in data["course_verbs"])
+                for c in readings):
+            # "Ik voelde het als: als ik wegga, ...", "je mag zeggen: ik bel u terug", "vraag haar: ...": said (not
+            # after a bare "wacht" or "kijk", which only hold the floor)
+            break
         i, opener = a, None
         while i < b - 1 and (toks[i].text.lower() in r.words["openers"] or toks[i].tag == "TSW"
                              or (toks[i].tag == "VG" and "neven" in toks[i].tag_features)):
@@ -150,6 +160,8 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
         reading = _read_clause(parsed, spans, text, (i, b), opener, is_name)
         if reading is None:
             continue
+        if reading.who is None and toks[i].is_finite_verb and reading.last > reading.first:
+            instruction = True
         if reading.who == "speaker" and reading.verb in data["hedge_verbs"] and reading.last - reading.first <= 2:
             hedged = True  # "..., denk ik"
             continue
@@ -173,9 +185,11 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
         if agreeing and reading.complement == "dat" and inner is not None:
             agreed = _read_clause(parsed, spans, text, (inner + 1, b), None, is_name, verb_last=True)
             if agreed is not None:
-                readings.append(agreed)  # "we spreken af dat Joris het rooster rondstuurt"
+                # "we spreken af dat Joris het rooster rondstuurt": agreed now by the speaker or the group
+                now = reading.who in {"speaker", "group"} and reading.mood in {"present", "future", "hortative"}
+                readings.append(replace(agreed, agreed=now))
     return ParsedSentence(tuple(readings), conditional, counterfactual, hedged, text.rstrip().endswith("?"),
-                          retracted)
+                          retracted, instruction)
 
 
 def _subordinate(tok: Word) -> bool:
@@ -212,6 +226,8 @@ def _person(tok: Word, is_name: NameTest, first: bool) -> tuple[str, str | None]
     w = rules("nl").words
     low = tok.text.lower()
     if tok.tag == "VNW":
+        if low in lexicon("nl")["actions"]["everyone"]:
+            return "group", None  # "iedereen": everyone present
         if "bez" in tok.tag_features or low not in _PRONOUN_SUBJECTS:
             return None  # "Neem je badge mee": a possessive, not a subject
         if low in w["first_person"]:
@@ -232,14 +248,24 @@ def _finite(toks: tuple[Word, ...], i: int, b: int, verb_last: bool, is_name: Na
     after at most one word."""
     r = rules("nl")
     low = [t.text.lower() for t in toks]
+    if verb_last:
+        # up to a clause inside it ("dat we één ding vertellen dat we geprobeerd hebben"); a plural present the
+        # tagger took for the infinitive ("dat we allemaal twee cijfers meenemen") is the verb after a plural subject
+        stop = next((k for k in range(i + 1, b) if _subordinate(toks[k]) or (
+            toks[k].tag == "VNW" and "betr" in toks[k].tag_features)), b)
+        found = next((k for k in range(i, stop) if toks[k].is_finite_verb), None)
+        if found is None and any(low[k] in _PLURAL_SUBJECTS for k in range(i, stop)):
+            found = next((k for k in reversed(range(i, stop))
+                          if toks[k].tag == "WW" and "inf" in toks[k].tag_features), None)
+        return found
     verb = None
-    for k in range(i, b) if verb_last else range(i, min(b, i + 7)):
+    for k in range(i, min(b, i + 7)):
         if toks[k].is_finite_verb:
             verb = k
             break
         if k > i and _subordinate(toks[k]):
             break
-    if verb_last or not (verb is None or (verb > i + 1 and toks[i].tag == "VNW" and "pers" in toks[i].tag_features)):
+    if not (verb is None or (verb > i + 1 and toks[i].tag == "VNW" and "pers" in toks[i].tag_features)):
         return verb
     for k in range(i, min(b, i + 3)):
         after_subject = k == i + 1 and low[i] in _PRONOUN_SUBJECTS and low[k] in r.finite
@@ -345,12 +371,16 @@ def _read_clause(parsed: Parsed, spans: list[tuple[int, int]], text: str, span: 
         who=who, name=name, verb=task, mood=mood, first=i, last=end - 1, start=start, end=stop,
         opener=opener, complement=low[end] if end < b else None,
         negated=bool(words & set(data["negation"])),
-        habitual=bool(words & set(data["habitual_words"])),
+        # "in elk geval", "in ieder geval": in any case, not every time
+        habitual=any(low[k] in data["habitual_words"] and not (k + 1 < end and toks[k + 1].lemma == "geval")
+                     for k in range(i, end)),
         immediate=bool(words & set(data["immediate_words"])),
         already=mood == "present" and any(low[k] in data["already_words"] and toks[k].tag == "BW" for k in scope),
         proform="doen" in {task, lemma} and not any(toks[k].tag == "N" for k in objects),
         destination=any(low[k] in {"naar", "bij", "langs"} and k + 1 < end for k in scope) or "toe" in words,
-        own_things="eigen" in words and bool(words & {"mijn", "m'n"}),
+        # "mijn eigen laptop" as what is brought, not "naar mijn eigen gesprek" (a goal)
+        own_things=any(low[k] == "eigen" and low[k - 1] in {"mijn", "m'n"} and not (k >= 2 and toks[k - 2].tag == "VZ")
+                       for k in range(i + 1, end)),
         meeting_object=any(toks[k].lemma.lower() in data["meeting_objects"] and toks[k - 1].tag in {"LID", "VNW"}
                            for k in nouns if k > i),
         pronoun_object=not nouns or any(toks[k].tag == "VNW" and low[k] in _DEMONSTRATIVES for k in objects)
@@ -374,11 +404,15 @@ def parsed_commitment(sentence: ParsedSentence, *, dated: bool, follows_plan: bo
     A commitment is in the present or future, by the speaker, the group, a named person or (when named in the
     address) the one addressed; it needs to look ahead: a day or time is said (`dated`), a condition is attached
     ("als de directie akkoord is, plan ik ..."), it answers a request, or it goes on from a plan just said ("Dan
-    vraag ik ..." after "Donderdag ben ik bij hem"). Gaan and zullen with an infinitive commit by themselves, except
-    in the closing round, where an undated intention is what someone takes away; willen and moeten need a day or a
-    condition. Not commitments: questions, the past, the perfect, "zou", can/may, negations, a habit or the moment
-    ("ik deel even mijn scherm") without a day, the meeting's own means, hospitality, the speaker's own things,
-    taking something away ("ik neem mee dat ..."), verbs that name no task (thinking, being, having), hedges.
+    vraag ik ..." after "Donderdag ben ik bij hem"); an address alone does not ("Bertus, jij luistert alleen").
+    Gaan and zullen with an infinitive commit by themselves, except in the closing round, where an undated
+    intention is what someone takes away; willen and moeten need a day or a condition. An undertaking ("ik zorg dat
+    ...") and what the speaker or the group agrees on now ("we spreken af dat iedereen ...", even a new habit)
+    commit without a day. Not commitments: questions, the past, the perfect, "zou", can/may, negations, a habit or
+    the moment ("ik deel even mijn scherm") without a day, the meeting's own means and talk (saying, proposing: a
+    day of their own clause is needed), hospitality, the speaker's own things, taking something away ("ik neem mee
+    dat ..."), verbs that name no task (thinking, being, having), hedges, a sentence with an instruction in it ("zeg
+    het dan ook, dan zet ik het in het verslag").
 
     Args:
         dated: the sentence names a coming day or time (`duedates.due_expression`).
@@ -388,7 +422,7 @@ def parsed_commitment(sentence: ParsedSentence, *, dated: bool, follows_plan: bo
             tense is a plan ("daar bel ik haar zelf over").
         closing: it is said in the closing round ("wat neem je mee?").
     """
-    if sentence.question or sentence.counterfactual or sentence.hedged or sentence.retracted:
+    if sentence.question or sentence.counterfactual or sentence.hedged or sentence.retracted or sentence.instruction:
         return None
     r = rules("nl")
     data = lexicon("nl")["actions"]
@@ -405,6 +439,11 @@ def _commits(c: Reading, sentence: ParsedSentence, r: Rules, data: dict[str, Any
              follows_plan: bool, answers: bool, closing: bool, planning: bool = False) -> bool:
     if c.who not in {"speaker", "group", "name", "addressee"}:
         return False
+    if c.agreed:
+        # What is agreed binds from now on whatever its form: a new habit ("dat we elk incident in het logboek
+        # zetten") or a refusal ("dat we geen mails meer sturen na zes uur") is the agreement's content.
+        return c.mood in {"present", "future", "intent", "obligation"} and not (
+            c.meeting_object or r.matches("hospitality", c.text))
     if c.mood in {"past", "perfect", "conditional", "passive", "modal", "wish"} or c.negated:
         return False
     own_day = due_expression(c.text, "nl")
@@ -428,17 +467,21 @@ def _commits(c: Reading, sentence: ParsedSentence, r: Rules, data: dict[str, Any
         return False
     if c.verb in data["not_task_verbs"] or (c.verb in data["motion_verbs"] and not c.destination):
         return False
-    if c.verb in data["course_verbs"] and not (dated or (follows_plan and c.opener)):
-        return False  # "ik ga beginnen met een rondje": the meeting's own course
+    if c.verb in data["course_verbs"] and own_day is None:
+        return False  # "ik ga beginnen met een rondje", "dan zeg ik dat ...": the meeting's own course, or what
+        # will be said in a conversation planned elsewhere; a day of its own makes it a task ("ik vertel het vrijdag")
     conditional = sentence.conditional
+    # "ik zorg dat ...", "ik beloof dat ...": the speaker takes the outcome on, now
+    undertaking = c.verb in data["undertaking_verbs"] and c.complement == "dat" and c.mood in {"present", "future"}
     if c.proform and not (dated or answers):
         return False  # "Dat doe ik liever alleen": a pro-form commits only to a task just asked for, or with a day
-    # An assignment to someone named in the address ("Joris, jij belt de school") is a task by itself.
-    anchored = dated or conditional or answers or c.who == "addressee" or (
+    # An assignment to someone named in the address ("Joris, jij belt de school vrijdag") needs what any other
+    # commitment needs: "Bertus, jij luistert alleen" is the meeting's own business.
+    anchored = dated or conditional or answers or undertaking or (
         follows_plan and (c.opener is not None or planning))
     # The group commits with a day of its own clause ("we sturen het voor vrijdag"), not with one said elsewhere in
     # the sentence ("we werken vandaag volgens ...: ... en we sluiten af met een rondje").
-    grouped = own_day is not None or conditional
+    grouped = own_day is not None or conditional or undertaking
     if c.mood == "future":
         return (anchored or not closing) and (c.who != "group" or grouped)
     if c.mood in {"intent", "obligation"}:
