@@ -9,7 +9,9 @@ bench/data/privacy-report2.json (issue 24: a new blind set written without readi
 more kinds: organisation, address, id; hard items with tussenvoegsels, nicknames, spoken numbers and no-entity
 traps); and bench/data/privacy-report3.json (issue 24 again: report2 stopped being blind once its misses were
 named, so a third set was written without reading the detector, its tests or the first two sets, and scored once;
-Dutch 70 items + 50 hard, English 20 + 10, the same kinds). Dutch runs with what `--pseudonymise` uses (Frog's
+Dutch 70 items + 50 hard, English 20 + 10, the same kinds); and bench/data/privacy-report4.json (a fourth blind set
+written the same way while branch names5 designed on the third; its misses are not printed, only its counts). Dutch
+runs with what `--pseudonymise` uses (Frog's
 analysis + deduce + rules when Frog is installed, issue 24), with deduce + rules (the detector before issue 24) and
 with the rules alone, English with the rules; items and hard items apart, and all together in `summary`
 (bench_quality.py puts those of `report` and `report2` in its table, next to its insight sets of the same names).
@@ -47,7 +49,8 @@ from pipeline.privacy.shared import Shared, _detect_all, detector_for  # noqa: E
 
 REPORTS = {"report": ROOT / "bench" / "data" / "privacy-report.json",
            "report2": ROOT / "bench" / "data" / "privacy-report2.json",
-           "report3": ROOT / "bench" / "data" / "privacy-report3.json"}
+           "report3": ROOT / "bench" / "data" / "privacy-report3.json",
+           "report4": ROOT / "bench" / "data" / "privacy-report4.json"}
 # Sets still blind: only their counts are printed; which items they miss stays in the JSON, unread while designing
 BLIND = frozenset({"report4"})
 KINDS = ("person", "school", "institution", "organisation", "place", "address", "birthdate", "phone", "email", "id")
