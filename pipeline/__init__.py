@@ -14,7 +14,7 @@ Packages and modules, each part importing only those listed before it (see READM
     speakers  diarize, clustering, names, clips, per_turn
     insights  nlp, features, ranking, titles, phrases, clauses, readings, actions, duedates, aboutness, confidence,
               extract, phases, summary, methods
-    privacy   mapping, detect, spoken, lists, names, shared
+    privacy   mapping, detect, spoken, lists, lexicon, names, context, shared
     llm       transport, prompts, grounding, masking, backend
     review    draft, doubt, sections, ooxml, interpret, aggregate, final, versions, answers, browser,
               round, items, action_checks

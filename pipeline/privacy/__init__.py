@@ -5,8 +5,9 @@ stable labels ("[Persoon 1]", "[School 1]", "[Plaats 1]", "[Geboortedatum]", ...
 in the outputs folder only), `detect` finds third parties (deduce for Dutch, rules and capitalised-name heuristics
 for English, e-mail/phone/URL/birth-date rules for both), `spoken` the contact details a transcript writes in words
 (phone numbers, e-mail addresses, id numbers, birth dates) and street addresses, `lists` reads deduce's name and
-place lists as data, `names` joins Frog's analysis of Dutch to
-deduce and the rules (names at a sentence start, in lower case, known in the session), `shared` turns a session's
+place lists as data, `lexicon` Frog's tagger lexicon, `names` joins Frog's analysis of Dutch to
+deduce and the rules (names at a sentence start, in lower case, known in the session; `context`: names given by
+their place in a sentence), `shared` turns a session's
 turns and insights into their shareable form. Internal artefacts (transcript.json, turns.json, insights.json) keep
 the originals.
 

@@ -5,7 +5,9 @@
   schools and institutions (capitalised words around "basisschool", "college", "ziekenhuis", "School",
   "Hospital", ...), and capitalised names: a run of capitalised words that is not at the start of a sentence and
   is not a stop word, weekday, month, language or common software name; after "in"/"uit"/"from"/"near" it is a
-  place. English has no offline named-entity model on PyPI, so this is all English gets.
+  place. English has no offline named-entity model on PyPI, so this is all English gets, with two more: a lower-case
+  word after a title or before "'s mum" ("mrs fletcher", "kayla's mum") that spaCy's lexeme probabilities
+  (spacy-lookups-data) give as more often capitalised than not.
 - `DeduceDetector` (Dutch): deduce 3 (persons from name lists and patterns, places, care institutions, phone
   numbers, e-mail, URLs) merged with the rules. Its lookup structures are built once per machine into a cache
   folder (about 1.5 minutes), after which it starts in about 7 s.
@@ -13,6 +15,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -85,8 +89,17 @@ _NOT_ORG_ACRONYMS = frozenset("OK TV PC CV WC AD NB PS BV NV VS EU US UK NL".spl
 _OLD_GENITIVE = re.compile(r"(?<!\w)['\u2019]s(?P<hyphen>[ -])[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}")
 _GENERIC_ORGS = frozenset({"basisschool", "hogeschool", "kleuterschool", "middelbareschool", "zomerschool",
                            "avondschool", "vakschool", "dagschool", "highschool", "preschool"})
-PARTICLE_WORDS = frozenset("van de der den het ter ten te op von da di du le la 't".split())  # inside a name
+# inside a name; "el", "al", "bin", "ibn", "abu" in Arabic names ("Ilias el Amrani")
+PARTICLE_WORDS = frozenset("van de der den het ter ten te op von da di du le la 't el al bin ibn abu".split())
 _NAME_RUN = re.compile(rf"{_CAP}(?:\s+(?:(?:{'|'.join(sorted(PARTICLE_WORDS))})\s+)*{_CAP})*")
+_STREET_NAME_BEFORE = re.compile(rf"(?<![\w'-])(?P<word>{_CAP})\s+(?:(?:{'|'.join(sorted(PARTICLE_WORDS))})\s+)*$")
+# English, where no analysis reads the parse: a name in lower case after a title ("mrs fletcher"), and a word before
+# "'s" and a family member or carer ("kayla's mum", "Hope's foster carer")
+_TITLED_EN = re.compile(r"(?i)(?<!\w)(?:mr|mrs|ms|miss|dr|mx)\.?\s+(?P<name>[a-z][a-z'-]+)")
+_KIN_EN = re.compile(r"(?<![\w'])(?P<name>[A-Za-z][a-z-]+)['\u2019]s\s+(?:(?:foster|step|little|big|older|younger|"
+                     r"real|birth)\s+)?(?:mum|mom|dad|mother|father|brother|sister|nan|nana|gran|granny|grandma|"
+                     r"grandad|grandpa|grandmother|grandfather|aunt|auntie|uncle|cousin|carer|parents?|son|daughter|"
+                     r"stepdad|stepmum|husband|wife|boyfriend|girlfriend|partner)(?!\w)")
 _PLACE_CUE = re.compile(r"(?i)(?:\b(?:in|uit|naar|bij|from|near|outside|around)\s+)$")
 _PERSON_CUE = re.compile(r"(?i)(?:\b(?:mr|mrs|ms|miss|dr|mx|dhr|mevr|meneer|mevrouw|juf|meester)\.?\s+)$")
 NOT_NAMES = frozenset("""
@@ -99,6 +112,40 @@ ik i i'm i've i'll i'd
 mr mrs ms miss dr mx dhr mevr meneer mevrouw juf meester
 haha hahaha hihi hmm hm ehm uhm uh eh nou tja jeetje joh oeps oh ah au wow yeah yep nope
 """.split())  # the last line: interjections and fillers, which a tagger may take for a name at a sentence start
+
+
+@functools.cache
+def _english_case() -> tuple[frozenset[str], frozenset[str]]:
+    """English words (lower case) that spaCy's lexeme probabilities (spacy-lookups-data, from a large web corpus)
+    give as more likely capitalised than in lower case ("kayla", "fletcher", "baker"; not "teacher", "hope"), and
+    those more likely in lower case ("mute", "wiki")."""
+    import gzip
+    import importlib.util
+
+    spec = importlib.util.find_spec("spacy_lookups_data")
+    if spec is None or spec.origin is None:
+        return frozenset(), frozenset()
+    path = Path(spec.origin).parent / "data" / "en_lexeme_prob.json.gz"
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as stream:
+            prob: dict[str, float] = json.load(stream)
+    except OSError:
+        return frozenset(), frozenset()
+    names = frozenset(word.lower() for word, p in prob.items() if word[:1].isupper() and word[1:].islower()
+                      and word.isalpha() and p > prob.get(word.lower(), -100.0))
+    words = frozenset(word for word, p in prob.items() if word.islower() and word.isalpha()
+                      and p >= prob.get(word.capitalize(), -100.0))
+    return names, words
+
+
+def english_names() -> frozenset[str]:
+    """English words more often capitalised than not (see `_english_case`)."""
+    return _english_case()[0]
+
+
+def english_words() -> frozenset[str]:
+    """English words more often in lower case than capitalised ("mute", "wiki"): loan words in Dutch speech."""
+    return _english_case()[1]
 
 
 def _stop_words(language: str) -> frozenset[str]:
@@ -123,7 +170,7 @@ def _org_kind(keyword: str) -> str:
 class RuleDetector:
     """Rules and capitalised-name heuristics (see the module docstring); works for every language."""
 
-    name = "rules-3"
+    name = "rules-4"
 
     def __init__(self, language: str = "nl") -> None:
         self.language = language
@@ -141,7 +188,12 @@ class RuleDetector:
         for pattern in (_BIRTH_BEFORE, _BIRTH_AFTER):
             spans += [Span(m.start("date"), m.end("date"), "birthdate", m.group("date"))
                       for m in pattern.finditer(text)]
-        spans += [Span(start, end, kind, text[start:end]) for start, end, kind in spoken_contacts(text)]
+        for start, end, kind in spoken_contacts(text):
+            if kind == "place":  # a street named after someone: "Johan de Wittlaan 27", "Van Baerlestraat 12"
+                before = _STREET_NAME_BEFORE.search(text[:start])
+                if before is not None and before.group("word").lower() not in self.stop:
+                    start = before.start()
+            spans.append(Span(start, end, kind, text[start:end]))
         return resolve(spans)
 
     def _name_word(self, word: str) -> bool:
@@ -211,6 +263,11 @@ class RuleDetector:
                 continue
             kind = "place" if _PLACE_CUE.search(text[:trimmed[0]]) else "person"
             spans.append(Span(trimmed[0], trimmed[0] + len(found), kind, found))
+        if self.language.startswith("en"):
+            for pattern in (_TITLED_EN, _KIN_EN):
+                for m in pattern.finditer(text):
+                    if self._name_word(m.group("name")) and m.group("name").lower() in english_names():
+                        spans.append(Span(m.start("name"), m.end("name"), "person", m.group("name")))
         return spans
 
     def detect(self, text: str) -> list[Span]:
@@ -259,7 +316,7 @@ def load_deduce(cache_dir: Path) -> Any:
 class DeduceDetector:
     """Dutch: deduce's persons, places, institutions, phones, e-mail and URLs, merged with `RuleDetector`."""
 
-    name = "deduce-3.0.6+rules-3"
+    name = "deduce-3.0.6+rules-4"
 
     def __init__(self, cache_dir: Path, language: str = "nl") -> None:
         self.deduce = load_deduce(cache_dir)  # first: without deduce, fail before the rules' start-up

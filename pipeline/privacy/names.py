@@ -13,22 +13,23 @@ What the analysis adds to deduce and the rules (`detect.py`), which only see cap
   ("tjabbe belde", "ik help femke", "praat met X").
 - Names known in the session: a name caught once is caught elsewhere in the session in any case ("Bram" in one
   turn, "bram" in another), unless it is used as a common noun there ("de roos").
-Participants are left to the caller (the protected names). Frog's lexicon is read as data from frogdata's files
-(GPL-3; nothing of Frog is linked), once per process.
+- Names given by their place in the sentence (`context.py`): what a naming verb gives ("ze heet sarah"), a first
+  name that is a word as a bare subject ("Bloem is pas vijf"), "thijs z'n moeder", a school or street compound the
+  lexicon does not know ("de sterrenschool"), a word no lexicon knows after a preposition ("bij kenamju").
+Participants are left to the caller (the protected names). Frog's lexicon is read as data (`lexicon.py`).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
-import shutil
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.privacy.context import ContextNames, used_as_noun
 from pipeline.privacy.detect import NOT_NAMES, PARTICLE_WORDS, Span, resolve
+from pipeline.privacy.lexicon import Lexicon, shared_lexicon
 from pipeline.privacy.lists import NameLists, shared_name_lists
 from pipeline.privacy.mapping import PARTICLES, TITLES
 
@@ -65,67 +66,6 @@ _TITLE_PARTICLES = PARTICLES - {"op", "in", "te"}
 _FUNCTION_TAGS = frozenset({"LID", "VNW", "VZ", "VG", "LET", "TW", "BW", "TSW"})
 
 
-class Lexicon:
-    """Frog's tagger lexicon as counts: how often a word was seen in lower case, and capitalised as a proper name."""
-
-    def __init__(self, lower: dict[str, int], proper: dict[str, int]) -> None:
-        self.lower = lower
-        self.proper = proper
-
-    def name_like(self, word: str, ratio: float = 1.0) -> bool | None:
-        """True when the word is more often (`ratio` times as often) a proper name than a lower-case word; None when
-        neither was seen."""
-        folded = word.lower()
-        proper, lower = self.proper.get(folded, 0), self.lower.get(folded, 0)
-        if not proper and not lower:
-            return None
-        return proper > ratio * lower
-
-    @classmethod
-    def read(cls, path: Path) -> Lexicon:
-        """A lexicon file of Frog's tagger (MBT): "count word tag:count tag:count ..." per line."""
-        lower: dict[str, int] = {}
-        proper: dict[str, int] = {}
-        with open(path, encoding="utf-8", errors="replace") as lines:
-            for line in lines:
-                parts = line.split(" ", 2)
-                if len(parts) < 3 or not parts[1].isalpha():
-                    continue
-                count, word, tags = parts
-                if word.islower():
-                    lower[word] = lower.get(word, 0) + int(count)
-                elif word[0].isupper() and word[1:].islower() and "SPEC(deeleigen):" in tags:  # not "HAVO"
-                    seen = int(tags.split("SPEC(deeleigen):", 1)[1].split(" ", 1)[0])
-                    proper[word.lower()] = proper.get(word.lower(), 0) + seen
-        return cls(lower, proper)
-
-
-def lexicon_path(binary: str = "frog") -> Path | None:
-    """Frog's tagger lexicon (frogdata's Dutch configuration names its settings file; the lexicon sits beside it)."""
-    found = shutil.which(binary)
-    if found is None:
-        return None
-    folder = Path(found).resolve().parent.parent / "share" / "frog" / "nld"
-    try:
-        config = (folder / "frog.cfg").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    match = re.search(r"\[\[tagger\]\][^\[]*?settings=\"?([^\"\n]+?)\.settings\"?\s*$", config, flags=re.M)
-    candidates = [folder / f"{match.group(1)}.lex"] if match else []
-    candidates += sorted(folder.glob("*.mbt.*.lex"))
-    return next((p for p in candidates if p.is_file()), None)
-
-
-@functools.cache
-def shared_lexicon() -> Lexicon | None:
-    """Frog's lexicon, read once per process; None without frogdata (lower-case names are then not guessed)."""
-    path = lexicon_path()
-    if path is None:
-        log.info("Frog's tagger lexicon not found: lower-case names are only caught when known in the session")
-        return None
-    return Lexicon.read(path)
-
-
 # -- one sentence ----------------------------------------------------------------------------------------------
 def align(text: str, sentence: Sentence, at: int = 0) -> tuple[list[tuple[int, int] | None], int]:
     """Each token's (start, end) in `text`, searched from `at` in order (None when Frog changed the token, e.g. a
@@ -152,30 +92,7 @@ def _is_proper(token: Token, lexicon: Lexicon | None, sentence_start: bool) -> b
     return tagged and (known is None or not sentence_start)
 
 
-def _used_as_noun(sentence: Sentence, i: int, *, known_word: bool = True) -> bool:
-    """An article, determiner or adjective before the word, or plural: a common noun ("de roos", "rozen").
-
-    Args:
-        known_word: the tagger knows the word in lower case; else its number is a guess from the ending
-            ("apeldoorn" as a plural) and says nothing.
-    """
-    token = sentence.tokens[i]
-    if "mv" in token.tag_features and known_word:
-        return True
-    after_noun = i > 0 and sentence.tokens[i - 1].tag == "N" and "soort" in sentence.tokens[i - 1].tag_features
-    if not after_noun and any(sentence.tokens[d].relation == "det" for d in sentence.dependents(i)):
-        return True  # the article of "mijn collega ahmed" is the noun's: a name in apposition
-    if i > 0:
-        before = sentence.tokens[i - 1]
-        if before.tag == "LID" or before.tag == "VNW" and ("det" in before.tag_features or "bez" in
-                                                            before.tag_features):
-            return True
-        if before.tag == "ADJ" and "prenom" in before.tag_features or before.tag == "TW":
-            return True  # "kleine roos", "2 havo"
-    return False
-
-
-class SentenceNames:
+class SentenceNames(ContextNames):
     """The names in one analysed sentence of a text (see the module docstring)."""
 
     def __init__(self, text: str, sentence: Sentence, offsets: list[tuple[int, int] | None],
@@ -279,7 +196,7 @@ class SentenceNames:
             # "dirk-jan"; not "roos", "storm")
             listed = self.lists is not None and self.lists.first_name(token.text) and (
                 self.lexicon is None or self.lexicon.name_like(token.text) is not False)
-            if (known is True or listed) and not _used_as_noun(
+            if (known is True or listed) and not used_as_noun(
                     self.sentence, i, known_word=self.lexicon is not None and token.text in self.lexicon.lower):
                 found.append((i, self._surname(i) or i))
         return found
@@ -289,12 +206,14 @@ class SentenceNames:
         trust a capital: "Sjaakie komt altijd te laat"; not a word Frog's lexicon knows mainly in lower case."""
         tokens, spans = self.sentence.tokens, []
         for i, token in enumerate(tokens):
-            if not self._starts(i) or not token.text[:1].isupper() or token.tag not in ("N", "SPEC") \
+            # the tagger's guess from the ending of a word its lexicon never saw ("Ferhat" as a past participle)
+            guessed = token.tag == "WW" and self.lexicon is not None and token.text.lower() not in self.lexicon.lower
+            if not self._starts(i) or not token.text[:1].isupper() or token.tag not in ("N", "SPEC") and not guessed \
                     or not self._word(i) or self.lists is None or not self.lists.pet_name(token.text):
                 continue
             if self.lexicon is not None and self.lexicon.name_like(token.text) is False:
                 continue
-            if not _used_as_noun(self.sentence, i):
+            if not used_as_noun(self.sentence, i):
                 span = self._span(i, i, "person")
                 if span is not None:
                     spans.append(span)
@@ -399,8 +318,11 @@ class SentenceNames:
             surname = self.lists is not None and self.lists.surname(token.text) and token.tag in ("N", "SPEC") \
                 and "mv" not in token.tag_features and self.lexicon is not None \
                 and self.lexicon.name_like(token.text, SURNAME_RATIO) is True
-            if (person or surname or known is None and token.tag in ("N", "SPEC")) \
-                    and not _used_as_noun(self.sentence, i):
+            # a first name from deduce's list that the lexicon has not seen twice as a word ("zeg tegen mo")
+            first = self.lists is not None and self.lists.first_name(token.text) and self.lexicon is not None \
+                and self.lexicon.lower.get(token.text.lower(), 0) < 2
+            if (person or surname or first or known is None and token.tag in ("N", "SPEC")) \
+                    and not used_as_noun(self.sentence, i):
                 span = self._span(i, i, "person")
                 if span is not None:
                     spans.append(span)
@@ -479,7 +401,8 @@ class FrogDetector:
                     spans.append(Span(start, end, "person", text[start:end]))
             for sentence in sentences:
                 spans += (sentence.entities() + sentence.person_roles() + sentence.titled() + sentence.listed()
-                          + sentence.places())
+                          + sentence.places() + sentence.named() + sentence.bare_subjects() + sentence.possessors()
+                          + sentence.kind_compounds() + sentence.unknown_names())
             found.append(resolve(spans))
         return self._known_in_session(texts, found, parsed)
 
@@ -528,7 +451,7 @@ class FrogDetector:
             for match in pattern.finditer(text):
                 if not match.group().islower() or any(s.start < match.end() and match.start() < s.end for s in spans):
                     continue
-                if any(_used_as_noun(s.sentence, i) for s in sentences for i, o in enumerate(s.offsets)
+                if any(used_as_noun(s.sentence, i) for s in sentences for i, o in enumerate(s.offsets)
                        if o is not None and o[0] == match.start()):
                     continue
                 if not sentences and _ARTICLE_BEFORE.search(text[:match.start()]):

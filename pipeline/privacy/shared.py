@@ -159,8 +159,9 @@ class Shared:
                 initial = _initial(m.group("name"))
                 if found is None or not (initial.isupper() or found.lower_ok):
                     continue
-                if initial.islower() and _COMMON_NOUN_BEFORE.search(text[:m.start()]):
-                    continue  # "de roos", "the rose": a name said in lower case, here a common noun
+                if initial.islower() and found.person and _COMMON_NOUN_BEFORE.search(text[:m.start()]):
+                    continue  # "de roos", "the rose": a name said in lower case, here a common noun (a school, a
+                    # place or an organisation may have its article: "op de ichthus", "in de schilderswijk")
                 possessive = m.group("end").endswith(("s", "'", "\u2019")) and not m.group("end").endswith("ies")
                 shown = found.replacement + ("'s" if possessive and found.person else "")
                 end = m.end() if found.person else m.end("name")
@@ -357,7 +358,7 @@ def session_analysis(session: Session) -> dict[str, Any] | None:
 
 
 # part of the draft's key when pseudonymised: raise it when detection changes
-DETECTOR_VERSION = "frog-names-2+deduce-3.0.6+rules-3"
+DETECTOR_VERSION = "frog-names-3+deduce-3.0.6+rules-4"
 
 
 class PrivacyPlug(Extension):

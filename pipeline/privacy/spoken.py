@@ -8,6 +8,7 @@
   top-level domain.
 - Identification numbers: a number of 5 or more digits (written, spaced or in words) within a few words after a
   word that names one ("BSN", "burgerservicenummer", "dossiernummer", "NHS number", "patient number", ...).
+- Reference codes of capitals and digits ("R-2019-4471", "10234-B") and Dutch postcodes ("1071 DA").
 - Street addresses: a street name ending in a street word and a house number, in any case ("kerkstraat 14",
   "14 church street").
 Returns (start, end, kind) with kind "phone", "email", "id" or "place" (`detect` makes them spans).
@@ -29,6 +30,9 @@ seventy eighty ninety""".split())
 _DUTCH_COMPOUND = re.compile(r"^(?:een|één|twee|drie|vier|vijf|zes|zeven|acht|negen)[eë]n(?:twintig|dertig|veertig|"
                              r"vijftig|zestig|zeventig|tachtig|negentig)$")
 _REPEAT = {"dubbel": 2, "double": 2, "triple": 3, "tripel": 3}
+_ENGLISH_TENS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety".split())
+# a dash said between groups of digits ("vier vier zeven één, streepje, twee twee nul")
+_NUMBER_DASH = frozenset({"streepje", "koppelteken", "dash", "hyphen"})
 _ZERO_START = frozenset({"nul", "zero", "oh", "plus"})
 _WORD = re.compile(r"\+?[\w\u00e9\u00eb'-]+")
 _ID_CUE = re.compile(r"(?i)\b(?:bsn|bsn-nummer|burgerservicenummer|sofinummer|dossiernummer|patiëntnummer|"
@@ -40,7 +44,9 @@ _EMAIL_AT = re.compile(r"(?i)\s*(?:\bat(?:[\s-]teken)?\b|\bapen?staart(?:je)?(?:
                        r"\s*")  # "apestaartje" and "apenstaartje" are both said and written
 _DOT = r"(?:\s*(?:\bpunt\b|\bdot\b|\.)\s*)"
 _DASH = r"(?:\s+(?:streepje|min|koppelteken|dash|hyphen)\s+)"
-_DOMAIN = re.compile(rf"(?i)^(?P<domain>[a-z0-9][\w-]*(?:(?:{_DOT}|{_DASH})[a-z0-9][\w-]*)*?){_DOT}"
+# a domain said in words may have spaces where the address has none ("info at de klimop punt nl"): up to three
+_DOMAIN = re.compile(rf"(?i)^(?P<domain>[a-z0-9][\w-]*(?:(?:{_DOT}|{_DASH}|\s+(?=[a-z0-9][\w-]*(?:\s+[a-z0-9][\w-]*)?"
+                     rf"{_DOT}))[a-z0-9][\w-]*)*?){_DOT}"
                      rf"(?P<tld>nl|com|org|net|be|eu|info|uk|de|nu|edu|gov|io|fr)(?!\w)")
 _JOINER = frozenset({"punt", "dot", "streepje", "dash", "underscore", "liggend", "min", "hyphen"})
 _PARTICLES = frozenset({"van", "de", "der", "den", "ter", "ten", "te", "het", "'t", "op"})
@@ -49,8 +55,20 @@ _STREET = re.compile(r"(?i)(?<![\w-])[a-zà-ÿ][\w'-]*?(?:straat|laan|weg|plein|
 _STREET_WORDS = re.compile(r"(?i)(?<![\w-])[a-zà-ÿ][\w'-]*?(?:straat|laan|weg|plein|gracht|singel|kade|dijk|steeg|"
                            r"dreef|hof|markt|pad)(?!\w)")
 _ID_WORDS = 8  # an id number within this many words after the word that names it, in the same sentence
+# A reference code written with capitals and digits ("R-2019-4471", "10234-B", "CR-20457"): at least five digits
+# and a capital; a Dutch postcode ("1071 DA"; SA, SD and SS are not given out, AD and BC follow a year).
+_CODE = re.compile(r"(?<![\w/-])(?:[A-Z]{1,4}[-/]?)?\d[\d/-]*\d(?:[-/]?[A-Z]{1,3})?(?![\w/-])")
+_POSTCODE = re.compile(r"(?<![\w-])[1-9]\d{3}\s?(?!SA|SD|SS|AD|BC)[A-Z]{2}(?![\w-])|(?i:(?<=postcode)\s+(?:is\s+)?)"
+                       r"(?P<lower>[1-9]\d{3}\s?[a-z]{2})(?!\w)")
 _STREET_EN = re.compile(r"(?i)(?<!\w)\d{1,4}[a-z]?\s+(?:[a-z][\w'-]+\s+){1,2}(?:street|road|lane|avenue|drive|close|"
                         r"way|crescent|grove|terrace|square|gardens|court|place)(?!\w)")
+# a house number in words ("twelve", "twenty-one"; not "one", an article's stand-in), with the flat before it
+# ("flat three, twelve church lane"); only before a street word that names nothing else ("way", "drive" do)
+_EN_NUMBER = (r"(?:\d{1,4}[a-z]?|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|"
+              r"five|six|seven|eight|nine))?|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+              r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)")
+_STREET_EN_SAID = re.compile(rf"(?i)(?<!\w)(?:flat\s+{_EN_NUMBER},?\s+)?{_EN_NUMBER}\s+(?:[a-z][\w'-]+\s+){{1,2}}"
+                             r"(?:street|road|lane|avenue|close|crescent|grove|terrace|gardens)(?!\w)")
 
 
 _DUTCH_UNITS = {k: v for k, v in _UNITS.items() if k in ("nul een één twee drie vier vijf zes zeven acht negen")}
@@ -130,13 +148,18 @@ def number_runs(text: str) -> list[tuple[int, int, int, bool]]:
             if current:
                 last_end = match.end()
             continue
+        if folded in _NUMBER_DASH and current:
+            last_end = match.end()
+            continue
         if folded == "plus" or word.startswith("+") and word[1:].isdigit():  # "+31 6 ...", "plus eenendertig"
             if current:
                 runs.append(_close(current))
             current = [(match.start(), match.end(), len(word) - 1 if word[1:].isdigit() else 0, "plus")]
             last_end = match.end()
             continue
-        said = _digits(word, bool(current) and current[-1][3] in _TENS)
+        # "twenty one" is one number in English; Dutch says the unit first ("eenentwintig"), so "nul twintig, zes"
+        # is two groups, and a comma always separates them
+        said = _digits(word, bool(current) and current[-1][3] in _ENGLISH_TENS and not gap.strip())
         if said is None:
             if current:
                 runs.append(_close(current))
@@ -175,6 +198,8 @@ def _spoken_email(text: str) -> list[Found]:
                 first -= 1
             else:
                 break
+        while first < len(words) - 1 and words[first].group().lower() in _JOINER | _PARTICLES:
+            first += 1  # "mailen op jan punt ...": the preposition is no part of the address
         if words[first].group().lower() in _JOINER | _PARTICLES:
             continue
         start, end = words[first].start(), at.end() + domain.end()
@@ -191,11 +216,16 @@ def spoken_contacts(text: str) -> list[Found]:
         spoken = not re.fullmatch(r"[\d\s+\-./()]+", piece)  # all digits: the written rules' business
         cued = any(0 <= start - cue and len(text[cue:start].split()) <= _ID_WORDS
                    and not re.search(r"[.!?;]\s", text[cue:start]) for cue in cues)
-        if cued and digits >= 5 or not spoken and digits == 9 and _eleven_test(piece):
-            spans.append((start, end, "id"))
-        elif spoken and zero and 10 <= digits <= 13:
+        if spoken and zero and 10 <= digits <= 13:  # a phone number after "nummer" is still a phone number
             spans.append((start, end, "phone"))
-    for pattern in (_STREET, _STREET_EN):
+        elif cued and digits >= 5 or not spoken and digits == 9 and _eleven_test(piece):
+            spans.append((start, end, "id"))
+    for m in _CODE.finditer(text):
+        if sum(c.isdigit() for c in m.group()) >= 5 and any(c.isupper() for c in m.group()):
+            spans.append((m.start(), m.end(), "id"))
+    spans += [(m.start("lower"), m.end(), "place") if m.group("lower") else (m.start(), m.end(), "place")
+              for m in _POSTCODE.finditer(text)]
+    for pattern in (_STREET, _STREET_EN, _STREET_EN_SAID):
         spans += [(m.start(), m.end(), "place") for m in pattern.finditer(text)]
     spans += _spoken_street(text)
     spans += [(start, end, "birthdate") for start, end in spoken_birthdates(text)]
@@ -229,55 +259,108 @@ _MONTH_WORDS = ("januari|februari|maart|april|mei|juni|juli|augustus|september|o
 _ORDINALS = {"eerste": 1, "tweede": 2, "derde": 3, "achtste": 8, "first": 1, "second": 2, "third": 3, "fifth": 5,
              "eighth": 8, "ninth": 9, "twelfth": 12}
 _BIRTH_WORDS = re.compile(r"(?i)\b(?:geboren|geboortedatum|geboortedag|jarig|verjaardag|born|birthday|birth)\b")
+_ENGLISH_VALUES = {**{k: v for k, v in _UNITS.items() if k not in _DUTCH_UNITS and k != "oh"},
+                   **dict(zip("ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split(),
+                              range(10, 20), strict=True)),
+                   **dict(zip("twenty thirty forty fifty sixty seventy eighty ninety".split(), range(20, 100, 10),
+                              strict=True))}
+
+
+def _cardinal(word: str) -> int | None:
+    """A number said in one word, Dutch or English ("elf", "zesentwintig", "twelve", "21"); None otherwise."""
+    word = word.lower()
+    if word.isdigit():
+        return int(word)
+    if word in _ENGLISH_VALUES:
+        return _ENGLISH_VALUES[word]
+    return dutch_number(word)
+
+
+def _ordinal(word: str) -> int | None:
+    """An ordinal said in one word ("achtste", "zesde", "eenentwintigste", "twelfth", "8e"); None otherwise."""
+    word = word.lower()
+    if word in _ORDINALS:
+        return _ORDINALS[word]
+    for ending in ("ste", "de", "th", "e"):  # "twintigste", "vierde", "fourth", "negende", "8e"
+        if word.endswith(ending) and len(word) > len(ending):
+            value = _cardinal(word[:-len(ending)])
+            if value is not None:
+                return value
+    return None
 
 
 def _day(word: str) -> bool:
     """A day of the month in words: "twaalf", "drieëntwintigste", "eerste", "twelfth", "21"."""
-    word = word.lower()
-    if word.isdigit():
-        return 1 <= int(word) <= 31
-    if word in _ORDINALS:
-        return True
-    for ending in ("ste", "de", "th", "e"):  # "twintigste", "vierde", "fourth", "negende"
-        if word.endswith(ending) and dutch_number(word[:-len(ending)]) is not None:
-            return 1 <= (dutch_number(word[:-len(ending)]) or 0) <= 31
-    if word in _UNITS or word in _TEENS or word in _TENS:  # English
-        return word not in ("zero", "oh")
-    value = dutch_number(word)
+    value = _ordinal(word)
+    if value is None and word.lower() not in ("zero", "oh"):
+        value = _cardinal(word)
     return value is not None and 1 <= value <= 31
 
 
 def _year(words: list[str]) -> int:
-    """How many of the words say a year ("2011", "tweeduizend tien", "negentien zesentachtig", "tweeduizendelf")."""
-    if not words:
+    """How many of the words say a year ("2011", "tweeduizend tien", "twee duizend tien", "negentien zesentachtig",
+    "tweeduizendelf", "two thousand and twelve", "nineteen eighty-six")."""
+    folded = [w.lower() for w in words[:4]]
+    if not folded:
         return 0
-    first = words[0].lower()
+    first = folded[0]
     if first.isdigit():
         return 1 if len(first) == 4 else 0
-    value = dutch_number(first)
+
+    def small(i: int) -> int:  # how many words from i say a number under a hundred ("and twelve": 2)
+        if i < len(folded) and folded[i] == "and":
+            return 1 + small(i + 1) if small(i + 1) else 0
+        if i >= len(folded):
+            return 0
+        word = folded[i][2:] if folded[i].startswith("en") and len(folded[i]) > 2 else folded[i]
+        value = _cardinal(word)
+        if value is None and "-" in word:  # "eighty-six"
+            parts = [_cardinal(p) for p in word.split("-")]
+            value = sum(p for p in parts if p is not None) if None not in parts else None
+        return 1 if value is not None and value < 100 else 0
+
+    value = _cardinal(first)
     if value is not None and 1900 <= value <= 2099:
-        second = words[1].lower() if len(words) > 1 else ""
-        rest = dutch_number(second[2:] if second.startswith("en") and len(second) > 2 else second)
-        return 2 if value % 100 == 0 and rest is not None and rest < 100 else 1
-    if first in ("negentien", "twintig", "tweeduizend") and len(words) > 1:
-        rest = dutch_number(words[1].lower())
-        return 2 if rest is not None and rest < 100 else 0
+        return 1 + small(1) if value % 100 == 0 else 1
+    if len(folded) > 1 and folded[1] in ("duizend", "thousand") and _cardinal(first) == 2:
+        return 2 + small(2)  # "twee duizend tien"
+    if first in ("negentien", "twintig", "tweeduizend", "nineteen", "twenty") and len(folded) > 1:
+        return 1 + small(1) if small(1) else 0
     return 0
 
 
 def spoken_birthdates(text: str) -> list[tuple[int, int]]:
-    """A date said in words next to a word of birth ("geboren op twaalf maart tweeduizend tien", "haar geboortedatum
-    is drie juni negentien zesentachtig"): the day, the month and the year that follows."""
-    words = list(re.finditer(r"[\wëé]+", text))
+    """A date said in words next to a word of birth: the day, the month and the year that follows. The month is a
+    name ("geboren op twaalf maart tweeduizend tien", "the third of March two thousand and twelve"), a number before a
+    year ("elf elf twee duizend tien") or an ordinal ("de achtste van de zesde tweeduizend negen")."""
+    words = list(re.finditer(r"[\wëé-]+", text))
+    said = [w.group() for w in words]
     cues = [m.start() for m in _BIRTH_WORDS.finditer(text)]
     out = []
-    for i, word in enumerate(words):
-        if not re.fullmatch(_MONTH_WORDS, word.group(), flags=re.I) or i == 0 or not _day(words[i - 1].group()):
+    for i in range(len(words)):
+        month, day = said[i], i - 1
+        of_form = day > 0 and said[day].lower() in ("of", "van") and bool(re.fullmatch(_MONTH_WORDS, month,
+                                                                                      flags=re.I))
+        if of_form:
+            day -= 1  # "the third of March"
+        if day > 1 and said[day].lower() == "de" and said[day - 1].lower() == "van" and _ordinal(month) \
+                and 1 <= (_ordinal(month) or 0) <= 12 and _ordinal(said[day - 2]):
+            day -= 2  # "de achtste van de zesde": day and month as ordinals
+            by_number = True
+        else:
+            by_number = False
+        if day < 0 or not _day(said[day]):
             continue
-        if words[i - 1].group().isdigit() and i + 1 < len(words) and words[i + 1].group().isdigit():
+        taken = _year(said[i + 1:i + 5])
+        if not by_number and not re.fullmatch(_MONTH_WORDS, month, flags=re.I):
+            value = _cardinal(month)
+            if value is None or not 1 <= value <= 12 or not taken or said[day].isdigit():
+                continue  # a month by its number only with a year after it: "elf elf twee duizend tien"
+        if said[day].isdigit() and i + 1 < len(words) and said[i + 1].isdigit():
             continue  # written dates are the rules' business
-        start = words[i - 1].start()
-        taken = _year([w.group() for w in words[i + 1:i + 3]])
+        start = words[day].start()
+        if day > 0 and said[day - 1].lower() in ("de", "the") and (by_number or of_form):
+            start = words[day - 1].start()
         end = words[i + taken].end()
         near = [c for c in cues if -60 <= start - c <= 60 or 0 <= c - end <= 40]
         if near and not re.search(r"[.!?]\s", text[min(near[0], start):max(near[0], end)]):
