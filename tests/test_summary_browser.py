@@ -20,7 +20,7 @@ import docx
 import pytest
 
 from tests.test_web_edits_browser import PHONE, Browser
-from tests.web_helpers import ROOT, free_port, running_server, wait_for
+from tests.web_helpers import ROOT, sessions_served, wait_for
 
 SHOTS = ROOT / "outputs" / "screenshots" / "summary"
 SCRIPT = ROOT / "tests" / "data" / "insights" / "tune" / "balint_verpleging_nl.txt"
@@ -35,23 +35,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.needs_system("chromium", "chromedriv
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[dict[str, Any]]:
-    from pipeline.core.settings import Settings
-    from pipeline.core.types import RunRequest
-    from pipeline.service import Oogst
-
-    root = tmp_path_factory.mktemp("summary-browser")
-    out, state = root / "outputs", root / "state"
-    source = root / "sessie.txt"
-    shutil.copyfile(SCRIPT, source)
-    oogst = Oogst(Settings(out_dir=out, models_dir=models_dir, quiet=True))
-    oogst.run(RunRequest(str(source), title="Balintgroep verpleging"))
-    for name in SESSIONS:  # each with its transcript kept in its folder, as an upload is (so a change re-runs it)
-        shutil.copytree(out / "sessie", out / name)
-        shutil.copyfile(source, out / name / f"{name}.txt")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    with running_server(out, state, port):
-        yield {"out": out, "base": f"http://127.0.0.1:{port}", "root": root}
+    with sessions_served(tmp_path_factory.mktemp("summary-browser"), SCRIPT, SESSIONS, "Balintgroep verpleging",
+                         models_dir, SHOTS) as served:
+        yield served
 
 
 @pytest.fixture()

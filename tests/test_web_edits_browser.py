@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.web_helpers import ROOT, chromium, free_port, running_server, wait_for
+from tests.web_helpers import ROOT, chromium, sessions_served, wait_for
 
 SHOTS = ROOT / "outputs" / "screenshots" / "edits"
 SCRIPT = ROOT / "recordings" / "voorbeeld-intervisie.txt"
@@ -31,22 +31,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.needs_system("chromium", "chromedriv
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[dict[str, Any]]:
     """`oogst serve` over an outputs folder with one processed session per test (the sample's script)."""
-    from pipeline.core.settings import Settings
-    from pipeline.core.types import RunRequest
-    from pipeline.service import Oogst
-
-    root = tmp_path_factory.mktemp("edits-browser")
-    out, state = root / "outputs", root / "state"
-    source = root / "sessie.txt"
-    shutil.copyfile(SCRIPT, source)
-    Oogst(Settings(out_dir=out, models_dir=models_dir, quiet=True)).run(RunRequest(str(source), title="Intervisie"))
-    for name in SESSIONS:  # each with its transcript kept in its folder, as an upload is (so a change re-runs it)
-        shutil.copytree(out / "sessie", out / name)
-        shutil.copyfile(source, out / name / f"{name}.txt")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    with running_server(out, state, port):
-        yield {"out": out, "base": f"http://127.0.0.1:{port}", "root": root}
+    with sessions_served(tmp_path_factory.mktemp("edits-browser"), SCRIPT, SESSIONS, "Intervisie", models_dir,
+                         SHOTS) as served:
+        yield served
 
 
 class Browser:

@@ -97,6 +97,29 @@ def running_server(out_dir: Path, state: Path, port: int, *, host: str = "127.0.
         log.close()
 
 
+@contextmanager
+def sessions_served(root: Path, script: Path, names: tuple[str, ...], title: str, models_dir: Path,
+                    shots: Path) -> Iterator[dict[str, Any]]:
+    """`oogst serve` over an outputs folder with one processed session per name, all from `script` (each with its
+    transcript kept in its folder, as an upload is, so a change re-runs it): {"out", "base", "root"}."""
+    import shutil
+
+    from pipeline.core.types import RunRequest
+    from pipeline.service import Oogst
+
+    out, state = root / "outputs", root / "state"
+    source = root / "sessie.txt"
+    shutil.copyfile(script, source)
+    Oogst(Settings(out_dir=out, models_dir=models_dir, quiet=True)).run(RunRequest(str(source), title=title))
+    for name in names:
+        shutil.copytree(out / "sessie", out / name)
+        shutil.copyfile(source, out / name / f"{name}.txt")
+    shots.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    with running_server(out, state, port):
+        yield {"out": out, "base": f"http://127.0.0.1:{port}", "root": root}
+
+
 def chromium(downloads: Path, language: str = "nl") -> Any:
     """A headless Chromium whose pages ask for `language` first (Accept-Language: nl-NL,nl or en-GB,en)."""
     from selenium import webdriver
