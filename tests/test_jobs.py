@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,27 @@ def test_worker_reports_a_bad_input_as_one_line(tmp_path: Path) -> None:
     Worker(queue, {"out_dir": tmp_path / "outputs", "quiet": True}).serve(once=True)
     failed = queue.get(job.id)
     assert failed.status == "failed" and "kapot.vtt" in failed.error and "\n" not in failed.error
+
+
+def test_a_job_is_over_only_once_its_session_is_free(tmp_path: Path) -> None:
+    """Whoever sees a job over (failed, done, cancelled) can start its session again at once: the worker records the
+    outcome after letting go of the session's lock, not while it still holds it."""
+    queue = SQLiteQueue(tmp_path / "jobs.sqlite")
+    bad = tmp_path / "kapot.vtt"
+    bad.write_text("WEBVTT\n\n00:00:01.000 --> nonsense\n<v Sanne>Hoi</v>\n", encoding="utf-8")
+    job = queue.submit("run", "kapot", str(bad))
+    holder = tmp_path / "outputs" / "kapot" / ".lock.json"
+    held_when_over: list[bool] = []
+    finish = queue.finish
+
+    def finish_and_look(job_id: int, error: str | None = None) -> None:
+        held_when_over.append(holder.exists())
+        finish(job_id, error)
+
+    queue.finish = finish_and_look  # type: ignore[method-assign]
+    Worker(queue, {"out_dir": tmp_path / "outputs", "quiet": True}).serve(once=True)
+    assert queue.get(job.id).status == "failed"  # type: ignore[union-attr]
+    assert held_when_over == [False]
 
 
 def test_worker_stops_and_releases_its_job(tmp_path: Path) -> None:
@@ -330,12 +352,12 @@ def test_a_paused_job_lets_the_next_one_run_and_then_goes_on(tmp_path: Path) -> 
     w = Worker(queue, {"out_dir": out, "quiet": True})
     run, paused = w.run, []
 
-    def pause_as_it_starts(job: Job) -> None:  # a person pauses it; the heartbeat thread reads that
+    def pause_as_it_starts(job: Job) -> Callable[[], None]:  # a person pauses it; the heartbeat thread reads that
         if job.id == long_.id and not paused:
             paused.append(job.id)
             queue.pause(job.id)
             w._look(job, beat=False)
-        run(job)
+        return run(job)
 
     w.run = pause_as_it_starts  # type: ignore[method-assign]
     w.serve(once=True)

@@ -86,7 +86,8 @@ def run_job(task: Any, job_id: int, *, worker: Worker, queue: CeleryQueue) -> st
         with session_lock(root, OWNER):
             if job.attempts > 1:
                 sweep(root)
-            worker.run(job)  # done or failed, with its one-line error, in the queue
+            record = worker.run(job)
+        record()  # done, failed (with its one-line error), cancelled or paused, once the session is free again
     except SessionBusyError as exc:
         log.info("job %d waits: %s", job.id, exc)
         queue.release(job.id, resend=False)

@@ -194,8 +194,10 @@ class Worker:
         """The server's settings with what the job sets (language, speakers, vocabulary, names, privacy)."""
         return self.service.settings_for(RunRequest.from_params(job.input, job.params))
 
-    def run(self, job: Job) -> None:
-        """Run one claimed job to done or failed (Stopped propagates: the job goes back to the queue)."""
+    def run(self, job: Job) -> Callable[[], None]:
+        """Run one claimed job to done, failed, cancelled or paused (Stopped propagates: the job goes back to the
+        queue) and return how to record that in the queue: the caller does so once it has let go of the session, so
+        whoever sees the job over can start the session again at once."""
         from pipeline.asr.isolated import IsolatedBackend
         from pipeline.ingest.audio import is_audio_file
 
@@ -214,27 +216,28 @@ class Worker:
         except OogstError as exc:
             log.warning("job %d (%s) failed: %s", job.id, job.session, exc)
             reporter.failed(exc)
-            self.queue.finish(job.id, str(exc))
-            return
+            error = str(exc)
+            return lambda: self.queue.finish(job.id, error)
         except Interrupted as exc:  # a person cancelled or paused it: what was written stays
             log.info("job %d (%s): %s at a safe point", job.id, job.session,
                      "cancelled" if exc.action == "cancel" else "paused")
-            self.queue.stopped(job.id, exc.action)
-            return
+            action = exc.action
+            return lambda: self.queue.stopped(job.id, action)
         except Stopped:
             raise
         except Exception as exc:  # a bug: keep the traceback in the log, a line on the page
             log.exception("job %d (%s) failed", job.id, job.session)
-            self.queue.finish(job.id, f"internal error ({type(exc).__name__}: {exc}); see the server log")
-            return
-        self.queue.finish(job.id)
+            error = f"internal error ({type(exc).__name__}: {exc}); see the server log"
+            return lambda: self.queue.finish(job.id, error)
+        return lambda: self.queue.finish(job.id)
 
     def run_locked(self, job: Job) -> None:
         """Run a job holding its session from the claim on, before anything loads (run_recording takes the lock
         again); a session another writer holds fails the job with the "busy" message."""
         try:
             with session_lock(Path(self.settings.out_dir) / job.session, OWNER):
-                self.run(job)
+                record = self.run(job)
+            record()  # over only once the session is free again
         except SessionBusyError as exc:
             JobReporter(self.queue, job.id).failed(exc)
             self.queue.finish(job.id, str(exc))
