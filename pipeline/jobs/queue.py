@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipeline.core.database import connect, transaction
+from pipeline.core.database import connect, prepare, transaction
 
 STATUSES = ("queued", "running", "paused", "done", "failed", "cancelled")
 OVER = ("done", "failed", "cancelled")
@@ -185,11 +185,14 @@ class SQLiteQueue:
         self.ttl = ttl
         self.max_attempts = max_attempts
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        prepare(self.path, self._schema)
+
+    @staticmethod
+    def _schema(db: sqlite3.Connection) -> None:
+        db.executescript(SCHEMA)
+        with transaction(db):  # one process at a time adds what a queue from before issue 25 lacks
             have = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
-            for column, kind in (("control", "TEXT"), ("rank", "REAL")):  # a queue from before issue 25
+            for column, kind in (("control", "TEXT"), ("rank", "REAL")):
                 if column not in have:
                     db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
             db.execute("UPDATE jobs SET rank = id WHERE rank IS NULL")

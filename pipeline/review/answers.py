@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.database import connect
+from pipeline.core.database import connect, prepare
 
 DEFAULT_DAYS = 14  # how long a link works
 ANSWERS_FILE = "answers.sqlite"  # in the state folder (never in a session folder: no session lock needed)
@@ -110,14 +110,11 @@ class AnswerStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.executescript(SCHEMA)
+        prepare(self.path, lambda db: db.executescript(SCHEMA))
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         with connect(self.path) as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=30000")
             yield db
 
     # -- invitations -----------------------------------------------------------------------------------------------

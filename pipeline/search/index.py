@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.database import connect, transaction
+from pipeline.core.database import connect, prepare, transaction
 from pipeline.core.errors import OogstError
 from pipeline.core.layers import text_key
 from pipeline.core.session import (
@@ -137,9 +137,7 @@ class SearchIndex:
         self.out_dir = Path(out_dir)
         self.originals = originals
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.db() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+        prepare(self.path, lambda db: db.executescript(SCHEMA))
 
     def db(self) -> AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)
