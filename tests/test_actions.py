@@ -297,6 +297,9 @@ COMMITMENTS = [
     ("Ik neem de formulieren mee naar mijn eigen teamoverleg, woensdag.", "Sanne", "woensdag"),  # "eigen": a goal
     ("Ik neem het voorstel mee naar de klassenraad van maandag.", "Sanne", "klassenraad van maandag"),
     ("Wacht, nog één ding: ik mail morgen de roosters naar Pieter.", "Sanne", "morgen"),  # "wacht" holds the floor
+    ("Op de zesde bel ik haar.", "Sanne", "Op de zesde"),  # a day of the month: no noun after the ordinal
+    ("Ik stuur het je voor de twaalfde.", "Sanne", "voor de twaalfde"),
+    ("Pieter, jij gaat morgen de ouders bellen.", "Pieter", "morgen"),  # a task handed over
 ]
 NOT_COMMITMENTS = [
     "Ik bel altijd eerst de ouders voordat ik iets doe.",  # a habit
@@ -348,6 +351,10 @@ NOT_COMMITMENTS = [
     "Ik zorg altijd dat de koffie klaarstaat.",  # a habit
     "En dan bel ik de directeur om drie uur 's nachts. Nee, grapje.",  # a joke taken back
     "Morgen mail ik het hele bestuur een gedicht... nee, dat neem ik terug.",
+    "Ik wil graag terugblikken op de vierde sessie van het project.",  # a meeting's number, not the 4th
+    "Ik vul het formulier nu even voor je in, en volgende week doen we het samen.",  # "het": the act of the moment
+    "Fatima, je moet haar morgen echt even bellen.",  # advice to the one addressed
+    "Joris, jij gaat morgen gewoon dat gesprek aan.",
 ]
 
 

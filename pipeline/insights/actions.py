@@ -35,7 +35,7 @@ from pipeline.core.types import Action
 from pipeline.insights.clauses import Rules, Token, commitment, rules
 from pipeline.insights.duedates import DUE, due_date, due_expression
 from pipeline.insights.nlp import CLOSING_PROMPT, Sentence, lexicon
-from pipeline.insights.readings import ParsedSentence, Reading, parsed_commitment, read_parsed
+from pipeline.insights.readings import ParsedSentence, Reading, attributive_ordinals, parsed_commitment, read_parsed
 
 __all__ = ["DUE", "due_expression", "extract_actions"]
 
@@ -86,6 +86,9 @@ class _Talk:
 
     def __post_init__(self) -> None:
         self._parsed: dict[int, ParsedSentence | None] = {}
+        # ordinals Frog read before their noun anywhere in the talk ("de zesde sessie"): not a day of the month
+        self.attributive = frozenset().union(*(attributive_ordinals(s.parsed) for s in self.sentences
+                                               if s.parsed is not None and self.lang == "nl"))
         # The closing round and the round of plans come in the second half of a conversation (what is asked in the
         # opening, "wat neem je mee van de vorige keer?", opens neither).
         half = len(self.sentences) // 2
@@ -123,7 +126,7 @@ class _Talk:
         return [j for j in range(max(0, k - 40), min(len(self.sentences), k + 40)) if self.sentences[j].turn == turn]
 
     def due(self, text: str) -> str | None:
-        return due_expression(text, self.lang)
+        return due_expression(text, self.lang, self.attributive)
 
     def afterthought(self, k: int) -> str | None:
         """The day said in a verbless addition right after sentence k in its turn ("Dan stuur ik jullie de

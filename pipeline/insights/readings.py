@@ -83,6 +83,15 @@ class ParsedSentence:
     retracted: bool = False  # a clause after "maar" negates it as a whole: "..., maar ik durf het niet"
     instruction: bool = False  # an imperative of more than one word: "zeg het dan ook, dan zet ik ...", "Slaap er
     # een nacht over, ik bel je morgen": a rule for the meeting, or words voiced to someone, not a plan
+    attributive: frozenset[tuple[str, str]] = frozenset()  # ordinals before their noun ("zesde sessie")
+
+
+def attributive_ordinals(parsed: Parsed) -> frozenset[tuple[str, str]]:
+    """(ordinal, noun) pairs where Frog tags an ordinal right before a noun ("de zesde sessie"): a meeting's number,
+    not a day of the month (`duedates.due_expression`)."""
+    toks = parsed.tokens
+    return frozenset((toks[k].text.lower(), toks[k + 1].text.lower()) for k in range(len(toks) - 1)
+                     if toks[k].tag == "TW" and "rang" in toks[k].tag_features and toks[k + 1].tag == "N")
 
 
 def _offsets(parsed: Parsed, text: str) -> list[tuple[int, int]]:
@@ -189,7 +198,7 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
                 now = reading.who in {"speaker", "group"} and reading.mood in {"present", "future", "hortative"}
                 readings.append(replace(agreed, agreed=now))
     return ParsedSentence(tuple(readings), conditional, counterfactual, hedged, text.rstrip().endswith("?"),
-                          retracted, instruction)
+                          retracted, instruction, attributive_ordinals(parsed))
 
 
 def _subordinate(tok: Word) -> bool:
@@ -426,9 +435,14 @@ def parsed_commitment(sentence: ParsedSentence, *, dated: bool, follows_plan: bo
         return None
     r = rules("nl")
     data = lexicon("nl")["actions"]
+    now = False  # an earlier clause is an act of the moment ("Ik doe dit nu even voor je, en ...")
     for c in sentence.clauses:
         if c.verb in data["agreement_verbs"] and c.complement == "dat" and len(sentence.clauses) > 1:
             continue  # "we spreken af dat ...": the agreed clause is the task
+        if c.proform and now:
+            continue  # "..., en de volgende keer doen we het samen": "het" is that act, how it will go, no new task
+        now = now or (c.immediate and c.mood == "present" and due_expression(c.text, "nl", sentence.attributive)
+                      is None)
         if _commits(c, sentence, r, data, dated=dated, follows_plan=follows_plan or planning, answers=answers,
                     closing=closing, planning=planning):
             return c
@@ -446,7 +460,10 @@ def _commits(c: Reading, sentence: ParsedSentence, r: Rules, data: dict[str, Any
             c.meeting_object or r.matches("hospitality", c.text))
     if c.mood in {"past", "perfect", "conditional", "passive", "modal", "wish"} or c.negated:
         return False
-    own_day = due_expression(c.text, "nl")
+    if c.who == "addressee" and (c.mood == "obligation" or set(re.findall(r"\w+", c.text.lower()))
+                                 & set(data["advice_particles"])):
+        return False  # "Fatima, je moet haar morgen echt bellen", "jij gaat gewoon dat gesprek aan": advice, not a task
+    own_day = due_expression(c.text, "nl", sentence.attributive)
     if (c.immediate and own_day is None) or (c.habitual and (own_day is None or _BARE_DAY.fullmatch(own_day))):
         return False  # "ik deel even mijn scherm", "meestal stuur ik het op maandag"; not "vanaf volgende maand ..."
     # "al" with a coming day is earlier than planned ("ik mail het vrijdag al"); without one, or with "op maandag"
