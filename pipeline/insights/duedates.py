@@ -1,7 +1,8 @@
 """When an action is due: the time expression as spoken ("voor vrijdag") and, given the session date, the ISO date.
 
 Dates are resolved by a small grammar (`due_date`) only where the words fix one day: a calendar date ("1 maart",
-"donderdag 3 december", "op de veertiende", "the 3rd of March") is the next such date; a weekday the first such day
+"donderdag 3 december", "op de veertiende", "voor de twaalfde", "the 3rd of March"; not an ordinal before its noun:
+"vóór de zesde sessie") is the next such date; a weekday the first such day
 after the session ("dinsdag" said on a Tuesday is a week later), or the one in the week said ("volgende week
 dinsdag", "dinsdag volgende week"), or that many weeks after the first ("dinsdag over een week", "a week from
 Tuesday"); "morgen"/"tomorrow", "overmorgen" and "vandaag"/"vanavond"/"today" count from the session; the edge of a

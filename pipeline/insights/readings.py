@@ -421,7 +421,10 @@ def parsed_commitment(sentence: ParsedSentence, *, dated: bool, follows_plan: bo
     the moment ("ik deel even mijn scherm") without a day, the meeting's own means and talk (saying, proposing: a
     day of their own clause is needed), hospitality, the speaker's own things, taking something away ("ik neem mee
     dat ..."), verbs that name no task (thinking, being, having), hedges, a sentence with an instruction in it ("zeg
-    het dan ook, dan zet ik het in het verslag").
+    het dan ook, dan zet ik het in het verslag"), advice to the one addressed ("je moet ...", or with a modal
+    particle: "jij gaat gewoon dat gesprek aan"), a pro-form after an act of the moment ("Ik doe dit nu even voor
+    je, en de volgende keer doen we het samen"). A day is not read from an ordinal before its noun ("op de zesde
+    sessie").
 
     Args:
         dated: the sentence names a coming day or time (`duedates.due_expression`).
