@@ -415,6 +415,9 @@ def test_what_the_conversation_adds_to_the_parse(frog: Frog) -> None:
     assert actions(("Pieter", "Zal ik de notulen maken?"), ("Sanne", "Nee hoor, dat doet Joris al.")) == []
     assert actions(("Sanne", "Wil je haar morgen zelf bellen?"), ("Joris", "Ja, dat vind ik een mooie vraag.")) == []
     assert actions(("Sanne", "Joris, wil je reageren op de adviezen?"), ("Joris", "Ja.")) == []  # now, in the meeting
+    assert actions(("Sanne", "Wie brengt er vandaag een casus in?"), ("Joris", "Ik wil wel.")) == []  # the meeting's
+    assert actions(("Sanne", "Wie brengt de volgende keer een casus in?"), ("Joris", "Ik wil wel.")) == [
+        ("Joris", "de volgende keer")]
     # a verbless addition names the time of the commitment before it
     assert actions(("Joris", "Dan stuur ik jullie het overzicht. Na de kerstvakantie, als alles klaar is.")) == [
         ("Joris", "Na de kerstvakantie")]

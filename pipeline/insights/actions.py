@@ -254,6 +254,10 @@ class _Talk:
         uitzoeken?") still asks; a condition in the past ("als je haar was") does not."""
         text, parsed = self.sentences[k].text, self.parsed(k)
         kinds = ["expectation", "past", "takeaway", "immediate"] + ([] if open_call else ["procedure"])
+        day = self.due(text)
+        if open_call and self.r.matches("procedure", text) and day and day.lower() in lexicon("nl")["actions"][
+                "today_words"]:
+            return True  # "Wie brengt er vandaag een casus in?": the meeting's own course, not "de volgende keer"
         if parsed is None:
             kinds.append("hypothetical")
         elif parsed.counterfactual:
