@@ -6,6 +6,7 @@ The JSON keys are a public interface (see README, "Artefacts"): keys are only ev
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Self
@@ -248,6 +249,13 @@ class Turns:
     def name(self, label: str) -> str:
         """The display name of a speaker label (the label itself when it has none)."""
         return self.speakers.get(label) or label
+
+    def at(self, seconds: float) -> int | None:
+        """The index of the turn that holds a moment: the last one starting by then (the first before any starts);
+        None when there are no turns. A sentence's start is a word's, so it may lie a hair before its turn's."""
+        if not self.turns:
+            return None
+        return max(bisect.bisect_right([t.start for t in self.turns], seconds + 0.01) - 1, 0)
 
     def to_dict(self) -> dict[str, Any]:
         return {"speakers": dict(self.speakers), **self.extra,

@@ -126,6 +126,23 @@ def clock(seconds: float | None) -> str:
 
 _env.filters["clock"] = clock
 
+PAGE_TURNS = 100  # transcript lines per page: a 2-hour session's page stays small and fast
+
+
+def page_of(n: int) -> int:
+    """The first line of the transcript page that shows line `n`."""
+    return n - n % PAGE_TURNS
+
+
+def moment_href(session: str, n: int, seconds: float | None = None) -> str:
+    """Where a moment of a session is shown: its transcript page, at line `n` (the turn said then); with `seconds`,
+    the page's player (when it has the recording) plays from that moment."""
+    at = f"&at={max(0.0, seconds):.2f}" if seconds is not None else ""
+    return f"/s/{session}/transcript?from={page_of(n)}{at}#t{n}"
+
+
+_env.globals["moment_href"] = moment_href
+
 
 def config(request: Request) -> WebConfig:
     cfg: WebConfig = request.app.state.config
