@@ -157,6 +157,7 @@ def paragraphs_after(doc: docx.document.Document, heading: str) -> list[str]:
 @pytest.mark.needs_system("frog")
 def test_the_draft_and_the_mail_carry_the_facilitators_paragraph(processed: Path, tmp_path: Path) -> None:
     from pipeline.core.types import RunRequest
+    from pipeline.review.draft import timestamp
 
     out = tmp_path / "out"
     shutil.copytree(processed / "out", out)
@@ -171,7 +172,8 @@ def test_the_draft_and_the_mail_carry_the_facilitators_paragraph(processed: Path
     assert "draft" not in result.skipped  # the draft follows the edit
 
     document = docx.Document(str(session.path("draft.docx")))
-    assert paragraphs_after(document, advice.heading) == [MINE]  # in place of the lead and the sentences said
+    mine = f"{timestamp(advice.sentences[0].start)} {MINE}"  # at the moment its first sentence was said
+    assert paragraphs_after(document, advice.heading) == [mine]  # in place of the lead and the sentences said
     assert {h: paragraphs_after(document, h) for h in others} == others  # the other paragraphs as they were
     first = advice.sentences[0].line
     body = document.element.body.xml
@@ -187,7 +189,7 @@ def test_the_draft_and_the_mail_carry_the_facilitators_paragraph(processed: Path
 
     oogst.run(RunRequest(str(processed / "sessie.txt"), start="insights"))  # the insights made again: it stays
     assert session.edits().summary[key].text == MINE
-    assert paragraphs_after(docx.Document(str(session.path("draft.docx"))), advice.heading) == [MINE]
+    assert paragraphs_after(docx.Document(str(session.path("draft.docx"))), advice.heading) == [mine]
 
 
 @pytest.mark.slow
