@@ -9,6 +9,10 @@ when they save:
   `oogst_action_<i>_<col>`, `oogst_missing`, `oogst_turn_<turn id>`, ...), so a comment maps to its insight even when
   LibreOffice renumbers comment ids.
 
+A moment of the conversation is shown as `[mm:ss]` (`timestamp`; a quote's after it, as text); a series' earlier
+action's and every summary sentence's link to their turn's bookmark in the transcript appendix (`add_moment`), the
+sentence's small and grey in front of it.
+
 Words the recogniser was unsure of (`DoubtfulWords`, from the session's transcript.json) are shown grey with a
 dotted underline in the top 7, the actions and the transcript appendix, explained by one line under the review
 note. Only the run properties change: the text, and so the review's matching by text, stays the same.
