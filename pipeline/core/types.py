@@ -6,7 +6,6 @@ The JSON keys are a public interface (see README, "Artefacts"): keys are only ev
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Self
@@ -251,11 +250,8 @@ class Turns:
         return self.speakers.get(label) or label
 
     def at(self, seconds: float) -> int | None:
-        """The index of the turn that holds a moment: the last one starting by then (the first before any starts);
-        None when there are no turns. A sentence's start is a word's, so it may lie a hair before its turn's."""
-        if not self.turns:
-            return None
-        return max(bisect.bisect_right([t.start for t in self.turns], seconds + 0.01) - 1, 0)
+        """The index of the turn said at a moment: the last to start by then (a word may start a hair early)."""
+        return ([n for n, t in enumerate(self.turns) if t.start <= seconds + 0.01] or [0])[-1] if self.turns else None
 
     def to_dict(self) -> dict[str, Any]:
         return {"speakers": dict(self.speakers), **self.extra,
