@@ -272,6 +272,8 @@ def written_draft(tmp_path: Path, shared: Any = None) -> tuple[Session, Oogst, s
 
 
 def test_every_summary_sentence_shows_its_moment_in_the_draft_linked_to_its_turn(tmp_path: Path) -> None:
+    import datetime
+
     from docx.oxml.ns import qn
 
     from pipeline.review.draft import timestamp
@@ -294,6 +296,13 @@ def test_every_summary_sentence_shows_its_moment_in_the_draft_linked_to_its_turn
     rewritten = sections()[1]  # the facilitator's paragraph: at its first sentence's moment, no lead
     assert [p.text for p in shown[rewritten.heading]] == [f"{timestamp(rewritten.sentences[0].start)} {MINE}"]
     assert moment_of(shown[rewritten.heading][0])[1] == "oogst_turn_t4000"
+
+    from pipeline.review.draft import DocSpec, build_document, insights_hash
+
+    insights = apply_edits(session.insights(), session.edits())  # final.docx: no appendix, so the time unlinked
+    spec = DocSpec("Groep", datetime.date(2026, 3, 5), ("Joris",), "groep", insights_hash(insights), kind="final")
+    final = summary_paragraphs(build_document(spec, insights, None))
+    assert [moment_of(p)[:2] for p in final["Casus"][1:]] == [(timestamp(10.0), None)]
 
 
 @pytest.mark.parametrize("bookmarks", [True, False], ids=["by-bookmark", "by-text"])
