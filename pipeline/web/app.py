@@ -33,6 +33,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from pipeline.core.errors import ConfigError, Message, OogstError
 from pipeline.core.language import SUPPORTED, texts
 from pipeline.core.language import clock as language_clock
+from pipeline.core.language import moment as language_moment
 from pipeline.core.lock import SessionBusyError
 from pipeline.core.session import FACILITATOR, Session
 from pipeline.core.settings import Settings
@@ -124,7 +125,13 @@ def clock(seconds: float | None) -> str:
     return language_clock(seconds)
 
 
-_env.filters["clock"] = clock
+def moment(seconds: float | None) -> str:
+    """A moment of the conversation as m:ss or h:mm:ss, as the draft shows it (`language.moment`)."""
+    return "" if seconds is None else language_moment(seconds)
+
+
+_env.filters["clock"] = clock  # a duration
+_env.filters["moment"] = moment  # a moment of the conversation
 
 PAGE_TURNS = 100  # transcript lines per page: a 2-hour session's page stays small and fast
 

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline.core.language import clock
+from pipeline.core.language import moment
 from pipeline.jobs.search import NO_WORKER, MeaningAsks, answer_within, meaning_asks
 from pipeline.search.index import Hit
 from pipeline.series.store import known_series
@@ -44,7 +44,7 @@ def link(hit: Hit) -> str:
 
 
 def shown(hits: list[Hit]) -> list[dict[str, Any]]:
-    return [{"hit": h, "href": link(h), "parts": h.parts(), "when": clock(h.start) if h.start is not None else ""}
+    return [{"hit": h, "href": link(h), "parts": h.parts(), "when": moment(h.start) if h.start is not None else ""}
             for h in hits]
 
 

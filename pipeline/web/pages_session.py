@@ -18,7 +18,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from pipeline.core.errors import EditConflict, InputError, SessionError
-from pipeline.core.language import clock, texts
+from pipeline.core.language import moment, texts
 from pipeline.core.layers import correction_of, key_time, text_key
 from pipeline.core.replace import shown_texts
 from pipeline.core.session import (
@@ -255,7 +255,7 @@ async def correct_line(request: Request) -> Response:
         if line is None:
             raise PageError("line_gone", 409) from None
         return conflict_page(request, session, exc, data, back=f"/s/{session.name}/transcript?from={page_of(n)}#t{n}",
-                             rows=[{"what": f"{clock(line['start'])} {line['speaker']}", "theirs": line["text"],
+                             rows=[{"what": f"{moment(line['start'])} {line['speaker']}", "theirs": line["text"],
                                     "yours": data.get("text", "")}])
     return RedirectResponse(f"/s/{session.name}/transcript?from={page_of(n)}&saved=1#t{n}", status_code=303)
 
