@@ -355,6 +355,9 @@ NOT_COMMITMENTS = [
     "Ik vul het formulier nu even voor je in, en volgende week doen we het samen.",  # "het": the act of the moment
     "Fatima, je moet haar morgen echt even bellen.",  # advice to the one addressed
     "Joris, jij gaat morgen gewoon dat gesprek aan.",
+    "Ik neem mee dat ik eerst moet luisteren, voor ik ga adviseren.",  # "voor ik": a conjunction, not a clause
+    'Zeg "ik stuur het je vrijdag".',  # words to say, framed by a quote
+    "Sindsdien bel ik de ouders op maandag zelf.",  # a habit since then
 ]
 
 
@@ -415,6 +418,7 @@ def test_what_the_conversation_adds_to_the_parse(frog: Frog) -> None:
     assert actions(("Pieter", "Zal ik de notulen maken?"), ("Sanne", "Nee hoor, dat doet Joris al.")) == []
     assert actions(("Sanne", "Wil je haar morgen zelf bellen?"), ("Joris", "Ja, dat vind ik een mooie vraag.")) == []
     assert actions(("Sanne", "Joris, wil je reageren op de adviezen?"), ("Joris", "Ja.")) == []  # now, in the meeting
+    assert actions(("Sanne", "Zou je niet eerst met je teamleider overleggen?"), ("Joris", "Ja, goed punt.")) == []
     assert actions(("Sanne", "Wie brengt er vandaag een casus in?"), ("Joris", "Ik wil wel.")) == []  # the meeting's
     assert actions(("Sanne", "Wie brengt de volgende keer een casus in?"), ("Joris", "Ik wil wel.")) == [
         ("Joris", "de volgende keer")]

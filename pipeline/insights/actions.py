@@ -255,6 +255,8 @@ class _Talk:
         text, parsed = self.sentences[k].text, self.parsed(k)
         kinds = ["expectation", "past", "takeaway", "immediate"] + ([] if open_call else ["procedure"])
         day = self.due(text)
+        if parsed is not None and any(c.negated for c in parsed.clauses):
+            return True  # "Zou je niet eerst met Evert afstemmen?": a suggestion, not a request
         if open_call and self.r.matches("procedure", text) and day and day.lower() in lexicon("nl")["actions"][
                 "today_words"]:
             return True  # "Wie brengt er vandaag een casus in?": the meeting's own course, not "de volgende keer"

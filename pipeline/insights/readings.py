@@ -143,7 +143,9 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
             conditional = conditional or tense == "tgw"
             counterfactual = counterfactual or tense == "verl"
 
-    colon = next((k for k, tok in enumerate(toks) if tok.text == ":"), None)
+    # a colon or an opening quote after a clause of saying frames what follows as words said ("Zeg "ik kom er
+    # morgen op terug"")
+    colon = next((k for k, tok in enumerate(toks) if tok.text in {":", '"', "“", "„"}), None)
     for a, b in _segments(toks):
         if colon is not None and colon < a and any(
                 c.last < colon and (c.mood in {"past", "perfect", "conditional", "modal"}
@@ -159,7 +161,10 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
             if toks[i].text.lower() in data["sequencers"]:
                 opener = toks[i].text.lower()
             i += 1
-        if _subordinate(toks[i]):
+        if _subordinate(toks[i]) or (toks[i].tag == "VZ" and i + 1 < b and toks[i + 1].tag == "VNW"
+                                     and "nomin" in toks[i + 1].tag_features):
+            # a preposition before a subject pronoun is a conjunction Frog did not tag as one ("..., voor ik ga
+            # oplossen"): a subordinate clause
             condition(i, b)
             continue
         if toks[i].is_finite_verb and toks[i].lemma == "mogen" and "verl" in toks[i].tag_features and not (
