@@ -300,6 +300,7 @@ COMMITMENTS = [
     ("Op de zesde bel ik haar.", "Sanne", "Op de zesde"),  # a day of the month: no noun after the ordinal
     ("Ik stuur het je voor de twaalfde.", "Sanne", "voor de twaalfde"),
     ("Pieter, jij gaat morgen de ouders bellen.", "Pieter", "morgen"),  # a task handed over
+    ("Dan vraag ik Pieter of hij de planning wil maken.", "Sanne", None),  # asking someone else: the next step
 ]
 NOT_COMMITMENTS = [
     "Ik bel altijd eerst de ouders voordat ik iets doe.",  # a habit
@@ -358,6 +359,8 @@ NOT_COMMITMENTS = [
     "Ik neem mee dat ik eerst moet luisteren, voor ik ga adviseren.",  # "voor ik": a conjunction, not a clause
     'Zeg "ik stuur het je vrijdag".',  # words to say, framed by a quote
     "Sindsdien bel ik de ouders op maandag zelf.",  # a habit since then
+    "Dan vraag ik jullie of iedereen het formulier wil invullen.",  # asked of those present, in the meeting
+    "Ja, ik loop wel.",  # a verb of motion without a goal
 ]
 
 

@@ -36,6 +36,7 @@ _BARE_DAY = re.compile(r"(?:op )?(?:" + "|".join(WEEKDAYS["nl"]) + r")\w*", re.I
 # Words that open a clause the verb governs as its object: "ik neem mee dat ...", "ik neem mee hoe ...".
 _CLAUSE_OBJECT = {"hoe", "wat", "waar", "waarom", "wanneer", "welke", "wie", "of", "dat", "hoeveel"}
 _DEMONSTRATIVES = {"het", "dat", "dit", "die"}
+_PRESENT = {"jij", "je", "jou", "u", "jullie", "iedereen"}  # those present in the meeting, asked there and then
 
 
 @dataclass(frozen=True)
@@ -498,11 +499,16 @@ def _commits(c: Reading, sentence: ParsedSentence, r: Rules, data: dict[str, Any
     conditional = sentence.conditional
     # "ik zorg dat ...", "ik beloof dat ...": the speaker takes the outcome on, now
     undertaking = c.verb in data["undertaking_verbs"] and c.complement == "dat" and c.mood in {"present", "future"}
+    # "Dan vraag ik Marja of zij ...": the speaker's next step, asking someone outside the meeting (not "jullie")
+    # whether they will do something, is a plan of its own
+    delegating = (c.who == "speaker" and c.opener is not None and c.mood == "present" and c.complement == "of"
+                  and c.verb in data["delegation_verbs"]
+                  and not set(re.findall(r"\w+", c.text.lower())) & _PRESENT)
     if c.proform and not (dated or answers):
         return False  # "Dat doe ik liever alleen": a pro-form commits only to a task just asked for, or with a day
     # An assignment to someone named in the address ("Joris, jij belt de school vrijdag") needs what any other
     # commitment needs: "Bertus, jij luistert alleen" is the meeting's own business.
-    anchored = dated or conditional or answers or undertaking or (
+    anchored = dated or conditional or answers or undertaking or delegating or (
         follows_plan and (c.opener is not None or planning))
     # The group commits with a day of its own clause ("we sturen het voor vrijdag"), not with one said elsewhere in
     # the sentence ("we werken vandaag volgens ...: ... en we sluiten af met een rondje").
