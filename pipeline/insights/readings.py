@@ -424,8 +424,9 @@ def parsed_commitment(sentence: ParsedSentence, *, dated: bool, follows_plan: bo
     intention is what someone takes away; willen and moeten need a day or a condition. An undertaking ("ik zorg dat
     ..."), the speaker asking someone not present as the next step ("Dan vraag ik Marja of zij ...") and what the
     speaker or the group agrees on now ("we spreken af dat iedereen ...", even a new habit) commit without a day.
-    Not commitments: questions, the past, the perfect, "zou", can/may, negations, a habit or the moment ("ik deel even mijn scherm") without a day, the meeting's own means and talk (saying, proposing: a
-    day of their own clause is needed), hospitality, the speaker's own things, taking something away ("ik neem mee
+    Not commitments: questions, the past, the perfect, "zou", can/may, negations, a habit or the moment ("ik deel
+    even mijn scherm") without a day, the meeting's own means and talk (saying, proposing: a day of their own clause
+    is needed), hospitality, the speaker's own things, taking something away ("ik neem mee
     dat ..."), verbs that name no task (thinking, being, having), hedges, a sentence with an instruction in it ("zeg
     het dan ook, dan zet ik het in het verslag"), advice to the one addressed ("je moet ...", or with a modal
     particle: "jij gaat gewoon dat gesprek aan"), a pro-form after an act of the moment ("Ik doe dit nu even voor
