@@ -152,13 +152,15 @@ def steering(sentence: Parsed) -> str | None:
 
 def announces(sentence: Parsed) -> bool:
     """The speaker offers a case: "ik" with "hebben", "willen" or "inbrengen" in the present, not negated ("Ik wil
-    graag iets inbrengen", "ik heb wel iemand"; not "ik heb niet echt iets")."""
+    graag iets inbrengen", "ik heb wel iemand"; not "ik heb niet echt iets", nor the perfect "ik heb een brief
+    geschreven")."""
     tokens = sentence.tokens
     if _asks(sentence) or any(t.lemma.lower() in _NEGATION for t in tokens):
         return False
     for i, token in enumerate(tokens):
         if token.is_finite_verb and "tgw" in token.tag_features and sentence.verb_lemma(i) in _OFFERS \
-                and any(_is(tokens[j], "VNW", "pers", "1", "ev") for j in sentence.dependents(i, "su")):
+                and any(_is(tokens[j], "VNW", "pers", "1", "ev") for j in sentence.dependents(i, "su")) \
+                and not any(_is(tokens[j], "WW", "vd") for j in sentence.dependents(i, "vc")):  # "ik heb ... geschreven"
             return True
     return False
 
@@ -181,6 +183,33 @@ def names_closing(sentence: Parsed, closing: Sequence[str]) -> bool:
     return False
 
 
+def _afterthought(sentence: Sentence) -> bool:
+    """A sentence that adds nothing of its own to the question before it: no finite verb but "bedoel ik" ("Per week
+    bedoel ik.", "Over het conflict bedoel ik, niet over het verzuim.")."""
+    if sentence.parsed is None:
+        return False
+    tokens = sentence.parsed.tokens
+    return all(t.lemma == "bedoelen" and any(_is(tokens[j], "VNW", "pers", "1", "ev")
+                                             for j in sentence.parsed.dependents(i, "su"))
+               for i, t in enumerate(tokens) if t.is_finite_verb)
+
+
+def _to_the_group(sentence: Sentence) -> bool:
+    """A question put to the group: "jullie" in it, not in words quoted after a colon ("Klopt dat voor jullie?"; not
+    "toen hij zei: jullie zijn toch van iedereen?")."""
+    head = sentence.text.split(":")[0]
+    return re.search(r"\bjullie\b", head, re.IGNORECASE) is not None
+
+
+def _asks_her(said: Sequence[Sentence]) -> bool:
+    """A turn that ends with a question to one person: its last sentence, or the one before an afterthought; not a
+    question to the group."""
+    last = [s for s in said if s.text.strip()]
+    if len(last) > 1 and _afterthought(last[-1]):
+        last = last[:-1]
+    return bool(last) and last[-1].is_question and not _to_the_group(last[-1])
+
+
 @dataclass
 class Run:
     """Consecutive turns of one speaker (a backchannel of someone else in between does not end it)."""
@@ -191,6 +220,7 @@ class Run:
     start: float
     words: int
     asks: bool  # its last turn ends with a question
+    asked: bool = False  # its last turn asks her a question (`_asks_her`)
 
 
 class Talk:
@@ -208,15 +238,16 @@ class Talk:
             turn = turns.turns[i]
             words = len(turn.text.split())
             asks = turn.text.rstrip().endswith("?")
+            asked = _asks_her(self.sentences[i])
             runs = self.runs
             if runs and turn.speaker != runs[-1].speaker and words <= BACKCHANNEL and "?" not in turn.text \
                     and n + 1 < len(listed) and turns.turns[listed[n + 1]].speaker == runs[-1].speaker \
                     and not self.steers[i]:  # "Vertel maar." takes the floor back; "ja." does not
                 continue
             if runs and turn.speaker == runs[-1].speaker:
-                runs[-1].last, runs[-1].words, runs[-1].asks = i, runs[-1].words + words, asks
+                runs[-1].last, runs[-1].words, runs[-1].asks, runs[-1].asked = i, runs[-1].words + words, asks, asked
             else:
-                runs.append(Run(turn.speaker, i, i, turn.start, words, asks))
+                runs.append(Run(turn.speaker, i, i, turn.start, words, asks, asked))
         self.median = sorted(r.words for r in self.runs)[len(self.runs) // 2] if self.runs else 0
 
     def facilitator(self) -> str | None:
@@ -286,15 +317,23 @@ def _tellings(talk: Talk, begin: float, finish: float) -> list[tuple[int, int, i
 
 def _answers(runs: list[Run], bringer: str, told: int, people: int, median: int) -> list[int]:
     """The case-bringer's runs that answer a question, one exchange after another from the casus on (others
-    ask, she answers): up to four runs of others before each answer, one of them a question; up to a round's
-    worth when none of them is told at length (a question asked again or relayed after a hitch; before the first,
-    which example to take or how the step goes)."""
+    ask, she answers): up to four runs of others before each answer, one of them a question (its last turn asks,
+    also with an afterthought after the question mark); up to a round's worth when none of them is told at length
+    (a question asked again or relayed after a hitch; before the first, which example to take or how the step
+    goes). Between two exchanges one remark that checks what she said may get her short confirmation ("Dus jij
+    dacht dat het anders misging." - "Ja, eigenlijk wel.")."""
     found: list[int] = []
-    at = told + 1
+    at, checked = told + 1, False
     while True:
         answer = next((j for j in range(at, len(runs)) if runs[j].speaker == bringer), None)
-        if answer is None or not any(runs[x].asks for x in range(at, answer)):
+        if answer is None:
             return found
+        if not any(runs[x].asked for x in range(at, answer)):
+            if found and not checked and answer == at + 1 and runs[answer].words < median:
+                at, checked = answer + 1, True  # a check and her short yes ("Dus jij dacht ..." - "Ja.")
+                continue
+            return found
+        checked = False
         short = all(runs[x].words < TOLD * median for x in range(at, answer))
         if answer > at + (max(4, people) if short else 4):
             return found
