@@ -107,6 +107,13 @@ class Analysis:
     def _index(self, position: int) -> int:
         return self.embedded[self.candidates[position]]
 
+    def _same_turn(self, p: int, q: int, when: list[float]) -> bool:
+        """Candidates `p` and `q` were said in one turn, within `_SPREAD` of the conversation of each other: one
+        speaker making one point (a lesson and the sentence that applies it, an answer and its example), so a top 7
+        takes only one of them. A long monologue's turn still gives several items when they are far apart."""
+        return (self.sentences[self._index(p)].turn == self.sentences[self._index(q)].turn
+                and abs(when[p] - when[q]) < _SPREAD)
+
     def select(self, top: int, diversity: float | None, min_score: float,
                action_starts: set[float]) -> tuple[list[int], list[list[int]], list[float]]:
         """The seed sentence, its theme (sentence indices, closest first) and score of each chosen insight;
@@ -156,7 +163,9 @@ class Analysis:
                 if p in chosen:
                     continue
                 overlap = max((self.sim[p, c] for c in chosen), default=0.0)
-                if overlap >= duplicate:
+                # One point per turn (Dutch, no register table): on the tune set's 15 Dutch conversations 78 instead
+                # of 76 of 90 lessons, none lost; English keeps its fitted MMR.
+                if overlap >= duplicate or not self.calibrated and any(self._same_turn(p, c, when) for c in chosen):
                     continue
                 # A top 7 spans the conversation: a theme said right next to a chosen one weighs a little less.
                 near = max((np.exp(-abs(when[p] - when[c]) / _SPREAD) for c in chosen), default=0.0)
