@@ -532,7 +532,8 @@ def test_a_contracted_verb_is_no_part_of_a_title() -> None:
     assert "printed list" in found
 
 
-def _ranked(turn_of: list[int], starts: list[float], substance: list[float], calibrated: bool) -> list[int]:
+def _ranked(turn_of: list[int], starts: list[float], substance: list[float], calibrated: bool, top: int = 7
+            ) -> list[int]:
     """The chosen seeds of `Analysis.select` over candidates that differ only in where (turn, time) they were said
     and in their substance score (and lesson cue), none of one theme."""
     import numpy as np
@@ -550,7 +551,7 @@ def _ranked(turn_of: list[int], starts: list[float], substance: list[float], cal
                         vectors=np.eye(n), candidates=list(range(n)), sim=np.eye(n), threshold=0.9,
                         centrality=np.zeros(n), substance=np.array(substance), margin=np.zeros(n),
                         calibrated=calibrated, parsed=True)
-    return analysis.select(7, None, 0.0, set())[0]
+    return analysis.select(top, None, 0.0, set())[0]
 
 
 def test_a_top_7_takes_one_point_per_turn() -> None:
@@ -565,3 +566,13 @@ def test_a_top_7_takes_one_point_per_turn() -> None:
     assert 2 in chosen
     assert len(chosen) == 7
     assert {0, 1, 2} <= set(_ranked(turns, starts, substance, calibrated=True))
+
+
+def test_the_opening_and_closing_minutes_weigh_less() -> None:
+    """Of two candidates alike but for when they were said, the Dutch top 1 is the one from the middle, even when the
+    one from the last minutes (the next date, who sends what) scores a little higher on its own; English keeps its
+    fitted score."""
+    turns, starts = [0, 1, 2], [0.0, 500.0, 980.0]  # the conversation ends at 984 s
+    substance = [0.1, 0.9, 0.95]
+    assert _ranked(turns, starts, substance, calibrated=False, top=1) == [1]
+    assert _ranked(turns, starts, substance, calibrated=True, top=1) == [2]
