@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE := recordings/voorbeeld-intervisie.ogg
 APT_PACKAGES := espeak-ng libreoffice-writer-nogui python3-uno poppler-utils openssl chromium chromium-driver redis-server \
-                frog frogdata uctodata nginx-light
+                frog frogdata uctodata nginx-light fonts-symbola
 # Frog (GPL-3) analyses Dutch as a separate program; uctodata is its tokeniser's rules (only recommended by frog).
 FROG_PACKAGES := frog frogdata uctodata
 
@@ -66,6 +66,7 @@ sysdeps:
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	command -v frog >/dev/null || missing="$$missing $(FROG_PACKAGES)"; \
+	fc-list 2>/dev/null | grep -q Symbola || missing="$$missing fonts-symbola"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "make: missing system packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
 	  echo "installing$$missing"; \

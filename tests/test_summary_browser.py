@@ -10,6 +10,7 @@ outputs/screenshots/summary/; the overview page's with a rewritten paragraph to 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -94,6 +95,9 @@ def test_a_paragraph_in_the_facilitators_words_reaches_the_draft_and_goes_back(b
     heading = advice(b).find_element("tag name", "h3").text
     said = advice(b).find_element("css selector", ".text").text
     assert said.startswith("In de verkenning zegt de groep:") and heading == "Verkenning"
+    moments = [a.text for a in advice(b).find_elements("css selector", "a.said .at")]  # a time per sentence
+    assert moments and all(re.fullmatch(r"\d+:\d\d", m) for m in moments)
+    assert b.sideways() == 0  # the times fit in the running text, also at 390 px
     began = time.time()
     rewrite(b, MINE)
     wait_for(lambda: "Alinea opgeslagen." in b.text("#saved"), 30, "the saved notice")  # (the page reloads as the
@@ -101,11 +105,12 @@ def test_a_paragraph_in_the_facilitators_words_reaches_the_draft_and_goes_back(b
     b.open(f"/s/{name}")
     part = advice(b)
     assert MINE in part.text and "in jouw woorden" in part.text and said not in part.text
-    assert part.find_element("css selector", "a.moment").get_attribute("href").split("#")[0].endswith(
-        f"/s/{name}/transcript")
+    assert re.search(rf"/s/{name}/transcript\?from=0&at=[\d.]+#t\d+$",
+                     part.find_element("css selector", "a.moment").get_attribute("href"))
     assert b.sideways() == 0
     summary = draft_summary(b.out / name / "draft.docx")
-    assert f"{heading}\n{MINE}\n" in summary and said.split(": ", 1)[1][:40] not in summary
+    assert re.search(rf"{heading}\n\[\d\d:\d\d\] {re.escape(MINE)}\n", summary)  # at its first sentence's moment
+    assert re.sub(r"\d+:\d\d ", "", said.split(": ", 1)[1])[:40] not in summary  # (the sentences said, untimed)
     if b.width is None:
         shot(b, "alinea-desktop", ROOT / "docs" / "web-summary.png")
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -156,6 +157,7 @@ def paragraphs_after(doc: docx.document.Document, heading: str) -> list[str]:
 @pytest.mark.needs_system("frog")
 def test_the_draft_and_the_mail_carry_the_facilitators_paragraph(processed: Path, tmp_path: Path) -> None:
     from pipeline.core.types import RunRequest
+    from pipeline.review.draft import timestamp
 
     out = tmp_path / "out"
     shutil.copytree(processed / "out", out)
@@ -170,7 +172,8 @@ def test_the_draft_and_the_mail_carry_the_facilitators_paragraph(processed: Path
     assert "draft" not in result.skipped  # the draft follows the edit
 
     document = docx.Document(str(session.path("draft.docx")))
-    assert paragraphs_after(document, advice.heading) == [MINE]  # in place of the lead and the sentences said
+    mine = f"{timestamp(advice.sentences[0].start)} {MINE}"  # at the moment its first sentence was said
+    assert paragraphs_after(document, advice.heading) == [mine]  # in place of the lead and the sentences said
     assert {h: paragraphs_after(document, h) for h in others} == others  # the other paragraphs as they were
     first = advice.sentences[0].line
     body = document.element.body.xml
@@ -186,7 +189,7 @@ def test_the_draft_and_the_mail_carry_the_facilitators_paragraph(processed: Path
 
     oogst.run(RunRequest(str(processed / "sessie.txt"), start="insights"))  # the insights made again: it stays
     assert session.edits().summary[key].text == MINE
-    assert paragraphs_after(docx.Document(str(session.path("draft.docx"))), advice.heading) == [MINE]
+    assert paragraphs_after(docx.Document(str(session.path("draft.docx"))), advice.heading) == [mine]
 
 
 @pytest.mark.slow
@@ -225,3 +228,114 @@ def test_a_rewritten_paragraph_is_pseudonymised_like_the_rest(tmp_path: Path) ->
     shared = Shared(pseudonyms, "nl", ["Joris", "Pieter"]).insights(apply_edits(session.insights(), edits))
     assert shared.sections is not None and shared.sections[1].text == "De groep dacht aan [Persoon 1], zijn zoon."
     assert shared.to_dict()["summary_sections"][1]["edited"] is True
+
+
+# -- every sentence at its moment: the draft, a comment on it, the pseudonymised draft ---------------------------
+def summary_paragraphs(document: docx.document.Document) -> dict[str, list[Any]]:
+    """The draft's summary paragraphs (python-docx) under each heading of it."""
+    out: dict[str, list[Any]] = {}
+    heading = None
+    for p in document.paragraphs:
+        if p.style.name == "Heading 1" and heading is not None:
+            break
+        if p.style.name == "Heading 2":
+            heading = p.text
+            out[heading] = []
+        elif heading is not None and p.text:
+            out[heading].append(p)
+    return out
+
+
+def moment_of(paragraph: Any) -> tuple[str, str | None, Any]:
+    """The moment in front of a summary paragraph: its text, the bookmark it links to (None: no link), its run."""
+    from docx.oxml.ns import qn
+
+    first = next(el for el in paragraph._p if el.tag in (qn("w:r"), qn("w:hyperlink")))
+    run = first.find(qn("w:r")) if first.tag == qn("w:hyperlink") else first
+    anchor = first.get(qn("w:anchor")) if first.tag == qn("w:hyperlink") else None
+    return "".join(t.text for t in run.iter(qn("w:t"))), anchor, run
+
+
+def written_draft(tmp_path: Path, shared: Any = None) -> tuple[Session, Oogst, str, Path]:
+    """The hand-written session with its advice paragraph rewritten, and its draft written from it."""
+    import datetime
+
+    from pipeline.review.draft import write_draft
+
+    session = write_session(tmp_path / "out")
+    oogst = Oogst(Settings(out_dir=tmp_path / "out"))
+    key = dict((p.heading, k) for k, p in shown_sections(session))["Advies"]
+    rewrite(oogst, session, key, MINE)
+    path = write_draft(session, session.turns(), apply_edits(session.insights(), session.edits()), title="Groep",
+                       date=datetime.date(2026, 3, 5), shared=shared)
+    return session, oogst, key, path
+
+
+def test_every_summary_sentence_shows_its_moment_in_the_draft_linked_to_its_turn(tmp_path: Path) -> None:
+    import datetime
+
+    from docx.oxml.ns import qn
+
+    from pipeline.review.draft import timestamp
+
+    session, _, _, path = written_draft(tmp_path)
+    document = docx.Document(str(path))
+    shown = summary_paragraphs(document)
+    turns = session.turns().turns
+    body = document.element.body.xml
+    for part in sections()[::2]:  # the paragraphs as said: the lead, then a sentence a paragraph, at its moment
+        assert [p.text for p in shown[part.heading]] == [part.lead] + [
+            f"{timestamp(s.start)} {part.said(s)}" for s in part.sentences]
+        for paragraph, sentence in zip(shown[part.heading][1:], part.sentences, strict=True):
+            text, anchor, run = moment_of(paragraph)
+            said_in = [t for t in turns if t.start <= sentence.start + 0.01][-1]  # the turn it was said in
+            assert text == timestamp(sentence.start) and anchor == f"oogst_turn_{said_in.id}"
+            assert f'w:name="{anchor}"' in body  # the appendix's turn, where Ctrl+click goes
+            assert run.find(qn("w:rPr")).find(qn("w:color")).get(qn("w:val")) == "808080"  # small and grey
+            assert run.find(qn("w:rPr")).find(qn("w:sz")).get(qn("w:val")) == "16"
+    rewritten = sections()[1]  # the facilitator's paragraph: at its first sentence's moment, no lead
+    assert [p.text for p in shown[rewritten.heading]] == [f"{timestamp(rewritten.sentences[0].start)} {MINE}"]
+    assert moment_of(shown[rewritten.heading][0])[1] == "oogst_turn_t4000"
+
+    from pipeline.review.draft import DocSpec, build_document, insights_hash
+
+    insights = apply_edits(session.insights(), session.edits())  # final.docx: no appendix, so the time unlinked
+    spec = DocSpec("Groep", datetime.date(2026, 3, 5), ("Joris",), "groep", insights_hash(insights), kind="final")
+    final = summary_paragraphs(build_document(spec, insights, None))
+    assert [moment_of(p)[:2] for p in final["Casus"][1:]] == [(timestamp(10.0), None)]
+
+
+@pytest.mark.parametrize("bookmarks", [True, False], ids=["by-bookmark", "by-text"])
+def test_a_comment_on_a_summary_sentence_or_on_the_rewritten_paragraph_lands_on_its_line(
+        tmp_path: Path, bookmarks: bool) -> None:
+    from docx_helpers import CommentSpec, add_comments
+
+    from tests.test_pseudonymise import _without_bookmarks
+
+    session, oogst, _, path = written_draft(tmp_path)
+    copy = add_comments(path, tmp_path / "back.docx", [
+        CommentSpec("De vader is boos", "Mooi samengevat", "An"),
+        CommentSpec(MINE[:40], "Klopt, zo zagen wij het ook", "Bo"),
+        CommentSpec("Ik bel dinsdag", "Wel voor vrijdag graag", "An")])
+    if not bookmarks:
+        copy = _without_bookmarks(copy, tmp_path / "stripped.docx")
+    oogst.collect(session, [copy])
+    review = json.loads(session.path("review.json").read_text(encoding="utf-8"))
+    targets = {c["text"]: (c["target"]["kind"], c["target"]["index"]) for c in review["comments"]}
+    assert targets == {"Mooi samengevat": ("summary", 1), "Klopt, zo zagen wij het ook": ("summary", 2),
+                       "Wel voor vrijdag graag": ("summary", 4)}
+
+
+def test_the_pseudonymised_draft_keeps_the_moments(tmp_path: Path) -> None:
+    from pipeline.privacy.mapping import Pseudonyms
+    from pipeline.privacy.shared import Shared
+    from pipeline.review.draft import timestamp
+
+    pseudonyms = Pseudonyms(tmp_path / "pseudonyms.json", True, "pseudonymise")
+    _, _, _, path = written_draft(tmp_path, Shared(pseudonyms, "nl", ["Joris", "Pieter", "Sanne"]))
+    shown = summary_paragraphs(docx.Document(str(path)))
+    agreements = sections()[2]
+    text = shown[agreements.heading][1].text
+    assert text.startswith(f"{timestamp(agreements.sentences[0].start)} Ik bel dinsdag (")
+    assert "Joris" not in text  # the speaker in brackets pseudonymised, the moment kept
+    assert moment_of(shown[agreements.heading][1])[1] == "oogst_turn_t6000"

@@ -91,3 +91,43 @@ def test_a_paragraph_a_rerun_dropped_is_named_and_can_be_removed(web) -> None:
     answer = post(client, f"{URL}/summary", version=version_on(page), key="abc123abc123", do="back")
     assert answer.status_code == 303 and not session.edits()
     assert "Verkenning" not in main_text(client.get(URL).text)
+
+
+def test_every_sentence_shows_its_moment_and_links_to_the_transcript_page_that_holds_it(web) -> None:
+    """A sentence said in turn 160 of 240 links to the transcript's second page (100 lines a page), at its line,
+    with its moment for the player, its time as the draft shows it; the rewritten paragraph links to its first
+    sentence's."""
+    import dataclasses
+    import html
+
+    from pipeline.core.types import Turn, Turns
+    from pipeline.review.draft import timestamp
+
+    client, _, session = web
+    turns = Turns({"S1": "Joris", "S2": "Pieter"}, tuple(Turn("S1" if n % 2 else "S2", 5.0 * n, 5.0 * n + 4,
+                                                              f"Regel {n}.") for n in range(240)))
+    session.write("turns.json", turns.to_dict())
+    late = dataclasses.replace(sections()[1].sentences[1], start=802.7, end=804.0)  # in turn 160 (800-804 s)
+    insights = session.insights()
+    parts = (insights.sections[0], dataclasses.replace(insights.sections[1], sentences=(
+        insights.sections[1].sentences[0], late)), insights.sections[2])
+    session.write("insights.json", dataclasses.replace(insights, sections=parts).to_dict())
+
+    page = client.get(URL).text
+    links = [(html.unescape(href), main_text(inner)) for href, inner in
+             re.findall(r'<a class="said" href="([^"]+)"[^>]*>(.*?)</a>', page, flags=re.S)]
+    assert links == [("/s/groep/transcript?from=0&at=10.00#t2", "0:10 De vader is boos over de cijfers."),
+                     ("/s/groep/transcript?from=0&at=40.00#t8", "0:40 Ik zou de vader uitnodigen (Pieter)."),
+                     ("/s/groep/transcript?from=100&at=802.70#t160", "13:22 Bel hem eerst (Sanne)."),
+                     ("/s/groep/transcript?from=0&at=60.00#t12", "1:00 Ik bel dinsdag (Joris).")]
+    assert timestamp(802.7) == "[13:22]"  # the second it falls in, as the draft shows it (not rounded to 13:23)
+    landed = client.get(links[2][0]).text
+    assert 'id="t160"' in landed and "Regel 160." in main_text(landed)  # the link lands on the line's page
+
+    key = section_keys(parts)[1]
+    assert post(client, f"{URL}/summary", version=version_on(page), key=key, do="save",
+                text=MINE).status_code == 303
+    moment = re.search(rf'id="p-{key}".*?<a class="said moment" href="([^"]+)"[^>]*>(.*?)</a>',
+                       client.get(URL).text, flags=re.S)
+    assert moment and (html.unescape(moment[1]), main_text(moment[2])) == (
+        "/s/groep/transcript?from=0&at=40.00#t8", "▶ 0:40")

@@ -63,6 +63,12 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def moment(seconds: float) -> str:
+    """A moment of the conversation as m:ss, or h:mm:ss from an hour on, cut to the second it falls in like the
+    draft's `[mm:ss]` (`review.draft.timestamp`): a sentence reads the same time on the page and in the draft."""
+    return clock(max(0, int(seconds)))
+
+
 def texts(language: str | None, section: str) -> Mapping[str, str]:
     """The fixed texts of one part of Oogst (a section of `texts/<language>.toml`: draft, mail, web, messages, …) in
     the language `text_language` picks; read once per language."""

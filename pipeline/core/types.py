@@ -249,6 +249,10 @@ class Turns:
         """The display name of a speaker label (the label itself when it has none)."""
         return self.speakers.get(label) or label
 
+    def at(self, seconds: float) -> int | None:
+        """The index of the turn said at a moment: the last to start by then (a word may start a hair early)."""
+        return ([n for n, t in enumerate(self.turns) if t.start <= seconds + 0.01] or [0])[-1] if self.turns else None
+
     def to_dict(self) -> dict[str, Any]:
         return {"speakers": dict(self.speakers), **self.extra,
                 **({"corrected": list(self.corrected)} if self.corrected else {}),

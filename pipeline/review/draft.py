@@ -9,6 +9,10 @@ when they save:
   `oogst_action_<i>_<col>`, `oogst_missing`, `oogst_turn_<turn id>`, ...), so a comment maps to its insight even when
   LibreOffice renumbers comment ids.
 
+A moment of the conversation is shown as `[mm:ss]` (`timestamp`; a quote's after it, as text); a series' earlier
+action's and every summary sentence's link to their turn's bookmark in the transcript appendix (`add_moment`), the
+sentence's small and grey in front of it.
+
 Words the recogniser was unsure of (`DoubtfulWords`, from the session's transcript.json) are shown grey with a
 dotted underline in the top 7, the actions and the transcript appendix, explained by one line under the review
 note. Only the run properties change: the text, and so the review's matching by text, stays the same.
@@ -28,7 +32,7 @@ from xml.sax.saxutils import escape
 from pipeline.core.language import format_date, texts
 from pipeline.core.layers import is_added
 from pipeline.core.session import DRAFT, Session, atomic_write_bytes, cache_key
-from pipeline.core.types import TOP_N, Action, Insight, Insights, Recognised, Turns
+from pipeline.core.types import TOP_N, Action, Insight, Insights, Recognised, SummarySection, Turns
 from pipeline.review.doubt import Doubt, DoubtfulWords
 from pipeline.review.sections import add_phase_timeline, add_speaking_time, header_table, percent
 
@@ -93,6 +97,21 @@ def quote_text(quote: Any) -> str:
     return f"\u201c{quote.text.strip()}\u201d \u2013 {quote.speaker} {timestamp(quote.start)}"
 
 
+def summary_lines(part: SummarySection, lines: int) -> list[tuple[int, float | None, str]]:
+    """A summary paragraph as the draft shows it, a paragraph per sentence said: (its line in `summary`, 1..`lines`,
+    its bookmark; its moment; its text); the facilitator's paragraph in one piece on its first sentence's line and
+    at that moment (line 0 and no moment when it holds none)."""
+    said = [(s.line, s) for s in part.sentences if s.line is not None and 0 < s.line <= lines]
+    if part.written is None:
+        return [(line, s.start, part.said(s)) for line, s in said]
+    return [(said[0][0], said[0][1].start, part.written) if said else (0, None, part.written)]
+
+
+def summary_line_text(moment: float | None, text: str) -> str:
+    """A summary line's paragraph text in the draft: `[mm:ss] text`."""
+    return text if moment is None else f"{timestamp(moment)} {text}"
+
+
 # -- low-level WordprocessingML helpers ------------------------------------------------------------------------
 class _Bookmarks:
     """Hands out bookmark ids; a bookmark may span several paragraphs."""
@@ -128,6 +147,47 @@ class _Bookmarks:
 
     def wrap(self, paragraph: Paragraph, name: str) -> None:
         self.end(paragraph, self.start(paragraph, name))
+
+
+def add_moment(paragraph: Paragraph, seconds: float, turn: str | None, *, quiet: bool = False) -> None:
+    """A moment of the conversation as the draft shows it (`[mm:ss]`, `timestamp`): a link to its turn in the
+    transcript appendix (bookmark `oogst_turn_<id>`, Ctrl+click in Word) when `turn` is given, else plain text.
+
+    Args:
+        quiet: small and grey, not underlined, followed by a space: a moment in front of running text (the
+            summary's sentences) that a reader can pass over.
+    """
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    run = OxmlElement("w:r")
+    rpr = OxmlElement("w:rPr")
+    color = OxmlElement("w:color")
+    color.set(qn("w:val"), "808080" if quiet else "1F4E79")
+    rpr.append(color)
+    if quiet:
+        for tag in ("w:sz", "w:szCs"):
+            size = OxmlElement(tag)
+            size.set(qn("w:val"), "16")  # 8 pt
+            rpr.append(size)
+    elif turn is not None:
+        underline = OxmlElement("w:u")
+        underline.set(qn("w:val"), "single")
+        rpr.append(underline)
+    run.append(rpr)
+    text = OxmlElement("w:t")
+    text.set(qn("xml:space"), "preserve")
+    text.text = timestamp(seconds)
+    run.append(text)
+    if turn is None:
+        paragraph._p.append(run)
+    else:
+        link = OxmlElement("w:hyperlink")
+        link.set(qn("w:anchor"), f"{BOOKMARK_PREFIX}turn_{turn}")
+        link.append(run)
+        paragraph._p.append(link)
+    if quiet:
+        paragraph.add_run(" ")
 
 
 def _add_field(paragraph: Paragraph, instruction: str) -> None:
@@ -330,28 +390,32 @@ def build_document(spec: DocSpec, insights: Insights, turns: Turns | None,
         for i, line in enumerate(spec.changes, start=1):
             marks.wrap(doc.add_paragraph(line, style="List Bullet"), f"{BOOKMARK_PREFIX}change_{i}")
 
+    appendix = turns is not None and bool(turns.turns)
+
+    def turn_at(seconds: float) -> str | None:
+        """The id of the appendix turn said at that moment (None without an appendix: final.docx)."""
+        n = turns.at(seconds) if turns is not None and appendix else None
+        return (turns.turns[n].id or None) if turns is not None and n is not None else None
+
     if insights.summary:
         marks.wrap(doc.add_heading(lab["summary"], level=1), f"{BOOKMARK_PREFIX}section_summary")
-        shown = set()
+        shown: set[int] = set()
         themes = {i.title: i.rank for i in insights.insights}
         for part in insights.sections or ():  # the summary as paragraphs: a phase or a theme each
             heading = doc.add_heading(part.heading, level=2)
             if part.phase is None and part.heading in themes:  # a comment on a theme's heading is about its insight
                 marks.wrap(heading, f"{BOOKMARK_PREFIX}insight_{themes[part.heading]}_theme")
-            lines = [s.line for s in part.sentences if s.line is not None and 0 < s.line <= len(insights.summary)]
-            if part.written is not None:  # the facilitator's paragraph in its place, a comment on it on its 1st line
-                shown.update(lines)
-                paragraph = doc.add_paragraph(part.written)
-                if lines:
-                    marks.wrap(paragraph, f"{BOOKMARK_PREFIX}summary_{lines[0]}")
-                continue
-            if part.lead:
+            shown.update(s.line for s in part.sentences if s.line is not None)
+            if part.lead and part.written is None:
                 doc.add_paragraph().add_run(part.lead).italic = True
-            for said in part.sentences:
-                if said.line is None or not 0 < said.line <= len(insights.summary):
-                    continue
-                shown.add(said.line)
-                marks.wrap(doc.add_paragraph(part.said(said)), f"{BOOKMARK_PREFIX}summary_{said.line}")
+            # a paragraph per sentence said, each after its moment; the facilitator's paragraph in one piece
+            for number, moment_at, text in summary_lines(part, len(insights.summary)):
+                paragraph = doc.add_paragraph()
+                if moment_at is not None:
+                    add_moment(paragraph, moment_at, turn_at(moment_at), quiet=True)
+                paragraph.add_run(text)
+                if number:  # a comment on the facilitator's paragraph goes to its first sentence's line
+                    marks.wrap(paragraph, f"{BOOKMARK_PREFIX}summary_{number}")
         for i, line in enumerate(insights.summary, start=1):
             if i not in shown:  # a summary without sections (made before them), or a line no section holds
                 marks.wrap(doc.add_paragraph(line), f"{BOOKMARK_PREFIX}summary_{i}")

@@ -128,6 +128,11 @@ def _expected_texts(insights: Insights) -> list[tuple[str, Target]]:
         expected += [(normalise(docx_draft.quote_text(q)), target) for q in insight.quotes[:2]]
     for i, sentence in enumerate(insights.summary, start=1):
         expected.append((normalise(sentence), Target("summary", i, "text")))
+    for part in insights.sections or ():  # the summary's lines as the draft shows them: after their moment
+        for line, moment, text in docx_draft.summary_lines(part, len(insights.summary)):
+            if line:
+                shown = docx_draft.summary_line_text(moment, text)
+                expected.append((normalise(shown), Target("summary", line, "text")))
     for i, action in enumerate(insights.actions, start=1):
         expected.append((normalise(action.text), Target("action", i, "text")))
     return expected

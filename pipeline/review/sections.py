@@ -15,6 +15,7 @@ and a table of the phases with their times and lengths, when the session has pha
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,8 +76,31 @@ def percent(share: float) -> str:
     return f"{round(share * 100)} %"
 
 
+@functools.cache
+def fallback_fonts() -> tuple[str, ...]:
+    """Font families matplotlib tries after DejaVu Sans for a glyph it lacks, such as an emoji in a participant's
+    name (a box otherwise, with a "Glyph missing" warning): Symbola when fontconfig has it (`make sysdeps`)."""
+    import shutil
+    import subprocess
+
+    from matplotlib import font_manager
+
+    if shutil.which("fc-match") is None:
+        return ()
+    try:
+        found = subprocess.run(["fc-match", "-f", "%{file}", "Symbola"], capture_output=True, text=True,
+                               timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    if "symbola" not in found.lower():  # fontconfig's nearest match: another font, so no Symbola
+        return ()
+    font_manager.fontManager.addfont(found)  # installed after matplotlib cached its font list
+    return ("Symbola",)
+
+
 def chart_png(times: list[SpeakingTime], language: str) -> bytes:
     """A horizontal bar chart of minutes (seconds, for a short talk) spoken per person, largest on top, as PNG."""
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # off-screen: no display, no pyplot state
     from matplotlib.figure import Figure
 
@@ -84,18 +108,19 @@ def chart_png(times: list[SpeakingTime], language: str) -> bytes:
     names = [p.name for p in times][::-1]
     in_minutes = max(p.seconds for p in times) >= 120
     minutes = [p.seconds / (60 if in_minutes else 1) for p in times][::-1]
-    figure = Figure(figsize=(6.0, 0.45 * len(times) + 1.0), dpi=150)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    bars = axes.barh(names, minutes, color="#4472C4")
-    top = max(minutes, default=0.0) or 1.0
-    for bar, person in zip(bars, times[::-1], strict=True):
-        axes.text(bar.get_width() + top * 0.01, bar.get_y() + bar.get_height() / 2, percent(person.share),
-                  va="center", fontsize=9)
-    axes.set_xlim(0, top * 1.15)
-    axes.set_xlabel(lab["axis"] if in_minutes else lab["axis_seconds"])
-    axes.spines[["top", "right"]].set_visible(False)
-    return png_bytes(figure)
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans", *fallback_fonts()]}):  # names are drawn in it
+        figure = Figure(figsize=(6.0, 0.45 * len(times) + 1.0), dpi=150)
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        bars = axes.barh(names, minutes, color="#4472C4")
+        top = max(minutes, default=0.0) or 1.0
+        for bar, person in zip(bars, times[::-1], strict=True):
+            axes.text(bar.get_width() + top * 0.01, bar.get_y() + bar.get_height() / 2, percent(person.share),
+                      va="center", fontsize=9)
+        axes.set_xlim(0, top * 1.15)
+        axes.set_xlabel(lab["axis"] if in_minutes else lab["axis_seconds"])
+        axes.spines[["top", "right"]].set_visible(False)
+        return png_bytes(figure)
 
 
 def add_speaking_time(doc: DocxDocument, turns: Turns, language: str,

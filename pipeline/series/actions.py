@@ -168,30 +168,6 @@ def _day(iso: str | None, language: str) -> str:
         return ""
 
 
-def _add_internal_link(paragraph: Paragraph, text: str, bookmark: str) -> None:
-    """A link to a bookmark in the same document (Ctrl+click in Word), blue and underlined."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    link = OxmlElement("w:hyperlink")
-    link.set(qn("w:anchor"), bookmark)
-    run = OxmlElement("w:r")
-    rpr = OxmlElement("w:rPr")
-    color = OxmlElement("w:color")
-    color.set(qn("w:val"), "1F4E79")
-    underline = OxmlElement("w:u")
-    underline.set(qn("w:val"), "single")
-    rpr.append(color)
-    rpr.append(underline)
-    run.append(rpr)
-    t = OxmlElement("w:t")
-    t.set(qn("xml:space"), "preserve")
-    t.text = text
-    run.append(t)
-    link.append(run)
-    paragraph._p.append(link)
-
-
 def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], language: str,
                     shown: Callable[[str], str] = str, named: Callable[[str], str] = str
                     ) -> Callable[[DocxDocument, Callable[[Paragraph, str], None]],
@@ -207,7 +183,7 @@ def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], lan
     def add(doc: DocxDocument, mark: Callable[[Paragraph, str], None]) -> None:
         from docx.shared import Cm
 
-        from pipeline.review.draft import timestamp
+        from pipeline.review.draft import add_moment
 
         mark(doc.add_heading(lab["heading"], level=1), "section_carried")
         doc.add_paragraph(lab["intro"])
@@ -228,7 +204,7 @@ def carried_section(actions: list[OpenAction], mentions: dict[str, Mention], lan
             if mention is None:
                 last.add_run(lab["not_mentioned"])
             else:
-                _add_internal_link(last, timestamp(mention.start), f"oogst_turn_{mention.turn}")
+                add_moment(last, mention.start, mention.turn)
                 last.add_run(f" {named(mention.speaker)}: \u201c{shown(_snippet(mention.text))}\u201d").italic = True
             mark(last, f"{row_id}_4")
         table.autofit = False

@@ -33,6 +33,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from pipeline.core.errors import ConfigError, Message, OogstError
 from pipeline.core.language import SUPPORTED, texts
 from pipeline.core.language import clock as language_clock
+from pipeline.core.language import moment as language_moment
 from pipeline.core.lock import SessionBusyError
 from pipeline.core.session import FACILITATOR, Session
 from pipeline.core.settings import Settings
@@ -124,7 +125,30 @@ def clock(seconds: float | None) -> str:
     return language_clock(seconds)
 
 
-_env.filters["clock"] = clock
+def moment(seconds: float | None) -> str:
+    """A moment of the conversation as m:ss or h:mm:ss, as the draft shows it (`language.moment`)."""
+    return "" if seconds is None else language_moment(seconds)
+
+
+_env.filters["clock"] = clock  # a duration
+_env.filters["moment"] = moment  # a moment of the conversation
+
+PAGE_TURNS = 100  # transcript lines per page: a 2-hour session's page stays small and fast
+
+
+def page_of(n: int) -> int:
+    """The first line of the transcript page that shows line `n`."""
+    return n - n % PAGE_TURNS
+
+
+def moment_href(session: str, n: int, seconds: float | None = None) -> str:
+    """Where a moment of a session is shown: its transcript page, at line `n` (the turn said then); with `seconds`,
+    the page's player (when it has the recording) plays from that moment."""
+    at = f"&at={max(0.0, seconds):.2f}" if seconds is not None else ""
+    return f"/s/{session}/transcript?from={page_of(n)}{at}#t{n}"
+
+
+_env.globals["moment_href"] = moment_href
 
 
 def config(request: Request) -> WebConfig:

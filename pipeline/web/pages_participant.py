@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.core.language import clock, format_date, texts
+from pipeline.core.language import format_date, texts
 from pipeline.core.session import Session
 from pipeline.core.types import TOP_N
 from pipeline.review.answers import Invitation, existing_store
@@ -131,7 +131,7 @@ async def participant_page(request: Request) -> Response:
     show = shown(session)  # the facilitator's opt-ins: the quoted lines, the group's answers
     group = group_answers(store, invitation.session, invitation.version, invitation.participant) if show["group"] \
         else {}
-    html = _env.get_template("participant.html").render(show=show, group=group, clock=clock,
+    html = _env.get_template("participant.html").render(show=show, group=group,
         lang=language, p=words, name=invitation.participant, insights=insights, answers=answers, csrf=csrf,
         csrf_field=CSRF_FIELD, token=token, top=min(TOP_N, len(insights.insights)), item_of=item_of,
         saved=request.query_params.get("saved"), title=title, carried=carried,

@@ -17,12 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pipeline.core.language import clock
+from pipeline.core.language import moment
 from pipeline.jobs.search import NO_WORKER, MeaningAsks, answer_within, meaning_asks
 from pipeline.search.index import Hit
 from pipeline.series.store import known_series
-from pipeline.web.app import PageError, config, in_thread, oogst, page, render
-from pipeline.web.pages_session import PAGE_TURNS
+from pipeline.web.app import PageError, config, in_thread, moment_href, oogst, page, render
 
 MAX_QUERY = 200
 
@@ -40,13 +39,12 @@ def link(hit: Hit) -> str:
     if hit.kind == "turn":
         if not hit.ref.isdigit():
             return f"/s/{hit.session}/transcript?turn={quote(hit.ref)}#turn-{quote(hit.ref)}"
-        n = int(hit.ref)  # a line's number (an index made before turn ids, until it is refreshed)
-        return f"/s/{hit.session}/transcript?from={n - n % PAGE_TURNS}#t{n}"
+        return moment_href(hit.session, int(hit.ref))  # a line's number (an index made before turn ids)
     return f"/s/{hit.session}/insights#{'i' if hit.kind == 'insight' else 'a'}-{hit.ref}"
 
 
 def shown(hits: list[Hit]) -> list[dict[str, Any]]:
-    return [{"hit": h, "href": link(h), "parts": h.parts(), "when": clock(h.start) if h.start is not None else ""}
+    return [{"hit": h, "href": link(h), "parts": h.parts(), "when": moment(h.start) if h.start is not None else ""}
             for h in hits]
 
 

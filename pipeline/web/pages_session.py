@@ -18,7 +18,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from pipeline.core.errors import EditConflict, InputError, SessionError
-from pipeline.core.language import clock, texts
+from pipeline.core.language import moment, texts
 from pipeline.core.layers import correction_of, key_time, text_key
 from pipeline.core.replace import shown_texts
 from pipeline.core.session import (
@@ -36,7 +36,18 @@ from pipeline.core.types import TOP_N, Insight, Insights, Recognised, Turns
 from pipeline.service import Edit
 from pipeline.speakers.clips import heard_words, ready_clips, speaker_rows
 from pipeline.speakers.per_turn import split_ids
-from pipeline.web.app import PageError, form, in_thread, oogst, page, render, session_of, version_of
+from pipeline.web.app import (
+    PAGE_TURNS,
+    PageError,
+    form,
+    in_thread,
+    oogst,
+    page,
+    page_of,
+    render,
+    session_of,
+    version_of,
+)
 from pipeline.web.pages_sessions import conflict_page, session_info
 
 log = logging.getLogger(__name__)
@@ -152,7 +163,6 @@ async def name_speakers(request: Request) -> Response:
     return RedirectResponse(f"/s/{session.name}/speakers?saved=1", status_code=303)
 
 
-PAGE_TURNS = 100  # transcript lines per page: a 2-hour session's page stays small and fast
 
 
 def speaker_form(session: Session) -> dict[str, Any]:
@@ -197,11 +207,6 @@ def transcript_lines(session: Session, first: int = 0, last: int | None = None,
                       "original": correction.get("original") if correction else None,
                       "replaced": plain[n - first] if plain[n - first] != text else None})
     return lines
-
-
-def page_of(n: int) -> int:
-    """The first line of the transcript page that shows line `n`."""
-    return n - n % PAGE_TURNS
 
 
 async def transcript(request: Request) -> Response:
@@ -250,7 +255,7 @@ async def correct_line(request: Request) -> Response:
         if line is None:
             raise PageError("line_gone", 409) from None
         return conflict_page(request, session, exc, data, back=f"/s/{session.name}/transcript?from={page_of(n)}#t{n}",
-                             rows=[{"what": f"{clock(line['start'])} {line['speaker']}", "theirs": line["text"],
+                             rows=[{"what": f"{moment(line['start'])} {line['speaker']}", "theirs": line["text"],
                                     "yours": data.get("text", "")}])
     return RedirectResponse(f"/s/{session.name}/transcript?from={page_of(n)}&saved=1#t{n}", status_code=303)
 
@@ -268,7 +273,7 @@ def source_line(turns: Turns, insight: Insight) -> int | None:
     quote = max(insight.quotes, key=lambda q: len(said & set(re.findall(r"\w+", q.text.lower()))), default=None)
     if quote is None:
         return None
-    return max(0, bisect.bisect_right([turn.start for turn in turns.turns], quote.start + 0.01) - 1)
+    return turns.at(quote.start)
 
 
 def insight_items(current: Insights, recognition: Recognised | None = None,

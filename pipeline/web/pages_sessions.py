@@ -284,18 +284,17 @@ def progress_state(request: Request, session: Session) -> dict[str, Any]:
 
 
 def summary_view(session: Session) -> list[dict[str, Any]]:
-    """The summary's paragraphs for the overview page, each sentence linked to its transcript line; one the
-    facilitator rewrote (`paragraphs`) shows their text, linked to the moment its first sentence was said."""
-    import bisect
-
+    """The summary's paragraphs for the overview page, each sentence with its moment and transcript line (`turn`,
+    for `moment_href`); one the facilitator rewrote (`paragraphs`) shows their text, at the moment its first
+    sentence was said."""
     from pipeline.paragraphs import shown_sections
 
     if not (session.has(INSIGHTS) and session.has(TURNS)):
         return []
-    starts = [t.start for t in session.turns().turns]
+    turns = session.turns()
 
     def turn(start: float) -> int:
-        return max(bisect.bisect_right(starts, start + 0.01) - 1, 0)
+        return turns.at(start) or 0
 
     return [{"key": key, "heading": part.heading, "lead": part.lead, "text": part.text, "said": part.said_text,
              "edited": part.written is not None,

@@ -111,6 +111,20 @@ function playFromLines() {
   }));
 }
 
+function playFromLink() {
+  // A link to a moment (`moment_href`: ...?at=SECONDS#tN, from the summary on the overview page): the player
+  // starts there. A browser that refuses to play unasked still has it at that moment for the play button.
+  const player = document.getElementById("player");
+  const at = parseFloat(new URLSearchParams(location.search).get("at"));
+  if (!player || !(at >= 0)) return;
+  const go = () => {
+    player.currentTime = at;
+    const playing = player.play();
+    if (playing && playing.catch) playing.catch(() => {});
+  };
+  if (player.readyState >= 1) go(); else player.addEventListener("loadedmetadata", go, {once: true});
+}
+
 function markCurrentTab() {
   document.querySelectorAll(".tabs a").forEach(a => { if (a.getAttribute("href") === location.pathname) a.setAttribute("aria-current", "page"); });
 }
@@ -205,4 +219,4 @@ function autosave() {
 // A page from the back/forward cache would show the session as it was before a send or a delete: ask again.
 window.addEventListener("pageshow", ev => { if (ev.persisted) location.reload(); });
 
-document.addEventListener("DOMContentLoaded", () => { watchProgress(); dragAndDrop(); uploadWithProgress(); playFromLines(); markCurrentTab(); submitOnce(); showProblem(); watchMeaning(); autosave(); });
+document.addEventListener("DOMContentLoaded", () => { watchProgress(); dragAndDrop(); uploadWithProgress(); playFromLines(); playFromLink(); markCurrentTab(); submitOnce(); showProblem(); watchMeaning(); autosave(); });
