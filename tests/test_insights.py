@@ -534,8 +534,8 @@ def test_a_contracted_verb_is_no_part_of_a_title() -> None:
 
 def _ranked(turn_of: list[int], starts: list[float], substance: list[float], calibrated: bool, top: int = 7
             ) -> list[int]:
-    """The chosen seeds of `Analysis.select` over candidates that differ only in where (turn, time) they were said
-    and in their substance score (and lesson cue), none of one theme."""
+    """The chosen seeds of `Analysis.select` over candidates that differ only in when they were said and in their
+    substance score (and lesson cue), none of one theme."""
     import numpy as np
 
     from pipeline.insights.features import SentenceFeatures
@@ -552,20 +552,6 @@ def _ranked(turn_of: list[int], starts: list[float], substance: list[float], cal
                         centrality=np.zeros(n), substance=np.array(substance), margin=np.zeros(n),
                         calibrated=calibrated, parsed=True)
     return analysis.select(top, None, 0.0, set())[0]
-
-
-def test_a_top_7_takes_one_point_per_turn() -> None:
-    """Two sentences one speaker said right after each other in one turn make one point: the top 7 takes the better
-    one (Dutch); far apart in one long turn (a monologue) both may rank; English keeps its fitted MMR."""
-    # 0 and 1, the best two: one turn, 5 s apart; 2: that turn again, 10 minutes later; 3..11: other turns.
-    turns = [0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
-    starts = [100.0, 105.0, 700.0, 200.0, 300.0, 400.0, 500.0, 600.0, 800.0, 900.0, 1000.0, 1100.0]
-    substance = [1.0, 0.98, 0.9, 0.6, 0.55, 0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2]
-    chosen = _ranked(turns, starts, substance, calibrated=False)
-    assert 0 in chosen and 1 not in chosen
-    assert 2 in chosen
-    assert len(chosen) == 7
-    assert {0, 1, 2} <= set(_ranked(turns, starts, substance, calibrated=True))
 
 
 def test_the_opening_and_closing_minutes_weigh_less() -> None:
