@@ -13,7 +13,7 @@ Packages and modules, each part importing only those listed before it (see READM
               openai_whisper), isolated (the worker's recogniser in a child process: a stop kills it)
     speakers  diarize, clustering, names, clips, per_turn
     insights  nlp, features, ranking, titles, phrases, clauses, readings, actions, duedates, aboutness, confidence,
-              extract, phases, summary, methods
+              extract, phases, summary, methods, recognise
     privacy   mapping, detect, spoken, lists, lexicon, names, context, shared
     llm       transport, prompts, grounding, masking, backend
     review    draft, doubt, sections, ooxml, interpret, aggregate, final, versions, answers, browser,

@@ -297,6 +297,10 @@ COMMITMENTS = [
     ("Ik neem de formulieren mee naar mijn eigen teamoverleg, woensdag.", "Sanne", "woensdag"),  # "eigen": a goal
     ("Ik neem het voorstel mee naar de klassenraad van maandag.", "Sanne", "klassenraad van maandag"),
     ("Wacht, nog één ding: ik mail morgen de roosters naar Pieter.", "Sanne", "morgen"),  # "wacht" holds the floor
+    ("Op de zesde bel ik haar.", "Sanne", "Op de zesde"),  # a day of the month: no noun after the ordinal
+    ("Ik stuur het je voor de twaalfde.", "Sanne", "voor de twaalfde"),
+    ("Pieter, jij gaat morgen de ouders bellen.", "Pieter", "morgen"),  # a task handed over
+    ("Dan vraag ik Pieter of hij de planning wil maken.", "Sanne", None),  # asking someone else: the next step
 ]
 NOT_COMMITMENTS = [
     "Ik bel altijd eerst de ouders voordat ik iets doe.",  # a habit
@@ -348,6 +352,15 @@ NOT_COMMITMENTS = [
     "Ik zorg altijd dat de koffie klaarstaat.",  # a habit
     "En dan bel ik de directeur om drie uur 's nachts. Nee, grapje.",  # a joke taken back
     "Morgen mail ik het hele bestuur een gedicht... nee, dat neem ik terug.",
+    "Ik wil graag terugblikken op de vierde sessie van het project.",  # a meeting's number, not the 4th
+    "Ik vul het formulier nu even voor je in, en volgende week doen we het samen.",  # "het": the act of the moment
+    "Fatima, je moet haar morgen echt even bellen.",  # advice to the one addressed
+    "Joris, jij gaat morgen gewoon dat gesprek aan.",
+    "Ik neem mee dat ik eerst moet luisteren, voor ik ga adviseren.",  # "voor ik": a conjunction, not a clause
+    'Zeg "ik stuur het je vrijdag".',  # words to say, framed by a quote
+    "Sindsdien bel ik de ouders op maandag zelf.",  # a habit since then
+    "Dan vraag ik jullie of iedereen het formulier wil invullen.",  # asked of those present, in the meeting
+    "Ja, ik loop wel.",  # a verb of motion without a goal
 ]
 
 
@@ -408,6 +421,10 @@ def test_what_the_conversation_adds_to_the_parse(frog: Frog) -> None:
     assert actions(("Pieter", "Zal ik de notulen maken?"), ("Sanne", "Nee hoor, dat doet Joris al.")) == []
     assert actions(("Sanne", "Wil je haar morgen zelf bellen?"), ("Joris", "Ja, dat vind ik een mooie vraag.")) == []
     assert actions(("Sanne", "Joris, wil je reageren op de adviezen?"), ("Joris", "Ja.")) == []  # now, in the meeting
+    assert actions(("Sanne", "Zou je niet eerst met je teamleider overleggen?"), ("Joris", "Ja, goed punt.")) == []
+    assert actions(("Sanne", "Wie brengt er vandaag een casus in?"), ("Joris", "Ik wil wel.")) == []  # the meeting's
+    assert actions(("Sanne", "Wie brengt de volgende keer een casus in?"), ("Joris", "Ik wil wel.")) == [
+        ("Joris", "de volgende keer")]
     # a verbless addition names the time of the commitment before it
     assert actions(("Joris", "Dan stuur ik jullie het overzicht. Na de kerstvakantie, als alles klaar is.")) == [
         ("Joris", "Na de kerstvakantie")]

@@ -114,3 +114,22 @@ def test_the_verb_begin_is_not_the_start_of_a_week() -> None:
 def test_an_ordinal_after_other_words() -> None:
     assert due_date("voor de volgende bijeenkomst op de 12e", WEDNESDAY, "nl") == datetime.date(2026, 12, 12)
     assert due_date("before the next meeting on the 12th", WEDNESDAY, "en") == datetime.date(2026, 12, 12)
+
+
+@pytest.mark.parametrize(("text", "words", "iso"), [
+    # a day of the month after a deadline's preposition
+    ("Ik stuur het voor de twaalfde.", "voor de twaalfde", "2026-12-12"),
+    ("Uiterlijk de 3e lever ik het in.", "Uiterlijk de 3e", "2026-12-03"),
+    # a meeting by its number is a time said, but no day
+    ("Ik lees het vóór sessie zeven.", "vóór sessie zeven", None),
+    ("Ik lees het voor de derde bijeenkomst.", "voor de derde bijeenkomst", None),
+])
+def test_a_day_of_the_month_and_a_meeting_by_its_number(text: str, words: str, iso: str | None) -> None:
+    assert said(text, "nl") == (words, iso)
+
+
+def test_an_ordinal_before_its_noun_is_no_day() -> None:
+    """The parse (Frog's tags, passed as (ordinal, noun) pairs) tells "op de zesde sessie" from "op de zesde"."""
+    assert due_expression("Ik kijk terug op de zesde sessie met het team.", "nl", {("zesde", "sessie")}) is None
+    assert due_expression("Op de zesde bel ik haar.", "nl", {("zesde", "sessie")}) == "Op de zesde"
+    assert due_date("vóór de zesde sessie", WEDNESDAY, "nl") is None

@@ -15,7 +15,8 @@ Donderdag print ik een nieuw kaartje") and of the request otherwise ("Ja, doe ik
 questions nobody accepted, a request or a "yes" inside a hypothetical ("ik zou zeggen: wil je ...?"), an answer that
 only judges ("Ja, die vind ik mooi"), expectations about others ("ik ga ervan uit dat hij belt"), the past,
 hypotheticals, habits, takeaways ("dat neem ik mee"), meeting procedure ("X brengt een casus in"), a joke taken back
-("... Nee, grapje.") and a task of someone who is not in the meeting. With the parse, a question that hands a task
+("... Nee, grapje.") and a task of someone who is not in the meeting. With the parse, the first half of a
+conversation (cases and stories) gives only commitments that name a day. With the parse, a question that hands a task
 to a participant by name ("Dan mailt Yvonne ...?") is a request to her; her "Dat doe ik vandaag nog" after a task
 given by name, and a "Dan ..." going on from the plan just said, are that same action.
 
@@ -35,7 +36,7 @@ from pipeline.core.types import Action
 from pipeline.insights.clauses import Rules, Token, commitment, rules
 from pipeline.insights.duedates import DUE, due_date, due_expression
 from pipeline.insights.nlp import CLOSING_PROMPT, Sentence, lexicon
-from pipeline.insights.readings import ParsedSentence, Reading, parsed_commitment, read_parsed
+from pipeline.insights.readings import ParsedSentence, Reading, attributive_ordinals, parsed_commitment, read_parsed
 
 __all__ = ["DUE", "due_expression", "extract_actions"]
 
@@ -86,9 +87,12 @@ class _Talk:
 
     def __post_init__(self) -> None:
         self._parsed: dict[int, ParsedSentence | None] = {}
+        # ordinals Frog read before their noun anywhere in the talk ("de zesde sessie"): not a day of the month
+        self.attributive = frozenset().union(*(attributive_ordinals(s.parsed) for s in self.sentences
+                                               if s.parsed is not None and self.lang == "nl"))
         # The closing round and the round of plans come in the second half of a conversation (what is asked in the
         # opening, "wat neem je mee van de vorige keer?", opens neither).
-        half = len(self.sentences) // 2
+        half = self.half = len(self.sentences) // 2
         self.closing = next((k for k, s in enumerate(self.sentences)
                              if k >= half and s.is_question and self._closing_prompt(s)), len(self.sentences))
         prompts = [re.compile(p, re.IGNORECASE) for p in lexicon(self.lang)["actions"].get("plan_prompt", [])]
@@ -123,7 +127,7 @@ class _Talk:
         return [j for j in range(max(0, k - 40), min(len(self.sentences), k + 40)) if self.sentences[j].turn == turn]
 
     def due(self, text: str) -> str | None:
-        return due_expression(text, self.lang)
+        return due_expression(text, self.lang, self.attributive)
 
     def afterthought(self, k: int) -> str | None:
         """The day said in a verbless addition right after sentence k in its turn ("Dan stuur ik jullie de
@@ -187,7 +191,10 @@ class _Talk:
             dated = self.due(sentence.text) is not None or self.afterthought(k) is not None
             reading = parsed_commitment(parsed, dated=dated, follows_plan=follows_plan,
                                         answers=answers, planning=self.planning(k), closing=k > self.closing)
-            if reading is None:
+            if reading is None or (k < self.half and not dated):
+                # The first half of a conversation tells cases and stories; a commitment made there names its day
+                # ("Ik stuur het je morgen"): "Als er niemand thuis is, bellen we" is how it goes (on the tune set
+                # every annotated Dutch action is in the second half)
                 return None
             if reading.who == "name" and reading.name and reading.name.split()[0].lower() not in self.is_name.known:
                 return None  # "Bouke werkt in hetzelfde gebouw": an action point is owned by someone in the meeting
@@ -247,6 +254,12 @@ class _Talk:
         uitzoeken?") still asks; a condition in the past ("als je haar was") does not."""
         text, parsed = self.sentences[k].text, self.parsed(k)
         kinds = ["expectation", "past", "takeaway", "immediate"] + ([] if open_call else ["procedure"])
+        day = self.due(text)
+        if parsed is not None and any(c.negated for c in parsed.clauses):
+            return True  # "Zou je niet eerst met Evert afstemmen?": a suggestion, not a request
+        if open_call and self.r.matches("procedure", text) and day and day.lower() in lexicon("nl")["actions"][
+                "today_words"]:
+            return True  # "Wie brengt er vandaag een casus in?": the meeting's own course, not "de volgende keer"
         if parsed is None:
             kinds.append("hypothetical")
         elif parsed.counterfactual:

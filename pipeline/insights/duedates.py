@@ -1,7 +1,8 @@
 """When an action is due: the time expression as spoken ("voor vrijdag") and, given the session date, the ISO date.
 
 Dates are resolved by a small grammar (`due_date`) only where the words fix one day: a calendar date ("1 maart",
-"donderdag 3 december", "op de veertiende", "the 3rd of March") is the next such date; a weekday the first such day
+"donderdag 3 december", "op de veertiende", "voor de twaalfde", "the 3rd of March"; not an ordinal before its noun:
+"vóór de zesde sessie") is the next such date; a weekday the first such day
 after the session ("dinsdag" said on a Tuesday is a week later), or the one in the week said ("volgende week
 dinsdag", "dinsdag volgende week"), or that many weeks after the first ("dinsdag over een week", "a week from
 Tuesday"); "morgen"/"tomorrow", "overmorgen" and "vandaag"/"vanavond"/"today" count from the session; the edge of a
@@ -20,6 +21,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
+from collections.abc import Collection
 
 from pipeline.core.language import MONTHS, WEEKDAYS, text_language
 from pipeline.insights.nlp import lexicon
@@ -54,15 +56,30 @@ _ENGLISH_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 
                      "eighth": 8, "ninth": 9, "tenth": 10}
 
 
-def due_expression(text: str, language: str) -> str | None:
+def due_expression(text: str, language: str, attributive: Collection[tuple[str, str]] = ()) -> str | None:
     """The first time expression in `text` that is a deadline and names a day, as spoken ("voor vrijdag", "next
     Tuesday"), else the first that is a deadline ("deze week"), or None: in "ik maak deze week een overzicht en
-    vrijdag ga ik ermee naar haar toe" the day said is vrijdag."""
+    vrijdag ga ik ermee naar haar toe" the day said is vrijdag.
+
+    `attributive`: (ordinal, noun) pairs a parser read as an ordinal before its noun ("zesde sessie", from Frog's
+    tags): "op de zesde sessie" names a meeting, not the sixth of the month, so such a match is no day."""
     lang = text_language(language)
     found = [_without_verb(match.group(0), text[:match.start()], lang) for match in DUE[lang].finditer(text)
              if (" " in match.group(0).strip() or not _OF_A_DAY[lang].search(text[:match.start()]))
-             and not _PAST_DAY[lang].search(text[:match.start()])]
+             and not _PAST_DAY[lang].search(text[:match.start()])
+             and not _before_its_noun(match, text, attributive)]
     return next((due for due in found if due_date(due, _ANY_DAY, lang) is not None), found[0] if found else None)
+
+
+def _before_its_noun(match: re.Match[str], text: str, attributive: Collection[tuple[str, str]]) -> bool:
+    """Does the match end in an ordinal that the parse put before its noun ("op de zesde | sessie")?"""
+    if not attributive:
+        return False
+    words = match.group(0).split()
+    following = re.match(r"\s+([\w-]+)", text[match.end():])
+    if not words or following is None:
+        return False
+    return (words[-1].lower(), following.group(1).lower()) in attributive
 
 
 # "begin" right after a subject pronoun is the verb ("ik begin volgende week met ..."), not the start of the week.
@@ -149,8 +166,9 @@ def _calendar_date(words: str, session: datetime.date, lang: str) -> datetime.da
     if month and number:
         return _on_or_after(session, month, int(number.group(1)))
     read = _ordinal if lang == "nl" else _english_ordinal
-    day = next((d for m in re.finditer(r"\b(?:de|the) (\w+)\b", words) if (d := read(m.group(1))) is not None),
-               None)  # "voor de volgende keer op de 12e": the 12th
+    # "voor de volgende keer op de 12e": the 12th; not an ordinal before its noun ("vóór de zesde sessie")
+    day = next((d for m in re.finditer(r"\b(?:de|the) (\w+)\b(?!\s+(?!of\b|van\b)[^\W\d]\w*)", words)
+                if (d := read(m.group(1))) is not None), None)
     if day is None:
         return None
     nearest = _day_of_month(session, day)

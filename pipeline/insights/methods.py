@@ -1,4 +1,4 @@
-"""Intervision phases and method read from Frog's analysis: the moves (who steers the session and how) and the
+"""Intervision phases read from Frog's analysis: the moves (who steers the session and how) and the
 turn-taking around one case-bringer, whatever the method calls its steps.
 
 Every method groups use for a case (the incident method, the "roddelmethode", a Balint group, a socratic dialogue,
@@ -13,14 +13,11 @@ turn-taking places each phase; the moves place its start on the sentence that op
 - the case-bringer announcing a case just before telling it ("Ik wil graag iets inbrengen", "ik heb wel iemand");
 - a question to the case-bringer, or her name, just before she comes back;
 - a sentence that names the closing by its lemma ("afronden", "afsluiten", "de laatste stap", "wat neem je mee?").
-The method is read from what the others do while the case-bringer listens (`recognise`): whether she is silent or
-takes part, whether the others talk to her (2nd person), about what they themselves would do ("ik zou"), or about
-her (her name, her pronoun); a method the facilitator names settles it.
+Which method the group follows is read from what the others do in the round (`insights.recognise`).
 
 Thresholds are the methods' own words (a case told at length is twice the usual turn and at least 30 words; the
 case-bringer "listens": less than half of an equal share, up to an equal share when a facilitator asks her along;
-"nobody else holds the floor": under half of the words; a round reaches two thirds of the group), except the three
-of `recognise`, set between the tune set's methods.
+"nobody else holds the floor": under half of the words; a round reaches two thirds of the group).
 """
 
 from __future__ import annotations
@@ -43,11 +40,6 @@ METHODS = ("balint", "roddelmethode", "incident", "socratisch", "vrij")  # turns
 # The methods with their own step names for the six phases (the texts' [method_steps], "<method>_<phase>"); "vrij"
 # keeps the generic labels ([phases]).
 STEPPED = ("balint", "roddelmethode", "incident", "socratisch")
-# A method named by the facilitator settles which it is (its own name, not its phrases).
-_NAMED = {"balint": re.compile(r"\bbalint", re.IGNORECASE),
-          "roddelmethode": re.compile(r"\broddel(?:methode|ronde)\b", re.IGNORECASE),
-          "incident": re.compile(r"\bincident(?:en)?methode\b", re.IGNORECASE),
-          "socratisch": re.compile(r"\bsocratisch", re.IGNORECASE)}
 
 # Grammar of steering (Dutch function words): what may stand before a sentence's first verb without changing its
 # mood, verbs that are never an imperative, and verbs of state that are no proposal in "we ..." (past events are
@@ -69,18 +61,6 @@ PART = 1 / 20  # the round after the questions is a real part of the session
 ROUNDS_LEFT = 3  # a closing round found from the turn-taking alone comes at the end: three rounds' worth of runs
 LONG_TURN = 30.0  # seconds: in a longer turn a move starts at its own sentence, not at the turn's start
 BACKCHANNEL = 3  # words: "ja", "hm hm" between two turns of one speaker does not take the floor
-# Set between the tune set's methods (tests/data/insights/tune: a Balint group, two of the roddelmethode, two
-# incident methods, three socratic dialogues, and the free intervisions intervisie_docenten_nl and
-# tests/data/phases/intervisie_wijkteam_nl), read with the method's name blanked out: the share of the others'
-# sentences in the round that speak to the case-bringer (a full 2nd person or an imperative: free advice 0.10 and
-# 0.24, the other methods 0.01-0.06), that say what the speaker would do ("ik zou", "ik had ... gebeld": the
-# incident method 0.11 and 0.20, the others 0.01-0.05, free advice 0.07-0.09), and that speak of her (her name, her
-# pronoun: the roddelmethode 0.33 and 0.35, the Balint group 0.11, where the patient's pronoun comes more often,
-# 0.18). Each class has one or two conversations: the margins are thin (left out, docenten or the second incident
-# method would be read as another method).
-ADDRESSED = 0.08
-WOULD = 0.1
-ABOUT = 0.2
 
 
 def _is(token: Token, tag: str, *features: str) -> bool:
@@ -152,13 +132,15 @@ def steering(sentence: Parsed) -> str | None:
 
 def announces(sentence: Parsed) -> bool:
     """The speaker offers a case: "ik" with "hebben", "willen" or "inbrengen" in the present, not negated ("Ik wil
-    graag iets inbrengen", "ik heb wel iemand"; not "ik heb niet echt iets")."""
+    graag iets inbrengen", "ik heb wel iemand"; not "ik heb niet echt iets", nor the perfect "ik heb een brief
+    geschreven")."""
     tokens = sentence.tokens
     if _asks(sentence) or any(t.lemma.lower() in _NEGATION for t in tokens):
         return False
     for i, token in enumerate(tokens):
         if token.is_finite_verb and "tgw" in token.tag_features and sentence.verb_lemma(i) in _OFFERS \
-                and any(_is(tokens[j], "VNW", "pers", "1", "ev") for j in sentence.dependents(i, "su")):
+                and any(_is(tokens[j], "VNW", "pers", "1", "ev") for j in sentence.dependents(i, "su")) \
+                and not any(_is(tokens[j], "WW", "vd") for j in sentence.dependents(i, "vc")):  # the perfect
             return True
     return False
 
@@ -181,6 +163,33 @@ def names_closing(sentence: Parsed, closing: Sequence[str]) -> bool:
     return False
 
 
+def _afterthought(sentence: Sentence) -> bool:
+    """A sentence that adds nothing of its own to the question before it: no finite verb but "bedoel ik" ("Per week
+    bedoel ik.", "Over het conflict bedoel ik, niet over het verzuim.")."""
+    if sentence.parsed is None:
+        return False
+    tokens = sentence.parsed.tokens
+    return all(t.lemma == "bedoelen" and any(_is(tokens[j], "VNW", "pers", "1", "ev")
+                                             for j in sentence.parsed.dependents(i, "su"))
+               for i, t in enumerate(tokens) if t.is_finite_verb)
+
+
+def _to_the_group(sentence: Sentence) -> bool:
+    """A question put to the group: "jullie" in it, not in words quoted after a colon ("Klopt dat voor jullie?"; not
+    "toen hij zei: jullie zijn toch van iedereen?")."""
+    head = sentence.text.split(":")[0]
+    return re.search(r"\bjullie\b", head, re.IGNORECASE) is not None
+
+
+def _asks_her(said: Sequence[Sentence]) -> bool:
+    """A turn that ends with a question to one person: its last sentence, or the one before an afterthought; not a
+    question to the group."""
+    last = [s for s in said if s.text.strip()]
+    if len(last) > 1 and _afterthought(last[-1]):
+        last = last[:-1]
+    return bool(last) and last[-1].is_question and not _to_the_group(last[-1])
+
+
 @dataclass
 class Run:
     """Consecutive turns of one speaker (a backchannel of someone else in between does not end it)."""
@@ -191,6 +200,7 @@ class Run:
     start: float
     words: int
     asks: bool  # its last turn ends with a question
+    asked: bool = False  # its last turn asks her a question (`_asks_her`)
 
 
 class Talk:
@@ -208,15 +218,16 @@ class Talk:
             turn = turns.turns[i]
             words = len(turn.text.split())
             asks = turn.text.rstrip().endswith("?")
+            asked = _asks_her(self.sentences[i])
             runs = self.runs
             if runs and turn.speaker != runs[-1].speaker and words <= BACKCHANNEL and "?" not in turn.text \
                     and n + 1 < len(listed) and turns.turns[listed[n + 1]].speaker == runs[-1].speaker \
                     and not self.steers[i]:  # "Vertel maar." takes the floor back; "ja." does not
                 continue
             if runs and turn.speaker == runs[-1].speaker:
-                runs[-1].last, runs[-1].words, runs[-1].asks = i, runs[-1].words + words, asks
+                runs[-1].last, runs[-1].words, runs[-1].asks, runs[-1].asked = i, runs[-1].words + words, asks, asked
             else:
-                runs.append(Run(turn.speaker, i, i, turn.start, words, asks))
+                runs.append(Run(turn.speaker, i, i, turn.start, words, asks, asked))
         self.median = sorted(r.words for r in self.runs)[len(self.runs) // 2] if self.runs else 0
 
     def facilitator(self) -> str | None:
@@ -286,15 +297,23 @@ def _tellings(talk: Talk, begin: float, finish: float) -> list[tuple[int, int, i
 
 def _answers(runs: list[Run], bringer: str, told: int, people: int, median: int) -> list[int]:
     """The case-bringer's runs that answer a question, one exchange after another from the casus on (others
-    ask, she answers): up to four runs of others before each answer, one of them a question; up to a round's
-    worth when none of them is told at length (a question asked again or relayed after a hitch; before the first,
-    which example to take or how the step goes)."""
+    ask, she answers): up to four runs of others before each answer, one of them a question (its last turn asks,
+    also with an afterthought after the question mark); up to a round's worth when none of them is told at length
+    (a question asked again or relayed after a hitch; before the first, which example to take or how the step
+    goes). Between two exchanges one remark that checks what she said may get her short confirmation ("Dus jij
+    dacht dat het anders misging." - "Ja, eigenlijk wel.")."""
     found: list[int] = []
-    at = told + 1
+    at, checked = told + 1, False
     while True:
         answer = next((j for j in range(at, len(runs)) if runs[j].speaker == bringer), None)
-        if answer is None or not any(runs[x].asks for x in range(at, answer)):
+        if answer is None:
             return found
+        if not any(runs[x].asked for x in range(at, answer)):
+            if found and not checked and answer == at + 1 and runs[answer].words < median:
+                at, checked = answer + 1, True  # a check and her short yes ("Dus jij dacht ..." - "Ja.")
+                continue
+            return found
+        checked = False
         short = all(runs[x].words < TOLD * median for x in range(at, answer))
         if answer > at + (max(4, people) if short else 4):
             return found
@@ -474,125 +493,3 @@ def _round_at_the_end(runs: list[Run], bringer: str, after: int, people: int) ->
         if len(seen) >= max(3, math.ceil(REACHES * people - 1e-9)) and bringer in seen:
             return k
     return None
-
-
-def recognise(talk: Talk, bringer: str, starts: dict[str, float]) -> tuple[str, str]:
-    """Which method the case follows, and why: a method the facilitator names before the round ends; else what
-    the others do in the round after the questions (its start to the reaction's, or to the closing's)."""
-    turns = talk.turns
-    sentences = [s for said in talk.sentences for s in said]
-    lo = starts.get("advice")
-    hi = starts.get("reaction", starts.get("closing"))
-    ends = hi if hi is not None else max(t.end for t in turns.turns)
-    for sentence in sentences:
-        if sentence.start >= ends:
-            break
-        for method, pattern in _NAMED.items():
-            if sentence.label != bringer and pattern.search(sentence.text):
-                return method, _say("named", quote=sentence.text)
-    if lo is None:
-        return "vrij", _say("no_round_after")
-    name = turns.name(bringer)
-    first_name = re.compile(rf"\b{re.escape(name.split()[0])}\b")
-    inside = [s for s in sentences if lo <= s.start < ends and s.parsed is not None]
-    others = [s for s in inside if s.label != bringer]
-    if not others:
-        return "vrij", _say("no_round_after")
-    # silent: at most one short word of hers in the round ("Prima, ik schuif mijn stoel naar achteren")
-    talk_runs = [r for r in talk.runs if lo <= r.start < ends]
-    own = [r for r in talk_runs if r.speaker == bringer]
-    takes_part = len(own) > 1 or any(r.words >= talk.median for r in own)
-    addressed = sum(_addresses(s.parsed) for s in others) / len(others)  # type: ignore[arg-type]
-    if addressed >= ADDRESSED:
-        return "vrij", _say("addressed", name=name, share=f"{addressed:.0%}")
-    if takes_part:
-        return "socratisch", _say("socratisch", name=name)
-    would = sum(_would(s.parsed) for s in others) / len(others)  # type: ignore[arg-type]
-    if would >= WOULD:
-        return "incident", _say("incident", name=name, share=f"{would:.0%}")
-    gender = _gender_of(talk, bringer, first_name)
-    about = sum(_about(s, first_name, gender) for s in others) / len(others)
-    elsewhere = sum(_about(s, None, _OTHER.get(gender or "")) for s in others) / len(others) if gender else 0.0
-    if about >= ABOUT and about >= TOLD * elsewhere:
-        return "roddelmethode", _say("roddelmethode", name=name, share=f"{about:.0%}")
-    return "balint", _say("balint", name=name)
-
-
-_OTHER = {"fem": "masc", "masc": "fem"}
-
-
-def _gender(token: Token) -> str | None:
-    """fem or masc for a 3rd person singular pronoun (ze, zij, haar; hij, hem, zijn), else None."""
-    if token.tag != "VNW" or not any(f in ("3", "3v", "3p") for f in token.tag_features) or "mv" in token.tag_features:
-        return None
-    if "fem" in token.tag_features or ("bez" in token.tag_features and token.text.lower() == "haar"):
-        return "fem"
-    if "masc" in token.tag_features or ("bez" in token.tag_features and token.text.lower() == "zijn"):
-        return "masc"
-    return None
-
-
-def _named(sentence: Sentence, first_name: re.Pattern[str]) -> re.Match[str] | None:
-    """Her name in the sentence, not as the one spoken to ("Femke, draai je om", "Dan ga jij, Marloes, ...")."""
-    for found in first_name.finditer(sentence.text):
-        before, after = sentence.text[:found.start()].rstrip(), sentence.text[found.end():].lstrip()
-        if not (after.startswith(",") and (not before or before.endswith(","))):
-            return found
-    return None
-
-
-def _gender_of(talk: Talk, bringer: str, first_name: re.Pattern[str]) -> str | None:
-    """The case-bringer's pronoun as the others use it: the gendered 3rd person pronoun after her name in their
-    sentences ("wat ik bij Femke zie, is dat ze ..."); a pronoun before the name is someone else ("dan belt hij
-    Marloes"). None when they never do."""
-    votes: dict[str, int] = {}
-    for said in talk.sentences:
-        for sentence in said:
-            if sentence.label == bringer or sentence.parsed is None:
-                continue
-            found = _named(sentence, first_name)
-            if found is None:
-                continue
-            offset = 0
-            for token in sentence.parsed.tokens:
-                at = sentence.text.find(token.text, offset)
-                if at < 0:
-                    continue
-                offset = at + len(token.text)
-                gender = _gender(token)
-                if gender is not None and at > found.start():
-                    votes[gender] = votes.get(gender, 0) + 1
-    return max(votes, key=lambda g: votes[g]) if votes else None
-
-
-def _about(sentence: Sentence, first_name: re.Pattern[str] | None, gender: str | None) -> bool:
-    """The sentence speaks of someone by name or by a pronoun of that gender."""
-    if first_name is not None and _named(sentence, first_name):
-        return True
-    return gender is not None and sentence.parsed is not None and any(_gender(t) == gender
-                                                                      for t in sentence.parsed.tokens)
-
-
-def _addresses(sentence: Parsed) -> bool:
-    """The sentence speaks to someone: a full 2nd person singular pronoun (jij, jou, jouw: the reduced "je" is as
-    often the generic "you", "dan bel je ook", and peers say "jij", not "u", which speaks to a client in quoted
-    words), or an imperative."""
-    return any(_you(t) and "vol" in t.tag_features and "2b" not in t.tag_features for t in sentence.tokens) \
-        or steering(sentence) == "imperative"
-
-
-def _would(sentence: Parsed) -> bool:
-    """"ik zou ...", "wij zouden ...", "ik had eerst mijn teamleider gebeld": what the speaker would do or would have
-    done (the conditional, or the past perfect, with a 1st person subject)."""
-    tokens = sentence.tokens
-    for i, token in enumerate(tokens):
-        if not (token.is_finite_verb and "verl" in token.tag_features
-                and any(_is(tokens[j], "VNW", "pers", "1") for j in sentence.dependents(i, "su"))):
-            continue
-        if token.lemma == "zullen":
-            return True
-        if token.lemma == "hebben" and any(tokens[j].tag == "WW" and ("vd" in tokens[j].tag_features
-                                                                       or "inf" in tokens[j].tag_features)
-                                           for j in sentence.dependents(i, "vc")):
-            return True
-    return False

@@ -37,14 +37,14 @@ from typing import TYPE_CHECKING
 
 from pipeline.core.language import text_language, texts
 from pipeline.core.types import PHASE_ORDER, Insight, Insights, Phase, PhaseResult, Turns
-from pipeline.insights import methods
+from pipeline.insights import methods, recognise
 from pipeline.insights.nlp import lexicon, split_sentences
 
 if TYPE_CHECKING:
     from pipeline.analysis.types import Sentence as Parsed
 
 ORDER = PHASE_ORDER
-PHASES_VERSION = "phases-5"  # part of the names stage's key: turns.json carries the phases; raise it when they change
+PHASES_VERSION = "phases-6"  # part of the names stage's key: turns.json carries the phases; raise it when they change
 NEXT_CASE_AFTER = ("advice", "reaction")  # a second casus in one session follows the first one's advice
 CASE_PHASES = ("casus", "questions", "advice", "reaction")  # what belongs to one case
 PLAN_PHASES = 3  # a turn naming this many phases lays out the session: a plan, not a move
@@ -249,7 +249,7 @@ def detect_phases(turns: Turns, language: str, *, analysis: Mapping[str, list[Pa
         return replace(by_cues, reason=no + why, method_reason=no + why)
     bringer = next((t.speaker for t in turns.turns if turns.name(t.speaker) == result.case_bringers[0]), None)
     first = {p.phase: p.start for p in result.phases if p.case in (None, 1)}
-    method, reason = methods.recognise(talk, bringer, first) if bringer is not None else ("vrij", "")
+    method, reason = recognise.recognise(talk, bringer, first) if bringer is not None else ("vrij", "")
     if method in methods.STEPPED:
         names, generic = texts(lang, "method_steps"), texts(lang, "phases")
         result = replace(result, phases=tuple(

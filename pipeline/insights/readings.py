@@ -36,6 +36,7 @@ _BARE_DAY = re.compile(r"(?:op )?(?:" + "|".join(WEEKDAYS["nl"]) + r")\w*", re.I
 # Words that open a clause the verb governs as its object: "ik neem mee dat ...", "ik neem mee hoe ...".
 _CLAUSE_OBJECT = {"hoe", "wat", "waar", "waarom", "wanneer", "welke", "wie", "of", "dat", "hoeveel"}
 _DEMONSTRATIVES = {"het", "dat", "dit", "die"}
+_PRESENT = {"jij", "je", "jou", "u", "jullie", "iedereen"}  # those present in the meeting, asked there and then
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,15 @@ class ParsedSentence:
     retracted: bool = False  # a clause after "maar" negates it as a whole: "..., maar ik durf het niet"
     instruction: bool = False  # an imperative of more than one word: "zeg het dan ook, dan zet ik ...", "Slaap er
     # een nacht over, ik bel je morgen": a rule for the meeting, or words voiced to someone, not a plan
+    attributive: frozenset[tuple[str, str]] = frozenset()  # ordinals before their noun ("zesde sessie")
+
+
+def attributive_ordinals(parsed: Parsed) -> frozenset[tuple[str, str]]:
+    """(ordinal, noun) pairs where Frog tags an ordinal right before a noun ("de zesde sessie"): a meeting's number,
+    not a day of the month (`duedates.due_expression`)."""
+    toks = parsed.tokens
+    return frozenset((toks[k].text.lower(), toks[k + 1].text.lower()) for k in range(len(toks) - 1)
+                     if toks[k].tag == "TW" and "rang" in toks[k].tag_features and toks[k + 1].tag == "N")
 
 
 def _offsets(parsed: Parsed, text: str) -> list[tuple[int, int]]:
@@ -134,7 +144,9 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
             conditional = conditional or tense == "tgw"
             counterfactual = counterfactual or tense == "verl"
 
-    colon = next((k for k, tok in enumerate(toks) if tok.text == ":"), None)
+    # a colon or an opening quote after a clause of saying frames what follows as words said ("Zeg "ik kom er
+    # morgen op terug"")
+    colon = next((k for k, tok in enumerate(toks) if tok.text in {":", '"', "“", "„"}), None)
     for a, b in _segments(toks):
         if colon is not None and colon < a and any(
                 c.last < colon and (c.mood in {"past", "perfect", "conditional", "modal"}
@@ -150,7 +162,10 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
             if toks[i].text.lower() in data["sequencers"]:
                 opener = toks[i].text.lower()
             i += 1
-        if _subordinate(toks[i]):
+        if _subordinate(toks[i]) or (toks[i].tag == "VZ" and i + 1 < b and toks[i + 1].tag == "VNW"
+                                     and "nomin" in toks[i + 1].tag_features):
+            # a preposition before a subject pronoun is a conjunction Frog did not tag as one ("..., voor ik ga
+            # oplossen"): a subordinate clause
             condition(i, b)
             continue
         if toks[i].is_finite_verb and toks[i].lemma == "mogen" and "verl" in toks[i].tag_features and not (
@@ -189,7 +204,7 @@ def read_parsed(parsed: Parsed, text: str, is_name: NameTest) -> ParsedSentence:
                 now = reading.who in {"speaker", "group"} and reading.mood in {"present", "future", "hortative"}
                 readings.append(replace(agreed, agreed=now))
     return ParsedSentence(tuple(readings), conditional, counterfactual, hedged, text.rstrip().endswith("?"),
-                          retracted, instruction)
+                          retracted, instruction, attributive_ordinals(parsed))
 
 
 def _subordinate(tok: Word) -> bool:
@@ -407,12 +422,16 @@ def parsed_commitment(sentence: ParsedSentence, *, dated: bool, follows_plan: bo
     vraag ik ..." after "Donderdag ben ik bij hem"); an address alone does not ("Bertus, jij luistert alleen").
     Gaan and zullen with an infinitive commit by themselves, except in the closing round, where an undated
     intention is what someone takes away; willen and moeten need a day or a condition. An undertaking ("ik zorg dat
-    ...") and what the speaker or the group agrees on now ("we spreken af dat iedereen ...", even a new habit)
-    commit without a day. Not commitments: questions, the past, the perfect, "zou", can/may, negations, a habit or
-    the moment ("ik deel even mijn scherm") without a day, the meeting's own means and talk (saying, proposing: a
-    day of their own clause is needed), hospitality, the speaker's own things, taking something away ("ik neem mee
+    ..."), the speaker asking someone not present as the next step ("Dan vraag ik Marja of zij ...") and what the
+    speaker or the group agrees on now ("we spreken af dat iedereen ...", even a new habit) commit without a day.
+    Not commitments: questions, the past, the perfect, "zou", can/may, negations, a habit or the moment ("ik deel
+    even mijn scherm") without a day, the meeting's own means and talk (saying, proposing: a day of their own clause
+    is needed), hospitality, the speaker's own things, taking something away ("ik neem mee
     dat ..."), verbs that name no task (thinking, being, having), hedges, a sentence with an instruction in it ("zeg
-    het dan ook, dan zet ik het in het verslag").
+    het dan ook, dan zet ik het in het verslag"), advice to the one addressed ("je moet ...", or with a modal
+    particle: "jij gaat gewoon dat gesprek aan"), a pro-form after an act of the moment ("Ik doe dit nu even voor
+    je, en de volgende keer doen we het samen"). A day is not read from an ordinal before its noun ("op de zesde
+    sessie").
 
     Args:
         dated: the sentence names a coming day or time (`duedates.due_expression`).
@@ -426,9 +445,14 @@ def parsed_commitment(sentence: ParsedSentence, *, dated: bool, follows_plan: bo
         return None
     r = rules("nl")
     data = lexicon("nl")["actions"]
+    now = False  # an earlier clause is an act of the moment ("Ik doe dit nu even voor je, en ...")
     for c in sentence.clauses:
         if c.verb in data["agreement_verbs"] and c.complement == "dat" and len(sentence.clauses) > 1:
             continue  # "we spreken af dat ...": the agreed clause is the task
+        if c.proform and now:
+            continue  # "..., en de volgende keer doen we het samen": "het" is that act, how it will go, no new task
+        now = now or (c.immediate and c.mood == "present" and due_expression(c.text, "nl", sentence.attributive)
+                      is None)
         if _commits(c, sentence, r, data, dated=dated, follows_plan=follows_plan or planning, answers=answers,
                     closing=closing, planning=planning):
             return c
@@ -446,7 +470,10 @@ def _commits(c: Reading, sentence: ParsedSentence, r: Rules, data: dict[str, Any
             c.meeting_object or r.matches("hospitality", c.text))
     if c.mood in {"past", "perfect", "conditional", "passive", "modal", "wish"} or c.negated:
         return False
-    own_day = due_expression(c.text, "nl")
+    if c.who == "addressee" and (c.mood == "obligation" or set(re.findall(r"\w+", c.text.lower()))
+                                 & set(data["advice_particles"])):
+        return False  # "Fatima, je moet haar morgen echt bellen", "jij gaat gewoon dat gesprek aan": advice, not a task
+    own_day = due_expression(c.text, "nl", sentence.attributive)
     if (c.immediate and own_day is None) or (c.habitual and (own_day is None or _BARE_DAY.fullmatch(own_day))):
         return False  # "ik deel even mijn scherm", "meestal stuur ik het op maandag"; not "vanaf volgende maand ..."
     # "al" with a coming day is earlier than planned ("ik mail het vrijdag al"); without one, or with "op maandag"
@@ -473,11 +500,16 @@ def _commits(c: Reading, sentence: ParsedSentence, r: Rules, data: dict[str, Any
     conditional = sentence.conditional
     # "ik zorg dat ...", "ik beloof dat ...": the speaker takes the outcome on, now
     undertaking = c.verb in data["undertaking_verbs"] and c.complement == "dat" and c.mood in {"present", "future"}
+    # "Dan vraag ik Marja of zij ...": the speaker's next step, asking someone outside the meeting (not "jullie")
+    # whether they will do something, is a plan of its own
+    delegating = (c.who == "speaker" and c.opener is not None and c.mood == "present" and c.complement == "of"
+                  and c.verb in data["delegation_verbs"]
+                  and not set(re.findall(r"\w+", c.text.lower())) & _PRESENT)
     if c.proform and not (dated or answers):
         return False  # "Dat doe ik liever alleen": a pro-form commits only to a task just asked for, or with a day
     # An assignment to someone named in the address ("Joris, jij belt de school vrijdag") needs what any other
     # commitment needs: "Bertus, jij luistert alleen" is the meeting's own business.
-    anchored = dated or conditional or answers or undertaking or (
+    anchored = dated or conditional or answers or undertaking or delegating or (
         follows_plan and (c.opener is not None or planning))
     # The group commits with a day of its own clause ("we sturen het voor vrijdag"), not with one said elsewhere in
     # the sentence ("we werken vandaag volgens ...: ... en we sluiten af met een rondje").
