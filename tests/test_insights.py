@@ -530,3 +530,35 @@ def test_a_contracted_verb_is_no_part_of_a_title() -> None:
                      stop_words("en"))
     assert found and not any(re.search(r"n't|'re", phrase) for phrase in found), found
     assert "printed list" in found
+
+
+def _ranked(turn_of: list[int], starts: list[float], substance: list[float], calibrated: bool, top: int = 7
+            ) -> list[int]:
+    """The chosen seeds of `Analysis.select` over candidates that differ only in when they were said and in their
+    substance score (and lesson cue), none of one theme."""
+    import numpy as np
+
+    from pipeline.insights.features import SentenceFeatures
+    from pipeline.insights.ranking import Analysis
+
+    n = len(turn_of)
+    sentences = [Sentence(index=i, turn=turn_of[i], label=f"S{turn_of[i] % 3 + 1}", speaker="x",
+                          text=f"Zin {i} over iets heel anders dan de rest.", start=starts[i], end=starts[i] + 4,
+                          lemmas=("zin", str(i), "over", "iets", "anders")) for i in range(n)]
+    features = [SentenceFeatures(cue=min(value, 1.0), small_talk=False, procedural=False, agreement=False, content=4,
+                                 closing=0.0) for value in substance]
+    analysis = Analysis(sentences, features, "nl", WordHashEncoder(), embedded=list(range(n)),
+                        vectors=np.eye(n), candidates=list(range(n)), sim=np.eye(n), threshold=0.9,
+                        centrality=np.zeros(n), substance=np.array(substance), margin=np.zeros(n),
+                        calibrated=calibrated, parsed=True)
+    return analysis.select(top, None, 0.0, set())[0]
+
+
+def test_the_opening_and_closing_minutes_weigh_less() -> None:
+    """Of two candidates alike but for when they were said, the Dutch top 1 is the one from the middle, even when the
+    one from the last minutes (the next date, who sends what) scores a little higher on its own; English keeps its
+    fitted score."""
+    turns, starts = [0, 1, 2], [0.0, 500.0, 980.0]  # the conversation ends at 984 s
+    substance = [0.1, 0.9, 0.95]
+    assert _ranked(turns, starts, substance, calibrated=False, top=1) == [1]
+    assert _ranked(turns, starts, substance, calibrated=True, top=1) == [2]

