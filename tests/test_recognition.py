@@ -140,7 +140,8 @@ def test_the_pages_warn_and_point_to_the_transcript(tmp_path):
     turns = Turns.from_dict(json.loads((DATA / "turns.json").read_text(encoding="utf-8")))
     quote = Insights.from_dict(json.loads((DATA / "insights.json").read_text(encoding="utf-8"))).insights[0].quotes[0]
     line = next(n for n, t in enumerate(turns.turns) if t.start <= quote.start <= t.end)
-    assert f'href="/s/slecht/transcript#t{line}"' in top7  # to the line the insight was taken from
+    # to the line the insight was taken from, on the transcript page that holds it
+    assert f'href="/s/slecht/transcript?from=0#t{line}"' in top7
     english = client.get("/s/slecht/insights", headers={"Accept-Language": "en"}).text
     assert "Speech recognition was unsure of" in english and "uncertain recognition" in english
     for quiet in ("/s/goed", "/s/goed/insights", "/s/ingelezen", "/s/ingelezen/insights"):

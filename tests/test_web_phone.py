@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import zlib
 from pathlib import Path
@@ -173,7 +174,8 @@ def test_every_page_fits_a_phone_and_poor_recognition_is_said(tmp_path: Path) ->
                 unsure = driver.find_elements(By.CSS_SELECTOR, "a.unsure")
                 assert unsure and "onzeker verstaan" in unsure[0].text
                 unsure[0].click()
-                wait_for(lambda: "/transcript#t" in driver.current_url, 30, "the insight's transcript line")
+                wait_for(lambda: re.search(r"/transcript\?from=\d+#t\d+$", driver.current_url), 30,
+                         "the insight's transcript line")
                 target = driver.execute_script("return document.querySelector(':target').id")
                 assert target == driver.current_url.rsplit("#", 1)[1]
                 driver.get(f"{base}/s/{other}/insights")  # an imported transcript: no probabilities, no warning
